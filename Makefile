@@ -1,0 +1,44 @@
+# Thin wrapper over meson + ninja. `make`, `make check`, `sudo make install` (PREFIX, DESTDIR).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+ASAN    ?= build-asan
+MESON_OPTS ?= -Dwerror=true
+
+.PHONY: all check check-unit check-e2e check-asan install clean format format-check bench
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(PREFIX) $(MESON_OPTS)
+
+$(ASAN)/build.ninja:
+	meson setup $(ASAN) --prefix=$(PREFIX) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+# Every test: unit + end-to-end on the normal build, then both again under ASan+UBSan.
+check: all $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+	tests/run-all $(BUILD) $(ASAN)
+
+check-unit: all
+	meson test -C $(BUILD) --print-errorlogs
+
+check-e2e: all
+	tests/run-all --e2e-only $(BUILD)
+
+check-asan: $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+	tests/run-all $(ASAN)
+
+install: all
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,211 @@
+/* Filesystem helpers: whole-file IO, atomic replacement, recursive create/remove. */
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+int fs_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int fs_read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+                    hull_err **err)
+{
+    if (max_size == 0)
+        max_size = 64u << 20;
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "open `%s`", path);
+    size_t cap = 4096, used = 0;
+    cleanup_free char *buf = malloc(cap);
+    if (buf == NULL)
+        return hull_error(err, ENOMEM, "read `%s`", path);
+    for (;;) {
+        if (used + 1 >= cap) {
+            if (cap >= max_size + 1)
+                return hull_error(err, EFBIG, "read `%s`", path);
+            cap *= 2;
+            char *nb = realloc(buf, cap);
+            if (nb == NULL)
+                return hull_error(err, ENOMEM, "read `%s`", path);
+            buf = nb;
+        }
+        ssize_t n = read(fd, buf + used, cap - used - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return hull_error(err, errno, "read `%s`", path);
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    if (used > max_size)
+        return hull_error(err, EFBIG, "read `%s`", path);
+    buf[used] = '\0';
+    if (len)
+        *len = used;
+    *out = steal_pointer(&buf);
+    return 0;
+}
+
+int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, hull_err **err)
+{
+    return fs_read_file_at(AT_FDCWD, path, max_size, out, len, err);
+}
+
+int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+                            mode_t mode, hull_err **err)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid()) >= (int)sizeof(tmp))
+        return hull_error(err, ENAMETOOLONG, "write `%s`", name);
+    cleanup_close int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return hull_error(err, errno, "create `%s`", tmp);
+    if (fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        int saved = errno;
+        unlinkat(dirfd, tmp, 0);
+        return hull_error(err, saved, "write `%s`", tmp);
+    }
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        int saved = errno;
+        unlinkat(dirfd, tmp, 0);
+        return hull_error(err, saved, "rename `%s` to `%s`", tmp, name);
+    }
+    /* Make the rename itself durable. */
+    if (dirfd == AT_FDCWD || strchr(name, '/') != NULL) {
+        cleanup_free char *copy = strdup(name);
+        if (copy == NULL)
+            return hull_error(err, ENOMEM, "write `%s`", name);
+        char *slash = strrchr(copy, '/');
+        const char *dir = ".";
+        if (slash == copy)
+            dir = "/";
+        else if (slash != NULL) {
+            *slash = '\0';
+            dir = copy;
+        }
+        cleanup_close int dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+            fsync(dfd);
+    } else {
+        fsync(dirfd);
+    }
+    return 0;
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                         hull_err **err)
+{
+    return fs_write_file_atomic_at(AT_FDCWD, path, data, len, mode, err);
+}
+
+int fs_write_string_at(int dirfd, const char *path, const char *value, hull_err **err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return hull_error(err, errno, "open `%s` for writing", path);
+    if (fs_write_all(fd, value, strlen(value)) < 0)
+        return hull_error(err, errno, "write `%s` to `%s`", value, path);
+    return 0;
+}
+
+int fs_write_string(const char *path, const char *value, hull_err **err)
+{
+    return fs_write_string_at(AT_FDCWD, path, value, err);
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, hull_err **err)
+{
+    cleanup_free char *copy = strdup(path);
+    if (copy == NULL)
+        return hull_error(err, ENOMEM, "mkdir `%s`", path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+            return hull_error(err, errno, "mkdir `%s`", copy);
+        *p = '/';
+    }
+    if (mkdir(copy, mode) < 0 && errno != EEXIST)
+        return hull_error(err, errno, "mkdir `%s`", copy);
+    return 0;
+}
+
+static int remove_children(int dfd, dev_t dev, hull_err **err)
+{
+    int dup_fd = dup(dfd);
+    if (dup_fd < 0)
+        return hull_error(err, errno, "dup");
+    cleanup_dir DIR *d = fdopendir(dup_fd);
+    if (d == NULL) {
+        close(dup_fd);
+        return hull_error(err, errno, "opendir");
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (fs_remove_tree_at(dfd, de->d_name, err) < 0 && dev != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int fs_remove_tree_at(int dirfd, const char *name, hull_err **err)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return hull_error(err, errno, "stat `%s`", name);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+            return hull_error(err, errno, "remove `%s`", name);
+        return 0;
+    }
+    cleanup_close int dfd =
+        openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return hull_error(err, errno, "open `%s`", name);
+    struct stat dst;
+    if (fstat(dfd, &dst) < 0)
+        return hull_error(err, errno, "stat `%s`", name);
+    if (dst.st_dev != st.st_dev || dst.st_ino != st.st_ino)
+        return hull_error(err, EBUSY, "`%s` changed while being removed", name);
+    if (remove_children(dfd, st.st_dev, err) < 0)
+        return hull_error_prefix(err, "remove `%s`", name);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return hull_error(err, errno, "remove `%s`", name);
+    return 0;
+}
+
+int fs_remove_tree(const char *path, hull_err **err)
+{
+    return fs_remove_tree_at(AT_FDCWD, path, err);
+}

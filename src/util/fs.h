@@ -1,0 +1,38 @@
+/* Small filesystem helpers shared by every layer: whole-file reads, atomic writes, directory
+ * creation and removal. Paths are host paths; container-side paths go through linux/resolve.h. */
+#ifndef HULL_UTIL_FS_H
+#define HULL_UTIL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Read a whole file (at most max_size bytes; 0 = 64 MiB) into a NUL-terminated buffer. */
+int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, hull_err **err);
+int fs_read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+                    hull_err **err);
+
+/* Write `len` bytes to `path` atomically: a temporary file in the same directory, fsync,
+ * rename over the target, fsync of the directory. */
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                         hull_err **err);
+int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+                            mode_t mode, hull_err **err);
+
+/* Write a short string to an existing file (sysctl, cgroup and /proc knobs). */
+int fs_write_string(const char *path, const char *value, hull_err **err);
+int fs_write_string_at(int dirfd, const char *path, const char *value, hull_err **err);
+
+/* mkdir -p with the given mode for created components. */
+int fs_mkdir_p(const char *path, mode_t mode, hull_err **err);
+
+/* rm -rf of a directory tree, fd-relative, never following symlinks and never crossing mount
+ * points. A missing path is not an error. */
+int fs_remove_tree(const char *path, hull_err **err);
+int fs_remove_tree_at(int dirfd, const char *name, hull_err **err);
+
+/* Whole-write helper that retries on EINTR and short writes. */
+int fs_write_all(int fd, const void *data, size_t len);
+
+#endif
