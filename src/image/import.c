@@ -15,7 +15,6 @@ void image_source_free(image_source *src)
 {
     if (src == NULL)
         return;
-    free(src->name);
     src->ops->destroy(src);
 }
 
@@ -156,6 +155,7 @@ int image_import(image_store *s, image_source *src, const struct image_import_op
     static const struct image_import_options defaults = {0};
     if (opts == NULL)
         opts = &defaults;
+    src->progress = opts->progress;
     cleanup_free char *data = NULL;
     cleanup_free char *media_type = NULL;
     size_t len = 0;

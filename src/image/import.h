@@ -23,9 +23,11 @@ struct image_source_ops {
     void (*destroy)(image_source *src);
 };
 
+struct image_progress;
+
 struct image_source {
     const struct image_source_ops *ops;
-    char *name; /* the name to record ("docker.io/library/busybox:latest"), or NULL */
+    const struct image_progress *progress; /* set by image_import for fetch_blob */
 };
 
 void image_source_free(image_source *src);
@@ -67,8 +69,8 @@ int oci_layout_source_new(int dirfd, const char *description, const char *tag, i
 /* Every ref.name annotation in the layout's index.json (NULL-terminated; may be empty). */
 int oci_layout_ref_names(int dirfd, char ***out, hull_err **err);
 
-/* A docker-archive tree (manifest.json + files) unpacked under dirfd; image `which` of its
- * manifest.json. */
+/* A docker-archive tree (manifest.json + files) unpacked under dirfd (which stays the
+ * caller's); image `which` of its manifest.json. */
 int docker_archive_source_new(int dirfd, size_t which, int may_move, image_source **out,
                               hull_err **err);
 /* Number of images in manifest.json and the RepoTags of image `which`. */
