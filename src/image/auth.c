@@ -143,8 +143,8 @@ static int save_auths(const char *file, json_t *root, hull_err **err)
     return fs_write_file_atomic(file, text, strlen(text), 0600, err);
 }
 
-int auth_store(const char *authfile, const char *registry, const char *user,
-               const char *password, hull_err **err)
+int auth_store(const char *authfile, const char *registry, const char *user, const char *password,
+               hull_err **err)
 {
     cleanup_free char *def = authfile ? NULL : auth_default_file();
     const char *file = authfile ? authfile : def;
@@ -157,8 +157,7 @@ int auth_store(const char *authfile, const char *registry, const char *user,
     if (asprintf(&plain, "%s:%s", user, password) < 0)
         abort();
     cleanup_free char *enc = base64_encode(plain, strlen(plain));
-    json_object_set_new(json_object_get(root, "auths"), registry,
-                        json_pack("{s:s}", "auth", enc));
+    json_object_set_new(json_object_get(root, "auths"), registry, json_pack("{s:s}", "auth", enc));
     explicit_bzero(plain, strlen(plain));
     return save_auths(file, root, err);
 }

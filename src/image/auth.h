@@ -15,8 +15,8 @@ char *auth_default_file(void);
 /* 1 and the credentials when found, 0 when there are none, -1 on error. */
 int auth_lookup(const char *authfile, const char *registry, char **user, char **password,
                 hull_err **err);
-int auth_store(const char *authfile, const char *registry, const char *user,
-               const char *password, hull_err **err);
+int auth_store(const char *authfile, const char *registry, const char *user, const char *password,
+               hull_err **err);
 /* 1 when an entry was removed, 0 when there was none. */
 int auth_remove(const char *authfile, const char *registry, hull_err **err);
 

@@ -20,7 +20,7 @@
 
 struct registry_source {
     image_source base;
-    char *host; /* "127.0.0.1:5000", "registry-1.docker.io" */
+    char *host;     /* "127.0.0.1:5000", "registry-1.docker.io" */
     char *registry; /* the reference's domain, key for credentials */
     char *path;
     char *tag;
@@ -310,9 +310,10 @@ static int fetch_token(struct registry_source *src, hull_err **err)
     if (src->realm == NULL)
         return hull_error(err, 0, "registry `%s` asked for a token without a realm", src->host);
     if (strncmp(src->realm, "https://", 8) != 0 &&
-        !(strncmp(src->realm, "http://", 7) == 0 && (src->insecure || host_is_local(src->realm + 7))))
-        return hull_error(err, 0, "registry `%s`: refusing token realm `%s` (not HTTPS)",
-                          src->host, src->realm);
+        !(strncmp(src->realm, "http://", 7) == 0 &&
+          (src->insecure || host_is_local(src->realm + 7))))
+        return hull_error(err, 0, "registry `%s`: refusing token realm `%s` (not HTTPS)", src->host,
+                          src->realm);
     cleanup_free char *default_scope = NULL;
     if (asprintf(&default_scope, "repository:%s:pull", src->path) < 0)
         abort();
@@ -330,7 +331,8 @@ static int fetch_token(struct registry_source *src, hull_err **err)
     if (rc != CURLE_OK) {
         ret = curl_failure(&r, rc, errbuf, src->realm, err);
     } else if (r.status == 401 || r.status == 403) {
-        ret = hull_error(err, EACCES, "registry `%s`: token server refused the credentials (HTTP %ld)",
+        ret = hull_error(err, EACCES,
+                         "registry `%s`: token server refused the credentials (HTTP %ld)",
                          src->host, r.status);
     } else if (!is_success(r.status)) {
         ret = hull_error(err, 0, "registry `%s`: token server returned HTTP %ld", src->host,
@@ -378,8 +380,7 @@ static int authenticate(struct registry_source *src, const char *challenge, cons
         parse_challenge(src, challenge);
     if (src->scheme && strcasecmp(src->scheme, "Bearer") == 0) {
         ret = fetch_token(src, err);
-    } else if (src->scheme && strcasecmp(src->scheme, "Basic") == 0 && src->user &&
-               used == NULL) {
+    } else if (src->scheme && strcasecmp(src->scheme, "Basic") == 0 && src->user && used == NULL) {
         ret = 0;
     } else {
         ret = hull_error(err, EACCES, "registry `%s`: authentication required%s", src->host,
@@ -400,8 +401,7 @@ static void registry_message(struct response *r, char *out, size_t size)
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *msg = json_string_value(json_object_get(e, "message"));
     if (code || msg)
-        snprintf(out, size, " (%s%s%s)", code ? code : "", code && msg ? ": " : "",
-                 msg ? msg : "");
+        snprintf(out, size, " (%s%s%s)", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
 }
 
 static int http_failure(struct registry_source *src, struct response *r, const char *what,
@@ -411,8 +411,8 @@ static int http_failure(struct registry_source *src, struct response *r, const c
     registry_message(r, msg, sizeof(msg));
     switch (r->status) {
     case 401:
-        return hull_error(err, EACCES, "registry `%s`: unauthorized to read %s%s", src->host,
-                          what, msg);
+        return hull_error(err, EACCES, "registry `%s`: unauthorized to read %s%s", src->host, what,
+                          msg);
     case 403:
         return hull_error(err, EACCES, "registry `%s`: access to %s denied%s", src->host, what,
                           msg);
@@ -590,8 +590,7 @@ static struct registry_source *source_alloc(const char *registry, const char *ho
 int registry_source_new(const image_ref *ref, const struct registry_options *opts,
                         image_source **out, hull_err **err)
 {
-    struct registry_source *src =
-        source_alloc(ref->domain, image_ref_registry_host(ref), opts);
+    struct registry_source *src = source_alloc(ref->domain, image_ref_registry_host(ref), opts);
     src->path = strdup(ref->path);
     src->tag = ref->tag ? strdup(ref->tag) : NULL;
     src->digest = ref->digest ? strdup(ref->digest) : NULL;

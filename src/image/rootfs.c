@@ -60,8 +60,8 @@ static int copy_entry(int src, int dst, const char *name, const struct stat *st,
         if (sfd < 0)
             return hull_error(err, errno, "open `%s`", name);
         char opq[2];
-        int opaque = fgetxattr(sfd, "trusted.overlay.opaque", opq, sizeof(opq)) == 1 &&
-                     opq[0] == 'y';
+        int opaque =
+            fgetxattr(sfd, "trusted.overlay.opaque", opq, sizeof(opq)) == 1 && opq[0] == 'y';
         if (exists && (!S_ISDIR(old.st_mode) || opaque)) {
             if (fs_remove_tree_at(dst, name, err) < 0)
                 return -1;

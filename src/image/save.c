@@ -87,11 +87,10 @@ static char *oci_manifest(image_store *s, const image_info *info, hull_err **err
                                MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest",
                                m->config.digest, "size", (json_int_t)m->config.size, "layers");
     for (size_t i = 0; i < m->n_layers; i++)
-        json_array_append_new(json_object_get(j, "layers"),
-                              json_pack("{s:s,s:s,s:I}", "mediaType",
-                                        oci_layer_type(m->layers[i].media_type), "digest",
-                                        m->layers[i].digest, "size",
-                                        (json_int_t)m->layers[i].size));
+        json_array_append_new(
+            json_object_get(j, "layers"),
+            json_pack("{s:s,s:s,s:I}", "mediaType", oci_layer_type(m->layers[i].media_type),
+                      "digest", m->layers[i].digest, "size", (json_int_t)m->layers[i].size));
     return json_dumps(j, JSON_COMPACT);
 }
 
@@ -100,15 +99,13 @@ static int write_archive(struct archive *a, image_store *s, const image_info *in
 {
     char mdigest[DIGEST_STR_LEN];
     digest_of_buffer(manifest, strlen(manifest), mdigest);
-    json_auto_t *index = json_pack("{s:i,s:s,s:[{s:s,s:s,s:I}]}", "schemaVersion", 2,
-                                   "mediaType", MT_OCI_INDEX, "manifests", "mediaType",
-                                   MT_OCI_MANIFEST, "digest", mdigest, "size",
-                                   (json_int_t)strlen(manifest));
+    json_auto_t *index = json_pack("{s:i,s:s,s:[{s:s,s:s,s:I}]}", "schemaVersion", 2, "mediaType",
+                                   MT_OCI_INDEX, "manifests", "mediaType", MT_OCI_MANIFEST,
+                                   "digest", mdigest, "size", (json_int_t)strlen(manifest));
     if (info->names[0] != NULL)
-        json_object_set_new(json_array_get(json_object_get(index, "manifests"), 0),
-                            "annotations",
-                            json_pack("{s:s}", "org.opencontainers.image.ref.name",
-                                      info->names[0]));
+        json_object_set_new(
+            json_array_get(json_object_get(index, "manifests"), 0), "annotations",
+            json_pack("{s:s}", "org.opencontainers.image.ref.name", info->names[0]));
     cleanup_free char *index_text = json_dumps(index, JSON_COMPACT);
     static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
     char mpath[128];
@@ -124,8 +121,8 @@ static int write_archive(struct archive *a, image_store *s, const image_info *in
     for (size_t i = 0; i < info->n_layers; i++) {
         int dup_layer = 0;
         for (size_t k = 0; k < i; k++)
-            dup_layer |= strcmp(info->manifest->layers[k].digest,
-                                info->manifest->layers[i].digest) == 0;
+            dup_layer |=
+                strcmp(info->manifest->layers[k].digest, info->manifest->layers[i].digest) == 0;
         if (!dup_layer && write_blob(a, s, info->manifest->layers[i].digest, err) < 0)
             return -1;
     }

@@ -307,9 +307,8 @@ static int load_oci(image_store *s, int dirfd, const char *file, const struct im
         image_source *src = NULL;
         if (oci_layout_source_new(fd, file, count ? refs[i] : NULL, 1, &src, err) < 0)
             return -1;
-        char *names[2] = {o->name ? strdup(o->name)
-                                  : (count ? name_from_ref_name(refs[i], base) : NULL),
-                          NULL};
+        char *names[2] = {
+            o->name ? strdup(o->name) : (count ? name_from_ref_name(refs[i], base) : NULL), NULL};
         char manifest[DIGEST_STR_LEN];
         int r = import_and_name(s, src, o, names, manifest, err);
         image_source_free(src);
@@ -346,8 +345,9 @@ int image_load(image_store *s, const char *file, const struct image_pull_options
     } else if (faccessat(ua.fd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
         r = load_oci(s, ua.fd, file, o, &lines, &n, err);
     } else {
-        r = hull_error(err, 0, "neither a docker-archive (manifest.json) nor an oci-archive "
-                               "(oci-layout)");
+        r = hull_error(err, 0,
+                       "neither a docker-archive (manifest.json) nor an oci-archive "
+                       "(oci-layout)");
     }
     unpacked_archive_clear(&ua);
     if (r < 0) {
