@@ -383,7 +383,7 @@ static int authenticate(struct registry_source *src, const char *challenge, cons
     } else if (src->scheme && strcasecmp(src->scheme, "Basic") == 0 && src->user && used == NULL) {
         ret = 0;
     } else {
-        ret = hull_error(err, EACCES, "registry `%s`: authentication required%s", src->host,
+        ret = hull_error(err, 0, "registry `%s`: authentication required%s", src->host,
                          src->user ? "" : " (use `hull login`)");
     }
 out:
@@ -411,15 +411,13 @@ static int http_failure(struct registry_source *src, struct response *r, const c
     registry_message(r, msg, sizeof(msg));
     switch (r->status) {
     case 401:
-        return hull_error(err, EACCES, "registry `%s`: unauthorized to read %s%s", src->host, what,
-                          msg);
+        return hull_error(err, 0, "registry `%s`: unauthorized to read %s%s", src->host, what, msg);
     case 403:
-        return hull_error(err, EACCES, "registry `%s`: access to %s denied%s", src->host, what,
-                          msg);
+        return hull_error(err, 0, "registry `%s`: access to %s denied%s", src->host, what, msg);
     case 404:
-        return hull_error(err, ENOENT, "registry `%s`: %s not found%s", src->host, what, msg);
+        return hull_error(err, 0, "registry `%s`: %s not found%s", src->host, what, msg);
     case 429:
-        return hull_error(err, EAGAIN, "registry `%s`: too many requests%s", src->host, msg);
+        return hull_error(err, 0, "registry `%s`: too many requests%s", src->host, msg);
     default:
         return hull_error(err, 0, "registry `%s`: HTTP %ld for %s%s", src->host, r->status, what,
                           msg);

@@ -250,6 +250,11 @@ http:
                        check=True, capture_output=True, timeout=120)
         return f"{self.host}/{repo}:{dest_tag or tag}"
 
+    def digest(self, ref):
+        r = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
+                           check=True, capture_output=True, text=True, timeout=60)
+        return json.loads(r.stdout)["Digest"]
+
     def blob_path(self, digest):
         hexd = digest[7:]
         return os.path.join(self.dir, "data", "docker", "registry", "v2", "blobs", "sha256",
