@@ -37,9 +37,10 @@ static void mark_image(image_store *s, json_t *img, json_t *live)
 
 static int sweep(int dirfd, json_t *live, int dirs, size_t *count, uint64_t *bytes, hull_err **err)
 {
-    int dup_fd = dup(dirfd);
+    /* A new open file description: a dup would share (and exhaust) the read offset. */
+    int dup_fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dup_fd < 0)
-        return hull_error(err, errno, "dup");
+        return hull_error(err, errno, "open directory");
     cleanup_dir DIR *d = fdopendir(dup_fd);
     if (d == NULL) {
         close(dup_fd);

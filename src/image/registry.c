@@ -331,8 +331,7 @@ static int fetch_token(struct registry_source *src, hull_err **err)
     if (rc != CURLE_OK) {
         ret = curl_failure(&r, rc, errbuf, src->realm, err);
     } else if (r.status == 401 || r.status == 403) {
-        ret = hull_error(err, EACCES,
-                         "registry `%s`: token server refused the credentials (HTTP %ld)",
+        ret = hull_error(err, 0, "registry `%s`: token server refused the credentials (HTTP %ld)",
                          src->host, r.status);
     } else if (!is_success(r.status)) {
         ret = hull_error(err, 0, "registry `%s`: token server returned HTTP %ld", src->host,

@@ -60,9 +60,10 @@ void image_store_closep(image_store **s)
 
 int image_store_clean_tmp(image_store *s, hull_err **err)
 {
-    int dup_fd = dup(s->tmp_fd);
+    /* A new open file description: a dup would share (and exhaust) the read offset. */
+    int dup_fd = openat(s->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dup_fd < 0)
-        return hull_error(err, errno, "dup");
+        return hull_error(err, errno, "open directory");
     cleanup_dir DIR *d = fdopendir(dup_fd);
     if (d == NULL) {
         close(dup_fd);
