@@ -56,8 +56,8 @@ static int resolve_list(char **names, const char *field, const char *set, uint64
             continue;
         }
         if ((int)v > last) {
-            hull_warn("%s.%s: capability `%s` is not supported by this kernel; ignored", field,
-                      set, name);
+            hull_warn("%s.%s: capability `%s` is not supported by this kernel; ignored", field, set,
+                      name);
             continue;
         }
         *mask |= 1ULL << v;
@@ -126,8 +126,7 @@ int capabilities_apply(const struct cap_sets *s, hull_err **err)
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return hull_error(err, errno, "process.capabilities.ambient: clear");
     for (int c = 0; c < 64; c++)
-        if ((s->ambient & (1ULL << c)) &&
-            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+        if ((s->ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
             return hull_error(err, errno, "process.capabilities.ambient: raise %s",
                               capability_name(c));
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)

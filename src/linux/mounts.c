@@ -127,9 +127,8 @@ static int bind_mount(int rootfd, const struct hull_mount *m, hull_err **err)
     struct stat st;
     if (fstat(src, &st) < 0)
         return hull_error(err, errno, "stat `%s`", m->source);
-    cleanup_close int target =
-        resolve_in_root(rootfd, m->destination, S_ISDIR(st.st_mode) ? RESOLVE_MKDIR : RESOLVE_MKFILE,
-                        err);
+    cleanup_close int target = resolve_in_root(
+        rootfd, m->destination, S_ISDIR(st.st_mode) ? RESOLVE_MKDIR : RESOLVE_MKFILE, err);
     if (target < 0)
         return -1;
     char sp[32], tp[32];
@@ -159,8 +158,8 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull
             return hull_error(err, errno, "mount cgroup2 on `%s`", m->destination);
         return 0;
     }
-    if (mount("tmpfs", fd_path(tp, target), "tmpfs", (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "mode=755") < 0)
+    if (mount("tmpfs", fd_path(tp, target), "tmpfs",
+              (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
         return hull_error(err, errno, "mount tmpfs on `%s`", m->destination);
     cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
     if (f == NULL)
@@ -241,8 +240,7 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
                 return hull_error(err, saved, "mount %s on `%s`%s", m->type, m->destination,
                                   in_userns ? " (in a user namespace)" : "");
             if (mount(fallback, fd_path(tp, target), NULL, MS_BIND | MS_REC, NULL) < 0)
-                return hull_error(err, errno, "bind mount `%s` on `%s`", fallback,
-                                  m->destination);
+                return hull_error(err, errno, "bind mount `%s` on `%s`", fallback, m->destination);
             cleanup_close int again = reopen_target(rootfd, m, err);
             if (again < 0)
                 return -1;
@@ -262,8 +260,7 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
     return 0;
 }
 
-int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
-                        hull_err **err)
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, hull_err **err)
 {
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         const struct hull_mount *m = &cfg->mounts[i];
@@ -347,8 +344,8 @@ int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
             return hull_error(err, errno, "maskedPaths: stat `%s`", *p);
         char tp[32], sp[32];
         if (S_ISDIR(st.st_mode)) {
-            if (mount("tmpfs", fd_path(tp, target), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "size=0,mode=755") < 0)
+            if (mount("tmpfs", fd_path(tp, target), "tmpfs",
+                      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=755") < 0)
                 return hull_error(err, errno, "maskedPaths: mask directory `%s`", *p);
             continue;
         }

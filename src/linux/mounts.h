@@ -13,8 +13,7 @@
 int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err);
 
 /* Every entry of cfg->mounts, in order, relative to rootfd. */
-int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
-                        hull_err **err);
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, hull_err **err);
 
 /* Switch to the new root: pivot_root (or MS_MOVE + chroot with no_pivot). */
 int mounts_pivot_root(const struct hull_config *cfg, int rootfd, bool no_pivot, hull_err **err);

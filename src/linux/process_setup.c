@@ -23,8 +23,7 @@ const char *rlimit_name(int resource);
 
 int process_set_hostname(const struct hull_config *cfg, hull_err **err)
 {
-    if (cfg->hostname && *cfg->hostname &&
-        sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+    if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return hull_error(err, errno, "hostname: set `%s`", cfg->hostname);
     if (cfg->domainname && *cfg->domainname &&
         setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
@@ -102,8 +101,8 @@ int process_set_identity(const struct hull_process *p, bool setgroups_allowed, h
         if (setgroups(p->n_additional_gids, groups) < 0)
             return hull_error(err, errno, "process.user.additionalGids: setgroups");
     } else if (p->n_additional_gids) {
-        return hull_error(err, EPERM,
-                          "process.user.additionalGids: setgroups is denied in this user namespace");
+        return hull_error(
+            err, EPERM, "process.user.additionalGids: setgroups is denied in this user namespace");
     }
     if (setresgid(p->gid, p->gid, p->gid) < 0)
         return hull_error(err, errno, "process.user.gid: setgid %u", p->gid);
@@ -159,8 +158,7 @@ int process_find_executable(const struct hull_process *p, char **out, hull_err *
         const char *colon = strchr(path, ':');
         size_t len = colon ? (size_t)(colon - path) : strlen(path);
         char candidate[PATH_MAX];
-        int n = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len,
-                         len ? path : ".", name);
+        int n = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? path : ".", name);
         if (n > 0 && (size_t)n < sizeof candidate) {
             struct stat st;
             if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {

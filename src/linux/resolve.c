@@ -36,8 +36,7 @@ static int openat2_in_root(int rootfd, const char *path, int flags, unsigned lon
     return fd;
 }
 
-int resolve_open_in_root(int rootfd, const char *path, int flags, bool no_symlinks,
-                         hull_err **err)
+int resolve_open_in_root(int rootfd, const char *path, int flags, bool no_symlinks, hull_err **err)
 {
     int fd = openat2_in_root(rootfd, path, flags, no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
     if (fd < 0)
@@ -80,8 +79,8 @@ int resolve_in_root(int rootfd, const char *path, enum resolve_create create, hu
         next = openat2_in_root(rootfd, copy, O_PATH, 0);
         if (next < 0 && errno == ENOENT) {
             if (last && create == RESOLVE_MKFILE) {
-                int f = openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                               0644);
+                int f =
+                    openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (f < 0 && errno != EEXIST)
                     return hull_error(err, errno, "create `%s` inside the container", copy);
                 if (f >= 0)

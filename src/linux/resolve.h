@@ -9,9 +9,9 @@
 #include "util/error.h"
 
 enum resolve_create {
-    RESOLVE_EXISTING = 0,  /* must exist */
-    RESOLVE_MKDIR = 1,     /* create missing directories, the last one too */
-    RESOLVE_MKFILE = 2,    /* create missing parent directories and an empty regular file */
+    RESOLVE_EXISTING = 0, /* must exist */
+    RESOLVE_MKDIR = 1,    /* create missing directories, the last one too */
+    RESOLVE_MKFILE = 2,   /* create missing parent directories and an empty regular file */
 };
 
 /* Open `path` (container view, absolute or relative to root) inside `rootfd`; returns an
@@ -19,8 +19,7 @@ enum resolve_create {
 int resolve_in_root(int rootfd, const char *path, enum resolve_create create, hull_err **err);
 
 /* Same, with extra open flags (e.g. O_RDONLY|O_DIRECTORY instead of O_PATH). */
-int resolve_open_in_root(int rootfd, const char *path, int flags, bool no_symlinks,
-                         hull_err **err);
+int resolve_open_in_root(int rootfd, const char *path, int flags, bool no_symlinks, hull_err **err);
 
 /* "/proc/self/fd/N" for mount(2) on an fd, in a caller buffer. */
 const char *fd_path(char buf[static 32], int fd);

@@ -96,7 +96,7 @@ struct hull_process {
 };
 
 struct hull_config {
-    json_t *raw; /* the whole document, owned */
+    json_t *raw;  /* the whole document, owned */
     char *bundle; /* absolute bundle directory */
     char *oci_version;
     char *root_path; /* absolute path of the rootfs on the host */
@@ -118,7 +118,7 @@ struct hull_config {
     size_t n_uid_mappings, n_gid_mappings;
     struct hull_device *devices;
     size_t n_devices;
-    json_t *sysctl; /* borrowed: object of string -> string */
+    json_t *sysctl;                   /* borrowed: object of string -> string */
     unsigned long rootfs_propagation; /* MS_* | MS_REC, 0 = default (rslave) */
     bool has_time_offsets;
     int64_t boottime_secs, monotonic_secs;

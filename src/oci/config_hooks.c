@@ -56,10 +56,10 @@ int config_parse_hooks(const struct json_ctx *c, json_t *root, struct hull_confi
         return 0;
     struct hull_hooks *h = &cfg->hooks;
     if (parse_hook_list(c, hooks, "prestart", &h->prestart, &h->n_prestart, err) < 0 ||
-        parse_hook_list(c, hooks, "createRuntime", &h->create_runtime, &h->n_create_runtime,
+        parse_hook_list(c, hooks, "createRuntime", &h->create_runtime, &h->n_create_runtime, err) <
+            0 ||
+        parse_hook_list(c, hooks, "createContainer", &h->create_container, &h->n_create_container,
                         err) < 0 ||
-        parse_hook_list(c, hooks, "createContainer", &h->create_container,
-                        &h->n_create_container, err) < 0 ||
         parse_hook_list(c, hooks, "startContainer", &h->start_container, &h->n_start_container,
                         err) < 0 ||
         parse_hook_list(c, hooks, "poststart", &h->poststart, &h->n_poststart, err) < 0 ||

@@ -81,8 +81,7 @@ int json_read_bool(const struct json_ctx *c, json_t *obj, const char *key, const
         return 0;
     char p[512];
     if (!json_is_boolean(v))
-        return json_field_error(c, err, json_path_join(p, sizeof p, path, key),
-                                "expected boolean");
+        return json_field_error(c, err, json_path_join(p, sizeof p, path, key), "expected boolean");
     *out = json_is_true(v);
     return 0;
 }
@@ -95,8 +94,7 @@ int json_read_int64(const struct json_ctx *c, json_t *obj, const char *key, cons
         return 0;
     char p[512];
     if (!json_is_integer(v))
-        return json_field_error(c, err, json_path_join(p, sizeof p, path, key),
-                                "expected integer");
+        return json_field_error(c, err, json_path_join(p, sizeof p, path, key), "expected integer");
     *out = json_integer_value(v);
     if (present)
         *present = true;
@@ -214,8 +212,8 @@ int json_load_string_checked(const char *text, size_t len, const char *display, 
     json_error_t je;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
-        hull_error(err, 0, "%s: invalid JSON at line %d column %d: %s", display, je.line,
-                   je.column, je.text);
+        hull_error(err, 0, "%s: invalid JSON at line %d column %d: %s", display, je.line, je.column,
+                   je.text);
         (*err)->errnum = EINVAL;
         return -1;
     }

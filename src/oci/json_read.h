@@ -38,7 +38,8 @@ int json_read_array(const struct json_ctx *c, json_t *obj, const char *key, cons
 int json_field_error(const struct json_ctx *c, hull_err **err, const char *path, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
 
-/* Join a parent path and a key or index for messages: "linux" + "namespaces" -> "linux.namespaces" */
+/* Join a parent path and a key or index for messages: "linux" + "namespaces" -> "linux.namespaces"
+ */
 const char *json_path_join(char *buf, size_t size, const char *parent, const char *key);
 const char *json_path_index(char *buf, size_t size, const char *parent, size_t index);
 

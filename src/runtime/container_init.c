@@ -19,6 +19,7 @@
 #include "linux/mounts.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
+#include "linux/resolve.h"
 #include "runtime/hooks.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
@@ -41,9 +42,8 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     }
     if (namespaces_join_paths(cfg, err) < 0)
         return -1;
-    if (!a->no_new_keyring &&
-        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS &&
-        errno != EACCES && errno != EPERM)
+    if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&
+        errno != ENOSYS && errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
 
     cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
@@ -53,6 +53,12 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (devices_setup(cfg, rootfd, in_userns, err) < 0)
         return -1;
+    /* Like runc, create a missing working directory (as root, inside the rootfs). */
+    {
+        cleanup_close int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, err);
+        if (cwd < 0)
+            return hull_error_prefix(err, "process.cwd");
+    }
     if (process_set_hostname(cfg, err) < 0)
         return -1;
 

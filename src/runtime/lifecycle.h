@@ -9,7 +9,11 @@
 
 #include "util/error.h"
 
-enum cgroup_manager { CGROUP_MANAGER_CGROUPFS = 0, CGROUP_MANAGER_SYSTEMD, CGROUP_MANAGER_DISABLED };
+enum cgroup_manager {
+    CGROUP_MANAGER_CGROUPFS = 0,
+    CGROUP_MANAGER_SYSTEMD,
+    CGROUP_MANAGER_DISABLED
+};
 
 struct runtime_opts {
     const char *root; /* --root */

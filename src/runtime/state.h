@@ -32,8 +32,8 @@ struct container_state {
     json_t *annotations; /* owned, may be NULL */
     char *cgroup_path;   /* may be NULL */
     bool systemd_cgroup;
-    char *handler;       /* NULL = native */
-    json_t *extra;       /* handler-specific data, owned, may be NULL */
+    char *handler; /* NULL = native */
+    json_t *extra; /* handler-specific data, owned, may be NULL */
 };
 
 void container_state_clear(struct container_state *s);

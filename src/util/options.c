@@ -96,7 +96,8 @@ int options_next(struct option_parser *p, const char **arg, hull_err **err)
             return s->id;
         }
         if (s == NULL)
-            return hull_error(err, EINVAL, "unknown option `%.*s`", (int)(len + (size_t)(body - a)), a);
+            return hull_error(err, EINVAL, "unknown option `%.*s`", (int)(len + (size_t)(body - a)),
+                              a);
         if (s->has_arg) {
             if (eq) {
                 *arg = eq + 1;

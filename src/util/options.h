@@ -9,22 +9,22 @@
 #include "util/error.h"
 
 struct option_spec {
-    const char *name;  /* long name without dashes */
-    char short_name;   /* 0 = none */
+    const char *name; /* long name without dashes */
+    char short_name;  /* 0 = none */
     bool has_arg;
-    int id;            /* returned to the caller */
+    int id; /* returned to the caller */
 };
 
 struct option_parser {
     const struct option_spec *specs;
     int argc;
     char **argv;
-    int index;            /* next argv element */
+    int index; /* next argv element */
     /* Stop at the n-th positional argument (0 = never): everything from there on is
      * positional (exec's command, after the container id). */
     int stop_after_positionals;
     int positionals_seen;
-    char **positionals;   /* collected, NULL-terminated, owned */
+    char **positionals; /* collected, NULL-terminated, owned */
     int n_positionals;
     bool done;
     int stop_index; /* argv index of the positional that ended option parsing, or -1 */

@@ -98,8 +98,19 @@ class Runtime:
         return base + [str(a) for a in args]
 
     def __call__(self, *args, check=False, timeout=60, input=None, root=True, **kw):
-        return subprocess.run(self.cmd(*args, root=root), capture_output=True, text=True,
-                              timeout=timeout, check=check, input=input, **kw)
+        """Run hull-runtime; stdout/stderr go through files, not pipes: a created or detached
+        container inherits them and would hold a pipe open long after the runtime exits."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            io = {"input": input.encode()} if input is not None else {"stdin": subprocess.DEVNULL}
+            p = subprocess.run(self.cmd(*args, root=root), stdout=out, stderr=err,
+                               timeout=timeout, **io, **kw)
+            out.seek(0)
+            err.seek(0)
+            r = subprocess.CompletedProcess(p.args, p.returncode, out.read().decode(),
+                                            err.read().decode())
+        if check:
+            r.check_returncode()
+        return r
 
     def state(self, cid):
         r = self("state", cid)

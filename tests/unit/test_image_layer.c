@@ -13,7 +13,7 @@
 #include <archive_entry.h>
 
 #include "image/layer.h"
-#include "test_image_helpers.h"
+#include "check.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

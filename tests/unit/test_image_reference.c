@@ -3,7 +3,7 @@
 
 #include "image/digest.h"
 #include "image/reference.h"
-#include "test_image_helpers.h"
+#include "check.h"
 #include "util/cleanup.h"
 
 static void expect(const char *text, const char *domain, const char *path, const char *tag,

@@ -12,7 +12,7 @@
 #include "image/rootfs.h"
 #include "image/store.h"
 #include "image/users.h"
-#include "test_image_helpers.h"
+#include "check.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

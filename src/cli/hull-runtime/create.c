@@ -119,7 +119,9 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_create = {
-    "create", cmd_create, "create a container from a bundle, ready to start",
+    "create",
+    cmd_create,
+    "create a container from a bundle, ready to start",
     "Usage: hull-runtime create [OPTIONS] ID\n"
     "\n"
     "Create the container ID from the bundle: namespaces, mounts, pivot_root, devices, hostname\n"

@@ -3,7 +3,7 @@
 
 enum { D_FORCE = 1 };
 static const struct option_spec delete_options[] = {{"force", 'f', false, D_FORCE},
-                                                     {NULL, 0, false, 0}};
+                                                    {NULL, 0, false, 0}};
 
 int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -36,7 +36,9 @@ int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_delete = {
-    "delete", cmd_delete, "delete a container",
+    "delete",
+    cmd_delete,
+    "delete a container",
     "Usage: hull-runtime delete [--force] ID\n"
     "\n"
     "Delete container ID: its state, and (through its namespaces) its mounts. A running or\n"

@@ -20,7 +20,9 @@ int cmd_features(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_features = {
-    "features", cmd_features, "print the features this runtime supports (JSON)",
+    "features",
+    cmd_features,
+    "print the features this runtime supports (JSON)",
     "Usage: hull-runtime features\n"
     "\n"
     "Print the runtime-spec features document: supported ociVersion range, hooks, mount\n"

@@ -43,7 +43,9 @@ int cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_kill = {
-    "kill", cmd_kill, "send a signal to a container's process",
+    "kill",
+    cmd_kill,
+    "send a signal to a container's process",
     "Usage: hull-runtime kill [--all] ID [SIGNAL]\n"
     "\n"
     "Send SIGNAL (default TERM) to the container's process. SIGNAL is a name with or without\n"

@@ -76,7 +76,9 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_list = {
-    "list", cmd_list, "list containers",
+    "list",
+    cmd_list,
+    "list containers",
     "Usage: hull-runtime list [--format table|json] [--quiet]\n"
     "\n"
     "List the containers under --root with their pid, status, bundle and creation time.\n"

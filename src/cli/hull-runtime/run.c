@@ -20,7 +20,9 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_run = {
-    "run", cmd_run, "create and start a container, and wait for it",
+    "run",
+    cmd_run,
+    "create and start a container, and wait for it",
     "Usage: hull-runtime run [OPTIONS] ID\n"
     "\n"
     "Create and start the container ID from the bundle. Attached (the default), stdio is passed\n"

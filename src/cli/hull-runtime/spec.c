@@ -61,7 +61,9 @@ int cmd_spec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_spec = {
-    "spec", cmd_spec, "write a default config.json",
+    "spec",
+    cmd_spec,
+    "write a default config.json",
     "Usage: hull-runtime spec [--bundle DIR] [--rootless]\n"
     "\n"
     "Write a hardened default config.json into the bundle directory (default: .): rootfs at\n"

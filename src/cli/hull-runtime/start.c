@@ -26,7 +26,9 @@ int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_start = {
-    "start", cmd_start, "start a created container",
+    "start",
+    cmd_start,
+    "start a created container",
     "Usage: hull-runtime start ID\n"
     "\n"
     "Start the created container ID: its process executes the program of process.args, and\n"

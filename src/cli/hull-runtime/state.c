@@ -36,7 +36,9 @@ int cmd_state(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_state = {
-    "state", cmd_state, "print the state of a container as JSON",
+    "state",
+    cmd_state,
+    "print the state of a container as JSON",
     "Usage: hull-runtime state ID\n"
     "\n"
     "Print the runtime-spec state of container ID: ociVersion, id, status (creating, created,\n"

@@ -1,0 +1,149 @@
+/* Unit tests for oci/config.c: parsing, validation and the messages users see. */
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "check.h"
+#include "oci/config.h"
+#include "util/cleanup.h"
+
+static const char *bundle = "/";
+
+static struct hull_config *parse_ok(const char *text)
+{
+    struct hull_config *cfg = NULL;
+    hull_err *err = NULL;
+    if (config_parse(text, strlen(text), "config.json", bundle, CONFIG_LOAD_DEFAULT, &cfg, &err) <
+        0) {
+        fprintf(stderr, "unexpected error: %s\n  for %s\n", err->msg, text);
+        exit(1);
+    }
+    return cfg;
+}
+
+static void parse_fails(const char *text, const char *needle)
+{
+    struct hull_config *cfg = NULL;
+    hull_err *err = NULL;
+    CHECK_ERROR(config_parse(text, strlen(text), "config.json", bundle, CONFIG_LOAD_DEFAULT, &cfg,
+                             &err),
+                &err, needle);
+    CHECK(cfg == NULL);
+}
+
+#define BASE_PROCESS "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}"
+#define BASE_ROOT    "\"root\":{\"path\":\"/\"}"
+#define BASE_NS      "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"uts\"}]"
+
+static void test_minimal(void)
+{
+    cleanup_config struct hull_config *cfg = parse_ok(
+        "{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"hostname\":\"h\","
+        "\"linux\":{" BASE_NS "}}");
+    CHECK(strcmp(cfg->oci_version, "1.3.0") == 0);
+    CHECK(strcmp(cfg->process.args[0], "/bin/true") == 0);
+    CHECK(cfg->clone_flags == (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS));
+    CHECK(strcmp(cfg->hostname, "h") == 0);
+    CHECK(strcmp(cfg->root_path, "/") == 0);
+}
+
+static void test_mount_options(void)
+{
+    struct hull_mount m = {0};
+    char *opts[] = {"nosuid", "ro", "rw", "nodev", "rbind", "rslave", "size=1m", "mode=755",
+                    "rro", "rnoexec", NULL};
+    m.options = opts;
+    m.type = "bind";
+    hull_err *err = NULL;
+    CHECK(config_parse_mount_options(&m, "mounts[0]", "config.json", &err) == 0);
+    CHECK(m.bind && m.recursive_bind);
+    CHECK(m.flags == (MS_NOSUID | MS_NODEV)); /* rw cleared ro */
+    CHECK(m.propagation == (MS_SLAVE | MS_REC));
+    CHECK(strcmp(m.data, "size=1m,mode=755") == 0);
+    CHECK(m.attr_set == (0x1 | 0x8));
+    free(m.data);
+}
+
+static void test_rlimits_and_caps(void)
+{
+    cleanup_config struct hull_config *cfg = parse_ok(
+        "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/\"},\"process\":{\"args\":[\"x\"],"
+        "\"cwd\":\"/tmp\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":10,\"hard\":20}],"
+        "\"capabilities\":{\"bounding\":[\"CAP_KILL\"]},\"oomScoreAdj\":100,"
+        "\"user\":{\"uid\":5,\"gid\":6,\"additionalGids\":[7,8],\"umask\":18}},"
+        "\"linux\":{" BASE_NS "}}");
+    CHECK(cfg->process.n_rlimits == 1 && cfg->process.rlimits[0].resource == RLIMIT_NOFILE);
+    CHECK(cfg->process.rlimits[0].soft == 10 && cfg->process.rlimits[0].hard == 20);
+    CHECK(cfg->process.has_capabilities && strcmp(cfg->process.caps.bounding[0], "CAP_KILL") == 0);
+    CHECK(cfg->process.caps.effective == NULL);
+    CHECK(cfg->process.oom_score_adj == 100);
+    CHECK(cfg->process.uid == 5 && cfg->process.gid == 6 && cfg->process.n_additional_gids == 2);
+    CHECK(cfg->process.has_umask && cfg->process.umask == 18);
+}
+
+static void test_errors(void)
+{
+    parse_fails("[]", "config.json: (document): expected a JSON object");
+    parse_fails("{", "config.json: invalid JSON at line");
+    parse_fails("{\"ociVersion\":\"2.0.0\"," BASE_PROCESS "," BASE_ROOT "}",
+                "ociVersion: unsupported version `2.0.0`");
+    parse_fails("{" BASE_PROCESS "," BASE_ROOT "}", "config.json: ociVersion: missing");
+    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":\"sh\",\"cwd\":\"/\"}," BASE_ROOT
+                "}",
+                "config.json: process.args: expected array of strings");
+    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[],\"cwd\":\"/\"}," BASE_ROOT "}",
+                "process.args: must contain at least one element");
+    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}," BASE_ROOT
+                "}",
+                "process.cwd: `rel` is not an absolute path");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS ",\"root\":{\"path\":\"/nonexistent-x\"}}",
+                "root.path: `/nonexistent-x`: No such file or directory");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
+                ",\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}",
+                "linux.namespaces[0].type: unknown namespace type `bogus`");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
+                ",\"mounts\":[{\"destination\":\"tmp\",\"type\":\"tmpfs\"}],\"linux\":{" BASE_NS
+                "}}",
+                "mounts[0].destination: `tmp` is not an absolute path");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
+                ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}",
+                "linux.namespaces: a mount namespace is required");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
+                ",\"hostname\":\"x\",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
+                "config.json: hostname: needs a uts namespace");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                ",\"sysctl\":{\"kernel.panic\":\"1\"}}}",
+                "linux.sysctl.kernel.panic: not a namespaced sysctl");
+    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
+                "\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]}," BASE_ROOT "}",
+                "process.rlimits[0].type: unknown rlimit `RLIMIT_BOGUS`");
+    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
+                "\"env\":[\"NOEQUALS\"]}," BASE_ROOT "}",
+                "process.env: `NOEQUALS` is not of the form KEY=VALUE");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                ",\"devices\":[{\"path\":\"/etc/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]}}",
+                "linux.devices[0].path: `/etc/x` is not under /dev");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{"
+                "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}]}}",
+                "a new user namespace needs uidMappings and gidMappings");
+    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
+                "\"oomScoreAdj\":5000}," BASE_ROOT "}",
+                "process.oomScoreAdj: 5000 is outside -1000..1000");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                ",\"timeOffsets\":{\"monotonic\":{\"secs\":1}}}}",
+                "linux.timeOffsets: needs a new time namespace");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
+                ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}",
+                "hooks.prestart[0].path: must be an absolute path");
+}
+
+int main(void)
+{
+    test_minimal();
+    test_mount_options();
+    test_rlimits_and_caps();
+    test_errors();
+    puts("ok");
+    return 0;
+}
