@@ -5,10 +5,23 @@ BUILD   ?= build
 ASAN    ?= build-asan
 MESON_OPTS ?= -Dwerror=true
 
-.PHONY: all check check-unit check-e2e check-asan install clean format format-check bench
+.PHONY: all check check-unit check-e2e check-asan install clean format format-check demo bundle
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+	@$(MAKE) --no-print-directory bundle
+
+# The bundled default: a busybox root filesystem assembled from Debian's busybox-static and the
+# hardened default config from `hull-runtime spec`, running a short demo script.
+DEMO_BUNDLE = $(BUILD)/busybox-bundle
+bundle: $(DEMO_BUNDLE)/config.json
+
+$(DEMO_BUNDLE)/config.json: tests/fixtures/make-busybox-rootfs scripts/demo-config
+	tests/fixtures/make-busybox-rootfs $(DEMO_BUNDLE)/rootfs
+	scripts/demo-config $(BUILD)/hull-runtime $(DEMO_BUNDLE)
+
+demo: all
+	$(BUILD)/hull-runtime run --bundle $(DEMO_BUNDLE) hull-demo-$$$$
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --prefix=$(PREFIX) $(MESON_OPTS)

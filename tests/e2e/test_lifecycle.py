@@ -403,3 +403,12 @@ def test_no_leftover_mounts_after_run(runtime, bundle):
     r = run_in(runtime, bundle, ["true"])
     assert r.returncode == 0
     assert len(mounts_mentioning(bundle.path)) == before == 0
+
+
+def test_attached_run_deletes_unless_keep(runtime, bundle):
+    assert runtime("run", "-b", bundle.path, "gone").returncode == 0
+    assert runtime.ids() == []
+    assert runtime("run", "--keep", "-b", bundle.path, "kept").returncode == 0
+    assert runtime.state("kept")["status"] == "stopped"
+    r = runtime("run", "--keep", "--rm", "-b", bundle.path, "both")
+    assert r.returncode == 1 and "contradict" in r.stderr

@@ -52,6 +52,7 @@ struct create_flags {
     struct create_opts co;
     bool detach;
     bool remove;
+    bool keep;
 };
 int cli_parse_create_flags(const char *command, int argc, char **argv, bool for_run,
                            struct create_flags *out, struct option_parser *p);

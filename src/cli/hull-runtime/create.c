@@ -89,9 +89,12 @@ int cli_parse_create_flags(const char *command, int argc, char **argv, bool for_
             if (options_bool("rm", arg, &out->remove, &err) < 0)
                 return cli_fail(err);
             break;
-        case C_NO_SUBREAPER:
         case C_KEEP:
-            if (options_bool("flag", arg, &b, &err) < 0)
+            if (options_bool("keep", arg, &out->keep, &err) < 0)
+                return cli_fail(err);
+            break;
+        case C_NO_SUBREAPER:
+            if (options_bool("no-subreaper", arg, &b, &err) < 0)
                 return cli_fail(err);
             break;
         }
@@ -99,6 +102,8 @@ int cli_parse_create_flags(const char *command, int argc, char **argv, bool for_
     if (cli_require_args(command, p, 1, "one container id") != 0)
         return 1;
     out->co.id = p->positionals[0];
+    if (out->keep && out->remove)
+        return cli_usage_error(command, "--keep and --rm contradict each other");
     return 0;
 }
 

@@ -12,7 +12,9 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
     }
     hull_err *err = NULL;
     int exit_code = 0;
-    r = container_run(&ctx->ro, &f.co, f.detach, f.remove, &exit_code, &err);
+    /* As runc: an attached run deletes its container when it exits, unless --keep. */
+    bool remove = f.remove || (!f.detach && !f.keep);
+    r = container_run(&ctx->ro, &f.co, f.detach, remove, &exit_code, &err);
     options_free(&p);
     if (r < 0)
         return cli_fail(err);
@@ -31,7 +33,9 @@ const struct cli_command command_run = {
     "\n"
     "Options: those of `create`, plus\n"
     "  -d, --detach            return once the container runs (its stdio stays on the caller's)\n"
-    "  --rm                    delete the container when it exits (attached runs)\n"
+    "  --rm                    delete the container when it exits (the default of attached\n"
+    "                          runs, as in runc)\n"
+    "  --keep                  keep the stopped container after an attached run\n"
     "  -b, --bundle DIR        bundle directory holding config.json (default: .)\n"
     "  --pid-file FILE         write the container process's pid to FILE\n"
     "  --console-socket PATH   unix socket to send the terminal's master fd to\n"
