@@ -45,6 +45,8 @@ check-asan: $(ASAN)/build.ninja
 	tests/run-all $(ASAN)
 
 install: all
+	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 format:

@@ -37,6 +37,7 @@ int options_init(struct option_parser *p, const struct option_spec *specs, int a
  * 0 at the end; -1 on an unknown option or a missing value. */
 int options_next(struct option_parser *p, const char **arg, hull_err **err);
 void options_free(struct option_parser *p);
+#define cleanup_options __attribute__((cleanup(options_free)))
 
 /* Parse "true"/"false"/NULL as a boolean flag value. */
 int options_bool(const char *name, const char *arg, bool *out, hull_err **err);

@@ -26,9 +26,9 @@ static void parse_fails(const char *text, const char *needle)
 {
     struct hull_config *cfg = NULL;
     hull_err *err = NULL;
-    CHECK_ERROR(config_parse(text, strlen(text), "config.json", bundle, CONFIG_LOAD_DEFAULT, &cfg,
-                             &err),
-                &err, needle);
+    CHECK_ERROR(
+        config_parse(text, strlen(text), "config.json", bundle, CONFIG_LOAD_DEFAULT, &cfg, &err),
+        &err, needle);
     CHECK(cfg == NULL);
 }
 
@@ -38,9 +38,9 @@ static void parse_fails(const char *text, const char *needle)
 
 static void test_minimal(void)
 {
-    cleanup_config struct hull_config *cfg = parse_ok(
-        "{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"hostname\":\"h\","
-        "\"linux\":{" BASE_NS "}}");
+    cleanup_config struct hull_config *cfg =
+        parse_ok("{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"hostname\":\"h\","
+                 "\"linux\":{" BASE_NS "}}");
     CHECK(strcmp(cfg->oci_version, "1.3.0") == 0);
     CHECK(strcmp(cfg->process.args[0], "/bin/true") == 0);
     CHECK(cfg->clone_flags == (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS));
@@ -51,8 +51,8 @@ static void test_minimal(void)
 static void test_mount_options(void)
 {
     struct hull_mount m = {0};
-    char *opts[] = {"nosuid", "ro", "rw", "nodev", "rbind", "rslave", "size=1m", "mode=755",
-                    "rro", "rnoexec", NULL};
+    char *opts[] = {"nosuid",  "ro",       "rw",  "nodev",   "rbind", "rslave",
+                    "size=1m", "mode=755", "rro", "rnoexec", NULL};
     m.options = opts;
     m.type = "bind";
     hull_err *err = NULL;
@@ -94,10 +94,11 @@ static void test_errors(void)
                 "config.json: process.args: expected array of strings");
     parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[],\"cwd\":\"/\"}," BASE_ROOT "}",
                 "process.args: must contain at least one element");
-    parse_fails("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}," BASE_ROOT
-                "}",
-                "process.cwd: `rel` is not an absolute path");
-    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS ",\"root\":{\"path\":\"/nonexistent-x\"}}",
+    parse_fails(
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"rel\"}," BASE_ROOT "}",
+        "process.cwd: `rel` is not an absolute path");
+    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS
+                ",\"root\":{\"path\":\"/nonexistent-x\"}}",
                 "root.path: `/nonexistent-x`: No such file or directory");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
                 ",\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}",

@@ -7,14 +7,15 @@
 #include "util/signals.h"
 
 enum { O_BUNDLE = 1, O_DETACH, O_PID };
-static const struct option_spec specs[] = {
-    {"bundle", 'b', true, O_BUNDLE}, {"detach", 'd', false, O_DETACH},
-    {"pid-file", 0, true, O_PID},    {NULL, 0, false, 0}};
+static const struct option_spec specs[] = {{"bundle", 'b', true, O_BUNDLE},
+                                           {"detach", 'd', false, O_DETACH},
+                                           {"pid-file", 0, true, O_PID},
+                                           {NULL, 0, false, 0}};
 
 static void test_forms(void)
 {
-    char *argv[] = {"create", "--bundle=/b", "-d", "--pid-file", "p", "id1", "-bundle", "/c",
-                    "--detach=false", NULL};
+    char *argv[] = {"create", "--bundle=/b", "-d", "--pid-file",     "p",
+                    "id1",    "-bundle",     "/c", "--detach=false", NULL};
     struct option_parser p;
     hull_err *err = NULL;
     CHECK(options_init(&p, specs, 9, argv, 1, 0, &err) == 0);

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     const char *manager = NULL;
 
     /* Global options end at the first positional: the command. */
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, global_options, argc, argv, 1, 1, &err) < 0)
         return cli_fail(err);
@@ -147,9 +147,11 @@ int main(int argc, char **argv)
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
         switch (id) {
-        case -1:
-            options_free(&p);
-            return cli_usage_error(NULL, "%s", err->msg);
+        case -1: {
+            int r = cli_usage_error(NULL, "%s", err->msg);
+            hull_err_free(err);
+            return r;
+        }
         case G_ROOT:
             ctx.ro.root = arg;
             break;
@@ -178,18 +180,15 @@ int main(int argc, char **argv)
             break;
         case G_VERSION:
             printf("hull-runtime version %s\nspec: 1.2.0\n", HULL_VERSION);
-            options_free(&p);
             return 0;
         case G_HELP:
             print_main_help();
-            options_free(&p);
             return 0;
         }
     }
     /* The command is the first positional; everything after it belongs to the command. */
     int cmd_index = p.stop_index;
     bool have_cmd = cmd_index > 0;
-    options_free(&p);
     if (hull_log_init(log_file, log_format, level) < 0) {
         fprintf(stderr, "hull-runtime: open log file `%s`: %s\n", log_file, strerror(errno));
         return 1;
