@@ -41,5 +41,27 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_prune(struct hull_cli *cli, int argc, char **argv);
 int cmd_login(struct hull_cli *cli, int argc, char **argv);
 int cmd_logout(struct hull_cli *cli, int argc, char **argv);
+/* Containers (src/cli/hull/containers.h and one file per command). */
+int cmd_run(struct hull_cli *cli, int argc, char **argv);
+int cmd_create(struct hull_cli *cli, int argc, char **argv);
+int cmd_start(struct hull_cli *cli, int argc, char **argv);
+int cmd_ps(struct hull_cli *cli, int argc, char **argv);
+int cmd_logs(struct hull_cli *cli, int argc, char **argv);
+int cmd_exec(struct hull_cli *cli, int argc, char **argv);
+int cmd_stop(struct hull_cli *cli, int argc, char **argv);
+int cmd_kill(struct hull_cli *cli, int argc, char **argv);
+int cmd_restart(struct hull_cli *cli, int argc, char **argv);
+int cmd_rm(struct hull_cli *cli, int argc, char **argv);
+int cmd_wait(struct hull_cli *cli, int argc, char **argv);
+int cmd_inspect(struct hull_cli *cli, int argc, char **argv);
+int cmd_top(struct hull_cli *cli, int argc, char **argv);
+int cmd_stats(struct hull_cli *cli, int argc, char **argv);
+int cmd_pause(struct hull_cli *cli, int argc, char **argv);
+int cmd_unpause(struct hull_cli *cli, int argc, char **argv);
+int cmd_cp(struct hull_cli *cli, int argc, char **argv);
+int cmd_volume(struct hull_cli *cli, int argc, char **argv);
+int cmd_system(struct hull_cli *cli, int argc, char **argv);
+int cmd_version(struct hull_cli *cli, int argc, char **argv);
+int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
 
 #endif

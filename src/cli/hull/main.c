@@ -16,6 +16,27 @@ static const struct hull_command commands[] = {
     {"image", cmd_image, "Manage images (ls, inspect, rm, prune, pull, load, save)"},
     {"login", cmd_login, "Store credentials for a registry"},
     {"logout", cmd_logout, "Remove stored credentials for a registry"},
+    {"run", cmd_run, "Create and run a container from an image"},
+    {"create", cmd_create, "Create a container without starting it"},
+    {"start", cmd_start, "Start created or stopped containers"},
+    {"ps", cmd_ps, "List containers"},
+    {"logs", cmd_logs, "Print (and follow) a container's output"},
+    {"exec", cmd_exec, "Run a command in a running container"},
+    {"stop", cmd_stop, "Stop containers (stop signal, then SIGKILL)"},
+    {"kill", cmd_kill, "Send a signal to containers"},
+    {"restart", cmd_restart, "Stop and start containers"},
+    {"rm", cmd_rm, "Remove containers"},
+    {"wait", cmd_wait, "Wait for containers to stop, print their exit codes"},
+    {"inspect", cmd_inspect, "JSON details of containers, images or volumes"},
+    {"top", cmd_top, "List the processes of a container"},
+    {"stats", cmd_stats, "CPU, memory and process counts of containers"},
+    {"pause", cmd_pause, "Freeze the processes of containers"},
+    {"unpause", cmd_unpause, "Thaw paused containers"},
+    {"cp", cmd_cp, "Copy files between a container and the host"},
+    {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
+    {"system", cmd_system, "System information, disk use, pruning"},
+    {"version", cmd_version, "Show version information"},
+    {"__monitor", cmd_monitor, NULL}, /* internal: hull-monitor's restarts and clean-up */
     {NULL, NULL, NULL},
 };
 
@@ -38,7 +59,8 @@ static void usage(FILE *out)
 {
     fputs(help, out);
     for (const struct hull_command *c = commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        if (c->summary)
+            fprintf(out, "  %-10s %s\n", c->name, c->summary);
     fputs("\nExit status: 0 on success, 1 on failure, 125 for usage errors.\n", out);
 }
 

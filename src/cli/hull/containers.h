@@ -1,0 +1,35 @@
+/* Helpers shared by the container commands of `hull` (run, ps, logs, stop, rm, ...). */
+#ifndef HULL_CLI_HULL_CONTAINERS_H
+#define HULL_CLI_HULL_CONTAINERS_H
+
+#include <getopt.h>
+
+#include "cli/hull/cli.h"
+#include "container/request.h"
+#include "container/store.h"
+
+/* Open DATA_ROOT's container store. */
+int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err);
+
+/* One-line usage error for what getopt_long returned ('?' or ':'); exit status 125. */
+int ctr_bad_option(const char *command, int c, char **argv);
+
+/* Reset getopt for a subcommand's argv (no messages of its own: we print one line). */
+void ctr_getopt_reset(void);
+
+/* Parse `hull run`/`hull create` options up to IMAGE; fills req (req->cmd points into argv).
+ * Returns 0, or the exit status to return (125 for usage errors, 0 after --help). */
+int run_flags_parse(const char *command, int argc, char **argv, struct run_request *req,
+                    bool *help_shown);
+/* Refuse what this build cannot do yet, with a message naming the flag (exit 125). */
+int run_flags_check_supported(const char *command, const struct run_request *req);
+
+extern const char run_flags_help[];
+
+/* Run a command over several containers (stop, kill, rm, wait, ...): errors are printed per
+ * container, the status is that of the last failure. */
+int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,
+                 int (*fn)(struct hull_cli *cli, container_store *cs, const char *ref, void *data),
+                 void *data);
+
+#endif

@@ -1,0 +1,273 @@
+/* hull cp: copy files between a container's root filesystem and the host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "cli/hull/containers.h"
+#include "container/launch.h"
+#include "container/status.h"
+#include "linux/resolve.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static const char help[] =
+    "Usage: hull cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n"
+    "       hull cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH\n"
+    "\n"
+    "Copy a file or a directory tree out of or into a container's root filesystem, running or\n"
+    "not (a stopped container's filesystem is mounted for the copy). When DEST_PATH is an\n"
+    "existing directory the copy goes inside it under SRC_PATH's name, otherwise it becomes\n"
+    "DEST_PATH (whose parent must exist). Modes and modification times are kept; symbolic\n"
+    "links are copied as links, never followed. Container paths are resolved inside the\n"
+    "container's root (symlinks cannot lead out of it). Volumes and tmpfs mounts of a running\n"
+    "container are not part of its root filesystem and are not reached.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Exit status: 0, 1 when the copy failed, 125 for usage errors.\n";
+
+static int copy_node(int sdir, const char *sname, int ddir, const char *dname, hull_err **err);
+
+static int copy_dir_contents(int sfd, int dfd, hull_err **err)
+{
+    int dup_fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dup_fd < 0)
+        return hull_error(err, errno, "open directory");
+    cleanup_dir DIR *d = fdopendir(dup_fd);
+    if (d == NULL) {
+        close(dup_fd);
+        return hull_error(err, errno, "read directory");
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (copy_node(sfd, de->d_name, dfd, de->d_name, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void copy_times(int fd, const struct stat *st)
+{
+    struct timespec t[2] = {st->st_atim, st->st_mtim};
+    futimens(fd, t);
+}
+
+static int copy_file(int sdir, const char *sname, int ddir, const char *dname,
+                     const struct stat *st, hull_err **err)
+{
+    cleanup_close int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0)
+        return hull_error(err, errno, "open `%s`", sname);
+    int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+    cleanup_close int out = openat(ddir, dname, flags, st->st_mode & 07777);
+    if (out < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY)) {
+        /* Replace a symlink or directory in the way instead of writing through it. */
+        cleanup_err hull_err *e = NULL;
+        if (fs_remove_tree_at(ddir, dname, &e) == 0)
+            out = openat(ddir, dname, flags | O_EXCL, st->st_mode & 07777);
+    }
+    if (out < 0)
+        return hull_error(err, errno, "create `%s`", dname);
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
+                return hull_error(err, errno, "copy `%s`", sname);
+            char buf[65536];
+            ssize_t r;
+            while ((r = read(in, buf, sizeof buf)) > 0)
+                if (fs_write_all(out, buf, (size_t)r) < 0)
+                    return hull_error(err, errno, "write `%s`", dname);
+            if (r < 0)
+                return hull_error(err, errno, "read `%s`", sname);
+            break;
+        }
+    }
+    if (fchmod(out, st->st_mode & 07777) < 0)
+        return hull_error(err, errno, "chmod `%s`", dname);
+    copy_times(out, st);
+    return 0;
+}
+
+static int copy_node(int sdir, const char *sname, int ddir, const char *dname, hull_err **err)
+{
+    struct stat st;
+    if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return hull_error(err, errno, "stat `%s`", sname);
+    if (S_ISDIR(st.st_mode)) {
+        struct stat dst;
+        if (fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(dst.st_mode) &&
+            fs_remove_tree_at(ddir, dname, err) < 0)
+            return -1;
+        if (mkdirat(ddir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
+            return hull_error(err, errno, "create directory `%s`", dname);
+        cleanup_close int sfd =
+            openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int dfd =
+            openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0 || dfd < 0)
+            return hull_error(err, errno, "open directory `%s`", sfd < 0 ? sname : dname);
+        if (copy_dir_contents(sfd, dfd, err) < 0)
+            return -1;
+        fchmod(dfd, st.st_mode & 07777);
+        copy_times(dfd, &st);
+        return 0;
+    }
+    if (S_ISREG(st.st_mode))
+        return copy_file(sdir, sname, ddir, dname, &st, err);
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(sdir, sname, target, sizeof target - 1);
+        if (n < 0)
+            return hull_error(err, errno, "read link `%s`", sname);
+        target[n] = '\0';
+        cleanup_err hull_err *e = NULL;
+        fs_remove_tree_at(ddir, dname, &e);
+        if (symlinkat(target, ddir, dname) < 0)
+            return hull_error(err, errno, "create link `%s`", dname);
+        return 0;
+    }
+    cleanup_err hull_err *e = NULL;
+    fs_remove_tree_at(ddir, dname, &e);
+    if (mknodat(ddir, dname, st.st_mode, st.st_rdev) < 0)
+        return hull_error(err, errno, "create `%s`", dname);
+    return 0;
+}
+
+/* Split "dir/name" into an open parent and the last component. `in_root` >= 0: resolve the
+ * parent inside that root. */
+static int open_parent(int in_root, const char *path, int *dirfd, char **name, hull_err **err)
+{
+    cleanup_free char *a = strdup(path);
+    cleanup_free char *b = strdup(path);
+    size_t len = strlen(a);
+    while (len > 1 && a[len - 1] == '/') {
+        len--;
+        a[len] = b[len] = '\0';
+    }
+    const char *base = basename(a);
+    const char *dir = dirname(b);
+    if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return hull_error(err, EINVAL, "`%s`: name a file or directory, not `%s`", path, base);
+    int fd = in_root >= 0 ? resolve_open_in_root(in_root, dir, O_RDONLY | O_DIRECTORY, false, err)
+                          : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (in_root >= 0)
+            return hull_error_prefix(err, "`%s`", path);
+        return hull_error(err, errno, "`%s`", dir);
+    }
+    *dirfd = fd;
+    *name = strdup(base);
+    return 0;
+}
+
+/* Where a copy of `src_name` lands for DEST: inside it when it is a directory. */
+static int open_dest(int in_root, const char *dest, const char *src_name, int *dirfd, char **name,
+                     hull_err **err)
+{
+    cleanup_err hull_err *ignored = NULL;
+    int fd = in_root >= 0
+                 ? resolve_open_in_root(in_root, dest, O_RDONLY | O_DIRECTORY, false, &ignored)
+                 : open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        *dirfd = fd;
+        *name = strdup(src_name);
+        return 0;
+    }
+    return open_parent(in_root, dest, dirfd, name, err);
+}
+
+static int do_copy(container_record *r, const char *cpath, const char *hpath, bool out,
+                   hull_err **err)
+{
+    cleanup_free char *rootfs = NULL;
+    if (asprintf(&rootfs, "%s/rootfs", r->bundle) < 0)
+        abort();
+    cleanup_close int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return hull_error(err, errno, "open the root filesystem");
+    cleanup_close int sdir = -1;
+    cleanup_close int ddir = -1;
+    cleanup_free char *sname = NULL;
+    cleanup_free char *dname = NULL;
+    if (out) {
+        if (open_parent(root, cpath, &sdir, &sname, err) < 0 ||
+            open_dest(-1, hpath, sname, &ddir, &dname, err) < 0)
+            return -1;
+    } else {
+        if (open_parent(-1, hpath, &sdir, &sname, err) < 0 ||
+            open_dest(root, cpath, sname, &ddir, &dname, err) < 0)
+            return -1;
+    }
+    return copy_node(sdir, sname, ddir, dname, err);
+}
+
+/* "NAME:PATH" with NAME a container reference (no '/' before the colon). */
+static char *split_container(char *arg, char **path)
+{
+    char *colon = strchr(arg, ':');
+    if (colon == NULL || colon == arg || memchr(arg, '/', (size_t)(colon - arg)))
+        return NULL;
+    *colon = '\0';
+    *path = colon + 1;
+    return arg;
+}
+
+int cmd_cp(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    if (argc != 3)
+        return cli_usage("cp", "expected SRC and DEST, one of them CONTAINER:PATH");
+    cleanup_free char *a = strdup(argv[1]);
+    cleanup_free char *b = strdup(argv[2]);
+    char *apath = NULL, *bpath = NULL;
+    char *ca = split_container(a, &apath), *cb = split_container(b, &bpath);
+    if ((ca == NULL) == (cb == NULL))
+        return cli_usage("cp", "exactly one of SRC and DEST must be CONTAINER:PATH");
+    bool out = ca != NULL;
+    const char *ref = out ? ca : cb;
+    const char *cpath = out ? apath : bpath;
+    const char *hpath = out ? argv[2] : argv[1];
+    if (*cpath == '\0')
+        return cli_usage("cp", "the container path is empty");
+    hull_err *err = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    cleanup_container_record container_record *r = NULL;
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, ref, &r, &err) < 0)
+        return cli_fail(err);
+    /* A container that is not running gets its filesystem mounted for the copy, under its
+     * lock so that a concurrent start does not unmount it under us. */
+    cleanup_close int lock = container_lock(r, &err);
+    if (lock < 0)
+        return cli_fail(err);
+    bool mounted_here = false;
+    if (!container_rootfs_mounted(r)) {
+        if (container_rootfs_mount(r, &err) < 0)
+            return cli_fail(err);
+        mounted_here = true;
+    } else {
+        close(steal_fd(&lock));
+    }
+    int rc = do_copy(r, cpath, hpath, out, &err);
+    if (mounted_here) {
+        hull_err *e2 = NULL;
+        if (container_rootfs_unmount(r, false, &e2) < 0)
+            cli_fail(e2);
+    }
+    if (rc < 0)
+        return cli_fail((hull_error_prefix(&err, "cp"), err));
+    return 0;
+}

@@ -1,0 +1,58 @@
+/* hull restart: stop, then start again under a new monitor. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/hull/containers.h"
+#include "container/launch.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull restart [OPTIONS] CONTAINER [CONTAINER...]\n"
+    "\n"
+    "Stop each container as `hull stop` does (when it runs), then start it detached as\n"
+    "`hull start` does. Filesystem changes are kept.\n"
+    "\n"
+    "Options:\n"
+    "  -t, --time N   seconds to wait before SIGKILL (default: the container's stop timeout)\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "Exit status: 0 when every container was restarted, 1 otherwise, 125 for usage errors.\n";
+
+static int restart_one(struct hull_cli *cli, container_store *cs, const char *ref, void *data)
+{
+    (void)cli;
+    long timeout = *(long *)data;
+    hull_err *err = NULL;
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_find(cs, ref, &r, &err) < 0)
+        return cli_fail(err);
+    if (container_stop(cs, r, r->stop_signal, timeout >= 0 ? timeout : r->stop_timeout, &err) < 0)
+        return cli_fail(err);
+    cleanup_close int lock = container_lock(r, &err);
+    if (lock < 0 || container_start_detached(cs, r, &err) < 0)
+        return cli_fail(err);
+    puts(ref);
+    return 0;
+}
+
+int cmd_restart(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    static const struct option opts[] = {{"time", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
+    long timeout = -1;
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:t:", opts, NULL)) != -1) {
+        if (c != 't')
+            return ctr_bad_option("restart", c, argv);
+        char *end;
+        timeout = strtol(optarg, &end, 10);
+        if (*optarg == '\0' || *end || timeout < 0 || timeout > 1000000)
+            return cli_usage("restart", "-t: invalid number of seconds `%s`", optarg);
+    }
+    if (optind >= argc)
+        return cli_usage("restart", "expected at least one CONTAINER");
+    return ctr_for_each(cli, optind, argc, argv, restart_one, &timeout);
+}

@@ -1,0 +1,100 @@
+/* hull rm: remove containers. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli/hull/containers.h"
+#include "container/create.h"
+#include "container/launch.h"
+#include "container/status.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull rm [OPTIONS] CONTAINER [CONTAINER...]\n"
+    "\n"
+    "Remove containers: their runtime state, root filesystem mount and writable layer, logs,\n"
+    "name and image use. A running (or restarting) container is refused unless -f, which kills\n"
+    "it first (SIGKILL, no grace period). A container whose monitor died (crash, reboot) is\n"
+    "cleaned up as well.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force     kill a running container before removing it\n"
+    "  -v, --volumes   also remove the container's anonymous volumes (named volumes stay)\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "Exit status: 0 when every container was removed, 1 otherwise, 125 for usage errors.\n";
+
+struct rm_opts {
+    bool force;
+    bool volumes;
+};
+
+static int rm_one(struct hull_cli *cli, container_store *cs, const char *ref, void *data)
+{
+    const struct rm_opts *o = data;
+    hull_err *err = NULL;
+    cleanup_free char *id = NULL;
+    if (container_resolve(cs, ref, &id, &err) < 0)
+        return cli_fail(err);
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_load(cs, id, &r, &err) < 0) {
+        /* No readable record: an interrupted create. Nothing can be running from it. */
+        hull_err_free(err);
+        err = NULL;
+        if (container_remove_orphan(cs, id, &err) < 0)
+            return cli_fail(err);
+        puts(ref);
+        return 0;
+    }
+    struct container_state_info st;
+    if (container_status_get(cs, r, &st, &err) < 0)
+        return cli_fail(err);
+    bool active = st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED ||
+                  st.state == CONTAINER_RESTARTING;
+    if (active && !o->force)
+        return cli_fail((hull_error(&err, 0,
+                                    "cannot remove container %s: it is %s (stop it first, or "
+                                    "use -f)",
+                                    ref, container_state_name(st.state)),
+                         err));
+    if (active || st.monitor_alive) {
+        if (container_stop(cs, r, SIGKILL, 0, &err) < 0)
+            return cli_fail(err);
+    }
+    if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+        puts(ref); /* --rm: its monitor removed it meanwhile */
+        return 0;
+    }
+    cleanup_image_store image_store *is = NULL;
+    if (image_store_open(cli->data_root, &is, &err) < 0)
+        return cli_fail(err);
+    cleanup_close int lock = container_lock(r, &err);
+    if (lock < 0 || container_remove_all(cs, is, r, o->volumes, &err) < 0)
+        return cli_fail(err);
+    puts(ref);
+    return 0;
+}
+
+int cmd_rm(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'}, {"volumes", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0}};
+    struct rm_opts o = {false, false};
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:fv", opts, NULL)) != -1) {
+        if (c == 'f')
+            o.force = true;
+        else if (c == 'v')
+            o.volumes = true;
+        else
+            return ctr_bad_option("rm", c, argv);
+    }
+    if (optind >= argc)
+        return cli_usage("rm", "expected at least one CONTAINER");
+    return ctr_for_each(cli, optind, argc, argv, rm_one, &o);
+}

@@ -1,0 +1,125 @@
+/* hull run / hull create: a container from an image, started attached, detached, or not. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/hull/containers.h"
+#include "container/create.h"
+#include "container/launch.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+
+static const char run_help_head[] =
+    "Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+    "\n"
+    "Create a container from IMAGE and run COMMAND in it (default: the image's Entrypoint and\n"
+    "Cmd, combined as docker does). Attached (the default), hull relays the container's\n"
+    "stdout/stderr, forwards signals (INT, TERM, HUP, QUIT, USR1, USR2, WINCH), records the\n"
+    "output in the container's log and exits with the container's exit status. With -d the\n"
+    "container runs under its own small monitor process (no daemon): hull prints the container\n"
+    "ID and returns; `hull logs`, `hull stop`, `hull rm` find it by ID, ID prefix or name.\n"
+    "\n"
+    "The image config is applied like docker applies it: Entrypoint, Cmd, Env, WorkingDir,\n"
+    "User, StopSignal and Volumes (each VOLUME becomes an anonymous volume).\n"
+    "\n";
+
+static const char run_help_tail[] =
+    "\n"
+    "Exit status: the container's exit status; 125 when hull itself fails (bad options, unknown\n"
+    "image, the container cannot be created); 126 when COMMAND cannot be executed; 127 when\n"
+    "COMMAND is not found.\n";
+
+static const char create_help_head[] =
+    "Usage: hull create [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+    "\n"
+    "Create a container from IMAGE without starting it and print its ID; `hull start` runs it.\n"
+    "The options are those of `hull run` (except -d).\n"
+    "\n";
+
+static int fail125(hull_err *err)
+{
+    if (err && err->exit_code == 0)
+        err->exit_code = 125;
+    return cli_fail(err);
+}
+
+static int create_container(struct hull_cli *cli, const char *command, int argc, char **argv,
+                            struct run_request *req, container_store **cs, container_record **r,
+                            int *status)
+{
+    bool help = false;
+    *status = run_flags_parse(command, argc, argv, req, &help);
+    if (help) {
+        bool run = strcmp(command, "run") == 0;
+        fputs(run ? run_help_head : create_help_head, stdout);
+        fputs(run_flags_help, stdout);
+        fputs(run_help_tail, stdout);
+        return -1;
+    }
+    if (*status || (*status = run_flags_check_supported(command, req)) != 0)
+        return -1;
+    hull_err *err = NULL;
+    cleanup_image_store image_store *is = NULL;
+    if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, &is, &err) < 0 ||
+        container_create_from_image(*cs, is, req, r, &err) < 0) {
+        *status = fail125(err);
+        return -1;
+    }
+    return 0;
+}
+
+/* --rm: the container goes away however the run ended. */
+static void auto_remove(struct hull_cli *cli, container_store *cs, container_record *r)
+{
+    hull_err *err = NULL;
+    cleanup_image_store image_store *is = NULL;
+    cleanup_close int lock = -1;
+    if (image_store_open(cli->data_root, &is, &err) < 0 || (lock = container_lock(r, &err)) < 0 ||
+        container_remove_all(cs, is, r, true, &err) < 0)
+        cli_fail(err);
+}
+
+int cmd_run(struct hull_cli *cli, int argc, char **argv)
+{
+    struct run_request req;
+    run_request_init(&req);
+    cleanup_container_store container_store *cs = NULL;
+    cleanup_container_record container_record *r = NULL;
+    int status = 0;
+    int rc = create_container(cli, "run", argc, argv, &req, &cs, &r, &status);
+    bool detach = req.detach;
+    run_request_clear(&req);
+    if (rc < 0)
+        return status;
+    hull_err *err = NULL;
+    if (detach) {
+        if (container_start_detached(cs, r, &err) < 0) {
+            if (r->auto_remove)
+                auto_remove(cli, cs, r);
+            return fail125(err);
+        }
+        printf("%s\n", r->id);
+        return 0;
+    }
+    int exit_code = 0;
+    rc = container_run_attached(cs, r, &exit_code, &err);
+    if (r->auto_remove)
+        auto_remove(cli, cs, r);
+    if (rc < 0)
+        return fail125(err);
+    return exit_code;
+}
+
+int cmd_create(struct hull_cli *cli, int argc, char **argv)
+{
+    struct run_request req;
+    run_request_init(&req);
+    cleanup_container_store container_store *cs = NULL;
+    cleanup_container_record container_record *r = NULL;
+    int status = 0;
+    int rc = create_container(cli, "create", argc, argv, &req, &cs, &r, &status);
+    run_request_clear(&req);
+    if (rc < 0)
+        return status;
+    printf("%s\n", r->id);
+    return 0;
+}

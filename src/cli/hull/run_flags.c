@@ -1,0 +1,368 @@
+/* The options `hull run` and `hull create` share, parsed into a struct run_request. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/hull/containers.h"
+#include "util/cleanup.h"
+#include "util/signals.h"
+
+const char run_flags_help[] =
+    "Options:\n"
+    "  -d, --detach              run in the background under a monitor and print the ID (run)\n"
+    "      --rm                  remove the container (and its anonymous volumes) when it exits\n"
+    "  -i, --interactive         keep stdin open: hull's stdin feeds the container (attached)\n"
+    "  -t, --tty                 allocate a pseudo-terminal\n"
+    "      --name NAME           container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, unique); default: a\n"
+    "                            generated adjective_animal name\n"
+    "  -e, --env KEY=VALUE       set a variable (KEY alone copies hull's own value, if any);\n"
+    "                            repeatable, applied after the image's Env and --env-file\n"
+    "      --env-file FILE       KEY=VALUE lines (# comments, blank lines ignored)\n"
+    "  -v, --volume SRC:DST[:ro|rw]\n"
+    "                            SRC an absolute (or ./relative) host path: bind mount, created\n"
+    "                            when missing; SRC a name: named volume, created on first use;\n"
+    "                            -v DST alone: a new anonymous volume\n"
+    "      --mount type=bind|volume|tmpfs,source=S,target=T[,readonly][,tmpfs-size=N]\n"
+    "                            [,tmpfs-mode=OCTAL]   the long form of -v / --tmpfs\n"
+    "      --tmpfs DST[:OPTS]    a tmpfs at DST (nosuid,nodev,noexec unless OPTS say exec;\n"
+    "                            OPTS: size=, mode=, uid=, gid=, nr_inodes=, ro, exec)\n"
+    "  -w, --workdir DIR         working directory (absolute; created when missing)\n"
+    "  -u, --user USER[:GROUP]   names or numeric ids, looked up in the image's /etc/passwd and\n"
+    "                            /etc/group\n"
+    "      --entrypoint CMD      replace the image's Entrypoint (\"\" clears it; the image's Cmd\n"
+    "                            is then dropped too, as in docker)\n"
+    "  -h, --hostname NAME       container hostname (default: the short ID)\n"
+    "  -m, --memory SIZE         memory limit (b, k, m, g)\n"
+    "      --cpus N              CPU quota in CPUs (e.g. 1.5)\n"
+    "      --pids-limit N        maximum number of processes\n"
+    "      --read-only           mount the root filesystem read-only\n"
+    "      --cap-add CAP         add a capability (CAP_NET_ADMIN, net_admin, ALL); repeatable\n"
+    "      --cap-drop CAP        drop a capability (or ALL); repeatable\n"
+    "      --security-opt OPT    no-new-privileges[=true|false] (default true),\n"
+    "                            seccomp=FILE|unconfined, landlock=FILE\n"
+    "      --init                run hull-init as PID 1: it forwards signals and reaps zombies\n"
+    "      --stop-signal SIG     signal for `hull stop` (default: the image's StopSignal, else\n"
+    "                            SIGTERM)\n"
+    "      --stop-timeout N      seconds `hull stop` waits before SIGKILL (default 10)\n"
+    "      --restart POLICY      no (default), on-failure[:N], always, unless-stopped; restarts\n"
+    "                            wait 100ms, 200ms, 400ms ... (capped at 1 minute)\n"
+    "      --network MODE        none (default: a private network namespace) or host\n"
+    "      --runtime NAME        native (default) or vm\n"
+    "  -l, --label KEY=VALUE     set a label; repeatable\n"
+    "      --log-opt KEY=VALUE   max-size=SIZE (default 10m, 0 = unlimited), max-file=N\n"
+    "                            (default 3): rotation of the JSON-lines log\n"
+    "      --help                show this help\n"
+    "\n"
+    "Hardened defaults: no-new-privileges, hull-runtime's default capability set\n"
+    "(CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE), masked and read-only /proc paths, private\n"
+    "pid/ipc/uts/mount/cgroup/network namespaces.\n";
+
+enum {
+    OPT_RM = 256,
+    OPT_NAME,
+    OPT_ENV_FILE,
+    OPT_MOUNT,
+    OPT_TMPFS,
+    OPT_ENTRYPOINT,
+    OPT_CPUS,
+    OPT_PIDS_LIMIT,
+    OPT_READ_ONLY,
+    OPT_CAP_ADD,
+    OPT_CAP_DROP,
+    OPT_SECURITY_OPT,
+    OPT_INIT,
+    OPT_STOP_SIGNAL,
+    OPT_STOP_TIMEOUT,
+    OPT_RESTART,
+    OPT_NETWORK,
+    OPT_RUNTIME,
+    OPT_LOG_OPT,
+    OPT_HELP,
+};
+
+static const struct option run_options[] = {
+    {"detach", no_argument, NULL, 'd'},
+    {"rm", no_argument, NULL, OPT_RM},
+    {"interactive", no_argument, NULL, 'i'},
+    {"tty", no_argument, NULL, 't'},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"env", required_argument, NULL, 'e'},
+    {"env-file", required_argument, NULL, OPT_ENV_FILE},
+    {"volume", required_argument, NULL, 'v'},
+    {"mount", required_argument, NULL, OPT_MOUNT},
+    {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"workdir", required_argument, NULL, 'w'},
+    {"user", required_argument, NULL, 'u'},
+    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+    {"hostname", required_argument, NULL, 'h'},
+    {"memory", required_argument, NULL, 'm'},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+    {"read-only", no_argument, NULL, OPT_READ_ONLY},
+    {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+    {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+    {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+    {"init", no_argument, NULL, OPT_INIT},
+    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"restart", required_argument, NULL, OPT_RESTART},
+    {"network", required_argument, NULL, OPT_NETWORK},
+    {"net", required_argument, NULL, OPT_NETWORK},
+    {"runtime", required_argument, NULL, OPT_RUNTIME},
+    {"label", required_argument, NULL, 'l'},
+    {"log-opt", required_argument, NULL, OPT_LOG_OPT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void add_mount(struct run_request *req, const struct mount_request *m)
+{
+    struct mount_request *n = realloc(req->mounts, (req->n_mounts + 1) * sizeof *n);
+    if (n == NULL)
+        abort();
+    req->mounts = n;
+    req->mounts[req->n_mounts++] = *m;
+}
+
+static int bad(const char *command, hull_err *err)
+{
+    int rc = cli_usage(command, "%s", err->msg);
+    hull_err_free(err);
+    return rc;
+}
+
+static int security_opt(const char *command, const char *opt, struct run_request *req)
+{
+    if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
+        strcmp(opt, "no-new-privileges:true") == 0) {
+        req->no_new_privileges = true;
+    } else if (strcmp(opt, "no-new-privileges=false") == 0 ||
+               strcmp(opt, "no-new-privileges:false") == 0) {
+        req->no_new_privileges = false;
+    } else if (strncmp(opt, "seccomp=", 8) == 0 || strncmp(opt, "seccomp:", 8) == 0) {
+        req->seccomp = opt + 8;
+    } else if (strncmp(opt, "landlock=", 9) == 0) {
+        req->landlock = opt + 9;
+    } else {
+        return cli_usage(command,
+                         "--security-opt `%s`: expected no-new-privileges[=true|false], "
+                         "seccomp=FILE|unconfined or landlock=FILE",
+                         opt);
+    }
+    return 0;
+}
+
+static int log_opt(const char *command, const char *opt, struct run_request *req)
+{
+    hull_err *err = NULL;
+    if (strncmp(opt, "max-size=", 9) == 0) {
+        if (parse_size(opt + 9, &req->log_max_size, &err) < 0)
+            return bad(command, err);
+        return 0;
+    }
+    if (strncmp(opt, "max-file=", 9) == 0) {
+        char *end;
+        long n = strtol(opt + 9, &end, 10);
+        if (opt[9] == '\0' || *end || n < 1 || n > 100)
+            return cli_usage(command, "--log-opt `%s`: max-file must be 1 to 100", opt);
+        req->log_max_files = (int)n;
+        return 0;
+    }
+    return cli_usage(command, "--log-opt `%s`: expected max-size=SIZE or max-file=N", opt);
+}
+
+static int number(const char *command, const char *flag, const char *text, long long min,
+                  long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *text == '\0' || *end || v < min || v > max)
+        return cli_usage(command, "%s: invalid number `%s`", flag, text);
+    *out = v;
+    return 0;
+}
+
+int run_flags_parse(const char *command, int argc, char **argv, struct run_request *req,
+                    bool *help_shown)
+{
+    *help_shown = false;
+    ctr_getopt_reset();
+    int c;
+    hull_err *err = NULL;
+    bool is_run = strcmp(command, "run") == 0;
+    while ((c = getopt_long(argc, argv, "+:ditv:e:w:u:h:m:l:", run_options, NULL)) != -1) {
+        struct mount_request m;
+        long long n;
+        int rc = 0;
+        switch (c) {
+        case 'd':
+            if (!is_run)
+                return cli_usage(command, "unknown option `-d` (use `hull start`)");
+            req->detach = true;
+            break;
+        case OPT_RM:
+            req->remove = true;
+            break;
+        case 'i':
+            req->interactive = true;
+            break;
+        case 't':
+            req->tty = true;
+            break;
+        case OPT_NAME:
+            req->name = optarg;
+            break;
+        case 'e':
+            strv_append(&req->env, optarg);
+            break;
+        case OPT_ENV_FILE:
+            strv_append(&req->env_files, optarg);
+            break;
+        case 'v':
+            if (parse_volume_flag(optarg, &m, &err) < 0)
+                return bad(command, err);
+            add_mount(req, &m);
+            break;
+        case OPT_MOUNT:
+            if (parse_mount_flag(optarg, &m, &err) < 0)
+                return bad(command, err);
+            add_mount(req, &m);
+            break;
+        case OPT_TMPFS:
+            if (parse_tmpfs_flag(optarg, &m, &err) < 0)
+                return bad(command, err);
+            add_mount(req, &m);
+            break;
+        case 'w':
+            req->workdir = optarg;
+            break;
+        case 'u':
+            req->user = optarg;
+            break;
+        case OPT_ENTRYPOINT:
+            req->has_entrypoint = true;
+            req->entrypoint = optarg;
+            break;
+        case 'h':
+            req->hostname = optarg;
+            break;
+        case 'm':
+            if (parse_size(optarg, &req->memory, &err) < 0)
+                return bad(command, err);
+            if (req->memory < (6ll << 20))
+                return cli_usage(command, "--memory: the minimum is 6m");
+            break;
+        case OPT_CPUS: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*optarg == '\0' || *end || v <= 0 || v > 4096)
+                return cli_usage(command, "--cpus: invalid number of CPUs `%s`", optarg);
+            req->cpus_milli = (long long)(v * 1000 + 0.5);
+            break;
+        }
+        case OPT_PIDS_LIMIT:
+            if ((rc = number(command, "--pids-limit", optarg, -1, 1ll << 30, &n)) != 0)
+                return rc;
+            req->pids_limit = n;
+            break;
+        case OPT_READ_ONLY:
+            req->read_only = true;
+            break;
+        case OPT_CAP_ADD:
+            strv_append(&req->cap_add, optarg);
+            break;
+        case OPT_CAP_DROP:
+            strv_append(&req->cap_drop, optarg);
+            break;
+        case OPT_SECURITY_OPT:
+            if ((rc = security_opt(command, optarg, req)) != 0)
+                return rc;
+            break;
+        case OPT_INIT:
+            req->init = true;
+            break;
+        case OPT_STOP_SIGNAL: {
+            int sig;
+            if (signal_parse(optarg, &sig, &err) < 0)
+                return bad(command, err);
+            req->stop_signal = optarg;
+            break;
+        }
+        case OPT_STOP_TIMEOUT:
+            if ((rc = number(command, "--stop-timeout", optarg, 0, 1000000, &n)) != 0)
+                return rc;
+            req->stop_timeout = (long)n;
+            break;
+        case OPT_RESTART:
+            if (parse_restart_policy(optarg, &req->restart, &req->max_retries, &err) < 0)
+                return bad(command, err);
+            break;
+        case OPT_NETWORK:
+            if (strcmp(optarg, "none") == 0 || strcmp(optarg, "host") == 0)
+                req->network = strcmp(optarg, "none") == 0 ? "none" : "host";
+            else if (strcmp(optarg, "bridge") == 0 || strcmp(optarg, "default") == 0)
+                return cli_usage(command, "--network %s: not supported yet (use none or host)",
+                                 optarg);
+            else
+                return cli_usage(command, "--network `%s`: expected none or host", optarg);
+            break;
+        case OPT_RUNTIME:
+            if (strcmp(optarg, "native") != 0 && strcmp(optarg, "vm") != 0)
+                return cli_usage(command, "--runtime `%s`: expected native or vm", optarg);
+            req->runtime = strcmp(optarg, "native") == 0 ? "native" : "vm";
+            break;
+        case 'l':
+            strv_append(&req->labels, optarg);
+            break;
+        case OPT_LOG_OPT:
+            if ((rc = log_opt(command, optarg, req)) != 0)
+                return rc;
+            break;
+        case OPT_HELP:
+            *help_shown = true;
+            return 0;
+        default:
+            return ctr_bad_option(command, c, argv);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage(command, "expected an IMAGE");
+    req->image = argv[optind];
+    req->cmd = argv + optind + 1;
+    if (req->remove && strcmp(req->restart, "no") != 0)
+        return cli_usage(command, "conflicting options: --restart %s and --rm", req->restart);
+    if (req->detach && req->interactive)
+        return cli_usage(command, "-i with -d: stdin cannot be attached later (no `hull "
+                                  "attach` yet); drop -i");
+    return 0;
+}
+
+int run_flags_check_supported(const char *command, const struct run_request *req)
+{
+    /* Each of these needs a part of hull that is not in this build yet: say so instead of
+     * pretending (the container would run without the limit or the policy). */
+    if (req->memory)
+        return cli_usage(command, "--memory: not supported yet (needs cgroup support in "
+                                  "hull-runtime)");
+    if (req->cpus_milli)
+        return cli_usage(command, "--cpus: not supported yet (needs cgroup support in "
+                                  "hull-runtime)");
+    if (req->pids_limit)
+        return cli_usage(command, "--pids-limit: not supported yet (needs cgroup support in "
+                                  "hull-runtime)");
+    if (req->seccomp)
+        return cli_usage(command, "--security-opt seccomp: not supported yet (needs seccomp "
+                                  "support in hull-runtime)");
+    if (req->landlock)
+        return cli_usage(command, "--security-opt landlock: not supported yet (needs Landlock "
+                                  "support in hull-runtime)");
+    if (req->tty)
+        return cli_usage(command, "--tty: not supported yet (needs terminal support in "
+                                  "hull-runtime)");
+    if (strcmp(req->runtime, "vm") == 0)
+        return cli_usage(command, "--runtime vm: not supported yet (the VM backend is not part "
+                                  "of this build)");
+    return 0;
+}

@@ -1,0 +1,107 @@
+/* hull start: run created or exited containers again. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/hull/containers.h"
+#include "container/create.h"
+#include "container/launch.h"
+#include "container/status.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull start [OPTIONS] CONTAINER [CONTAINER...]\n"
+    "\n"
+    "Start containers that were created (`hull create`) or have exited. Each runs under its own\n"
+    "monitor, as with `hull run -d`; the filesystem changes of earlier runs are kept. Starting a\n"
+    "running container does nothing. CONTAINER is a name, an ID or an unambiguous ID prefix.\n"
+    "\n"
+    "Options:\n"
+    "  -a, --attach        run attached (one container): relay its output, forward signals and\n"
+    "                      exit with its exit status, like `hull run`\n"
+    "  -i, --interactive   with -a: hull's stdin feeds the container's\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 when every container started (with -a: the container's exit status), 1 when\n"
+    "one could not be started, 125 for usage errors, 126/127 when the command cannot be\n"
+    "executed / is not found.\n";
+
+static int start_one(struct hull_cli *cli, container_store *cs, const char *ref, bool attach,
+                     bool interactive)
+{
+    (void)cli;
+    hull_err *err = NULL;
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_find(cs, ref, &r, &err) < 0)
+        return cli_fail(err);
+    cleanup_close int lock = container_lock(r, &err);
+    if (lock < 0)
+        return cli_fail(err);
+    struct container_state_info st;
+    if (container_status_get(cs, r, &st, &err) < 0)
+        return cli_fail(err);
+    if (st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED ||
+        st.state == CONTAINER_RESTARTING) {
+        if (attach)
+            return cli_fail((hull_error(&err, 0, "container %s is already running", ref), err));
+        puts(ref);
+        return 0;
+    }
+    if (attach) {
+        r->interactive = interactive;
+        close(steal_fd(&lock)); /* the run can be long; stop/rm must not wait for it */
+        int code = 0;
+        if (container_run_attached(cs, r, &code, &err) < 0)
+            return cli_fail(err);
+        if (r->auto_remove) {
+            cleanup_image_store image_store *is = NULL;
+            cleanup_close int l2 = -1;
+            if (image_store_open(cli->data_root, &is, &err) < 0 ||
+                (l2 = container_lock(r, &err)) < 0 ||
+                container_remove_all(cs, is, r, true, &err) < 0)
+                cli_fail(err);
+        }
+        return code;
+    }
+    if (container_start_detached(cs, r, &err) < 0)
+        return cli_fail(err);
+    puts(ref);
+    return 0;
+}
+
+int cmd_start(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    static const struct option opts[] = {{"attach", no_argument, NULL, 'a'},
+                                         {"interactive", no_argument, NULL, 'i'},
+                                         {NULL, 0, NULL, 0}};
+    bool attach = false, interactive = false;
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:ai", opts, NULL)) != -1) {
+        if (c == 'a')
+            attach = true;
+        else if (c == 'i')
+            interactive = true;
+        else
+            return ctr_bad_option("start", c, argv);
+    }
+    if (optind >= argc)
+        return cli_usage("start", "expected at least one CONTAINER");
+    if (attach && argc - optind > 1)
+        return cli_usage("start", "-a takes exactly one CONTAINER");
+    if (interactive && !attach)
+        return cli_usage("start", "-i needs -a");
+    hull_err *err = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    if (ctr_open(cli, &cs, &err) < 0)
+        return cli_fail(err);
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        int rc = start_one(cli, cs, argv[i], attach, interactive);
+        if (rc != 0)
+            status = rc;
+    }
+    return status;
+}

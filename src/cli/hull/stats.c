@@ -1,0 +1,187 @@
+/* hull stats: CPU, memory and process counts of running containers. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/hull/containers.h"
+#include "container/procs.h"
+#include "container/status.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull stats [OPTIONS] [CONTAINER...]\n"
+    "\n"
+    "Show the resource use of running containers (default: all of them), refreshed every second\n"
+    "until interrupted: CPU % (of one CPU, over the last interval), MEM USAGE (sum of the\n"
+    "processes' resident memory) and PIDS. The figures come from /proc (every process of the\n"
+    "container's pid namespace).\n"
+    "\n"
+    "Options:\n"
+    "      --no-stream       print one sample (over 0.5 s) and exit\n"
+    "      --format FORMAT   table (default) or json (an array of {Id, Name, CPUPercent,\n"
+    "                        MemUsage (bytes), Pids})\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0, 1 when a named container is unknown or not running, 125 for usage errors.\n";
+
+struct target {
+    container_record *r;
+    pid_t pid;
+    unsigned long long ticks;
+    long long rss;
+    size_t pids;
+    double cpu;
+};
+
+static void measure(struct target *t)
+{
+    struct proc_sample *p = NULL;
+    size_t n = 0;
+    hull_err *err = NULL;
+    t->ticks = 0;
+    t->rss = 0;
+    t->pids = 0;
+    if (container_processes(t->pid, &p, &n, &err) < 0) {
+        hull_err_free(err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        t->ticks += p[i].cpu_ticks;
+        t->rss += p[i].rss_bytes;
+    }
+    t->pids = n;
+    free(p);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void human(long long bytes, char *buf, size_t size)
+{
+    if (bytes >= 1ll << 30)
+        snprintf(buf, size, "%.2fGiB", (double)bytes / (double)(1ll << 30));
+    else if (bytes >= 1ll << 20)
+        snprintf(buf, size, "%.2fMiB", (double)bytes / (double)(1ll << 20));
+    else
+        snprintf(buf, size, "%.2fKiB", (double)bytes / 1024.0);
+}
+
+static void print(struct target *t, size_t n, bool json)
+{
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:f, s:I, s:I}", "Id", t[i].r->id, "Name",
+                                            t[i].r->name, "CPUPercent", t[i].cpu, "MemUsage",
+                                            (json_int_t)t[i].rss, "Pids", (json_int_t)t[i].pids));
+        char *text = json_dumps(arr, JSON_INDENT(2));
+        puts(text ? text : "[]");
+        free(text);
+        json_decref(arr);
+        return;
+    }
+    printf("%-12s  %-24s  %-8s  %-12s  %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE", "PIDS");
+    for (size_t i = 0; i < n; i++) {
+        char mem[32];
+        human(t[i].rss, mem, sizeof mem);
+        printf("%-12.12s  %-24s  %6.2f%%  %-12s  %zu\n", t[i].r->id, t[i].r->name, t[i].cpu, mem,
+               t[i].pids);
+    }
+    fflush(stdout);
+}
+
+int cmd_stats(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    enum { OPT_NO_STREAM = 256, OPT_FORMAT };
+    static const struct option opts[] = {{"no-stream", no_argument, NULL, OPT_NO_STREAM},
+                                         {"format", required_argument, NULL, OPT_FORMAT},
+                                         {NULL, 0, NULL, 0}};
+    bool stream = true, json = false;
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+        if (c == OPT_NO_STREAM)
+            stream = false;
+        else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
+            json = strcmp(optarg, "json") == 0;
+        else if (c == OPT_FORMAT)
+            return cli_usage("stats", "--format `%s`: expected table or json", optarg);
+        else
+            return ctr_bad_option("stats", c, argv);
+    }
+    hull_err *err = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    if (ctr_open(cli, &cs, &err) < 0)
+        return cli_fail(err);
+    cleanup_strv char **ids = NULL;
+    bool named = optind < argc;
+    if (!named && container_list_ids(cs, &ids, &err) < 0)
+        return cli_fail(err);
+    size_t max = named ? (size_t)(argc - optind) : 0;
+    for (char **id = ids; id && *id; id++)
+        max++;
+    struct target *t = calloc(max + 1, sizeof *t);
+    size_t n = 0;
+    int status = 0;
+    for (size_t i = 0; i < max; i++) {
+        const char *ref = named ? argv[optind + (int)i] : ids[i];
+        container_record *r = NULL;
+        struct container_state_info st;
+        if ((named ? container_record_find(cs, ref, &r, &err)
+                   : container_record_load(cs, ref, &r, &err)) < 0 ||
+            container_status_get(cs, r, &st, &err) < 0) {
+            container_record_free(r);
+            if (named)
+                status = cli_fail(err);
+            else
+                hull_err_free(err);
+            err = NULL;
+            continue;
+        }
+        if ((st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED) || st.pid <= 0) {
+            if (named)
+                status = cli_fail((hull_error(&err, 0, "container %s is not running", ref), err));
+            err = NULL;
+            container_record_free(r);
+            continue;
+        }
+        t[n].r = r;
+        t[n].pid = st.pid;
+        n++;
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    for (;;) {
+        unsigned long long before[n + 1];
+        for (size_t i = 0; i < n; i++) {
+            measure(&t[i]);
+            before[i] = t[i].ticks;
+        }
+        double t0 = now_s();
+        poll(NULL, 0, stream ? 1000 : 500);
+        double dt = now_s() - t0;
+        for (size_t i = 0; i < n; i++) {
+            measure(&t[i]);
+            double used = (double)(t[i].ticks - (t[i].ticks >= before[i] ? before[i] : t[i].ticks));
+            t[i].cpu = dt > 0 ? 100.0 * used / (double)hz / dt : 0;
+        }
+        if (stream && !json)
+            fputs("\033[2J\033[H", stdout);
+        print(t, n, json);
+        if (!stream)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        container_record_free(t[i].r);
+    free(t);
+    return status;
+}

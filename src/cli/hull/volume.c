@@ -1,0 +1,189 @@
+/* hull volume create|ls|rm|inspect|prune */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/hull/containers.h"
+#include "container/volume.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull volume COMMAND [ARGS...]\n"
+    "\n"
+    "Manage volumes: directories under DATA_ROOT/volumes/NAME/_data that containers mount with\n"
+    "-v NAME:/path (created on first use) and that outlive containers.\n"
+    "\n"
+    "Commands:\n"
+    "  create [NAME]          create a volume (default: an anonymous one with a random name);\n"
+    "                         prints its name; creating an existing volume is not an error\n"
+    "  ls [-q] [--format json]\n"
+    "                         list volumes (-q: names only)\n"
+    "  rm [-f] NAME...        remove volumes; refused while a container (even a stopped one)\n"
+    "                         uses it, unless -f\n"
+    "  inspect NAME...        JSON array: Name, Driver, Mountpoint, CreatedAt, Anonymous,\n"
+    "                         Labels, Scope, UsedBy\n"
+    "  prune                  remove every volume no container uses; prints their names\n"
+    "\n"
+    "Exit status: 0, 1 when an operation failed, 125 for usage errors.\n";
+
+static int v_create(container_store *cs, int argc, char **argv)
+{
+    if (argc > 2)
+        return cli_usage("volume create", "expected at most one NAME");
+    hull_err *err = NULL;
+    cleanup_free char *name = NULL;
+    cleanup_free char *path = NULL;
+    bool created;
+    if (argc == 2 && volume_name_validate(argv[1], &err) < 0) {
+        int rc = cli_usage("volume create", "%s", err->msg);
+        hull_err_free(err);
+        return rc;
+    }
+    if (volume_ensure(cs, argc == 2 ? argv[1] : NULL, false, &name, &path, &created, &err) < 0)
+        return cli_fail(err);
+    puts(name);
+    return 0;
+}
+
+static int v_ls(container_store *cs, int argc, char **argv)
+{
+    bool quiet = false, json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+        else if (strcmp(argv[i], "--format=json") == 0 ||
+                 (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+                  strcmp(argv[++i], "json") == 0))
+            json = true;
+        else
+            return cli_usage("volume ls", "unknown option `%s`", argv[i]);
+    }
+    hull_err *err = NULL;
+    cleanup_strv char **names = NULL;
+    if (volume_list(cs, &names, &err) < 0)
+        return cli_fail(err);
+    if (json) {
+        json_t *arr = json_array();
+        for (char **n = names; *n; n++) {
+            json_t *doc = NULL;
+            if (volume_inspect(cs, *n, &doc, &err) == 0)
+                json_array_append_new(arr, doc);
+            else
+                hull_err_free(err), err = NULL;
+        }
+        char *text = json_dumps(arr, JSON_INDENT(2));
+        puts(text ? text : "[]");
+        free(text);
+        json_decref(arr);
+        return 0;
+    }
+    if (!quiet)
+        printf("%-8s  %s\n", "DRIVER", "VOLUME NAME");
+    for (char **n = names; *n; n++) {
+        if (quiet)
+            puts(*n);
+        else
+            printf("%-8s  %s\n", "local", *n);
+    }
+    return 0;
+}
+
+static int v_rm(container_store *cs, int argc, char **argv)
+{
+    bool force = false;
+    int first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--force") == 0)
+            force = true;
+        else
+            return cli_usage("volume rm", "unknown option `%s`", argv[first]);
+    }
+    if (first >= argc)
+        return cli_usage("volume rm", "expected at least one NAME");
+    int status = 0;
+    for (int i = first; i < argc; i++) {
+        hull_err *err = NULL;
+        if (volume_remove(cs, argv[i], force, &err) < 0) {
+            status = cli_fail(err);
+            continue;
+        }
+        puts(argv[i]);
+    }
+    return status;
+}
+
+static int v_inspect(container_store *cs, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("volume inspect", "expected at least one NAME");
+    int status = 0;
+    json_t *arr = json_array();
+    for (int i = 1; i < argc; i++) {
+        hull_err *err = NULL;
+        json_t *doc = NULL;
+        if (volume_inspect(cs, argv[i], &doc, &err) < 0) {
+            status = cli_fail(err);
+            continue;
+        }
+        json_array_append_new(arr, doc);
+    }
+    char *text = json_dumps(arr, JSON_INDENT(4));
+    puts(text ? text : "[]");
+    free(text);
+    json_decref(arr);
+    return status;
+}
+
+static int v_prune(container_store *cs, int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return cli_usage("volume prune", "takes no arguments");
+    hull_err *err = NULL;
+    cleanup_strv char **names = NULL;
+    if (volume_list(cs, &names, &err) < 0)
+        return cli_fail(err);
+    int status = 0;
+    for (char **n = names; *n; n++) {
+        cleanup_strv char **users = NULL;
+        if (volume_users(cs, *n, &users, &err) < 0) {
+            status = cli_fail(err);
+            err = NULL;
+            continue;
+        }
+        if (users[0])
+            continue;
+        if (volume_remove(cs, *n, false, &err) < 0) {
+            status = cli_fail(err);
+            err = NULL;
+            continue;
+        }
+        printf("Deleted: %s\n", *n);
+    }
+    return status;
+}
+
+int cmd_volume(struct hull_cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : 0;
+    }
+    if (cli_wants_help(argc - 1, argv + 1, help))
+        return 0;
+    static const struct {
+        const char *name;
+        int (*fn)(container_store *, int, char **);
+    } cmds[] = {{"create", v_create}, {"ls", v_ls},           {"list", v_ls},    {"rm", v_rm},
+                {"remove", v_rm},     {"inspect", v_inspect}, {"prune", v_prune}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name) != 0)
+            continue;
+        hull_err *err = NULL;
+        cleanup_container_store container_store *cs = NULL;
+        if (ctr_open(cli, &cs, &err) < 0)
+            return cli_fail(err);
+        return cmds[i].fn(cs, argc - 1, argv + 1);
+    }
+    return cli_usage("volume", "unknown command `%s`", argv[1]);
+}

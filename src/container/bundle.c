@@ -1,0 +1,223 @@
+/* OCI config.json for a container record (see bundle.h). */
+#include "container/bundle.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "linux/capabilities.h"
+#include "oci/spec_default.h"
+#include "util/cleanup.h"
+
+/* "net_admin", "CAP_NET_ADMIN", "NET_ADMIN" -> "CAP_NET_ADMIN"; NULL when unknown. */
+static const char *capability_canonical(const char *name)
+{
+    char buf[64];
+    const char *body = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+    snprintf(buf, sizeof buf, "CAP_%s", body);
+    for (char *p = buf; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    for (int c = 0; c <= capabilities_last_cap(); c++) {
+        const char *n = capability_name(c);
+        if (n && strcmp(n, buf) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+static bool has_all(json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (strcasecmp(json_string_value(v) ? json_string_value(v) : "", "ALL") == 0)
+            return true;
+    }
+    return false;
+}
+
+int container_capabilities(json_t *cap_add, json_t *cap_drop, json_t **out, hull_err **err)
+{
+    int last = capabilities_last_cap();
+    bool set[128] = {false};
+    if (last >= 128)
+        last = 127;
+    if (has_all(cap_add)) {
+        for (int c = 0; c <= last; c++)
+            set[c] = true;
+    } else if (!has_all(cap_drop)) {
+        for (const char *const *d = spec_default_capabilities; *d; d++)
+            for (int c = 0; c <= last; c++)
+                if (capability_name(c) && strcmp(capability_name(c), *d) == 0)
+                    set[c] = true;
+    }
+    json_t *lists[2] = {cap_add, cap_drop};
+    for (int which = 0; which < 2; which++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(lists[which], i, v)
+        {
+            const char *name = json_string_value(v);
+            if (name == NULL || strcasecmp(name, "ALL") == 0)
+                continue;
+            const char *canon = capability_canonical(name);
+            if (canon == NULL)
+                return hull_error(err, EINVAL, "%s: unknown capability `%s`",
+                                  which ? "--cap-drop" : "--cap-add", name);
+            for (int c = 0; c <= last; c++)
+                if (capability_name(c) == canon)
+                    set[c] = which == 0;
+        }
+    }
+    json_t *arr = json_array();
+    for (int c = 0; c <= last; c++)
+        if (set[c])
+            json_array_append_new(arr, json_string(capability_name(c)));
+    *out = arr;
+    return 0;
+}
+
+static json_t *strings(const char *const *list)
+{
+    json_t *a = json_array();
+    for (; list && *list; list++)
+        json_array_append_new(a, json_string(*list));
+    return a;
+}
+
+static json_t *bind_mount(const char *dest, const char *source, bool readonly)
+{
+    const char *opts[] = {"rbind", "rprivate", readonly ? "ro" : "rw", NULL};
+    return json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", "bind", "source", source,
+                     "options", strings(opts));
+}
+
+static json_t *tmpfs_mount(const char *dest, const char *user_opts, bool readonly)
+{
+    json_t *opts = json_array();
+    json_array_append_new(opts, json_string("nosuid"));
+    json_array_append_new(opts, json_string("nodev"));
+    /* docker's default for --tmpfs is noexec unless the user asked for exec. */
+    bool exec = user_opts && (strstr(user_opts, "exec") == user_opts || strstr(user_opts, ",exec"));
+    if (!exec)
+        json_array_append_new(opts, json_string("noexec"));
+    if (readonly)
+        json_array_append_new(opts, json_string("ro"));
+    if (user_opts) {
+        cleanup_free char *copy = strdup(user_opts);
+        for (char *tok, *save = NULL, *p = copy; (tok = strtok_r(p, ",", &save)); p = NULL)
+            if (strcmp(tok, "noexec") != 0 || exec)
+                json_array_append_new(opts, json_string(tok));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", "tmpfs", "source",
+                     "tmpfs", "options", opts);
+}
+
+static int add_user_mounts(json_t *mounts, json_t *record, hull_err **err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(record, "Mounts"), i, m)
+    {
+        const char *type = json_string_value(json_object_get(m, "Type"));
+        const char *dst = json_string_value(json_object_get(m, "Destination"));
+        const char *src = json_string_value(json_object_get(m, "Source"));
+        bool ro = !json_is_true(json_object_get(m, "RW"));
+        if (type == NULL || dst == NULL)
+            return hull_error(err, EINVAL, "container record: Mounts[%zu] is incomplete", i);
+        if (strcmp(type, "tmpfs") == 0) {
+            json_array_append_new(
+                mounts, tmpfs_mount(dst, json_string_value(json_object_get(m, "Options")), ro));
+        } else {
+            if (src == NULL)
+                return hull_error(err, EINVAL, "container record: Mounts[%zu] has no Source", i);
+            json_array_append_new(mounts, bind_mount(dst, src, ro));
+        }
+    }
+    return 0;
+}
+
+int container_bundle_config(json_t *record, const char *dir, const char *init_path, json_t **out,
+                            hull_err **err)
+{
+    json_t *cfg = json_object_get(record, "Config");
+    json_t *host = json_object_get(record, "HostConfig");
+    json_t *user = json_object_get(record, "ResolvedUser");
+    struct spec_options so = {.rootless = false};
+    json_t *spec = spec_default(&so);
+
+    json_t *proc = json_object_get(spec, "process");
+    json_t *args = json_array();
+    if (json_is_true(json_object_get(host, "Init"))) {
+        json_array_append_new(args, json_string("/dev/init"));
+        json_array_append_new(args, json_string("--"));
+    }
+    json_array_append(args, json_object_get(record, "Path"));
+    json_array_extend(args, json_object_get(record, "Args"));
+    json_object_set_new(proc, "args", args);
+    json_object_set(proc, "env", json_object_get(cfg, "Env"));
+    json_object_set(proc, "cwd", json_object_get(cfg, "WorkingDir"));
+    json_object_set(proc, "terminal",
+                    json_is_true(json_object_get(cfg, "Tty")) ? json_true() : json_false());
+    json_t *u = json_pack("{s:O, s:O}", "uid", json_object_get(user, "uid"), "gid",
+                          json_object_get(user, "gid"));
+    json_t *extra = json_object_get(user, "additionalGids");
+    if (json_array_size(extra))
+        json_object_set(u, "additionalGids", extra);
+    json_object_set_new(proc, "user", u);
+    json_t *caps = NULL;
+    if (container_capabilities(json_object_get(host, "CapAdd"), json_object_get(host, "CapDrop"),
+                               &caps, err) < 0) {
+        json_decref(spec);
+        return -1;
+    }
+    json_object_set_new(
+        proc, "capabilities",
+        json_pack("{s:O, s:O, s:O}", "bounding", caps, "effective", caps, "permitted", caps));
+    json_decref(caps);
+    json_object_set(proc, "noNewPrivileges",
+                    json_is_false(json_object_get(host, "NoNewPrivileges")) ? json_false()
+                                                                            : json_true());
+
+    json_object_set_new(spec, "root",
+                        json_pack("{s:s, s:b}", "path", "rootfs", "readonly",
+                                  json_is_true(json_object_get(host, "ReadonlyRootfs"))));
+    json_object_set(spec, "hostname", json_object_get(cfg, "Hostname"));
+
+    json_t *mounts = json_object_get(spec, "mounts");
+    static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char src[4096], dst[64];
+        snprintf(src, sizeof src, "%s/%s", dir, files[i]);
+        snprintf(dst, sizeof dst, "/etc/%s", files[i]);
+        json_array_append_new(mounts, bind_mount(dst, src, false));
+    }
+    if (init_path)
+        json_array_append_new(mounts, bind_mount("/dev/init", init_path, true));
+    if (add_user_mounts(mounts, record, err) < 0) {
+        json_decref(spec);
+        return -1;
+    }
+
+    json_t *lin = json_object_get(spec, "linux");
+    const char *net = json_string_value(json_object_get(host, "NetworkMode"));
+    if (net && strcmp(net, "host") == 0) {
+        json_t *ns = json_object_get(lin, "namespaces");
+        for (size_t i = json_array_size(ns); i-- > 0;) {
+            const char *t = json_string_value(json_object_get(json_array_get(ns, i), "type"));
+            if (t && strcmp(t, "network") == 0)
+                json_array_remove(ns, i);
+        }
+    }
+    json_object_set_new(spec, "annotations",
+                        json_pack("{s:O, s:O}", "io.hull.container.name",
+                                  json_object_get(record, "Name"), "io.hull.image.name",
+                                  json_object_get(record, "ImageName")));
+    *out = spec;
+    return 0;
+}

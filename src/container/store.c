@@ -1,0 +1,462 @@
+/* Container directories, ids, unique names and records (see store.h for the layout). */
+#include "container/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/store.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/signals.h"
+
+int container_store_open(const char *data_root, container_store **out, hull_err **err)
+{
+    if (data_root == NULL)
+        data_root = image_store_default_root();
+    container_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return hull_error(err, ENOMEM, "open container store");
+    s->dirfd = s->names_fd = -1;
+    s->data_root = strdup(data_root);
+    if (asprintf(&s->dir, "%s/containers", data_root) < 0 ||
+        asprintf(&s->runtime_root, "%s/runtime", data_root) < 0 ||
+        asprintf(&s->volumes_dir, "%s/volumes", data_root) < 0)
+        abort();
+    cleanup_free char *names = NULL;
+    if (asprintf(&names, "%s/names", data_root) < 0)
+        abort();
+    if (fs_mkdir_p(s->dir, 0700, err) < 0 || fs_mkdir_p(names, 0700, err) < 0 ||
+        fs_mkdir_p(s->runtime_root, 0700, err) < 0 || fs_mkdir_p(s->volumes_dir, 0700, err) < 0) {
+        container_store_close(s);
+        return hull_error_prefix(err, "open container store `%s`", data_root);
+    }
+    s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    s->names_fd = open(names, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0 || s->names_fd < 0) {
+        int e = errno;
+        container_store_close(s);
+        return hull_error(err, e, "open container store `%s`", data_root);
+    }
+    *out = s;
+    return 0;
+}
+
+void container_store_close(container_store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->dirfd >= 0)
+        close(s->dirfd);
+    if (s->names_fd >= 0)
+        close(s->names_fd);
+    free(s->data_root);
+    free(s->dir);
+    free(s->runtime_root);
+    free(s->volumes_dir);
+    free(s);
+}
+
+void container_store_closep(container_store **s)
+{
+    container_store_close(*s);
+}
+
+void container_new_id(char out[CONTAINER_ID_LEN + 1])
+{
+    unsigned char raw[CONTAINER_ID_LEN / 2];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno != EINTR)
+            abort(); /* getrandom cannot fail on Linux >= 3.17 with a valid buffer */
+        if (n > 0)
+            got += (size_t)n;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static bool is_hex_id(const char *s)
+{
+    if (strlen(s) != CONTAINER_ID_LEN)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+int container_name_validate(const char *name, hull_err **err)
+{
+    size_t len = strlen(name);
+    bool ok = len >= 2 && len <= 128;
+    for (size_t i = 0; ok && i < len; i++) {
+        char c = name[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        ok = alnum || (i > 0 && (c == '_' || c == '.' || c == '-'));
+    }
+    if (!ok) {
+        hull_error(err, EINVAL,
+                   "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, "
+                   "2 to 128 characters",
+                   name);
+        (*err)->exit_code = 125;
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const adjectives[] = {
+    "brave", "calm",   "clever", "eager",  "fancy", "gentle", "happy", "jolly",
+    "keen",  "lucid",  "merry",  "nimble", "proud", "quick",  "quiet", "rapid",
+    "sharp", "silent", "smart",  "steady", "swift", "tidy",   "vivid", "witty",
+};
+static const char *const nouns[] = {
+    "badger", "beaver", "condor", "dolphin", "falcon", "gecko",  "heron",  "ibis",
+    "jaguar", "koala",  "lemur",  "lynx",    "marten", "newt",   "otter",  "panda",
+    "puffin", "quokka", "raven",  "salmon",  "tapir",  "turtle", "walrus", "wombat",
+};
+#define N_ADJ  (sizeof adjectives / sizeof adjectives[0])
+#define N_NOUN (sizeof nouns / sizeof nouns[0])
+
+static int reserve_one(container_store *s, const char *name, const char *id)
+{
+    return symlinkat(id, s->names_fd, name);
+}
+
+int container_name_reserve(container_store *s, const char *name, const char *id, char **out,
+                           hull_err **err)
+{
+    if (name != NULL) {
+        if (container_name_validate(name, err) < 0)
+            return -1;
+        if (reserve_one(s, name, id) < 0) {
+            int e = errno;
+            if (e == EEXIST) {
+                char other[CONTAINER_ID_LEN + 1] = "";
+                ssize_t n = readlinkat(s->names_fd, name, other, sizeof other - 1);
+                if (n > 0)
+                    other[n < CONTAINER_SHORT_LEN ? n : CONTAINER_SHORT_LEN] = '\0';
+                hull_error(err, 0,
+                           "the container name `%s` is already in use by container %s: remove "
+                           "or rename that container first",
+                           name, other);
+                (*err)->exit_code = 125;
+                return -1;
+            }
+            return hull_error(err, e, "reserve container name `%s`", name);
+        }
+        *out = strdup(name);
+        return 0;
+    }
+    unsigned char r[4];
+    for (int attempt = 0; attempt < 64; attempt++) {
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            memset(r, attempt, sizeof r);
+        char buf[96];
+        if (attempt < 16)
+            snprintf(buf, sizeof buf, "%s_%s", adjectives[r[0] % N_ADJ], nouns[r[1] % N_NOUN]);
+        else
+            snprintf(buf, sizeof buf, "%s_%s%u", adjectives[r[0] % N_ADJ], nouns[r[1] % N_NOUN],
+                     (unsigned)(r[2] << 8 | r[3]));
+        if (reserve_one(s, buf, id) == 0) {
+            *out = strdup(buf);
+            return 0;
+        }
+        if (errno != EEXIST)
+            return hull_error(err, errno, "reserve a container name");
+    }
+    return hull_error(err, EEXIST, "no free container name found");
+}
+
+void container_name_release(container_store *s, const char *name, const char *id)
+{
+    if (name == NULL)
+        return;
+    char target[CONTAINER_ID_LEN + 2];
+    ssize_t n = readlinkat(s->names_fd, name, target, sizeof target - 1);
+    if (n < 0)
+        return;
+    target[n] = '\0';
+    if (strcmp(target, id) == 0)
+        unlinkat(s->names_fd, name, 0);
+}
+
+static int no_such(const char *ref, hull_err **err)
+{
+    hull_error(err, ENOENT, "no such container: %s", ref);
+    (*err)->errnum = ENOENT;
+    return -1;
+}
+
+int container_resolve(container_store *s, const char *ref, char **id, hull_err **err)
+{
+    if (*ref == '\0' || strchr(ref, '/') || strcmp(ref, ".") == 0 || strcmp(ref, "..") == 0)
+        return no_such(ref, err);
+    struct stat st;
+    if (is_hex_id(ref) && fstatat(s->dirfd, ref, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *id = strdup(ref);
+        return 0;
+    }
+    char target[CONTAINER_ID_LEN + 2];
+    ssize_t n = readlinkat(s->names_fd, ref, target, sizeof target - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        if (is_hex_id(target) && fstatat(s->dirfd, target, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            *id = strdup(target);
+            return 0;
+        }
+    }
+    /* An id prefix: must be unambiguous. */
+    size_t len = strlen(ref);
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "list containers");
+    cleanup_dir DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return hull_error(err, errno, "list containers");
+    }
+    cleanup_free char *found = NULL;
+    int matches = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_hex_id(de->d_name) || strncmp(de->d_name, ref, len) != 0)
+            continue;
+        matches++;
+        free(found);
+        found = strdup(de->d_name);
+    }
+    if (matches == 0)
+        return no_such(ref, err);
+    if (matches > 1)
+        return hull_error(err, 0, "container reference `%s` is ambiguous: %d containers match", ref,
+                          matches);
+    *id = steal_pointer(&found);
+    return 0;
+}
+
+int container_list_ids(container_store *s, char ***ids, hull_err **err)
+{
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "list containers");
+    cleanup_dir DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return hull_error(err, errno, "list containers");
+    }
+    size_t n = 0, cap = 16;
+    char **v = calloc(cap, sizeof *v);
+    struct dirent *de;
+    while (v && (de = readdir(d)) != NULL) {
+        if (!is_hex_id(de->d_name))
+            continue;
+        if (n + 1 >= cap) {
+            cap *= 2;
+            char **nv = realloc(v, cap * sizeof *v);
+            if (nv == NULL) {
+                hull_strvfree(v);
+                v = NULL;
+                break;
+            }
+            v = nv;
+        }
+        v[n++] = strdup(de->d_name);
+        v[n] = NULL;
+    }
+    if (v == NULL)
+        return hull_error(err, ENOMEM, "list containers");
+    *ids = v;
+    return 0;
+}
+
+void container_record_free(container_record *r)
+{
+    if (r == NULL)
+        return;
+    free(r->id);
+    free(r->name);
+    free(r->dir);
+    free(r->bundle);
+    if (r->dirfd >= 0)
+        close(r->dirfd);
+    json_decref(r->doc);
+    free(r);
+}
+
+void container_record_freep(container_record **r)
+{
+    container_record_free(*r);
+}
+
+static const char *str_at(json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : "";
+}
+
+int container_record_index(container_record *r, hull_err **err)
+{
+    json_t *doc = r->doc;
+    json_t *cfg = json_object_get(doc, "Config");
+    json_t *host = json_object_get(doc, "HostConfig");
+    if (!json_is_object(cfg) || !json_is_object(host))
+        return hull_error(err, EINVAL, "container %s: %s: Config or HostConfig missing", r->id,
+                          CONTAINER_RECORD);
+    free(r->name);
+    r->name = strdup(str_at(doc, "Name"));
+    r->image_digest = str_at(doc, "ImageDigest");
+    r->auto_remove = json_is_true(json_object_get(host, "AutoRemove"));
+    r->interactive = json_is_true(json_object_get(cfg, "OpenStdin"));
+    r->tty = json_is_true(json_object_get(cfg, "Tty"));
+    json_t *rp = json_object_get(host, "RestartPolicy");
+    r->restart_policy = str_at(rp, "Name");
+    if (*r->restart_policy == '\0')
+        r->restart_policy = "no";
+    r->max_retries = (long)json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+    r->stop_signal = SIGTERM;
+    const char *sig = str_at(cfg, "StopSignal");
+    if (*sig) {
+        cleanup_err hull_err *e = NULL;
+        if (signal_parse(sig, &r->stop_signal, &e) < 0)
+            r->stop_signal = SIGTERM;
+    }
+    json_t *t = json_object_get(cfg, "StopTimeout");
+    r->stop_timeout = json_is_integer(t) ? (long)json_integer_value(t) : 10;
+    json_t *log = json_object_get(json_object_get(host, "LogConfig"), "Config");
+    r->log_max_size = (long long)json_integer_value(json_object_get(log, "max-size-bytes"));
+    r->log_max_files = (int)json_integer_value(json_object_get(log, "max-file-count"));
+    if (r->log_max_files < 1)
+        r->log_max_files = 1;
+    return 0;
+}
+
+static container_record *record_new(container_store *s, const char *id)
+{
+    container_record *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        abort();
+    r->dirfd = -1;
+    r->id = strdup(id);
+    if (asprintf(&r->dir, "%s/%s", s->dir, id) < 0 || asprintf(&r->bundle, "%s/bundle", r->dir) < 0)
+        abort();
+    return r;
+}
+
+int container_record_load(container_store *s, const char *id, container_record **out,
+                          hull_err **err)
+{
+    container_record *r = record_new(s, id);
+    r->dirfd = openat(s->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dirfd < 0) {
+        int e = errno;
+        container_record_free(r);
+        if (e == ENOENT)
+            return no_such(id, err);
+        return hull_error(err, e, "open container %s", id);
+    }
+    json_t *doc = NULL;
+    if (container_read_json(r->dirfd, CONTAINER_RECORD, &doc, err) < 0 || doc == NULL) {
+        container_record_free(r);
+        if (doc == NULL && !(err && *err))
+            return hull_error(err, ENOENT, "container %s: %s is missing (interrupted create?)", id,
+                              CONTAINER_RECORD);
+        return -1;
+    }
+    r->doc = doc;
+    if (container_record_index(r, err) < 0) {
+        container_record_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+int container_record_find(container_store *s, const char *ref, container_record **out,
+                          hull_err **err)
+{
+    cleanup_free char *id = NULL;
+    if (container_resolve(s, ref, &id, err) < 0)
+        return -1;
+    return container_record_load(s, id, out, err);
+}
+
+int container_record_save(container_record *r, hull_err **err)
+{
+    return container_write_json(r->dirfd, CONTAINER_RECORD, r->doc, err);
+}
+
+int container_lock(const container_record *r, hull_err **err)
+{
+    int fd = openat(r->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return hull_error(err, errno, "lock container %s", r->id);
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return hull_error(err, e, "lock container %s", r->id);
+        }
+    }
+    return fd;
+}
+
+int container_write_file(int dirfd, const char *name, const char *data, size_t len, hull_err **err)
+{
+    char tmp[NAME_MAX + 1];
+    snprintf(tmp, sizeof tmp, ".%s.%d.tmp", name, (int)getpid());
+    cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return hull_error(err, errno, "write `%s`", name);
+    if (fs_write_all(fd, data, len) < 0) {
+        int e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return hull_error(err, e, "write `%s`", name);
+    }
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        int e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return hull_error(err, e, "write `%s`", name);
+    }
+    return 0;
+}
+
+int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err)
+{
+    cleanup_free char *text = json_dumps(doc, JSON_COMPACT);
+    if (text == NULL)
+        return hull_error(err, ENOMEM, "encode `%s`", name);
+    return container_write_file(dirfd, name, text, strlen(text), err);
+}
+
+int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err)
+{
+    *out = NULL;
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cleanup_err hull_err *read_err = NULL;
+    if (fs_read_file_at(dirfd, name, 16u << 20, &text, &len, &read_err) < 0) {
+        if (read_err->errnum == ENOENT)
+            return 0;
+        if (err) {
+            *err = steal_pointer(&read_err);
+        }
+        return -1;
+    }
+    json_error_t je;
+    *out = json_loadb(text, len, 0, &je);
+    if (*out == NULL)
+        return hull_error(err, EINVAL, "%s: line %d: %s", name, je.line, je.text);
+    return 0;
+}

@@ -1,0 +1,108 @@
+/* hull's containers on disk: one directory per container under DATA_ROOT/containers, a name
+ * index that makes names unique, the record written at create and the per-run files the
+ * monitor maintains.
+ *
+ *   DATA_ROOT/containers/<id>/     0700, <id> = 64 hex digits
+ *       container.json             the record (docker-inspect-like: Config, HostConfig, Mounts)
+ *       lock                       flock: start, restart, clean-up and rm are serialised
+ *       bundle/config.json         the OCI bundle generated at create; bundle/rootfs mount point
+ *       storage/                   overlay upper/work (or the vfs copy) of the root filesystem
+ *       hostname, hosts, resolv.conf   bind-mounted into the container
+ *       container.log[.1 .2]       JSON-lines logs (monitor_io.h)
+ *       run.json                   the current run: Generation, Pid, StartedAt, RestartCount,
+ *                                  MonitorPid, MonitorStartTime (written at every start)
+ *       exit.json                  the last exit: ExitCode, FinishedAt, Generation, Restarting
+ *       stopped                    marker: stopped by the user, no restart
+ *   DATA_ROOT/names/<name> -> <id> symlinks, created with symlinkat: a name is taken once
+ *   DATA_ROOT/runtime/             libhull's runtime state (--root of the lifecycle API)
+ *   DATA_ROOT/volumes/<name>/_data named volumes (volume.h)
+ */
+#ifndef HULL_CONTAINER_STORE_H
+#define HULL_CONTAINER_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+#define CONTAINER_ID_LEN    64
+#define CONTAINER_SHORT_LEN 12
+#define CONTAINER_RECORD    "container.json"
+#define CONTAINER_RUN_INFO  "run.json"
+
+typedef struct container_store {
+    char *data_root;
+    char *dir;          /* DATA_ROOT/containers */
+    char *runtime_root; /* DATA_ROOT/runtime */
+    char *volumes_dir;  /* DATA_ROOT/volumes */
+    int dirfd;          /* containers/ */
+    int names_fd;       /* names/ */
+} container_store;
+
+int container_store_open(const char *data_root, container_store **out, hull_err **err);
+void container_store_close(container_store *s);
+void container_store_closep(container_store **s);
+#define cleanup_container_store __attribute__((cleanup(container_store_closep)))
+
+/* 64 random hex digits. */
+void container_new_id(char out[CONTAINER_ID_LEN + 1]);
+
+/* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 128 bytes. */
+int container_name_validate(const char *name, hull_err **err);
+/* Take `name` for `id` (NULL: generate a free adjective_noun name). *out receives the name. */
+int container_name_reserve(container_store *s, const char *name, const char *id, char **out,
+                           hull_err **err);
+/* Drop the name when it still points at `id`. */
+void container_name_release(container_store *s, const char *name, const char *id);
+
+/* A full id, a name, or an unambiguous id prefix -> the full id. Unknown: "no such container". */
+int container_resolve(container_store *s, const char *ref, char **id, hull_err **err);
+/* Every container id (NULL-terminated, unsorted). */
+int container_list_ids(container_store *s, char ***ids, hull_err **err);
+
+/* The record and the typed fields commands need from it. */
+typedef struct container_record {
+    char *id;
+    char *name;
+    char *dir;    /* DATA_ROOT/containers/<id> */
+    char *bundle; /* dir/bundle */
+    int dirfd;
+    json_t *doc; /* container.json */
+    /* Views into doc: */
+    const char *image_digest; /* manifest digest (image store user record) */
+    bool auto_remove;
+    bool interactive;
+    bool tty;
+    const char *restart_policy; /* no, on-failure, always, unless-stopped */
+    long max_retries;
+    int stop_signal;
+    long stop_timeout;
+    long long log_max_size;
+    int log_max_files;
+} container_record;
+
+/* Read containers/<id>/container.json. */
+int container_record_load(container_store *s, const char *id, container_record **out,
+                          hull_err **err);
+/* Resolve `ref` and load it. */
+int container_record_find(container_store *s, const char *ref, container_record **out,
+                          hull_err **err);
+/* Fill the typed views from doc (after building or loading it). */
+int container_record_index(container_record *r, hull_err **err);
+int container_record_save(container_record *r, hull_err **err);
+void container_record_free(container_record *r);
+void container_record_freep(container_record **r);
+#define cleanup_container_record __attribute__((cleanup(container_record_freep)))
+
+/* flock on dir/lock; returns the fd (close to unlock). */
+int container_lock(const container_record *r, hull_err **err);
+
+/* Write a small file atomically (temporary + rename; not fsynced: these records describe
+ * processes, which do not survive a power loss either). */
+int container_write_file(int dirfd, const char *name, const char *data, size_t len, hull_err **err);
+int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err);
+/* Read a JSON file of the container directory; *out = NULL when it does not exist. */
+int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err);
+
+#endif
