@@ -255,13 +255,13 @@ static int write_etc_files(int dirfd, const char *hostname, bool host_network, h
 {
     char buf[1024];
     int n = snprintf(buf, sizeof buf, "%s\n", hostname);
-    if (container_write_file(dirfd, "hostname", buf, (size_t)n, err) < 0)
+    if (container_write_file(dirfd, "hostname", buf, (size_t)n, 0644, err) < 0)
         return -1;
     n = snprintf(buf, sizeof buf,
                  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                  "127.0.1.1\t%s\n",
                  hostname);
-    if (container_write_file(dirfd, "hosts", buf, (size_t)n, err) < 0)
+    if (container_write_file(dirfd, "hosts", buf, (size_t)n, 0644, err) < 0)
         return -1;
     /* The host's resolvers with host networking; an empty file in a network namespace of its
      * own (nothing to resolve through). */
@@ -270,7 +270,7 @@ static int write_etc_files(int dirfd, const char *hostname, bool host_network, h
     cleanup_err hull_err *rerr = NULL;
     if (!host_network || fs_read_file("/etc/resolv.conf", 1u << 20, &resolv, &len, &rerr) < 0)
         len = 0;
-    return container_write_file(dirfd, "resolv.conf", resolv ? resolv : "", len, err);
+    return container_write_file(dirfd, "resolv.conf", resolv ? resolv : "", len, 0644, err);
 }
 
 static json_t *labels_json(char *const *image_labels, char *const *labels)

@@ -543,7 +543,7 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
 {
-    if (container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, err) < 0)
+    if (container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
     struct runtime_opts ro = {.root = cs->runtime_root};
     long long deadline = mono_ms() + timeout * 1000 + 15000;

@@ -412,11 +412,12 @@ int container_lock(const container_record *r, hull_err **err)
     return fd;
 }
 
-int container_write_file(int dirfd, const char *name, const char *data, size_t len, hull_err **err)
+int container_write_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                         hull_err **err)
 {
     char tmp[NAME_MAX + 1];
     snprintf(tmp, sizeof tmp, ".%s.%d.tmp", name, (int)getpid());
-    cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return hull_error(err, errno, "write `%s`", name);
     if (fs_write_all(fd, data, len) < 0) {
@@ -437,7 +438,7 @@ int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **er
     cleanup_free char *text = json_dumps(doc, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode `%s`", name);
-    return container_write_file(dirfd, name, text, strlen(text), err);
+    return container_write_file(dirfd, name, text, strlen(text), 0600, err);
 }
 
 int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err)

@@ -100,7 +100,8 @@ int container_lock(const container_record *r, hull_err **err);
 
 /* Write a small file atomically (temporary + rename; not fsynced: these records describe
  * processes, which do not survive a power loss either). */
-int container_write_file(int dirfd, const char *name, const char *data, size_t len, hull_err **err);
+int container_write_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                         hull_err **err);
 int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err);
 /* Read a JSON file of the container directory; *out = NULL when it does not exist. */
 int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err);

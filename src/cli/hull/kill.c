@@ -31,7 +31,7 @@ static int kill_one(struct hull_cli *cli, container_store *cs, const char *ref, 
     if (container_record_find(cs, ref, &r, &err) < 0)
         return cli_fail(err);
     if (sig == SIGKILL || sig == r->stop_signal)
-        container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, NULL);
+        container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, NULL);
     if (container_signal(cs, r, sig, false, &err) < 0)
         return cli_fail(err);
     puts(ref);

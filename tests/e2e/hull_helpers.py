@@ -1,0 +1,150 @@
+"""Shared helpers for the `hull` container e2e tests (test_hull_*.py): a private data root per
+test, and a teardown that removes every container, then asserts that no monitor process, mount
+or runtime state was left behind (and cleans up by force if one was)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BUILD
+
+HULL = os.path.join(BUILD, "hull")
+
+
+class HullCli:
+    """`hull --data-root ROOT ...`; restarts back off 50ms, 100ms, ... (HULL_RESTART_BACKOFF_MS)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.env = dict(os.environ, HULL_RESTART_BACKOFF_MS="50")
+
+    def cmd(self, *args):
+        return [HULL, "--data-root", self.root] + [str(a) for a in args]
+
+    def __call__(self, *args, check=False, timeout=60, input=None, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        io = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+        r = subprocess.run(self.cmd(*args), capture_output=True, text=True, timeout=timeout,
+                           env=e, **io)
+        if check and r.returncode != 0:
+            raise AssertionError(f"hull {' '.join(map(str, args))} failed ({r.returncode}): "
+                                 f"{r.stderr}")
+        return r
+
+    def popen(self, *args, **kw):
+        return subprocess.Popen(self.cmd(*args), env=self.env, **kw)
+
+    def inspect(self, ref):
+        return json.loads(self("inspect", "--type", "container", ref, check=True).stdout)[0]
+
+    def state(self, ref):
+        return self.inspect(ref)["State"]
+
+    def ps(self, *flags):
+        return json.loads(self("ps", "--format", "json", *flags, check=True).stdout)
+
+    def run_d(self, *args):
+        r = self("run", "-d", *args, check=True)
+        return r.stdout.strip()
+
+    def wait_for(self, predicate, timeout=10, interval=0.02, what="condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = predicate()
+            if v:
+                return v
+            time.sleep(interval)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def logs(self, ref, *flags):
+        return self("logs", *flags, ref, check=True)
+
+    @property
+    def containers_dir(self):
+        return os.path.join(self.root, "containers")
+
+    def container_ids(self):
+        d = self.containers_dir
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def processes_mentioning(text):
+    """Live (non-zombie) processes whose command line contains `text`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmd and st not in ("Z", "X"):
+            found.append((int(pid), cmd))
+    return found
+
+
+def mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [l.split()[4] for l in f if l.split()[4].startswith(path)]
+
+
+def leftovers(root):
+    """What a data root may not hold once every container is removed."""
+    out = {}
+    procs = processes_mentioning(root)
+    if procs:
+        out["processes"] = procs
+    mounts = mounts_under(root)
+    if mounts:
+        out["mounts"] = mounts
+    for sub in ("containers", "runtime", "names"):
+        p = os.path.join(root, sub)
+        if os.path.isdir(p) and os.listdir(p):
+            out[sub] = sorted(os.listdir(p))
+    users = os.path.join(root, "images", "users")
+    if os.path.isdir(users):
+        used = [u for u in os.listdir(users) if os.listdir(os.path.join(users, u))]
+        if used:
+            out["image users"] = used
+    return out
+
+
+def force_clean(root):
+    for pid, _ in processes_mentioning(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    time.sleep(0.1)
+    for m in sorted(mounts_under(root), key=len, reverse=True):
+        subprocess.run(["umount", "-l", m], capture_output=True)
+
+
+@pytest.fixture
+def hull(tmp_path):
+    root = str(tmp_path / "data-root")
+    h = HullCli(root)
+    yield h
+    # Remove whatever the test left, through hull itself, then check nothing leaked.
+    r = h("ps", "-aq", "--no-trunc")
+    ids = r.stdout.split() if r.returncode == 0 else []
+    if ids:
+        h("rm", "-f", "-v", *ids, timeout=60)
+    # Monitors of --rm containers may still be finishing their clean-up.
+    deadline = time.monotonic() + 10
+    left = leftovers(root)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = leftovers(root)
+    if left:
+        force_clean(root)
+    shutil.rmtree(root, ignore_errors=True)
+    assert not left, f"left behind: {left}"

@@ -1,0 +1,185 @@
+"""`hull run` attached: output, exit codes (docker's 125/126/127), --rm, image config applied,
+flags that shape the container (env, workdir, user, entrypoint, hostname, read-only, caps,
+init), and refusal of what this build cannot do yet."""
+import json
+import os
+
+import pytest
+
+from hull_helpers import hull  # noqa: F401  (fixture)
+from image_helpers import add_tree, tar_bytes, write_oci_layout
+
+
+def test_run_relays_stdout_stderr_and_exit_code(hull):
+    r = hull("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert r.returncode == 7
+    assert r.stdout == "out\n"
+    assert r.stderr == "err\n"
+
+
+def test_run_default_command_and_stdin(hull):
+    # The image's Cmd is ["sh"]: with -i it reads the script from our stdin.
+    r = hull("run", "--rm", "-i", "busybox", input="echo from-stdin; exit 4\n")
+    assert r.returncode == 4, r.stderr
+    assert r.stdout == "from-stdin\n"
+
+
+def test_attached_run_is_logged(hull):
+    r = hull("run", "--name", "att", "busybox", "sh", "-c", "echo one; echo two >&2")
+    assert r.returncode == 0
+    logs = hull("logs", "att", check=True)
+    assert logs.stdout == "one\n" and logs.stderr == "two\n"
+    st = hull.state("att")
+    assert st["Status"] == "exited" and st["ExitCode"] == 0
+
+
+def test_rm_leaves_nothing(hull):
+    r = hull("run", "--rm", "-v", "/data", "busybox", "sh", "-c", "echo x > /data/f")
+    assert r.returncode == 0, r.stderr
+    assert hull.container_ids() == []
+    assert hull("volume", "ls", "-q", check=True).stdout == ""
+    with open("/proc/self/mountinfo") as f:
+        assert hull.root not in f.read()
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["--bogus", "busybox"], 125, "unknown option `--bogus`"),
+    (["--name"], 125, "needs a value"),
+    ([], 125, "expected an IMAGE"),
+    (["nosuch-image"], 125, "image `nosuch-image` not known"),
+    (["--name", "bad/name", "busybox"], 125, "invalid container name"),
+    (["-v", "relative:x", "busybox"], 125, "must be absolute"),
+    (["--restart", "sometimes", "busybox"], 125, "invalid restart policy"),
+    (["--rm", "--restart", "always", "busybox"], 125, "conflicting options"),
+    (["--cap-add", "CAP_NOPE", "busybox", "true"], 125, "unknown capability `CAP_NOPE`"),
+    (["-u", "nobody-here", "busybox", "true"], 125, "unable to find user `nobody-here`"),
+    (["--stop-signal", "SIGNOPE", "busybox"], 125, "unknown signal `SIGNOPE`"),
+    (["busybox", "/no/such/binary"], 127, "/no/such/binary"),
+    (["busybox", "nosuchcommand"], 127, "executable file not found"),
+    (["busybox", "/etc/passwd"], 126, "/etc/passwd"),
+])
+def test_errors_are_one_line_with_docker_exit_codes(hull, args, code, message):
+    r = hull("run", "--rm", *args)
+    assert r.returncode == code, r.stderr
+    first = r.stderr.splitlines()[0]
+    assert message in first, r.stderr
+    assert first.startswith("hull")
+    assert hull.container_ids() == []
+
+
+def test_failed_start_keeps_container_without_rm(hull):
+    r = hull("run", "--name", "broken", "busybox", "nosuchcommand")
+    assert r.returncode == 127
+    assert hull.state("broken")["Status"] in ("created", "exited")
+    assert hull("rm", "broken").returncode == 0
+
+
+def test_name_is_unique(hull):
+    hull("create", "--name", "dup", "busybox", check=True)
+    r = hull("create", "--name", "dup", "busybox")
+    assert r.returncode == 125
+    assert "already in use" in r.stderr
+    assert len(hull.container_ids()) == 1
+
+
+def test_flags_shape_the_container(hull, tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("# comment\nFROM_FILE=1\nOVERRIDE=file\n")
+    script = ('echo "$FROM_FILE $OVERRIDE $HOSTNAME $PASSED"; pwd; id -u; id -g; hostname; '
+              'cat /etc/hostname; grep -c . /etc/hosts')
+    r = hull("run", "--rm", "--env-file", env_file, "-e", "OVERRIDE=flag", "-e", "PASSED",
+             "-w", "/work/dir", "-u", "1:2", "-h", "myhost", "busybox", "sh", "-c", script,
+             env={"PASSED": "from-hull"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["1 flag myhost from-hull", "/work/dir", "1", "2",
+                                     "myhost", "myhost", "3"]
+
+
+def test_user_by_name_gets_groups_from_the_image(hull):
+    r = hull("run", "--rm", "-u", "daemon", "busybox", "sh", "-c", "id -u; id -g")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1", "1"]
+
+
+def test_entrypoint_override(hull):
+    r = hull("run", "--rm", "--entrypoint", "echo", "busybox", "a", "b")
+    assert r.stdout == "a b\n"
+
+
+def test_read_only_root(hull):
+    r = hull("run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c",
+             "touch /x 2>/dev/null && echo root-writable; touch /scratch/ok && echo tmpfs-ok")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "tmpfs-ok\n"
+
+
+def test_hardened_defaults_and_cap_flags(hull):
+    cmd = "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; cat /proc/kcore 2>&1 | head -c 0"
+    r = hull("run", "--rm", "busybox", "sh", "-c", cmd)
+    lines = dict(l.split(":\t") for l in r.stdout.splitlines())
+    assert lines["NoNewPrivs"] == "1"
+    # CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10)
+    assert int(lines["CapEff"], 16) == (1 << 29) | (1 << 5) | (1 << 10)
+    r = hull("run", "--rm", "--cap-drop", "ALL", "--cap-add", "chown", "--security-opt",
+             "no-new-privileges=false", "busybox", "sh", "-c", cmd)
+    lines = dict(l.split(":\t") for l in r.stdout.splitlines())
+    assert int(lines["CapEff"], 16) == 1 << 0
+    assert lines["NoNewPrivs"] == "0"
+
+
+def test_network_none_and_host(hull):
+    none = hull("run", "--rm", "busybox", "ls", "/sys/class/net").stdout.split()
+    assert none == ["lo"]
+    host = hull("run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net")
+    assert set(os.listdir("/sys/class/net")) == set(host.stdout.split())
+
+
+def test_init_reaps_and_forwards(hull):
+    # Without --init the shell is PID 1; with it hull-init is, and the command is its child.
+    r = hull("run", "--rm", "--init", "busybox", "sh", "-c", "echo $$; cat /proc/1/cmdline")
+    assert r.returncode == 0, r.stderr
+    pid, init_cmd = r.stdout.split("\n", 1)
+    assert pid != "1"
+    assert init_cmd.startswith("/dev/init")
+
+
+@pytest.mark.parametrize("flag,message", [
+    (["-m", "64m"], "--memory: not supported yet"),
+    (["--cpus", "1.5"], "--cpus: not supported yet"),
+    (["--pids-limit", "10"], "--pids-limit: not supported yet"),
+    (["--security-opt", "seccomp=unconfined"], "seccomp: not supported yet"),
+    (["--security-opt", "landlock=/x"], "landlock: not supported yet"),
+    (["-t"], "--tty: not supported yet"),
+    (["--runtime", "vm"], "--runtime vm: not supported yet"),
+    (["--network", "bridge"], "not supported yet"),
+])
+def test_unsupported_flags_fail_clearly(hull, flag, message):
+    r = hull("run", "--rm", *flag, "busybox", "true")
+    assert r.returncode == 125
+    assert message in r.stderr.splitlines()[0]
+    assert hull.container_ids() == []
+
+
+def test_image_config_is_applied(hull, busybox_rootfs, tmp_path):
+    layout = str(tmp_path / "layout")
+    write_oci_layout(layout, [(tar_bytes(lambda t: add_tree(t, busybox_rootfs)), "plain")],
+                     tag="cfg", config_extra={"config": {
+                         "Entrypoint": ["sh", "-c"],
+                         "Cmd": ["echo \"$GREETING from $(pwd) as $(id -u)\"; ls -d /vol"],
+                         "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=hello"],
+                         "WorkingDir": "/srv/app", "User": "1", "StopSignal": "SIGUSR1",
+                         "Volumes": {"/vol": {}}}})
+    hull("pull", f"oci:{layout}:cfg", check=True)
+    r = hull("run", "--name", "cfg", "localhost/layout:cfg")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "hello from /srv/app as 1\n/vol\n"
+    doc = hull.inspect("cfg")
+    assert doc["Config"]["StopSignal"] == "SIGUSR1"
+    assert doc["Path"] == "sh" and doc["Args"][0] == "-c"
+    (m,) = doc["Mounts"]
+    assert m["Type"] == "volume" and m["Destination"] == "/vol"
+    # -e overrides the image's Env; a CMD replaces Cmd but keeps the Entrypoint.
+    r = hull("run", "--rm", "-e", "GREETING=hi", "localhost/layout:cfg", "echo $GREETING")
+    assert r.stdout == "hi\n"
+    hull("rm", "-v", "cfg", check=True)
+    assert hull("volume", "ls", "-q", check=True).stdout == ""
