@@ -67,7 +67,7 @@ int container_capabilities(json_t *cap_add, json_t *cap_drop, json_t **out, hull
                 continue;
             const char *canon = capability_canonical(name);
             if (canon == NULL)
-                return hull_error(err, EINVAL, "%s: unknown capability `%s`",
+                return hull_error(err, 0, "%s: unknown capability `%s`",
                                   which ? "--cap-drop" : "--cap-add", name);
             for (int c = 0; c <= last; c++)
                 if (capability_name(c) == canon)
@@ -129,13 +129,13 @@ static int add_user_mounts(json_t *mounts, json_t *record, hull_err **err)
         const char *src = json_string_value(json_object_get(m, "Source"));
         bool ro = !json_is_true(json_object_get(m, "RW"));
         if (type == NULL || dst == NULL)
-            return hull_error(err, EINVAL, "container record: Mounts[%zu] is incomplete", i);
+            return hull_error(err, 0, "container record: Mounts[%zu] is incomplete", i);
         if (strcmp(type, "tmpfs") == 0) {
             json_array_append_new(
                 mounts, tmpfs_mount(dst, json_string_value(json_object_get(m, "Options")), ro));
         } else {
             if (src == NULL)
-                return hull_error(err, EINVAL, "container record: Mounts[%zu] has no Source", i);
+                return hull_error(err, 0, "container record: Mounts[%zu] has no Source", i);
             json_array_append_new(mounts, bind_mount(dst, src, ro));
         }
     }

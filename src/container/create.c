@@ -91,7 +91,7 @@ static int env_apply_file(json_t *env, const char *path, hull_err **err)
         if (*line == '\0' || *line == '#')
             continue;
         if (*line == '=')
-            return hull_error(err, EINVAL, "--env-file `%s`: line %d: variable name is empty", path,
+            return hull_error(err, 0, "--env-file `%s`: line %d: variable name is empty", path,
                               lineno);
         env_apply_flag(env, line);
     }
@@ -128,7 +128,7 @@ static int build_env(const struct run_request *req, const image_config *ic, cons
     for (char **e = req->env; e && *e; e++) {
         if (**e == '=') {
             json_decref(env);
-            return hull_error(err, EINVAL, "-e `%s`: variable name is empty", *e);
+            return hull_error(err, 0, "-e `%s`: variable name is empty", *e);
         }
         env_apply_flag(env, *e);
     }
@@ -159,7 +159,7 @@ static int build_command(const struct run_request *req, const image_config *ic, 
         json_decref(ep);
         json_decref(cmd);
         json_decref(argv);
-        return hull_error(err, EINVAL,
+        return hull_error(err, 0,
                           "no command specified: the image has no Entrypoint or Cmd "
                           "and none was given");
     }
@@ -192,7 +192,7 @@ static int build_mounts(container_store *cs, const struct run_request *req, cons
         const struct mount_request *m = &req->mounts[i];
         if (mount_target_taken(mounts, m->target)) {
             json_decref(mounts);
-            return hull_error(err, EINVAL, "duplicate mount point `%s`", m->target);
+            return hull_error(err, 0, "duplicate mount point `%s`", m->target);
         }
         json_t *e = json_pack("{s:s, s:b}", "Destination", m->target, "RW", !m->readonly);
         if (m->kind == MOUNT_BIND) {
@@ -421,8 +421,7 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
     if (signal_parse(stop_signal, &signo, err) < 0)
         return hull_error_prefix(err, "--stop-signal"), usage_error(err);
     if (req->workdir && req->workdir[0] != '/')
-        return hull_error(err, EINVAL, "-w `%s`: the working directory must be absolute",
-                          req->workdir),
+        return hull_error(err, 0, "-w `%s`: the working directory must be absolute", req->workdir),
                usage_error(err);
 
     cleanup_json json_t *ep = NULL, *cmd = NULL, *argv = NULL, *env = NULL;

@@ -109,7 +109,7 @@ int container_rootfs_mount(container_record *r, hull_err **err)
     json_t *layers = json_object_get(r->doc, "LayerDirs");
     size_t n = json_array_size(layers);
     if (n == 0)
-        return hull_error(err, EINVAL, "container %.12s: the record lists no image layers", r->id);
+        return hull_error(err, 0, "container %.12s: the record lists no image layers", r->id);
     cleanup_free char **dirs = calloc(n + 1, sizeof *dirs);
     for (size_t i = 0; i < n; i++)
         dirs[i] = (char *)json_string_value(json_array_get(layers, i));
@@ -355,11 +355,11 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     int n = read_all(ready[0], buf, sizeof buf);
     close(ready[0]);
     if (n == 0)
-        return hull_error(err, EIO, "start container %.12s: the monitor exited before starting it",
+        return hull_error(err, 0, "start container %.12s: the monitor exited before starting it",
                           r->id);
     int code = 0, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &code, &errnum, &off) < 2)
-        return hull_error(err, EIO, "start container %.12s: bad monitor report", r->id);
+        return hull_error(err, 0, "start container %.12s: bad monitor report", r->id);
     if (strcmp(buf + off, "ok") == 0)
         return 0;
     hull_error(err, 0, "%s", buf + off);
@@ -468,8 +468,12 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     cleanup_container_record container_record *r = NULL;
-    if (container_record_load(cs, id, &r, err) < 0)
-        return errno == ENOENT ? 0 : -1;
+    if (container_record_load(cs, id, &r, err) < 0) {
+        if ((*err)->errnum != ENOENT)
+            return -1;
+        hull_err_freep(err); /* removed meanwhile (rm -f): nothing left to do */
+        return 0;
+    }
     cleanup_close int lock = container_lock(r, err);
     if (lock < 0)
         return -1;
@@ -574,8 +578,8 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             kill(st.monitor_pid, SIGTERM);
         wait_exit(st.monitor_pid, 100);
         if (mono_ms() > deadline)
-            return hull_error(err, ETIMEDOUT, "container %s: its monitor (pid %d) does not finish",
-                              r->name, (int)st.monitor_pid);
+            return hull_error(err, 0, "container %s: its monitor (pid %d) does not finish", r->name,
+                              (int)st.monitor_pid);
     }
     /* A monitor that died (crash, reboot) left the run behind: clean it up here. */
     if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)

@@ -77,7 +77,7 @@ int container_processes(pid_t init, struct proc_sample **out, size_t *n, hull_er
     size_t cap = 16, used = 0;
     struct proc_sample *v = calloc(cap, sizeof *v);
     if (v == NULL || !sample(init, &v[used]))
-        return free(v), hull_error(err, ESRCH, "process %d is gone", (int)init);
+        return free(v), hull_error(err, 0, "process %d is gone", (int)init);
     used++;
     cleanup_dir DIR *d = opendir("/proc");
     if (d == NULL) {

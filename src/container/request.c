@@ -87,7 +87,7 @@ int parse_size(const char *text, long long *out, hull_err **err)
             return 0;
         }
     }
-    return hull_error(err, EINVAL,
+    return hull_error(err, 0,
                       "invalid size `%s` (expected a number with an optional "
                       "b, k, m or g suffix)",
                       text);
@@ -109,7 +109,7 @@ int parse_restart_policy(const char *text, const char **name, long *max_retries,
             errno = 0;
             long n = strtol(text + 11, &end, 10);
             if (errno || end == text + 11 || *end || n < 0 || n > 1000000)
-                return hull_error(err, EINVAL,
+                return hull_error(err, 0,
                                   "invalid restart policy `%s`: the retry count "
                                   "must be a non-negative number",
                                   text);
@@ -117,7 +117,7 @@ int parse_restart_policy(const char *text, const char **name, long *max_retries,
         }
         return 0;
     }
-    return hull_error(err, EINVAL,
+    return hull_error(err, 0,
                       "invalid restart policy `%s` (expected no, on-failure[:N], always or "
                       "unless-stopped)",
                       text);
@@ -137,13 +137,13 @@ static bool valid_volume_name(const char *s)
 static int check_target(const char *flag, const char *target, hull_err **err)
 {
     if (target == NULL || target[0] != '/')
-        return hull_error(err, EINVAL, "%s: the container path `%s` must be absolute", flag,
+        return hull_error(err, 0, "%s: the container path `%s` must be absolute", flag,
                           target ? target : "");
     if (strcmp(target, "/") == 0)
-        return hull_error(err, EINVAL, "%s: cannot mount over the container's root `/`", flag);
+        return hull_error(err, 0, "%s: cannot mount over the container's root `/`", flag);
     for (const char *p = target; (p = strstr(p, "..")) != NULL; p += 2)
         if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
-            return hull_error(err, EINVAL, "%s: `..` is not allowed in `%s`", flag, target);
+            return hull_error(err, 0, "%s: `..` is not allowed in `%s`", flag, target);
     return 0;
 }
 
@@ -172,7 +172,7 @@ int parse_volume_flag(const char *text, struct mount_request *out, hull_err **er
     for (char *p = copy, *save = NULL; n < 4 && (p = strtok_r(n ? NULL : p, ":", &save));)
         parts[n++] = p;
     if (n == 0 || n > 3 || strstr(text, "::") || text[strlen(text) - 1] == ':')
-        return hull_error(err, EINVAL, "-v `%s`: expected SRC:DST[:OPTIONS] or DST", text);
+        return hull_error(err, 0, "-v `%s`: expected SRC:DST[:OPTIONS] or DST", text);
     const char *src = n >= 2 ? parts[0] : NULL;
     const char *dst = n >= 2 ? parts[1] : parts[0];
     const char *opts = n == 3 ? parts[2] : NULL;
@@ -186,8 +186,7 @@ int parse_volume_flag(const char *text, struct mount_request *out, hull_err **er
             else if (strcmp(tok, "rw") == 0)
                 out->readonly = false;
             else
-                return hull_error(err, EINVAL, "-v `%s`: unknown option `%s` (ro or rw)", text,
-                                  tok);
+                return hull_error(err, 0, "-v `%s`: unknown option `%s` (ro or rw)", text, tok);
         }
     }
     out->target = strdup(dst);
@@ -204,7 +203,7 @@ int parse_volume_flag(const char *text, struct mount_request *out, hull_err **er
         out->source = strdup(src);
     } else {
         mount_request_clear(out);
-        return hull_error(err, EINVAL,
+        return hull_error(err, 0,
                           "-v `%s`: `%s` is neither an absolute path nor a valid volume name "
                           "([a-zA-Z0-9][a-zA-Z0-9_.-]+)",
                           text, src);
@@ -255,19 +254,17 @@ int parse_mount_flag(const char *text, struct mount_request *out, hull_err **err
             long mode = strtol(val, &end, 8);
             if (*val == '\0' || *end || mode < 0 || mode > 07777) {
                 mount_request_clear(out);
-                return hull_error(err, EINVAL, "--mount `%s`: invalid tmpfs-mode `%s`", text, val);
+                return hull_error(err, 0, "--mount `%s`: invalid tmpfs-mode `%s`", text, val);
             }
             append_tmpfs_option(&out->tmpfs_options, "mode=", val);
         } else {
             mount_request_clear(out);
-            return hull_error(err, EINVAL, "--mount `%s`: unknown or incomplete field `%s`", text,
-                              tok);
+            return hull_error(err, 0, "--mount `%s`: unknown or incomplete field `%s`", text, tok);
         }
     }
     if (type == NULL) {
         mount_request_clear(out);
-        return hull_error(err, EINVAL, "--mount `%s`: type= is required (bind, volume, tmpfs)",
-                          text);
+        return hull_error(err, 0, "--mount `%s`: type= is required (bind, volume, tmpfs)", text);
     }
     if (check_target("--mount", dst, err) < 0) {
         mount_request_clear(out);
@@ -278,7 +275,7 @@ int parse_mount_flag(const char *text, struct mount_request *out, hull_err **err
         out->kind = MOUNT_BIND;
         if (src == NULL) {
             mount_request_clear(out);
-            return hull_error(err, EINVAL, "--mount `%s`: a bind mount needs source=", text);
+            return hull_error(err, 0, "--mount `%s`: a bind mount needs source=", text);
         }
         if (set_bind_source("--mount", src, out, err) < 0) {
             mount_request_clear(out);
@@ -288,24 +285,23 @@ int parse_mount_flag(const char *text, struct mount_request *out, hull_err **err
         out->kind = MOUNT_VOLUME;
         if (src && !valid_volume_name(src)) {
             mount_request_clear(out);
-            return hull_error(err, EINVAL, "--mount `%s`: invalid volume name `%s`", text, src);
+            return hull_error(err, 0, "--mount `%s`: invalid volume name `%s`", text, src);
         }
         out->source = src ? strdup(src) : NULL;
     } else if (strcmp(type, "tmpfs") == 0) {
         out->kind = MOUNT_TMPFS;
         if (src) {
             mount_request_clear(out);
-            return hull_error(err, EINVAL, "--mount `%s`: tmpfs takes no source", text);
+            return hull_error(err, 0, "--mount `%s`: tmpfs takes no source", text);
         }
     } else {
         mount_request_clear(out);
-        return hull_error(err, EINVAL,
-                          "--mount `%s`: unknown type `%s` (expected bind, volume or tmpfs)", text,
-                          type);
+        return hull_error(
+            err, 0, "--mount `%s`: unknown type `%s` (expected bind, volume or tmpfs)", text, type);
     }
     if (out->kind != MOUNT_TMPFS && out->tmpfs_options) {
         mount_request_clear(out);
-        return hull_error(err, EINVAL, "--mount `%s`: tmpfs-* options need type=tmpfs", text);
+        return hull_error(err, 0, "--mount `%s`: tmpfs-* options need type=tmpfs", text);
     }
     return 0;
 }
@@ -336,7 +332,7 @@ int parse_tmpfs_flag(const char *text, struct mount_request *out, hull_err **err
                 continue;
             }
             mount_request_clear(out);
-            return hull_error(err, EINVAL, "--tmpfs `%s`: unsupported option `%s`", text, tok);
+            return hull_error(err, 0, "--tmpfs `%s`: unsupported option `%s`", text, tok);
         }
     }
     return 0;

@@ -106,7 +106,7 @@ int container_name_validate(const char *name, hull_err **err)
         ok = alnum || (i > 0 && (c == '_' || c == '.' || c == '-'));
     }
     if (!ok) {
-        hull_error(err, EINVAL,
+        hull_error(err, 0,
                    "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, "
                    "2 to 128 characters",
                    name);
@@ -176,7 +176,7 @@ int container_name_reserve(container_store *s, const char *name, const char *id,
         if (errno != EEXIST)
             return hull_error(err, errno, "reserve a container name");
     }
-    return hull_error(err, EEXIST, "no free container name found");
+    return hull_error(err, 0, "no free container name found");
 }
 
 void container_name_release(container_store *s, const char *name, const char *id)
@@ -194,7 +194,7 @@ void container_name_release(container_store *s, const char *name, const char *id
 
 static int no_such(const char *ref, hull_err **err)
 {
-    hull_error(err, ENOENT, "no such container: %s", ref);
+    hull_error(err, 0, "no such container: %s", ref);
     (*err)->errnum = ENOENT;
     return -1;
 }
@@ -312,7 +312,7 @@ int container_record_index(container_record *r, hull_err **err)
     json_t *cfg = json_object_get(doc, "Config");
     json_t *host = json_object_get(doc, "HostConfig");
     if (!json_is_object(cfg) || !json_is_object(host))
-        return hull_error(err, EINVAL, "container %s: %s: Config or HostConfig missing", r->id,
+        return hull_error(err, 0, "container %s: %s: Config or HostConfig missing", r->id,
                           CONTAINER_RECORD);
     free(r->name);
     r->name = strdup(str_at(doc, "Name"));
@@ -370,7 +370,7 @@ int container_record_load(container_store *s, const char *id, container_record *
     if (container_read_json(r->dirfd, CONTAINER_RECORD, &doc, err) < 0 || doc == NULL) {
         container_record_free(r);
         if (doc == NULL && !(err && *err))
-            return hull_error(err, ENOENT, "container %s: %s is missing (interrupted create?)", id,
+            return hull_error(err, 0, "container %s: %s is missing (interrupted create?)", id,
                               CONTAINER_RECORD);
         return -1;
     }
@@ -458,6 +458,6 @@ int container_read_json(int dirfd, const char *name, json_t **out, hull_err **er
     json_error_t je;
     *out = json_loadb(text, len, 0, &je);
     if (*out == NULL)
-        return hull_error(err, EINVAL, "%s: line %d: %s", name, je.line, je.text);
+        return hull_error(err, 0, "%s: line %d: %s", name, je.line, je.text);
     return 0;
 }

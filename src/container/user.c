@@ -43,7 +43,7 @@ static int read_layered(char *const *layers, size_t n, const char *path, char **
         if (!S_ISREG(st.st_mode))
             return 0;
         if (st.st_size > (4 << 20))
-            return hull_error(err, EFBIG, "read `%s` of the image", path);
+            return hull_error(err, 0, "read `%s` of the image", path);
         char *buf = malloc((size_t)st.st_size + 1);
         if (buf == NULL)
             return hull_error(err, ENOMEM, "read `%s`", path);
@@ -172,7 +172,7 @@ int user_resolve(char *const *layers, size_t n, const char *spec, struct user_id
         unsigned long gid;
         if (line == NULL || !field(line, 2, f, sizeof f) || !parse_id(f, &uid) ||
             !field(line, 3, f, sizeof f) || !parse_id(f, &gid))
-            return hull_error(err, ENOENT,
+            return hull_error(err, 0,
                               "unable to find user `%s`: no matching entry in the "
                               "image's /etc/passwd",
                               user);
@@ -188,7 +188,7 @@ int user_resolve(char *const *layers, size_t n, const char *spec, struct user_id
             const char *gl = groups ? find_line(groups, group, 0) : NULL;
             char f[32];
             if (gl == NULL || !field(gl, 2, f, sizeof f) || !parse_id(f, &gid))
-                return hull_error(err, ENOENT,
+                return hull_error(err, 0,
                                   "unable to find group `%s`: no matching entry in "
                                   "the image's /etc/group",
                                   group);

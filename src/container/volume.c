@@ -23,7 +23,7 @@ int volume_name_validate(const char *name, hull_err **err)
     for (const char *p = name; ok && *p; p++)
         ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-';
     if (!ok)
-        return hull_error(err, EINVAL,
+        return hull_error(err, 0,
                           "invalid volume name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, "
                           "2 to 128 characters",
                           name);
@@ -126,7 +126,7 @@ int volume_remove(container_store *s, const char *name, bool force, hull_err **e
         return -1;
     struct stat st;
     if (fstatat(vfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
-        hull_error(err, ENOENT, "no such volume: %s", name);
+        hull_error(err, 0, "no such volume: %s", name);
         return -1;
     }
     if (!force) {
@@ -138,7 +138,7 @@ int volume_remove(container_store *s, const char *name, bool force, hull_err **e
             size_t o = 0;
             for (char **u = users; *u && o + 16 < sizeof ids; u++)
                 o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%.12s", o ? ", " : "", *u);
-            return hull_error(err, EBUSY, "volume `%s` is in use by container %s", name, ids);
+            return hull_error(err, 0, "volume `%s` is in use by container %s", name, ids);
         }
     }
     if (fs_remove_tree_at(vfd, name, err) < 0)
@@ -177,7 +177,7 @@ int volume_inspect(container_store *s, const char *name, json_t **out, hull_err 
         return -1;
     cleanup_close int dfd = openat(vfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
-        return hull_error(err, ENOENT, "no such volume: %s", name);
+        return hull_error(err, 0, "no such volume: %s", name);
     json_t *doc = NULL;
     if (container_read_json(dfd, "volume.json", &doc, err) < 0)
         return -1;

@@ -160,7 +160,7 @@ static int open_parent(int in_root, const char *path, int *dirfd, char **name, h
     const char *base = basename(a);
     const char *dir = dirname(b);
     if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-        return hull_error(err, EINVAL, "`%s`: name a file or directory, not `%s`", path, base);
+        return hull_error(err, 0, "`%s`: name a file or directory, not `%s`", path, base);
     int fd = in_root >= 0 ? resolve_open_in_root(in_root, dir, O_RDONLY | O_DIRECTORY, false, err)
                           : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {

@@ -1,0 +1,196 @@
+"""Detached containers and their monitors: logs (streaming, rotation), stop/kill/restart/wait,
+restart policies with backoff, ps/inspect documents, a crashed monitor, the monitor's memory."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from hull_helpers import hull  # noqa: F401  (fixture)
+
+
+def rfc3339_seconds(ts):
+    """'2024-01-02T03:04:05.123456789Z' -> seconds (float) since midnight (enough for gaps)."""
+    clock = ts.split("T")[1].rstrip("Z")
+    h, m, s = clock.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def test_detached_run_prints_id_and_logs_follow_streams(hull):
+    cid = hull.run_d("--name", "streamer", "busybox", "sh", "-c",
+                     "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.15; done; echo bye >&2")
+    assert len(cid) == 64 and all(c in "0123456789abcdef" for c in cid)
+    p = hull.popen("logs", "-f", cid[:12], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   text=True)
+    try:
+        first = p.stdout.readline()
+        t_first = time.monotonic()
+        rest, err = p.communicate(timeout=20)
+        t_end = time.monotonic()
+    finally:
+        p.kill()
+    assert first == "line 1\n"
+    # Streaming: the first line came while the container was still writing the others.
+    assert t_end - t_first > 0.3
+    assert (first + rest).splitlines() == [f"line {i}" for i in range(1, 7)]
+    assert err == "bye\n"
+    assert p.returncode == 0
+    assert hull("wait", "streamer", check=True).stdout == "0\n"
+
+
+def test_log_records_are_docker_json_lines(hull):
+    hull.run_d("--name", "js", "busybox", "sh", "-c", 'printf "a\\tb\\n"; printf "no-newline"')
+    hull("wait", "js", check=True)
+    doc = hull.inspect("js")
+    with open(doc["LogPath"]) as f:
+        recs = [json.loads(l) for l in f]
+    assert [(r["log"], r["stream"]) for r in recs] == [("a\tb\n", "stdout"),
+                                                        ("no-newline", "stdout")]
+    assert all(r["time"].endswith("Z") and len(r["time"]) == 30 for r in recs)
+    r = hull.logs("js", "-t", "--tail", "1")
+    assert r.stdout == recs[1]["time"] + " no-newline"
+
+
+def test_log_rotation(hull):
+    hull.run_d("--name", "rot", "--log-opt", "max-size=2k", "--log-opt", "max-file=2",
+               "busybox", "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done")
+    hull("wait", "rot", check=True)
+    d = os.path.dirname(hull.inspect("rot")["LogPath"])
+    files = sorted(f for f in os.listdir(d) if f.startswith("container.log"))
+    assert files == ["container.log", "container.log.1"]
+    for f in files:
+        assert os.path.getsize(os.path.join(d, f)) <= 2048
+    lines = hull.logs("rot").stdout.splitlines()
+    assert lines[-1] == "line-299"
+    # What is kept is the most recent output, in order.
+    nums = [int(l.split("-")[1]) for l in lines]
+    assert nums == list(range(nums[0], 300))
+
+
+def test_stop_sends_stop_signal_then_waits(hull):
+    hull.run_d("--name", "graceful", "busybox", "sh", "-c",
+               'trap "echo got TERM; exit 3" TERM; echo ready; while true; do sleep 0.05; done')
+    hull.wait_for(lambda: "ready" in hull.logs("graceful").stdout, what="ready")
+    t0 = time.monotonic()
+    r = hull("stop", "-t", "10", "graceful")
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 0 and r.stdout == "graceful\n"
+    assert elapsed < 5
+    assert "got TERM" in hull.logs("graceful").stdout
+    st = hull.state("graceful")
+    assert st["Status"] == "exited" and st["ExitCode"] == 3
+
+
+def test_stop_kills_after_timeout(hull):
+    hull.run_d("--name", "stubborn", "--stop-signal", "USR1", "busybox", "sh", "-c",
+               'trap "echo got USR1" USR1; echo ready; while true; do sleep 0.05; done')
+    hull.wait_for(lambda: "ready" in hull.logs("stubborn").stdout, what="ready")
+    t0 = time.monotonic()
+    assert hull("stop", "-t", "1", "stubborn").returncode == 0
+    elapsed = time.monotonic() - t0
+    assert 1.0 <= elapsed < 6
+    assert "got USR1" in hull.logs("stubborn").stdout
+    st = hull.state("stubborn")
+    assert st["Status"] == "exited" and st["ExitCode"] == 137
+    assert hull.ps() == []
+
+
+def test_restart_on_failure_backs_off_then_gives_up(hull):
+    hull.run_d("--name", "flaky", "--restart", "on-failure:3", "busybox", "sh", "-c",
+               "echo run; exit 1")
+    assert hull("wait", "flaky", timeout=30, check=True).stdout == "1\n"
+    doc = hull.inspect("flaky")
+    assert doc["RestartCount"] == 3
+    assert doc["State"]["Status"] == "exited" and doc["State"]["ExitCode"] == 1
+    # Logs of every run accumulate; the gaps grow (backoff 50, 100, 200 ms here).
+    stamps = [l.split()[0] for l in hull.logs("flaky", "-t").stdout.splitlines()]
+    assert len(stamps) == 4
+    t = [rfc3339_seconds(s) for s in stamps]
+    gaps = [b - a for a, b in zip(t, t[1:])]
+    assert gaps[0] >= 0.05 and gaps[1] > gaps[0] and gaps[2] > gaps[1], gaps
+
+
+def test_restart_always_until_stopped(hull):
+    hull.run_d("--name", "forever", "--restart", "always", "busybox", "sh", "-c",
+               "echo run; sleep 0.1")
+    hull.wait_for(lambda: hull.inspect("forever")["RestartCount"] >= 2, what="restarts")
+    assert hull("stop", "-t", "1", "forever").returncode == 0
+    runs = hull.logs("forever").stdout.count("run")
+    time.sleep(0.4)
+    assert hull.logs("forever").stdout.count("run") == runs
+    assert hull.state("forever")["Status"] == "exited"
+
+
+def test_ps_and_inspect_documents(hull):
+    cid = hull.run_d("--name", "doc", "-l", "tier=web", "-e", "A=1", "busybox", "sleep", "30")
+    (entry,) = hull.ps()
+    assert entry["Id"] == cid and entry["Names"] == ["doc"]
+    assert entry["Image"] == "busybox" and entry["Command"] == "sleep 30"
+    assert entry["State"] == "running" and entry["Status"].startswith("Up")
+    assert entry["Labels"] == {"tier": "web"} and entry["Pid"] > 0
+    doc = hull.inspect("doc")
+    for key in ("Id", "Name", "Created", "Path", "Args", "State", "Image", "Config",
+                "HostConfig", "Mounts", "RestartCount", "LogPath", "GraphDriver"):
+        assert key in doc, key
+    st = doc["State"]
+    assert st["Status"] == "running" and st["Running"] and st["Pid"] == entry["Pid"]
+    assert st["MonitorPid"] > 0
+    assert "A=1" in doc["Config"]["Env"]
+    assert doc["HostConfig"]["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
+    assert doc["HostConfig"]["LogConfig"]["Config"]["max-size"] == str(10 << 20)
+    # The pid is the container's PID 1 on the host.
+    with open(f"/proc/{st['Pid']}/cmdline", "rb") as f:
+        assert f.read() == b"sleep\x0030\x00"
+    # Short ID prefixes and names both work; ambiguity and unknown names are errors.
+    assert hull("inspect", "-f", "{{.Name}}", cid[:5], check=True).stdout == "doc\n"
+    r = hull("inspect", "--type", "container", "nosuch")
+    assert r.returncode == 1 and "no such container: nosuch" in r.stderr
+    top = hull("top", "doc", check=True).stdout
+    assert "sleep 30" in top
+    stats = json.loads(hull("stats", "--no-stream", "--format", "json", check=True).stdout)
+    assert stats[0]["Name"] == "doc" and stats[0]["Pids"] == 1 and stats[0]["MemUsage"] > 0
+    r = hull("rm", "doc")
+    assert r.returncode == 1 and "stop it first" in r.stderr
+    assert hull("rm", "-f", "doc").returncode == 0
+    assert hull.ps("-a") == []
+
+
+def test_create_start_kill_restart_wait(hull):
+    cid = hull("create", "--name", "cycle", "busybox", "sh", "-c",
+               "echo start; trap 'echo hup' HUP; while true; do sleep 0.05; done",
+               check=True).stdout.strip()
+    assert hull.state("cycle")["Status"] == "created"
+    assert hull("start", "cycle", check=True).stdout == "cycle\n"
+    hull.wait_for(lambda: "start" in hull.logs("cycle").stdout, what="start")
+    assert hull("kill", "-s", "HUP", "cycle").returncode == 0
+    hull.wait_for(lambda: "hup" in hull.logs("cycle").stdout, what="hup")
+    pid1 = hull.state("cycle")["Pid"]
+    assert hull("restart", "-t", "0", "cycle", check=True).stdout == "cycle\n"
+    st = hull.state("cycle")
+    assert st["Status"] == "running" and st["Pid"] != pid1
+    assert hull("kill", cid).returncode == 0
+    assert hull("wait", "cycle", check=True).stdout == "137\n"
+    r = hull("kill", "cycle")
+    assert r.returncode == 1 and "is not running" in r.stderr
+
+
+def test_crashed_monitor_is_detected_and_cleaned_up(hull):
+    hull.run_d("--name", "orphan", "busybox", "sleep", "60")
+    st = hull.state("orphan")
+    os.kill(st["MonitorPid"], signal.SIGKILL)
+    os.kill(st["Pid"], signal.SIGKILL)
+    hull.wait_for(lambda: hull.state("orphan")["Status"] == "exited", what="exited")
+    (entry,) = hull.ps("-a")
+    assert entry["Status"] == "Exited (unknown)" and entry["ExitCode"] == -1
+    assert "monitor" in hull.state("orphan")["Error"]
+    assert hull("rm", "orphan").returncode == 0
+
+
+def test_idle_monitor_is_small(hull):
+    hull.run_d("--name", "idle", "busybox", "sleep", "30")
+    mon = hull.state("idle")["MonitorPid"]
+    with open(f"/proc/{mon}/status") as f:
+        rss = int(next(l for l in f if l.startswith("VmRSS")).split()[1])
+    with open(f"/proc/{mon}/comm") as f:
+        assert f.read().strip() == "hull-monitor"
+    assert rss < 1024, f"idle monitor RSS {rss} KiB"
