@@ -83,6 +83,17 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+static char *existing_file(const char *dir, const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, name) < 0)
+        return NULL;
+    if (access(path, R_OK) == 0)
+        return path;
+    free(path);
+    return NULL;
+}
+
 char *vm_default_guest_file(const char *name)
 {
     char *path = NULL;
@@ -91,18 +102,19 @@ char *vm_default_guest_file(const char *name)
         return asprintf(&path, "%s/%s", dir, name) < 0 ? NULL : path;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            if (asprintf(&path, "%s/src/vm/guest/%s", exe, name) < 0)
-                return NULL;
-            if (access(path, R_OK) == 0)
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash != NULL) {
+        /* a binary at the top of a build tree (build/krunclient) */
+        static const char sub[] = "/src/vm/guest";
+        if ((size_t)(slash - exe) + sizeof(sub) <= sizeof(exe)) {
+            memcpy(slash, sub, sizeof(sub));
+            if ((path = existing_file(exe, name)) != NULL)
                 return path;
-            free(path);
         }
     }
+    if ((path = existing_file(HULL_VM_GUEST_INSTALL_DIR, name)) != NULL ||
+        (path = existing_file(HULL_VM_GUEST_BUILD_DIR, name)) != NULL)
+        return path;
     return asprintf(&path, "%s/%s", HULL_VM_GUEST_INSTALL_DIR, name) < 0 ? NULL : path;
 }
 
