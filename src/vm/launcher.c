@@ -295,6 +295,7 @@ int vm_start(const struct vm_spec *spec, struct vm **out, hull_err **err)
             .initramfs = initramfs,
             .rootfs = spec->rootfs,
             .console_log = spec->console_log,
+            .kernel_args = spec->kernel_args,
             .accel = accel,
             .cpus = spec->cpus ? spec->cpus : 1,
             .memory_mib = spec->memory_mib ? spec->memory_mib : 512,

@@ -124,7 +124,9 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     if (plan->tsc_khz != 0 && strcmp(plan->accel, "tcg") == 0)
         snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", plan->tsc_khz);
     add(&b, "-append");
-    add(&b, "%s panic=-1 reboot=t%s", console ? "console=ttyS0" : "quiet", tsc);
+    /* cryptomgr.notests: the crypto self-tests are a third of a TCG boot */
+    add(&b, "%s panic=-1 reboot=t cryptomgr.notests%s%s%s", console ? "console=ttyS0" : "quiet",
+        tsc, plan->kernel_args ? " " : "", plan->kernel_args ? plan->kernel_args : "");
     add(&b, "-device");
     add(&b, "virtio-serial-device,max_ports=4");
     add_serial_port(&b, "ctl", plan->fd_control, VM_PORT_CONTROL);

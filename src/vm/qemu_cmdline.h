@@ -14,7 +14,8 @@ struct vm_qemu_plan {
     const char *console_log; /* NULL: no serial console at all (faster boots) */
     const char *accel;       /* "kvm" or "tcg" */
     unsigned cpus, memory_mib;
-    unsigned long tsc_khz; /* TCG only: tsc_early_khz=, 0 = omit */
+    unsigned long tsc_khz;   /* TCG only: tsc_early_khz=, 0 = omit */
+    const char *kernel_args; /* extra guest kernel arguments, may be NULL */
     const struct vm_port_forward *ports;
     size_t n_ports;
     bool network;

@@ -50,6 +50,7 @@ struct vm_spec {
     const char *kernel;      /* NULL: vm_default_guest_file("vmlinux") */
     const char *initramfs;   /* NULL: vm_default_guest_file("initramfs.cpio") */
     const char *console_log; /* NULL: the guest kernel console is discarded */
+    const char *kernel_args; /* appended to the guest kernel command line, may be NULL */
     int stdout_fd;           /* where the program's stdout goes; -1: discarded */
     int stderr_fd;
     unsigned stop_timeout_s; /* after a forwarded signal, SIGKILL the program after this; 0: 10 */

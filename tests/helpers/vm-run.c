@@ -1,6 +1,7 @@
 /* Test driver for the VM library: vm_run() with everything on the command line.
  * usage: vm-run [--env K=V]... [--host LINE]... [--port HOST:GUEST]... [--cwd DIR]
- *               [--accel A] [--kernel P] [--console-log F] ROOTFS ARGS...
+ *               [--accel A] [--kernel P] [--console-log F] [--kernel-args S]
+ *               [--timings] ROOTFS ARGS...
  * Exits with the program's exit code, or the VM_EXIT_* code of a launcher failure. */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,16 +17,22 @@
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"env", required_argument, NULL, 'e'},         {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},        {"cwd", required_argument, NULL, 'c'},
-        {"accel", required_argument, NULL, 'a'},       {"kernel", required_argument, NULL, 'k'},
-        {"console-log", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0},
+        {"env", required_argument, NULL, 'e'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"cwd", required_argument, NULL, 'c'},
+        {"accel", required_argument, NULL, 'a'},
+        {"kernel", required_argument, NULL, 'k'},
+        {"console-log", required_argument, NULL, 'l'},
+        {"kernel-args", required_argument, NULL, 'K'},
+        {"timings", no_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     char *env[MAX_ITEMS + 1] = {0}, *hosts[MAX_ITEMS + 1] = {0};
     struct vm_port_forward ports[MAX_ITEMS];
     size_t n_env = 0, n_hosts = 0, n_ports = 0;
     struct vm_spec spec = {.stdout_fd = 1, .stderr_fd = 2};
-    int c;
+    int c, timings = 0;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         unsigned h, g;
         if ((c == 'e' && n_env == MAX_ITEMS) || (c == 'H' && n_hosts == MAX_ITEMS) ||
@@ -56,6 +63,12 @@ int main(int argc, char **argv)
         case 'l':
             spec.console_log = optarg;
             break;
+        case 'K':
+            spec.kernel_args = optarg;
+            break;
+        case 'T':
+            timings = 1;
+            break;
         default:
             return VM_EXIT_USAGE;
         }
@@ -71,7 +84,13 @@ int main(int argc, char **argv)
     spec.network = true;
     hull_err *err = NULL;
     int code = 0;
-    if (vm_run(&spec, &code, NULL, NULL, &err) < 0) {
+    struct vm_times t = {0};
+    int r = vm_run(&spec, &code, &t, NULL, &err);
+    if (timings)
+        fprintf(stderr, "vm-run: started=%.3f exited=%.3f stopped=%.3f\n",
+                t.started ? t.started - t.spawned : -1.0, t.exited ? t.exited - t.spawned : -1.0,
+                t.stopped ? t.stopped - t.spawned : -1.0);
+    if (r < 0) {
         fprintf(stderr, "vm-run: %s\n", err->msg);
         code = err->exit_code ? err->exit_code : 1;
         hull_err_free(err);

@@ -55,7 +55,8 @@ static void test_tcg_plan(void)
     CHECK(has_pair(argv, "-m", "512"));
     CHECK(has_pair(argv, "-kernel", "/k/vmlinux"));
     CHECK(has_pair(argv, "-initrd", "/k/initramfs.cpio"));
-    CHECK(has_pair(argv, "-append", "quiet panic=-1 reboot=t tsc_early_khz=2445426"));
+    CHECK(has_pair(argv, "-append",
+                   "quiet panic=-1 reboot=t cryptomgr.notests tsc_early_khz=2445426"));
     CHECK(has_pair(argv, "-chardev", "socket,id=ctl,fd=10"));
     CHECK(has_pair(argv, "-device", "virtserialport,chardev=ctl,name=hull.ctl"));
     CHECK(has_pair(argv, "-chardev", "socket,id=out,fd=11"));
@@ -80,7 +81,8 @@ static void test_kvm_console_and_no_network(void)
     CHECK(has_pair(argv, "-cpu", "host"));
     CHECK(has_pair(argv, "-M", "microvm,acpi=on,x-option-roms=off,isa-serial=on"));
     CHECK(has_pair(argv, "-chardev", "file,id=console,path=/tmp/con,,sole.log"));
-    CHECK(has_pair(argv, "-append", "console=ttyS0 panic=-1 reboot=t")); /* no TSC under KVM */
+    CHECK(has_pair(argv, "-append",
+                   "console=ttyS0 panic=-1 reboot=t cryptomgr.notests")); /* no TSC under KVM */
     CHECK(has_pair(argv, "-fsdev", "local,id=root,path=/a,,b,security_model=none,readonly=on"));
     CHECK(!has_arg_containing(argv, "netdev"));
 }
