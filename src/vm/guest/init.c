@@ -238,6 +238,8 @@ static int mount_api_filesystems(void)
     } mounts[] = {
         {"proc", "proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
         {"sysfs", "sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+        /* the unified hierarchy only: the guest is a pure cgroup v2 system */
+        {"cgroup2", "sys/fs/cgroup", "cgroup2", "nsdelegate", MS_NOSUID | MS_NODEV | MS_NOEXEC},
         {"devtmpfs", "dev", "devtmpfs", "mode=0755", MS_NOSUID},
         {"devpts", "dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620",
          MS_NOSUID | MS_NOEXEC},
