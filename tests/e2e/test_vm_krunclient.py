@@ -231,6 +231,35 @@ def test_vm_sigterm_stops_program_with_143_and_no_qemu_left(app_root, launched):
     assert not alive(qemus[0]), "qemu survived krunclient"
 
 
+def test_vm_sigterm_during_boot_is_clean(app_root, launched):
+    """A TERM that arrives before the program runs is delivered once it does: 143, no qemu."""
+    write_app(app_root, "exec sleep 1000\n")
+    p = launched.popen([KRUNCLIENT, app_root, str(free_port())], env=env_with())
+    deadline = time.time() + 10
+    while not children(p.pid) and time.time() < deadline:
+        time.sleep(0.02)
+    qemus = children(p.pid)
+    assert qemus, p.communicate()
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=BOOT_TIMEOUT) == 143
+    assert not alive(qemus[0])
+
+
+def test_vm_killed_launcher_takes_qemu_along(app_root, launched):
+    write_app(app_root, "echo ready\nexec sleep 1000\n")
+    p = launched.popen([KRUNCLIENT, app_root, str(free_port())], env=env_with())
+    wait_ready(p)
+    qemus = children(p.pid)
+    assert len(qemus) == 1
+    p.kill()
+    p.wait()
+    deadline = time.time() + 10
+    while alive(qemus[0]) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not alive(qemus[0]), "qemu outlived a SIGKILLed launcher"
+
+
 def test_vm_program_not_found_is_127(app_root, launched):
     rc, out, err = launched.run([VM_RUN, app_root, "/no/such/program"])
     assert rc == 127
