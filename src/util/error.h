@@ -10,9 +10,9 @@
 #include <stdarg.h>
 
 typedef struct hull_err {
-    int errnum;  /* errno of the root cause, 0 when there is none */
+    int errnum;    /* errno of the root cause, 0 when there is none */
     int exit_code; /* the exit code a CLI should use, 0 = default (1) */
-    char *msg;   /* full message, context first */
+    char *msg;     /* full message, context first */
 } hull_err;
 
 /* Fill *err with the formatted message (followed by ": strerror(errnum)" when errnum != 0).

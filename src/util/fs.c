@@ -75,8 +75,8 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, hul
     return fs_read_file_at(AT_FDCWD, path, max_size, out, len, err);
 }
 
-int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                            mode_t mode, hull_err **err)
+int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            hull_err **err)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid()) >= (int)sizeof(tmp))
@@ -189,8 +189,7 @@ int fs_remove_tree_at(int dirfd, const char *name, hull_err **err)
             return hull_error(err, errno, "remove `%s`", name);
         return 0;
     }
-    cleanup_close int dfd =
-        openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         return hull_error(err, errno, "open `%s`", name);
     struct stat dst;

@@ -17,8 +17,8 @@ int fs_read_file_at(int dirfd, const char *path, size_t max_size, char **out, si
  * rename over the target, fsync of the directory. */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                          hull_err **err);
-int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                            mode_t mode, hull_err **err);
+int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            hull_err **err);
 
 /* Write a short string to an existing file (sysctl, cgroup and /proc knobs). */
 int fs_write_string(const char *path, const char *value, hull_err **err);

@@ -93,7 +93,8 @@ static void write_file_line(enum hull_log_level level, const char *msg)
         char when[64];
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
         char *esc = hull_json_escape(msg);
-        n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
+        n = snprintf(line, sizeof(line),
+                     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
                      level_names[level], esc ? esc : "", when, ts.tv_nsec);
         free(esc);
     } else {
@@ -117,7 +118,9 @@ void hull_log(enum hull_log_level level, const char *fmt, ...)
     /* stderr always gets the text form: people read it, and podman/containerd read the file. */
     char line[4200];
     int n = snprintf(line, sizeof(line), "%s: %s%s\n", sink.program,
-                     level == HULL_LOG_ERROR ? "" : level == HULL_LOG_WARNING ? "warning: " : "",
+                     level == HULL_LOG_ERROR     ? ""
+                     : level == HULL_LOG_WARNING ? "warning: "
+                                                 : "",
                      msg);
     if (n > 0)
         fs_write_all(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

@@ -1,0 +1,132 @@
+/* /dev population: mknod (or a bind of the host node inside a user namespace), symlinks. */
+#include "linux/devices.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux/resolve.h"
+#include "util/cleanup.h"
+
+static const struct hull_device default_devices[] = {
+    {.path = "/dev/null", .type = 'c', .major = 1, .minor = 3, .file_mode = 0666, .has_file_mode = true},
+    {.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5, .file_mode = 0666, .has_file_mode = true},
+    {.path = "/dev/full", .type = 'c', .major = 1, .minor = 7, .file_mode = 0666, .has_file_mode = true},
+    {.path = "/dev/random", .type = 'c', .major = 1, .minor = 8, .file_mode = 0666, .has_file_mode = true},
+    {.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9, .file_mode = 0666, .has_file_mode = true},
+    {.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0, .file_mode = 0666, .has_file_mode = true},
+};
+
+static const struct {
+    const char *name;
+    const char *target;
+} dev_symlinks[] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+};
+
+static bool dev_is_bind_mounted(const struct hull_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_mounts; i++)
+        if (cfg->mounts[i].bind && strcmp(cfg->mounts[i].destination, "/dev") == 0)
+            return true;
+    return false;
+}
+
+static int split_parent(const char *path, char *parent, size_t size, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash[1] == '\0')
+        return -1;
+    size_t n = (size_t)(slash - path);
+    if (n == 0)
+        n = 1;
+    if (n >= size)
+        return -1;
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    *name = slash + 1;
+    return 0;
+}
+
+static int create_device(int rootfd, const struct hull_device *d, bool in_userns, hull_err **err)
+{
+    char parent[4096];
+    const char *name;
+    if (split_parent(d->path, parent, sizeof parent, &name) < 0)
+        return hull_error(err, EINVAL, "device path `%s`", d->path);
+    cleanup_close int dirfd = resolve_in_root(rootfd, parent, RESOLVE_MKDIR, err);
+    if (dirfd < 0)
+        return -1;
+    mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+    mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
+    dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
+    /* Replace whatever the image put there (runc does the same). */
+    if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
+        return hull_error(err, errno, "remove existing `%s`", d->path);
+    if (!in_userns || type == S_IFIFO) {
+        if (mknodat(dirfd, name, type | perm, dev) < 0)
+            return hull_error(err, errno, "mknod `%s`", d->path);
+        /* mknod honours the umask; set the exact mode. */
+        if (fchmodat(dirfd, name, perm, 0) < 0)
+            return hull_error(err, errno, "chmod `%s`", d->path);
+    } else {
+        /* mknod is refused in a user namespace: bind the host's node onto an empty file. */
+        int f = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
+        if (f < 0)
+            return hull_error(err, errno, "create `%s`", d->path);
+        close(f);
+        cleanup_close int target = resolve_in_root(rootfd, d->path, RESOLVE_EXISTING, err);
+        if (target < 0)
+            return -1;
+        char tp[32];
+        if (mount(d->path, fd_path(tp, target), NULL, MS_BIND, NULL) < 0)
+            return hull_error(err, errno, "bind mount host device `%s`", d->path);
+        return 0;
+    }
+    uid_t uid = d->has_uid ? d->uid : 0;
+    gid_t gid = d->has_gid ? d->gid : 0;
+    if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return hull_error(err, errno, "chown `%s`", d->path);
+    return 0;
+}
+
+int devices_setup(const struct hull_config *cfg, int rootfd, bool in_userns, hull_err **err)
+{
+    bool defaults = !dev_is_bind_mounted(cfg);
+    if (defaults) {
+        for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
+            bool overridden = false;
+            for (size_t k = 0; k < cfg->n_devices; k++)
+                if (strcmp(cfg->devices[k].path, default_devices[i].path) == 0)
+                    overridden = true;
+            if (!overridden && create_device(rootfd, &default_devices[i], in_userns, err) < 0)
+                return hull_error_prefix(err, "default devices");
+        }
+    }
+    for (size_t i = 0; i < cfg->n_devices; i++) {
+        if (create_device(rootfd, &cfg->devices[i], in_userns, err) < 0)
+            return hull_error_prefix(err, "linux.devices[%zu]", i);
+    }
+    if (!defaults)
+        return 0;
+    cleanup_close int devfd = resolve_in_root(rootfd, "/dev", RESOLVE_MKDIR, err);
+    if (devfd < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(dev_symlinks) / sizeof(dev_symlinks[0]); i++) {
+        if (strcmp(dev_symlinks[i].name, "ptmx") == 0)
+            unlinkat(devfd, "ptmx", 0);
+        if (symlinkat(dev_symlinks[i].target, devfd, dev_symlinks[i].name) < 0 && errno != EEXIST)
+            return hull_error(err, errno, "symlink /dev/%s", dev_symlinks[i].name);
+    }
+    if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", devfd, "core") < 0 &&
+        errno != EEXIST)
+        return hull_error(err, errno, "symlink /dev/core");
+    return 0;
+}

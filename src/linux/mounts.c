@@ -1,0 +1,400 @@
+/* Mount setup inside the container's mount namespace. Targets are opened with
+ * resolve_in_root() and mounted through /proc/self/fd/N, so the kernel mounts on the exact
+ * inode that was resolved inside the rootfs, never on a path re-walked through symlinks. */
+#include "linux/mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux/resolve.h"
+#include "util/cleanup.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+/* Mount flags the kernel locks on bind mounts made in a less privileged user namespace; a
+ * remount must repeat them. */
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0)
+        return 0;
+    unsigned long f = 0;
+    if (sv.f_flag & ST_NOSUID)
+        f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        f |= MS_NOEXEC;
+    if (sv.f_flag & ST_RDONLY)
+        f |= MS_RDONLY;
+    if (sv.f_flag & ST_NOATIME)
+        f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME)
+        f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME)
+        f |= MS_RELATIME;
+    return f;
+}
+
+static int remount_bind(const char *path, unsigned long flags, hull_err **err)
+{
+    unsigned long f = MS_BIND | MS_REMOUNT | flags;
+    if (mount(NULL, path, NULL, f, NULL) == 0)
+        return 0;
+    if (errno == EPERM) {
+        /* Repeat the locked flags (e.g. nosuid,nodev of a user-namespace bind). */
+        unsigned long locked = locked_flags(path) & ~MS_RDONLY;
+        if (mount(NULL, path, NULL, f | locked, NULL) == 0)
+            return 0;
+    }
+    return hull_error(err, errno, "remount `%s`", path);
+}
+
+int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err)
+{
+    unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_SLAVE | MS_REC;
+    /* A shared "/" would leak container mounts to the host; start from rslave (or private) and
+     * apply a requested shared propagation to the new root only at the end. */
+    unsigned long initial = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+    if (mount(NULL, "/", NULL, initial | MS_REC, NULL) < 0)
+        return hull_error(err, errno, "set propagation of `/`");
+    if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return hull_error(err, errno, "bind mount the rootfs `%s`", cfg->root_path);
+    /* pivot_root refuses a new root whose parent mount is shared: make the nearest mount point
+     * above the rootfs private. */
+    cleanup_free char *dir = strdup(cfg->root_path);
+    if (dir == NULL)
+        return hull_error(err, ENOMEM, "rootfs");
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL)
+            break;
+        if (slash == dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+        if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) == 0 || strcmp(dir, "/") == 0)
+            break;
+    }
+    int fd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "open rootfs `%s`", cfg->root_path);
+    return fd;
+}
+
+static bool is_dir_path(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int apply_attrs(int fd, const struct hull_mount *m, hull_err **err)
+{
+    if (m->attr_set == 0 && m->attr_clr == 0)
+        return 0;
+    struct mount_attr attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+        return hull_error(err, errno, "set recursive mount attributes on `%s`", m->destination);
+    return 0;
+}
+
+/* Re-resolve the destination after mounting, so that the fd refers to the new mount's root. */
+static int reopen_target(int rootfd, const struct hull_mount *m, hull_err **err)
+{
+    return resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
+}
+
+static int bind_mount(int rootfd, const struct hull_mount *m, hull_err **err)
+{
+    cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
+    if (src < 0)
+        return hull_error(err, errno, "bind mount source `%s`", m->source);
+    struct stat st;
+    if (fstat(src, &st) < 0)
+        return hull_error(err, errno, "stat `%s`", m->source);
+    cleanup_close int target =
+        resolve_in_root(rootfd, m->destination, S_ISDIR(st.st_mode) ? RESOLVE_MKDIR : RESOLVE_MKFILE,
+                        err);
+    if (target < 0)
+        return -1;
+    char sp[32], tp[32];
+    if (mount(fd_path(sp, src), fd_path(tp, target), NULL,
+              MS_BIND | (m->recursive_bind ? MS_REC : 0), NULL) < 0)
+        return hull_error(err, errno, "bind mount `%s` on `%s`", m->source, m->destination);
+    cleanup_close int mounted = reopen_target(rootfd, m, err);
+    if (mounted < 0)
+        return -1;
+    unsigned long flags = m->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+    if (flags != 0 && remount_bind(fd_path(tp, mounted), flags, err) < 0)
+        return hull_error_prefix(err, "mount `%s`", m->destination);
+    if (m->propagation && mount(NULL, fd_path(tp, mounted), NULL, m->propagation, NULL) < 0)
+        return hull_error(err, errno, "set propagation of `%s`", m->destination);
+    return apply_attrs(mounted, m, err);
+}
+
+/* cgroup mounts: cgroup2 on a unified host; on v1 and hybrid hosts a tmpfs with one
+ * sub-mount per mounted hierarchy, as runc lays it out. */
+static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull_err **err)
+{
+    char tp[32];
+    unsigned long flags = m->flags & ~MS_REMOUNT;
+    struct statfs sf;
+    if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+        if (mount("cgroup2", fd_path(tp, target), "cgroup2", flags, NULL) < 0)
+            return hull_error(err, errno, "mount cgroup2 on `%s`", m->destination);
+        return 0;
+    }
+    if (mount("tmpfs", fd_path(tp, target), "tmpfs", (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=755") < 0)
+        return hull_error(err, errno, "mount tmpfs on `%s`", m->destination);
+    cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return hull_error(err, errno, "open /proc/self/mountinfo");
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        /* ... mount-point ... - fstype source super-options */
+        char *sep = strstr(line, " - ");
+        if (sep == NULL)
+            continue;
+        char fstype[32], source[256], opts[1024], mnt[1024];
+        if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, opts) != 3)
+            continue;
+        if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
+            continue;
+        if (strncmp(mnt, "/sys/fs/cgroup/", 15) != 0)
+            continue;
+        const char *name = mnt + 15;
+        if (strchr(name, '/') != NULL || *name == '\0')
+            continue;
+        char sub[1200];
+        snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
+        cleanup_close int subfd = resolve_in_root(rootfd, sub, RESOLVE_MKDIR, err);
+        if (subfd < 0)
+            return -1;
+        char subp[32];
+        if (strcmp(fstype, "cgroup2") == 0) {
+            if (mount("cgroup2", fd_path(subp, subfd), "cgroup2", flags, NULL) < 0)
+                return hull_error(err, errno, "mount cgroup2 on `%s`", sub);
+        } else if (strcmp(fstype, "cgroup") == 0) {
+            /* Keep only the controller / name= options of the hierarchy. */
+            char data[1024] = "";
+            char *save = NULL;
+            for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                if (strcmp(o, "rw") == 0 || strcmp(o, "ro") == 0)
+                    continue;
+                if (*data)
+                    strncat(data, ",", sizeof data - strlen(data) - 1);
+                strncat(data, o, sizeof data - strlen(data) - 1);
+            }
+            if (mount("cgroup", fd_path(subp, subfd), "cgroup", flags, data) < 0)
+                return hull_error(err, errno, "mount cgroup (%s) on `%s`", data, sub);
+        }
+    }
+    if (flags & MS_RDONLY) {
+        cleanup_close int again = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
+        if (again < 0)
+            return -1;
+        if (mount(NULL, fd_path(tp, again), NULL,
+                  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+            return hull_error(err, errno, "remount `%s` read-only", m->destination);
+    }
+    return 0;
+}
+
+static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, hull_err **err)
+{
+    cleanup_close int target = resolve_in_root(rootfd, m->destination, RESOLVE_MKDIR, err);
+    if (target < 0)
+        return -1;
+    char tp[32];
+    if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
+        if (mount_cgroup(rootfd, m, target, err) < 0)
+            return -1;
+    } else {
+        unsigned long flags = m->flags & ~MS_REMOUNT;
+        const char *source = m->source && *m->source ? m->source : m->type;
+        if (mount(source, fd_path(tp, target), m->type, flags, m->data) < 0) {
+            int saved = errno;
+            /* sysfs and mqueue cannot be mounted fresh without owning the network / ipc
+             * namespace: bind the host's, as runc does. */
+            const char *fallback = NULL;
+            if (saved == EPERM && strcmp(m->type, "sysfs") == 0)
+                fallback = "/sys";
+            else if (saved == EPERM && strcmp(m->type, "mqueue") == 0)
+                fallback = "/dev/mqueue";
+            if (fallback == NULL || !is_dir_path(fallback))
+                return hull_error(err, saved, "mount %s on `%s`%s", m->type, m->destination,
+                                  in_userns ? " (in a user namespace)" : "");
+            if (mount(fallback, fd_path(tp, target), NULL, MS_BIND | MS_REC, NULL) < 0)
+                return hull_error(err, errno, "bind mount `%s` on `%s`", fallback,
+                                  m->destination);
+            cleanup_close int again = reopen_target(rootfd, m, err);
+            if (again < 0)
+                return -1;
+            if (flags && remount_bind(fd_path(tp, again), flags, err) < 0)
+                return -1;
+        }
+    }
+    if (m->propagation || m->attr_set || m->attr_clr) {
+        cleanup_close int mounted = reopen_target(rootfd, m, err);
+        if (mounted < 0)
+            return -1;
+        if (m->propagation && mount(NULL, fd_path(tp, mounted), NULL, m->propagation, NULL) < 0)
+            return hull_error(err, errno, "set propagation of `%s`", m->destination);
+        if (apply_attrs(mounted, m, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
+                        hull_err **err)
+{
+    for (size_t i = 0; i < cfg->n_mounts; i++) {
+        const struct hull_mount *m = &cfg->mounts[i];
+        int r = m->bind ? bind_mount(rootfd, m, err) : special_mount(rootfd, m, in_userns, err);
+        if (r < 0)
+            return hull_error_prefix(err, "mounts[%zu]", i);
+    }
+    return 0;
+}
+
+int mounts_pivot_root(const struct hull_config *cfg, int rootfd, bool no_pivot, hull_err **err)
+{
+    if (fchdir(rootfd) < 0)
+        return hull_error(err, errno, "chdir to rootfs `%s`", cfg->root_path);
+    if (no_pivot) {
+        if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+            return hull_error(err, errno, "move rootfs to `/`");
+        if (chroot(".") < 0)
+            return hull_error(err, errno, "chroot into rootfs");
+        if (chdir("/") < 0)
+            return hull_error(err, errno, "chdir `/`");
+        return 0;
+    }
+    cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0)
+        return hull_error(err, errno, "open old root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return hull_error(err, errno, "pivot_root into `%s`", cfg->root_path);
+    /* The old root is now stacked under the new one at "."; detach it. */
+    if (fchdir(oldroot) < 0)
+        return hull_error(err, errno, "fchdir to old root");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return hull_error(err, errno, "make old root rslave");
+    if (umount2(".", MNT_DETACH) < 0)
+        return hull_error(err, errno, "detach old root");
+    if (chdir("/") < 0)
+        return hull_error(err, errno, "chdir `/`");
+    return 0;
+}
+
+int mounts_finish_rootfs(const struct hull_config *cfg, hull_err **err)
+{
+    if (cfg->root_readonly) {
+        unsigned long flags = locked_flags("/") | MS_RDONLY;
+        if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+            return hull_error(err, errno, "remount the root filesystem read-only");
+    }
+    if (cfg->rootfs_propagation & MS_SHARED) {
+        if (mount(NULL, "/", NULL, cfg->rootfs_propagation, NULL) < 0)
+            return hull_error(err, errno, "set rootfs propagation");
+    }
+    return 0;
+}
+
+/* maskedPaths: files get /dev/null bound over them, directories an empty read-only tmpfs.
+ * Both the source and the target are opened and checked first: /dev/null must really be the
+ * null device, and the target is resolved without following symlinks (runc's 2025
+ * advisories: a symlink swapped in for /dev/null or the masked path redirects the mount). */
+int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
+{
+    if (cfg->masked_paths == NULL || *cfg->masked_paths == NULL)
+        return 0;
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return hull_error(err, errno, "open `/`");
+    cleanup_close int devnull = -1;
+    for (char **p = cfg->masked_paths; *p; p++) {
+        hull_err *lookup_err = NULL;
+        cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, &lookup_err);
+        if (target < 0) {
+            int e = lookup_err->errnum;
+            hull_err_free(lookup_err);
+            if (e == ENOENT)
+                continue;
+            if (e == ELOOP || e == EXDEV)
+                return hull_error(err, e, "maskedPaths: `%s` is reached through a symlink", *p);
+            return hull_error(err, e, "maskedPaths: open `%s`", *p);
+        }
+        struct stat st;
+        if (fstat(target, &st) < 0)
+            return hull_error(err, errno, "maskedPaths: stat `%s`", *p);
+        char tp[32], sp[32];
+        if (S_ISDIR(st.st_mode)) {
+            if (mount("tmpfs", fd_path(tp, target), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "size=0,mode=755") < 0)
+                return hull_error(err, errno, "maskedPaths: mask directory `%s`", *p);
+            continue;
+        }
+        if (devnull < 0) {
+            devnull = resolve_open_in_root(root, "/dev/null", O_PATH, true, err);
+            if (devnull < 0)
+                return hull_error_prefix(err, "maskedPaths");
+            struct stat ns;
+            if (fstat(devnull, &ns) < 0 || !S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 ||
+                minor(ns.st_rdev) != 3)
+                return hull_error(err, EPERM,
+                                  "maskedPaths: /dev/null in the container is not the null device");
+        }
+        if (mount(fd_path(sp, devnull), fd_path(tp, target), NULL, MS_BIND, NULL) < 0)
+            return hull_error(err, errno, "maskedPaths: mask `%s`", *p);
+    }
+    return 0;
+}
+
+int mounts_apply_readonly_paths(const struct hull_config *cfg, hull_err **err)
+{
+    if (cfg->readonly_paths == NULL)
+        return 0;
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return hull_error(err, errno, "open `/`");
+    for (char **p = cfg->readonly_paths; *p; p++) {
+        hull_err *lookup_err = NULL;
+        cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, &lookup_err);
+        if (target < 0) {
+            int e = lookup_err->errnum;
+            hull_err_free(lookup_err);
+            if (e == ENOENT)
+                continue;
+            return hull_error(err, e, "readonlyPaths: open `%s`", *p);
+        }
+        char tp[32];
+        if (mount(fd_path(tp, target), fd_path(tp, target), NULL, MS_BIND | MS_REC, NULL) < 0)
+            return hull_error(err, errno, "readonlyPaths: bind `%s`", *p);
+        cleanup_close int mounted = resolve_open_in_root(root, *p, O_PATH, true, err);
+        if (mounted < 0)
+            return hull_error_prefix(err, "readonlyPaths");
+        fd_path(tp, mounted);
+        unsigned long flags = MS_RDONLY | (locked_flags(tp) & ~MS_RDONLY);
+        if (mount(NULL, tp, NULL, MS_BIND | MS_REMOUNT | MS_REC | flags, NULL) < 0)
+            return hull_error(err, errno, "readonlyPaths: remount `%s` read-only", *p);
+    }
+    return 0;
+}

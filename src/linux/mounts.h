@@ -1,0 +1,29 @@
+/* The container's mount table: rootfs propagation and bind, config.json mounts (fd-relative,
+ * resolved inside the rootfs), pivot_root, read-only root, masked and read-only paths. */
+#ifndef HULL_LINUX_MOUNTS_H
+#define HULL_LINUX_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "oci/config.h"
+#include "util/error.h"
+
+/* Before any mount: set "/" propagation (default rslave), bind the rootfs onto itself and make
+ * its parent mount private so pivot_root works. Returns an O_PATH fd of the rootfs. */
+int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err);
+
+/* Every entry of cfg->mounts, in order, relative to rootfd. */
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
+                        hull_err **err);
+
+/* Switch to the new root: pivot_root (or MS_MOVE + chroot with no_pivot). */
+int mounts_pivot_root(const struct hull_config *cfg, int rootfd, bool no_pivot, hull_err **err);
+
+/* After pivot: root.readonly, final rootfs propagation. */
+int mounts_finish_rootfs(const struct hull_config *cfg, hull_err **err);
+
+/* After pivot, with the container's /proc mounted: maskedPaths and readonlyPaths. */
+int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err);
+int mounts_apply_readonly_paths(const struct hull_config *cfg, hull_err **err);
+
+#endif

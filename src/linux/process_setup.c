@@ -1,0 +1,191 @@
+/* Kernel state of the container process that is not mounts, namespaces or security. */
+#include "linux/process_setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+const char *rlimit_name(int resource);
+
+int process_set_hostname(const struct hull_config *cfg, hull_err **err)
+{
+    if (cfg->hostname && *cfg->hostname &&
+        sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+        return hull_error(err, errno, "hostname: set `%s`", cfg->hostname);
+    if (cfg->domainname && *cfg->domainname &&
+        setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+        return hull_error(err, errno, "domainname: set `%s`", cfg->domainname);
+    return 0;
+}
+
+int process_apply_sysctl(const struct hull_config *cfg, hull_err **err)
+{
+    if (cfg->sysctl == NULL)
+        return 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(cfg->sysctl, key, v)
+    {
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return hull_error(err, ENAMETOOLONG, "linux.sysctl.%s", key);
+        for (char *p = path + 10; *p; p++)
+            if (*p == '.')
+                *p = '/';
+        if (fs_write_string(path, json_string_value(v), err) < 0)
+            return hull_error_prefix(err, "linux.sysctl.%s", key);
+    }
+    return 0;
+}
+
+int process_apply_rlimits(const struct hull_process *p, hull_err **err)
+{
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        const struct hull_rlimit *r = &p->rlimits[i];
+        struct rlimit lim = {.rlim_cur = r->soft, .rlim_max = r->hard};
+        if (setrlimit(r->resource, &lim) == 0)
+            continue;
+        int e = errno;
+        struct rlimit cur;
+        if (e == EPERM && getrlimit(r->resource, &cur) == 0 && r->hard > cur.rlim_max)
+            return hull_error(err, e,
+                              "process.rlimits: %s: cannot raise the hard limit to %llu above the "
+                              "runtime's %llu (raising needs CAP_SYS_RESOURCE)",
+                              rlimit_name(r->resource), (unsigned long long)r->hard,
+                              (unsigned long long)cur.rlim_max);
+        return hull_error(err, e, "process.rlimits: set %s to %llu:%llu", rlimit_name(r->resource),
+                          (unsigned long long)r->soft, (unsigned long long)r->hard);
+    }
+    return 0;
+}
+
+int process_apply_oom_score(const struct hull_process *p, pid_t pid, hull_err **err)
+{
+    if (!p->has_oom_score_adj)
+        return 0;
+    char path[64], value[16];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+    snprintf(value, sizeof value, "%d", p->oom_score_adj);
+    if (fs_write_string(path, value, err) < 0)
+        return hull_error_prefix(err, "process.oomScoreAdj");
+    return 0;
+}
+
+int process_apply_personality(const struct hull_config *cfg, hull_err **err)
+{
+    if (cfg->has_personality && personality(cfg->personality) < 0)
+        return hull_error(err, errno, "linux.personality");
+    return 0;
+}
+
+int process_set_identity(const struct hull_process *p, bool setgroups_allowed, hull_err **err)
+{
+    if (setgroups_allowed) {
+        gid_t groups[p->n_additional_gids + 1];
+        for (size_t i = 0; i < p->n_additional_gids; i++)
+            groups[i] = p->additional_gids[i];
+        if (setgroups(p->n_additional_gids, groups) < 0)
+            return hull_error(err, errno, "process.user.additionalGids: setgroups");
+    } else if (p->n_additional_gids) {
+        return hull_error(err, EPERM,
+                          "process.user.additionalGids: setgroups is denied in this user namespace");
+    }
+    if (setresgid(p->gid, p->gid, p->gid) < 0)
+        return hull_error(err, errno, "process.user.gid: setgid %u", p->gid);
+    if (setresuid(p->uid, p->uid, p->uid) < 0)
+        return hull_error(err, errno, "process.user.uid: setuid %u", p->uid);
+    if (p->has_umask)
+        umask(p->umask & 0777);
+    else
+        umask(0022);
+    return 0;
+}
+
+int process_enter_cwd(const struct hull_process *p, hull_err **err)
+{
+    if (chdir(p->cwd) < 0)
+        return hull_error(err, errno, "process.cwd: chdir to `%s`", p->cwd);
+    /* A cwd that is not reachable from the container's root (a leaked host directory fd, the
+     * CVE-2024-21626 class) shows as "(unreachable)/..." or fails: refuse it. */
+    char buf[PATH_MAX];
+    if (getcwd(buf, sizeof buf) == NULL)
+        return hull_error(err, errno, "process.cwd: `%s` is outside the container", p->cwd);
+    if (buf[0] != '/')
+        return hull_error(err, EPERM, "process.cwd: `%s` is outside the container", p->cwd);
+    return 0;
+}
+
+static const char *env_lookup(char **env, const char *key)
+{
+    size_t n = strlen(key);
+    for (char **e = env; e && *e; e++)
+        if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+int process_find_executable(const struct hull_process *p, char **out, hull_err **err)
+{
+    const char *name = p->args[0];
+    if (strchr(name, '/') != NULL) {
+        struct stat st;
+        if (stat(name, &st) < 0)
+            return hull_error(err, errno, "exec: `%s`", name);
+        if (!S_ISREG(st.st_mode))
+            return hull_error(err, EACCES, "exec: `%s` is not a regular file", name);
+        *out = strdup(name);
+        return *out ? 0 : hull_error(err, ENOMEM, "exec");
+    }
+    const char *path = env_lookup(p->env, "PATH");
+    if (path == NULL)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int last_err = ENOENT;
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+        char candidate[PATH_MAX];
+        int n = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len,
+                         len ? path : ".", name);
+        if (n > 0 && (size_t)n < sizeof candidate) {
+            struct stat st;
+            if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (access(candidate, X_OK) == 0) {
+                    *out = strdup(candidate);
+                    return *out ? 0 : hull_error(err, ENOMEM, "exec");
+                }
+                last_err = EACCES;
+            }
+        }
+        if (colon == NULL)
+            break;
+        path = colon + 1;
+    }
+    if (last_err == EACCES)
+        return hull_error(err, EACCES, "exec: `%s`: permission denied", name);
+    hull_error(err, 0, "exec: `%s`: executable file not found in $PATH", name);
+    (*err)->errnum = ENOENT;
+    return -1;
+}
+
+int process_close_fds_from(int first, bool cloexec_only, hull_err **err)
+{
+    unsigned flags = cloexec_only ? CLOSE_RANGE_CLOEXEC : 0;
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, flags) < 0)
+        return hull_error(err, errno, "close inherited file descriptors");
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* Per-process kernel state of the container's process: hostname, sysctl, rlimits, OOM score,
+ * personality, identity (uid/gid/groups), umask, working directory, and the executable lookup. */
+#ifndef HULL_LINUX_PROCESS_SETUP_H
+#define HULL_LINUX_PROCESS_SETUP_H
+
+#include <sys/types.h>
+
+#include "oci/config.h"
+#include "util/error.h"
+
+int process_set_hostname(const struct hull_config *cfg, hull_err **err);
+int process_apply_sysctl(const struct hull_config *cfg, hull_err **err);
+int process_apply_rlimits(const struct hull_process *p, hull_err **err);
+int process_apply_oom_score(const struct hull_process *p, pid_t pid, hull_err **err);
+int process_apply_personality(const struct hull_config *cfg, hull_err **err);
+/* setgroups + setresgid + setresuid; capabilities survive via PR_SET_KEEPCAPS. */
+int process_set_identity(const struct hull_process *p, bool setgroups_allowed, hull_err **err);
+/* chdir into cwd inside the (already pivoted) root and check it really is inside. */
+int process_enter_cwd(const struct hull_process *p, hull_err **err);
+/* Look args[0] up in PATH from env as execvp would; returns malloc'd path. */
+int process_find_executable(const struct hull_process *p, char **out, hull_err **err);
+/* Close every fd >= first (close_range), or mark them close-on-exec. */
+int process_close_fds_from(int first, bool cloexec_only, hull_err **err);
+
+#endif

@@ -1,0 +1,183 @@
+/* The runtime-spec config.json model: parsed once into plain C, validated once, then applied by
+ * the Linux layer. Nothing below this model reads JSON. */
+#ifndef HULL_OCI_CONFIG_H
+#define HULL_OCI_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+struct hull_mount {
+    char *destination;
+    char *type;
+    char *source;
+    char **options;
+    /* Derived from options: */
+    unsigned long flags;       /* MS_* to set */
+    unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) */
+    uint64_t attr_set;         /* recursive MOUNT_ATTR_* (rro, rnosuid, ...) */
+    uint64_t attr_clr;
+    char *data; /* filesystem-specific options joined with ',' */
+    bool bind;
+    bool recursive_bind;
+};
+
+struct hull_namespace {
+    int type; /* CLONE_NEW* */
+    char *path;
+};
+
+struct hull_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+struct hull_device {
+    char *path;
+    char type; /* 'c', 'b', 'u', 'p' */
+    int64_t major, minor;
+    uint32_t file_mode;
+    bool has_file_mode;
+    uint32_t uid, gid;
+    bool has_uid, has_gid;
+};
+
+struct hull_id_mapping {
+    uint32_t container_id;
+    uint32_t host_id;
+    uint32_t size;
+};
+
+struct hull_hook {
+    char *path;
+    char **args;
+    char **env;
+    int timeout; /* seconds, 0 = none */
+};
+
+struct hull_hooks {
+    struct hull_hook *prestart, *create_runtime, *create_container, *start_container, *poststart,
+        *poststop;
+    size_t n_prestart, n_create_runtime, n_create_container, n_start_container, n_poststart,
+        n_poststop;
+};
+
+struct hull_capabilities {
+    /* Each a NULL-terminated list of names as written ("CAP_CHOWN"); NULL = field absent. */
+    char **bounding, **effective, **permitted, **inheritable, **ambient;
+};
+
+struct hull_process {
+    bool terminal;
+    bool has_console_size;
+    uint32_t console_height, console_width;
+    uint32_t uid, gid;
+    uint32_t *additional_gids;
+    size_t n_additional_gids;
+    bool has_umask;
+    uint32_t umask;
+    char **args;
+    char **env;
+    char *cwd;
+    struct hull_rlimit *rlimits;
+    size_t n_rlimits;
+    bool has_oom_score_adj;
+    int oom_score_adj;
+    bool no_new_privileges;
+    bool has_capabilities;
+    struct hull_capabilities caps;
+    char *apparmor_profile;
+    char *selinux_label;
+};
+
+struct hull_config {
+    json_t *raw; /* the whole document, owned */
+    char *bundle; /* absolute bundle directory */
+    char *oci_version;
+    char *root_path; /* absolute path of the rootfs on the host */
+    bool root_readonly;
+    char *hostname;
+    char *domainname;
+    struct hull_mount *mounts;
+    size_t n_mounts;
+    struct hull_process process;
+    bool has_process;
+    json_t *annotations; /* borrowed from raw, may be NULL */
+    struct hull_hooks hooks;
+
+    /* linux */
+    struct hull_namespace *namespaces;
+    size_t n_namespaces;
+    int clone_flags; /* CLONE_NEW* for namespaces created fresh (no path) */
+    struct hull_id_mapping *uid_mappings, *gid_mappings;
+    size_t n_uid_mappings, n_gid_mappings;
+    struct hull_device *devices;
+    size_t n_devices;
+    json_t *sysctl; /* borrowed: object of string -> string */
+    unsigned long rootfs_propagation; /* MS_* | MS_REC, 0 = default (rslave) */
+    bool has_time_offsets;
+    int64_t boottime_secs, monotonic_secs;
+    uint32_t boottime_nsecs, monotonic_nsecs;
+    bool has_personality;
+    unsigned long personality;
+    char *cgroups_path;
+    json_t *resources; /* borrowed */
+    json_t *seccomp;   /* borrowed */
+    char **masked_paths;
+    char **readonly_paths;
+    char *mount_label;
+};
+
+enum config_load_flags {
+    CONFIG_LOAD_DEFAULT = 0,
+    /* For commands that only tear down (delete): skip checks of things that may have vanished
+     * since create, like the rootfs directory. */
+    CONFIG_LOAD_FOR_TEARDOWN = 1,
+};
+
+/* Parse and validate `bundle`/config.json. */
+int config_load_bundle(const char *bundle, enum config_load_flags flags, struct hull_config **out,
+                       hull_err **err);
+/* Parse and validate an in-memory document; `display` names it in messages. */
+int config_parse(const char *text, size_t len, const char *display, const char *bundle,
+                 enum config_load_flags flags, struct hull_config **out, hull_err **err);
+void config_free(struct hull_config *cfg);
+static inline void config_freep(struct hull_config **c)
+{
+    config_free(*c);
+}
+#define cleanup_config __attribute__((cleanup(config_freep)))
+
+bool config_has_namespace(const struct hull_config *cfg, int type);
+const struct hull_namespace *config_find_namespace(const struct hull_config *cfg, int type);
+
+/* Process fields shared by config.json's `process` and exec's --process file. */
+struct json_ctx;
+int config_parse_process(const struct json_ctx *c, json_t *obj, const char *path,
+                         struct hull_process *p, hull_err **err);
+void config_process_clear(struct hull_process *p);
+
+/* Mount option parsing (exported for unit tests). */
+int config_parse_mount_options(struct hull_mount *m, const char *path, const char *file,
+                               hull_err **err);
+
+/* Namespace name <-> CLONE_NEW* flag. */
+int namespace_type_from_name(const char *name);
+const char *namespace_type_name(int type);
+
+/* Security and resources sections live in their own files (config_security.c,
+ * config_resources.c); config.c calls them. */
+int config_parse_security(const struct json_ctx *c, json_t *root, struct hull_config *cfg,
+                          hull_err **err);
+int config_parse_resources(const struct json_ctx *c, json_t *linux_obj, struct hull_config *cfg,
+                           hull_err **err);
+int config_parse_hooks(const struct json_ctx *c, json_t *root, struct hull_config *cfg,
+                       hull_err **err);
+void config_hooks_clear(struct hull_hooks *h);
+
+#endif

@@ -1,0 +1,52 @@
+/* `hull-runtime features`. */
+#include "oci/features.h"
+
+#include "linux/capabilities.h"
+
+static json_t *strings(const char *const *list)
+{
+    json_t *a = json_array();
+    for (; *list; list++)
+        json_array_append_new(a, json_string(*list));
+    return a;
+}
+
+json_t *features_document(void)
+{
+    static const char *const hooks[] = {"prestart", "createRuntime", "createContainer",
+                                        "startContainer", "poststart", "poststop", NULL};
+    static const char *const mount_options[] = {
+        "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
+        "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
+        "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow",
+        "private", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime",
+        "rnodev", "rnodiratime", "rnoexec", "rnosuid", "rnosymfollow", "ro", "rprivate",
+        "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
+        "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow",
+        "sync", "tmpcopyup", "unbindable", NULL};
+    static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network", "pid",
+                                             "time", "user", "uts", NULL};
+    json_t *f = json_object();
+    json_object_set_new(f, "ociVersionMin", json_string("1.0.0"));
+    json_object_set_new(f, "ociVersionMax", json_string("1.3.0"));
+    json_object_set_new(f, "hooks", strings(hooks));
+    json_object_set_new(f, "mountOptions", strings(mount_options));
+    json_t *lin = json_object();
+    json_object_set_new(lin, "namespaces", strings(namespaces));
+    json_t *caps = json_array();
+    for (int c = 0; c <= capabilities_last_cap(); c++)
+        json_array_append_new(caps, json_string(capability_name(c)));
+    json_object_set_new(lin, "capabilities", caps);
+    json_object_set_new(lin, "cgroup", json_pack("{s:b, s:b, s:b, s:b, s:b}", "v1", 0, "v2", 0,
+                                                 "systemd", 0, "systemdUser", 0, "rdma", 0));
+    json_object_set_new(lin, "seccomp", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(lin, "apparmor", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(lin, "selinux", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(lin, "intelRdt", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(lin, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+    json_object_set_new(f, "linux", lin);
+    json_object_set_new(f, "annotations",
+                        json_pack("{s:s, s:s}", "io.github.hull.version", HULL_VERSION,
+                                  "org.opencontainers.runc.checkpoint.enabled", "false"));
+    return f;
+}

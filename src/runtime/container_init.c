@@ -1,0 +1,156 @@
+/* Inside the new namespaces: the ordered setup of the container process. The order matters and
+ * is documented in docs/architecture.md: user namespace identity, joined namespaces, mounts,
+ * devices, createContainer hooks, pivot_root, sysctl, masked/read-only paths, read-only root,
+ * rlimits, identity and capabilities, cwd, no_new_privs, wait for `start`, exec. */
+#include "runtime/container_init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux/devices.h"
+#include "linux/mounts.h"
+#include "linux/namespaces.h"
+#include "linux/process_setup.h"
+#include "runtime/hooks.h"
+#include "runtime/sync.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static int setup(struct init_args *a, char **exec_path, hull_err **err)
+{
+    const struct hull_config *cfg = a->cfg;
+    bool new_userns = (cfg->clone_flags & CLONE_NEWUSER) != 0;
+    bool in_userns = config_has_namespace(cfg, CLONE_NEWUSER);
+
+    if (sync_expect(a->sync_fd, SYNC_GO, err) < 0)
+        return -1;
+    if (new_userns) {
+        /* The maps are written: become root of the new user namespace. */
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+            return hull_error(err, errno, "become root in the user namespace");
+    }
+    if (namespaces_join_paths(cfg, err) < 0)
+        return -1;
+    if (!a->no_new_keyring &&
+        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS &&
+        errno != EACCES && errno != EPERM)
+        return hull_error(err, errno, "create a session keyring");
+
+    cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
+    if (rootfd < 0)
+        return -1;
+    if (mounts_apply_config(cfg, rootfd, in_userns, err) < 0)
+        return -1;
+    if (devices_setup(cfg, rootfd, in_userns, err) < 0)
+        return -1;
+    if (process_set_hostname(cfg, err) < 0)
+        return -1;
+
+    if (cfg->hooks.n_prestart || cfg->hooks.n_create_runtime) {
+        if (sync_send(a->sync_fd, SYNC_HOOKS_CREATE_RUNTIME, err) < 0 ||
+            sync_expect(a->sync_fd, SYNC_GO, err) < 0)
+            return -1;
+    }
+    if (cfg->hooks.n_create_container &&
+        hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer",
+                  a->state_json, err) < 0)
+        return -1;
+
+    if (mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
+        return -1;
+    if (process_apply_sysctl(cfg, err) < 0)
+        return -1;
+    if (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0)
+        return -1;
+    if (mounts_finish_rootfs(cfg, err) < 0)
+        return -1;
+    if (process_apply_personality(cfg, err) < 0)
+        return -1;
+    if (process_apply_rlimits(&cfg->process, err) < 0)
+        return -1;
+
+    if (capabilities_prepare_identity_change(&a->caps, err) < 0)
+        return -1;
+    /* setgroups is denied in a user namespace whose gid_map was written without privilege. */
+    if (process_set_identity(&cfg->process, true, err) < 0)
+        return -1;
+    if (capabilities_apply(&a->caps, err) < 0)
+        return -1;
+    /* Credential changes reset it: assert it again. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    if (process_enter_cwd(&cfg->process, err) < 0)
+        return -1;
+    if (process_find_executable(&cfg->process, exec_path, err) < 0)
+        return -1;
+    if (cfg->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return hull_error(err, errno, "process.noNewPrivileges");
+    /* Everything above the preserved fds is closed at exec (CVE-2024-21626 class). */
+    if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
+        return -1;
+    return 0;
+}
+
+static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
+{
+    sync_send_error(a->sync_fd, e);
+    _exit(1);
+}
+
+void container_init(struct init_args *a)
+{
+    hull_err *err = NULL;
+    /* flock()s belong to the open file: our inherited copy of the state directory fd would keep
+     * the container locked until exec. */
+    if (a->state_dir_fd >= 0)
+        close(a->state_dir_fd);
+    /* No parent-death signal: if the runtime dies during setup, the next sync message finds
+     * the socket closed and we exit; once COMMITTED, we are a created container that outlives
+     * the `create` command. */
+    /* Non-dumpable: other processes cannot open /proc/<us>/exe or ptrace us while we still run
+     * the runtime's binary (CVE-2019-5736 class). */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+
+    cleanup_free char *exec_path = NULL;
+    if (setup(a, &exec_path, &err) < 0)
+        fail(a, err);
+
+    if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
+        fail(a, err);
+    if (sync_expect(a->sync_fd, SYNC_COMMITTED, &err) < 0)
+        _exit(1);
+    close(a->sync_fd);
+
+    char go;
+    ssize_t n;
+    do
+        n = read(a->fifo_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(1);
+    close(a->fifo_fd);
+
+    const struct hull_config *cfg = a->cfg;
+    if (cfg->hooks.n_start_container &&
+        hooks_run(cfg->hooks.start_container, cfg->hooks.n_start_container, "startContainer",
+                  a->state_json, &err) < 0) {
+        dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
+        _exit(1);
+    }
+    sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
+    execve(exec_path, cfg->process.args, cfg->process.env ? cfg->process.env : (char *[]){NULL});
+    dprintf(STDERR_FILENO, "hull-runtime: exec `%s`: %s\n", exec_path, strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+}

@@ -1,0 +1,28 @@
+/* The container's first process between clone() and execve(): it builds the container from
+ * the inside and becomes the user's program (PID 1 of its pid namespace, no extra init). */
+#ifndef HULL_RUNTIME_CONTAINER_INIT_H
+#define HULL_RUNTIME_CONTAINER_INIT_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "linux/capabilities.h"
+#include "oci/config.h"
+
+struct init_args {
+    const struct hull_config *cfg;
+    int sync_fd;  /* container end of the sync socketpair */
+    int fifo_fd;  /* exec.fifo opened O_RDWR: read blocks until `start` */
+    int state_dir_fd; /* the runtime's locked state dir: closed at once so the lock stays the runtime's */
+    int preserve_fds;
+    bool no_pivot;
+    bool no_new_keyring;
+    struct cap_sets caps;
+    sigset_t saved_sigmask;
+    const char *state_json; /* for createContainer / startContainer hooks */
+};
+
+/* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */
+__attribute__((noreturn)) void container_init(struct init_args *a);
+
+#endif

@@ -1,0 +1,517 @@
+/* Lifecycle operations on the runtime side (the host's view of the container). */
+#include "runtime/lifecycle.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/capabilities.h"
+#include "linux/namespaces.h"
+#include "linux/process_setup.h"
+#include "oci/config.h"
+#include "oci/json_read.h"
+#include "runtime/container_init.h"
+#include "runtime/hooks.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+static void now_rfc3339(char *buf, size_t size)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+static int write_pid_file(const char *path, pid_t pid, hull_err **err)
+{
+    if (path == NULL || *path == '\0')
+        return 0;
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+    char abs[PATH_MAX];
+    if (path[0] != '/') {
+        if (getcwd(abs, sizeof abs) == NULL)
+            return hull_error(err, errno, "pid file");
+        size_t l = strlen(abs);
+        snprintf(abs + l, sizeof abs - l, "/%s", path);
+        path = abs;
+    }
+    if (fs_write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
+        return hull_error_prefix(err, "write pid file");
+    return 0;
+}
+
+static char *state_json_text(const struct container_state *s, enum container_status st)
+{
+    cleanup_json json_t *j = state_to_json(s, st);
+    return json_dumps(j, JSON_COMPACT);
+}
+
+/* The parent side of create once the child exists: maps, oom score, hooks, state. */
+static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
+                       struct container_state *s, int sync_fd, const struct create_opts *co,
+                       hull_err **err)
+{
+    if ((cfg->clone_flags & CLONE_NEWUSER) && namespaces_write_id_maps(cfg, s->pid, err) < 0)
+        return -1;
+    if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
+        return -1;
+    /* Record the pid now: a runtime killed from here on leaves state that delete can use. */
+    s->start_time = proc_start_time(s->pid);
+    if (state_write(dir, s, err) < 0)
+        return -1;
+    if (sync_send(sync_fd, SYNC_GO, err) < 0)
+        return -1;
+    struct sync_msg m;
+    for (;;) {
+        if (sync_recv(sync_fd, &m, err) < 0)
+            return -1;
+        if (m.type == SYNC_ERROR) {
+            hull_error(err, 0, "%s", m.text);
+            (*err)->errnum = m.errnum;
+            return -1;
+        }
+        if (m.type == SYNC_READY)
+            break;
+        if (m.type != SYNC_HOOKS_CREATE_RUNTIME)
+            return hull_error(err, EPROTO, "unexpected sync message %d", m.type);
+        cleanup_free char *sj = state_json_text(s, STATUS_CREATING);
+        if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", sj, err) < 0 ||
+            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime",
+                      sj, err) < 0)
+            return -1;
+        if (sync_send(sync_fd, SYNC_GO, err) < 0)
+            return -1;
+    }
+    if (write_pid_file(co->pid_file, s->pid, err) < 0)
+        return -1;
+    return sync_send(sync_fd, SYNC_COMMITTED, err);
+}
+
+static void kill_and_reap(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+int container_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid_out,
+                     bool keep_signals_blocked, hull_err **err)
+{
+    if (state_validate_id(co->id, err) < 0)
+        return -1;
+    cleanup_config struct hull_config *cfg = NULL;
+    if (config_load_bundle(co->bundle ? co->bundle : ".", CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
+        return -1;
+    if (cfg->process.terminal)
+        return hull_error(err, ENOTSUP, "config.json: process.terminal: not supported yet");
+    if (co->console_socket && *co->console_socket)
+        return hull_error(err, EINVAL,
+                          "--console-socket was given but process.terminal is false");
+    struct init_args args = {
+        .cfg = cfg,
+        .preserve_fds = co->preserve_fds,
+        .no_pivot = co->no_pivot,
+        .no_new_keyring = co->no_new_keyring,
+    };
+    if (capabilities_resolve(&cfg->process, "process.capabilities", &args.caps, err) < 0)
+        return -1;
+
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (state_dir_create(ro->root, co->id, &dir, err) < 0) {
+        /* Only remove what we made: an existing container is not ours. */
+        return -1;
+    }
+    struct container_state s = {0};
+    char created[64];
+    now_rfc3339(created, sizeof created);
+    s.id = strdup(co->id);
+    s.oci_version = strdup(cfg->oci_version);
+    s.bundle = strdup(cfg->bundle);
+    s.rootfs = strdup(cfg->root_path);
+    s.created = strdup(created);
+    s.owner = geteuid();
+    s.annotations = cfg->annotations ? json_incref(cfg->annotations) : NULL;
+
+    int rc = -1;
+    int sp[2] = {-1, -1};
+    int fifo = -1;
+    sigset_t all, saved;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &saved);
+    do {
+        cleanup_free char *cfg_text = json_dumps(cfg->raw, JSON_COMPACT);
+        if (cfg_text == NULL) {
+            hull_error(err, ENOMEM, "encode config");
+            break;
+        }
+        if (fs_write_file_atomic_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600,
+                                    err) < 0)
+            break;
+        if (mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
+            hull_error(err, errno, "create exec.fifo");
+            break;
+        }
+        fifo = openat(dir.dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+        if (fifo < 0) {
+            hull_error(err, errno, "open exec.fifo");
+            break;
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+            hull_error(err, errno, "socketpair");
+            break;
+        }
+        if (namespaces_prepare_parent(cfg, err) < 0)
+            break;
+        cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
+        args.sync_fd = sp[1];
+        args.fifo_fd = fifo;
+        args.state_dir_fd = dir.dirfd;
+        args.saved_sigmask = saved;
+        args.state_json = sj;
+        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)namespaces_clone_flags(cfg) | SIGCHLD,
+                                   NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+            hull_error(err, errno, "clone the container process");
+            break;
+        }
+        if (pid == 0) {
+            close(sp[0]);
+            container_init(&args);
+        }
+        close(sp[1]);
+        sp[1] = -1;
+        close(fifo);
+        fifo = -1;
+        s.pid = pid;
+        if (drive_child(cfg, &dir, &s, sp[0], co, err) < 0) {
+            kill_and_reap(pid);
+            break;
+        }
+        *pid_out = pid;
+        rc = 0;
+    } while (0);
+    if (sp[0] >= 0)
+        close(sp[0]);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    if (fifo >= 0)
+        close(fifo);
+    if (rc < 0) {
+        hull_err *rm_err = NULL;
+        if (state_dir_remove(&dir, &rm_err) < 0) {
+            hull_warn("%s", rm_err->msg);
+            hull_err_free(rm_err);
+        }
+    }
+    if (!keep_signals_blocked || rc < 0)
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+    container_state_clear(&s);
+    return rc;
+}
+
+static int load_config_copy(struct state_dir *dir, const struct container_state *s,
+                            struct hull_config **cfg, hull_err **err)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    if (fs_read_file_at(dir->dirfd, "config.json", 16u << 20, &text, &len, err) < 0)
+        return -1;
+    return config_parse(text, len, "config.json", s->bundle ? s->bundle : "/",
+                        CONFIG_LOAD_FOR_TEARDOWN, cfg, err);
+}
+
+int container_start(const struct runtime_opts *ro, const char *id, hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (state_dir_open(ro->root, id, &dir, err) < 0)
+        return -1;
+    struct container_state s = {0};
+    int present = state_read(&dir, &s, err);
+    if (present < 0)
+        return -1;
+    enum container_status st = present ? state_status(&dir, &s) : STATUS_CREATING;
+    if (st != STATUS_CREATED) {
+        container_state_clear(&s);
+        return hull_error(err, 0, "cannot start a container that is %s", container_status_name(st));
+    }
+    cleanup_close int fifo = openat(dir.dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo < 0) {
+        int e = errno;
+        container_state_clear(&s);
+        if (e == ENXIO)
+            return hull_error(err, 0, "cannot start container `%s`: its process exited", id);
+        return hull_error(err, e, "open exec.fifo");
+    }
+    cleanup_config struct hull_config *cfg = NULL;
+    if (load_config_copy(&dir, &s, &cfg, err) < 0) {
+        container_state_clear(&s);
+        return -1;
+    }
+    if (write(fifo, "0", 1) != 1) {
+        container_state_clear(&s);
+        return hull_error(err, errno, "start container `%s`", id);
+    }
+    unlinkat(dir.dirfd, "exec.fifo", 0);
+    int rc = 0;
+    if (cfg->hooks.n_poststart) {
+        cleanup_free char *sj = state_json_text(&s, STATUS_RUNNING);
+        hull_err *hook_err = NULL;
+        if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj,
+                      &hook_err) < 0) {
+            /* runtime-spec: a failing poststart hook is logged and the lifecycle continues. */
+            hull_warn("%s", hook_err->msg);
+            hull_err_free(hook_err);
+        }
+    }
+    container_state_clear(&s);
+    return rc;
+}
+
+/* Attached run: forward every signal the runtime receives to the container's process and
+ * return its exit status. All signals are blocked (since create) and taken with sigwaitinfo. */
+static int forward_signals_until_exit(pid_t pid, int *exit_code, hull_err **err)
+{
+    sigset_t all;
+    sigfillset(&all);
+    for (;;) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            if (WIFEXITED(status))
+                *exit_code = WEXITSTATUS(status);
+            else if (WIFSIGNALED(status))
+                *exit_code = 128 + WTERMSIG(status);
+            else
+                continue;
+            return 0;
+        }
+        if (r < 0 && errno != EINTR)
+            return hull_error(err, errno, "wait for the container process");
+        siginfo_t si;
+        int sig = sigwaitinfo(&all, &si);
+        if (sig < 0 || sig == SIGCHLD)
+            continue;
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        kill(pid, sig);
+    }
+}
+
+int container_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
+                  bool remove, int *exit_code, hull_err **err)
+{
+    pid_t pid = 0;
+    *exit_code = 0;
+    sigset_t saved;
+    sigprocmask(SIG_SETMASK, NULL, &saved);
+    if (container_create(ro, co, &pid, !detach, err) < 0)
+        return -1;
+    if (container_start(ro, co->id, err) < 0) {
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        hull_err *e2 = NULL;
+        if (container_delete(ro, co->id, true, &e2) < 0)
+            hull_err_free(e2);
+        return -1;
+    }
+    if (detach)
+        return 0;
+    int rc = forward_signals_until_exit(pid, exit_code, err);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    if (remove) {
+        hull_err *e2 = NULL;
+        if (container_delete(ro, co->id, true, &e2) < 0) {
+            if (rc == 0) {
+                *err = e2;
+                return -1;
+            }
+            hull_err_free(e2);
+        }
+    }
+    return rc;
+}
+
+/* Signal every process of the container. With its own pid namespace, that is every process
+ * whose /proc/PID/ns/pid is the container's. */
+static int signal_all(pid_t init, int sig, hull_err **err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)init);
+    struct stat ns;
+    if (stat(path, &ns) < 0)
+        return hull_error(err, errno, "read pid namespace of %d", (int)init);
+    struct stat self;
+    if (stat("/proc/self/ns/pid", &self) == 0 && self.st_ino == ns.st_ino) {
+        /* Shares the host pid namespace: without a cgroup only the init can be found. */
+        if (kill(init, sig) < 0)
+            return hull_error(err, errno, "kill %d", (int)init);
+        return 0;
+    }
+    cleanup_dir DIR *d = opendir("/proc");
+    if (d == NULL)
+        return hull_error(err, errno, "open /proc");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+        struct stat st;
+        if (stat(path, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev)
+            kill((pid_t)pid, sig);
+    }
+    return 0;
+}
+
+int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all,
+                   hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (state_dir_open(ro->root, id, &dir, err) < 0)
+        return -1;
+    struct container_state s = {0};
+    int present = state_read(&dir, &s, err);
+    if (present < 0)
+        return -1;
+    enum container_status st = present ? state_status(&dir, &s) : STATUS_CREATING;
+    pid_t pid = s.pid;
+    container_state_clear(&s);
+    if (st == STATUS_STOPPED || st == STATUS_CREATING)
+        return hull_error(err, 0, "container `%s` is not running", id);
+    /* A pidfd pins the process we checked: no signal to a recycled pid. */
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (all)
+        return signal_all(pid, sig, err);
+    if (pidfd >= 0) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+            return hull_error(err, errno, "kill container `%s`", id);
+        return 0;
+    }
+    if (kill(pid, sig) < 0)
+        return hull_error(err, errno, "kill container `%s`", id);
+    return 0;
+}
+
+static int wait_gone(pid_t pid, unsigned long long start_time)
+{
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return 0;
+    if (proc_start_time(pid) != start_time)
+        return 0;
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    for (int i = 0; i < 100; i++) {
+        int r = poll(&p, 1, 100);
+        if (r > 0)
+            return 0;
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    }
+    return -1;
+}
+
+int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (state_dir_open(ro->root, id, &dir, err) < 0)
+        return -1;
+    struct container_state s = {0};
+    int present = state_read(&dir, &s, err);
+    if (present < 0) {
+        if (!force)
+            return -1;
+        hull_err_freep(err);
+    }
+    enum container_status st = present > 0 ? state_status(&dir, &s) : STATUS_STOPPED;
+    if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force) {
+        container_state_clear(&s);
+        return hull_error(err, 0, "cannot delete container `%s` that is not stopped: %s", id,
+                          container_status_name(st));
+    }
+    if (st != STATUS_STOPPED && s.pid > 0) {
+        /* created containers are deleted without --force, as runc does. */
+        signal_all(s.pid, SIGKILL, &(hull_err *){NULL});
+        cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
+        if (pidfd >= 0)
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        if (wait_gone(s.pid, s.start_time) < 0) {
+            container_state_clear(&s);
+            return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id,
+                              (int)s.pid);
+        }
+    }
+    cleanup_config struct hull_config *cfg = NULL;
+    hull_err *cfg_err = NULL;
+    if (load_config_copy(&dir, &s, &cfg, &cfg_err) < 0) {
+        hull_err_free(cfg_err);
+        cfg = NULL;
+    }
+    if (cfg && cfg->hooks.n_poststop && present > 0) {
+        cleanup_free char *sj = state_json_text(&s, STATUS_STOPPED);
+        hull_err *hook_err = NULL;
+        if (hooks_run(cfg->hooks.poststop, cfg->hooks.n_poststop, "poststop", sj, &hook_err) < 0) {
+            hull_warn("%s", hook_err->msg);
+            hull_err_free(hook_err);
+        }
+    }
+    container_state_clear(&s);
+    return state_dir_remove(&dir, err);
+}
+
+int container_state_json(const struct runtime_opts *ro, const char *id, json_t **out,
+                         hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (state_dir_open(ro->root, id, &dir, err) < 0)
+        return -1;
+    struct container_state s = {0};
+    int present = state_read(&dir, &s, err);
+    if (present < 0)
+        return -1;
+    enum container_status st = present ? state_status(&dir, &s) : STATUS_CREATING;
+    *out = state_to_json(&s, st);
+    container_state_clear(&s);
+    return 0;
+}
+
+int container_list(const struct runtime_opts *ro, json_t **out, hull_err **err)
+{
+    cleanup_strv char **ids = NULL;
+    if (state_list_ids(ro->root, &ids, err) < 0)
+        return -1;
+    json_t *arr = json_array();
+    for (char **id = ids; *id; id++) {
+        json_t *st = NULL;
+        hull_err *e = NULL;
+        if (container_state_json(ro, *id, &st, &e) < 0) {
+            hull_err_free(e); /* deleted meanwhile */
+            continue;
+        }
+        json_array_append_new(arr, st);
+    }
+    *out = arr;
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* The container lifecycle as the runc command line exposes it: create, start, run, kill,
+ * delete, state, list. Each call locks the container's state directory for its duration. */
+#ifndef HULL_RUNTIME_LIFECYCLE_H
+#define HULL_RUNTIME_LIFECYCLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+enum cgroup_manager { CGROUP_MANAGER_CGROUPFS = 0, CGROUP_MANAGER_SYSTEMD, CGROUP_MANAGER_DISABLED };
+
+struct runtime_opts {
+    const char *root; /* --root */
+    enum cgroup_manager cgroup_manager;
+};
+
+struct create_opts {
+    const char *id;
+    const char *bundle;
+    const char *pid_file;
+    const char *console_socket;
+    bool no_pivot;
+    bool no_new_keyring;
+    int preserve_fds;
+};
+
+/* Create the container and leave its process waiting for `start`. With keep_signals_blocked
+ * the caller's signals stay blocked on return (for run's forwarding loop). */
+int container_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid,
+                     bool keep_signals_blocked, hull_err **err);
+int container_start(const struct runtime_opts *ro, const char *id, hull_err **err);
+/* run = create + start; attached runs wait, forward signals and return the exit code
+ * (128+N when killed by signal N). */
+int container_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
+                  bool remove, int *exit_code, hull_err **err);
+int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all,
+                   hull_err **err);
+int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
+/* Runtime-spec state document of one container. */
+int container_state_json(const struct runtime_opts *ro, const char *id, json_t **out,
+                         hull_err **err);
+/* Array of {id, pid, status, bundle, created, owner} for `list`. */
+int container_list(const struct runtime_opts *ro, json_t **out, hull_err **err);
+
+#endif

@@ -1,0 +1,85 @@
+/* The runtime's on-disk state: one directory per container under --root (0700), guarded by an
+ * flock on the directory, holding state.json (written atomically), a copy of the bundle's
+ * config.json and, until `start`, the exec.fifo the container's process waits on. */
+#ifndef HULL_RUNTIME_STATE_H
+#define HULL_RUNTIME_STATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+enum container_status {
+    STATUS_CREATING = 0,
+    STATUS_CREATED,
+    STATUS_RUNNING,
+    STATUS_PAUSED,
+    STATUS_STOPPED,
+};
+
+const char *container_status_name(enum container_status s);
+
+struct container_state {
+    char *id;
+    char *oci_version;
+    pid_t pid;
+    unsigned long long start_time; /* /proc/PID/stat field 22, guards against pid reuse */
+    char *bundle;
+    char *rootfs;
+    char *created; /* RFC 3339 */
+    uid_t owner;
+    json_t *annotations; /* owned, may be NULL */
+    char *cgroup_path;   /* may be NULL */
+    bool systemd_cgroup;
+    char *handler;       /* NULL = native */
+    json_t *extra;       /* handler-specific data, owned, may be NULL */
+};
+
+void container_state_clear(struct container_state *s);
+
+/* A locked container directory. */
+struct state_dir {
+    char *root; /* --root */
+    char *id;
+    char *path; /* root/id */
+    int dirfd;  /* open and flock'ed */
+};
+
+void state_dir_close(struct state_dir *d);
+static inline void state_dir_closep(struct state_dir *d)
+{
+    state_dir_close(d);
+}
+#define cleanup_state_dir __attribute__((cleanup(state_dir_closep)))
+
+/* Check an id: non-empty, at most 1024 bytes, no '/', no NUL, not "." or "..". */
+int state_validate_id(const char *id, hull_err **err);
+
+/* Create root/id (fails with "already exists") and lock it. */
+int state_dir_create(const char *root, const char *id, struct state_dir *out, hull_err **err);
+/* Open and lock an existing container directory ("does not exist" error otherwise). */
+int state_dir_open(const char *root, const char *id, struct state_dir *out, hull_err **err);
+/* Remove the container directory (the caller holds the lock). */
+int state_dir_remove(struct state_dir *d, hull_err **err);
+
+int state_write(struct state_dir *d, const struct container_state *s, hull_err **err);
+/* Read state.json; returns 1 if present, 0 if absent (container mid-create), -1 on error. */
+int state_read(struct state_dir *d, struct container_state *s, hull_err **err);
+
+/* The live status from the recorded pid, its start time and the exec fifo. */
+enum container_status state_status(struct state_dir *d, const struct container_state *s);
+
+/* The runtime-spec state document (ociVersion, id, status, pid, bundle, ...). */
+json_t *state_to_json(const struct container_state *s, enum container_status status);
+
+/* Start time of `pid` from /proc (0 if gone or a zombie). */
+unsigned long long proc_start_time(pid_t pid);
+
+/* IDs of every container directory under root, sorted; NULL-terminated. */
+int state_list_ids(const char *root, char ***out, hull_err **err);
+
+/* The default --root: /run/hull for root, $XDG_RUNTIME_DIR/hull otherwise. */
+const char *state_default_root(void);
+
+#endif

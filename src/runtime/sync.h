@@ -1,0 +1,42 @@
+/* The sync protocol between the runtime and the container's first process, over a
+ * SOCK_SEQPACKET socketpair (one message per send, EOF when the peer dies):
+ *
+ *   runtime                          container process
+ *   clone() ------------------------>
+ *   uid/gid maps, oom score, cgroup
+ *   SYNC_GO ------------------------> namespaces, mounts, devices
+ *           <------------------------ SYNC_HOOKS_CREATE_RUNTIME (only when such hooks exist)
+ *   prestart + createRuntime hooks
+ *   SYNC_GO ------------------------> createContainer hooks, pivot_root, identity, caps ...
+ *           <------------------------ SYNC_READY (or SYNC_ERROR with a message)
+ *   state.json, pid file
+ *   SYNC_COMMITTED -----------------> waits on exec.fifo until `start`, then exec
+ */
+#ifndef HULL_RUNTIME_SYNC_H
+#define HULL_RUNTIME_SYNC_H
+
+#include "util/error.h"
+
+enum sync_type {
+    SYNC_GO = 1,
+    SYNC_HOOKS_CREATE_RUNTIME = 2,
+    SYNC_READY = 3,
+    SYNC_ERROR = 4,
+    SYNC_COMMITTED = 5,
+};
+
+struct sync_msg {
+    int type;
+    int errnum;
+    char text[3072];
+};
+
+int sync_send(int fd, enum sync_type type, hull_err **err);
+/* Send an error message (from the container side). Never fails loudly. */
+void sync_send_error(int fd, const hull_err *e);
+/* Receive one message; EOF is reported as an error "container process exited". */
+int sync_recv(int fd, struct sync_msg *msg, hull_err **err);
+/* Receive and require `expected`; a SYNC_ERROR becomes *err with its text. */
+int sync_expect(int fd, enum sync_type expected, hull_err **err);
+
+#endif
