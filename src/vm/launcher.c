@@ -561,7 +561,7 @@ int vm_run(const struct vm_spec *spec, int *exit_code, struct vm_times *times, c
 {
     sigset_t forward, saved;
     sigemptyset(&forward);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaddset(&forward, sigs[i]);
     if (sigprocmask(SIG_BLOCK, &forward, &saved) < 0)

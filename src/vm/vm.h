@@ -76,8 +76,8 @@ const char *vm_accel_name(const struct vm *vm);
 void vm_get_times(const struct vm *vm, struct vm_times *times);
 void vm_destroy(struct vm *vm);
 
-/* Start, forward SIGTERM/SIGINT/SIGHUP/SIGQUIT while waiting, destroy. The caller's signal mask
- * is restored on return. `times` and `accel` (static string) may be NULL. */
+/* Start, forward SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 while waiting, destroy. The caller's
+ * signal mask is restored on return. `times` and `accel` (static string) may be NULL. */
 int vm_run(const struct vm_spec *spec, int *exit_code, struct vm_times *times, const char **accel,
            hull_err **err);
 
