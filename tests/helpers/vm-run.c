@@ -1,7 +1,7 @@
 /* Test driver for the VM library: vm_run() with everything on the command line.
  * usage: vm-run [--env K=V]... [--host LINE]... [--port HOST:GUEST]... [--cwd DIR]
  *               [--accel A] [--kernel P] [--console-log F] [--kernel-args S]
- *               [--timings] ROOTFS ARGS...
+ *               [--timings] [--cpus N] [--memory MIB] ROOTFS ARGS...
  * Exits with the program's exit code, or the VM_EXIT_* code of a launcher failure. */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "vm/accel.h"
+#include "vm/sizing.h"
 #include "vm/vm.h"
 
 #define MAX_ITEMS 64
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
         {"console-log", required_argument, NULL, 'l'},
         {"kernel-args", required_argument, NULL, 'K'},
         {"timings", no_argument, NULL, 'T'},
+        {"cpus", required_argument, NULL, 'C'},
+        {"memory", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     char *env[MAX_ITEMS + 1] = {0}, *hosts[MAX_ITEMS + 1] = {0};
@@ -68,6 +71,13 @@ int main(int argc, char **argv)
             break;
         case 'T':
             timings = 1;
+            break;
+        case 'C':
+            spec.cpus = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'M':
+            if (vm_parse_memory_mib(optarg, &spec.memory_mib) < 0)
+                return VM_EXIT_USAGE;
             break;
         default:
             return VM_EXIT_USAGE;
