@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+from vm_procs import alive, children, wait_for
 from conftest import BUILD
 
 KRUNCLIENT = os.path.join(BUILD, "krunclient")
@@ -30,22 +31,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def write_app(root, script):
@@ -235,9 +220,7 @@ def test_vm_sigterm_during_boot_is_clean(app_root, launched):
     """A TERM that arrives before the program runs is delivered once it does: 143, no qemu."""
     write_app(app_root, "exec sleep 1000\n")
     p = launched.popen([KRUNCLIENT, app_root, str(free_port())], env=env_with())
-    deadline = time.time() + 10
-    while not children(p.pid) and time.time() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: children(p.pid), 10, "qemu to be spawned")
     qemus = children(p.pid)
     assert qemus, p.communicate()
     time.sleep(0.3)
@@ -254,10 +237,7 @@ def test_vm_killed_launcher_takes_qemu_along(app_root, launched):
     assert len(qemus) == 1
     p.kill()
     p.wait()
-    deadline = time.time() + 10
-    while alive(qemus[0]) and time.time() < deadline:
-        time.sleep(0.05)
-    assert not alive(qemus[0]), "qemu outlived a SIGKILLed launcher"
+    wait_for(lambda: not alive(qemus[0]), 10, "qemu to die with its SIGKILLed launcher")
 
 
 def test_vm_program_not_found_is_127(app_root, launched):

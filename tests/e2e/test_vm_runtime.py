@@ -6,41 +6,16 @@ import platform
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
+from vm_procs import alive, children, wait_for
 from conftest import RUNTIME
 
 pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
                                 reason="qemu-system-x86_64 not installed (scripts/install-deps)")
 
 BOOT_TIMEOUT = 120
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_vm_handler_create_start_state_kill_delete(bundle, runtime, tmp_path):
