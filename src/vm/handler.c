@@ -81,10 +81,9 @@ void vm_handler_init(struct init_args *a)
         _exit(1);
     if (vm_handler_spec(a->cfg, &spec, &err) < 0)
         fail(a, err);
-    if (access(spec.rootfs, F_OK) < 0) {
-        hull_error(&err, errno, "root filesystem `%s`", spec.rootfs);
+    /* fail at `create`, not after `start`, when the VM could not run at all */
+    if (vm_preflight(&spec, &err) < 0)
         fail(a, err);
-    }
     if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
         fail(a, err);
     if (sync_expect(a->sync_fd, SYNC_COMMITTED, &err) < 0)

@@ -157,6 +157,44 @@ static int check_spec(const struct vm_spec *spec, const char *kernel, const char
     return 0;
 }
 
+/* X_OK on a path, or on the first PATH entry that has `name`. */
+static int executable_in_path(const char *name)
+{
+    if (strchr(name, '/') != NULL)
+        return access(name, X_OK);
+    const char *path = getenv("PATH");
+    if (path == NULL || *path == '\0')
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        char full[PATH_MAX];
+        if (n > 0 &&
+            (size_t)snprintf(full, sizeof(full), "%.*s/%s", (int)n, path, name) < sizeof(full) &&
+            access(full, X_OK) == 0)
+            return 0;
+        path += n + (path[n] == ':');
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+int vm_preflight(const struct vm_spec *spec, hull_err **err)
+{
+    cleanup_free char *kernel =
+        spec->kernel ? strdup(spec->kernel) : vm_default_guest_file("vmlinux");
+    cleanup_free char *initramfs =
+        spec->initramfs ? strdup(spec->initramfs) : vm_default_guest_file("initramfs.cpio");
+    if (kernel == NULL || initramfs == NULL)
+        return vm_fail(err, VM_EXIT_START, ENOMEM, "locate the guest kernel");
+    if (check_spec(spec, kernel, initramfs, err) < 0)
+        return -1;
+    const char *qemu = spec->qemu ? spec->qemu : "qemu-system-x86_64";
+    if (executable_in_path(qemu) < 0)
+        return vm_fail(err, VM_EXIT_START, errno, "run `%s`", qemu);
+    const char *accel;
+    return vm_accel_resolve(spec->accel, &accel, err);
+}
+
 static int make_config_memfd(const struct vm_spec *spec, hull_err **err)
 {
     struct vm_guest_config cfg = {

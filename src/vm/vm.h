@@ -81,6 +81,10 @@ void vm_destroy(struct vm *vm);
 int vm_run(const struct vm_spec *spec, int *exit_code, struct vm_times *times, const char **accel,
            hull_err **err);
 
+/* Everything vm_start() checks before spawning (root, program, kernel, initramfs, free ports,
+ * accelerator) plus the qemu binary, without starting anything: for fail-fast front ends. */
+int vm_preflight(const struct vm_spec *spec, hull_err **err);
+
 /* Check that `path` (absolute, in the guest's view) exists inside `rootfs`, resolving symlinks
  * inside the root as the guest will. Fails with VM_EXIT_ROOTFS. */
 int vm_rootfs_check_program(const char *rootfs, const char *path, hull_err **err);

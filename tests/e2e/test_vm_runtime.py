@@ -67,6 +67,19 @@ def test_vm_runtime_invoked_as_hull_runtime_vm_runs_attached(bundle, runtime, tm
     assert "vm2" not in runtime.ids()
 
 
+def test_vm_handler_create_fails_fast_without_qemu(bundle, runtime, tmp_path):
+    bundle.config["annotations"] = {"run.oci.handler": "vm"}
+    bundle.write()
+    out = tmp_path / "out"
+    env = dict(os.environ, PATH="/usr/sbin:/sbin")  # qemu-system-x86_64 lives in /usr/bin
+    with open(out, "w") as f:
+        r = subprocess.run(runtime.cmd("create", "--bundle", bundle.path, "vm4"), stdout=f,
+                           stderr=f, timeout=60, env=env)
+    assert r.returncode != 0
+    assert "qemu-system-x86_64" in out.read_text()
+    assert "vm4" not in runtime.ids()
+
+
 def test_vm_handler_rejects_bad_size_annotation(bundle, runtime, tmp_path):
     bundle.config["annotations"] = {"run.oci.handler": "vm", "run.hull.vm.cpus": "lots"}
     bundle.write()
