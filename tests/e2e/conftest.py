@@ -12,6 +12,7 @@ import pytest
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("HULL_BUILD", os.path.join(TOP, "build"))
 RUNTIME = os.path.join(BUILD, "hull-runtime")
+HULL = os.path.join(BUILD, "hull")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,45 @@
+/* Shared pieces of the `hull` command: the global options every subcommand sees, the command
+ * table type and helpers to open the image store and report errors. */
+#ifndef HULL_CLI_HULL_CLI_H
+#define HULL_CLI_HULL_CLI_H
+
+#include "image/store.h"
+#include "util/error.h"
+
+struct hull_cli {
+    const char *data_root; /* --data-root, else $HULL_ROOT, else /var/lib/hull */
+};
+
+struct hull_command {
+    const char *name;
+    int (*run)(struct hull_cli *cli, int argc, char **argv);
+    const char *summary;
+};
+
+/* Print "hull: message" once and return the exit status for the error (1 unless set). */
+int cli_fail(hull_err *err);
+/* Print the help text when argv holds -h/--help; returns 1 when it did. */
+int cli_wants_help(int argc, char **argv, const char *help);
+/* Usage error: message plus a hint, exit status 125 like docker/podman. */
+int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_open_store(struct hull_cli *cli, image_store **out, hull_err **err);
+
+/* Run a subcommand from `table` (argv[0] names it). */
+int cli_dispatch(struct hull_cli *cli, const struct hull_command *table, const char *prefix,
+                 int argc, char **argv);
+void cli_print_commands(const struct hull_command *table);
+
+#define CLI_EXIT_USAGE 125
+
+int cmd_pull(struct hull_cli *cli, int argc, char **argv);
+int cmd_load(struct hull_cli *cli, int argc, char **argv);
+int cmd_save(struct hull_cli *cli, int argc, char **argv);
+int cmd_images(struct hull_cli *cli, int argc, char **argv);
+int cmd_rmi(struct hull_cli *cli, int argc, char **argv);
+int cmd_image(struct hull_cli *cli, int argc, char **argv);
+int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv);
+int cmd_image_prune(struct hull_cli *cli, int argc, char **argv);
+int cmd_login(struct hull_cli *cli, int argc, char **argv);
+int cmd_logout(struct hull_cli *cli, int argc, char **argv);
+
+#endif

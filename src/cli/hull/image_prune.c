@@ -1,0 +1,39 @@
+/* hull image prune: garbage-collect the store. */
+#include <stdio.h>
+
+#include "cli/hull/cli.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull image prune\n"
+    "\n"
+    "Remove dangling images (no names, not used by a container), then every blob and unpacked\n"
+    "layer that no remaining image references, and the leftovers of interrupted pulls. Images\n"
+    "with names and everything they reference are kept. Waits until no other hull process is\n"
+    "using the store, so it never removes the blobs of a pull in progress.\n"
+    "\n"
+    "Prints what was removed: images, blobs, layers and bytes of blobs freed.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Exit status: 0 on success, 1 on failure, 125 for usage errors.\n";
+
+int cmd_image_prune(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    if (argc > 1 && !(argc == 2 && (argv[1][0] == '-' && argv[1][1] == 'f')))
+        return cli_usage("image prune", "unexpected argument `%s`", argv[1]);
+    hull_err *err = NULL;
+    cleanup_image_store image_store *store = NULL;
+    if (cli_open_store(cli, &store, &err) < 0)
+        return cli_fail(err);
+    struct image_prune_report report;
+    if (image_prune(store, &report, &err) < 0)
+        return cli_fail(err);
+    printf("Removed %zu images, %zu blobs, %zu layers; freed %llu bytes of blobs\n", report.images,
+           report.blobs, report.layers, (unsigned long long)report.bytes);
+    return 0;
+}

@@ -1,0 +1,147 @@
+/* hull images / hull image ls: list the store. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli/hull/cli.h"
+#include "image/image.h"
+#include "image/reference.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull images [OPTIONS]\n"
+    "       hull image ls [OPTIONS]\n"
+    "\n"
+    "List the images in the store: one row per name, and one `<none>` row for an image without\n"
+    "names (dangling; `hull image prune` removes those). The built-in localhost/busybox:latest\n"
+    "image is added to a store the first time it is used.\n"
+    "\n"
+    "Columns: REPOSITORY and TAG of the name, IMAGE ID (the first 12 hex digits of the config\n"
+    "digest), CREATED (from the image config), SIZE (config and layer blobs as stored,\n"
+    "compressed where the source compressed them).\n"
+    "\n"
+    "Options:\n"
+    "  --format table|json  table (default), or a JSON array of objects with Id, Digest,\n"
+    "                       Names, RepoTags, RepoDigests, Created, Size, Users\n"
+    "  --no-trunc           full image IDs\n"
+    "  -q, --quiet          image IDs only, one per image\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the store can not be read, 125 for usage errors.\n";
+
+static void human_size(int64_t n, char *buf, size_t len)
+{
+    const char *units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", v, units[u]);
+}
+
+static void human_age(const char *created, char *buf, size_t len)
+{
+    struct tm tm = {0};
+    if (created == NULL || strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+        snprintf(buf, len, "unknown");
+        return;
+    }
+    double age = difftime(time(NULL), timegm(&tm));
+    static const struct {
+        double secs;
+        const char *unit;
+    } steps[] = {{365 * 86400.0, "year"}, {30 * 86400.0, "month"}, {7 * 86400.0, "week"},
+                 {86400.0, "day"},        {3600.0, "hour"},        {60.0, "minute"}};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (age >= steps[i].secs) {
+            long n = (long)(age / steps[i].secs);
+            snprintf(buf, len, "%ld %s%s ago", n, steps[i].unit, n == 1 ? "" : "s");
+            return;
+        }
+    }
+    snprintf(buf, len, "seconds ago");
+}
+
+static void print_row(const image_info *info, const char *name, int no_trunc)
+{
+    char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64];
+    if (name != NULL) {
+        snprintf(repo, sizeof(repo), "%s", name);
+        char *colon = strrchr(repo, ':');
+        if (colon && !strchr(colon, '/')) {
+            snprintf(tag, sizeof(tag), "%s", colon + 1);
+            *colon = '\0';
+        }
+    }
+    human_size(info->size, size, sizeof(size));
+    human_age(info->config->created, age, sizeof(age));
+    printf("%-40s %-12s %-14.*s %-16s %s\n", repo, tag, no_trunc ? 64 : 12, digest_hex(info->id),
+           age, size);
+}
+
+int cmd_images(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"no-trunc", no_argument, NULL, 'T'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {NULL, 0, NULL, 0}};
+    int json = 0, quiet = 0, no_trunc = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
+        if (c == 'f' && strcmp(optarg, "json") == 0)
+            json = 1;
+        else if (c == 'f' && strcmp(optarg, "table") == 0)
+            json = 0;
+        else if (c == 'T')
+            no_trunc = 1;
+        else if (c == 'q')
+            quiet = 1;
+        else
+            return cli_usage("images", "invalid option or format (table or json)");
+    }
+    if (optind != argc)
+        return cli_usage("images", "unexpected argument `%s`", argv[optind]);
+    hull_err *err = NULL;
+    cleanup_image_store image_store *store = NULL;
+    if (cli_open_store(cli, &store, &err) < 0)
+        return cli_fail(err);
+    image_info **list = NULL;
+    size_t n = 0;
+    if (image_list(store, &list, &n, &err) < 0)
+        return cli_fail(err);
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = image_info_to_json(list[i]);
+            json_object_set(o, "Names", json_object_get(o, "RepoTags"));
+            json_array_append_new(arr, o);
+        }
+        char *text = json_dumps(arr, JSON_INDENT(2));
+        puts(text);
+        free(text);
+        json_decref(arr);
+    } else {
+        if (!quiet)
+            printf("%-40s %-12s %-14s %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED",
+                   "SIZE");
+        for (size_t i = 0; i < n; i++) {
+            if (quiet) {
+                printf("%.*s\n", no_trunc ? 64 : 12, digest_hex(list[i]->id));
+                continue;
+            }
+            if (list[i]->names[0] == NULL)
+                print_row(list[i], NULL, no_trunc);
+            for (char **name = list[i]->names; *name; name++)
+                print_row(list[i], *name, no_trunc);
+        }
+    }
+    image_info_list_free(list, n);
+    return 0;
+}

@@ -1,0 +1,104 @@
+/* sha256 digests through libcrypto's EVP interface (the same code path OpenSSL optimises). */
+#include "image/digest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+struct digest_ctx {
+    EVP_MD_CTX *md;
+};
+
+digest_ctx *digest_new(void)
+{
+    digest_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        abort();
+    ctx->md = EVP_MD_CTX_new();
+    if (ctx->md == NULL || EVP_DigestInit_ex(ctx->md, EVP_sha256(), NULL) != 1)
+        abort();
+    return ctx;
+}
+
+void digest_update(digest_ctx *ctx, const void *data, size_t len)
+{
+    if (len > 0)
+        EVP_DigestUpdate(ctx->md, data, len);
+}
+
+void digest_final(digest_ctx *ctx, char out[DIGEST_STR_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx->md, raw, &n);
+    memcpy(out, "sha256:", 7);
+    for (unsigned int i = 0; i < n && i < 32; i++) {
+        out[7 + 2 * i] = hex[raw[i] >> 4];
+        out[7 + 2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[DIGEST_STR_LEN - 1] = '\0';
+}
+
+void digest_free(digest_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    EVP_MD_CTX_free(ctx->md);
+    free(ctx);
+}
+
+void digest_of_buffer(const void *data, size_t len, char out[DIGEST_STR_LEN])
+{
+    digest_ctx *ctx = digest_new();
+    digest_update(ctx, data, len);
+    digest_final(ctx, out);
+    digest_free(ctx);
+}
+
+int digest_of_fd(int fd, char out[DIGEST_STR_LEN], off_t *size, hull_err **err)
+{
+    digest_ctx *ctx = digest_new();
+    char buf[1 << 16];
+    off_t total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int saved = errno;
+            digest_free(ctx);
+            return hull_error(err, saved, "read for sha256");
+        }
+        if (n == 0)
+            break;
+        digest_update(ctx, buf, (size_t)n);
+        total += n;
+    }
+    digest_final(ctx, out);
+    digest_free(ctx);
+    if (size)
+        *size = total;
+    return 0;
+}
+
+int digest_is_valid(const char *digest)
+{
+    if (digest == NULL || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 71)
+        return 0;
+    for (const char *p = digest + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+int digest_check(const char *digest, hull_err **err)
+{
+    if (!digest_is_valid(digest))
+        return hull_error(err, 0, "invalid digest `%s` (only sha256 is supported)",
+                          digest ? digest : "(null)");
+    return 0;
+}

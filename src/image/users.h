@@ -1,0 +1,18 @@
+/* Which containers use which image. The container layer calls image_store_add_user when it
+ * creates a container from an image and image_store_remove_user when it deletes it; `hull rmi`
+ * and `hull image prune` refuse to delete an image (and its layers) while it has users.
+ * A user is an empty file users/<manifest hex>/<container id>, so the records survive crashes
+ * and can be audited with ls. */
+#ifndef HULL_IMAGE_USERS_H
+#define HULL_IMAGE_USERS_H
+
+#include "image/store.h"
+
+int image_store_add_user(image_store *s, const char *manifest_digest, const char *container_id,
+                         hull_err **err);
+int image_store_remove_user(image_store *s, const char *manifest_digest, const char *container_id,
+                            hull_err **err);
+/* Number of containers using the image (0 when none or on error). */
+int image_store_count_users(image_store *s, const char *manifest_digest);
+
+#endif
