@@ -2,6 +2,7 @@
 #include "vm/guest_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,11 @@ int vm_guest_config_encode(const struct vm_guest_config *cfg, char **out, size_t
         r = buffer_put(&b, VM_GUEST_TAG_HOSTNAME, cfg->hostname);
     if (r == 0 && cfg->net_user)
         r = buffer_put(&b, VM_GUEST_TAG_NET, "user");
+    if (r == 0 && (cfg->uid != 0 || cfg->gid != 0)) {
+        char ids[32];
+        snprintf(ids, sizeof(ids), "%u %u", cfg->uid, cfg->gid);
+        r = buffer_put(&b, VM_GUEST_TAG_USER, ids);
+    }
     if (r < 0) {
         free(b.data);
         return r;
@@ -88,6 +94,22 @@ static int ensure_strv(char ***v)
     if (*v == NULL)
         *v = calloc(1, sizeof(char *));
     return *v == NULL ? -ENOMEM : 0;
+}
+
+static int parse_ids(const char *s, unsigned *uid, unsigned *gid)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    unsigned long u = strtoul(s, &end, 10);
+    if (*end != ' ' || end[1] < '0' || end[1] > '9')
+        return -EINVAL;
+    unsigned long g = strtoul(end + 1, &end, 10);
+    if (*end != '\0' || u > 0xfffffffeUL || g > 0xfffffffeUL)
+        return -EINVAL;
+    *uid = (unsigned)u;
+    *gid = (unsigned)g;
+    return 0;
 }
 
 static int decode_records(char *buf, size_t len, struct vm_guest_config *cfg)
@@ -117,6 +139,9 @@ static int decode_records(char *buf, size_t len, struct vm_guest_config *cfg)
             break;
         case VM_GUEST_TAG_HOSTNAME:
             cfg->hostname = value;
+            break;
+        case VM_GUEST_TAG_USER:
+            r = parse_ids(value, &cfg->uid, &cfg->gid);
             break;
         case VM_GUEST_TAG_NET:
             if (strcmp(value, "user") != 0)

@@ -23,6 +23,7 @@
 #define VM_GUEST_TAG_HOSTS    'h' /* one /etc/hosts line ("10.0.2.2 internal.example") */
 #define VM_GUEST_TAG_HOSTNAME 'u' /* guest hostname */
 #define VM_GUEST_TAG_NET      'n' /* "user": configure eth0 for QEMU user networking */
+#define VM_GUEST_TAG_USER     'i' /* "UID GID": identity of the program (default 0 0) */
 
 struct vm_guest_config {
     char **argv;  /* NULL-terminated; at least one entry */
@@ -31,6 +32,7 @@ struct vm_guest_config {
     const char *cwd;
     const char *hostname; /* NULL: leave the kernel default */
     bool net_user;
+    unsigned uid, gid;
 };
 
 /* Serialize `cfg` into a malloc'd buffer. Returns 0 or -EINVAL (no argv, a tag value that

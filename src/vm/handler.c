@@ -52,6 +52,8 @@ int vm_handler_spec(const struct hull_config *cfg, struct vm_spec *spec, hull_er
         .env = cfg->process.env,
         .cwd = cfg->process.cwd,
         .hostname = cfg->hostname,
+        .uid = cfg->process.uid,
+        .gid = cfg->process.gid,
         /* a fresh network namespace means "no network": the guest gets only loopback */
         .network = (cfg->clone_flags & CLONE_NEWNET) == 0,
         .stdout_fd = STDOUT_FILENO,

@@ -204,6 +204,8 @@ static int make_config_memfd(const struct vm_spec *spec, hull_err **err)
         .cwd = spec->cwd,
         .hostname = spec->hostname,
         .net_user = spec->network || spec->n_ports > 0,
+        .uid = spec->uid,
+        .gid = spec->gid,
     };
     cleanup_free char *blob = NULL;
     size_t len;

@@ -40,6 +40,7 @@ struct vm_spec {
     const char *cwd;      /* NULL: "/" */
     char *const *hosts;   /* extra /etc/hosts lines, NULL-terminated or NULL */
     const char *hostname; /* NULL: kernel default */
+    unsigned uid, gid;    /* identity of the program inside the guest (default root) */
     unsigned cpus;        /* 0: 1 */
     unsigned memory_mib;  /* 0: 512 */
     const struct vm_port_forward *ports;

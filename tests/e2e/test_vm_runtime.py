@@ -55,7 +55,9 @@ def test_vm_runtime_invoked_as_hull_runtime_vm_runs_attached(bundle, runtime, tm
     """No annotation needed under the hull-runtime-vm name; stdout and the exit code pass through."""
     link = tmp_path / "hull-runtime-vm"
     os.symlink(RUNTIME, link)
-    bundle.config["process"]["args"] = ["/bin/sh", "-c", "uname -r; echo 'a b=c'; exit 7"]
+    bundle.config["process"]["args"] = ["/bin/sh", "-c",
+                                        "uname -r; echo 'a b=c'; id -u; id -g; exit 7"]
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1001}
     bundle.write()
     r = subprocess.run([str(link), "--root", runtime.root, "run", "--rm", "--bundle",
                         bundle.path, "vm2"], capture_output=True, text=True,
@@ -64,6 +66,7 @@ def test_vm_runtime_invoked_as_hull_runtime_vm_runs_attached(bundle, runtime, tm
     lines = r.stdout.splitlines()
     assert lines[0] != platform.release()
     assert lines[1] == "a b=c"
+    assert lines[2:4] == ["1000", "1001"]
     assert "vm2" not in runtime.ids()
 
 

@@ -16,7 +16,9 @@ static void test_round_trip_keeps_bytes_intact(void)
                                  .hosts = hosts,
                                  .cwd = "/srv x",
                                  .hostname = "vm1",
-                                 .net_user = true};
+                                 .net_user = true,
+                                 .uid = 1000,
+                                 .gid = 4294967294u};
     char *blob = NULL;
     size_t len = 0;
     CHECK(vm_guest_config_encode(&in, &blob, &len) == 0);
@@ -32,6 +34,7 @@ static void test_round_trip_keeps_bytes_intact(void)
     CHECK(strcmp(out.cwd, "/srv x") == 0);
     CHECK(strcmp(out.hostname, "vm1") == 0);
     CHECK(out.net_user);
+    CHECK(out.uid == 1000 && out.gid == 4294967294u);
     vm_guest_config_free(&out);
     free(blob);
 }
@@ -49,6 +52,7 @@ static void test_defaults_when_only_argv(void)
     CHECK(out.env != NULL && out.env[0] == NULL);
     CHECK(out.hosts != NULL && out.hosts[0] == NULL);
     CHECK(out.hostname == NULL && !out.net_user);
+    CHECK(out.uid == 0 && out.gid == 0);
     vm_guest_config_free(&out);
     free(blob);
 }
@@ -107,6 +111,10 @@ static void test_decode_rejects_malformed(void)
     CHECK(decode_str("a/bin/app\0zfoo\0", 15) == -EINVAL);   /* unknown tag */
     CHECK(decode_str("a/bin/app\0nslirp\0", 17) == -EINVAL); /* unknown network */
     CHECK(decode_str("eA=b\0", 5) == -EINVAL);               /* env but no argv */
+    CHECK(decode_str("a/bin/app\0i1000\0", 16) == -EINVAL);  /* uid without gid */
+    CHECK(decode_str("a/bin/app\0i-1 0\0", 16) == -EINVAL);  /* negative uid */
+    CHECK(decode_str("a/bin/app\0i1 2x\0", 16) == -EINVAL);  /* trailing junk */
+    CHECK(decode_str("a/bin/app\0i1 2\0", 15) == 0);
     CHECK(decode_str("a/bin/app\0", 10) == 0);
 }
 

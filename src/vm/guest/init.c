@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -405,6 +406,11 @@ static pid_t start_program(const struct vm_guest_config *cfg, const struct ports
         int err = 0;
         if (null < 0 || dup2(null, 0) < 0 || dup2(p->out >= 0 ? p->out : null, 1) < 0 ||
             dup2(p->err >= 0 ? p->err : null, 2) < 0)
+            err = errno;
+        /* drop to the program's identity last: the ports and cwd were opened as root */
+        if (err == 0 && (cfg->uid != 0 || cfg->gid != 0) &&
+            (setgroups(0, NULL) < 0 || setresgid(cfg->gid, cfg->gid, cfg->gid) < 0 ||
+             setresuid(cfg->uid, cfg->uid, cfg->uid) < 0))
             err = errno;
         if (err == 0 && chdir(cfg->cwd) < 0)
             err = errno;
