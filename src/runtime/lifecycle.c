@@ -31,6 +31,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "vm/handler.h"
 
 static void now_rfc3339(char *buf, size_t size)
 {
@@ -73,7 +74,9 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct container_state *s, int sync_fd, const struct create_opts *co,
                        hull_err **err)
 {
-    if ((cfg->clone_flags & CLONE_NEWUSER) && namespaces_write_id_maps(cfg, s->pid, err) < 0)
+    /* a vm-handled container process has no namespaces of its own (src/vm/handler.h) */
+    if (s->handler == NULL && (cfg->clone_flags & CLONE_NEWUSER) &&
+        namespaces_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
@@ -154,6 +157,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     s.created = strdup(created);
     s.owner = geteuid();
     s.annotations = cfg->annotations ? json_incref(cfg->annotations) : NULL;
+    bool vm = vm_handler_selected(cfg, ro->vm_handler);
+    s.handler = vm ? strdup(VM_HANDLER_NAME) : NULL;
 
     int rc = -1;
     int sp[2] = {-1, -1};
@@ -183,7 +188,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             hull_error(err, errno, "socketpair");
             break;
         }
-        if (namespaces_prepare_parent(cfg, err) < 0)
+        if (!vm && namespaces_prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
         args.sync_fd = sp[1];
@@ -191,14 +196,16 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         args.state_dir_fd = dir.dirfd;
         args.saved_sigmask = saved;
         args.state_json = sj;
-        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)namespaces_clone_flags(cfg) | SIGCHLD,
-                                   NULL, NULL, NULL, NULL);
+        unsigned long clone_flags = vm ? 0 : (unsigned long)namespaces_clone_flags(cfg);
+        pid_t pid = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) {
             hull_error(err, errno, "clone the container process");
             break;
         }
         if (pid == 0) {
             close(sp[0]);
+            if (vm)
+                vm_handler_init(&args);
             container_init(&args);
         }
         close(sp[1]);

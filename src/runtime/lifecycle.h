@@ -18,6 +18,7 @@ enum cgroup_manager {
 struct runtime_opts {
     const char *root; /* --root */
     enum cgroup_manager cgroup_manager;
+    bool vm_handler; /* invoked as hull-runtime-vm: every container runs in a microVM */
 };
 
 struct create_opts {

@@ -132,6 +132,8 @@ int main(int argc, char **argv)
     hull_log_set_program("hull-runtime");
     struct cli_ctx ctx = {.program = "hull-runtime"};
     ctx.ro.root = state_default_root();
+    const char *base = strrchr(argv[0], '/');
+    ctx.ro.vm_handler = strcmp(base ? base + 1 : argv[0], "hull-runtime-vm") == 0;
     const char *log_file = NULL;
     enum hull_log_format log_format = HULL_LOG_TEXT;
     enum hull_log_level level = HULL_LOG_WARNING;
