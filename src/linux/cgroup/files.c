@@ -1,0 +1,115 @@
+/* Reading and writing cgroup knobs relative to a directory fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linux/cgroup/internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+int cg_write(int dirfd, const char *file, const char *value, hull_err **err)
+{
+    /* O_TRUNC is a no-op on cgroupfs and keeps unit tests on plain files honest. */
+    cleanup_close int fd = openat(dirfd, file, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return hull_error(err, errno, "open `%s`", file);
+    size_t len = strlen(value);
+    ssize_t n;
+    do
+        n = write(fd, value, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return hull_error(err, errno, "write `%s` to `%s`", value, file);
+    if ((size_t)n != len)
+        return hull_error(err, EIO, "short write of `%s` to `%s`", value, file);
+    return 0;
+}
+
+int cg_writef(int dirfd, const char *file, hull_err **err, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return cg_write(dirfd, file, buf, err);
+}
+
+int cg_read(int dirfd, const char *file, char **out, hull_err **err)
+{
+    size_t len = 0;
+    char *text = NULL;
+    if (fs_read_file_at(dirfd, file, 1u << 20, &text, &len, err) < 0)
+        return -1;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        text[--len] = '\0';
+    *out = text;
+    return 0;
+}
+
+int cg_read_u64(int dirfd, const char *file, uint64_t *out, hull_err **err)
+{
+    cleanup_free char *text = NULL;
+    if (cg_read(dirfd, file, &text, err) < 0)
+        return -1;
+    if (strcmp(text, "max") == 0) {
+        *out = UINT64_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || (*end != '\0' && *end != '\n'))
+        return hull_error(err, EINVAL, "`%s`: unexpected content `%s`", file, text);
+    *out = v;
+    return 0;
+}
+
+int cg_read_keyed(int dirfd, const char *file, const char *key, uint64_t *out)
+{
+    cleanup_free char *text = NULL;
+    hull_err *e = NULL;
+    if (cg_read(dirfd, file, &text, &e) < 0) {
+        hull_err_free(e);
+        return -1;
+    }
+    size_t klen = strlen(key);
+    for (char *line = text; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+            *out = strtoull(line + klen + 1, NULL, 10);
+            return 0;
+        }
+        line = next;
+    }
+    return -1;
+}
+
+bool cg_exists(int dirfd, const char *file)
+{
+    return faccessat(dirfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int cg_open_dir(const char *path, hull_err **err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "open cgroup `%s`", path);
+    return fd;
+}
+
+const char *cg_limit_str(char *buf, size_t size, int64_t v)
+{
+    if (v < 0)
+        snprintf(buf, size, "max");
+    else
+        snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
