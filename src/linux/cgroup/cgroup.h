@@ -95,7 +95,7 @@ static inline void cgroup_set_clearp(struct cgroup_set *s)
 }
 #define cleanup_cgroup_set __attribute__((cleanup(cgroup_set_clearp)))
 
-/* Plan the directories of `cgroups_path` (NULL = "/hull/<id>"): absolute paths are taken in each
+/* Plan the directories of `cgroups_path` (NULL or "" = "/hull/<id>"): absolute paths are taken in each
  * hierarchy as given, relative ones under this process's own cgroup there. Rejects ".." and
  * systemd "slice:prefix:name" paths (those need the systemd manager). */
 int cgroup_set_plan(const struct cgroup_host *host, const char *cgroups_path, const char *id,

@@ -265,8 +265,6 @@ void cgroup_set_clear(struct cgroup_set *s)
 
 static int validate_path(const char *path, hull_err **err)
 {
-    if (*path == '\0')
-        return hull_error(err, EINVAL, "cgroupsPath must not be empty");
     if (path[0] != '/' && strchr(path, ':') != NULL)
         return hull_error(err, EINVAL,
                           "cgroupsPath `%s` is a systemd slice:prefix:name path; it needs "
@@ -305,7 +303,7 @@ int cgroup_set_plan(const struct cgroup_host *host, const char *cgroups_path, co
 {
     memset(out, 0, sizeof(*out));
     char def[1100];
-    if (cgroups_path == NULL) {
+    if (cgroups_path == NULL || *cgroups_path == '\0') {
         snprintf(def, sizeof def, "/hull/%s", id);
         cgroups_path = def;
     }
