@@ -41,8 +41,8 @@ static int read_opt(const struct json_ctx *c, json_t *obj, const char *key, cons
 
 #define NO_UNSET INT64_MIN
 
-static int parse_access(const struct json_ctx *c, const char *s, const char *path,
-                        unsigned *out, hull_err **err)
+static int parse_access(const struct json_ctx *c, const char *s, const char *path, unsigned *out,
+                        hull_err **err)
 {
     unsigned acc = 0;
     for (const char *p = s; *p; p++) {
@@ -131,8 +131,9 @@ static int parse_memory(const struct json_ctx *c, json_t *m, const char *path,
         return -1;
     char p[512];
     if (!use_hierarchy)
-        return json_field_error(c, err, json_path_join(p, sizeof p, path, "useHierarchy"),
-                                "false is not supported (every kernel hull runs on is hierarchical)");
+        return json_field_error(
+            c, err, json_path_join(p, sizeof p, path, "useHierarchy"),
+            "false is not supported (every kernel hull runs on is hierarchical)");
     struct hull_opt_i64 *l = &r->memory.limit, *s = &r->memory.swap;
     if (l->set && s->set && s->v != -1 && (l->v == -1 || s->v < l->v))
         return json_field_error(c, err, json_path_join(p, sizeof p, path, "swap"),
@@ -158,8 +159,8 @@ static int parse_cpu(const struct json_ctx *c, json_t *cpu, const char *path,
         read_opt(c, cpu, "quota", path, 0, -1, INT64_MAX / 1000, &r->cpu.quota, err) < 0 ||
         read_opt(c, cpu, "burst", path, NO_UNSET, 0, INT64_MAX / 1000, &r->cpu.burst, err) < 0 ||
         read_opt(c, cpu, "period", path, 0, 1000, 1000000, &r->cpu.period, err) < 0 ||
-        read_opt(c, cpu, "realtimeRuntime", path, 0, -1, INT64_MAX / 1000,
-                 &r->cpu.realtime_runtime, err) < 0 ||
+        read_opt(c, cpu, "realtimeRuntime", path, 0, -1, INT64_MAX / 1000, &r->cpu.realtime_runtime,
+                 err) < 0 ||
         read_opt(c, cpu, "realtimePeriod", path, 0, 1, INT64_MAX / 1000, &r->cpu.realtime_period,
                  err) < 0 ||
         read_opt(c, cpu, "idle", path, NO_UNSET, 0, 1, &r->cpu.idle, err) < 0)
@@ -172,11 +173,11 @@ static int parse_cpu(const struct json_ctx *c, json_t *cpu, const char *path,
     if (json_read_string(c, cpu, "cpus", path, &r->cpu.cpus, err) < 0 ||
         json_read_string(c, cpu, "mems", path, &r->cpu.mems, err) < 0)
         return -1;
-    if (r->cpu.cpus && check_cpu_list(c, r->cpu.cpus, json_path_join(p, sizeof p, path, "cpus"),
-                                      err) < 0)
+    if (r->cpu.cpus &&
+        check_cpu_list(c, r->cpu.cpus, json_path_join(p, sizeof p, path, "cpus"), err) < 0)
         return -1;
-    if (r->cpu.mems && check_cpu_list(c, r->cpu.mems, json_path_join(p, sizeof p, path, "mems"),
-                                      err) < 0)
+    if (r->cpu.mems &&
+        check_cpu_list(c, r->cpu.mems, json_path_join(p, sizeof p, path, "mems"), err) < 0)
         return -1;
     return 0;
 }
@@ -410,8 +411,7 @@ int config_parse_resources_object(const struct json_ctx *c, json_t *obj, const c
         json_path_join(p, sizeof p, path, "pids");
         if (json_object_get(v, "limit") == NULL)
             return json_field_error(c, err, p, "limit is required");
-        if (read_opt(c, v, "limit", p, NO_UNSET, INT64_MIN + 1, INT64_MAX, &r->pids_limit,
-                     err) < 0)
+        if (read_opt(c, v, "limit", p, NO_UNSET, INT64_MIN + 1, INT64_MAX, &r->pids_limit, err) < 0)
             return -1;
     }
     if (json_read_object(c, obj, "blockIO", path, &v, err) < 0)
@@ -420,8 +420,7 @@ int config_parse_resources_object(const struct json_ctx *c, json_t *obj, const c
         return -1;
     if (json_read_array(c, obj, "hugepageLimits", path, &v, err) < 0)
         return -1;
-    if (v && parse_hugepages(c, v, json_path_join(p, sizeof p, path, "hugepageLimits"), r, err) <
-                 0)
+    if (v && parse_hugepages(c, v, json_path_join(p, sizeof p, path, "hugepageLimits"), r, err) < 0)
         return -1;
     if (json_read_object(c, obj, "network", path, &v, err) < 0)
         return -1;

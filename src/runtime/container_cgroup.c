@@ -47,8 +47,8 @@ int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_confi
     return 0;
 }
 
-int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg,
-                           pid_t pid, int state_dirfd, hull_err **err)
+int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+                           int state_dirfd, hull_err **err)
 {
     if (set->n == 0)
         return 0;
@@ -57,8 +57,7 @@ int container_cgroup_enter(const struct cgroup_set *set, const struct hull_confi
         return -1;
     if (cgroup_set_create(set, &cfg->res, err) < 0)
         return -1;
-    if (cgroup_set_apply(set, &cfg->res, false, err) < 0 ||
-        cgroup_set_add_pid(set, pid, err) < 0) {
+    if (cgroup_set_apply(set, &cfg->res, false, err) < 0 || cgroup_set_add_pid(set, pid, err) < 0) {
         if (cfg->resources)
             hull_error_prefix(err, "config.json: linux.resources");
         hull_err *e2 = NULL;
@@ -136,14 +135,15 @@ static int open_live(const struct runtime_opts *ro, const char *id, struct state
     if (has < 0)
         return -1;
     if (has == 0 || set->n == 0)
-        return hull_error(err, ENOTSUP, "container `%s` has no cgroups (created with "
-                                        "--cgroup-manager disabled)",
+        return hull_error(err, ENOTSUP,
+                          "container `%s` has no cgroups (created with "
+                          "--cgroup-manager disabled)",
                           id);
     return 0;
 }
 
-int container_update(const struct runtime_opts *ro, const char *id,
-                     const struct hull_resources *r, hull_err **err)
+int container_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
+                     hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     cleanup_cgroup_set struct cgroup_set set = {0};

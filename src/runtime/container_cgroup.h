@@ -21,8 +21,8 @@ int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_confi
                           const char *id, struct cgroup_set *out, hull_err **err);
 /* After clone(), before the child goes on: create the set, apply linux.resources, move `pid` in
  * and record the set in the state directory. On failure the set is removed again. */
-int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg,
-                           pid_t pid, int state_dirfd, hull_err **err);
+int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+                           int state_dirfd, hull_err **err);
 /* Remove the container's cgroups (recorded in the state directory) everywhere. */
 int container_cgroup_remove(int state_dirfd, hull_err **err);
 /* Move another process (exec) into the container's cgroups; a container without cgroups is
@@ -35,8 +35,8 @@ int container_cgroup_signal_all(int state_dirfd, int sig, hull_err **err);
 int container_cgroup_is_paused(int state_dirfd);
 
 /* Commands on a running container. */
-int container_update(const struct runtime_opts *ro, const char *id,
-                     const struct hull_resources *r, hull_err **err);
+int container_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
+                     hull_err **err);
 int container_pause(const struct runtime_opts *ro, const char *id, hull_err **err);
 int container_resume(const struct runtime_opts *ro, const char *id, hull_err **err);
 int container_pids(const struct runtime_opts *ro, const char *id, pid_t **pids, size_t *n,

@@ -72,8 +72,7 @@ static void agree_everywhere(const struct cgroup_device_policy *p)
             for (size_t b = 0; b < sizeof minors / sizeof minors[0]; b++)
                 for (unsigned acc = 1; acc <= ALL; acc++) {
                     uint32_t ctx[3] = {
-                        (types[t] == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR) |
-                            (acc << 16),
+                        (types[t] == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR) | (acc << 16),
                         (uint32_t)majors[a], (uint32_t)minors[b]};
                     int got = run_program(prog, n, ctx);
                     int want = cgroup_devices_allows(p, types[t], majors[a], minors[b], acc);
@@ -87,8 +86,7 @@ static void agree_everywhere(const struct cgroup_device_policy *p)
 
 static void test_deny_all_then_allow(void)
 {
-    struct hull_device_rule rules[] = {rule(false, 'a', -1, -1, ALL),
-                                       rule(true, 'c', 1, 3, ALL),
+    struct hull_device_rule rules[] = {rule(false, 'a', -1, -1, ALL), rule(true, 'c', 1, 3, ALL),
                                        rule(true, 'c', 1, 11, HULL_DEV_READ)};
     struct cgroup_device_policy p;
     hull_err *err = NULL;
@@ -156,8 +154,8 @@ static void test_defaults_as_podman_relies_on_them(void)
     struct cgroup_device_policy p;
     CHECK(cgroup_devices_compute(all, n, &p, &err) == 0);
     CHECK(!p.default_allow);
-    CHECK(cgroup_devices_allows(&p, 'c', 1, 3, ALL));    /* null */
-    CHECK(cgroup_devices_allows(&p, 'c', 136, 9, ALL));  /* pts */
+    CHECK(cgroup_devices_allows(&p, 'c', 1, 3, ALL));   /* null */
+    CHECK(cgroup_devices_allows(&p, 'c', 136, 9, ALL)); /* pts */
     CHECK(cgroup_devices_allows(&p, 'b', 8, 0, HULL_DEV_MKNOD));
     CHECK(!cgroup_devices_allows(&p, 'b', 8, 0, HULL_DEV_READ));
     CHECK(!cgroup_devices_allows(&p, 'c', 1, 1, HULL_DEV_READ)); /* /dev/mem */

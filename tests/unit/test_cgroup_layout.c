@@ -163,10 +163,11 @@ static void test_check_resources_against_the_host(void)
     expect_check_error(&set, "{\"unified\":{\"memory.high\":\"1G\"}}",
                        "linux.resources.unified.memory.high");
     struct hull_resources ok = {0};
-    CHECK(parse("{\"memory\":{\"limit\":1000000},\"devices\":[{\"allow\":false,\"access\":\"rwm\"}],"
-                "\"unified\":{\"hugetlb.2MB.max\":\"0\"},\"hugepageLimits\":[{\"pageSize\":\"2MB\","
-                "\"limit\":0}]}",
-                &ok) == 0);
+    CHECK(
+        parse("{\"memory\":{\"limit\":1000000},\"devices\":[{\"allow\":false,\"access\":\"rwm\"}],"
+              "\"unified\":{\"hugetlb.2MB.max\":\"0\"},\"hugepageLimits\":[{\"pageSize\":\"2MB\","
+              "\"limit\":0}]}",
+              &ok) == 0);
     CHECK(cgroup_check_resources(&set, &ok, "linux.resources", &err) == 0);
     hull_err_freep(&err);
     config_resources_clear(&ok);

@@ -83,8 +83,7 @@ static void test_errors_name_the_field(void)
     expect_error("{\"unified\":{\"../escape\":\"1\"}}", "linux.resources.unified.../escape");
     expect_error("{\"unified\":{\"cgroup.procs\":\"1\"}}", "linux.resources.unified.cgroup.procs");
     expect_error("{\"unified\":{\"memory.max\":5}}", "linux.resources.unified.memory.max");
-    expect_error("{\"rdma\":{\"mlx\":{\"hcaHandles\":-1}}}",
-                 "linux.resources.rdma.mlx.hcaHandles");
+    expect_error("{\"rdma\":{\"mlx\":{\"hcaHandles\":-1}}}", "linux.resources.rdma.mlx.hcaHandles");
 }
 
 int main(void)

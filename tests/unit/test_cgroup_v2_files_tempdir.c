@@ -69,10 +69,10 @@ static int fresh_dir(const char *name)
 static void test_v2_writes_every_controller_file(void)
 {
     int fd = fresh_dir("v2");
-    const char *files[] = {"memory.max",   "memory.swap.max", "memory.low",    "cpu.weight",
-                           "cpu.max.burst", "cpu.idle",       "cpuset.cpus",   "cpuset.mems",
-                           "pids.max",     "io.weight",       "io.max",        "hugetlb.2MB.max",
-                           "rdma.max",     "memory.high"};
+    const char *files[] = {"memory.max",    "memory.swap.max", "memory.low",  "cpu.weight",
+                           "cpu.max.burst", "cpu.idle",        "cpuset.cpus", "cpuset.mems",
+                           "pids.max",      "io.weight",       "io.max",      "hugetlb.2MB.max",
+                           "rdma.max",      "memory.high"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         touch(fd, files[i], NULL);
     touch(fd, "cpu.max", "max 100000\n");
@@ -192,10 +192,17 @@ static void test_conversions(void)
 static void test_v1_memory_order_and_files(void)
 {
     int fd = fresh_dir("v1");
-    const char *files[] = {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
-                           "memory.soft_limit_in_bytes", "memory.swappiness", "memory.oom_control",
-                           "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "pids.max",
-                           "devices.allow", "devices.deny"};
+    const char *files[] = {"memory.limit_in_bytes",
+                           "memory.memsw.limit_in_bytes",
+                           "memory.soft_limit_in_bytes",
+                           "memory.swappiness",
+                           "memory.oom_control",
+                           "cpu.shares",
+                           "cpu.cfs_quota_us",
+                           "cpu.cfs_period_us",
+                           "pids.max",
+                           "devices.allow",
+                           "devices.deny"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         touch(fd, files[i], NULL);
     struct hull_resources r = {0};

@@ -154,7 +154,9 @@ int cmd_events(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_events = {
-    "events", cmd_events, "print a container's resource statistics and OOM events",
+    "events",
+    cmd_events,
+    "print a container's resource statistics and OOM events",
     "Usage: hull-runtime events [--stats] [--interval DURATION] ID\n"
     "\n"
     "Print container ID's events as JSON lines, in runc's format:\n"

@@ -38,7 +38,9 @@ int cmd_resume(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_pause = {
-    "pause", cmd_pause, "suspend every process of a container",
+    "pause",
+    cmd_pause,
+    "suspend every process of a container",
     "Usage: hull-runtime pause ID\n"
     "\n"
     "Freeze every process of running container ID with the cgroup freezer (v1 freezer.state,\n"
@@ -48,7 +50,9 @@ const struct cli_command command_pause = {
 };
 
 const struct cli_command command_resume = {
-    "resume", cmd_resume, "resume a paused container",
+    "resume",
+    cmd_resume,
+    "resume a paused container",
     "Usage: hull-runtime resume ID\n"
     "\n"
     "Thaw every process of paused container ID (see `pause`); `state` reports `running` again.\n",

@@ -144,7 +144,9 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_ps = {
-    "ps", cmd_ps, "list the processes of a container",
+    "ps",
+    cmd_ps,
+    "list the processes of a container",
     "Usage: hull-runtime ps [--format table|json] ID [PS OPTIONS]\n"
     "\n"
     "List the processes in container ID's cgroup. The table format runs ps(1) on the host with\n"

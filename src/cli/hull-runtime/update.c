@@ -172,8 +172,9 @@ static int run_update(struct cli_ctx *ctx, struct option_parser *p, hull_err **e
             return -2;
         }
         if (id == U_L3_CACHE || id == U_MEM_BW)
-            return hull_error(err, ENOTSUP, "--l3-cache-schema/--mem-bw-schema: Intel RDT is "
-                                            "not supported");
+            return hull_error(err, ENOTSUP,
+                              "--l3-cache-schema/--mem-bw-schema: Intel RDT is "
+                              "not supported");
         if (id == U_RESOURCES)
             resources_file = arg;
         else if (n_flags < sizeof flags / sizeof flags[0]) {
@@ -201,8 +202,7 @@ static int run_update(struct cli_ctx *ctx, struct option_parser *p, hull_err **e
             if (o->id == flags[i].id)
                 name = o->name;
         if (flags[i].id == U_CPUSET_CPUS || flags[i].id == U_CPUSET_MEMS) {
-            json_object_set_new(section(doc, "cpu"),
-                                flags[i].id == U_CPUSET_CPUS ? "cpus" : "mems",
+            json_object_set_new(section(doc, "cpu"), flags[i].id == U_CPUSET_CPUS ? "cpus" : "mems",
                                 json_string(flags[i].arg));
             continue;
         }
@@ -241,7 +241,9 @@ int cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_update = {
-    "update", cmd_update, "change the resource limits of a running container",
+    "update",
+    cmd_update,
+    "change the resource limits of a running container",
     "Usage: hull-runtime update [OPTIONS] ID\n"
     "\n"
     "Change the cgroup limits of container ID while it runs. --resources takes a JSON\n"

@@ -17,13 +17,14 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
-#define LDX_W(dst, src, off) INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
-#define ALU32_IMM(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_REG(dst, src) INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
-#define MOV64_IMM(dst, imm) INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+#define INSN(c, d, s, o, i)                                                                        \
+    ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define LDX_W(dst, src, off)         INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
+#define ALU32_IMM(op, dst, imm)      INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
+#define MOV32_REG(dst, src)          INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define MOV64_IMM(dst, imm)          INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
 #define JMP32_IMM(op, dst, imm, off) INSN(BPF_JMP32 | (op) | BPF_K, dst, 0, off, imm)
-#define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define EXIT()                       INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 enum { R0 = 0, R1, R2, R3, R4, R5 };
 
@@ -35,12 +36,12 @@ int bpf_devices_generate(const struct cgroup_device_policy *p, struct bpf_insn *
     if (prog == NULL)
         return hull_error(err, ENOMEM, "device program");
     size_t n = 0;
-    prog[n++] = LDX_W(R2, R1, 0); /* access_type */
+    prog[n++] = LDX_W(R2, R1, 0);               /* access_type */
     prog[n++] = ALU32_IMM(BPF_AND, R2, 0xffff); /* r2 = device type */
     prog[n++] = LDX_W(R3, R1, 0);
     prog[n++] = ALU32_IMM(BPF_RSH, R3, 16); /* r3 = requested access */
-    prog[n++] = LDX_W(R4, R1, 4); /* major */
-    prog[n++] = LDX_W(R5, R1, 8); /* minor */
+    prog[n++] = LDX_W(R4, R1, 4);           /* major */
+    prog[n++] = LDX_W(R5, R1, 8);           /* minor */
     for (size_t i = 0; i < p->n; i++) {
         const struct hull_device_rule *e = &p->exceptions[i];
         int len = 6 + (e->major >= 0) + (e->minor >= 0);

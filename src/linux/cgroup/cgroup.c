@@ -27,8 +27,8 @@ static void sleep_ms(long ms)
 static unsigned needed_controllers(const struct hull_resources *r)
 {
     unsigned m = 0;
-    const struct hull_opt_i64 *mem[] = {&r->memory.limit,  &r->memory.reservation,
-                                        &r->memory.swap,   &r->memory.kernel,
+    const struct hull_opt_i64 *mem[] = {&r->memory.limit,      &r->memory.reservation,
+                                        &r->memory.swap,       &r->memory.kernel,
                                         &r->memory.kernel_tcp, &r->memory.swappiness};
     for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++)
         if (mem[i]->set)
@@ -42,8 +42,8 @@ static unsigned needed_controllers(const struct hull_resources *r)
         m |= CG_BIT(CG_CPUSET);
     if (r->pids_limit.set)
         m |= CG_BIT(CG_PIDS);
-    bool blkio = r->block_io.weight.set || r->block_io.leaf_weight.set ||
-                 r->block_io.n_weight_devices;
+    bool blkio =
+        r->block_io.weight.set || r->block_io.leaf_weight.set || r->block_io.n_weight_devices;
     for (int t = 0; t < HULL_THROTTLE_COUNT; t++)
         blkio |= r->block_io.n_throttle[t] > 0;
     if (blkio)
@@ -122,8 +122,8 @@ int cgroup_check_resources(const struct cgroup_set *s, const struct hull_resourc
             continue;
         const struct cgroup_dir *d = cgroup_set_dir_for(s, c);
         if (d == NULL)
-            return hull_error(err, ENOTSUP, "%s%s%s: the %s controller is not available here",
-                              path, dot, field_of(c), cgroup_controller_name(c, v2 != NULL));
+            return hull_error(err, ENOTSUP, "%s%s%s: the %s controller is not available here", path,
+                              dot, field_of(c), cgroup_controller_name(c, v2 != NULL));
     }
     unsigned on_v2 = 0;
     for (int c = 0; c < CG_COUNT; c++) {
@@ -136,8 +136,8 @@ int cgroup_check_resources(const struct cgroup_set *s, const struct hull_resourc
     for (size_t i = 0; i < r->n_unified; i++) {
         const char *key = r->unified[2 * i];
         if (v2 == NULL)
-            return hull_error(err, ENOTSUP, "%s%sunified.%s: this host has no cgroup v2", path,
-                              dot, key);
+            return hull_error(err, ENOTSUP, "%s%sunified.%s: this host has no cgroup v2", path, dot,
+                              key);
         char ctrl[64];
         snprintf(ctrl, sizeof ctrl, "%.*s", (int)strcspn(key, "."), key);
         unsigned bit = cgroup_controller_bit(ctrl);
@@ -197,8 +197,7 @@ int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r
         /* Pure v2: every available controller, as runc does; hybrid: only those the resources
          * use, so that the v2 tree stays as the host set it up otherwise. */
         if (rc == 0 && d->v2)
-            rc = cgroup_v2_enable_controllers(d, any_v1 ? (need & d->controllers)
-                                                              : d->controllers,
+            rc = cgroup_v2_enable_controllers(d, any_v1 ? (need & d->controllers) : d->controllers,
                                               err);
         if (rc < 0) {
             hull_err *e2 = NULL;
@@ -250,8 +249,8 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
         if (d->controllers == 0 && !(d->v2 && r->n_unified))
             continue;
         /* On update a controller may be needed that creation did not enable. */
-        if (d->v2 && cgroup_v2_enable_controllers(d, needed_controllers(r) & d->controllers,
-                                                  err) < 0)
+        if (d->v2 &&
+            cgroup_v2_enable_controllers(d, needed_controllers(r) & d->controllers, err) < 0)
             return -1;
         cleanup_close int fd = cg_open_dir(d->path, err);
         if (fd < 0)

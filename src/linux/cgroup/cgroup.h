@@ -52,7 +52,7 @@ const char *cgroup_controller_name(enum cgroup_controller c, bool v2);
 unsigned cgroup_controller_bit(const char *name);
 
 struct cgroup_hierarchy {
-    char *mountpoint;     /* /sys/fs/cgroup/memory */
+    char *mountpoint; /* /sys/fs/cgroup/memory */
     bool v2;
     unsigned controllers; /* CG_BIT()s bound here (v2: listed in the root's cgroup.controllers) */
     char *name;           /* v1 name= hierarchy ("systemd"), NULL otherwise */
@@ -76,8 +76,8 @@ const char *cgroup_layout_name(enum cgroup_layout l);
 
 /* One directory of the container's set. */
 struct cgroup_dir {
-    char *path;       /* absolute host path: mountpoint + cgroup */
-    size_t base_len;  /* path[0..base_len) existed before us (mount root or our own cgroup) */
+    char *path;      /* absolute host path: mountpoint + cgroup */
+    size_t base_len; /* path[0..base_len) existed before us (mount root or our own cgroup) */
     bool v2;
     unsigned controllers;
 };
@@ -95,8 +95,8 @@ static inline void cgroup_set_clearp(struct cgroup_set *s)
 }
 #define cleanup_cgroup_set __attribute__((cleanup(cgroup_set_clearp)))
 
-/* Plan the directories of `cgroups_path` (NULL or "" = "/hull/<id>"): absolute paths are taken in each
- * hierarchy as given, relative ones under this process's own cgroup there. Rejects ".." and
+/* Plan the directories of `cgroups_path` (NULL or "" = "/hull/<id>"): absolute paths are taken in
+ * each hierarchy as given, relative ones under this process's own cgroup there. Rejects ".." and
  * systemd "slice:prefix:name" paths (those need the systemd manager). */
 int cgroup_set_plan(const struct cgroup_host *host, const char *cgroups_path, const char *id,
                     struct cgroup_set *out, hull_err **err);

@@ -110,17 +110,16 @@ bool cgroup_devices_allows(const struct cgroup_device_policy *p, char type, int6
 
 /* runc's AllowedDevices. */
 static const struct hull_device_rule default_rules[] = {
-    {true, 'c', -1, -1, HULL_DEV_MKNOD},
-    {true, 'b', -1, -1, HULL_DEV_MKNOD},
-    {true, 'c', 1, 3, ACCESS_ALL},   /* /dev/null */
-    {true, 'c', 1, 8, ACCESS_ALL},   /* /dev/random */
-    {true, 'c', 1, 7, ACCESS_ALL},   /* /dev/full */
-    {true, 'c', 5, 0, ACCESS_ALL},   /* /dev/tty */
-    {true, 'c', 1, 5, ACCESS_ALL},   /* /dev/zero */
-    {true, 'c', 1, 9, ACCESS_ALL},   /* /dev/urandom */
-    {true, 'c', 5, 1, ACCESS_ALL},   /* /dev/console */
+    {true, 'c', -1, -1, HULL_DEV_MKNOD}, {true, 'b', -1, -1, HULL_DEV_MKNOD},
+    {true, 'c', 1, 3, ACCESS_ALL},    /* /dev/null */
+    {true, 'c', 1, 8, ACCESS_ALL},    /* /dev/random */
+    {true, 'c', 1, 7, ACCESS_ALL},    /* /dev/full */
+    {true, 'c', 5, 0, ACCESS_ALL},    /* /dev/tty */
+    {true, 'c', 1, 5, ACCESS_ALL},    /* /dev/zero */
+    {true, 'c', 1, 9, ACCESS_ALL},    /* /dev/urandom */
+    {true, 'c', 5, 1, ACCESS_ALL},    /* /dev/console */
     {true, 'c', 136, -1, ACCESS_ALL}, /* /dev/pts/N */
-    {true, 'c', 5, 2, ACCESS_ALL},   /* /dev/ptmx */
+    {true, 'c', 5, 2, ACCESS_ALL},    /* /dev/ptmx */
 };
 
 int cgroup_devices_with_defaults(const struct hull_resources *r, struct hull_device_rule **out,

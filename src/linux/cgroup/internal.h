@@ -76,7 +76,6 @@ uint64_t cgroup_v2_shares_to_weight(uint64_t shares);
 /* blkio weight (10..1000) to io.weight (1..10000), linearly as runc does. */
 uint64_t cgroup_v2_blkio_to_io_weight(uint64_t weight);
 /* OCI memory.swap is memory+swap; v2 memory.swap.max is swap alone. -1 = "max". */
-int cgroup_v2_swap_value(int64_t limit, bool limit_set, int64_t swap, int64_t *out,
-                         hull_err **err);
+int cgroup_v2_swap_value(int64_t limit, bool limit_set, int64_t swap, int64_t *out, hull_err **err);
 
 #endif

@@ -15,8 +15,8 @@
 #include "util/fs.h"
 
 static const char *const v1_names[CG_COUNT] = {
-    "cpu",    "cpuacct", "cpuset", "memory", "devices", "freezer",    "blkio",
-    "pids",   "hugetlb", "net_cls", "net_prio", "rdma", "misc", "perf_event"};
+    "cpu",  "cpuacct", "cpuset",  "memory",   "devices", "freezer", "blkio",
+    "pids", "hugetlb", "net_cls", "net_prio", "rdma",    "misc",    "perf_event"};
 
 const char *cgroup_controller_name(enum cgroup_controller c, bool v2)
 {
@@ -276,8 +276,7 @@ static int validate_path(const char *path, hull_err **err)
     char *save = NULL;
     for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
         if (strcmp(c, "..") == 0 || strcmp(c, ".") == 0)
-            return hull_error(err, EINVAL, "cgroupsPath `%s`: `.` and `..` are not allowed",
-                              path);
+            return hull_error(err, EINVAL, "cgroupsPath `%s`: `.` and `..` are not allowed", path);
     if (strspn(path, "/") == strlen(path))
         return hull_error(err, EINVAL, "cgroupsPath `%s`: the root cgroup cannot be used", path);
     return 0;
@@ -374,8 +373,8 @@ int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err)
             if (d->controllers & CG_BIT(c))
                 json_array_append_new(ctrls, json_string(cgroup_controller_name(c, d->v2)));
         json_array_append_new(dirs, json_pack("{s:s, s:I, s:b, s:o}", "path", d->path, "base",
-                                              (json_int_t)d->base_len, "v2", d->v2,
-                                              "controllers", ctrls));
+                                              (json_int_t)d->base_len, "v2", d->v2, "controllers",
+                                              ctrls));
     }
     cleanup_free char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)

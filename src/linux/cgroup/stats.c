@@ -173,8 +173,8 @@ static json_t *memory_v2(int fd)
     cg_read_keyed(fd, "memory.events", "max", &failcnt);
     uint64_t current = read_u64_or0(fd, "memory.current");
     json_object_set_new(m, "usage",
-                        json_pack("{s:o, s:o, s:o, s:o}", "limit", u64(read_limit(fd, "memory.max")),
-                                  "usage", u64(current), "max",
+                        json_pack("{s:o, s:o, s:o, s:o}", "limit",
+                                  u64(read_limit(fd, "memory.max")), "usage", u64(current), "max",
                                   u64(read_u64_or0(fd, "memory.peak")), "failcnt", u64(failcnt)));
     if (cg_exists(fd, "memory.swap.current"))
         json_object_set_new(
@@ -214,10 +214,10 @@ static json_t *blkio_v1_entries(int fd, const char *file)
 
 static json_t *blkio_v1(int fd)
 {
-    return json_pack(
-        "{s:o, s:o}", "ioServiceBytesRecursive",
-        blkio_v1_entries(fd, "blkio.throttle.io_service_bytes_recursive"), "ioServicedRecursive",
-        blkio_v1_entries(fd, "blkio.throttle.io_serviced_recursive"));
+    return json_pack("{s:o, s:o}", "ioServiceBytesRecursive",
+                     blkio_v1_entries(fd, "blkio.throttle.io_service_bytes_recursive"),
+                     "ioServicedRecursive",
+                     blkio_v1_entries(fd, "blkio.throttle.io_serviced_recursive"));
 }
 
 /* v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." */

@@ -20,8 +20,7 @@ static int write_limit(int fd, const char *file, int64_t v, hull_err **err)
 }
 
 /* Memory and memory+swap must be raised in the right order: memsw >= limit at every step. */
-static int apply_memory_limits(int fd, const struct hull_resources *r, bool update,
-                               hull_err **err)
+static int apply_memory_limits(int fd, const struct hull_resources *r, bool update, hull_err **err)
 {
     const struct hull_opt_i64 *limit = &r->memory.limit, *swap = &r->memory.swap;
     if (update && r->memory.check_before_update && limit->set && limit->v > 0) {
@@ -98,11 +97,9 @@ static int apply_cpu(int fd, const struct hull_resources *r, hull_err **err)
     if (r->cpu.period.set &&
         cg_writef(fd, "cpu.cfs_period_us", err, "%" PRId64, r->cpu.period.v) < 0)
         return hull_error_prefix(err, "cpu.period");
-    if (r->cpu.quota.set &&
-        cg_writef(fd, "cpu.cfs_quota_us", err, "%" PRId64, r->cpu.quota.v) < 0)
+    if (r->cpu.quota.set && cg_writef(fd, "cpu.cfs_quota_us", err, "%" PRId64, r->cpu.quota.v) < 0)
         return hull_error_prefix(err, "cpu.quota");
-    if (r->cpu.burst.set &&
-        cg_writef(fd, "cpu.cfs_burst_us", err, "%" PRId64, r->cpu.burst.v) < 0)
+    if (r->cpu.burst.set && cg_writef(fd, "cpu.cfs_burst_us", err, "%" PRId64, r->cpu.burst.v) < 0)
         return hull_error_prefix(err, "cpu.burst");
     /* The period first: the runtime must fit in the period. */
     if (r->cpu.realtime_period.set &&
@@ -146,8 +143,8 @@ static int apply_blkio(int fd, const struct hull_resources *r, hull_err **err)
         const struct hull_block_device_weight *w = &r->block_io.weight_devices[i];
         char file[64];
         snprintf(file, sizeof file, "%s_device", weight_file);
-        if (w->weight.set && cg_writef(fd, file, err, "%" PRId64 ":%" PRId64 " %" PRId64,
-                                       w->major, w->minor, w->weight.v) < 0)
+        if (w->weight.set && cg_writef(fd, file, err, "%" PRId64 ":%" PRId64 " %" PRId64, w->major,
+                                       w->minor, w->weight.v) < 0)
             return hull_error_prefix(err, "blockIO.weightDevice[%zu]", i);
         if (w->leaf_weight.set &&
             cg_writef(fd, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64 " %" PRId64,
@@ -163,8 +160,8 @@ static int apply_blkio(int fd, const struct hull_resources *r, hull_err **err)
     for (int t = 0; t < HULL_THROTTLE_COUNT; t++)
         for (size_t i = 0; i < r->block_io.n_throttle[t]; i++) {
             const struct hull_block_device_rate *d = &r->block_io.throttle[t][i];
-            if (cg_writef(fd, files[t], err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
-                          d->minor, d->rate) < 0)
+            if (cg_writef(fd, files[t], err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+                          d->rate) < 0)
                 return hull_error_prefix(err, "blockIO.%s[%zu]", fields[t], i);
         }
     return 0;
@@ -211,7 +208,9 @@ int cgroup_v1_apply(int fd, unsigned controllers, const struct hull_resources *r
         return -1;
     if ((controllers & CG_BIT(CG_PIDS)) && r->pids_limit.set) {
         char buf[32];
-        if (cg_write(fd, "pids.max", cg_limit_str(buf, sizeof buf, r->pids_limit.v > 0 ? r->pids_limit.v : -1), err) < 0)
+        if (cg_write(fd, "pids.max",
+                     cg_limit_str(buf, sizeof buf, r->pids_limit.v > 0 ? r->pids_limit.v : -1),
+                     err) < 0)
             return hull_error_prefix(err, "pids.limit");
     }
     if ((controllers & CG_BIT(CG_BLKIO)) && apply_blkio(fd, r, err) < 0)

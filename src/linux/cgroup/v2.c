@@ -35,8 +35,7 @@ uint64_t cgroup_v2_blkio_to_io_weight(uint64_t weight)
     return 1 + (weight - 10) * 9999 / 990;
 }
 
-int cgroup_v2_swap_value(int64_t limit, bool limit_set, int64_t swap, int64_t *out,
-                         hull_err **err)
+int cgroup_v2_swap_value(int64_t limit, bool limit_set, int64_t swap, int64_t *out, hull_err **err)
 {
     if (swap < 0) {
         *out = -1;
@@ -78,8 +77,7 @@ static int apply_memory(int fd, const struct hull_resources *r, bool update, hul
     if (limit->set && cg_write(fd, "memory.max", cg_limit_str(buf, sizeof buf, limit->v), err) < 0)
         return hull_error_prefix(err, "memory.limit");
     if (r->memory.reservation.set &&
-        cg_write(fd, "memory.low", cg_limit_str(buf, sizeof buf, r->memory.reservation.v), err) <
-            0)
+        cg_write(fd, "memory.low", cg_limit_str(buf, sizeof buf, r->memory.reservation.v), err) < 0)
         return hull_error_prefix(err, "memory.reservation");
     if (r->memory.kernel.set || r->memory.kernel_tcp.set)
         hull_warn("memory.kernel and memory.kernelTCP do not exist on cgroup v2: ignored, as runc "
@@ -89,9 +87,8 @@ static int apply_memory(int fd, const struct hull_resources *r, bool update, hul
 
 static int apply_cpu(int fd, const struct hull_resources *r, hull_err **err)
 {
-    if (r->cpu.shares.set &&
-        cg_writef(fd, "cpu.weight", err, "%" PRIu64,
-                  cgroup_v2_shares_to_weight((uint64_t)r->cpu.shares.v)) < 0)
+    if (r->cpu.shares.set && cg_writef(fd, "cpu.weight", err, "%" PRIu64,
+                                       cgroup_v2_shares_to_weight((uint64_t)r->cpu.shares.v)) < 0)
         return hull_error_prefix(err, "cpu.shares");
     if (r->cpu.quota.set || r->cpu.period.set) {
         /* cpu.max holds both: keep the half that is not being set. */
@@ -110,8 +107,7 @@ static int apply_cpu(int fd, const struct hull_resources *r, hull_err **err)
         if (cg_writef(fd, "cpu.max", err, "%s %" PRId64, quota, period) < 0)
             return hull_error_prefix(err, "cpu.quota");
     }
-    if (r->cpu.burst.set &&
-        cg_writef(fd, "cpu.max.burst", err, "%" PRId64, r->cpu.burst.v) < 0)
+    if (r->cpu.burst.set && cg_writef(fd, "cpu.max.burst", err, "%" PRId64, r->cpu.burst.v) < 0)
         return hull_error_prefix(err, "cpu.burst");
     if (r->cpu.idle.set && cg_writef(fd, "cpu.idle", err, "%" PRId64, r->cpu.idle.v) < 0)
         return hull_error_prefix(err, "cpu.idle");
@@ -142,10 +138,9 @@ static int apply_io(int fd, const struct hull_resources *r, hull_err **err)
         const struct hull_block_device_weight *d = &r->block_io.weight_devices[i];
         if (!d->weight.set)
             continue;
-        uint64_t w = bfq ? (uint64_t)d->weight.v
-                         : cgroup_v2_blkio_to_io_weight((uint64_t)d->weight.v);
-        if (cg_writef(fd, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor, w) <
-            0)
+        uint64_t w =
+            bfq ? (uint64_t)d->weight.v : cgroup_v2_blkio_to_io_weight((uint64_t)d->weight.v);
+        if (cg_writef(fd, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor, w) < 0)
             return hull_error_prefix(err, "blockIO.weightDevice[%zu]", i);
     }
     static const char *const keys[HULL_THROTTLE_COUNT] = {"rbps", "wbps", "riops", "wiops"};
@@ -223,8 +218,8 @@ int cgroup_v2_apply(int fd, unsigned controllers, const struct hull_resources *r
                 snprintf(h, sizeof h, "%" PRId64, l->hca_handles.v);
             if (l->hca_objects.set)
                 snprintf(o, sizeof o, "%" PRId64, l->hca_objects.v);
-            if (cg_writef(fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", l->device, h,
-                          o) < 0)
+            if (cg_writef(fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", l->device, h, o) <
+                0)
                 return hull_error_prefix(err, "rdma.%s", l->device);
         }
     return apply_unified(fd, r, err);
