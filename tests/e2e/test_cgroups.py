@@ -273,6 +273,15 @@ def test_update_changes_live_limits(runtime, bundle, tmp_path):
     r = runtime("update", "-r", str(res), "upd")
     assert r.returncode != 0 and "cpu.shares" in r.stderr, r.stderr
     assert read(controller_dir("cpu") + path + "/cpu.shares") == "512"
+    # No swap before (memory == memory+swap): raising the limit keeps it that way.
+    mem = controller_dir("memory") + path
+    r = runtime("update", "-r", "-", "upd",
+                input=json.dumps({"memory": {"limit": 96 << 20, "swap": 96 << 20}}))
+    assert r.returncode == 0, r.stderr
+    r = runtime("update", "--memory", "160m", "upd")
+    assert r.returncode == 0, r.stderr
+    assert int(read(mem + "/memory.limit_in_bytes")) == 160 << 20
+    assert int(read(mem + "/memory.memsw.limit_in_bytes")) == 160 << 20
     delete(runtime, "upd")
     r = runtime("update", "--pids-limit", "5", "upd")
     assert r.returncode != 0
@@ -445,3 +454,20 @@ def test_systemd_cgroup_manager_fails_clearly(runtime, bundle):
     r = runtime("--systemd-cgroup", "create", "-b", bundle.path, "sd")
     assert r.returncode != 0 and "systemd" in r.stderr, r.stderr
     assert runtime.ids() == []
+
+
+def test_cgroup_mount_in_a_cgroup_namespace_shows_the_containers_own_cgroups(runtime, bundle):
+    with_resources(bundle, ["/bin/sh", "-c",
+                            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                            "/sys/fs/cgroup/pids/pids.max; ls /sys/fs/cgroup/unified"],
+                   {"memory": {"limit": 48 << 20}, "pids": {"limit": 77}})
+    bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
+    bundle.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                                    "source": "cgroup", "options": ["nosuid", "noexec", "ro"]})
+    bundle.write()
+    r = runtime("run", "-b", bundle.path, "cgns")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    assert lines[:2] == [str(48 << 20), "77"], r.stdout
+    assert "cgroup.freeze" in lines  # a non-root cgroup2 directory: the container's own
+    delete(runtime, "cgns")

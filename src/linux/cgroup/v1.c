@@ -53,13 +53,21 @@ static int apply_memory_limits(int fd, const struct hull_resources *r, bool upda
         return 0;
     }
     if (limit->set) {
-        /* A new limit above memsw fails; without a swap setting, follow it when unlimited. */
+        /* A limit above memory.memsw fails. Without a swap setting, a container that had no
+         * swap (memsw == limit) keeps having none: memsw follows the new limit. */
         if (write_limit(fd, "memory.limit_in_bytes", limit->v, err) < 0) {
-            if (!has_memsw || limit->v >= 0)
+            uint64_t memsw = 0, old = 0;
+            hull_err *e = NULL;
+            bool follow = has_memsw &&
+                          cg_read_u64(fd, "memory.memsw.limit_in_bytes", &memsw, &e) == 0 &&
+                          cg_read_u64(fd, "memory.limit_in_bytes", &old, &e) == 0 &&
+                          (memsw == old || limit->v < 0);
+            hull_err_free(e);
+            if (!follow)
                 return hull_error_prefix(err, "memory.limit");
             hull_err_freep(err);
-            if (write_limit(fd, "memory.memsw.limit_in_bytes", -1, err) < 0 ||
-                write_limit(fd, "memory.limit_in_bytes", -1, err) < 0)
+            if (write_limit(fd, "memory.memsw.limit_in_bytes", limit->v, err) < 0 ||
+                write_limit(fd, "memory.limit_in_bytes", limit->v, err) < 0)
                 return hull_error_prefix(err, "memory.limit");
         }
     } else if (swap->set) {
