@@ -1,4 +1,4 @@
-/* Reading and writing cgroup knobs relative to a directory fd. */
+/* Reading and writing cgroup knobs relative to a directory fd, and the writers v1 and v2 share. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -112,4 +112,56 @@ const char *cg_limit_str(char *buf, size_t size, int64_t v)
     else
         snprintf(buf, size, "%" PRId64, v);
     return buf;
+}
+
+int cgroup_apply_hugetlb(int fd, const struct hull_resources *r, const char *suffix, hull_err **err)
+{
+    for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+        const struct hull_hugepage_limit *l = &r->hugepage_limits[i];
+        char file[96];
+        snprintf(file, sizeof file, "hugetlb.%s.%s", l->page_size, suffix);
+        if (!cg_exists(fd, file))
+            return hull_error(err, ENOTSUP, "hugepageLimits[%zu]: no %s pages on this host", i,
+                              l->page_size);
+        if (cg_writef(fd, file, err, "%" PRIu64, l->limit) < 0)
+            return hull_error_prefix(err, "hugepageLimits[%zu]", i);
+    }
+    return 0;
+}
+
+int cgroup_apply_rdma(int fd, const struct hull_resources *r, hull_err **err)
+{
+    for (size_t i = 0; i < r->n_rdma; i++) {
+        const struct hull_rdma_limit *l = &r->rdma[i];
+        char h[32] = "max", o[32] = "max";
+        if (l->hca_handles.set)
+            snprintf(h, sizeof h, "%" PRId64, l->hca_handles.v);
+        if (l->hca_objects.set)
+            snprintf(o, sizeof o, "%" PRId64, l->hca_objects.v);
+        if (cg_writef(fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", l->device, h, o) < 0)
+            return hull_error_prefix(err, "rdma.%s", l->device);
+    }
+    return 0;
+}
+
+int cgroup_apply_cpuset(int fd, const struct hull_resources *r, hull_err **err)
+{
+    if (r->cpu.cpus && *r->cpu.cpus && cg_write(fd, "cpuset.cpus", r->cpu.cpus, err) < 0)
+        return hull_error_prefix(err, "cpu.cpus");
+    if (r->cpu.mems && *r->cpu.mems && cg_write(fd, "cpuset.mems", r->cpu.mems, err) < 0)
+        return hull_error_prefix(err, "cpu.mems");
+    return 0;
+}
+
+int cgroup_apply_pids(int fd, const struct hull_resources *r, hull_err **err)
+{
+    if (!r->pids_limit.set)
+        return 0;
+    /* runtime-spec: 0 and negative mean unlimited. */
+    char buf[32];
+    if (cg_write(fd, "pids.max",
+                 cg_limit_str(buf, sizeof buf, r->pids_limit.v > 0 ? r->pids_limit.v : -1),
+                 err) < 0)
+        return hull_error_prefix(err, "pids.limit");
+    return 0;
 }

@@ -25,6 +25,14 @@ int cg_open_dir(const char *path, hull_err **err);
 /* "max" for negative (unlimited) values, the number otherwise. */
 const char *cg_limit_str(char *buf, size_t size, int64_t v);
 
+/* Writers whose files are spelled alike on v1 and v2: hugetlb.SIZE.<suffix> ("limit_in_bytes"
+ * on v1, "max" on v2) rdma.max, cpuset.cpus/mems and pids.max. */
+int cgroup_apply_hugetlb(int dirfd, const struct hull_resources *r, const char *suffix,
+                         hull_err **err);
+int cgroup_apply_rdma(int dirfd, const struct hull_resources *r, hull_err **err);
+int cgroup_apply_cpuset(int dirfd, const struct hull_resources *r, hull_err **err);
+int cgroup_apply_pids(int dirfd, const struct hull_resources *r, hull_err **err);
+
 /* ---- device_rules.c: the v1 device-controller semantics, computed in user space, so that v1
  * and the BPF program enforce exactly the same thing. Rules apply in order from the kernel's
  * initial "allow everything"; a type 'a' rule for every device with rwm switches the default

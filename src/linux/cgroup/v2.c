@@ -114,15 +114,6 @@ static int apply_cpu(int fd, const struct hull_resources *r, hull_err **err)
     return 0;
 }
 
-static int apply_cpuset(int fd, const struct hull_resources *r, hull_err **err)
-{
-    if (r->cpu.cpus && *r->cpu.cpus && cg_write(fd, "cpuset.cpus", r->cpu.cpus, err) < 0)
-        return hull_error_prefix(err, "cpu.cpus");
-    if (r->cpu.mems && *r->cpu.mems && cg_write(fd, "cpuset.mems", r->cpu.mems, err) < 0)
-        return hull_error_prefix(err, "cpu.mems");
-    return 0;
-}
-
 static int apply_io(int fd, const struct hull_resources *r, hull_err **err)
 {
     /* BFQ takes blkio's 1..1000 scale as is; io.weight is 1..10000. */
@@ -160,21 +151,6 @@ static int apply_io(int fd, const struct hull_resources *r, hull_err **err)
     return 0;
 }
 
-static int apply_hugetlb(int fd, const struct hull_resources *r, hull_err **err)
-{
-    for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-        const struct hull_hugepage_limit *l = &r->hugepage_limits[i];
-        char file[96];
-        snprintf(file, sizeof file, "hugetlb.%s.max", l->page_size);
-        if (!cg_exists(fd, file))
-            return hull_error(err, ENOTSUP, "hugepageLimits[%zu]: no %s pages on this host", i,
-                              l->page_size);
-        if (cg_writef(fd, file, err, "%" PRIu64, l->limit) < 0)
-            return hull_error_prefix(err, "hugepageLimits[%zu]", i);
-    }
-    return 0;
-}
-
 static int apply_unified(int fd, const struct hull_resources *r, hull_err **err)
 {
     for (size_t i = 0; i < r->n_unified; i++) {
@@ -197,31 +173,16 @@ int cgroup_v2_apply(int fd, unsigned controllers, const struct hull_resources *r
         return -1;
     if ((controllers & CG_BIT(CG_CPU)) && apply_cpu(fd, r, err) < 0)
         return -1;
-    if ((controllers & CG_BIT(CG_CPUSET)) && apply_cpuset(fd, r, err) < 0)
+    if ((controllers & CG_BIT(CG_CPUSET)) && cgroup_apply_cpuset(fd, r, err) < 0)
         return -1;
-    if ((controllers & CG_BIT(CG_PIDS)) && r->pids_limit.set) {
-        char buf[32];
-        if (cg_write(fd, "pids.max",
-                     cg_limit_str(buf, sizeof buf, r->pids_limit.v > 0 ? r->pids_limit.v : -1),
-                     err) < 0)
-            return hull_error_prefix(err, "pids.limit");
-    }
+    if ((controllers & CG_BIT(CG_PIDS)) && cgroup_apply_pids(fd, r, err) < 0)
+        return -1;
     if ((controllers & CG_BIT(CG_BLKIO)) && apply_io(fd, r, err) < 0)
         return -1;
-    if ((controllers & CG_BIT(CG_HUGETLB)) && apply_hugetlb(fd, r, err) < 0)
+    if ((controllers & CG_BIT(CG_HUGETLB)) && cgroup_apply_hugetlb(fd, r, "max", err) < 0)
         return -1;
-    if (controllers & CG_BIT(CG_RDMA))
-        for (size_t i = 0; i < r->n_rdma; i++) {
-            const struct hull_rdma_limit *l = &r->rdma[i];
-            char h[32] = "max", o[32] = "max";
-            if (l->hca_handles.set)
-                snprintf(h, sizeof h, "%" PRId64, l->hca_handles.v);
-            if (l->hca_objects.set)
-                snprintf(o, sizeof o, "%" PRId64, l->hca_objects.v);
-            if (cg_writef(fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", l->device, h, o) <
-                0)
-                return hull_error_prefix(err, "rdma.%s", l->device);
-        }
+    if ((controllers & CG_BIT(CG_RDMA)) && cgroup_apply_rdma(fd, r, err) < 0)
+        return -1;
     return apply_unified(fd, r, err);
 }
 
