@@ -966,6 +966,7 @@ void config_free(struct hull_config *cfg)
     free(cfg->gid_mappings);
     config_process_clear(&cfg->process);
     config_hooks_clear(&cfg->hooks);
+    config_resources_clear(&cfg->res);
     hull_strvfree(cfg->masked_paths);
     hull_strvfree(cfg->readonly_paths);
     free(cfg->bundle);

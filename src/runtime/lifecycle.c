@@ -24,6 +24,7 @@
 #include "linux/process_setup.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
 #include "runtime/state.h"
@@ -72,7 +73,7 @@ static char *state_json_text(const struct container_state *s, enum container_sta
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct container_state *s, int sync_fd, const struct create_opts *co,
-                       hull_err **err)
+                       const struct cgroup_set *cg, hull_err **err)
 {
     /* a vm-handled container process has no namespaces of its own (src/vm/handler.h) */
     if (s->handler == NULL && (cfg->clone_flags & CLONE_NEWUSER) &&
@@ -80,6 +81,11 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
+    /* Into its cgroups before it does anything: the child waits for SYNC_GO. */
+    if (container_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err) < 0)
+        return -1;
+    if (cg->n > 0 && (s->cgroup_path = strdup(cg->path)) == NULL)
+        return hull_error(err, ENOMEM, "cgroup path");
     /* Record the pid now: a runtime killed from here on leaves state that delete can use. */
     s->start_time = proc_start_time(s->pid);
     if (state_write(dir, s, err) < 0)
@@ -140,6 +146,10 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         .no_new_keyring = co->no_new_keyring,
     };
     if (capabilities_resolve(&cfg->process, "process.capabilities", &args.caps, err) < 0)
+        return -1;
+
+    cleanup_cgroup_set struct cgroup_set cg = {0};
+    if (container_cgroup_plan(ro, cfg, co->id, &cg, err) < 0)
         return -1;
 
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
@@ -213,8 +223,13 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         close(fifo);
         fifo = -1;
         s.pid = pid;
-        if (drive_child(cfg, &dir, &s, sp[0], co, err) < 0) {
+        if (drive_child(cfg, &dir, &s, sp[0], co, &cg, err) < 0) {
             kill_and_reap(pid);
+            hull_err *cg_err = NULL;
+            if (container_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+                hull_warn("%s", cg_err->msg);
+                hull_err_free(cg_err);
+            }
             break;
         }
         *pid_out = pid;
@@ -409,8 +424,10 @@ int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool 
         return hull_error(err, 0, "container `%s` is not running", id);
     /* A pidfd pins the process we checked: no signal to a recycled pid. */
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (all)
-        return signal_all(pid, sig, err);
+    if (all) {
+        int r = container_cgroup_signal_all(dir.dirfd, sig, err);
+        return r == 1 ? signal_all(pid, sig, err) : r;
+    }
     if (pidfd >= 0) {
         if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
             return hull_error(err, errno, "kill container `%s`", id);
@@ -458,7 +475,10 @@ int container_delete(const struct runtime_opts *ro, const char *id, bool force, 
     }
     if (st != STATUS_STOPPED && s.pid > 0) {
         /* created containers are deleted without --force, as runc does. */
-        signal_all(s.pid, SIGKILL, &(hull_err *){NULL});
+        hull_err *kill_err = NULL;
+        if (container_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
+            signal_all(s.pid, SIGKILL, &kill_err);
+        hull_err_free(kill_err);
         cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         if (pidfd >= 0)
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -483,6 +503,8 @@ int container_delete(const struct runtime_opts *ro, const char *id, bool force, 
         }
     }
     container_state_clear(&s);
+    if (container_cgroup_remove(dir.dirfd, err) < 0)
+        return -1;
     return state_dir_remove(&dir, err);
 }
 
