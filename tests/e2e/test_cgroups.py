@@ -139,7 +139,7 @@ def test_pids_limit_makes_fork_fail(runtime, bundle):
     with_resources(bundle, ["/bin/sh", "-c",
                             "i=0; while :; do sleep 30 & i=$((i+1)); echo $i; done"],
                    {"pids": {"limit": 10}})
-    r = runtime("run", "-b", bundle.path, "pids", timeout=30)
+    r = runtime("run", "--keep", "-b", bundle.path, "pids", timeout=30)
     assert r.returncode != 0
     started = [int(x) for x in r.stdout.split()]
     # sh itself plus nine sleeps fill the limit of ten.
@@ -171,7 +171,7 @@ def test_cpuset_pins_the_container_and_cgroup_namespace_hides_the_path(runtime, 
                    {"cpu": {"cpus": "0", "mems": "0"}})
     bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
     bundle.write()
-    r = runtime("run", "-b", bundle.path, "cpuset")
+    r = runtime("run", "--keep", "-b", bundle.path, "cpuset")
     assert r.returncode == 0, r.stderr
     lines = dict(l.split(":", 1) for l in r.stdout.splitlines() if "allowed" in l)
     assert lines["Cpus_allowed_list"].strip() == "0"
@@ -243,7 +243,7 @@ def test_device_probe_output_on_v1_and_bpf_together(runtime, bundle):
                    {"devices": [{"allow": False, "access": "rwm"},
                                 {"allow": True, "type": "c", "major": 1, "minor": 11,
                                  "access": "r"}]}, devices=[KMSG])
-    r = runtime("run", "-b", bundle.path, "devboth")
+    r = runtime("run", "--keep", "-b", bundle.path, "devboth")
     assert r.returncode == 0, r.stderr
     assert "zero-read-ok" in r.stdout and "kmsg-read-ok" in r.stdout, r.stdout
     assert "kmsg-write-ok" not in r.stdout and "Operation not permitted" in r.stdout, r.stdout
@@ -381,7 +381,7 @@ def test_default_path_and_podman_and_containerd_resources(runtime, bundle):
                        res)
         bundle.config["linux"].pop("cgroupsPath", None)
         bundle.write()
-        r = runtime("run", "-b", bundle.path, cid)
+        r = runtime("run", "--keep", "-b", bundle.path, cid)
         assert r.returncode == 0, r.stderr
         assert f"pids:/hull/{cid}" in r.stdout
         delete(runtime, cid)
@@ -465,7 +465,7 @@ def test_cgroup_mount_in_a_cgroup_namespace_shows_the_containers_own_cgroups(run
     bundle.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
                                     "source": "cgroup", "options": ["nosuid", "noexec", "ro"]})
     bundle.write()
-    r = runtime("run", "-b", bundle.path, "cgns")
+    r = runtime("run", "--keep", "-b", bundle.path, "cgns")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split()
     assert lines[:2] == [str(48 << 20), "77"], r.stdout
