@@ -122,8 +122,13 @@ struct hull_block_device_weight {
     struct hull_opt_i64 weight, leaf_weight;
 };
 
-enum { HULL_THROTTLE_READ_BPS, HULL_THROTTLE_WRITE_BPS, HULL_THROTTLE_READ_IOPS,
-       HULL_THROTTLE_WRITE_IOPS, HULL_THROTTLE_COUNT };
+enum {
+    HULL_THROTTLE_READ_BPS,
+    HULL_THROTTLE_WRITE_BPS,
+    HULL_THROTTLE_READ_IOPS,
+    HULL_THROTTLE_WRITE_IOPS,
+    HULL_THROTTLE_COUNT
+};
 
 struct hull_hugepage_limit {
     char *page_size; /* "2MB", "1GB" */
@@ -203,9 +208,9 @@ struct hull_config {
     bool has_personality;
     unsigned long personality;
     char *cgroups_path;
-    json_t *resources; /* borrowed */
+    json_t *resources;         /* borrowed */
     struct hull_resources res; /* parsed linux.resources */
-    json_t *seccomp;   /* borrowed */
+    json_t *seccomp;           /* borrowed */
     char **masked_paths;
     char **readonly_paths;
     char *mount_label;

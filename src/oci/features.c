@@ -40,8 +40,9 @@ json_t *features_document(void)
     for (int c = 0; c <= capabilities_last_cap(); c++)
         json_array_append_new(caps, json_string(capability_name(c)));
     json_object_set_new(lin, "capabilities", caps);
-    json_object_set_new(lin, "cgroup", json_pack("{s:b, s:b, s:b, s:b, s:b}", "v1", 1, "v2", 1,
-                                                 "systemd", 0, "systemdUser", 0, "rdma", 1));
+    json_object_set_new(lin, "cgroup",
+                        json_pack("{s:b, s:b, s:b, s:b, s:b}", "v1", 1, "v2", 1, "systemd", 0,
+                                  "systemdUser", 0, "rdma", 1));
     json_object_set_new(lin, "seccomp", json_pack("{s:b}", "enabled", 0));
     json_object_set_new(lin, "apparmor", json_pack("{s:b}", "enabled", 0));
     json_object_set_new(lin, "selinux", json_pack("{s:b}", "enabled", 0));

@@ -59,7 +59,7 @@ static int write_pid_file(const char *path, pid_t pid, hull_err **err)
         snprintf(abs + l, sizeof abs - l, "/%s", path);
         path = abs;
     }
-    if (fs_write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
+    if (fs_replace_file_at(AT_FDCWD, path, buf, (size_t)n, 0644, err) < 0)
         return hull_error_prefix(err, "write pid file");
     return 0;
 }
@@ -182,8 +182,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             hull_error(err, ENOMEM, "encode config");
             break;
         }
-        if (fs_write_file_atomic_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600,
-                                    err) < 0)
+        if (fs_replace_file_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600, err) < 0)
             break;
         if (mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
             hull_error(err, errno, "create exec.fifo");

@@ -183,7 +183,7 @@ int state_write(struct state_dir *d, const struct container_state *s, hull_err *
     cleanup_free char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode state");
-    return fs_write_file_atomic_at(d->dirfd, "state.json", text, strlen(text), 0600, err);
+    return fs_replace_file_at(d->dirfd, "state.json", text, strlen(text), 0600, err);
 }
 
 static char *dup_member(json_t *o, const char *k)

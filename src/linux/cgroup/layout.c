@@ -13,6 +13,7 @@
 #include "oci/json_read.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs.h"
 
 static const char *const v1_names[CG_COUNT] = {
     "cpu",  "cpuacct", "cpuset",  "memory",   "devices", "freezer", "blkio",
@@ -379,7 +380,7 @@ int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err)
     cleanup_free char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode cgroup.json");
-    return fs_write_file_atomic_at(state_dirfd, "cgroup.json", text, strlen(text), 0600, err);
+    return fs_replace_file_at(state_dirfd, "cgroup.json", text, strlen(text), 0600, err);
 }
 
 int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err)
