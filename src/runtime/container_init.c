@@ -41,11 +41,12 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     }
     if (namespaces_join_paths(cfg, err) < 0)
         return -1;
-    if (!a->no_new_keyring &&
-        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS &&
-        errno != EACCES && errno != EPERM)
+    if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&
+        errno != ENOSYS && errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
 
+    if (security_before_mounts(a->security, err) < 0)
+        return -1;
     cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
     if (rootfd < 0)
         return -1;
@@ -74,11 +75,15 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (mounts_finish_rootfs(cfg, err) < 0)
         return -1;
+    if (security_after_mounts(a->security, a->state_json, err) < 0)
+        return -1;
     if (process_apply_personality(cfg, err) < 0)
         return -1;
     if (process_apply_rlimits(&cfg->process, err) < 0)
         return -1;
 
+    if (security_apply_early(a->security, err) < 0)
+        return -1;
     if (capabilities_prepare_identity_change(&a->caps, err) < 0)
         return -1;
     /* setgroups is denied in a user namespace whose gid_map was written without privilege. */
@@ -150,6 +155,11 @@ void container_init(struct init_args *a)
         _exit(1);
     }
     sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
+    /* The very last step: LSM label, Landlock, seccomp. */
+    if (security_apply_final(a->security, &err) < 0) {
+        dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
+        _exit(1);
+    }
     execve(exec_path, cfg->process.args, cfg->process.env ? cfg->process.env : (char *[]){NULL});
     dprintf(STDERR_FILENO, "hull-runtime: exec `%s`: %s\n", exec_path, strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);

@@ -20,12 +20,14 @@
 #include <unistd.h>
 
 #include "linux/capabilities.h"
+#include "linux/exe_protect.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
+#include "runtime/security.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
@@ -98,8 +100,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
             return hull_error(err, EPROTO, "unexpected sync message %d", m.type);
         cleanup_free char *sj = state_json_text(s, STATUS_CREATING);
         if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", sj, err) < 0 ||
-            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime",
-                      sj, err) < 0)
+            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", sj,
+                      err) < 0)
             return -1;
         if (sync_send(sync_fd, SYNC_GO, err) < 0)
             return -1;
@@ -123,14 +125,16 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
 {
     if (state_validate_id(co->id, err) < 0)
         return -1;
+    /* First, before any side effect: it may re-execute the runtime (CVE-2019-5736). */
+    if (runtime_binary_protect(err) < 0)
+        return -1;
     cleanup_config struct hull_config *cfg = NULL;
     if (config_load_bundle(co->bundle ? co->bundle : ".", CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
         return -1;
     if (cfg->process.terminal)
         return hull_error(err, ENOTSUP, "config.json: process.terminal: not supported yet");
     if (co->console_socket && *co->console_socket)
-        return hull_error(err, EINVAL,
-                          "--console-socket was given but process.terminal is false");
+        return hull_error(err, EINVAL, "--console-socket was given but process.terminal is false");
     struct init_args args = {
         .cfg = cfg,
         .preserve_fds = co->preserve_fds,
@@ -159,6 +163,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     int rc = -1;
     int sp[2] = {-1, -1};
     int fifo = -1;
+    struct security_plan security = {.lsm = {.attr_fd = -1}};
+    args.security = &security;
     sigset_t all, saved;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
@@ -184,6 +190,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             hull_error(err, errno, "socketpair");
             break;
         }
+        if (security_prepare(cfg, &args.caps, ro->root, &security, err) < 0)
+            break;
         if (namespaces_prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
@@ -220,6 +228,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         close(sp[1]);
     if (fifo >= 0)
         close(fifo);
+    security_plan_clear(&security);
     if (rc < 0) {
         hull_err *rm_err = NULL;
         if (state_dir_remove(&dir, &rm_err) < 0) {
@@ -280,8 +289,8 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
     if (cfg->hooks.n_poststart) {
         cleanup_free char *sj = state_json_text(&s, STATUS_RUNNING);
         hull_err *hook_err = NULL;
-        if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj,
-                      &hook_err) < 0) {
+        if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj, &hook_err) <
+            0) {
             /* runtime-spec: a failing poststart hook is logged and the lifecycle continues. */
             hull_warn("%s", hook_err->msg);
             hull_err_free(hook_err);
@@ -387,8 +396,7 @@ static int signal_all(pid_t init, int sig, hull_err **err)
     return 0;
 }
 
-int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all,
-                   hull_err **err)
+int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_open(ro->root, id, &dir, err) < 0)
