@@ -25,8 +25,8 @@ static const struct {
     const char *name;
     int flag;
 } namespace_names[] = {
-    {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+    {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
     {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
@@ -68,38 +68,22 @@ struct mount_option {
 };
 
 static const struct mount_option mount_flag_options[] = {
-    {"async", true, MS_SYNCHRONOUS},
-    {"atime", true, MS_NOATIME},
-    {"bind", false, MS_BIND},
-    {"defaults", false, 0},
-    {"dev", true, MS_NODEV},
-    {"diratime", true, MS_NODIRATIME},
-    {"dirsync", false, MS_DIRSYNC},
-    {"exec", true, MS_NOEXEC},
-    {"iversion", false, MS_I_VERSION},
-    {"lazytime", false, MS_LAZYTIME},
-    {"loud", true, MS_SILENT},
-    {"mand", false, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},
-    {"nodev", false, MS_NODEV},
-    {"nodiratime", false, MS_NODIRATIME},
-    {"noexec", false, MS_NOEXEC},
-    {"noiversion", true, MS_I_VERSION},
-    {"nolazytime", true, MS_LAZYTIME},
-    {"nomand", true, MS_MANDLOCK},
-    {"norelatime", true, MS_RELATIME},
-    {"nostrictatime", true, MS_STRICTATIME},
-    {"nosuid", false, MS_NOSUID},
-    {"rbind", false, MS_BIND | MS_REC},
-    {"relatime", false, MS_RELATIME},
-    {"remount", false, MS_REMOUNT},
-    {"ro", false, MS_RDONLY},
-    {"rw", true, MS_RDONLY},
-    {"silent", false, MS_SILENT},
-    {"strictatime", false, MS_STRICTATIME},
-    {"suid", true, MS_NOSUID},
-    {"sync", false, MS_SYNCHRONOUS},
-    {"nosymfollow", false, 256 /* MS_NOSYMFOLLOW */},
+    {"async", true, MS_SYNCHRONOUS},   {"atime", true, MS_NOATIME},
+    {"bind", false, MS_BIND},          {"defaults", false, 0},
+    {"dev", true, MS_NODEV},           {"diratime", true, MS_NODIRATIME},
+    {"dirsync", false, MS_DIRSYNC},    {"exec", true, MS_NOEXEC},
+    {"iversion", false, MS_I_VERSION}, {"lazytime", false, MS_LAZYTIME},
+    {"loud", true, MS_SILENT},         {"mand", false, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},    {"nodev", false, MS_NODEV},
+    {"nodiratime", false, MS_NODIRATIME}, {"noexec", false, MS_NOEXEC},
+    {"noiversion", true, MS_I_VERSION}, {"nolazytime", true, MS_LAZYTIME},
+    {"nomand", true, MS_MANDLOCK},     {"norelatime", true, MS_RELATIME},
+    {"nostrictatime", true, MS_STRICTATIME}, {"nosuid", false, MS_NOSUID},
+    {"rbind", false, MS_BIND | MS_REC}, {"relatime", false, MS_RELATIME},
+    {"remount", false, MS_REMOUNT},    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},           {"silent", false, MS_SILENT},
+    {"strictatime", false, MS_STRICTATIME}, {"suid", true, MS_NOSUID},
+    {"sync", false, MS_SYNCHRONOUS},   {"nosymfollow", false, 256 /* MS_NOSYMFOLLOW */},
     {"symfollow", true, 256},
 };
 
@@ -107,9 +91,9 @@ static const struct {
     const char *name;
     unsigned long flags;
 } propagation_options[] = {
-    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"private", MS_PRIVATE},  {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},    {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},      {"rslave", MS_SLAVE | MS_REC},
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
@@ -130,20 +114,13 @@ static const struct {
     bool clear;
     uint64_t attr;
 } recursive_options[] = {
-    {"rro", false, ATTR_RDONLY},
-    {"rrw", true, ATTR_RDONLY},
-    {"rnosuid", false, ATTR_NOSUID},
-    {"rsuid", true, ATTR_NOSUID},
-    {"rnodev", false, ATTR_NODEV},
-    {"rdev", true, ATTR_NODEV},
-    {"rnoexec", false, ATTR_NOEXEC},
-    {"rexec", true, ATTR_NOEXEC},
-    {"rnodiratime", false, ATTR_NODIRATIME},
-    {"rdiratime", true, ATTR_NODIRATIME},
-    {"rnoatime", false, ATTR_NOATIME},
-    {"rstrictatime", false, ATTR_STRICTATIME},
-    {"rrelatime", false, ATTR_RELATIME},
-    {"rnosymfollow", false, ATTR_NOSYMFOLLOW},
+    {"rro", false, ATTR_RDONLY},          {"rrw", true, ATTR_RDONLY},
+    {"rnosuid", false, ATTR_NOSUID},      {"rsuid", true, ATTR_NOSUID},
+    {"rnodev", false, ATTR_NODEV},        {"rdev", true, ATTR_NODEV},
+    {"rnoexec", false, ATTR_NOEXEC},      {"rexec", true, ATTR_NOEXEC},
+    {"rnodiratime", false, ATTR_NODIRATIME}, {"rdiratime", true, ATTR_NODIRATIME},
+    {"rnoatime", false, ATTR_NOATIME},    {"rstrictatime", false, ATTR_STRICTATIME},
+    {"rrelatime", false, ATTR_RELATIME},  {"rnosymfollow", false, ATTR_NOSYMFOLLOW},
     {"rsymfollow", true, ATTR_NOSYMFOLLOW},
 };
 
@@ -191,15 +168,13 @@ int config_parse_mount_options(struct hull_mount *m, const char *path, const cha
                 m->flags |= f;
             }
         }
-        for (size_t i = 0;
-             !matched && i < sizeof(propagation_options) / sizeof(propagation_options[0]); i++) {
+        for (size_t i = 0; !matched && i < sizeof(propagation_options) / sizeof(propagation_options[0]); i++) {
             if (strcmp(opt, propagation_options[i].name) == 0) {
                 matched = true;
                 m->propagation = propagation_options[i].flags;
             }
         }
-        for (size_t i = 0; !matched && i < sizeof(recursive_options) / sizeof(recursive_options[0]);
-             i++) {
+        for (size_t i = 0; !matched && i < sizeof(recursive_options) / sizeof(recursive_options[0]); i++) {
             if (strcmp(opt, recursive_options[i].name) != 0)
                 continue;
             matched = true;
@@ -333,22 +308,14 @@ static const struct {
     const char *name;
     int resource;
 } rlimit_names[] = {
-    {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},
-    {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},
-    {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 const char *rlimit_name(int resource)
@@ -424,8 +391,8 @@ static int parse_capabilities(const struct json_ctx *c, json_t *proc, const char
         const char *key;
         char ***dst;
     } sets[] = {
-        {"bounding", &p->caps.bounding},   {"effective", &p->caps.effective},
-        {"permitted", &p->caps.permitted}, {"inheritable", &p->caps.inheritable},
+        {"bounding", &p->caps.bounding},       {"effective", &p->caps.effective},
+        {"permitted", &p->caps.permitted},     {"inheritable", &p->caps.inheritable},
         {"ambient", &p->caps.ambient},
     };
     for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
@@ -669,7 +636,8 @@ static int parse_devices(const struct json_ctx *c, json_t *linux_obj, struct hul
                                     "expected one of c, b, u, p");
         d->type = type[0];
         if (d->type != 'p' && (!has_major || !has_minor))
-            return json_field_error(c, err, p, "major and minor are required for type %c", d->type);
+            return json_field_error(c, err, p, "major and minor are required for type %c",
+                                    d->type);
         if (d->major < 0 || d->minor < 0)
             return json_field_error(c, err, p, "major and minor must not be negative");
     }
@@ -680,22 +648,21 @@ static const struct {
     const char *name;
     unsigned long flags;
 } rootfs_propagations[] = {
-    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
+    {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 /* Sysctls that a container may set, and the namespace that makes them its own (as runc). */
-static int validate_sysctl(const struct json_ctx *c, const struct hull_config *cfg, const char *key,
-                           hull_err **err)
+static int validate_sysctl(const struct json_ctx *c, const struct hull_config *cfg,
+                           const char *key, hull_err **err)
 {
     char p[300];
     snprintf(p, sizeof p, "linux.sysctl.%s", key);
     if (strstr(key, "..") != NULL || strchr(key, '/') != NULL)
         return json_field_error(c, err, p, "invalid key");
-    static const char *ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
-                                     "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+    static const char *ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                     "kernel.sem", "kernel.shmall", "kernel.shmmax",
                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
     for (size_t i = 0; i < sizeof(ipc_keys) / sizeof(ipc_keys[0]); i++)
         if (strcmp(key, ipc_keys[i]) == 0) {
@@ -758,7 +725,8 @@ static int parse_linux(const struct json_ctx *c, json_t *root, struct hull_confi
             if (strcmp(prop, rootfs_propagations[i].name) == 0)
                 cfg->rootfs_propagation = rootfs_propagations[i].flags;
         if (cfg->rootfs_propagation == 0)
-            return json_field_error(c, err, "linux.rootfsPropagation", "unknown value `%s`", prop);
+            return json_field_error(c, err, "linux.rootfsPropagation", "unknown value `%s`",
+                                    prop);
     }
     json_t *to;
     if (json_read_object(c, l, "timeOffsets", "linux", &to, err) < 0)
@@ -826,8 +794,8 @@ static int parse_linux(const struct json_ctx *c, json_t *root, struct hull_confi
                                     *m);
     for (char **m = cfg->readonly_paths; m && *m; m++)
         if ((*m)[0] != '/')
-            return json_field_error(c, err, "linux.readonlyPaths", "`%s` is not an absolute path",
-                                    *m);
+            return json_field_error(c, err, "linux.readonlyPaths",
+                                    "`%s` is not an absolute path", *m);
     if (config_parse_resources(c, l, cfg, err) < 0)
         return -1;
     static const char *unsupported[] = {"intelRdt", "memoryPolicy", "netDevices"};

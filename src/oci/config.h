@@ -97,7 +97,7 @@ struct hull_process {
 };
 
 struct hull_config {
-    json_t *raw;  /* the whole document, owned */
+    json_t *raw; /* the whole document, owned */
     char *bundle; /* absolute bundle directory */
     char *oci_version;
     char *root_path; /* absolute path of the rootfs on the host */
@@ -119,7 +119,7 @@ struct hull_config {
     size_t n_uid_mappings, n_gid_mappings;
     struct hull_device *devices;
     size_t n_devices;
-    json_t *sysctl;                   /* borrowed: object of string -> string */
+    json_t *sysctl; /* borrowed: object of string -> string */
     unsigned long rootfs_propagation; /* MS_* | MS_REC, 0 = default (rslave) */
     bool has_time_offsets;
     int64_t boottime_secs, monotonic_secs;
@@ -127,8 +127,8 @@ struct hull_config {
     bool has_personality;
     unsigned long personality;
     char *cgroups_path;
-    json_t *resources;                     /* borrowed */
-    json_t *seccomp;                       /* borrowed */
+    json_t *resources; /* borrowed */
+    json_t *seccomp;   /* borrowed */
     struct hull_seccomp *seccomp_profile;  /* parsed linux.seccomp, NULL when absent */
     struct hull_landlock_policy *landlock; /* annotation run.hull.landlock, NULL when absent */
     char **masked_paths;

@@ -12,19 +12,10 @@ const char *const spec_default_capabilities[] = {"CAP_AUDIT_WRITE", "CAP_KILL",
                                                  "CAP_NET_BIND_SERVICE", NULL};
 
 const char *const spec_default_masked_paths[] = {
-    "/proc/acpi",
-    "/proc/asound",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-    "/proc/interrupts",
-    NULL,
+    "/proc/acpi",           "/proc/asound",       "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats",  "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",           "/sys/firmware",      "/sys/devices/virtual/powercap",
+    "/proc/interrupts",     NULL,
 };
 
 const char *const spec_default_readonly_paths[] = {
@@ -57,11 +48,11 @@ json_t *spec_default(const struct spec_options *o)
     json_object_set_new(proc, "terminal", json_false());
     json_object_set_new(proc, "user", json_pack("{s:i, s:i}", "uid", 0, "gid", 0));
     json_object_set_new(proc, "args",
-                        o->args ? strings((const char *const *)o->args) : json_pack("[s]", "sh"));
-    json_object_set_new(
-        proc, "env",
-        json_pack("[s, s]", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                  "TERM=xterm"));
+                        o->args ? strings((const char *const *)o->args)
+                                : json_pack("[s]", "sh"));
+    json_object_set_new(proc, "env",
+                        json_pack("[s, s]", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                  "TERM=xterm"));
     json_object_set_new(proc, "cwd", json_string("/"));
     json_t *caps = json_object();
     json_object_set_new(caps, "bounding", strings(spec_default_capabilities));
@@ -70,33 +61,32 @@ json_t *spec_default(const struct spec_options *o)
     /* Empty inheritable set: CVE-2022-29162 (inheritable caps leaking into execve'd
      * programs with file capabilities). */
     json_object_set_new(proc, "capabilities", caps);
-    json_object_set_new(
-        proc, "rlimits",
-        json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024));
+    json_object_set_new(proc, "rlimits",
+                        json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE", "hard", 1024,
+                                  "soft", 1024));
     json_object_set_new(proc, "noNewPrivileges", json_true());
     json_object_set_new(root, "process", proc);
 
     json_object_set_new(root, "root", json_pack("{s:s, s:b}", "path", "rootfs", "readonly", 1));
     json_object_set_new(root, "hostname", json_string("hull"));
 
-    static const char *const dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k",
-                                           NULL};
-    static const char *const pts_opts[] = {"nosuid",        "noexec",    "newinstance",
-                                           "ptmxmode=0666", "mode=0620", NULL};
-    static const char *const pts_opts_root[] = {
-        "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL};
-    static const char *const shm_opts[] = {"nosuid",    "noexec",      "nodev",
-                                           "mode=1777", "size=65536k", NULL};
+    static const char *const dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
+    static const char *const pts_opts[] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                                           "mode=0620", NULL};
+    static const char *const pts_opts_root[] = {"nosuid", "noexec", "newinstance",
+                                                "ptmxmode=0666", "mode=0620", "gid=5", NULL};
+    static const char *const shm_opts[] = {"nosuid", "noexec", "nodev", "mode=1777",
+                                           "size=65536k", NULL};
     static const char *const mq_opts[] = {"nosuid", "noexec", "nodev", NULL};
     static const char *const sys_opts[] = {"nosuid", "noexec", "nodev", "ro", NULL};
-    static const char *const sys_opts_rootless[] = {"rbind", "nosuid", "noexec",
-                                                    "nodev", "ro",     NULL};
+    static const char *const sys_opts_rootless[] = {"rbind", "nosuid", "noexec", "nodev", "ro",
+                                                    NULL};
     static const char *const cg_opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
     json_t *mounts = json_array();
     json_array_append_new(mounts, mount("/proc", "proc", "proc", NULL));
     json_array_append_new(mounts, mount("/dev", "tmpfs", "tmpfs", dev_opts));
-    json_array_append_new(
-        mounts, mount("/dev/pts", "devpts", "devpts", o->rootless ? pts_opts : pts_opts_root));
+    json_array_append_new(mounts, mount("/dev/pts", "devpts", "devpts",
+                                        o->rootless ? pts_opts : pts_opts_root));
     json_array_append_new(mounts, mount("/dev/shm", "tmpfs", "shm", shm_opts));
     json_array_append_new(mounts, mount("/dev/mqueue", "mqueue", "mqueue", mq_opts));
     if (o->rootless)

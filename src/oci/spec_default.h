@@ -8,10 +8,10 @@
 #include <sys/types.h>
 
 struct spec_options {
-    bool rootless; /* user namespace mapping the caller's uid/gid to root */
+    bool rootless;  /* user namespace mapping the caller's uid/gid to root */
     uid_t uid;
     gid_t gid;
-    char **args;           /* NULL: ["sh"] */
+    char **args;    /* NULL: ["sh"] */
     bool landlock_default; /* add the default Landlock policy annotation */
 };
 

@@ -41,8 +41,9 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     }
     if (namespaces_join_paths(cfg, err) < 0)
         return -1;
-    if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&
-        errno != ENOSYS && errno != EACCES && errno != EPERM)
+    if (!a->no_new_keyring &&
+        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS &&
+        errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
 
     if (security_before_mounts(a->security, err) < 0)
@@ -155,7 +156,7 @@ void container_init(struct init_args *a)
         _exit(1);
     }
     sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
-    /* The very last step: LSM label, Landlock, seccomp. */
+    /* The very last step: LSM label, Landlock, seccomp (runtime/security.h). */
     if (security_apply_final(a->security, &err) < 0) {
         dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
         _exit(1);

@@ -12,16 +12,15 @@
 
 struct init_args {
     const struct hull_config *cfg;
-    int sync_fd;      /* container end of the sync socketpair */
-    int fifo_fd;      /* exec.fifo opened O_RDWR: read blocks until `start` */
-    int state_dir_fd; /* the runtime's locked state dir: closed at once so the lock stays the
-                         runtime's */
+    int sync_fd;  /* container end of the sync socketpair */
+    int fifo_fd;  /* exec.fifo opened O_RDWR: read blocks until `start` */
+    int state_dir_fd; /* the runtime's locked state dir: closed at once so the lock stays the runtime's */
     int preserve_fds;
     bool no_pivot;
     bool no_new_keyring;
     struct cap_sets caps;
     sigset_t saved_sigmask;
-    const char *state_json;         /* for createContainer / startContainer hooks */
+    const char *state_json; /* for createContainer / startContainer hooks */
     struct security_plan *security; /* seccomp, Landlock, LSM (runtime/security.h) */
 };
 

@@ -100,8 +100,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
             return hull_error(err, EPROTO, "unexpected sync message %d", m.type);
         cleanup_free char *sj = state_json_text(s, STATUS_CREATING);
         if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", sj, err) < 0 ||
-            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", sj,
-                      err) < 0)
+            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime",
+                      sj, err) < 0)
             return -1;
         if (sync_send(sync_fd, SYNC_GO, err) < 0)
             return -1;
@@ -134,7 +134,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     if (cfg->process.terminal)
         return hull_error(err, ENOTSUP, "config.json: process.terminal: not supported yet");
     if (co->console_socket && *co->console_socket)
-        return hull_error(err, EINVAL, "--console-socket was given but process.terminal is false");
+        return hull_error(err, EINVAL,
+                          "--console-socket was given but process.terminal is false");
     struct init_args args = {
         .cfg = cfg,
         .preserve_fds = co->preserve_fds,
@@ -289,8 +290,8 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
     if (cfg->hooks.n_poststart) {
         cleanup_free char *sj = state_json_text(&s, STATUS_RUNNING);
         hull_err *hook_err = NULL;
-        if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj, &hook_err) <
-            0) {
+        if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj,
+                      &hook_err) < 0) {
             /* runtime-spec: a failing poststart hook is logged and the lifecycle continues. */
             hull_warn("%s", hook_err->msg);
             hull_err_free(hook_err);
@@ -396,7 +397,8 @@ static int signal_all(pid_t init, int sig, hull_err **err)
     return 0;
 }
 
-int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err)
+int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all,
+                   hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_open(ro->root, id, &dir, err) < 0)

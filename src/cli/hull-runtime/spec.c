@@ -13,10 +13,9 @@
 #include "util/fs.h"
 
 enum { S_BUNDLE = 1, S_ROOTLESS, S_LANDLOCK };
-static const struct option_spec spec_options[] = {{"bundle", 'b', true, S_BUNDLE},
-                                                  {"rootless", 0, false, S_ROOTLESS},
-                                                  {"landlock-default", 0, false, S_LANDLOCK},
-                                                  {NULL, 0, false, 0}};
+static const struct option_spec spec_options[] = {
+    {"bundle", 'b', true, S_BUNDLE}, {"rootless", 0, false, S_ROOTLESS},
+    {"landlock-default", 0, false, S_LANDLOCK}, {NULL, 0, false, 0}};
 
 int cmd_spec(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -67,9 +66,7 @@ int cmd_spec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command command_spec = {
-    "spec",
-    cmd_spec,
-    "write a default config.json",
+    "spec", cmd_spec, "write a default config.json",
     "Usage: hull-runtime spec [--bundle DIR] [--rootless] [--landlock-default]\n"
     "\n"
     "Write a hardened default config.json into the bundle directory (default: .): rootfs at\n"
