@@ -19,6 +19,7 @@
 #include "linux/mounts.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
+#include "linux/userns.h"
 #include "runtime/hooks.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
@@ -88,7 +89,7 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     if (capabilities_prepare_identity_change(&a->caps, err) < 0)
         return -1;
     /* setgroups is denied in a user namespace whose gid_map was written without privilege. */
-    if (process_set_identity(&cfg->process, true, err) < 0)
+    if (process_set_identity(&cfg->process, userns_setgroups_allowed(), err) < 0)
         return -1;
     if (capabilities_apply(&a->caps, err) < 0)
         return -1;

@@ -23,6 +23,7 @@
 #include "linux/exe_protect.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
+#include "linux/userns.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
 #include "runtime/container_init.h"
@@ -75,7 +76,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct container_state *s, int sync_fd, const struct create_opts *co,
                        hull_err **err)
 {
-    if ((cfg->clone_flags & CLONE_NEWUSER) && namespaces_write_id_maps(cfg, s->pid, err) < 0)
+    if ((cfg->clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
