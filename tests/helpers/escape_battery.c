@@ -3,7 +3,7 @@
  * "<name> <result>", where result is the errno name, "OK" when the attempt succeeded, or
  * "bytes=N" for reads. tests/e2e/test_security_battery.py asserts on every line.
  *
- * usage: escape-battery default | landlock ALLOWED_PORT DENIED_PORT | euid */
+ * usage: escape-battery default | landlock ALLOWED_PORT DENIED_PORT | euid | mkdir PATH MODE */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,10 @@ static const char *errname(int e)
         return "ENOTDIR";
     case EAFNOSUPPORT:
         return "EAFNOSUPPORT";
+    case ENOSPC:
+        return "ENOSPC";
+    case EOPNOTSUPP:
+        return "EOPNOTSUPP";
     }
     static char buf[32];
     snprintf(buf, sizeof buf, "errno%d", e);
@@ -173,11 +178,15 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "default") == 0)
         return run_default();
     if (argc >= 4 && strcmp(argv[1], "landlock") == 0)
-        return run_landlock(atoi(argv[2]), atoi(argv[3]));
+        return run_landlock((int)strtol(argv[2], NULL, 10), (int)strtol(argv[3], NULL, 10));
+    if (argc >= 4 && strcmp(argv[1], "mkdir") == 0) {
+        report("mkdir", mkdir(argv[2], (mode_t)strtol(argv[3], NULL, 8)));
+        return 0;
+    }
     if (argc >= 2 && strcmp(argv[1], "euid") == 0) {
         printf("euid %d\n", (int)geteuid());
         return 0;
     }
-    fprintf(stderr, "usage: escape-battery default | landlock ALLOWED DENIED | euid\n");
+    fprintf(stderr, "usage: escape-battery default | landlock ALLOWED DENIED | euid | mkdir P M\n");
     return 2;
 }
