@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 
 from conftest import BUILD, RUNTIME
 
@@ -57,3 +58,14 @@ def status_fields(text):
             k, v = line.split(":", 1)
             out[k.strip()] = v.strip()
     return out
+
+
+def create(runtime, bundle, cid, *extra, pass_fds=()):
+    """`create` with no pipe the created container could keep open (a captured stdout would
+    block until the container exits). Returns (returncode, stderr text)."""
+    with tempfile.TemporaryFile("w+") as log:
+        r = subprocess.run(runtime.cmd(*extra, "create", "-b", bundle.path, cid),
+                           stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=60,
+                           pass_fds=pass_fds)
+        log.seek(0)
+        return r.returncode, log.read()
