@@ -172,3 +172,33 @@ def test_cwd_through_a_leaked_fd_is_refused(runtime, bundle, tmp_path):
     assert r.returncode != 0
     assert "process.cwd" in r.stderr and "outside the container" in r.stderr, r.stderr
     assert runtime.ids() == []
+
+
+def test_sysctl_write_cannot_be_redirected_by_a_rootfs_symlink(runtime, bundle, tmp_path):
+    """A symlink in the image turns an innocent mount destination into /proc/sys/kernel, so a
+    host directory covers it; the runtime's sysctl write must not land in that directory."""
+    host = tmp_path / "host-knobs"
+    host.mkdir()
+    (host / "shmmax").write_text("untouched\n")
+    os.symlink("/proc/sys/kernel", os.path.join(bundle.rootfs, "evil"))
+    cfg = default_config(["/bin/true"])
+    cfg["mounts"].append({"destination": "/evil", "type": "bind", "source": str(host),
+                          "options": ["bind"]})
+    cfg["linux"]["sysctl"] = {"kernel.shmmax": "4096"}
+    bundle.write(cfg)
+    rc, err = create(runtime, bundle, "sysctl")
+    runtime("delete", "-f", "sysctl")
+    assert rc != 0
+    assert "linux.sysctl.kernel.shmmax" in err and "covered by a mount" in err, err
+    assert (host / "shmmax").read_text() == "untouched\n"
+    assert runtime.ids() == []
+
+
+def test_sysctl_in_the_container_namespace_works(runtime, bundle):
+    cfg = default_config(["cat", "/proc/sys/kernel/shmmax"])
+    cfg["linux"]["sysctl"] = {"kernel.shmmax": "4096"}
+    bundle.write(cfg)
+    r = runtime("run", "-b", bundle.path, "sysctl2")
+    runtime("delete", "-f", "sysctl2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "4096"
