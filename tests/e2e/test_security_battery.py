@@ -2,6 +2,10 @@
 spec`: runc's three capabilities, no_new_privs, masked and read-only /proc paths, the default
 seccomp profile) tries the classic escapes; every attempt must fail with the expected errno."""
 import os
+import shutil
+import tempfile
+
+from conftest import Bundle
 
 from security_util import hardened, results, run, status_fields
 
@@ -98,3 +102,31 @@ def test_setuid_binary_gains_nothing_under_no_new_privs(runtime, bundle, tmp_pat
     # The control: without no_new_privs the same binary does become root, so the check above
     # is meaningful.
     assert _setuid_run(runtime, bundle, tmp_path, False, "nnp0") == "euid 0"
+
+
+def test_user_namespace_maps_match_the_config(runtime, bundle, tmp_path):
+    cfg = hardened(bundle, tmp_path, ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; "
+                                                  "id -u; grep -E '^Cap(Eff|Bnd):' "
+                                                  "/proc/self/status"])
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 1000},
+                                   {"containerID": 1000, "hostID": 300000, "size": 10}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 210000, "size": 65536}]
+    # The mapped root must be able to reach the rootfs: pytest's tmp dirs are private to root.
+    work = tempfile.mkdtemp(prefix="hull-userns-", dir="/tmp")
+    try:
+        os.chmod(work, 0o755)
+        shutil.copytree(bundle.path, os.path.join(work, "b"), symlinks=True)
+        moved = Bundle(os.path.join(work, "b"))
+        moved.write(cfg)
+        r = run(runtime, moved, "userns")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert r.returncode == 0, r.stderr
+    lines = [l.split() for l in r.stdout.splitlines()]
+    assert lines[0] == ["0", "200000", "1000"]
+    assert lines[1] == ["1000", "300000", "10"]
+    assert lines[2] == ["0", "210000", "65536"]
+    assert lines[3] == ["0"]
+    mask = "%016x" % ((1 << 29) | (1 << 5) | (1 << 10))
+    assert lines[4] == ["CapEff:", mask] and lines[5] == ["CapBnd:", mask]
