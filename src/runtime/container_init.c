@@ -35,6 +35,7 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
 
     if (sync_expect(a->sync_fd, SYNC_GO, err) < 0)
         return -1;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (new_userns) {
         /* The maps are written: become root of the new user namespace. */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -126,7 +127,8 @@ void container_init(struct init_args *a)
      * the `create` command. */
     /* Non-dumpable: other processes cannot open /proc/<us>/exe or ptrace us while we still run
      * the runtime's binary (CVE-2019-5736 class). */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!a->dumpable_until_go)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
 

@@ -22,6 +22,9 @@ struct init_args {
     sigset_t saved_sigmask;
     const char *state_json; /* for createContainer / startContainer hooks */
     struct security_plan *security; /* seccomp, Landlock, LSM (runtime/security.h) */
+    /* An unprivileged runtime writes our id maps: /proc/<pid>/{uid_map,setgroups,gid_map} are
+     * only its to open while we are dumpable, so stay dumpable until SYNC_GO (as runc). */
+    bool dumpable_until_go;
 };
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */

@@ -167,6 +167,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     int fifo = -1;
     struct security_plan security = {.lsm = {.attr_fd = -1}};
     args.security = &security;
+    args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
     sigset_t all, saved;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
