@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/lsm.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"
 
@@ -215,7 +216,8 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull
     return 0;
 }
 
-static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, hull_err **err)
+static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
+                         const char *mount_label, hull_err **err)
 {
     cleanup_close int target = resolve_in_root(rootfd, m->destination, RESOLVE_MKDIR, err);
     if (target < 0)
@@ -227,7 +229,9 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
     } else {
         unsigned long flags = m->flags & ~MS_REMOUNT;
         const char *source = m->source && *m->source ? m->source : m->type;
-        if (mount(source, fd_path(tp, target), m->type, flags, m->data) < 0) {
+        /* linux.mountLabel: the SELinux context of the container's own filesystems. */
+        cleanup_free char *labeled = lsm_mount_data(m->type, m->data, mount_label);
+        if (mount(source, fd_path(tp, target), m->type, flags, labeled ? labeled : m->data) < 0) {
             int saved = errno;
             /* sysfs and mqueue cannot be mounted fresh without owning the network / ipc
              * namespace: bind the host's, as runc does. */
@@ -264,7 +268,8 @@ int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_usern
 {
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         const struct hull_mount *m = &cfg->mounts[i];
-        int r = m->bind ? bind_mount(rootfd, m, err) : special_mount(rootfd, m, in_userns, err);
+        int r = m->bind ? bind_mount(rootfd, m, err)
+                        : special_mount(rootfd, m, in_userns, cfg->mount_label, err);
         if (r < 0)
             return hull_error_prefix(err, "mounts[%zu]", i);
     }

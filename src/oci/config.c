@@ -976,6 +976,8 @@ void config_free(struct hull_config *cfg)
     free(cfg->domainname);
     free(cfg->cgroups_path);
     free(cfg->mount_label);
+    seccomp_config_free(cfg->seccomp_profile);
+    landlock_policy_free(cfg->landlock);
     if (cfg->raw)
         json_decref(cfg->raw);
     free(cfg);

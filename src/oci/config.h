@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "oci/config_security.h"
 #include "util/error.h"
 
 struct hull_mount {
@@ -208,9 +209,11 @@ struct hull_config {
     bool has_personality;
     unsigned long personality;
     char *cgroups_path;
-    json_t *resources;         /* borrowed */
-    struct hull_resources res; /* parsed linux.resources */
-    json_t *seccomp;           /* borrowed */
+    json_t *resources;                     /* borrowed */
+    struct hull_resources res;             /* parsed linux.resources */
+    json_t *seccomp;                       /* borrowed */
+    struct hull_seccomp *seccomp_profile;  /* parsed linux.seccomp, NULL when absent */
+    struct hull_landlock_policy *landlock; /* annotation run.hull.landlock, NULL when absent */
     char **masked_paths;
     char **readonly_paths;
     char *mount_label;

@@ -20,6 +20,7 @@
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
 #include "linux/resolve.h"
+#include "linux/userns.h"
 #include "runtime/hooks.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
@@ -35,6 +36,7 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
 
     if (sync_expect(a->sync_fd, SYNC_GO, err) < 0)
         return -1;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (new_userns) {
         /* The maps are written: become root of the new user namespace. */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -48,6 +50,8 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         errno != ENOSYS && errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
 
+    if (security_before_mounts(a->security, err) < 0)
+        return -1;
     cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
     if (rootfd < 0)
         return -1;
@@ -82,15 +86,19 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (mounts_finish_rootfs(cfg, err) < 0)
         return -1;
+    if (security_after_mounts(a->security, a->state_json, err) < 0)
+        return -1;
     if (process_apply_personality(cfg, err) < 0)
         return -1;
     if (process_apply_rlimits(&cfg->process, err) < 0)
         return -1;
 
+    if (security_apply_early(a->security, err) < 0)
+        return -1;
     if (capabilities_prepare_identity_change(&a->caps, err) < 0)
         return -1;
     /* setgroups is denied in a user namespace whose gid_map was written without privilege. */
-    if (process_set_identity(&cfg->process, true, err) < 0)
+    if (process_set_identity(&cfg->process, userns_setgroups_allowed(), err) < 0)
         return -1;
     if (capabilities_apply(&a->caps, err) < 0)
         return -1;
@@ -127,7 +135,8 @@ void container_init(struct init_args *a)
      * the `create` command. */
     /* Non-dumpable: other processes cannot open /proc/<us>/exe or ptrace us while we still run
      * the runtime's binary (CVE-2019-5736 class). */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!a->dumpable_until_go)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
 
@@ -158,6 +167,11 @@ void container_init(struct init_args *a)
         _exit(1);
     }
     sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
+    /* The very last step: LSM label, Landlock, seccomp (runtime/security.h). */
+    if (security_apply_final(a->security, &err) < 0) {
+        dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
+        _exit(1);
+    }
     execve(exec_path, cfg->process.args, cfg->process.env ? cfg->process.env : (char *[]){NULL});
     dprintf(STDERR_FILENO, "hull-runtime: exec `%s`: %s\n", exec_path, strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);

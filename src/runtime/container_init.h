@@ -8,6 +8,7 @@
 
 #include "linux/capabilities.h"
 #include "oci/config.h"
+#include "runtime/security.h"
 
 struct init_args {
     const struct hull_config *cfg;
@@ -20,7 +21,11 @@ struct init_args {
     bool no_new_keyring;
     struct cap_sets caps;
     sigset_t saved_sigmask;
-    const char *state_json; /* for createContainer / startContainer hooks */
+    const char *state_json;         /* for createContainer / startContainer hooks */
+    struct security_plan *security; /* seccomp, Landlock, LSM (runtime/security.h) */
+    /* An unprivileged runtime writes our id maps: /proc/<pid>/{uid_map,setgroups,gid_map} are
+     * only its to open while we are dumpable, so stay dumpable until SYNC_GO (as runc). */
+    bool dumpable_until_go;
 };
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */

@@ -20,13 +20,16 @@
 #include <unistd.h>
 
 #include "linux/capabilities.h"
+#include "linux/exe_protect.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
+#include "linux/userns.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
+#include "runtime/security.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
@@ -77,7 +80,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
 {
     /* a vm-handled container process has no namespaces of its own (src/vm/handler.h) */
     if (s->handler == NULL && (cfg->clone_flags & CLONE_NEWUSER) &&
-        namespaces_write_id_maps(cfg, s->pid, err) < 0)
+        userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
@@ -132,6 +135,9 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
 {
     if (state_validate_id(co->id, err) < 0)
         return -1;
+    /* First, before any side effect: it may re-execute the runtime (CVE-2019-5736). */
+    if (runtime_binary_protect(err) < 0)
+        return -1;
     cleanup_config struct hull_config *cfg = NULL;
     if (config_load_bundle(co->bundle ? co->bundle : ".", CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
         return -1;
@@ -173,6 +179,9 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     int rc = -1;
     int sp[2] = {-1, -1};
     int fifo = -1;
+    struct security_plan security = {.lsm = {.attr_fd = -1}};
+    args.security = &security;
+    args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
     sigset_t all, saved;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
@@ -197,6 +206,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             hull_error(err, errno, "socketpair");
             break;
         }
+        if (security_prepare(cfg, &args.caps, ro->root, &security, err) < 0)
+            break;
         if (!vm && namespaces_prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
@@ -240,6 +251,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         close(sp[1]);
     if (fifo >= 0)
         close(fifo);
+    security_plan_clear(&security);
     if (rc < 0) {
         hull_err *rm_err = NULL;
         if (state_dir_remove(&dir, &rm_err) < 0) {
