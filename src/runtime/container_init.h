@@ -11,15 +11,20 @@
 
 struct init_args {
     const struct hull_config *cfg;
-    int sync_fd;  /* container end of the sync socketpair */
-    int fifo_fd;  /* exec.fifo opened O_RDWR: read blocks until `start` */
-    int state_dir_fd; /* the runtime's locked state dir: closed at once so the lock stays the runtime's */
+    int sync_fd;      /* container end of the sync socketpair */
+    int fifo_fd;      /* exec.fifo opened O_RDWR: read blocks until `start` */
+    int state_dir_fd; /* the runtime's locked state dir: closed at once so the lock stays the
+                         runtime's */
     int preserve_fds;
     bool no_pivot;
     bool no_new_keyring;
     struct cap_sets caps;
     sigset_t saved_sigmask;
     const char *state_json; /* for createContainer / startContainer hooks */
+    int console_fd;         /* process.terminal: where the pty master goes (-1 = none) */
+    int start_status_fd;    /* start.fifo (O_RDWR): startContainer failures are reported here;
+                               EOF at execve tells `start` the program runs (-1 = none) */
+    int listen_fds;         /* socket activation fds at 3.. (also counted in preserve_fds) */
 };
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */
