@@ -54,8 +54,9 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     }
     if (namespaces_join_paths(cfg, err) < 0)
         return -1;
-    if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&
-        errno != ENOSYS && errno != EACCES && errno != EPERM)
+    if (!a->no_new_keyring &&
+        syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS &&
+        errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
 
     cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);

@@ -100,8 +100,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
             return hull_error(err, EPROTO, "unexpected sync message %d", m.type);
         cleanup_free char *sj = state_json_text(s, STATUS_CREATING);
         if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", sj, err) < 0 ||
-            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", sj,
-                      err) < 0)
+            hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime",
+                      sj, err) < 0)
             return -1;
         if (sync_send(sync_fd, SYNC_GO, err) < 0)
             return -1;

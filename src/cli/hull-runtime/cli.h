@@ -24,8 +24,7 @@ struct cli_command {
 /* Print the error once (stderr and the --log file) and return the exit code to use. */
 int cli_fail(hull_err *err);
 /* A usage error: message plus a pointer to --help, exit 1. */
-int cli_usage_error(const char *command, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print `help` when argv asks for it; returns true if it did. */
 bool cli_wants_help(int argc, char **argv, const struct cli_command *cmd);
 void cli_print_help(const struct cli_command *cmd);
@@ -33,7 +32,7 @@ void cli_print_help(const struct cli_command *cmd);
 int cli_require_args(const char *command, struct option_parser *p, int n, const char *what);
 
 #define CLI_COMMAND(cname)                                                                         \
-    int cmd_##cname(struct cli_ctx *ctx, int argc, char **argv);                                   \
+    int cmd_##cname(struct cli_ctx *ctx, int argc, char **argv);                                  \
     extern const struct cli_command command_##cname
 
 CLI_COMMAND(create);
