@@ -617,7 +617,8 @@ struct exec_run {
 };
 
 static int spawn(const struct hull_config *cfg, const struct hull_process *p,
-                 const struct exec_opts *eo, struct exec_run *r, hull_err **err)
+                 const struct exec_opts *eo, const sigset_t *saved_sigmask, struct exec_run *r,
+                 hull_err **err)
 {
     struct exec_child c = {.cfg = cfg, .proc = p, .target = &r->target, .console_fd = -1};
     if (capabilities_resolve(p, "process.capabilities", &c.caps, err) < 0)
@@ -639,7 +640,7 @@ static int spawn(const struct hull_config *cfg, const struct hull_process *p,
     c.sync_fd = r->sync[1];
     if (join_for_children(&r->target, err) < 0)
         return -1;
-    sigprocmask(SIG_SETMASK, NULL, &c.saved_sigmask);
+    c.saved_sigmask = *saved_sigmask;
     pid_t pid = fork();
     if (pid < 0)
         return hull_error(err, errno, "exec: fork");
@@ -688,7 +689,7 @@ int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, in
         bool cgroups = s.cgroup_path && ro->cgroup_manager != CGROUP_MANAGER_DISABLED;
         if (open_target(&s, cgroups, &r.target, err) < 0)
             break;
-        if (spawn(cfg, &p, eo, &r, err) < 0)
+        if (spawn(cfg, &p, eo, &saved, &r, err) < 0)
             break;
         if (wait_exec_started(r.sync[0], r.pid, err) < 0) {
             r.pid = -1; /* reaped */
