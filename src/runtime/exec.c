@@ -407,15 +407,37 @@ static int ns_index(int type)
     return -1;
 }
 
-/* pid and time namespaces take effect for children: the runtime joins them, then forks. */
-static int join_for_children(const struct exec_target *t, hull_err **err)
+/* pid and time namespaces take effect for children: the runtime joins them, forks, and goes
+ * back to its own (`own` receives fds of those, -1 where nothing changed) so that nothing else
+ * it forks (a sanitizer's helper at exit, say) lands in the container. */
+static const int for_children[] = {CLONE_NEWPID, CLONE_NEWTIME};
+
+static int join_for_children(const struct exec_target *t, int own[2], hull_err **err)
 {
-    static const int types[] = {CLONE_NEWPID, CLONE_NEWTIME};
     for (size_t i = 0; i < 2; i++) {
-        int fd = t->ns_fd[ns_index(types[i])];
-        if (fd >= 0 && setns(fd, types[i]) < 0)
+        int fd = t->ns_fd[ns_index(for_children[i])];
+        if (fd < 0)
+            continue;
+        char self[48];
+        snprintf(self, sizeof self, "/proc/self/ns/%s_for_children",
+                 namespace_type_name(for_children[i]));
+        own[i] = open(self, O_RDONLY | O_CLOEXEC);
+        if (own[i] < 0)
+            return hull_error(err, errno, "open `%s`", self);
+        if (setns(fd, for_children[i]) < 0)
             return hull_error(err, errno, "join the container's %s namespace",
-                              namespace_type_name(types[i]));
+                              namespace_type_name(for_children[i]));
+    }
+    return 0;
+}
+
+static int leave_for_children(int own[2], hull_err **err)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (own[i] >= 0 && setns(own[i], for_children[i]) < 0)
+            return hull_error(err, errno, "return to the runtime's %s namespace",
+                              namespace_type_name(for_children[i]));
+        hull_closep(&own[i]);
     }
     return 0;
 }
@@ -638,19 +660,26 @@ static int spawn(const struct hull_config *cfg, const struct hull_process *p,
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sync) < 0)
         return hull_error(err, errno, "exec: socketpair");
     c.sync_fd = r->sync[1];
-    if (join_for_children(&r->target, err) < 0)
-        return -1;
     c.saved_sigmask = *saved_sigmask;
-    pid_t pid = fork();
-    if (pid < 0)
-        return hull_error(err, errno, "exec: fork");
-    if (pid == 0) {
-        close(r->sync[0]);
-        if (r->console[0] >= 0)
-            close(r->console[0]);
-        exec_child_main(&c);
+    int own[2] = {-1, -1};
+    pid_t pid = -1;
+    if (join_for_children(&r->target, own, err) == 0) {
+        pid = fork();
+        if (pid < 0)
+            hull_error(err, errno, "exec: fork");
+        if (pid == 0) {
+            close(r->sync[0]);
+            if (r->console[0] >= 0)
+                close(r->console[0]);
+            exec_child_main(&c);
+        }
     }
     r->pid = pid;
+    /* Fail closed: a runtime that cannot go back must not fork anything else. */
+    if (leave_for_children(own, pid < 0 ? NULL : err) < 0)
+        return -1;
+    if (pid < 0)
+        return -1;
     hull_closep(&r->sync[1]);
     hull_closep(&r->console[1]);
     return 0;
