@@ -17,6 +17,12 @@ int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_confi
     memset(out, 0, sizeof(*out));
     if (ro->cgroup_manager == CGROUP_MANAGER_DISABLED)
         return 0;
+    /* Rootless, as runc: without a delegated cgroup an unprivileged runtime runs the container
+     * in its own cgroup, which is fine as long as nothing asks for limits. */
+    if (geteuid() != 0 && ro->cgroup_manager == CGROUP_MANAGER_CGROUPFS) {
+        if (cfg->resources == NULL || json_object_size(cfg->resources) == 0)
+            return 0;
+    }
     if (ro->cgroup_manager == CGROUP_MANAGER_SYSTEMD) {
         if (access("/run/systemd/system", F_OK) != 0)
             return hull_error(err, ENOTSUP,

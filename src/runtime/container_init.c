@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,12 +22,24 @@
 #include "linux/process_setup.h"
 #include "linux/resolve.h"
 #include "linux/userns.h"
+#include "linux/terminal.h"
 #include "runtime/hooks.h"
+#include "runtime/socket_activation.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static pid_t host_pid(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return getpid();
+    buf[n] = '\0';
+    return (pid_t)strtol(buf, NULL, 10);
+}
 
 static int setup(struct init_args *a, char **exec_path, hull_err **err)
 {
@@ -59,11 +72,14 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (devices_setup(cfg, rootfd, in_userns, err) < 0)
         return -1;
-    /* Like runc, create a missing working directory (as root, inside the rootfs). */
+    /* Like runc, create a missing working directory (as root, inside the rootfs). Best effort:
+     * whether the cwd is usable is decided, with a clear message, by process_enter_cwd. */
     {
-        cleanup_close int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, err);
-        if (cwd < 0)
-            return hull_error_prefix(err, "process.cwd");
+        hull_err *cwd_err = NULL;
+        int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, &cwd_err);
+        if (cwd >= 0)
+            close(cwd);
+        hull_err_free(cwd_err);
     }
     if (process_set_hostname(cfg, err) < 0)
         return -1;
@@ -73,13 +89,22 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
             sync_expect(a->sync_fd, SYNC_GO, err) < 0)
             return -1;
     }
-    if (cfg->hooks.n_create_container &&
-        hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer",
-                  a->state_json, err) < 0)
-        return -1;
+    if (cfg->hooks.n_create_container) {
+        /* Still under the host's /proc: the pid hooks can look up there is the host's. */
+        cleanup_free char *sj = hooks_state_for(a->state_json, host_pid(), "creating");
+        if (hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer",
+                      sj ? sj : a->state_json, err) < 0)
+            return -1;
+    }
 
     if (mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
         return -1;
+    /* The pty comes from the container's devpts, before the identity changes. */
+    if (cfg->process.terminal &&
+        terminal_setup_in_container(a->console_fd, &cfg->process, true, err) < 0)
+        return -1;
+    if (a->console_fd >= 0)
+        hull_closep(&a->console_fd);
     if (process_apply_sysctl(cfg, err) < 0)
         return -1;
     if (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0)
@@ -115,6 +140,16 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
         return -1;
     return 0;
+}
+
+/* Tell `start` why the program will not run (it reads start.fifo until our end closes). */
+static __attribute__((noreturn)) void fail_start(struct init_args *a, const char *msg)
+{
+    if (a->start_status_fd >= 0)
+        fs_write_all(a->start_status_fd, msg, strlen(msg));
+    else
+        dprintf(STDERR_FILENO, "hull-runtime: %s\n", msg);
+    _exit(1);
 }
 
 static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
@@ -160,19 +195,29 @@ void container_init(struct init_args *a)
     close(a->fifo_fd);
 
     const struct hull_config *cfg = a->cfg;
-    if (cfg->hooks.n_start_container &&
-        hooks_run(cfg->hooks.start_container, cfg->hooks.n_start_container, "startContainer",
-                  a->state_json, &err) < 0) {
-        dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
-        _exit(1);
+    if (cfg->hooks.n_start_container) {
+        /* After pivot_root: pid and /proc are the container's. */
+        cleanup_free char *sj = hooks_state_for(a->state_json, getpid(), "created");
+        if (hooks_run(cfg->hooks.start_container, cfg->hooks.n_start_container, "startContainer",
+                      sj ? sj : a->state_json, &err) < 0)
+            fail_start(a, err->msg);
     }
+    char **env = socket_activation_env(cfg->process.env ? cfg->process.env : (char *[]){NULL},
+                                       a->listen_fds);
     sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
     /* The very last step: LSM label, Landlock, seccomp (runtime/security.h). */
     if (security_apply_final(a->security, &err) < 0) {
+        if (a->start_status_fd >= 0)
+            fs_write_all(a->start_status_fd, err->msg, strlen(err->msg));
         dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
         _exit(1);
     }
-    execve(exec_path, cfg->process.args, cfg->process.env ? cfg->process.env : (char *[]){NULL});
-    dprintf(STDERR_FILENO, "hull-runtime: exec `%s`: %s\n", exec_path, strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
+    execve(exec_path, cfg->process.args, env);
+    int e = errno;
+    char msg[PATH_MAX + 128];
+    snprintf(msg, sizeof msg, "exec `%s`: %s", exec_path, strerror(e));
+    if (a->start_status_fd >= 0)
+        fs_write_all(a->start_status_fd, msg, strlen(msg));
+    dprintf(STDERR_FILENO, "hull-runtime: %s\n", msg);
+    _exit(e == ENOENT ? 127 : 126);
 }

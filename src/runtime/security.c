@@ -1,6 +1,10 @@
 /* Orchestration of the security layers (order documented in security.h). */
 #include "runtime/security.h"
 
+#include <sched.h>
+#include <string.h>
+#include <strings.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,6 +21,21 @@ static bool keeps_sys_admin(const struct hull_config *cfg, const struct cap_sets
         return (caps->effective >> CAP_SYS_ADMIN_BIT) & 1;
     /* No capabilities field: root keeps its capabilities, anyone else loses them at setuid. */
     return cfg->process.uid == 0;
+}
+
+bool security_container_can_reach_runtime(const struct hull_config *cfg)
+{
+    if (config_has_namespace(cfg, CLONE_NEWUSER))
+        return false;
+    const struct hull_namespace *pid = config_find_namespace(cfg, CLONE_NEWPID);
+    if (pid == NULL || pid->path != NULL)
+        return true;
+    if (!cfg->process.has_capabilities)
+        return cfg->process.uid == 0;
+    for (char **c = cfg->process.caps.bounding; c && *c; c++)
+        if (strcasecmp(*c, "CAP_SYS_PTRACE") == 0)
+            return true;
+    return false;
 }
 
 int security_prepare(const struct hull_config *cfg, const struct cap_sets *caps,

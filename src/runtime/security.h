@@ -36,6 +36,14 @@ struct security_plan {
     char *listener_msg;
 };
 
+/* Could a process of this container open /proc/<pid>/exe of a non-dumpable runtime process
+ * (the container's init before execve, or an exec'ing runtime) and overwrite the runtime's
+ * binary (CVE-2019-5736)? Only with CAP_SYS_PTRACE in the initial user namespace: that is,
+ * without a user namespace, when the bounding set keeps CAP_SYS_PTRACE (or capabilities are
+ * left unchanged for root), or when the pid namespace is shared with other containers. When it
+ * is possible, the runtime re-executes itself from an unwritable copy (linux/exe_protect.h). */
+bool security_container_can_reach_runtime(const struct hull_config *cfg);
+
 /* Runtime side. `cache_root` is the --root directory (seccomp BPF cache). */
 int security_prepare(const struct hull_config *cfg, const struct cap_sets *caps,
                      const char *cache_root, struct security_plan *plan, hull_err **err);

@@ -50,6 +50,7 @@ CLI_COMMAND(pause);
 CLI_COMMAND(resume);
 CLI_COMMAND(ps);
 CLI_COMMAND(events);
+CLI_COMMAND(exec);
 
 /* create and run share their flags. */
 enum { OPT_HELP = 1000 };

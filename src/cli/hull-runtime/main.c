@@ -12,9 +12,10 @@
 #include "util/log.h"
 
 static const struct cli_command *commands[] = {
-    &command_create, &command_start,  &command_run,  &command_state,    &command_kill,
-    &command_delete, &command_list,   &command_spec, &command_features, &command_update,
-    &command_pause,  &command_resume, &command_ps,   &command_events,   NULL,
+    &command_create,   &command_start,  &command_run,   &command_state,
+    &command_kill,     &command_delete, &command_list,  &command_spec,
+    &command_features, &command_update, &command_pause, &command_resume,
+    &command_ps,       &command_events, &command_exec,  NULL,
 };
 
 int cli_fail(hull_err *err)
