@@ -605,8 +605,15 @@ static int wait_gone(pid_t pid, unsigned long long start_time)
 int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    if (state_dir_open(ro->root, id, &dir, err) < 0)
+    if (state_dir_open(ro->root, id, &dir, err) < 0) {
+        /* As runc: deleting what is already gone is not an error with --force (containerd's
+         * shim deletes, then deletes --force). A malformed id is still refused. */
+        if (force && (*err)->errnum == 0 && state_validate_id(id, NULL) == 0) {
+            hull_err_freep(err);
+            return 0;
+        }
         return -1;
+    }
     struct container_state s = {0};
     int present = state_read(&dir, &s, err);
     if (present < 0) {
