@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/lsm.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"
 
@@ -148,7 +150,52 @@ static int bind_mount(int rootfd, const struct hull_mount *m, hull_err **err)
 
 /* cgroup mounts: cgroup2 on a unified host; on v1 and hybrid hosts a tmpfs with one
  * sub-mount per mounted hierarchy, as runc lays it out. */
-static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull_err **err)
+/* Our cgroup's path in the v1 hierarchy with these controllers (or cgroup2 for ""), from
+ * /proc/self/cgroup: the runtime moved us into our cgroups before we mount anything. */
+static bool own_cgroup_path(const char *controllers, char *out, size_t size)
+{
+    cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
+    if (f == NULL)
+        return false;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        char *a = strchr(line, ':');
+        char *b = a ? strchr(a + 1, ':') : NULL;
+        if (b == NULL)
+            continue;
+        *b = '\0';
+        if (strcmp(a + 1, controllers) != 0)
+            continue;
+        b[1 + strcspn(b + 1, "\n")] = '\0';
+        snprintf(out, size, "%s", b + 1);
+        return true;
+    }
+    return false;
+}
+
+/* Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
+ * container's own cgroup directory instead, as runc does. */
+static int bind_own_cgroup(int rootfd, const char *mnt, const char *controllers, int subfd,
+                           unsigned long flags, const char *sub, hull_err **err)
+{
+    char rel[2048], src[4096], sp[32];
+    if (!own_cgroup_path(controllers, rel, sizeof rel))
+        return hull_error(err, ENOENT, "find our cgroup for `%s`", controllers);
+    snprintf(src, sizeof src, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+    if (mount(src, fd_path(sp, subfd), NULL, MS_BIND, NULL) < 0)
+        return hull_error(err, errno, "bind mount `%s` on `%s`", src, sub);
+    unsigned long f = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (f == 0)
+        return 0;
+    /* subfd names the directory below the new mount: re-resolve to reach the mount itself. */
+    cleanup_close int mounted = resolve_in_root(rootfd, sub, RESOLVE_EXISTING, err);
+    if (mounted < 0)
+        return -1;
+    return remount_bind(fd_path(sp, mounted), f, err);
+}
+
+static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool own_cgroupns,
+                        hull_err **err)
 {
     char tp[32];
     unsigned long flags = m->flags & ~MS_REMOUNT;
@@ -187,6 +234,11 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull
             return -1;
         char subp[32];
         if (strcmp(fstype, "cgroup2") == 0) {
+            if (!own_cgroupns) {
+                if (bind_own_cgroup(rootfd, mnt, "", subfd, flags, sub, err) < 0)
+                    return -1;
+                continue;
+            }
             if (mount("cgroup2", fd_path(subp, subfd), "cgroup2", flags, NULL) < 0)
                 return hull_error(err, errno, "mount cgroup2 on `%s`", sub);
         } else if (strcmp(fstype, "cgroup") == 0) {
@@ -199,6 +251,11 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull
                 if (*data)
                     strncat(data, ",", sizeof data - strlen(data) - 1);
                 strncat(data, o, sizeof data - strlen(data) - 1);
+            }
+            if (!own_cgroupns) {
+                if (bind_own_cgroup(rootfd, mnt, data, subfd, flags, sub, err) < 0)
+                    return -1;
+                continue;
             }
             if (mount("cgroup", fd_path(subp, subfd), "cgroup", flags, data) < 0)
                 return hull_error(err, errno, "mount cgroup (%s) on `%s`", data, sub);
@@ -215,19 +272,22 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, hull
     return 0;
 }
 
-static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, hull_err **err)
+static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, bool own_cgroupns,
+                         const char *mount_label, hull_err **err)
 {
     cleanup_close int target = resolve_in_root(rootfd, m->destination, RESOLVE_MKDIR, err);
     if (target < 0)
         return -1;
     char tp[32];
     if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-        if (mount_cgroup(rootfd, m, target, err) < 0)
+        if (mount_cgroup(rootfd, m, target, own_cgroupns, err) < 0)
             return -1;
     } else {
         unsigned long flags = m->flags & ~MS_REMOUNT;
         const char *source = m->source && *m->source ? m->source : m->type;
-        if (mount(source, fd_path(tp, target), m->type, flags, m->data) < 0) {
+        /* linux.mountLabel: the SELinux context of the container's own filesystems. */
+        cleanup_free char *labeled = lsm_mount_data(m->type, m->data, mount_label);
+        if (mount(source, fd_path(tp, target), m->type, flags, labeled ? labeled : m->data) < 0) {
             int saved = errno;
             /* sysfs and mqueue cannot be mounted fresh without owning the network / ipc
              * namespace: bind the host's, as runc does. */
@@ -264,7 +324,10 @@ int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_usern
 {
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         const struct hull_mount *m = &cfg->mounts[i];
-        int r = m->bind ? bind_mount(rootfd, m, err) : special_mount(rootfd, m, in_userns, err);
+        int r = m->bind ? bind_mount(rootfd, m, err)
+                        : special_mount(rootfd, m, in_userns,
+                                        config_has_namespace(cfg, CLONE_NEWCGROUP),
+                                        cfg->mount_label, err);
         if (r < 0)
             return hull_error_prefix(err, "mounts[%zu]", i);
     }

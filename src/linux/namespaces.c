@@ -13,7 +13,14 @@
 
 int namespaces_clone_flags(const struct hull_config *cfg)
 {
-    return cfg->clone_flags & ~CLONE_NEWTIME;
+    return cfg->clone_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
+}
+
+int namespaces_unshare_cgroup(const struct hull_config *cfg, hull_err **err)
+{
+    if ((cfg->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        return hull_error(err, errno, "create the cgroup namespace");
+    return 0;
 }
 
 static int join(const struct hull_namespace *ns, hull_err **err)

@@ -23,7 +23,11 @@ int namespaces_join_paths(const struct hull_config *cfg, hull_err **err);
 int namespaces_write_id_maps(const struct hull_config *cfg, pid_t pid, hull_err **err);
 
 /* The clone(2) flags for the namespaces created fresh. CLONE_NEWTIME is excluded: it is
- * unshared by the parent before clone. */
+ * unshared by the parent before clone. CLONE_NEWCGROUP too: see namespaces_unshare_cgroup. */
 int namespaces_clone_flags(const struct hull_config *cfg);
+
+/* In the container process, once the runtime moved it into its cgroups (after SYNC_GO):
+ * unshare the new cgroup namespace, so that its root is the container's own cgroup. */
+int namespaces_unshare_cgroup(const struct hull_config *cfg, hull_err **err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/procfs.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -46,7 +47,8 @@ int process_apply_sysctl(const struct hull_config *cfg, hull_err **err)
         for (char *p = path + 10; *p; p++)
             if (*p == '.')
                 *p = '/';
-        if (fs_write_string(path, json_string_value(v), err) < 0)
+        /* Through a verified procfs lookup: no mount or link in the container redirects it. */
+        if (procfs_write(path + 6, json_string_value(v), err) < 0)
             return hull_error_prefix(err, "linux.sysctl.%s", key);
     }
     return 0;

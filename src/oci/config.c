@@ -966,6 +966,7 @@ void config_free(struct hull_config *cfg)
     free(cfg->gid_mappings);
     config_process_clear(&cfg->process);
     config_hooks_clear(&cfg->hooks);
+    config_resources_clear(&cfg->res);
     hull_strvfree(cfg->masked_paths);
     hull_strvfree(cfg->readonly_paths);
     free(cfg->bundle);
@@ -975,6 +976,8 @@ void config_free(struct hull_config *cfg)
     free(cfg->domainname);
     free(cfg->cgroups_path);
     free(cfg->mount_label);
+    seccomp_config_free(cfg->seccomp_profile);
+    landlock_policy_free(cfg->landlock);
     if (cfg->raw)
         json_decref(cfg->raw);
     free(cfg);

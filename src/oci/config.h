@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "oci/config_security.h"
 #include "util/error.h"
 
 struct hull_mount {
@@ -95,6 +96,88 @@ struct hull_process {
     char *selinux_label;
 };
 
+/* linux.resources (config_resources.c), applied by linux/cgroup/. An optional number is a
+ * hull_opt_i64: unset means "leave the kernel's value alone". */
+struct hull_opt_i64 {
+    bool set;
+    int64_t v;
+};
+
+/* Device access bits, the same values as the kernel's BPF_DEVCG_ACC_*. */
+enum { HULL_DEV_MKNOD = 1, HULL_DEV_READ = 2, HULL_DEV_WRITE = 4 };
+
+struct hull_device_rule {
+    bool allow;
+    char type;            /* 'a', 'c' or 'b' */
+    int64_t major, minor; /* -1 = any */
+    unsigned access;      /* HULL_DEV_* */
+};
+
+struct hull_block_device_rate {
+    int64_t major, minor;
+    uint64_t rate;
+};
+
+struct hull_block_device_weight {
+    int64_t major, minor;
+    struct hull_opt_i64 weight, leaf_weight;
+};
+
+enum {
+    HULL_THROTTLE_READ_BPS,
+    HULL_THROTTLE_WRITE_BPS,
+    HULL_THROTTLE_READ_IOPS,
+    HULL_THROTTLE_WRITE_IOPS,
+    HULL_THROTTLE_COUNT
+};
+
+struct hull_hugepage_limit {
+    char *page_size; /* "2MB", "1GB" */
+    uint64_t limit;
+};
+
+struct hull_net_priority {
+    char *name;
+    uint32_t priority;
+};
+
+struct hull_rdma_limit {
+    char *device;
+    struct hull_opt_i64 hca_handles, hca_objects;
+};
+
+struct hull_resources {
+    bool has_devices;
+    struct hull_device_rule *devices;
+    size_t n_devices;
+    struct {
+        struct hull_opt_i64 limit, reservation, swap, kernel, kernel_tcp, swappiness;
+        bool disable_oom_killer, has_disable_oom_killer;
+        bool check_before_update;
+    } memory;
+    struct {
+        struct hull_opt_i64 shares, quota, burst, period, realtime_runtime, realtime_period, idle;
+        char *cpus, *mems;
+    } cpu;
+    struct hull_opt_i64 pids_limit;
+    struct {
+        struct hull_opt_i64 weight, leaf_weight;
+        struct hull_block_device_weight *weight_devices;
+        size_t n_weight_devices;
+        struct hull_block_device_rate *throttle[HULL_THROTTLE_COUNT];
+        size_t n_throttle[HULL_THROTTLE_COUNT];
+    } block_io;
+    struct hull_hugepage_limit *hugepage_limits;
+    size_t n_hugepage_limits;
+    struct hull_opt_i64 net_class_id;
+    struct hull_net_priority *net_priorities;
+    size_t n_net_priorities;
+    struct hull_rdma_limit *rdma;
+    size_t n_rdma;
+    char **unified; /* key, value, key, value, ..., NULL */
+    size_t n_unified;
+};
+
 struct hull_config {
     json_t *raw;  /* the whole document, owned */
     char *bundle; /* absolute bundle directory */
@@ -126,8 +209,11 @@ struct hull_config {
     bool has_personality;
     unsigned long personality;
     char *cgroups_path;
-    json_t *resources; /* borrowed */
-    json_t *seccomp;   /* borrowed */
+    json_t *resources;                     /* borrowed */
+    struct hull_resources res;             /* parsed linux.resources */
+    json_t *seccomp;                       /* borrowed */
+    struct hull_seccomp *seccomp_profile;  /* parsed linux.seccomp, NULL when absent */
+    struct hull_landlock_policy *landlock; /* annotation run.hull.landlock, NULL when absent */
     char **masked_paths;
     char **readonly_paths;
     char *mount_label;
@@ -179,5 +265,11 @@ int config_parse_resources(const struct json_ctx *c, json_t *linux_obj, struct h
 int config_parse_hooks(const struct json_ctx *c, json_t *root, struct hull_config *cfg,
                        hull_err **err);
 void config_hooks_clear(struct hull_hooks *h);
+
+/* A LinuxResources object (config.json's linux.resources, `update --resources FILE`) into `r`;
+ * `path` names the object in messages ("linux.resources", ""). */
+int config_parse_resources_object(const struct json_ctx *c, json_t *obj, const char *path,
+                                  struct hull_resources *r, hull_err **err);
+void config_resources_clear(struct hull_resources *r);
 
 #endif

@@ -1,7 +1,13 @@
 /* `hull-runtime features`. */
 #include "oci/features.h"
 
+#include <stdio.h>
+
 #include "linux/capabilities.h"
+#include "linux/landlock_ruleset.h"
+#include "linux/lsm.h"
+#include "linux/seccomp_filter.h"
+#include "oci/config_security.h"
 
 static json_t *strings(const char *const *list)
 {
@@ -9,6 +15,19 @@ static json_t *strings(const char *const *list)
     for (; *list; list++)
         json_array_append_new(a, json_string(*list));
     return a;
+}
+
+static json_t *seccomp_features(void)
+{
+    json_t *supported = json_array();
+    for (unsigned bit = 1, i = 0; hull_seccomp_flag_names[i]; bit <<= 1, i++)
+        if (seccomp_flag_supported(bit))
+            json_array_append_new(supported, json_string(hull_seccomp_flag_names[i]));
+    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions",
+                     strings(hull_seccomp_action_names), "operators",
+                     strings(hull_seccomp_operator_names), "archs",
+                     strings(hull_seccomp_arch_names), "knownFlags",
+                     strings(hull_seccomp_flag_names), "supportedFlags", supported);
 }
 
 json_t *features_document(void)
@@ -41,16 +60,19 @@ json_t *features_document(void)
         json_array_append_new(caps, json_string(capability_name(c)));
     json_object_set_new(lin, "capabilities", caps);
     json_object_set_new(lin, "cgroup",
-                        json_pack("{s:b, s:b, s:b, s:b, s:b}", "v1", 0, "v2", 0, "systemd", 0,
-                                  "systemdUser", 0, "rdma", 0));
-    json_object_set_new(lin, "seccomp", json_pack("{s:b}", "enabled", 0));
-    json_object_set_new(lin, "apparmor", json_pack("{s:b}", "enabled", 0));
-    json_object_set_new(lin, "selinux", json_pack("{s:b}", "enabled", 0));
+                        json_pack("{s:b, s:b, s:b, s:b, s:b}", "v1", 1, "v2", 1, "systemd", 0,
+                                  "systemdUser", 0, "rdma", 1));
+    json_object_set_new(lin, "seccomp", seccomp_features());
+    json_object_set_new(lin, "apparmor", json_pack("{s:b}", "enabled", lsm_apparmor_enabled()));
+    json_object_set_new(lin, "selinux", json_pack("{s:b}", "enabled", lsm_selinux_enabled()));
     json_object_set_new(lin, "intelRdt", json_pack("{s:b}", "enabled", 0));
     json_object_set_new(lin, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
     json_object_set_new(f, "linux", lin);
+    char abi[16];
+    snprintf(abi, sizeof abi, "%d", landlock_abi_version());
     json_object_set_new(f, "annotations",
-                        json_pack("{s:s, s:s}", "io.github.hull.version", HULL_VERSION,
-                                  "org.opencontainers.runc.checkpoint.enabled", "false"));
+                        json_pack("{s:s, s:s, s:s}", "io.github.hull.version", HULL_VERSION,
+                                  "org.opencontainers.runc.checkpoint.enabled", "false",
+                                  "run.hull.landlock.abi", abi));
     return f;
 }

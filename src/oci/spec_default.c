@@ -1,7 +1,12 @@
 /* The default runtime-spec document. */
 #include "oci/spec_default.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "oci/config_security.h"
+#include "oci/landlock_default.h"
+#include "oci/seccomp_default.h"
 
 const char *const spec_default_capabilities[] = {"CAP_AUDIT_WRITE", "CAP_KILL",
                                                  "CAP_NET_BIND_SERVICE", NULL};
@@ -122,6 +127,13 @@ json_t *spec_default(const struct spec_options *o)
     json_object_set_new(lin, "namespaces", ns);
     json_object_set_new(lin, "maskedPaths", strings(spec_default_masked_paths));
     json_object_set_new(lin, "readonlyPaths", strings(spec_default_readonly_paths));
+    json_object_set_new(lin, "seccomp", seccomp_default_profile());
     json_object_set_new(root, "linux", lin);
+    if (o->landlock_default) {
+        char *policy = landlock_default_policy_json(NULL);
+        json_object_set_new(root, "annotations",
+                            json_pack("{s:s}", HULL_LANDLOCK_ANNOTATION, policy));
+        free(policy);
+    }
     return root;
 }

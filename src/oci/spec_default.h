@@ -11,7 +11,8 @@ struct spec_options {
     bool rootless; /* user namespace mapping the caller's uid/gid to root */
     uid_t uid;
     gid_t gid;
-    char **args; /* NULL: ["sh"] */
+    char **args;           /* NULL: ["sh"] */
+    bool landlock_default; /* add the default Landlock policy annotation */
 };
 
 json_t *spec_default(const struct spec_options *o);

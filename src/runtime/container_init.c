@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,12 +21,25 @@
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
 #include "linux/resolve.h"
+#include "linux/userns.h"
+#include "linux/terminal.h"
 #include "runtime/hooks.h"
+#include "runtime/socket_activation.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static pid_t host_pid(void)
+{
+    char buf[32];
+    ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+    if (n <= 0)
+        return getpid();
+    buf[n] = '\0';
+    return (pid_t)strtol(buf, NULL, 10);
+}
 
 static int setup(struct init_args *a, char **exec_path, hull_err **err)
 {
@@ -35,6 +49,7 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
 
     if (sync_expect(a->sync_fd, SYNC_GO, err) < 0)
         return -1;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (new_userns) {
         /* The maps are written: become root of the new user namespace. */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -42,10 +57,14 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     }
     if (namespaces_join_paths(cfg, err) < 0)
         return -1;
+    if (namespaces_unshare_cgroup(cfg, err) < 0)
+        return -1;
     if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&
         errno != ENOSYS && errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
 
+    if (security_before_mounts(a->security, err) < 0)
+        return -1;
     cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
     if (rootfd < 0)
         return -1;
@@ -53,11 +72,14 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (devices_setup(cfg, rootfd, in_userns, err) < 0)
         return -1;
-    /* Like runc, create a missing working directory (as root, inside the rootfs). */
+    /* Like runc, create a missing working directory (as root, inside the rootfs). Best effort:
+     * whether the cwd is usable is decided, with a clear message, by process_enter_cwd. */
     {
-        cleanup_close int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, err);
-        if (cwd < 0)
-            return hull_error_prefix(err, "process.cwd");
+        hull_err *cwd_err = NULL;
+        int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, &cwd_err);
+        if (cwd >= 0)
+            close(cwd);
+        hull_err_free(cwd_err);
     }
     if (process_set_hostname(cfg, err) < 0)
         return -1;
@@ -67,28 +89,41 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
             sync_expect(a->sync_fd, SYNC_GO, err) < 0)
             return -1;
     }
-    if (cfg->hooks.n_create_container &&
-        hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer",
-                  a->state_json, err) < 0)
-        return -1;
+    if (cfg->hooks.n_create_container) {
+        /* Still under the host's /proc: the pid hooks can look up there is the host's. */
+        cleanup_free char *sj = hooks_state_for(a->state_json, host_pid(), "creating");
+        if (hooks_run(cfg->hooks.create_container, cfg->hooks.n_create_container, "createContainer",
+                      sj ? sj : a->state_json, err) < 0)
+            return -1;
+    }
 
     if (mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
         return -1;
+    /* The pty comes from the container's devpts, before the identity changes. */
+    if (cfg->process.terminal &&
+        terminal_setup_in_container(a->console_fd, &cfg->process, true, err) < 0)
+        return -1;
+    if (a->console_fd >= 0)
+        hull_closep(&a->console_fd);
     if (process_apply_sysctl(cfg, err) < 0)
         return -1;
     if (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0)
         return -1;
     if (mounts_finish_rootfs(cfg, err) < 0)
         return -1;
+    if (security_after_mounts(a->security, a->state_json, err) < 0)
+        return -1;
     if (process_apply_personality(cfg, err) < 0)
         return -1;
     if (process_apply_rlimits(&cfg->process, err) < 0)
         return -1;
 
+    if (security_apply_early(a->security, err) < 0)
+        return -1;
     if (capabilities_prepare_identity_change(&a->caps, err) < 0)
         return -1;
     /* setgroups is denied in a user namespace whose gid_map was written without privilege. */
-    if (process_set_identity(&cfg->process, true, err) < 0)
+    if (process_set_identity(&cfg->process, userns_setgroups_allowed(), err) < 0)
         return -1;
     if (capabilities_apply(&a->caps, err) < 0)
         return -1;
@@ -105,6 +140,16 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
         return -1;
     return 0;
+}
+
+/* Tell `start` why the program will not run (it reads start.fifo until our end closes). */
+static __attribute__((noreturn)) void fail_start(struct init_args *a, const char *msg)
+{
+    if (a->start_status_fd >= 0)
+        fs_write_all(a->start_status_fd, msg, strlen(msg));
+    else
+        dprintf(STDERR_FILENO, "hull-runtime: %s\n", msg);
+    _exit(1);
 }
 
 static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
@@ -125,7 +170,8 @@ void container_init(struct init_args *a)
      * the `create` command. */
     /* Non-dumpable: other processes cannot open /proc/<us>/exe or ptrace us while we still run
      * the runtime's binary (CVE-2019-5736 class). */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!a->dumpable_until_go)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
 
@@ -149,14 +195,29 @@ void container_init(struct init_args *a)
     close(a->fifo_fd);
 
     const struct hull_config *cfg = a->cfg;
-    if (cfg->hooks.n_start_container &&
-        hooks_run(cfg->hooks.start_container, cfg->hooks.n_start_container, "startContainer",
-                  a->state_json, &err) < 0) {
+    if (cfg->hooks.n_start_container) {
+        /* After pivot_root: pid and /proc are the container's. */
+        cleanup_free char *sj = hooks_state_for(a->state_json, getpid(), "created");
+        if (hooks_run(cfg->hooks.start_container, cfg->hooks.n_start_container, "startContainer",
+                      sj ? sj : a->state_json, &err) < 0)
+            fail_start(a, err->msg);
+    }
+    char **env = socket_activation_env(cfg->process.env ? cfg->process.env : (char *[]){NULL},
+                                       a->listen_fds);
+    sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
+    /* The very last step: LSM label, Landlock, seccomp (runtime/security.h). */
+    if (security_apply_final(a->security, &err) < 0) {
+        if (a->start_status_fd >= 0)
+            fs_write_all(a->start_status_fd, err->msg, strlen(err->msg));
         dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
         _exit(1);
     }
-    sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
-    execve(exec_path, cfg->process.args, cfg->process.env ? cfg->process.env : (char *[]){NULL});
-    dprintf(STDERR_FILENO, "hull-runtime: exec `%s`: %s\n", exec_path, strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
+    execve(exec_path, cfg->process.args, env);
+    int e = errno;
+    char msg[PATH_MAX + 128];
+    snprintf(msg, sizeof msg, "exec `%s`: %s", exec_path, strerror(e));
+    if (a->start_status_fd >= 0)
+        fs_write_all(a->start_status_fd, msg, strlen(msg));
+    dprintf(STDERR_FILENO, "hull-runtime: %s\n", msg);
+    _exit(e == ENOENT ? 127 : 126);
 }

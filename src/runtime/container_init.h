@@ -8,6 +8,7 @@
 
 #include "linux/capabilities.h"
 #include "oci/config.h"
+#include "runtime/security.h"
 
 struct init_args {
     const struct hull_config *cfg;
@@ -20,7 +21,15 @@ struct init_args {
     bool no_new_keyring;
     struct cap_sets caps;
     sigset_t saved_sigmask;
-    const char *state_json; /* for createContainer / startContainer hooks */
+    const char *state_json;         /* for createContainer / startContainer hooks */
+    struct security_plan *security; /* seccomp, Landlock, LSM (runtime/security.h) */
+    /* An unprivileged runtime writes our id maps: /proc/<pid>/{uid_map,setgroups,gid_map} are
+     * only its to open while we are dumpable, so stay dumpable until SYNC_GO (as runc). */
+    bool dumpable_until_go;
+    int console_fd;      /* process.terminal: where the pty master goes (-1 = none) */
+    int start_status_fd; /* start.fifo (O_RDWR): startContainer failures are reported here;
+                            EOF at execve tells `start` the program runs (-1 = none) */
+    int listen_fds;      /* socket activation fds at 3.. (also counted in preserve_fds) */
 };
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */

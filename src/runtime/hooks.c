@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -84,4 +86,16 @@ int hooks_run(const struct hull_hook *hooks, size_t n, const char *kind, const c
         if (run_one(&hooks[i], kind, i, state_json, err) < 0)
             return -1;
     return 0;
+}
+
+char *hooks_state_for(const char *state_json, pid_t pid, const char *status)
+{
+    json_t *o = json_loads(state_json, 0, NULL);
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "pid", json_integer(pid));
+    json_object_set_new(o, "status", json_string(status));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }

@@ -4,6 +4,7 @@
 #define HULL_RUNTIME_HOOKS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "oci/config.h"
 #include "util/error.h"
@@ -12,5 +13,9 @@
  * messages ("createRuntime"). */
 int hooks_run(const struct hull_hook *hooks, size_t n, const char *kind, const char *state_json,
               hull_err **err);
+
+/* The state document `state_json` with its pid and status replaced, for the hooks the
+ * container process runs itself (createContainer, startContainer). NULL on failure. */
+char *hooks_state_for(const char *state_json, pid_t pid, const char *status);
 
 #endif

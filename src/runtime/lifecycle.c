@@ -20,17 +20,24 @@
 #include <unistd.h>
 
 #include "linux/capabilities.h"
+#include "linux/exe_protect.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
+#include "linux/userns.h"
+#include "linux/terminal.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
+#include "runtime/security.h"
+#include "runtime/socket_activation.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "vm/handler.h"
 
 static void now_rfc3339(char *buf, size_t size)
 {
@@ -57,7 +64,7 @@ static int write_pid_file(const char *path, pid_t pid, hull_err **err)
         snprintf(abs + l, sizeof abs - l, "/%s", path);
         path = abs;
     }
-    if (fs_write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
+    if (fs_replace_file_at(AT_FDCWD, path, buf, (size_t)n, 0644, err) < 0)
         return hull_error_prefix(err, "write pid file");
     return 0;
 }
@@ -71,12 +78,19 @@ static char *state_json_text(const struct container_state *s, enum container_sta
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct container_state *s, int sync_fd, const struct create_opts *co,
-                       hull_err **err)
+                       const struct cgroup_set *cg, hull_err **err)
 {
-    if ((cfg->clone_flags & CLONE_NEWUSER) && namespaces_write_id_maps(cfg, s->pid, err) < 0)
+    /* a vm-handled container process has no namespaces of its own (src/vm/handler.h) */
+    if (s->handler == NULL && (cfg->clone_flags & CLONE_NEWUSER) &&
+        userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
+    /* Into its cgroups before it does anything: the child waits for SYNC_GO. */
+    if (container_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err) < 0)
+        return -1;
+    if (cg->n > 0 && (s->cgroup_path = strdup(cg->path)) == NULL)
+        return hull_error(err, ENOMEM, "cgroup path");
     /* Record the pid now: a runtime killed from here on leaves state that delete can use. */
     s->start_time = proc_start_time(s->pid);
     if (state_write(dir, s, err) < 0)
@@ -118,6 +132,55 @@ static void kill_and_reap(pid_t pid)
         ;
 }
 
+/* runc's rule: a terminal needs a console socket exactly when nobody stays attached to it. */
+static int check_terminal(const struct hull_config *cfg, const struct create_opts *co,
+                          hull_err **err)
+{
+    bool attached = co->terminal_master != NULL;
+    bool has_socket = co->console_socket && *co->console_socket;
+    if (!attached && cfg->process.terminal && !has_socket)
+        return hull_error(err, EINVAL,
+                          "config.json: process.terminal is true: a detached container needs "
+                          "--console-socket to send its terminal to");
+    if (has_socket && !cfg->process.terminal)
+        return hull_error(err, EINVAL, "--console-socket was given but process.terminal is false");
+    if (has_socket && attached)
+        return hull_error(err, EINVAL, "--console-socket needs a detached container (--detach)");
+    return 0;
+}
+
+/* The container process sends the pty master to the --console-socket, or to us over a
+ * socketpair for an attached run. */
+static int open_console(const struct create_opts *co, int console[2], hull_err **err)
+{
+    if (co->console_socket && *co->console_socket) {
+        console[1] = terminal_connect_console_socket(co->console_socket, err);
+        return console[1] < 0 ? -1 : 0;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+        return hull_error(err, errno, "socketpair for the terminal");
+    return 0;
+}
+
+/* `start` waits for the program to run only when hooks depend on it. */
+static bool needs_start_status(const struct hull_config *cfg)
+{
+    return cfg->hooks.n_start_container || cfg->hooks.n_poststart;
+}
+
+static void run_poststop_hooks(const struct hull_config *cfg, const struct container_state *s)
+{
+    if (cfg == NULL || cfg->hooks.n_poststop == 0)
+        return;
+    cleanup_free char *sj = state_json_text(s, STATUS_STOPPED);
+    hull_err *hook_err = NULL;
+    if (hooks_run(cfg->hooks.poststop, cfg->hooks.n_poststop, "poststop", sj, &hook_err) < 0) {
+        /* runtime-spec: poststop failures are logged and the lifecycle continues. */
+        hull_warn("%s", hook_err->msg);
+        hull_err_free(hook_err);
+    }
+}
+
 int container_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid_out,
                      bool keep_signals_blocked, hull_err **err)
 {
@@ -126,17 +189,26 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     cleanup_config struct hull_config *cfg = NULL;
     if (config_load_bundle(co->bundle ? co->bundle : ".", CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
         return -1;
-    if (cfg->process.terminal)
-        return hull_error(err, ENOTSUP, "config.json: process.terminal: not supported yet");
-    if (co->console_socket && *co->console_socket)
-        return hull_error(err, EINVAL, "--console-socket was given but process.terminal is false");
+    /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
+    if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
+        return -1;
+    if (check_terminal(cfg, co, err) < 0)
+        return -1;
+    int listen_fds = socket_activation_fds();
     struct init_args args = {
         .cfg = cfg,
-        .preserve_fds = co->preserve_fds,
+        .preserve_fds = co->preserve_fds + listen_fds,
+        .listen_fds = listen_fds,
         .no_pivot = co->no_pivot,
         .no_new_keyring = co->no_new_keyring,
+        .console_fd = -1,
+        .start_status_fd = -1,
     };
     if (capabilities_resolve(&cfg->process, "process.capabilities", &args.caps, err) < 0)
+        return -1;
+
+    cleanup_cgroup_set struct cgroup_set cg = {0};
+    if (container_cgroup_plan(ro, cfg, co->id, &cg, err) < 0)
         return -1;
 
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
@@ -154,10 +226,18 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     s.created = strdup(created);
     s.owner = geteuid();
     s.annotations = cfg->annotations ? json_incref(cfg->annotations) : NULL;
+    bool vm = vm_handler_selected(cfg, ro->vm_handler);
+    s.handler = vm ? strdup(VM_HANDLER_NAME) : NULL;
 
     int rc = -1;
     int sp[2] = {-1, -1};
     int fifo = -1;
+    struct security_plan security = {.lsm = {.attr_fd = -1}};
+    args.security = &security;
+    args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
+    int console[2] = {-1, -1}; /* [0] ours (attached relay), [1] the container process's */
+    int start_status = -1;
+    bool cloned = false;
     sigset_t all, saved;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
@@ -167,8 +247,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             hull_error(err, ENOMEM, "encode config");
             break;
         }
-        if (fs_write_file_atomic_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600,
-                                    err) < 0)
+        if (fs_replace_file_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600, err) < 0)
             break;
         if (mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
             hull_error(err, errno, "create exec.fifo");
@@ -183,7 +262,20 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             hull_error(err, errno, "socketpair");
             break;
         }
-        if (namespaces_prepare_parent(cfg, err) < 0)
+        if (security_prepare(cfg, &args.caps, ro->root, &security, err) < 0)
+            break;
+        if (cfg->process.terminal && open_console(co, console, err) < 0)
+            break;
+        if (needs_start_status(cfg)) {
+            if (mkfifoat(dir.dirfd, "start.fifo", 0600) < 0 ||
+                (start_status = openat(dir.dirfd, "start.fifo", O_RDWR | O_CLOEXEC)) < 0) {
+                hull_error(err, errno, "create start.fifo");
+                break;
+            }
+        }
+        args.console_fd = console[1];
+        args.start_status_fd = start_status;
+        if (!vm && namespaces_prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
         args.sync_fd = sp[1];
@@ -191,35 +283,58 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         args.state_dir_fd = dir.dirfd;
         args.saved_sigmask = saved;
         args.state_json = sj;
-        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)namespaces_clone_flags(cfg) | SIGCHLD,
-                                   NULL, NULL, NULL, NULL);
+        unsigned long clone_flags = vm ? 0 : (unsigned long)namespaces_clone_flags(cfg);
+        pid_t pid = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) {
             hull_error(err, errno, "clone the container process");
             break;
         }
         if (pid == 0) {
             close(sp[0]);
+            if (vm)
+                vm_handler_init(&args);
             container_init(&args);
         }
+        cloned = true;
         close(sp[1]);
         sp[1] = -1;
         close(fifo);
         fifo = -1;
+        hull_closep(&console[1]);
+        hull_closep(&start_status);
         s.pid = pid;
-        if (drive_child(cfg, &dir, &s, sp[0], co, err) < 0) {
+        if (drive_child(cfg, &dir, &s, sp[0], co, &cg, err) < 0) {
+            kill_and_reap(pid);
+            hull_err *cg_err = NULL;
+            if (container_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+                hull_warn("%s", cg_err->msg);
+                hull_err_free(cg_err);
+            }
+            break;
+        }
+        /* The container sent the pty master before SYNC_READY: it is queued already. */
+        if (console[0] >= 0 && terminal_recv_fd(console[0], co->terminal_master, err) < 0) {
             kill_and_reap(pid);
             break;
         }
         *pid_out = pid;
         rc = 0;
     } while (0);
+    hull_closep(&console[0]);
+    hull_closep(&console[1]);
+    hull_closep(&start_status);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)
         close(sp[1]);
     if (fifo >= 0)
         close(fifo);
+    security_plan_clear(&security);
     if (rc < 0) {
+        /* runtime-spec lifecycle: a failed create (a failing prestart, createRuntime or
+         * createContainer hook among others) destroys the container, then runs poststop. */
+        if (cloned)
+            run_poststop_hooks(cfg, &s);
         hull_err *rm_err = NULL;
         if (state_dir_remove(&dir, &rm_err) < 0) {
             hull_warn("%s", rm_err->msg);
@@ -241,6 +356,37 @@ static int load_config_copy(struct state_dir *dir, const struct container_state 
         return -1;
     return config_parse(text, len, "config.json", s->bundle ? s->bundle : "/",
                         CONFIG_LOAD_FOR_TEARDOWN, cfg, err);
+}
+
+/* The container process reports a failure before execve (a startContainer hook) as text on
+ * start.fifo; at execve its end closes and we read EOF. */
+static int wait_program_started(int status_fd, const char *id, hull_err **err)
+{
+    char msg[4096];
+    size_t used = 0;
+    for (;;) {
+        struct pollfd p = {.fd = status_fd, .events = POLLIN};
+        if (poll(&p, 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return hull_error(err, errno, "start container `%s`: wait", id);
+        }
+        ssize_t n = read(status_fd, msg + used, sizeof msg - 1 - used);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0 || used + (size_t)n >= sizeof msg - 1) {
+            if (n > 0)
+                used += (size_t)n;
+            break;
+        }
+        used += (size_t)n;
+    }
+    msg[used] = '\0';
+    if (used == 0)
+        return 0;
+    if (msg[used - 1] == '\n')
+        msg[used - 1] = '\0';
+    return hull_error(err, 0, "start container `%s`: %s", id, msg);
 }
 
 int container_start(const struct runtime_opts *ro, const char *id, hull_err **err)
@@ -270,12 +416,28 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
         container_state_clear(&s);
         return -1;
     }
+    /* Opened before the container is released: its report cannot be missed. */
+    cleanup_close int status = -1;
+    if (needs_start_status(cfg))
+        status = openat(dir.dirfd, "start.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (write(fifo, "0", 1) != 1) {
         container_state_clear(&s);
         return hull_error(err, errno, "start container `%s`", id);
     }
     unlinkat(dir.dirfd, "exec.fifo", 0);
     int rc = 0;
+    if (status >= 0 && wait_program_started(status, id, err) < 0) {
+        /* runtime-spec: a failing startContainer hook stops the container and continues the
+         * lifecycle at its destruction (poststop hooks included). */
+        container_state_clear(&s);
+        state_dir_close(&dir);
+        hull_err *del_err = NULL;
+        if (container_delete(ro, id, true, &del_err) < 0) {
+            hull_warn("%s", del_err->msg);
+            hull_err_free(del_err);
+        }
+        return -1;
+    }
     if (cfg->hooks.n_poststart) {
         cleanup_free char *sj = state_json_text(&s, STATUS_RUNNING);
         hull_err *hook_err = NULL;
@@ -292,7 +454,7 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
 
 /* Attached run: forward every signal the runtime receives to the container's process and
  * return its exit status. All signals are blocked (since create) and taken with sigwaitinfo. */
-static int forward_signals_until_exit(pid_t pid, int *exit_code, hull_err **err)
+int container_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
 {
     sigset_t all;
     sigfillset(&all);
@@ -327,10 +489,15 @@ int container_run(const struct runtime_opts *ro, const struct create_opts *co, b
     *exit_code = 0;
     sigset_t saved;
     sigprocmask(SIG_SETMASK, NULL, &saved);
-    if (container_create(ro, co, &pid, !detach, err) < 0)
+    int master = -1;
+    struct create_opts attached = *co;
+    attached.terminal_master = detach ? NULL : &master;
+    if (container_create(ro, &attached, &pid, !detach, err) < 0)
         return -1;
+    co = &attached;
     if (container_start(ro, co->id, err) < 0) {
         sigprocmask(SIG_SETMASK, &saved, NULL);
+        hull_closep(&master);
         hull_err *e2 = NULL;
         if (container_delete(ro, co->id, true, &e2) < 0)
             hull_err_free(e2);
@@ -338,7 +505,9 @@ int container_run(const struct runtime_opts *ro, const struct create_opts *co, b
     }
     if (detach)
         return 0;
-    int rc = forward_signals_until_exit(pid, exit_code, err);
+    int rc = master >= 0 ? terminal_relay_until_exit(master, pid, exit_code, err)
+                         : container_wait_forwarding_signals(pid, exit_code, err);
+    hull_closep(&master);
     sigprocmask(SIG_SETMASK, &saved, NULL);
     if (remove) {
         hull_err *e2 = NULL;
@@ -402,8 +571,10 @@ int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool 
         return hull_error(err, 0, "container `%s` is not running", id);
     /* A pidfd pins the process we checked: no signal to a recycled pid. */
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (all)
-        return signal_all(pid, sig, err);
+    if (all) {
+        int r = container_cgroup_signal_all(dir.dirfd, sig, err);
+        return r == 1 ? signal_all(pid, sig, err) : r;
+    }
     if (pidfd >= 0) {
         if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
             return hull_error(err, errno, "kill container `%s`", id);
@@ -434,8 +605,15 @@ static int wait_gone(pid_t pid, unsigned long long start_time)
 int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    if (state_dir_open(ro->root, id, &dir, err) < 0)
+    if (state_dir_open(ro->root, id, &dir, err) < 0) {
+        /* As runc: deleting what is already gone is not an error with --force (containerd's
+         * shim deletes, then deletes --force). A malformed id is still refused. */
+        if (force && (*err)->errnum == 0 && state_validate_id(id, NULL) == 0) {
+            hull_err_freep(err);
+            return 0;
+        }
         return -1;
+    }
     struct container_state s = {0};
     int present = state_read(&dir, &s, err);
     if (present < 0) {
@@ -451,7 +629,10 @@ int container_delete(const struct runtime_opts *ro, const char *id, bool force, 
     }
     if (st != STATUS_STOPPED && s.pid > 0) {
         /* created containers are deleted without --force, as runc does. */
-        signal_all(s.pid, SIGKILL, &(hull_err *){NULL});
+        hull_err *kill_err = NULL;
+        if (container_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
+            signal_all(s.pid, SIGKILL, &kill_err);
+        hull_err_free(kill_err);
         cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         if (pidfd >= 0)
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -467,15 +648,11 @@ int container_delete(const struct runtime_opts *ro, const char *id, bool force, 
         hull_err_free(cfg_err);
         cfg = NULL;
     }
-    if (cfg && cfg->hooks.n_poststop && present > 0) {
-        cleanup_free char *sj = state_json_text(&s, STATUS_STOPPED);
-        hull_err *hook_err = NULL;
-        if (hooks_run(cfg->hooks.poststop, cfg->hooks.n_poststop, "poststop", sj, &hook_err) < 0) {
-            hull_warn("%s", hook_err->msg);
-            hull_err_free(hook_err);
-        }
-    }
+    if (present > 0)
+        run_poststop_hooks(cfg, &s);
     container_state_clear(&s);
+    if (container_cgroup_remove(dir.dirfd, err) < 0)
+        return -1;
     return state_dir_remove(&dir, err);
 }
 

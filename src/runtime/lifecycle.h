@@ -18,6 +18,7 @@ enum cgroup_manager {
 struct runtime_opts {
     const char *root; /* --root */
     enum cgroup_manager cgroup_manager;
+    bool vm_handler; /* invoked as hull-runtime-vm: every container runs in a microVM */
 };
 
 struct create_opts {
@@ -28,6 +29,10 @@ struct create_opts {
     bool no_pivot;
     bool no_new_keyring;
     int preserve_fds;
+    /* Attached run: set by container_run. With process.terminal and no console socket the pty
+     * master is received into *terminal_master (-1 otherwise) for the relay. NULL = detached
+     * (create, run --detach): a terminal then needs --console-socket, as in runc. */
+    int *terminal_master;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked
@@ -39,6 +44,9 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
  * (128+N when killed by signal N). */
 int container_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
                   bool remove, int *exit_code, hull_err **err);
+/* Wait for `pid` (our child) forwarding every signal we receive to it; all signals must be
+ * blocked. Sets *exit_code (128+N when killed by signal N). */
+int container_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
 int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all,
                    hull_err **err);
 int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);

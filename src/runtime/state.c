@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "oci/json_read.h"
+#include "runtime/container_cgroup.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -182,7 +183,7 @@ int state_write(struct state_dir *d, const struct container_state *s, hull_err *
     cleanup_free char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode state");
-    return fs_write_file_atomic_at(d->dirfd, "state.json", text, strlen(text), 0600, err);
+    return fs_replace_file_at(d->dirfd, "state.json", text, strlen(text), 0600, err);
 }
 
 static char *dup_member(json_t *o, const char *k)
@@ -269,7 +270,8 @@ enum container_status state_status(struct state_dir *d, const struct container_s
         return STATUS_STOPPED;
     if (faccessat(d->dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         return STATUS_CREATED;
-    if (faccessat(d->dirfd, "paused", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    if (faccessat(d->dirfd, "paused", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+        container_cgroup_is_paused(d->dirfd))
         return STATUS_PAUSED;
     return STATUS_RUNNING;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,8 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, hul
     return fs_read_file_at(AT_FDCWD, path, max_size, out, len, err);
 }
 
-int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                            hull_err **err)
+static int write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                         bool durable, hull_err **err)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid()) >= (int)sizeof(tmp))
@@ -85,7 +86,7 @@ int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
         openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return hull_error(err, errno, "create `%s`", tmp);
-    if (fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (fs_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         int saved = errno;
         unlinkat(dirfd, tmp, 0);
         return hull_error(err, saved, "write `%s`", tmp);
@@ -95,6 +96,8 @@ int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
         unlinkat(dirfd, tmp, 0);
         return hull_error(err, saved, "rename `%s` to `%s`", tmp, name);
     }
+    if (!durable)
+        return 0;
     /* Make the rename itself durable. */
     if (dirfd == AT_FDCWD || strchr(name, '/') != NULL) {
         cleanup_free char *copy = strdup(name);
@@ -115,6 +118,18 @@ int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
         fsync(dirfd);
     }
     return 0;
+}
+
+int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            hull_err **err)
+{
+    return write_replace(dirfd, name, data, len, mode, true, err);
+}
+
+int fs_replace_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       hull_err **err)
+{
+    return write_replace(dirfd, name, data, len, mode, false, err);
 }
 
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

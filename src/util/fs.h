@@ -20,6 +20,12 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int fs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                             hull_err **err);
 
+/* Atomic (temp + rename) but not durable: no fsync. For files that never need to outlive a
+ * reboot, such as the runtime's state under /run: readers never see a torn file, and nothing
+ * that a crash could lose would still be meaningful afterwards (the containers are gone too). */
+int fs_replace_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       hull_err **err);
+
 /* Write a short string to an existing file (sysctl, cgroup and /proc knobs). */
 int fs_write_string(const char *path, const char *value, hull_err **err);
 int fs_write_string_at(int dirfd, const char *path, const char *value, hull_err **err);

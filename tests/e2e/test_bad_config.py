@@ -121,13 +121,15 @@ def test_bad_config(runtime, bundle, name, config, message):
     # Nothing left: no state directory, no mount of the bundle, no container process.
     assert runtime.ids() == []
     assert mounts_mentioning(bundle.path) == []
-    assert not any(os.path.exists(f"/proc/{p}/root") and os.readlink(f"/proc/{p}/cwd").startswith(bundle.path)
-                   for p in os.listdir("/proc") if p.isdigit() and _alive(p))
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _inside(p, bundle.path)]
 
 
-def _alive(pid):
+def _inside(pid, path):
+    """Is `pid` a live process whose root or cwd lies in `path`?"""
     try:
-        return open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] != "Z"
+        if open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] == "Z":
+            return False
+        return any(os.readlink(f"/proc/{pid}/{link}").startswith(path) for link in ("root", "cwd"))
     except OSError:
         return False
 

@@ -45,6 +45,12 @@ CLI_COMMAND(delete);
 CLI_COMMAND(list);
 CLI_COMMAND(spec);
 CLI_COMMAND(features);
+CLI_COMMAND(update);
+CLI_COMMAND(pause);
+CLI_COMMAND(resume);
+CLI_COMMAND(ps);
+CLI_COMMAND(events);
+CLI_COMMAND(exec);
 
 /* create and run share their flags. */
 enum { OPT_HELP = 1000 };

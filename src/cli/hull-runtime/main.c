@@ -12,8 +12,10 @@
 #include "util/log.h"
 
 static const struct cli_command *commands[] = {
-    &command_create, &command_start, &command_run,  &command_state,    &command_kill,
-    &command_delete, &command_list,  &command_spec, &command_features, NULL,
+    &command_create,   &command_start,  &command_run,   &command_state,
+    &command_kill,     &command_delete, &command_list,  &command_spec,
+    &command_features, &command_update, &command_pause, &command_resume,
+    &command_ps,       &command_events, &command_exec,  NULL,
 };
 
 int cli_fail(hull_err *err)
@@ -132,6 +134,8 @@ int main(int argc, char **argv)
     hull_log_set_program("hull-runtime");
     struct cli_ctx ctx = {.program = "hull-runtime"};
     ctx.ro.root = state_default_root();
+    const char *base = strrchr(argv[0], '/');
+    ctx.ro.vm_handler = strcmp(base ? base + 1 : argv[0], "hull-runtime-vm") == 0;
     const char *log_file = NULL;
     enum hull_log_format log_format = HULL_LOG_TEXT;
     enum hull_log_level level = HULL_LOG_WARNING;

@@ -1,0 +1,151 @@
+/* cgroups: the container's control groups on whatever layout the host has — cgroup v1 only,
+ * hybrid (v1 controllers plus a cgroup2 mount, usually /sys/fs/cgroup/unified) or unified v2.
+ *
+ * A container's cgroups are a `cgroup_set`: one directory in every mounted hierarchy. Each
+ * controller is bound to exactly one hierarchy, so every resource is written in exactly one
+ * directory: the v1 one holding the controller, else the v2 one when the controller is enabled
+ * there. Device rules are enforced in both worlds when both exist: v1 devices.allow/deny and a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program on the v2 directory (bpf_devices.c).
+ *
+ * layout.c detects the hierarchies and plans paths; cgroup.c creates, fills, freezes and removes
+ * the set; v1.c and v2.c write resources; stats.c reads them back for `events`. */
+#ifndef HULL_LINUX_CGROUP_CGROUP_H
+#define HULL_LINUX_CGROUP_CGROUP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "oci/config.h"
+#include "util/error.h"
+
+enum cgroup_layout {
+    CGROUP_LAYOUT_NONE = 0, /* nothing mounted */
+    CGROUP_LAYOUT_LEGACY,   /* v1 hierarchies only */
+    CGROUP_LAYOUT_HYBRID,   /* v1 controllers and a cgroup2 mount */
+    CGROUP_LAYOUT_UNIFIED,  /* cgroup2 at /sys/fs/cgroup */
+};
+
+enum cgroup_controller {
+    CG_CPU = 0,
+    CG_CPUACCT,
+    CG_CPUSET,
+    CG_MEMORY,
+    CG_DEVICES,
+    CG_FREEZER,
+    CG_BLKIO, /* "io" on v2 */
+    CG_PIDS,
+    CG_HUGETLB,
+    CG_NET_CLS,
+    CG_NET_PRIO,
+    CG_RDMA,
+    CG_MISC,
+    CG_PERF_EVENT,
+    CG_COUNT
+};
+#define CG_BIT(c) (1u << (c))
+
+/* Name of a controller as v1 mounts it and v2 lists it ("blkio" vs "io"). */
+const char *cgroup_controller_name(enum cgroup_controller c, bool v2);
+/* Controller bit of a name from either world; 0 when unknown. */
+unsigned cgroup_controller_bit(const char *name);
+
+struct cgroup_hierarchy {
+    char *mountpoint; /* /sys/fs/cgroup/memory */
+    bool v2;
+    unsigned controllers; /* CG_BIT()s bound here (v2: listed in the root's cgroup.controllers) */
+    char *name;           /* v1 name= hierarchy ("systemd"), NULL otherwise */
+    char *own;            /* this process's cgroup in the hierarchy, from /proc/self/cgroup */
+};
+
+struct cgroup_host {
+    enum cgroup_layout layout;
+    struct cgroup_hierarchy *h;
+    size_t n;
+};
+
+/* Detect the host's hierarchies from /proc/self/mountinfo, /proc/self/cgroup and statfs. */
+int cgroup_host_detect(struct cgroup_host *host, hull_err **err);
+/* The same from given texts (unit tests); `unified_root_controllers` stands for the content of
+ * the cgroup2 root's cgroup.controllers. */
+int cgroup_host_parse(struct cgroup_host *host, const char *mountinfo, const char *proc_cgroup,
+                      const char *unified_root_controllers, hull_err **err);
+void cgroup_host_clear(struct cgroup_host *host);
+const char *cgroup_layout_name(enum cgroup_layout l);
+
+/* One directory of the container's set. */
+struct cgroup_dir {
+    char *path;      /* absolute host path: mountpoint + cgroup */
+    size_t base_len; /* path[0..base_len) existed before us (mount root or our own cgroup) */
+    bool v2;
+    unsigned controllers;
+};
+
+struct cgroup_set {
+    char *path; /* the cgroup path as configured (default /hull/<id>) */
+    struct cgroup_dir *dirs;
+    size_t n;
+};
+
+void cgroup_set_clear(struct cgroup_set *s);
+static inline void cgroup_set_clearp(struct cgroup_set *s)
+{
+    cgroup_set_clear(s);
+}
+#define cleanup_cgroup_set __attribute__((cleanup(cgroup_set_clearp)))
+
+/* Plan the directories of `cgroups_path` (NULL or "" = "/hull/<id>"): absolute paths are taken in
+ * each hierarchy as given, relative ones under this process's own cgroup there. Rejects ".." and
+ * systemd "slice:prefix:name" paths (those need the systemd manager). */
+int cgroup_set_plan(const struct cgroup_host *host, const char *cgroups_path, const char *id,
+                    struct cgroup_set *out, hull_err **err);
+
+/* Fail, naming the config field, when a resource is set whose controller has no hierarchy here
+ * or when a value needs a file this kernel lacks. */
+int cgroup_check_resources(const struct cgroup_set *s, const struct hull_resources *r,
+                           const char *path, hull_err **err);
+
+/* mkdir the set (retrying when a concurrent delete removes a shared parent meanwhile) and enable
+ * the needed v2 controllers on the way down. On failure, what was created is removed. */
+int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err);
+/* Write every resource of `r`. `update` = the container already runs (memory checkBeforeUpdate,
+ * and device rules are replaced rather than set up). Fields not set keep their values. */
+int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r, bool update,
+                     hull_err **err);
+/* Move `pid` into every directory of the set. */
+int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err);
+/* Remove every directory (sub-cgroups first), retrying while the kernel drains exiting tasks,
+ * then every ancestor we may have created if it is empty. Missing directories are fine. */
+int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err);
+
+/* Freezer: v1 freezer.state when the freezer hierarchy is mounted, else v2 cgroup.freeze. Waits
+ * until the kernel reports the new state. */
+int cgroup_set_freeze(const struct cgroup_set *s, bool frozen, hull_err **err);
+/* 1 frozen, 0 not (or no freezer), -1 on error. */
+int cgroup_set_is_frozen(const struct cgroup_set *s);
+
+/* Every pid in the cgroups (cgroup.procs of the first directory; all hold the same processes). */
+int cgroup_set_pids(const struct cgroup_set *s, pid_t **pids, size_t *n, hull_err **err);
+/* Signal every process: SIGKILL through v2 cgroup.kill when available, else freeze, signal each
+ * pid, thaw (so that nothing forks past us). */
+int cgroup_set_signal_all(const struct cgroup_set *s, int sig, hull_err **err);
+
+/* runc's stats document ({"cpu":..., "memory":..., "pids":..., "blkio":..., "hugetlb":...}). */
+int cgroup_set_stats(const struct cgroup_set *s, json_t **out, hull_err **err);
+/* How many times the kernel OOM-killed in the cgroup (memory.oom_control / memory.events). */
+int cgroup_set_oom_kills(const struct cgroup_set *s, uint64_t *count, hull_err **err);
+/* An fd that becomes readable on memory events (v1 eventfd on memory.oom_control, v2 inotify on
+ * memory.events), or -1 with *err when there is no memory controller. */
+int cgroup_set_oom_notify_fd(const struct cgroup_set *s, hull_err **err);
+
+/* Persist the set in the container's state directory (cgroup.json) and read it back. load
+ * returns 0 when the container has no cgroups (cgroup manager disabled). */
+int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err);
+int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err);
+
+/* The directory of `s` that owns controller `c` (NULL if none); cgroup_set_v2_dir: the v2 one. */
+const struct cgroup_dir *cgroup_set_dir_for(const struct cgroup_set *s, enum cgroup_controller c);
+const struct cgroup_dir *cgroup_set_v2_dir(const struct cgroup_set *s);
+
+#endif

@@ -1,0 +1,14 @@
+/* Opening files under /proc that the runtime writes to (sysctls) so that nothing mounted or
+ * linked inside the container can redirect the write to another file: the lookup stays on the
+ * procfs mount (no mount crossings, no symlinks) and both ends are checked to be procfs. */
+#ifndef HULL_LINUX_PROCFS_H
+#define HULL_LINUX_PROCFS_H
+
+#include "util/error.h"
+
+/* Open /proc/<subpath> with `flags`; returns the fd or -1 with *err set. */
+int procfs_open(const char *subpath, int flags, hull_err **err);
+/* Write `value` to /proc/<subpath> opened as above. */
+int procfs_write(const char *subpath, const char *value, hull_err **err);
+
+#endif

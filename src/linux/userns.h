@@ -1,0 +1,19 @@
+/* User namespace id maps from the runtime's side. As root the maps are written directly
+ * (namespaces.c). An unprivileged runtime (rootless) may write a map of only its own uid/gid,
+ * and for gid_map only after denying setgroups; any other map goes through Debian's setuid
+ * newuidmap/newgidmap (package uidmap), which check /etc/subuid and /etc/subgid. */
+#ifndef HULL_LINUX_USERNS_H
+#define HULL_LINUX_USERNS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "oci/config.h"
+#include "util/error.h"
+
+int userns_write_id_maps(const struct hull_config *cfg, pid_t pid, hull_err **err);
+/* Inside the container: may this process call setgroups(2)? (No when /proc/self/setgroups
+ * says "deny", which a rootless gid map requires.) */
+bool userns_setgroups_allowed(void);
+
+#endif

@@ -1,0 +1,226 @@
+/* The container's cgroups on the runtime side (see container_cgroup.h). */
+#include "runtime/container_cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/state.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
+                          const char *id, struct cgroup_set *out, hull_err **err)
+{
+    memset(out, 0, sizeof(*out));
+    if (ro->cgroup_manager == CGROUP_MANAGER_DISABLED)
+        return 0;
+    /* Rootless, as runc: without a delegated cgroup an unprivileged runtime runs the container
+     * in its own cgroup, which is fine as long as nothing asks for limits. */
+    if (geteuid() != 0 && ro->cgroup_manager == CGROUP_MANAGER_CGROUPFS) {
+        if (cfg->resources == NULL || json_object_size(cfg->resources) == 0)
+            return 0;
+    }
+    if (ro->cgroup_manager == CGROUP_MANAGER_SYSTEMD) {
+        if (access("/run/systemd/system", F_OK) != 0)
+            return hull_error(err, ENOTSUP,
+                              "--systemd-cgroup: systemd is not running on this host (PID 1 is "
+                              "not systemd); use --cgroup-manager cgroupfs");
+        return hull_error(err, ENOTSUP,
+                          "--systemd-cgroup: the systemd cgroup manager is not supported yet "
+                          "(see docs/cgroups.md); use --cgroup-manager cgroupfs");
+    }
+    struct cgroup_host host;
+    if (cgroup_host_detect(&host, err) < 0)
+        return -1;
+    if (host.layout == CGROUP_LAYOUT_NONE) {
+        cgroup_host_clear(&host);
+        return hull_error(err, ENOTSUP,
+                          "no cgroup filesystem is mounted (use --cgroup-manager disabled to run "
+                          "without cgroups)");
+    }
+    hull_debug("cgroup layout: %s", cgroup_layout_name(host.layout));
+    int rc = cgroup_set_plan(&host, cfg->cgroups_path, id, out, err);
+    cgroup_host_clear(&host);
+    if (rc < 0)
+        return hull_error_prefix(err, "config.json: linux.cgroupsPath");
+    if (cgroup_check_resources(out, &cfg->res, "linux.resources", err) < 0) {
+        cgroup_set_clear(out);
+        return hull_error_prefix(err, "config.json");
+    }
+    return 0;
+}
+
+int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+                           int state_dirfd, hull_err **err)
+{
+    if (set->n == 0)
+        return 0;
+    /* Recorded first: a runtime killed half-way leaves something delete can clean up. */
+    if (cgroup_set_save(set, state_dirfd, err) < 0)
+        return -1;
+    if (cgroup_set_create(set, &cfg->res, err) < 0)
+        return -1;
+    if (cgroup_set_apply(set, &cfg->res, false, err) < 0 || cgroup_set_add_pid(set, pid, err) < 0) {
+        if (cfg->resources)
+            hull_error_prefix(err, "config.json: linux.resources");
+        hull_err *e2 = NULL;
+        if (cgroup_set_destroy(set, &e2) < 0) {
+            hull_warn("%s", e2->msg);
+            hull_err_free(e2);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int container_cgroup_remove(int state_dirfd, hull_err **err)
+{
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    int present = cgroup_set_load(state_dirfd, &set, err);
+    if (present <= 0)
+        return present;
+    /* Whatever still runs in there (processes outside the container's pid namespace or of a
+     * container without one) dies with the container, as with runc. */
+    hull_err *kill_err = NULL;
+    if (cgroup_set_signal_all(&set, SIGKILL, &kill_err) < 0)
+        hull_err_free(kill_err);
+    return cgroup_set_destroy(&set, err);
+}
+
+int container_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err)
+{
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    int present = cgroup_set_load(state_dirfd, &set, err);
+    if (present <= 0)
+        return present;
+    return cgroup_set_add_pid(&set, pid, err);
+}
+
+int container_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
+{
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    int present = cgroup_set_load(state_dirfd, &set, err);
+    if (present < 0)
+        return -1;
+    if (present == 0 || set.n == 0)
+        return 1;
+    return cgroup_set_signal_all(&set, sig, err);
+}
+
+int container_cgroup_is_paused(int state_dirfd)
+{
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    hull_err *e = NULL;
+    int present = cgroup_set_load(state_dirfd, &set, &e);
+    if (present <= 0) {
+        hull_err_free(e);
+        return 0;
+    }
+    return cgroup_set_is_frozen(&set) == 1;
+}
+
+/* Open a container that must be running (or paused) and load its cgroups. */
+static int open_live(const struct runtime_opts *ro, const char *id, struct state_dir *dir,
+                     struct cgroup_set *set, enum container_status *status, hull_err **err)
+{
+    if (state_dir_open(ro->root, id, dir, err) < 0)
+        return -1;
+    struct container_state s = {0};
+    int present = state_read(dir, &s, err);
+    if (present < 0)
+        return -1;
+    enum container_status st = present ? state_status(dir, &s) : STATUS_CREATING;
+    container_state_clear(&s);
+    if (st == STATUS_STOPPED || st == STATUS_CREATING)
+        return hull_error(err, 0, "container `%s` is not running", id);
+    *status = st;
+    int has = cgroup_set_load(dir->dirfd, set, err);
+    if (has < 0)
+        return -1;
+    if (has == 0 || set->n == 0)
+        return hull_error(err, ENOTSUP,
+                          "container `%s` has no cgroups (created with "
+                          "--cgroup-manager disabled)",
+                          id);
+    return 0;
+}
+
+int container_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
+                     hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    enum container_status st;
+    if (open_live(ro, id, &dir, &set, &st, err) < 0)
+        return -1;
+    if (cgroup_check_resources(&set, r, "", err) < 0 || cgroup_set_apply(&set, r, true, err) < 0)
+        return hull_error_prefix(err, "update container `%s`", id);
+    return 0;
+}
+
+static int set_frozen(const struct runtime_opts *ro, const char *id, bool frozen, hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    enum container_status st;
+    if (open_live(ro, id, &dir, &set, &st, err) < 0)
+        return -1;
+    if (frozen && st == STATUS_CREATED)
+        return hull_error(err, 0, "cannot pause container `%s`: it is created, not running", id);
+    if (!frozen && st != STATUS_PAUSED)
+        return hull_error(err, 0, "cannot resume container `%s`: it is not paused", id);
+    if (cgroup_set_freeze(&set, frozen, err) < 0)
+        return hull_error_prefix(err, "%s container `%s`", frozen ? "pause" : "resume", id);
+    return 0;
+}
+
+int container_pause(const struct runtime_opts *ro, const char *id, hull_err **err)
+{
+    return set_frozen(ro, id, true, err);
+}
+
+int container_resume(const struct runtime_opts *ro, const char *id, hull_err **err)
+{
+    return set_frozen(ro, id, false, err);
+}
+
+int container_pids(const struct runtime_opts *ro, const char *id, pid_t **pids, size_t *n,
+                   hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    enum container_status st;
+    if (open_live(ro, id, &dir, &set, &st, err) < 0)
+        return -1;
+    return cgroup_set_pids(&set, pids, n, err);
+}
+
+int container_stats(const struct runtime_opts *ro, const char *id, json_t **stats,
+                    uint64_t *oom_kills, hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    enum container_status st;
+    if (open_live(ro, id, &dir, &set, &st, err) < 0)
+        return -1;
+    if (oom_kills) {
+        hull_err *e = NULL;
+        *oom_kills = 0;
+        if (cgroup_set_oom_kills(&set, oom_kills, &e) < 0)
+            hull_err_free(e);
+    }
+    return cgroup_set_stats(&set, stats, err);
+}
+
+int container_oom_notify_fd(const struct runtime_opts *ro, const char *id, hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    enum container_status st;
+    if (open_live(ro, id, &dir, &set, &st, err) < 0)
+        return -1;
+    return cgroup_set_oom_notify_fd(&set, err);
+}

@@ -1,0 +1,473 @@
+"""cgroups end to end: limits enforced on real containers on this (hybrid) host, update, pause,
+resume, ps, events, kill --all, and cleanup of every cgroup directory in every hierarchy."""
+import concurrent.futures
+import json
+import os
+import selectors
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+
+def cgroup_mounts():
+    """Every mounted cgroup hierarchy (v1 and v2) of this host."""
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ", 1)
+            fstype = right.split()[0]
+            if fstype in ("cgroup", "cgroup2"):
+                mounts.append(left.split()[4])
+    return mounts
+
+
+def controller_dir(controller):
+    for m in cgroup_mounts():
+        if os.path.basename(m) == controller:
+            return m
+    return None
+
+
+def dirs_named(path):
+    """Directories of cgroup `path` that exist in any hierarchy."""
+    return [m + path for m in cgroup_mounts() if os.path.isdir(m + path)]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def wait_for(pred, timeout=10.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def unique_path(cid):
+    return f"/hulltest-{uuid.uuid4().hex[:8]}/{cid}"
+
+
+def with_resources(bundle, args, resources, cgroups_path=None, **linux):
+    bundle.config["process"]["args"] = args
+    bundle.config["linux"]["resources"] = resources
+    if cgroups_path:
+        bundle.config["linux"]["cgroupsPath"] = cgroups_path
+    bundle.config["linux"].update(linux)
+    bundle.write()
+
+
+def detached(runtime, *args):
+    """`run -d`: the container keeps the runtime's stdio, so give it files, not pipes."""
+    with tempfile.TemporaryFile("w+") as err:
+        r = subprocess.run(runtime.cmd(*args), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=err, timeout=60)
+        err.seek(0)
+        return subprocess.CompletedProcess(r.args, r.returncode, "", err.read())
+
+
+def run_detached(runtime, bundle, cid):
+    r = detached(runtime, "run", "-d", "-b", bundle.path, cid)
+    assert r.returncode == 0, r.stderr
+    return runtime.state(cid)["pid"]
+
+
+def delete(runtime, cid):
+    r = runtime("delete", "--force", cid)
+    assert r.returncode == 0, r.stderr
+
+
+WAIT_GO = "while [ ! -e /tmp/go ]; do sleep 0.02; done; "
+
+
+def test_memory_limit_oom_kills_and_events_reports_oom(runtime, bundle):
+    path = unique_path("oom")
+    mib = 1024 * 1024
+    with_resources(bundle, ["/bin/sh", "-c", WAIT_GO +
+                            "dd if=/dev/zero of=/dev/null bs=96M count=1; echo $? > /tmp/done; "
+                            "sleep 60"],
+                   {"memory": {"limit": 32 * mib, "swap": 32 * mib}}, path)
+    run_detached(runtime, bundle, "oom")
+    mem = controller_dir("memory") + path
+    assert int(read(mem + "/memory.limit_in_bytes")) == 32 * mib
+    ev = subprocess.Popen(runtime.cmd("events", "--interval", "200ms", "oom"),
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(ev.stdout, selectors.EVENT_READ)
+        lines = []
+
+        def next_line(deadline):
+            while time.monotonic() < deadline:
+                if sel.select(timeout=deadline - time.monotonic()):
+                    return ev.stdout.readline()
+            return None
+
+        first = json.loads(next_line(time.monotonic() + 10))
+        assert first["type"] == "stats" and first["id"] == "oom"
+        open(os.path.join(bundle.rootfs, "tmp", "go"), "w").close()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            line = next_line(deadline)
+            if not line:
+                break
+            lines.append(json.loads(line))
+            if lines[-1]["type"] == "oom":
+                break
+        assert {"type": "oom", "id": "oom"} in lines, lines
+    finally:
+        ev.kill()
+        ev.wait()
+    done = os.path.join(bundle.rootfs, "tmp", "done")
+    assert wait_for(lambda: os.path.exists(done) and read(done)), "dd never finished"
+    assert read(done) == "137", "dd was not SIGKILLed by the OOM killer"
+    oom_kills = [l for l in read(mem + "/memory.oom_control").splitlines()
+                 if l.startswith("oom_kill ")]
+    assert int(oom_kills[0].split()[1]) >= 1
+    delete(runtime, "oom")
+    assert dirs_named(path) == []
+
+
+def test_pids_limit_makes_fork_fail(runtime, bundle):
+    with_resources(bundle, ["/bin/sh", "-c",
+                            "i=0; while :; do sleep 30 & i=$((i+1)); echo $i; done"],
+                   {"pids": {"limit": 10}})
+    r = runtime("run", "--keep", "-b", bundle.path, "pids", timeout=30)
+    assert r.returncode != 0
+    started = [int(x) for x in r.stdout.split()]
+    # sh itself plus nine sleeps fill the limit of ten.
+    assert max(started) == 9, r.stdout
+    assert "fork" in r.stderr, r.stderr
+    delete(runtime, "pids")
+
+
+def test_cpu_quota_limits_a_busy_loop(runtime, bundle):
+    path = unique_path("cpu")
+    with_resources(bundle, ["/bin/sh", "-c", "while :; do :; done"],
+                   {"cpu": {"quota": 20000, "period": 100000}}, path)
+    run_detached(runtime, bundle, "cpu")
+    assert read(controller_dir("cpu") + path + "/cpu.cfs_quota_us") == "20000"
+    usage = controller_dir("cpuacct") + path + "/cpuacct.usage"
+    time.sleep(0.2)
+    t0, u0 = time.monotonic(), int(read(usage))
+    time.sleep(1.0)
+    t1, u1 = time.monotonic(), int(read(usage))
+    share = (u1 - u0) / 1e9 / (t1 - t0)
+    assert 0.05 < share < 0.4, f"busy loop used {share:.2f} CPUs with a 0.2 CPU quota"
+    delete(runtime, "cpu")
+
+
+def test_cpuset_pins_the_container_and_cgroup_namespace_hides_the_path(runtime, bundle):
+    with_resources(bundle, ["/bin/sh", "-c",
+                            "grep -E 'Cpus_allowed_list|Mems_allowed_list' /proc/self/status; "
+                            "grep '^0::' /proc/self/cgroup"],
+                   {"cpu": {"cpus": "0", "mems": "0"}})
+    bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
+    bundle.write()
+    r = runtime("run", "--keep", "-b", bundle.path, "cpuset")
+    assert r.returncode == 0, r.stderr
+    lines = dict(l.split(":", 1) for l in r.stdout.splitlines() if "allowed" in l)
+    assert lines["Cpus_allowed_list"].strip() == "0"
+    assert lines["Mems_allowed_list"].strip() == "0"
+    # In its own cgroup namespace the container sees its cgroup as the root.
+    assert "0::/\n" in r.stdout
+    delete(runtime, "cpuset")
+
+
+KMSG = {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}
+OPEN_DEVICES = ("(: < /dev/zero) && echo zero-read-ok; "
+                "(: < /dev/kmsg) 2>&1 && echo kmsg-read-ok; "
+                "(: > /dev/kmsg) 2>&1 && echo kmsg-write-ok")
+
+
+def probe_devices(runtime, bundle, cid, rules, before_probe=None):
+    """Start a container that opens /dev/zero and /dev/kmsg once /tmp/go exists; run
+    `before_probe(cgroup_path)` on the host first; return what the probe printed."""
+    path = unique_path(cid)
+    probe = "(" + OPEN_DEVICES + ") > /tmp/out 2>&1; touch /tmp/done"
+    with_resources(bundle, ["/bin/sh", "-c", WAIT_GO + probe + "; sleep 60"],
+                   {"devices": rules}, path, devices=[KMSG])
+    run_detached(runtime, bundle, cid)
+    if before_probe:
+        before_probe(path)
+    open(os.path.join(bundle.rootfs, "tmp", "go"), "w").close()
+    assert wait_for(lambda: os.path.exists(os.path.join(bundle.rootfs, "tmp", "done")))
+    out = read(os.path.join(bundle.rootfs, "tmp", "out"))
+    delete(runtime, cid)
+    assert dirs_named(path) == []
+    return out
+
+
+def test_device_rules_deny_and_allow_on_v1(runtime, bundle):
+    listed = []
+    out = probe_devices(runtime, bundle, "dev",
+                        [{"allow": False, "access": "rwm"},
+                         {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "r"}],
+                        lambda path: listed.extend(read(
+                            controller_dir("devices") + path + "/devices.list").splitlines()))
+    assert "c 1:11 r" in listed and "c 1:5 rwm" in listed and "a *:* rwm" not in listed
+    assert "zero-read-ok" in out and "kmsg-read-ok" in out, out
+    assert "kmsg-write-ok" not in out and "Operation not permitted" in out, out
+
+
+def test_device_rules_enforced_by_bpf_on_the_unified_hierarchy(runtime, bundle):
+    """Widen the v1 devices cgroup to allow everything from the host: the denied device must
+    stay denied, because the BPF program on the cgroup2 directory still says no."""
+
+    def widen_v1(path):
+        unified = [m for m in cgroup_mounts() if m.endswith("/unified") or m == "/sys/fs/cgroup"]
+        assert unified and os.path.isdir(unified[0] + path)
+        v1 = controller_dir("devices") + path
+        with open(v1 + "/devices.allow", "w") as f:
+            f.write("a")
+        assert read(v1 + "/devices.list") == "a *:* rwm"
+
+    out = probe_devices(runtime, bundle, "bpf",
+                        [{"allow": False, "access": "rwm"},
+                         {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "r"}],
+                        widen_v1)
+    assert "zero-read-ok" in out and "kmsg-read-ok" in out, out
+    assert "kmsg-write-ok" not in out and "Operation not permitted" in out, out
+
+
+def test_device_probe_output_on_v1_and_bpf_together(runtime, bundle):
+    """Both enforcers in place (the normal case): read allowed, write denied with EPERM."""
+    with_resources(bundle, ["/bin/sh", "-c", "(" + OPEN_DEVICES + ") 2>&1; true"],
+                   {"devices": [{"allow": False, "access": "rwm"},
+                                {"allow": True, "type": "c", "major": 1, "minor": 11,
+                                 "access": "r"}]}, devices=[KMSG])
+    r = runtime("run", "--keep", "-b", bundle.path, "devboth")
+    assert r.returncode == 0, r.stderr
+    assert "zero-read-ok" in r.stdout and "kmsg-read-ok" in r.stdout, r.stdout
+    assert "kmsg-write-ok" not in r.stdout and "Operation not permitted" in r.stdout, r.stdout
+    delete(runtime, "devboth")
+
+
+def test_update_changes_live_limits(runtime, bundle, tmp_path):
+    path = unique_path("upd")
+    with_resources(bundle, ["/bin/sleep", "60"],
+                   {"memory": {"limit": 64 * 1024 * 1024}, "pids": {"limit": 100}}, path)
+    run_detached(runtime, bundle, "upd")
+    r = runtime("update", "--memory", "128m", "--pids-limit", "20", "--cpu-quota", "30000",
+                "upd")
+    assert r.returncode == 0, r.stderr
+    assert int(read(controller_dir("memory") + path + "/memory.limit_in_bytes")) == 128 << 20
+    assert read(controller_dir("pids") + path + "/pids.max") == "20"
+    assert read(controller_dir("cpu") + path + "/cpu.cfs_quota_us") == "30000"
+    # podman's form: a LinuxResources JSON file.
+    res = tmp_path / "resources.json"
+    res.write_text(json.dumps({"pids": {"limit": 33}, "cpu": {"shares": 512}}))
+    r = runtime("update", f"--resources={res}", "upd")
+    assert r.returncode == 0, r.stderr
+    assert read(controller_dir("pids") + path + "/pids.max") == "33"
+    assert read(controller_dir("cpu") + path + "/cpu.shares") == "512"
+    # Bad values name the field and change nothing.
+    res.write_text(json.dumps({"cpu": {"shares": 1}}))
+    r = runtime("update", "-r", str(res), "upd")
+    assert r.returncode != 0 and "cpu.shares" in r.stderr, r.stderr
+    assert read(controller_dir("cpu") + path + "/cpu.shares") == "512"
+    # No swap before (memory == memory+swap): raising the limit keeps it that way.
+    mem = controller_dir("memory") + path
+    r = runtime("update", "-r", "-", "upd",
+                input=json.dumps({"memory": {"limit": 96 << 20, "swap": 96 << 20}}))
+    assert r.returncode == 0, r.stderr
+    r = runtime("update", "--memory", "160m", "upd")
+    assert r.returncode == 0, r.stderr
+    assert int(read(mem + "/memory.limit_in_bytes")) == 160 << 20
+    assert int(read(mem + "/memory.memsw.limit_in_bytes")) == 160 << 20
+    delete(runtime, "upd")
+    r = runtime("update", "--pids-limit", "5", "upd")
+    assert r.returncode != 0
+
+
+def test_pause_stops_a_counter_and_resume_continues_it(runtime, bundle):
+    with_resources(bundle, ["/bin/sh", "-c",
+                            "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.02; done"],
+                   {})
+    run_detached(runtime, bundle, "pause")
+    counter = os.path.join(bundle.rootfs, "tmp", "c")
+    assert wait_for(lambda: os.path.exists(counter) and read(counter) not in ("", "1"))
+    r = runtime("pause", "pause")
+    assert r.returncode == 0, r.stderr
+    assert runtime.state("pause")["status"] == "paused"
+    frozen = read(counter)
+    time.sleep(0.3)
+    assert read(counter) == frozen
+    r = runtime("resume", "pause")
+    assert r.returncode == 0, r.stderr
+    assert runtime.state("pause")["status"] == "running"
+    assert wait_for(lambda: read(counter) not in ("", frozen), timeout=5)
+    r = runtime("resume", "pause")
+    assert r.returncode != 0 and "not paused" in r.stderr
+    # A paused container can be deleted with --force.
+    assert runtime("pause", "pause").returncode == 0
+    delete(runtime, "pause")
+
+
+def test_ps_lists_the_container_pids(runtime, bundle):
+    with_resources(bundle, ["/bin/sh", "-c", "sleep 60 & sleep 61 & wait"], {})
+    pid = run_detached(runtime, bundle, "ps")
+    pids = wait_for(lambda: (lambda p: p if len(p) == 3 else None)(
+        json.loads(runtime("ps", "--format", "json", "ps").stdout)))
+    assert pids and pid in pids
+    r = runtime("ps", "ps")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "PID" in lines[0].split()
+    assert len(lines) == 4 and "sleep 61" in r.stdout
+    r = runtime("ps", "ps", "--", "-o", "pid,comm")
+    assert r.returncode == 0 and r.stdout.split()[:2] == ["PID", "COMMAND"], r.stdout
+    delete(runtime, "ps")
+
+
+def test_events_stats_prints_parseable_stats(runtime, bundle):
+    with_resources(bundle, ["/bin/sleep", "60"],
+                   {"memory": {"limit": 64 << 20}, "pids": {"limit": 50}})
+    run_detached(runtime, bundle, "stats")
+    r = runtime("events", "--stats", "stats")
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["type"] == "stats" and ev["id"] == "stats"
+    data = ev["data"]
+    assert data["memory"]["usage"]["limit"] == 64 << 20
+    assert data["memory"]["usage"]["usage"] > 0
+    assert data["pids"] == {"current": 1, "limit": 50}
+    assert data["cpu"]["usage"]["total"] > 0
+    assert "blkio" in data and "hugetlb" in data
+    delete(runtime, "stats")
+
+
+def test_kill_all_signals_every_process_in_the_cgroup(runtime, bundle):
+    # No pid namespace: only the cgroup knows which processes belong to the container.
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != "pid"]
+    with_resources(bundle, ["/bin/sh", "-c", "sleep 60 & sleep 60 & sleep 61 & wait"], {})
+    run_detached(runtime, bundle, "killall")
+    pids = wait_for(lambda: (lambda p: p if len(p) == 4 else None)(
+        json.loads(runtime("ps", "--format", "json", "killall").stdout)))
+    assert pids
+    r = runtime("kill", "--all", "killall", "KILL")
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: not any(os.path.exists(f"/proc/{p}/cmdline") and
+                                    read(f"/proc/{p}/stat").split()[2] != "Z" for p in pids))
+    delete(runtime, "killall")
+
+
+def test_delete_leaves_no_cgroup_in_any_hierarchy(runtime, bundle):
+    top = f"/hulltest-{uuid.uuid4().hex[:8]}"
+    path = top + "/a/b/del"
+    with_resources(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}}, path)
+    run_detached(runtime, bundle, "del")
+    made = dirs_named(path)
+    assert len(made) == len(cgroup_mounts()), made
+    delete(runtime, "del")
+    # The container's directory and the empty parents it created are gone everywhere.
+    assert dirs_named(top) == []
+
+
+def test_default_path_and_podman_and_containerd_resources(runtime, bundle):
+    for client in ("podman", "containerd"):
+        with open(f"/work/shared/fixtures/clients/{client}-config.json") as f:
+            res = json.load(f)["linux"]["resources"]
+        cid = f"client-{client}"
+        with_resources(bundle, ["/bin/sh", "-c", "echo ok > /dev/null && cat /proc/self/cgroup"],
+                       res)
+        bundle.config["linux"].pop("cgroupsPath", None)
+        bundle.write()
+        r = runtime("run", "--keep", "-b", bundle.path, cid)
+        assert r.returncode == 0, r.stderr
+        assert f"pids:/hull/{cid}" in r.stdout
+        delete(runtime, cid)
+        assert dirs_named(f"/hull/{cid}") == []
+
+
+def test_parallel_containers_with_limits_are_all_cleaned_up(runtime, bundle):
+    top = f"/hulltest-{uuid.uuid4().hex[:8]}"
+    with_resources(bundle, ["/bin/sleep", "60"],
+                   {"memory": {"limit": 32 << 20}, "pids": {"limit": 20},
+                    "cpu": {"shares": 256}})
+    ids = [f"par{i}" for i in range(30)]
+    for cid in ids:  # one config per container: each its own cgroupsPath
+        bundle.config["linux"]["cgroupsPath"] = f"{top}/{cid}"
+        bundle.write()
+        os.rename(os.path.join(bundle.path, "config.json"),
+                  os.path.join(bundle.path, f"config-{cid}.json"))
+
+    def create(cid):
+        d = os.path.join(os.path.dirname(bundle.path), cid)
+        os.makedirs(d, exist_ok=True)
+        os.rename(os.path.join(bundle.path, f"config-{cid}.json"), os.path.join(d, "config.json"))
+        os.symlink(bundle.rootfs, os.path.join(d, "rootfs"))
+        return detached(runtime, "run", "-d", "-b", d, cid)
+
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(create, ids))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results if r.returncode]
+    mem = controller_dir("memory")
+    for cid in ids:
+        assert int(read(f"{mem}{top}/{cid}/memory.limit_in_bytes")) == 32 << 20
+        assert runtime.state(cid)["status"] == "running"
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(lambda c: runtime("delete", "--force", c), ids))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results if r.returncode]
+    assert dirs_named(top) == []
+
+
+@pytest.mark.parametrize("resources,field", [
+    ({"network": {"classID": 1}}, "linux.resources.network.classID"),
+    ({"cpu": {"shares": 1}}, "linux.resources.cpu.shares"),
+    ({"memory": {"swappiness": 101}}, "linux.resources.memory.swappiness"),
+    ({"devices": [{"allow": True, "type": "x"}]}, "linux.resources.devices[0].type"),
+    ({"unified": {"memory.high": "1G"}}, "linux.resources.unified.memory.high"),
+    ({"cpu": {"cpus": "64-127"}}, "cpu.cpus"),
+])
+def test_bad_resources_fail_naming_the_field_and_leave_nothing(runtime, bundle, resources,
+                                                               field):
+    path = unique_path("bad")
+    with_resources(bundle, ["/bin/true"], resources, path)
+    r = runtime("create", "-b", bundle.path, "bad")
+    assert r.returncode != 0
+    assert field in r.stderr, r.stderr
+    assert runtime.ids() == []
+    assert dirs_named(path) == [] and dirs_named(path.rsplit("/", 1)[0]) == []
+
+
+def test_cgroup_manager_disabled_creates_no_cgroup(runtime, bundle):
+    path = unique_path("nocg")
+    with_resources(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}}, path)
+    r = detached(runtime, "--cgroup-manager", "disabled", "run", "-d", "-b", bundle.path, "nocg")
+    assert r.returncode == 0, r.stderr
+    assert dirs_named(path) == []
+    r = runtime("pause", "nocg")
+    assert r.returncode != 0 and "no cgroups" in r.stderr
+    delete(runtime, "nocg")
+
+
+def test_systemd_cgroup_manager_fails_clearly(runtime, bundle):
+    r = runtime("--systemd-cgroup", "create", "-b", bundle.path, "sd")
+    assert r.returncode != 0 and "systemd" in r.stderr, r.stderr
+    assert runtime.ids() == []
+
+
+def test_cgroup_mount_in_a_cgroup_namespace_shows_the_containers_own_cgroups(runtime, bundle):
+    with_resources(bundle, ["/bin/sh", "-c",
+                            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                            "/sys/fs/cgroup/pids/pids.max; ls /sys/fs/cgroup/unified"],
+                   {"memory": {"limit": 48 << 20}, "pids": {"limit": 77}})
+    bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
+    bundle.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                                    "source": "cgroup", "options": ["nosuid", "noexec", "ro"]})
+    bundle.write()
+    r = runtime("run", "--keep", "-b", bundle.path, "cgns")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    assert lines[:2] == [str(48 << 20), "77"], r.stdout
+    assert "cgroup.freeze" in lines  # a non-root cgroup2 directory: the container's own
+    delete(runtime, "cgns")
