@@ -10,8 +10,11 @@
 #include <strings.h>
 
 #include "linux/capabilities.h"
+#include "oci/config_security.h"
+#include "oci/landlock_default.h"
 #include "oci/spec_default.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 /* "net_admin", "CAP_NET_ADMIN", "NET_ADMIN" -> "CAP_NET_ADMIN"; NULL when unknown. */
 static const char *capability_canonical(const char *name)
@@ -142,6 +145,98 @@ static int add_user_mounts(json_t *mounts, json_t *record, hull_err **err)
     return 0;
 }
 
+/* linux.resources from -m, --cpus and --pids-limit (only what was asked for). */
+static json_t *resources(json_t *host)
+{
+    json_t *res = json_object();
+    json_int_t memory = json_integer_value(json_object_get(host, "Memory"));
+    json_int_t nano_cpus = json_integer_value(json_object_get(host, "NanoCpus"));
+    json_int_t pids = json_integer_value(json_object_get(host, "PidsLimit"));
+    if (memory > 0)
+        json_object_set_new(res, "memory", json_pack("{s:I}", "limit", memory));
+    if (nano_cpus > 0) {
+        /* docker's --cpus: a CFS quota over a 100 ms period. */
+        json_int_t period = 100000;
+        json_object_set_new(
+            res, "cpu",
+            json_pack("{s:I, s:I}", "quota", nano_cpus * period / 1000000000, "period", period));
+    }
+    if (pids != 0)
+        json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
+    return res;
+}
+
+/* Destinations of the writable volumes and binds: what the default Landlock policy opens. */
+static char **writable_mounts(json_t *record)
+{
+    size_t n = json_array_size(json_object_get(record, "Mounts"));
+    char **v = calloc(n + 1, sizeof *v);
+    if (v == NULL)
+        abort();
+    size_t used = 0, i;
+    json_t *m;
+    json_array_foreach(json_object_get(record, "Mounts"), i, m)
+    {
+        if (json_is_true(json_object_get(m, "RW")))
+            v[used++] = (char *)json_string_value(json_object_get(m, "Destination"));
+    }
+    return v;
+}
+
+/* --security-opt seccomp=FILE|unconfined and landlock=FILE|default. */
+static int apply_security_opts(json_t *spec, json_t *record, hull_err **err)
+{
+    json_t *host = json_object_get(record, "HostConfig");
+    json_t *lin = json_object_get(spec, "linux");
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(host, "SecurityOpt"), i, o)
+    {
+        const char *opt = json_string_value(o);
+        if (opt == NULL)
+            continue;
+        if (strncmp(opt, "seccomp=", 8) == 0) {
+            const char *file = opt + 8;
+            if (strcmp(file, "unconfined") == 0) {
+                json_object_del(lin, "seccomp");
+                continue;
+            }
+            json_error_t je;
+            json_t *profile = json_load_file(file, 0, &je);
+            if (profile == NULL)
+                return hull_error(err, 0, "--security-opt seccomp=%s: %s (line %d)", file, je.text,
+                                  je.line);
+            if (!json_is_object(profile)) {
+                json_decref(profile);
+                return hull_error(err, 0,
+                                  "--security-opt seccomp=%s: expected a runtime-spec "
+                                  "linux.seccomp object",
+                                  file);
+            }
+            json_object_set_new(lin, "seccomp", profile);
+        } else if (strncmp(opt, "landlock=", 9) == 0) {
+            const char *file = opt + 9;
+            char *policy = NULL;
+            if (strcmp(file, "default") == 0) {
+                cleanup_free char **volumes = writable_mounts(record);
+                policy = landlock_default_policy_json((const char *const *)volumes);
+            } else {
+                size_t len;
+                if (fs_read_file(file, 1u << 20, &policy, &len, err) < 0)
+                    return hull_error_prefix(err, "--security-opt landlock");
+            }
+            json_t *ann = json_object_get(spec, "annotations");
+            if (!json_is_object(ann)) {
+                ann = json_object();
+                json_object_set_new(spec, "annotations", ann);
+            }
+            json_object_set_new(ann, HULL_LANDLOCK_ANNOTATION, json_string(policy));
+            free(policy);
+        }
+    }
+    return 0;
+}
+
 int container_bundle_config(json_t *record, const char *dir, const char *init_path, json_t **out,
                             hull_err **err)
 {
@@ -214,10 +309,23 @@ int container_bundle_config(json_t *record, const char *dir, const char *init_pa
                 json_array_remove(ns, i);
         }
     }
+    json_t *res = resources(host);
+    if (json_object_size(res))
+        json_object_set_new(lin, "resources", res);
+    else
+        json_decref(res);
     json_object_set_new(spec, "annotations",
                         json_pack("{s:O, s:O}", "io.hull.container.name",
                                   json_object_get(record, "Name"), "io.hull.image.name",
                                   json_object_get(record, "ImageName")));
+    const char *runtime = json_string_value(json_object_get(host, "Runtime"));
+    if (runtime && strcmp(runtime, "vm") == 0) /* libhull's microVM handler (docs/vm.md) */
+        json_object_set_new(json_object_get(spec, "annotations"), "run.oci.handler",
+                            json_string("vm"));
+    if (apply_security_opts(spec, record, err) < 0) {
+        json_decref(spec);
+        return -1;
+    }
     *out = spec;
     return 0;
 }

@@ -360,7 +360,7 @@ static json_t *build_record(const struct run_request *req, const image_info *img
     if (asprintf(&log_path, "%s/%s", dir, MONITOR_LOG_NAME) < 0)
         abort();
     json_t *rec =
-        json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:O, s:o, s:s, s:s, s:s}",
+        json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}",
                   "Id", id, "Name", name, "Created", now, "Path", path, "Args", args, "Image",
                   img->id, "ImageName", req->image, "ImageDigest", img->manifest_digest, "Config",
                   config, "HostConfig", host, "Mounts", mounts, "ResolvedUser", user_json(user),

@@ -51,13 +51,13 @@ int main(int argc, char **argv)
 
     static struct relay r; /* two 16 KiB line buffers: keep them off the stack */
     r.out.fd = 3;
-    r.err.fd = 4;
+    r.err.fd = fcntl(4, F_GETFD) >= 0 ? 4 : -1; /* a terminal has one stream */
     r.out.tee_fd = r.err.tee_fd = -1;
     r.out.name = "stdout";
     r.err.name = "stderr";
     r.log = have_log ? &log : NULL;
     r.child = child;
-    r.stdin_src = r.stdin_dst = -1;
+    r.stdin_src = r.stdin_dst = r.winsize_fd = -1;
     sigemptyset(&r.forward);
     sigemptyset(&r.stop_signals);
     /* SIGTERM to the monitor stops the container and cancels restarts. */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "container/monitor_io.h"
 #include "container/status.h"
 #include "image/rootfs.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
@@ -196,12 +198,17 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     struct container_run_info prev;
     if (container_run_info_read(r, &prev, err) < 0)
         return -1;
+    /* With a terminal the container's stdio is the pty (its master comes back to us) and fds
+     * 0-2 only need to be something harmless at clone time. */
+    bool tty = r->tty;
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-    if (stdin_pipe ? pipe2(in, O_CLOEXEC) < 0
-                   : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+    if (stdin_pipe && !tty ? pipe2(in, O_CLOEXEC) < 0
+                           : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
         return hull_error(err, errno, "container stdin");
     }
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+    if (tty ? (out[1] = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
+                  (errp[1] = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0
+            : pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
         int e = errno;
         int all[] = {in[0], in[1], out[0], out[1], errp[0], errp[1]};
         for (size_t i = 0; i < 6; i++)
@@ -217,7 +224,10 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(out[1], 1);
     dup2(errp[1], 2);
     struct runtime_opts ro = {.root = cs->runtime_root};
+    int master = -1;
     struct create_opts co = {.id = r->id, .bundle = r->bundle};
+    if (tty)
+        co.terminal_master = &master;
     pid_t pid = 0;
     int rc = container_create(&ro, &co, &pid, keep_signals_blocked, err);
     for (int fd = 0; fd < 3; fd++) {
@@ -227,9 +237,14 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     close(in[0]);
     close(out[1]);
     close(errp[1]);
-    ours->in_w = in[1];
-    ours->out_r = out[0];
-    ours->err_r = errp[0];
+    if (tty) {
+        ours->out_r = master;
+        ours->in_w = master >= 0 && stdin_pipe ? fcntl(master, F_DUPFD_CLOEXEC, 3) : -1;
+    } else {
+        ours->in_w = in[1];
+        ours->out_r = out[0];
+        ours->err_r = errp[0];
+    }
     if (rc < 0) {
         run_pipes_close(ours);
         classify_start_error(*err);
@@ -266,9 +281,12 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
                                                    struct run_pipes *p)
 {
     int o = fcntl(p->out_r, F_DUPFD, 10);
-    int e = fcntl(p->err_r, F_DUPFD, 10);
+    int e = p->err_r >= 0 ? fcntl(p->err_r, F_DUPFD, 10) : -1;
     dup2(o, 3);
-    dup2(e, 4);
+    if (e >= 0)
+        dup2(e, 4);
+    else
+        close(4); /* a terminal: one stream (fd 3) */
     int null = open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; fd++)
         dup2(null, fd);
@@ -384,6 +402,7 @@ static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer
     rl->stdin_dst = interactive ? p->in_w : -1;
     if (interactive)
         p->in_w = -1;
+    rl->winsize_fd = -1;
     sigemptyset(&rl->forward);
     sigemptyset(&rl->stop_signals);
     static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
@@ -417,12 +436,27 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         if (rl == NULL)
             abort();
         relay_setup(rl, &p, &log, have_log, pid, r->interactive);
+        /* A terminal: ours goes raw (the container's pty does the line discipline) and
+         * follows our window size. */
+        struct termios saved_tio;
+        bool raw = r->tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+        if (raw) {
+            struct termios t = saved_tio;
+            cfmakeraw(&t);
+            tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
+        if (r->tty) {
+            rl->winsize_fd = rl->out.fd;
+            relay_copy_winsize(rl->winsize_fd);
+        }
         int status = 0;
         if (relay_run(rl, &status) < 0) {
             /* Cannot watch it any more: do not leave it running unsupervised. */
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
         }
+        if (raw)
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
         run_pipes_close(&p);
         code = relay_exit_code(status);
         bool stop = rl->stop_requested;
@@ -558,6 +592,11 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             return -1;
         bool running = st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED;
         if (running && st.pid > 0) {
+            if (st.state == CONTAINER_PAUSED) {
+                /* Frozen processes cannot act on the stop signal: thaw them first. */
+                cleanup_err hull_err *e = NULL;
+                container_resume(&ro, r->id, &e);
+            }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
                 container_kill(&ro, r->id, sig, false, &e);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -253,6 +254,13 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void relay_copy_winsize(int master)
+{
+    struct winsize ws;
+    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+        ioctl(master, TIOCSWINSZ, &ws);
+}
+
 static bool handle_signals(struct relay *r, int sfd, int *status, bool *exited)
 {
     struct signalfd_siginfo si;
@@ -268,6 +276,10 @@ static bool handle_signals(struct relay *r, int sfd, int *status, bool *exited)
                     *exited = true;
                 }
             }
+            continue;
+        }
+        if (sig == SIGWINCH && r->winsize_fd >= 0) {
+            relay_copy_winsize(r->winsize_fd);
             continue;
         }
         if (sigismember(&r->stop_signals, sig))

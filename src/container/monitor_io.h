@@ -50,6 +50,7 @@ struct relay {
     pid_t child;            /* the container's first process (our child) */
     int stdin_src;          /* attached -i: copy from here ... */
     int stdin_dst;          /* ... into the container's stdin pipe; -1 = none */
+    int winsize_fd;         /* attached terminal: the pty master SIGWINCH resizes; -1 = none */
     /* Signals taken through a signalfd. `forward` ones go to the child; SIGCHLD reaps. */
     sigset_t forward;
     /* Set when a signal in `stop_signals` arrived (the monitor was asked to stop). */
@@ -61,6 +62,9 @@ struct relay {
  * exited and both streams reached EOF (or a short grace period passed). *status receives the
  * wait status. Returns -1 with errno on a fatal error. */
 int relay_run(struct relay *r, int *status);
+
+/* Give the pty `master` the size of our stdin's terminal (when it is one). */
+void relay_copy_winsize(int master);
 
 /* 128+N for a signal, the exit status otherwise. */
 int relay_exit_code(int status);

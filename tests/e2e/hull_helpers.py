@@ -107,8 +107,10 @@ def leftovers(root):
         out["mounts"] = mounts
     for sub in ("containers", "runtime", "names"):
         p = os.path.join(root, sub)
-        if os.path.isdir(p) and os.listdir(p):
-            out[sub] = sorted(os.listdir(p))
+        # Dot entries are shared caches (the runtime's .seccomp-cache), not per container.
+        entries = sorted(e for e in os.listdir(p) if not e.startswith(".")) if os.path.isdir(p) else []
+        if entries:
+            out[sub] = entries
     users = os.path.join(root, "images", "users")
     if os.path.isdir(users):
         used = [u for u in os.listdir(users) if os.listdir(os.path.join(users, u))]

@@ -47,13 +47,50 @@ def test_system_info_df_prune(hull):
     assert [e["Names"] for e in hull.ps("-a")] == [["up"]]
 
 
-def test_exec_and_pause_are_not_faked(hull):
+def test_exec(hull, tmp_path):
     hull.run_d("--name", "x1", "busybox", "sleep", "30")
+    r = hull("exec", "x1", "sh", "-c", "echo $(id -u) $(hostname); exit 5")
+    assert r.returncode == 5 and r.stdout.split()[0] == "0"
+    r = hull("exec", "-u", "daemon", "-w", "/tmp", "-e", "X=1", "x1", "sh", "-c",
+             "echo $(id -u) $(pwd) $X")
+    assert r.stdout == "1 /tmp 1\n"
+    assert hull("exec", "-i", "x1", "cat", input="piped\n").stdout == "piped\n"
+    assert hull("exec", "x1", "cat").stdout == ""  # no -i: stdin is /dev/null
+    assert hull("exec", "-t", "x1", "tty").stdout == "/dev/pts/0\n"  # \r\n, read as text
+    assert hull("exec", "-d", "x1", "sh", "-c", "echo bg > /tmp/bg").returncode == 0
+    hull.wait_for(lambda: hull("exec", "x1", "cat", "/tmp/bg").stdout == "bg\n", what="bg")
+    # The exec'd process is confined like the container's (seccomp, no_new_privs).
+    st = hull("exec", "x1", "grep", "-E", "^(Seccomp|NoNewPrivs):", "/proc/self/status").stdout
+    assert "NoNewPrivs:\t1" in st and "Seccomp:\t2" in st
+    r = hull("exec", "x1", "nosuch")
+    assert r.returncode == 127 and "not found" in r.stderr
+    r = hull("exec", "nosuch", "true")
+    assert r.returncode == 125 and "no such container" in r.stderr
+    hull("stop", "-t", "0", "x1", check=True)
     r = hull("exec", "x1", "true")
-    assert r.returncode == 125 and "not supported yet" in r.stderr.splitlines()[0]
-    r = hull("pause", "x1")
-    assert r.returncode == 1 and "not supported yet" in r.stderr
-    assert hull.state("x1")["Status"] == "running"
+    assert r.returncode == 125 and "not running" in r.stderr
+
+
+def test_pause_unpause(hull):
+    hull.run_d("--name", "pz", "busybox", "sh", "-c",
+               "trap 'exit 0' TERM; while true; do echo t; sleep 0.05; done")
+    hull.wait_for(lambda: hull.logs("pz").stdout, what="output")
+    assert hull("pause", "pz", check=True).stdout == "pz\n"
+    assert hull.state("pz")["Status"] == "paused"
+    n = len(hull.logs("pz").stdout)
+    time = __import__("time")
+    time.sleep(0.3)
+    assert len(hull.logs("pz").stdout) == n
+    r = hull("pause", "pz")
+    assert r.returncode == 1 and "is paused" in r.stderr
+    assert hull("unpause", "pz").returncode == 0
+    hull.wait_for(lambda: len(hull.logs("pz").stdout) > n, what="output after unpause")
+    hull("pause", "pz", check=True)
+    t0 = time.monotonic()
+    assert hull("stop", "-t", "5", "pz").returncode == 0
+    assert time.monotonic() - t0 < 4  # a paused container is thawed, then stopped
+    st = hull.state("pz")
+    assert st["Status"] == "exited" and st["ExitCode"] == 0
 
 
 @pytest.mark.parametrize("args", [["ps", "--bogus"], ["logs"], ["stop"], ["rm"], ["wait"],

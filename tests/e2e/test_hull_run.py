@@ -54,6 +54,8 @@ def test_rm_leaves_nothing(hull):
     (["--cap-add", "CAP_NOPE", "busybox", "true"], 125, "unknown capability `CAP_NOPE`"),
     (["-u", "nobody-here", "busybox", "true"], 125, "unable to find user `nobody-here`"),
     (["--stop-signal", "SIGNOPE", "busybox"], 125, "unknown signal `SIGNOPE`"),
+    (["--network", "bridge", "busybox"], 125, "not supported yet"),
+    (["--runtime", "kata", "busybox"], 125, "expected native or vm"),
     (["busybox", "/no/such/binary"], 127, "/no/such/binary"),
     (["busybox", "nosuchcommand"], 127, "executable file not found"),
     (["busybox", "/etc/passwd"], 126, "/etc/passwd"),
@@ -143,21 +145,64 @@ def test_init_reaps_and_forwards(hull):
     assert init_cmd.startswith("/dev/init")
 
 
-@pytest.mark.parametrize("flag,message", [
-    (["-m", "64m"], "--memory: not supported yet"),
-    (["--cpus", "1.5"], "--cpus: not supported yet"),
-    (["--pids-limit", "10"], "--pids-limit: not supported yet"),
-    (["--security-opt", "seccomp=unconfined"], "seccomp: not supported yet"),
-    (["--security-opt", "landlock=/x"], "landlock: not supported yet"),
-    (["-t"], "--tty: not supported yet"),
-    (["--runtime", "vm"], "--runtime vm: not supported yet"),
-    (["--network", "bridge"], "not supported yet"),
-])
-def test_unsupported_flags_fail_clearly(hull, flag, message):
-    r = hull("run", "--rm", *flag, "busybox", "true")
-    assert r.returncode == 125
-    assert message in r.stderr.splitlines()[0]
-    assert hull.container_ids() == []
+def test_memory_limit_is_enforced(hull):
+    hog = 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'
+    r = hull("run", "--rm", "-m", "32m", "busybox", "sh", "-c", hog)
+    assert r.returncode == 137 and "survived" not in r.stdout
+    r = hull("run", "--rm", "-m", "256m", "busybox", "sh", "-c", hog)
+    assert r.returncode == 0 and r.stdout == "survived\n", r.stderr
+
+
+def test_pids_limit_and_cpus(hull):
+    r = hull("run", "--rm", "--pids-limit", "4", "busybox", "sh", "-c",
+             "for i in 1 2 3 4 5 6; do sleep 1 & done; wait")
+    assert "can't fork" in r.stderr
+    quota = ("cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || "
+             "cut -d' ' -f1 /sys/fs/cgroup/cpu.max")
+    r = hull("run", "--rm", "--cpus", "0.5", "busybox", "sh", "-c", quota)
+    assert r.stdout.strip() == "50000", r.stderr
+    assert hull("run", "--rm", "-m", "1k", "busybox").returncode == 125
+
+
+def test_seccomp_default_unconfined_and_file(hull, tmp_path):
+    status = "grep '^Seccomp:' /proc/self/status"
+    assert hull("run", "--rm", "busybox", "sh", "-c", status).stdout.split()[1] == "2"
+    r = hull("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c", status)
+    assert r.stdout.split()[1] == "0"
+    profile = tmp_path / "deny-mkdir.json"
+    profile.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}))
+    r = hull("run", "--rm", "--security-opt", f"seccomp={profile}", "busybox", "mkdir", "/tmp/d")
+    assert r.returncode == 1 and "Operation not permitted" in r.stderr
+    r = hull("run", "--rm", "--security-opt", f"seccomp={tmp_path}/missing.json", "busybox")
+    assert r.returncode == 125 and "seccomp=" in r.stderr
+
+
+def test_landlock_default_policy(hull, tmp_path):
+    r = hull("run", "--rm", "--security-opt", "landlock=default", "-v", f"{tmp_path}:/vol",
+             "busybox", "sh", "-c",
+             "touch /x 2>&1; touch /tmp/y && echo tmp-ok; touch /vol/z && echo vol-ok")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["touch: /x: Permission denied", "tmp-ok", "vol-ok"]
+
+
+def test_tty(hull):
+    r = hull("run", "--rm", "-t", "busybox", "sh", "-c", "tty; echo done")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "/dev/pts/0\ndone\n"  # the pty's \r\n, read as text
+    r = hull("run", "--rm", "-i", "-t", "busybox", "sh", "-c", "read x; echo got $x; exit 6",
+             input="abc\n")
+    assert r.returncode == 6 and "got abc" in r.stdout
+
+
+def test_runtime_vm(hull):
+    r = hull("run", "--rm", "--runtime", "vm", "busybox", "sh", "-c",
+             "echo in $(uname -r); exit 4", timeout=120)
+    assert r.returncode == 4, r.stderr
+    assert r.stdout.startswith("in ")
+    for bad, message in ((["-v", "/x"], "volumes"), (["-t"], "--tty"), (["-m", "64m"], "--memory")):
+        r = hull("run", "--rm", "--runtime", "vm", *bad, "busybox", "true")
+        assert r.returncode == 125 and message in r.stderr.splitlines()[0]
 
 
 def test_image_config_is_applied(hull, busybox_rootfs, tmp_path):

@@ -1,32 +1,171 @@
 /* hull exec: run a command in a running container. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/hull/containers.h"
+#include "container/status.h"
+#include "container/user.h"
+#include "runtime/exec.h"
+#include "util/cleanup.h"
 
 static const char help[] =
     "Usage: hull exec [OPTIONS] CONTAINER COMMAND [ARG...]\n"
     "\n"
-    "Run COMMAND inside a running container (its namespaces, root, user and environment).\n"
-    "\n"
-    "Not supported yet: this build of hull-runtime has no exec support. The command fails\n"
-    "instead of pretending.\n"
+    "Run COMMAND inside a running container: in its namespaces and cgroups, with its root,\n"
+    "environment, user, capabilities, seccomp and Landlock confinement (options override the\n"
+    "user, working directory and add variables). Attached, hull forwards signals and exits\n"
+    "with COMMAND's status; stdout and stderr are hull's own (not the container's log).\n"
     "\n"
     "Options:\n"
-    "  -i, --interactive      keep stdin open\n"
-    "  -t, --tty              allocate a pseudo-terminal\n"
-    "  -d, --detach           run in the background\n"
-    "  -u, --user USER[:GROUP]\n"
-    "  -e, --env KEY=VALUE\n"
-    "  -w, --workdir DIR\n"
-    "  -h, --help             show this help\n"
+    "  -i, --interactive        pass hull's stdin to COMMAND (otherwise it reads /dev/null)\n"
+    "  -t, --tty                run COMMAND on a new pseudo-terminal of the container; hull's\n"
+    "                           terminal is put in raw mode and relayed\n"
+    "  -d, --detach             start COMMAND and return at once (its output is discarded)\n"
+    "  -u, --user USER[:GROUP]  names or ids, looked up in the image's /etc/passwd and\n"
+    "                           /etc/group (default: the container's user)\n"
+    "  -e, --env KEY=VALUE      set a variable; repeatable\n"
+    "  -w, --workdir DIR        working directory (absolute)\n"
+    "  -h, --help               show this help\n"
     "\n"
-    "Exit status: COMMAND's exit status; 125 when hull fails, 126/127 when COMMAND cannot be\n"
-    "executed / is not found.\n";
+    "Exit status: COMMAND's exit status (128+N when killed by signal N); 125 when hull fails\n"
+    "(usage, unknown or stopped container); 126 when COMMAND cannot be executed; 127 when it is\n"
+    "not found.\n";
+
+static char **layer_dirs(container_record *r, size_t *n)
+{
+    json_t *layers = json_object_get(r->doc, "LayerDirs");
+    *n = json_array_size(layers);
+    char **v = calloc(*n + 1, sizeof *v);
+    if (v == NULL)
+        abort();
+    for (size_t i = 0; i < *n; i++)
+        v[i] = (char *)json_string_value(json_array_get(layers, i));
+    return v;
+}
+
+static int fail(hull_err *err, int code)
+{
+    if (err && err->exit_code == 0)
+        err->exit_code = code;
+    return cli_fail(err);
+}
+
+/* Redirect fd to /dev/null (for stdin without -i, everything with -d). */
+static void devnull(int fd, int flags)
+{
+    int n = open("/dev/null", flags | O_CLOEXEC);
+    if (n >= 0) {
+        dup2(n, fd);
+        close(n);
+    }
+}
 
 int cmd_exec(struct hull_cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    if (cli_wants_help(argc, argv, help))
-        return 0;
-    return cli_usage("exec", "not supported yet (needs exec support in hull-runtime)");
+    static const struct option opts[] = {
+        {"interactive", no_argument, NULL, 'i'}, {"tty", no_argument, NULL, 't'},
+        {"detach", no_argument, NULL, 'd'},      {"user", required_argument, NULL, 'u'},
+        {"env", required_argument, NULL, 'e'},   {"workdir", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    bool interactive = false, tty = false, detach = false;
+    const char *user = NULL, *workdir = NULL;
+    cleanup_strv char **env = NULL;
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:itdu:e:w:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            interactive = true;
+            break;
+        case 't':
+            tty = true;
+            break;
+        case 'd':
+            detach = true;
+            break;
+        case 'u':
+            user = optarg;
+            break;
+        case 'e':
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+                return cli_usage("exec", "-e `%s`: expected KEY=VALUE", optarg);
+            strv_append(&env, optarg);
+            break;
+        case 'w':
+            if (optarg[0] != '/')
+                return cli_usage("exec", "-w `%s`: the working directory must be absolute", optarg);
+            workdir = optarg;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            return ctr_bad_option("exec", c, argv);
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage("exec", "expected CONTAINER and COMMAND");
+    if (tty && detach)
+        return cli_usage("exec", "-t with -d: nothing would be attached to the terminal");
+    hull_err *err = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    cleanup_container_record container_record *r = NULL;
+    struct container_state_info st;
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[optind], &r, &err) < 0 ||
+        container_status_get(cs, r, &st, &err) < 0)
+        return fail(err, 125);
+    if (st.state != CONTAINER_RUNNING || st.pid <= 0)
+        return fail((hull_error(&err, 0, "container %s is %s, not running", argv[optind],
+                                container_state_name(st.state)),
+                     err),
+                    125);
+
+    struct exec_opts eo = {
+        .id = r->id,
+        .args = argv + optind + 1,
+        .tty = tty,
+        .tty_set = true,
+        .detach = detach,
+        .cwd = workdir,
+        .env = env,
+        .no_new_privs = !json_is_false(
+            json_object_get(json_object_get(r->doc, "HostConfig"), "NoNewPrivileges")),
+    };
+    char idbuf[64];
+    cleanup_strv char **gids = NULL;
+    if (user) {
+        size_t n;
+        cleanup_free char **layers = layer_dirs(r, &n);
+        struct user_ids ids;
+        if (user_resolve(layers, n, user, &ids, &err) < 0)
+            return fail(err, 125);
+        snprintf(idbuf, sizeof idbuf, "%u:%u", (unsigned)ids.uid, (unsigned)ids.gid);
+        eo.user = idbuf;
+        for (size_t i = 0; i < ids.n_additional; i++) {
+            char g[16];
+            snprintf(g, sizeof g, "%u", (unsigned)ids.additional[i]);
+            strv_append(&gids, g);
+        }
+        eo.additional_gids = gids;
+        user_ids_clear(&ids);
+    }
+    if (!interactive && !tty)
+        devnull(STDIN_FILENO, O_RDONLY);
+    if (detach) {
+        devnull(STDIN_FILENO, O_RDONLY);
+        devnull(STDOUT_FILENO, O_WRONLY);
+        devnull(STDERR_FILENO, O_WRONLY);
+    }
+    struct runtime_opts ro = {.root = cs->runtime_root};
+    int code = 0;
+    if (container_exec(&ro, &eo, &code, &err) < 0) {
+        if (strstr(err->msg, "exec: ") && err->exit_code == 0)
+            err->exit_code = err->errnum == ENOENT ? 127 : 126;
+        return fail(err, 125);
+    }
+    return detach ? 0 : code;
 }

@@ -3,41 +3,66 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "container/status.h"
+#include "runtime/container_cgroup.h"
+#include "util/cleanup.h"
 
 static const char help[] =
     "Usage: hull pause CONTAINER [CONTAINER...]\n"
     "       hull unpause CONTAINER [CONTAINER...]\n"
     "\n"
     "Freeze (pause) or thaw (unpause) every process of running containers with the cgroup\n"
-    "freezer.\n"
-    "\n"
-    "Not supported yet: this build of hull-runtime has no cgroup support, so there is nothing\n"
-    "to freeze with. The command fails instead of pretending.\n"
+    "freezer. A paused container shows as `paused` in `hull ps`; `hull stop` and `hull rm -f`\n"
+    "of a paused container kill it.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n"
     "\n"
-    "Exit status: 0 on success, 1 on failure, 125 for usage errors.\n";
+    "Exit status: 0 when every container was paused/unpaused, 1 otherwise (unknown, not running,\n"
+    "already in that state), 125 for usage errors.\n";
 
-static int pause_common(const char *command, int argc, char **argv)
+static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref, void *data)
+{
+    (void)cli;
+    bool pause = *(bool *)data;
+    hull_err *err = NULL;
+    cleanup_container_record container_record *r = NULL;
+    struct container_state_info st;
+    if (container_record_find(cs, ref, &r, &err) < 0 || container_status_get(cs, r, &st, &err) < 0)
+        return cli_fail(err);
+    enum container_state_kind want = pause ? CONTAINER_RUNNING : CONTAINER_PAUSED;
+    if (st.state != want)
+        return cli_fail((hull_error(&err, 0, "container %s is %s, not %s", ref,
+                                    container_state_name(st.state), container_state_name(want)),
+                         err));
+    struct runtime_opts ro = {.root = cs->runtime_root};
+    if ((pause ? container_pause(&ro, r->id, &err) : container_resume(&ro, r->id, &err)) < 0)
+        return cli_fail(err);
+    puts(ref);
+    return 0;
+}
+
+static int pause_common(struct hull_cli *cli, const char *command, bool pause, int argc,
+                        char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    if (argc < 2)
+    ctr_getopt_reset();
+    int c;
+    static const struct option opts[] = {{NULL, 0, NULL, 0}};
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
+        return ctr_bad_option(command, c, argv);
+    if (optind >= argc)
         return cli_usage(command, "expected at least one CONTAINER");
-    fprintf(stderr, "hull: %s: not supported yet (needs the cgroup freezer in hull-runtime)\n",
-            command);
-    return 1;
+    return ctr_for_each(cli, optind, argc, argv, pause_one, &pause);
 }
 
 int cmd_pause(struct hull_cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    return pause_common("pause", argc, argv);
+    return pause_common(cli, "pause", true, argc, argv);
 }
 
 int cmd_unpause(struct hull_cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    return pause_common("unpause", argc, argv);
+    return pause_common(cli, "unpause", false, argc, argv);
 }
