@@ -117,6 +117,9 @@ int container_rootfs_mount(container_record *r, hull_err **err)
         dirs[i] = (char *)json_string_value(json_array_get(layers, i));
     const char *force = getenv("HULL_ROOTFS_VFS");
     unsigned flags = force && strcmp(force, "1") == 0 ? IMAGE_ROOTFS_FORCE_VFS : 0;
+    /* A --rm container is mounted exactly once: skip the upper filesystem's syncs. */
+    if (r->auto_remove)
+        flags |= IMAGE_ROOTFS_VOLATILE;
     if (image_rootfs_mount(dirs, n, storage, rootfs, flags, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
     return 0;

@@ -35,10 +35,15 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
     cleanup_free char *names = NULL;
     if (asprintf(&names, "%s/names", data_root) < 0)
         abort();
-    if (fs_mkdir_p(s->dir, 0700, err) < 0 || fs_mkdir_p(names, 0700, err) < 0 ||
-        fs_mkdir_p(s->runtime_root, 0700, err) < 0 || fs_mkdir_p(s->volumes_dir, 0700, err) < 0) {
-        container_store_close(s);
-        return hull_error_prefix(err, "open container store `%s`", data_root);
+    /* mkdir -p walks every component: only on first use (it shows in `hull run`'s time). */
+    const char *dirs[] = {s->dir, names, s->runtime_root, s->volumes_dir};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (access(dirs[i], F_OK) == 0)
+            continue;
+        if (fs_mkdir_p(dirs[i], 0700, err) < 0) {
+            container_store_close(s);
+            return hull_error_prefix(err, "open container store `%s`", data_root);
+        }
     }
     s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     s->names_fd = open(names, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -2,6 +2,7 @@
 #include "image/rootfs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "util/fs.h"
 
 static int mount_overlay(char *const *lower, size_t n, const char *state_dir, const char *target,
-                         hull_err **err)
+                         bool volatile_upper, hull_err **err)
 {
     cleanup_free char *upper = NULL;
     cleanup_free char *work = NULL;
@@ -34,11 +35,19 @@ static int mount_overlay(char *const *lower, size_t n, const char *state_dir, co
     size_t o = (size_t)snprintf(opts, len, "lowerdir=");
     for (size_t i = n; i-- > 0;)
         o += (size_t)snprintf(opts + o, len - o, "%s%s", lower[i], i ? ":" : "");
-    snprintf(opts + o, len - o, ",upperdir=%s,workdir=%s", upper, work);
+    size_t base = o + (size_t)snprintf(opts + o, len - o, ",upperdir=%s,workdir=%s", upper, work);
+    if (volatile_upper)
+        snprintf(opts + base, len - base, ",volatile");
     if (strlen(opts) >= 4096)
         return hull_error(err, E2BIG, "overlay options for %zu layers exceed one page", n);
-    if (mount("overlay", target, "overlay", 0, opts) < 0)
-        return hull_error(err, errno, "mount overlay at `%s`", target);
+    if (mount("overlay", target, "overlay", 0, opts) < 0) {
+        /* Kernels before 5.10 do not know "volatile": it is only an optimisation. */
+        if (!(volatile_upper && errno == EINVAL))
+            return hull_error(err, errno, "mount overlay at `%s`", target);
+        opts[base] = '\0';
+        if (mount("overlay", target, "overlay", 0, opts) < 0)
+            return hull_error(err, errno, "mount overlay at `%s`", target);
+    }
     return 0;
 }
 
@@ -165,7 +174,8 @@ int image_rootfs_mount(char *const *lower_dirs, size_t n_layers, const char *sta
         return hull_error_prefix(err, "prepare root filesystem");
     if (!(flags & IMAGE_ROOTFS_FORCE_VFS)) {
         cleanup_err hull_err *overlay_err = NULL;
-        if (mount_overlay(lower_dirs, n_layers, state_dir, target, &overlay_err) == 0)
+        if (mount_overlay(lower_dirs, n_layers, state_dir, target,
+                          (flags & IMAGE_ROOTFS_VOLATILE) != 0, &overlay_err) == 0)
             return 0;
         /* Only a missing or unusable overlayfs falls back; anything else is a real error. */
         if (overlay_err->errnum != ENODEV && overlay_err->errnum != EINVAL &&

@@ -11,6 +11,9 @@
 
 enum image_rootfs_flags {
     IMAGE_ROOTFS_FORCE_VFS = 1 << 0, /* copy the layers even when overlayfs works */
+    /* overlayfs "volatile": no syncs to the upper filesystem (unmount gets ~10 ms faster). The
+     * upper directory cannot be mounted again afterwards: for throwaway containers (--rm). */
+    IMAGE_ROOTFS_VOLATILE = 1 << 1,
 };
 
 /* Mount layers `lower_dirs` (bottom to top, as image_info->layer_dirs) at `target`, creating

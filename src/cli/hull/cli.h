@@ -63,5 +63,8 @@ int cmd_volume(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
+/* The light `hull` (light.c) forwards image commands to hull-images, which seeds busybox. */
+int cmd_images_delegate(struct hull_cli *cli, int argc, char **argv);
+int cmd_seed_busybox(struct hull_cli *cli, int argc, char **argv);
 
 #endif

@@ -43,8 +43,8 @@ static int fail125(hull_err *err)
 }
 
 static int create_container(struct hull_cli *cli, const char *command, int argc, char **argv,
-                            struct run_request *req, container_store **cs, container_record **r,
-                            int *status)
+                            struct run_request *req, container_store **cs, image_store **is,
+                            container_record **r, int *status)
 {
     bool help = false;
     *status = run_flags_parse(command, argc, argv, req, &help);
@@ -58,9 +58,8 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
     if (*status || (*status = run_flags_check_supported(command, req)) != 0)
         return -1;
     hull_err *err = NULL;
-    cleanup_image_store image_store *is = NULL;
-    if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, &is, &err) < 0 ||
-        container_create_from_image(*cs, is, req, r, &err) < 0) {
+    if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, is, &err) < 0 ||
+        container_create_from_image(*cs, *is, req, r, &err) < 0) {
         *status = fail125(err);
         return -1;
     }
@@ -68,13 +67,11 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
 }
 
 /* --rm: the container goes away however the run ended. */
-static void auto_remove(struct hull_cli *cli, container_store *cs, container_record *r)
+static void auto_remove(container_store *cs, image_store *is, container_record *r)
 {
     hull_err *err = NULL;
-    cleanup_image_store image_store *is = NULL;
     cleanup_close int lock = -1;
-    if (image_store_open(cli->data_root, &is, &err) < 0 || (lock = container_lock(r, &err)) < 0 ||
-        container_remove_all(cs, is, r, true, &err) < 0)
+    if ((lock = container_lock(r, &err)) < 0 || container_remove_all(cs, is, r, true, &err) < 0)
         cli_fail(err);
 }
 
@@ -83,9 +80,10 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     struct run_request req;
     run_request_init(&req);
     cleanup_container_store container_store *cs = NULL;
+    cleanup_image_store image_store *is = NULL;
     cleanup_container_record container_record *r = NULL;
     int status = 0;
-    int rc = create_container(cli, "run", argc, argv, &req, &cs, &r, &status);
+    int rc = create_container(cli, "run", argc, argv, &req, &cs, &is, &r, &status);
     bool detach = req.detach;
     run_request_clear(&req);
     if (rc < 0)
@@ -94,7 +92,7 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     if (detach) {
         if (container_start_detached(cs, r, &err) < 0) {
             if (r->auto_remove)
-                auto_remove(cli, cs, r);
+                auto_remove(cs, is, r);
             return fail125(err);
         }
         printf("%s\n", r->id);
@@ -103,7 +101,7 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     int exit_code = 0;
     rc = container_run_attached(cs, r, &exit_code, &err);
     if (r->auto_remove)
-        auto_remove(cli, cs, r);
+        auto_remove(cs, is, r);
     if (rc < 0)
         return fail125(err);
     return exit_code;
@@ -114,9 +112,10 @@ int cmd_create(struct hull_cli *cli, int argc, char **argv)
     struct run_request req;
     run_request_init(&req);
     cleanup_container_store container_store *cs = NULL;
+    cleanup_image_store image_store *is = NULL;
     cleanup_container_record container_record *r = NULL;
     int status = 0;
-    int rc = create_container(cli, "create", argc, argv, &req, &cs, &r, &status);
+    int rc = create_container(cli, "create", argc, argv, &req, &cs, &is, &r, &status);
     run_request_clear(&req);
     if (rc < 0)
         return status;
