@@ -42,9 +42,10 @@ static char *self_exe(hull_err **err)
 
 char *container_helper_path(const char *name, hull_err **err)
 {
-    const char *env = strcmp(name, "hull-monitor") == 0 ? getenv("HULL_MONITOR")
-                      : strcmp(name, "hull-init") == 0  ? getenv("HULL_INIT")
-                                                        : NULL;
+    const char *env = strcmp(name, "hull-monitor") == 0  ? getenv("HULL_MONITOR")
+                      : strcmp(name, "hull-init") == 0   ? getenv("HULL_INIT")
+                      : strcmp(name, "hull-images") == 0 ? getenv("HULL_IMAGES")
+                                                         : NULL;
     char *path = NULL;
     if (env && *env) {
         path = strdup(env);

@@ -25,7 +25,8 @@ static inline void hull_warn_err(const char *what, hull_err *e)
         hull_warn("%s: %s", what, e->msg);
 }
 
-/* DIR_OF_HULL/name (hull-monitor, hull-init), or $HULL_MONITOR / $HULL_INIT; malloc'd, NULL
+/* DIR_OF_HULL/name (hull-monitor, hull-init, hull-images), or $HULL_MONITOR / $HULL_INIT /
+ * $HULL_IMAGES; malloc'd, NULL
  * with an error when the file is missing. */
 char *container_helper_path(const char *name, hull_err **err);
 

@@ -58,8 +58,9 @@ const char run_flags_help[] =
     "      --help                show this help\n"
     "\n"
     "Hardened defaults: no-new-privileges, hull-runtime's default capability set\n"
-    "(CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE), masked and read-only /proc paths, private\n"
-    "pid/ipc/uts/mount/cgroup/network namespaces.\n";
+    "(CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE), the default seccomp profile, masked and\n"
+    "read-only /proc paths, private pid/ipc/uts/mount/cgroup/network namespaces, a cgroup per\n"
+    "container.\n";
 
 enum {
     OPT_RM = 256,
