@@ -47,7 +47,7 @@ check-asan: $(ASAN)/build.ninja
 install: all
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
 	ninja -C $(BUILD)
-	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild --strip
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

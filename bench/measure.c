@@ -1,6 +1,7 @@
 /* bench/measure: run a command once and print "wall_ms cpu_ms maxrss_kib exit_code".
  * A tiny static launcher: a forked Python child would report Python's own RSS as the peak of
  * every measured process, since exec keeps the pre-exec high-water mark. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -20,6 +21,16 @@ int main(int argc, char **argv)
     if (pid < 0)
         return 2;
     if (pid == 0) {
+        /* The measured command's stdio goes to /dev/null (or MEASURE_LOG): a created container
+         * inherits it and would hold our caller's pipe open. */
+        const char *log = getenv("MEASURE_LOG");
+        int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (fd >= 0 && in >= 0) {
+            dup2(in, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
         execvp(argv[1], argv + 1);
         _exit(127);
     }

@@ -37,15 +37,9 @@ static void mark_image(image_store *s, json_t *img, json_t *live)
 
 static int sweep(int dirfd, json_t *live, int dirs, size_t *count, uint64_t *bytes, hull_err **err)
 {
-    /* A new open file description: a dup would share (and exhaust) the read offset. */
-    int dup_fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dup_fd < 0)
-        return hull_error(err, errno, "open directory");
-    cleanup_dir DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return hull_error(err, errno, "opendir");
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(dirfd, &d, err) < 0)
+        return -1;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.' || json_object_get(live, de->d_name) != NULL)

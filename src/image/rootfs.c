@@ -122,15 +122,9 @@ static int copy_entry(int src, int dst, const char *name, const struct stat *st,
 /* Apply one layer directory onto dst the way overlayfs would present it. */
 static int copy_tree(int src, int dst, hull_err **err)
 {
-    /* A new open file description: a dup would share (and exhaust) the read offset. */
-    int dup_fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dup_fd < 0)
-        return hull_error(err, errno, "open directory");
-    cleanup_dir DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return hull_error(err, errno, "opendir");
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(src, &d, err) < 0)
+        return -1;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

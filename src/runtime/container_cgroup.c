@@ -126,13 +126,10 @@ int container_cgroup_is_paused(int state_dirfd)
 static int open_live(const struct runtime_opts *ro, const char *id, struct state_dir *dir,
                      struct cgroup_set *set, enum container_status *status, hull_err **err)
 {
-    if (state_dir_open(ro->root, id, dir, err) < 0)
+    struct container_state s;
+    enum container_status st;
+    if (state_load(ro->root, id, dir, &s, &st, err) < 0)
         return -1;
-    struct container_state s = {0};
-    int present = state_read(dir, &s, err);
-    if (present < 0)
-        return -1;
-    enum container_status st = present ? state_status(dir, &s) : STATUS_CREATING;
     container_state_clear(&s);
     if (st == STATUS_STOPPED || st == STATUS_CREATING)
         return hull_error(err, 0, "container `%s` is not running", id);

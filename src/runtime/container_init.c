@@ -158,6 +158,25 @@ static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
     _exit(1);
 }
 
+void container_init_ready_and_wait_start(struct init_args *a)
+{
+    hull_err *err = NULL;
+    if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
+        fail(a, err);
+    if (sync_expect(a->sync_fd, SYNC_COMMITTED, &err) < 0)
+        _exit(1);
+    close(a->sync_fd);
+
+    char go;
+    ssize_t n;
+    do
+        n = read(a->fifo_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(1);
+    close(a->fifo_fd);
+}
+
 void container_init(struct init_args *a)
 {
     hull_err *err = NULL;
@@ -179,20 +198,7 @@ void container_init(struct init_args *a)
     if (setup(a, &exec_path, &err) < 0)
         fail(a, err);
 
-    if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
-        fail(a, err);
-    if (sync_expect(a->sync_fd, SYNC_COMMITTED, &err) < 0)
-        _exit(1);
-    close(a->sync_fd);
-
-    char go;
-    ssize_t n;
-    do
-        n = read(a->fifo_fd, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-        _exit(1);
-    close(a->fifo_fd);
+    container_init_ready_and_wait_start(a);
 
     const struct hull_config *cfg = a->cfg;
     if (cfg->hooks.n_start_container) {

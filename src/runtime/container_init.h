@@ -32,6 +32,11 @@ struct init_args {
     int listen_fds;      /* socket activation fds at 3.. (also counted in preserve_fds) */
 };
 
+/* The end of create, on the container side: report READY, wait for the runtime to commit the
+ * state (exit quietly if it died), then block on exec.fifo until `start`. Returns only when
+ * started; exits the process otherwise. Shared by the native and the VM handler. */
+void container_init_ready_and_wait_start(struct init_args *a);
+
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */
 __attribute__((noreturn)) void container_init(struct init_args *a);
 

@@ -607,12 +607,9 @@ static int load_container(const struct runtime_opts *ro, const struct exec_opts 
                           struct container_state *s, struct hull_config **cfg, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    if (state_dir_open(ro->root, eo->id, &dir, err) < 0)
+    enum container_status st;
+    if (state_load(ro->root, eo->id, &dir, s, &st, err) < 0)
         return -1;
-    int present = state_read(&dir, s, err);
-    if (present < 0)
-        return -1;
-    enum container_status st = present ? state_status(&dir, s) : STATUS_CREATING;
     if (st == STATUS_STOPPED)
         return hull_error(err, 0, "cannot exec in a stopped container");
     if (st == STATUS_CREATING)

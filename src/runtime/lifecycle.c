@@ -392,13 +392,10 @@ static int wait_program_started(int status_fd, const char *id, hull_err **err)
 int container_start(const struct runtime_opts *ro, const char *id, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    if (state_dir_open(ro->root, id, &dir, err) < 0)
+    struct container_state s;
+    enum container_status st;
+    if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
-    struct container_state s = {0};
-    int present = state_read(&dir, &s, err);
-    if (present < 0)
-        return -1;
-    enum container_status st = present ? state_status(&dir, &s) : STATUS_CREATING;
     if (st != STATUS_CREATED) {
         container_state_clear(&s);
         return hull_error(err, 0, "cannot start a container that is %s", container_status_name(st));
@@ -558,13 +555,10 @@ static int signal_all(pid_t init, int sig, hull_err **err)
 int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    if (state_dir_open(ro->root, id, &dir, err) < 0)
+    struct container_state s;
+    enum container_status st;
+    if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
-    struct container_state s = {0};
-    int present = state_read(&dir, &s, err);
-    if (present < 0)
-        return -1;
-    enum container_status st = present ? state_status(&dir, &s) : STATUS_CREATING;
     pid_t pid = s.pid;
     container_state_clear(&s);
     if (st == STATUS_STOPPED || st == STATUS_CREATING)
@@ -660,13 +654,10 @@ int container_state_json(const struct runtime_opts *ro, const char *id, json_t *
                          hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    if (state_dir_open(ro->root, id, &dir, err) < 0)
+    struct container_state s;
+    enum container_status st;
+    if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
-    struct container_state s = {0};
-    int present = state_read(&dir, &s, err);
-    if (present < 0)
-        return -1;
-    enum container_status st = present ? state_status(&dir, &s) : STATUS_CREATING;
     *out = state_to_json(&s, st);
     container_state_clear(&s);
     return 0;

@@ -276,6 +276,19 @@ enum container_status state_status(struct state_dir *d, const struct container_s
     return STATUS_RUNNING;
 }
 
+int state_load(const char *root, const char *id, struct state_dir *dir, struct container_state *s,
+               enum container_status *status, hull_err **err)
+{
+    memset(s, 0, sizeof(*s));
+    if (state_dir_open(root, id, dir, err) < 0)
+        return -1;
+    int present = state_read(dir, s, err);
+    if (present < 0)
+        return -1;
+    *status = present ? state_status(dir, s) : STATUS_CREATING;
+    return present;
+}
+
 json_t *state_to_json(const struct container_state *s, enum container_status status)
 {
     json_t *o = json_object();

@@ -67,6 +67,12 @@ int state_write(struct state_dir *d, const struct container_state *s, hull_err *
 /* Read state.json; returns 1 if present, 0 if absent (container mid-create), -1 on error. */
 int state_read(struct state_dir *d, struct container_state *s, hull_err **err);
 
+/* Open and lock root/id, read its state and derive the live status, in one step. Returns 1
+ * when state.json exists, 0 when the container is mid-create (status STATUS_CREATING), -1 on
+ * error. `s` must be cleared by the caller (container_state_clear) on success. */
+int state_load(const char *root, const char *id, struct state_dir *dir, struct container_state *s,
+               enum container_status *status, hull_err **err);
+
 /* The live status from the recorded pid, its start time and the exec fifo. */
 enum container_status state_status(struct state_dir *d, const struct container_state *s);
 

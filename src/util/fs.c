@@ -171,16 +171,25 @@ int fs_mkdir_p(const char *path, mode_t mode, hull_err **err)
     return 0;
 }
 
+int fs_opendir_at(int dirfd, DIR **out, hull_err **err)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "open directory");
+    *out = fdopendir(fd);
+    if (*out == NULL) {
+        int e = errno;
+        close(fd);
+        return hull_error(err, e, "opendir");
+    }
+    return 0;
+}
+
 static int remove_children(int dfd, dev_t dev, hull_err **err)
 {
-    int dup_fd = dup(dfd);
-    if (dup_fd < 0)
-        return hull_error(err, errno, "dup");
-    cleanup_dir DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return hull_error(err, errno, "opendir");
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(dfd, &d, err) < 0)
+        return -1;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -3,6 +3,7 @@
 #ifndef HULL_UTIL_FS_H
 #define HULL_UTIL_FS_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -37,6 +38,10 @@ int fs_mkdir_p(const char *path, mode_t mode, hull_err **err);
  * points. A missing path is not an error. */
 int fs_remove_tree(const char *path, hull_err **err);
 int fs_remove_tree_at(int dirfd, const char *name, hull_err **err);
+
+/* A DIR stream over the directory `dirfd` refers to, with its own read offset (a dup would
+ * share, and exhaust, the offset of dirfd). */
+int fs_opendir_at(int dirfd, DIR **out, hull_err **err);
 
 /* Whole-write helper that retries on EINTR and short writes. */
 int fs_write_all(int fd, const void *data, size_t len);

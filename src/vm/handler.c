@@ -86,20 +86,7 @@ void vm_handler_init(struct init_args *a)
     /* fail at `create`, not after `start`, when the VM could not run at all */
     if (vm_preflight(&spec, &err) < 0)
         fail(a, err);
-    if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
-        fail(a, err);
-    if (sync_expect(a->sync_fd, SYNC_COMMITTED, &err) < 0)
-        _exit(1);
-    close(a->sync_fd);
-
-    char go;
-    ssize_t n;
-    do
-        n = read(a->fifo_fd, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-        _exit(1);
-    close(a->fifo_fd);
+    container_init_ready_and_wait_start(a);
 
     /* Signals vm_run forwards stay blocked across the switch: a `kill` that came between
      * create and start is then delivered to the guest program instead of killing the launcher. */

@@ -132,8 +132,12 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     add_serial_port(&b, "ctl", plan->fd_control, VM_PORT_CONTROL);
     add_serial_port(&b, "out", plan->fd_stdout, VM_PORT_STDOUT);
     add_serial_port(&b, "err", plan->fd_stderr, VM_PORT_STDERR);
+    /* multidevs=remap: the shared root spans several host file systems (/, /proc, /sys, ...)
+     * whose inode numbers collide (proc's and sysfs's roots are both inode 1). Without it the
+     * guest's 9p client sees those directories as one inode, so one dentry, and mounting sysfs on
+     * /sys also covers /proc. */
     add(&b, "-fsdev");
-    add(&b, "local,id=root,path=%s,security_model=none,readonly=on", rootfs);
+    add(&b, "local,id=root,path=%s,security_model=none,readonly=on,multidevs=remap", rootfs);
     add(&b, "-device");
     add(&b, "virtio-9p-device,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
     if (plan->network || plan->n_ports > 0)

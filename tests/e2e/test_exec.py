@@ -2,6 +2,7 @@
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -406,3 +407,26 @@ def test_run_detach_keeps_callers_stdio(runtime, bundle, tmp_path):
     assert out.read_text() == "detached-out\n"
     assert err.read_text() == "detached-err\n"
     assert runtime("delete", "--force", "dd1").returncode == 0
+
+
+def test_exec_is_confined_like_init_under_the_default_spec(runtime, bundle):
+    """exec'd processes get the container's seccomp filter, capabilities, no_new_privs and
+    Landlock policy, exactly as its first process."""
+    os.unlink(os.path.join(bundle.path, "config.json"))
+    assert runtime("spec", "--landlock-default", "-b", bundle.path).returncode == 0
+    spec = json.load(open(os.path.join(bundle.path, "config.json")))
+    spec["root"]["readonly"] = False
+    fields = "^(CapEff|CapBnd|NoNewPrivs|Seccomp|Seccomp_filters):"
+    pid = start_detached(runtime, bundle, "conf", config=spec)
+    init = open(f"/proc/{pid}/status").read()
+    init = sorted(l for l in init.split("\n") if re.match(fields, l))
+    r = runtime("exec", "conf", "grep", "-E", fields, "/proc/self/status")
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.strip().split("\n")) == init
+    assert "Seccomp:\t2" in r.stdout
+    # The filter really applies: unshare(CLONE_NEWUSER) is refused in the exec'd process too.
+    r = runtime("exec", "conf", "unshare", "-U", "true")
+    assert r.returncode != 0
+    # Landlock: the default policy makes /etc read-only even for root.
+    r = runtime("exec", "conf", "sh", "-c", "echo x > /etc/landlock-probe")
+    assert r.returncode != 0 and "denied" in r.stderr.lower()

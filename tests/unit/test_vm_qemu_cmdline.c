@@ -61,7 +61,8 @@ static void test_tcg_plan(void)
     CHECK(has_pair(argv, "-device", "virtserialport,chardev=ctl,name=hull.ctl"));
     CHECK(has_pair(argv, "-chardev", "socket,id=out,fd=11"));
     CHECK(has_pair(argv, "-chardev", "socket,id=err,fd=12"));
-    CHECK(has_pair(argv, "-fsdev", "local,id=root,path=/srv/root,security_model=none,readonly=on"));
+    CHECK(has_pair(argv, "-fsdev",
+                   "local,id=root,path=/srv/root,security_model=none,readonly=on,multidevs=remap"));
     CHECK(has_pair(argv, "-netdev",
                    "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,"
                    "hostfwd=tcp:127.0.0.1:2222-:22"));
@@ -83,7 +84,8 @@ static void test_kvm_console_and_no_network(void)
     CHECK(has_pair(argv, "-chardev", "file,id=console,path=/tmp/con,,sole.log"));
     CHECK(has_pair(argv, "-append",
                    "console=ttyS0 panic=-1 reboot=t cryptomgr.notests")); /* no TSC under KVM */
-    CHECK(has_pair(argv, "-fsdev", "local,id=root,path=/a,,b,security_model=none,readonly=on"));
+    CHECK(has_pair(argv, "-fsdev",
+                   "local,id=root,path=/a,,b,security_model=none,readonly=on,multidevs=remap"));
     CHECK(!has_arg_containing(argv, "netdev"));
 }
 

@@ -27,6 +27,8 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -255,6 +257,14 @@ static int mount_api_filesystems(void)
         if (mount(mounts[i].source, path, mounts[i].type, mounts[i].flags, mounts[i].data) < 0)
             return -errno;
     }
+    /* Each mount must be visible where it was made: if two mount points of the shared root are
+     * one directory to the guest (colliding 9p inode numbers), a later mount hides an earlier
+     * one and /proc silently becomes sysfs. Refuse to run the program on such a root. */
+    struct statfs sf;
+    if (statfs(NEWROOT "/proc", &sf) < 0)
+        return -errno;
+    if (sf.f_type != PROC_SUPER_MAGIC)
+        return -EXDEV;
     return 0;
 }
 
