@@ -27,6 +27,16 @@ int ctr_bad_option(const char *command, int c, char **argv)
     return cli_usage(command, "unknown option `%s`", arg);
 }
 
+int ctr_parse_timeout(const char *command, const char *arg, long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end || v < 0 || v > 1000000)
+        return cli_usage(command, "-t: invalid number of seconds `%s`", arg);
+    *out = v;
+    return 0;
+}
+
 int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,
                  int (*fn)(struct hull_cli *cli, container_store *cs, const char *ref, void *data),
                  void *data)

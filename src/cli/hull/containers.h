@@ -14,6 +14,10 @@ int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err);
 /* One-line usage error for what getopt_long returned ('?' or ':'); exit status 125. */
 int ctr_bad_option(const char *command, int c, char **argv);
 
+/* Parse a -t/--time seconds value (0..1000000) for stop and restart; returns 0, or the usage
+ * error's exit status. */
+int ctr_parse_timeout(const char *command, const char *arg, long *out);
+
 /* Reset getopt for a subcommand's argv (no messages of its own: we print one line). */
 void ctr_getopt_reset(void);
 

@@ -51,10 +51,9 @@ int cmd_stop(struct hull_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+:t:", opts, NULL)) != -1) {
         if (c != 't')
             return ctr_bad_option("stop", c, argv);
-        char *end;
-        timeout = strtol(optarg, &end, 10);
-        if (*optarg == '\0' || *end || timeout < 0 || timeout > 1000000)
-            return cli_usage("stop", "-t: invalid number of seconds `%s`", optarg);
+        int r = ctr_parse_timeout("stop", optarg, &timeout);
+        if (r != 0)
+            return r;
     }
     if (optind >= argc)
         return cli_usage("stop", "expected at least one CONTAINER");
