@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "linux/capabilities.h"
+#include "linux/cgroup/cgroup.h"
 #include "linux/exe_protect.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
@@ -192,6 +193,9 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;
+    /* The cgroup migration below would otherwise wait a grace period of its own. */
+    if (ro->cgroup_manager != CGROUP_MANAGER_DISABLED)
+        cgroup_warm_migration_lock();
     if (check_terminal(cfg, co, err) < 0)
         return -1;
     int listen_fds = socket_activation_fds();
@@ -275,6 +279,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         }
         args.console_fd = console[1];
         args.start_status_fd = start_status;
+        /* Single-threaded again before setns() and the raw clone() (migration_warmup.c). */
+        cgroup_warm_migration_wait();
         if (!vm && namespaces_prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
@@ -320,6 +326,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         *pid_out = pid;
         rc = 0;
     } while (0);
+    cgroup_warm_migration_wait();
     hull_closep(&console[0]);
     hull_closep(&console[1]);
     hull_closep(&start_status);

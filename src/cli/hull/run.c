@@ -6,6 +6,7 @@
 #include "container/create.h"
 #include "container/launch.h"
 #include "image/image.h"
+#include "linux/cgroup/cgroup.h"
 #include "util/cleanup.h"
 
 static const char run_help_head[] =
@@ -57,6 +58,10 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
     }
     if (*status || (*status = run_flags_check_supported(command, req)) != 0)
         return -1;
+    /* The container's cgroup migration comes after the image lookup, the record and the
+     * overlay mount: let its grace period pass meanwhile (migration_warmup.c). */
+    if (strcmp(command, "run") == 0)
+        cgroup_warm_migration_lock();
     hull_err *err = NULL;
     if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, is, &err) < 0 ||
         container_create_from_image(*cs, *is, req, r, &err) < 0) {
