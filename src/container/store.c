@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/health.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -344,6 +345,8 @@ int container_record_index(container_record *r, hull_err **err)
     r->log_max_files = (int)json_integer_value(json_object_get(log, "max-file-count"));
     if (r->log_max_files < 1)
         r->log_max_files = 1;
+    json_t *hc = json_object_get(cfg, "Healthcheck");
+    r->healthcheck = health_config_active(hc) ? hc : NULL;
     return 0;
 }
 
