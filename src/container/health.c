@@ -19,14 +19,9 @@ static const struct {
     const char *name;
     long long ns;
 } duration_units[] = {
-    {"ns", 1LL},
-    {"us", 1000LL},
-    {"\xc2\xb5s", 1000LL}, /* U+00B5 micro sign */
-    {"\xce\xbcs", 1000LL}, /* U+03BC Greek mu */
-    {"ms", 1000000LL},
-    {"s", 1000000000LL},
-    {"m", 60000000000LL},
-    {"h", 3600000000000LL},
+    {"ns", 1LL},           {"us", 1000LL},      {"\xc2\xb5s", 1000LL}, /* U+00B5 micro sign */
+    {"\xce\xbcs", 1000LL},                                             /* U+03BC Greek mu */
+    {"ms", 1000000LL},     {"s", 1000000000LL}, {"m", 60000000000LL},  {"h", 3600000000000LL},
 };
 
 static int bad_duration(const char *text, const char *why, hull_err **err)

@@ -31,8 +31,8 @@ int health_schedule_write(int dirfd, long long interval_ns, long long start_peri
     char buf[96];
     int n = snprintf(buf, sizeof buf, "%lld %lld %lld\n", interval_ns, start_period_ns,
                      start_interval_ns);
-    int fd = openat(dirfd, HEALTH_SCHEDULE_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                    0600);
+    int fd =
+        openat(dirfd, HEALTH_SCHEDULE_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     bool ok = write(fd, buf, (size_t)n) == n;

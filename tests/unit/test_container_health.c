@@ -135,15 +135,18 @@ static void test_merge(void)
     json_decref(out);
     /* --no-healthcheck: Test ["NONE"], not active. */
     CHECK(health_config_merge(&image, NULL, true, &out, &err) == 0);
-    CHECK(strcmp(test_at(out, 0), "NONE") == 0 && json_array_size(json_object_get(out, "Test")) == 1);
+    CHECK(strcmp(test_at(out, 0), "NONE") == 0 &&
+          json_array_size(json_object_get(out, "Test")) == 1);
     CHECK(!health_config_active(out));
     json_decref(out);
     /* An image's ["NONE"] disables, and flags can bring a test back. */
     const char *none[] = {"NONE", NULL};
     struct health_config image_none = {none, 0, 0, 0, 0, 0};
-    CHECK(health_config_merge(&image_none, NULL, false, &out, &err) == 0 && !health_config_active(out));
+    CHECK(health_config_merge(&image_none, NULL, false, &out, &err) == 0 &&
+          !health_config_active(out));
     json_decref(out);
-    CHECK(health_config_merge(&image_none, &flags, false, &out, &err) == 0 && health_config_active(out));
+    CHECK(health_config_merge(&image_none, &flags, false, &out, &err) == 0 &&
+          health_config_active(out));
     json_decref(out);
     /* docker's validation, on the merged values (image values included). */
     struct health_config tiny = {shell, 500000, 0, 0, 0, 0};
@@ -194,8 +197,11 @@ static void test_probe_argv_and_timing(void)
 
 static void test_transitions(void)
 {
-    struct health_timing t = {.interval = SEC, .timeout = SEC, .start_period = 10 * SEC,
-                              .start_interval = SEC, .retries = 2};
+    struct health_timing t = {.interval = SEC,
+                              .timeout = SEC,
+                              .start_period = 10 * SEC,
+                              .start_interval = SEC,
+                              .retries = 2};
     struct health_state s = {HEALTH_STARTING, 0};
     /* Failures inside the start period do not count while starting. */
     health_apply_result(&s, 1, 1 * SEC, &t);
