@@ -302,6 +302,8 @@ static int build_healthcheck(const struct run_request *req, const image_config *
     if (kind && strcmp(kind, "NONE") != 0 && !health_config_active(*out))
         hull_warn("the image's Healthcheck (%s) is not one hull runs (CMD or CMD-SHELL): ignored",
                   kind);
+    else if (health_config_active(*out) && strcmp(req->runtime, "vm") == 0)
+        hull_warn("--runtime vm: the image's Healthcheck is not run (no exec into a VM yet)");
     return 0;
 }
 

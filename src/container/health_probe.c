@@ -235,6 +235,25 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
     return 0;
 }
 
+/* Whether the container's first process is exiting or gone. When it exits, the kernel kills
+ * every process of its pid namespace, the probe's included: that is no health failure. */
+static bool init_exiting(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return true;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    char state = 0;
+    unsigned flags = 0;
+    if (p == NULL || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+        return true;
+    return state == 'Z' || state == 'X' || (flags & 0x4) != 0; /* 0x4: PF_EXITING */
+}
+
 int container_health_check(container_store *cs, container_record *r, bool *passed,
                            enum health_status *status, hull_err **err)
 {
@@ -251,7 +270,8 @@ int container_health_check(container_store *cs, container_record *r, bool *passe
         return -1;
     /* Stopped or restarted meanwhile: the result belongs to no run (docker drops it too). */
     int rc = container_status_get(cs, r, &after, err);
-    if (rc == 0 && (after.state != CONTAINER_RUNNING || after.generation != before.generation))
+    if (rc == 0 && (after.state != CONTAINER_RUNNING || after.generation != before.generation ||
+                    init_exiting(before.pid)))
         rc = hull_error(err, 0, "container %s stopped during its health check", r->name);
     if (rc == 0) {
         /* Not killed half-way through the update: a stop signal waits until it is done. */

@@ -345,8 +345,10 @@ int container_record_index(container_record *r, hull_err **err)
     r->log_max_files = (int)json_integer_value(json_object_get(log, "max-file-count"));
     if (r->log_max_files < 1)
         r->log_max_files = 1;
+    /* Probes run through exec, which a microVM's guest does not offer (docs/vm.md). */
     json_t *hc = json_object_get(cfg, "Healthcheck");
-    r->healthcheck = health_config_active(hc) ? hc : NULL;
+    bool vm = strcmp(str_at(host, "Runtime"), "vm") == 0;
+    r->healthcheck = health_config_active(hc) && !vm ? hc : NULL;
     return 0;
 }
 

@@ -16,11 +16,16 @@ MS = 1_000_000
 
 @pytest.fixture(scope="module")
 def health_layout(busybox_rootfs, tmp_path_factory):
-    """An OCI layout of busybox whose config has a HEALTHCHECK: it passes once /tmp/ready
-    exists; probes every 100ms inside a 30s start period."""
+    """An OCI layout of busybox with two HEALTHCHECKs. `hc`: passes once /tmp/ready exists;
+    probes every 100ms inside a 30s start period. `missing`: the exec form of a program that
+    does not exist."""
     layout = str(tmp_path_factory.mktemp("health") / "layout")
-    write_oci_layout(layout, [(tar_bytes(lambda t: add_tree(t, busybox_rootfs)), "plain")],
-                     tag="hc", config_extra={"config": {
+    layers = [(tar_bytes(lambda t: add_tree(t, busybox_rootfs)), "plain")]
+    write_oci_layout(layout, layers, tag="missing", config_extra={"config": {
+        "Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+        "Healthcheck": {"Test": ["CMD", "/bin/nonexistent", "--flag"], "Interval": 100 * MS,
+                        "Retries": 1}}})
+    write_oci_layout(layout, layers, tag="hc", config_extra={"config": {
                          "Cmd": ["sh"],
                          "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
                          "Healthcheck": {
@@ -31,9 +36,9 @@ def health_layout(busybox_rootfs, tmp_path_factory):
     return layout
 
 
-def health_image(hull, layout):
-    hull("pull", f"oci:{layout}:hc", check=True)
-    return "localhost/layout:hc"
+def health_image(hull, layout, tag="hc"):
+    hull("pull", f"oci:{layout}:{tag}", check=True)
+    return f"localhost/layout:{tag}"
 
 
 def health(hull, ref):
@@ -154,6 +159,21 @@ def test_no_healthcheck_disables_the_image_check(hull, health_layout):
     assert hc["Interval"] == 100 * MS
 
 
+def test_exec_form_that_cannot_start(hull, health_layout):
+    # docker records a probe that cannot be started as exit -1 with the error.
+    image = health_image(hull, health_layout, "missing")
+    hull.run_d("--name", "nocmd", image, "sleep", "60")
+    h = wait_health(hull, "nocmd", lambda h: h["Status"] == "unhealthy", "unhealthy")
+    e = h["Log"][0]
+    assert e["ExitCode"] == -1 and "/bin/nonexistent" in e["Output"], e
+    # --health-cmd replaces the image's test, keeping its other fields.
+    hull.run_d("--name", "fixed", "--health-cmd", "echo fixed", image, "sleep", "60")
+    h = wait_health(hull, "fixed", lambda h: h["Status"] == "healthy", "healthy")
+    assert h["Log"][0]["Output"] == "fixed\n"
+    assert hull.inspect("fixed")["Config"]["Healthcheck"] == {
+        "Test": ["CMD-SHELL", "echo fixed"], "Interval": 100 * MS, "Retries": 1}
+
+
 def test_attached_run_records_health(hull):
     r = hull("run", "--name", "att", "--health-cmd", "echo alive", "--health-interval", "100ms",
              "busybox", "sh", "-c", "sleep 1; echo done")
@@ -164,6 +184,24 @@ def test_attached_run_records_health(hull):
     assert not processes_mentioning(hull.root + " __health")
     # An exited container shows no health in its status.
     assert ps_entry(hull, "att")["Status"].startswith("Exited (0)")
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_probe_cut_short_by_the_exit_is_not_recorded(hull, detach):
+    # Probes back to back: one is in flight when the container exits and the kernel kills it
+    # with the container's pid namespace. docker drops that result; so does hull.
+    args = ["--name", "cut", "--health-cmd", "sleep 0.2; echo alive", "--health-interval", "1ms",
+            "busybox", "sleep", "1"]
+    if detach:
+        hull.run_d(*args)
+        hull.wait_for(lambda: hull.state("cut")["Status"] == "exited", what="exit")
+    else:
+        assert hull("run", *args).returncode == 0
+    h = health(hull, "cut")
+    assert h["Log"], h
+    assert all(e["ExitCode"] == 0 and e["Output"] == "alive\n" for e in h["Log"]), h
+    assert h["Status"] == "healthy" and h["FailingStreak"] == 0
+    assert not processes_mentioning(hull.root + " __health")
 
 
 def test_healthcheck_run_and_restart_resets(hull):
@@ -202,6 +240,8 @@ def test_healthcheck_run_and_restart_resets(hull):
      "hull: StartInterval in Healthcheck cannot be less than 1ms"),
     (["--no-healthcheck", "--health-cmd", "true"],
      "hull run: --no-healthcheck conflicts with --health-* options"),
+    (["--runtime", "vm", "--health-cmd", "true"],
+     "hull run: --runtime vm: health checks are not supported in a VM yet"),
 ])
 def test_bad_health_options(hull, flags, message):
     r = hull("run", "-d", *flags, "busybox", "true")

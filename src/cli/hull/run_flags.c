@@ -443,6 +443,10 @@ int run_flags_check_supported(const char *command, const struct run_request *req
                                       "supported in a VM yet");
         if (req->interactive)
             return cli_usage(command, "--runtime vm: -i is not supported in a VM yet");
+        if (req->health_cmd || req->health_interval || req->health_timeout ||
+            req->health_start_period || req->health_start_interval || req->health_retries)
+            return cli_usage(command, "--runtime vm: health checks are not supported in a VM "
+                                      "yet (no exec into the guest)");
     }
     return 0;
 }
