@@ -188,9 +188,7 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
     cleanup_err hull_err *exec_err = NULL;
     int rc = spawn_in_container(cs, r, argv, out[1], &pid, &exec_err);
     close(out[1]);
-    struct capture *cap = calloc(1, sizeof *cap);
-    if (cap == NULL)
-        abort();
+    struct capture cap = {.len = 0};
     enum probe_end end = PROBE_EXITED;
     int status = 0;
     if (rc == 0) {
@@ -200,7 +198,7 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
         stop_signals(&stop);
         sigprocmask(SIG_BLOCK, &stop, &old);
         cleanup_close int sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
-        end = wait_probe(pid, out_r, sfd, t.timeout, cap, &status);
+        end = wait_probe(pid, out_r, sfd, t.timeout, &cap, &status);
         if (end != PROBE_EXITED) {
             kill(pid, SIGKILL);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -216,8 +214,9 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
     monitor_time_now(res->end);
     if (rc < 0) {
         /* docker records a probe that could not start as exit -1 with the error. */
+        const char *msg = exec_err && exec_err->msg ? exec_err->msg : "exec failed";
         res->exit_code = -1;
-        res->output = strdup(exec_err && exec_err->msg ? exec_err->msg : "exec failed");
+        res->output = output_text(msg, strlen(msg), false);
     } else if (end == PROBE_TIMED_OUT) {
         char d[48];
         health_format_duration(t.timeout, d, sizeof d);
@@ -225,13 +224,11 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
         if (asprintf(&res->output, "Health check exceeded timeout (%s)", d) < 0)
             abort();
     } else if (end == PROBE_ABORTED) {
-        free(cap);
         return hull_error(err, EINTR, "health check of %s interrupted", r->name);
     } else {
         res->exit_code = relay_exit_code(status);
-        res->output = output_text(cap->buf, cap->len, cap->truncated);
+        res->output = output_text(cap.buf, cap.len, cap.truncated);
     }
-    free(cap);
     return 0;
 }
 
