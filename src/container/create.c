@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "container/bundle.h"
+#include "container/health.h"
+#include "container/health_sched.h"
 #include "container/launch.h"
 #include "container/monitor_io.h"
 #include "container/user.h"
@@ -273,6 +275,50 @@ static int write_etc_files(int dirfd, const char *hostname, bool host_network, h
     return container_write_file(dirfd, "resolv.conf", resolv ? resolv : "", len, 0644, err);
 }
 
+/* The image's Healthcheck with the --health-* flags over it (docker's merge, health.h). */
+static int build_healthcheck(const struct run_request *req, const image_config *ic, json_t **out,
+                             hull_err **err)
+{
+    const image_healthcheck *ih = ic->healthcheck;
+    struct health_config image = {0}, flags = {0};
+    if (ih)
+        image = (struct health_config){(const char *const *)ih->test,
+                                       ih->interval,
+                                       ih->timeout,
+                                       ih->start_period,
+                                       ih->start_interval,
+                                       ih->retries};
+    const char *shell[] = {"CMD-SHELL", req->health_cmd, NULL};
+    bool have_flags = req->health_cmd || req->health_interval || req->health_timeout ||
+                      req->health_start_period || req->health_start_interval || req->health_retries;
+    if (have_flags)
+        flags = (struct health_config){
+            req->health_cmd ? shell : NULL, req->health_interval,       req->health_timeout,
+            req->health_start_period,       req->health_start_interval, req->health_retries};
+    if (health_config_merge(ih ? &image : NULL, have_flags ? &flags : NULL, req->no_healthcheck,
+                            out, err) < 0)
+        return -1;
+    const char *kind = json_string_value(json_array_get(json_object_get(*out, "Test"), 0));
+    if (kind && strcmp(kind, "NONE") != 0 && !health_config_active(*out))
+        hull_warn("the image's Healthcheck (%s) is not one hull runs (CMD or CMD-SHELL): ignored",
+                  kind);
+    else if (health_config_active(*out) && strcmp(req->runtime, "vm") == 0)
+        hull_warn("--runtime vm: the image's Healthcheck is not run (no exec into a VM yet)");
+    return 0;
+}
+
+/* DIR/health-schedule: what the monitor needs to time the probes (it reads no JSON). */
+static int write_health_schedule(container_record *r, hull_err **err)
+{
+    if (r->healthcheck == NULL)
+        return 0;
+    struct health_timing t;
+    health_timing_from_json(r->healthcheck, &t);
+    if (health_schedule_write(r->dirfd, t.interval, t.start_period, t.start_interval) < 0)
+        return hull_error(err, errno, "write `%s`", HEALTH_SCHEDULE_NAME);
+    return 0;
+}
+
 static json_t *labels_json(char *const *image_labels, char *const *labels)
 {
     json_t *o = json_object();
@@ -298,7 +344,8 @@ static json_t *user_json(const struct user_ids *u)
 static json_t *build_record(const struct run_request *req, const image_info *img, const char *id,
                             const char *name, const char *hostname, const char *dir, json_t *ep,
                             json_t *cmd, json_t *argv, json_t *env, json_t *mounts,
-                            const struct user_ids *user, const char *stop_signal)
+                            const struct user_ids *user, const char *stop_signal,
+                            json_t *healthcheck)
 {
     char now[40];
     monitor_time_now(now);
@@ -315,6 +362,8 @@ static json_t *build_record(const struct run_request *req, const image_info *img
         "Labels", labels_json(ic->labels, req->labels), "StopSignal", stop_signal, "StopTimeout",
         (json_int_t)stop_timeout, "Tty", req->tty, "OpenStdin", req->interactive, "AttachStdin",
         req->interactive && !req->detach, "Image", req->image);
+    if (healthcheck)
+        json_object_set(config, "Healthcheck", healthcheck);
     char max_size[32], max_file[16];
     snprintf(max_size, sizeof max_size, "%lld", req->log_max_size);
     snprintf(max_file, sizeof max_file, "%d", req->log_max_files);
@@ -424,9 +473,10 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
         return hull_error(err, 0, "-w `%s`: the working directory must be absolute", req->workdir),
                usage_error(err);
 
-    cleanup_json json_t *ep = NULL, *cmd = NULL, *argv = NULL, *env = NULL;
+    cleanup_json json_t *ep = NULL, *cmd = NULL, *argv = NULL, *env = NULL, *healthcheck = NULL;
     if (build_command(req, ic, &ep, &cmd, &argv, err) < 0 ||
-        build_env(req, ic, hostname, &env, err) < 0)
+        build_env(req, ic, hostname, &env, err) < 0 ||
+        build_healthcheck(req, ic, &healthcheck, err) < 0)
         return usage_error(err);
     struct user_ids user = {0};
     if (user_resolve(img->layer_dirs, img->n_layers, req->user ? req->user : ic->user, &user, err) <
@@ -467,7 +517,7 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
         if (asprintf(&dir, "%s/%s", cs->dir, id) < 0)
             abort();
         rec = build_record(req, img, id, undo.name, hostname, dir, ep, cmd, argv, env, mounts,
-                           &user, stop_signal);
+                           &user, stop_signal, healthcheck);
         r = calloc(1, sizeof *r);
         r->id = strdup(id);
         r->dir = steal_pointer(&dir);
@@ -482,7 +532,8 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
         }
         if (container_record_index(r, err) < 0)
             break;
-        if (write_etc_files(r->dirfd, hostname, strcmp(req->network, "host") == 0, err) < 0)
+        if (write_etc_files(r->dirfd, hostname, strcmp(req->network, "host") == 0, err) < 0 ||
+            write_health_schedule(r, err) < 0)
             break;
         cleanup_free char *init = NULL;
         if (req->init && (init = container_helper_path("hull-init", err)) == NULL)

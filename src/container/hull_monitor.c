@@ -65,6 +65,11 @@ int main(int argc, char **argv)
     sigaddset(&r.stop_signals, SIGTERM);
     sigaddset(&r.stop_signals, SIGINT);
     signal(SIGHUP, SIG_IGN);
+    /* Health probes, when the container has a health check: `hull __health ID`. */
+    char *probe[] = {(char *)hull, "--data-root", (char *)data_root, "__health", (char *)id, NULL};
+    static struct health_sched health;
+    if (health_sched_load(&health, dirfd, probe) == 1)
+        r.health = &health;
 
     int status = 0;
     int exit_code = relay_run(&r, &status) == 0 ? relay_exit_code(status) : 255;

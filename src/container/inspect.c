@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container/health.h"
+#include "util/cleanup.h"
+
 static const char *const internal_fields[] = {"LayerDirs", "ResolvedUser", NULL};
 
 json_t *container_inspect_json(const container_record *r, const struct container_state_info *st)
@@ -12,7 +15,13 @@ json_t *container_inspect_json(const container_record *r, const struct container
     json_t *o = json_deep_copy(r->doc);
     for (const char *const *f = internal_fields; *f; f++)
         json_object_del(o, *f);
-    json_object_set_new(o, "State", container_status_json(st));
+    json_t *state = container_status_json(st);
+    json_t *health = NULL;
+    cleanup_err hull_err *e = NULL;
+    /* docker shows State.Health once a container with a health check has started. */
+    if (r->healthcheck && health_record_read(r->dirfd, &health, &e) == 0 && health)
+        json_object_set_new(state, "Health", health);
+    json_object_set_new(o, "State", state);
     json_object_set_new(o, "RestartCount", json_integer(st->restart_count));
     char path[4096];
     static const struct {
@@ -140,6 +149,7 @@ json_t *container_ps_json(const container_record *r, const struct container_stat
                   st->started_at, "FinishedAt", st->finished_at, "Labels",
                   json_object_get(json_object_get(r->doc, "Config"), "Labels"), "Mounts", mounts,
                   "RestartCount", (json_int_t)st->restart_count);
+    json_object_set_new(o, "Health", json_string(st->health));
     free(cmd);
     return o;
 }

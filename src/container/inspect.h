@@ -7,13 +7,15 @@
 #include "container/status.h"
 #include "container/store.h"
 
-/* docker-inspect-like: Id, Name, Created, Path, Args, State, Image, ImageName, Config,
+/* docker-inspect-like: Id, Name, Created, Path, Args, State (with Health when the container
+ * has a health check and has started), Image, ImageName, Config,
  * HostConfig, Mounts, RestartCount, LogPath, HostnamePath, HostsPath, ResolvConfPath, Driver,
  * GraphDriver, Platform. */
 json_t *container_inspect_json(const container_record *r, const struct container_state_info *st);
 
 /* One `ps` entry: Id, Names, Image, ImageID, Command, Created, State, Status, ExitCode, Pid,
- * StartedAt, FinishedAt, Labels, Mounts, RestartCount. */
+ * StartedAt, FinishedAt, Labels, Mounts, RestartCount, Health ("starting", "healthy",
+ * "unhealthy" while running with a health check, else ""). */
 json_t *container_ps_json(const container_record *r, const struct container_state_info *st);
 
 /* "sh -c 'echo hi'" style command text (malloc'd). */

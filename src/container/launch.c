@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "container/create.h"
+#include "container/health.h"
 #include "container/monitor_io.h"
 #include "container/status.h"
 #include "image/rootfs.h"
@@ -262,6 +263,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         .monitor_start_time = proc_start_time(getpid()),
     };
     monitor_time_now(info.started_at);
+    cleanup_err hull_err *health_err = NULL;
+    if (health_record_reset(r, &health_err) < 0)
+        hull_warn_err("reset health status", health_err);
     if (container_run_info_write(r, &info, err) < 0 || container_start(&ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         container_delete(&ro, r->id, true, &e2);
@@ -416,9 +420,29 @@ static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer
     sigaddset(&rl->stop_signals, SIGTERM);
 }
 
+/* The probe command of an attached run's health checks: HULL --data-root ROOT __health ID. */
+static char **health_probe_command(container_store *cs, container_record *r, hull_err **err)
+{
+    char *hull = self_exe(err);
+    if (hull == NULL)
+        return NULL;
+    char **argv = calloc(6, sizeof *argv);
+    if (argv == NULL)
+        abort();
+    argv[0] = hull;
+    argv[1] = strdup("--data-root");
+    argv[2] = strdup(cs->data_root);
+    argv[3] = strdup("__health");
+    argv[4] = strdup(r->id);
+    return argv;
+}
+
 int container_run_attached(container_store *cs, container_record *r, int *exit_code, hull_err **err)
 {
     unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
+    cleanup_strv char **probe = NULL;
+    if (r->healthcheck && (probe = health_probe_command(cs, r, err)) == NULL)
+        return -1;
     sigset_t orig;
     sigprocmask(SIG_SETMASK, NULL, &orig);
     long restarts = 0;
@@ -440,6 +464,9 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         if (rl == NULL)
             abort();
         relay_setup(rl, &p, &log, have_log, pid, r->interactive);
+        struct health_sched hs;
+        if (probe && health_sched_load(&hs, r->dirfd, probe) == 1)
+            rl->health = &hs;
         /* A terminal: ours goes raw (the container's pty does the line discipline) and
          * follows our window size. */
         struct termios saved_tio;

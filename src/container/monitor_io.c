@@ -90,8 +90,7 @@ static int log_rotate(struct log_writer *w)
     return w->fd < 0 ? -1 : 0;
 }
 
-/* Length of a valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t left)
+size_t utf8_seq_len(const unsigned char *p, size_t left)
 {
     unsigned char c = p[0];
     size_t n;
@@ -274,6 +273,8 @@ static bool handle_signals(struct relay *r, int sfd, int *status, bool *exited)
                 if (p == r->child) {
                     *status = st;
                     *exited = true;
+                } else if (r->health) {
+                    health_sched_reaped(r->health, p, st);
                 }
             }
             continue;
@@ -306,13 +307,15 @@ int relay_run(struct relay *r, int *status)
     long long deadline = 0;
     char in_buf[4096];
     size_t in_len = 0, in_off = 0;
+    if (r->health && health_sched_start(r->health) < 0)
+        r->health = NULL; /* no timer: no probes, the container still runs */
     /* The child may have exited before the signalfd existed. */
     raise(SIGCHLD);
     for (;;) {
         if (exited && r->out.fd < 0 && r->err.fd < 0)
             break;
-        struct pollfd p[4];
-        int n = 0, i_out = -1, i_err = -1, i_sig, i_in = -1;
+        struct pollfd p[5];
+        int n = 0, i_out = -1, i_err = -1, i_sig, i_in = -1, i_health = -1;
         if (r->out.fd >= 0)
             i_out = n, p[n++] = (struct pollfd){.fd = r->out.fd, .events = POLLIN};
         if (r->err.fd >= 0)
@@ -324,6 +327,8 @@ int relay_run(struct relay *r, int *status)
             else
                 i_in = n, p[n++] = (struct pollfd){.fd = r->stdin_src, .events = POLLIN};
         }
+        if (r->health && !exited)
+            i_health = n, p[n++] = (struct pollfd){.fd = r->health->timer_fd, .events = POLLIN};
         int timeout = -1;
         if (exited) {
             long long left = deadline - now_ms();
@@ -335,7 +340,11 @@ int relay_run(struct relay *r, int *status)
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
+            int e = errno;
+            if (r->health)
+                health_sched_stop(r->health);
             close(sfd);
+            errno = e;
             return -1;
         }
         if (rc == 0)
@@ -343,9 +352,14 @@ int relay_run(struct relay *r, int *status)
         if (p[i_sig].revents) {
             bool was = exited;
             handle_signals(r, sfd, status, &exited);
-            if (!was && exited)
+            if (!was && exited) {
+                if (r->health)
+                    health_sched_stop(r->health);
                 deadline = now_ms() + DRAIN_GRACE_MS;
+            }
         }
+        if (i_health >= 0 && p[i_health].revents && !exited)
+            health_sched_on_timer(r->health);
         if (i_out >= 0 && p[i_out].revents)
             stream_read(&r->out, r->log);
         if (i_err >= 0 && p[i_err].revents)
@@ -386,6 +400,8 @@ int relay_run(struct relay *r, int *status)
         close(r->stdin_dst);
         r->stdin_dst = -1;
     }
+    if (r->health)
+        health_sched_stop(r->health);
     close(sfd);
     return exited ? 0 : -1;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "container/health_sched.h"
+
 #define MONITOR_LOG_NAME  "container.log"
 #define MONITOR_EXIT_NAME "exit.json"
 /* Created by `hull stop`/`kill`/`rm`: the user stopped the container, do not restart it. */
@@ -35,6 +37,8 @@ void log_writer_close(struct log_writer *w);
 /* One JSON record {"log":..., "stream":..., "time":...}. `data` holds one line including its
  * '\n', or a partial line without one. Invalid UTF-8 becomes U+FFFD. */
 int log_writer_line(struct log_writer *w, const char *stream, const char *data, size_t len);
+/* Length of a valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+size_t utf8_seq_len(const unsigned char *p, size_t left);
 
 struct relay_stream {
     int fd;           /* read end of the container's pipe, -1 once at EOF */
@@ -56,11 +60,14 @@ struct relay {
     /* Set when a signal in `stop_signals` arrived (the monitor was asked to stop). */
     sigset_t stop_signals;
     bool stop_requested;
+    /* Health probes on their schedule (timer in the poll set); NULL = no health check. */
+    struct health_sched *health;
 };
 
 /* Block SIGCHLD and every signal in `forward`/`stop_signals`, then relay until the child
- * exited and both streams reached EOF (or a short grace period passed). *status receives the
- * wait status. Returns -1 with errno on a fatal error. */
+ * exited and both streams reached EOF (or a short grace period passed), running health probes
+ * meanwhile (stopped when the child exits). *status receives the wait status. Returns -1 with
+ * errno on a fatal error. */
 int relay_run(struct relay *r, int *status);
 
 /* Give the pty `master` the size of our stdin's terminal (when it is one). */

@@ -50,6 +50,11 @@ struct run_request {
     long long pids_limit;   /* 0 = unlimited */
     long long log_max_size; /* bytes, 0 = unlimited */
     int log_max_files;
+    /* --health-*: NULL / 0 = not given (the image's value, else docker's default) */
+    const char *health_cmd; /* CMD-SHELL */
+    long long health_interval, health_timeout, health_start_period, health_start_interval;
+    long long health_retries;
+    bool no_healthcheck;
 };
 
 void run_request_init(struct run_request *r);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container/health.h"
 #include "container/monitor_io.h"
 #include "oci/json_read.h"
 #include "runtime/lifecycle.h"
@@ -94,6 +95,19 @@ static const char *runtime_status(container_store *cs, const char *id, pid_t *pi
     return "stopped";
 }
 
+/* The health status of a running container with a health check (health.json). */
+static void read_health(container_record *r, struct container_state_info *out)
+{
+    if (r->healthcheck == NULL)
+        return;
+    cleanup_json json_t *doc = NULL;
+    cleanup_err hull_err *e = NULL;
+    health_record_read(r->dirfd, &doc, &e);
+    const char *s = json_string_value(json_object_get(doc, "Status"));
+    snprintf(out->health, sizeof out->health, "%s",
+             health_status_name(health_status_parse(s ? s : "starting")));
+}
+
 int container_status_get(container_store *cs, container_record *r, struct container_state_info *out,
                          hull_err **err)
 {
@@ -122,6 +136,7 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     if (rt && (strcmp(rt, "running") == 0 || strcmp(rt, "paused") == 0)) {
         out->state = rt[0] == 'r' ? CONTAINER_RUNNING : CONTAINER_PAUSED;
         out->pid = pid;
+        read_health(r, out);
         return 0;
     }
     if (run.generation == 0) {
@@ -200,7 +215,14 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
     case CONTAINER_RUNNING:
     case CONTAINER_PAUSED:
         human_duration(now - container_parse_time(st->started_at), d, sizeof d);
-        snprintf(buf, size, "Up %s%s", d, st->state == CONTAINER_PAUSED ? " (Paused)" : "");
+        if (st->state == CONTAINER_PAUSED)
+            snprintf(buf, size, "Up %s (Paused)", d);
+        else if (strcmp(st->health, "starting") == 0)
+            snprintf(buf, size, "Up %s (health: starting)", d);
+        else if (st->health[0])
+            snprintf(buf, size, "Up %s (%s)", d, st->health);
+        else
+            snprintf(buf, size, "Up %s", d);
         return;
     case CONTAINER_RESTARTING:
         human_duration(now - container_parse_time(st->finished_at), d, sizeof d);

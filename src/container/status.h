@@ -41,6 +41,8 @@ struct container_state_info {
     pid_t monitor_pid;
     bool monitor_alive;
     const char *error; /* static text, "" when none */
+    /* Running with a health check: "starting", "healthy" or "unhealthy" (health.json); else "" */
+    char health[16];
 };
 
 const char *container_state_name(enum container_state_kind s);
@@ -55,7 +57,8 @@ int container_status_get(container_store *cs, container_record *r, struct contai
 /* docker's State object: Status, Running, Paused, Restarting, OOMKilled, Dead, Pid, ExitCode,
  * Error, StartedAt, FinishedAt (+ MonitorPid). */
 json_t *container_status_json(const struct container_state_info *st);
-/* "Up 3 seconds", "Exited (0) 2 minutes ago", "Created", "Restarting (1) 1 second ago". */
+/* "Up 3 seconds", "Up 3 seconds (healthy)", "Up 1 second (health: starting)", "Exited (0) 2
+ * minutes ago", "Created", "Restarting (1) 1 second ago". */
 void container_status_text(const struct container_state_info *st, char *buf, size_t size);
 
 /* Whether process `pid` with start time `start` still exists (not a zombie). */

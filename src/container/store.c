@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/health.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -344,6 +345,10 @@ int container_record_index(container_record *r, hull_err **err)
     r->log_max_files = (int)json_integer_value(json_object_get(log, "max-file-count"));
     if (r->log_max_files < 1)
         r->log_max_files = 1;
+    /* Probes run through exec, which a microVM's guest does not offer (docs/vm.md). */
+    json_t *hc = json_object_get(cfg, "Healthcheck");
+    bool vm = strcmp(str_at(host, "Runtime"), "vm") == 0;
+    r->healthcheck = health_config_active(hc) && !vm ? hc : NULL;
     return 0;
 }
 

@@ -13,6 +13,8 @@
  *                                  MonitorPid, MonitorStartTime (written at every start)
  *       exit.json                  the last exit: ExitCode, FinishedAt, Generation, Restarting
  *       stopped                    marker: stopped by the user, no restart
+ *       health-schedule            when probes run (health_sched.h), written at create
+ *       health.json                health: Status, FailingStreak, Log (health.h)
  *   DATA_ROOT/names/<name> -> <id> symlinks, created with symlinkat: a name is taken once
  *   DATA_ROOT/runtime/             libhull's runtime state (--root of the lifecycle API)
  *   DATA_ROOT/volumes/<name>/_data named volumes (volume.h)
@@ -80,6 +82,7 @@ typedef struct container_record {
     long stop_timeout;
     long long log_max_size;
     int log_max_files;
+    json_t *healthcheck; /* Config.Healthcheck when it runs probes (health.h), else NULL */
 } container_record;
 
 /* Read containers/<id>/container.json. */

@@ -274,6 +274,22 @@ static char *dup_string(json_t *obj, const char *key)
     return d;
 }
 
+static image_healthcheck *parse_healthcheck(json_t *hc)
+{
+    if (!json_is_object(hc))
+        return NULL;
+    image_healthcheck *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        abort();
+    h->test = string_array(json_object_get(hc, "Test"));
+    h->interval = json_integer_value(json_object_get(hc, "Interval"));
+    h->timeout = json_integer_value(json_object_get(hc, "Timeout"));
+    h->start_period = json_integer_value(json_object_get(hc, "StartPeriod"));
+    h->start_interval = json_integer_value(json_object_get(hc, "StartInterval"));
+    h->retries = json_integer_value(json_object_get(hc, "Retries"));
+    return h;
+}
+
 int image_config_parse(const char *data, size_t len, image_config **out, hull_err **err)
 {
     json_auto_t *root = parse_json(data, len, "image config", err);
@@ -299,6 +315,7 @@ int image_config_parse(const char *data, size_t len, image_config **out, hull_er
     c->working_dir = dup_string(cfg, "WorkingDir");
     c->user = dup_string(cfg, "User");
     c->stop_signal = dup_string(cfg, "StopSignal");
+    c->healthcheck = parse_healthcheck(json_object_get(cfg, "Healthcheck"));
     c->diff_ids = string_array(json_object_get(json_object_get(root, "rootfs"), "diff_ids"));
     *out = c;
     return 0;
@@ -323,5 +340,8 @@ void image_config_free(image_config *c)
     free(c->working_dir);
     free(c->user);
     free(c->stop_signal);
+    if (c->healthcheck)
+        hull_strvfree(c->healthcheck->test);
+    free(c->healthcheck);
     free(c);
 }

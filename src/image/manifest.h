@@ -57,12 +57,19 @@ const char *image_host_platform(void);
 
 void image_descriptor_clear(image_descriptor *d);
 
+/* config.Healthcheck (docker's HEALTHCHECK): durations in nanoseconds, 0 = not set. */
+typedef struct image_healthcheck {
+    char **test; /* ["CMD", arg...], ["CMD-SHELL", cmd], ["NONE"]; empty = inherit */
+    int64_t interval, timeout, start_period, start_interval, retries;
+} image_healthcheck;
+
 /* The parts of an image config a container needs. String lists are NULL-terminated. */
 typedef struct image_config {
     char *architecture, *os, *variant, *created, *author;
     char **entrypoint, **cmd, **env, **labels, **exposed_ports, **volumes, **diff_ids;
     char *working_dir, *user, *stop_signal;
     int has_entrypoint, has_cmd;
+    image_healthcheck *healthcheck; /* NULL when the config has none */
 } image_config;
 
 int image_config_parse(const char *data, size_t len, image_config **out, hull_err **err);

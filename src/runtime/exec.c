@@ -736,6 +736,8 @@ int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, in
         }
         if (write_pid_file(eo->pid_file, r.pid, err) < 0)
             break;
+        if (eo->pid_out)
+            *eo->pid_out = r.pid;
         rc = 0;
         if (eo->detach)
             break;
@@ -761,6 +763,18 @@ int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, in
     run_close(&r);
     security_plan_clear(&security);
     config_process_clear(&p);
+    container_state_clear(&s);
+    return rc;
+}
+
+int container_exec_protect(const struct runtime_opts *ro, const char *id, hull_err **err)
+{
+    struct container_state s = {0};
+    cleanup_config struct hull_config *cfg = NULL;
+    struct exec_opts eo = {.id = id, .ignore_paused = true};
+    int rc = load_container(ro, &eo, &s, &cfg, err);
+    if (rc == 0 && security_container_can_reach_runtime(cfg))
+        rc = runtime_binary_protect(err);
     container_state_clear(&s);
     return rc;
 }

@@ -5,6 +5,7 @@
 #define HULL_RUNTIME_EXEC_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "runtime/lifecycle.h"
 #include "util/error.h"
@@ -27,11 +28,18 @@ struct exec_opts {
     const char *apparmor;
     const char *process_label;
     bool ignore_paused;
+    pid_t *pid_out; /* detached: receives the process's pid (a child of the caller) */
 };
 
 /* Attached: waits, forwards signals, sets *exit_code to the process's status (128+N when
  * killed by signal N). Detached: returns once the program runs, after writing --pid-file. */
 int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int *exit_code,
                    hull_err **err);
+
+/* container_exec may have to re-execute the calling program from a protected copy of itself
+ * first (CVE-2019-5736, exe_protect.h), which restarts it from main(). A caller that changes
+ * state before container_exec (fds, files) calls this first, before any such change: it does
+ * that re-execution now when an exec into container `id` will need it. */
+int container_exec_protect(const struct runtime_opts *ro, const char *id, hull_err **err);
 
 #endif

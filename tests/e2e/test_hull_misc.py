@@ -8,7 +8,7 @@ from hull_helpers import hull  # noqa: F401  (fixture)
 
 COMMANDS = ["run", "create", "start", "ps", "logs", "exec", "stop", "kill", "restart", "rm",
             "wait", "inspect", "top", "stats", "pause", "unpause", "cp", "volume", "system",
-            "version"]
+            "version", "healthcheck"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -23,7 +23,7 @@ def test_main_help_lists_container_commands_but_not_internal_ones(hull):
     out = hull("--help", check=True).stdout
     for c in COMMANDS:
         assert f"\n  {c} " in out
-    assert "__monitor" not in out
+    assert "__monitor" not in out and "__health" not in out
 
 
 def test_version(hull):

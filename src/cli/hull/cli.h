@@ -58,6 +58,8 @@ int cmd_top(struct hull_cli *cli, int argc, char **argv);
 int cmd_stats(struct hull_cli *cli, int argc, char **argv);
 int cmd_pause(struct hull_cli *cli, int argc, char **argv);
 int cmd_unpause(struct hull_cli *cli, int argc, char **argv);
+int cmd_healthcheck(struct hull_cli *cli, int argc, char **argv);
+int cmd_health_probe(struct hull_cli *cli, int argc, char **argv);
 int cmd_cp(struct hull_cli *cli, int argc, char **argv);
 int cmd_volume(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);

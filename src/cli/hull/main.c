@@ -41,10 +41,12 @@ static const struct hull_command commands[] = {
     {"pause", cmd_pause, "Freeze the processes of containers"},
     {"unpause", cmd_unpause, "Thaw paused containers"},
     {"cp", cmd_cp, "Copy files between a container and the host"},
+    {"healthcheck", cmd_healthcheck, "Run a container's health check now (healthcheck run C)"},
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
     {"system", cmd_system, "System information, disk use, pruning"},
     {"version", cmd_version, "Show version information"},
-    {"__monitor", cmd_monitor, NULL}, /* internal: hull-monitor's restarts and clean-up */
+    {"__monitor", cmd_monitor, NULL},     /* internal: hull-monitor's restarts and clean-up */
+    {"__health", cmd_health_probe, NULL}, /* internal: a monitor's health probe */
 #ifndef HULL_LIGHT
     {"__seed-busybox", cmd_seed_busybox, NULL}, /* internal: for the light hull (light.c) */
 #endif
@@ -71,7 +73,7 @@ static void usage(FILE *out)
     fputs(help, out);
     for (const struct hull_command *c = commands; c->name; c++)
         if (c->summary)
-            fprintf(out, "  %-10s %s\n", c->name, c->summary);
+            fprintf(out, "  %-11s %s\n", c->name, c->summary);
     fputs("\nExit status: 0 on success, 1 on failure, 125 for usage errors.\n", out);
 }
 

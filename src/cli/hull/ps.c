@@ -14,7 +14,8 @@ static const char help[] =
     "\n"
     "List running containers (running, paused, restarting), newest first; with -a every\n"
     "container. A container whose monitor died without recording an exit (crash, reboot) is\n"
-    "listed as `Exited (unknown)`.\n"
+    "listed as `Exited (unknown)`. A running container with a health check shows it in its\n"
+    "STATUS: `Up 2 minutes (healthy)`, `(unhealthy)` or `(health: starting)`.\n"
     "\n"
     "Options:\n"
     "  -a, --all             show all containers\n"
@@ -22,7 +23,7 @@ static const char help[] =
     "      --no-trunc        full IDs and commands\n"
     "      --format FORMAT   table (default) or json: an array of objects with Id, Names,\n"
     "                        Image, ImageID, Command, Created, State, Status, ExitCode, Pid,\n"
-    "                        StartedAt, FinishedAt, Labels, Mounts, RestartCount\n"
+    "                        StartedAt, FinishedAt, Labels, Mounts, RestartCount, Health\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0, 1 when the store cannot be read, 125 for usage errors.\n";

@@ -20,7 +20,8 @@ static const char run_help_head[] =
     "ID and returns; `hull logs`, `hull stop`, `hull rm` find it by ID, ID prefix or name.\n"
     "\n"
     "The image config is applied like docker applies it: Entrypoint, Cmd, Env, WorkingDir,\n"
-    "User, StopSignal and Volumes (each VOLUME becomes an anonymous volume).\n"
+    "User, StopSignal, Volumes (each VOLUME becomes an anonymous volume) and Healthcheck (the\n"
+    "monitor runs it; --health-* override it field by field).\n"
     "\n";
 
 static const char run_help_tail[] =

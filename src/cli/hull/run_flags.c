@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "container/health.h"
 #include "util/cleanup.h"
 #include "util/signals.h"
 
@@ -55,6 +56,22 @@ const char run_flags_help[] =
     "  -l, --label KEY=VALUE     set a label; repeatable\n"
     "      --log-opt KEY=VALUE   max-size=SIZE (default 10m, 0 = unlimited), max-file=N\n"
     "                            (default 3): rotation of the JSON-lines log\n"
+    "      --health-cmd CMD      health check command, run with /bin/sh -c inside the\n"
+    "                            container (exit 0 = healthy); replaces the image's HEALTHCHECK\n"
+    "      --health-interval D   time between checks (default: the image's, else 30s)\n"
+    "      --health-timeout D    a check running longer fails (default: the image's, else 30s)\n"
+    "      --health-start-period D\n"
+    "                            start-up grace: failures do not count until the first success\n"
+    "                            or its end (default: the image's, else 0s)\n"
+    "      --health-start-interval D\n"
+    "                            time between checks during the start period (default: the\n"
+    "                            image's, else 5s)\n"
+    "      --health-retries N    consecutive failures that make it unhealthy (default: the\n"
+    "                            image's, else 3)\n"
+    "      --no-healthcheck      disable the image's HEALTHCHECK\n"
+    "                            (durations D in Go's syntax, as docker: 1m30s, 500ms, 2s,\n"
+    "                            1.5h; at least 1ms; 0 = not set. Results: `hull ps`, `hull\n"
+    "                            inspect` State.Health; `hull healthcheck run` checks now)\n"
     "      --help                show this help\n"
     "\n"
     "Hardened defaults: no-new-privileges, hull-runtime's default capability set\n"
@@ -82,6 +99,13 @@ enum {
     OPT_NETWORK,
     OPT_RUNTIME,
     OPT_LOG_OPT,
+    OPT_HEALTH_CMD,
+    OPT_HEALTH_INTERVAL,
+    OPT_HEALTH_TIMEOUT,
+    OPT_HEALTH_START_PERIOD,
+    OPT_HEALTH_START_INTERVAL,
+    OPT_HEALTH_RETRIES,
+    OPT_NO_HEALTHCHECK,
     OPT_HELP,
 };
 
@@ -116,6 +140,13 @@ static const struct option run_options[] = {
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"label", required_argument, NULL, 'l'},
     {"log-opt", required_argument, NULL, OPT_LOG_OPT},
+    {"health-cmd", required_argument, NULL, OPT_HEALTH_CMD},
+    {"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
+    {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
+    {"health-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD},
+    {"health-start-interval", required_argument, NULL, OPT_HEALTH_START_INTERVAL},
+    {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
+    {"no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -185,6 +216,20 @@ static int number(const char *command, const char *flag, const char *text, long 
     if (errno || *text == '\0' || *end || v < min || v > max)
         return cli_usage(command, "%s: invalid number `%s`", flag, text);
     *out = v;
+    return 0;
+}
+
+/* --health-interval & co: a Go duration, not negative (docker's CLI checks). */
+static int health_duration(const char *command, const char *flag, const char *text, long long *out)
+{
+    hull_err *err = NULL;
+    if (health_parse_duration(text, out, &err) < 0) {
+        int rc = cli_usage(command, "%s: %s", flag, err->msg);
+        hull_err_free(err);
+        return rc;
+    }
+    if (*out < 0)
+        return cli_usage(command, "%s cannot be negative", flag);
     return 0;
 }
 
@@ -324,6 +369,42 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if ((rc = log_opt(command, optarg, req)) != 0)
                 return rc;
             break;
+        case OPT_HEALTH_CMD:
+            req->health_cmd = *optarg ? optarg : NULL; /* "" = not given, as in docker */
+            break;
+        case OPT_HEALTH_INTERVAL:
+            rc = health_duration(command, "--health-interval", optarg, &req->health_interval);
+            if (rc)
+                return rc;
+            break;
+        case OPT_HEALTH_TIMEOUT:
+            rc = health_duration(command, "--health-timeout", optarg, &req->health_timeout);
+            if (rc)
+                return rc;
+            break;
+        case OPT_HEALTH_START_PERIOD:
+            rc = health_duration(command, "--health-start-period", optarg,
+                                 &req->health_start_period);
+            if (rc)
+                return rc;
+            break;
+        case OPT_HEALTH_START_INTERVAL:
+            rc = health_duration(command, "--health-start-interval", optarg,
+                                 &req->health_start_interval);
+            if (rc)
+                return rc;
+            break;
+        case OPT_HEALTH_RETRIES:
+            if (optarg[0] == '-' && optarg[1] != '\0' &&
+                strspn(optarg + 1, "0123456789") == strlen(optarg + 1))
+                return cli_usage(command, "--health-retries cannot be negative");
+            if ((rc = number(command, "--health-retries", optarg, 0, 1000000000, &n)) != 0)
+                return rc;
+            req->health_retries = n;
+            break;
+        case OPT_NO_HEALTHCHECK:
+            req->no_healthcheck = true;
+            break;
         case OPT_HELP:
             *help_shown = true;
             return 0;
@@ -335,6 +416,10 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
         return cli_usage(command, "expected an IMAGE");
     req->image = argv[optind];
     req->cmd = argv + optind + 1;
+    if (req->no_healthcheck &&
+        (req->health_cmd || req->health_interval || req->health_timeout ||
+         req->health_start_period || req->health_start_interval || req->health_retries))
+        return cli_usage(command, "--no-healthcheck conflicts with --health-* options");
     if (req->remove && strcmp(req->restart, "no") != 0)
         return cli_usage(command, "conflicting options: --restart %s and --rm", req->restart);
     if (req->detach && req->interactive)
@@ -358,6 +443,10 @@ int run_flags_check_supported(const char *command, const struct run_request *req
                                       "supported in a VM yet");
         if (req->interactive)
             return cli_usage(command, "--runtime vm: -i is not supported in a VM yet");
+        if (req->health_cmd || req->health_interval || req->health_timeout ||
+            req->health_start_period || req->health_start_interval || req->health_retries)
+            return cli_usage(command, "--runtime vm: health checks are not supported in a VM "
+                                      "yet (no exec into the guest)");
     }
     return 0;
 }
