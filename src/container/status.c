@@ -184,7 +184,7 @@ long long container_parse_time(const char *text)
     return (long long)timegm(&tm);
 }
 
-static void human_duration(long long secs, char *buf, size_t size)
+void container_human_duration(long long secs, char *buf, size_t size)
 {
     if (secs < 1)
         snprintf(buf, size, "Less than a second");
@@ -214,7 +214,7 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
         return;
     case CONTAINER_RUNNING:
     case CONTAINER_PAUSED:
-        human_duration(now - container_parse_time(st->started_at), d, sizeof d);
+        container_human_duration(now - container_parse_time(st->started_at), d, sizeof d);
         if (st->state == CONTAINER_PAUSED)
             snprintf(buf, size, "Up %s (Paused)", d);
         else if (strcmp(st->health, "starting") == 0)
@@ -225,11 +225,11 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
             snprintf(buf, size, "Up %s", d);
         return;
     case CONTAINER_RESTARTING:
-        human_duration(now - container_parse_time(st->finished_at), d, sizeof d);
+        container_human_duration(now - container_parse_time(st->finished_at), d, sizeof d);
         snprintf(buf, size, "Restarting (%d) %s ago", st->exit_code, d);
         return;
     case CONTAINER_EXITED:
-        human_duration(now - container_parse_time(st->finished_at), d, sizeof d);
+        container_human_duration(now - container_parse_time(st->finished_at), d, sizeof d);
         if (st->exit_known)
             snprintf(buf, size, "Exited (%d) %s ago", st->exit_code, d);
         else

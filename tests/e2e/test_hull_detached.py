@@ -194,3 +194,20 @@ def test_idle_monitor_is_small(hull):
     with open(f"/proc/{mon}/comm") as f:
         assert f.read().strip() == "hull-monitor"
     assert rss < 1024, f"idle monitor RSS {rss} KiB"
+
+
+def test_ps_table_columns_line_up_like_dockers(hull):
+    """Columns as wide as their widest cell (a long status or name included), at least 3
+    spaces apart, every cell starting under its header."""
+    hull.run_d("--name", "a-rather-long-container-name", "busybox", "sleep", "30")
+    hull("run", "--name", "xx", "busybox", "sh", "-c", "exit 3")
+    lines = hull("ps", "-a", check=True).stdout.splitlines()
+    header, rows = lines[0], lines[1:]
+    assert len(rows) == 2
+    starts = [header.index(h) for h in ("IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES")]
+    for row in rows:
+        for s in starts:
+            assert row[s - 3:s] == "   " and row[s] != " ", (row, s)
+    by_name = {r.split()[-1]: r for r in rows}
+    assert "Exited (3)" in by_name["xx"] and "ago" in by_name["xx"]
+    assert by_name["a-rather-long-container-name"][starts[3]:].startswith("Up ")

@@ -42,15 +42,41 @@ static int by_created_desc(const void *a, const void *b)
 
 static void ago(const char *when, char *buf, size_t size)
 {
-    long long d = (long long)time(NULL) - container_parse_time(when);
-    if (d < 60)
-        snprintf(buf, size, "%lld seconds ago", d < 0 ? 0 : d);
-    else if (d < 3600)
-        snprintf(buf, size, "%lld minutes ago", d / 60);
-    else if (d < 86400)
-        snprintf(buf, size, "%lld hours ago", d / 3600);
-    else
-        snprintf(buf, size, "%lld days ago", d / 86400);
+    char d[48];
+    container_human_duration((long long)time(NULL) - container_parse_time(when), d, sizeof d);
+    snprintf(buf, size, "%s ago", d);
+}
+
+enum { COLUMNS = 6 };
+
+/* Display width of UTF-8 text (one column per code point: enough for what ps prints). */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+/* docker's table layout (a tabwriter with minimum width 10 and padding 3): every column as wide
+ * as its widest cell, the last one unpadded. */
+static void print_table(char *(*rows)[COLUMNS], size_t n)
+{
+    size_t width[COLUMNS] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < COLUMNS; c++) {
+            size_t w = text_width(rows[i][c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    for (size_t i = 0; i < n; i++) {
+        for (int c = 0; c < COLUMNS - 1; c++) {
+            size_t w = width[c] < 10 ? 10 : width[c];
+            printf("%s%*s", rows[i][c], (int)(w - text_width(rows[i][c]) + 3), "");
+        }
+        printf("%s\n", rows[i][COLUMNS - 1]);
+    }
 }
 
 int cmd_ps(struct hull_cli *cli, int argc, char **argv)
@@ -132,24 +158,40 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
         for (size_t i = 0; i < used; i++)
             printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN, list[i].r->id);
     } else {
-        printf("%-12s  %-24s  %-22s  %-16s  %-26s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-               "CREATED", "STATUS", "NAMES");
+        char *(*rows)[COLUMNS] = calloc(used + 1, sizeof *rows);
+        if (rows == NULL)
+            abort();
+        static const char *const head[COLUMNS] = {"CONTAINER ID", "IMAGE",  "COMMAND",
+                                                  "CREATED",      "STATUS", "NAMES"};
+        for (int col = 0; col < COLUMNS; col++)
+            rows[0][col] = strdup(head[col]);
         for (size_t i = 0; i < used; i++) {
             char status[128], created[64];
             container_status_text(&list[i].st, status, sizeof status);
             ago(list[i].created, created, sizeof created);
-            char *cmd = container_command_text(list[i].r);
+            cleanup_free char *cmd = container_command_text(list[i].r);
             char quoted[64];
-            if (!no_trunc && strlen(cmd) > 20)
+            if (!no_trunc && text_width(cmd) > 20)
                 snprintf(quoted, sizeof quoted, "\"%.19s…\"", cmd);
             else
                 snprintf(quoted, sizeof quoted, "\"%s\"", cmd);
             const char *image = json_string_value(json_object_get(list[i].r->doc, "ImageName"));
-            printf("%-12.*s  %-24s  %-22s  %-16s  %-26s  %s\n",
-                   no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN, list[i].r->id,
-                   image ? image : "", no_trunc ? cmd : quoted, created, status, list[i].r->name);
-            free(cmd);
+            char **row = rows[i + 1];
+            row[0] = strndup(list[i].r->id, no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN);
+            row[1] = strdup(image ? image : "");
+            if (no_trunc && asprintf(&row[2], "\"%s\"", cmd) < 0)
+                abort();
+            if (!no_trunc)
+                row[2] = strdup(quoted);
+            row[3] = strdup(created);
+            row[4] = strdup(status);
+            row[5] = strdup(list[i].r->name);
         }
+        print_table(rows, used + 1);
+        for (size_t i = 0; i < used + 1; i++)
+            for (int col = 0; col < COLUMNS; col++)
+                free(rows[i][col]);
+        free(rows);
     }
     for (size_t i = 0; i < used; i++)
         container_record_free(list[i].r);
