@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -98,5 +101,26 @@ int namespaces_write_id_maps(const struct hull_config *cfg, pid_t pid, hull_err 
         return hull_error_prefix(err, "linux.uidMappings");
     if (write_map(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0)
         return hull_error_prefix(err, "linux.gidMappings");
+    return 0;
+}
+
+int namespaces_loopback_up(const struct hull_config *cfg, hull_err **err)
+{
+    if (!(cfg->clone_flags & CLONE_NEWNET))
+        return 0;
+    cleanup_close int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
+        sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return hull_error(err, errno, "bring up the loopback interface: socket");
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+        return hull_error(err, errno, "bring up the loopback interface: read its flags");
+    if (ifr.ifr_flags & IFF_UP)
+        return 0;
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+        return hull_error(err, errno, "bring up the loopback interface");
     return 0;
 }

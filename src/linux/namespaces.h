@@ -10,6 +10,10 @@
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
+/* In the container process, when it got a new network namespace: bring its loopback interface
+ * up, as runc and crun do (a fresh namespace's `lo` is down, and programs expect localhost). */
+int namespaces_loopback_up(const struct hull_config *cfg, hull_err **err);
+
 #endif
 
 /* In the runtime, before clone(): join the pid namespace given by path (it applies to
@@ -29,5 +33,9 @@ int namespaces_clone_flags(const struct hull_config *cfg);
 /* In the container process, once the runtime moved it into its cgroups (after SYNC_GO):
  * unshare the new cgroup namespace, so that its root is the container's own cgroup. */
 int namespaces_unshare_cgroup(const struct hull_config *cfg, hull_err **err);
+
+/* In the container process, when it got a new network namespace: bring its loopback interface
+ * up, as runc and crun do (a fresh namespace's `lo` is down, and programs expect localhost). */
+int namespaces_loopback_up(const struct hull_config *cfg, hull_err **err);
 
 #endif

@@ -57,6 +57,8 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     }
     if (namespaces_join_paths(cfg, err) < 0)
         return -1;
+    if (namespaces_loopback_up(cfg, err) < 0)
+        return -1;
     if (namespaces_unshare_cgroup(cfg, err) < 0)
         return -1;
     if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&

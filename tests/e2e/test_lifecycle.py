@@ -208,9 +208,11 @@ def test_join_network_namespace_by_path(runtime, bundle):
         ns = [n for n in bundle.config["linux"]["namespaces"] if n["type"] != "network"]
         ns.append({"type": "network", "path": f"/run/netns/{name}"})
         bundle.config["linux"]["namespaces"] = ns
-        r = run_in(runtime, bundle, ["cat", "/proc/net/dev"])
+        r = run_in(runtime, bundle, ["sh", "-c", "cat /proc/net/dev /sys/class/net/lo/flags"])
         assert r.returncode == 0, r.stderr
         assert "hullva0" in r.stdout and "hullvb0" in r.stdout
+        # A namespace the container joins is not ours to change: its lo stays down.
+        assert int(r.stdout.split()[-1], 16) & 1 == 0
     finally:
         subprocess.run(["ip", "netns", "delete", name])
 
@@ -219,6 +221,17 @@ def test_new_network_namespace_has_only_lo(runtime, bundle):
     r = run_in(runtime, bundle, ["cat", "/proc/net/dev"])
     ifaces = [l.split(":")[0].strip() for l in r.stdout.split("\n")[2:] if ":" in l]
     assert ifaces == ["lo"]
+
+
+def test_new_network_namespace_has_loopback_up(runtime, bundle):
+    # As runc and crun: localhost works in a fresh network namespace.
+    script = ("cat /sys/class/net/lo/flags; httpd -p 127.0.0.1:8080 -h /etc; "
+              "wget -q -O - http://127.0.0.1:8080/passwd")
+    r = run_in(runtime, bundle, ["sh", "-c", script])
+    assert r.returncode == 0, r.stderr
+    flags, body = r.stdout.split(None, 1)
+    assert int(flags, 16) & 1 == 1
+    assert body.startswith("root:")
 
 
 def test_time_namespace_offsets(runtime, bundle):
