@@ -102,6 +102,37 @@ def test_cp_both_ways_running_and_stopped(hull, tmp_path):
         assert hull.root not in f.read()
 
 
+def test_cp_reaches_volumes_tmpfs_and_provided_etc_files(hull, tmp_path):
+    # Running: the paths the container's processes see, mounts included.
+    cid = hull.run_d("--name", "vols", "-v", "cpvol:/data", "--tmpfs", "/scratch", "busybox",
+                     "sh", "-c", "echo in-volume > /data/f; echo in-tmpfs > /scratch/t; sleep 30")
+    hull.wait_for(lambda: hull("exec", "vols", "test", "-e", "/scratch/t").returncode == 0,
+                  what="files written")
+    assert hull("cp", "vols:/data/f", str(tmp_path / "f")).returncode == 0
+    assert (tmp_path / "f").read_text() == "in-volume\n"
+    assert hull("cp", "vols:/scratch/t", str(tmp_path / "t")).returncode == 0
+    assert (tmp_path / "t").read_text() == "in-tmpfs\n"
+    assert hull("cp", "vols:/etc/hostname", str(tmp_path / "hn")).returncode == 0
+    assert (tmp_path / "hn").read_text().strip() == cid[:12]
+    (tmp_path / "new").write_text("copied in\n")
+    assert hull("cp", str(tmp_path / "new"), "vols:/data/").returncode == 0
+    assert hull("cp", str(tmp_path / "new"), "vols:/scratch/").returncode == 0
+    r = hull("exec", "vols", "cat", "/data/new", "/scratch/new", check=True)
+    assert r.stdout == "copied in\ncopied in\n"
+    # A path that climbs out still stays inside the container's root.
+    r = hull("cp", "vols:/../../../../etc/shadow", str(tmp_path / "shadow"))
+    assert r.returncode == 1 and not (tmp_path / "shadow").exists()
+    # Stopped: the volume's files are reached through the volume; a tmpfs has nothing.
+    hull("stop", "-t", "0", "vols", check=True)
+    assert hull("cp", "vols:/data/new", str(tmp_path / "again")).returncode == 0
+    assert (tmp_path / "again").read_text() == "copied in\n"
+    assert hull("cp", str(tmp_path / "new"), "vols:/data/while-stopped").returncode == 0
+    r = hull("run", "--rm", "-v", "cpvol:/v", "busybox", "cat", "/v/while-stopped", check=True)
+    assert r.stdout == "copied in\n"
+    r = hull("cp", "vols:/scratch/t", str(tmp_path / "t2"))
+    assert r.returncode == 1 and "tmpfs" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
 def test_cp_errors(hull, tmp_path):
     hull("create", "--name", "cc", "busybox", check=True)
     assert hull("cp", "a", "b").returncode == 125

@@ -21,13 +21,16 @@ static const char help[] =
     "Usage: hull cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n"
     "       hull cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH\n"
     "\n"
-    "Copy a file or a directory tree out of or into a container's root filesystem, running or\n"
-    "not (a stopped container's filesystem is mounted for the copy). When DEST_PATH is an\n"
-    "existing directory the copy goes inside it under SRC_PATH's name, otherwise it becomes\n"
-    "DEST_PATH (whose parent must exist). Modes and modification times are kept; symbolic\n"
-    "links are copied as links, never followed. Container paths are resolved inside the\n"
-    "container's root (symlinks cannot lead out of it). Volumes and tmpfs mounts of a running\n"
-    "container are not part of its root filesystem and are not reached.\n"
+    "Copy a file or a directory tree out of or into a container, running or not. A running\n"
+    "container's paths are those its processes see: volumes, bind mounts, tmpfs mounts and\n"
+    "the /etc/hostname, /etc/hosts and /etc/resolv.conf hull provides included. For a stopped\n"
+    "container hull mounts its root filesystem for the copy, and a path under a volume or bind\n"
+    "mount reaches that volume's or host directory's files (a tmpfs holds nothing then).\n"
+    "When DEST_PATH is an existing directory the copy goes inside it under SRC_PATH's name,\n"
+    "otherwise it becomes DEST_PATH (whose parent must exist). Modes and modification times\n"
+    "are kept; symbolic links are copied as links, never followed. Container paths are\n"
+    "resolved inside the container's root (symlinks cannot lead out of it). A read-only root\n"
+    "filesystem or mount refuses copies into it.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n"
@@ -189,26 +192,106 @@ static int open_dest(int in_root, const char *dest, const char *src_name, int *d
     return open_parent(in_root, dest, dirfd, name, err);
 }
 
-static int do_copy(container_record *r, const char *cpath, const char *hpath, bool out,
-                   hull_err **err)
+/* The mount of the container's config that holds container path `cpath` (the longest
+ * destination that is a prefix of it at a component boundary), or NULL. *rest: what follows. */
+static json_t *covering_mount(container_record *r, const char *cpath, const char **rest)
 {
+    json_t *best = NULL;
+    size_t best_len = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(r->doc, "Mounts"), i, m)
+    {
+        const char *dst = json_string_value(json_object_get(m, "Destination"));
+        if (dst == NULL)
+            continue;
+        size_t len = strlen(dst);
+        while (len > 1 && dst[len - 1] == '/')
+            len--;
+        if (strncmp(cpath, dst, len) != 0 || (cpath[len] != '\0' && cpath[len] != '/'))
+            continue;
+        if (best == NULL || len > best_len) {
+            best = m;
+            best_len = len;
+        }
+    }
+    if (best)
+        *rest = cpath[best_len] == '\0' ? "/" : cpath + best_len;
+    return best;
+}
+
+/* The root the container path is resolved in, and the path inside it:
+ * - running: the container's own root as its processes see it (/proc/PID/root), volumes,
+ *   tmpfs and the bind-mounted /etc files included;
+ * - not running: the root filesystem, or the host directory of the volume or bind mount that
+ *   covers the path (tmpfs mounts have nothing to copy while stopped). */
+static int open_container_root(container_store *cs, container_record *r, const char *cpath,
+                               const char **inner, hull_err **err)
+{
+    struct container_state_info st;
+    if (container_status_get(cs, r, &st, err) < 0)
+        return -1;
+    if ((st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED) && st.pid > 0) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/%d/root", (int)st.pid);
+        int fd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct container_state_info again;
+        cleanup_err hull_err *ignored = NULL;
+        if (fd >= 0 && container_status_get(cs, r, &again, &ignored) == 0 && again.pid == st.pid) {
+            *inner = cpath;
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
+        /* It stopped meanwhile: copy from its filesystem as for a stopped container. */
+    }
+    const char *rest = NULL;
+    json_t *m = covering_mount(r, cpath, &rest);
+    if (m) {
+        const char *type = json_string_value(json_object_get(m, "Type"));
+        const char *src = json_string_value(json_object_get(m, "Source"));
+        if (type && strcmp(type, "tmpfs") == 0)
+            return hull_error(err, 0,
+                              "`%s` is on a tmpfs mount, which holds nothing while the container "
+                              "is not running",
+                              cpath);
+        if (src) {
+            int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0)
+                return hull_error(err, errno, "open `%s` (mounted at `%s`)", src,
+                                  json_string_value(json_object_get(m, "Destination")));
+            *inner = rest;
+            return fd;
+        }
+    }
     cleanup_free char *rootfs = NULL;
     if (asprintf(&rootfs, "%s/rootfs", r->bundle) < 0)
         abort();
-    cleanup_close int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
+    int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
         return hull_error(err, errno, "open the root filesystem");
+    *inner = cpath;
+    return fd;
+}
+
+static int do_copy(container_store *cs, container_record *r, const char *cpath, const char *hpath,
+                   bool out, hull_err **err)
+{
+    const char *inner = cpath;
+    cleanup_close int root = open_container_root(cs, r, cpath, &inner, err);
+    if (root < 0)
+        return -1;
     cleanup_close int sdir = -1;
     cleanup_close int ddir = -1;
     cleanup_free char *sname = NULL;
     cleanup_free char *dname = NULL;
     if (out) {
-        if (open_parent(root, cpath, &sdir, &sname, err) < 0 ||
+        if (open_parent(root, inner, &sdir, &sname, err) < 0 ||
             open_dest(-1, hpath, sname, &ddir, &dname, err) < 0)
             return -1;
     } else {
         if (open_parent(-1, hpath, &sdir, &sname, err) < 0 ||
-            open_dest(root, cpath, sname, &ddir, &dname, err) < 0)
+            open_dest(root, inner, sname, &ddir, &dname, err) < 0)
             return -1;
     }
     return copy_node(sdir, sname, ddir, dname, err);
@@ -261,7 +344,7 @@ int cmd_cp(struct hull_cli *cli, int argc, char **argv)
     } else {
         close(steal_fd(&lock));
     }
-    int rc = do_copy(r, cpath, hpath, out, &err);
+    int rc = do_copy(cs, r, cpath, hpath, out, &err);
     if (mounted_here) {
         hull_err *e2 = NULL;
         if (container_rootfs_unmount(r, false, &e2) < 0)
