@@ -15,6 +15,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_copy.h"
 
 static int mount_overlay(char *const *lower, size_t n, const char *state_dir, const char *target,
                          bool volatile_upper, hull_err **err)
@@ -51,93 +52,6 @@ static int mount_overlay(char *const *lower, size_t n, const char *state_dir, co
     return 0;
 }
 
-static int copy_tree(int src, int dst, hull_err **err);
-
-static int is_whiteout(const struct stat *st)
-{
-    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static int copy_entry(int src, int dst, const char *name, const struct stat *st, hull_err **err)
-{
-    if (is_whiteout(st))
-        return fs_remove_tree_at(dst, name, err);
-    struct stat old;
-    int exists = fstatat(dst, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
-    if (S_ISDIR(st->st_mode)) {
-        cleanup_close int sfd = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sfd < 0)
-            return hull_error(err, errno, "open `%s`", name);
-        char opq[2];
-        int opaque =
-            fgetxattr(sfd, "trusted.overlay.opaque", opq, sizeof(opq)) == 1 && opq[0] == 'y';
-        if (exists && (!S_ISDIR(old.st_mode) || opaque)) {
-            if (fs_remove_tree_at(dst, name, err) < 0)
-                return -1;
-            exists = 0;
-        }
-        if (!exists && mkdirat(dst, name, st->st_mode & 07777) < 0)
-            return hull_error(err, errno, "create `%s`", name);
-        cleanup_close int dfd = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
-            return hull_error(err, errno, "open `%s`", name);
-        if (fchown(dfd, st->st_uid, st->st_gid) < 0 || fchmod(dfd, st->st_mode & 07777) < 0)
-            return hull_error(err, errno, "set owner of `%s`", name);
-        return copy_tree(sfd, dfd, err);
-    }
-    if (exists && fs_remove_tree_at(dst, name, err) < 0)
-        return -1;
-    if (S_ISREG(st->st_mode)) {
-        cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        cleanup_close int out =
-            openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (in < 0 || out < 0)
-            return hull_error(err, errno, "copy `%s`", name);
-        for (off_t left = st->st_size; left > 0;) {
-            ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-            if (n <= 0)
-                return hull_error(err, n < 0 ? errno : EIO, "copy `%s`", name);
-            left -= n;
-        }
-        if (fchown(out, st->st_uid, st->st_gid) < 0 || fchmod(out, st->st_mode & 07777) < 0)
-            return hull_error(err, errno, "set owner of `%s`", name);
-        return 0;
-    }
-    if (S_ISLNK(st->st_mode)) {
-        char target[4096];
-        ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
-        if (n < 0)
-            return hull_error(err, errno, "read symlink `%s`", name);
-        target[n] = '\0';
-        if (symlinkat(target, dst, name) < 0)
-            return hull_error(err, errno, "create symlink `%s`", name);
-    } else if (mknodat(dst, name, st->st_mode, st->st_rdev) < 0) {
-        return hull_error(err, errno, "create node `%s`", name);
-    }
-    if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-        return hull_error(err, errno, "set owner of `%s`", name);
-    return 0;
-}
-
-/* Apply one layer directory onto dst the way overlayfs would present it. */
-static int copy_tree(int src, int dst, hull_err **err)
-{
-    cleanup_dir DIR *d = NULL;
-    if (fs_opendir_at(src, &d, err) < 0)
-        return -1;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        struct stat st;
-        if (fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            return hull_error(err, errno, "stat `%s`", de->d_name);
-        if (copy_entry(src, dst, de->d_name, &st, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static int mount_vfs(char *const *lower, size_t n, const char *state_dir, const char *target,
                      hull_err **err)
 {
@@ -153,7 +67,9 @@ static int mount_vfs(char *const *lower, size_t n, const char *state_dir, const 
         cleanup_close int src = open(lower[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (src < 0)
             return hull_error(err, errno, "open layer `%s`", lower[i]);
-        if (copy_tree(src, dst, err) < 0)
+        /* Applied the way overlayfs would present the layers. */
+        if (fs_copy_dir_contents(src, dst, FS_COPY_OWNER | FS_COPY_TIMES | FS_COPY_OVERLAY, err) <
+            0)
             return hull_error_prefix(err, "copy layer `%s`", lower[i]);
     }
     if (mount(root, target, NULL, MS_BIND | MS_REC, NULL) < 0)

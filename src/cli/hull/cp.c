@@ -16,6 +16,7 @@
 #include "linux/resolve.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_copy.h"
 
 static const char help[] =
     "Usage: hull cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n"
@@ -30,124 +31,14 @@ static const char help[] =
     "otherwise it becomes DEST_PATH (whose parent must exist). Modes and modification times\n"
     "are kept; symbolic links are copied as links, never followed. Container paths are\n"
     "resolved inside the container's root (symlinks cannot lead out of it). A read-only root\n"
-    "filesystem or mount refuses copies into it.\n"
+    "filesystem or mount refuses copies into it. The copies belong to the user running hull\n"
+    "(root: uid 0 in the container) unless -a keeps the original owners.\n"
     "\n"
     "Options:\n"
-    "  -h, --help   show this help\n"
+    "  -a, --archive   keep the owner (uid and gid) of every file\n"
+    "  -h, --help      show this help\n"
     "\n"
     "Exit status: 0, 1 when the copy failed, 125 for usage errors.\n";
-
-static int copy_node(int sdir, const char *sname, int ddir, const char *dname, hull_err **err);
-
-static int copy_dir_contents(int sfd, int dfd, hull_err **err)
-{
-    int dup_fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dup_fd < 0)
-        return hull_error(err, errno, "open directory");
-    cleanup_dir DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return hull_error(err, errno, "read directory");
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (copy_node(sfd, de->d_name, dfd, de->d_name, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void copy_times(int fd, const struct stat *st)
-{
-    struct timespec t[2] = {st->st_atim, st->st_mtim};
-    futimens(fd, t);
-}
-
-static int copy_file(int sdir, const char *sname, int ddir, const char *dname,
-                     const struct stat *st, hull_err **err)
-{
-    cleanup_close int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0)
-        return hull_error(err, errno, "open `%s`", sname);
-    int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
-    cleanup_close int out = openat(ddir, dname, flags, st->st_mode & 07777);
-    if (out < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY)) {
-        /* Replace a symlink or directory in the way instead of writing through it. */
-        cleanup_err hull_err *e = NULL;
-        if (fs_remove_tree_at(ddir, dname, &e) == 0)
-            out = openat(ddir, dname, flags | O_EXCL, st->st_mode & 07777);
-    }
-    if (out < 0)
-        return hull_error(err, errno, "create `%s`", dname);
-    for (;;) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-        if (n == 0)
-            break;
-        if (n < 0) {
-            if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
-                return hull_error(err, errno, "copy `%s`", sname);
-            char buf[65536];
-            ssize_t r;
-            while ((r = read(in, buf, sizeof buf)) > 0)
-                if (fs_write_all(out, buf, (size_t)r) < 0)
-                    return hull_error(err, errno, "write `%s`", dname);
-            if (r < 0)
-                return hull_error(err, errno, "read `%s`", sname);
-            break;
-        }
-    }
-    if (fchmod(out, st->st_mode & 07777) < 0)
-        return hull_error(err, errno, "chmod `%s`", dname);
-    copy_times(out, st);
-    return 0;
-}
-
-static int copy_node(int sdir, const char *sname, int ddir, const char *dname, hull_err **err)
-{
-    struct stat st;
-    if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return hull_error(err, errno, "stat `%s`", sname);
-    if (S_ISDIR(st.st_mode)) {
-        struct stat dst;
-        if (fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(dst.st_mode) &&
-            fs_remove_tree_at(ddir, dname, err) < 0)
-            return -1;
-        if (mkdirat(ddir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
-            return hull_error(err, errno, "create directory `%s`", dname);
-        cleanup_close int sfd =
-            openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        cleanup_close int dfd =
-            openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sfd < 0 || dfd < 0)
-            return hull_error(err, errno, "open directory `%s`", sfd < 0 ? sname : dname);
-        if (copy_dir_contents(sfd, dfd, err) < 0)
-            return -1;
-        fchmod(dfd, st.st_mode & 07777);
-        copy_times(dfd, &st);
-        return 0;
-    }
-    if (S_ISREG(st.st_mode))
-        return copy_file(sdir, sname, ddir, dname, &st, err);
-    if (S_ISLNK(st.st_mode)) {
-        char target[PATH_MAX];
-        ssize_t n = readlinkat(sdir, sname, target, sizeof target - 1);
-        if (n < 0)
-            return hull_error(err, errno, "read link `%s`", sname);
-        target[n] = '\0';
-        cleanup_err hull_err *e = NULL;
-        fs_remove_tree_at(ddir, dname, &e);
-        if (symlinkat(target, ddir, dname) < 0)
-            return hull_error(err, errno, "create link `%s`", dname);
-        return 0;
-    }
-    cleanup_err hull_err *e = NULL;
-    fs_remove_tree_at(ddir, dname, &e);
-    if (mknodat(ddir, dname, st.st_mode, st.st_rdev) < 0)
-        return hull_error(err, errno, "create `%s`", dname);
-    return 0;
-}
 
 /* Split "dir/name" into an open parent and the last component. `in_root` >= 0: resolve the
  * parent inside that root. */
@@ -275,7 +166,7 @@ static int open_container_root(container_store *cs, container_record *r, const c
 }
 
 static int do_copy(container_store *cs, container_record *r, const char *cpath, const char *hpath,
-                   bool out, hull_err **err)
+                   bool out, bool archive, hull_err **err)
 {
     const char *inner = cpath;
     cleanup_close int root = open_container_root(cs, r, cpath, &inner, err);
@@ -294,7 +185,8 @@ static int do_copy(container_store *cs, container_record *r, const char *cpath, 
             open_dest(root, inner, sname, &ddir, &dname, err) < 0)
             return -1;
     }
-    return copy_node(sdir, sname, ddir, dname, err);
+    unsigned flags = FS_COPY_TIMES | (archive ? FS_COPY_OWNER : 0);
+    return fs_copy_tree_at(sdir, sname, ddir, dname, flags, err);
 }
 
 /* "NAME:PATH" with NAME a container reference (no '/' before the colon). */
@@ -312,10 +204,22 @@ int cmd_cp(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    if (argc != 3)
+    bool archive = false;
+    int first = 1;
+    for (; first < argc && argv[first][0] == '-' && argv[first][1] != '\0'; first++) {
+        if (strcmp(argv[first], "--") == 0) {
+            first++;
+            break;
+        }
+        if (strcmp(argv[first], "-a") == 0 || strcmp(argv[first], "--archive") == 0)
+            archive = true;
+        else
+            return cli_usage("cp", "unknown option `%s`", argv[first]);
+    }
+    if (argc - first != 2)
         return cli_usage("cp", "expected SRC and DEST, one of them CONTAINER:PATH");
-    cleanup_free char *a = strdup(argv[1]);
-    cleanup_free char *b = strdup(argv[2]);
+    cleanup_free char *a = strdup(argv[first]);
+    cleanup_free char *b = strdup(argv[first + 1]);
     char *apath = NULL, *bpath = NULL;
     char *ca = split_container(a, &apath), *cb = split_container(b, &bpath);
     if ((ca == NULL) == (cb == NULL))
@@ -323,7 +227,7 @@ int cmd_cp(struct hull_cli *cli, int argc, char **argv)
     bool out = ca != NULL;
     const char *ref = out ? ca : cb;
     const char *cpath = out ? apath : bpath;
-    const char *hpath = out ? argv[2] : argv[1];
+    const char *hpath = out ? argv[first + 1] : argv[first];
     if (*cpath == '\0')
         return cli_usage("cp", "the container path is empty");
     hull_err *err = NULL;
@@ -344,7 +248,7 @@ int cmd_cp(struct hull_cli *cli, int argc, char **argv)
     } else {
         close(steal_fd(&lock));
     }
-    int rc = do_copy(cs, r, cpath, hpath, out, &err);
+    int rc = do_copy(cs, r, cpath, hpath, out, archive, &err);
     if (mounted_here) {
         hull_err *e2 = NULL;
         if (container_rootfs_unmount(r, false, &e2) < 0)
