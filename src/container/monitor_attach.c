@@ -187,15 +187,13 @@ static bool client_frame(struct relay_attach *a, struct relay *r, struct attach_
     return true;
 }
 
-void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct pollfd *p, int first,
-                        int n, bool exited, char *in_buf, size_t in_size, size_t *in_len)
+void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct pollfd *p,
+                        bool exited, char *in_buf, size_t in_size, size_t *in_len)
 {
-    if (n <= first)
-        return;
-    for (int i = 0; i < ATTACH_MAX_CLIENTS && first + 1 + i < n; i++) {
+    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++) {
         struct attach_client *c = &a->clients[i];
-        short ev = p[first + 1 + i].revents;
-        if (c->fd < 0 || p[first + 1 + i].fd != c->fd || ev == 0)
+        short ev = p[1 + i].revents;
+        if (c->fd < 0 || p[1 + i].fd != c->fd || ev == 0)
             continue;
         if ((ev & POLLOUT) && c->owed) {
             int rc = client_send(c, a->pending, a->pending_len);
@@ -214,7 +212,7 @@ void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct po
             client_drop(a, c);
     }
     /* Accept last: a new client must not be owed output it never saw. */
-    if (p[first].revents & POLLIN)
+    if (p[0].revents & POLLIN)
         client_accept(a);
 }
 

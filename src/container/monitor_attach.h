@@ -67,16 +67,16 @@ void attach_init(struct relay_attach *a, int listen_fd, bool tty);
 /* The relay loop's hooks (monitor_io.c): */
 /* Whether output is waiting for a slow client (the relay then stops reading the container). */
 bool attach_output_blocked(const struct relay_attach *a);
-/* Drop clients stalled too long; add poll entries (at most 1 + ATTACH_MAX_CLIENTS) from p[n];
- * returns the new count. `want_frames`: the stdin buffer is free, client frames may be read.
+/* Drop clients stalled too long; add 1 + ATTACH_MAX_CLIENTS poll entries from p[n]; returns
+ * the new count. `want_frames`: the stdin buffer is free, client frames may be read.
  * *timeout is lowered to the next stall deadline. */
 int attach_poll_fill(struct relay_attach *a, struct pollfd *p, int n, bool want_frames,
                      int *timeout);
-/* Act on the entries attach_poll_fill added (starting at p[first]): accept, read frames (stdin
- * data lands in in_buf, in_len set; `exited`: the child is gone, signals are not delivered),
- * deliver pending output. */
-void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct pollfd *p, int first,
-                        int n, bool exited, char *in_buf, size_t in_size, size_t *in_len);
+/* Act on the entries attach_poll_fill added (p points at the first): accept, read frames
+ * (stdin data lands in in_buf and sets *in_len, read only while *in_len is 0; `exited`: the
+ * child is gone, signals are not delivered), deliver pending output. */
+void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct pollfd *p,
+                        bool exited, char *in_buf, size_t in_size, size_t *in_len);
 /* Offer one chunk of container output to every client. */
 void attach_broadcast(struct relay_attach *a, char kind, const char *data, size_t len);
 /* The run is over: deliver pending output (bounded wait), send the exit code, disconnect

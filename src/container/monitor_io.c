@@ -316,7 +316,12 @@ int relay_run(struct relay *r, int *status)
         if (exited && r->out.fd < 0 && r->err.fd < 0)
             break;
         struct pollfd p[4 + 1 + ATTACH_MAX_CLIENTS];
-        int n = 0, i_out = -1, i_err = -1, i_sig, i_in = -1, i_attach = -1;
+        int n = 0, i_out = -1, i_err = -1, i_sig, i_in = -1, i_attach = -1, attach_timeout = -1;
+        if (r->attach) {
+            /* First: it drops clients stalled too long, which may release the output. */
+            i_attach = n;
+            n = attach_poll_fill(r->attach, p, n, in_len == in_off, &attach_timeout);
+        }
         /* While an attached client holds output back, the container's pipes wait. */
         bool held = r->attach && attach_output_blocked(r->attach);
         if (r->out.fd >= 0 && !held)
@@ -342,10 +347,8 @@ int relay_run(struct relay *r, int *status)
                 break;
             timeout = (int)left;
         }
-        if (r->attach) {
-            i_attach = n;
-            n = attach_poll_fill(r->attach, p, n, in_len == in_off, &timeout);
-        }
+        if (attach_timeout >= 0 && (timeout < 0 || attach_timeout < timeout))
+            timeout = attach_timeout;
         int rc = poll(p, (nfds_t)n, timeout);
         if (rc < 0) {
             if (errno == EINTR)
@@ -389,7 +392,7 @@ int relay_run(struct relay *r, int *status)
         }
         if (i_attach >= 0) {
             /* Stdin frames land in in_buf when it is free (in_len 0). */
-            attach_poll_handle(r->attach, r, p, i_attach, n, exited, in_buf, sizeof in_buf,
+            attach_poll_handle(r->attach, r, p + i_attach, exited, in_buf, sizeof in_buf,
                                &in_len);
         }
     }
