@@ -392,8 +392,7 @@ int relay_run(struct relay *r, int *status)
         }
         if (i_attach >= 0) {
             /* Stdin frames land in in_buf when it is free (in_len 0). */
-            attach_poll_handle(r->attach, r, p + i_attach, exited, in_buf, sizeof in_buf,
-                               &in_len);
+            attach_poll_handle(r->attach, r, p + i_attach, exited, in_buf, sizeof in_buf, &in_len);
         }
     }
     /* Anything still buffered after the grace period. */

@@ -13,6 +13,7 @@
  *                                  MonitorPid, MonitorStartTime (written at every start)
  *       exit.json                  the last exit: ExitCode, FinishedAt, Generation, Restarting
  *       stopped                    marker: stopped by the user, no restart
+ *       attach.sock                the running monitor's attach endpoint (monitor_attach.h)
  *   DATA_ROOT/names/<name> -> <id> symlinks, created with symlinkat: a name is taken once
  *   DATA_ROOT/runtime/             libhull's runtime state (--root of the lifecycle API)
  *   DATA_ROOT/volumes/<name>/_data named volumes (volume.h)

@@ -60,10 +60,10 @@ struct attach_outbox {
 
 struct attach_session {
     int sock;
-    bool tty;        /* the container has a terminal */
-    bool stdin_on;   /* our stdin feeds the container (until its end) */
-    bool sig_proxy;  /* forward signals (never with a terminal) */
-    bool raw;        /* our terminal is raw: restore `saved` */
+    bool tty;       /* the container has a terminal */
+    bool stdin_on;  /* our stdin feeds the container (until its end) */
+    bool sig_proxy; /* forward signals (never with a terminal) */
+    bool raw;       /* our terminal is raw: restore `saved` */
     struct termios saved;
     struct detach_matcher keys;
     struct attach_outbox out;
@@ -280,9 +280,8 @@ static int connect_monitor(container_store *cs, container_record *r, const char 
         if (check_running(cs, r, err) < 0)
             return -1;
         if (tries == 100)
-            return hull_error(err, errno,
-                              "container %s: its monitor has no attach endpoint (%s)", ref,
-                              ATTACH_SOCKET_NAME);
+            return hull_error(err, errno, "container %s: its monitor has no attach endpoint (%s)",
+                              ref, ATTACH_SOCKET_NAME);
         nanosleep(&pause, NULL);
     }
 }
@@ -307,8 +306,8 @@ static int lost_connection(container_store *cs, container_record *r, const char 
         return st.exit_code;
     hull_err_free(err);
     err = NULL;
-    return fail1((hull_error(&err, 0, "container %s: lost the connection to its monitor", ref),
-                  err));
+    return fail1(
+        (hull_error(&err, 0, "container %s: lost the connection to its monitor", ref), err));
 }
 
 int cmd_attach(struct hull_cli *cli, int argc, char **argv)
