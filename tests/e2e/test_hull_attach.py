@@ -4,6 +4,7 @@ with the key sequence, get the exit code; several at once; stalled ones are drop
 import fcntl
 import os
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -442,3 +443,56 @@ def test_monitor_with_attach_stays_small(hull):
     with open(f"/proc/{mon}/status") as f:
         rss = int(next(l for l in f if l.startswith("VmRSS")).split()[1])
     assert rss < 1024, f"monitor RSS after an attach {rss} KiB"
+
+
+def test_signals_are_proxied_unless_disabled(hull):
+    hull.run_d("--name", "sig", "busybox", "sh", "-c",
+               "trap 'echo got-usr1' USR1; trap 'echo got-term; exit 4' TERM; echo ready; "
+               "while :; do sleep 0.05; done")
+    hull.wait_for(lambda: "ready" in hull.logs("sig").stdout, what="ready")
+    # --sig-proxy=false: a signal ends the client, the container runs on.
+    p = hull.popen("attach", "--sig-proxy=false", "sig", stdout=subprocess.PIPE)
+    try:
+        hull.wait_for(lambda: client_count(hull, "sig") == 1, what="client connected")
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=10) == 128 + signal.SIGTERM
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.communicate()
+    assert hull.state("sig")["Status"] == "running"
+    c = PipeClient(hull, "attach", "sig")
+    try:
+        hull.wait_for(lambda: client_count(hull, "sig") == 1, what="client connected")
+        c.proc.send_signal(signal.SIGUSR1)
+        c.read_until(b"got-usr1\n")
+        c.proc.send_signal(signal.SIGTERM)
+        code, out, _ = c.finish()
+    finally:
+        c.close()
+    assert code == 4 and b"got-term\n" in out
+
+
+def test_a_ninth_client_is_refused(hull):
+    hull.run_d("-i", "--name", "crowd", "busybox", "cat")
+    clients = [PipeClient(hull, "attach", "--no-stdin", "crowd") for _ in range(8)]
+    try:
+        hull.wait_for(lambda: client_count(hull, "crowd") == 8, what="8 clients")
+        r = hull("attach", "--no-stdin", "crowd")
+        assert r.returncode == 1
+        assert r.stderr == "hull: container crowd: too many clients attached (at most 8)\n"
+        # One leaves, another may come.
+        clients.pop().close()
+        hull.wait_for(lambda: client_count(hull, "crowd") == 7, what="7 clients")
+        last = PipeClient(hull, "attach", "crowd")
+        clients.append(last)
+        last.write(b"for-everyone\n")
+        for c in clients:
+            c.read_until(b"for-everyone\n")
+        code, _, _ = last.finish()  # end of its input ends cat
+        assert code == 0
+        for c in clients[:-1]:
+            assert c.finish()[0] == 0
+    finally:
+        for c in clients:
+            c.close()
