@@ -378,6 +378,7 @@ int relay_run(struct relay *r, int *status)
                 } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
                     close(r->stdin_dst); /* the container closed its stdin */
                     r->stdin_dst = -1;
+                    in_len = in_off = 0; /* dropped: attach frames may be read again */
                 }
             } else {
                 ssize_t got = read(r->stdin_src, in_buf, sizeof in_buf);

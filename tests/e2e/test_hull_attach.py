@@ -496,3 +496,18 @@ def test_a_ninth_client_is_refused(hull):
     finally:
         for c in clients:
             c.close()
+
+
+def test_frames_still_flow_after_the_container_closed_its_stdin(hull):
+    hull.run_d("-i", "--name", "shut", "busybox", "sh", "-c",
+               "exec 0<&-; trap 'echo got-usr1' USR1; echo ready; while :; do sleep 0.05; done")
+    hull.wait_for(lambda: "ready" in hull.logs("shut").stdout, what="ready")
+    c = PipeClient(hull, "attach", "shut")
+    try:
+        hull.wait_for(lambda: client_count(hull, "shut") == 1, what="client connected")
+        c.write(b"nobody reads this\n")  # the monitor's write fails: input dropped
+        time.sleep(0.2)
+        c.proc.send_signal(signal.SIGUSR1)
+        c.read_until(b"got-usr1\n")
+    finally:
+        c.close()
