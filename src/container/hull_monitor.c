@@ -3,10 +3,12 @@
  * `hull run -d` / `hull start` fork a monitor process that creates and starts the container
  * with libhull (so the container is its child), then execs this small static program, which
  * keeps the same pid, stays the container's parent and subreaper, relays the container's
- * stdout/stderr (fds 3 and 4) into DIR/container.log, records the exit in DIR/exit.json and
- * applies the restart policy. Restarting and the final clean-up need libhull again: for those it
- * execs `hull __monitor restart|cleanup ID`, which comes back here after a restart. No JSON
- * library, no allocation in the steady state; idle RSS stays well under 1 MiB.
+ * stdout/stderr (fds 3 and 4) into DIR/container.log, feeds its stdin from `hull attach`
+ * clients (fd 5: the stdin pipe or pty master with -i; fd 6: the listening DIR/attach.sock, see
+ * monitor_attach.h), records the exit in DIR/exit.json and applies the restart policy. Restarting
+ * and the final clean-up need libhull again: for those it execs `hull __monitor restart|cleanup
+ * ID`, which comes back here after a restart. No JSON library, no allocation in the steady state;
+ * idle RSS stays well under 1 MiB.
  *
  * Not a user command: the argument list is hull's internal contract (see usage below). */
 #include <errno.h>
@@ -18,13 +20,15 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "container/monitor_attach.h"
 #include "container/monitor_io.h"
 
 static const char usage[] =
     "usage: hull-monitor DIR PID GENERATION RESTARTS POLICY MAX_RETRIES LOG_MAX_SIZE "
     "LOG_MAX_FILES HULL DATA_ROOT ID\n"
     "Internal helper of `hull` (started by `hull run -d` and `hull start`); not meant to be run\n"
-    "by hand. Reads the container's stdout/stderr from fds 3 and 4.\n";
+    "by hand. Reads the container's stdout/stderr from fds 3 and 4, writes its stdin to fd 5\n"
+    "and serves attach clients on the listening socket fd 6 (each when open).\n";
 
 int main(int argc, char **argv)
 {
@@ -42,6 +46,9 @@ int main(int argc, char **argv)
     int max_files = (int)strtol(argv[8], NULL, 10);
     const char *hull = argv[9], *data_root = argv[10], *id = argv[11];
 
+    /* Which inherited fds are there: look before opening anything (that could reuse a number). */
+    bool have_err = fcntl(4, F_GETFD) >= 0, have_stdin = fcntl(5, F_GETFD) >= 0,
+         have_attach = fcntl(6, F_GETFD) >= 0;
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
@@ -51,13 +58,21 @@ int main(int argc, char **argv)
 
     static struct relay r; /* two 16 KiB line buffers: keep them off the stack */
     r.out.fd = 3;
-    r.err.fd = fcntl(4, F_GETFD) >= 0 ? 4 : -1; /* a terminal has one stream */
+    r.err.fd = have_err ? 4 : -1; /* a terminal has one stream */
     r.out.tee_fd = r.err.tee_fd = -1;
     r.out.name = "stdout";
     r.err.name = "stderr";
     r.log = have_log ? &log : NULL;
     r.child = child;
-    r.stdin_src = r.stdin_dst = r.winsize_fd = -1;
+    r.stdin_src = r.winsize_fd = -1;
+    r.stdin_dst = have_stdin ? 5 : -1; /* -i */
+    if (r.stdin_dst >= 0)
+        fcntl(5, F_SETFL, fcntl(5, F_GETFL) | O_NONBLOCK); /* never block the relay */
+    static struct relay_attach attach;
+    if (have_attach) {
+        attach_init(&attach, 6, r.err.fd < 0);
+        r.attach = &attach;
+    }
     sigemptyset(&r.forward);
     sigemptyset(&r.stop_signals);
     /* SIGTERM to the monitor stops the container and cancels restarts. */
@@ -80,6 +95,8 @@ int main(int argc, char **argv)
                    monitor_should_restart(policy, exit_code, restarts, max_retries) &&
                    faccessat(dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
     exit_record_write(dirfd, exit_code, generation, restart);
+    if (r.attach)
+        attach_finish(r.attach, dirfd, exit_code); /* after the record: clients see it */
     if (restart) {
         if (!monitor_backoff_sleep(monitor_backoff_ms(restarts)) ||
             faccessat(dirfd, MONITOR_STOPPED_NAME, F_OK, 0) == 0) {

@@ -18,8 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container/attach.h"
 #include "container/create.h"
 #include "container/health.h"
+#include "container/monitor_attach.h"
 #include "container/monitor_io.h"
 #include "container/status.h"
 #include "image/rootfs.h"
@@ -178,12 +180,13 @@ struct run_pipes {
     int in_w; /* -1 unless interactive */
     int out_r;
     int err_r;
+    int attach; /* listening DIR/attach.sock, -1 when it could not be created */
 };
 
 static void run_pipes_close(struct run_pipes *p)
 {
-    int *fds[] = {&p->in_w, &p->out_r, &p->err_r};
-    for (size_t i = 0; i < 3; i++)
+    int *fds[] = {&p->in_w, &p->out_r, &p->err_r, &p->attach};
+    for (size_t i = 0; i < 4; i++)
         if (*fds[i] >= 0) {
             close(*fds[i]);
             *fds[i] = -1;
@@ -196,7 +199,7 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
                       bool keep_signals_blocked, long restart_count, pid_t *pid_out,
                       struct run_pipes *ours, long *generation, hull_err **err)
 {
-    ours->in_w = ours->out_r = ours->err_r = -1;
+    ours->in_w = ours->out_r = ours->err_r = ours->attach = -1;
     ensure_std_fds();
     if (container_rootfs_mount(r, err) < 0 || container_teardown_run(cs, r, err) < 0)
         return -1;
@@ -266,10 +269,17 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     cleanup_err hull_err *health_err = NULL;
     if (health_record_reset(r, &health_err) < 0)
         hull_warn_err("reset health status", health_err);
+    /* Listening before the process runs: whoever sees it running can attach. Without the
+     * socket the container still runs (only `hull attach` cannot reach it). */
+    cleanup_err hull_err *attach_err = NULL;
+    ours->attach = attach_listen(r->dirfd, &attach_err);
+    if (ours->attach < 0)
+        hull_warn_err("container attach endpoint", attach_err);
     if (container_run_info_write(r, &info, err) < 0 || container_start(&ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         container_delete(&ro, r->id, true, &e2);
         run_pipes_close(ours);
+        unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)
             return -1;
         sigset_t none;
@@ -288,17 +298,23 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
                                                    long generation, long restart_count,
                                                    struct run_pipes *p)
 {
-    int o = fcntl(p->out_r, F_DUPFD, 10);
-    int e = p->err_r >= 0 ? fcntl(p->err_r, F_DUPFD, 10) : -1;
-    dup2(o, 3);
-    if (e >= 0)
-        dup2(e, 4);
-    else
-        close(4); /* a terminal: one stream (fd 3) */
-    int null = open("/dev/null", O_RDWR);
+    /* fd 3 stdout (or the pty master), 4 stderr, 5 stdin (-i), 6 the attach socket: each
+     * closed when absent. Moved out of the way first, as they may sit on those numbers. */
+    int src[] = {p->out_r, p->err_r, p->in_w, p->attach};
+    int high[4];
+    for (int i = 0; i < 4; i++)
+        high[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD, 10) : -1;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int null_high = null >= 0 ? fcntl(null, F_DUPFD_CLOEXEC, 10) : -1;
+    for (int i = 0; i < 4; i++) {
+        if (high[i] >= 0)
+            dup2(high[i], 3 + i);
+        else
+            close(3 + i); /* a terminal has one stream (fd 3) */
+    }
     for (int fd = 0; fd < 3; fd++)
-        dup2(null, fd);
-    syscall(SYS_close_range, 5U, ~0U, 0U);
+        dup2(null_high, fd);
+    syscall(SYS_close_range, 7U, ~0U, 0U);
     char a_pid[16], a_gen[24], a_restarts[24], a_max[24], a_size[24], a_files[16];
     snprintf(a_pid, sizeof a_pid, "%d", (int)pid);
     snprintf(a_gen, sizeof a_gen, "%ld", generation);
@@ -365,7 +381,7 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
         pid_t pid;
         long gen;
         struct run_pipes p;
-        if (launch_one(cs, r, false, false, 0, &pid, &p, &gen, &e) < 0) {
+        if (launch_one(cs, r, r->interactive, false, 0, &pid, &p, &gen, &e) < 0) {
             dprintf(ready[1], "%d %d %s", e->exit_code, e->errnum, e->msg);
             _exit(1);
         }
@@ -461,12 +477,18 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         bool have_log =
             log_writer_open(&log, r->dirfd, (off_t)r->log_max_size, r->log_max_files) == 0;
         struct relay *rl = calloc(1, sizeof *rl);
-        if (rl == NULL)
+        /* `hull attach` from elsewhere works for attached runs too. */
+        struct relay_attach *ra = p.attach >= 0 ? calloc(1, sizeof *ra) : NULL;
+        if (rl == NULL || (p.attach >= 0 && ra == NULL))
             abort();
         relay_setup(rl, &p, &log, have_log, pid, r->interactive);
         struct health_sched hs;
         if (probe && health_sched_load(&hs, r->dirfd, probe) == 1)
             rl->health = &hs;
+        if (ra) {
+            attach_init(ra, steal_fd(&p.attach), r->tty);
+            rl->attach = ra;
+        }
         /* A terminal: ours goes raw (the container's pty does the line discipline) and
          * follows our window size. */
         struct termios saved_tio;
@@ -498,6 +520,10 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
                        monitor_should_restart(r->restart_policy, code, restarts, r->max_retries) &&
                        faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
         exit_record_write(r->dirfd, code, gen, restart);
+        if (ra) {
+            attach_finish(ra, r->dirfd, code);
+            free(ra);
+        }
         sigprocmask(SIG_SETMASK, &orig, NULL);
         if (!restart)
             break;
@@ -555,7 +581,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     long gen;
     struct run_pipes p;
     if (hull == NULL ||
-        launch_one(cs, r, false, false, prev.restart_count + 1, &pid, &p, &gen, err) < 0) {
+        launch_one(cs, r, r->interactive, false, prev.restart_count + 1, &pid, &p, &gen, err) < 0) {
         /* The restart failed: record it in the log and give up. */
         struct log_writer log;
         if (log_writer_open(&log, r->dirfd, (off_t)r->log_max_size, r->log_max_files) == 0) {

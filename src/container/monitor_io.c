@@ -1,6 +1,7 @@
 /* Log relay, rotation, signal forwarding and exit records of a container monitor (libc only,
  * see monitor_io.h for why). */
 #include "container/monitor_io.h"
+#include "container/monitor_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -219,7 +220,7 @@ static void stream_flush(struct relay_stream *s, struct log_writer *log, bool eo
     s->len = rest;
 }
 
-static void stream_read(struct relay_stream *s, struct log_writer *log)
+static void stream_read(struct relay_stream *s, struct log_writer *log, struct relay_attach *attach)
 {
     ssize_t n;
     do
@@ -235,6 +236,9 @@ static void stream_read(struct relay_stream *s, struct log_writer *log)
     }
     if (s->tee_fd >= 0 && write_all(s->tee_fd, s->buf + s->len, (size_t)n) < 0)
         s->tee_fd = -1; /* our own reader went away: keep logging */
+    if (attach)
+        attach_broadcast(attach, strcmp(s->name, "stderr") == 0 ? ATTACH_STDERR : ATTACH_STDOUT,
+                         s->buf + s->len, (size_t)n);
     s->len += (size_t)n;
     stream_flush(s, log, false);
 }
@@ -314,28 +318,43 @@ int relay_run(struct relay *r, int *status)
     for (;;) {
         if (exited && r->out.fd < 0 && r->err.fd < 0)
             break;
-        struct pollfd p[5];
-        int n = 0, i_out = -1, i_err = -1, i_sig, i_in = -1, i_health = -1;
-        if (r->out.fd >= 0)
+        struct pollfd p[5 + 1 + ATTACH_MAX_CLIENTS];
+        int n = 0, i_out = -1, i_err = -1, i_sig, i_in = -1, i_attach = -1, attach_timeout = -1;
+        int i_health = -1;
+        if (r->attach) {
+            /* First: it drops clients stalled too long, which may release the output. */
+            i_attach = n;
+            n = attach_poll_fill(r->attach, p, n, in_len == in_off, &attach_timeout);
+        }
+        /* While an attached client holds output back, the container's pipes wait. */
+        bool held = r->attach && attach_output_blocked(r->attach);
+        if (r->out.fd >= 0 && !held)
             i_out = n, p[n++] = (struct pollfd){.fd = r->out.fd, .events = POLLIN};
-        if (r->err.fd >= 0)
+        if (r->err.fd >= 0 && !held)
             i_err = n, p[n++] = (struct pollfd){.fd = r->err.fd, .events = POLLIN};
         i_sig = n, p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
         if (r->stdin_dst >= 0 && !exited) {
             if (in_len > in_off)
                 i_in = n, p[n++] = (struct pollfd){.fd = r->stdin_dst, .events = POLLOUT};
-            else
+            else if (r->stdin_src >= 0)
                 i_in = n, p[n++] = (struct pollfd){.fd = r->stdin_src, .events = POLLIN};
         }
         if (r->health && !exited)
             i_health = n, p[n++] = (struct pollfd){.fd = r->health->timer_fd, .events = POLLIN};
         int timeout = -1;
         if (exited) {
-            long long left = deadline - now_ms();
+            long long now = now_ms();
+            /* The grace period does not run out while a client holds output back (its stall
+             * limit bounds that): the log gets everything. */
+            if (held && deadline < now + 100)
+                deadline = now + 100;
+            long long left = deadline - now;
             if (left <= 0)
                 break;
             timeout = (int)left;
         }
+        if (attach_timeout >= 0 && (timeout < 0 || attach_timeout < timeout))
+            timeout = attach_timeout;
         int rc = poll(p, (nfds_t)n, timeout);
         if (rc < 0) {
             if (errno == EINTR)
@@ -361,17 +380,20 @@ int relay_run(struct relay *r, int *status)
         if (i_health >= 0 && p[i_health].revents && !exited)
             health_sched_on_timer(r->health);
         if (i_out >= 0 && p[i_out].revents)
-            stream_read(&r->out, r->log);
-        if (i_err >= 0 && p[i_err].revents)
-            stream_read(&r->err, r->log);
+            stream_read(&r->out, r->log, r->attach);
+        if (i_err >= 0 && p[i_err].revents && !(r->attach && attach_output_blocked(r->attach)))
+            stream_read(&r->err, r->log, r->attach);
         if (i_in >= 0 && p[i_in].revents) {
             if (in_len > in_off) {
                 ssize_t w = write(r->stdin_dst, in_buf + in_off, in_len - in_off);
                 if (w > 0) {
                     in_off += (size_t)w;
+                    if (in_off == in_len)
+                        in_len = in_off = 0;
                 } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
                     close(r->stdin_dst); /* the container closed its stdin */
                     r->stdin_dst = -1;
+                    in_len = in_off = 0; /* dropped: attach frames may be read again */
                 }
             } else {
                 ssize_t got = read(r->stdin_src, in_buf, sizeof in_buf);
@@ -383,6 +405,10 @@ int relay_run(struct relay *r, int *status)
                     r->stdin_dst = -1;
                 }
             }
+        }
+        if (i_attach >= 0) {
+            /* Stdin frames land in in_buf when it is free (in_len 0). */
+            attach_poll_handle(r->attach, r, p + i_attach, exited, in_buf, sizeof in_buf, &in_len);
         }
     }
     /* Anything still buffered after the grace period. */

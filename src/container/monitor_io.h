@@ -48,13 +48,18 @@ struct relay_stream {
     char buf[MONITOR_LINE_MAX];
 };
 
+struct relay_attach; /* monitor_attach.h */
+
 struct relay {
     struct relay_stream out, err;
     struct log_writer *log; /* may be NULL */
     pid_t child;            /* the container's first process (our child) */
-    int stdin_src;          /* attached -i: copy from here ... */
-    int stdin_dst;          /* ... into the container's stdin pipe; -1 = none */
+    int stdin_src;          /* attached -i: copy from here (-1 = none) ... */
+    int stdin_dst;          /* ... into the container's stdin (pipe or pty master); -1 = none */
     int winsize_fd;         /* attached terminal: the pty master SIGWINCH resizes; -1 = none */
+    /* The attach endpoint (`hull attach` clients): output is copied to them, their stdin
+     * frames feed stdin_dst. NULL = none. */
+    struct relay_attach *attach;
     /* Signals taken through a signalfd. `forward` ones go to the child; SIGCHLD reaps. */
     sigset_t forward;
     /* Set when a signal in `stop_signals` arrived (the monitor was asked to stop). */

@@ -15,6 +15,7 @@
  *       stopped                    marker: stopped by the user, no restart
  *       health-schedule            when probes run (health_sched.h), written at create
  *       health.json                health: Status, FailingStreak, Log (health.h)
+ *       attach.sock                the running monitor's attach endpoint (monitor_attach.h)
  *   DATA_ROOT/names/<name> -> <id> symlinks, created with symlinkat: a name is taken once
  *   DATA_ROOT/runtime/             libhull's runtime state (--root of the lifecycle API)
  *   DATA_ROOT/volumes/<name>/_data named volumes (volume.h)

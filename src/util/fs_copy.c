@@ -62,15 +62,14 @@ static int copy_data(int in, int out, const char *name, hull_err **err)
     }
 }
 
-static int copy_dir(int sdir, const char *sname, int ddir, const char *dname,
-                    const struct stat *st, bool exists, const struct stat *old, unsigned flags,
-                    hull_err **err)
+static int copy_dir(int sdir, const char *sname, int ddir, const char *dname, const struct stat *st,
+                    bool exists, const struct stat *old, unsigned flags, hull_err **err)
 {
     cleanup_close int sfd = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sfd < 0)
         return hull_error(err, errno, "open directory `%s`", sname);
-    bool replace = exists && (!S_ISDIR(old->st_mode) ||
-                              ((flags & FS_COPY_OVERLAY) && is_opaque(sfd)));
+    bool replace =
+        exists && (!S_ISDIR(old->st_mode) || ((flags & FS_COPY_OVERLAY) && is_opaque(sfd)));
     if (replace && fs_remove_tree_at(ddir, dname, err) < 0)
         return -1;
     if ((!exists || replace) && mkdirat(ddir, dname, 0700) < 0 && errno != EEXIST)

@@ -45,6 +45,7 @@ int cmd_logout(struct hull_cli *cli, int argc, char **argv);
 int cmd_run(struct hull_cli *cli, int argc, char **argv);
 int cmd_create(struct hull_cli *cli, int argc, char **argv);
 int cmd_start(struct hull_cli *cli, int argc, char **argv);
+int cmd_attach(struct hull_cli *cli, int argc, char **argv);
 int cmd_ps(struct hull_cli *cli, int argc, char **argv);
 int cmd_logs(struct hull_cli *cli, int argc, char **argv);
 int cmd_exec(struct hull_cli *cli, int argc, char **argv);

@@ -27,6 +27,7 @@ static const struct hull_command commands[] = {
     {"run", cmd_run, "Create and run a container from an image"},
     {"create", cmd_create, "Create a container without starting it"},
     {"start", cmd_start, "Start created or stopped containers"},
+    {"attach", cmd_attach, "Attach this terminal to a running container's stdio"},
     {"ps", cmd_ps, "List containers"},
     {"logs", cmd_logs, "Print (and follow) a container's output"},
     {"exec", cmd_exec, "Run a command in a running container"},

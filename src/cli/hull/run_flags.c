@@ -13,8 +13,11 @@ const char run_flags_help[] =
     "Options:\n"
     "  -d, --detach              run in the background under a monitor and print the ID (run)\n"
     "      --rm                  remove the container (and its anonymous volumes) when it exits\n"
-    "  -i, --interactive         keep stdin open: hull's stdin feeds the container (attached)\n"
-    "  -t, --tty                 allocate a pseudo-terminal\n"
+    "  -i, --interactive         keep stdin open: attached, hull's stdin feeds the container;\n"
+    "                            with -d (and `hull start`) the monitor keeps it open for\n"
+    "                            `hull attach`\n"
+    "  -t, --tty                 allocate a pseudo-terminal (-dit: a shell that waits for\n"
+    "                            `hull attach`)\n"
     "      --name NAME           container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, unique); default: a\n"
     "                            generated adjective_animal name\n"
     "  -e, --env KEY=VALUE       set a variable (KEY alone copies hull's own value, if any);\n"
@@ -422,9 +425,6 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
         return cli_usage(command, "--no-healthcheck conflicts with --health-* options");
     if (req->remove && strcmp(req->restart, "no") != 0)
         return cli_usage(command, "conflicting options: --restart %s and --rm", req->restart);
-    if (req->detach && req->interactive)
-        return cli_usage(command, "-i with -d: stdin cannot be attached later (no `hull "
-                                  "attach` yet); drop -i");
     return 0;
 }
 

@@ -15,6 +15,7 @@ static const char help[] =
     "Start containers that were created (`hull create`) or have exited. Each runs under its own\n"
     "monitor, as with `hull run -d`; the filesystem changes of earlier runs are kept. Starting a\n"
     "running container does nothing. CONTAINER is a name, an ID or an unambiguous ID prefix.\n"
+    "A container created with -i keeps its stdin open for `hull attach`.\n"
     "\n"
     "Options:\n"
     "  -a, --attach        run attached (one container): relay its output, forward signals and\n"
