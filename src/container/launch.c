@@ -24,6 +24,7 @@
 #include "container/monitor_attach.h"
 #include "container/monitor_io.h"
 #include "container/status.h"
+#include "container/volume.h"
 #include "image/rootfs.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/lifecycle.h"
@@ -193,6 +194,15 @@ static void run_pipes_close(struct run_pipes *p)
         }
 }
 
+static int prefill_volumes(container_record *r, hull_err **err)
+{
+    cleanup_free char *rootfs = rootfs_path(r);
+    cleanup_close int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return hull_error(err, errno, "open `%s`", rootfs);
+    return volume_prefill_from_image(r, rootfd, err);
+}
+
 /* Create and start one run of the container with its stdio on fresh pipes. This process
  * becomes the container's parent. */
 static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
@@ -205,6 +215,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         return -1;
     struct container_run_info prev;
     if (container_run_info_read(r, &prev, err) < 0)
+        return -1;
+    /* Before its first run, as docker does at create: empty volumes get the image's files. */
+    if (prev.generation == 0 && prefill_volumes(r, err) < 0)
         return -1;
     /* With a terminal the container's stdio is the pty (its master comes back to us) and fds
      * 0-2 only need to be something harmless at clone time. */

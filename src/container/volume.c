@@ -13,8 +13,10 @@
 
 #include "container/monitor_io.h"
 #include "container/request.h"
+#include "linux/resolve.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_copy.h"
 
 int volume_name_validate(const char *name, hull_err **err)
 {
@@ -199,5 +201,54 @@ int volume_inspect(container_store *s, const char *name, json_t **out, hull_err 
         json_array_append_new(used, json_string(*u));
     json_object_set_new(doc, "UsedBy", used);
     *out = doc;
+    return 0;
+}
+
+static bool dir_is_empty(int fd)
+{
+    cleanup_dir DIR *d = NULL;
+    cleanup_err hull_err *e = NULL;
+    if (fs_opendir_at(fd, &d, &e) < 0)
+        return false;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            return false;
+    return true;
+}
+
+int volume_prefill_from_image(container_record *r, int rootfd, hull_err **err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(r->doc, "Mounts"), i, m)
+    {
+        const char *type = json_string_value(json_object_get(m, "Type"));
+        const char *src = json_string_value(json_object_get(m, "Source"));
+        const char *dst = json_string_value(json_object_get(m, "Destination"));
+        if (type == NULL || strcmp(type, "volume") != 0 || src == NULL || dst == NULL)
+            continue;
+        cleanup_close int vol = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (vol < 0)
+            return hull_error(err, errno, "volume `%s`: open `%s`",
+                              json_string_value(json_object_get(m, "Name")), src);
+        if (!dir_is_empty(vol))
+            continue;
+        cleanup_err hull_err *absent = NULL;
+        cleanup_close int img =
+            resolve_open_in_root(rootfd, dst, O_RDONLY | O_DIRECTORY, false, &absent);
+        if (img < 0)
+            continue; /* nothing (or no directory) there in the image */
+        struct stat st;
+        if (fstat(img, &st) < 0)
+            return hull_error(err, errno, "stat `%s` of the image", dst);
+        if (fs_copy_dir_contents(img, vol, FS_COPY_OWNER | FS_COPY_TIMES, err) < 0 ||
+            fchown(vol, st.st_uid, st.st_gid) < 0 || fchmod(vol, st.st_mode & 07777) < 0) {
+            if (*err == NULL)
+                hull_error(err, errno, "set the owner of `%s`", src);
+            return hull_error_prefix(err, "fill volume `%s` from the image's `%s`",
+                                     json_string_value(json_object_get(m, "Name")), dst);
+        }
+    }
     return 0;
 }

@@ -29,4 +29,9 @@ int volume_list(container_store *s, char ***names, hull_err **err);
 /* {"Name","Driver":"local","Mountpoint","CreatedAt","Anonymous","Labels","UsedBy"} */
 int volume_inspect(container_store *s, const char *name, json_t **out, hull_err **err);
 
+/* docker's copy-up: every volume of the container's Mounts that is still empty gets what the
+ * image has at its mount point (owners, modes and times kept), and the owner and mode of that
+ * directory. `rootfd`: the container's mounted root filesystem. Called before the first run. */
+int volume_prefill_from_image(container_record *r, int rootfd, hull_err **err);
+
 #endif

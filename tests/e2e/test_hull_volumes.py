@@ -1,8 +1,12 @@
 """Volumes (bind, named, anonymous, tmpfs) across containers, and `hull cp` both ways."""
 import json
 import os
+import tarfile
+
+import pytest
 
 from hull_helpers import hull  # noqa: F401  (fixture)
+from image_helpers import add_file, add_link, add_tree, tar_bytes, write_oci_layout
 
 
 def test_bind_and_named_volumes_persist_across_containers(hull, tmp_path):
@@ -141,3 +145,46 @@ def test_cp_errors(hull, tmp_path):
     assert r.returncode == 1 and r.stderr.startswith("hull: cp:")
     r = hull("cp", "nosuch:/etc", str(tmp_path))
     assert r.returncode == 1 and "no such container" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def volume_image_layout(busybox_rootfs, tmp_path_factory):
+    """busybox plus /app (owned 123:456, mode 0750, a file and a symlink) declared a VOLUME."""
+    layout = str(tmp_path_factory.mktemp("volimg") / "layout")
+
+    def entries(t):
+        add_tree(t, busybox_rootfs)
+        info = tarfile.TarInfo("app")
+        info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o750, 123, 456
+        t.addfile(info)
+        add_file(t, "app/seed.txt", b"from the image\n", mode=0o640, uid=123, gid=456)
+        add_link(t, "app/link", "seed.txt")
+
+    write_oci_layout(layout, [(tar_bytes(entries), "plain")], tag="vol", config_extra={
+        "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Volumes": {"/app": {}}}})
+    return layout
+
+
+def test_new_volumes_are_filled_from_the_image_like_dockers(hull, volume_image_layout):
+    hull("pull", f"oci:{volume_image_layout}:vol", check=True)
+    image = "localhost/layout:vol"
+    # A named volume mounted where the image has files gets them, owners and modes kept.
+    # (As the files' owner: hull's default capabilities do not include DAC_OVERRIDE.)
+    r = hull("run", "--rm", "-u", "123:456", "-v", "appdata:/app", image, "sh", "-c",
+             "stat -c '%u:%g %a' /app /app/seed.txt; readlink /app/link; cat /app/seed.txt; "
+             "echo changed > /app/seed.txt", check=True)
+    assert r.stdout.splitlines() == ["123:456 750", "123:456 640", "seed.txt", "from the image"]
+    # Not empty any more: the next container sees the change, not a fresh copy.
+    r = hull("run", "--rm", "-u", "123", "-v", "appdata:/app", image, "cat", "/app/seed.txt",
+             check=True)
+    assert r.stdout == "changed\n"
+    # The image's VOLUME becomes an anonymous volume, filled the same way.
+    r = hull("run", "--rm", "-u", "123", image, "sh", "-c", "grep ' /app ' /proc/mounts >/dev/null && "
+             "cat /app/seed.txt", check=True)
+    assert r.stdout == "from the image\n"
+    # A volume that already has content is left as it is; a bind mount is never filled.
+    hull("volume", "create", "full", check=True)
+    hull("run", "--rm", "-v", "full:/x", "busybox", "touch", "/x/mine", check=True)
+    r = hull("run", "--rm", "-v", "full:/app", image, "ls", "/app", check=True)
+    assert r.stdout.split() == ["mine"]
