@@ -19,6 +19,7 @@ void run_request_init(struct run_request *r)
     r->restart = "no";
     r->network = "none";
     r->runtime = "native";
+    r->pull = "missing";
     r->log_max_size = 10ll << 20; /* docker's max-size 10m, max-file 3 */
     r->log_max_files = 3;
 }

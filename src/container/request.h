@@ -45,6 +45,7 @@ struct run_request {
     long max_retries;
     const char *network;    /* none | host */
     const char *runtime;    /* native | vm */
+    const char *pull;       /* missing (default) | always | never */
     long long memory;       /* bytes, 0 = unlimited */
     long long cpus_milli;   /* --cpus N * 1000, 0 = unlimited */
     long long pids_limit;   /* 0 = unlimited */

@@ -182,15 +182,10 @@ static json_t *resolve(json_t *index, const char *text, char **matched_name, hul
     cleanup_image_ref image_ref *ref = NULL;
     if (image_ref_parse(text, &ref, err) < 0)
         return NULL;
-    if (ref->digest != NULL) {
-        img = index_find_manifest(index, ref->digest);
-        if (img == NULL)
-            hull_error(err, 0, "image `%s` not known", text);
-        return img;
-    }
-    img = find_by_name(index, ref, matched_name);
-    if (img == NULL)
-        hull_error(err, 0, "image `%s` not known", text);
+    img = ref->digest != NULL ? index_find_manifest(index, ref->digest)
+                              : find_by_name(index, ref, matched_name);
+    if (img == NULL && hull_error(err, 0, "image `%s` not known", text) && err)
+        (*err)->errnum = ENOENT; /* what `hull run` pulls on (message unchanged) */
     return img;
 }
 

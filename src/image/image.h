@@ -38,7 +38,7 @@ void image_info_freep(image_info **info);
 /* Resolve `ref` in the local store: a full or short name (short names try localhost/ first,
  * then docker.io), name@digest, a manifest digest, or an ID (prefix of at least 3 hex digits).
  * The built-in busybox image is seeded when it is what `ref` names and it is missing.
- * Fails with "image `REF` not known" when nothing matches. */
+ * Fails with "image `REF` not known" (errnum ENOENT) when nothing matches. */
 int image_lookup(image_store *s, const char *ref, image_info **out, hull_err **err);
 
 /* Every image, oldest first. */

@@ -28,6 +28,7 @@
 #include "runtime/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 
@@ -150,7 +151,7 @@ static __attribute__((noreturn)) void fail_start(struct init_args *a, const char
     if (a->start_status_fd >= 0)
         fs_write_all(a->start_status_fd, msg, strlen(msg));
     else
-        dprintf(STDERR_FILENO, "hull-runtime: %s\n", msg);
+        dprintf(STDERR_FILENO, "%s: %s\n", hull_log_program(), msg);
     _exit(1);
 }
 
@@ -217,7 +218,7 @@ void container_init(struct init_args *a)
     if (security_apply_final(a->security, &err) < 0) {
         if (a->start_status_fd >= 0)
             fs_write_all(a->start_status_fd, err->msg, strlen(err->msg));
-        dprintf(STDERR_FILENO, "hull-runtime: %s\n", err->msg);
+        dprintf(STDERR_FILENO, "%s: %s\n", hull_log_program(), err->msg);
         _exit(1);
     }
     execve(exec_path, cfg->process.args, env);
@@ -226,6 +227,6 @@ void container_init(struct init_args *a)
     snprintf(msg, sizeof msg, "exec `%s`: %s", exec_path, strerror(e));
     if (a->start_status_fd >= 0)
         fs_write_all(a->start_status_fd, msg, strlen(msg));
-    dprintf(STDERR_FILENO, "hull-runtime: %s\n", msg);
+    dprintf(STDERR_FILENO, "%s: %s\n", hull_log_program(), msg);
     _exit(e == ENOENT ? 127 : 126);
 }

@@ -23,6 +23,11 @@ void hull_log_set_program(const char *name)
     sink.program = name;
 }
 
+const char *hull_log_program(void)
+{
+    return sink.program;
+}
+
 static const char *level_names[] = {"error", "warning", "info", "debug"};
 
 int hull_log_init(const char *file, enum hull_log_format format, enum hull_log_level max_level)

@@ -16,6 +16,9 @@ enum hull_log_format { HULL_LOG_TEXT = 0, HULL_LOG_JSON = 1 };
 int hull_log_init(const char *file, enum hull_log_format format, enum hull_log_level max_level);
 /* Name printed before stderr messages ("hull-runtime", "hull"). */
 void hull_log_set_program(const char *name);
+/* That name, for the few messages written straight to a file descriptor (the container process
+ * between clone and exec has no sink of its own). */
+const char *hull_log_program(void);
 void hull_log(enum hull_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int hull_log_enabled(enum hull_log_level level);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/sync.h"
+#include "util/log.h"
 #include "vm/sizing.h"
 
 static const char *annotation(const struct hull_config *cfg, const char *key)
@@ -97,7 +98,7 @@ void vm_handler_init(struct init_args *a)
     sigprocmask(SIG_SETMASK, &mask, NULL);
     int code = 0;
     if (vm_run(&spec, &code, NULL, NULL, &err) < 0) {
-        dprintf(STDERR_FILENO, "hull-runtime: vm: %s\n", err->msg);
+        dprintf(STDERR_FILENO, "%s: vm: %s\n", hull_log_program(), err->msg);
         _exit(err->exit_code ? err->exit_code : 1);
     }
     _exit(code);

@@ -46,7 +46,7 @@ def test_rm_leaves_nothing(hull):
     (["--bogus", "busybox"], 125, "unknown option `--bogus`"),
     (["--name"], 125, "needs a value"),
     ([], 125, "expected an IMAGE"),
-    (["nosuch-image"], 125, "image `nosuch-image` not known"),
+    (["--pull", "never", "nosuch-image"], 125, "image `nosuch-image` not known"),
     (["--name", "bad/name", "busybox"], 125, "invalid container name"),
     (["-v", "relative:x", "busybox"], 125, "must be absolute"),
     (["--restart", "sometimes", "busybox"], 125, "invalid restart policy"),

@@ -180,3 +180,32 @@ def test_basic_auth_from_docker_config(hull, registry, pushed, tmp_path):
         hull("pull", ref, env={"HOME": str(tmp_path)}, check=True)
     finally:
         proxy.stop()
+
+
+def test_run_pulls_a_missing_image_like_docker(hull, pushed, registry):
+    # --pull never: a clear one-line error, exit 125, nothing fetched.
+    r = hull("run", "--rm", "--pull", "never", pushed["ref"], "true")
+    assert r.returncode == 125 and r.stderr.strip().endswith("not known")
+    assert len(r.stderr.strip().splitlines()) == 1
+    # missing (the default): pulled first, progress on stderr, stdout is the container's.
+    r = hull("run", "--rm", pushed["ref"], "cat", "/srv/top.txt")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "layer three\n"
+    assert f"Unable to find image '{pushed['ref']}' locally" in r.stderr
+    # Present now: no pull at all.
+    r = hull("run", "--rm", pushed["ref"], "true")
+    assert r.returncode == 0 and r.stderr == ""
+    # always: pulls again (every layer already there), then runs.
+    r = hull("run", "--rm", "--pull", "always", pushed["ref"], "true")
+    assert r.returncode == 0 and "already present" in r.stderr
+    # -d prints only the ID on stdout even when it pulled.
+    hull("rmi", pushed["ref"], check=True)
+    r = hull("run", "-d", pushed["ref"], "sleep", "30")
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    assert len(cid) == 64 and "\n" not in cid
+    hull("rm", "-f", cid, check=True)
+    # A reference no registry has: the pull's error, exit 125.
+    r = hull("run", "--rm", f"{registry.host}/no/such:tag", "true")
+    assert r.returncode == 125 and "no/such" in r.stderr
+    assert hull("run", "--rm", "--pull", "sometimes", pushed["ref"]).returncode == 125

@@ -11,7 +11,9 @@
 int cli_fail(hull_err *err)
 {
     int code = err && err->exit_code ? err->exit_code : 1;
-    hull_log(HULL_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
+    /* An empty message: a helper process has printed the error already. */
+    if (!(err && err->msg && err->msg[0] == '\0'))
+        hull_log(HULL_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
     hull_err_free(err);
     return code;
 }

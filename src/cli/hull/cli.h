@@ -16,7 +16,8 @@ struct hull_command {
     const char *summary;
 };
 
-/* Print "hull: message" once and return the exit status for the error (1 unless set). */
+/* Print "hull: message" once and return the exit status for the error (1 unless set). An
+ * empty message prints nothing (a helper process reported the error already). */
 int cli_fail(hull_err *err);
 /* Print the help text when argv holds -h/--help; returns 1 when it did. */
 int cli_wants_help(int argc, char **argv, const char *help);

@@ -1,6 +1,10 @@
 /* hull run / hull create: a container from an image, started attached, detached, or not. */
+#include <errno.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/hull/containers.h"
 #include "container/create.h"
@@ -8,6 +12,8 @@
 #include "image/image.h"
 #include "linux/cgroup/cgroup.h"
 #include "util/cleanup.h"
+
+extern char **environ;
 
 static const char run_help_head[] =
     "Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
@@ -40,6 +46,52 @@ static const char create_help_head[] =
     "The options are those of `hull run` (except -d).\n"
     "\n";
 
+/* `hull-images pull REF`, its progress on our stderr (stdout is the container's, or its ID). */
+static int pull_image(struct hull_cli *cli, const char *ref, hull_err **err)
+{
+    cleanup_free char *tool = container_helper_path("hull-images", err);
+    if (tool == NULL)
+        return -1;
+    char *argv[] = {tool, "--data-root", (char *)cli->data_root, "pull", (char *)ref, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+    pid_t pid;
+    int rc = posix_spawn(&pid, tool, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return hull_error(err, rc, "run `%s`", tool);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return hull_error(err, errno, "wait for `%s`", tool);
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        /* hull-images said why on our stderr: say nothing more. */
+        hull_error(err, 0, "%s", "");
+        (*err)->exit_code = 125;
+        return -1;
+    }
+    if (!WIFEXITED(status))
+        return hull_error(err, 0, "pull `%s`: `%s` was killed", ref, tool);
+    return 0;
+}
+
+/* docker's --pull: fetch the image when asked to, or when the store does not have it. */
+static int ensure_image(struct hull_cli *cli, image_store *is, const struct run_request *req,
+                        hull_err **err)
+{
+    if (strcmp(req->pull, "always") != 0) {
+        cleanup_image_info image_info *img = NULL;
+        if (image_lookup(is, req->image, &img, err) == 0)
+            return 0;
+        if ((*err)->errnum != ENOENT || strcmp(req->pull, "never") == 0)
+            return -1;
+        hull_err_freep(err);
+        fprintf(stderr, "Unable to find image '%s' locally\n", req->image);
+    }
+    return pull_image(cli, req->image, err);
+}
+
 static int fail125(hull_err *err)
 {
     if (err && err->exit_code == 0)
@@ -68,6 +120,7 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
         cgroup_warm_migration_lock();
     hull_err *err = NULL;
     if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, is, &err) < 0 ||
+        ensure_image(cli, *is, req, &err) < 0 ||
         container_create_from_image(*cs, *is, req, r, &err) < 0) {
         *status = fail125(err);
         return -1;

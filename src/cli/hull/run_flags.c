@@ -56,6 +56,8 @@ const char run_flags_help[] =
     "                            wait 100ms, 200ms, 400ms ... (capped at 1 minute)\n"
     "      --network MODE        none (default: a private network namespace) or host\n"
     "      --runtime NAME        native (default) or vm\n"
+    "      --pull POLICY         missing (default: pull IMAGE when it is not in the store),\n"
+    "                            always (pull first), never (fail when it is not there)\n"
     "  -l, --label KEY=VALUE     set a label; repeatable\n"
     "      --log-opt KEY=VALUE   max-size=SIZE (default 10m, 0 = unlimited), max-file=N\n"
     "                            (default 3): rotation of the JSON-lines log\n"
@@ -101,6 +103,7 @@ enum {
     OPT_RESTART,
     OPT_NETWORK,
     OPT_RUNTIME,
+    OPT_PULL,
     OPT_LOG_OPT,
     OPT_HEALTH_CMD,
     OPT_HEALTH_INTERVAL,
@@ -139,6 +142,7 @@ static const struct option run_options[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"restart", required_argument, NULL, OPT_RESTART},
     {"network", required_argument, NULL, OPT_NETWORK},
+    {"pull", required_argument, NULL, OPT_PULL},
     {"net", required_argument, NULL, OPT_NETWORK},
     {"runtime", required_argument, NULL, OPT_RUNTIME},
     {"label", required_argument, NULL, 'l'},
@@ -359,6 +363,14 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
                                  optarg);
             else
                 return cli_usage(command, "--network `%s`: expected none or host", optarg);
+            break;
+        case OPT_PULL:
+            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 &&
+                strcmp(optarg, "never") != 0)
+                return cli_usage(command, "--pull `%s`: expected missing, always or never", optarg);
+            req->pull = strcmp(optarg, "missing") == 0  ? "missing"
+                        : strcmp(optarg, "always") == 0 ? "always"
+                                                        : "never";
             break;
         case OPT_RUNTIME:
             if (strcmp(optarg, "native") != 0 && strcmp(optarg, "vm") != 0)
