@@ -3,6 +3,8 @@
 #ifndef HULL_CLI_HULL_CLI_H
 #define HULL_CLI_HULL_CLI_H
 
+#include <stdbool.h>
+
 #include "image/store.h"
 #include "util/error.h"
 
@@ -67,6 +69,11 @@ int cmd_volume(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
+/* hull-images (images_tool.c): its argv (TOOL [--data-root ROOT] [--debug] ARGS...), and a
+ * run of it as a child (*status: the wait status), stdout optionally sent to our stderr. */
+char **images_tool_argv(const char *tool, const char *data_root, int argc, char **argv);
+int images_tool_run(const char *data_root, int argc, char **argv, bool stdout_to_stderr,
+                    int *status, hull_err **err);
 /* The light `hull` (light.c) forwards image commands to hull-images, which seeds busybox. */
 int cmd_images_delegate(struct hull_cli *cli, int argc, char **argv);
 int cmd_seed_busybox(struct hull_cli *cli, int argc, char **argv);

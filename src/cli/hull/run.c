@@ -1,10 +1,8 @@
 /* hull run / hull create: a container from an image, started attached, detached, or not. */
 #include <errno.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli/hull/containers.h"
 #include "container/create.h"
@@ -12,8 +10,6 @@
 #include "image/image.h"
 #include "linux/cgroup/cgroup.h"
 #include "util/cleanup.h"
-
-extern char **environ;
 
 static const char run_help_head[] =
     "Usage: hull run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
@@ -49,22 +45,10 @@ static const char create_help_head[] =
 /* `hull-images pull REF`, its progress on our stderr (stdout is the container's, or its ID). */
 static int pull_image(struct hull_cli *cli, const char *ref, hull_err **err)
 {
-    cleanup_free char *tool = container_helper_path("hull-images", err);
-    if (tool == NULL)
-        return -1;
-    char *argv[] = {tool, "--data-root", (char *)cli->data_root, "pull", (char *)ref, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-    pid_t pid;
-    int rc = posix_spawn(&pid, tool, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return hull_error(err, rc, "run `%s`", tool);
+    char *args[] = {"pull", (char *)ref, NULL};
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return hull_error(err, errno, "wait for `%s`", tool);
+    if (images_tool_run(cli->data_root, 2, args, true, &status, err) < 0)
+        return -1;
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
         /* hull-images said why on our stderr: say nothing more. */
         hull_error(err, 0, "%s", "");
@@ -72,7 +56,7 @@ static int pull_image(struct hull_cli *cli, const char *ref, hull_err **err)
         return -1;
     }
     if (!WIFEXITED(status))
-        return hull_error(err, 0, "pull `%s`: `%s` was killed", ref, tool);
+        return hull_error(err, 0, "pull `%s`: hull-images was killed", ref);
     return 0;
 }
 
