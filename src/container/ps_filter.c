@@ -25,8 +25,7 @@ enum ps_key {
 };
 
 static const char *const key_names[N_KEYS] = {
-    "id",       "name",   "label",  "status", "exited", "health",
-    "ancestor", "volume", "before", "since",
+    "id", "name", "label", "status", "exited", "health", "ancestor", "volume", "before", "since",
 };
 
 struct ps_value {
@@ -114,8 +113,7 @@ static int prepare(enum ps_key k, struct ps_value *v, hull_err **err)
         return 0;
     case KEY_EXITED:
         if (!parse_code(v->text, &v->code))
-            return hull_error(err, 0, "invalid filter 'exited=%s': expected an exit code",
-                              v->text);
+            return hull_error(err, 0, "invalid filter 'exited=%s': expected an exit code", v->text);
         return 0;
     case KEY_NAME:
         /* docker ignores an expression Go cannot compile (exact match only): so do we. */
@@ -152,8 +150,8 @@ int container_ps_filter_add(container_ps_filter *f, const char *expr, hull_err *
     while (k < N_KEYS && strcmp(key_names[k], key) != 0)
         k++;
     if (k == N_KEYS) {
-        static const char *const docker_only[] = {"network", "publish", "expose", "isolation",
-                                                  "is-task", NULL};
+        static const char *const docker_only[] = {"network",   "publish", "expose",
+                                                  "isolation", "is-task", NULL};
         if (one_of(key, docker_only))
             return hull_error(err, 0, "invalid filter '%s' (not supported by hull)", key);
         return hull_error(err, 0, "invalid filter '%s'", key);
@@ -207,8 +205,8 @@ static bool labels_match(const struct ps_value *v, size_t n, json_t *labels)
 {
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(v[i].text, '=');
-        cleanup_free char *key = eq ? strndup(v[i].text, (size_t)(eq - v[i].text))
-                                    : strdup(v[i].text);
+        cleanup_free char *key =
+            eq ? strndup(v[i].text, (size_t)(eq - v[i].text)) : strdup(v[i].text);
         json_t *have = json_object_get(labels, key);
         if (have == NULL)
             return false;

@@ -34,11 +34,11 @@ struct container_ps_facts {
     const char *id;   /* 64 hex digits */
     const char *name; /* without docker's leading "/" */
     enum container_state_kind state;
-    int exit_code;          /* when exited (-1: unknown) */
-    char health[16];        /* starting, healthy, unhealthy or none */
-    json_t *labels;         /* Config.Labels: object of strings, or NULL */
-    json_t *mounts;         /* the record's Mounts: Name, Source, Destination */
-    const char *image_id;   /* "sha256:..." the container was created from */
+    int exit_code;        /* when exited (-1: unknown) */
+    char health[16];      /* starting, healthy, unhealthy or none */
+    json_t *labels;       /* Config.Labels: object of strings, or NULL */
+    json_t *mounts;       /* the record's Mounts: Name, Source, Destination */
+    const char *image_id; /* "sha256:..." the container was created from */
 };
 
 /* Fill `out` from a loaded record and its state (reads health.json for a stopped container). */

@@ -7,11 +7,21 @@
 #include "container/ps_filter.h"
 #include "util/cleanup.h"
 
-#define ID_A "aaaa1111" "0000000000000000000000000000000000000000000000000000000a"
-#define ID_B "aaaa2222" "0000000000000000000000000000000000000000000000000000000b"
-#define ID_C "cccc0000" "0000000000000000000000000000000000000000000000000000000c"
-#define ID_D "dddd0000" "0000000000000000000000000000000000000000000000000000000d"
-#define ID_E "eeee0000" "0000000000000000000000000000000000000000000000000000000e"
+#define ID_A                                                                                       \
+    "aaaa1111"                                                                                     \
+    "0000000000000000000000000000000000000000000000000000000a"
+#define ID_B                                                                                       \
+    "aaaa2222"                                                                                     \
+    "0000000000000000000000000000000000000000000000000000000b"
+#define ID_C                                                                                       \
+    "cccc0000"                                                                                     \
+    "0000000000000000000000000000000000000000000000000000000c"
+#define ID_D                                                                                       \
+    "dddd0000"                                                                                     \
+    "0000000000000000000000000000000000000000000000000000000d"
+#define ID_E                                                                                       \
+    "eeee0000"                                                                                     \
+    "0000000000000000000000000000000000000000000000000000000e"
 
 #define IMG_BUSYBOX "sha256:b0b0"
 #define IMG_ALPINE  "sha256:a1a1"
@@ -28,8 +38,8 @@ static void setup(void)
                         "Destination", "/data");
     docs[1] = json_pack("{s:{s:s}, s:[{s:s, s:s}]}", "Labels", "app", "web", "Mounts", "Source",
                         "/srv/www", "Destination", "/www");
-    docs[2] = json_pack("{s:{s:s, s:s}, s:[{s:s}]}", "Labels", "app", "db", "empty", "",
-                        "Mounts", "Destination", "/tmp");
+    docs[2] = json_pack("{s:{s:s, s:s}, s:[{s:s}]}", "Labels", "app", "db", "empty", "", "Mounts",
+                        "Destination", "/tmp");
     docs[3] = json_pack("{s:{}, s:[]}", "Labels", "Mounts");
     docs[4] = json_pack("{s:n, s:n}", "Labels", "Mounts");
     static const struct {
@@ -92,17 +102,17 @@ static char *shown_opts(bool all, long last, const char *const *filters)
     char buf[256] = "";
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? " " : "",
-                                list[out[i]].name);
+        len +=
+            (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? " " : "", list[out[i]].name);
     return strdup(buf);
 }
 
 #define SHOWN(all, last, expect, ...)                                                              \
     do {                                                                                           \
-        static const char *const fl_[] = {__VA_ARGS__, NULL};                        \
+        static const char *const fl_[] = {__VA_ARGS__, NULL};                                      \
         cleanup_free char *got_ = shown_opts(all, last, fl_);                                      \
         if (strcmp(got_, expect) != 0) {                                                           \
-            fprintf(stderr, "%s:%d: shown `%s`, expected `%s`\n", __FILE__, __LINE__, got_,       \
+            fprintf(stderr, "%s:%d: shown `%s`, expected `%s`\n", __FILE__, __LINE__, got_,        \
                     expect);                                                                       \
             exit(1);                                                                               \
         }                                                                                          \
@@ -116,8 +126,7 @@ static void test_refused(void)
     CHECK_ERROR(container_ps_filter_add(f, "network=x", &err), &err, "invalid filter 'network'");
     CHECK_ERROR(container_ps_filter_add(f, "status", &err), &err,
                 "bad format of filter 'status' (expected name=value)");
-    CHECK_ERROR(container_ps_filter_add(f, "status=up", &err), &err,
-                "invalid filter 'status=up'");
+    CHECK_ERROR(container_ps_filter_add(f, "status=up", &err), &err, "invalid filter 'status=up'");
     CHECK_ERROR(container_ps_filter_add(f, "status=Running", &err), &err,
                 "invalid filter 'status=Running'");
     CHECK_ERROR(container_ps_filter_add(f, "health=ok", &err), &err,
@@ -175,12 +184,12 @@ static void test_id_and_name(void)
     SHOWN(true, -1, "web1 web2", "id=aaaa");
     SHOWN(true, -1, "web1", "id=aaaa1");
     SHOWN(true, -1, "web1 db", "id=aaaa1", "id=cc");
-    SHOWN(true, -1, "", "id=0000");                 /* a prefix, not a substring */
+    SHOWN(true, -1, "", "id=0000");                     /* a prefix, not a substring */
     SHOWN(true, -1, "web1 web2 db job.1 fresh", "id="); /* empty prefix: everything */
     SHOWN(true, -1, "web1 web2", "name=web");
-    SHOWN(true, -1, "web1 web2", "name=eb");        /* substring */
+    SHOWN(true, -1, "web1 web2", "name=eb"); /* substring */
     SHOWN(true, -1, "web1", "name=^web1$");
-    SHOWN(true, -1, "web1 web2", "name=^/web");     /* docker also matches "/name" */
+    SHOWN(true, -1, "web1 web2", "name=^/web"); /* docker also matches "/name" */
     SHOWN(true, -1, "web1 fresh", "name=web1", "name=fresh");
     SHOWN(true, -1, "db job.1", "name=^(db|job)");
     SHOWN(true, -1, "job.1", "name=job.1");
@@ -210,11 +219,11 @@ static void test_label_health_volume_ancestor(void)
     SHOWN(false, -1, "web1", "health=healthy", "health=unhealthy");
     SHOWN(true, -1, "", "health=starting");
 
-    SHOWN(true, -1, "web1", "volume=webdata");         /* volume name */
-    SHOWN(true, -1, "web1", "volume=/data");           /* destination */
-    SHOWN(true, -1, "", "volume=/v/webdata/_data");    /* a volume's path is not its name */
-    SHOWN(true, -1, "web2", "volume=/srv/www");        /* bind mount: the host path */
-    SHOWN(true, -1, "db", "volume=/tmp");              /* tmpfs: the destination */
+    SHOWN(true, -1, "web1", "volume=webdata");      /* volume name */
+    SHOWN(true, -1, "web1", "volume=/data");        /* destination */
+    SHOWN(true, -1, "", "volume=/v/webdata/_data"); /* a volume's path is not its name */
+    SHOWN(true, -1, "web2", "volume=/srv/www");     /* bind mount: the host path */
+    SHOWN(true, -1, "db", "volume=/tmp");           /* tmpfs: the destination */
     SHOWN(true, -1, "web1 web2", "volume=/data", "volume=/www");
     SHOWN(true, -1, "", "volume=/dat");
 
