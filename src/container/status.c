@@ -95,17 +95,34 @@ static const char *runtime_status(container_store *cs, const char *id, pid_t *pi
     return "stopped";
 }
 
+/* health.json's Status ("starting" until the first probe), NULL when there is no record. */
+static const char *recorded_health(container_record *r)
+{
+    cleanup_json json_t *doc = NULL;
+    cleanup_err hull_err *e = NULL;
+    if (health_record_read(r->dirfd, &doc, &e) < 0 || doc == NULL)
+        return NULL;
+    const char *s = json_string_value(json_object_get(doc, "Status"));
+    return health_status_name(health_status_parse(s ? s : "starting"));
+}
+
 /* The health status of a running container with a health check (health.json). */
 static void read_health(container_record *r, struct container_state_info *out)
 {
     if (r->healthcheck == NULL)
         return;
-    cleanup_json json_t *doc = NULL;
-    cleanup_err hull_err *e = NULL;
-    health_record_read(r->dirfd, &doc, &e);
-    const char *s = json_string_value(json_object_get(doc, "Status"));
-    snprintf(out->health, sizeof out->health, "%s",
-             health_status_name(health_status_parse(s ? s : "starting")));
+    const char *s = recorded_health(r);
+    snprintf(out->health, sizeof out->health, "%s", s ? s : "starting");
+}
+
+void container_health_last(container_record *r, const struct container_state_info *st, char *buf,
+                           size_t size)
+{
+    const char *s = st->health[0]                    ? st->health
+                    : r->healthcheck == NULL         ? NULL
+                    : st->state == CONTAINER_RUNNING ? "starting"
+                                                     : recorded_health(r);
+    snprintf(buf, size, "%s", s ? s : "none");
 }
 
 int container_status_get(container_store *cs, container_record *r, struct container_state_info *out,

@@ -54,6 +54,10 @@ int container_run_info_write(container_record *r, const struct container_run_inf
 
 int container_status_get(container_store *cs, container_record *r, struct container_state_info *out,
                          hull_err **err);
+/* The health docker's `ps --filter health=` sees: "none" without a health check or before its
+ * first start, else the current status, or the last one recorded once the container stopped. */
+void container_health_last(container_record *r, const struct container_state_info *st, char *buf,
+                           size_t size);
 /* docker's State object: Status, Running, Paused, Restarting, OOMKilled, Dead, Pid, ExitCode,
  * Error, StartedAt, FinishedAt (+ MonitorPid). */
 json_t *container_status_json(const struct container_state_info *st);

@@ -1,4 +1,5 @@
 /* hull ps: list containers. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +7,9 @@
 
 #include "cli/hull/containers.h"
 #include "container/inspect.h"
+#include "container/ps_filter.h"
 #include "container/status.h"
+#include "image/image.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -19,14 +22,40 @@ static const char help[] =
     "\n"
     "Options:\n"
     "  -a, --all             show all containers\n"
+    "  -f, --filter KEY=VALUE\n"
+    "                        show only the containers that match (repeatable, see Filters)\n"
+    "  -n, --last N          show the N most recently created containers, in every state\n"
+    "  -l, --latest          show the most recently created container (-n 1)\n"
     "  -q, --quiet           print only the (short) IDs\n"
     "      --no-trunc        full IDs and commands\n"
     "      --format FORMAT   table (default) or json: an array of objects with Id, Names,\n"
     "                        Image, ImageID, Command, Created, State, Status, ExitCode, Pid,\n"
     "                        StartedAt, FinishedAt, Labels, Mounts, RestartCount, Health\n"
+    "  -s, --size            refused: hull does not compute container sizes (see `hull system\n"
+    "                        df`)\n"
     "  -h, --help            show this help\n"
     "\n"
-    "Exit status: 0, 1 when the store cannot be read, 125 for usage errors.\n";
+    "Filters (docker's): several values of one key match any of them, different keys must all\n"
+    "match; label is the exception: every label filter must match.\n"
+    "  id=PREFIX             the ID starts with PREFIX\n"
+    "  name=PATTERN          the name contains PATTERN, a POSIX extended regular expression\n"
+    "                        (`web` matches `myweb1`; `^web$` only `web`)\n"
+    "  label=KEY, label=KEY=VALUE\n"
+    "                        the container has label KEY (with that VALUE)\n"
+    "  status=STATE          created, restarting, running, removing, paused, exited or dead;\n"
+    "                        a status filter lists stopped containers without -a, as docker's\n"
+    "  exited=CODE           exited containers with that exit code (needs -a, as in docker)\n"
+    "  health=STATE          starting, healthy, unhealthy, or none (no health check)\n"
+    "  ancestor=IMAGE        created from IMAGE: name[:tag], name@digest, ID or ID prefix, as\n"
+    "                        the image store resolves it now\n"
+    "  volume=VOLUME         mounts the named volume (or host path) or has a mount at VOLUME\n"
+    "  before=C, since=C     created before / after container C\n"
+    "\n"
+    "Examples:\n"
+    "  hull rm $(hull ps -q -f status=exited)    remove every exited container\n"
+    "  hull ps -aq -f label=app=web -f name=api  IDs of containers labelled app=web named *api*\n"
+    "\n"
+    "Exit status: 0, 1 when the store cannot be read, 125 for usage errors (a bad filter).\n";
 
 struct entry {
     container_record *r;
@@ -79,6 +108,119 @@ static void print_table(char *(*rows)[COLUMNS], size_t n)
     }
 }
 
+/* Resolves ancestor= images; the image store is opened on first use. Only looked up, never
+ * seeded with the built-in image (a listing changes nothing). */
+struct image_resolver {
+    struct hull_cli *cli;
+    image_store *is;
+    bool opened;
+};
+
+static char *resolve_image(void *ctx, const char *ref)
+{
+    struct image_resolver *r = ctx;
+    cleanup_err hull_err *err = NULL;
+    if (!r->opened) {
+        r->opened = true;
+        if (image_store_open(r->cli->data_root, &r->is, &err) < 0)
+            return NULL;
+    }
+    cleanup_image_info image_info *img = NULL;
+    if (r->is == NULL || image_lookup(r->is, ref, &img, &err) < 0)
+        return NULL;
+    char *id = strdup(img->id);
+    if (id == NULL)
+        abort();
+    return id;
+}
+
+/* A bad --filter: one line, as docker prints the daemon's answer. */
+static int filter_error(hull_err *err)
+{
+    fprintf(stderr, "hull ps: %s\n", err->msg);
+    hull_err_free(err);
+    return CLI_EXIT_USAGE;
+}
+
+static void print_json(const struct entry *list, const size_t *shown, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, container_ps_json(list[shown[i]].r, &list[shown[i]].st));
+    char *text = json_dumps(arr, JSON_INDENT(2));
+    puts(text ? text : "[]");
+    free(text);
+    json_decref(arr);
+}
+
+static void print_rows(const struct entry *list, const size_t *shown, size_t n, bool no_trunc)
+{
+    char *(*rows)[COLUMNS] = calloc(n + 1, sizeof *rows);
+    if (rows == NULL)
+        abort();
+    static const char *const head[COLUMNS] = {"CONTAINER ID", "IMAGE",  "COMMAND",
+                                              "CREATED",      "STATUS", "NAMES"};
+    for (int col = 0; col < COLUMNS; col++)
+        rows[0][col] = strdup(head[col]);
+    for (size_t i = 0; i < n; i++) {
+        const struct entry *e = &list[shown[i]];
+        char status[128], created[64];
+        container_status_text(&e->st, status, sizeof status);
+        ago(e->created, created, sizeof created);
+        cleanup_free char *cmd = container_command_text(e->r);
+        char quoted[64];
+        if (!no_trunc && text_width(cmd) > 20)
+            snprintf(quoted, sizeof quoted, "\"%.19s…\"", cmd);
+        else
+            snprintf(quoted, sizeof quoted, "\"%s\"", cmd);
+        const char *image = json_string_value(json_object_get(e->r->doc, "ImageName"));
+        char **row = rows[i + 1];
+        row[0] = strndup(e->r->id, no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN);
+        row[1] = strdup(image ? image : "");
+        if (no_trunc && asprintf(&row[2], "\"%s\"", cmd) < 0)
+            abort();
+        if (!no_trunc)
+            row[2] = strdup(quoted);
+        row[3] = strdup(created);
+        row[4] = strdup(status);
+        row[5] = strdup(e->r->name);
+    }
+    print_table(rows, n + 1);
+    for (size_t i = 0; i < n + 1; i++)
+        for (int col = 0; col < COLUMNS; col++)
+            free(rows[i][col]);
+    free(rows);
+}
+
+/* Every container that can be read, newest first (vanishing or half-created ones skipped). */
+static struct entry *load_all(container_store *cs, char **ids, size_t *count)
+{
+    size_t n = 0;
+    for (char **id = ids; *id; id++)
+        n++;
+    struct entry *list = calloc(n + 1, sizeof *list);
+    if (list == NULL)
+        abort();
+    size_t used = 0;
+    for (char **id = ids; *id; id++) {
+        struct entry *e = &list[used];
+        hull_err *e2 = NULL;
+        if (container_record_load(cs, *id, &e->r, &e2) < 0 ||
+            container_status_get(cs, e->r, &e->st, &e2) < 0) {
+            hull_err_free(e2);
+            container_record_free(e->r);
+            e->r = NULL;
+            continue;
+        }
+        const char *created = json_string_value(json_object_get(e->r->doc, "Created"));
+        e->created = created ? created : "";
+        used++;
+    }
+    qsort(list, used, sizeof *list, by_created_desc);
+    *count = used;
+    return list;
+}
+
 int cmd_ps(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
@@ -86,20 +228,47 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
     enum { OPT_NO_TRUNC = 256, OPT_FORMAT };
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"filter", required_argument, NULL, 'f'},
+                                         {"last", required_argument, NULL, 'n'},
+                                         {"latest", no_argument, NULL, 'l'},
+                                         {"size", no_argument, NULL, 's'},
                                          {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {NULL, 0, NULL, 0}};
-    bool all = false, quiet = false, no_trunc = false, json = false;
+    bool quiet = false, no_trunc = false, json = false, latest = false;
+    struct container_ps_options sel = {.all = false, .last = -1};
+    cleanup_container_ps_filter container_ps_filter *filter = container_ps_filter_new();
     int c;
     ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:aq", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:aqf:n:ls", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
-            all = true;
+            sel.all = true;
             break;
         case 'q':
             quiet = true;
             break;
+        case 'f': {
+            hull_err *err = NULL;
+            if (container_ps_filter_add(filter, optarg, &err) < 0)
+                return filter_error(err);
+            break;
+        }
+        case 'n': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end)
+                return cli_usage("ps", "-n/--last `%s`: expected a number", optarg);
+            sel.last = v;
+            break;
+        }
+        case 'l':
+            latest = true;
+            break;
+        case 's':
+            return cli_usage("ps", "-s/--size is not supported: hull does not compute "
+                                   "container sizes (`hull system df` shows disk use)");
         case OPT_NO_TRUNC:
             no_trunc = true;
             break;
@@ -115,86 +284,43 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage("ps", "unexpected argument `%s`", argv[optind]);
+    /* docker: --latest is -n 1 unless -n was given. */
+    if (latest && sel.last == -1)
+        sel.last = 1;
     hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_strv char **ids = NULL;
     if (ctr_open(cli, &cs, &err) < 0 || container_list_ids(cs, &ids, &err) < 0)
         return cli_fail(err);
-    size_t n = 0;
-    for (char **id = ids; *id; id++)
-        n++;
-    struct entry *list = calloc(n + 1, sizeof *list);
-    size_t used = 0;
-    for (char **id = ids; *id; id++) {
-        struct entry *e = &list[used];
-        hull_err *e2 = NULL;
-        /* Vanishing (rm running meanwhile) or half-created containers are skipped. */
-        if (container_record_load(cs, *id, &e->r, &e2) < 0 ||
-            container_status_get(cs, e->r, &e->st, &e2) < 0) {
-            hull_err_free(e2);
-            container_record_free(e->r);
-            continue;
-        }
-        bool active = e->st.state == CONTAINER_RUNNING || e->st.state == CONTAINER_PAUSED ||
-                      e->st.state == CONTAINER_RESTARTING;
-        if (!all && !active) {
-            container_record_free(e->r);
-            continue;
-        }
-        const char *created = json_string_value(json_object_get(e->r->doc, "Created"));
-        e->created = created ? created : "";
-        used++;
+    if (container_ps_filter_has_ancestor(filter)) {
+        struct image_resolver resolver = {.cli = cli};
+        container_ps_filter_resolve_images(filter, resolve_image, &resolver);
+        image_store_close(resolver.is);
     }
-    qsort(list, used, sizeof *list, by_created_desc);
-    if (json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < used; i++)
-            json_array_append_new(arr, container_ps_json(list[i].r, &list[i].st));
-        char *text = json_dumps(arr, JSON_INDENT(2));
-        puts(text ? text : "[]");
-        free(text);
-        json_decref(arr);
-    } else if (quiet) {
-        for (size_t i = 0; i < used; i++)
-            printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN, list[i].r->id);
-    } else {
-        char *(*rows)[COLUMNS] = calloc(used + 1, sizeof *rows);
-        if (rows == NULL)
-            abort();
-        static const char *const head[COLUMNS] = {"CONTAINER ID", "IMAGE",  "COMMAND",
-                                                  "CREATED",      "STATUS", "NAMES"};
-        for (int col = 0; col < COLUMNS; col++)
-            rows[0][col] = strdup(head[col]);
-        for (size_t i = 0; i < used; i++) {
-            char status[128], created[64];
-            container_status_text(&list[i].st, status, sizeof status);
-            ago(list[i].created, created, sizeof created);
-            cleanup_free char *cmd = container_command_text(list[i].r);
-            char quoted[64];
-            if (!no_trunc && text_width(cmd) > 20)
-                snprintf(quoted, sizeof quoted, "\"%.19s…\"", cmd);
-            else
-                snprintf(quoted, sizeof quoted, "\"%s\"", cmd);
-            const char *image = json_string_value(json_object_get(list[i].r->doc, "ImageName"));
-            char **row = rows[i + 1];
-            row[0] = strndup(list[i].r->id, no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN);
-            row[1] = strdup(image ? image : "");
-            if (no_trunc && asprintf(&row[2], "\"%s\"", cmd) < 0)
-                abort();
-            if (!no_trunc)
-                row[2] = strdup(quoted);
-            row[3] = strdup(created);
-            row[4] = strdup(status);
-            row[5] = strdup(list[i].r->name);
-        }
-        print_table(rows, used + 1);
-        for (size_t i = 0; i < used + 1; i++)
-            for (int col = 0; col < COLUMNS; col++)
-                free(rows[i][col]);
-        free(rows);
-    }
-    for (size_t i = 0; i < used; i++)
+    size_t n;
+    struct entry *list = load_all(cs, ids, &n);
+    struct container_ps_facts *facts = calloc(n + 1, sizeof *facts);
+    size_t *shown = calloc(n + 1, sizeof *shown);
+    if (facts == NULL || shown == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        container_ps_facts_load(list[i].r, &list[i].st, &facts[i]);
+    size_t count = 0;
+    int rc = container_ps_select(filter, facts, n, &sel, shown, &count, &err);
+    if (rc < 0)
+        rc = filter_error(err);
+    else if (json)
+        print_json(list, shown, count);
+    else if (quiet)
+        for (size_t i = 0; i < count; i++)
+            printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN,
+                   list[shown[i]].r->id);
+    else
+        print_rows(list, shown, count, no_trunc);
+    for (size_t i = 0; i < n; i++)
         container_record_free(list[i].r);
     free(list);
-    return 0;
+    free(facts);
+    free(shown);
+    return rc;
 }
