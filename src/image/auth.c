@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -32,10 +32,11 @@ char *auth_default_file(void)
 
 char *base64_encode(const void *data, size_t len)
 {
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    char *out = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
     if (out == NULL)
         abort();
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    base64_encode_raw(out, len, data);
+    out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
     return out;
 }
 
@@ -44,22 +45,19 @@ char *base64_decode(const char *text, size_t *len)
     size_t tl = strlen(text);
     if (tl % 4 != 0)
         return NULL;
-    unsigned char *out = malloc(tl / 4 * 3 + 1);
+    uint8_t *out = malloc(BASE64_DECODE_LENGTH(tl) + 1);
     if (out == NULL)
         abort();
-    int n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)tl);
-    if (n < 0) {
+    struct base64_decode_ctx ctx;
+    base64_decode_init(&ctx);
+    size_t n = BASE64_DECODE_LENGTH(tl);
+    if (!base64_decode_update(&ctx, &n, out, tl, text) || !base64_decode_final(&ctx)) {
         free(out);
         return NULL;
     }
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    if (tl >= 1 && text[tl - 1] == '=')
-        n--;
-    if (tl >= 2 && text[tl - 2] == '=')
-        n--;
     out[n] = '\0';
     if (len)
-        *len = (size_t)n;
+        *len = n;
     return (char *)out;
 }
 

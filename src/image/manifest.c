@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "image/digest.h"
+#include "util/digest.h"
 #include "util/cleanup.h"
 
 static json_t *parse_json(const char *data, size_t len, const char *what, hull_err **err)

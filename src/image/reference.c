@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/digest.h"
+#include "util/digest.h"
 #include "util/cleanup.h"
 
 static int is_alnum_lower(char c)

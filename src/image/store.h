@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "image/digest.h"
+#include "util/digest.h"
 #include "util/error.h"
 
 #define IMAGE_STORE_DEFAULT_ROOT "/var/lib/hull"

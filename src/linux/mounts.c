@@ -320,9 +320,21 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
     return 0;
 }
 
-int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, hull_err **err)
+size_t mounts_first_cgroup(const struct hull_config *cfg)
 {
     for (size_t i = 0; i < cfg->n_mounts; i++) {
+        const char *type = cfg->mounts[i].type;
+        if (!cfg->mounts[i].bind && type &&
+            (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0))
+            return i;
+    }
+    return cfg->n_mounts;
+}
+
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, size_t from,
+                        size_t to, hull_err **err)
+{
+    for (size_t i = from; i < to && i < cfg->n_mounts; i++) {
         const struct hull_mount *m = &cfg->mounts[i];
         int r = m->bind ? bind_mount(rootfd, m, err)
                         : special_mount(rootfd, m, in_userns,

@@ -4,6 +4,7 @@
 #define HULL_LINUX_MOUNTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "oci/config.h"
 #include "util/error.h"
@@ -12,8 +13,12 @@
  * its parent mount private so pivot_root works. Returns an O_PATH fd of the rootfs. */
 int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err);
 
-/* Every entry of cfg->mounts, in order, relative to rootfd. */
-int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, hull_err **err);
+/* Entries [from, to) of cfg->mounts, in order, relative to rootfd. */
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, size_t from,
+                        size_t to, hull_err **err);
+/* Index of the first cgroup/cgroup2 filesystem mount (cfg->n_mounts when none): what the
+ * container process can mount before it is in its own cgroups (and cgroup namespace). */
+size_t mounts_first_cgroup(const struct hull_config *cfg);
 
 /* Switch to the new root: pivot_root (or MS_MOVE + chroot with no_pivot). */
 int mounts_pivot_root(const struct hull_config *cfg, int rootfd, bool no_pivot, hull_err **err);

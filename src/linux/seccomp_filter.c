@@ -23,7 +23,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
-#include "util/sha256.h"
+#include "util/digest.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -175,17 +175,16 @@ static int compile(const struct hull_seccomp *s, struct seccomp_prepared *p, hul
 static void cache_key(const struct hull_seccomp *s, char out[65])
 {
     const struct scmp_version *v = seccomp_version();
-    struct sha256 h;
     char head[128];
     int n = snprintf(head, sizeof head, "hull-seccomp-bpf 1\nlibseccomp %u.%u.%u\narch %u\n",
                      v->major, v->minor, v->micro, seccomp_arch_native());
-    sha256_init(&h);
-    sha256_update(&h, head, (size_t)n);
-    sha256_update(&h, s->canonical, strlen(s->canonical));
-    uint8_t d[32];
-    sha256_final(&h, d);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    digest_ctx *h = digest_new();
+    digest_update(h, head, (size_t)n);
+    digest_update(h, s->canonical, strlen(s->canonical));
+    char d[DIGEST_STR_LEN];
+    digest_final(h, d);
+    digest_free(h);
+    memcpy(out, digest_hex(d), 65);
 }
 
 /* A directory or file of the cache is trusted only if we own it and nobody else can write it:

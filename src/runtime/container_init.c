@@ -60,8 +60,6 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (namespaces_loopback_up(cfg, err) < 0)
         return -1;
-    if (namespaces_unshare_cgroup(cfg, err) < 0)
-        return -1;
     if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 &&
         errno != ENOSYS && errno != EACCES && errno != EPERM)
         return hull_error(err, errno, "create a session keyring");
@@ -71,7 +69,16 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
     if (rootfd < 0)
         return -1;
-    if (mounts_apply_config(cfg, rootfd, in_userns, err) < 0)
+    /* Until the runtime has moved us into our cgroups: the mounts that do not depend on it. */
+    size_t first_cgroup = mounts_first_cgroup(cfg);
+    if (mounts_apply_config(cfg, rootfd, in_userns, 0, first_cgroup, err) < 0)
+        return -1;
+    if (sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
+        return -1;
+    /* The cgroup namespace's root is the cgroup we are in now. */
+    if (namespaces_unshare_cgroup(cfg, err) < 0)
+        return -1;
+    if (mounts_apply_config(cfg, rootfd, in_userns, first_cgroup, cfg->n_mounts, err) < 0)
         return -1;
     if (devices_setup(cfg, rootfd, in_userns, err) < 0)
         return -1;

@@ -76,6 +76,18 @@ static char *state_json_text(const struct container_state *s, enum container_sta
     return json_dumps(j, JSON_COMPACT);
 }
 
+/* A send to the container process failed: it has most likely died after sending its reason. */
+static int child_error_or(int sync_fd, hull_err **err)
+{
+    struct sync_msg m;
+    cleanup_err hull_err *recv_err = NULL;
+    if (sync_recv(sync_fd, &m, &recv_err) == 0 && m.type == SYNC_ERROR) {
+        hull_error(err, 0, "%s", m.text);
+        (*err)->errnum = m.errnum;
+    }
+    return -1;
+}
+
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct container_state *s, int sync_fd, const struct create_opts *co,
@@ -87,8 +99,15 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
-    /* Into its cgroups before it does anything: the child waits for SYNC_GO. */
-    if (container_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err) < 0)
+    /* The container process starts on its mounts now; the first cgroup.procs write may wait
+     * for an RCU grace period (migration_warmup.c), which that work overlaps. It waits for
+     * SYNC_CGROUPS_JOINED before anything that depends on its cgroup (cgroup namespace and
+     * mounts, children, exec). */
+    if (sync_send(sync_fd, SYNC_GO, err) < 0)
+        return child_error_or(sync_fd, err);
+    int entered = container_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    cgroup_warm_migration_wait(); /* done with it either way */
+    if (entered < 0)
         return -1;
     if (cg->n > 0 && (s->cgroup_path = strdup(cg->path)) == NULL)
         return hull_error(err, ENOMEM, "cgroup path");
@@ -96,8 +115,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     s->start_time = proc_start_time(s->pid);
     if (state_write(dir, s, err) < 0)
         return -1;
-    if (sync_send(sync_fd, SYNC_GO, err) < 0)
-        return -1;
+    if (sync_send(sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
+        return child_error_or(sync_fd, err);
     struct sync_msg m;
     for (;;) {
         if (sync_recv(sync_fd, &m, err) < 0)
@@ -279,8 +298,6 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         }
         args.console_fd = console[1];
         args.start_status_fd = start_status;
-        /* Single-threaded again before setns() and the raw clone() (migration_warmup.c). */
-        cgroup_warm_migration_wait();
         if (!vm && namespaces_prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);

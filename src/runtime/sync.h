@@ -3,8 +3,10 @@
  *
  *   runtime                          container process
  *   clone() ------------------------>
- *   uid/gid maps, oom score, cgroup
- *   SYNC_GO ------------------------> namespaces, mounts, devices
+ *   uid/gid maps, oom score
+ *   SYNC_GO ------------------------> namespaces, the mounts before the first cgroup mount
+ *   cgroups: create, move it in
+ *   SYNC_CGROUPS_JOINED ------------> cgroup namespace, the other mounts, devices
  *           <------------------------ SYNC_HOOKS_CREATE_RUNTIME (only when such hooks exist)
  *   prestart + createRuntime hooks
  *   SYNC_GO ------------------------> createContainer hooks, pivot_root, identity, caps ...
@@ -23,6 +25,7 @@ enum sync_type {
     SYNC_READY = 3,
     SYNC_ERROR = 4,
     SYNC_COMMITTED = 5,
+    SYNC_CGROUPS_JOINED = 6,
 };
 
 struct sync_msg {

@@ -80,7 +80,8 @@ void vm_handler_init(struct init_args *a)
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
     struct vm_spec spec;
-    if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0)
+    if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0 ||
+        sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, &err) < 0)
         _exit(1);
     if (vm_handler_spec(a->cfg, &spec, &err) < 0)
         fail(a, err);

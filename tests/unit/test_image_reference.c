@@ -1,7 +1,7 @@
 /* Unit tests for image/reference.c and image/digest.c. */
 #include <string.h>
 
-#include "image/digest.h"
+#include "util/digest.h"
 #include "image/reference.h"
 #include "check.h"
 #include "util/cleanup.h"

@@ -136,7 +136,9 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
         return status;
     hull_err *err = NULL;
     if (detach) {
-        if (container_start_detached(cs, r, &err) < 0) {
+        int started = container_start_detached(cs, r, &err);
+        cgroup_warm_migration_wait(); /* the monitor made the container: reap our helper */
+        if (started < 0) {
             if (r->auto_remove)
                 auto_remove(cs, is, r);
             return fail125(err);

@@ -148,12 +148,11 @@ int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err);
 const struct cgroup_dir *cgroup_set_dir_for(const struct cgroup_set *s, enum cgroup_controller c);
 const struct cgroup_dir *cgroup_set_v2_dir(const struct cgroup_set *s);
 
-/* Start a no-op migration of this process (into its own cgroup) on a detached thread, once per
- * process, so that the kernel's grace period for the first cgroup.procs write of a burst passes
- * while the caller does other work (migration_warmup.c explains). Best effort, root only. */
+/* Start a no-op cgroup migration in a forked child, once per process, so that the kernel's grace
+ * period for the first cgroup.procs write of a burst passes while the caller does other work
+ * (migration_warmup.c explains). Best effort, root only. */
 void cgroup_warm_migration_lock(void);
-/* Join that thread (no-op when none runs). Call before a raw clone(2), setns(2), unshare(2)
- * or execve(2). */
+/* Reap that child (no-op when there is none): once the caller's own migration is done. */
 void cgroup_warm_migration_wait(void);
 
 #endif

@@ -6,25 +6,23 @@
  * 8-25 ms here, which was the single largest wait of a container start. The switch lasts for a
  * grace period after the last writer, so a writer that comes soon after another pays nothing.
  *
- * So the runtime starts one harmless migration — this process into the cgroup it is already in —
- * on a thread at the start of create, and the grace period elapses while the main thread loads
- * the config, mounts and clones. The thread only makes raw system calls (no locks a concurrent
- * fork could inherit), touches nothing it does not own and ignores every failure.
+ * So the runtime starts one harmless migration — a forked child of it moving itself into the
+ * cgroup it is already in — at the start of create, and the grace period elapses while the
+ * runtime loads the config, mounts, clones and the container process sets up its mounts. The
+ * child makes raw system calls only and ignores every failure.
  *
- * It is joined before the container process is cloned. That clone is a raw clone(2), past
- * glibc's fork handlers: with a second thread alive the child would inherit glibc's list of
- * threads, and its setresuid() (which glibc broadcasts to every thread it knows) would wait
- * forever for one that does not exist in the child; a thread on its way out may also hold the
- * malloc arena lock. Joining costs only what is left of the grace period, which the container's
- * own migration would have waited for anyway. */
+ * A process, not a thread: the container process is made by a raw clone(2), past glibc's fork
+ * handlers. With a second thread alive it would inherit glibc's list of threads, and its
+ * setresuid() (which glibc broadcasts to every thread it knows) would wait forever for one that
+ * does not exist in it. */
 #include "linux/cgroup/cgroup.h"
 
+#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The cgroup.procs file of this process's cgroup in one hierarchy: a v1 one of the usual layout
@@ -74,54 +72,50 @@ static bool own_procs_file(char *out, size_t size)
     return false;
 }
 
-/* The one warm-up thread of this process. */
+/* The warm-up process of this process (fork()ed, so that the raw clone() of the container
+ * process never copies a second thread: see above). */
 static struct {
     atomic_bool started;
-    bool running;
-    pid_t owner; /* a forked child inherits this memory but not the thread */
-    pthread_t thread;
+    pid_t child; /* 0 = none (or reaped) */
+    pid_t owner; /* a forked copy of this memory must not wait for someone else's child */
 } warmup;
-
-static void *warm(void *arg)
-{
-    (void)arg;
-    char path[1200], pid[24];
-    if (!own_procs_file(path, sizeof path))
-        return NULL;
-    int len = snprintf(pid, sizeof pid, "%d", (int)warmup.owner);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    /* The kernel takes the rwsem for a non-zero pid (for "0" it would not). */
-    ssize_t n = write(fd, pid, (size_t)len);
-    (void)n;
-    close(fd);
-    return NULL;
-}
 
 void cgroup_warm_migration_lock(void)
 {
     if (geteuid() != 0 || atomic_exchange(&warmup.started, true))
         return;
-    warmup.owner = getpid();
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr) != 0)
+    char path[1200];
+    if (!own_procs_file(path, sizeof path))
         return;
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    /* Signals are the main thread's business (signalfd relays): none may land on ours. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    warmup.running = pthread_create(&warmup.thread, &attr, warm, NULL) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
+    pid_t pid = fork();
+    if (pid != 0) {
+        if (pid > 0) {
+            warmup.child = pid;
+            warmup.owner = getpid();
+        }
+        return;
+    }
+    /* The child: one write of its own pid (the kernel takes the rwsem for a non-zero pid; for
+     * "0" it would not), raw system calls only, then gone. */
+    char text[24];
+    int len = snprintf(text, sizeof text, "%d", (int)getpid());
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = write(fd, text, (size_t)len);
+        (void)n;
+    }
+    _exit(0);
 }
 
 void cgroup_warm_migration_wait(void)
 {
-    if (!warmup.running)
+    if (warmup.child <= 0)
         return;
-    warmup.running = false;
-    if (warmup.owner == getpid()) /* else a forked copy: the thread is not ours */
-        pthread_join(warmup.thread, NULL);
+    pid_t child = warmup.child;
+    warmup.child = 0;
+    if (warmup.owner != getpid())
+        return;
+    /* ECHILD: a subreaper loop reaped it already. */
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
 }

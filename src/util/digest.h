@@ -1,7 +1,8 @@
-/* Content digests of the image store: "sha256:<64 hex>" strings, streaming hashing (libcrypto)
- * and validation of digests that come from untrusted manifests. */
-#ifndef HULL_IMAGE_DIGEST_H
-#define HULL_IMAGE_DIGEST_H
+/* Content digests: "sha256:<64 hex>" strings, streaming hashing (nettle) and validation of
+ * digests that come from untrusted manifests. The image store names blobs by them; the seccomp
+ * cache names compiled filters by them. */
+#ifndef HULL_UTIL_DIGEST_H
+#define HULL_UTIL_DIGEST_H
 
 #include <stddef.h>
 #include <sys/types.h>
