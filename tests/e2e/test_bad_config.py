@@ -104,6 +104,13 @@ CASES = [
     ("mount-source-missing", mutate(lambda c: c["mounts"].append(
         {"destination": "/mnt", "type": "bind", "source": "/no/such/dir", "options": ["rbind"]})),
      "mounts[6]: bind mount source `/no/such/dir`: No such file or directory"),
+    # Failing before the container process is in its cgroups (the mounts ahead of the first
+    # cgroup mount overlap the runtime's cgroup work): the reason still comes through.
+    ("early-mount-failure", mutate(lambda c: c["mounts"].__setitem__(slice(0, 0), [
+        {"destination": "/mnt", "type": "bind", "source": "/no/such/dir", "options": ["rbind"]},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+         "options": ["ro", "nosuid", "noexec", "nodev"]}])),
+     "mounts[0]: bind mount source `/no/such/dir`: No such file or directory"),
 ]
 
 
