@@ -213,7 +213,8 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;
     /* The cgroup migration below would otherwise wait a grace period of its own. */
-    if (ro->cgroup_manager != CGROUP_MANAGER_DISABLED)
+    cleanup_warm_migration bool warming = ro->cgroup_manager != CGROUP_MANAGER_DISABLED;
+    if (warming)
         cgroup_warm_migration_lock();
     if (check_terminal(cfg, co, err) < 0)
         return -1;
@@ -343,7 +344,6 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         *pid_out = pid;
         rc = 0;
     } while (0);
-    cgroup_warm_migration_wait();
     hull_closep(&console[0]);
     hull_closep(&console[1]);
     hull_closep(&start_status);

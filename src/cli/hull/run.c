@@ -123,6 +123,8 @@ static void auto_remove(container_store *cs, image_store *is, container_record *
 
 int cmd_run(struct hull_cli *cli, int argc, char **argv)
 {
+    /* Reap the warm-up helper (create_container starts it) however the run ends. */
+    cleanup_warm_migration bool warming = true;
     struct run_request req;
     run_request_init(&req);
     cleanup_container_store container_store *cs = NULL;
@@ -136,9 +138,7 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
         return status;
     hull_err *err = NULL;
     if (detach) {
-        int started = container_start_detached(cs, r, &err);
-        cgroup_warm_migration_wait(); /* the monitor made the container: reap our helper */
-        if (started < 0) {
+        if (container_start_detached(cs, r, &err) < 0) {
             if (r->auto_remove)
                 auto_remove(cs, is, r);
             return fail125(err);

@@ -154,5 +154,12 @@ const struct cgroup_dir *cgroup_set_v2_dir(const struct cgroup_set *s);
 void cgroup_warm_migration_lock(void);
 /* Reap that child (no-op when there is none): once the caller's own migration is done. */
 void cgroup_warm_migration_wait(void);
+static inline void cgroup_warm_migration_waitp(const bool *started)
+{
+    if (*started)
+        cgroup_warm_migration_wait();
+}
+/* On a flag set when the warm-up was started: reaped however the scope is left. */
+#define cleanup_warm_migration __attribute__((cleanup(cgroup_warm_migration_waitp)))
 
 #endif
