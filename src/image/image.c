@@ -2,6 +2,7 @@
 #include "image/image.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,7 +201,7 @@ static int names_builtin(const char *text)
            (ref->short_name && strcmp(ref->path, "library/busybox") == 0);
 }
 
-int image_lookup(image_store *s, const char *text, image_info **out, hull_err **err)
+static int lookup(image_store *s, const char *text, bool seed, image_info **out, hull_err **err)
 {
     for (int attempt = 0;; attempt++) {
         json_auto_t *index = NULL;
@@ -211,7 +212,7 @@ int image_lookup(image_store *s, const char *text, image_info **out, hull_err **
         json_t *img = resolve(index, text, &matched, &resolve_err);
         if (img != NULL)
             return load_info(s, img, out, err);
-        if (attempt == 0 && names_builtin(text)) {
+        if (seed && attempt == 0 && names_builtin(text)) {
             if (builtin_busybox_seed(s, err) < 0)
                 return -1;
             continue;
@@ -222,6 +223,16 @@ int image_lookup(image_store *s, const char *text, image_info **out, hull_err **
         }
         return -1;
     }
+}
+
+int image_lookup(image_store *s, const char *text, image_info **out, hull_err **err)
+{
+    return lookup(s, text, true, out, err);
+}
+
+int image_find(image_store *s, const char *text, image_info **out, hull_err **err)
+{
+    return lookup(s, text, false, out, err);
 }
 
 int image_list(image_store *s, image_info ***out, size_t *n, hull_err **err)

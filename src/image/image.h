@@ -40,6 +40,8 @@ void image_info_freep(image_info **info);
  * The built-in busybox image is seeded when it is what `ref` names and it is missing.
  * Fails with "image `REF` not known" (errnum ENOENT) when nothing matches. */
 int image_lookup(image_store *s, const char *ref, image_info **out, hull_err **err);
+/* The same, without seeding the built-in image: for read-only questions (`ps -f ancestor=`). */
+int image_find(image_store *s, const char *ref, image_info **out, hull_err **err);
 
 /* Every image, oldest first. */
 int image_list(image_store *s, image_info ***out, size_t *n, hull_err **err);

@@ -160,6 +160,13 @@ def test_ancestor_filter(hull, other_layout):
     assert names(hull, "-a", "-f", "ancestor=busybox", "-f", "status=exited") == ["b1"]
 
 
+def test_ancestor_filter_does_not_bring_back_a_removed_builtin_image(hull):
+    hull("run", "--rm", "busybox", "true", check=True)
+    hull("rmi", "busybox", check=True)
+    assert names(hull, "-a", "-f", "ancestor=busybox") == []
+    assert "busybox" not in hull("images", check=True).stdout
+
+
 def test_volume_filter(hull, tmp_path):
     host = tmp_path / "host"
     host.mkdir()

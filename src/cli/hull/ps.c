@@ -126,7 +126,7 @@ static char *resolve_image(void *ctx, const char *ref)
             return NULL;
     }
     cleanup_image_info image_info *img = NULL;
-    if (r->is == NULL || image_lookup(r->is, ref, &img, &err) < 0)
+    if (r->is == NULL || image_find(r->is, ref, &img, &err) < 0)
         return NULL;
     char *id = strdup(img->id);
     if (id == NULL)
