@@ -9,7 +9,7 @@
  * So the runtime starts one harmless migration — a forked child of it moving itself into the
  * cgroup it is already in — at the start of create, and the grace period elapses while the
  * runtime loads the config, mounts, clones and the container process sets up its mounts. The
- * child makes raw system calls only and ignores every failure.
+ * child finds its cgroup with cgroup_host_detect (layout.c) and ignores every failure.
  *
  * A process, not a thread: the container process is made by a raw clone(2), past glibc's fork
  * handlers. With a second thread alive it would inherit glibc's list of threads, and its
@@ -25,51 +25,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The cgroup.procs file of this process's cgroup in one hierarchy: a v1 one of the usual layout
- * (any v1 hierarchy does: the rwsem is global), else cgroup2 (hybrid or unified). */
-static bool own_procs_file(char *out, size_t size)
+#include "util/cleanup.h"
+
+/* In the forked child: move itself into the cgroup it is already in, in any hierarchy (the
+ * rwsem is global). The kernel takes the rwsem for a non-zero pid (for "0" it would not). */
+static void migrate_self(void)
 {
-    char buf[4096];
-    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    char unified[1024] = "";
-    for (char *line = buf, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        /* "ID:CONTROLLERS:PATH" */
-        char *c = strchr(line, ':');
-        char *p = c ? strchr(c + 1, ':') : NULL;
-        if (p == NULL)
+    struct cgroup_host host;
+    cleanup_err hull_err *err = NULL;
+    if (cgroup_host_detect(&host, &err) < 0)
+        return;
+    bool moved = false;
+    for (size_t i = 0; i < host.n && !moved; i++) {
+        if (host.h[i].own == NULL)
             continue;
-        *p++ = '\0';
-        const char *controllers = c + 1;
-        if (*controllers == '\0') {
-            snprintf(unified, sizeof unified, "%s", p);
+        char path[4200];
+        snprintf(path, sizeof path, "%s%s/cgroup.procs", host.h[i].mountpoint,
+                 strcmp(host.h[i].own, "/") == 0 ? "" : host.h[i].own);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
             continue;
-        }
-        if (strcmp(controllers, "pids") == 0) {
-            int len = snprintf(out, size, "/sys/fs/cgroup/pids%s/cgroup.procs", p);
-            if (len > 0 && (size_t)len < size && access(out, W_OK) == 0)
-                return true;
-        }
+        char text[24];
+        int len = snprintf(text, sizeof text, "%d", (int)getpid());
+        moved = write(fd, text, (size_t)len) == len;
+        close(fd);
     }
-    static const char *const v2_roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
-    if (unified[0] == '\0')
-        return false;
-    for (size_t i = 0; i < sizeof v2_roots / sizeof v2_roots[0]; i++) {
-        int len = snprintf(out, size, "%s%s/cgroup.procs", v2_roots[i],
-                           strcmp(unified, "/") == 0 ? "" : unified);
-        if (len > 0 && (size_t)len < size && access(out, W_OK) == 0)
-            return true;
-    }
-    return false;
+    cgroup_host_clear(&host);
 }
 
 /* The warm-up process of this process (fork()ed, so that the raw clone() of the container
@@ -84,9 +65,6 @@ void cgroup_warm_migration_lock(void)
 {
     if (geteuid() != 0 || atomic_exchange(&warmup.started, true))
         return;
-    char path[1200];
-    if (!own_procs_file(path, sizeof path))
-        return;
     pid_t pid = fork();
     if (pid != 0) {
         if (pid > 0) {
@@ -95,15 +73,9 @@ void cgroup_warm_migration_lock(void)
         }
         return;
     }
-    /* The child: one write of its own pid (the kernel takes the rwsem for a non-zero pid; for
-     * "0" it would not), raw system calls only, then gone. */
-    char text[24];
-    int len = snprintf(text, sizeof text, "%d", (int)getpid());
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = write(fd, text, (size_t)len);
-        (void)n;
-    }
+    /* The child (of a single-threaded process: it may allocate): finding its cgroup, which
+     * takes a mountinfo parse, is off the caller's path too. _exit: no atexit handlers. */
+    migrate_self();
     _exit(0);
 }
 
