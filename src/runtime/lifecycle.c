@@ -81,10 +81,8 @@ static int child_error_or(int sync_fd, hull_err **err)
 {
     struct sync_msg m;
     cleanup_err hull_err *recv_err = NULL;
-    if (sync_recv(sync_fd, &m, &recv_err) == 0 && m.type == SYNC_ERROR) {
-        hull_error(err, 0, "%s", m.text);
-        (*err)->errnum = m.errnum;
-    }
+    if (sync_recv(sync_fd, &m, &recv_err) == 0 && m.type == SYNC_ERROR)
+        return sync_msg_error(&m, err);
     return -1;
 }
 
@@ -121,11 +119,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     for (;;) {
         if (sync_recv(sync_fd, &m, err) < 0)
             return -1;
-        if (m.type == SYNC_ERROR) {
-            hull_error(err, 0, "%s", m.text);
-            (*err)->errnum = m.errnum;
-            return -1;
-        }
+        if (m.type == SYNC_ERROR)
+            return sync_msg_error(&m, err);
         if (m.type == SYNC_READY)
             break;
         if (m.type != SYNC_HOOKS_CREATE_RUNTIME)

@@ -43,16 +43,20 @@ int sync_recv(int fd, struct sync_msg *msg, hull_err **err)
     return 0;
 }
 
+int sync_msg_error(const struct sync_msg *m, hull_err **err)
+{
+    hull_error(err, 0, "%s", m->text);
+    (*err)->errnum = m->errnum;
+    return -1;
+}
+
 int sync_expect(int fd, enum sync_type expected, hull_err **err)
 {
     struct sync_msg m;
     if (sync_recv(fd, &m, err) < 0)
         return -1;
-    if (m.type == SYNC_ERROR) {
-        hull_error(err, 0, "%s", m.text);
-        (*err)->errnum = m.errnum;
-        return -1;
-    }
+    if (m.type == SYNC_ERROR)
+        return sync_msg_error(&m, err);
     if (m.type != (int)expected)
         return hull_error(err, EPROTO, "unexpected sync message %d (wanted %d)", m.type,
                           (int)expected);

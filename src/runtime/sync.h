@@ -39,6 +39,8 @@ int sync_send(int fd, enum sync_type type, hull_err **err);
 void sync_send_error(int fd, const hull_err *e);
 /* Receive one message; EOF is reported as an error "container process exited". */
 int sync_recv(int fd, struct sync_msg *msg, hull_err **err);
+/* A received SYNC_ERROR as *err (its text and errno). Returns -1. */
+int sync_msg_error(const struct sync_msg *m, hull_err **err);
 /* Receive and require `expected`; a SYNC_ERROR becomes *err with its text. */
 int sync_expect(int fd, enum sync_type expected, hull_err **err);
 
