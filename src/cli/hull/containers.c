@@ -2,8 +2,10 @@
 #include "cli/hull/containers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "container/launch.h"
 #include "util/cleanup.h"
 
 int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err)
@@ -27,14 +29,33 @@ int ctr_bad_option(const char *command, int c, char **argv)
     return cli_usage(command, "unknown option `%s`", arg);
 }
 
-int ctr_parse_timeout(const char *command, const char *arg, long *out)
+int ctr_parse_stop_options(const char *command, const struct option *opts, int argc, char **argv,
+                           long *timeout)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (*arg == '\0' || *end || v < 0 || v > 1000000)
-        return cli_usage(command, "-t: invalid number of seconds `%s`", arg);
-    *out = v;
+    *timeout = -1;
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:t:", opts, NULL)) != -1) {
+        if (c != 't')
+            return ctr_bad_option(command, c, argv);
+        char *end;
+        long v = strtol(optarg, &end, 10);
+        if (*optarg == '\0' || *end || v < 0 || v > 1000000)
+            return cli_usage(command, "-t: invalid number of seconds `%s`", optarg);
+        *timeout = v;
+    }
+    if (optind >= argc)
+        return cli_usage(command, "expected at least one CONTAINER");
     return 0;
+}
+
+int ctr_stop_ref(container_store *cs, const char *ref, long timeout, container_record **r,
+                 hull_err **err)
+{
+    if (container_record_find(cs, ref, r, err) < 0)
+        return -1;
+    return container_stop(cs, *r, (*r)->stop_signal, timeout >= 0 ? timeout : (*r)->stop_timeout,
+                          err);
 }
 
 int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,

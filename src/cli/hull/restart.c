@@ -24,9 +24,7 @@ static int restart_one(struct hull_cli *cli, container_store *cs, const char *re
     long timeout = *(long *)data;
     hull_err *err = NULL;
     cleanup_container_record container_record *r = NULL;
-    if (container_record_find(cs, ref, &r, &err) < 0)
-        return cli_fail(err);
-    if (container_stop(cs, r, r->stop_signal, timeout >= 0 ? timeout : r->stop_timeout, &err) < 0)
+    if (ctr_stop_ref(cs, ref, timeout, &r, &err) < 0)
         return cli_fail(err);
     cleanup_close int lock = container_lock(r, &err);
     if (lock < 0 || container_start_detached(cs, r, &err) < 0)
@@ -41,17 +39,9 @@ int cmd_restart(struct hull_cli *cli, int argc, char **argv)
         return 0;
     static const struct option opts[] = {{"time", required_argument, NULL, 't'},
                                          {NULL, 0, NULL, 0}};
-    long timeout = -1;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:t:", opts, NULL)) != -1) {
-        if (c != 't')
-            return ctr_bad_option("restart", c, argv);
-        int r = ctr_parse_timeout("restart", optarg, &timeout);
-        if (r != 0)
-            return r;
-    }
-    if (optind >= argc)
-        return cli_usage("restart", "expected at least one CONTAINER");
+    long timeout;
+    int status = ctr_parse_stop_options("restart", opts, argc, argv, &timeout);
+    if (status != 0)
+        return status;
     return ctr_for_each(cli, optind, argc, argv, restart_one, &timeout);
 }
