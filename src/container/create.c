@@ -615,7 +615,7 @@ int container_remove_orphan(container_store *cs, const char *id, hull_err **err)
 {
     struct runtime_opts ro = {.root = cs->runtime_root};
     cleanup_err hull_err *e = NULL;
-    container_delete(&ro, id, true, &e);
+    runtime_delete(&ro, id, true, &e);
     cleanup_free char *rootfs = NULL;
     cleanup_free char *storage = NULL;
     if (asprintf(&rootfs, "%s/%s/bundle/rootfs", cs->dir, id) < 0 ||

@@ -52,7 +52,7 @@ static int spawn_in_container(container_store *cs, container_record *r, char **a
     };
     struct runtime_opts ro = {.root = cs->runtime_root};
     int code = 0;
-    int rc = container_exec(&ro, &eo, &code, err);
+    int rc = runtime_exec(&ro, &eo, &code, err);
     for (int fd = 0; fd < 3; fd++) {
         if (saved[fd] >= 0) {
             dup2(saved[fd], fd);
@@ -171,7 +171,7 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
     health_timing_from_json(r->healthcheck, &t);
     struct runtime_opts ro = {.root = cs->runtime_root};
     /* Before anything below changes fds: this may re-execute hull. */
-    if (container_exec_protect(&ro, r->id, err) < 0)
+    if (runtime_exec_protect(&ro, r->id, err) < 0)
         return -1;
 
     int out[2];

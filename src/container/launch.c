@@ -26,7 +26,7 @@
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
@@ -150,7 +150,7 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
     if (access(state, F_OK) < 0)
         return 0;
     struct runtime_opts ro = {.root = cs->runtime_root};
-    if (container_delete(&ro, r->id, true, err) < 0)
+    if (runtime_delete(&ro, r->id, true, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
     return 0;
 }
@@ -250,7 +250,7 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
-    int rc = container_create(&ro, &co, &pid, keep_signals_blocked, err);
+    int rc = runtime_create(&ro, &co, &pid, keep_signals_blocked, err);
     for (int fd = 0; fd < 3; fd++) {
         dup2(saved[fd], fd);
         close(saved[fd]);
@@ -288,9 +288,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     ours->attach = attach_listen(r->dirfd, &attach_err);
     if (ours->attach < 0)
         hull_warn_err("container attach endpoint", attach_err);
-    if (container_run_info_write(r, &info, err) < 0 || container_start(&ro, r->id, err) < 0) {
+    if (container_run_info_write(r, &info, err) < 0 || runtime_start(&ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
-        container_delete(&ro, r->id, true, &e2);
+        runtime_delete(&ro, r->id, true, &e2);
         run_pipes_close(ours);
         unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)
@@ -646,7 +646,7 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
     struct runtime_opts ro = {.root = cs->runtime_root};
-    return container_kill(&ro, r->id, sig, all, err);
+    return runtime_kill(&ro, r->id, sig, all, err);
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
@@ -665,16 +665,16 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             if (st.state == CONTAINER_PAUSED) {
                 /* Frozen processes cannot act on the stop signal: thaw them first. */
                 cleanup_err hull_err *e = NULL;
-                container_resume(&ro, r->id, &e);
+                runtime_resume(&ro, r->id, &e);
             }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                container_kill(&ro, r->id, sig, false, &e);
+                runtime_kill(&ro, r->id, sig, false, &e);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                container_kill(&ro, r->id, SIGKILL, true, &e);
+                runtime_kill(&ro, r->id, SIGKILL, true, &e);
                 wait_exit(st.pid, 5000);
             }
             continue;

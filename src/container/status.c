@@ -84,7 +84,7 @@ static const char *runtime_status(container_store *cs, const char *id, pid_t *pi
     struct runtime_opts ro = {.root = cs->runtime_root};
     cleanup_json json_t *st = NULL;
     cleanup_err hull_err *e = NULL;
-    if (container_state_json(&ro, id, &st, &e) < 0)
+    if (runtime_state_json(&ro, id, &st, &e) < 0)
         return NULL;
     *pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
     const char *s = json_string_value(json_object_get(st, "status"));

@@ -373,7 +373,7 @@ static int open_cgroup_procs(struct exec_target *t, int procfd, hull_err **err)
     return 0;
 }
 
-static int open_target(const struct container_state *s, bool join_cgroups, struct exec_target *t,
+static int open_target(const struct runtime_state *s, bool join_cgroups, struct exec_target *t,
                        hull_err **err)
 {
     t->pid = s->pid;
@@ -604,18 +604,18 @@ static int write_pid_file(const char *path, pid_t pid, hull_err **err)
 
 /* Read what exec needs from the state directory, holding its lock only for that. */
 static int load_container(const struct runtime_opts *ro, const struct exec_opts *eo,
-                          struct container_state *s, struct hull_config **cfg, hull_err **err)
+                          struct runtime_state *s, struct hull_config **cfg, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    enum container_status st;
+    enum runtime_status st;
     if (state_load(ro->root, eo->id, &dir, s, &st, err) < 0)
         return -1;
-    if (st == STATUS_STOPPED)
+    if (st == RUNTIME_STOPPED)
         return hull_error(err, 0, "cannot exec in a stopped container");
-    if (st == STATUS_CREATING)
+    if (st == RUNTIME_CREATING)
         return hull_error(err, 0, "cannot exec in container `%s`: it is still being created",
                           eo->id);
-    if (st == STATUS_PAUSED && !eo->ignore_paused)
+    if (st == RUNTIME_PAUSED && !eo->ignore_paused)
         return hull_error(err, 0,
                           "cannot exec in a paused container (resume it, or use --ignore-paused)");
     cleanup_free char *text = NULL;
@@ -695,11 +695,11 @@ static void run_close(struct exec_run *r)
     }
 }
 
-int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int *exit_code,
-                   hull_err **err)
+int runtime_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int *exit_code,
+                 hull_err **err)
 {
     *exit_code = 0;
-    struct container_state s = {0};
+    struct runtime_state s = {0};
     cleanup_config struct hull_config *cfg = NULL;
     struct hull_process p = {0};
     struct exec_run r = {.sync = {-1, -1}, .console = {-1, -1}, .pid = -1};
@@ -750,7 +750,7 @@ int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, in
             rc = terminal_relay_until_exit(master, r.pid, exit_code, err);
             close(master);
         } else {
-            rc = container_wait_forwarding_signals(r.pid, exit_code, err);
+            rc = runtime_wait_forwarding_signals(r.pid, exit_code, err);
         }
         r.pid = -1;
     } while (0);
@@ -763,18 +763,18 @@ int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, in
     run_close(&r);
     security_plan_clear(&security);
     config_process_clear(&p);
-    container_state_clear(&s);
+    runtime_state_clear(&s);
     return rc;
 }
 
-int container_exec_protect(const struct runtime_opts *ro, const char *id, hull_err **err)
+int runtime_exec_protect(const struct runtime_opts *ro, const char *id, hull_err **err)
 {
-    struct container_state s = {0};
+    struct runtime_state s = {0};
     cleanup_config struct hull_config *cfg = NULL;
     struct exec_opts eo = {.id = id, .ignore_paused = true};
     int rc = load_container(ro, &eo, &s, &cfg, err);
     if (rc == 0 && security_container_can_reach_runtime(cfg))
         rc = runtime_binary_protect(err);
-    container_state_clear(&s);
+    runtime_state_clear(&s);
     return rc;
 }

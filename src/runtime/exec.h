@@ -33,13 +33,13 @@ struct exec_opts {
 
 /* Attached: waits, forwards signals, sets *exit_code to the process's status (128+N when
  * killed by signal N). Detached: returns once the program runs, after writing --pid-file. */
-int container_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int *exit_code,
-                   hull_err **err);
+int runtime_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int *exit_code,
+                 hull_err **err);
 
-/* container_exec may have to re-execute the calling program from a protected copy of itself
+/* runtime_exec may have to re-execute the calling program from a protected copy of itself
  * first (CVE-2019-5736, exe_protect.h), which restarts it from main(). A caller that changes
- * state before container_exec (fds, files) calls this first, before any such change: it does
+ * state before runtime_exec (fds, files) calls this first, before any such change: it does
  * that re-execution now when an exec into container `id` will need it. */
-int container_exec_protect(const struct runtime_opts *ro, const char *id, hull_err **err);
+int runtime_exec_protect(const struct runtime_opts *ro, const char *id, hull_err **err);
 
 #endif

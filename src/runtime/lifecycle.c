@@ -28,8 +28,8 @@
 #include "linux/terminal.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
-#include "runtime/container_cgroup.h"
-#include "runtime/container_init.h"
+#include "runtime/cgroup.h"
+#include "runtime/init.h"
 #include "runtime/hooks.h"
 #include "runtime/security.h"
 #include "runtime/socket_activation.h"
@@ -70,7 +70,7 @@ static int write_pid_file(const char *path, pid_t pid, hull_err **err)
     return 0;
 }
 
-static char *state_json_text(const struct container_state *s, enum container_status st)
+static char *state_json_text(const struct runtime_state *s, enum runtime_status st)
 {
     cleanup_json json_t *j = state_to_json(s, st);
     return json_dumps(j, JSON_COMPACT);
@@ -88,7 +88,7 @@ static int child_error_or(int sync_fd, hull_err **err)
 
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
-                       struct container_state *s, int sync_fd, const struct create_opts *co,
+                       struct runtime_state *s, int sync_fd, const struct create_opts *co,
                        const struct cgroup_set *cg, hull_err **err)
 {
     /* a vm-handled container process has no namespaces of its own (src/vm/handler.h) */
@@ -103,7 +103,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
      * mounts, children, exec). */
     if (sync_send(sync_fd, SYNC_GO, err) < 0)
         return child_error_or(sync_fd, err);
-    int entered = container_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    int entered = runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
     cgroup_warm_migration_wait(); /* done with it either way */
     if (entered < 0)
         return -1;
@@ -125,7 +125,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
             break;
         if (m.type != SYNC_HOOKS_CREATE_RUNTIME)
             return hull_error(err, EPROTO, "unexpected sync message %d", m.type);
-        cleanup_free char *sj = state_json_text(s, STATUS_CREATING);
+        cleanup_free char *sj = state_json_text(s, RUNTIME_CREATING);
         if (hooks_run(cfg->hooks.prestart, cfg->hooks.n_prestart, "prestart", sj, err) < 0 ||
             hooks_run(cfg->hooks.create_runtime, cfg->hooks.n_create_runtime, "createRuntime", sj,
                       err) < 0)
@@ -183,11 +183,11 @@ static bool needs_start_status(const struct hull_config *cfg)
     return cfg->hooks.n_start_container || cfg->hooks.n_poststart;
 }
 
-static void run_poststop_hooks(const struct hull_config *cfg, const struct container_state *s)
+static void run_poststop_hooks(const struct hull_config *cfg, const struct runtime_state *s)
 {
     if (cfg == NULL || cfg->hooks.n_poststop == 0)
         return;
-    cleanup_free char *sj = state_json_text(s, STATUS_STOPPED);
+    cleanup_free char *sj = state_json_text(s, RUNTIME_STOPPED);
     hull_err *hook_err = NULL;
     if (hooks_run(cfg->hooks.poststop, cfg->hooks.n_poststop, "poststop", sj, &hook_err) < 0) {
         /* runtime-spec: poststop failures are logged and the lifecycle continues. */
@@ -196,8 +196,8 @@ static void run_poststop_hooks(const struct hull_config *cfg, const struct conta
     }
 }
 
-int container_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid_out,
-                     bool keep_signals_blocked, hull_err **err)
+int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid_out,
+                   bool keep_signals_blocked, hull_err **err)
 {
     if (state_validate_id(co->id, err) < 0)
         return -1;
@@ -227,7 +227,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         return -1;
 
     cleanup_cgroup_set struct cgroup_set cg = {0};
-    if (container_cgroup_plan(ro, cfg, co->id, &cg, err) < 0)
+    if (runtime_cgroup_plan(ro, cfg, co->id, &cg, err) < 0)
         return -1;
 
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
@@ -235,7 +235,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         /* Only remove what we made: an existing container is not ours. */
         return -1;
     }
-    struct container_state s = {0};
+    struct runtime_state s = {0};
     char created[64];
     now_rfc3339(created, sizeof created);
     s.id = strdup(co->id);
@@ -296,7 +296,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         args.start_status_fd = start_status;
         if (!vm && namespaces_prepare_parent(cfg, err) < 0)
             break;
-        cleanup_free char *sj = state_json_text(&s, STATUS_CREATING);
+        cleanup_free char *sj = state_json_text(&s, RUNTIME_CREATING);
         args.sync_fd = sp[1];
         args.fifo_fd = fifo;
         args.state_dir_fd = dir.dirfd;
@@ -312,7 +312,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
             close(sp[0]);
             if (vm)
                 vm_handler_init(&args);
-            container_init(&args);
+            runtime_init(&args);
         }
         cloned = true;
         close(sp[1]);
@@ -325,7 +325,7 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
         if (drive_child(cfg, &dir, &s, sp[0], co, &cg, err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
-            if (container_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+            if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
                 hull_warn("%s", cg_err->msg);
                 hull_err_free(cg_err);
             }
@@ -362,11 +362,11 @@ int container_create(const struct runtime_opts *ro, const struct create_opts *co
     }
     if (!keep_signals_blocked || rc < 0)
         sigprocmask(SIG_SETMASK, &saved, NULL);
-    container_state_clear(&s);
+    runtime_state_clear(&s);
     return rc;
 }
 
-static int load_config_copy(struct state_dir *dir, const struct container_state *s,
+static int load_config_copy(struct state_dir *dir, const struct runtime_state *s,
                             struct hull_config **cfg, hull_err **err)
 {
     cleanup_free char *text = NULL;
@@ -408,28 +408,28 @@ static int wait_program_started(int status_fd, const char *id, hull_err **err)
     return hull_error(err, 0, "start container `%s`: %s", id, msg);
 }
 
-int container_start(const struct runtime_opts *ro, const char *id, hull_err **err)
+int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    struct container_state s;
-    enum container_status st;
+    struct runtime_state s;
+    enum runtime_status st;
     if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
-    if (st != STATUS_CREATED) {
-        container_state_clear(&s);
-        return hull_error(err, 0, "cannot start a container that is %s", container_status_name(st));
+    if (st != RUNTIME_CREATED) {
+        runtime_state_clear(&s);
+        return hull_error(err, 0, "cannot start a container that is %s", runtime_status_name(st));
     }
     cleanup_close int fifo = openat(dir.dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fifo < 0) {
         int e = errno;
-        container_state_clear(&s);
+        runtime_state_clear(&s);
         if (e == ENXIO)
             return hull_error(err, 0, "cannot start container `%s`: its process exited", id);
         return hull_error(err, e, "open exec.fifo");
     }
     cleanup_config struct hull_config *cfg = NULL;
     if (load_config_copy(&dir, &s, &cfg, err) < 0) {
-        container_state_clear(&s);
+        runtime_state_clear(&s);
         return -1;
     }
     /* Opened before the container is released: its report cannot be missed. */
@@ -437,7 +437,7 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
     if (needs_start_status(cfg))
         status = openat(dir.dirfd, "start.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (write(fifo, "0", 1) != 1) {
-        container_state_clear(&s);
+        runtime_state_clear(&s);
         return hull_error(err, errno, "start container `%s`", id);
     }
     unlinkat(dir.dirfd, "exec.fifo", 0);
@@ -445,17 +445,17 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
     if (status >= 0 && wait_program_started(status, id, err) < 0) {
         /* runtime-spec: a failing startContainer hook stops the container and continues the
          * lifecycle at its destruction (poststop hooks included). */
-        container_state_clear(&s);
+        runtime_state_clear(&s);
         state_dir_close(&dir);
         hull_err *del_err = NULL;
-        if (container_delete(ro, id, true, &del_err) < 0) {
+        if (runtime_delete(ro, id, true, &del_err) < 0) {
             hull_warn("%s", del_err->msg);
             hull_err_free(del_err);
         }
         return -1;
     }
     if (cfg->hooks.n_poststart) {
-        cleanup_free char *sj = state_json_text(&s, STATUS_RUNNING);
+        cleanup_free char *sj = state_json_text(&s, RUNTIME_RUNNING);
         hull_err *hook_err = NULL;
         if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj, &hook_err) <
             0) {
@@ -464,13 +464,13 @@ int container_start(const struct runtime_opts *ro, const char *id, hull_err **er
             hull_err_free(hook_err);
         }
     }
-    container_state_clear(&s);
+    runtime_state_clear(&s);
     return rc;
 }
 
 /* Attached run: forward every signal the runtime receives to the container's process and
  * return its exit status. All signals are blocked (since create) and taken with sigwaitinfo. */
-int container_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
+int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
 {
     sigset_t all;
     sigfillset(&all);
@@ -498,8 +498,8 @@ int container_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
     }
 }
 
-int container_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
-                  bool remove, int *exit_code, hull_err **err)
+int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
+                bool remove, int *exit_code, hull_err **err)
 {
     pid_t pid = 0;
     *exit_code = 0;
@@ -508,26 +508,26 @@ int container_run(const struct runtime_opts *ro, const struct create_opts *co, b
     int master = -1;
     struct create_opts attached = *co;
     attached.terminal_master = detach ? NULL : &master;
-    if (container_create(ro, &attached, &pid, !detach, err) < 0)
+    if (runtime_create(ro, &attached, &pid, !detach, err) < 0)
         return -1;
     co = &attached;
-    if (container_start(ro, co->id, err) < 0) {
+    if (runtime_start(ro, co->id, err) < 0) {
         sigprocmask(SIG_SETMASK, &saved, NULL);
         hull_closep(&master);
         hull_err *e2 = NULL;
-        if (container_delete(ro, co->id, true, &e2) < 0)
+        if (runtime_delete(ro, co->id, true, &e2) < 0)
             hull_err_free(e2);
         return -1;
     }
     if (detach)
         return 0;
     int rc = master >= 0 ? terminal_relay_until_exit(master, pid, exit_code, err)
-                         : container_wait_forwarding_signals(pid, exit_code, err);
+                         : runtime_wait_forwarding_signals(pid, exit_code, err);
     hull_closep(&master);
     sigprocmask(SIG_SETMASK, &saved, NULL);
     if (remove) {
         hull_err *e2 = NULL;
-        if (container_delete(ro, co->id, true, &e2) < 0) {
+        if (runtime_delete(ro, co->id, true, &e2) < 0) {
             if (rc == 0) {
                 *err = e2;
                 return -1;
@@ -571,21 +571,21 @@ static int signal_all(pid_t init, int sig, hull_err **err)
     return 0;
 }
 
-int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err)
+int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    struct container_state s;
-    enum container_status st;
+    struct runtime_state s;
+    enum runtime_status st;
     if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
     pid_t pid = s.pid;
-    container_state_clear(&s);
-    if (st == STATUS_STOPPED || st == STATUS_CREATING)
+    runtime_state_clear(&s);
+    if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING)
         return hull_error(err, 0, "container `%s` is not running", id);
     /* A pidfd pins the process we checked: no signal to a recycled pid. */
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (all) {
-        int r = container_cgroup_signal_all(dir.dirfd, sig, err);
+        int r = runtime_cgroup_signal_all(dir.dirfd, sig, err);
         return r == 1 ? signal_all(pid, sig, err) : r;
     }
     if (pidfd >= 0) {
@@ -615,7 +615,7 @@ static int wait_gone(pid_t pid, unsigned long long start_time)
     return -1;
 }
 
-int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
+int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_open(ro->root, id, &dir, err) < 0) {
@@ -627,30 +627,30 @@ int container_delete(const struct runtime_opts *ro, const char *id, bool force, 
         }
         return -1;
     }
-    struct container_state s = {0};
+    struct runtime_state s = {0};
     int present = state_read(&dir, &s, err);
     if (present < 0) {
         if (!force)
             return -1;
         hull_err_freep(err);
     }
-    enum container_status st = present > 0 ? state_status(&dir, &s) : STATUS_STOPPED;
-    if ((st == STATUS_RUNNING || st == STATUS_PAUSED) && !force) {
-        container_state_clear(&s);
+    enum runtime_status st = present > 0 ? state_status(&dir, &s) : RUNTIME_STOPPED;
+    if ((st == RUNTIME_RUNNING || st == RUNTIME_PAUSED) && !force) {
+        runtime_state_clear(&s);
         return hull_error(err, 0, "cannot delete container `%s` that is not stopped: %s", id,
-                          container_status_name(st));
+                          runtime_status_name(st));
     }
-    if (st != STATUS_STOPPED && s.pid > 0) {
+    if (st != RUNTIME_STOPPED && s.pid > 0) {
         /* created containers are deleted without --force, as runc does. */
         hull_err *kill_err = NULL;
-        if (container_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
+        if (runtime_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
             signal_all(s.pid, SIGKILL, &kill_err);
         hull_err_free(kill_err);
         cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         if (pidfd >= 0)
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         if (wait_gone(s.pid, s.start_time) < 0) {
-            container_state_clear(&s);
+            runtime_state_clear(&s);
             return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id,
                               (int)s.pid);
         }
@@ -663,26 +663,25 @@ int container_delete(const struct runtime_opts *ro, const char *id, bool force, 
     }
     if (present > 0)
         run_poststop_hooks(cfg, &s);
-    container_state_clear(&s);
-    if (container_cgroup_remove(dir.dirfd, err) < 0)
+    runtime_state_clear(&s);
+    if (runtime_cgroup_remove(dir.dirfd, err) < 0)
         return -1;
     return state_dir_remove(&dir, err);
 }
 
-int container_state_json(const struct runtime_opts *ro, const char *id, json_t **out,
-                         hull_err **err)
+int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
-    struct container_state s;
-    enum container_status st;
+    struct runtime_state s;
+    enum runtime_status st;
     if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
     *out = state_to_json(&s, st);
-    container_state_clear(&s);
+    runtime_state_clear(&s);
     return 0;
 }
 
-int container_list(const struct runtime_opts *ro, json_t **out, hull_err **err)
+int runtime_list(const struct runtime_opts *ro, json_t **out, hull_err **err)
 {
     cleanup_strv char **ids = NULL;
     if (state_list_ids(ro->root, &ids, err) < 0)
@@ -691,7 +690,7 @@ int container_list(const struct runtime_opts *ro, json_t **out, hull_err **err)
     for (char **id = ids; *id; id++) {
         json_t *st = NULL;
         hull_err *e = NULL;
-        if (container_state_json(ro, *id, &st, &e) < 0) {
+        if (runtime_state_json(ro, *id, &st, &e) < 0) {
             hull_err_free(e); /* deleted meanwhile */
             continue;
         }

@@ -29,7 +29,7 @@ struct create_opts {
     bool no_pivot;
     bool no_new_keyring;
     int preserve_fds;
-    /* Attached run: set by container_run. With process.terminal and no console socket the pty
+    /* Attached run: set by runtime_run. With process.terminal and no console socket the pty
      * master is received into *terminal_master (-1 otherwise) for the relay. NULL = detached
      * (create, run --detach): a terminal then needs --console-socket, as in runc. */
     int *terminal_master;
@@ -37,23 +37,21 @@ struct create_opts {
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked
  * the caller's signals stay blocked on return (for run's forwarding loop). */
-int container_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid,
-                     bool keep_signals_blocked, hull_err **err);
-int container_start(const struct runtime_opts *ro, const char *id, hull_err **err);
+int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid,
+                   bool keep_signals_blocked, hull_err **err);
+int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err);
 /* run = create + start; attached runs wait, forward signals and return the exit code
  * (128+N when killed by signal N). */
-int container_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
-                  bool remove, int *exit_code, hull_err **err);
+int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
+                bool remove, int *exit_code, hull_err **err);
 /* Wait for `pid` (our child) forwarding every signal we receive to it; all signals must be
  * blocked. Sets *exit_code (128+N when killed by signal N). */
-int container_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
-int container_kill(const struct runtime_opts *ro, const char *id, int sig, bool all,
-                   hull_err **err);
-int container_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
+int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
+int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err);
+int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
 /* Runtime-spec state document of one container. */
-int container_state_json(const struct runtime_opts *ro, const char *id, json_t **out,
-                         hull_err **err);
+int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err);
 /* Array of {id, pid, status, bundle, created, owner} for `list`. */
-int container_list(const struct runtime_opts *ro, json_t **out, hull_err **err);
+int runtime_list(const struct runtime_opts *ro, json_t **out, hull_err **err);
 
 #endif

@@ -6,7 +6,7 @@
  *   container, before mounts  security_before_mounts: host pid noted, LSM exec attribute opened
  *                             on the runtime's procfs
  *   container, after mounts   security_after_mounts: Landlock ruleset built from the final tree
- *   (identity, capabilities, cwd, no_new_privs, close_range: container_init.c)
+ *   (identity, capabilities, cwd, no_new_privs, close_range: init.c)
  *   container, last step      security_apply_final: LSM exec label, Landlock enforced, seccomp
  *                             loaded (+ notify fd sent), then execve
  *

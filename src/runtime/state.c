@@ -12,28 +12,28 @@
 #include <unistd.h>
 
 #include "oci/json_read.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-const char *container_status_name(enum container_status s)
+const char *runtime_status_name(enum runtime_status s)
 {
     switch (s) {
-    case STATUS_CREATING:
+    case RUNTIME_CREATING:
         return "creating";
-    case STATUS_CREATED:
+    case RUNTIME_CREATED:
         return "created";
-    case STATUS_RUNNING:
+    case RUNTIME_RUNNING:
         return "running";
-    case STATUS_PAUSED:
+    case RUNTIME_PAUSED:
         return "paused";
-    case STATUS_STOPPED:
+    case RUNTIME_STOPPED:
         return "stopped";
     }
     return "unknown";
 }
 
-void container_state_clear(struct container_state *s)
+void runtime_state_clear(struct runtime_state *s)
 {
     free(s->id);
     free(s->oci_version);
@@ -161,7 +161,7 @@ static int set_str(json_t *o, const char *k, const char *v)
     return v ? json_object_set_new(o, k, json_string(v)) : 0;
 }
 
-int state_write(struct state_dir *d, const struct container_state *s, hull_err **err)
+int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **err)
 {
     cleanup_json json_t *o = json_object();
     set_str(o, "id", s->id);
@@ -192,7 +192,7 @@ static char *dup_member(json_t *o, const char *k)
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-int state_read(struct state_dir *d, struct container_state *s, hull_err **err)
+int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
 {
     cleanup_free char *text = NULL;
     size_t len = 0;
@@ -261,23 +261,23 @@ unsigned long long proc_start_time(pid_t pid)
     return strtoull(p, NULL, 10);
 }
 
-enum container_status state_status(struct state_dir *d, const struct container_state *s)
+enum runtime_status state_status(struct state_dir *d, const struct runtime_state *s)
 {
     if (s->pid <= 0)
-        return STATUS_CREATING;
+        return RUNTIME_CREATING;
     unsigned long long st = proc_start_time(s->pid);
     if (st == 0 || st != s->start_time)
-        return STATUS_STOPPED;
+        return RUNTIME_STOPPED;
     if (faccessat(d->dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        return STATUS_CREATED;
+        return RUNTIME_CREATED;
     if (faccessat(d->dirfd, "paused", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-        container_cgroup_is_paused(d->dirfd))
-        return STATUS_PAUSED;
-    return STATUS_RUNNING;
+        runtime_cgroup_is_paused(d->dirfd))
+        return RUNTIME_PAUSED;
+    return RUNTIME_RUNNING;
 }
 
-int state_load(const char *root, const char *id, struct state_dir *dir, struct container_state *s,
-               enum container_status *status, hull_err **err)
+int state_load(const char *root, const char *id, struct state_dir *dir, struct runtime_state *s,
+               enum runtime_status *status, hull_err **err)
 {
     memset(s, 0, sizeof(*s));
     if (state_dir_open(root, id, dir, err) < 0)
@@ -285,17 +285,17 @@ int state_load(const char *root, const char *id, struct state_dir *dir, struct c
     int present = state_read(dir, s, err);
     if (present < 0)
         return -1;
-    *status = present ? state_status(dir, s) : STATUS_CREATING;
+    *status = present ? state_status(dir, s) : RUNTIME_CREATING;
     return present;
 }
 
-json_t *state_to_json(const struct container_state *s, enum container_status status)
+json_t *state_to_json(const struct runtime_state *s, enum runtime_status status)
 {
     json_t *o = json_object();
     json_object_set_new(o, "ociVersion", json_string(s->oci_version ? s->oci_version : "1.2.0"));
     json_object_set_new(o, "id", json_string(s->id ? s->id : ""));
-    json_object_set_new(o, "pid", json_integer(status == STATUS_STOPPED ? 0 : s->pid));
-    json_object_set_new(o, "status", json_string(container_status_name(status)));
+    json_object_set_new(o, "pid", json_integer(status == RUNTIME_STOPPED ? 0 : s->pid));
+    json_object_set_new(o, "status", json_string(runtime_status_name(status)));
     json_object_set_new(o, "bundle", json_string(s->bundle ? s->bundle : ""));
     json_object_set_new(o, "rootfs", json_string(s->rootfs ? s->rootfs : ""));
     json_object_set_new(o, "created", json_string(s->created ? s->created : ""));

@@ -10,17 +10,17 @@
 
 #include "util/error.h"
 
-enum container_status {
-    STATUS_CREATING = 0,
-    STATUS_CREATED,
-    STATUS_RUNNING,
-    STATUS_PAUSED,
-    STATUS_STOPPED,
+enum runtime_status {
+    RUNTIME_CREATING = 0,
+    RUNTIME_CREATED,
+    RUNTIME_RUNNING,
+    RUNTIME_PAUSED,
+    RUNTIME_STOPPED,
 };
 
-const char *container_status_name(enum container_status s);
+const char *runtime_status_name(enum runtime_status s);
 
-struct container_state {
+struct runtime_state {
     char *id;
     char *oci_version;
     pid_t pid;
@@ -36,7 +36,7 @@ struct container_state {
     json_t *extra; /* handler-specific data, owned, may be NULL */
 };
 
-void container_state_clear(struct container_state *s);
+void runtime_state_clear(struct runtime_state *s);
 
 /* A locked container directory. */
 struct state_dir {
@@ -63,21 +63,21 @@ int state_dir_open(const char *root, const char *id, struct state_dir *out, hull
 /* Remove the container directory (the caller holds the lock). */
 int state_dir_remove(struct state_dir *d, hull_err **err);
 
-int state_write(struct state_dir *d, const struct container_state *s, hull_err **err);
+int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **err);
 /* Read state.json; returns 1 if present, 0 if absent (container mid-create), -1 on error. */
-int state_read(struct state_dir *d, struct container_state *s, hull_err **err);
+int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err);
 
 /* Open and lock root/id, read its state and derive the live status, in one step. Returns 1
- * when state.json exists, 0 when the container is mid-create (status STATUS_CREATING), -1 on
- * error. `s` must be cleared by the caller (container_state_clear) on success. */
-int state_load(const char *root, const char *id, struct state_dir *dir, struct container_state *s,
-               enum container_status *status, hull_err **err);
+ * when state.json exists, 0 when the container is mid-create (status RUNTIME_CREATING), -1 on
+ * error. `s` must be cleared by the caller (runtime_state_clear) on success. */
+int state_load(const char *root, const char *id, struct state_dir *dir, struct runtime_state *s,
+               enum runtime_status *status, hull_err **err);
 
 /* The live status from the recorded pid, its start time and the exec fifo. */
-enum container_status state_status(struct state_dir *d, const struct container_state *s);
+enum runtime_status state_status(struct state_dir *d, const struct runtime_state *s);
 
 /* The runtime-spec state document (ociVersion, id, status, pid, bundle, ...). */
-json_t *state_to_json(const struct container_state *s, enum container_status status);
+json_t *state_to_json(const struct runtime_state *s, enum runtime_status status);
 
 /* Start time of `pid` from /proc (0 if gone or a zombie). */
 unsigned long long proc_start_time(pid_t pid);

@@ -74,7 +74,7 @@ static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
 void vm_handler_init(struct init_args *a)
 {
     hull_err *err = NULL;
-    /* the state directory's flock belongs to the runtime, not to us (see container_init) */
+    /* the state directory's flock belongs to the runtime, not to us (see runtime_init) */
     if (a->state_dir_fd >= 0)
         close(a->state_dir_fd);
     for (int s = 1; s < NSIG; s++)
@@ -88,7 +88,7 @@ void vm_handler_init(struct init_args *a)
     /* fail at `create`, not after `start`, when the VM could not run at all */
     if (vm_preflight(&spec, &err) < 0)
         fail(a, err);
-    container_init_ready_and_wait_start(a);
+    runtime_init_ready_and_wait_start(a);
 
     /* Signals vm_run forwards stay blocked across the switch: a `kill` that came between
      * create and start is then delivered to the guest program instead of killing the launcher. */

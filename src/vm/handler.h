@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "oci/config.h"
-#include "runtime/container_init.h"
+#include "runtime/init.h"
 #include "util/error.h"
 #include "vm/vm.h"
 
@@ -27,7 +27,7 @@ bool vm_handler_selected(const struct hull_config *cfg, bool forced);
  * The spec borrows from cfg. */
 int vm_handler_spec(const struct hull_config *cfg, struct vm_spec *spec, hull_err **err);
 
-/* The container process of a vm-handled container (replaces container_init). */
+/* The container process of a vm-handled container (replaces runtime_init). */
 __attribute__((noreturn)) void vm_handler_init(struct init_args *a);
 
 #endif

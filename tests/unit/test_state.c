@@ -37,10 +37,10 @@ static void test_roundtrip(const char *root)
     CHECK_ERROR(state_dir_create(root, "c1", &d2, &err), &err, "container `c1` already exists");
     state_dir_close(&d2);
 
-    struct container_state s = {0};
+    struct runtime_state s = {0};
     CHECK(state_read(&d, &s, &err) == 0); /* absent: mid-create */
-    CHECK(state_status(&d, &s) == STATUS_CREATING);
-    container_state_clear(&s);
+    CHECK(state_status(&d, &s) == RUNTIME_CREATING);
+    runtime_state_clear(&s);
 
     s.id = strdup("c1");
     s.pid = getpid();
@@ -48,15 +48,15 @@ static void test_roundtrip(const char *root)
     s.bundle = strdup("/b");
     CHECK(s.start_time != 0);
     CHECK(state_write(&d, &s, &err) == 0);
-    struct container_state r = {0};
+    struct runtime_state r = {0};
     CHECK(state_read(&d, &r, &err) == 1);
     CHECK(r.pid == getpid() && r.start_time == s.start_time && strcmp(r.bundle, "/b") == 0);
-    CHECK(state_status(&d, &r) == STATUS_RUNNING);
+    CHECK(state_status(&d, &r) == RUNTIME_RUNNING);
     /* A recycled pid (other start time) is not our container. */
     r.start_time += 1;
-    CHECK(state_status(&d, &r) == STATUS_STOPPED);
-    container_state_clear(&r);
-    container_state_clear(&s);
+    CHECK(state_status(&d, &r) == RUNTIME_STOPPED);
+    runtime_state_clear(&r);
+    runtime_state_clear(&s);
 
     /* The directory is locked: another open descriptor cannot take the lock. */
     char path[512];

@@ -118,7 +118,7 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
     }
     hull_err *err = NULL;
     pid_t pid;
-    r = container_create(&ctx->ro, &f.co, &pid, false, &err);
+    r = runtime_create(&ctx->ro, &f.co, &pid, false, &err);
     options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }

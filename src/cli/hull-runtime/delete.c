@@ -30,7 +30,7 @@ int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
         options_free(&p);
         return 1;
     }
-    int r = container_delete(&ctx->ro, p.positionals[0], force, &err);
+    int r = runtime_delete(&ctx->ro, p.positionals[0], force, &err);
     options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }

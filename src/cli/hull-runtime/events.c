@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "oci/json_read.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 enum { E_STATS = 1, E_INTERVAL };
@@ -73,10 +73,10 @@ static int stream(struct cli_ctx *ctx, const char *id, long interval_ms, hull_er
 {
     uint64_t seen = 0;
     cleanup_json json_t *first = NULL;
-    if (container_stats(&ctx->ro, id, &first, &seen, err) < 0)
+    if (runtime_stats(&ctx->ro, id, &first, &seen, err) < 0)
         return -1;
     hull_err *notify_err = NULL;
-    cleanup_close int notify = container_oom_notify_fd(&ctx->ro, id, &notify_err);
+    cleanup_close int notify = runtime_oom_notify_fd(&ctx->ro, id, &notify_err);
     hull_err_free(notify_err);
     print_event("stats", id, first);
     long next_tick = now_ms() + interval_ms;
@@ -95,7 +95,7 @@ static int stream(struct cli_ctx *ctx, const char *id, long interval_ms, hull_er
         cleanup_json json_t *stats = NULL;
         uint64_t kills = 0;
         hull_err *e = NULL;
-        if (container_stats(&ctx->ro, id, &stats, &kills, &e) < 0) {
+        if (runtime_stats(&ctx->ro, id, &stats, &kills, &e) < 0) {
             hull_err_free(e); /* the container stopped: the stream ends */
             return 0;
         }
@@ -143,7 +143,7 @@ int cmd_events(struct cli_ctx *ctx, int argc, char **argv)
     int rc;
     if (stats_only) {
         cleanup_json json_t *stats = NULL;
-        rc = container_stats(&ctx->ro, cid, &stats, NULL, &err);
+        rc = runtime_stats(&ctx->ro, cid, &stats, NULL, &err);
         if (rc == 0)
             print_event("stats", cid, stats);
     } else {

@@ -154,7 +154,7 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv)
     if (r == 0) {
         hull_err *err = NULL;
         int exit_code = 0;
-        r = container_exec(&ctx->ro, &eo, &exit_code, &err) < 0 ? cli_fail(err) : exit_code;
+        r = runtime_exec(&ctx->ro, &eo, &exit_code, &err) < 0 ? cli_fail(err) : exit_code;
     }
     options_free(&p);
     free(l.env);

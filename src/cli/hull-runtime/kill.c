@@ -37,7 +37,7 @@ int cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
         options_free(&p);
         return cli_fail(err);
     }
-    int r = container_kill(&ctx->ro, p.positionals[0], sig, all, &err);
+    int r = runtime_kill(&ctx->ro, p.positionals[0], sig, all, &err);
     options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }

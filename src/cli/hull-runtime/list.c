@@ -50,7 +50,7 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
     if (extra)
         return cli_usage_error("list", "takes no arguments");
     cleanup_json json_t *all = NULL;
-    if (container_list(&ctx->ro, &all, &err) < 0)
+    if (runtime_list(&ctx->ro, &all, &err) < 0)
         return cli_fail(err);
     size_t i;
     json_t *c;

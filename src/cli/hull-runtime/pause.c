@@ -1,6 +1,6 @@
 /* hull-runtime pause and resume: freeze and thaw every process of a container. */
 #include "cli.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 
 static const struct option_spec no_options[] = {{NULL, 0, false, 0}};
 
@@ -29,12 +29,12 @@ static int freeze_command(struct cli_ctx *ctx, const char *name, int argc, char 
 
 int cmd_pause(struct cli_ctx *ctx, int argc, char **argv)
 {
-    return freeze_command(ctx, "pause", argc, argv, container_pause);
+    return freeze_command(ctx, "pause", argc, argv, runtime_pause);
 }
 
 int cmd_resume(struct cli_ctx *ctx, int argc, char **argv)
 {
-    return freeze_command(ctx, "resume", argc, argv, container_resume);
+    return freeze_command(ctx, "resume", argc, argv, runtime_resume);
 }
 
 const struct cli_command command_pause = {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 enum { P_FORMAT = 1 };
@@ -117,7 +117,7 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
     }
     pid_t *pids = NULL;
     size_t n = 0;
-    int r = container_pids(&ctx->ro, p.positionals[0], &pids, &n, &err);
+    int r = runtime_pids(&ctx->ro, p.positionals[0], &pids, &n, &err);
     if (r == 0 && strcmp(format, "json") == 0) {
         if (p.n_positionals > 1)
             r = hull_error(&err, EINVAL, "ps options cannot be used with --format json");

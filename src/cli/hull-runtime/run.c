@@ -14,7 +14,7 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
     int exit_code = 0;
     /* As runc: an attached run deletes its container when it exits, unless --keep. */
     bool remove = f.remove || (!f.detach && !f.keep);
-    r = container_run(&ctx->ro, &f.co, f.detach, remove, &exit_code, &err);
+    r = runtime_run(&ctx->ro, &f.co, f.detach, remove, &exit_code, &err);
     options_free(&p);
     if (r < 0)
         return cli_fail(err);

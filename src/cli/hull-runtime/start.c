@@ -20,7 +20,7 @@ int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
         options_free(&p);
         return 1;
     }
-    int r = container_start(&ctx->ro, p.positionals[0], &err);
+    int r = runtime_start(&ctx->ro, p.positionals[0], &err);
     options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }

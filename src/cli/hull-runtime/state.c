@@ -25,7 +25,7 @@ int cmd_state(struct cli_ctx *ctx, int argc, char **argv)
         return 1;
     }
     cleanup_json json_t *st = NULL;
-    int r = container_state_json(&ctx->ro, p.positionals[0], &st, &err);
+    int r = runtime_state_json(&ctx->ro, p.positionals[0], &st, &err);
     options_free(&p);
     if (r < 0)
         return cli_fail(err);

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "oci/json_read.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 enum {
@@ -220,7 +220,7 @@ static int run_update(struct cli_ctx *ctx, struct option_parser *p, hull_err **e
     struct hull_resources r = {0};
     int rc = config_parse_resources_object(&jc, doc, "", &r, err);
     if (rc == 0)
-        rc = container_update(&ctx->ro, p->positionals[0], &r, err);
+        rc = runtime_update(&ctx->ro, p->positionals[0], &r, err);
     config_resources_clear(&r);
     return rc;
 }

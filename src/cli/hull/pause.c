@@ -4,7 +4,7 @@
 
 #include "cli/hull/containers.h"
 #include "container/status.h"
-#include "runtime/container_cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -36,7 +36,7 @@ static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref,
                                     container_state_name(st.state), container_state_name(want)),
                          err));
     struct runtime_opts ro = {.root = cs->runtime_root};
-    if ((pause ? container_pause(&ro, r->id, &err) : container_resume(&ro, r->id, &err)) < 0)
+    if ((pause ? runtime_pause(&ro, r->id, &err) : runtime_resume(&ro, r->id, &err)) < 0)
         return cli_fail(err);
     puts(ref);
     return 0;

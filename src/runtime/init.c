@@ -2,7 +2,7 @@
  * is documented in docs/architecture.md: user namespace identity, joined namespaces, mounts,
  * devices, createContainer hooks, pivot_root, sysctl, masked/read-only paths, read-only root,
  * rlimits, identity and capabilities, cwd, no_new_privs, wait for `start`, exec. */
-#include "runtime/container_init.h"
+#include "runtime/init.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,7 +168,7 @@ static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
     _exit(1);
 }
 
-void container_init_ready_and_wait_start(struct init_args *a)
+void runtime_init_ready_and_wait_start(struct init_args *a)
 {
     hull_err *err = NULL;
     if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
@@ -187,7 +187,7 @@ void container_init_ready_and_wait_start(struct init_args *a)
     close(a->fifo_fd);
 }
 
-void container_init(struct init_args *a)
+void runtime_init(struct init_args *a)
 {
     hull_err *err = NULL;
     /* flock()s belong to the open file: our inherited copy of the state directory fd would keep
@@ -208,7 +208,7 @@ void container_init(struct init_args *a)
     if (setup(a, &exec_path, &err) < 0)
         fail(a, err);
 
-    container_init_ready_and_wait_start(a);
+    runtime_init_ready_and_wait_start(a);
 
     const struct hull_config *cfg = a->cfg;
     if (cfg->hooks.n_start_container) {

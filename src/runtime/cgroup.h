@@ -1,8 +1,8 @@
 /* The container's cgroups from the runtime's side: which manager, where, when they are made and
  * removed, and the operations on a live container (update, pause, resume, ps, stats). The
  * Linux mechanics are in linux/cgroup/. */
-#ifndef HULL_RUNTIME_CONTAINER_CGROUP_H
-#define HULL_RUNTIME_CONTAINER_CGROUP_H
+#ifndef HULL_RUNTIME_CGROUP_H
+#define HULL_RUNTIME_CGROUP_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -17,34 +17,34 @@
 /* Before clone(): choose the manager and plan the set from linux.cgroupsPath, and check
  * linux.resources against this host. With --cgroup-manager disabled the set stays empty
  * (n == 0); the systemd manager fails with an explanation. */
-int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
-                          const char *id, struct cgroup_set *out, hull_err **err);
+int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
+                        const char *id, struct cgroup_set *out, hull_err **err);
 /* After clone(), before the child goes on: create the set, apply linux.resources, move `pid` in
  * and record the set in the state directory. On failure the set is removed again. */
-int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
-                           int state_dirfd, hull_err **err);
+int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+                         int state_dirfd, hull_err **err);
 /* Remove the container's cgroups (recorded in the state directory) everywhere. */
-int container_cgroup_remove(int state_dirfd, hull_err **err);
+int runtime_cgroup_remove(int state_dirfd, hull_err **err);
 /* Move another process (exec) into the container's cgroups; a container without cgroups is
  * fine. */
-int container_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err);
+int runtime_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err);
 /* kill --all: signal every process in the cgroups. Returns 0 when done, 1 when the container
  * has no cgroups (the caller falls back), -1 on error. */
-int container_cgroup_signal_all(int state_dirfd, int sig, hull_err **err);
+int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err);
 /* 1 when the container's freezer reports frozen, 0 otherwise. */
-int container_cgroup_is_paused(int state_dirfd);
+int runtime_cgroup_is_paused(int state_dirfd);
 
 /* Commands on a running container. */
-int container_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
-                     hull_err **err);
-int container_pause(const struct runtime_opts *ro, const char *id, hull_err **err);
-int container_resume(const struct runtime_opts *ro, const char *id, hull_err **err);
-int container_pids(const struct runtime_opts *ro, const char *id, pid_t **pids, size_t *n,
+int runtime_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
                    hull_err **err);
+int runtime_pause(const struct runtime_opts *ro, const char *id, hull_err **err);
+int runtime_resume(const struct runtime_opts *ro, const char *id, hull_err **err);
+int runtime_pids(const struct runtime_opts *ro, const char *id, pid_t **pids, size_t *n,
+                 hull_err **err);
 /* runc's stats data object; *oom_kills is the OOM-kill counter (for events). */
-int container_stats(const struct runtime_opts *ro, const char *id, json_t **stats,
-                    uint64_t *oom_kills, hull_err **err);
+int runtime_stats(const struct runtime_opts *ro, const char *id, json_t **stats,
+                  uint64_t *oom_kills, hull_err **err);
 /* An fd that wakes up on memory events of the container (see cgroup_set_oom_notify_fd). */
-int container_oom_notify_fd(const struct runtime_opts *ro, const char *id, hull_err **err);
+int runtime_oom_notify_fd(const struct runtime_opts *ro, const char *id, hull_err **err);
 
 #endif

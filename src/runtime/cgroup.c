@@ -1,5 +1,5 @@
-/* The container's cgroups on the runtime side (see container_cgroup.h). */
-#include "runtime/container_cgroup.h"
+/* The container's cgroups on the runtime side (see cgroup.h). */
+#include "runtime/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
-                          const char *id, struct cgroup_set *out, hull_err **err)
+int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
+                        const char *id, struct cgroup_set *out, hull_err **err)
 {
     memset(out, 0, sizeof(*out));
     if (ro->cgroup_manager == CGROUP_MANAGER_DISABLED)
@@ -53,8 +53,8 @@ int container_cgroup_plan(const struct runtime_opts *ro, const struct hull_confi
     return 0;
 }
 
-int container_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
-                           int state_dirfd, hull_err **err)
+int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+                         int state_dirfd, hull_err **err)
 {
     if (set->n == 0)
         return 0;
@@ -76,7 +76,7 @@ int container_cgroup_enter(const struct cgroup_set *set, const struct hull_confi
     return 0;
 }
 
-int container_cgroup_remove(int state_dirfd, hull_err **err)
+int runtime_cgroup_remove(int state_dirfd, hull_err **err)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
     int present = cgroup_set_load(state_dirfd, &set, err);
@@ -90,7 +90,7 @@ int container_cgroup_remove(int state_dirfd, hull_err **err)
     return cgroup_set_destroy(&set, err);
 }
 
-int container_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err)
+int runtime_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
     int present = cgroup_set_load(state_dirfd, &set, err);
@@ -99,7 +99,7 @@ int container_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err)
     return cgroup_set_add_pid(&set, pid, err);
 }
 
-int container_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
+int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
     int present = cgroup_set_load(state_dirfd, &set, err);
@@ -110,7 +110,7 @@ int container_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
     return cgroup_set_signal_all(&set, sig, err);
 }
 
-int container_cgroup_is_paused(int state_dirfd)
+int runtime_cgroup_is_paused(int state_dirfd)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
     hull_err *e = NULL;
@@ -124,14 +124,14 @@ int container_cgroup_is_paused(int state_dirfd)
 
 /* Open a container that must be running (or paused) and load its cgroups. */
 static int open_live(const struct runtime_opts *ro, const char *id, struct state_dir *dir,
-                     struct cgroup_set *set, enum container_status *status, hull_err **err)
+                     struct cgroup_set *set, enum runtime_status *status, hull_err **err)
 {
-    struct container_state s;
-    enum container_status st;
+    struct runtime_state s;
+    enum runtime_status st;
     if (state_load(ro->root, id, dir, &s, &st, err) < 0)
         return -1;
-    container_state_clear(&s);
-    if (st == STATUS_STOPPED || st == STATUS_CREATING)
+    runtime_state_clear(&s);
+    if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING)
         return hull_error(err, 0, "container `%s` is not running", id);
     *status = st;
     int has = cgroup_set_load(dir->dirfd, set, err);
@@ -145,12 +145,12 @@ static int open_live(const struct runtime_opts *ro, const char *id, struct state
     return 0;
 }
 
-int container_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
-                     hull_err **err)
+int runtime_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,
+                   hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     cleanup_cgroup_set struct cgroup_set set = {0};
-    enum container_status st;
+    enum runtime_status st;
     if (open_live(ro, id, &dir, &set, &st, err) < 0)
         return -1;
     if (cgroup_check_resources(&set, r, "", err) < 0 || cgroup_set_apply(&set, r, true, err) < 0)
@@ -162,45 +162,45 @@ static int set_frozen(const struct runtime_opts *ro, const char *id, bool frozen
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     cleanup_cgroup_set struct cgroup_set set = {0};
-    enum container_status st;
+    enum runtime_status st;
     if (open_live(ro, id, &dir, &set, &st, err) < 0)
         return -1;
-    if (frozen && st == STATUS_CREATED)
+    if (frozen && st == RUNTIME_CREATED)
         return hull_error(err, 0, "cannot pause container `%s`: it is created, not running", id);
-    if (!frozen && st != STATUS_PAUSED)
+    if (!frozen && st != RUNTIME_PAUSED)
         return hull_error(err, 0, "cannot resume container `%s`: it is not paused", id);
     if (cgroup_set_freeze(&set, frozen, err) < 0)
         return hull_error_prefix(err, "%s container `%s`", frozen ? "pause" : "resume", id);
     return 0;
 }
 
-int container_pause(const struct runtime_opts *ro, const char *id, hull_err **err)
+int runtime_pause(const struct runtime_opts *ro, const char *id, hull_err **err)
 {
     return set_frozen(ro, id, true, err);
 }
 
-int container_resume(const struct runtime_opts *ro, const char *id, hull_err **err)
+int runtime_resume(const struct runtime_opts *ro, const char *id, hull_err **err)
 {
     return set_frozen(ro, id, false, err);
 }
 
-int container_pids(const struct runtime_opts *ro, const char *id, pid_t **pids, size_t *n,
-                   hull_err **err)
+int runtime_pids(const struct runtime_opts *ro, const char *id, pid_t **pids, size_t *n,
+                 hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     cleanup_cgroup_set struct cgroup_set set = {0};
-    enum container_status st;
+    enum runtime_status st;
     if (open_live(ro, id, &dir, &set, &st, err) < 0)
         return -1;
     return cgroup_set_pids(&set, pids, n, err);
 }
 
-int container_stats(const struct runtime_opts *ro, const char *id, json_t **stats,
-                    uint64_t *oom_kills, hull_err **err)
+int runtime_stats(const struct runtime_opts *ro, const char *id, json_t **stats,
+                  uint64_t *oom_kills, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     cleanup_cgroup_set struct cgroup_set set = {0};
-    enum container_status st;
+    enum runtime_status st;
     if (open_live(ro, id, &dir, &set, &st, err) < 0)
         return -1;
     if (oom_kills) {
@@ -212,11 +212,11 @@ int container_stats(const struct runtime_opts *ro, const char *id, json_t **stat
     return cgroup_set_stats(&set, stats, err);
 }
 
-int container_oom_notify_fd(const struct runtime_opts *ro, const char *id, hull_err **err)
+int runtime_oom_notify_fd(const struct runtime_opts *ro, const char *id, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     cleanup_cgroup_set struct cgroup_set set = {0};
-    enum container_status st;
+    enum runtime_status st;
     if (open_live(ro, id, &dir, &set, &st, err) < 0)
         return -1;
     return cgroup_set_oom_notify_fd(&set, err);

@@ -1,7 +1,7 @@
 /* The container's first process between clone() and execve(): it builds the container from
  * the inside and becomes the user's program (PID 1 of its pid namespace, no extra init). */
-#ifndef HULL_RUNTIME_CONTAINER_INIT_H
-#define HULL_RUNTIME_CONTAINER_INIT_H
+#ifndef HULL_RUNTIME_INIT_H
+#define HULL_RUNTIME_INIT_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -35,9 +35,9 @@ struct init_args {
 /* The end of create, on the container side: report READY, wait for the runtime to commit the
  * state (exit quietly if it died), then block on exec.fifo until `start`. Returns only when
  * started; exits the process otherwise. Shared by the native and the VM handler. */
-void container_init_ready_and_wait_start(struct init_args *a);
+void runtime_init_ready_and_wait_start(struct init_args *a);
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */
-__attribute__((noreturn)) void container_init(struct init_args *a);
+__attribute__((noreturn)) void runtime_init(struct init_args *a);
 
 #endif
