@@ -42,6 +42,11 @@ int cmd_rmi(struct hull_cli *cli, int argc, char **argv);
 int cmd_image(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_prune(struct hull_cli *cli, int argc, char **argv);
+int cmd_image_bootstrap(struct hull_cli *cli, int argc, char **argv);
+int cmd_build(struct hull_cli *cli, int argc, char **argv);
+int cmd_commit(struct hull_cli *cli, int argc, char **argv);
+/* `app` -> localhost/app:latest, full names normalised (build, commit, image bootstrap). */
+int cli_normalise_local_name(const char *text, char **out, hull_err **err);
 int cmd_login(struct hull_cli *cli, int argc, char **argv);
 int cmd_logout(struct hull_cli *cli, int argc, char **argv);
 /* Containers (src/cli/hull/containers.h and one file per command). */

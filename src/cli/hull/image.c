@@ -13,6 +13,7 @@ static const struct hull_command image_commands[] = {
     {"pull", cmd_pull, "Pull an image (same as `hull pull`)"},
     {"load", cmd_load, "Load images from an archive (same as `hull load`)"},
     {"save", cmd_save, "Save an image as an OCI archive (same as `hull save`)"},
+    {"bootstrap", cmd_image_bootstrap, "Make a Debian base image with mmdebstrap"},
     {NULL, NULL, NULL},
 };
 

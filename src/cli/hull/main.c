@@ -20,6 +20,8 @@ static const struct hull_command commands[] = {
     {"load", IMAGE_COMMAND(cmd_load), "Load images from a docker-archive or oci-archive tarball"},
     {"save", IMAGE_COMMAND(cmd_save), "Save an image as an OCI archive"},
     {"images", IMAGE_COMMAND(cmd_images), "List images"},
+    {"build", IMAGE_COMMAND(cmd_build), "Build an image from a Containerfile"},
+    {"commit", IMAGE_COMMAND(cmd_commit), "Create an image from a container's changes"},
     {"rmi", IMAGE_COMMAND(cmd_rmi), "Remove images"},
     {"image", IMAGE_COMMAND(cmd_image), "Manage images (ls, inspect, rm, prune, pull, load, save)"},
     {"login", IMAGE_COMMAND(cmd_login), "Store credentials for a registry"},
