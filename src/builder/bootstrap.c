@@ -62,8 +62,7 @@ static void push_host_sources(char ***v, size_t *n, const char *suite)
     }
 }
 
-static int run_mmdebstrap(const struct bootstrap_request *req, const char *out_path,
-                          hull_err **err)
+static int run_mmdebstrap(const struct bootstrap_request *req, const char *out_path, hull_err **err)
 {
     char **argv = NULL;
     size_t n = 0;

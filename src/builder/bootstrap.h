@@ -10,11 +10,11 @@
 #include "image/store.h"
 
 struct bootstrap_request {
-    const char *suite;    /* bookworm, trixie, ... */
-    const char *name;     /* the image name, normalised by the caller */
-    const char *variant;  /* minbase (default) or slim */
-    const char *include;  /* "pkg1,pkg2" or NULL */
-    bool quiet;           /* no mmdebstrap progress */
+    const char *suite;   /* bookworm, trixie, ... */
+    const char *name;    /* the image name, normalised by the caller */
+    const char *variant; /* minbase (default) or slim */
+    const char *include; /* "pkg1,pkg2" or NULL */
+    bool quiet;          /* no mmdebstrap progress */
 };
 
 /* Bootstrap, store and name the image; *id_out (may be NULL) receives the image ID. */

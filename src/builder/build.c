@@ -36,9 +36,9 @@
 /* What a RUN step may do beyond the hardened default: docker's default set, which package
  * installs need (maintainer scripts chown, setuid to _apt, mknod, setcap...). */
 static const char *const run_capabilities[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",     "CAP_KILL",
-    "CAP_SETGID", "CAP_SETUID",       "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
-    "CAP_SYS_CHROOT", "CAP_MKNOD",    "CAP_AUDIT_WRITE", "CAP_SETFCAP", NULL,
+    "CAP_CHOWN",      "CAP_DAC_OVERRIDE", "CAP_FOWNER",      "CAP_FSETID",           "CAP_KILL",
+    "CAP_SETGID",     "CAP_SETUID",       "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
+    "CAP_SYS_CHROOT", "CAP_MKNOD",        "CAP_AUDIT_WRITE", "CAP_SETFCAP",          NULL,
 };
 
 /* Mount points the runtime creates in a RUN container; not part of its layer when empty. */
@@ -196,7 +196,8 @@ static int do_from(struct builder *b, const struct cf_instruction *in, struct st
 static int add_layer_from(struct builder *b, struct build_state *st, int parent_fd,
                           const char *upper, const char *created_by, hull_err **err)
 {
-    cleanup_close int fd = openat(parent_fd, upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int fd =
+        openat(parent_fd, upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return hull_error(err, errno, "open the step's upper directory");
     char digest[DIGEST_STR_LEN];
@@ -565,8 +566,7 @@ static int read_containerfile(struct builder *b, hull_err **err)
         else if (fs_read_file_at(b->ctx_fd, "Dockerfile", 4u << 20, &text, NULL, err) == 0)
             shown = strdup("Dockerfile");
         else
-            return hull_error(err, ENOENT,
-                              "no Containerfile or Dockerfile in `%s` (use -f FILE)",
+            return hull_error(err, ENOENT, "no Containerfile or Dockerfile in `%s` (use -f FILE)",
                               b->req->context);
     } else {
         if (fs_read_file(file, 4u << 20, &text, NULL, err) < 0)

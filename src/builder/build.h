@@ -26,9 +26,9 @@ struct build_request {
     const char *pull;    /* never | missing (default) | always */
     const char *network; /* none (default) | host */
     bool no_cache;
-    bool quiet;          /* -q: nothing but errors (and the ID, printed by the caller) */
-    bool terminal;       /* progress rewritten in place, RUN output only on failure */
-    FILE *progress;      /* where progress goes (stderr) */
+    bool quiet;     /* -q: nothing but errors (and the ID, printed by the caller) */
+    bool terminal;  /* progress rewritten in place, RUN output only on failure */
+    FILE *progress; /* where progress goes (stderr) */
 };
 
 /* Build; *id_out receives the image ID ("sha256:..."). Errors name the file and line. */

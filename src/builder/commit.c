@@ -19,9 +19,9 @@
 static const char *const mount_points[] = {"etc/hosts", "etc/hostname", "etc/resolv.conf", NULL};
 
 /* What `--change` may say (docker's list). */
-static const char *const allowed[] = {"CMD",  "ENTRYPOINT", "ENV",     "EXPOSE",     "LABEL",
-                                      "USER", "VOLUME",     "WORKDIR", "STOPSIGNAL", "HEALTHCHECK",
-                                      NULL};
+static const char *const allowed[] = {"CMD",        "ENTRYPOINT",  "ENV",    "EXPOSE",
+                                      "LABEL",      "USER",        "VOLUME", "WORKDIR",
+                                      "STOPSIGNAL", "HEALTHCHECK", NULL};
 
 static int apply_change(struct build_state *st, const char *line, hull_err **err)
 {

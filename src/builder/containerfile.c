@@ -13,14 +13,14 @@
 #include "util/cleanup.h"
 
 static const char *const known[] = {
-    "FROM",  "RUN",     "CMD",        "LABEL",       "MAINTAINER", "EXPOSE",     "ENV",
-    "ADD",   "COPY",    "ENTRYPOINT", "VOLUME",      "USER",       "WORKDIR",    "ARG",
-    "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL", NULL,
+    "FROM",    "RUN",        "CMD",         "LABEL",  "MAINTAINER", "EXPOSE",  "ENV",
+    "ADD",     "COPY",       "ENTRYPOINT",  "VOLUME", "USER",       "WORKDIR", "ARG",
+    "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",  NULL,
 };
 
 /* Instructions whose arguments may be a JSON array. */
-static const char *const json_capable[] = {"RUN",   "CMD",  "ENTRYPOINT", "SHELL",
-                                           "COPY",  "ADD",  "VOLUME",     NULL};
+static const char *const json_capable[] = {"RUN",  "CMD", "ENTRYPOINT", "SHELL",
+                                           "COPY", "ADD", "VOLUME",     NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -37,6 +37,14 @@ static void strv_push(char ***v, size_t *n, char *s)
         abort();
     (*v)[(*n)++] = s;
     (*v)[*n] = NULL;
+}
+
+static char *rtrim(char *s)
+{
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+        s[--len] = '\0';
+    return s;
 }
 
 static char *trim(char *s)
@@ -242,14 +250,15 @@ int containerfile_parse(const char *path, const char *text, struct containerfile
             continue;
         if (pending != NULL && is_blank(line))
             continue;
-        char *t = trim(line);
+        /* docker joins the lines as they are, minus the escape and the newline */
+        char *t = pending == NULL ? trim(line) : rtrim(line);
         bool more = continues(t, cf->escape);
         if (pending == NULL) {
             pending = strdup(t);
             pending_line = lineno;
         } else {
             char *joined = NULL;
-            if (asprintf(&joined, "%s %s", pending, trim(t)) < 0)
+            if (asprintf(&joined, "%s%s", pending, t) < 0)
                 abort();
             free(pending);
             pending = joined;

@@ -25,8 +25,8 @@ struct cf_instruction {
 };
 
 struct containerfile {
-    char *path;   /* for messages: "Containerfile" */
-    char escape;  /* '\\' or '`' */
+    char *path;  /* for messages: "Containerfile" */
+    char escape; /* '\\' or '`' */
     struct cf_instruction *ins;
     size_t n;
 };

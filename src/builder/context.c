@@ -173,8 +173,8 @@ int copy_sources_resolve(const struct copy_source_root *root, char *const *args,
             }
             if (n == before) {
                 hull_strvfree(list);
-                return hull_error(err, ENOENT, "no source files were specified: `%s` matches nothing",
-                                  *a);
+                return hull_error(err, ENOENT,
+                                  "no source files were specified: `%s` matches nothing", *a);
             }
             qsort(list + before, n - before, sizeof *list, cmp_str);
             continue;
@@ -392,7 +392,8 @@ static int copy_entry(const struct copy_source_root *root, int sdir, const char 
     if (S_ISDIR(st.st_mode)) {
         if (!exists && mkdirat(ddir, dname, 0700) < 0)
             return hull_error(err, errno, "create directory `%s`", dname);
-        cleanup_close int out = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int out =
+            openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         cleanup_close int in = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (out < 0 || in < 0)
             return hull_error(err, errno, "open directory `%s`", rel);
@@ -509,10 +510,8 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
             close(dfd);
             if (ddir < 0)
                 return hull_error(err, errno, "open destination `%s`", dest);
-            cleanup_close int sdir = open_source(root, sources[i], S_ISDIR(st.st_mode)
-                                                                       ? O_RDONLY | O_DIRECTORY
-                                                                       : O_RDONLY,
-                                                 err);
+            cleanup_close int sdir = open_source(
+                root, sources[i], S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY, err);
             if (sdir < 0)
                 return -1;
             if (S_ISDIR(st.st_mode)) {
@@ -564,8 +563,10 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
         if (sfile < 0)
             return -1;
         if (opts->extract && is_archive(sfile)) {
-            return hull_error(err, EINVAL, "ADD `%s`: an archive is unpacked into a directory; "
-                                           "end the destination with /", sources[i]);
+            return hull_error(err, EINVAL,
+                              "ADD `%s`: an archive is unpacked into a directory; "
+                              "end the destination with /",
+                              sources[i]);
         }
         if (copy_top_file(sfile, sources[i], ddir, name, opts, err) < 0)
             return -1;

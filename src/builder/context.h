@@ -28,12 +28,12 @@ int copy_sources_digest(const struct copy_source_root *root, char *const *source
                         char digest[DIGEST_STR_LEN], hull_err **err);
 
 struct copy_options {
-    bool chown;       /* else files belong to 0:0 */
+    bool chown; /* else files belong to 0:0 */
     uid_t uid;
     gid_t gid;
     bool chmod;
-    mode_t mode;      /* --chmod */
-    bool extract;     /* ADD: a local tar archive is unpacked */
+    mode_t mode;  /* --chmod */
+    bool extract; /* ADD: a local tar archive is unpacked */
 };
 
 /* Copy `sources` to `dest` (absolute, in the container's view) under rootfs_fd. */

@@ -134,7 +134,8 @@ static int lex_variable(struct lexer *lx, struct buf *out)
     else if (op == '+')
         put(out, set ? word.s : "", set ? word.len : 0);
     else if (!set) {
-        int r = hull_error(lx->err, EINVAL, "%s: %s", name, *word.s ? word.s : "is not allowed to be unset");
+        int r = hull_error(lx->err, EINVAL, "%s: %s", name,
+                           *word.s ? word.s : "is not allowed to be unset");
         free(word.s);
         return r;
     } else

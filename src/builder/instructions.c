@@ -291,8 +291,8 @@ int parse_duration(const char *text, long long *out, hull_err **err)
     static const struct {
         const char *unit;
         long long ns;
-    } units[] = {{"ns", 1},           {"us", 1000LL},          {"ms", 1000000LL},
-                 {"s", 1000000000LL}, {"m", 60000000000LL},    {"h", 3600000000000LL}};
+    } units[] = {{"ns", 1},           {"us", 1000LL},       {"ms", 1000000LL},
+                 {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL}};
     const char *p = text;
     long long total = 0;
     if (*p == '\0')

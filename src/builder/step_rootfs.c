@@ -14,8 +14,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-int step_rootfs_mount(image_store *s, const image_draft *d, struct step_rootfs *fs,
-                      hull_err **err)
+int step_rootfs_mount(image_store *s, const image_draft *d, struct step_rootfs *fs, hull_err **err)
 {
     fs->s = s;
     if (image_store_mkdtemp(s, "build", &fs->tmp, &fs->dir_fd, err) < 0)

@@ -15,10 +15,12 @@ struct step_rootfs {
     int root_fd; /* the mounted root */
     bool mounted;
 };
-#define STEP_ROOTFS_INIT {.dir_fd = -1, .root_fd = -1}
+#define STEP_ROOTFS_INIT                                                                           \
+    {                                                                                              \
+        .dir_fd = -1, .root_fd = -1                                                                \
+    }
 
-int step_rootfs_mount(image_store *s, const image_draft *d, struct step_rootfs *fs,
-                      hull_err **err);
+int step_rootfs_mount(image_store *s, const image_draft *d, struct step_rootfs *fs, hull_err **err);
 int step_rootfs_unmount(struct step_rootfs *fs, hull_err **err);
 /* Unmount if needed and remove everything. */
 void step_rootfs_release(struct step_rootfs *fs);

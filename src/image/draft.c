@@ -25,9 +25,9 @@ void image_draft_init_scratch(image_draft *d)
 {
     memset(d, 0, sizeof *d);
     const char *platform = image_host_platform();
-    d->config = json_pack("{s:s,s:s,s:{},s:{s:s,s:[]},s:[]}", "architecture",
-                          strchr(platform, '/') + 1, "os", "linux", "config", "rootfs", "type",
-                          "layers", "diff_ids", "history");
+    d->config =
+        json_pack("{s:s,s:s,s:{},s:{s:s,s:[]},s:[]}", "architecture", strchr(platform, '/') + 1,
+                  "os", "linux", "config", "rootfs", "type", "layers", "diff_ids", "history");
 }
 
 static void descriptor_copy(image_descriptor *dst, const image_descriptor *src)
@@ -64,10 +64,9 @@ json_t *image_draft_to_json(const image_draft *d)
 {
     json_t *layers = json_array();
     for (size_t i = 0; i < d->n_layers; i++)
-        json_array_append_new(layers, json_pack("{s:s,s:s,s:I}", "mediaType",
-                                                d->layers[i].media_type, "digest",
-                                                d->layers[i].digest, "size",
-                                                (json_int_t)d->layers[i].size));
+        json_array_append_new(
+            layers, json_pack("{s:s,s:s,s:I}", "mediaType", d->layers[i].media_type, "digest",
+                              d->layers[i].digest, "size", (json_int_t)d->layers[i].size));
     return json_pack("{s:O,s:o}", "config", d->config, "layers", layers);
 }
 
@@ -202,10 +201,9 @@ int image_draft_write(image_store *s, const image_draft *d, const char *name,
         return hull_error_prefix(err, "write image config");
     json_t *layers = json_array();
     for (size_t i = 0; i < d->n_layers; i++)
-        json_array_append_new(layers, json_pack("{s:s,s:s,s:I}", "mediaType",
-                                                d->layers[i].media_type, "digest",
-                                                d->layers[i].digest, "size",
-                                                (json_int_t)d->layers[i].size));
+        json_array_append_new(
+            layers, json_pack("{s:s,s:s,s:I}", "mediaType", d->layers[i].media_type, "digest",
+                              d->layers[i].digest, "size", (json_int_t)d->layers[i].size));
     json_auto_t *man = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2, "mediaType",
                                  MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest",
                                  config_digest, "size", (json_int_t)config_size, "layers", layers);

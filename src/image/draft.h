@@ -18,8 +18,8 @@
 #include "image/image.h"
 
 typedef struct image_draft {
-    json_t *config;            /* the whole config document (architecture, os, config, rootfs, history) */
-    image_descriptor *layers;  /* the manifest's layers, bottom to top */
+    json_t *config; /* the whole config document (architecture, os, config, rootfs, history) */
+    image_descriptor *layers; /* the manifest's layers, bottom to top */
     size_t n_layers;
 } image_draft;
 

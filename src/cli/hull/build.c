@@ -72,13 +72,17 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { O_BUILD_ARG = 256, O_TARGET, O_NO_CACHE, O_PULL, O_NETWORK, O_LABEL, O_IIDFILE };
-    static const struct option longopts[] = {
-        {"tag", required_argument, NULL, 't'},        {"file", required_argument, NULL, 'f'},
-        {"build-arg", required_argument, NULL, O_BUILD_ARG},
-        {"target", required_argument, NULL, O_TARGET}, {"no-cache", no_argument, NULL, O_NO_CACHE},
-        {"pull", optional_argument, NULL, O_PULL},    {"network", required_argument, NULL, O_NETWORK},
-        {"label", required_argument, NULL, O_LABEL},  {"quiet", no_argument, NULL, 'q'},
-        {"iidfile", required_argument, NULL, O_IIDFILE}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"tag", required_argument, NULL, 't'},
+                                             {"file", required_argument, NULL, 'f'},
+                                             {"build-arg", required_argument, NULL, O_BUILD_ARG},
+                                             {"target", required_argument, NULL, O_TARGET},
+                                             {"no-cache", no_argument, NULL, O_NO_CACHE},
+                                             {"pull", optional_argument, NULL, O_PULL},
+                                             {"network", required_argument, NULL, O_NETWORK},
+                                             {"label", required_argument, NULL, O_LABEL},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"iidfile", required_argument, NULL, O_IIDFILE},
+                                             {NULL, 0, NULL, 0}};
     struct build_request req = {.pull = "missing", .network = "none", .progress = stderr};
     cleanup_strv char **tags = calloc(1, sizeof(char *));
     cleanup_strv char **build_args = calloc(1, sizeof(char *));
@@ -121,8 +125,7 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
                 req.pull = "always";
             if (strcmp(req.pull, "never") && strcmp(req.pull, "missing") &&
                 strcmp(req.pull, "always"))
-                return cli_usage("build", "--pull=%s: expected never, missing or always",
-                                 req.pull);
+                return cli_usage("build", "--pull=%s: expected never, missing or always", req.pull);
             break;
         case O_NETWORK:
             if (strcmp(optarg, "host") && strcmp(optarg, "none"))

@@ -67,7 +67,9 @@ int cmd_commit(struct hull_cli *cli, int argc, char **argv)
     req.name = name;
     cleanup_image_store image_store *store = NULL;
     cleanup_container_store container_store *cs = NULL;
-    if (cli_open_store(cli, &store, &err) < 0 || container_store_open(cli->data_root ? cli->data_root : image_store_default_root(), &cs, &err) < 0)
+    if (cli_open_store(cli, &store, &err) < 0 ||
+        container_store_open(cli->data_root ? cli->data_root : image_store_default_root(), &cs,
+                             &err) < 0)
         return cli_fail(err);
     char id[DIGEST_STR_LEN];
     if (builder_commit(cs, store, &req, id, &err) < 0)
