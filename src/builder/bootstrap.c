@@ -130,13 +130,13 @@ int builder_bootstrap(image_store *s, const struct bootstrap_request *req, char 
 {
     const char *variant = req->variant ? req->variant : "minbase";
     if (strcmp(variant, "minbase") != 0 && strcmp(variant, "slim") != 0)
-        return hull_error(err, EINVAL, "--variant `%s`: expected minbase or slim", variant);
+        return hull_error(err, 0, "--variant `%s`: expected minbase or slim", variant);
     for (const char *p = req->suite; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-            return hull_error(err, EINVAL, "suite `%s`: expected a Debian suite name", req->suite);
+            return hull_error(err, 0, "suite `%s`: expected a Debian suite name", req->suite);
     for (const char *p = req->include ? req->include : ""; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("+-.,:", *p)))
-            return hull_error(err, EINVAL, "--include `%s`: expected package names", req->include);
+            return hull_error(err, 0, "--include `%s`: expected package names", req->include);
     cleanup_free char *tmp = NULL;
     cleanup_close int tmpfd = -1;
     if (image_store_mkdtemp(s, "bootstrap", &tmp, &tmpfd, err) < 0)

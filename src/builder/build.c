@@ -150,11 +150,11 @@ static int do_from(struct builder *b, const struct cf_instruction *in, struct st
                    hull_err **err)
 {
     if (cf_flag(in, "platform"))
-        return hull_error(err, ENOTSUP,
+        return hull_error(err, 0,
                           "--platform is not supported: hull builds for this machine (%s) only",
                           image_host_platform());
     if (in->flags && in->flags[0])
-        return hull_error(err, EINVAL, "unknown flag `%s`", in->flags[0]);
+        return hull_error(err, 0, "unknown flag `%s`", in->flags[0]);
     cleanup_strv char **words = NULL;
     if (expand_words(in->args, b->cf->escape, b->meta_args, &words, err) < 0)
         return -1;
@@ -162,19 +162,19 @@ static int do_from(struct builder *b, const struct cf_instruction *in, struct st
     while (words[n])
         n++;
     if (!(n == 1 || (n == 3 && strcasecmp(words[1], "AS") == 0)))
-        return hull_error(err, EINVAL, "expected `FROM IMAGE [AS NAME]`, got `%s`", in->args);
+        return hull_error(err, 0, "expected `FROM IMAGE [AS NAME]`, got `%s`", in->args);
     if (n == 3) {
         for (char *c = words[2]; *c; c++)
             *c = (char)tolower((unsigned char)*c);
         if (find_stage(b, words[2]) != NULL)
-            return hull_error(err, EINVAL, "duplicate stage name `%s`", words[2]);
+            return hull_error(err, 0, "duplicate stage name `%s`", words[2]);
         s->name = strdup(words[2]);
     }
     const char *ref = words[0];
     struct stage *prev = find_stage(b, ref);
     if (prev != NULL && prev != s && !isdigit((unsigned char)ref[0])) {
         if (build_state_copy(&s->st, &prev->st) < 0)
-            return hull_error(err, EINVAL, "stage `%s`", ref);
+            return hull_error(err, 0, "stage `%s`", ref);
         return 0;
     }
     if (strcasecmp(ref, "scratch") == 0) {
@@ -242,14 +242,14 @@ static int do_copy(struct builder *b, const struct cf_instruction *in, struct bu
     for (char **f = in->flags; f && *f; f++)
         if (strncmp(*f, "--from=", 7) != 0 && strncmp(*f, "--chown=", 8) != 0 &&
             strncmp(*f, "--chmod=", 8) != 0 && strcmp(*f, "--link") != 0)
-            return hull_error(err, EINVAL, "unknown flag `%s`", *f);
+            return hull_error(err, 0, "unknown flag `%s`", *f);
     if (add && from)
-        return hull_error(err, EINVAL, "ADD has no --from (use COPY)");
+        return hull_error(err, 0, "ADD has no --from (use COPY)");
     if (chmod) {
         char *end = NULL;
         unsigned long m = strtoul(chmod, &end, 8);
         if (*chmod == '\0' || *end != '\0' || m > 07777)
-            return hull_error(err, EINVAL, "--chmod=%s: expected an octal mode", chmod);
+            return hull_error(err, 0, "--chmod=%s: expected an octal mode", chmod);
         o.chmod = true;
         o.mode = (mode_t)m;
     }
@@ -274,7 +274,7 @@ static int do_copy(struct builder *b, const struct cf_instruction *in, struct bu
     while (words[n])
         n++;
     if (n < 2)
-        return hull_error(err, EINVAL, "requires at least two arguments: SOURCE... DEST");
+        return hull_error(err, 0, "requires at least two arguments: SOURCE... DEST");
     cleanup_free char *dest = build_state_path(st, words[n - 1]);
     const char *raw = words[n - 1];
     size_t rl = strlen(raw);
@@ -300,9 +300,9 @@ static int do_copy(struct builder *b, const struct cf_instruction *in, struct bu
     if (from) {
         struct stage *s = find_stage(b, from);
         if (s != NULL && &s->st == st)
-            return hull_error(err, EINVAL, "--from=%s: a stage cannot copy from itself", from);
+            return hull_error(err, 0, "--from=%s: a stage cannot copy from itself", from);
         if (s != NULL && s->st.d.config == NULL)
-            return hull_error(err, EINVAL, "--from=%s: that stage comes later", from);
+            return hull_error(err, 0, "--from=%s: that stage comes later", from);
         if (s != NULL) {
             src_key = s->st.key;
             r = step_rootfs_mount(b->is, &s->st.d, &src_fs, err);
@@ -461,7 +461,7 @@ static int do_run(struct builder *b, const struct cf_instruction *in, struct bui
                   bool *cached, hull_err **err)
 {
     for (char **f = in->flags; f && *f; f++)
-        return hull_error(err, ENOTSUP, "`%s` is not supported by hull build", *f);
+        return hull_error(err, 0, "`%s` is not supported by hull build", *f);
     cleanup_strv char **argv = build_state_command(st, in);
     /* The environment: ENV, and the build args (which ENV overrides). */
     cleanup_strv char **env = NULL;
@@ -529,7 +529,7 @@ static int do_instruction(struct builder *b, const struct cf_instruction *in, st
     if (strcmp(k, "COPY") == 0 || strcmp(k, "ADD") == 0)
         return do_copy(b, in, &s->st, strcmp(k, "ADD") == 0, cached, err);
     if (strcmp(k, "ONBUILD") == 0)
-        return hull_error(err, ENOTSUP, "ONBUILD is not supported by hull build");
+        return hull_error(err, 0, "ONBUILD is not supported by hull build");
     if (strcmp(k, "ARG") == 0)
         return build_state_arg(&s->st, in, b->cf->escape, b->req->build_args, b->meta_args, err);
     /* A config-only step: the key follows the instruction as written (expansion depends only
@@ -566,7 +566,7 @@ static int read_containerfile(struct builder *b, hull_err **err)
         else if (fs_read_file_at(b->ctx_fd, "Dockerfile", 4u << 20, &text, NULL, err) == 0)
             shown = strdup("Dockerfile");
         else
-            return hull_error(err, ENOENT, "no Containerfile or Dockerfile in `%s` (use -f FILE)",
+            return hull_error(err, 0, "no Containerfile or Dockerfile in `%s` (use -f FILE)",
                               b->req->context);
     } else {
         if (fs_read_file(file, 4u << 20, &text, NULL, err) < 0)
@@ -612,8 +612,8 @@ static int build_stages(struct builder *b, size_t *final_out, hull_err **err)
                 found = true;
         }
         if (!found)
-            return hull_error(err, EINVAL, "--target %s: no stage of that name in %s",
-                              b->req->target, b->cf->path);
+            return hull_error(err, 0, "--target %s: no stage of that name in %s", b->req->target,
+                              b->cf->path);
     }
     b->total = last;
     struct stage *cur = NULL;
@@ -631,7 +631,7 @@ static int build_stages(struct builder *b, size_t *final_out, hull_err **err)
         } else if (cur == NULL) {
             r = strcmp(in->keyword, "ARG") == 0
                     ? meta_arg(b, in, err)
-                    : hull_error(err, EINVAL, "no build stage in current context");
+                    : hull_error(err, 0, "no build stage in current context");
         } else {
             r = do_instruction(b, in, cur, &cached, err);
         }
@@ -643,7 +643,7 @@ static int build_stages(struct builder *b, size_t *final_out, hull_err **err)
         step_end(b, cached, started);
     }
     if (cur == NULL)
-        return hull_error(err, EINVAL, "%s: no FROM", b->cf->path);
+        return hull_error(err, 0, "%s: no FROM", b->cf->path);
     *final_out = b->n_stages - 1;
     return 0;
 }

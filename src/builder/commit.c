@@ -41,7 +41,7 @@ static int apply_change(struct build_state *st, const char *line, hull_err **err
         for (const char *const *a = allowed; *a; a++)
             ok = ok || strcmp(*a, in->keyword) == 0;
         if (!ok)
-            r = hull_error(err, EINVAL, "--change `%s`: %s cannot be changed by commit", line,
+            r = hull_error(err, 0, "--change `%s`: %s cannot be changed by commit", line,
                            in->keyword);
         else if (build_state_apply(st, in, cf->escape, err) < 0)
             r = hull_error_prefix(err, "--change `%s`", line);

@@ -83,7 +83,7 @@ static int directive(const char *line, char *escape, const char *path, int linen
     char *v = trim(value);
     if (klen == 6 && strncasecmp(key, "escape", 6) == 0) {
         if (strcmp(v, "\\") != 0 && strcmp(v, "`") != 0)
-            return hull_error(err, EINVAL, "%s:%d: invalid escape directive `%s`: expected \\ or `",
+            return hull_error(err, 0, "%s:%d: invalid escape directive `%s`: expected \\ or `",
                               path, lineno, v);
         *escape = v[0];
         return 1;
@@ -160,7 +160,7 @@ static int make_instruction(struct containerfile *cf, char *text, int lineno, hu
     for (char *c = kw; *c; c++)
         *c = (char)toupper((unsigned char)*c);
     if (!in_list(known, kw))
-        return hull_error(err, EINVAL, "%s:%d: unknown instruction: %s", cf->path, lineno, kw);
+        return hull_error(err, 0, "%s:%d: unknown instruction: %s", cf->path, lineno, kw);
     struct cf_instruction in = {.line = lineno, .keyword = strdup(kw)};
     size_t nflags = 0;
     p = trim(p);
@@ -182,16 +182,16 @@ static int make_instruction(struct containerfile *cf, char *text, int lineno, hu
     in.args = strdup(p);
     if ((strcmp(kw, "RUN") == 0 || strcmp(kw, "COPY") == 0 || strcmp(kw, "ADD") == 0) &&
         strncmp(p, "<<", 2) == 0) {
-        hull_error(err, ENOTSUP, "%s:%d: %s: heredocs are not supported by hull build", cf->path,
-                   lineno, kw);
+        hull_error(err, 0, "%s:%d: %s: heredocs are not supported by hull build", cf->path, lineno,
+                   kw);
         goto fail;
     }
     if (*in.args == '\0' && strcmp(kw, "RUN") != 0) {
-        hull_error(err, EINVAL, "%s:%d: %s requires at least one argument", cf->path, lineno, kw);
+        hull_error(err, 0, "%s:%d: %s requires at least one argument", cf->path, lineno, kw);
         goto fail;
     }
     if (*in.args == '\0') {
-        hull_error(err, EINVAL, "%s:%d: RUN requires at least one argument", cf->path, lineno);
+        hull_error(err, 0, "%s:%d: RUN requires at least one argument", cf->path, lineno);
         goto fail;
     }
     if (in_list(json_capable, kw) && in.args[0] == '[')
@@ -273,14 +273,14 @@ int containerfile_parse(const char *path, const char *text, struct containerfile
         r = make_instruction(cf, pending, pending_line, err);
     free(pending);
     if (r == 0 && cf->n == 0)
-        r = hull_error(err, EINVAL, "%s: the file has no instructions", path);
+        r = hull_error(err, 0, "%s: the file has no instructions", path);
     if (r == 0 && strcmp(cf->ins[0].keyword, "FROM") != 0) {
         /* Only ARG may come before the first FROM. */
         size_t i = 0;
         while (i < cf->n && strcmp(cf->ins[i].keyword, "ARG") == 0)
             i++;
         if (i == cf->n || strcmp(cf->ins[i].keyword, "FROM") != 0)
-            r = hull_error(err, EINVAL,
+            r = hull_error(err, 0,
                            "%s:%d: no build stage in current context: the first instruction "
                            "must be FROM (only ARG may come before it)",
                            path, cf->ins[i < cf->n ? i : 0].line);

@@ -43,13 +43,11 @@ static int open_source(const struct copy_source_root *root, const char *path, in
     if (fd >= 0)
         return fd;
     if (errno == EXDEV)
-        return hull_error(err, EXDEV,
-                          "forbidden path outside the build context: `%s` (a symlink leads out)",
-                          path);
+        return hull_error(
+            err, 0, "forbidden path outside the build context: `%s` (a symlink leads out)", path);
     if (errno == ENOENT)
-        return hull_error(err, ENOENT,
-                          "file not found in build context or excluded by .dockerignore: `%s`",
-                          path);
+        return hull_error(
+            err, 0, "file not found in build context or excluded by .dockerignore: `%s`", path);
     return hull_error(err, errno, "open `%s`", path);
 }
 
@@ -67,8 +65,7 @@ static int clean_source(const char *arg, char **out, hull_err **err)
         if (len == 2 && p[0] == '.' && p[1] == '.') {
             if (o == 0) {
                 free(res);
-                return hull_error(err, EPERM, "forbidden path outside the build context: `%s`",
-                                  arg);
+                return hull_error(err, 0, "forbidden path outside the build context: `%s`", arg);
             }
             while (o > 0 && res[o - 1] != '/')
                 o--;
@@ -155,7 +152,7 @@ int copy_sources_resolve(const struct copy_source_root *root, char *const *args,
     for (char *const *a = args; *a; a++) {
         if (strstr(*a, "://") != NULL || strncmp(*a, "git@", 4) == 0) {
             hull_strvfree(list);
-            return hull_error(err, ENOTSUP,
+            return hull_error(err, 0,
                               "`%s`: remote sources (URLs, git) are not supported by hull build; "
                               "download the file into the build context first",
                               *a);
@@ -173,17 +170,16 @@ int copy_sources_resolve(const struct copy_source_root *root, char *const *args,
             }
             if (n == before) {
                 hull_strvfree(list);
-                return hull_error(err, ENOENT,
-                                  "no source files were specified: `%s` matches nothing", *a);
+                return hull_error(err, 0, "no source files were specified: `%s` matches nothing",
+                                  *a);
             }
             qsort(list + before, n - before, sizeof *list, cmp_str);
             continue;
         }
         if (excluded(root, clean)) {
             hull_strvfree(list);
-            return hull_error(err, ENOENT,
-                              "file not found in build context or excluded by .dockerignore: `%s`",
-                              *a);
+            return hull_error(
+                err, 0, "file not found in build context or excluded by .dockerignore: `%s`", *a);
         }
         /* It must exist and stay inside: opening it checks both. */
         int fd = open_source(root, clean, O_PATH, err);
@@ -440,7 +436,7 @@ static int copy_top_file(int in, const char *rel, int ddir, const char *dname,
     if (fstat(in, &st) < 0)
         return hull_error(err, errno, "stat `%s`", rel);
     if (!S_ISREG(st.st_mode))
-        return hull_error(err, EINVAL, "`%s` is not a regular file or directory", rel);
+        return hull_error(err, 0, "`%s` is not a regular file or directory", rel);
     if (fstatat(ddir, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0) {
         cleanup_err hull_err *ignored = NULL;
         if (fs_remove_tree_at(ddir, dname, &ignored) < 0)
@@ -563,7 +559,7 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
         if (sfile < 0)
             return -1;
         if (opts->extract && is_archive(sfile)) {
-            return hull_error(err, EINVAL,
+            return hull_error(err, 0,
                               "ADD `%s`: an archive is unpacked into a directory; "
                               "end the destination with /",
                               sources[i]);

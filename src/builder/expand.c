@@ -99,7 +99,7 @@ static int lex_variable(struct lexer *lx, struct buf *out)
         lx->p++;
     cleanup_free char *name = strndup(start, (size_t)(lx->p - start));
     if (*name == '\0')
-        return hull_error(lx->err, EINVAL, "bad substitution: `${%.20s`", start);
+        return hull_error(lx->err, 0, "bad substitution: `${%.20s`", start);
     const char *value = vars_get(lx->vars, name);
     if (*lx->p == '}') {
         lx->p++;
@@ -114,7 +114,7 @@ static int lex_variable(struct lexer *lx, struct buf *out)
     }
     char op = *lx->p;
     if (op != '-' && op != '+' && op != '?')
-        return hull_error(lx->err, EINVAL, "unsupported modifier (%c) in substitution of `%s`",
+        return hull_error(lx->err, 0, "unsupported modifier (%c) in substitution of `%s`",
                           op ? op : ' ', name);
     lx->p++;
     struct buf word = {0};
@@ -125,7 +125,7 @@ static int lex_variable(struct lexer *lx, struct buf *out)
     }
     if (*lx->p != '}') {
         free(word.s);
-        return hull_error(lx->err, EINVAL, "missing '}' in substitution of `%s`", name);
+        return hull_error(lx->err, 0, "missing '}' in substitution of `%s`", name);
     }
     lx->p++;
     bool set = value != NULL && (!colon || *value != '\0');
@@ -134,8 +134,8 @@ static int lex_variable(struct lexer *lx, struct buf *out)
     else if (op == '+')
         put(out, set ? word.s : "", set ? word.len : 0);
     else if (!set) {
-        int r = hull_error(lx->err, EINVAL, "%s: %s", name,
-                           *word.s ? word.s : "is not allowed to be unset");
+        int r =
+            hull_error(lx->err, 0, "%s: %s", name, *word.s ? word.s : "is not allowed to be unset");
         free(word.s);
         return r;
     } else
@@ -150,7 +150,7 @@ static int lex_double(struct lexer *lx, struct buf *out)
     for (;;) {
         char c = *lx->p;
         if (c == '\0')
-            return hull_error(lx->err, EINVAL, "unexpected end of text: missing '\"'");
+            return hull_error(lx->err, 0, "unexpected end of text: missing '\"'");
         if (c == '"') {
             lx->p++;
             return 0;
@@ -185,7 +185,7 @@ static int lex_word(struct lexer *lx, struct buf *out, const char *stop)
         if (c == '\'') {
             const char *end = strchr(lx->p + 1, '\'');
             if (end == NULL)
-                return hull_error(lx->err, EINVAL, "unexpected end of text: missing \"'\"");
+                return hull_error(lx->err, 0, "unexpected end of text: missing \"'\"");
             put(out, lx->p + 1, (size_t)(end - lx->p - 1));
             lx->p = end + 1;
         } else if (c == '"') {

@@ -209,12 +209,11 @@ static int name_values(struct build_state *st, const struct cf_instruction *in, 
     *keys = calloc(n + 2, sizeof **keys);
     *values = calloc(n + 2, sizeof **values);
     if (n == 0)
-        return hull_error(err, EINVAL, "requires at least one argument");
+        return hull_error(err, 0, "requires at least one argument");
     if (strchr(words[0], '=') == NULL) {
         /* Legacy form: the first word is the name, the rest of the line the value. */
         if (n < 2)
-            return hull_error(err, EINVAL, "`%s` needs a value (NAME=VALUE or NAME VALUE)",
-                              words[0]);
+            return hull_error(err, 0, "`%s` needs a value (NAME=VALUE or NAME VALUE)", words[0]);
         const char *rest = in->args;
         while (isspace((unsigned char)*rest))
             rest++;
@@ -227,13 +226,13 @@ static int name_values(struct build_state *st, const struct cf_instruction *in, 
     for (size_t i = 0; i < n; i++) {
         char *eq = strchr(words[i], '=');
         if (eq == NULL)
-            return hull_error(err, EINVAL, "`%s`: expected NAME=VALUE", words[i]);
+            return hull_error(err, 0, "`%s`: expected NAME=VALUE", words[i]);
         cleanup_free char *rawkey = strndup(words[i], (size_t)(eq - words[i]));
         if (expand_word(rawkey, escape, st->vars, &(*keys)[i], err) < 0 ||
             expand_word(eq + 1, escape, st->vars, &(*values)[i], err) < 0)
             return -1;
         if (!valid_name((*keys)[i]))
-            return hull_error(err, EINVAL, "`%s`: invalid name", words[i]);
+            return hull_error(err, 0, "`%s`: invalid name", words[i]);
     }
     return 0;
 }
@@ -243,12 +242,12 @@ int build_state_arg(struct build_state *st, const struct cf_instruction *in, cha
 {
     cleanup_strv char **words = split_words(in->args, escape);
     if (!words[0])
-        return hull_error(err, EINVAL, "ARG requires a name");
+        return hull_error(err, 0, "ARG requires a name");
     for (char **w = words; *w; w++) {
         char *eq = strchr(*w, '=');
         cleanup_free char *name = strndup(*w, eq ? (size_t)(eq - *w) : strlen(*w));
         if (!valid_name(name))
-            return hull_error(err, EINVAL, "`%s`: invalid ARG name", *w);
+            return hull_error(err, 0, "`%s`: invalid ARG name", *w);
         const char *value = vars_get(build_args, name);
         cleanup_free char *def = NULL;
         if (value == NULL) {
@@ -296,7 +295,7 @@ int parse_duration(const char *text, long long *out, hull_err **err)
     const char *p = text;
     long long total = 0;
     if (*p == '\0')
-        return hull_error(err, EINVAL, "`%s`: expected a duration such as 30s or 1m30s", text);
+        return hull_error(err, 0, "`%s`: expected a duration such as 30s or 1m30s", text);
     if (strcmp(p, "0") == 0) {
         *out = 0;
         return 0;
@@ -305,7 +304,7 @@ int parse_duration(const char *text, long long *out, hull_err **err)
         char *end = NULL;
         double v = strtod(p, &end);
         if (end == p)
-            return hull_error(err, EINVAL, "`%s`: expected a duration such as 30s or 1m30s", text);
+            return hull_error(err, 0, "`%s`: expected a duration such as 30s or 1m30s", text);
         p = end;
         size_t best = 0;
         long long mult = 0;
@@ -317,7 +316,7 @@ int parse_duration(const char *text, long long *out, hull_err **err)
             }
         }
         if (best == 0)
-            return hull_error(err, EINVAL, "`%s`: missing unit (ns, us, ms, s, m, h)", text);
+            return hull_error(err, 0, "`%s`: missing unit (ns, us, ms, s, m, h)", text);
         p += best;
         total += (long long)(v * (double)mult);
     }
@@ -331,12 +330,12 @@ static int healthcheck(struct build_state *st, const struct cf_instruction *in, 
     cleanup_strv char **words = split_words(in->args, '\\');
     if (words[0] && strcasecmp(words[0], "NONE") == 0) {
         if (words[1] || (in->flags && in->flags[0]))
-            return hull_error(err, EINVAL, "HEALTHCHECK NONE takes no arguments");
+            return hull_error(err, 0, "HEALTHCHECK NONE takes no arguments");
         json_object_set_new(c, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
         return 0;
     }
     if (!words[0] || strcasecmp(words[0], "CMD") != 0)
-        return hull_error(err, EINVAL, "expected HEALTHCHECK [OPTIONS] CMD command, or NONE");
+        return hull_error(err, 0, "expected HEALTHCHECK [OPTIONS] CMD command, or NONE");
     const char *rest = in->args;
     while (isspace((unsigned char)*rest))
         rest++;
@@ -344,7 +343,7 @@ static int healthcheck(struct build_state *st, const struct cf_instruction *in, 
     while (isspace((unsigned char)*rest))
         rest++;
     if (*rest == '\0')
-        return hull_error(err, EINVAL, "HEALTHCHECK CMD needs a command");
+        return hull_error(err, 0, "HEALTHCHECK CMD needs a command");
     json_t *test = NULL;
     json_auto_t *parsed = rest[0] == '[' ? json_loads(rest, 0, NULL) : NULL;
     if (json_is_array(parsed)) {
@@ -379,14 +378,14 @@ static int healthcheck(struct build_state *st, const struct cf_instruction *in, 
             long v = strtol(*f + 10, &end, 10);
             if (*end || v < 0) {
                 json_decref(hc);
-                return hull_error(err, EINVAL, "%s: expected a number", *f);
+                return hull_error(err, 0, "%s: expected a number", *f);
             }
             json_object_set_new(hc, "Retries", json_integer(v));
             known = true;
         }
         if (!known) {
             json_decref(hc);
-            return hull_error(err, EINVAL, "unknown flag `%s`", *f);
+            return hull_error(err, 0, "unknown flag `%s`", *f);
         }
     }
     json_object_set_new(c, "Healthcheck", hc);
@@ -442,7 +441,7 @@ int build_state_apply(struct build_state *st, const struct cf_instruction *in, c
         if (expand_word(in->args, escape, st->vars, &x, err) < 0)
             return -1;
         if (*x == '\0' || strchr(x, ' '))
-            return hull_error(err, EINVAL, "expected USER user[:group], got `%s`", x);
+            return hull_error(err, 0, "expected USER user[:group], got `%s`", x);
         free(st->user);
         st->user = strdup(x);
         json_object_set_new(c, "User", json_string(x));
@@ -457,7 +456,7 @@ int build_state_apply(struct build_state *st, const struct cf_instruction *in, c
             if (end == *p || (*end && *end != '/' && *end != '-') || port < 1 || port > 65535 ||
                 (slash && strcasecmp(slash, "/tcp") && strcasecmp(slash, "/udp") &&
                  strcasecmp(slash, "/sctp")))
-                return hull_error(err, EINVAL, "invalid port `%s`", *p);
+                return hull_error(err, 0, "invalid port `%s`", *p);
             if (slash == NULL) {
                 char *full = NULL;
                 if (asprintf(&full, "%s/tcp", *p) < 0)
@@ -478,7 +477,7 @@ int build_state_apply(struct build_state *st, const struct cf_instruction *in, c
             return -1;
         for (char **v = vols; *v; v++)
             if (**v == '\0')
-                return hull_error(err, EINVAL, "VOLUME with an empty path");
+                return hull_error(err, 0, "VOLUME with an empty path");
         set_map_keys(st, "Volumes", vols);
     } else if (strcmp(k, "CMD") == 0 || strcmp(k, "ENTRYPOINT") == 0) {
         json_t *v = NULL;
@@ -494,7 +493,7 @@ int build_state_apply(struct build_state *st, const struct cf_instruction *in, c
         }
     } else if (strcmp(k, "SHELL") == 0) {
         if (!in->json || in->argv[0] == NULL)
-            return hull_error(err, EINVAL, "SHELL requires the arguments as a JSON array");
+            return hull_error(err, 0, "SHELL requires the arguments as a JSON array");
         hull_strvfree(st->shell);
         st->shell = strv_copy(in->argv);
         json_object_set_new(c, "Shell", strv_json(in->argv));
@@ -509,7 +508,7 @@ int build_state_apply(struct build_state *st, const struct cf_instruction *in, c
     } else if (strcmp(k, "HEALTHCHECK") == 0) {
         return healthcheck(st, in, err);
     } else {
-        return hull_error(err, EINVAL, "%s cannot be used here", k);
+        return hull_error(err, 0, "%s cannot be used here", k);
     }
     return 0;
 }

@@ -43,7 +43,7 @@ int step_rootfs_mount(image_store *s, const image_draft *d, struct step_rootfs *
         return hull_error(err, errno, "open `%s`", target);
     struct stat st;
     if (fstatat(fs->dir_fd, "upper", &st, 0) < 0)
-        return hull_error(err, ENOTSUP, "hull build needs overlayfs for its layers");
+        return hull_error(err, 0, "hull build needs overlayfs for its layers");
     return 0;
 }
 
