@@ -44,7 +44,7 @@ def debian_archive():
 def load_debian(hull, archive):
     r = hull("load", "-i", archive, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert DEBIAN_NAME in hull("images", check=True).stdout
+    hull("image", "inspect", DEBIAN_NAME, check=True)
 
 
 def write(path, text, mode=None):
