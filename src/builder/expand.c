@@ -107,6 +107,8 @@ static int lex_variable(struct lexer *lx, struct buf *out)
             put(out, value, strlen(value));
         return 0;
     }
+    if (*lx->p == '\0')
+        return hull_error(lx->err, 0, "missing '}' in substitution of `%s`", name);
     bool colon = false;
     if (*lx->p == ':') {
         colon = true;
