@@ -67,7 +67,8 @@ static int run_mmdebstrap(const struct bootstrap_request *req, const char *out_p
     char **argv = NULL;
     size_t n = 0;
     argv_push(&argv, &n, "mmdebstrap");
-    argv_push(&argv, &n, req->quiet ? "--quiet" : "--verbose");
+    if (req->quiet)
+        argv_push(&argv, &n, "--quiet");
     cleanup_free char *include = NULL;
     argv_push(&argv, &n, "--variant=minbase");
     /* slim: minbase without documentation, manual pages and translations, as debian:*-slim */

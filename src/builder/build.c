@@ -315,6 +315,7 @@ static int do_copy(struct builder *b, const struct cf_instruction *in, struct bu
             r = step_rootfs_mount(b->is, &src_draft, &src_fs, err);
         }
         if (r < 0) {
+            step_rootfs_release(&src_fs);
             image_draft_clear(&src_draft);
             return -1;
         }
@@ -330,7 +331,6 @@ static int do_copy(struct builder *b, const struct cf_instruction *in, struct bu
              o.chmod, (unsigned)o.mode);
     char key[DIGEST_STR_LEN];
     if (r == 0) {
-        cleanup_strv char **joined = NULL;
         build_cache_key(key, st->key, add ? "ADD" : "COPY", dest, modes, src_key ? src_key : "",
                         content, NULL);
         for (char **s = sources; *s; s++)

@@ -91,8 +91,7 @@ static void test_expand(void)
     }
     hull_err *err = NULL;
     char *out = NULL;
-    CHECK_ERROR(expand_word("${N:?must be set}", '\\', vars, &out, &err), &err,
-                "N: must be set");
+    CHECK_ERROR(expand_word("${N:?must be set}", '\\', vars, &out, &err), &err, "N: must be set");
     CHECK_ERROR(expand_word("${A", '\\', vars, &out, &err), &err, "missing '}'");
     CHECK_ERROR(expand_word("'open", '\\', vars, &out, &err), &err, "missing");
     char **words = split_words("a=\"b c\" d='e f' g\\ h", '\\');
