@@ -3,6 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -14,6 +17,8 @@
 #include <unistd.h>
 
 #include "image/draft.h"
+#include "image/layer.h"
+#include "image/layer_create.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -62,7 +67,9 @@ static void push_host_sources(char ***v, size_t *n, const char *suite)
     }
 }
 
-static int run_mmdebstrap(const struct bootstrap_request *req, const char *out_path, hull_err **err)
+/* Start mmdebstrap writing its tarball to *out_fd (a pipe); its progress goes to our stderr. */
+static int spawn_mmdebstrap(const struct bootstrap_request *req, pid_t *pid, int *out_fd,
+                            hull_err **err)
 {
     char **argv = NULL;
     size_t n = 0;
@@ -92,19 +99,31 @@ static int run_mmdebstrap(const struct bootstrap_request *req, const char *out_p
         argv_push(&argv, &n, include);
     }
     argv_push(&argv, &n, req->suite);
-    argv_push(&argv, &n, out_path);
+    argv_push(&argv, &n, "-"); /* the tarball on stdout */
     push_host_sources(&argv, &n, req->suite);
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        hull_strvfree(argv);
+        return hull_error(err, errno, "pipe");
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    /* mmdebstrap's output is progress for people: our stderr, never our stdout. */
-    posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int r = posix_spawnp(&pid, "mmdebstrap", &fa, NULL, argv, environ);
+    int r = posix_spawnp(pid, "mmdebstrap", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     hull_strvfree(argv);
-    if (r != 0)
+    close(pipefd[1]);
+    if (r != 0) {
+        close(pipefd[0]);
         return hull_error(err, r, "run mmdebstrap (apt-get install mmdebstrap)");
+    }
+    *out_fd = pipefd[0];
+    return 0;
+}
+
+static int wait_mmdebstrap(const struct bootstrap_request *req, pid_t pid, hull_err **err)
+{
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -112,6 +131,49 @@ static int run_mmdebstrap(const struct bootstrap_request *req, const char *out_p
         return hull_error(err, 0, "mmdebstrap %s failed (exit status %d)", req->suite,
                           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     return 0;
+}
+
+/* One pass over the tarball: a thread copies mmdebstrap's output into the blob (hashing it)
+ * and into a pipe that the layer unpacker reads, so the layer is stored and unpacked while
+ * mmdebstrap writes it. */
+struct tee {
+    int in, out;
+    blob_writer *blob;
+    hull_err *err;
+    int64_t size;
+};
+
+static void *tee_thread(void *arg)
+{
+    struct tee *t = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(t->in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            hull_error(&t->err, errno, "read mmdebstrap's tarball");
+            break;
+        }
+        if (n == 0)
+            break;
+        if (blob_writer_write(t->blob, buf, (size_t)n, &t->err) < 0)
+            break;
+        t->size += n;
+        /* The unpacker may stop reading at the end-of-archive blocks: keep the blob going. */
+        if (t->out >= 0 && fs_write_all(t->out, buf, (size_t)n) < 0) {
+            close(t->out);
+            t->out = -1;
+        }
+    }
+    if (t->out >= 0)
+        close(t->out);
+    t->out = -1;
+    return NULL;
 }
 
 static long long creation_time(void)
@@ -142,22 +204,63 @@ int builder_bootstrap(image_store *s, const struct bootstrap_request *req, char 
     cleanup_close int tmpfd = -1;
     if (image_store_mkdtemp(s, "bootstrap", &tmp, &tmpfd, err) < 0)
         return -1;
-    cleanup_free char *out_path = NULL;
-    if (asprintf(&out_path, "%s/tmp/%s/rootfs.tar", s->path, tmp) < 0)
-        abort();
-    int r = run_mmdebstrap(req, out_path, err);
-    char layer[DIGEST_STR_LEN];
-    int64_t size = 0;
+    int r = 0;
+    cleanup_close int diff = -1;
+    if (mkdirat(tmpfd, "diff", 0755) < 0 ||
+        (diff = openat(tmpfd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        r = hull_error(err, errno, "create layer directory");
+    struct tee t = {.in = -1, .out = -1};
+    int unpack_pipe[2] = {-1, -1};
+    pid_t pid = -1;
+    if (r == 0 && pipe2(unpack_pipe, O_CLOEXEC) < 0)
+        r = hull_error(err, errno, "pipe");
+    if (r == 0)
+        r = blob_writer_begin(s, &t.blob, err);
+    if (r == 0)
+        r = spawn_mmdebstrap(req, &pid, &t.in, err);
+    pthread_t thread;
+    bool started = false;
     if (r == 0) {
-        struct stat st;
-        if (fstatat(tmpfd, "rootfs.tar", &st, 0) < 0)
-            r = hull_error(err, errno, "mmdebstrap wrote no `%s`", out_path);
-        size = st.st_size;
+        t.out = unpack_pipe[1];
+        unpack_pipe[1] = -1;
+        if (pthread_create(&thread, NULL, tee_thread, &t) != 0)
+            r = hull_error(err, errno, "start a thread");
+        else
+            started = true;
     }
     if (r == 0)
-        r = store_blob_import_file(s, tmpfd, "rootfs.tar", NULL, -1, 1, layer, err);
+        r = layer_unpack_fd(unpack_pipe[0], diff, LAYER_OVERLAY_WHITEOUTS, err);
+    /* Drain what the unpacker left (end-of-archive padding), or unblock the thread. */
+    if (unpack_pipe[0] >= 0) {
+        char buf[1 << 16];
+        while (r == 0 && read(unpack_pipe[0], buf, sizeof buf) > 0)
+            ;
+        close(unpack_pipe[0]);
+    }
+    if (unpack_pipe[1] >= 0)
+        close(unpack_pipe[1]);
+    if (started)
+        pthread_join(thread, NULL);
+    if (t.in >= 0)
+        close(t.in);
+    if (pid > 0) {
+        cleanup_err hull_err *mm_err = NULL;
+        if (wait_mmdebstrap(req, pid, &mm_err) < 0 && r == 0)
+            r = -1, *err = steal_pointer(&mm_err);
+    }
+    if (r == 0 && t.err != NULL)
+        r = -1, *err = steal_pointer(&t.err);
+    hull_err_free(t.err);
+    char layer[DIGEST_STR_LEN];
+    int64_t size = t.size;
+    if (t.blob != NULL) {
+        if (r == 0)
+            r = blob_writer_commit(t.blob, NULL, -1, layer, err);
+        else
+            blob_writer_abort(t.blob);
+    }
     if (r == 0)
-        r = store_layer_unpack(s, layer, err);
+        r = layer_adopt_dir(s, tmpfd, "diff", layer, err);
     if (r == 0) {
         image_draft d;
         image_draft_init_scratch(&d);
