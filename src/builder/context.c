@@ -20,6 +20,7 @@
 #include "linux/resolve.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_copy.h"
 
 static void strv_push(char ***v, size_t *n, char *s)
 {
@@ -322,25 +323,32 @@ static int apply_meta(int fd, const struct stat *st, const struct copy_options *
     return 0;
 }
 
-static int copy_file_data(int in, int out, const char *what, hull_err **err)
+static int copy_entry(const struct copy_source_root *root, int sdir, const char *sname,
+                      const char *rel, int ddir, const char *dname, const struct copy_options *o,
+                      hull_err **err);
+
+/* Every entry of directory `in` (rel: its path) into directory `out`, minus ignored ones. */
+static int copy_children(const struct copy_source_root *root, int in, const char *rel, int out,
+                         const struct copy_options *o, hull_err **err)
 {
-    for (;;) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-        if (n == 0)
-            return 0;
-        if (n > 0)
+    DIR *d = NULL;
+    if (fs_opendir_at(in, &d, err) < 0)
+        return -1;
+    struct dirent *de;
+    int r = 0;
+    while (r == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (errno == EINTR)
+        cleanup_free char *child = NULL;
+        if (asprintf(&child, "%s/%s", rel, de->d_name) < 0)
+            abort();
+        const char *crel = strncmp(child, "./", 2) == 0 ? child + 2 : child;
+        if (excluded(root, crel))
             continue;
-        if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-            return hull_error(err, errno, "copy `%s`", what);
-        char buf[1 << 16];
-        ssize_t r;
-        while ((r = read(in, buf, sizeof buf)) > 0)
-            if (fs_write_all(out, buf, (size_t)r) < 0)
-                return hull_error(err, errno, "copy `%s`", what);
-        return r < 0 ? hull_error(err, errno, "read `%s`", what) : 0;
+        r = copy_entry(root, in, de->d_name, crel, out, de->d_name, o, err);
     }
+    closedir(d);
+    return r;
 }
 
 /* Copy sdir/sname (rel: its path for the ignore rules) to ddir/dname; a directory merges. */
@@ -381,7 +389,7 @@ static int copy_entry(const struct copy_source_root *root, int sdir, const char 
             openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
             return hull_error(err, errno, "create `%s`", dname);
-        if (copy_file_data(in, out, rel, err) < 0)
+        if (fs_copy_data(in, out, rel, err) < 0)
             return -1;
         return apply_meta(out, &st, o, false, dname, err);
     }
@@ -393,24 +401,7 @@ static int copy_entry(const struct copy_source_root *root, int sdir, const char 
         cleanup_close int in = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (out < 0 || in < 0)
             return hull_error(err, errno, "open directory `%s`", rel);
-        DIR *d = NULL;
-        if (fs_opendir_at(in, &d, err) < 0)
-            return -1;
-        struct dirent *de;
-        int r = 0;
-        while (r == 0 && (de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            cleanup_free char *child = NULL;
-            if (asprintf(&child, "%s/%s", rel, de->d_name) < 0)
-                abort();
-            const char *crel = strncmp(child, "./", 2) == 0 ? child + 2 : child;
-            if (excluded(root, crel))
-                continue;
-            r = copy_entry(root, in, de->d_name, crel, out, de->d_name, o, err);
-        }
-        closedir(d);
-        if (r < 0)
+        if (copy_children(root, in, rel, out, o, err) < 0)
             return -1;
         return apply_meta(out, &st, o, false, dname, err);
     }
@@ -446,7 +437,7 @@ static int copy_top_file(int in, const char *rel, int ddir, const char *dname,
         openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return hull_error(err, errno, "create `%s`", dname);
-    if (copy_file_data(in, out, rel, err) < 0)
+    if (fs_copy_data(in, out, rel, err) < 0)
         return -1;
     return apply_meta(out, &st, o, false, dname, err);
 }
@@ -512,24 +503,7 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
                 return -1;
             if (S_ISDIR(st.st_mode)) {
                 /* copy_entry on "." would replace dest's own metadata: copy the children. */
-                DIR *d = NULL;
-                if (fs_opendir_at(sdir, &d, err) < 0)
-                    return -1;
-                struct dirent *de;
-                int r = 0;
-                while (r == 0 && (de = readdir(d)) != NULL) {
-                    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                    cleanup_free char *rel = NULL;
-                    if (asprintf(&rel, "%s/%s", sources[i], de->d_name) < 0)
-                        abort();
-                    const char *crel = strncmp(rel, "./", 2) == 0 ? rel + 2 : rel;
-                    if (excluded(root, crel))
-                        continue;
-                    r = copy_entry(root, sdir, de->d_name, crel, ddir, de->d_name, opts, err);
-                }
-                closedir(d);
-                if (r < 0)
+                if (copy_children(root, sdir, sources[i], ddir, opts, err) < 0)
                     return -1;
                 continue;
             }

@@ -176,17 +176,6 @@ void image_draft_set_created(image_draft *d, long long created, const char *auth
         json_object_set_new(d->config, "author", json_string(author));
 }
 
-static int put_json(image_store *s, json_t *j, char digest[DIGEST_STR_LEN], int64_t *size,
-                    hull_err **err)
-{
-    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    if (text == NULL)
-        return hull_error(err, ENOMEM, "serialise JSON");
-    if (size)
-        *size = (int64_t)strlen(text);
-    return store_blob_put(s, text, strlen(text), NULL, digest, err);
-}
-
 int image_draft_write(image_store *s, const image_draft *d, const char *name,
                       char manifest_digest[DIGEST_STR_LEN], char config_digest[DIGEST_STR_LEN],
                       hull_err **err)
@@ -197,7 +186,7 @@ int image_draft_write(image_store *s, const image_draft *d, const char *name,
         json_object_set_new(d->config, "created", json_string(created));
     }
     int64_t config_size = 0;
-    if (put_json(s, d->config, config_digest, &config_size, err) < 0)
+    if (store_blob_put_json(s, d->config, config_digest, &config_size, err) < 0)
         return hull_error_prefix(err, "write image config");
     json_t *layers = json_array();
     for (size_t i = 0; i < d->n_layers; i++)
@@ -207,7 +196,7 @@ int image_draft_write(image_store *s, const image_draft *d, const char *name,
     json_auto_t *man = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2, "mediaType",
                                  MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest",
                                  config_digest, "size", (json_int_t)config_size, "layers", layers);
-    if (put_json(s, man, manifest_digest, NULL, err) < 0)
+    if (store_blob_put_json(s, man, manifest_digest, NULL, err) < 0)
         return hull_error_prefix(err, "write image manifest");
     return index_add_image(s, manifest_digest, config_digest, name, err);
 }
