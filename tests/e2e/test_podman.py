@@ -42,7 +42,9 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
         cmd = self.prefix + (["--runtime", "hull-runtime"] if runtime else []) + list(args)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             io = {"input": input.encode()} if input is not None else {"stdin": subprocess.DEVNULL}
-            p = subprocess.run(cmd, stdout=out, stderr=err, env=self.env, timeout=timeout, **io)
+            # In the private directory: conmon writes files (`oom`) into its working directory.
+            p = subprocess.run(cmd, stdout=out, stderr=err, env=self.env, timeout=timeout,
+                               cwd=self.base, **io)
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(cmd, p.returncode, out.read().decode(),
