@@ -22,6 +22,18 @@ RUNTIME = os.path.join(BUILD, "hull-runtime")
 HULL = os.path.join(BUILD, "hull")
 
 
+# Modules of long tests (VM boots; the cgroup2 suite in a VM takes minutes). They run first, so
+# that with pytest-xdist they overlap the many short tests instead of trailing after them.
+LONG_FIRST = ("test_vm_cgroup2_suite.py", "test_vm_krunclient.py", "test_vm_runtime.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = os.path.basename(str(item.fspath))
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+    items.sort(key=rank)  # stable: the order within each group stays
+
+
 @pytest.fixture(scope="session")
 def busybox_rootfs(tmp_path_factory):
     """A busybox root filesystem assembled from Debian's busybox-static (read it, don't write)."""

@@ -37,7 +37,7 @@ def test_signal_exit_code(runtime, bundle):
                          text=True)
     assert p.stdout.readline() == "up\n"
     assert runtime("kill", "c1", "KILL").returncode == 0
-    assert p.wait(timeout=10) == 128 + 9
+    assert p.wait(timeout=60) == 128 + 9
 
 
 def test_signal_exit_code_without_pid_namespace(runtime, bundle):
@@ -323,7 +323,7 @@ def test_run_forwards_signals(runtime, bundle):
                          text=True)
     assert p.stdout.readline() == "ready\n"
     p.send_signal(signal.SIGTERM)
-    out, _ = p.communicate(timeout=10)
+    out, _ = p.communicate(timeout=60)
     assert out == "got-term\n"
     assert p.returncode == 3
 
