@@ -1,6 +1,7 @@
 /* Kernel state of the container process that is not mounts, namespaces or security. */
 #include "linux/process_setup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -121,6 +122,13 @@ int process_enter_cwd(const struct hull_process *p, hull_err **err)
 {
     if (chdir(p->cwd) < 0)
         return hull_error(err, errno, "process.cwd: chdir to `%s`", p->cwd);
+    return 0;
+}
+
+int process_check_cwd(const struct hull_process *p, hull_err **err)
+{
+    if (chdir(p->cwd) < 0)
+        return hull_error(err, errno, "process.cwd: chdir to `%s`", p->cwd);
     /* A cwd that is not reachable from the container's root (a leaked host directory fd, the
      * CVE-2024-21626 class) shows as "(unreachable)/..." or fails: refuse it. */
     char buf[PATH_MAX];
@@ -185,7 +193,21 @@ int process_find_executable(const struct hull_process *p, char **out, hull_err *
 int process_close_fds_from(int first, bool cloexec_only, hull_err **err)
 {
     unsigned flags = cloexec_only ? CLOSE_RANGE_CLOEXEC : 0;
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, flags) < 0)
-        return hull_error(err, errno, "close inherited file descriptors");
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, flags) == 0)
+        return 0;
+    int saved = errno;
+    cleanup_dir DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return hull_error(err, saved, "close inherited file descriptors");
+    int self = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        if (*end != '\0' || end == de->d_name || fd < first || fd == self)
+            continue;
+        if (cloexec_only ? fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 : close((int)fd) < 0)
+            return hull_error(err, errno, "close inherited file descriptor %ld", fd);
+    }
     return 0;
 }

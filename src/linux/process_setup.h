@@ -15,11 +15,15 @@ int process_apply_oom_score(const struct hull_process *p, pid_t pid, hull_err **
 int process_apply_personality(const struct hull_config *cfg, hull_err **err);
 /* setgroups + setresgid + setresuid; capabilities survive via PR_SET_KEEPCAPS. */
 int process_set_identity(const struct hull_process *p, bool setgroups_allowed, hull_err **err);
-/* chdir into cwd inside the (already pivoted) root and check it really is inside. */
+/* chdir into cwd inside the (already pivoted) root and check it really is inside (getcwd).
+ * Done with the runtime's privileges, before any seccomp filter exists. */
+int process_check_cwd(const struct hull_process *p, hull_err **err);
+/* chdir into cwd again as the process's user (its permission check). */
 int process_enter_cwd(const struct hull_process *p, hull_err **err);
 /* Look args[0] up in PATH from env as execvp would; returns malloc'd path. */
 int process_find_executable(const struct hull_process *p, char **out, hull_err **err);
-/* Close every fd >= first (close_range), or mark them close-on-exec. */
+/* Close every fd >= first, or mark them close-on-exec: close_range, else (a kernel or a seccomp
+ * profile without it) one by one through /proc/self/fd. */
 int process_close_fds_from(int first, bool cloexec_only, hull_err **err);
 
 #endif

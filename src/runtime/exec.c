@@ -520,6 +520,12 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         close(c->console_fd);
     if (process_apply_rlimits(p, err) < 0)
         return -1;
+    /* Before any filter (see init.c): nothing of the runtime's leaks into the container
+     * (CVE-2024-21626 class), and the cwd is inside it. */
+    if (process_close_fds_from(3 + c->keep_fds, true, err) < 0)
+        return -1;
+    if (process_check_cwd(p, err) < 0)
+        return -1;
     if (security_apply_early(c->security, err) < 0)
         return -1;
     if (capabilities_prepare_identity_change(&c->caps, err) < 0)
@@ -535,9 +541,6 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         return -1;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return hull_error(err, errno, "process.noNewPrivileges");
-    /* Nothing of the runtime's leaks into the container (CVE-2024-21626 class). */
-    if (process_close_fds_from(3 + c->keep_fds, true, err) < 0)
-        return -1;
     /* The very last step: LSM label, Landlock, seccomp. */
     return security_apply_final(c->security, err);
 }

@@ -127,6 +127,14 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (process_apply_rlimits(&cfg->process, err) < 0)
         return -1;
+    /* The runtime's own steps before any filter exists, so that they never depend on the
+     * user's seccomp profile (which may lack close_range, getcwd...: runc and crun start such
+     * containers): everything above the preserved fds is closed at exec (CVE-2024-21626
+     * class; what the runtime opens later is close-on-exec), and the cwd is checked. */
+    if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
+        return -1;
+    if (process_check_cwd(&cfg->process, err) < 0)
+        return -1;
 
     if (security_apply_early(a->security, err) < 0)
         return -1;
@@ -146,9 +154,6 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (cfg->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return hull_error(err, errno, "process.noNewPrivileges");
-    /* Everything above the preserved fds is closed at exec (CVE-2024-21626 class). */
-    if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
-        return -1;
     return 0;
 }
 
