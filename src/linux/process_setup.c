@@ -148,6 +148,73 @@ static const char *env_lookup(char **env, const char *key)
     return NULL;
 }
 
+void process_chown_stdio_pipes(const struct hull_process *p)
+{
+    if (p->uid == 0)
+        return;
+    for (int fd = 0; fd <= 2; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid != p->uid)
+            (void)!fchown(fd, p->uid, (gid_t)-1);
+    }
+}
+
+/* The home directory of `uid` in /etc/passwd (the current root), malloc'd, or NULL. The file is
+ * the image's: a FIFO or a huge file must not hang or exhaust the runtime. */
+static char *passwd_home(uid_t uid)
+{
+    cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+        return NULL;
+    cleanup_file FILE *f = fdopen(fd, "r");
+    if (f == NULL)
+        return NULL;
+    fd = -1;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        /* name:password:uid:gid:gecos:home:shell */
+        char *field[7] = {NULL};
+        char *p = line;
+        size_t n = 0;
+        for (; n < 7 && p; n++) {
+            field[n] = p;
+            p = strchr(p, ':');
+            if (p)
+                *p++ = '\0';
+        }
+        if (n < 6)
+            continue;
+        char *end;
+        unsigned long id = strtoul(field[2], &end, 10);
+        if (*field[2] == '\0' || *end != '\0' || id != uid)
+            continue;
+        field[5][strcspn(field[5], "\n")] = '\0';
+        return *field[5] ? strdup(field[5]) : NULL;
+    }
+    return NULL;
+}
+
+char **process_env_with_home(const struct hull_process *p)
+{
+    static char *empty[] = {NULL};
+    char **env = p->env ? p->env : empty;
+    size_t n = 0;
+    for (; env[n]; n++)
+        if (strncmp(env[n], "HOME=", 5) == 0)
+            return env;
+    cleanup_free char *home = passwd_home(p->uid);
+    char **out = calloc(n + 2, sizeof *out);
+    if (out == NULL)
+        return env;
+    memcpy(out, env, n * sizeof *out);
+    if (asprintf(&out[n], "HOME=%s", home ? home : "/") < 0) {
+        free(out);
+        return env;
+    }
+    return out;
+}
+
 int process_find_executable(const struct hull_process *p, char **out, hull_err **err)
 {
     const char *name = p->args[0];

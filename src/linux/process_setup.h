@@ -20,6 +20,14 @@ int process_set_identity(const struct hull_process *p, bool setgroups_allowed, h
 int process_check_cwd(const struct hull_process *p, hull_err **err);
 /* chdir into cwd again as the process's user (its permission check). */
 int process_enter_cwd(const struct hull_process *p, hull_err **err);
+/* A non-root process user gets the pipes on its stdin/stdout/stderr (the caller's pipes, owned
+ * by the caller) chowned to it, so that it can reopen /proc/self/fd/N (crun; runc chowns any
+ * stdio file). Best effort, as runc: a pipe that cannot be chowned is left alone. */
+void process_chown_stdio_pipes(const struct hull_process *p);
+/* process.env, plus HOME when it has none (as runc): the home directory of the process uid in
+ * the container's /etc/passwd, `/` when there is no entry. Call after pivot_root, before the
+ * identity change; returns p->env itself or a new array that lives until execve. */
+char **process_env_with_home(const struct hull_process *p);
 /* Look args[0] up in PATH from env as execvp would; returns malloc'd path. */
 int process_find_executable(const struct hull_process *p, char **out, hull_err **err);
 /* Close every fd >= first, or mark them close-on-exec: close_range, else (a kernel or a seccomp

@@ -267,6 +267,15 @@ static int parse_root(const struct json_ctx *c, json_t *root, const char *bundle
         return json_field_error(c, err, "root.path", "`%s`: %s", cfg->root_path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return json_field_error(c, err, "root.path", "`%s` is not a directory", cfg->root_path);
+    /* A rootfs that is the host's own root: pivot_root and every mount would act on the host
+     * (runc refuses it too). */
+    struct stat host_root;
+    if (stat("/", &host_root) == 0 && st.st_dev == host_root.st_dev &&
+        st.st_ino == host_root.st_ino)
+        return json_field_error(c, err, "root.path",
+                                "`%s` is the host's root directory `/`; a container needs its "
+                                "own root filesystem",
+                                cfg->root_path);
     return 0;
 }
 
@@ -716,11 +725,10 @@ static int validate_sysctl(const struct json_ctx *c, const struct hull_config *c
             return json_field_error(c, err, p, "needs a network namespace");
         return 0;
     }
-    if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0) {
-        if (!config_has_namespace(cfg, CLONE_NEWUTS))
-            return json_field_error(c, err, p, "needs a uts namespace");
-        return 0;
-    }
+    /* runc and crun refuse them: they would fight with `hostname`/`domainname`. */
+    if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+        return json_field_error(c, err, p, "not allowed: it conflicts with the `%s` field",
+                                key + strlen("kernel."));
     return json_field_error(c, err, p, "not a namespaced sysctl: it would change the host");
 }
 
@@ -932,19 +940,23 @@ int config_parse(const char *text, size_t len, const char *display, const char *
     return 0;
 }
 
-int config_load_bundle(const char *bundle, enum config_load_flags flags, struct hull_config **out,
-                       hull_err **err)
+int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
+                       struct hull_config **out, hull_err **err)
 {
     char abs[PATH_MAX];
     if (realpath(bundle, abs) == NULL)
         return hull_error(err, errno, "bundle `%s`", bundle);
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/config.json", abs);
+    if (file == NULL || *file == '\0')
+        file = "config.json";
+    cleanup_free char *path = NULL;
+    if (file[0] == '/' ? (path = strdup(file)) == NULL : asprintf(&path, "%s/%s", abs, file) < 0)
+        return hull_error(err, ENOMEM, "config file");
     cleanup_free char *text = NULL;
     size_t len = 0;
     if (fs_read_file(path, 16u << 20, &text, &len, err) < 0)
         return -1;
-    return config_parse(text, len, "config.json", abs, flags, out, err);
+    const char *display = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    return config_parse(text, len, display, abs, flags, out, err);
 }
 
 void config_free(struct hull_config *cfg)

@@ -226,9 +226,10 @@ enum config_load_flags {
     CONFIG_LOAD_FOR_TEARDOWN = 1,
 };
 
-/* Parse and validate `bundle`/config.json. */
-int config_load_bundle(const char *bundle, enum config_load_flags flags, struct hull_config **out,
-                       hull_err **err);
+/* Parse and validate `bundle`/config.json, or `file` (NULL: config.json) relative to the bundle
+ * unless absolute (crun's --config). */
+int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
+                       struct hull_config **out, hull_err **err);
 /* Parse and validate an in-memory document; `display` names it in messages. */
 int config_parse(const char *text, size_t len, const char *display, const char *bundle,
                  enum config_load_flags flags, struct hull_config **out, hull_err **err);

@@ -457,6 +457,7 @@ struct exec_child {
     int listen_fds;
     sigset_t saved_sigmask;
     struct security_plan *security; /* the container's seccomp, Landlock and LSM label */
+    char **exec_env;                /* proc->env (+ HOME), set during the setup */
 };
 
 /* The user namespace grants the rights over namespaces it owns, but a privileged runtime may
@@ -526,6 +527,8 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         return -1;
     if (process_check_cwd(p, err) < 0)
         return -1;
+    c->exec_env = process_env_with_home(p);
+    process_chown_stdio_pipes(p);
     if (security_apply_early(c->security, err) < 0)
         return -1;
     if (capabilities_prepare_identity_change(&c->caps, err) < 0)
@@ -558,8 +561,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *c)
         sync_send_error(c->sync_fd, err);
         _exit(1);
     }
-    char **env =
-        socket_activation_env(c->proc->env ? c->proc->env : (char *[]){NULL}, c->listen_fds);
+    char **env = socket_activation_env(c->exec_env, c->listen_fds);
     sigprocmask(SIG_SETMASK, &c->saved_sigmask, NULL);
     execve(exec_path, c->proc->args, env);
     int e = errno;

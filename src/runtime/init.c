@@ -135,6 +135,8 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (process_check_cwd(&cfg->process, err) < 0)
         return -1;
+    a->exec_env = process_env_with_home(&cfg->process);
+    process_chown_stdio_pipes(&cfg->process);
 
     if (security_apply_early(a->security, err) < 0)
         return -1;
@@ -223,8 +225,7 @@ void runtime_init(struct init_args *a)
                       sj ? sj : a->state_json, &err) < 0)
             fail_start(a, err->msg);
     }
-    char **env = socket_activation_env(cfg->process.env ? cfg->process.env : (char *[]){NULL},
-                                       a->listen_fds);
+    char **env = socket_activation_env(a->exec_env, a->listen_fds);
     sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
     /* The very last step: LSM label, Landlock, seccomp (runtime/security.h). */
     if (security_apply_final(a->security, &err) < 0) {

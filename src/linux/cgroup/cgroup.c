@@ -362,6 +362,20 @@ int cgroup_set_freeze(const struct cgroup_set *s, bool frozen, hull_err **err)
     return rc < 0 ? hull_error_prefix(err, "cgroup `%s`", d->path) : 0;
 }
 
+void cgroup_set_thaw_all(const struct cgroup_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cgroup_dir *d = &s->dirs[i];
+        if (!d->v2 && !(d->controllers & CG_BIT(CG_FREEZER)))
+            continue;
+        hull_err *e = NULL;
+        cleanup_close int fd = cg_open_dir(d->path, &e);
+        if (fd >= 0 && (d->v2 ? cg_exists(fd, "cgroup.freeze") : true))
+            cg_write(fd, d->v2 ? "cgroup.freeze" : "freezer.state", d->v2 ? "0" : "THAWED", &e);
+        hull_err_free(e);
+    }
+}
+
 int cgroup_set_is_frozen(const struct cgroup_set *s)
 {
     const struct cgroup_dir *d = cgroup_set_dir_for(s, CG_FREEZER);
