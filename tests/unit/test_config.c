@@ -33,7 +33,7 @@ static void parse_fails(const char *text, const char *needle)
 }
 
 #define BASE_PROCESS "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}"
-#define BASE_ROOT    "\"root\":{\"path\":\"/\"}"
+#define BASE_ROOT    "\"root\":{\"path\":\"/tmp\"}"
 #define BASE_NS      "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"uts\"}]"
 
 static void test_minimal(void)
@@ -45,7 +45,7 @@ static void test_minimal(void)
     CHECK(strcmp(cfg->process.args[0], "/bin/true") == 0);
     CHECK(cfg->clone_flags == (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS));
     CHECK(strcmp(cfg->hostname, "h") == 0);
-    CHECK(strcmp(cfg->root_path, "/") == 0);
+    CHECK(strcmp(cfg->root_path, "/tmp") == 0);
 }
 
 static void test_mount_options(void)
@@ -68,7 +68,7 @@ static void test_mount_options(void)
 static void test_rlimits_and_caps(void)
 {
     cleanup_config struct hull_config *cfg = parse_ok(
-        "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/\"},\"process\":{\"args\":[\"x\"],"
+        "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/tmp\"},\"process\":{\"args\":[\"x\"],"
         "\"cwd\":\"/tmp\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":10,\"hard\":20}],"
         "\"capabilities\":{\"bounding\":[\"CAP_KILL\"]},\"oomScoreAdj\":100,"
         "\"user\":{\"uid\":5,\"gid\":6,\"additionalGids\":[7,8],\"umask\":18}},"
