@@ -148,6 +148,58 @@ static const char *env_lookup(char **env, const char *key)
     return NULL;
 }
 
+/* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1); glibc before 2.41 has none. */
+struct hull_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    uint32_t sched_util_min, sched_util_max;
+};
+
+int process_apply_scheduler(const struct hull_process *p, hull_err **err)
+{
+    if (!p->has_scheduler)
+        return 0;
+    const struct hull_scheduler *s = &p->scheduler;
+    struct hull_sched_attr attr = {
+        .size = sizeof attr,
+        .sched_policy = (uint32_t)s->policy,
+        .sched_flags = s->flags,
+        .sched_nice = s->nice,
+        .sched_priority = (uint32_t)s->priority,
+        .sched_runtime = s->runtime,
+        .sched_deadline = s->deadline,
+        .sched_period = s->period,
+        .sched_util_max = 1024, /* SCHED_CAPACITY_SCALE: no clamp unless asked */
+    };
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+        return hull_error(err, errno, "process.scheduler: sched_setattr");
+    return 0;
+}
+
+int process_apply_io_priority(const struct hull_process *p, hull_err **err)
+{
+    if (!p->has_io_priority)
+        return 0;
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->io_priority) < 0)
+        return hull_error(err, errno, "process.ioPriority: ioprio_set");
+    return 0;
+}
+
+int process_apply_memory_policy(const struct hull_config *cfg, hull_err **err)
+{
+    if (!cfg->has_memory_policy)
+        return 0;
+    const struct hull_memory_policy *m = &cfg->memory_policy;
+    if (syscall(SYS_set_mempolicy, m->mode | (int)m->flags, m->maxnode ? m->nodes : NULL,
+                m->maxnode) < 0)
+        return hull_error(err, errno, "linux.memoryPolicy: set_mempolicy");
+    return 0;
+}
+
 void process_chown_stdio_pipes(const struct hull_process *p)
 {
     if (p->uid == 0)

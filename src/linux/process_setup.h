@@ -20,6 +20,12 @@ int process_set_identity(const struct hull_process *p, bool setgroups_allowed, h
 int process_check_cwd(const struct hull_process *p, hull_err **err);
 /* chdir into cwd again as the process's user (its permission check). */
 int process_enter_cwd(const struct hull_process *p, hull_err **err);
+/* process.scheduler (sched_setattr), process.ioPriority (ioprio_set) and linux.memoryPolicy
+ * (set_mempolicy): applied to the process itself, inherited by what it execs; done before the
+ * capabilities are dropped (real-time policies need CAP_SYS_NICE). */
+int process_apply_scheduler(const struct hull_process *p, hull_err **err);
+int process_apply_io_priority(const struct hull_process *p, hull_err **err);
+int process_apply_memory_policy(const struct hull_config *cfg, hull_err **err);
 /* A non-root process user gets the pipes on its stdin/stdout/stderr (the caller's pipes, owned
  * by the caller) chowned to it, so that it can reopen /proc/self/fd/N (crun; runc chowns any
  * stdio file). Best effort, as runc: a pipe that cannot be chowned is left alone. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oci/config_sched.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -525,13 +526,12 @@ int config_parse_process(const struct json_ctx *c, json_t *obj, const char *path
         return -1;
     if (parse_capabilities(c, obj, path, p, err) < 0)
         return -1;
-    if (json_is_set(obj, "ioPriority") || json_is_set(obj, "scheduler") ||
-        json_is_set(obj, "execCPUAffinity")) {
-        const char *k = json_is_set(obj, "ioPriority")  ? "ioPriority"
-                        : json_is_set(obj, "scheduler") ? "scheduler"
-                                                        : "execCPUAffinity";
+    if (config_parse_scheduler(c, obj, path, p, err) < 0 ||
+        config_parse_io_priority(c, obj, path, p, err) < 0)
+        return -1;
+    if (json_is_set(obj, "execCPUAffinity")) {
         hull_error(err, 0, "%s: %s: not supported yet", c->file,
-                   json_path_join(q, sizeof q, path, k));
+                   json_path_join(q, sizeof q, path, "execCPUAffinity"));
         (*err)->errnum = ENOTSUP;
         return -1;
     }
@@ -841,7 +841,9 @@ static int parse_linux(const struct json_ctx *c, json_t *root, struct hull_confi
                                     *m);
     if (config_parse_resources(c, l, cfg, err) < 0)
         return -1;
-    static const char *unsupported[] = {"intelRdt", "memoryPolicy", "netDevices"};
+    if (config_parse_memory_policy(c, l, cfg, err) < 0)
+        return -1;
+    static const char *unsupported[] = {"intelRdt", "netDevices"};
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         if (json_is_set(l, unsupported[i])) {
             hull_error(err, 0, "%s: linux.%s: not supported yet", c->file, unsupported[i]);

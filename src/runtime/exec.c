@@ -529,6 +529,9 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         return -1;
     c->exec_env = process_env_with_home(p);
     process_chown_stdio_pipes(p);
+    if (process_apply_memory_policy(c->cfg, err) < 0 || process_apply_io_priority(p, err) < 0 ||
+        process_apply_scheduler(p, err) < 0)
+        return -1;
     if (security_apply_early(c->security, err) < 0)
         return -1;
     if (capabilities_prepare_identity_change(&c->caps, err) < 0)

@@ -137,6 +137,10 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     a->exec_env = process_env_with_home(&cfg->process);
     process_chown_stdio_pipes(&cfg->process);
+    if (process_apply_memory_policy(cfg, err) < 0 ||
+        process_apply_io_priority(&cfg->process, err) < 0 ||
+        process_apply_scheduler(&cfg->process, err) < 0)
+        return -1;
 
     if (security_apply_early(a->security, err) < 0)
         return -1;

@@ -167,3 +167,114 @@ def test_create_and_run_accept_a_config_file(runtime, bundle):
     runtime("delete", "-f", "alt2")
     r = runtime("create", "--config", "missing.json", "-b", bundle.path, "alt3")
     assert r.returncode != 0 and "missing.json" in r.stderr
+
+
+# ---- process.scheduler, process.ioPriority, linux.memoryPolicy --------------------------
+
+def stat_fields(text):
+    """/proc/PID/stat fields after the command name: index 0 is field 3 (state)."""
+    return text.rsplit(")", 1)[1].split()
+
+
+def test_scheduler_batch_with_nice(runtime, bundle):
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 5}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/stat"]
+    bundle.write()
+    r = run_out(runtime, bundle, "schedbatch")
+    assert r.returncode == 0, r.stderr
+    f = stat_fields(r.stdout)
+    assert f[19 - 3] == "5" and f[41 - 3] == "3", r.stdout   # nice, policy SCHED_BATCH
+
+
+def test_scheduler_fifo_gets_an_rt_budget_under_hulls_parent(runtime, bundle):
+    """SCHED_FIFO in a container needs an rt budget in its cpu cgroup, which the kernel only
+    grants when the parents (hull's own /hulltest-…) have one: hull gives it, as runc does."""
+    parent = f"/hulltest-{uuid.uuid4().hex[:8]}"
+    bundle.config["linux"]["cgroupsPath"] = parent + "/rt"
+    bundle.config["linux"]["resources"] = {"cpu": {"realtimeRuntime": 20000,
+                                                   "realtimePeriod": 1000000}}
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/stat"]
+    bundle.write()
+    try:
+        r = run_out(runtime, bundle, "schedfifo")
+    finally:
+        for m in cgroup_mounts():
+            if os.path.isdir(m + parent):
+                os.rmdir(m + parent)
+    assert r.returncode == 0, r.stderr
+    f = stat_fields(r.stdout)
+    assert f[40 - 3] == "10" and f[41 - 3] == "1", r.stdout   # rt_priority, SCHED_FIFO
+
+
+def test_scheduler_deadline(runtime, bundle):
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_DEADLINE", "runtime": 1000000,
+                                             "deadline": 10000000, "period": 10000000}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/stat"]
+    bundle.write()
+    r = run_out(runtime, bundle, "scheddl")
+    assert r.returncode == 0, r.stderr
+    assert stat_fields(r.stdout)[41 - 3] == "6", r.stdout        # SCHED_DEADLINE
+
+
+def test_bad_scheduler_io_priority_and_memory_policy_are_refused(runtime, bundle):
+    cases = [
+        ({"process": {"scheduler": {"policy": "SCHED_DEADLINE", "runtime": 100,
+                                    "deadline": 1000, "period": 1000}}},
+         "process.scheduler.runtime: SCHED_DEADLINE needs a runtime of at least 1024 ns"),
+        ({"process": {"scheduler": {"policy": "SCHED_DEADLINE", "runtime": 20000,
+                                    "deadline": 10000}}},
+         "process.scheduler.deadline: 10000 is below the runtime 20000"),
+        ({"process": {"scheduler": {"policy": "SCHED_OTHER", "priority": 3}}},
+         "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority"),
+        ({"process": {"scheduler": {"policy": "SCHED_RR", "priority": 100}}},
+         "process.scheduler.priority: 100 is outside 1..99 (SCHED_RR)"),
+        ({"process": {"scheduler": {"policy": "SCHED_BATCH", "runtime": 5}}},
+         "process.scheduler: runtime, deadline and period are only for SCHED_DEADLINE"),
+        ({"process": {"scheduler": {"policy": "SCHED_NOPE"}}},
+         "process.scheduler.policy: unknown policy `SCHED_NOPE`"),
+        ({"process": {"ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 8}}},
+         "process.ioPriority.priority: 8 is outside 0..7"),
+        ({"process": {"ioPriority": {"class": "IOPRIO_CLASS_X"}}},
+         "process.ioPriority.class: unknown class `IOPRIO_CLASS_X`"),
+        ({"linux": {"memoryPolicy": {"mode": "MPOL_DEFAULT", "nodes": "0"}}},
+         "linux.memoryPolicy.nodes: MPOL_DEFAULT takes no nodes"),
+        ({"linux": {"memoryPolicy": {"mode": "MPOL_BIND"}}},
+         "linux.memoryPolicy.nodes: MPOL_BIND needs nodes"),
+        ({"linux": {"memoryPolicy": {"mode": "MPOL_BIND", "nodes": "0-x"}}},
+         "linux.memoryPolicy.nodes: `0-x` is not a node list like 0-3,7"),
+        ({"linux": {"memoryPolicy": {"mode": "MPOL_INTERLEAVE", "nodes": "0",
+                                     "flags": ["MPOL_F_RELATIVE_NODES",
+                                               "MPOL_F_STATIC_NODES"]}}},
+         "linux.memoryPolicy.flags: MPOL_F_RELATIVE_NODES and MPOL_F_STATIC_NODES exclude "
+         "each other"),
+    ]
+    base = json.loads(json.dumps(bundle.config))
+    for extra, message in cases:
+        cfg = json.loads(json.dumps(base))
+        for section, fields in extra.items():
+            cfg[section].update(fields)
+        bundle.write(cfg)
+        r = runtime("create", "-b", bundle.path, "badsched")
+        assert r.returncode != 0, message
+        assert r.stderr.strip().endswith("config.json: " + message), r.stderr
+    assert runtime.ids() == []
+
+
+def test_io_priority(runtime, bundle):
+    bundle.config["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    bundle.config["process"]["args"] = ["ionice", "-p", "1"]
+    bundle.write()
+    r = run_out(runtime, bundle, "ioprio")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "best-effort: prio 6", r.stdout
+
+
+def test_memory_policy_bind(runtime, bundle):
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0"}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/numa_maps"]
+    bundle.write()
+    r = run_out(runtime, bundle, "mpol")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines and all(l.split()[1] == "bind:0" for l in lines), r.stdout

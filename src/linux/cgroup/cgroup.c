@@ -252,6 +252,8 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
         if (d->v2 &&
             cgroup_v2_enable_controllers(d, needed_controllers(r) & d->controllers, err) < 0)
             return -1;
+        if (!d->v2 && (d->controllers & CG_BIT(CG_CPU)) && cgroup_v1_grant_rt_budget(d, r, err) < 0)
+            return -1;
         cleanup_close int fd = cg_open_dir(d->path, err);
         if (fd < 0)
             return -1;
