@@ -855,9 +855,8 @@ static int parse_linux(const struct json_ctx *c, json_t *root, struct hull_confi
 
 static int validate(const struct json_ctx *c, struct hull_config *cfg, hull_err **err)
 {
-    if (!config_has_namespace(cfg, CLONE_NEWNS))
-        return json_field_error(c, err, "linux.namespaces",
-                                "a mount namespace is required to set up the root filesystem");
+    /* Without a mount namespace the process shares the runtime's filesystem, as with runc:
+     * nothing of the root, mounts, devices or masked paths is set up (lifecycle.c warns). */
     if (cfg->hostname && *cfg->hostname && !config_has_namespace(cfg, CLONE_NEWUTS))
         return json_field_error(c, err, "hostname", "needs a uts namespace");
     if (cfg->domainname && *cfg->domainname && !config_has_namespace(cfg, CLONE_NEWUTS))

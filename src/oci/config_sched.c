@@ -14,16 +14,17 @@
 enum { SCHED_DEADLINE_POLICY = 6, SCHED_ISO_POLICY = 4 };
 enum { IOPRIO_CLASS_SHIFT = 13 };
 
-const char *const hull_sched_policy_names[] = {"SCHED_OTHER", "SCHED_FIFO",     "SCHED_RR",
-                                               "SCHED_BATCH", "SCHED_ISO",      "SCHED_IDLE",
+const char *const hull_sched_policy_names[] = {"SCHED_OTHER",    "SCHED_FIFO", "SCHED_RR",
+                                               "SCHED_BATCH",    "SCHED_ISO",  "SCHED_IDLE",
                                                "SCHED_DEADLINE", NULL};
 /* Index = the policy's number. */
 static const int policy_numbers[] = {0, 1, 2, 3, SCHED_ISO_POLICY, 5, SCHED_DEADLINE_POLICY};
 
 /* Index = the flag's bit. */
 const char *const hull_sched_flag_names[] = {
-    "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",
-    "SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",
+    "SCHED_FLAG_DL_OVERRUN",     "SCHED_FLAG_KEEP_POLICY",
+    "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
     "SCHED_FLAG_UTIL_CLAMP_MAX", NULL};
 
 /* Index = the class's number - 1. */
@@ -31,10 +32,9 @@ const char *const hull_ioprio_class_names[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_
                                                "IOPRIO_CLASS_IDLE", NULL};
 
 /* Index = the mode's number. */
-const char *const hull_mpol_mode_names[] = {"MPOL_DEFAULT",        "MPOL_PREFERRED",
-                                            "MPOL_BIND",           "MPOL_INTERLEAVE",
-                                            "MPOL_LOCAL",          "MPOL_PREFERRED_MANY",
-                                            "MPOL_WEIGHTED_INTERLEAVE", NULL};
+const char *const hull_mpol_mode_names[] = {
+    "MPOL_DEFAULT",        "MPOL_PREFERRED",           "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
+    "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE", NULL};
 enum { MPOL_DEFAULT_ = 0, MPOL_PREFERRED_ = 1, MPOL_BIND_ = 2, MPOL_LOCAL_ = 4 };
 
 const char *const hull_mpol_flag_names[] = {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
@@ -117,12 +117,10 @@ int config_parse_scheduler(const struct json_ctx *c, json_t *process, const char
                                     (unsigned long long)sc->runtime);
         if (period < sc->deadline)
             return json_field_error(c, err, json_path_join(r, sizeof r, q, "period"),
-                                    "%llu is below the deadline %llu",
-                                    (unsigned long long)period,
+                                    "%llu is below the deadline %llu", (unsigned long long)period,
                                     (unsigned long long)sc->deadline);
         if (period >> 63)
-            return json_field_error(c, err, json_path_join(r, sizeof r, q, "period"),
-                                    "too large");
+            return json_field_error(c, err, json_path_join(r, sizeof r, q, "period"), "too large");
     }
     p->has_scheduler = true;
     return 0;
@@ -190,8 +188,8 @@ static int parse_nodes(const char *text, unsigned long *mask, size_t bits)
     return highest;
 }
 
-int config_parse_memory_policy(const struct json_ctx *c, json_t *linux_obj,
-                               struct hull_config *cfg, hull_err **err)
+int config_parse_memory_policy(const struct json_ctx *c, json_t *linux_obj, struct hull_config *cfg,
+                               hull_err **err)
 {
     const char *q = "linux.memoryPolicy";
     char r[96];
@@ -218,8 +216,8 @@ int config_parse_memory_policy(const struct json_ctx *c, json_t *linux_obj,
         int highest = parse_nodes(nodes, mp->nodes, HULL_MAX_NUMA_NODES);
         if (highest < 0)
             return json_field_error(c, err, json_path_join(r, sizeof r, q, "nodes"),
-                                    highest == -2 ? "`%s`: a node above %d" :
-                                                    "`%s` is not a node list like 0-3,7",
+                                    highest == -2 ? "`%s`: a node above %d"
+                                                  : "`%s` is not a node list like 0-3,7",
                                     nodes, HULL_MAX_NUMA_NODES - 1);
         mp->maxnode = (unsigned long)highest + 2;
     }
@@ -236,8 +234,8 @@ int config_parse_memory_policy(const struct json_ctx *c, json_t *linux_obj,
                                 "%s takes no nodes", mode);
     if (mp->mode != MPOL_DEFAULT_ && mp->mode != MPOL_LOCAL_ && mp->mode != MPOL_PREFERRED_ &&
         !have_nodes)
-        return json_field_error(c, err, json_path_join(r, sizeof r, q, "nodes"),
-                                "%s needs nodes", mode);
+        return json_field_error(c, err, json_path_join(r, sizeof r, q, "nodes"), "%s needs nodes",
+                                mode);
     if ((mp->mode == MPOL_DEFAULT_ || mp->mode == MPOL_LOCAL_) && mp->flags)
         return json_field_error(c, err, json_path_join(r, sizeof r, q, "flags"),
                                 "%s takes no flags", mode);

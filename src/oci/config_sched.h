@@ -19,7 +19,7 @@ int config_parse_scheduler(const struct json_ctx *c, json_t *process, const char
                            struct hull_process *p, hull_err **err);
 int config_parse_io_priority(const struct json_ctx *c, json_t *process, const char *path,
                              struct hull_process *p, hull_err **err);
-int config_parse_memory_policy(const struct json_ctx *c, json_t *linux_obj,
-                               struct hull_config *cfg, hull_err **err);
+int config_parse_memory_policy(const struct json_ctx *c, json_t *linux_obj, struct hull_config *cfg,
+                               hull_err **err);
 
 #endif

@@ -66,25 +66,28 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
 
     if (security_before_mounts(a->security, err) < 0)
         return -1;
-    cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
-    if (rootfd < 0)
+    /* Without a mount namespace there is no root filesystem to build: the process shares the
+     * runtime's (runc runs such configs the same way; validate() said so). */
+    bool own_mounts = config_has_namespace(cfg, CLONE_NEWNS);
+    cleanup_close int rootfd = own_mounts ? mounts_prepare_rootfs(cfg, err) : -1;
+    if (own_mounts && rootfd < 0)
         return -1;
     /* Until the runtime has moved us into our cgroups: the mounts that do not depend on it. */
-    size_t first_cgroup = mounts_first_cgroup(cfg);
-    if (mounts_apply_config(cfg, rootfd, in_userns, 0, first_cgroup, err) < 0)
+    size_t first_cgroup = own_mounts ? mounts_first_cgroup(cfg) : 0;
+    if (own_mounts && mounts_apply_config(cfg, rootfd, in_userns, 0, first_cgroup, err) < 0)
         return -1;
     if (sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
         return -1;
     /* The cgroup namespace's root is the cgroup we are in now. */
     if (namespaces_unshare_cgroup(cfg, err) < 0)
         return -1;
-    if (mounts_apply_config(cfg, rootfd, in_userns, first_cgroup, cfg->n_mounts, err) < 0)
-        return -1;
-    if (devices_setup(cfg, rootfd, in_userns, err) < 0)
+    if (own_mounts &&
+        (mounts_apply_config(cfg, rootfd, in_userns, first_cgroup, cfg->n_mounts, err) < 0 ||
+         devices_setup(cfg, rootfd, in_userns, err) < 0))
         return -1;
     /* Like runc, create a missing working directory (as root, inside the rootfs). Best effort:
      * whether the cwd is usable is decided, with a clear message, by process_enter_cwd. */
-    {
+    if (own_mounts) {
         hull_err *cwd_err = NULL;
         int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, &cwd_err);
         if (cwd >= 0)
@@ -107,7 +110,7 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
             return -1;
     }
 
-    if (mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
+    if (own_mounts && mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
         return -1;
     /* The pty comes from the container's devpts, before the identity changes. */
     if (cfg->process.terminal &&
@@ -117,9 +120,9 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         hull_closep(&a->console_fd);
     if (process_apply_sysctl(cfg, err) < 0)
         return -1;
-    if (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0)
-        return -1;
-    if (mounts_finish_rootfs(cfg, err) < 0)
+    if (own_mounts &&
+        (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0 ||
+         mounts_finish_rootfs(cfg, err) < 0))
         return -1;
     if (security_after_mounts(a->security, a->state_json, err) < 0)
         return -1;

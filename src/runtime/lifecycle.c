@@ -205,6 +205,12 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (config_load_bundle(co->bundle ? co->bundle : ".", co->config_file, CONFIG_LOAD_DEFAULT,
                            &cfg, err) < 0)
         return -1;
+    if (!config_has_namespace(cfg, CLONE_NEWNS) &&
+        (cfg->n_mounts || cfg->n_devices || (cfg->masked_paths && *cfg->masked_paths) ||
+         (cfg->readonly_paths && *cfg->readonly_paths) || cfg->root_readonly))
+        hull_warn("config.json: no mount namespace: root, mounts, linux.devices, maskedPaths "
+                  "and readonlyPaths are not applied, the process shares the runtime's "
+                  "filesystem (as with runc)");
     /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;

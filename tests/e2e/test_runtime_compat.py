@@ -278,3 +278,17 @@ def test_memory_policy_bind(runtime, bundle):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines and all(l.split()[1] == "bind:0" for l in lines), r.stdout
+
+
+def test_config_without_a_mount_namespace_runs_in_the_runtimes_filesystem(runtime, bundle,
+                                                                          tmp_path):
+    """runc runs it: no root filesystem is built, the process sees the runtime's files."""
+    marker = tmp_path / "host-file"
+    marker.write_text("host side\n")
+    bundle.config["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts")]
+    bundle.config["process"]["args"] = ["/bin/sh", "-c", f"cat {marker}; echo pid $$"]
+    bundle.write()
+    r = run_out(runtime, bundle, "nomntns")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "host side\npid 1\n"
+    assert "no mount namespace" in r.stderr          # mounts were configured: said, not done

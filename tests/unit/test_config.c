@@ -108,9 +108,6 @@ static void test_errors(void)
                 "}}",
                 "mounts[0].destination: `tmp` is not an absolute path");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
-                ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}",
-                "linux.namespaces: a mount namespace is required");
-    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
                 ",\"hostname\":\"x\",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
                 "config.json: hostname: needs a uts namespace");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
