@@ -361,8 +361,18 @@ static int read_all(int fd, char *buf, size_t size)
     return (int)used;
 }
 
+static int refuse_dead(const container_record *r, hull_err **err)
+{
+    return hull_error(err, 0,
+                      "container %s is dead (its creation was interrupted): remove it with "
+                      "`hull rm`",
+                      *r->name ? r->name : r->id);
+}
+
 int container_start_detached(container_store *cs, container_record *r, hull_err **err)
 {
+    if (r->dead)
+        return refuse_dead(r, err);
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
         return -1;
@@ -398,8 +408,12 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
             dprintf(ready[1], "%d %d %s", e->exit_code, e->errnum, e->msg);
             _exit(1);
         }
-        if (write(ready[1], "0 0 ok", 6) != 6)
-            _exit(1);
+        /* The hull that waits for this may have been killed: the container runs anyway and
+         * needs its monitor, so neither SIGPIPE nor a failed write may end us here. */
+        signal(SIGPIPE, SIG_IGN);
+        ssize_t told = write(ready[1], "0 0 ok", 6);
+        (void)told;
+        signal(SIGPIPE, SIG_DFL);
         close(ready[1]);
         exec_monitor(cs, r, monitor, hull, pid, gen, 0, &p);
     }
@@ -468,6 +482,8 @@ static char **health_probe_command(container_store *cs, container_record *r, hul
 
 int container_run_attached(container_store *cs, container_record *r, int *exit_code, hull_err **err)
 {
+    if (r->dead)
+        return refuse_dead(r, err);
     unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
     cleanup_strv char **probe = NULL;
     if (r->healthcheck && (probe = health_probe_command(cs, r, err)) == NULL)
@@ -651,7 +667,10 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
 {
-    if (container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
+    /* Written once: concurrent stops (parallel `rm -f`) write nothing into a directory that
+     * the first rm may already be emptying. */
+    if (faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0 &&
+        container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
     struct runtime_opts ro = {.root = cs->runtime_root};
     long long deadline = mono_ms() + timeout * 1000 + 15000;

@@ -29,6 +29,8 @@ const char *container_state_name(enum container_state_kind s)
         return "restarting";
     case CONTAINER_EXITED:
         return "exited";
+    case CONTAINER_DEAD:
+        return "dead";
     }
     return "unknown";
 }
@@ -130,6 +132,14 @@ int container_status_get(container_store *cs, container_record *r, struct contai
 {
     memset(out, 0, sizeof *out);
     out->error = "";
+    if (r->dead) {
+        /* Its create still runs (lock held), or was interrupted: then it is dead. */
+        out->exit_code = -1;
+        out->state = container_lock_busy(r) ? CONTAINER_CREATED : CONTAINER_DEAD;
+        if (out->state == CONTAINER_DEAD)
+            out->error = "the container's creation was interrupted: remove it (hull rm)";
+        return 0;
+    }
     struct container_run_info run;
     if (container_run_info_read(r, &run, err) < 0)
         return -1;
@@ -187,8 +197,9 @@ json_t *container_status_json(const struct container_state_info *st)
                      container_state_name(st->state), "Running",
                      st->state == CONTAINER_RUNNING || st->state == CONTAINER_PAUSED, "Paused",
                      st->state == CONTAINER_PAUSED, "Restarting", st->state == CONTAINER_RESTARTING,
-                     "OOMKilled", 0, "Dead", 0, "Pid", (int)st->pid, "ExitCode", st->exit_code,
-                     "Error", st->error, "StartedAt", started, "FinishedAt",
+                     "OOMKilled", 0, "Dead", st->state == CONTAINER_DEAD, "Pid", (int)st->pid,
+                     "ExitCode", st->exit_code, "Error", st->error, "StartedAt", started,
+                     "FinishedAt",
                      st->state == CONTAINER_RUNNING ? "0001-01-01T00:00:00Z" : finished,
                      "MonitorPid", st->monitor_alive ? (int)st->monitor_pid : 0);
 }
@@ -251,6 +262,9 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
             snprintf(buf, size, "Exited (%d) %s ago", st->exit_code, d);
         else
             snprintf(buf, size, "Exited (unknown)");
+        return;
+    case CONTAINER_DEAD:
+        snprintf(buf, size, "Dead");
         return;
     }
 }

@@ -18,6 +18,7 @@ enum container_state_kind {
     CONTAINER_PAUSED,
     CONTAINER_RESTARTING,
     CONTAINER_EXITED,
+    CONTAINER_DEAD, /* a create that was interrupted: only `rm` (or `system prune`) applies */
 };
 
 struct container_run_info {

@@ -261,10 +261,11 @@ static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char *
             err = NULL;
             continue;
         }
-        if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED)
+        if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED &&
+            st.state != CONTAINER_DEAD)
             continue;
-        if (st.monitor_alive)
-            continue;
+        if (st.monitor_alive || (r->dead && st.state == CONTAINER_CREATED))
+            continue; /* running, or its create is still running */
         cleanup_close int lock = container_lock(r, &err);
         if (lock < 0 || container_remove_all(cs, is, r, true, &err) < 0) {
             status = cli_fail(err);
