@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "container/bundle.h"
+#include "container/event_emit.h"
 #include "container/health.h"
 #include "container/health_sched.h"
 #include "container/launch.h"
@@ -583,9 +584,10 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             break;
         }
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
-        if (container_record_save(r, err) < 0)
+        if (container_event_attrs_write(r, err) < 0 || container_record_save(r, err) < 0)
             break;
         unlinkat(dirfd, CONTAINER_INTENT, 0);
+        container_event(cs, r, "create", NULL, NULL);
         rc = 0;
     } while (0);
     user_ids_clear(&user);
@@ -637,5 +639,6 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
         container_names_release_id(cs, r->id);
     if (fs_remove_tree_at(cs->dirfd, r->id, err) < 0)
         return hull_error_prefix(err, "remove container %.12s", r->id);
+    container_event(cs, r, "destroy", NULL, NULL);
     return 0;
 }

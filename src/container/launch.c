@@ -20,12 +20,14 @@
 
 #include "container/attach.h"
 #include "container/create.h"
+#include "container/event_emit.h"
 #include "container/health.h"
 #include "container/monitor_attach.h"
 #include "container/monitor_io.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
+#include "oci/json_read.h"
 #include "runtime/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
@@ -300,9 +302,32 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         sigprocmask(SIG_SETMASK, &none, NULL);
         return -1;
     }
+    container_event(cs, r, "start", NULL, NULL);
     *pid_out = pid;
     *generation = info.generation;
     return 0;
+}
+
+/* The memory cgroup directory of the container's current run (runtime state cgroup.json: the
+ * directory whose controllers include memory), NULL when there is none. */
+static char *memory_cgroup_dir(container_store *cs, const char *id)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s/cgroup.json", cs->runtime_root, id) < 0)
+        abort();
+    cleanup_json json_t *doc = json_load_file(path, 0, NULL);
+    size_t i, j;
+    json_t *d, *c;
+    json_array_foreach(json_object_get(doc, "dirs"), i, d)
+    {
+        json_array_foreach(json_object_get(d, "controllers"), j, c)
+        {
+            const char *p = json_string_value(json_object_get(d, "path"));
+            if (p && json_is_string(c) && strcmp(json_string_value(c), "memory") == 0)
+                return strdup(p);
+        }
+    }
+    return NULL;
 }
 
 /* Become hull-monitor (same pid: still the container's parent). Never returns. */
@@ -328,6 +353,7 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     for (int fd = 0; fd < 3; fd++)
         dup2(null_high, fd);
     syscall(SYS_close_range, 7U, ~0U, 0U);
+    cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
     char a_pid[16], a_gen[24], a_restarts[24], a_max[24], a_size[24], a_files[16];
     snprintf(a_pid, sizeof a_pid, "%d", (int)pid);
     snprintf(a_gen, sizeof a_gen, "%ld", generation);
@@ -338,11 +364,11 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     execl(monitor, "hull-monitor", r->dir, a_pid, a_gen, a_restarts, r->restart_policy, a_max,
-          a_size, a_files, hull, cs->data_root, r->id, (char *)NULL);
+          a_size, a_files, hull, cs->data_root, r->id, memcg ? memcg : "-", (char *)NULL);
     /* No monitor: the container must not run unsupervised. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    exit_record_write(r->dirfd, 127, generation, false);
+    exit_record_write(r->dirfd, 127, generation, false, false);
     _exit(127);
 }
 
@@ -531,6 +557,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             rl->winsize_fd = rl->out.fd;
             relay_copy_winsize(rl->winsize_fd);
         }
+        cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
         int status = 0;
         if (relay_run(rl, &status) < 0) {
             /* Cannot watch it any more: do not leave it running unsupervised. */
@@ -545,10 +572,12 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         free(rl);
         if (have_log)
             log_writer_close(&log);
+        bool oom = monitor_oom_killed(memcg);
         bool restart = !stop &&
                        monitor_should_restart(r->restart_policy, code, restarts, r->max_retries) &&
                        faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
-        exit_record_write(r->dirfd, code, gen, restart);
+        exit_record_write(r->dirfd, code, gen, restart, oom);
+        monitor_exit_events(cs->data_root, r->dirfd, r->id, code, oom);
         if (ra) {
             attach_finish(ra, r->dirfd, code);
             free(ra);
@@ -558,7 +587,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             break;
         if (!monitor_backoff_sleep(monitor_backoff_ms(restarts)) ||
             faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) == 0) {
-            exit_record_write(r->dirfd, code, gen, false);
+            exit_record_write(r->dirfd, code, gen, false, oom);
             break;
         }
         restarts++;
@@ -621,7 +650,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
             log_writer_close(&log);
         }
         int code = *err && (*err)->exit_code ? (*err)->exit_code : 125;
-        exit_record_write(r->dirfd, code, prev.generation, false);
+        exit_record_write(r->dirfd, code, prev.generation, false, false);
         cleanup_err hull_err *e2 = NULL;
         if (finish_monitoring(cs, r, &e2) < 0)
             hull_warn_err("clean up", e2);
@@ -654,6 +683,13 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void kill_event(container_store *cs, const container_record *r, int sig)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", sig);
+    container_event(cs, r, "kill", "signal", num);
+}
+
 int container_signal(container_store *cs, container_record *r, int sig, bool all, hull_err **err)
 {
     struct container_state_info st;
@@ -662,7 +698,10 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
     struct runtime_opts ro = {.root = cs->runtime_root};
-    return runtime_kill(&ro, r->id, sig, all, err);
+    if (runtime_kill(&ro, r->id, sig, all, err) < 0)
+        return -1;
+    kill_event(cs, r, sig);
+    return 0;
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
@@ -688,12 +727,14 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, sig, false, &e);
+                if (runtime_kill(&ro, r->id, sig, false, &e) == 0)
+                    kill_event(cs, r, sig);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, SIGKILL, true, &e);
+                if (runtime_kill(&ro, r->id, SIGKILL, true, &e) == 0)
+                    kill_event(cs, r, SIGKILL);
                 wait_exit(st.pid, 5000);
             }
             continue;

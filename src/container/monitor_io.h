@@ -94,7 +94,18 @@ bool monitor_backoff_sleep(long ms);
 void monitor_time_now(char buf[40]);
 
 /* Write DIR/exit.json atomically (temporary file + rename):
- * {"ExitCode":N,"FinishedAt":"...","Generation":G,"Restarting":bool} */
-int exit_record_write(int dirfd, int exit_code, long generation, bool restarting);
+ * {"ExitCode":N,"FinishedAt":"...","Generation":G,"Restarting":bool,"OOMKilled":bool} */
+int exit_record_write(int dirfd, int exit_code, long generation, bool restarting,
+                      bool oom_killed);
+
+/* The kernel's verdict on the run that just ended, read before its cgroup is removed: whether
+ * the memory cgroup directory `memcg` (NULL: none) counted an OOM kill (`oom_kill` of v2's
+ * memory.events, or of v1's memory.oom_control). A fresh cgroup is made for every run. */
+bool monitor_oom_killed(const char *memcg);
+
+/* The `oom` (when oom_killed) and `die` (exitCode) events of container `id` in DATA_ROOT's event
+ * log, with the attributes of DIR/event-attrs (events.h). Best effort. */
+void monitor_exit_events(const char *data_root, int dirfd, const char *id, int exit_code,
+                         bool oom_killed);
 
 #endif

@@ -155,6 +155,7 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     if (ex) {
         out->exit_code = (int)json_integer_value(json_object_get(ex, "ExitCode"));
         out->exit_known = true;
+        out->oom_killed = json_is_true(json_object_get(ex, "OOMKilled"));
         copy_str(out->finished_at, sizeof out->finished_at, json_object_get(ex, "FinishedAt"));
     }
 
@@ -197,7 +198,7 @@ json_t *container_status_json(const struct container_state_info *st)
                      container_state_name(st->state), "Running",
                      st->state == CONTAINER_RUNNING || st->state == CONTAINER_PAUSED, "Paused",
                      st->state == CONTAINER_PAUSED, "Restarting", st->state == CONTAINER_RESTARTING,
-                     "OOMKilled", 0, "Dead", st->state == CONTAINER_DEAD, "Pid", (int)st->pid,
+                     "OOMKilled", st->oom_killed, "Dead", st->state == CONTAINER_DEAD, "Pid", (int)st->pid,
                      "ExitCode", st->exit_code, "Error", st->error, "StartedAt", started,
                      "FinishedAt",
                      st->state == CONTAINER_RUNNING ? "0001-01-01T00:00:00Z" : finished,

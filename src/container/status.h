@@ -35,6 +35,7 @@ struct container_state_info {
     pid_t pid; /* when running or paused */
     int exit_code;
     bool exit_known;
+    bool oom_killed; /* the last run's end was the kernel's OOM kill (exit.json) */
     char started_at[40];
     char finished_at[40];
     long restart_count;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container/event_emit.h"
 #include "container/launch.h"
 #include "util/cleanup.h"
 
@@ -54,8 +55,11 @@ int ctr_stop_ref(container_store *cs, const char *ref, long timeout, container_r
 {
     if (container_record_find(cs, ref, r, err) < 0)
         return -1;
-    return container_stop(cs, *r, (*r)->stop_signal, timeout >= 0 ? timeout : (*r)->stop_timeout,
-                          err);
+    if (container_stop(cs, *r, (*r)->stop_signal, timeout >= 0 ? timeout : (*r)->stop_timeout,
+                       err) < 0)
+        return -1;
+    container_event(cs, *r, "stop", NULL, NULL);
+    return 0;
 }
 
 int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,
