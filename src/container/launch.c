@@ -733,7 +733,7 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_kill(&ro, r->id, SIGKILL, true, &e) == 0)
+                if (runtime_kill(&ro, r->id, SIGKILL, true, &e) == 0 && sig != SIGKILL)
                     kill_event(cs, r, SIGKILL);
                 wait_exit(st.pid, 5000);
             }

@@ -433,8 +433,7 @@ int relay_run(struct relay *r, int *status)
     return exited ? 0 : -1;
 }
 
-int exit_record_write(int dirfd, int exit_code, long generation, bool restarting,
-                      bool oom_killed)
+int exit_record_write(int dirfd, int exit_code, long generation, bool restarting, bool oom_killed)
 {
     char now[40], buf[256];
     monitor_time_now(now);

@@ -95,8 +95,7 @@ void monitor_time_now(char buf[40]);
 
 /* Write DIR/exit.json atomically (temporary file + rename):
  * {"ExitCode":N,"FinishedAt":"...","Generation":G,"Restarting":bool,"OOMKilled":bool} */
-int exit_record_write(int dirfd, int exit_code, long generation, bool restarting,
-                      bool oom_killed);
+int exit_record_write(int dirfd, int exit_code, long generation, bool restarting, bool oom_killed);
 
 /* The kernel's verdict on the run that just ended, read before its cgroup is removed: whether
  * the memory cgroup directory `memcg` (NULL: none) counted an OOM kill (`oom_kill` of v2's

@@ -198,9 +198,9 @@ json_t *container_status_json(const struct container_state_info *st)
                      container_state_name(st->state), "Running",
                      st->state == CONTAINER_RUNNING || st->state == CONTAINER_PAUSED, "Paused",
                      st->state == CONTAINER_PAUSED, "Restarting", st->state == CONTAINER_RESTARTING,
-                     "OOMKilled", st->oom_killed, "Dead", st->state == CONTAINER_DEAD, "Pid", (int)st->pid,
-                     "ExitCode", st->exit_code, "Error", st->error, "StartedAt", started,
-                     "FinishedAt",
+                     "OOMKilled", st->oom_killed, "Dead", st->state == CONTAINER_DEAD, "Pid",
+                     (int)st->pid, "ExitCode", st->exit_code, "Error", st->error, "StartedAt",
+                     started, "FinishedAt",
                      st->state == CONTAINER_RUNNING ? "0001-01-01T00:00:00Z" : finished,
                      "MonitorPid", st->monitor_alive ? (int)st->monitor_pid : 0);
 }

@@ -44,45 +44,6 @@ struct logs_opts {
     long long since_ns, until_ns;
 };
 
-static long long time_ns(const char *text)
-{
-    long long secs = container_parse_time(text);
-    if (secs == 0)
-        return 0;
-    long long ns = 0;
-    const char *dot = strchr(text, '.');
-    if (dot) {
-        int digits = 0;
-        for (const char *p = dot + 1; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
-            ns = ns * 10 + (*p - '0');
-        for (; digits < 9; digits++)
-            ns *= 10;
-    }
-    return secs * 1000000000LL + ns;
-}
-
-static int parse_when(const char *text, long long *out)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (end != text && *end != '\0' && end[1] == '\0' && strchr("smh", *end)) {
-        double mult = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        *out = (long long)now.tv_sec * 1000000000LL + now.tv_nsec - (long long)(v * mult * 1e9);
-        return 0;
-    }
-    if (end != text && *end == '\0') {
-        *out = (long long)(v * 1e9);
-        return 0;
-    }
-    long long ns = time_ns(text);
-    if (ns == 0)
-        return -1;
-    *out = ns;
-    return 0;
-}
-
 /* Print one record if it passes the filters. */
 static void emit(const struct logs_opts *o, const char *line, size_t len)
 {
@@ -94,7 +55,7 @@ static void emit(const struct logs_opts *o, const char *line, size_t len)
     const char *stream = json_string_value(json_object_get(rec, "stream"));
     const char *when = json_string_value(json_object_get(rec, "time"));
     size_t log_len = json_string_length(json_object_get(rec, "log"));
-    long long t = when ? time_ns(when) : 0;
+    long long t = when ? ctr_time_ns(when) : 0;
     if (log && (o->since_ns == 0 || t >= o->since_ns) && (o->until_ns == 0 || t < o->until_ns)) {
         FILE *out = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
         if (o->timestamps)
@@ -305,7 +266,7 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
         }
         case OPT_SINCE:
         case OPT_UNTIL:
-            if (parse_when(optarg, c == OPT_SINCE ? &o.since_ns : &o.until_ns) < 0)
+            if (ctr_parse_when(optarg, c == OPT_SINCE ? &o.since_ns : &o.until_ns) < 0)
                 return cli_usage("logs",
                                  "--%s `%s`: expected RFC 3339, Unix seconds or a "
                                  "duration like 10s, 5m, 2h",
