@@ -19,14 +19,14 @@ struct event_filter {
     size_t n;
     struct {
         char *key, *value;
-    } *v;
+    } * v;
 };
 
-static const char *const filter_keys[] = {"type",  "event", "container", "image",  "label",
+static const char *const filter_keys[] = {"type",   "event", "container", "image",  "label",
                                           "volume", "scope", "network",   "daemon", NULL};
-static const char *const event_types[] = {"container", "image",   "volume",  "network", "daemon",
-                                          "plugin",    "service", "node",    "secret",  "config",
-                                          NULL};
+static const char *const event_types[] = {"container", "image",  "volume",  "network",
+                                          "daemon",    "plugin", "service", "node",
+                                          "secret",    "config", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -255,8 +255,8 @@ static bool read_more(struct event_reader *r)
 static bool next_file(struct event_reader *r)
 {
     struct stat st;
-    if (fstatat(r->rootfd, EVENT_LOG_NAME, &st, 0) < 0 || (!r->on_old && r->fd >= 0 &&
-                                                           st.st_ino == r->ino))
+    if (fstatat(r->rootfd, EVENT_LOG_NAME, &st, 0) < 0 ||
+        (!r->on_old && r->fd >= 0 && st.st_ino == r->ino))
         return false;
     int fd = openat(r->rootfd, EVENT_LOG_NAME, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

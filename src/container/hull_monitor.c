@@ -49,7 +49,9 @@ int main(int argc, char **argv)
     /* The run's memory cgroup directory ("-": none), for the kernel's OOM verdict at exit. */
     const char *memcg = strcmp(argv[12], "-") == 0 ? NULL : argv[12];
 
-    /* Which inherited fds are there: look before opening anything (that could reuse a number). */
+    /* Which inherited fds are there: look before opening anything (that could reuse a number).
+     * No fd 3 (no output): adopting a container whose first monitor died (`hull start`). */
+    bool adopt = fcntl(3, F_GETFD) < 0;
     bool have_err = fcntl(4, F_GETFD) >= 0, have_stdin = fcntl(5, F_GETFD) >= 0,
          have_attach = fcntl(6, F_GETFD) >= 0;
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -86,11 +88,13 @@ int main(int argc, char **argv)
     /* Health probes, when the container has a health check: `hull __health ID`. */
     char *probe[] = {(char *)hull, "--data-root", (char *)data_root, "__health", (char *)id, NULL};
     static struct health_sched health;
-    if (health_sched_load(&health, dirfd, probe) == 1)
+    if (!adopt && health_sched_load(&health, dirfd, probe) == 1)
         r.health = &health;
 
     int status = 0;
-    int exit_code = relay_run(&r, &status) == 0 ? relay_exit_code(status) : 255;
+    int exit_code = adopt                         ? monitor_watch_adopted(child, &r.stop_requested)
+                    : relay_run(&r, &status) == 0 ? relay_exit_code(status)
+                                                  : 255;
     if (have_log)
         log_writer_close(&log);
 

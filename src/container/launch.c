@@ -463,6 +463,63 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     return -1;
 }
 
+int container_adopt(container_store *cs, container_record *r, hull_err **err)
+{
+    cleanup_free char *monitor = container_helper_path("hull-monitor", err);
+    if (monitor == NULL)
+        return -1;
+    cleanup_free char *hull = self_exe(err);
+    if (hull == NULL)
+        return -1;
+    struct container_run_info run;
+    if (container_run_info_read(r, &run, err) < 0)
+        return -1;
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return hull_error(err, errno, "pipe");
+    pid_t mid = fork();
+    if (mid < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return hull_error(err, errno, "fork the monitor");
+    }
+    if (mid == 0) {
+        close(ready[0]);
+        pid_t m = fork();
+        if (m != 0)
+            _exit(m < 0 ? 1 : 0);
+        setsid();
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (chdir("/") < 0)
+            _exit(1);
+        /* The same run (generation, pid, start), watched by this process from now on. */
+        run.monitor_pid = getpid();
+        run.monitor_start_time = proc_start_time(getpid());
+        hull_err *e = NULL;
+        if (container_run_info_write(r, &run, &e) < 0) {
+            dprintf(ready[1], "%d %d %s", 1, e->errnum, e->msg);
+            _exit(1);
+        }
+        signal(SIGPIPE, SIG_IGN);
+        ssize_t told = write(ready[1], "0 0 ok", 6);
+        (void)told;
+        signal(SIGPIPE, SIG_DFL);
+        close(ready[1]);
+        struct run_pipes none = {-1, -1, -1, -1};
+        exec_monitor(cs, r, monitor, hull, run.pid, run.generation, run.restart_count, &none);
+    }
+    close(ready[1]);
+    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    char buf[4096];
+    int n = read_all(ready[0], buf, sizeof buf);
+    close(ready[0]);
+    if (n == 0 || strncmp(buf, "0 0 ok", 6) != 0)
+        return hull_error(err, 0, "adopt container %.12s: %s", r->id,
+                          n ? buf : "the monitor exited before adopting it");
+    return 0;
+}
+
 static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer *log,
                         bool have_log, pid_t pid, bool interactive)
 {

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,6 +295,36 @@ static bool handle_signals(struct relay *r, int sfd, int *status, bool *exited)
             kill(r->child, sig);
     }
     return true;
+}
+
+int monitor_watch_adopted(pid_t pid, bool *stop_requested)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0)
+        return -1; /* already gone */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    for (;;) {
+        struct pollfd p[2] = {{.fd = pfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents)
+            break;
+        struct signalfd_siginfo si;
+        while (sfd >= 0 && read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            *stop_requested = true;
+            if (si.ssi_signo == SIGTERM)
+                syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0);
+        }
+    }
+    close(pfd);
+    if (sfd >= 0)
+        close(sfd);
+    return -1;
 }
 
 int relay_run(struct relay *r, int *status)

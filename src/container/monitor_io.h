@@ -75,6 +75,11 @@ struct relay {
  * errno on a fatal error. */
 int relay_run(struct relay *r, int *status);
 
+/* An adopted container (its first monitor died; it is not our child): wait for `pid` to end
+ * through a pidfd, forwarding SIGTERM to it (and setting *stop_requested, as relay_run does for
+ * `stop_signals`). Its exit status went to whoever reaped it: returns -1 (unknown). */
+int monitor_watch_adopted(pid_t pid, bool *stop_requested);
+
 /* Give the pty `master` the size of our stdin's terminal (when it is one). */
 void relay_copy_winsize(int master);
 

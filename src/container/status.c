@@ -154,7 +154,7 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     out->monitor_alive = container_process_alive(run.monitor_pid, run.monitor_start_time);
     if (ex) {
         out->exit_code = (int)json_integer_value(json_object_get(ex, "ExitCode"));
-        out->exit_known = true;
+        out->exit_known = out->exit_code != -1; /* -1: an adopted run's, reaped by another */
         out->oom_killed = json_is_true(json_object_get(ex, "OOMKilled"));
         copy_str(out->finished_at, sizeof out->finished_at, json_object_get(ex, "FinishedAt"));
     }
@@ -164,6 +164,13 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     if (rt && (strcmp(rt, "running") == 0 || strcmp(rt, "paused") == 0)) {
         out->state = rt[0] == 'r' ? CONTAINER_RUNNING : CONTAINER_PAUSED;
         out->pid = pid;
+        if (run.monitor_pid > 0 && !out->monitor_alive) {
+            out->unmonitored = true;
+            out->error = "the container's monitor died: its output is no longer logged, its exit "
+                         "code will not be known, health checks and the restart policy wait for "
+                         "`hull start` to give it a new monitor";
+            return 0;
+        }
         read_health(r, out);
         return 0;
     }
@@ -246,6 +253,8 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
         container_human_duration(now - container_parse_time(st->started_at), d, sizeof d);
         if (st->state == CONTAINER_PAUSED)
             snprintf(buf, size, "Up %s (Paused)", d);
+        else if (st->unmonitored)
+            snprintf(buf, size, "Up %s (unmonitored)", d);
         else if (strcmp(st->health, "starting") == 0)
             snprintf(buf, size, "Up %s (health: starting)", d);
         else if (st->health[0])

@@ -145,3 +145,62 @@ def test_parallel_rm_force_of_running_exactly_one_succeeds(hull):
             assert rc == 1 and err.strip() == "hull: no such container: race2", (rc, out, err)
     assert hull("ps", "-aq").stdout == ""
     assert cgroups_of([cid]) == []
+
+
+LOOP = 'trap "exit 0" TERM; i=0; while true; do echo line$i; i=$((i+1)); sleep 0.1; done'
+
+
+def kill_monitor(hull, ref):
+    mpid = hull.state(ref)["MonitorPid"]
+    assert mpid > 0
+    os.kill(mpid, signal.SIGKILL)
+    hull.wait_for(lambda: "(unmonitored)" in hull("ps", check=True).stdout, what="unmonitored")
+    return mpid
+
+
+def test_killed_monitor_is_seen_and_adopted_by_start(hull):
+    hull.run_d("--name", "orph", "--restart", "always", "busybox", "sh", "-c", LOOP)
+    hull.wait_for(lambda: "line1" in hull.logs("orph").stdout, what="output")
+    kill_monitor(hull, "orph")
+    st = hull.state("orph")
+    assert st["Running"] is True and "monitor died" in st["Error"]
+    row = [l for l in hull("ps", check=True).stdout.splitlines() if "orph" in l][0]
+    assert re.search(r"Up .* \(unmonitored\)", row), row
+    # logs -f does not block: what was recorded, then one line saying why it ends.
+    r = hull("logs", "-f", "orph", timeout=30)
+    assert r.returncode == 0 and "line0" in r.stdout
+    assert r.stderr.strip().splitlines() == [
+        "hull: the monitor of container orph died: its output is no longer recorded "
+        "(`hull start orph` gives it a new monitor)"]
+    # hull start adopts it; when it then exits the restart policy applies again.
+    old_pid = st["Pid"]
+    assert hull("start", "orph", check=True).stdout.strip() == "orph"
+    st = hull.state("orph")
+    assert st["Pid"] == old_pid and st["Error"] == "" and st["MonitorPid"] > 0
+    os.kill(old_pid, signal.SIGKILL)
+    hull.wait_for(lambda: hull.inspect("orph")["RestartCount"] == 1 and
+                  hull.state("orph")["Running"], timeout=30, what="restart")
+    new = hull.state("orph")
+    assert new["Pid"] != old_pid and "(unmonitored)" not in hull("ps", check=True).stdout
+    # The new run is monitored again: its output reaches the log.
+    before = len(hull.logs("orph").stdout.splitlines())
+    hull.wait_for(lambda: len(hull.logs("orph").stdout.splitlines()) > before + 2,
+                  what="new output")
+    hull("stop", "-t", "5", "orph", check=True)
+    assert hull.state("orph")["Status"] == "exited"
+
+
+def test_stop_restart_rm_work_without_monitor(hull):
+    hull.run_d("--name", "orph2", "busybox", "sh", "-c", LOOP)
+    kill_monitor(hull, "orph2")
+    hull("stop", "-t", "5", "orph2", check=True)
+    st = hull.state("orph2")
+    assert st["Status"] == "exited" and st["Running"] is False
+    hull("restart", "-t", "5", "orph2", check=True)
+    assert hull.state("orph2")["Running"] is True
+    kill_monitor(hull, "orph2")
+    cid = hull.inspect("orph2")["Id"]
+    r = hull("rm", "-f", "orph2")
+    assert r.returncode == 0, r.stderr
+    assert hull("ps", "-aq").stdout == ""
+    assert cgroups_of([cid]) == []

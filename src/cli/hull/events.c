@@ -102,8 +102,7 @@ static json_t *lookup(json_t *ev, const char *path, size_t len, hull_err **err)
         cleanup_free char *key = strndup(path + start, i - start);
         json_t *next = json_object_get(cur, key);
         if (!json_is_object(cur) || next == NULL)
-            return hull_error(err, 0, "--format: `%.*s`: no field `%s`", (int)len, path, key),
-                   NULL;
+            return hull_error(err, 0, "--format: `%.*s`: no field `%s`", (int)len, path, key), NULL;
         cur = next;
         i++;
     }

@@ -133,7 +133,9 @@ static void print_lines(const struct logs_opts *o, struct lines *l, size_t from)
     fflush(stderr);
 }
 
-static bool still_active(container_store *cs, container_record *r)
+/* Whether more output can come. A container that runs on without its monitor writes nothing
+ * more to the log (*unmonitored): following it would block for ever. */
+static bool still_active(container_store *cs, container_record *r, bool *unmonitored)
 {
     if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
         return false;
@@ -143,7 +145,9 @@ static bool still_active(container_store *cs, container_record *r)
         hull_err_free(err);
         return false;
     }
-    return st.monitor_alive || st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED;
+    *unmonitored = st.unmonitored;
+    return !st.unmonitored &&
+           (st.monitor_alive || st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED);
 }
 
 static int follow(const struct logs_opts *o, container_store *cs, container_record *r,
@@ -153,7 +157,7 @@ static int follow(const struct logs_opts *o, container_store *cs, container_reco
     if (in >= 0)
         inotify_add_watch(in, r->dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF);
     struct lines l = {0};
-    bool last_round = false;
+    bool last_round = false, unmonitored = false;
     for (;;) {
         read_fd(f, &l);
         /* Rotated (or created after we started): finish the old file, open the new one. */
@@ -174,7 +178,7 @@ static int follow(const struct logs_opts *o, container_store *cs, container_reco
         print_lines(o, &l, 0);
         if (last_round)
             break;
-        if (!still_active(cs, r)) {
+        if (!still_active(cs, r, &unmonitored)) {
             last_round = true; /* one more pass for what was written just before the end */
             continue;
         }
@@ -186,6 +190,11 @@ static int follow(const struct logs_opts *o, container_store *cs, container_reco
         }
     }
     free(l.v);
+    if (unmonitored)
+        fprintf(stderr,
+                "hull: the monitor of container %s died: its output is no longer recorded "
+                "(`hull start %s` gives it a new monitor)\n",
+                r->name, r->name);
     return 0;
 }
 

@@ -45,6 +45,9 @@ static int start_one(struct hull_cli *cli, container_store *cs, const char *ref,
         st.state == CONTAINER_RESTARTING) {
         if (attach)
             return cli_fail((hull_error(&err, 0, "container %s is already running", ref), err));
+        /* Its monitor died: a new one takes over (restart policy, exit record). */
+        if (st.unmonitored && container_adopt(cs, r, &err) < 0)
+            return cli_fail(err);
         puts(ref);
         return 0;
     }
