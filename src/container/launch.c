@@ -717,8 +717,14 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     if (strcmp(what, "restart") == 0 && container_record_protect_binary(r, err) < 0)
         return -1;
     cleanup_close int lock = container_lock(r, err);
-    if (lock < 0)
-        return -1;
+    if (lock < 0) {
+        if ((*err)->errnum != ENOENT)
+            return -1;
+        hull_err_freep(err); /* removed while we waited for the lock */
+        return 0;
+    }
+    if (r->dead)
+        return 0; /* its record is gone: an rm is finishing it off */
     bool restart =
         strcmp(what, "restart") == 0 && faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
     if (!restart)

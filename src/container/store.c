@@ -425,14 +425,12 @@ static container_record *record_new(container_store *s, const char *id)
 
 /* A directory without container.json: the record made from creating.json, as far as the
  * create got (nothing at all when it was interrupted before writing it). */
-static int dead_record(container_store *s, container_record *r, hull_err **err)
+static void dead_record(container_store *s, container_record *r)
 {
     json_t *intent = NULL;
-    if (container_read_json(r->dirfd, CONTAINER_INTENT, &intent, err) < 0) {
-        /* Torn by a kill: as good as absent. */
-        hull_err_freep(err);
-        intent = NULL;
-    }
+    cleanup_err hull_err *torn = NULL;
+    if (container_read_json(r->dirfd, CONTAINER_INTENT, &intent, &torn) < 0)
+        intent = NULL; /* torn by a kill: as good as absent */
     if (intent == NULL)
         intent = json_object();
     const char *name = str_at(intent, "Name");
@@ -454,7 +452,6 @@ static int dead_record(container_store *s, container_record *r, hull_err **err)
     json_object_set_new(intent, "HostConfig", json_object());
     r->doc = intent;
     r->dead = true;
-    return 0;
 }
 
 int container_record_load(container_store *s, const char *id, container_record **out,
@@ -474,12 +471,10 @@ int container_record_load(container_store *s, const char *id, container_record *
         container_record_free(r);
         return -1;
     }
-    if (doc == NULL && dead_record(s, r, err) < 0) {
-        container_record_free(r);
-        return -1;
-    }
     if (doc)
         r->doc = doc;
+    else
+        dead_record(s, r);
     if (container_record_index(r, err) < 0) {
         container_record_free(r);
         return -1;

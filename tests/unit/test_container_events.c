@@ -48,8 +48,9 @@ static void test_attrs_escaped(void)
 
 static void test_filters(void)
 {
-    json_t *die = ev_json("container", "die", "abcdef0123",
-                          "\"name\":\"web\",\"image\":\"busybox\",\"app\":\"x\",\"exitCode\":\"1\"");
+    json_t *die =
+        ev_json("container", "die", "abcdef0123",
+                "\"name\":\"web\",\"image\":\"busybox\",\"app\":\"x\",\"exitCode\":\"1\"");
     json_t *hs = ev_json("container", "health_status: healthy", "abcdef0123", "\"name\":\"web\"");
     json_t *vol = ev_json("volume", "create", "data", "\"driver\":\"local\"");
     CHECK(matches((const char *[]){NULL}, die));
