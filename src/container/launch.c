@@ -402,17 +402,52 @@ static int refuse_dead(const container_record *r, hull_err **err)
                       *r->name ? r->name : r->id);
 }
 
-int container_start_detached(container_store *cs, container_record *r, hull_err **err)
+/* What the new monitor process watches: the run it started, or the one it adopts. */
+struct monitor_run {
+    pid_t pid;
+    long generation;
+    long restart_count;
+    struct run_pipes pipes; /* all -1 when adopting: the output died with the old monitor */
+};
+
+/* In the monitor process, before it becomes hull-monitor. */
+typedef int (*monitor_prepare)(container_store *cs, container_record *r, struct monitor_run *mr,
+                               hull_err **err);
+
+static int prepare_start(container_store *cs, container_record *r, struct monitor_run *mr,
+                         hull_err **err)
 {
-    if (r->dead)
-        return refuse_dead(r, err);
+    mr->restart_count = 0;
+    return launch_one(cs, r, r->interactive, false, 0, &mr->pid, &mr->pipes, &mr->generation, err);
+}
+
+static int prepare_adopt(container_store *cs, container_record *r, struct monitor_run *mr,
+                         hull_err **err)
+{
+    (void)cs;
+    struct container_run_info run;
+    if (container_run_info_read(r, &run, err) < 0)
+        return -1;
+    /* The same run (generation, pid, start), watched by this process from now on. */
+    run.monitor_pid = getpid();
+    run.monitor_start_time = proc_start_time(getpid());
+    if (container_run_info_write(r, &run, err) < 0)
+        return -1;
+    *mr = (struct monitor_run){run.pid, run.generation, run.restart_count, {-1, -1, -1, -1}};
+    return 0;
+}
+
+/* Double-fork a monitor that runs `prepare`, reports over a pipe, then execs hull-monitor;
+ * returns once it reported (the error it reported, with its exit code and errno). */
+static int spawn_monitor(container_store *cs, container_record *r, monitor_prepare prepare,
+                         const char *what, hull_err **err)
+{
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
         return -1;
     cleanup_free char *hull = self_exe(err);
     if (hull == NULL)
         return -1;
-    unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return hull_error(err, errno, "pipe");
@@ -434,10 +469,8 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
         if (chdir("/") < 0)
             _exit(1);
         hull_err *e = NULL;
-        pid_t pid;
-        long gen;
-        struct run_pipes p;
-        if (launch_one(cs, r, r->interactive, false, 0, &pid, &p, &gen, &e) < 0) {
+        struct monitor_run mr;
+        if (prepare(cs, r, &mr, &e) < 0) {
             dprintf(ready[1], "%d %d %s", e->exit_code, e->errnum, e->msg);
             _exit(1);
         }
@@ -448,7 +481,7 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
         (void)told;
         signal(SIGPIPE, SIG_DFL);
         close(ready[1]);
-        exec_monitor(cs, r, monitor, hull, pid, gen, 0, &p);
+        exec_monitor(cs, r, monitor, hull, mr.pid, mr.generation, mr.restart_count, &mr.pipes);
     }
     close(ready[1]);
     while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
@@ -457,11 +490,11 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     int n = read_all(ready[0], buf, sizeof buf);
     close(ready[0]);
     if (n == 0)
-        return hull_error(err, 0, "start container %.12s: the monitor exited before starting it",
+        return hull_error(err, 0, "%s container %.12s: the monitor exited before reporting", what,
                           r->id);
     int code = 0, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &code, &errnum, &off) < 2)
-        return hull_error(err, 0, "start container %.12s: bad monitor report", r->id);
+        return hull_error(err, 0, "%s container %.12s: bad monitor report", what, r->id);
     if (strcmp(buf + off, "ok") == 0)
         return 0;
     hull_error(err, 0, "%s", buf + off);
@@ -470,61 +503,17 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     return -1;
 }
 
+int container_start_detached(container_store *cs, container_record *r, hull_err **err)
+{
+    if (r->dead)
+        return refuse_dead(r, err);
+    unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
+    return spawn_monitor(cs, r, prepare_start, "start", err);
+}
+
 int container_adopt(container_store *cs, container_record *r, hull_err **err)
 {
-    cleanup_free char *monitor = container_helper_path("hull-monitor", err);
-    if (monitor == NULL)
-        return -1;
-    cleanup_free char *hull = self_exe(err);
-    if (hull == NULL)
-        return -1;
-    struct container_run_info run;
-    if (container_run_info_read(r, &run, err) < 0)
-        return -1;
-    int ready[2];
-    if (pipe2(ready, O_CLOEXEC) < 0)
-        return hull_error(err, errno, "pipe");
-    pid_t mid = fork();
-    if (mid < 0) {
-        close(ready[0]);
-        close(ready[1]);
-        return hull_error(err, errno, "fork the monitor");
-    }
-    if (mid == 0) {
-        close(ready[0]);
-        pid_t m = fork();
-        if (m != 0)
-            _exit(m < 0 ? 1 : 0);
-        setsid();
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        if (chdir("/") < 0)
-            _exit(1);
-        /* The same run (generation, pid, start), watched by this process from now on. */
-        run.monitor_pid = getpid();
-        run.monitor_start_time = proc_start_time(getpid());
-        hull_err *e = NULL;
-        if (container_run_info_write(r, &run, &e) < 0) {
-            dprintf(ready[1], "%d %d %s", 1, e->errnum, e->msg);
-            _exit(1);
-        }
-        signal(SIGPIPE, SIG_IGN);
-        ssize_t told = write(ready[1], "0 0 ok", 6);
-        (void)told;
-        signal(SIGPIPE, SIG_DFL);
-        close(ready[1]);
-        struct run_pipes none = {-1, -1, -1, -1};
-        exec_monitor(cs, r, monitor, hull, run.pid, run.generation, run.restart_count, &none);
-    }
-    close(ready[1]);
-    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    char buf[4096];
-    int n = read_all(ready[0], buf, sizeof buf);
-    close(ready[0]);
-    if (n == 0 || strncmp(buf, "0 0 ok", 6) != 0)
-        return hull_error(err, 0, "adopt container %.12s: %s", r->id,
-                          n ? buf : "the monitor exited before adopting it");
-    return 0;
+    return spawn_monitor(cs, r, prepare_adopt, "adopt", err);
 }
 
 static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer *log,
