@@ -175,3 +175,16 @@ def test_health_status_and_restart_events(hull):
     starts = json_events(hull, since, "-f", "container=evrp", "-f", "event=start")
     assert len(starts) == 3
     hull("rm", "-f", "evhc", "evrp", check=True)
+
+
+def test_until_ahead_is_waited_for(hull):
+    hull("run", "--rm", "busybox", "true", check=True)
+    since = since_now()
+    until = f"{time.time() + 8:.3f}"  # generous: the create below must land before it
+    p = hull.popen("events", "--since", since, "--until", until, "-f", "event=create",
+                   "--format", "{{.Actor.Attributes.name}}", stdout=subprocess.PIPE, text=True)
+    hull("create", "--name", "evlater", "busybox", "true", check=True)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 0 and out.splitlines() == ["evlater"]
+    assert time.time() >= float(until)
+    hull("rm", "evlater", check=True)
