@@ -24,8 +24,9 @@ static const char help[] =
     "                         counts of containers (running, paused, stopped), images, volumes\n"
     "  df [--format json]     disk use of images, containers (writable layers and logs) and\n"
     "                         volumes\n"
-    "  prune [-f] [--volumes] remove every stopped container, dangling images and unreferenced\n"
-    "                         layers; with --volumes also every volume no container uses.\n"
+    "  prune [-f] [--volumes] remove every stopped (or dead) container, dangling images and\n"
+    "                         unreferenced layers; with --volumes also every volume no\n"
+    "                         container uses.\n"
     "                         hull never prompts: -f is accepted for docker compatibility\n"
     "\n"
     "Exit status: 0, 1 when something could not be read or removed, 125 for usage errors.\n";
