@@ -71,7 +71,7 @@ def test_run_d_killed_at_random_moments_leaves_nothing(hull):
     for c in listed:
         ref = c["Name"] or c["Id"]
         r = hull("rm", "-f", ref)
-        assert r.returncode == 0, (c, r.stderr)
+        assert r.returncode == 0 and r.stderr == "", (c, r.stderr)
         assert r.stdout.strip() == ref
     assert hull("ps", "-aq").stdout == ""
     assert cgroups_of(listed_ids) == []
