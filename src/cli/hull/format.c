@@ -1,0 +1,98 @@
+/* docker's --format: the "table" prefix, header rows and tabwriter alignment (format.h). */
+#include "cli/hull/format.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/hull/cli.h"
+#include "util/cleanup.h"
+
+/* docker replaces the two characters `\t` and `\n` of the flag before parsing. */
+static char *unescape(const char *s)
+{
+    char *out = malloc(strlen(s) + 1), *o = out;
+    if (out == NULL)
+        abort();
+    for (; *s; s++) {
+        if (s[0] == '\\' && (s[1] == 't' || s[1] == 'n')) {
+            *o++ = s[1] == 't' ? '\t' : '\n';
+            s++;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+int cli_format_begin(struct cli_format *f, const char *command, const char *format, json_t *headers)
+{
+    *f = (struct cli_format){.headers = json_incref(headers)};
+    const char *body = format;
+    if (strncmp(format, "table", 5) == 0) {
+        f->table = true;
+        body = format + 5;
+    }
+    cleanup_free char *text = unescape(body);
+    /* docker trims the blanks around the template */
+    char *start = text;
+    while (*start == ' ')
+        start++;
+    size_t len = strlen(start);
+    while (len > 0 && start[len - 1] == ' ')
+        start[--len] = '\0';
+    cleanup_err hull_err *err = NULL;
+    if (template_parse(start, &f->tmpl, &err) < 0) {
+        json_decref(f->headers);
+        f->headers = NULL;
+        return cli_usage(command, "--format: %s", err->msg);
+    }
+    f->rows = open_memstream(&f->buf, &f->size);
+    if (f->rows == NULL)
+        abort();
+    return 0;
+}
+
+int cli_format_row(struct cli_format *f, json_t *row, hull_err **err)
+{
+    cleanup_free char *out = NULL;
+    if (template_execute(f->tmpl, row, &out, err) < 0)
+        return -1;
+    fprintf(f->rows, "%s\n", out);
+    return 0;
+}
+
+int cli_format_end(struct cli_format *f, hull_err **err)
+{
+    fclose(f->rows);
+    f->rows = NULL;
+    int rc = 0;
+    if (f->table) {
+        cleanup_free char *header = NULL;
+        json_t *h = f->headers ? f->headers : json_object();
+        rc = template_execute(f->tmpl, h, &header, err);
+        if (h != f->headers)
+            json_decref(h);
+        if (rc == 0) {
+            cleanup_free char *all = NULL;
+            if (asprintf(&all, "%s\n%s", header, f->buf ? f->buf : "") < 0)
+                abort();
+            cleanup_free char *aligned = template_tabwrite(all);
+            fputs(aligned, stdout);
+        }
+    } else if (f->buf) {
+        fputs(f->buf, stdout);
+    }
+    cli_format_clear(f);
+    return rc;
+}
+
+void cli_format_clear(struct cli_format *f)
+{
+    if (f->rows)
+        fclose(f->rows);
+    free(f->buf);
+    template_free(f->tmpl);
+    json_decref(f->headers);
+    *f = (struct cli_format){0};
+}
