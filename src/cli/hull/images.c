@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/hull/cli.h"
+#include "cli/hull/format.h"
 #include "image/image.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -24,8 +25,11 @@ static const char help[] =
     "compressed where the source compressed them).\n"
     "\n"
     "Options:\n"
-    "  --format table|json  table (default), or a JSON array of objects with Id, Digest,\n"
-    "                       Names, RepoTags, RepoDigests, Created, Size, Users\n"
+    "  --format FORMAT      table (default); json: a JSON array of objects with Id, Digest,\n"
+    "                       Names, RepoTags, RepoDigests, Created, Size, Users; or a Go\n"
+    "                       template with docker's fields .ID .Repository .Tag .Digest\n"
+    "                       .CreatedSince .CreatedAt .Size .Containers ('table\n"
+    "                       {{.Repository}}:{{.Tag}}\\t{{.Size}}' adds docker's headers)\n"
     "  --no-trunc           full image IDs\n"
     "  -q, --quiet          image IDs only, one per image\n"
     "  -h, --help           show this help\n"
@@ -67,6 +71,80 @@ static void human_age(const char *created, char *buf, size_t len)
     snprintf(buf, len, "seconds ago");
 }
 
+/* docker's units.HumanSizeWithPrecision(n, 3): "4.26MB". */
+static void docker_size(int64_t n, char *buf, size_t len)
+{
+    const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1000 && u < 5) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, len, "%.3g%s", v, units[u]);
+}
+
+/* docker's `images --format` placeholders for one name of an image (formatter.imageContext). */
+static json_t *template_row(const image_info *info, const char *name, int no_trunc)
+{
+    char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64], created_at[64] = "";
+    if (name != NULL) {
+        snprintf(repo, sizeof(repo), "%s", name);
+        char *colon = strrchr(repo, ':');
+        if (colon && !strchr(colon, '/')) {
+            snprintf(tag, sizeof(tag), "%s", colon + 1);
+            *colon = '\0';
+        }
+    }
+    docker_size(info->size, size, sizeof(size));
+    human_age(info->config->created, age, sizeof(age));
+    struct tm tm = {0};
+    if (info->config->created && strptime(info->config->created, "%Y-%m-%dT%H:%M:%S", &tm)) {
+        time_t t = timegm(&tm);
+        if (localtime_r(&t, &tm))
+            strftime(created_at, sizeof(created_at), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+    }
+    char id[80];
+    if (no_trunc)
+        snprintf(id, sizeof(id), "%s", info->id);
+    else
+        snprintf(id, sizeof(id), "%.12s", digest_hex(info->id));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "ID", id, "Repository", repo,
+                     "Tag", tag, "Digest", info->manifest_digest ? info->manifest_digest : "<none>",
+                     "CreatedSince", age, "CreatedAt", created_at, "Size", size, "Containers",
+                     info->users);
+}
+
+static int print_template(image_info **list, size_t n, const char *format, int no_trunc)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID", "Repository",
+                  "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince", "CREATED",
+                  "CreatedAt", "CREATED AT", "Size", "SIZE", "Containers", "CONTAINERS");
+    struct cli_format fmt;
+    int rc = cli_format_begin(&fmt, "images", format, headers);
+    json_decref(headers);
+    if (rc != 0)
+        return rc;
+    hull_err *err = NULL;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* one row per name, one <none> row for an image without names */
+        size_t rows = 0;
+        while (list[i]->names[rows])
+            rows++;
+        for (size_t k = 0; k < (rows ? rows : 1) && rc == 0; k++) {
+            json_t *row = template_row(list[i], rows ? list[i]->names[k] : NULL, no_trunc);
+            rc = cli_format_row(&fmt, row, &err);
+            json_decref(row);
+        }
+    }
+    if (rc < 0) {
+        cli_format_clear(&fmt);
+        return cli_fail(err);
+    }
+    return cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+}
+
 static void print_row(const image_info *info, const char *name, int no_trunc)
 {
     char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64];
@@ -93,12 +171,15 @@ int cmd_images(struct hull_cli *cli, int argc, char **argv)
                                              {"quiet", no_argument, NULL, 'q'},
                                              {NULL, 0, NULL, 0}};
     int json = 0, quiet = 0, no_trunc = 0, c;
+    const char *tmpl = NULL;
     optind = 0;
     while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
         if (c == 'f' && strcmp(optarg, "json") == 0)
             json = 1;
         else if (c == 'f' && strcmp(optarg, "table") == 0)
             json = 0;
+        else if (c == 'f')
+            tmpl = optarg;
         else if (c == 'T')
             no_trunc = 1;
         else if (c == 'q')
@@ -116,6 +197,11 @@ int cmd_images(struct hull_cli *cli, int argc, char **argv)
     size_t n = 0;
     if (image_list(store, &list, &n, &err) < 0)
         return cli_fail(err);
+    if (tmpl && !quiet) {
+        int rc = print_template(list, n, tmpl, no_trunc);
+        image_info_list_free(list, n);
+        return rc;
+    }
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {

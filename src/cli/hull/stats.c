@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/procs.h"
 #include "container/status.h"
 #include "util/cleanup.h"
@@ -21,13 +22,16 @@ static const char help[] =
     "\n"
     "Options:\n"
     "      --no-stream       print one sample (over 0.5 s) and exit\n"
-    "      --format FORMAT   table (default) or json (an array of {Id, Name, CPUPercent,\n"
-    "                        MemUsage (bytes), Pids})\n"
+    "      --format FORMAT   table (default), json (an array of {Id, Name, CPUPercent,\n"
+    "                        MemUsage (bytes), Pids}), or a Go template with docker's fields:\n"
+    "                        .Container .Name .ID .CPUPerc .MemUsage .MemPerc .NetIO .BlockIO\n"
+    "                        .PIDs ('table {{.Name}}\\t{{.CPUPerc}}' adds docker's headers)\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0, 1 when a named container is unknown or not running, 125 for usage errors.\n";
 
 struct target {
+    const char *ref; /* as named on the command line, else the name */
     container_record *r;
     pid_t pid;
     unsigned long long ticks;
@@ -73,6 +77,53 @@ static void human(long long bytes, char *buf, size_t size)
         snprintf(buf, size, "%.2fKiB", (double)bytes / 1024.0);
 }
 
+/* docker's `stats --format` placeholders (formatter.statsContext); memory against the host's
+ * memory when the container has no limit, as docker shows it. */
+static json_t *template_row(const struct target *t)
+{
+    long long limit =
+        json_integer_value(json_object_get(json_object_get(t->r->doc, "HostConfig"), "Memory"));
+    if (limit <= 0)
+        limit = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    char mem[32], lim[32], usage[80], cpu[32], memperc[32];
+    human(t->rss, mem, sizeof mem);
+    human(limit, lim, sizeof lim);
+    snprintf(usage, sizeof usage, "%s / %s", mem, lim);
+    snprintf(cpu, sizeof cpu, "%.2f%%", t->cpu);
+    snprintf(memperc, sizeof memperc, "%.2f%%",
+             limit > 0 ? 100.0 * (double)t->rss / (double)limit : 0.0);
+    return json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I}", "Container", t->ref, "Name",
+                     t->r->name, "ID", t->r->id, (size_t)CONTAINER_SHORT_LEN, "CPUPerc", cpu,
+                     "MemUsage", usage, "MemPerc", memperc, "NetIO", "0B / 0B", "BlockIO",
+                     "0B / 0B", "PIDs", (json_int_t)t->pids);
+}
+
+static int print_template(struct target *t, size_t n, const char *format)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
+                  "NAME", "ID", "CONTAINER ID", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
+                  "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
+    struct cli_format fmt;
+    int rc = cli_format_begin(&fmt, "stats", format, headers);
+    json_decref(headers);
+    if (rc != 0)
+        return rc;
+    hull_err *err = NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = template_row(&t[i]);
+        rc = cli_format_row(&fmt, row, &err);
+        json_decref(row);
+        if (rc < 0) {
+            cli_format_clear(&fmt);
+            return cli_fail(err);
+        }
+    }
+    rc = cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+    fflush(stdout);
+    return rc;
+}
+
 static void print(struct target *t, size_t n, bool json)
 {
     if (json) {
@@ -107,6 +158,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {NULL, 0, NULL, 0}};
     bool stream = true, json = false;
+    const char *tmpl = NULL;
     int c;
     ctr_getopt_reset();
     while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
@@ -115,7 +167,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
             json = strcmp(optarg, "json") == 0;
         else if (c == OPT_FORMAT)
-            return cli_usage("stats", "--format `%s`: expected table or json", optarg);
+            tmpl = optarg;
         else
             return ctr_bad_option("stats", c, argv);
     }
@@ -156,6 +208,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
             continue;
         }
         t[n].r = r;
+        t[n].ref = named ? ref : r->name;
         t[n].pid = st.pid;
         n++;
     }
@@ -176,7 +229,15 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         }
         if (stream && !json)
             fputs("\033[2J\033[H", stdout);
-        print(t, n, json);
+        if (tmpl) {
+            int rc = print_template(t, n, tmpl);
+            if (rc != 0) {
+                status = rc;
+                break;
+            }
+        } else {
+            print(t, n, json);
+        }
         if (!stream)
             break;
     }
