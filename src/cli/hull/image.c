@@ -9,6 +9,7 @@ static const struct hull_command image_commands[] = {
     {"list", cmd_images, "List images"},
     {"inspect", cmd_image_inspect, "Show images as JSON"},
     {"rm", cmd_rmi, "Remove images (same as `hull rmi`)"},
+    {"tag", cmd_tag, "Give an image another name (same as `hull tag`)"},
     {"prune", cmd_image_prune, "Remove dangling images and unreferenced blobs and layers"},
     {"pull", cmd_pull, "Pull an image (same as `hull pull`)"},
     {"load", cmd_load, "Load images from an archive (same as `hull load`)"},
