@@ -216,17 +216,19 @@ def wait_http(port, path="/v2/", timeout=15):
 class Registry:
     """docker-registry on 127.0.0.1 with a temporary config and storage."""
 
-    def __init__(self):
+    def __init__(self, access_log=False):
+        """access_log: the registry writes one line per request to self.log_path."""
         self.dir = tempfile.mkdtemp(prefix="hull-registry-")
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
+        self.log_path = os.path.join(self.dir, "access.log")
         cfg = os.path.join(self.dir, "config.yml")
         with open(cfg, "w") as f:
             f.write(f"""version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: {"false" if access_log else "true"}
 storage:
   filesystem:
     rootdirectory: {self.dir}/data
@@ -236,8 +238,10 @@ http:
   addr: 127.0.0.1:{self.port}
   secret: hull-test
 """)
-        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(["docker-registry", "serve", cfg],
+                                         stdout=log if access_log else subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
         try:
             wait_http(self.port)
         except Exception:
