@@ -46,6 +46,7 @@ int cmd_login(struct hull_cli *cli, int argc, char **argv);
 int cmd_logout(struct hull_cli *cli, int argc, char **argv);
 int cmd_tag(struct hull_cli *cli, int argc, char **argv);
 int cmd_push(struct hull_cli *cli, int argc, char **argv);
+int cmd_history(struct hull_cli *cli, int argc, char **argv);
 /* Containers (src/cli/hull/containers.h and one file per command). */
 int cmd_run(struct hull_cli *cli, int argc, char **argv);
 int cmd_create(struct hull_cli *cli, int argc, char **argv);

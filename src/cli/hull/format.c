@@ -96,3 +96,15 @@ void cli_format_clear(struct cli_format *f)
     json_decref(f->headers);
     *f = (struct cli_format){0};
 }
+
+void cli_docker_size(int64_t n, char *buf, size_t len)
+{
+    const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1000 && u < 5) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, len, "%.3g%s", v, units[u]);
+}

@@ -6,6 +6,7 @@
 #define HULL_CLI_HULL_FORMAT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -30,5 +31,8 @@ int cli_format_row(struct cli_format *f, json_t *row, hull_err **err);
 /* Print the header row (tables) and every row; frees f. */
 int cli_format_end(struct cli_format *f, hull_err **err);
 void cli_format_clear(struct cli_format *f);
+
+/* docker's units.HumanSizeWithPrecision(n, 3): "0B", "398B", "2.13MB". */
+void cli_docker_size(int64_t n, char *buf, size_t len);
 
 #endif

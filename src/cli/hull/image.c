@@ -8,6 +8,7 @@ static const struct hull_command image_commands[] = {
     {"ls", cmd_images, "List images (same as `hull images`)"},
     {"list", cmd_images, "List images"},
     {"inspect", cmd_image_inspect, "Show images as JSON"},
+    {"history", cmd_history, "Show the history of an image (same as `hull history`)"},
     {"rm", cmd_rmi, "Remove images (same as `hull rmi`)"},
     {"tag", cmd_tag, "Give an image another name (same as `hull tag`)"},
     {"prune", cmd_image_prune, "Remove dangling images and unreferenced blobs and layers"},

@@ -71,19 +71,6 @@ static void human_age(const char *created, char *buf, size_t len)
     snprintf(buf, len, "seconds ago");
 }
 
-/* docker's units.HumanSizeWithPrecision(n, 3): "4.26MB". */
-static void docker_size(int64_t n, char *buf, size_t len)
-{
-    const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    double v = (double)n;
-    size_t u = 0;
-    while (v >= 1000 && u < 5) {
-        v /= 1000;
-        u++;
-    }
-    snprintf(buf, len, "%.3g%s", v, units[u]);
-}
-
 /* docker's `images --format` placeholders for one name of an image (formatter.imageContext). */
 static json_t *template_row(const image_info *info, const char *name, int no_trunc)
 {
@@ -96,7 +83,7 @@ static json_t *template_row(const image_info *info, const char *name, int no_tru
             *colon = '\0';
         }
     }
-    docker_size(info->size, size, sizeof(size));
+    cli_docker_size(info->size, size, sizeof(size));
     human_age(info->config->created, age, sizeof(age));
     struct tm tm = {0};
     if (info->config->created && strptime(info->config->created, "%Y-%m-%dT%H:%M:%S", &tm)) {

@@ -23,6 +23,7 @@ static const struct hull_command commands[] = {
     {"rmi", IMAGE_COMMAND(cmd_rmi), "Remove images"},
     {"tag", IMAGE_COMMAND(cmd_tag), "Give an image another name"},
     {"push", IMAGE_COMMAND(cmd_push), "Upload an image to a registry"},
+    {"history", IMAGE_COMMAND(cmd_history), "Show the history of an image"},
     {"image", IMAGE_COMMAND(cmd_image), "Manage images (ls, inspect, rm, prune, pull, load, save)"},
     {"login", IMAGE_COMMAND(cmd_login), "Store credentials for a registry"},
     {"logout", IMAGE_COMMAND(cmd_logout), "Remove stored credentials for a registry"},
