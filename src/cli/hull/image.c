@@ -14,6 +14,7 @@ static const struct hull_command image_commands[] = {
     {"prune", cmd_image_prune, "Remove dangling images and unreferenced blobs and layers"},
     {"pull", cmd_pull, "Pull an image (same as `hull pull`)"},
     {"push", cmd_push, "Upload an image to a registry (same as `hull push`)"},
+    {"import", cmd_import, "Make an image of a root filesystem tarball (same as `hull import`)"},
     {"load", cmd_load, "Load images from an archive (same as `hull load`)"},
     {"save", cmd_save, "Save an image as an OCI archive (same as `hull save`)"},
     {NULL, NULL, NULL},

@@ -24,6 +24,8 @@ static const struct hull_command commands[] = {
     {"tag", IMAGE_COMMAND(cmd_tag), "Give an image another name"},
     {"push", IMAGE_COMMAND(cmd_push), "Upload an image to a registry"},
     {"history", IMAGE_COMMAND(cmd_history), "Show the history of an image"},
+    {"import", IMAGE_COMMAND(cmd_import), "Make an image of a root filesystem tarball"},
+    {"export", IMAGE_COMMAND(cmd_export), "Write a container's filesystem as a tar archive"},
     {"image", IMAGE_COMMAND(cmd_image), "Manage images (ls, inspect, rm, prune, pull, load, save)"},
     {"login", IMAGE_COMMAND(cmd_login), "Store credentials for a registry"},
     {"logout", IMAGE_COMMAND(cmd_logout), "Remove stored credentials for a registry"},
