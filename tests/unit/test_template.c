@@ -197,6 +197,13 @@ static void test_pipelines_variables(void)
     expect("{{\"quote\\\"d\\n\"}}", "quote\"d\n");
     expect("{{`raw\\n`}}", "raw\\n");
     expect("{{-1}} {{ -3 }}", "-1 -3");
+    expect("{{\"a\" | printf \"%s-%s\" \"b\"}}", "b-a");
+    expect("{{range $i := 3}}{{$i}}{{end}}", "012");
+    expect("{{with .Config.Cmd}}x{{else with .State}}{{.Status}}{{end}}", "running");
+    expect("{{split \"héj\" \"\"}} {{len (split \"a,b,,c\" \",\")}}", "[h é j] 4");
+    expect("{{printf \"%+d|%x|%05.1f|%-4t|%c\" 5 -255 2.25 true 233}}", "+5|-ff|002.2|true|é");
+    expect("{{printf \"%v %d\" 1 2 3}}", "1 2%!(EXTRA int=3)");
+    expect("{{truncate \"héllo\" 2}}{{truncate \"ab\" 9}}", "héab");
 }
 
 static void test_trim_and_comments(void)
@@ -261,6 +268,9 @@ static void test_tabwriter(void)
     expect_tab("é\tx\n", "é         x\n");
     /* a line without the column ends the block */
     expect_tab("a\tb\nplain\nlong-cell-xyz\tc\n", "a         b\nplain\nlong-cell-xyz   c\n");
+    /* nested blocks: the second column only spans the lines that have it */
+    expect_tab("a\tb\tc\nx\ty\nlonglonglong\tz\tw\n",
+               "a              b         c\nx              y\nlonglonglong   z         w\n");
 }
 
 int main(void)
