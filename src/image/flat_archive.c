@@ -128,8 +128,7 @@ int image_export_tree(const char *dir, int out_fd, hull_err **err)
             if (linked != e)
                 archive_entry_free(linked);
         }
-        if (linked != e)
-            archive_entry_free(e);
+        archive_entry_free(e); /* the resolver keeps copies of what it needs */
     }
     if (ret == 0 && archive_write_close(out) != ARCHIVE_OK)
         ret = archive_fail(out, "write the archive of", root, err);
