@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 from hull_helpers import hull  # noqa: F401  (fixture: a private data root, cleaned up)
-from image_helpers import Hull, Registry, free_port
+from image_helpers import AuthProxy, Hull, Registry, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("docker-registry") is None or
                                 shutil.which("skopeo") is None or shutil.which("podman") is None,
@@ -136,3 +136,27 @@ def test_push_failures(store, registry):
     assert r.returncode == 125
     r = store("tag", "busybox", f"{registry.host}/x@sha256:" + "0" * 64)
     assert r.returncode == 1 and "digest" in r.stderr
+
+
+def test_push_with_bearer_token_auth(store, registry, tmp_path):
+    """The same auth as pulls: a refused write's challenge asks for pull,push, the token server
+    is asked for that scope with the `hull login` credentials."""
+    proxy = AuthProxy(registry.port, "bearer")
+    try:
+        authfile = str(tmp_path / "auth.json")
+        ref = f"{proxy.host}/auth/app:1"
+        store("tag", "busybox", ref, check=True)
+        r = store("push", "--authfile", authfile, ref)
+        assert r.returncode == 1 and "token server refused" in r.stderr
+        store("login", "--authfile", authfile, "-u", "alice", "--password-stdin", proxy.host,
+              input="s3cret\n", check=True)
+        m, err = push(store, "--authfile", authfile, ref)
+        assert "repository:auth/app:pull,push" in proxy.scopes
+        assert registry.digest(f"{registry.host}/auth/app:1") == m.group(2)
+        # and a pull through the proxy with the same credentials reads it back
+        fresh = Hull(str(tmp_path / "fresh"))
+        fresh("pull", "--authfile", authfile, ref, check=True)
+        assert fresh.inspect(ref)["Digest"] == m.group(2)
+        shutil.rmtree(fresh.root, ignore_errors=True)
+    finally:
+        proxy.stop()
