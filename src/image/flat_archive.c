@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include <jansson.h>
 
+#include "image/image.h"
 #include "image/index.h"
 #include "image/manifest.h"
 #include "util/cleanup.h"
@@ -187,8 +188,8 @@ static void now_rfc3339(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int image_import_flat(image_store *s, int in_fd, const struct image_import_flat_options *opts,
-                      char config_digest[DIGEST_STR_LEN], hull_err **err)
+static int import_flat(image_store *s, int in_fd, const struct image_import_flat_options *opts,
+                       char config_digest[DIGEST_STR_LEN], hull_err **err)
 {
     char layer[DIGEST_STR_LEN];
     int64_t size = 0;
@@ -196,7 +197,7 @@ int image_import_flat(image_store *s, int in_fd, const struct image_import_flat_
         return -1;
     /* unpacking is also the check that the stream is a tar archive */
     if (store_layer_unpack(s, layer, err) < 0)
-        return hull_error_prefix(err, "import");
+        return -1;
     char created[40];
     now_rfc3339(created, sizeof created);
     cleanup_free char *platform = strdup(image_host_platform());
@@ -224,4 +225,15 @@ int image_import_flat(image_store *s, int in_fd, const struct image_import_flat_
     if (store_blob_put(s, manifest_text, strlen(manifest_text), NULL, manifest_digest, err) < 0)
         return -1;
     return index_add_image(s, manifest_digest, config_digest, opts->name, err);
+}
+
+int image_import_flat(image_store *s, int in_fd, const struct image_import_flat_options *opts,
+                      char config_digest[DIGEST_STR_LEN], hull_err **err)
+{
+    if (import_flat(s, in_fd, opts, config_digest, err) == 0)
+        return 0;
+    /* what was stored has no image: removed now unless another hull uses the store (then
+     * `hull image prune` does) */
+    image_store_gc_if_alone(s);
+    return -1;
 }

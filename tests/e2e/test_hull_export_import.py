@@ -94,10 +94,13 @@ def test_import_compressed_and_failures(hull, tmp_path):
                 check=True).stdout == "from gzip\n"
     assert hull("image", "inspect", "gzipped", check=True).stdout.count(r.stdout.strip()) >= 1
     before = hull("images", "-q", "--no-trunc", check=True).stdout
+    blobs = os.path.join(hull.root, "images", "blobs", "sha256")
+    stored = sorted(os.listdir(blobs))
     junk = tmp_path / "junk.tar"
     junk.write_bytes(b"this is not a tar archive\n" * 100)
     r = hull("import", str(junk), "junk:1")
-    assert r.returncode == 1 and "import" in r.stderr and r.stdout == ""
+    assert r.returncode == 1 and "Unrecognized archive format" in r.stderr and r.stdout == ""
+    assert sorted(os.listdir(blobs)) == stored  # nothing half-made is left
     r = hull("import", str(tmp_path / "missing.tar"))
     assert r.returncode == 1 and "missing.tar" in r.stderr
     r = hull("import", plain, "Bad Name")
