@@ -91,6 +91,36 @@ static char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+/* Text built with stdio: open, write to .f, then take the text or a JSON string of it. */
+struct text_buf {
+    char *buf;
+    size_t size;
+    FILE *f;
+};
+
+static FILE *text_open(struct text_buf *t)
+{
+    *t = (struct text_buf){0};
+    t->f = open_memstream(&t->buf, &t->size);
+    if (t->f == NULL)
+        abort();
+    return t->f;
+}
+
+static char *text_take(struct text_buf *t)
+{
+    fclose(t->f);
+    return t->buf;
+}
+
+static json_t *text_json(struct text_buf *t)
+{
+    fclose(t->f);
+    json_t *r = json_stringn(t->buf, t->size);
+    free(t->buf);
+    return r ? r : json_string("");
+}
+
 static void pipe_free(struct pipe *p);
 
 static void arg_free(struct arg *a)
@@ -1024,14 +1054,9 @@ static void print_value(FILE *f, json_t *v)
 
 static char *value_text(json_t *v)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        abort();
-    print_value(f, v);
-    fclose(f);
-    return buf;
+    struct text_buf t;
+    print_value(text_open(&t), v);
+    return text_take(&t);
 }
 
 /* ---- evaluation ---- */
@@ -1082,16 +1107,12 @@ static json_t *arg_error(struct exec *ex, const struct arg *a, const char *fmt, 
 /* A command as Go prints it: its operands separated by one blank. */
 static char *cmd_text(const struct exec *ex, const struct cmd *c)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        abort();
+    struct text_buf t;
+    FILE *f = text_open(&t);
     for (size_t i = 0; i < c->nargs; i++)
         fprintf(f, "%s%.*s", i ? " " : "", (int)(c->args[i]->end - c->args[i]->pos),
                 ex->text + c->args[i]->pos);
-    fclose(f);
-    return buf;
+    return text_take(&t);
 }
 
 static json_t *cmd_error(struct exec *ex, const struct cmd *c, const char *fmt, ...)
@@ -1601,11 +1622,8 @@ static json_t *fn_ge(struct call *c)
  * newline. */
 static json_t *sprint(struct call *c, bool ln)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        abort();
+    struct text_buf t;
+    FILE *f = text_open(&t);
     for (size_t i = 0; i < c->argc; i++) {
         if (i > 0 && (ln || (!json_is_string(c->argv[i - 1]) && !json_is_string(c->argv[i]))))
             fputc(' ', f);
@@ -1613,10 +1631,7 @@ static json_t *sprint(struct call *c, bool ln)
     }
     if (ln)
         fputc('\n', f);
-    fclose(f);
-    json_t *r = json_stringn(buf, size);
-    free(buf);
-    return r ? r : json_string("");
+    return text_json(&t);
 }
 
 static json_t *fn_print(struct call *c)
@@ -1733,16 +1748,12 @@ static void printf_one(FILE *f, const struct verb_spec *sp, char verb, json_t *v
             return;
         }
         if ((verb == 'x' || verb == 'X') && json_is_string(v)) {
-            char *hex = NULL;
-            size_t size = 0;
-            FILE *h = open_memstream(&hex, &size);
-            if (h == NULL)
-                abort();
+            struct text_buf t;
+            FILE *h = text_open(&t);
             for (const unsigned char *s = (const unsigned char *)json_string_value(v); *s; s++)
                 fprintf(h, verb == 'x' ? "%02x" : "%02X", *s);
-            fclose(h);
+            cleanup_free char *hex = text_take(&t);
             pad_out(f, hex, sp, false);
-            free(hex);
             return;
         }
         printf_bad(f, verb, v);
@@ -1759,15 +1770,10 @@ static void printf_one(FILE *f, const struct verb_spec *sp, char verb, json_t *v
         double mag = fabs(d);
         char num[96];
         if (verb == 'g' && sp->prec < 0) {
-            char *text = NULL;
-            size_t size = 0;
-            FILE *t = open_memstream(&text, &size);
-            if (t == NULL)
-                abort();
-            print_real(t, mag);
-            fclose(t);
+            struct text_buf t;
+            print_real(text_open(&t), mag);
+            cleanup_free char *text = text_take(&t);
             snprintf(num, sizeof num, "%s", text);
-            free(text);
         } else if (verb == 'e') {
             snprintf(num, sizeof num, "%.*e", sp->prec < 0 ? 6 : sp->prec, mag);
         } else if (verb == 'f') {
@@ -1791,11 +1797,8 @@ static json_t *fn_printf(struct call *c)
     const char *format = want_string(c, 0);
     if (format == NULL)
         return NULL;
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        abort();
+    struct text_buf t;
+    FILE *f = text_open(&t);
     size_t next = 1;
     for (const char *p = format; *p; p++) {
         if (*p != '%') {
@@ -1842,10 +1845,7 @@ static json_t *fn_printf(struct call *c)
         }
         fputc(')', f);
     }
-    fclose(f);
-    json_t *r = json_stringn(buf, size);
-    free(buf);
-    return r ? r : json_string("");
+    return text_json(&t);
 }
 
 static json_t *fn_json(struct call *c)
@@ -1864,11 +1864,8 @@ static json_t *fn_join(struct call *c)
     const char *sep = want_string(c, 1);
     if (sep == NULL)
         return NULL;
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        abort();
+    struct text_buf t;
+    FILE *f = text_open(&t);
     size_t i;
     json_t *e;
     json_array_foreach(c->argv[0], i, e)
@@ -1877,10 +1874,7 @@ static json_t *fn_join(struct call *c)
             fputs(sep, f);
         print_value(f, e);
     }
-    fclose(f);
-    json_t *r = json_stringn(buf, size);
-    free(buf);
-    return r ? r : json_string("");
+    return text_json(&t);
 }
 
 static json_t *fn_split(struct call *c)

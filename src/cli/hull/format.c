@@ -97,6 +97,27 @@ void cli_format_clear(struct cli_format *f)
     *f = (struct cli_format){0};
 }
 
+int cli_format_print(const char *command, const char *format, json_t *headers, json_t *rows)
+{
+    struct cli_format fmt;
+    int rc = cli_format_begin(&fmt, command, format, headers);
+    json_decref(headers);
+    hull_err *err = NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        if (rc == 0 && cli_format_row(&fmt, row, &err) < 0)
+            rc = cli_fail(err);
+    }
+    json_decref(rows);
+    if (rc != 0) {
+        cli_format_clear(&fmt);
+        return rc;
+    }
+    return cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+}
+
 void cli_docker_size(int64_t n, char *buf, size_t len)
 {
     const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};

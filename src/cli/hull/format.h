@@ -32,6 +32,11 @@ int cli_format_row(struct cli_format *f, json_t *row, hull_err **err);
 int cli_format_end(struct cli_format *f, hull_err **err);
 void cli_format_clear(struct cli_format *f);
 
+/* The whole listing at once: every object of `rows` rendered, then printed (with the header
+ * row for tables). Takes both references. Returns the exit status (125 for a bad template, 1
+ * for a template error). */
+int cli_format_print(const char *command, const char *format, json_t *headers, json_t *rows);
+
 /* docker's units.HumanSizeWithPrecision(n, 3): "0B", "398B", "2.13MB". */
 void cli_docker_size(int64_t n, char *buf, size_t len);
 

@@ -161,22 +161,5 @@ int cmd_history(struct hull_cli *cli, int argc, char **argv)
     json_t *headers = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince",
                                 "CREATED", "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY",
                                 "Size", "SIZE", "Comment", "COMMENT");
-    struct cli_format fmt;
-    int rc = cli_format_begin(&fmt, "history", format, headers);
-    json_decref(headers);
-    if (rc != 0)
-        return rc;
-    json_t *rows = history_rows(img, &o);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        if (cli_format_row(&fmt, row, &err) < 0) {
-            json_decref(rows);
-            cli_format_clear(&fmt);
-            return cli_fail(err);
-        }
-    }
-    json_decref(rows);
-    return cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+    return cli_format_print("history", format, headers, history_rows(img, &o));
 }

@@ -108,28 +108,17 @@ static int print_template(image_info **list, size_t n, const char *format, int n
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID", "Repository",
                   "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince", "CREATED",
                   "CreatedAt", "CREATED AT", "Size", "SIZE", "Containers", "CONTAINERS");
-    struct cli_format fmt;
-    int rc = cli_format_begin(&fmt, "images", format, headers);
-    json_decref(headers);
-    if (rc != 0)
-        return rc;
-    hull_err *err = NULL;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
         /* one row per name, one <none> row for an image without names */
-        size_t rows = 0;
-        while (list[i]->names[rows])
-            rows++;
-        for (size_t k = 0; k < (rows ? rows : 1) && rc == 0; k++) {
-            json_t *row = template_row(list[i], rows ? list[i]->names[k] : NULL, no_trunc);
-            rc = cli_format_row(&fmt, row, &err);
-            json_decref(row);
-        }
+        size_t names = 0;
+        while (list[i]->names[names])
+            names++;
+        for (size_t k = 0; k < (names ? names : 1); k++)
+            json_array_append_new(
+                rows, template_row(list[i], names ? list[i]->names[k] : NULL, no_trunc));
     }
-    if (rc < 0) {
-        cli_format_clear(&fmt);
-        return cli_fail(err);
-    }
-    return cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+    return cli_format_print("images", format, headers, rows);
 }
 
 static void print_row(const image_info *info, const char *name, int no_trunc)

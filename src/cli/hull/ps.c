@@ -240,23 +240,10 @@ static json_t *template_headers(void)
 static int print_template(const char *format, const struct entry *list, const size_t *shown,
                           size_t n, bool no_trunc)
 {
-    json_t *headers = template_headers();
-    struct cli_format fmt;
-    int rc = cli_format_begin(&fmt, "ps", format, headers);
-    json_decref(headers);
-    if (rc != 0)
-        return rc;
-    hull_err *err = NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *row = template_row(&list[shown[i]], no_trunc);
-        rc = cli_format_row(&fmt, row, &err);
-        json_decref(row);
-        if (rc < 0) {
-            cli_format_clear(&fmt);
-            return cli_fail(err);
-        }
-    }
-    return cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, template_row(&list[shown[i]], no_trunc));
+    return cli_format_print("ps", format, template_headers(), rows);
 }
 
 static void print_rows(const struct entry *list, const size_t *shown, size_t n, bool no_trunc)

@@ -104,22 +104,10 @@ static int print_template(struct target *t, size_t n, const char *format)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
                   "NAME", "ID", "CONTAINER ID", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
                   "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
-    struct cli_format fmt;
-    int rc = cli_format_begin(&fmt, "stats", format, headers);
-    json_decref(headers);
-    if (rc != 0)
-        return rc;
-    hull_err *err = NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *row = template_row(&t[i]);
-        rc = cli_format_row(&fmt, row, &err);
-        json_decref(row);
-        if (rc < 0) {
-            cli_format_clear(&fmt);
-            return cli_fail(err);
-        }
-    }
-    rc = cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, template_row(&t[i]));
+    int rc = cli_format_print("stats", format, headers, rows);
     fflush(stdout);
     return rc;
 }

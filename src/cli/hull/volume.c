@@ -83,29 +83,16 @@ static int ls_template(container_store *cs, char **names, const char *format)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Name", "VOLUME NAME", "Driver",
                   "DRIVER", "Scope", "SCOPE", "Mountpoint", "MOUNTPOINT", "Labels", "LABELS",
                   "Label", "LABEL", "Links", "LINKS", "Size", "SIZE", "CreatedAt", "CREATED AT");
-    struct cli_format fmt;
-    int rc = cli_format_begin(&fmt, "volume ls", format, headers);
-    json_decref(headers);
-    if (rc != 0)
-        return rc;
-    hull_err *err = NULL;
+    json_t *rows = json_array();
     for (char **n = names; *n; n++) {
         json_t *doc = NULL;
-        if (volume_inspect(cs, *n, &doc, &err) < 0) {
-            hull_err_free(err); /* removed meanwhile */
-            err = NULL;
-            continue;
-        }
-        json_t *row = template_row(doc);
+        cleanup_err hull_err *err = NULL;
+        if (volume_inspect(cs, *n, &doc, &err) < 0)
+            continue; /* removed meanwhile */
+        json_array_append_new(rows, template_row(doc));
         json_decref(doc);
-        rc = cli_format_row(&fmt, row, &err);
-        json_decref(row);
-        if (rc < 0) {
-            cli_format_clear(&fmt);
-            return cli_fail(err);
-        }
     }
-    return cli_format_end(&fmt, &err) < 0 ? cli_fail(err) : 0;
+    return cli_format_print("volume ls", format, headers, rows);
 }
 
 static int v_ls(container_store *cs, int argc, char **argv)
