@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,15 @@ static char *xstrndup(const char *s, size_t n)
     if (p == NULL)
         abort();
     return p;
+}
+
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    return msg;
 }
 
 /* Text built with stdio: open, write to .f, then take the text or a JSON string of it. */
@@ -241,11 +251,9 @@ static int parse_error(struct parser *p, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int parse_error(struct parser *p, size_t pos, const char *fmt, ...)
 {
-    cleanup_free char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    cleanup_free char *msg = vformat(fmt, ap);
     va_end(ap);
     return hull_error(p->err, 0, "template: :%d: %s", line_of(p->text, pos), msg);
 }
@@ -1079,9 +1087,7 @@ struct exec {
 static void exec_vprintf_error(struct exec *ex, size_t pos, const char *context, const char *fmt,
                                va_list ap)
 {
-    cleanup_free char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    cleanup_free char *msg = vformat(fmt, ap);
     size_t col = pos, line = 1;
     for (size_t i = 0; i < pos; i++)
         if (ex->text[i] == '\n') {
@@ -1440,11 +1446,9 @@ static json_t *call_error(struct call *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static json_t *call_error(struct call *c, const char *fmt, ...)
 {
-    cleanup_free char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    cleanup_free char *msg = vformat(fmt, ap);
     va_end(ap);
     return cmd_error(c->ex, c->cmd, "error calling %s: %s", c->name, msg);
 }

@@ -71,18 +71,24 @@ static void human_age(const char *created, char *buf, size_t len)
     snprintf(buf, len, "seconds ago");
 }
 
+/* REPOSITORY and TAG of a name ("<none>" for either when missing). */
+static void split_name(const char *name, char *repo, size_t repo_len, char *tag, size_t tag_len)
+{
+    if (name == NULL)
+        return;
+    snprintf(repo, repo_len, "%s", name);
+    char *colon = strrchr(repo, ':');
+    if (colon && !strchr(colon, '/')) {
+        snprintf(tag, tag_len, "%s", colon + 1);
+        *colon = '\0';
+    }
+}
+
 /* docker's `images --format` placeholders for one name of an image (formatter.imageContext). */
 static json_t *template_row(const image_info *info, const char *name, int no_trunc)
 {
     char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64], created_at[64] = "";
-    if (name != NULL) {
-        snprintf(repo, sizeof(repo), "%s", name);
-        char *colon = strrchr(repo, ':');
-        if (colon && !strchr(colon, '/')) {
-            snprintf(tag, sizeof(tag), "%s", colon + 1);
-            *colon = '\0';
-        }
-    }
+    split_name(name, repo, sizeof(repo), tag, sizeof(tag));
     cli_docker_size(info->size, size, sizeof(size));
     human_age(info->config->created, age, sizeof(age));
     struct tm tm = {0};
@@ -124,14 +130,7 @@ static int print_template(image_info **list, size_t n, const char *format, int n
 static void print_row(const image_info *info, const char *name, int no_trunc)
 {
     char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64];
-    if (name != NULL) {
-        snprintf(repo, sizeof(repo), "%s", name);
-        char *colon = strrchr(repo, ':');
-        if (colon && !strchr(colon, '/')) {
-            snprintf(tag, sizeof(tag), "%s", colon + 1);
-            *colon = '\0';
-        }
-    }
+    split_name(name, repo, sizeof(repo), tag, sizeof(tag));
     human_size(info->size, size, sizeof(size));
     human_age(info->config->created, age, sizeof(age));
     printf("%-40s %-12s %-14.*s %-16s %s\n", repo, tag, no_trunc ? 64 : 12, digest_hex(info->id),
