@@ -116,6 +116,9 @@ def test_images_volumes_stats_format(hull):
     assert name == "fmtstats" and sid == hull.inspect("fmtstats")["Id"][:12]
     assert cpu.endswith("%") and memperc.endswith("%") and slash == "/" and pids == "1"
     assert re.fullmatch(r"[0-9.]+[KMG]iB", mem) and re.fullmatch(r"[0-9.]+[KMG]iB", limit)
+    hull.run_d("--name", "fmtlimited", "--memory", "64m", "busybox", "sleep", "60")
+    limited = out(hull, "stats", "--no-stream", "--format", "{{.MemUsage}}", "fmtlimited")
+    assert limited.strip().endswith(" / 64.00MiB"), limited
     header = out(hull, "stats", "--no-stream", "--format",
                  "table {{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}").splitlines()[0]
     assert re.fullmatch(r"NAME {6,}CPU %     MEM USAGE / LIMIT", header)
