@@ -44,6 +44,10 @@ def test_inspect_templates(hull):
     assert out(hull, "inspect", "-f", "{{.Name}} {{.Driver}}", "fmtdata") == "fmtdata local\n"
     img = out(hull, "inspect", "-f", "{{.Id}}", "busybox").strip()
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", img)
+    assert out(hull, "image", "inspect", "-f", "{{.Id}} {{json .RepoTags}}",
+               "busybox") == f'{img} ["localhost/busybox:latest"]\n'
+    r = hull("image", "inspect", "--format", "{{.Nope}}", "busybox")
+    assert r.returncode == 1 and 'map has no entry for key "Nope"' in r.stderr
 
 
 def test_template_errors(hull):
