@@ -110,6 +110,8 @@ def test_images_volumes_stats_format(hull):
     hull("volume", "create", "fmtv1", check=True)
     vols = out(hull, "volume", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}} {{.Mountpoint}}")
     assert vols == f"fmtv1 local local {hull.root}/volumes/fmtv1/_data\n"
+    assert out(hull, "volume", "inspect", "-f", "{{.Name}}:{{.Driver}}", "fmtv1") == \
+        "fmtv1:local\n"
     assert out(hull, "volume", "ls", "--format", "table {{.Name}}\\t{{.Driver}}"
                ).splitlines() == ["VOLUME NAME   DRIVER", "fmtv1         local"]
 

@@ -23,8 +23,9 @@ static const char help[] =
     "                         .CreatedAt ('table {{.Name}}\\t{{.Mountpoint}}' adds headers)\n"
     "  rm [-f] NAME...        remove volumes; refused while a container (even a stopped one)\n"
     "                         uses it, unless -f\n"
-    "  inspect NAME...        JSON array: Name, Driver, Mountpoint, CreatedAt, Anonymous,\n"
-    "                         Labels, Scope, UsedBy\n"
+    "  inspect [-f TEMPLATE] NAME...\n"
+    "                         JSON array: Name, Driver, Mountpoint, CreatedAt, Anonymous,\n"
+    "                         Labels, Scope, UsedBy; -f: a Go template per NAME instead\n"
     "  prune                  remove every volume no container uses; prints their names\n"
     "\n"
     "Exit status: 0, 1 when an operation failed, 125 for usage errors.\n";
@@ -172,11 +173,20 @@ static int v_rm(container_store *cs, int argc, char **argv)
 
 static int v_inspect(container_store *cs, int argc, char **argv)
 {
-    if (argc < 2)
+    const char *format = NULL;
+    int first = 1;
+    if (first < argc && strncmp(argv[first], "--format=", 9) == 0)
+        format = argv[first++] + 9;
+    else if (first + 1 < argc &&
+             (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--format") == 0)) {
+        format = argv[first + 1];
+        first += 2;
+    }
+    if (first >= argc)
         return cli_usage("volume inspect", "expected at least one NAME");
     int status = 0;
     json_t *arr = json_array();
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         hull_err *err = NULL;
         json_t *doc = NULL;
         if (volume_inspect(cs, argv[i], &doc, &err) < 0) {
@@ -184,6 +194,10 @@ static int v_inspect(container_store *cs, int argc, char **argv)
             continue;
         }
         json_array_append_new(arr, doc);
+    }
+    if (format) {
+        int rc = cli_format_print("volume inspect", format, NULL, arr);
+        return rc ? rc : status;
     }
     char *text = json_dumps(arr, JSON_INDENT(4));
     puts(text ? text : "[]");
