@@ -245,8 +245,11 @@ int builder_bootstrap(image_store *s, const struct bootstrap_request *req, char 
         close(t.in);
     if (pid > 0) {
         cleanup_err hull_err *mm_err = NULL;
-        if (wait_mmdebstrap(req, pid, &mm_err) < 0 && r == 0)
+        /* mmdebstrap's failure explains an empty or cut tarball better than the unpacker. */
+        if (wait_mmdebstrap(req, pid, &mm_err) < 0) {
+            hull_err_freep(err);
             r = -1, *err = steal_pointer(&mm_err);
+        }
     }
     if (r == 0 && t.err != NULL)
         r = -1, *err = steal_pointer(&t.err);
