@@ -34,8 +34,10 @@ hull-runtime = ["{RUNTIME}"]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 """)
         self.env = dict(os.environ, CONTAINERS_CONF=conf)
+        # podman refuses a runroot longer than 50 characters: a short private one under /tmp.
+        self.runroot = tempfile.mkdtemp(prefix="hull-pm-", dir="/tmp")
         self.prefix = ["podman", "--root", os.path.join(base, "storage"), "--runroot",
-                       os.path.join(base, "run"), "--storage-driver", "vfs",
+                       self.runroot, "--storage-driver", "vfs",
                        "--tmpdir", os.path.join(base, "tmp")]
 
     def __call__(self, *args, runtime=True, timeout=60, input=None):
@@ -69,6 +71,7 @@ def podman(tmp_path_factory):
     pm("system", "reset", "-f", runtime=False)
     subprocess.run(["umount", "-R", os.path.join(base, "storage")], stderr=subprocess.DEVNULL)
     shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(pm.runroot, ignore_errors=True)
 
 
 def test_run_rm_output_and_exit_code(podman):
