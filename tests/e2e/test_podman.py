@@ -57,8 +57,10 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 
 
 @pytest.fixture(scope="module")
-def podman(tmp_path_factory):
-    base = str(tmp_path_factory.mktemp("podman"))
+def podman():
+    # Short: podman refuses a --runroot longer than 50 characters, and pytest's tmp paths grow
+    # with the number of runs (/tmp/pytest-of-root/pytest-153/popen-gw3/...).
+    base = tempfile.mkdtemp(prefix="hull-podman-", dir="/tmp")
     pm = Podman(base)
     rootfs = os.path.join(base, "rootfs")
     subprocess.run([os.path.join(TOP, "tests", "fixtures", "make-busybox-rootfs"), rootfs], check=True)
