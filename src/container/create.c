@@ -613,9 +613,9 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
 
 int container_remove_orphan(container_store *cs, const char *id, hull_err **err)
 {
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     cleanup_err hull_err *e = NULL;
-    runtime_delete(&ro, id, true, &e);
+    runtime_delete(ro, id, true, &e);
     cleanup_free char *rootfs = NULL;
     cleanup_free char *storage = NULL;
     if (asprintf(&rootfs, "%s/%s/bundle/rootfs", cs->dir, id) < 0 ||

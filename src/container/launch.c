@@ -149,8 +149,8 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
         abort();
     if (access(state, F_OK) < 0)
         return 0;
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if (runtime_delete(&ro, r->id, true, err) < 0)
+    const struct runtime_opts *ro = &cs->runtime;
+    if (runtime_delete(ro, r->id, true, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
     return 0;
 }
@@ -244,13 +244,13 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(errp[1], 2);
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     int master = -1;
     struct create_opts co = {.id = r->id, .bundle = r->bundle};
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
-    int rc = runtime_create(&ro, &co, &pid, keep_signals_blocked, err);
+    int rc = runtime_create(ro, &co, &pid, keep_signals_blocked, err);
     for (int fd = 0; fd < 3; fd++) {
         dup2(saved[fd], fd);
         close(saved[fd]);
@@ -288,9 +288,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     ours->attach = attach_listen(r->dirfd, &attach_err);
     if (ours->attach < 0)
         hull_warn_err("container attach endpoint", attach_err);
-    if (container_run_info_write(r, &info, err) < 0 || runtime_start(&ro, r->id, err) < 0) {
+    if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
-        runtime_delete(&ro, r->id, true, &e2);
+        runtime_delete(ro, r->id, true, &e2);
         run_pipes_close(ours);
         unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)
@@ -645,15 +645,15 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return -1;
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    return runtime_kill(&ro, r->id, sig, all, err);
+    const struct runtime_opts *ro = &cs->runtime;
+    return runtime_kill(ro, r->id, sig, all, err);
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
 {
     if (container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     long long deadline = mono_ms() + timeout * 1000 + 15000;
     pid_t signalled = 0;
     for (;;) {
@@ -665,16 +665,16 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             if (st.state == CONTAINER_PAUSED) {
                 /* Frozen processes cannot act on the stop signal: thaw them first. */
                 cleanup_err hull_err *e = NULL;
-                runtime_resume(&ro, r->id, &e);
+                runtime_resume(ro, r->id, &e);
             }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, sig, false, &e);
+                runtime_kill(ro, r->id, sig, false, &e);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, SIGKILL, true, &e);
+                runtime_kill(ro, r->id, SIGKILL, true, &e);
                 wait_exit(st.pid, 5000);
             }
             continue;

@@ -81,10 +81,10 @@ static const char *runtime_status(container_store *cs, const char *id, pid_t *pi
         abort();
     if (access(path, F_OK) < 0)
         return NULL;
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     cleanup_json json_t *st = NULL;
     cleanup_err hull_err *e = NULL;
-    if (runtime_state_json(&ro, id, &st, &e) < 0)
+    if (runtime_state_json(ro, id, &st, &e) < 0)
         return NULL;
     *pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
     const char *s = json_string_value(json_object_get(st, "status"));

@@ -15,10 +15,16 @@ enum cgroup_manager {
     CGROUP_MANAGER_DISABLED
 };
 
+struct runtime_handler; /* runtime/handler.h */
+
 struct runtime_opts {
     const char *root; /* --root */
     enum cgroup_manager cgroup_manager;
-    bool vm_handler; /* invoked as hull-runtime-vm: every container runs in a microVM */
+    /* The custom handlers the front end offers, NULL-terminated (NULL: none): a bundle
+     * annotated run.oci.handler=NAME runs under the one of that name. */
+    const struct runtime_handler *const *handlers;
+    /* Every container runs under this one (hull-runtime-vm); NULL: the bundle chooses. */
+    const struct runtime_handler *forced_handler;
 };
 
 struct create_opts {

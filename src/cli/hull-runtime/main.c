@@ -10,6 +10,10 @@
 #include "cli.h"
 #include "runtime/state.h"
 #include "util/log.h"
+#include "vm/handler.h"
+
+/* The custom handlers this runtime offers (runtime/handler.h). */
+static const struct runtime_handler *const handlers[] = {&vm_runtime_handler, NULL};
 
 static const struct cli_command *commands[] = {
     &command_create,   &command_start,  &command_run,   &command_state,
@@ -135,7 +139,9 @@ int main(int argc, char **argv)
     struct cli_ctx ctx = {.program = "hull-runtime"};
     ctx.ro.root = state_default_root();
     const char *base = strrchr(argv[0], '/');
-    ctx.ro.vm_handler = strcmp(base ? base + 1 : argv[0], "hull-runtime-vm") == 0;
+    ctx.ro.handlers = handlers;
+    if (strcmp(base ? base + 1 : argv[0], "hull-runtime-vm") == 0)
+        ctx.ro.forced_handler = &vm_runtime_handler;
     const char *log_file = NULL;
     enum hull_log_format log_format = HULL_LOG_TEXT;
     enum hull_log_level level = HULL_LOG_WARNING;

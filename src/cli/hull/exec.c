@@ -160,9 +160,9 @@ int cmd_exec(struct hull_cli *cli, int argc, char **argv)
         devnull(STDOUT_FILENO, O_WRONLY);
         devnull(STDERR_FILENO, O_WRONLY);
     }
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     int code = 0;
-    if (runtime_exec(&ro, &eo, &code, &err) < 0) {
+    if (runtime_exec(ro, &eo, &code, &err) < 0) {
         if (strstr(err->msg, "exec: ") && err->exit_code == 0)
             err->exit_code = err->errnum == ENOENT ? 127 : 126;
         return fail(err, 125);

@@ -35,8 +35,8 @@ static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref,
         return cli_fail((hull_error(&err, 0, "container %s is %s, not %s", ref,
                                     container_state_name(st.state), container_state_name(want)),
                          err));
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if ((pause ? runtime_pause(&ro, r->id, &err) : runtime_resume(&ro, r->id, &err)) < 0)
+    const struct runtime_opts *ro = &cs->runtime;
+    if ((pause ? runtime_pause(ro, r->id, &err) : runtime_resume(ro, r->id, &err)) < 0)
         return cli_fail(err);
     puts(ref);
     return 0;
