@@ -26,6 +26,7 @@
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
+#include "linux/cgroup/cgroup.h"
 #include "runtime/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
@@ -647,6 +648,22 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return hull_error(err, 0, "container %s is not running", r->name);
     const struct runtime_opts *ro = &cs->runtime;
     return runtime_kill(ro, r->id, sig, all, err);
+}
+
+int container_pause(container_store *cs, container_record *r, bool pause, hull_err **err)
+{
+    return pause ? runtime_pause(&cs->runtime, r->id, err)
+                 : runtime_resume(&cs->runtime, r->id, err);
+}
+
+void container_launch_warm_up(void)
+{
+    cgroup_warm_migration_lock();
+}
+
+void container_launch_warm_up_reap(const bool *started)
+{
+    cgroup_warm_migration_waitp(started);
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)

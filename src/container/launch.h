@@ -60,4 +60,15 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
 /* Deliver `sig` to the container's first process (all processes with `all`). */
 int container_signal(container_store *cs, container_record *r, int sig, bool all, hull_err **err);
 
+/* Freeze (pause) or thaw a running container's processes. */
+int container_pause(container_store *cs, container_record *r, bool pause, hull_err **err);
+
+/* A launch is coming (`hull run`): let the grace period of the first cgroup migration pass while
+ * the caller looks up the image, writes the record and mounts the root filesystem
+ * (src/linux/cgroup/migration_warmup.c). */
+void container_launch_warm_up(void);
+/* Reap the warm-up's helper (a no-op when none was started); for cleanup_launch_warm_up. */
+void container_launch_warm_up_reap(const bool *started);
+#define cleanup_launch_warm_up __attribute__((cleanup(container_launch_warm_up_reap)))
+
 #endif

@@ -683,6 +683,25 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     return state_dir_remove(&dir, err);
 }
 
+int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runtime_status *status,
+                       pid_t *pid, hull_err **err)
+{
+    *status = RUNTIME_STOPPED;
+    *pid = 0;
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s", ro->root, id) < 0)
+        return hull_error(err, ENOMEM, "container `%s`", id);
+    if (access(path, F_OK) < 0 && errno == ENOENT)
+        return 0;
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    struct runtime_state s;
+    if (state_load(ro->root, id, &dir, &s, status, err) < 0)
+        return -1;
+    *pid = s.pid;
+    runtime_state_clear(&s);
+    return 0;
+}
+
 int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "runtime/state.h"
 #include "util/error.h"
 
 enum cgroup_manager {
@@ -55,6 +56,10 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
 int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
 int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err);
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
+/* The live status and pid of one container, typed: RUNTIME_STOPPED and pid 0 when the runtime
+ * has no container `id`. */
+int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runtime_status *status,
+                       pid_t *pid, hull_err **err);
 /* Runtime-spec state document of one container. */
 int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err);
 /* Array of {id, pid, status, bundle, created, owner} for `list`. */

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "container/launch.h"
 #include "container/status.h"
-#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -35,8 +35,7 @@ static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref,
         return cli_fail((hull_error(&err, 0, "container %s is %s, not %s", ref,
                                     container_state_name(st.state), container_state_name(want)),
                          err));
-    const struct runtime_opts *ro = &cs->runtime;
-    if ((pause ? runtime_pause(ro, r->id, &err) : runtime_resume(ro, r->id, &err)) < 0)
+    if (container_pause(cs, r, pause, &err) < 0)
         return cli_fail(err);
     puts(ref);
     return 0;
