@@ -12,7 +12,7 @@ struct container_exec_request {
     char **args;      /* the command, NULL-terminated */
     bool interactive; /* the command reads our stdin (otherwise /dev/null) */
     bool tty;
-    bool detach; /* the command's stdin, stdout and stderr are /dev/null */
+    bool detach;      /* the command's stdin, stdout and stderr are /dev/null */
     const char *cwd;  /* NULL: the container's */
     char **env;       /* KEY=VALUE added, NULL-terminated or NULL */
     const char *user; /* USER[:GROUP], names or ids; NULL: the container's */

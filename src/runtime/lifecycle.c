@@ -51,25 +51,6 @@ static void now_rfc3339(char *buf, size_t size)
     snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid, hull_err **err)
-{
-    if (path == NULL || *path == '\0')
-        return 0;
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-    char abs[PATH_MAX];
-    if (path[0] != '/') {
-        if (getcwd(abs, sizeof abs) == NULL)
-            return hull_error(err, errno, "pid file");
-        size_t l = strlen(abs);
-        snprintf(abs + l, sizeof abs - l, "/%s", path);
-        path = abs;
-    }
-    if (fs_replace_file_at(AT_FDCWD, path, buf, (size_t)n, 0644, err) < 0)
-        return hull_error_prefix(err, "write pid file");
-    return 0;
-}
-
 static char *state_json_text(const struct runtime_state *s, enum runtime_status st)
 {
     cleanup_json json_t *j = state_to_json(s, st);
@@ -131,7 +112,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
         if (sync_send(sync_fd, SYNC_GO, err) < 0)
             return -1;
     }
-    if (write_pid_file(co->pid_file, s->pid, err) < 0)
+    if (state_write_pid_file(co->pid_file, s->pid, err) < 0)
         return -1;
     return sync_send(sync_fd, SYNC_COMMITTED, err);
 }
