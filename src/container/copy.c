@@ -9,11 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "container/launch.h"
+#include "container/rootfs.h"
 #include "container/status.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"
 #include "util/fs_copy.h"
+#include "util/log.h"
 
 /* Split "dir/name" into an open parent and the last component. `in_root` >= 0: resolve the
  * parent inside that root. */

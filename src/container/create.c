@@ -11,9 +11,10 @@
 
 #include "container/bundle.h"
 #include "container/health.h"
-#include "container/health_sched.h"
-#include "container/launch.h"
-#include "container/monitor_io.h"
+#include "monitor/health_sched.h"
+#include "container/programs.h"
+#include "monitor/monitor_io.h"
+#include "container/rootfs.h"
 #include "container/user.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -23,6 +24,7 @@
 #include "runtime/lifecycle.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/signals.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/status.h"
 #include "runtime/exec.h"
 #include "util/cleanup.h"

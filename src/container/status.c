@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "container/health.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "oci/json_read.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"

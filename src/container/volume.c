@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/request.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"

@@ -1,5 +1,5 @@
 /* hull attach: connect this terminal to a running container's stdio through its monitor's
- * attach socket (protocol: src/container/monitor_attach.h). */
+ * attach socket (protocol: src/monitor/monitor_attach.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +16,7 @@
 
 #include "cli/hull/containers.h"
 #include "container/attach.h"
-#include "container/monitor_attach.h"
+#include "monitor/monitor_attach.h"
 #include "container/status.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
