@@ -22,14 +22,6 @@ static const struct cli_command *commands[] = {
     &command_ps,       &command_events, &command_exec,  NULL,
 };
 
-int cli_fail(hull_err *err)
-{
-    hull_log(HULL_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
-    int code = err && err->exit_code ? err->exit_code : 1;
-    hull_err_free(err);
-    return code;
-}
-
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
     char msg[1024];
@@ -41,7 +33,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
              command ? ": " : "", msg, command ? "" : "");
     if (command)
         fprintf(stderr, "Run `hull-runtime %s --help` for usage.\n", command);
-    return 1;
+    return CLI_EXIT_USAGE_RUNTIME;
+}
+
+int cli_usage_fail(const char *command, hull_err *err)
+{
+    int r = cli_usage_error(command, "%s", err->msg);
+    hull_err_free(err);
+    return r;
 }
 
 void cli_print_help(const struct cli_command *cmd)
