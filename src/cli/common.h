@@ -2,7 +2,7 @@
  * forms through util/options.h; hull: docker's through getopt_long) but reports the same way:
  * an error is printed once, here, and turned into the exit status.
  *
- * Exit statuses (docs/hull-cli.md, docs/hull-runtime.md):
+ * Exit statuses (docs/hull-cli.md, "Exit codes and errors"):
  *   hull-runtime, as runc: 1 for every failure, usage errors included;
  *   hull, as docker: 125 when hull itself fails (usage errors, unknown containers ...), 126/127
  *   when the command cannot be run / is not found, else the container's own status. */
