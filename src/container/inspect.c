@@ -115,7 +115,9 @@ char *container_command_text(const container_record *r)
     if (buf == NULL)
         abort();
     const char *path = json_string_value(json_object_get(r->doc, "Path"));
-    append_quoted(&buf, &len, &cap, path ? path : "");
+    if (path == NULL)
+        return buf; /* a dead container: no command recorded */
+    append_quoted(&buf, &len, &cap, path);
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(r->doc, "Args"), i, a)

@@ -86,10 +86,13 @@ static int load_info(image_store *s, json_t *entry, image_info **out, hull_err *
     info->layer_dirs = calloc(info->n_layers + 1, sizeof(char *));
     if (info->layer_dirs == NULL)
         abort();
-    info->size = info->manifest->config.size;
+    /* docker's SIZE: the layers' content, so that every name (and every manifest: gzip or not)
+     * of one image id shows the same figure. A layer not unpacked counts as its blob. */
+    info->size = 0;
     for (size_t i = 0; i < info->n_layers; i++) {
         info->layer_dirs[i] = store_layer_dir(s, info->manifest->layers[i].digest);
-        info->size += info->manifest->layers[i].size;
+        int64_t content = store_layer_size(s, info->manifest->layers[i].digest);
+        info->size += content >= 0 ? content : info->manifest->layers[i].size;
     }
     info->users = image_store_count_users(s, manifest);
     *out = steal_pointer(&info);

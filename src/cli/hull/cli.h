@@ -58,6 +58,7 @@ int cmd_wait(struct hull_cli *cli, int argc, char **argv);
 int cmd_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_top(struct hull_cli *cli, int argc, char **argv);
 int cmd_stats(struct hull_cli *cli, int argc, char **argv);
+int cmd_events(struct hull_cli *cli, int argc, char **argv);
 int cmd_pause(struct hull_cli *cli, int argc, char **argv);
 int cmd_unpause(struct hull_cli *cli, int argc, char **argv);
 int cmd_healthcheck(struct hull_cli *cli, int argc, char **argv);

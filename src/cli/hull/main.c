@@ -42,6 +42,7 @@ static const struct hull_command commands[] = {
     {"pause", cmd_pause, "Freeze the processes of containers"},
     {"unpause", cmd_unpause, "Thaw paused containers"},
     {"cp", cmd_cp, "Copy files between a container and the host"},
+    {"events", cmd_events, "Print (and follow) container, image and volume events"},
     {"healthcheck", cmd_healthcheck, "Run a container's health check now (healthcheck run C)"},
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
     {"system", cmd_system, "System information, disk use, pruning"},
