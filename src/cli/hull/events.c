@@ -1,4 +1,4 @@
-/* hull events: print the event log (src/container/events.h), as `docker events` does. */
+/* hull events: print the event log (src/monitor/events.h), as `docker events` does. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
