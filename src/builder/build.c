@@ -23,6 +23,7 @@
 #include "builder/step_rootfs.h"
 #include "container/create.h"
 #include "container/launch.h"
+#include "container/rootfs.h"
 #include "container/user.h"
 #include "image/draft.h"
 #include "image/image.h"
