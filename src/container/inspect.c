@@ -15,6 +15,14 @@ json_t *container_inspect_json(const container_record *r, const struct container
     json_t *o = json_deep_copy(r->doc);
     for (const char *const *f = internal_fields; *f; f++)
         json_object_del(o, *f);
+    /* docker's Name carries a leading slash (the daemon's name registry path). */
+    const char *name = json_string_value(json_object_get(o, "Name"));
+    if (name && name[0] != '/') {
+        cleanup_free char *slashed = NULL;
+        if (asprintf(&slashed, "/%s", name) < 0)
+            abort();
+        json_object_set_new(o, "Name", json_string(slashed));
+    }
     json_t *state = container_status_json(st);
     json_t *health = NULL;
     cleanup_err hull_err *e = NULL;

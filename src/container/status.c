@@ -220,8 +220,14 @@ void container_human_duration(long long secs, char *buf, size_t size)
         snprintf(buf, size, "About an hour");
     else if (secs < 48 * 3600)
         snprintf(buf, size, "%lld hours", secs / 3600);
-    else
+    else if (secs < 14 * 86400)
         snprintf(buf, size, "%lld days", secs / 86400);
+    else if (secs < 60 * 86400)
+        snprintf(buf, size, "%lld weeks", secs / (7 * 86400));
+    else if (secs < 730 * 86400)
+        snprintf(buf, size, "%lld months", secs / (30 * 86400));
+    else
+        snprintf(buf, size, "%lld years", secs / (365 * 86400));
 }
 
 void container_status_text(const struct container_state_info *st, char *buf, size_t size)

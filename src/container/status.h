@@ -74,7 +74,7 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
 bool container_process_alive(pid_t pid, unsigned long long start);
 
 /* docker's HumanDuration: "Less than a second", "1 second", "5 seconds", "About a minute",
- * "3 minutes", "About an hour", "5 hours", "3 days". */
+ * "3 minutes", "About an hour", "5 hours", "3 days", "3 weeks", "7 months", "2 years". */
 void container_human_duration(long long secs, char *buf, size_t size);
 
 /* RFC 3339 text -> seconds since the epoch (0 when unparsable). */

@@ -394,3 +394,23 @@ int image_remove(image_store *s, const char *text, int force, struct image_remov
         image_store_gc_if_alone(s);
     return 0;
 }
+
+int image_tag(image_store *s, const char *source, const char *target, char **name_out,
+              hull_err **err)
+{
+    cleanup_image_ref image_ref *ref = NULL;
+    if (image_ref_parse(target, &ref, err) < 0)
+        return hull_error_prefix(err, "target `%s`", target);
+    if (ref->digest != NULL)
+        return hull_error(err, 0, "target `%s`: refusing to create a tag with a digest reference",
+                          target);
+    cleanup_image_info image_info *img = NULL;
+    if (image_lookup(s, source, &img, err) < 0)
+        return -1;
+    cleanup_free char *name = image_ref_string(ref);
+    if (index_add_image(s, img->manifest_digest, img->id, name, err) < 0)
+        return -1;
+    if (name_out)
+        *name_out = steal_pointer(&name);
+    return 0;
+}

@@ -42,6 +42,11 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_prune(struct hull_cli *cli, int argc, char **argv);
 int cmd_login(struct hull_cli *cli, int argc, char **argv);
 int cmd_logout(struct hull_cli *cli, int argc, char **argv);
+int cmd_tag(struct hull_cli *cli, int argc, char **argv);
+int cmd_push(struct hull_cli *cli, int argc, char **argv);
+int cmd_history(struct hull_cli *cli, int argc, char **argv);
+int cmd_import(struct hull_cli *cli, int argc, char **argv);
+int cmd_export(struct hull_cli *cli, int argc, char **argv);
 /* Containers (src/cli/hull/containers.h and one file per command). */
 int cmd_run(struct hull_cli *cli, int argc, char **argv);
 int cmd_create(struct hull_cli *cli, int argc, char **argv);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/procs.h"
 #include "container/status.h"
 #include "oci/json_read.h"
@@ -26,15 +27,18 @@ static const char help[] =
     "\n"
     "Options:\n"
     "      --no-stream       print one sample (over 0.5 s) and exit\n"
-    "      --format FORMAT   table (default) or json (an array of {Id, Name, CPUPercent,\n"
+    "      --format FORMAT   table (default), json (an array of {Id, Name, CPUPercent,\n"
     "                        MemUsage, MemLimit (bytes), MemPercent, BlockRead, BlockWrite\n"
-    "                        (bytes), Pids})\n"
+    "                        (bytes), Pids}), or a Go template with docker's fields:\n"
+    "                        .Container .Name .ID .CPUPerc .MemUsage .MemPerc .NetIO .BlockIO\n"
+    "                        .PIDs ('table {{.Name}}\\t{{.CPUPerc}}' adds docker's headers)\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0, 1 when a named container is unknown or not running, 125 for usage errors.\n";
 
 struct target {
     container_record *r;
+    const char *ref; /* as named on the command line, else the name */
     pid_t pid;
     unsigned long long ticks;
     long long rss; /* memory in use (cgroup, else the processes' RSS) */
@@ -154,6 +158,38 @@ static double mem_percent(const struct target *t)
     return t->limit > 0 ? 100.0 * (double)t->rss / (double)t->limit : 0;
 }
 
+/* docker's `stats --format` placeholders (formatter.statsContext). */
+static json_t *template_row(const struct target *t)
+{
+    char mem[32], lim[32], usage[80], cpu[32], memperc[32], rd[32], wr[32], io[72];
+    human(t->rss, mem, sizeof mem);
+    human(t->limit, lim, sizeof lim);
+    snprintf(usage, sizeof usage, "%s / %s", mem, lim);
+    snprintf(cpu, sizeof cpu, "%.2f%%", t->cpu);
+    snprintf(memperc, sizeof memperc, "%.2f%%", mem_percent(t));
+    human_decimal(t->blk_read, rd, sizeof rd);
+    human_decimal(t->blk_write, wr, sizeof wr);
+    snprintf(io, sizeof io, "%s / %s", rd, wr);
+    return json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I}", "Container", t->ref, "Name",
+                     t->r->name, "ID", t->r->id, (size_t)CONTAINER_SHORT_LEN, "CPUPerc", cpu,
+                     "MemUsage", usage, "MemPerc", memperc, "NetIO", "0B / 0B", "BlockIO", io,
+                     "PIDs", (json_int_t)t->pids);
+}
+
+static int print_template(struct target *t, size_t n, const char *format)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
+                  "NAME", "ID", "CONTAINER ID", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
+                  "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, template_row(&t[i]));
+    int rc = cli_format_print("stats", format, headers, rows);
+    fflush(stdout);
+    return rc;
+}
+
 static void print(struct target *t, size_t n, bool json)
 {
     if (json) {
@@ -197,6 +233,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {NULL, 0, NULL, 0}};
     bool stream = true, json = false;
+    const char *tmpl = NULL;
     int c;
     ctr_getopt_reset();
     while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
@@ -205,7 +242,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
             json = strcmp(optarg, "json") == 0;
         else if (c == OPT_FORMAT)
-            return cli_usage("stats", "--format `%s`: expected table or json", optarg);
+            tmpl = optarg;
         else
             return ctr_bad_option("stats", c, argv);
     }
@@ -246,6 +283,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
             continue;
         }
         t[n].r = r;
+        t[n].ref = named ? ref : r->name;
         t[n].pid = st.pid;
         n++;
     }
@@ -268,7 +306,15 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         }
         if (stream && !json)
             fputs("\033[2J\033[H", stdout);
-        print(t, n, json);
+        if (tmpl) {
+            int rc = print_template(t, n, tmpl);
+            if (rc != 0) {
+                status = rc;
+                break;
+            }
+        } else {
+            print(t, n, json);
+        }
         if (!stream)
             break;
     }
