@@ -119,8 +119,8 @@ static bool is_control(int c)
 
 static bool is_bare(int c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 /* A newline (LF or CRLF) at the position: consume it and return 1. */
@@ -883,11 +883,11 @@ static int parse_header(struct toml_parser *p, struct stack_node *root, struct s
             child = stack_node_new(STACK_NODE_MAP, p->file, line, col);
             stack_node_map_add(t, last, child);
         } else if (child->kind != STACK_NODE_MAP ||
-                   (child->flags & (STACK_NODE_TOML_EXPLICIT | STACK_NODE_TOML_DOTTED |
-                                    STACK_NODE_TOML_INLINE))) {
+                   (child->flags &
+                    (STACK_NODE_TOML_EXPLICIT | STACK_NODE_TOML_DOTTED | STACK_NODE_TOML_INLINE))) {
             key_clear(&k);
-            return hull_error(p->err, 0, "%s:%d:%d: table '%s' is defined more than once",
-                              p->file, line, col, name);
+            return hull_error(p->err, 0, "%s:%d:%d: table '%s' is defined more than once", p->file,
+                              line, col, name);
         }
         child->flags |= STACK_NODE_TOML_EXPLICIT;
         child->line = line;
@@ -915,8 +915,8 @@ static int end_of_line(struct toml_parser *p)
 int stack_toml_parse(const char *text, size_t len, const char *file, struct stack_node **out,
                      hull_err **err)
 {
-    struct toml_parser p = {.s = text, .len = len, .line = 1, .file = file ? file : "<input>",
-                            .err = err};
+    struct toml_parser p = {
+        .s = text, .len = len, .line = 1, .file = file ? file : "<input>", .err = err};
     if (memchr(text, '\0', len) != NULL) {
         p.pos = (size_t)((const char *)memchr(text, '\0', len) - text);
         for (size_t i = 0; i < p.pos; i++)

@@ -196,9 +196,9 @@ static int build(struct yaml_reader *r, yaml_event_t *ev, int depth, struct stac
         n = stack_node_new(STACK_NODE_STRING, r->file, line, col);
         n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.tag == NULL;
-        if (n->plain && (strcmp(n->str, "") == 0 || strcmp(n->str, "~") == 0 ||
-                         strcmp(n->str, "null") == 0 || strcmp(n->str, "Null") == 0 ||
-                         strcmp(n->str, "NULL") == 0))
+        if (n->plain &&
+            (strcmp(n->str, "") == 0 || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0 ||
+             strcmp(n->str, "Null") == 0 || strcmp(n->str, "NULL") == 0))
             n->kind = STACK_NODE_NULL;
         if (ev->data.scalar.anchor)
             anchor = strdup((const char *)ev->data.scalar.anchor);

@@ -116,28 +116,31 @@ int main(void)
                 "{apple:{type:\"fruit\",skin:\"thin\"},orange:{type:\"fruit\"}}");
     f += expect("3.14159 = \"pi\"\n", "{3:{14159:\"pi\"}}");
     /* strings */
-    f += expect("str = \"I'm a string. \\\"You can quote me\\\". Name\\tJos\\u00E9\\nLocation\\tSF.\"\n",
-                "{str:\"I'm a string. \"You can quote me\". Name\tJosé\nLocation\tSF.\"}");
+    f += expect(
+        "str = \"I'm a string. \\\"You can quote me\\\". Name\\tJos\\u00E9\\nLocation\\tSF.\"\n",
+        "{str:\"I'm a string. \"You can quote me\". Name\tJosé\nLocation\tSF.\"}");
     f += expect("s = \"\\U0001F600 \\b\\f\\r\\\\\"\n", "{s:\"😀 \b\f\r\\\"}");
     f += expect("str1 = \"\"\"\nRoses are red\nViolets are blue\"\"\"\n",
                 "{str1:\"Roses are red\nViolets are blue\"}");
-    f += expect("str1 = \"The quick brown fox jumps over the lazy dog.\"\n"
-                "str2 = \"\"\"\nThe quick brown \\\n\n\n  fox jumps over \\\n    the lazy dog.\"\"\"\n"
-                "str3 = \"\"\"\\\n       The quick brown \\\n       fox jumps over \\\n"
-                "       the lazy dog.\\\n       \"\"\"\n",
-                "{str1:\"The quick brown fox jumps over the lazy dog.\","
-                "str2:\"The quick brown fox jumps over the lazy dog.\","
-                "str3:\"The quick brown fox jumps over the lazy dog.\"}");
+    f += expect(
+        "str1 = \"The quick brown fox jumps over the lazy dog.\"\n"
+        "str2 = \"\"\"\nThe quick brown \\\n\n\n  fox jumps over \\\n    the lazy dog.\"\"\"\n"
+        "str3 = \"\"\"\\\n       The quick brown \\\n       fox jumps over \\\n"
+        "       the lazy dog.\\\n       \"\"\"\n",
+        "{str1:\"The quick brown fox jumps over the lazy dog.\","
+        "str2:\"The quick brown fox jumps over the lazy dog.\","
+        "str3:\"The quick brown fox jumps over the lazy dog.\"}");
     f += expect("str4 = \"\"\"Here are two quotation marks: \"\". Simple enough.\"\"\"\n"
                 "str5 = \"\"\"Here are three quotation marks: \"\"\\\".\"\"\"\n"
                 "str7 = \"\"\"\"This,\" she said, \"is just a pointless statement.\"\"\"\"\n",
                 "{str4:\"Here are two quotation marks: \"\". Simple enough.\","
                 "str5:\"Here are three quotation marks: \"\"\".\","
                 "str7:\"\"This,\" she said, \"is just a pointless statement.\"\"}");
-    f += expect("winpath  = 'C:\\Users\\nodejs\\templates'\nquoted   = 'Tom \"Dubs\" Preston-Werner'\n"
-                "regex    = '<\\i\\c*\\s*>'\n",
-                "{winpath:\"C:\\Users\\nodejs\\templates\",quoted:\"Tom \"Dubs\" Preston-Werner\","
-                "regex:\"<\\i\\c*\\s*>\"}");
+    f += expect(
+        "winpath  = 'C:\\Users\\nodejs\\templates'\nquoted   = 'Tom \"Dubs\" Preston-Werner'\n"
+        "regex    = '<\\i\\c*\\s*>'\n",
+        "{winpath:\"C:\\Users\\nodejs\\templates\",quoted:\"Tom \"Dubs\" Preston-Werner\","
+        "regex:\"<\\i\\c*\\s*>\"}");
     f += expect("regex2 = '''I [dw]on't need \\d{2} apples'''\nlines  = '''\nThe first newline is\n"
                 "trimmed in raw strings.\n'''\nquot15 = '''Here are fifteen quotation marks: "
                 "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"'''\napos15 = \"Here are fifteen apostrophes: "
@@ -170,7 +173,8 @@ int main(void)
         CHECK(isinf(stack_node_get(r, "sf2")->f) && stack_node_get(r, "sf2")->f > 0);
         CHECK(isinf(stack_node_get(r, "sf3")->f) && stack_node_get(r, "sf3")->f < 0);
         CHECK(isnan(stack_node_get(r, "sf4")->f) && isnan(stack_node_get(r, "sf6")->f));
-        CHECK(stack_node_get(r, "z")->kind == STACK_NODE_FLOAT && signbit(stack_node_get(r, "z")->f));
+        CHECK(stack_node_get(r, "z")->kind == STACK_NODE_FLOAT &&
+              signbit(stack_node_get(r, "z")->f));
         stack_node_free(r);
         r = parse("x = 224_617.445_991_228");
         CHECK(fabs(stack_node_get(r, "x")->f - 224617.445991228) < 1e-9);
@@ -198,7 +202,8 @@ int main(void)
                 "string\"\nkey2 = 456\n",
                 "{table-1:{key1:\"some string\",key2:123},table-2:{key1:\"another string\","
                 "key2:456}}");
-    f += expect("[dog.\"tater.man\"]\ntype.name = \"pug\"\n", "{dog:{tater.man:{type:{name:\"pug\"}}}}");
+    f += expect("[dog.\"tater.man\"]\ntype.name = \"pug\"\n",
+                "{dog:{tater.man:{type:{name:\"pug\"}}}}");
     f += expect("[a.b.c]            # this is best practice\n[ d.e.f ]          # same as "
                 "[d.e.f]\n[ g .  h  . i ]    # same as [g.h.i]\n[ j . \"ʞ\" . 'l' ]  # same as "
                 "[j.\"ʞ\".'l']\n",
@@ -210,7 +215,8 @@ int main(void)
     f += expect("[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n\n"
                 "[fruit.apple.texture]  # you can add sub-tables\nsmooth = true\n",
                 "{fruit:{apple:{color:\"red\",taste:{sweet:true},texture:{smooth:true}}}}");
-    f += expect("[fruit.apple]\n[animal]\n[fruit.orange]\n", "{fruit:{apple:{},orange:{}},animal:{}}");
+    f += expect("[fruit.apple]\n[animal]\n[fruit.orange]\n",
+                "{fruit:{apple:{},orange:{}},animal:{}}");
     /* inline tables */
     f += expect("name = { first = \"Tom\", last = \"Preston-Werner\" }\npoint = { x = 1, y = 2 }\n"
                 "animal = { type.name = \"pug\" }\n",
@@ -223,13 +229,14 @@ int main(void)
                 "\"gray\"\n",
                 "{products:[{name:\"Hammer\",sku:738594937},{},{name:\"Nail\",sku:284758393,"
                 "color:\"gray\"}]}");
-    f += expect("[[fruits]]\nname = \"apple\"\n\n[fruits.physical]  # subtable\ncolor = \"red\"\n"
-                "shape = \"round\"\n\n[[fruits.varieties]]  # nested array of tables\nname = \"red "
-                "delicious\"\n\n[[fruits.varieties]]\nname = \"granny smith\"\n\n\n[[fruits]]\nname "
-                "= \"banana\"\n\n[[fruits.varieties]]\nname = \"plantain\"\n",
-                "{fruits:[{name:\"apple\",physical:{color:\"red\",shape:\"round\"},varieties:["
-                "{name:\"red delicious\"},{name:\"granny smith\"}]},{name:\"banana\",varieties:["
-                "{name:\"plantain\"}]}]}");
+    f +=
+        expect("[[fruits]]\nname = \"apple\"\n\n[fruits.physical]  # subtable\ncolor = \"red\"\n"
+               "shape = \"round\"\n\n[[fruits.varieties]]  # nested array of tables\nname = \"red "
+               "delicious\"\n\n[[fruits.varieties]]\nname = \"granny smith\"\n\n\n[[fruits]]\nname "
+               "= \"banana\"\n\n[[fruits.varieties]]\nname = \"plantain\"\n",
+               "{fruits:[{name:\"apple\",physical:{color:\"red\",shape:\"round\"},varieties:["
+               "{name:\"red delicious\"},{name:\"granny smith\"}]},{name:\"banana\",varieties:["
+               "{name:\"plantain\"}]}]}");
     f += expect("points = [ { x = 1, y = 2, z = 3 },\n           { x = 7, y = 8, z = 9 },\n"
                 "           { x = 2, y = 4, z = 8 } ]\n",
                 "{points:[{x:1,y:2,z:3},{x:7,y:8,z:9},{x:2,y:4,z:8}]}");
@@ -308,8 +315,8 @@ int main(void)
     /* positions of values, for the readers' errors */
     {
         struct stack_node *r = parse("\n[services.web]\nmemory = \"1G\"\n");
-        struct stack_node *m = stack_node_get(stack_node_get(stack_node_get(r, "services"), "web"),
-                                              "memory");
+        struct stack_node *m =
+            stack_node_get(stack_node_get(stack_node_get(r, "services"), "web"), "memory");
         CHECK(m && m->line == 3 && m->col == 10 && strcmp(m->file, "t.toml") == 0);
         stack_node_free(r);
     }

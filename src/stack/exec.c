@@ -1,0 +1,718 @@
+/* Stack executor (exec.h): plan, then create/start/stop/remove through container/. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container/create.h"
+#include "container/health.h"
+#include "container/launch.h"
+#include "container/request.h"
+#include "container/status.h"
+#include "container/volume.h"
+#include "stack/exec.h"
+#include "util/cleanup.h"
+#include "util/signals.h"
+
+void stack_containers_clear(struct stack_containers *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->items[i].id);
+        free(c->items[i].name);
+        free(c->items[i].service);
+        free(c->items[i].hash);
+    }
+    free(c->items);
+    c->items = NULL;
+    c->n = 0;
+}
+
+static const char *label(container_record *r, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(r->doc, "Config"), "Labels"), key));
+}
+
+int stack_containers_list(container_store *cs, const char *project, struct stack_containers *out,
+                          hull_err **err)
+{
+    cleanup_strv char **ids = NULL;
+    if (container_list_ids(cs, &ids, err) < 0)
+        return -1;
+    for (size_t i = 0; ids[i]; i++) {
+        cleanup_container_record container_record *r = NULL;
+        hull_err *e = NULL;
+        if (container_record_load(cs, ids[i], &r, &e) < 0) {
+            hull_err_free(e);
+            continue;
+        }
+        const char *p = label(r, STACK_LABEL_PROJECT);
+        const char *oneoff = label(r, STACK_LABEL_ONEOFF);
+        if (p == NULL || strcmp(p, project) || (oneoff && !strcmp(oneoff, "True")))
+            continue;
+        struct container_state_info st;
+        bool running = false;
+        if (container_status_get(cs, r, &st, &e) == 0)
+            running = st.state == CONTAINER_RUNNING || st.state == CONTAINER_RESTARTING ||
+                      st.state == CONTAINER_PAUSED;
+        hull_err_free(e);
+        struct stack_container *items = realloc(out->items, (out->n + 1) * sizeof(*items));
+        if (items == NULL)
+            abort();
+        out->items = items;
+        struct stack_container *c = &out->items[out->n++];
+        c->id = strdup(r->id);
+        c->name = strdup(r->name);
+        c->service = strdup(label(r, STACK_LABEL_SERVICE) ? label(r, STACK_LABEL_SERVICE) : "");
+        c->hash = strdup(label(r, STACK_LABEL_HASH) ? label(r, STACK_LABEL_HASH) : "");
+        const char *num = label(r, STACK_LABEL_NUMBER);
+        c->number = num ? strtol(num, NULL, 10) : 0;
+        c->running = running;
+    }
+    return 0;
+}
+
+static struct stack_container *find(struct stack_containers *c, const char *service, long number)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->items[i].service, service) && c->items[i].number == number)
+            return &c->items[i];
+    return NULL;
+}
+
+void stack_plan_clear(struct stack_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->steps[i].container);
+        free(p->steps[i].reason);
+    }
+    free(p->steps);
+    p->steps = NULL;
+    p->n = 0;
+}
+
+static void add_step(struct stack_plan *p, enum stack_action a, const char *service, long number,
+                     const char *container, const char *reason)
+{
+    struct stack_step *s = realloc(p->steps, (p->n + 1) * sizeof(*s));
+    if (s == NULL)
+        abort();
+    p->steps = s;
+    p->steps[p->n++] = (struct stack_step){a, service, number,
+                                           container ? strdup(container) : NULL, strdup(reason)};
+}
+
+static long scale_of(const struct stack_service *svc, const struct stack_up_options *o)
+{
+    size_t n = strlen(svc->name);
+    for (const char *const *s = o->scale; s && *s; s++)
+        if (!strncmp(*s, svc->name, n) && (*s)[n] == '=')
+            return strtol(*s + n + 1, NULL, 10);
+    return svc->replicas;
+}
+
+static bool selected(const struct stack *s, const struct stack_service *svc,
+                     const char *const *only, int depth)
+{
+    if (only == NULL || only[0] == NULL)
+        return true;
+    if (depth > 64)
+        return false;
+    for (const char *const *o = only; *o; o++) {
+        if (!strcmp(*o, svc->name))
+            return true;
+        /* a dependency of a selected service is selected too */
+        const struct stack_service *sel = stack_find_service(s, *o);
+        for (size_t d = 0; sel && d < sel->n_deps; d++)
+            if (!strcmp(sel->deps[d].service, svc->name))
+                return true;
+    }
+    (void)depth;
+    return false;
+}
+
+int stack_plan_compute(container_store *cs, const struct stack *s,
+                       const struct stack_up_options *o, struct stack_plan *out, hull_err **err)
+{
+    struct stack_containers have = {0};
+    if (stack_containers_list(cs, s->name, &have, err) < 0)
+        return -1;
+    cleanup_free struct stack_service **order = NULL;
+    if (stack_start_order(s, &order, err) < 0) {
+        stack_containers_clear(&have);
+        return -1;
+    }
+    /* services recreated in this plan: their dependants follow */
+    cleanup_free bool *changed = calloc(s->n_services + 1, sizeof(bool));
+    for (size_t k = 0; k < s->n_services; k++) {
+        struct stack_service *svc = order[k];
+        size_t idx = (size_t)(svc - s->services);
+        if (!selected(s, svc, o->only, 0))
+            continue;
+        const char *dep_changed = NULL;
+        for (size_t d = 0; d < svc->n_deps && !dep_changed; d++) {
+            struct stack_service *ds = stack_find_service(s, svc->deps[d].service);
+            if (changed[ds - s->services])
+                dep_changed = ds->name;
+        }
+        long want = scale_of(svc, o);
+        for (long n = 1; n <= want; n++) {
+            struct stack_container *c = find(&have, svc->name, n);
+            char reason[256];
+            if (c == NULL) {
+                add_step(out, STACK_CREATE, svc->name, n, NULL, "not created yet");
+                changed[idx] = true;
+            } else if (o->force_recreate) {
+                add_step(out, STACK_RECREATE, svc->name, n, c->name, "--force-recreate");
+                changed[idx] = true;
+            } else if (strcmp(c->hash, svc->hash) && !o->no_recreate) {
+                snprintf(reason, sizeof(reason), "configuration changed (hash %.12s -> %.12s)",
+                         c->hash, svc->hash);
+                add_step(out, STACK_RECREATE, svc->name, n, c->name, reason);
+                changed[idx] = true;
+            } else if (dep_changed && !o->no_recreate) {
+                snprintf(reason, sizeof(reason), "depends on %s, which is recreated",
+                         dep_changed);
+                add_step(out, STACK_RECREATE, svc->name, n, c->name, reason);
+                changed[idx] = true;
+            } else if (!c->running) {
+                add_step(out, STACK_START, svc->name, n, c->name, "exists, not running");
+            } else {
+                add_step(out, STACK_KEEP, svc->name, n, c->name, "up to date");
+            }
+        }
+        for (size_t i = 0; i < have.n; i++)
+            if (!strcmp(have.items[i].service, svc->name) && have.items[i].number > want)
+                add_step(out, STACK_REMOVE, svc->name, have.items[i].number, have.items[i].name,
+                         "scaled down");
+    }
+    for (size_t i = 0; i < have.n; i++)
+        if (stack_find_service(s, have.items[i].service) == NULL)
+            add_step(out, o->remove_orphans ? STACK_REMOVE : STACK_KEEP, have.items[i].service,
+                     have.items[i].number, have.items[i].name,
+                     o->remove_orphans ? "orphan (service no longer in the file)"
+                                       : "orphan (kept; --remove-orphans removes it)");
+    stack_containers_clear(&have);
+    return 0;
+}
+
+void stack_plan_print(FILE *out, const struct stack_plan *p)
+{
+    static const char *const names[] = {"keep", "create", "recreate", "start", "remove"};
+    for (size_t i = 0; i < p->n; i++) {
+        const struct stack_step *s = &p->steps[i];
+        char name[300];
+        snprintf(name, sizeof(name), "%s-%ld", s->service, s->number);
+        fprintf(out, "%-9s %-30s %s\n", names[s->action], s->container ? s->container : name,
+                s->reason);
+    }
+}
+
+/* --- turning a service into a run request --- */
+
+static char **strv_of(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    char **v = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        v[i] = strdup(json_string_value(json_array_get(arr, i)));
+    return v;
+}
+
+static char **kv_of(json_t *obj)
+{
+    char **v = calloc(json_object_size(obj) + 1, sizeof(char *));
+    size_t n = 0;
+    const char *k;
+    json_t *x;
+    json_object_foreach(obj, k, x)
+    {
+        if (asprintf(&v[n], "%s=%s", k, json_string_value(x) ? json_string_value(x) : "") < 0)
+            abort();
+        n++;
+    }
+    return v;
+}
+
+/* Networks plug in here: the network mode a service's containers get. Until hull has stack
+ * networks, services on networks run with none (they reach each other through published
+ * host ports only); network_mode host|none is honoured. */
+static const char *stack_exec_network_mode(json_t *svc)
+{
+    const char *mode = json_string_value(json_object_get(svc, "network_mode"));
+    if (mode && (!strcmp(mode, "host") || !strcmp(mode, "none")))
+        return mode;
+    return "none";
+}
+
+struct owned_request {
+    struct run_request req;
+    char **cmd, **env, **labels, **cap_add, **cap_drop;
+    char *entrypoint, *name;
+    char *health_cmd;
+};
+
+static void owned_request_clear(struct owned_request *o)
+{
+    hull_strvfree(o->cmd);
+    hull_strvfree(o->env);
+    hull_strvfree(o->labels);
+    hull_strvfree(o->cap_add);
+    hull_strvfree(o->cap_drop);
+    free(o->entrypoint);
+    free(o->name);
+    free(o->health_cmd);
+    for (size_t i = 0; i < o->req.n_mounts; i++)
+        mount_request_clear(&o->req.mounts[i]);
+    free(o->req.mounts);
+}
+
+static long long duration_ns(json_t *v)
+{
+    long long ns = 0;
+    hull_err *e = NULL;
+    if (json_string_value(v) && health_parse_duration(json_string_value(v), &ns, &e) < 0)
+        ns = 0;
+    hull_err_free(e);
+    return ns;
+}
+
+static int build_request(const struct stack *s, const struct stack_service *svc, long number,
+                         struct owned_request *o, hull_err **err)
+{
+    json_t *d = svc->doc;
+    struct run_request *r = &o->req;
+    run_request_init(r);
+    r->image = json_string_value(json_object_get(d, "image"));
+    if (r->image == NULL)
+        return hull_error(err, 0, "service %s: no image (build and rootfs services need `hull "
+                                  "build` / an image for now)",
+                          svc->name);
+    if (json_object_get(d, "command")) {
+        o->cmd = strv_of(json_object_get(d, "command"));
+        r->cmd = o->cmd;
+    }
+    json_t *ep = json_object_get(d, "entrypoint");
+    if (ep) {
+        /* hull's request takes one entrypoint word; further words go before the command */
+        r->has_entrypoint = true;
+        o->entrypoint = strdup(json_array_size(ep) ? json_string_value(json_array_get(ep, 0)) : "");
+        r->entrypoint = o->entrypoint;
+        if (json_array_size(ep) > 1) {
+            json_t *all = json_array();
+            for (size_t i = 1; i < json_array_size(ep); i++)
+                json_array_append(all, json_array_get(ep, i));
+            json_array_extend(all, json_object_get(d, "command") ? json_object_get(d, "command")
+                                                                 : json_array());
+            hull_strvfree(o->cmd);
+            o->cmd = strv_of(all);
+            r->cmd = o->cmd;
+            json_decref(all);
+        }
+    }
+    if (r->cmd == NULL) {
+        o->cmd = calloc(1, sizeof(char *));
+        r->cmd = o->cmd;
+    }
+    o->env = kv_of(json_object_get(d, "environment"));
+    r->env = o->env;
+    json_t *labels = json_deep_copy(json_object_get(d, "labels"));
+    if (labels == NULL)
+        labels = json_object();
+    char num[32];
+    snprintf(num, sizeof(num), "%ld", number);
+    json_object_set_new(labels, STACK_LABEL_PROJECT, json_string(s->name));
+    json_object_set_new(labels, STACK_LABEL_SERVICE, json_string(svc->name));
+    json_object_set_new(labels, STACK_LABEL_NUMBER, json_string(num));
+    json_object_set_new(labels, STACK_LABEL_HASH, json_string(svc->hash));
+    json_object_set_new(labels, STACK_LABEL_ONEOFF, json_string("False"));
+    char deps[1024] = "";
+    for (size_t i = 0; i < svc->n_deps; i++) {
+        static const char *const cn[] = {"service_started", "service_healthy",
+                                         "service_completed_successfully"};
+        char one[300];
+        snprintf(one, sizeof(one), "%s%s:%s:%s", i ? "," : "", svc->deps[i].service,
+                 cn[svc->deps[i].condition], svc->deps[i].restart ? "true" : "false");
+        strncat(deps, one, sizeof(deps) - strlen(deps) - 1);
+    }
+    json_object_set_new(labels, STACK_LABEL_DEPENDS, json_string(deps));
+    o->labels = kv_of(labels);
+    json_decref(labels);
+    r->labels = o->labels;
+    const char *cname = json_string_value(json_object_get(d, "container_name"));
+    if (cname && number == 1)
+        o->name = strdup(cname);
+    else if (asprintf(&o->name, "%s-%s-%ld", s->name, svc->name, number) < 0)
+        abort();
+    r->name = o->name;
+    r->detach = true;
+    r->hostname = json_string_value(json_object_get(d, "hostname"));
+    r->workdir = json_string_value(json_object_get(d, "working_dir"));
+    r->user = json_string_value(json_object_get(d, "user"));
+    r->read_only = json_is_true(json_object_get(d, "read_only"));
+    r->init = json_is_true(json_object_get(d, "init"));
+    o->cap_add = strv_of(json_object_get(d, "cap_add"));
+    o->cap_drop = strv_of(json_object_get(d, "cap_drop"));
+    r->cap_add = o->cap_add;
+    r->cap_drop = o->cap_drop;
+    r->stop_signal = json_string_value(json_object_get(d, "stop_signal"));
+    long long grace = duration_ns(json_object_get(d, "stop_grace_period"));
+    if (grace > 0)
+        r->stop_timeout = grace / 1000000000LL;
+    const char *restart = json_string_value(json_object_get(d, "restart"));
+    if (restart) {
+        hull_err *e = NULL;
+        if (parse_restart_policy(restart, &r->restart, &r->max_retries, &e) < 0) {
+            hull_err_free(e);
+            r->restart = NULL;
+        }
+    }
+    r->network = stack_exec_network_mode(d);
+    json_t *x = json_object_get(d, "x-hull");
+    if (json_string_value(json_object_get(x, "runtime")))
+        r->runtime = json_string_value(json_object_get(x, "runtime"));
+    json_t *limits = json_object_get(json_object_get(json_object_get(d, "deploy"), "resources"),
+                                     "limits");
+    if (json_object_get(limits, "memory"))
+        r->memory = json_integer_value(json_object_get(limits, "memory"));
+    else if (json_object_get(d, "mem_limit"))
+        r->memory = json_integer_value(json_object_get(d, "mem_limit"));
+    const char *cpus = json_string_value(json_object_get(limits, "cpus"));
+    if (cpus == NULL)
+        cpus = json_string_value(json_object_get(d, "cpus"));
+    if (cpus)
+        r->cpus_milli = (long long)(strtod(cpus, NULL) * 1000);
+    if (json_object_get(limits, "pids"))
+        r->pids_limit = json_integer_value(json_object_get(limits, "pids"));
+    else if (json_object_get(d, "pids_limit"))
+        r->pids_limit = json_integer_value(json_object_get(d, "pids_limit"));
+    json_t *log = json_object_get(json_object_get(d, "logging"), "options");
+    if (json_string_value(json_object_get(log, "max-size"))) {
+        hull_err *e = NULL;
+        if (parse_size(json_string_value(json_object_get(log, "max-size")), &r->log_max_size,
+                       &e) < 0)
+            hull_err_free(e);
+    }
+    if (json_string_value(json_object_get(log, "max-file")))
+        r->log_max_files = atoi(json_string_value(json_object_get(log, "max-file")));
+    json_t *hc = json_object_get(d, "healthcheck");
+    if (hc) {
+        json_t *test = json_object_get(hc, "test");
+        const char *first = json_string_value(json_array_get(test, 0));
+        if (json_is_true(json_object_get(hc, "disable")) || (first && !strcmp(first, "NONE"))) {
+            r->no_healthcheck = true;
+        } else if (first && !strcmp(first, "CMD-SHELL")) {
+            o->health_cmd = strdup(json_string_value(json_array_get(test, 1)));
+        } else if (first && !strcmp(first, "CMD")) {
+            /* exec form: quote each word for the shell */
+            size_t cap = 16;
+            for (size_t i = 1; i < json_array_size(test); i++)
+                cap += strlen(json_string_value(json_array_get(test, i))) * 4 + 3;
+            o->health_cmd = calloc(1, cap);
+            for (size_t i = 1; i < json_array_size(test); i++) {
+                strcat(o->health_cmd, i > 1 ? " '" : "'");
+                for (const char *p = json_string_value(json_array_get(test, i)); *p; p++)
+                    strncat(o->health_cmd, *p == '\'' ? "'\\''" : (char[]){*p, 0},
+                            cap - strlen(o->health_cmd) - 1);
+                strcat(o->health_cmd, "'");
+            }
+        }
+        r->health_cmd = o->health_cmd;
+        r->health_interval = duration_ns(json_object_get(hc, "interval"));
+        r->health_timeout = duration_ns(json_object_get(hc, "timeout"));
+        r->health_start_period = duration_ns(json_object_get(hc, "start_period"));
+        r->health_start_interval = duration_ns(json_object_get(hc, "start_interval"));
+        if (json_object_get(hc, "retries"))
+            r->health_retries = json_integer_value(json_object_get(hc, "retries"));
+    }
+    /* mounts */
+    json_t *vols = json_object_get(d, "volumes");
+    json_t *tmpfs = json_object_get(d, "tmpfs");
+    size_t nm = json_array_size(vols) + json_array_size(tmpfs);
+    r->mounts = calloc(nm + 1, sizeof(*r->mounts));
+    size_t i;
+    json_t *v;
+    json_array_foreach(vols, i, v)
+    {
+        struct mount_request *m = &r->mounts[r->n_mounts++];
+        const char *type = json_string_value(json_object_get(v, "type"));
+        const char *src = json_string_value(json_object_get(v, "source"));
+        m->target = strdup(json_string_value(json_object_get(v, "target")));
+        m->readonly = json_is_true(json_object_get(v, "read_only"));
+        if (!strcmp(type, "bind")) {
+            m->kind = MOUNT_BIND;
+            m->source = strdup(src);
+        } else if (!strcmp(type, "tmpfs")) {
+            m->kind = MOUNT_TMPFS;
+            json_t *size = json_object_get(json_object_get(v, "tmpfs"), "size");
+            if (size && asprintf(&m->tmpfs_options, "size=%lld",
+                                 (long long)json_integer_value(size)) < 0)
+                abort();
+        } else {
+            m->kind = MOUNT_VOLUME;
+            if (src) {
+                const char *real = json_string_value(json_object_get(
+                    json_object_get(json_object_get(s->doc, "volumes"), src), "name"));
+                m->source = strdup(real ? real : src);
+            }
+        }
+    }
+    json_array_foreach(tmpfs, i, v)
+    {
+        struct mount_request *m = &r->mounts[r->n_mounts];
+        hull_err *e = NULL;
+        if (parse_tmpfs_flag(json_string_value(v), m, &e) == 0)
+            r->n_mounts++;
+        hull_err_free(e);
+    }
+    return 0;
+}
+
+/* --- waiting --- */
+
+static int wait_condition(container_store *cs, const char *service, const char *name,
+                          enum stack_condition cond, long timeout_s, hull_err **err)
+{
+    time_t start = time(NULL);
+    for (;;) {
+        cleanup_container_record container_record *r = NULL;
+        struct container_state_info st;
+        if (container_record_find(cs, name, &r, err) < 0 ||
+            container_status_get(cs, r, &st, err) < 0)
+            return -1;
+        if (cond == STACK_DEP_STARTED) {
+            if (st.state == CONTAINER_RUNNING || st.state == CONTAINER_EXITED)
+                return 0;
+        } else if (cond == STACK_DEP_HEALTHY) {
+            if (st.state == CONTAINER_RUNNING && !strcmp(st.health, "healthy"))
+                return 0;
+            if (!strcmp(st.health, "unhealthy"))
+                return hull_error(err, 0, "dependency failed to start: container %s is unhealthy",
+                                  name);
+            if (st.state == CONTAINER_EXITED)
+                return hull_error(err, 0, "dependency failed to start: container %s exited (%d)",
+                                  name, st.exit_code);
+            if (st.state == CONTAINER_RUNNING && st.health[0] == '\0')
+                return hull_error(err, 0, "service %s has no health check to wait for", service);
+        } else {
+            if (st.state == CONTAINER_EXITED) {
+                if (st.exit_code == 0)
+                    return 0;
+                return hull_error(err, 0,
+                                  "service \"%s\" didn't complete successfully: exit %d", service,
+                                  st.exit_code);
+            }
+        }
+        if (timeout_s > 0 && time(NULL) - start > timeout_s)
+            return hull_error(err, ETIMEDOUT, "timed out waiting for %s", name);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int remove_container(container_store *cs, image_store *is, const char *name, long timeout,
+                            hull_err **err)
+{
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_find(cs, name, &r, err) < 0)
+        return -1;
+    struct container_state_info st;
+    if (container_status_get(cs, r, &st, err) < 0)
+        return -1;
+    if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED &&
+        container_stop(cs, r, r->stop_signal, timeout >= 0 ? timeout : r->stop_timeout, err) < 0)
+        return -1;
+    cleanup_close int lock = container_lock(r, err);
+    if (lock < 0)
+        return -1;
+    return container_remove_all(cs, is, r, false, err);
+}
+
+static int create_and_start(container_store *cs, image_store *is, const struct stack *s,
+                            const struct stack_service *svc, long number, FILE *progress,
+                            hull_err **err)
+{
+    struct owned_request o = {0};
+    if (build_request(s, svc, number, &o, err) < 0) {
+        owned_request_clear(&o);
+        return -1;
+    }
+    cleanup_container_record container_record *r = NULL;
+    int rc = container_create_from_image(cs, is, &o.req, &r, err);
+    if (rc == 0) {
+        fprintf(progress, " Container %s  Created\n", o.name);
+        rc = container_start_detached(cs, r, err);
+        if (rc == 0)
+            fprintf(progress, " Container %s  Started\n", o.name);
+    }
+    if (rc < 0)
+        hull_error_prefix(err, "service %s", svc->name);
+    owned_request_clear(&o);
+    return rc;
+}
+
+static int start_existing(container_store *cs, const char *name, hull_err **err)
+{
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_find(cs, name, &r, err) < 0)
+        return -1;
+    return container_start_detached(cs, r, err);
+}
+
+int stack_up(container_store *cs, image_store *is, const struct stack *s,
+             const struct stack_up_options *o, FILE *progress, hull_err **err)
+{
+    struct stack_plan plan = {0};
+    if (stack_plan_compute(cs, s, o, &plan, err) < 0)
+        return -1;
+    cleanup_free struct stack_service **order = NULL;
+    if (stack_start_order(s, &order, err) < 0) {
+        stack_plan_clear(&plan);
+        return -1;
+    }
+    int rc = 0;
+    /* removals first (scaled down, orphans), then service by service in dependency order */
+    for (size_t i = 0; i < plan.n && rc == 0; i++)
+        if (plan.steps[i].action == STACK_REMOVE) {
+            rc = remove_container(cs, is, plan.steps[i].container, -1, err);
+            if (rc == 0)
+                fprintf(progress, " Container %s  Removed\n", plan.steps[i].container);
+        }
+    for (size_t k = 0; k < s->n_services && rc == 0; k++) {
+        const struct stack_service *svc = order[k];
+        bool has_steps = false;
+        for (size_t i = 0; i < plan.n; i++)
+            if (!strcmp(plan.steps[i].service, svc->name) && plan.steps[i].action != STACK_REMOVE)
+                has_steps = true;
+        if (!has_steps)
+            continue;
+        for (size_t d = 0; d < svc->n_deps && rc == 0; d++) {
+            const struct stack_service *ds = stack_find_service(s, svc->deps[d].service);
+            for (size_t i = 0; i < plan.n && rc == 0; i++) {
+                const struct stack_step *st = &plan.steps[i];
+                if (strcmp(st->service, ds->name) || st->action == STACK_REMOVE)
+                    continue;
+                char name[512];
+                if (st->container && st->action != STACK_RECREATE)
+                    snprintf(name, sizeof(name), "%s", st->container);
+                else
+                    snprintf(name, sizeof(name), "%s-%s-%ld", s->name, ds->name, st->number);
+                const char *cname =
+                    json_string_value(json_object_get(ds->doc, "container_name"));
+                if (cname && st->number == 1)
+                    snprintf(name, sizeof(name), "%s", cname);
+                if (svc->deps[d].condition != STACK_DEP_STARTED)
+                    fprintf(progress, " Container %s  Waiting\n", name);
+                rc = wait_condition(cs, ds->name, name, svc->deps[d].condition, o->wait_timeout,
+                                    err);
+                if (rc == 0 && svc->deps[d].condition != STACK_DEP_STARTED)
+                    fprintf(progress, " Container %s  %s\n", name,
+                            svc->deps[d].condition == STACK_DEP_HEALTHY ? "Healthy" : "Exited");
+            }
+        }
+        for (size_t i = 0; i < plan.n && rc == 0; i++) {
+            const struct stack_step *st = &plan.steps[i];
+            if (strcmp(st->service, svc->name))
+                continue;
+            switch (st->action) {
+            case STACK_RECREATE:
+                rc = remove_container(cs, is, st->container, -1, err);
+                if (rc == 0)
+                    rc = create_and_start(cs, is, s, svc, st->number, progress, err);
+                break;
+            case STACK_CREATE:
+                rc = create_and_start(cs, is, s, svc, st->number, progress, err);
+                break;
+            case STACK_START:
+                rc = start_existing(cs, st->container, err);
+                if (rc == 0)
+                    fprintf(progress, " Container %s  Started\n", st->container);
+                break;
+            case STACK_KEEP:
+                fprintf(progress, " Container %s  Running\n", st->container);
+                break;
+            case STACK_REMOVE:
+                break;
+            }
+        }
+    }
+    if (rc == 0 && o->wait) {
+        for (size_t i = 0; i < plan.n && rc == 0; i++) {
+            const struct stack_step *st = &plan.steps[i];
+            if (st->action == STACK_REMOVE || stack_find_service(s, st->service) == NULL)
+                continue;
+            const struct stack_service *svc = stack_find_service(s, st->service);
+            char name[512];
+            const char *cname = json_string_value(json_object_get(svc->doc, "container_name"));
+            if (cname && st->number == 1)
+                snprintf(name, sizeof(name), "%s", cname);
+            else
+                snprintf(name, sizeof(name), "%s-%s-%ld", s->name, st->service, st->number);
+            bool health = json_object_get(svc->doc, "healthcheck") != NULL &&
+                          !json_is_true(json_object_get(json_object_get(svc->doc, "healthcheck"),
+                                                        "disable"));
+            rc = wait_condition(cs, svc->name, name,
+                                health ? STACK_DEP_HEALTHY : STACK_DEP_STARTED, o->wait_timeout,
+                                err);
+        }
+    }
+    stack_plan_clear(&plan);
+    return rc;
+}
+
+int stack_down(container_store *cs, image_store *is, const struct stack *s, const char *project,
+               bool remove_volumes, long timeout, FILE *progress, hull_err **err)
+{
+    struct stack_containers have = {0};
+    if (stack_containers_list(cs, project, &have, err) < 0)
+        return -1;
+    cleanup_free struct stack_service **order = NULL;
+    if (s && stack_start_order(s, &order, err) < 0) {
+        stack_containers_clear(&have);
+        return -1;
+    }
+    int rc = 0;
+    /* reverse dependency order; containers of services not in the file last */
+    for (long k = s ? (long)s->n_services : 0; k >= 0 && rc == 0; k--) {
+        const char *service = k < (long)(s ? s->n_services : 0) ? order[k]->name : NULL;
+        for (size_t i = 0; i < have.n && rc == 0; i++) {
+            bool match = service ? !strcmp(have.items[i].service, service)
+                                 : (s == NULL || !stack_find_service(s, have.items[i].service));
+            if (!match || have.items[i].id == NULL)
+                continue;
+            hull_err *e = NULL;
+            if (remove_container(cs, is, have.items[i].id, timeout, &e) < 0) {
+                rc = hull_error(err, e ? e->errnum : 0, "remove %s: %s", have.items[i].name,
+                                e ? e->msg : "failed");
+                hull_err_free(e);
+                break;
+            }
+            fprintf(progress, " Container %s  Removed\n", have.items[i].name);
+            free(have.items[i].id);
+            have.items[i].id = NULL;
+        }
+        if (k == 0 && service == NULL)
+            break;
+    }
+    stack_containers_clear(&have);
+    if (rc == 0 && remove_volumes && s) {
+        const char *vname;
+        json_t *v;
+        json_object_foreach(json_object_get(s->doc, "volumes"), vname, v)
+        {
+            if (json_is_true(json_object_get(v, "external")))
+                continue;
+            hull_err *e = NULL;
+            const char *real = json_string_value(json_object_get(v, "name"));
+            if (volume_remove(cs, real, false, &e) == 0)
+                fprintf(progress, " Volume %s  Removed\n", real);
+            else if (e && e->errnum != ENOENT)
+                hull_warn_err("remove volume", e);
+            hull_err_free(e);
+        }
+    }
+    return rc;
+}
