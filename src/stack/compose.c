@@ -316,8 +316,8 @@ static int read_env_files(struct conv *c, const struct stack_node *n, json_t *en
         for (size_t i = 0; i < n->n; i++) {
             const struct stack_node *it = n->items[i];
             size_t l = push_index(c, i);
-            const struct stack_node *p = it->kind == STACK_NODE_MAP ? stack_node_get(it, "path")
-                                                                    : it;
+            const struct stack_node *p =
+                it->kind == STACK_NODE_MAP ? stack_node_get(it, "path") : it;
             if (p == NULL || p->kind != STACK_NODE_STRING) {
                 json_decref(files);
                 return type_error(c, p ? p : it, "a file path");
@@ -329,8 +329,8 @@ static int read_env_files(struct conv *c, const struct stack_node *n, json_t *en
                 return -1;
             }
             pop(c, l);
-            json_array_append_new(files, json_pack("{s:s,s:b}", "path", p->str, "required",
-                                                   required));
+            json_array_append_new(files,
+                                  json_pack("{s:s,s:b}", "path", p->str, "required", required));
         }
     } else if (n->kind == STACK_NODE_STRING) {
         files = json_pack("[{s:s,s:b}]", "path", n->str, "required", 1);
@@ -350,8 +350,8 @@ static int read_env_files(struct conv *c, const struct stack_node *n, json_t *en
             stack_env_set(&fe, name, eq + 1);
         }
         struct stack_env only = {0};
-        if (stack_env_read_file(&only, path, json_is_true(json_object_get(f, "required")),
-                                c->err) < 0) {
+        if (stack_env_read_file(&only, path, json_is_true(json_object_get(f, "required")), c->err) <
+            0) {
             stack_env_clear(&fe);
             json_decref(files);
             char where[600];
@@ -621,8 +621,8 @@ static int get_volumes(struct conv *c, const struct stack_node *n, json_t **out)
             }
             const char *type = json_string_value(json_object_get(v, "type"));
             const char *target = json_string_value(json_object_get(v, "target"));
-            if (type == NULL || (strcmp(type, "bind") && strcmp(type, "volume") &&
-                                 strcmp(type, "tmpfs")))
+            if (type == NULL ||
+                (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs")))
                 return fail(c, it, "type must be bind, volume or tmpfs");
             if (target == NULL || target[0] != '/')
                 return fail(c, it, "target must be an absolute path");
@@ -714,8 +714,8 @@ static int get_depends_on(struct conv *c, const struct stack_node *n, json_t **o
     for (size_t i = 0; i < n->n; i++) {
         const struct stack_node *v = n->items[i];
         size_t l = push(c, n->keys[i]);
-        json_t *e = json_pack("{s:s,s:b,s:b}", "condition", "service_started", "required", 1,
-                              "restart", 0);
+        json_t *e =
+            json_pack("{s:s,s:b,s:b}", "condition", "service_started", "required", 1, "restart", 0);
         json_object_set_new(obj, n->keys[i], e);
         if (v->kind != STACK_NODE_MAP && v->kind != STACK_NODE_NULL)
             return type_error(c, v, "a mapping");
@@ -768,8 +768,8 @@ static int get_healthcheck(struct conv *c, const struct stack_node *n, json_t **
                 if (get_strv(c, v, false, &s) < 0)
                     return -1;
                 const char *first = json_string_value(json_array_get(s, 0));
-                if (first == NULL || (strcmp(first, "CMD") && strcmp(first, "CMD-SHELL") &&
-                                      strcmp(first, "NONE"))) {
+                if (first == NULL ||
+                    (strcmp(first, "CMD") && strcmp(first, "CMD-SHELL") && strcmp(first, "NONE"))) {
                     json_decref(s);
                     return fail(c, v, "a test list starts with CMD, CMD-SHELL or NONE");
                 }
@@ -1026,8 +1026,9 @@ static int get_ulimits(struct conv *c, const struct stack_node *n, json_t **out)
                 return -1;
             hard = soft;
         }
-        json_object_set_new(u, n->keys[k], json_pack("{s:I,s:I}", "soft", (json_int_t)soft,
-                                                     "hard", (json_int_t)hard));
+        json_object_set_new(
+            u, n->keys[k],
+            json_pack("{s:I,s:I}", "soft", (json_int_t)soft, "hard", (json_int_t)hard));
         pop(c, l);
     }
     return 0;
@@ -1121,20 +1122,47 @@ struct simple_key {
 };
 
 static const struct simple_key service_simple[] = {
-    {"image", V_STR},         {"container_name", V_STR}, {"hostname", V_STR},
-    {"domainname", V_STR},    {"user", V_STR},           {"working_dir", V_STR},
-    {"restart", V_STR},       {"network_mode", V_STR},   {"stop_signal", V_STR},
-    {"pull_policy", V_STR},   {"platform", V_STR},       {"ipc", V_STR},
-    {"pid", V_STR},           {"runtime", V_STR},        {"cgroup_parent", V_STR},
-    {"read_only", V_BOOL},    {"init", V_BOOL},          {"privileged", V_BOOL},
-    {"tty", V_BOOL},          {"stdin_open", V_BOOL},    {"scale", V_INT},
-    {"cap_add", V_STRV},      {"cap_drop", V_STRV},      {"security_opt", V_STRV},
-    {"expose", V_STRV},       {"dns", V_STRV},           {"dns_search", V_STRV},
-    {"tmpfs", V_STRV},        {"devices", V_STRV},       {"profiles", V_STRV},
-    {"group_add", V_STRV},    {"command", V_CMD},        {"entrypoint", V_CMD},
-    {"labels", V_KV},         {"sysctls", V_KV},         {"annotations", V_KV},
-    {"stop_grace_period", V_DURATION},                   {"mem_limit", V_SIZE},
-    {"shm_size", V_SIZE},     {"pids_limit", V_INT},     {"cpus", V_STR},
+    {"image", V_STR},
+    {"container_name", V_STR},
+    {"hostname", V_STR},
+    {"domainname", V_STR},
+    {"user", V_STR},
+    {"working_dir", V_STR},
+    {"restart", V_STR},
+    {"network_mode", V_STR},
+    {"stop_signal", V_STR},
+    {"pull_policy", V_STR},
+    {"platform", V_STR},
+    {"ipc", V_STR},
+    {"pid", V_STR},
+    {"runtime", V_STR},
+    {"cgroup_parent", V_STR},
+    {"read_only", V_BOOL},
+    {"init", V_BOOL},
+    {"privileged", V_BOOL},
+    {"tty", V_BOOL},
+    {"stdin_open", V_BOOL},
+    {"scale", V_INT},
+    {"cap_add", V_STRV},
+    {"cap_drop", V_STRV},
+    {"security_opt", V_STRV},
+    {"expose", V_STRV},
+    {"dns", V_STRV},
+    {"dns_search", V_STRV},
+    {"tmpfs", V_STRV},
+    {"devices", V_STRV},
+    {"profiles", V_STRV},
+    {"group_add", V_STRV},
+    {"command", V_CMD},
+    {"entrypoint", V_CMD},
+    {"labels", V_KV},
+    {"sysctls", V_KV},
+    {"annotations", V_KV},
+    {"stop_grace_period", V_DURATION},
+    {"mem_limit", V_SIZE},
+    {"shm_size", V_SIZE},
+    {"pids_limit", V_INT},
+    {"cpus", V_STR},
     {NULL, V_STR},
 };
 
@@ -1437,8 +1465,8 @@ static int convert_resources(struct conv *c, const char *kind, const struct stac
         if (!json_object_get(r, "name")) {
             char *full = NULL;
             bool external = json_is_true(json_object_get(r, "external"));
-            if (asprintf(&full, "%s%s%s", external ? "" : c->project, external ? "" : "_",
-                         rname) < 0)
+            if (asprintf(&full, "%s%s%s", external ? "" : c->project, external ? "" : "_", rname) <
+                0)
                 abort();
             json_object_set_new(r, "name", json_string(full));
             free(full);
@@ -1478,8 +1506,8 @@ int stack_compose_to_doc(const struct stack_node *root, const char *project,
                     pop(&c, l2);
                 }
             }
-        } else if (!strcmp(key, "networks") || !strcmp(key, "volumes") ||
-                   !strcmp(key, "secrets") || !strcmp(key, "configs")) {
+        } else if (!strcmp(key, "networks") || !strcmp(key, "volumes") || !strcmp(key, "secrets") ||
+                   !strcmp(key, "configs")) {
             rc = convert_resources(&c, key, v, json_object_get(doc, key));
         } else if (!strcmp(key, "name") || !strcmp(key, "version") || !strcmp(key, "include")) {
             /* name: taken by the loader; version: obsolete, accepted */

@@ -101,8 +101,8 @@ static void add_step(struct stack_plan *p, enum stack_action a, const char *serv
     if (s == NULL)
         abort();
     p->steps = s;
-    p->steps[p->n++] = (struct stack_step){a, service, number,
-                                           container ? strdup(container) : NULL, strdup(reason)};
+    p->steps[p->n++] = (struct stack_step){a, service, number, container ? strdup(container) : NULL,
+                                           strdup(reason)};
 }
 
 static long scale_of(const struct stack_service *svc, const struct stack_up_options *o)
@@ -134,8 +134,8 @@ static bool selected(const struct stack *s, const struct stack_service *svc,
     return false;
 }
 
-int stack_plan_compute(container_store *cs, const struct stack *s,
-                       const struct stack_up_options *o, struct stack_plan *out, hull_err **err)
+int stack_plan_compute(container_store *cs, const struct stack *s, const struct stack_up_options *o,
+                       struct stack_plan *out, hull_err **err)
 {
     struct stack_containers have = {0};
     if (stack_containers_list(cs, s->name, &have, err) < 0)
@@ -174,8 +174,7 @@ int stack_plan_compute(container_store *cs, const struct stack *s,
                 add_step(out, STACK_RECREATE, svc->name, n, c->name, reason);
                 changed[idx] = true;
             } else if (dep_changed && !o->no_recreate) {
-                snprintf(reason, sizeof(reason), "depends on %s, which is recreated",
-                         dep_changed);
+                snprintf(reason, sizeof(reason), "depends on %s, which is recreated", dep_changed);
                 add_step(out, STACK_RECREATE, svc->name, n, c->name, reason);
                 changed[idx] = true;
             } else if (!c->running) {
@@ -288,8 +287,9 @@ static int build_request(const struct stack *s, const struct stack_service *svc,
     run_request_init(r);
     r->image = json_string_value(json_object_get(d, "image"));
     if (r->image == NULL)
-        return hull_error(err, 0, "service %s: no image (build and rootfs services need `hull "
-                                  "build` / an image for now)",
+        return hull_error(err, 0,
+                          "service %s: no image (build and rootfs services need `hull "
+                          "build` / an image for now)",
                           svc->name);
     if (json_object_get(d, "command")) {
         o->cmd = strv_of(json_object_get(d, "command"));
@@ -374,8 +374,8 @@ static int build_request(const struct stack *s, const struct stack_service *svc,
     json_t *x = json_object_get(d, "x-hull");
     if (json_string_value(json_object_get(x, "runtime")))
         r->runtime = json_string_value(json_object_get(x, "runtime"));
-    json_t *limits = json_object_get(json_object_get(json_object_get(d, "deploy"), "resources"),
-                                     "limits");
+    json_t *limits =
+        json_object_get(json_object_get(json_object_get(d, "deploy"), "resources"), "limits");
     if (json_object_get(limits, "memory"))
         r->memory = json_integer_value(json_object_get(limits, "memory"));
     else if (json_object_get(d, "mem_limit"))
@@ -392,8 +392,8 @@ static int build_request(const struct stack *s, const struct stack_service *svc,
     json_t *log = json_object_get(json_object_get(d, "logging"), "options");
     if (json_string_value(json_object_get(log, "max-size"))) {
         hull_err *e = NULL;
-        if (parse_size(json_string_value(json_object_get(log, "max-size")), &r->log_max_size,
-                       &e) < 0)
+        if (parse_size(json_string_value(json_object_get(log, "max-size")), &r->log_max_size, &e) <
+            0)
             hull_err_free(e);
     }
     if (json_string_value(json_object_get(log, "max-file")))
@@ -448,8 +448,8 @@ static int build_request(const struct stack *s, const struct stack_service *svc,
         } else if (!strcmp(type, "tmpfs")) {
             m->kind = MOUNT_TMPFS;
             json_t *size = json_object_get(json_object_get(v, "tmpfs"), "size");
-            if (size && asprintf(&m->tmpfs_options, "size=%lld",
-                                 (long long)json_integer_value(size)) < 0)
+            if (size &&
+                asprintf(&m->tmpfs_options, "size=%lld", (long long)json_integer_value(size)) < 0)
                 abort();
         } else {
             m->kind = MOUNT_VOLUME;
@@ -501,9 +501,8 @@ static int wait_condition(container_store *cs, const char *service, const char *
             if (st.state == CONTAINER_EXITED) {
                 if (st.exit_code == 0)
                     return 0;
-                return hull_error(err, 0,
-                                  "service \"%s\" didn't complete successfully: exit %d", service,
-                                  st.exit_code);
+                return hull_error(err, 0, "service \"%s\" didn't complete successfully: exit %d",
+                                  service, st.exit_code);
             }
         }
         if (timeout_s > 0 && time(NULL) - start > timeout_s)
@@ -600,8 +599,7 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
                     snprintf(name, sizeof(name), "%s", st->container);
                 else
                     snprintf(name, sizeof(name), "%s-%s-%ld", s->name, ds->name, st->number);
-                const char *cname =
-                    json_string_value(json_object_get(ds->doc, "container_name"));
+                const char *cname = json_string_value(json_object_get(ds->doc, "container_name"));
                 if (cname && st->number == 1)
                     snprintf(name, sizeof(name), "%s", cname);
                 if (svc->deps[d].condition != STACK_DEP_STARTED)
@@ -651,12 +649,11 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
                 snprintf(name, sizeof(name), "%s", cname);
             else
                 snprintf(name, sizeof(name), "%s-%s-%ld", s->name, st->service, st->number);
-            bool health = json_object_get(svc->doc, "healthcheck") != NULL &&
-                          !json_is_true(json_object_get(json_object_get(svc->doc, "healthcheck"),
-                                                        "disable"));
-            rc = wait_condition(cs, svc->name, name,
-                                health ? STACK_DEP_HEALTHY : STACK_DEP_STARTED, o->wait_timeout,
-                                err);
+            bool health =
+                json_object_get(svc->doc, "healthcheck") != NULL &&
+                !json_is_true(json_object_get(json_object_get(svc->doc, "healthcheck"), "disable"));
+            rc = wait_condition(cs, svc->name, name, health ? STACK_DEP_HEALTHY : STACK_DEP_STARTED,
+                                o->wait_timeout, err);
         }
     }
     stack_plan_clear(&plan);

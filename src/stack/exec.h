@@ -64,8 +64,8 @@ struct stack_up_options {
 };
 
 void stack_plan_clear(struct stack_plan *p);
-int stack_plan_compute(container_store *cs, const struct stack *s,
-                       const struct stack_up_options *o, struct stack_plan *out, hull_err **err);
+int stack_plan_compute(container_store *cs, const struct stack *s, const struct stack_up_options *o,
+                       struct stack_plan *out, hull_err **err);
 void stack_plan_print(FILE *out, const struct stack_plan *p);
 
 /* Carry out the plan; progress lines go to `progress`. */

@@ -132,8 +132,9 @@ static void apply_profiles(json_t *doc, const char *const *profiles)
         bool active = false;
         size_t i;
         json_t *e;
-        json_array_foreach(p, i, e) for (const char *const *q = profiles; q && *q; q++) if (
-            !strcmp(*q, json_string_value(e)) || !strcmp(*q, "*")) active = true;
+        json_array_foreach(p, i, e) for (const char *const *q = profiles; q && *q;
+                                         q++) if (!strcmp(*q, json_string_value(e)) ||
+                                                  !strcmp(*q, "*")) active = true;
         if (!active)
             json_object_del(services, name);
     }

@@ -15,9 +15,8 @@ struct stack_node *stack_node_list_to_map(const struct stack_node *n)
             continue;
         const char *eq = strchr(it->str, '=');
         char *key = eq ? strndup(it->str, (size_t)(eq - it->str)) : strdup(it->str);
-        struct stack_node *v =
-            eq ? stack_node_new_string(eq + 1, it->file, it->line, it->col)
-               : stack_node_new(STACK_NODE_NULL, it->file, it->line, it->col);
+        struct stack_node *v = eq ? stack_node_new_string(eq + 1, it->file, it->line, it->col)
+                                  : stack_node_new(STACK_NODE_NULL, it->file, it->line, it->col);
         stack_node_map_set(m, key, v);
         free(key);
     }
@@ -34,12 +33,12 @@ static struct stack_node *names_to_map(const struct stack_node *n, bool depends)
         const struct stack_node *it = n->items[i];
         if (it->kind != STACK_NODE_STRING)
             continue;
-        struct stack_node *v = stack_node_new(depends ? STACK_NODE_MAP : STACK_NODE_NULL,
-                                              it->file, it->line, it->col);
+        struct stack_node *v =
+            stack_node_new(depends ? STACK_NODE_MAP : STACK_NODE_NULL, it->file, it->line, it->col);
         if (depends)
-            stack_node_map_add(v, "condition",
-                               stack_node_new_string("service_started", it->file, it->line,
-                                                     it->col));
+            stack_node_map_add(
+                v, "condition",
+                stack_node_new_string("service_started", it->file, it->line, it->col));
         stack_node_map_set(m, it->str, v);
     }
     return m;
@@ -132,11 +131,11 @@ static void merge_maps(struct stack_node *base, const struct stack_node *over, i
 static void merge_value(struct stack_node *map, const char *key, const struct stack_node *ov,
                         int level, const char *parent)
 {
-    static const char *const by_key[] = {"environment", "labels", "sysctls", "args",
+    static const char *const by_key[] = {"environment", "labels",      "sysctls", "args",
                                          "annotations", "extra_hosts", NULL};
-    static const char *const appended[] = {"ports", "expose", "dns", "dns_search", "cap_add",
-                                           "cap_drop", "security_opt", "tmpfs", "profiles",
-                                           "env_file", "external_links", "group_add", NULL};
+    static const char *const appended[] = {
+        "ports", "expose",   "dns",      "dns_search",     "cap_add",   "cap_drop", "security_opt",
+        "tmpfs", "profiles", "env_file", "external_links", "group_add", NULL};
     static const char *const replaced[] = {"command", "entrypoint", "test", NULL};
     struct stack_node *bv = stack_node_get(map, key);
     if (bv == NULL) {

@@ -75,8 +75,7 @@ static int visit(const struct stack *s, size_t i, int *mark, size_t *stack_path,
 
 static int cmp_service(const void *a, const void *b)
 {
-    return strcmp(((const struct stack_service *)a)->name,
-                  ((const struct stack_service *)b)->name);
+    return strcmp(((const struct stack_service *)a)->name, ((const struct stack_service *)b)->name);
 }
 
 int stack_from_doc(json_t *doc, const char *project_dir, struct stack **out, hull_err **err)
@@ -166,7 +165,8 @@ int stack_start_order(const struct stack *s, struct stack_service ***order, hull
 
 int stack_project_name_check(const char *name, hull_err **err)
 {
-    bool ok = name[0] != '\0' && (islower((unsigned char)name[0]) || isdigit((unsigned char)name[0]));
+    bool ok =
+        name[0] != '\0' && (islower((unsigned char)name[0]) || isdigit((unsigned char)name[0]));
     for (const char *p = name; ok && *p; p++)
         ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_';
     if (!ok)

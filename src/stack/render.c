@@ -10,9 +10,9 @@ static bool needs_quotes(const char *s)
 {
     if (s[0] == '\0')
         return true;
-    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~",
-                                        "True", "False", "Yes", "No", "On", "Off", "Null", "NULL",
-                                        "TRUE", "FALSE", NULL};
+    static const char *const words[] = {"true", "false", "yes",   "no",    "on", "off", "null",
+                                        "~",    "True",  "False", "Yes",   "No", "On",  "Off",
+                                        "Null", "NULL",  "TRUE",  "FALSE", NULL};
     for (const char *const *w = words; *w; w++)
         if (strcmp(s, *w) == 0)
             return true;

@@ -263,8 +263,9 @@ static int convert_volumes(struct topo *t, const struct stack_node *volumes, con
         if (type == NULL)
             type = "ephemeral";
         if (strcmp(type, "persistent") && strcmp(type, "ephemeral"))
-            return invalid(t, "volume '%s': volume_type must be \"persistent\" or \"ephemeral\", "
-                              "not \"%s\"",
+            return invalid(t,
+                           "volume '%s': volume_type must be \"persistent\" or \"ephemeral\", "
+                           "not \"%s\"",
                            vname, type);
         if (owner) {
             unsigned uid, gid;
@@ -277,8 +278,7 @@ static int convert_volumes(struct topo *t, const struct stack_node *volumes, con
         if (size) {
             cleanup_err hull_err *e = NULL;
             if (parse_size(size, &bytes, &e) < 0)
-                return invalid(t, "volume '%s': invalid size \"%s\" (like 512M, 1G)", vname,
-                               size);
+                return invalid(t, "volume '%s': invalid size \"%s\" (like 512M, 1G)", vname, size);
         }
         char *full = NULL;
         if (asprintf(&full, "%s_%s", project, vname) < 0)
@@ -290,8 +290,9 @@ static int convert_volumes(struct topo *t, const struct stack_node *volumes, con
             cleanup_free char *p = abs_path(t, hpath);
             json_object_set_new(x, "path", json_string(p));
             if (!strcmp(type, "persistent"))
-                json_object_set_new(vol, "driver_opts", json_pack("{s:s,s:s,s:s}", "type", "none",
-                                                                  "o", "bind", "device", p));
+                json_object_set_new(
+                    vol, "driver_opts",
+                    json_pack("{s:s,s:s,s:s}", "type", "none", "o", "bind", "device", p));
         }
         if (owner)
             json_object_set_new(x, "owner", json_string(owner));
@@ -306,10 +307,27 @@ static int convert_volumes(struct topo *t, const struct stack_node *volumes, con
 static int convert_service(struct topo *t, const char *sname, const struct stack_node *svc,
                            json_t *doc, json_t **out)
 {
-    static const char *const known[] = {
-        "rootfs", "image", "command", "memory", "cpus", "pids", "networks", "volumes",
-        "depends_on", "health_check", "health_interval", "egress_allow", "egress_tcp_ports",
-        "port_forwards", "environment", "secrets", "dns", "replicas", "runtime", "hooks", NULL};
+    static const char *const known[] = {"rootfs",
+                                        "image",
+                                        "command",
+                                        "memory",
+                                        "cpus",
+                                        "pids",
+                                        "networks",
+                                        "volumes",
+                                        "depends_on",
+                                        "health_check",
+                                        "health_interval",
+                                        "egress_allow",
+                                        "egress_tcp_ports",
+                                        "port_forwards",
+                                        "environment",
+                                        "secrets",
+                                        "dns",
+                                        "replicas",
+                                        "runtime",
+                                        "hooks",
+                                        NULL};
     char path[300];
     snprintf(path, sizeof(path), "services.%s", sname);
     warn_unknown(t, svc, path, known);
@@ -353,8 +371,7 @@ static int convert_service(struct topo *t, const char *sname, const struct stack
     {
         cleanup_err hull_err *e = NULL;
         if (parse_size(memory, &mem, &e) < 0)
-            return invalid(t, "Service '%s': invalid memory \"%s\" (like 512M, 2G)", sname,
-                           memory);
+            return invalid(t, "Service '%s': invalid memory \"%s\" (like 512M, 2G)", sname, memory);
     }
     double cpus = 1.0;
     const struct stack_node *cv = stack_node_get(svc, "cpus");
@@ -466,8 +483,9 @@ static int convert_service(struct topo *t, const char *sname, const struct stack
             char extra;
             if (sscanf(ports->items[k]->str, "%u:%u%c", &h, &c, &extra) != 2 || h < 1 ||
                 h > 65535 || c < 1 || c > 65535)
-                return invalid(t, "Service '%s': port_forwards entry \"%s\" must be "
-                                  "\"HOST:CONTAINER\"",
+                return invalid(t,
+                               "Service '%s': port_forwards entry \"%s\" must be "
+                               "\"HOST:CONTAINER\"",
                                sname, ports->items[k]->str);
             char pub[16];
             snprintf(pub, sizeof(pub), "%u", h);
@@ -507,8 +525,8 @@ static int convert_service(struct topo *t, const char *sname, const struct stack
             char *target = NULL;
             if (asprintf(&target, "%s%s", dest[0] == '/' ? "" : "/run/secrets/", dest) < 0)
                 abort();
-            json_array_append_new(a, json_pack("{s:s,s:s,s:i}", "source", base, "target", target,
-                                               "mode", 0400));
+            json_array_append_new(
+                a, json_pack("{s:s,s:s,s:i}", "source", base, "target", target, "mode", 0400));
             free(target);
         }
     }
