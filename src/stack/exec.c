@@ -1,9 +1,11 @@
 /* Stack executor (exec.h): plan, then create/start/stop/remove through container/. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -561,97 +563,227 @@ static int start_existing(container_store *cs, const char *name, hull_err **err)
     return container_start_detached(cs, r, err);
 }
 
+/* Run fn(ctx, 0..n-1) in parallel child processes (inline when n == 1); the first failure's
+ * message comes back through a pipe. */
+typedef int (*stack_job_fn)(void *ctx, size_t i, hull_err **err);
+
+static int run_parallel(size_t n, stack_job_fn fn, void *ctx, hull_err **err)
+{
+    if (n == 0)
+        return 0;
+    if (n == 1)
+        return fn(ctx, 0, err);
+    cleanup_free pid_t *pids = calloc(n, sizeof(pid_t));
+    cleanup_free int *fds = calloc(n, sizeof(int));
+    fflush(stdout);
+    fflush(stderr);
+    for (size_t i = 0; i < n; i++) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) {
+            fds[i] = -1;
+            pids[i] = -1;
+            continue;
+        }
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            close(p[0]);
+            hull_err *e = NULL;
+            int rc = fn(ctx, i, &e);
+            if (rc < 0 && e)
+                (void)!write(p[1], e->msg, strlen(e->msg));
+            fflush(NULL);
+            _exit(rc < 0 ? 1 : 0);
+        }
+        close(p[1]);
+        fds[i] = p[0];
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char msg[2048];
+        size_t len = 0;
+        ssize_t r;
+        while (fds[i] >= 0 && len + 1 < sizeof(msg) &&
+               (r = read(fds[i], msg + len, sizeof(msg) - 1 - len)) > 0)
+            len += (size_t)r;
+        msg[len] = '\0';
+        if (fds[i] >= 0)
+            close(fds[i]);
+        int st = 0;
+        if (pids[i] < 0) {
+            if (rc == 0)
+                rc = hull_error(err, errno, "fork");
+            continue;
+        }
+        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+            ;
+        if ((!WIFEXITED(st) || WEXITSTATUS(st) != 0) && rc == 0)
+            rc = hull_error(err, 0, "%s", len ? msg : "a parallel step failed");
+    }
+    return rc;
+}
+
+/* Dependency depth: 0 for services without dependencies, else 1 + the deepest dependency. */
+static long level_of(const struct stack *s, const struct stack_service *svc, int guard)
+{
+    long l = 0;
+    for (size_t d = 0; d < svc->n_deps && guard < 256; d++) {
+        long x = 1 + level_of(s, stack_find_service(s, svc->deps[d].service), guard + 1);
+        if (x > l)
+            l = x;
+    }
+    return l;
+}
+
+static void container_name_of(const struct stack *s, const struct stack_service *svc,
+                              const struct stack_step *st, char *name, size_t size)
+{
+    const char *cname = json_string_value(json_object_get(svc->doc, "container_name"));
+    if (cname && st->number == 1)
+        snprintf(name, size, "%s", cname);
+    else if (st->container && st->action != STACK_RECREATE)
+        snprintf(name, size, "%s", st->container);
+    else
+        snprintf(name, size, "%s-%s-%ld", s->name, svc->name, st->number);
+}
+
+struct up_ctx {
+    container_store *cs;
+    image_store *is;
+    const struct stack *s;
+    const struct stack_up_options *o;
+    const struct stack_plan *plan;
+    FILE *progress;
+    const struct stack_service **batch;
+};
+
+/* One service: wait for its dependencies' conditions, then carry out its steps. */
+static int up_service(void *ctx, size_t index, hull_err **err)
+{
+    struct up_ctx *u = ctx;
+    const struct stack *s = u->s;
+    const struct stack_plan *plan = u->plan;
+    const struct stack_service *svc = u->batch[index];
+    int rc = 0;
+    for (size_t d = 0; d < svc->n_deps && rc == 0; d++) {
+        const struct stack_service *ds = stack_find_service(s, svc->deps[d].service);
+        for (size_t i = 0; i < plan->n && rc == 0; i++) {
+            const struct stack_step *st = &plan->steps[i];
+            if (strcmp(st->service, ds->name) || st->action == STACK_REMOVE)
+                continue;
+            char name[512];
+            container_name_of(s, ds, st, name, sizeof(name));
+            if (svc->deps[d].condition != STACK_DEP_STARTED)
+                fprintf(u->progress, " Container %s  Waiting\n", name);
+            rc = wait_condition(u->cs, ds->name, name, svc->deps[d].condition, u->o->wait_timeout,
+                                err);
+            if (rc == 0 && svc->deps[d].condition != STACK_DEP_STARTED)
+                fprintf(u->progress, " Container %s  %s\n", name,
+                        svc->deps[d].condition == STACK_DEP_HEALTHY ? "Healthy" : "Exited");
+        }
+    }
+    for (size_t i = 0; i < plan->n && rc == 0; i++) {
+        const struct stack_step *st = &plan->steps[i];
+        if (strcmp(st->service, svc->name))
+            continue;
+        switch (st->action) {
+        case STACK_RECREATE:
+            rc = remove_container(u->cs, u->is, st->container, -1, err);
+            if (rc == 0)
+                rc = create_and_start(u->cs, u->is, s, svc, st->number, u->progress, err);
+            break;
+        case STACK_CREATE:
+            rc = create_and_start(u->cs, u->is, s, svc, st->number, u->progress, err);
+            break;
+        case STACK_START:
+            rc = start_existing(u->cs, st->container, err);
+            if (rc == 0)
+                fprintf(u->progress, " Container %s  Started\n", st->container);
+            break;
+        case STACK_KEEP:
+            fprintf(u->progress, " Container %s  Running\n", st->container);
+            break;
+        case STACK_REMOVE:
+            break;
+        }
+    }
+    fflush(u->progress);
+    return rc;
+}
+
+struct rm_ctx {
+    container_store *cs;
+    image_store *is;
+    long timeout;
+    FILE *progress;
+    const char **names;
+};
+
+static int rm_one(void *ctx, size_t i, hull_err **err)
+{
+    struct rm_ctx *r = ctx;
+    hull_err *e = NULL;
+    if (remove_container(r->cs, r->is, r->names[i], r->timeout, &e) < 0) {
+        int rc =
+            hull_error(err, e ? e->errnum : 0, "remove %s: %s", r->names[i], e ? e->msg : "failed");
+        hull_err_free(e);
+        return rc;
+    }
+    fprintf(r->progress, " Container %s  Removed\n", r->names[i]);
+    fflush(r->progress);
+    return 0;
+}
+
 int stack_up(container_store *cs, image_store *is, const struct stack *s,
              const struct stack_up_options *o, FILE *progress, hull_err **err)
 {
     struct stack_plan plan = {0};
     if (stack_plan_compute(cs, s, o, &plan, err) < 0)
         return -1;
-    cleanup_free struct stack_service **order = NULL;
-    if (stack_start_order(s, &order, err) < 0) {
-        stack_plan_clear(&plan);
-        return -1;
-    }
     int rc = 0;
-    /* removals first (scaled down, orphans), then service by service in dependency order */
-    for (size_t i = 0; i < plan.n && rc == 0; i++)
-        if (plan.steps[i].action == STACK_REMOVE) {
-            rc = remove_container(cs, is, plan.steps[i].container, -1, err);
-            if (rc == 0)
-                fprintf(progress, " Container %s  Removed\n", plan.steps[i].container);
-        }
-    for (size_t k = 0; k < s->n_services && rc == 0; k++) {
-        const struct stack_service *svc = order[k];
-        bool has_steps = false;
-        for (size_t i = 0; i < plan.n; i++)
-            if (!strcmp(plan.steps[i].service, svc->name) && plan.steps[i].action != STACK_REMOVE)
-                has_steps = true;
-        if (!has_steps)
-            continue;
-        for (size_t d = 0; d < svc->n_deps && rc == 0; d++) {
-            const struct stack_service *ds = stack_find_service(s, svc->deps[d].service);
-            for (size_t i = 0; i < plan.n && rc == 0; i++) {
-                const struct stack_step *st = &plan.steps[i];
-                if (strcmp(st->service, ds->name) || st->action == STACK_REMOVE)
-                    continue;
-                char name[512];
-                if (st->container && st->action != STACK_RECREATE)
-                    snprintf(name, sizeof(name), "%s", st->container);
-                else
-                    snprintf(name, sizeof(name), "%s-%s-%ld", s->name, ds->name, st->number);
-                const char *cname = json_string_value(json_object_get(ds->doc, "container_name"));
-                if (cname && st->number == 1)
-                    snprintf(name, sizeof(name), "%s", cname);
-                if (svc->deps[d].condition != STACK_DEP_STARTED)
-                    fprintf(progress, " Container %s  Waiting\n", name);
-                rc = wait_condition(cs, ds->name, name, svc->deps[d].condition, o->wait_timeout,
-                                    err);
-                if (rc == 0 && svc->deps[d].condition != STACK_DEP_STARTED)
-                    fprintf(progress, " Container %s  %s\n", name,
-                            svc->deps[d].condition == STACK_DEP_HEALTHY ? "Healthy" : "Exited");
-            }
-        }
-        for (size_t i = 0; i < plan.n && rc == 0; i++) {
-            const struct stack_step *st = &plan.steps[i];
-            if (strcmp(st->service, svc->name))
+    /* removals first (scaled down, orphans), in parallel */
+    cleanup_free const char **names = calloc(plan.n + 1, sizeof(char *));
+    size_t nr = 0;
+    for (size_t i = 0; i < plan.n; i++)
+        if (plan.steps[i].action == STACK_REMOVE)
+            names[nr++] = plan.steps[i].container;
+    struct rm_ctx rm = {cs, is, -1, progress, names};
+    rc = run_parallel(nr, rm_one, &rm, err);
+    /* then level by level of the dependency graph; the services of one level in parallel */
+    long max_level = 0;
+    cleanup_free long *levels = calloc(s->n_services + 1, sizeof(long));
+    for (size_t k = 0; k < s->n_services; k++) {
+        levels[k] = level_of(s, &s->services[k], 0);
+        if (levels[k] > max_level)
+            max_level = levels[k];
+    }
+    cleanup_free const struct stack_service **batch = calloc(s->n_services + 1, sizeof(*batch));
+    struct up_ctx u = {cs, is, s, o, &plan, progress, batch};
+    for (long level = 0; level <= max_level && rc == 0; level++) {
+        size_t nb = 0;
+        for (size_t k = 0; k < s->n_services; k++) {
+            if (levels[k] != level)
                 continue;
-            switch (st->action) {
-            case STACK_RECREATE:
-                rc = remove_container(cs, is, st->container, -1, err);
-                if (rc == 0)
-                    rc = create_and_start(cs, is, s, svc, st->number, progress, err);
-                break;
-            case STACK_CREATE:
-                rc = create_and_start(cs, is, s, svc, st->number, progress, err);
-                break;
-            case STACK_START:
-                rc = start_existing(cs, st->container, err);
-                if (rc == 0)
-                    fprintf(progress, " Container %s  Started\n", st->container);
-                break;
-            case STACK_KEEP:
-                fprintf(progress, " Container %s  Running\n", st->container);
-                break;
-            case STACK_REMOVE:
-                break;
-            }
+            bool has_steps = false;
+            for (size_t i = 0; i < plan.n && !has_steps; i++)
+                has_steps = !strcmp(plan.steps[i].service, s->services[k].name) &&
+                            plan.steps[i].action != STACK_REMOVE;
+            if (has_steps)
+                batch[nb++] = &s->services[k];
         }
+        rc = run_parallel(nb, up_service, &u, err);
     }
     if (rc == 0 && o->wait) {
         for (size_t i = 0; i < plan.n && rc == 0; i++) {
             const struct stack_step *st = &plan.steps[i];
-            if (st->action == STACK_REMOVE || stack_find_service(s, st->service) == NULL)
-                continue;
             const struct stack_service *svc = stack_find_service(s, st->service);
+            if (st->action == STACK_REMOVE || svc == NULL)
+                continue;
             char name[512];
-            const char *cname = json_string_value(json_object_get(svc->doc, "container_name"));
-            if (cname && st->number == 1)
-                snprintf(name, sizeof(name), "%s", cname);
-            else
-                snprintf(name, sizeof(name), "%s-%s-%ld", s->name, st->service, st->number);
-            bool health =
-                json_object_get(svc->doc, "healthcheck") != NULL &&
-                !json_is_true(json_object_get(json_object_get(svc->doc, "healthcheck"), "disable"));
+            struct stack_step created = *st;
+            created.action = STACK_CREATE;
+            container_name_of(s, svc, &created, name, sizeof(name));
+            json_t *hc = json_object_get(svc->doc, "healthcheck");
+            bool health = hc && !json_is_true(json_object_get(hc, "disable"));
             rc = wait_condition(cs, svc->name, name, health ? STACK_DEP_HEALTHY : STACK_DEP_STARTED,
                                 o->wait_timeout, err);
         }
@@ -666,33 +798,28 @@ int stack_down(container_store *cs, image_store *is, const struct stack *s, cons
     struct stack_containers have = {0};
     if (stack_containers_list(cs, project, &have, err) < 0)
         return -1;
-    cleanup_free struct stack_service **order = NULL;
-    if (s && stack_start_order(s, &order, err) < 0) {
-        stack_containers_clear(&have);
-        return -1;
+    /* dependants before their dependencies: deepest level first; containers of services no
+     * longer in the file before everything */
+    long max_level = 0;
+    cleanup_free long *levels = calloc(have.n + 1, sizeof(long));
+    for (size_t i = 0; i < have.n; i++) {
+        const struct stack_service *svc = s ? stack_find_service(s, have.items[i].service) : NULL;
+        levels[i] = svc ? level_of(s, svc, 0) : -1;
+        if (levels[i] > max_level)
+            max_level = levels[i];
     }
+    for (size_t i = 0; i < have.n; i++)
+        if (levels[i] < 0)
+            levels[i] = max_level + 1;
+    cleanup_free const char **names = calloc(have.n + 1, sizeof(char *));
+    struct rm_ctx rm = {cs, is, timeout, progress, names};
     int rc = 0;
-    /* reverse dependency order; containers of services not in the file last */
-    for (long k = s ? (long)s->n_services : 0; k >= 0 && rc == 0; k--) {
-        const char *service = k < (long)(s ? s->n_services : 0) ? order[k]->name : NULL;
-        for (size_t i = 0; i < have.n && rc == 0; i++) {
-            bool match = service ? !strcmp(have.items[i].service, service)
-                                 : (s == NULL || !stack_find_service(s, have.items[i].service));
-            if (!match || have.items[i].id == NULL)
-                continue;
-            hull_err *e = NULL;
-            if (remove_container(cs, is, have.items[i].id, timeout, &e) < 0) {
-                rc = hull_error(err, e ? e->errnum : 0, "remove %s: %s", have.items[i].name,
-                                e ? e->msg : "failed");
-                hull_err_free(e);
-                break;
-            }
-            fprintf(progress, " Container %s  Removed\n", have.items[i].name);
-            free(have.items[i].id);
-            have.items[i].id = NULL;
-        }
-        if (k == 0 && service == NULL)
-            break;
+    for (long level = max_level + 1; level >= 0 && rc == 0; level--) {
+        size_t n = 0;
+        for (size_t i = 0; i < have.n; i++)
+            if (levels[i] == level)
+                names[n++] = have.items[i].name;
+        rc = run_parallel(n, rm_one, &rm, err);
     }
     stack_containers_clear(&have);
     if (rc == 0 && remove_volumes && s) {

@@ -192,8 +192,7 @@ static int parse_up(const char *verb, int argc, char **argv, struct stack_up_opt
         case 'S': {
             const char *eq = strchr(optarg, '=');
             char *end;
-            if (eq == NULL || eq == optarg || strtol(eq + 1, &end, 10) < 0 || *end ||
-                eq[1] == '\0')
+            if (eq == NULL || eq == optarg || strtol(eq + 1, &end, 10) < 0 || *end || eq[1] == '\0')
                 return compose_usage(verb, "--scale: `%s` is not SERVICE=N", optarg);
             strv_append(scale, optarg);
             break;
@@ -248,7 +247,7 @@ static int cc_plan(struct compose_cli *cc, int argc, char **argv)
 }
 
 static int cc_logs_of(struct compose_cli *cc, bool follow, const char *tail, bool timestamps,
-                       const char *const *only);
+                      const char *const *only);
 
 static int cc_up(struct compose_cli *cc, int argc, char **argv)
 {
@@ -317,8 +316,7 @@ static int cc_down(struct compose_cli *cc, int argc, char **argv)
 
 /* The project's containers, sorted by service then number; only `only` services when given. */
 static int project_containers(struct compose_cli *cc, struct stack **s, container_store **cs,
-                              struct stack_containers *out, const char *const *only,
-                              hull_err **err)
+                              struct stack_containers *out, const char *const *only, hull_err **err)
 {
     if (load(cc, s, err) < 0 || check_services(*s, only, err) < 0 ||
         ctr_open(cc->cli, cs, err) < 0 || stack_containers_list(*cs, (*s)->name, out, err) < 0)
@@ -406,9 +404,9 @@ static int cc_ps(struct compose_cli *cc, int argc, char **argv)
             printf("%s\n", h->service);
         else if (json)
             json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "ID", h->id, "Name",
-                                                 h->name, "Service", h->service, "Project",
-                                                 s->name, "State", container_state_name(st.state),
-                                                 "Health", st.health));
+                                                 h->name, "Service", h->service, "Project", s->name,
+                                                 "State", container_state_name(st.state), "Health",
+                                                 st.health));
         else
             printf("%-30s %-12s %-14.12s %s\n", h->name, h->service, h->id, status);
     }
@@ -488,7 +486,7 @@ static void flush_lines(struct log_source *l, bool all)
 }
 
 static int cc_logs_of(struct compose_cli *cc, bool follow, const char *tail, bool timestamps,
-                       const char *const *only)
+                      const char *const *only)
 {
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
@@ -509,8 +507,13 @@ static int cc_logs_of(struct compose_cli *cc, bool follow, const char *tail, boo
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
             continue;
-        char *args[] = {"logs", follow ? "-f" : "--tail", follow ? "--tail" : (char *)tail,
-                        follow ? (char *)tail : NULL, timestamps ? "-t" : NULL, NULL, NULL};
+        char *args[] = {"logs",
+                        follow ? "-f" : "--tail",
+                        follow ? "--tail" : (char *)tail,
+                        follow ? (char *)tail : NULL,
+                        timestamps ? "-t" : NULL,
+                        NULL,
+                        NULL};
         if (!follow) {
             args[3] = timestamps ? "-t" : NULL;
             args[4] = NULL;
@@ -524,8 +527,8 @@ static int cc_logs_of(struct compose_cli *cc, bool follow, const char *tail, boo
         close(p[1]);
         src[i].fd = p[0];
         if (color)
-            snprintf(src[i].prefix, sizeof(src[i].prefix), "\033[%dm%-*s |\033[0m ",
-                     colors[i % 6], (int)width, have.items[i].name);
+            snprintf(src[i].prefix, sizeof(src[i].prefix), "\033[%dm%-*s |\033[0m ", colors[i % 6],
+                     (int)width, have.items[i].name);
         else
             snprintf(src[i].prefix, sizeof(src[i].prefix), "%-*s | ", (int)width,
                      have.items[i].name);
@@ -653,8 +656,9 @@ static int cc_each(struct compose_cli *cc, int argc, char **argv)
             if (have.items[k].running) {
                 hull_strvfree(opts);
                 stack_containers_clear(&have);
-                return cli_fail((hull_err[]){{0, 1, "containers are running: `compose rm` removes "
-                                                    "stopped containers (-s stops them first)"}});
+                return cli_fail((hull_err[]){{0, 1,
+                                              "containers are running: `compose rm` removes "
+                                              "stopped containers (-s stops them first)"}});
             }
     for (size_t k = 0; k < have.n; k++) {
         if (rm && have.items[k].running && force) {
@@ -790,23 +794,21 @@ static const struct {
     const char *name;
     int (*fn)(struct compose_cli *cc, int argc, char **argv);
 } verbs[] = {
-    {"up", cc_up},           {"down", cc_down},       {"plan", cc_plan},
-    {"config", cc_config},   {"convert", cc_config},  {"validate", cc_validate},
-    {"ps", cc_ps},           {"logs", cc_logs},       {"start", cc_each},
-    {"stop", cc_each},       {"restart", cc_each},    {"kill", cc_each},
-    {"pause", cc_each},      {"unpause", cc_each},    {"rm", cc_each},
-    {"top", cc_each},        {"exec", cc_exec},   {"ls", cc_ls},
+    {"up", cc_up},         {"down", cc_down},      {"plan", cc_plan},
+    {"config", cc_config}, {"convert", cc_config}, {"validate", cc_validate},
+    {"ps", cc_ps},         {"logs", cc_logs},      {"start", cc_each},
+    {"stop", cc_each},     {"restart", cc_each},   {"kill", cc_each},
+    {"pause", cc_each},    {"unpause", cc_each},   {"rm", cc_each},
+    {"top", cc_each},      {"exec", cc_exec},      {"ls", cc_ls},
     {NULL, NULL},
 };
 
 static int compose_main(struct hull_cli *cli, int argc, char **argv, const char *forced_verb)
 {
-    static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
-                                         {"project-name", required_argument, NULL, 'p'},
-                                         {"env-file", required_argument, NULL, 'E'},
-                                         {"profile", required_argument, NULL, 'P'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"file", required_argument, NULL, 'f'},     {"project-name", required_argument, NULL, 'p'},
+        {"env-file", required_argument, NULL, 'E'}, {"profile", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     struct compose_cli cc = {.cli = cli};
     int c;
     ctr_getopt_reset();
