@@ -650,6 +650,8 @@ static int parse_scalar_token(struct toml_parser *p, struct stack_node *node)
         advance(p);
     const char *t = p->s + start;
     size_t n = p->pos - start;
+    size_t end = p->pos;
+    p->pos = start; /* errors point at the start of the token */
     if (n == 0) {
         if (c < 0 || c == '\n' || c == '\r' || c == '#')
             return fail(p, "expected a value");
@@ -659,13 +661,17 @@ static int parse_scalar_token(struct toml_parser *p, struct stack_node *node)
     if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0)) {
         node->kind = STACK_NODE_BOOL;
         node->b = t[0] == 't';
+        p->pos = end;
         return 0;
     }
     if (looks_like_date(t, n))
         return fail(p, "dates and times ('%.*s') are not supported", (int)(n > 40 ? 40 : n), t);
     if (!(is_digit(t[0]) || t[0] == '+' || t[0] == '-' || t[0] == 'i' || t[0] == 'n'))
         return fail(p, "invalid value '%.*s' (strings need quotes)", (int)(n > 40 ? 40 : n), t);
-    return parse_number(p, t, n, node);
+    if (parse_number(p, t, n, node) < 0)
+        return -1;
+    p->pos = end;
+    return 0;
 }
 
 static int parse_array(struct toml_parser *p, struct stack_node *arr)

@@ -60,8 +60,9 @@ static void test_interpolation(void)
     char *out = NULL;
     CHECK_ERROR(stack_interpolate_string("${UNSET:?need it}", &env, "f.yaml:3: services.a.image",
                                          &out, &err),
-                &err, "f.yaml:3: services.a.image: required variable UNSET is missing a value: "
-                      "need it");
+                &err,
+                "f.yaml:3: services.a.image: required variable UNSET is missing a value: "
+                "need it");
     CHECK_ERROR(stack_interpolate_string("${EMPTY:?}", &env, "w", &out, &err), &err,
                 "required variable EMPTY is missing a value");
     CHECK(stack_interpolate_string("${EMPTY?}", &env, "w", &out, &err) == 0 && !strcmp(out, ""));
@@ -162,8 +163,7 @@ static void test_merge(void)
     CHECK(json_array_size(json_object_get(web, "ports")) == 2);
     json_t *vols = json_object_get(web, "volumes");
     CHECK(json_array_size(vols) == 2);
-    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(vols, 0), "source")),
-                  "/other"));
+    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(vols, 0), "source")), "/other"));
     CHECK(json_is_true(json_object_get(json_array_get(vols, 0), "read_only")));
     CHECK(json_object_size(json_object_get(web, "depends_on")) == 2);
     CHECK(json_object_size(json_object_get(web, "labels")) == 2);
@@ -218,8 +218,8 @@ static void test_compose_errors(void)
           !strcmp(json_string_value(json_array_get(cmd, 2)), "echo \"a b\""));
     json_t *ports = json_object_get(web, "ports");
     CHECK(json_array_size(ports) == 3);
-    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(ports, 1), "published")),
-                  "8001"));
+    CHECK(
+        !strcmp(json_string_value(json_object_get(json_array_get(ports, 1), "published")), "8001"));
     CHECK(json_integer_value(json_object_get(json_array_get(ports, 1), "target")) == 81);
     CHECK(json_object_get(json_array_get(ports, 2), "published") == NULL);
     json_t *vols = json_object_get(web, "volumes");
@@ -258,7 +258,8 @@ static int topo(const char *text, hull_err **err, json_t **doc)
     return rc;
 }
 
-#define SVC(name) "[services." name "]\nrootfs = \"/r\"\ncommand = [\"/bin/x\"]\nmemory = \"256M\"\n"
+#define SVC(name)                                                                                  \
+    "[services." name "]\nrootfs = \"/r\"\ncommand = [\"/bin/x\"]\nmemory = \"256M\"\n"
 
 static void test_topology_messages(void)
 {
@@ -270,14 +271,16 @@ static void test_topology_messages(void)
     CHECK_ERROR(topo("name = \"x\"\n" SVC("web") "[[services.web.depends_on]]\nservice = \"x\"\n",
                      &err, NULL),
                 &err, "Service 'web' depends on unknown service 'x'");
-    CHECK_ERROR(topo("name = \"x\"\n" SVC("db") SVC("web")
-                     "[[services.web.depends_on]]\nservice = \"db\"\ncondition = \"c\"\n",
-                     &err, NULL),
-                &err, "Invalid dependency condition 'c' for service 'web'");
-    CHECK_ERROR(topo("name = \"x\"\n" SVC("db") SVC("web")
-                     "[[services.web.depends_on]]\nservice = \"db\"\ncondition = \"healthy\"\n",
-                     &err, NULL),
-                &err, "Service 'web' depends on 'db' being healthy, but 'db' has no health_check");
+    CHECK_ERROR(
+        topo("name = \"x\"\n" SVC("db")
+                 SVC("web") "[[services.web.depends_on]]\nservice = \"db\"\ncondition = \"c\"\n",
+             &err, NULL),
+        &err, "Invalid dependency condition 'c' for service 'web'");
+    CHECK_ERROR(
+        topo("name = \"x\"\n" SVC("db") SVC(
+                 "web") "[[services.web.depends_on]]\nservice = \"db\"\ncondition = \"healthy\"\n",
+             &err, NULL),
+        &err, "Service 'web' depends on 'db' being healthy, but 'db' has no health_check");
     CHECK_ERROR(topo("name = \"x\"\n" SVC("web") "networks = [\"n\"]\n", &err, NULL), &err,
                 "Service 'web' references unknown network 'n'");
     CHECK_ERROR(topo("name = \"x\"\n" SVC("web") "volumes = [\"/x:/y\"]\n", &err, NULL), &err,
@@ -285,11 +288,11 @@ static void test_topology_messages(void)
                 "reference a named volume instead");
     CHECK_ERROR(topo("name = \"x\"\n" SVC("web") "volumes = [\"v:/y\"]\n", &err, NULL), &err,
                 "Service 'web' references unknown volume 'v'");
-    CHECK_ERROR(topo("name = \"x\"\n[networks.n]\nencrypted = true\n" SVC("web"), &err, NULL),
-                &err, "encrypted = true");
-    CHECK_ERROR(topo("name = \"x\"\n[services.web]\nrootfs = \"/r\"\ncommand = [\"/x\"]\n", &err,
-                     NULL),
-                &err, "Service 'web' is missing required field 'memory'");
+    CHECK_ERROR(topo("name = \"x\"\n[networks.n]\nencrypted = true\n" SVC("web"), &err, NULL), &err,
+                "encrypted = true");
+    CHECK_ERROR(
+        topo("name = \"x\"\n[services.web]\nrootfs = \"/r\"\ncommand = [\"/x\"]\n", &err, NULL),
+        &err, "Service 'web' is missing required field 'memory'");
     CHECK_ERROR(topo("name = \"x\"\n" SVC("web") "cpus = \"two\"\n", &err, NULL), &err,
                 "t.toml:6: services.web: must be a number (cpus)");
     /* the full example with its defaults */
@@ -306,22 +309,21 @@ static void test_topology_messages(void)
                "[[services.web.depends_on]]\nservice = \"postgres\"\ncondition = \"healthy\"\n",
                &err, &doc) == 0);
     json_t *pg = json_object_get(json_object_get(doc, "services"), "postgres");
-    json_t *lim = json_object_get(json_object_get(json_object_get(pg, "deploy"), "resources"),
-                                  "limits");
+    json_t *lim =
+        json_object_get(json_object_get(json_object_get(pg, "deploy"), "resources"), "limits");
     CHECK(json_integer_value(json_object_get(lim, "memory")) == 2LL << 30);
     CHECK(!strcmp(json_string_value(json_object_get(lim, "cpus")), "2"));
     CHECK(json_integer_value(json_object_get(lim, "pids")) == 512);
-    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(pg, "healthcheck"),
-                                                    "interval")),
-                  "30s"));
+    CHECK(!strcmp(
+        json_string_value(json_object_get(json_object_get(pg, "healthcheck"), "interval")), "30s"));
     json_t *vols = json_object_get(pg, "volumes");
     CHECK(!strcmp(json_string_value(json_object_get(json_array_get(vols, 1), "type")), "tmpfs"));
     json_t *web = json_object_get(json_object_get(doc, "services"), "web");
     CHECK(json_integer_value(json_object_get(json_object_get(web, "deploy"), "replicas")) == 2);
-    CHECK(!strcmp(json_string_value(json_object_get(
-                      json_object_get(json_object_get(web, "depends_on"), "postgres"),
-                      "condition")),
-                  "service_healthy"));
+    CHECK(
+        !strcmp(json_string_value(json_object_get(
+                    json_object_get(json_object_get(web, "depends_on"), "postgres"), "condition")),
+                "service_healthy"));
     CHECK(!strcmp(json_string_value(json_object_get(
                       json_object_get(json_object_get(doc, "networks"), "internal"), "name")),
                   "myapp_internal"));
@@ -361,7 +363,8 @@ static void test_hash_and_cycles(void)
     CHECK(strcmp(ha, hb) == 0);
     CHECK(strcmp(ha, hc) != 0);
     /* pinned: the hash of this service must never change between builds of hull */
-    char *canon = stack_service_canonical_json(json_object_get(json_object_get(a, "services"), "w"));
+    char *canon =
+        stack_service_canonical_json(json_object_get(json_object_get(a, "services"), "w"));
     CHECK(!strcmp(canon, "{\"command\":[\"echo\",\"hi\"],\"environment\":{\"A\":\"1\",\"B\":\"2\"},"
                          "\"image\":\"x\",\"networks\":{\"default\":{}}}"));
     free(canon);
