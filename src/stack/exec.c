@@ -13,10 +13,12 @@
 #include "container/health.h"
 #include "container/launch.h"
 #include "container/request.h"
+#include "container/secrets.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "stack/exec.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/signals.h"
 
 void stack_containers_clear(struct stack_containers *c)
@@ -281,8 +283,85 @@ static long long duration_ns(json_t *v)
     return ns;
 }
 
-static int build_request(const struct stack *s, const struct stack_service *svc, long number,
-                         struct owned_request *o, hull_err **err)
+/* secrets: and configs: of a service, written to the project's secrets tmpfs and bind-mounted
+ * read-only at their targets. */
+static int add_file_mounts(container_store *cs, const struct stack *s, json_t *svc,
+                           const char *container, struct run_request *r, hull_err **err)
+{
+    json_t *refs[2] = {json_object_get(svc, "secrets"), json_object_get(svc, "configs")};
+    json_t *tops[2] = {json_object_get(s->doc, "secrets"), json_object_get(s->doc, "configs")};
+    size_t n = json_array_size(refs[0]) + json_array_size(refs[1]);
+    if (n == 0)
+        return 0;
+    /* the service user's numeric uid:gid owns the files (names: root, with a warning) */
+    uid_t uid = 0;
+    gid_t gid = 0;
+    const char *user = json_string_value(json_object_get(svc, "user"));
+    if (user) {
+        char *end;
+        unsigned long u = strtoul(user, &end, 10);
+        if (end != user && (*end == '\0' || *end == ':')) {
+            uid = (uid_t)u;
+            gid = *end == ':' ? (gid_t)strtoul(end + 1, NULL, 10) : (gid_t)u;
+        } else {
+            hull_warn("service user %s is not numeric: its secrets are owned by root", user);
+        }
+    }
+    cleanup_free struct secret_file *files = calloc(n, sizeof(*files));
+    cleanup_free const char **targets = calloc(n, sizeof(char *));
+    size_t k = 0;
+    for (int kind = 0; kind < 2; kind++) {
+        size_t i;
+        json_t *ref;
+        json_array_foreach(refs[kind], i, ref)
+        {
+            const char *name = json_string_value(json_object_get(ref, "source"));
+            json_t *top = json_object_get(tops[kind], name);
+            if (top == NULL)
+                return hull_error(err, 0, "%s \"%s\" is not defined at the top level",
+                                  kind ? "config" : "secret", name);
+            struct secret_file *f = &files[k];
+            f->source_path = json_string_value(json_object_get(top, "file"));
+            const char *envname = json_string_value(json_object_get(top, "environment"));
+            if (envname) {
+                f->value = getenv(envname);
+                if (f->value == NULL)
+                    return hull_error(err, 0, "%s \"%s\": environment variable %s is not set",
+                                      kind ? "config" : "secret", name, envname);
+            }
+            if (json_string_value(json_object_get(top, "content")))
+                f->value = json_string_value(json_object_get(top, "content"));
+            if (f->source_path == NULL && f->value == NULL)
+                return hull_error(err, 0,
+                                  "%s \"%s\": external secrets need a secret store, "
+                                  "which hull does not have",
+                                  kind ? "config" : "secret", name);
+            f->mode = (mode_t)json_integer_value(json_object_get(ref, "mode"));
+            f->uid = json_object_get(ref, "uid")
+                         ? (uid_t)strtoul(json_string_value(json_object_get(ref, "uid")), NULL, 10)
+                         : uid;
+            f->gid = json_object_get(ref, "gid")
+                         ? (gid_t)strtoul(json_string_value(json_object_get(ref, "gid")), NULL, 10)
+                         : gid;
+            targets[k++] = json_string_value(json_object_get(ref, "target"));
+        }
+    }
+    cleanup_strv char **paths = NULL;
+    if (container_secrets_write(cs, s->name, container, files, n, &paths, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct mount_request *m = &r->mounts[r->n_mounts++];
+        m->kind = MOUNT_BIND;
+        m->source = strdup(paths[i]);
+        m->target = strdup(targets[i]);
+        m->readonly = true;
+    }
+    return 0;
+}
+
+static int build_request(container_store *cs, const struct stack *s,
+                         const struct stack_service *svc, long number, struct owned_request *o,
+                         hull_err **err)
 {
     json_t *d = svc->doc;
     struct run_request *r = &o->req;
@@ -433,7 +512,9 @@ static int build_request(const struct stack *s, const struct stack_service *svc,
     /* mounts */
     json_t *vols = json_object_get(d, "volumes");
     json_t *tmpfs = json_object_get(d, "tmpfs");
-    size_t nm = json_array_size(vols) + json_array_size(tmpfs);
+    size_t nm = json_array_size(vols) + json_array_size(tmpfs) +
+                json_array_size(json_object_get(d, "secrets")) +
+                json_array_size(json_object_get(d, "configs"));
     r->mounts = calloc(nm + 1, sizeof(*r->mounts));
     size_t i;
     json_t *v;
@@ -470,7 +551,7 @@ static int build_request(const struct stack *s, const struct stack_service *svc,
             r->n_mounts++;
         hull_err_free(e);
     }
-    return 0;
+    return add_file_mounts(cs, s, d, o->name, r, err);
 }
 
 /* --- waiting --- */
@@ -529,7 +610,14 @@ static int remove_container(container_store *cs, image_store *is, const char *na
     cleanup_close int lock = container_lock(r, err);
     if (lock < 0)
         return -1;
-    return container_remove_all(cs, is, r, false, err);
+    const char *project = label(r, STACK_LABEL_PROJECT);
+    cleanup_free char *cname = strdup(r->name);
+    cleanup_free char *proj = project ? strdup(project) : NULL;
+    if (container_remove_all(cs, is, r, false, err) < 0)
+        return -1;
+    if (proj)
+        container_secrets_remove(cs, proj, cname);
+    return 0;
 }
 
 static int create_and_start(container_store *cs, image_store *is, const struct stack *s,
@@ -537,12 +625,16 @@ static int create_and_start(container_store *cs, image_store *is, const struct s
                             hull_err **err)
 {
     struct owned_request o = {0};
-    if (build_request(s, svc, number, &o, err) < 0) {
+    if (build_request(cs, s, svc, number, &o, err) < 0) {
+        if (o.name)
+            container_secrets_remove(cs, s->name, o.name);
         owned_request_clear(&o);
-        return -1;
+        return hull_error_prefix(err, "service %s", svc->name);
     }
     cleanup_container_record container_record *r = NULL;
     int rc = container_create_from_image(cs, is, &o.req, &r, err);
+    if (rc < 0)
+        container_secrets_remove(cs, s->name, o.name);
     if (rc == 0) {
         fprintf(progress, " Container %s  Created\n", o.name);
         rc = container_start_detached(cs, r, err);
@@ -822,6 +914,8 @@ int stack_down(container_store *cs, image_store *is, const struct stack *s, cons
         rc = run_parallel(n, rm_one, &rm, err);
     }
     stack_containers_clear(&have);
+    if (rc == 0)
+        container_secrets_release(cs, project);
     if (rc == 0 && remove_volumes && s) {
         const char *vname;
         json_t *v;

@@ -239,3 +239,39 @@ def test_nucleus_topology(hull, tmp_path):
     assert hull.inspect("myapp-web-1")["State"]["Running"]
     compose(hull, tmp_path, "-f", "topology.toml", "down", "-v", "-t", "1")
     assert ids(hull, "myapp") == {}
+
+
+def test_secrets_on_tmpfs_owned_by_service_user(hull, tmp_path):
+    write(tmp_path / "token.txt", "s3cr3t-token-value")
+    write(tmp_path / "compose.yaml",
+          "name: secs\nservices:\n  app:\n    image: busybox\n    user: '1000:1000'\n"
+          "    command: [sleep, '1000']\n    stop_grace_period: 1s\n"
+          "    secrets: [token, {source: fromenv, target: /etc/other, mode: 0440}]\n"
+          "    configs: [{source: conf, target: /etc/app.conf}]\n"
+          "secrets:\n  token: {file: ./token.txt}\n  fromenv: {environment: SECRET_FROM_ENV}\n"
+          "configs:\n  conf: {content: hello}\n")
+    env = dict(hull.env, SECRET_FROM_ENV="env-secret-value")
+    r = subprocess.run(hull.cmd("compose", "up", "-d"), cwd=tmp_path, capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = hull("exec", "secs-app-1", "sh", "-c",
+               "stat -c '%a %u %g' /run/secrets/token /etc/other /etc/app.conf; "
+               "cat /run/secrets/token; echo; cat /etc/other; echo; "
+               "grep ' /run/secrets/token ' /proc/self/mountinfo", check=True).stdout
+    lines = out.splitlines()
+    assert lines[0:3] == ["400 1000 1000", "440 1000 1000", "444 1000 1000"]
+    assert lines[3] == "s3cr3t-token-value" and lines[4] == "env-secret-value"
+    assert " ro," in lines[5] and "tmpfs" in lines[5]
+    # never in inspect output, the container's record or its logs
+    assert "s3cr3t" not in hull("inspect", "secs-app-1", check=True).stdout
+    for dirpath, _, files in __import__("os").walk(hull.containers_dir):
+        for name in files:
+            p = __import__("os").path.join(dirpath, name)
+            try:
+                with open(p, "rb") as f:
+                    assert b"s3cr3t" not in f.read(), p
+            except OSError:
+                pass
+    compose(hull, tmp_path, "down")
+    assert ids(hull, "secs") == {}
+    assert not __import__("os").path.exists(__import__("os").path.join(hull.root, "secrets"))
