@@ -243,11 +243,14 @@ static char **kv_of(json_t *obj)
 /* Networks plug in here: the network mode a service's containers get. Until hull has stack
  * networks, services on networks run with none (they reach each other through published
  * host ports only); network_mode host|none is honoured. */
-static const char *stack_exec_network_mode(json_t *svc)
+static const char *stack_exec_network_mode(const char *service, json_t *svc)
 {
     const char *mode = json_string_value(json_object_get(svc, "network_mode"));
     if (mode && (!strcmp(mode, "host") || !strcmp(mode, "none")))
         return mode;
+    if (json_array_size(json_object_get(svc, "ports")))
+        hull_warn("service %s: ports are not published (this hull has no stack networks yet)",
+                  service);
     return "none";
 }
 
@@ -451,7 +454,7 @@ static int build_request(container_store *cs, const struct stack *s,
             r->restart = NULL;
         }
     }
-    r->network = stack_exec_network_mode(d);
+    r->network = stack_exec_network_mode(svc->name, d);
     json_t *x = json_object_get(d, "x-hull");
     if (json_string_value(json_object_get(x, "runtime")))
         r->runtime = json_string_value(json_object_get(x, "runtime"));
