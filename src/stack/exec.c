@@ -447,14 +447,52 @@ static int build_request(container_store *cs, const struct stack *s,
     if (grace > 0)
         r->stop_timeout = grace / 1000000000LL;
     const char *restart = json_string_value(json_object_get(d, "restart"));
+    /* deploy.restart_policy when `restart` is not given (compose's precedence) */
+    char policy[64];
+    json_t *rp = json_object_get(json_object_get(d, "deploy"), "restart_policy");
+    if (restart == NULL && rp) {
+        const char *cond = json_string_value(json_object_get(rp, "condition"));
+        json_t *max = json_object_get(rp, "max_attempts");
+        if (cond == NULL || !strcmp(cond, "any"))
+            snprintf(policy, sizeof(policy), "always");
+        else if (!strcmp(cond, "none"))
+            snprintf(policy, sizeof(policy), "no");
+        else if (max)
+            snprintf(policy, sizeof(policy), "on-failure:%lld", (long long)json_integer_value(max));
+        else
+            snprintf(policy, sizeof(policy), "on-failure");
+        restart = policy;
+    }
     if (restart) {
         hull_err *e = NULL;
         if (parse_restart_policy(restart, &r->restart, &r->max_retries, &e) < 0) {
             hull_err_free(e);
-            r->restart = NULL;
+            r->restart = "no";
         }
     }
     r->network = stack_exec_network_mode(svc->name, d);
+    size_t si;
+    json_t *so;
+    json_array_foreach(json_object_get(d, "security_opt"), si, so)
+    {
+        const char *opt = json_string_value(so);
+        if (!strncmp(opt, "seccomp=", 8) || !strncmp(opt, "seccomp:", 8))
+            r->seccomp = opt + 8;
+        else if (!strncmp(opt, "landlock=", 9))
+            r->landlock = opt + 9;
+        else if (!strcmp(opt, "no-new-privileges") || !strcmp(opt, "no-new-privileges:true") ||
+                 !strcmp(opt, "no-new-privileges=true"))
+            r->no_new_privileges = true;
+        else
+            hull_warn("service %s: security_opt %s is not applied by hull", svc->name, opt);
+    }
+    static const char *const not_applied[] = {"sysctls", "ulimits",    "devices",   "extra_hosts",
+                                              "dns",     "dns_search", "shm_size",  "ipc",
+                                              "pid",     "privileged", "group_add", "cgroup_parent",
+                                              NULL};
+    for (const char *const *k = not_applied; *k; k++)
+        if (json_object_get(d, *k) && number == 1)
+            hull_warn("service %s: %s is not applied by this hull yet", svc->name, *k);
     json_t *x = json_object_get(d, "x-hull");
     if (json_string_value(json_object_get(x, "runtime")))
         r->runtime = json_string_value(json_object_get(x, "runtime"));
@@ -935,5 +973,92 @@ int stack_down(container_store *cs, image_store *is, const struct stack *s, cons
             hull_err_free(e);
         }
     }
+    return rc;
+}
+
+int stack_run_oneoff(container_store *cs, image_store *is, const struct stack *s,
+                     const struct stack_run_options *ro, FILE *progress, int *exit_code,
+                     hull_err **err)
+{
+    const struct stack_service *svc = stack_find_service(s, ro->service);
+    if (svc == NULL)
+        return hull_error(err, 0, "no such service: %s", ro->service);
+    if (!ro->no_deps && svc->n_deps) {
+        cleanup_free const char **only = calloc(svc->n_deps + 1, sizeof(char *));
+        for (size_t i = 0; i < svc->n_deps; i++)
+            only[i] = svc->deps[i].service;
+        struct stack_up_options o = {.only = only};
+        if (stack_up(cs, is, s, &o, progress, err) < 0)
+            return -1;
+    }
+    struct owned_request o = {0};
+    if (build_request(cs, s, svc, 1, &o, err) < 0) {
+        owned_request_clear(&o);
+        return -1;
+    }
+    /* one-off: its own name, label and command */
+    free(o.name);
+    if (ro->name)
+        o.name = strdup(ro->name);
+    else {
+        unsigned char rnd[6];
+        char hex[13];
+        FILE *f = fopen("/dev/urandom", "re");
+        if (f == NULL || fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd))
+            memset(rnd, 0x5a, sizeof(rnd));
+        if (f)
+            fclose(f);
+        for (int i = 0; i < 6; i++)
+            snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+        if (asprintf(&o.name, "%s-%s-run-%s", s->name, svc->name, hex) < 0)
+            abort();
+    }
+    o.req.name = o.name;
+    for (char **l = o.labels; l && *l; l++)
+        if (!strncmp(*l, STACK_LABEL_ONEOFF "=", strlen(STACK_LABEL_ONEOFF) + 1)) {
+            free(*l);
+            *l = strdup(STACK_LABEL_ONEOFF "=True");
+        }
+    if (ro->cmd && ro->cmd[0]) {
+        hull_strvfree(o.cmd);
+        size_t n = 0;
+        while (ro->cmd[n])
+            n++;
+        o.cmd = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            o.cmd[i] = strdup(ro->cmd[i]);
+        o.req.cmd = o.cmd;
+    }
+    for (char **e = ro->env; e && *e; e++)
+        strv_append(&o.env, *e);
+    o.req.env = o.env;
+    o.req.detach = ro->detach;
+    o.req.remove = ro->remove;
+    o.req.interactive = ro->interactive;
+    o.req.tty = ro->tty;
+    o.req.restart = "no";
+    o.req.max_retries = 0;
+    cleanup_container_record container_record *r = NULL;
+    int rc = container_create_from_image(cs, is, &o.req, &r, err);
+    if (rc == 0) {
+        if (ro->detach) {
+            rc = container_start_detached(cs, r, err);
+            if (rc == 0)
+                fprintf(stdout, "%s\n", r->name);
+        } else {
+            rc = container_run_attached(cs, r, exit_code, err);
+        }
+        if (ro->remove && (rc < 0 || !ro->detach)) {
+            hull_err *e = NULL;
+            cleanup_close int lock = container_lock(r, &e);
+            if (lock < 0 || container_remove_all(cs, is, r, false, &e) < 0)
+                hull_warn_err("remove the one-off container", e);
+            hull_err_free(e);
+            container_secrets_remove(cs, s->name, o.name);
+        }
+    } else {
+        container_secrets_remove(cs, s->name, o.name);
+    }
+    owned_request_clear(&o);
     return rc;
 }

@@ -77,4 +77,20 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
 int stack_down(container_store *cs, image_store *is, const struct stack *s, const char *project,
                bool remove_volumes, long timeout, FILE *progress, hull_err **err);
 
+/* `compose run`: a one-off container of `service` (label oneoff True, name
+ * <project>-<service>-run-<hex>) with `cmd` instead of the service's command when given, after
+ * bringing its dependencies up (unless no_deps). Attached unless `detach`; *exit_code is the
+ * container's. With `remove` the container goes away at its end. */
+struct stack_run_options {
+    const char *service;
+    char **cmd;       /* NULL: the service's command */
+    char **env;       /* extra K=V */
+    const char *name; /* NULL: generated */
+    bool detach, remove, no_deps, interactive, tty;
+};
+
+int stack_run_oneoff(container_store *cs, image_store *is, const struct stack *s,
+                     const struct stack_run_options *ro, FILE *progress, int *exit_code,
+                     hull_err **err);
+
 #endif

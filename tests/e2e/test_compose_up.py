@@ -275,3 +275,26 @@ def test_secrets_on_tmpfs_owned_by_service_user(hull, tmp_path):
     compose(hull, tmp_path, "down")
     assert ids(hull, "secs") == {}
     assert not __import__("os").path.exists(__import__("os").path.join(hull.root, "secrets"))
+
+
+def test_run_one_off(hull, tmp_path):
+    write(tmp_path / "compose.yaml",
+          "name: oneoff\nservices:\n  dep:\n    image: busybox\n    command: [sleep, '1000']\n"
+          "    stop_grace_period: 1s\n"
+          "  job:\n    image: busybox\n    command: [echo, default]\n"
+          "    environment: {FROM: file}\n    depends_on: [dep]\n")
+    r = compose(hull, tmp_path, "run", "--rm", "-e", "EXTRA=1", "job", "sh", "-c",
+                "echo $FROM $EXTRA; exit 4", check=False)
+    assert r.returncode == 4, r.stderr
+    assert r.stdout.strip() == "file 1"
+    # the dependency was brought up; the one-off container is gone (--rm)
+    assert set(ids(hull, "oneoff")) == {"oneoff-dep-1"}
+    r = compose(hull, tmp_path, "run", "-d", "--no-deps", "--name", "oneoff-manual", "job")
+    assert "oneoff-manual" in r.stdout
+    labels = hull.inspect("oneoff-manual")["Config"]["Labels"]
+    assert labels["com.docker.compose.oneoff"] == "True"
+    # one-off containers are not the service's replicas
+    assert "oneoff-manual" not in compose(hull, tmp_path, "ps", "-a").stdout
+    hull("rm", "-f", "oneoff-manual", check=True)
+    compose(hull, tmp_path, "down", "-t", "1")
+    assert ids(hull, "oneoff") == {}

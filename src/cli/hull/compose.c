@@ -57,6 +57,9 @@ static const char compose_help[] =
     "  logs      Output of the stack's containers, prefixed (-f, --tail N, -t, [SERVICE...])\n"
     "  start, stop, restart, kill, pause, unpause, rm   [SERVICE...]\n"
     "  exec      Run a command in a service's container (exec [--index N] SERVICE CMD...)\n"
+    "  run       A one-off container of a service (-d, --rm, -e K=V, --name, --no-deps, -i, -t)\n"
+    "  pull      Pull the services' images\n"
+    "  images    Images of the stack's containers\n"
     "  top       Processes of the stack's containers\n"
     "  ls        List projects\n";
 
@@ -790,17 +793,144 @@ static int cc_ls(struct compose_cli *cc, int argc, char **argv)
     return 0;
 }
 
+static int cc_run(struct compose_cli *cc, int argc, char **argv)
+{
+    static const struct option opts[] = {{"detach", no_argument, NULL, 'd'},
+                                         {"rm", no_argument, NULL, 'R'},
+                                         {"env", required_argument, NULL, 'e'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"no-deps", no_argument, NULL, 'N'},
+                                         {"interactive", no_argument, NULL, 'i'},
+                                         {"tty", no_argument, NULL, 't'},
+                                         {"no-TTY", no_argument, NULL, 'T'},
+                                         {NULL, 0, NULL, 0}};
+    struct stack_run_options ro = {0};
+    cleanup_strv char **env = NULL;
+    int c;
+    ctr_getopt_reset();
+    while ((c = getopt_long(argc, argv, "+:de:itT", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            ro.detach = true;
+            break;
+        case 'R':
+            ro.remove = true;
+            break;
+        case 'e':
+            strv_append(&env, optarg);
+            break;
+        case 'n':
+            ro.name = optarg;
+            break;
+        case 'N':
+            ro.no_deps = true;
+            break;
+        case 'i':
+            ro.interactive = true;
+            break;
+        case 't':
+            ro.tty = true;
+            break;
+        case 'T':
+            ro.tty = false;
+            break;
+        default:
+            return ctr_bad_option("compose run", c, argv);
+        }
+    }
+    if (optind >= argc)
+        return compose_usage("run", "%s", "expected SERVICE [COMMAND...]");
+    ro.service = argv[optind];
+    ro.cmd = argv + optind + 1;
+    ro.env = env;
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    cleanup_image_store image_store *is = NULL;
+    if (load(cc, &s, &err) < 0 || ctr_open(cc->cli, &cs, &err) < 0 ||
+        cli_open_store(cc->cli, &is, &err) < 0)
+        return cli_fail(err);
+    int exit_code = 0;
+    if (stack_run_oneoff(cs, is, s, &ro, stderr, &exit_code, &err) < 0)
+        return cli_fail(err);
+    return exit_code;
+}
+
+/* pull: `hull pull` each service's image; images: the images of the project's services. */
+static int cc_pull(struct compose_cli *cc, int argc, char **argv)
+{
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    if (load(cc, &s, &err) < 0 ||
+        check_services(s, (const char *const *)(argv + (argc > 1 ? 1 : argc)), &err) < 0)
+        return cli_fail(err);
+    int status = 0;
+    for (size_t i = 0; i < s->n_services; i++) {
+        const char *image = json_string_value(json_object_get(s->services[i].doc, "image"));
+        bool wanted = argc <= 1;
+        for (int k = 1; k < argc && !wanted; k++)
+            wanted = !strcmp(argv[k], s->services[i].name);
+        if (image == NULL || !wanted)
+            continue;
+        char *args[] = {"pull", (char *)image, NULL};
+        int st = 0;
+        run_self(cc, args, -1, true, &st);
+        if (st)
+            status = st;
+    }
+    return status;
+}
+
+static int cc_images(struct compose_cli *cc, int argc, char **argv)
+{
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    struct stack_containers have = {0};
+    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + (argc > 1 ? 1 : argc)),
+                           &err) < 0)
+        return cli_fail(err);
+    printf("%-30s %-24s %s\n", "CONTAINER", "IMAGE", "IMAGE ID");
+    for (size_t i = 0; i < have.n; i++) {
+        cleanup_container_record container_record *r = NULL;
+        hull_err *e = NULL;
+        if (container_record_load(cs, have.items[i].id, &r, &e) < 0) {
+            hull_err_free(e);
+            continue;
+        }
+        const char *image = json_string_value(json_object_get(r->doc, "Image"));
+        if (image == NULL)
+            image = json_string_value(json_object_get(json_object_get(r->doc, "Config"), "Image"));
+        printf("%-30s %-24s %.19s\n", have.items[i].name, image ? image : "",
+               r->image_digest ? r->image_digest : "");
+    }
+    stack_containers_clear(&have);
+    return 0;
+}
+
+/* Verbs that need parts hull does not have yet (hull build, stack networks, an event stream). */
+static int cc_not_yet(struct compose_cli *cc, int argc, char **argv)
+{
+    (void)cc;
+    (void)argc;
+    fprintf(stderr, "hull: compose %s is not supported by this hull yet (docs/compose.md)\n",
+            argv[0]);
+    return 1;
+}
+
 static const struct {
     const char *name;
     int (*fn)(struct compose_cli *cc, int argc, char **argv);
 } verbs[] = {
-    {"up", cc_up},         {"down", cc_down},      {"plan", cc_plan},
-    {"config", cc_config}, {"convert", cc_config}, {"validate", cc_validate},
-    {"ps", cc_ps},         {"logs", cc_logs},      {"start", cc_each},
-    {"stop", cc_each},     {"restart", cc_each},   {"kill", cc_each},
-    {"pause", cc_each},    {"unpause", cc_each},   {"rm", cc_each},
-    {"top", cc_each},      {"exec", cc_exec},      {"ls", cc_ls},
-    {NULL, NULL},
+    {"up", cc_up},          {"down", cc_down},      {"plan", cc_plan},
+    {"config", cc_config},  {"convert", cc_config}, {"validate", cc_validate},
+    {"ps", cc_ps},          {"logs", cc_logs},      {"start", cc_each},
+    {"stop", cc_each},      {"restart", cc_each},   {"kill", cc_each},
+    {"pause", cc_each},     {"unpause", cc_each},   {"rm", cc_each},
+    {"top", cc_each},       {"exec", cc_exec},      {"ls", cc_ls},
+    {"run", cc_run},        {"pull", cc_pull},      {"images", cc_images},
+    {"build", cc_not_yet},  {"push", cc_not_yet},   {"port", cc_not_yet},
+    {"events", cc_not_yet}, {NULL, NULL},
 };
 
 static int compose_main(struct hull_cli *cli, int argc, char **argv, const char *forced_verb)
