@@ -274,6 +274,9 @@ static void owned_request_clear(struct owned_request *o)
     for (size_t i = 0; i < o->req.n_mounts; i++)
         mount_request_clear(&o->req.mounts[i]);
     free(o->req.mounts);
+    for (size_t i = 0; i < o->req.n_devices; i++)
+        device_request_clear(&o->req.devices[i]);
+    free(o->req.devices);
 }
 
 static long long duration_ns(json_t *v)
