@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -720,8 +723,14 @@ static int run_parallel(size_t n, stack_job_fn fn, void *ctx, hull_err **err)
             pids[i] = -1;
             continue;
         }
+        pid_t parent = getpid();
         pids[i] = fork();
         if (pids[i] == 0) {
+            /* a `hull compose up` killed with -9 takes its workers with it: nothing acts for a
+             * command that is gone */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(1);
             close(p[0]);
             hull_err *e = NULL;
             int rc = fn(ctx, i, &e);
@@ -869,9 +878,32 @@ static int rm_one(void *ctx, size_t i, hull_err **err)
     return 0;
 }
 
+/* One `up`/`down` of a project at a time: flock on DATA_ROOT/stacks/<project>.lock. */
+static int project_lock(container_store *cs, const char *project, hull_err **err)
+{
+    cleanup_free char *dir = NULL, *path = NULL;
+    if (asprintf(&dir, "%s/stacks", cs->data_root) < 0 ||
+        asprintf(&path, "%s/%s.lock", dir, project) < 0)
+        abort();
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return hull_error(err, errno, "create %s", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return hull_error(err, errno, "open %s", path);
+    if (flock(fd, LOCK_EX) < 0) {
+        int e = errno;
+        close(fd);
+        return hull_error(err, e, "lock project %s", project);
+    }
+    return fd;
+}
+
 int stack_up(container_store *cs, image_store *is, const struct stack *s,
              const struct stack_up_options *o, FILE *progress, hull_err **err)
 {
+    cleanup_close int lock = project_lock(cs, s->name, err);
+    if (lock < 0)
+        return -1;
     struct stack_plan plan = {0};
     if (stack_plan_compute(cs, s, o, &plan, err) < 0)
         return -1;
@@ -899,12 +931,19 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
         for (size_t k = 0; k < s->n_services; k++) {
             if (levels[k] != level)
                 continue;
-            bool has_steps = false;
-            for (size_t i = 0; i < plan.n && !has_steps; i++)
-                has_steps = !strcmp(plan.steps[i].service, s->services[k].name) &&
-                            plan.steps[i].action != STACK_REMOVE;
-            if (has_steps)
+            /* services with nothing to do are reported here, without a worker or a wait */
+            bool work = false;
+            for (size_t i = 0; i < plan.n && !work; i++)
+                work = !strcmp(plan.steps[i].service, s->services[k].name) &&
+                       plan.steps[i].action != STACK_REMOVE && plan.steps[i].action != STACK_KEEP;
+            if (work) {
                 batch[nb++] = &s->services[k];
+                continue;
+            }
+            for (size_t i = 0; i < plan.n; i++)
+                if (!strcmp(plan.steps[i].service, s->services[k].name) &&
+                    plan.steps[i].action == STACK_KEEP)
+                    fprintf(progress, " Container %s  Running\n", plan.steps[i].container);
         }
         rc = run_parallel(nb, up_service, &u, err);
     }
@@ -931,6 +970,9 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
 int stack_down(container_store *cs, image_store *is, const struct stack *s, const char *project,
                bool remove_volumes, long timeout, FILE *progress, hull_err **err)
 {
+    cleanup_close int lock = project_lock(cs, project, err);
+    if (lock < 0)
+        return -1;
     struct stack_containers have = {0};
     if (stack_containers_list(cs, project, &have, err) < 0)
         return -1;

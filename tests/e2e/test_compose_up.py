@@ -298,3 +298,33 @@ def test_run_one_off(hull, tmp_path):
     hull("rm", "-f", "oneoff-manual", check=True)
     compose(hull, tmp_path, "down", "-t", "1")
     assert ids(hull, "oneoff") == {}
+
+
+def test_kill_9_of_up_then_down_leaves_nothing(hull, tmp_path):
+    from hull_helpers import processes_mentioning
+    import os
+    import signal
+    write(tmp_path / "compose.yaml",
+          "name: killed\nservices:\n  slow:\n    image: busybox\n    command: [sleep, '1000']\n"
+          "    stop_grace_period: 1s\n"
+          "    healthcheck: {test: 'false', interval: 100ms, retries: 100000}\n"
+          "  a:\n    image: busybox\n    command: [sleep, '1000']\n"
+          "    depends_on: {slow: {condition: service_healthy}}\n"
+          "  b:\n    image: busybox\n    command: [sleep, '1000']\n"
+          "    depends_on: {slow: {condition: service_healthy}}\n")
+    p = subprocess.Popen(hull.cmd("compose", "up", "-d"), cwd=tmp_path, env=hull.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while "Waiting" not in seen:
+        line = p.stderr.readline()
+        assert line, f"up ended early: {seen}"
+        seen += line
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    # its workers die with it: nothing goes on creating containers for a command that is gone
+    hull.wait_for(lambda: not [x for x in processes_mentioning(hull.root) if " compose " in x[1]],
+                  timeout=30, what="the killed up's workers to exit")
+    assert set(ids(hull, "killed")) == {"killed-slow-1"}
+    compose(hull, tmp_path, "down", "-t", "1")
+    assert ids(hull, "killed") == {}
+    assert leftovers(hull.root) == {}
