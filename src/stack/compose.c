@@ -258,8 +258,8 @@ static int get_kv(struct conv *c, const struct stack_node *n, bool from_env, jso
     if (n->kind == STACK_NODE_SEQ)
         for (size_t i = 0; i < n->n; i++)
             if (n->items[i]->kind != STACK_NODE_STRING) {
-                size_t l = push_index(c, i);
-                return type_error(c, n->items[i], "a KEY=VALUE string") + 0 * (int)l;
+                push_index(c, i);
+                return type_error(c, n->items[i], "a KEY=VALUE string");
             }
     cleanup_stack_node struct stack_node *m = stack_node_list_to_map(n);
     for (size_t i = 0; i < m->n; i++) {
@@ -983,7 +983,7 @@ static int get_file_refs(struct conv *c, const struct stack_node *n, bool secret
         }
         const char *src = json_string_value(json_object_get(e, "source"));
         if (!json_object_get(e, "target"))
-            json_object_set_new(e, "target", json_string(secrets ? src : src));
+            json_object_set_new(e, "target", json_string(src));
         const char *t = json_string_value(json_object_get(e, "target"));
         if (secrets && t[0] != '/') {
             char *full = NULL;
