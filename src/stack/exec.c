@@ -262,6 +262,7 @@ struct owned_request {
     char **cmd, **env, **labels, **cap_add, **cap_drop;
     char *entrypoint, *name;
     char *health_cmd;
+    char *built_image;
 };
 
 static void owned_request_clear(struct owned_request *o)
@@ -274,6 +275,7 @@ static void owned_request_clear(struct owned_request *o)
     free(o->entrypoint);
     free(o->name);
     free(o->health_cmd);
+    free(o->built_image);
     for (size_t i = 0; i < o->req.n_mounts; i++)
         mount_request_clear(&o->req.mounts[i]);
     free(o->req.mounts);
@@ -376,10 +378,15 @@ static int build_request(container_store *cs, const struct stack *s,
     struct run_request *r = &o->req;
     run_request_init(r);
     r->image = json_string_value(json_object_get(d, "image"));
+    if (r->image == NULL && json_object_get(d, "build")) {
+        if (asprintf(&o->built_image, "localhost/%s-%s:latest", s->name, svc->name) < 0)
+            abort();
+        r->image = o->built_image;
+    }
     if (r->image == NULL)
         return hull_error(err, 0,
-                          "service %s: no image (build and rootfs services need `hull "
-                          "build` / an image for now)",
+                          "service %s: no image (services with only a rootfs need an "
+                          "image for now)",
                           svc->name);
     if (json_object_get(d, "command")) {
         o->cmd = strv_of(json_object_get(d, "command"));

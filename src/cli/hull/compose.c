@@ -15,6 +15,7 @@
 
 #include "cli/hull/cli.h"
 #include "cli/hull/containers.h"
+#include "image/image.h"
 #include "container/status.h"
 #include "stack/exec.h"
 #include "stack/hash.h"
@@ -59,6 +60,7 @@ static const char compose_help[] =
     "  exec      Run a command in a service's container (exec [--index N] SERVICE CMD...)\n"
     "  run       A one-off container of a service (-d, --rm, -e K=V, --name, --no-deps, -i, -t)\n"
     "  pull      Pull the services' images\n"
+    "  build     Build the services' images with `hull build` [SERVICE...]\n"
     "  images    Images of the stack's containers\n"
     "  top       Processes of the stack's containers\n"
     "  ls        List projects\n";
@@ -156,7 +158,7 @@ static int cc_validate(struct compose_cli *cc, int argc, char **argv)
 
 /* up / plan options */
 static int parse_up(const char *verb, int argc, char **argv, struct stack_up_options *o,
-                    bool *detach, char ***scale)
+                    bool *detach, char ***scale, int *build)
 {
     static const struct option opts[] = {{"detach", no_argument, NULL, 'd'},
                                          {"force-recreate", no_argument, NULL, 'F'},
@@ -189,7 +191,11 @@ static int parse_up(const char *verb, int argc, char **argv, struct stack_up_opt
             o->wait = true;
             break;
         case 'b':
+            *build = 1;
+            break;
         case 'B':
+            *build = -1;
+            break;
         case 'Q':
             break;
         case 'S': {
@@ -232,7 +238,8 @@ static int cc_plan(struct compose_cli *cc, int argc, char **argv)
     struct stack_up_options o = {0};
     bool detach = false;
     cleanup_strv char **scale = NULL;
-    int rc = parse_up("plan", argc, argv, &o, &detach, &scale);
+    int build = 0;
+    int rc = parse_up("plan", argc, argv, &o, &detach, &scale, &build);
     if (rc)
         return rc;
     hull_err *err = NULL;
@@ -251,6 +258,93 @@ static int cc_plan(struct compose_cli *cc, int argc, char **argv)
 
 static int cc_logs_of(struct compose_cli *cc, bool follow, const char *tail, bool timestamps,
                       const char *const *only);
+static pid_t run_self(struct compose_cli *cc, char **args, int out_fd, bool wait_for, int *status);
+
+/* The image a service runs: `image`, else the one `build` makes (localhost/<project>-<service>,
+ * as `hull build` names local images). */
+static char *service_image(const struct stack *s, const struct stack_service *svc)
+{
+    const char *image = json_string_value(json_object_get(svc->doc, "image"));
+    char *out = NULL;
+    if (image)
+        out = strdup(image);
+    else if (asprintf(&out, "localhost/%s-%s:latest", s->name, svc->name) < 0)
+        abort();
+    return out;
+}
+
+/* `hull build` the services that have a build section: all of them (`always`), or those whose
+ * image is missing. Only the services in `only` (all when empty). */
+static int build_services(struct compose_cli *cc, const struct stack *s, image_store *is,
+                          const char *const *only, bool always)
+{
+    for (size_t i = 0; i < s->n_services; i++) {
+        const struct stack_service *svc = &s->services[i];
+        json_t *b = json_object_get(svc->doc, "build");
+        bool wanted = only == NULL || only[0] == NULL;
+        for (const char *const *o = only; o && *o && !wanted; o++)
+            wanted = !strcmp(*o, svc->name);
+        if (b == NULL || !wanted)
+            continue;
+        cleanup_free char *image = service_image(s, svc);
+        if (!always && is) {
+            image_info *info = NULL;
+            hull_err *e = NULL;
+            if (image_lookup(is, image, &info, &e) == 0) {
+                image_info_free(info);
+                continue;
+            }
+            hull_err_free(e);
+        }
+        const char *context = json_string_value(json_object_get(b, "context"));
+        const char *dockerfile = json_string_value(json_object_get(b, "dockerfile"));
+        cleanup_free char *file = NULL;
+        if (dockerfile && asprintf(&file, "%s%s%s", dockerfile[0] == '/' ? "" : context,
+                                   dockerfile[0] == '/' ? "" : "/", dockerfile) < 0)
+            abort();
+        cleanup_strv char **args = NULL;
+        strv_append(&args, "build");
+        strv_append(&args, "-t");
+        strv_append(&args, image);
+        if (file && access(file, F_OK) == 0) {
+            strv_append(&args, "-f");
+            strv_append(&args, file);
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(b, "args"), k, v)
+        {
+            cleanup_free char *kv = NULL;
+            if (asprintf(&kv, "%s=%s", k, json_string_value(v)) < 0)
+                abort();
+            strv_append(&args, "--build-arg");
+            strv_append(&args, kv);
+        }
+        if (json_string_value(json_object_get(b, "target"))) {
+            strv_append(&args, "--target");
+            strv_append(&args, json_string_value(json_object_get(b, "target")));
+        }
+        strv_append(&args, context);
+        fprintf(stderr, " Service %s  Building\n", svc->name);
+        int st = 0;
+        run_self(cc, args, -1, true, &st);
+        if (st) {
+            fprintf(stderr, "hull: service %s: build failed (exit %d)\n", svc->name, st);
+            return st;
+        }
+    }
+    return 0;
+}
+
+static int cc_build(struct compose_cli *cc, int argc, char **argv)
+{
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    const char *const *only = (const char *const *)(argv + (argc > 1 ? 1 : argc));
+    if (load(cc, &s, &err) < 0 || check_services(s, only, &err) < 0)
+        return cli_fail(err);
+    return build_services(cc, s, NULL, only, true);
+}
 
 static int cc_up(struct compose_cli *cc, int argc, char **argv)
 {
@@ -259,7 +353,8 @@ static int cc_up(struct compose_cli *cc, int argc, char **argv)
     struct stack_up_options o = {0};
     bool detach = false;
     cleanup_strv char **scale = NULL;
-    int rc = parse_up("up", argc, argv, &o, &detach, &scale);
+    int build = 0;
+    int rc = parse_up("up", argc, argv, &o, &detach, &scale, &build);
     if (rc)
         return rc;
     hull_err *err = NULL;
@@ -269,6 +364,10 @@ static int cc_up(struct compose_cli *cc, int argc, char **argv)
     if (load(cc, &s, &err) < 0 || check_services(s, o.only, &err) < 0 ||
         ctr_open(cc->cli, &cs, &err) < 0 || cli_open_store(cc->cli, &is, &err) < 0)
         return cli_fail(err);
+    /* --build: build every service with a build section; default: those whose image is
+     * missing; --no-build: none */
+    if (build >= 0 && (rc = build_services(cc, s, is, o.only, build > 0)) != 0)
+        return rc;
     if (stack_up(cs, is, s, &o, stderr, &err) < 0)
         return cli_fail(err);
     if (detach)
@@ -929,7 +1028,7 @@ static const struct {
     {"pause", cc_each},     {"unpause", cc_each},   {"rm", cc_each},
     {"top", cc_each},       {"exec", cc_exec},      {"ls", cc_ls},
     {"run", cc_run},        {"pull", cc_pull},      {"images", cc_images},
-    {"build", cc_not_yet},  {"push", cc_not_yet},   {"port", cc_not_yet},
+    {"build", cc_build},    {"push", cc_not_yet},   {"port", cc_not_yet},
     {"events", cc_not_yet}, {NULL, NULL},
 };
 
