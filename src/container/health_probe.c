@@ -1,5 +1,6 @@
 /* One health probe: the test command run inside the container through libhull's exec, its
  * output captured, its timeout enforced, its result recorded (see health.h). */
+#include "container/event_emit.h"
 #include "container/health.h"
 
 #include <errno.h>
@@ -280,5 +281,11 @@ int container_health_check(container_store *cs, container_record *r, bool *passe
     }
     *passed = res.exit_code == 0;
     health_result_clear(&res);
+    /* docker's health_status event: when the status changes. */
+    if (rc == 0 && strcmp(before.health, health_status_name(*status)) != 0) {
+        char action[64];
+        snprintf(action, sizeof action, "health_status: %s", health_status_name(*status));
+        container_event(cs, r, action, NULL, NULL);
+    }
     return rc;
 }

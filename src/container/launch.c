@@ -21,6 +21,7 @@
 
 #include "container/attach.h"
 #include "container/create.h"
+#include "container/event_emit.h"
 #include "container/health.h"
 #include "container/monitor_attach.h"
 #include "container/monitor_io.h"
@@ -28,6 +29,7 @@
 #include "container/volume.h"
 #include "image/rootfs.h"
 #include "linux/exe_protect.h"
+#include "oci/json_read.h"
 #include "runtime/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
@@ -307,9 +309,32 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         sigprocmask(SIG_SETMASK, &none, NULL);
         return -1;
     }
+    container_event(cs, r, "start", NULL, NULL);
     *pid_out = pid;
     *generation = info.generation;
     return 0;
+}
+
+/* The memory cgroup directory of the container's current run (runtime state cgroup.json: the
+ * directory whose controllers include memory), NULL when there is none. */
+static char *memory_cgroup_dir(container_store *cs, const char *id)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s/cgroup.json", cs->runtime_root, id) < 0)
+        abort();
+    cleanup_json json_t *doc = json_load_file(path, 0, NULL);
+    size_t i, j;
+    json_t *d, *c;
+    json_array_foreach(json_object_get(doc, "dirs"), i, d)
+    {
+        json_array_foreach(json_object_get(d, "controllers"), j, c)
+        {
+            const char *p = json_string_value(json_object_get(d, "path"));
+            if (p && json_is_string(c) && strcmp(json_string_value(c), "memory") == 0)
+                return strdup(p);
+        }
+    }
+    return NULL;
 }
 
 /* Become hull-monitor (same pid: still the container's parent). Never returns. */
@@ -335,6 +360,7 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     for (int fd = 0; fd < 3; fd++)
         dup2(null_high, fd);
     syscall(SYS_close_range, 7U, ~0U, 0U);
+    cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
     char a_pid[16], a_gen[24], a_restarts[24], a_max[24], a_size[24], a_files[16];
     snprintf(a_pid, sizeof a_pid, "%d", (int)pid);
     snprintf(a_gen, sizeof a_gen, "%ld", generation);
@@ -345,11 +371,11 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     execl(monitor, "hull-monitor", r->dir, a_pid, a_gen, a_restarts, r->restart_policy, a_max,
-          a_size, a_files, hull, cs->data_root, r->id, (char *)NULL);
+          a_size, a_files, hull, cs->data_root, r->id, memcg ? memcg : "-", (char *)NULL);
     /* No monitor: the container must not run unsupervised. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    exit_record_write(r->dirfd, 127, generation, false);
+    exit_record_write(r->dirfd, 127, generation, false, false);
     _exit(127);
 }
 
@@ -368,7 +394,53 @@ static int read_all(int fd, char *buf, size_t size)
     return (int)used;
 }
 
-int container_start_detached(container_store *cs, container_record *r, hull_err **err)
+static int refuse_dead(const container_record *r, hull_err **err)
+{
+    return hull_error(err, 0,
+                      "container %s is dead (its creation was interrupted): remove it with "
+                      "`hull rm`",
+                      *r->name ? r->name : r->id);
+}
+
+/* What the new monitor process watches: the run it started, or the one it adopts. */
+struct monitor_run {
+    pid_t pid;
+    long generation;
+    long restart_count;
+    struct run_pipes pipes; /* all -1 when adopting: the output died with the old monitor */
+};
+
+/* In the monitor process, before it becomes hull-monitor. */
+typedef int (*monitor_prepare)(container_store *cs, container_record *r, struct monitor_run *mr,
+                               hull_err **err);
+
+static int prepare_start(container_store *cs, container_record *r, struct monitor_run *mr,
+                         hull_err **err)
+{
+    mr->restart_count = 0;
+    return launch_one(cs, r, r->interactive, false, 0, &mr->pid, &mr->pipes, &mr->generation, err);
+}
+
+static int prepare_adopt(container_store *cs, container_record *r, struct monitor_run *mr,
+                         hull_err **err)
+{
+    (void)cs;
+    struct container_run_info run;
+    if (container_run_info_read(r, &run, err) < 0)
+        return -1;
+    /* The same run (generation, pid, start), watched by this process from now on. */
+    run.monitor_pid = getpid();
+    run.monitor_start_time = proc_start_time(getpid());
+    if (container_run_info_write(r, &run, err) < 0)
+        return -1;
+    *mr = (struct monitor_run){run.pid, run.generation, run.restart_count, {-1, -1, -1, -1}};
+    return 0;
+}
+
+/* Double-fork a monitor that runs `prepare`, reports over a pipe, then execs hull-monitor;
+ * returns once it reported (the error it reported, with its exit code and errno). */
+static int spawn_monitor(container_store *cs, container_record *r, monitor_prepare prepare,
+                         const char *what, hull_err **err)
 {
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
@@ -376,7 +448,6 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     cleanup_free char *hull = self_exe(err);
     if (hull == NULL)
         return -1;
-    unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return hull_error(err, errno, "pipe");
@@ -398,17 +469,19 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
         if (chdir("/") < 0)
             _exit(1);
         hull_err *e = NULL;
-        pid_t pid;
-        long gen;
-        struct run_pipes p;
-        if (launch_one(cs, r, r->interactive, false, 0, &pid, &p, &gen, &e) < 0) {
+        struct monitor_run mr;
+        if (prepare(cs, r, &mr, &e) < 0) {
             dprintf(ready[1], "%d %d %s", e->exit_code, e->errnum, e->msg);
             _exit(1);
         }
-        if (write(ready[1], "0 0 ok", 6) != 6)
-            _exit(1);
+        /* The hull that waits for this may have been killed: the container runs anyway and
+         * needs its monitor, so neither SIGPIPE nor a failed write may end us here. */
+        signal(SIGPIPE, SIG_IGN);
+        ssize_t told = write(ready[1], "0 0 ok", 6);
+        (void)told;
+        signal(SIGPIPE, SIG_DFL);
         close(ready[1]);
-        exec_monitor(cs, r, monitor, hull, pid, gen, 0, &p);
+        exec_monitor(cs, r, monitor, hull, mr.pid, mr.generation, mr.restart_count, &mr.pipes);
     }
     close(ready[1]);
     while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
@@ -417,17 +490,30 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     int n = read_all(ready[0], buf, sizeof buf);
     close(ready[0]);
     if (n == 0)
-        return hull_error(err, 0, "start container %.12s: the monitor exited before starting it",
+        return hull_error(err, 0, "%s container %.12s: the monitor exited before reporting", what,
                           r->id);
     int code = 0, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &code, &errnum, &off) < 2)
-        return hull_error(err, 0, "start container %.12s: bad monitor report", r->id);
+        return hull_error(err, 0, "%s container %.12s: bad monitor report", what, r->id);
     if (strcmp(buf + off, "ok") == 0)
         return 0;
     hull_error(err, 0, "%s", buf + off);
     (*err)->errnum = errnum;
     (*err)->exit_code = code;
     return -1;
+}
+
+int container_start_detached(container_store *cs, container_record *r, hull_err **err)
+{
+    if (r->dead)
+        return refuse_dead(r, err);
+    unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
+    return spawn_monitor(cs, r, prepare_start, "start", err);
+}
+
+int container_adopt(container_store *cs, container_record *r, hull_err **err)
+{
+    return spawn_monitor(cs, r, prepare_adopt, "adopt", err);
 }
 
 static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer *log,
@@ -475,6 +561,8 @@ static char **health_probe_command(container_store *cs, container_record *r, hul
 
 int container_run_attached(container_store *cs, container_record *r, int *exit_code, hull_err **err)
 {
+    if (r->dead)
+        return refuse_dead(r, err);
     unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
     cleanup_strv char **probe = NULL;
     if (r->healthcheck && (probe = health_probe_command(cs, r, err)) == NULL)
@@ -522,6 +610,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             rl->winsize_fd = rl->out.fd;
             relay_copy_winsize(rl->winsize_fd);
         }
+        cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
         int status = 0;
         if (relay_run(rl, &status) < 0) {
             /* Cannot watch it any more: do not leave it running unsupervised. */
@@ -536,10 +625,12 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         free(rl);
         if (have_log)
             log_writer_close(&log);
+        bool oom = monitor_oom_killed(memcg);
         bool restart = !stop &&
                        monitor_should_restart(r->restart_policy, code, restarts, r->max_retries) &&
                        faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
-        exit_record_write(r->dirfd, code, gen, restart);
+        exit_record_write(r->dirfd, code, gen, restart, oom);
+        monitor_exit_events(cs->data_root, r->dirfd, r->id, code, oom);
         if (ra) {
             attach_finish(ra, r->dirfd, code);
             free(ra);
@@ -549,7 +640,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             break;
         if (!monitor_backoff_sleep(monitor_backoff_ms(restarts)) ||
             faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) == 0) {
-            exit_record_write(r->dirfd, code, gen, false);
+            exit_record_write(r->dirfd, code, gen, false, oom);
             break;
         }
         restarts++;
@@ -615,8 +706,14 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     if (strcmp(what, "restart") == 0 && container_record_protect_binary(r, err) < 0)
         return -1;
     cleanup_close int lock = container_lock(r, err);
-    if (lock < 0)
-        return -1;
+    if (lock < 0) {
+        if ((*err)->errnum != ENOENT)
+            return -1;
+        hull_err_freep(err); /* removed while we waited for the lock */
+        return 0;
+    }
+    if (r->dead)
+        return 0; /* its record is gone: an rm is finishing it off */
     bool restart =
         strcmp(what, "restart") == 0 && faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
     if (!restart)
@@ -641,7 +738,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
             log_writer_close(&log);
         }
         int code = *err && (*err)->exit_code ? (*err)->exit_code : 125;
-        exit_record_write(r->dirfd, code, prev.generation, false);
+        exit_record_write(r->dirfd, code, prev.generation, false, false);
         cleanup_err hull_err *e2 = NULL;
         if (finish_monitoring(cs, r, &e2) < 0)
             hull_warn_err("clean up", e2);
@@ -674,6 +771,13 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void kill_event(container_store *cs, const container_record *r, int sig)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", sig);
+    container_event(cs, r, "kill", "signal", num);
+}
+
 int container_signal(container_store *cs, container_record *r, int sig, bool all, hull_err **err)
 {
     struct container_state_info st;
@@ -682,12 +786,18 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
     struct runtime_opts ro = {.root = cs->runtime_root};
-    return runtime_kill(&ro, r->id, sig, all, err);
+    if (runtime_kill(&ro, r->id, sig, all, err) < 0)
+        return -1;
+    kill_event(cs, r, sig);
+    return 0;
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
 {
-    if (container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
+    /* Written once: concurrent stops (parallel `rm -f`) write nothing into a directory that
+     * the first rm may already be emptying. */
+    if (faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0 &&
+        container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
     struct runtime_opts ro = {.root = cs->runtime_root};
     long long deadline = mono_ms() + timeout * 1000 + 15000;
@@ -705,12 +815,14 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, sig, false, &e);
+                if (runtime_kill(&ro, r->id, sig, false, &e) == 0)
+                    kill_event(cs, r, sig);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, SIGKILL, true, &e);
+                if (runtime_kill(&ro, r->id, SIGKILL, true, &e) == 0 && sig != SIGKILL)
+                    kill_event(cs, r, SIGKILL);
                 wait_exit(st.pid, 5000);
             }
             continue;

@@ -53,6 +53,12 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
  * exit_code 126/127 when the command cannot be executed / is not found). */
 int container_start_detached(container_store *cs, container_record *r, hull_err **err);
 
+/* Give a running container whose monitor died (`unmonitored`) a new hull-monitor that watches
+ * its process (a pidfd: it is not the monitor's child, so its exit code stays unknown),
+ * records the exit and applies the restart policy. Its output is not recovered: the pipes died
+ * with the first monitor. */
+int container_adopt(container_store *cs, container_record *r, hull_err **err);
+
 /* Run attached in this process until the container is done (restarts included); *exit_code is
  * the container's. With `interactive`, hull's stdin feeds the container's. */
 int container_run_attached(container_store *cs, container_record *r, int *exit_code,

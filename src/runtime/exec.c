@@ -457,6 +457,7 @@ struct exec_child {
     int listen_fds;
     sigset_t saved_sigmask;
     struct security_plan *security; /* the container's seccomp, Landlock and LSM label */
+    char **exec_env;                /* proc->env (+ HOME), set during the setup */
 };
 
 /* The user namespace grants the rights over namespaces it owns, but a privileged runtime may
@@ -520,6 +521,17 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         close(c->console_fd);
     if (process_apply_rlimits(p, err) < 0)
         return -1;
+    /* Before any filter (see init.c): nothing of the runtime's leaks into the container
+     * (CVE-2024-21626 class), and the cwd is inside it. */
+    if (process_close_fds_from(3 + c->keep_fds, true, err) < 0)
+        return -1;
+    if (process_check_cwd(p, err) < 0)
+        return -1;
+    c->exec_env = process_env_with_home(p);
+    process_chown_stdio_pipes(p);
+    if (process_apply_memory_policy(c->cfg, err) < 0 || process_apply_io_priority(p, err) < 0 ||
+        process_apply_scheduler(p, err) < 0)
+        return -1;
     if (security_apply_early(c->security, err) < 0)
         return -1;
     if (capabilities_prepare_identity_change(&c->caps, err) < 0)
@@ -535,9 +547,6 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         return -1;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return hull_error(err, errno, "process.noNewPrivileges");
-    /* Nothing of the runtime's leaks into the container (CVE-2024-21626 class). */
-    if (process_close_fds_from(3 + c->keep_fds, true, err) < 0)
-        return -1;
     /* The very last step: LSM label, Landlock, seccomp. */
     return security_apply_final(c->security, err);
 }
@@ -555,8 +564,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *c)
         sync_send_error(c->sync_fd, err);
         _exit(1);
     }
-    char **env =
-        socket_activation_env(c->proc->env ? c->proc->env : (char *[]){NULL}, c->listen_fds);
+    char **env = socket_activation_env(c->exec_env, c->listen_fds);
     sigprocmask(SIG_SETMASK, &c->saved_sigmask, NULL);
     execve(exec_path, c->proc->args, env);
     int e = errno;

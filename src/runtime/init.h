@@ -30,6 +30,7 @@ struct init_args {
     int start_status_fd; /* start.fifo (O_RDWR): startContainer failures are reported here;
                             EOF at execve tells `start` the program runs (-1 = none) */
     int listen_fds;      /* socket activation fds at 3.. (also counted in preserve_fds) */
+    char **exec_env;     /* process.env (+ HOME), set during the setup */
 };
 
 /* The end of create, on the container side: report READY, wait for the runtime to commit the

@@ -202,8 +202,15 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (state_validate_id(co->id, err) < 0)
         return -1;
     cleanup_config struct hull_config *cfg = NULL;
-    if (config_load_bundle(co->bundle ? co->bundle : ".", CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
+    if (config_load_bundle(co->bundle ? co->bundle : ".", co->config_file, CONFIG_LOAD_DEFAULT,
+                           &cfg, err) < 0)
         return -1;
+    if (!config_has_namespace(cfg, CLONE_NEWNS) &&
+        (cfg->n_mounts || cfg->n_devices || (cfg->masked_paths && *cfg->masked_paths) ||
+         (cfg->readonly_paths && *cfg->readonly_paths) || cfg->root_readonly))
+        hull_warn("config.json: no mount namespace: root, mounts, linux.devices, maskedPaths "
+                  "and readonlyPaths are not applied, the process shares the runtime's "
+                  "filesystem (as with runc)");
     /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;
@@ -598,7 +605,9 @@ int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool al
     return 0;
 }
 
-static int wait_gone(pid_t pid, unsigned long long start_time)
+/* Wait for the killed container process to go, thawing its cgroups again and again: a frozen
+ * task does not die, and whoever froze it (pause, an agent, a frozen parent) may do it again. */
+static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
 {
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0)
@@ -607,9 +616,10 @@ static int wait_gone(pid_t pid, unsigned long long start_time)
         return 0;
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
     for (int i = 0; i < 100; i++) {
-        int r = poll(&p, 1, 100);
+        int r = poll(&p, 1, i == 0 ? 0 : 100);
         if (r > 0)
             return 0;
+        runtime_cgroup_thaw(state_dirfd);
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     }
     return -1;
@@ -643,16 +653,17 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     if (st != RUNTIME_STOPPED && s.pid > 0) {
         /* created containers are deleted without --force, as runc does. */
         hull_err *kill_err = NULL;
+        runtime_cgroup_thaw(dir.dirfd);
         if (runtime_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
             signal_all(s.pid, SIGKILL, &kill_err);
         hull_err_free(kill_err);
         cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         if (pidfd >= 0)
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        if (wait_gone(s.pid, s.start_time) < 0) {
+        if (wait_gone(dir.dirfd, s.pid, s.start_time) < 0) {
+            pid_t pid = s.pid;
             runtime_state_clear(&s);
-            return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id,
-                              (int)s.pid);
+            return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id, (int)pid);
         }
     }
     cleanup_config struct hull_config *cfg = NULL;

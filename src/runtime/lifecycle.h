@@ -24,6 +24,7 @@ struct runtime_opts {
 struct create_opts {
     const char *id;
     const char *bundle;
+    const char *config_file; /* NULL: config.json (crun's --config) */
     const char *pid_file;
     const char *console_socket;
     bool no_pivot;

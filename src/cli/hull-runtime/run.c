@@ -37,6 +37,8 @@ const struct cli_command command_run = {
     "                          runs, as in runc)\n"
     "  --keep                  keep the stopped container after an attached run\n"
     "  -b, --bundle DIR        bundle directory holding config.json (default: .)\n"
+    "  -f, --config FILE       the config file (default: config.json; relative to the bundle,\n"
+    "                          as crun's --config)\n"
     "  --pid-file FILE         write the container process's pid to FILE\n"
     "  --console-socket PATH   unix socket to send the terminal's master fd to\n"
     "  --no-pivot              use MS_MOVE + chroot instead of pivot_root\n"

@@ -124,6 +124,9 @@ int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err);
 int cgroup_set_freeze(const struct cgroup_set *s, bool frozen, hull_err **err);
 /* 1 frozen, 0 not (or no freezer), -1 on error. */
 int cgroup_set_is_frozen(const struct cgroup_set *s);
+/* Thaw every freezer of the set (the v1 freezer and cgroup.freeze of v2, whichever exist and
+ * whoever froze them), without waiting and ignoring errors: for killing a frozen container. */
+void cgroup_set_thaw_all(const struct cgroup_set *s);
 
 /* Every pid in the cgroups (cgroup.procs of the first directory; all hold the same processes). */
 int cgroup_set_pids(const struct cgroup_set *s, pid_t **pids, size_t *n, hull_err **err);
