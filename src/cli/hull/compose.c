@@ -63,6 +63,7 @@ static const char compose_help[] =
     "  build     Build the services' images with `hull build` [SERVICE...]\n"
     "  images    Images of the stack's containers\n"
     "  top       Processes of the stack's containers\n"
+    "  events    Events of the stack's containers (--json, [SERVICE...])\n"
     "  ls        List projects\n";
 
 static int compose_usage(const char *verb, const char *fmt, const char *arg)
@@ -1007,6 +1008,44 @@ static int cc_images(struct compose_cli *cc, int argc, char **argv)
     return 0;
 }
 
+/* events: `hull events` filtered to the project's containers (and services). */
+static int cc_events(struct compose_cli *cc, int argc, char **argv)
+{
+    bool json = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else
+            return compose_usage("events", "unknown option `%s`", argv[i]);
+    }
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    if (load(cc, &s, &err) < 0 || check_services(s, (const char *const *)(argv + i), &err) < 0)
+        return cli_fail(err);
+    cleanup_strv char **args = NULL;
+    cleanup_free char *project = NULL;
+    if (asprintf(&project, "label=" STACK_LABEL_PROJECT "=%s", s->name) < 0)
+        abort();
+    strv_append(&args, "events");
+    strv_append(&args, "--filter");
+    strv_append(&args, project);
+    for (; i < argc; i++) {
+        cleanup_free char *svc = NULL;
+        if (asprintf(&svc, "label=" STACK_LABEL_SERVICE "=%s", argv[i]) < 0)
+            abort();
+        strv_append(&args, "--filter");
+        strv_append(&args, svc);
+    }
+    if (json) {
+        strv_append(&args, "--format");
+        strv_append(&args, "{{json .}}");
+    }
+    int st = 0;
+    run_self(cc, args, -1, true, &st);
+    return st;
+}
+
 /* Verbs that need parts hull does not have yet (hull build, stack networks, an event stream). */
 static int cc_not_yet(struct compose_cli *cc, int argc, char **argv)
 {
@@ -1021,15 +1060,15 @@ static const struct {
     const char *name;
     int (*fn)(struct compose_cli *cc, int argc, char **argv);
 } verbs[] = {
-    {"up", cc_up},          {"down", cc_down},      {"plan", cc_plan},
-    {"config", cc_config},  {"convert", cc_config}, {"validate", cc_validate},
-    {"ps", cc_ps},          {"logs", cc_logs},      {"start", cc_each},
-    {"stop", cc_each},      {"restart", cc_each},   {"kill", cc_each},
-    {"pause", cc_each},     {"unpause", cc_each},   {"rm", cc_each},
-    {"top", cc_each},       {"exec", cc_exec},      {"ls", cc_ls},
-    {"run", cc_run},        {"pull", cc_pull},      {"images", cc_images},
-    {"build", cc_build},    {"push", cc_not_yet},   {"port", cc_not_yet},
-    {"events", cc_not_yet}, {NULL, NULL},
+    {"up", cc_up},         {"down", cc_down},      {"plan", cc_plan},
+    {"config", cc_config}, {"convert", cc_config}, {"validate", cc_validate},
+    {"ps", cc_ps},         {"logs", cc_logs},      {"start", cc_each},
+    {"stop", cc_each},     {"restart", cc_each},   {"kill", cc_each},
+    {"pause", cc_each},    {"unpause", cc_each},   {"rm", cc_each},
+    {"top", cc_each},      {"exec", cc_exec},      {"ls", cc_ls},
+    {"run", cc_run},       {"pull", cc_pull},      {"images", cc_images},
+    {"build", cc_build},   {"push", cc_not_yet},   {"port", cc_not_yet},
+    {"events", cc_events}, {NULL, NULL},
 };
 
 static int compose_main(struct hull_cli *cli, int argc, char **argv, const char *forced_verb)
