@@ -299,19 +299,49 @@ static int parse_escape(struct toml_parser *p, struct strbuf *b)
     return 0;
 }
 
+/* Past an opening delimiter: one quote, or three and a newline right after them (trimmed). */
+static bool open_string(struct toml_parser *p, char quote, bool allow_multiline)
+{
+    const char triple[4] = {quote, quote, quote, '\0'};
+    bool ml = allow_multiline && starts_with(p, triple);
+    for (int k = 0; k < (ml ? 3 : 1); k++)
+        advance(p);
+    if (ml)
+        eat_newline(p);
+    return ml;
+}
+
+/* On a quote inside a string: 1 when it ends the string (the delimiter consumed; in a
+ * multi-line string up to two quotes before it belong to the text), 0 when it is text, -1 on
+ * more than five quotes in a row. */
+static int at_quote(struct toml_parser *p, struct strbuf *b, char quote, bool ml)
+{
+    if (!ml) {
+        advance(p);
+        return 1;
+    }
+    size_t q = 0;
+    while (peek(p, q) == quote)
+        q++;
+    if (q < 3) {
+        sb_addc(b, quote);
+        advance(p);
+        return 0;
+    }
+    if (q > 5)
+        return fail(p, "too many quotes at the end of a multi-line string");
+    for (size_t k = 0; k < q - 3; k++)
+        sb_addc(b, quote);
+    for (size_t k = 0; k < q; k++)
+        advance(p);
+    return 1;
+}
+
 /* "..." or """...""" (the position is on the first quote). */
 static int parse_basic_string(struct toml_parser *p, char **out, bool allow_multiline)
 {
     struct strbuf b = {0};
-    bool ml = allow_multiline && starts_with(p, "\"\"\"");
-    if (ml) {
-        advance(p);
-        advance(p);
-        advance(p);
-        eat_newline(p); /* a newline right after the opening delimiter is trimmed */
-    } else {
-        advance(p);
-    }
+    bool ml = open_string(p, '"', allow_multiline);
     for (;;) {
         int c = peek(p, 0);
         if (c < 0) {
@@ -319,26 +349,13 @@ static int parse_basic_string(struct toml_parser *p, char **out, bool allow_mult
             return fail(p, "unterminated string");
         }
         if (c == '"') {
-            if (!ml) {
-                advance(p);
-                break;
+            int end = at_quote(p, &b, '"', ml);
+            if (end < 0) {
+                free(b.p);
+                return -1;
             }
-            size_t q = 0;
-            while (peek(p, q) == '"')
-                q++;
-            if (q >= 3) {
-                if (q > 5) {
-                    free(b.p);
-                    return fail(p, "too many quotes at the end of a multi-line string");
-                }
-                for (size_t k = 0; k < q - 3; k++)
-                    sb_addc(&b, '"');
-                for (size_t k = 0; k < q; k++)
-                    advance(p);
+            if (end)
                 break;
-            }
-            sb_addc(&b, '"');
-            advance(p);
             continue;
         }
         if (c == '\\') {
@@ -368,11 +385,8 @@ static int parse_basic_string(struct toml_parser *p, char **out, bool allow_mult
             }
             continue;
         }
-        if (ml && (c == '\n' || (c == '\r' && peek(p, 1) == '\n'))) {
-            if (c == '\r')
-                advance(p);
+        if (ml && eat_newline(p)) {
             sb_addc(&b, '\n');
-            advance(p);
             continue;
         }
         if (is_control(c)) {
@@ -392,15 +406,7 @@ static int parse_basic_string(struct toml_parser *p, char **out, bool allow_mult
 static int parse_literal_string(struct toml_parser *p, char **out, bool allow_multiline)
 {
     struct strbuf b = {0};
-    bool ml = allow_multiline && starts_with(p, "'''");
-    if (ml) {
-        advance(p);
-        advance(p);
-        advance(p);
-        eat_newline(p);
-    } else {
-        advance(p);
-    }
+    bool ml = open_string(p, '\'', allow_multiline);
     for (;;) {
         int c = peek(p, 0);
         if (c < 0) {
@@ -408,33 +414,17 @@ static int parse_literal_string(struct toml_parser *p, char **out, bool allow_mu
             return fail(p, "unterminated string");
         }
         if (c == '\'') {
-            if (!ml) {
-                advance(p);
-                break;
+            int end = at_quote(p, &b, '\'', ml);
+            if (end < 0) {
+                free(b.p);
+                return -1;
             }
-            size_t q = 0;
-            while (peek(p, q) == '\'')
-                q++;
-            if (q >= 3) {
-                if (q > 5) {
-                    free(b.p);
-                    return fail(p, "too many quotes at the end of a multi-line string");
-                }
-                for (size_t k = 0; k < q - 3; k++)
-                    sb_addc(&b, '\'');
-                for (size_t k = 0; k < q; k++)
-                    advance(p);
+            if (end)
                 break;
-            }
-            sb_addc(&b, '\'');
-            advance(p);
             continue;
         }
-        if (ml && (c == '\n' || (c == '\r' && peek(p, 1) == '\n'))) {
-            if (c == '\r')
-                advance(p);
+        if (ml && eat_newline(p)) {
             sb_addc(&b, '\n');
-            advance(p);
             continue;
         }
         if (is_control(c)) {
