@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "container/events.h"
+#include "monitor/events.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

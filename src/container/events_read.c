@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "container/events.h"
+#include "monitor/events.h"
 #include "util/cleanup.h"
 
 struct event_filter {

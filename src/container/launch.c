@@ -23,11 +23,14 @@
 #include "container/create.h"
 #include "container/event_emit.h"
 #include "container/health.h"
-#include "container/monitor_attach.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_attach.h"
+#include "monitor/monitor_io.h"
+#include "container/programs.h"
+#include "container/rootfs.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
+#include "linux/cgroup/cgroup.h"
 #include "linux/exe_protect.h"
 #include "oci/json_read.h"
 #include "runtime/cgroup.h"
@@ -35,134 +38,6 @@
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-/* hull's own path. Re-executed from a read-only copy (container_protect_binary), /proc/self/exe
- * names the copy, which has no path: the original was put in $HULL_EXE first. */
-static char *self_exe(hull_err **err)
-{
-    const char *env = getenv("HULL_EXE");
-    if (env && *env == '/' && runtime_binary_is_protected())
-        return strdup(env);
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n < 0) {
-        hull_error(err, errno, "find the hull executable");
-        return NULL;
-    }
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
-char *container_helper_path(const char *name, hull_err **err)
-{
-    const char *env = strcmp(name, "hull-monitor") == 0  ? getenv("HULL_MONITOR")
-                      : strcmp(name, "hull-init") == 0   ? getenv("HULL_INIT")
-                      : strcmp(name, "hull-images") == 0 ? getenv("HULL_IMAGES")
-                                                         : NULL;
-    char *path = NULL;
-    if (env && *env) {
-        path = strdup(env);
-    } else {
-        cleanup_free char *exe = self_exe(err);
-        if (exe == NULL)
-            return NULL;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        if (asprintf(&path, "%s/%s", exe, name) < 0)
-            abort();
-    }
-    if (access(path, X_OK) < 0) {
-        hull_error(err, errno, "helper program `%s` is missing (it is installed next to hull)",
-                   path);
-        free(path);
-        return NULL;
-    }
-    return path;
-}
-
-static char *rootfs_path(const container_record *r)
-{
-    char *p;
-    if (asprintf(&p, "%s/rootfs", r->bundle) < 0)
-        abort();
-    return p;
-}
-
-static char *storage_path(const container_record *r)
-{
-    char *p;
-    if (asprintf(&p, "%s/storage", r->dir) < 0)
-        abort();
-    return p;
-}
-
-bool container_rootfs_mounted(container_record *r)
-{
-    cleanup_free char *rootfs = rootfs_path(r);
-    struct statx stx;
-    if (statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
-        return false;
-    return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-           (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
-int container_rootfs_mount(container_record *r, hull_err **err)
-{
-    if (container_rootfs_mounted(r))
-        return 0;
-    cleanup_free char *rootfs = rootfs_path(r);
-    cleanup_free char *storage = storage_path(r);
-    cleanup_free char *copy = NULL;
-    if (asprintf(&copy, "%s/rootfs", storage) < 0)
-        abort();
-    if (access(copy, F_OK) == 0) {
-        /* A vfs copy made by an earlier run keeps its changes: mount it again as it is. */
-        if (mount(copy, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-            return hull_error(err, errno, "bind mount `%s` at `%s`", copy, rootfs);
-        return 0;
-    }
-    json_t *layers = json_object_get(r->doc, "LayerDirs");
-    size_t n = json_array_size(layers);
-    if (n == 0)
-        return hull_error(err, 0, "container %.12s: the record lists no image layers", r->id);
-    cleanup_free char **dirs = calloc(n + 1, sizeof *dirs);
-    for (size_t i = 0; i < n; i++)
-        dirs[i] = (char *)json_string_value(json_array_get(layers, i));
-    const char *force = getenv("HULL_ROOTFS_VFS");
-    unsigned flags = force && strcmp(force, "1") == 0 ? IMAGE_ROOTFS_FORCE_VFS : 0;
-    /* A --rm container is mounted exactly once: skip the upper filesystem's syncs. */
-    if (r->auto_remove)
-        flags |= IMAGE_ROOTFS_VOLATILE;
-    if (image_rootfs_mount(dirs, n, storage, rootfs, flags, err) < 0)
-        return hull_error_prefix(err, "container %.12s", r->id);
-    return 0;
-}
-
-int container_rootfs_unmount(container_record *r, bool remove_storage, hull_err **err)
-{
-    cleanup_free char *rootfs = rootfs_path(r);
-    if (remove_storage) {
-        cleanup_free char *storage = storage_path(r);
-        return image_rootfs_unmount(storage, rootfs, err);
-    }
-    if (container_rootfs_mounted(r) && umount2(rootfs, MNT_DETACH) < 0)
-        return hull_error(err, errno, "unmount `%s`", rootfs);
-    return 0;
-}
-
-int container_teardown_run(container_store *cs, container_record *r, hull_err **err)
-{
-    cleanup_free char *state = NULL;
-    if (asprintf(&state, "%s/%s", cs->runtime_root, r->id) < 0)
-        abort();
-    if (access(state, F_OK) < 0)
-        return 0;
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if (runtime_delete(&ro, r->id, true, err) < 0)
-        return hull_error_prefix(err, "container %.12s", r->id);
-    return 0;
-}
 
 /* Keep fds 0-2 open so that pipes never land on them. */
 static void ensure_std_fds(void)
@@ -205,7 +80,7 @@ static void run_pipes_close(struct run_pipes *p)
 
 static int prefill_volumes(container_record *r, hull_err **err)
 {
-    cleanup_free char *rootfs = rootfs_path(r);
+    cleanup_free char *rootfs = container_rootfs_path(r);
     cleanup_close int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return hull_error(err, errno, "open `%s`", rootfs);
@@ -253,13 +128,13 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(errp[1], 2);
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     int master = -1;
     struct create_opts co = {.id = r->id, .bundle = r->bundle};
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
-    int rc = runtime_create(&ro, &co, &pid, keep_signals_blocked, err);
+    int rc = runtime_create(ro, &co, &pid, keep_signals_blocked, err);
     for (int fd = 0; fd < 3; fd++) {
         dup2(saved[fd], fd);
         close(saved[fd]);
@@ -297,9 +172,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     ours->attach = attach_listen(r->dirfd, &attach_err);
     if (ours->attach < 0)
         hull_warn_err("container attach endpoint", attach_err);
-    if (container_run_info_write(r, &info, err) < 0 || runtime_start(&ro, r->id, err) < 0) {
+    if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
-        runtime_delete(&ro, r->id, true, &e2);
+        runtime_delete(ro, r->id, true, &e2);
         run_pipes_close(ours);
         unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)
@@ -445,7 +320,7 @@ static int spawn_monitor(container_store *cs, container_record *r, monitor_prepa
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
         return -1;
-    cleanup_free char *hull = self_exe(err);
+    cleanup_free char *hull = container_self_exe(err);
     if (hull == NULL)
         return -1;
     int ready[2];
@@ -545,7 +420,7 @@ static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer
 /* The probe command of an attached run's health checks: HULL --data-root ROOT __health ID. */
 static char **health_probe_command(container_store *cs, container_record *r, hull_err **err)
 {
-    char *hull = self_exe(err);
+    char *hull = container_self_exe(err);
     if (hull == NULL)
         return NULL;
     char **argv = calloc(6, sizeof *argv);
@@ -678,7 +553,7 @@ int container_protect_binary(bool privileged, json_t *cap_add, hull_err **err)
     }
     if (!reaches || runtime_binary_is_protected())
         return 0;
-    cleanup_free char *exe = self_exe(err);
+    cleanup_free char *exe = container_self_exe(err);
     if (exe == NULL || setenv("HULL_EXE", exe, 1) < 0)
         return hull_error_prefix(err, "protect the hull binary");
     return runtime_binary_protect(err);
@@ -722,7 +597,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     if (container_run_info_read(r, &prev, err) < 0)
         return -1;
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
-    cleanup_free char *hull = monitor ? self_exe(err) : NULL;
+    cleanup_free char *hull = monitor ? container_self_exe(err) : NULL;
     pid_t pid;
     long gen;
     struct run_pipes p;
@@ -785,11 +660,26 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return -1;
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if (runtime_kill(&ro, r->id, sig, all, err) < 0)
+    if (runtime_kill(&cs->runtime, r->id, sig, all, err) < 0)
         return -1;
     kill_event(cs, r, sig);
     return 0;
+}
+
+int container_pause(container_store *cs, container_record *r, bool pause, hull_err **err)
+{
+    return pause ? runtime_pause(&cs->runtime, r->id, err)
+                 : runtime_resume(&cs->runtime, r->id, err);
+}
+
+void container_launch_warm_up(void)
+{
+    cgroup_warm_migration_lock();
+}
+
+void container_launch_warm_up_reap(const bool *started)
+{
+    cgroup_warm_migration_waitp(started);
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
@@ -799,7 +689,7 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
     if (faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0 &&
         container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     long long deadline = mono_ms() + timeout * 1000 + 15000;
     pid_t signalled = 0;
     for (;;) {
@@ -811,17 +701,17 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             if (st.state == CONTAINER_PAUSED) {
                 /* Frozen processes cannot act on the stop signal: thaw them first. */
                 cleanup_err hull_err *e = NULL;
-                runtime_resume(&ro, r->id, &e);
+                runtime_resume(ro, r->id, &e);
             }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_kill(&ro, r->id, sig, false, &e) == 0)
+                if (runtime_kill(ro, r->id, sig, false, &e) == 0)
                     kill_event(cs, r, sig);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_kill(&ro, r->id, SIGKILL, true, &e) == 0 && sig != SIGKILL)
+                if (runtime_kill(ro, r->id, SIGKILL, true, &e) == 0 && sig != SIGKILL)
                     kill_event(cs, r, SIGKILL);
                 wait_exit(st.pid, 5000);
             }

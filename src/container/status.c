@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "container/health.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "oci/json_read.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
@@ -75,28 +75,6 @@ int container_run_info_write(container_record *r, const struct container_run_inf
     return container_write_json(r->dirfd, CONTAINER_RUN_INFO, doc, err);
 }
 
-/* libhull's view: "running", "paused", "created", "stopped" or NULL (no runtime state). */
-static const char *runtime_status(container_store *cs, const char *id, pid_t *pid)
-{
-    cleanup_free char *path = NULL;
-    if (asprintf(&path, "%s/%s", cs->runtime_root, id) < 0)
-        abort();
-    if (access(path, F_OK) < 0)
-        return NULL;
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    cleanup_json json_t *st = NULL;
-    cleanup_err hull_err *e = NULL;
-    if (runtime_state_json(&ro, id, &st, &e) < 0)
-        return NULL;
-    *pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-    const char *s = json_string_value(json_object_get(st, "status"));
-    static const char *const known[] = {"running", "paused", "created", "creating", "stopped"};
-    for (size_t i = 0; s && i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(s, known[i]) == 0)
-            return known[i];
-    return "stopped";
-}
-
 /* health.json's Status ("starting" until the first probe), NULL when there is no record. */
 static const char *recorded_health(container_record *r)
 {
@@ -159,10 +137,16 @@ int container_status_get(container_store *cs, container_record *r, struct contai
         copy_str(out->finished_at, sizeof out->finished_at, json_object_get(ex, "FinishedAt"));
     }
 
+    /* libhull's view; a state it cannot read counts as no process */
     pid_t pid = 0;
-    const char *rt = runtime_status(cs, r->id, &pid);
-    if (rt && (strcmp(rt, "running") == 0 || strcmp(rt, "paused") == 0)) {
-        out->state = rt[0] == 'r' ? CONTAINER_RUNNING : CONTAINER_PAUSED;
+    enum runtime_status rt;
+    cleanup_err hull_err *rt_err = NULL;
+    if (runtime_status_get(&cs->runtime, r->id, &rt, &pid, &rt_err) < 0) {
+        rt = RUNTIME_STOPPED;
+        pid = 0;
+    }
+    if (rt == RUNTIME_RUNNING || rt == RUNTIME_PAUSED) {
+        out->state = rt == RUNTIME_RUNNING ? CONTAINER_RUNNING : CONTAINER_PAUSED;
         out->pid = pid;
         if (run.monitor_pid > 0 && !out->monitor_alive) {
             out->unmonitored = true;
@@ -186,7 +170,7 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     if (out->monitor_alive) {
         /* Starting, or exited a moment ago and not recorded yet. */
         out->state = CONTAINER_RUNNING;
-        out->pid = rt && strcmp(rt, "stopped") != 0 ? pid : 0;
+        out->pid = rt != RUNTIME_STOPPED ? pid : 0;
         return 0;
     }
     out->state = CONTAINER_EXITED;

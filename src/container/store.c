@@ -34,6 +34,7 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
         asprintf(&s->runtime_root, "%s/runtime", data_root) < 0 ||
         asprintf(&s->volumes_dir, "%s/volumes", data_root) < 0)
         abort();
+    s->runtime.root = s->runtime_root;
     cleanup_free char *names = NULL;
     if (asprintf(&names, "%s/names", data_root) < 0)
         abort();

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "runtime/lifecycle.h"
 #include "util/error.h"
 
 #define CONTAINER_ID_LEN    64
@@ -41,9 +42,12 @@ typedef struct container_store {
     char *data_root;
     char *dir;          /* DATA_ROOT/containers */
     char *runtime_root; /* DATA_ROOT/runtime */
-    char *volumes_dir;  /* DATA_ROOT/volumes */
-    int dirfd;          /* containers/ */
-    int names_fd;       /* names/ */
+    /* How every call into the runtime is made: root = runtime_root; the front end that opens
+     * the store sets the handlers it offers. */
+    struct runtime_opts runtime;
+    char *volumes_dir; /* DATA_ROOT/volumes */
+    int dirfd;         /* containers/ */
+    int names_fd;      /* names/ */
 } container_store;
 
 int container_store_open(const char *data_root, container_store **out, hull_err **err);

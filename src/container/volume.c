@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "container/event_emit.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/request.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"

@@ -182,7 +182,10 @@ static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
     _exit(1);
 }
 
-void runtime_init_ready_and_wait_start(struct init_args *a)
+/* The end of create, on the container side: report READY, wait for the runtime to commit the
+ * state (exit quietly if it died), then block on exec.fifo until `start`. Returns only when
+ * started; exits the process otherwise. */
+static void ready_and_wait_start(struct init_args *a)
 {
     hull_err *err = NULL;
     if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
@@ -222,7 +225,7 @@ void runtime_init(struct init_args *a)
     if (setup(a, &exec_path, &err) < 0)
         fail(a, err);
 
-    runtime_init_ready_and_wait_start(a);
+    ready_and_wait_start(a);
 
     const struct hull_config *cfg = a->cfg;
     if (cfg->hooks.n_start_container) {
@@ -249,4 +252,21 @@ void runtime_init(struct init_args *a)
         fs_write_all(a->start_status_fd, msg, strlen(msg));
     dprintf(STDERR_FILENO, "%s: %s\n", hull_log_program(), msg);
     _exit(e == ENOENT ? 127 : 126);
+}
+
+void runtime_init_handler(struct init_args *a, const struct runtime_handler *h)
+{
+    hull_err *err = NULL;
+    /* the state directory's flock belongs to the runtime (see runtime_init) */
+    if (a->state_dir_fd >= 0)
+        close(a->state_dir_fd);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0 ||
+        sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, &err) < 0)
+        _exit(1);
+    if (h->prepare && h->prepare(a->cfg, &err) < 0)
+        fail(a, err);
+    ready_and_wait_start(a);
+    h->run(a->cfg, &a->saved_sigmask);
 }

@@ -130,8 +130,25 @@ def test_events_filters_since_until_and_default_format(hull):
     r = hull("events", "--since", "yesterday")
     assert r.returncode == 125 and "--since" in r.stderr
     r = hull("events", "--since", since, "--until", "0s", "--format", "{{.Nope}}")
-    assert r.returncode == 1 and "no field `Nope`" in r.stderr
+    assert r.returncode == 1 and 'map has no entry for key "Nope"' in r.stderr
+    r = hull("events", "--format", "{{.Action")
+    assert r.returncode == 125 and "--format" in r.stderr
+    # The full template language: conditionals and functions over the event.
+    out = events(hull, since, "-f", "event=die", "--format",
+                 '{{if eq .Actor.Attributes.exitCode "0"}}ok{{else}}fail{{end}} '
+                 '{{upper .Actor.Attributes.name}}')
+    assert out.splitlines() == ["fail EVA", "ok EVB"]
     hull("rm", "eva", "evb", check=True)
+
+
+def test_image_tag_events(hull):
+    since = since_now()
+    hull("tag", "busybox", "evtag:1", check=True)
+    hull("rmi", "evtag:1", check=True)
+    out = events(hull, since, "-f", "type=image", "--format",
+                 "{{.Action}} {{.Actor.Attributes.name}}")
+    assert out.splitlines() == ["tag docker.io/library/evtag:1",
+                                "untag docker.io/library/evtag:1"], out
 
 
 def test_oom_kill_is_recorded(hull):

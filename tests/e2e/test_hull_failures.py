@@ -69,7 +69,7 @@ def test_run_d_killed_at_random_moments_leaves_nothing(hull):
         assert os.readlink(os.path.join(names_dir, n)) in listed_ids, n
     # Remove each by name when it has one, else by id.
     for c in listed:
-        ref = c["Name"] or c["Id"]
+        ref = c["Name"].lstrip("/") or c["Id"]
         r = hull("rm", "-f", ref)
         assert r.returncode == 0 and r.stderr == "", (c, r.stderr)
         assert r.stdout.strip() == ref
@@ -94,7 +94,7 @@ def test_dead_container_is_listed_removed_and_pruned(hull):
     bare = "ab" * 32
     os.mkdir(os.path.join(hull.containers_dir, bare))
     ps = {c["Id"]: c for c in listing(hull)}
-    assert ps[cid]["State"]["Status"] == "dead" and ps[cid]["Name"] == "dead1"
+    assert ps[cid]["State"]["Status"] == "dead" and ps[cid]["Name"] == "/dead1"
     assert ps[bare]["State"]["Status"] == "dead"
     table = hull("ps", "-a", check=True).stdout
     row = [line for line in table.splitlines() if line.startswith(cid[:12])][0]

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "container/events.h"
+#include "monitor/events.h"
 #include "container/events_read.h"
 #include "util/fs.h"
 

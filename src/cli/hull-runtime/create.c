@@ -112,16 +112,13 @@ int cli_parse_create_flags(const char *command, int argc, char **argv, bool for_
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct create_flags f;
-    struct option_parser p = {0};
+    cleanup_options struct option_parser p = {0};
     int r = cli_parse_create_flags("create", argc, argv, false, &f, &p);
-    if (r != 0) {
-        options_free(&p);
+    if (r != 0)
         return r;
-    }
     hull_err *err = NULL;
     pid_t pid;
     r = runtime_create(&ctx->ro, &f.co, &pid, false, &err);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 

@@ -4,18 +4,15 @@
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct create_flags f;
-    struct option_parser p = {0};
+    cleanup_options struct option_parser p = {0};
     int r = cli_parse_create_flags("run", argc, argv, true, &f, &p);
-    if (r != 0) {
-        options_free(&p);
+    if (r != 0)
         return r;
-    }
     hull_err *err = NULL;
     int exit_code = 0;
     /* As runc: an attached run deletes its container when it exits, unless --keep. */
     bool remove = f.remove || (!f.detach && !f.keep);
     r = runtime_run(&ctx->ro, &f.co, f.detach, remove, &exit_code, &err);
-    options_free(&p);
     if (r < 0)
         return cli_fail(err);
     return exit_code;

@@ -10,10 +10,17 @@
 #include "container/launch.h"
 #include "container/status.h"
 #include "util/cleanup.h"
+#include "vm/handler.h"
+
+/* The custom handlers hull offers the runtime (runtime/handler.h): `--runtime vm`. */
+static const struct runtime_handler *const handlers[] = {&vm_runtime_handler, NULL};
 
 int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err)
 {
-    return container_store_open(cli->data_root, out, err);
+    if (container_store_open(cli->data_root, out, err) < 0)
+        return -1;
+    (*out)->runtime.handlers = handlers;
+    return 0;
 }
 
 void ctr_getopt_reset(void)

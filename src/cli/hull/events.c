@@ -1,4 +1,4 @@
-/* hull events: print the event log (src/container/events.h), as `docker events` does. */
+/* hull events: print the event log (src/monitor/events.h), as `docker events` does. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "container/events_read.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
+#include "util/template.h"
 
 static const char help[] =
     "Usage: hull events [OPTIONS]\n"
@@ -29,8 +30,8 @@ static const char help[] =
     "  -f, --filter K=V       container, event, image, label (K or K=V), type (container,\n"
     "                         image, volume, ...), volume, scope; repeatable: values of one key\n"
     "                         are alternatives, keys must all match (every label must)\n"
-    "      --format FORMAT    `{{json .}}`: one JSON object per line (docker's shape); or a\n"
-    "                         template of {{.Field}}, {{.Actor.Attributes.name}}, {{json .X}}\n"
+    "      --format FORMAT    a Go template per event: `{{json .}}` (docker's JSON shape),\n"
+    "                         `{{.Action}} {{.Actor.Attributes.name}}`, `{{if ...}}`, ...\n"
     "  -h, --help             show this help\n"
     "\n"
     "Default line: TIME TYPE ACTION ID (attribute=value, ...).\n"
@@ -86,65 +87,13 @@ static void print_default(json_t *ev)
     putchar('\n');
 }
 
-/* `.A.B` (or `.`) inside ev; NULL (with an error) when a field does not exist. */
-static json_t *lookup(json_t *ev, const char *path, size_t len, hull_err **err)
+/* One event through the user's Go template (util/template.h), a line per event as docker. */
+static int print_template(const hull_template *tmpl, json_t *ev, hull_err **err)
 {
-    json_t *cur = ev;
-    size_t i = 0;
-    if (len == 0 || path[0] != '.')
-        return hull_error(err, 0, "--format: `%.*s`: expected a field like .Action", (int)len,
-                          path),
-               NULL;
-    i = 1;
-    while (i < len) {
-        size_t start = i;
-        while (i < len && path[i] != '.')
-            i++;
-        cleanup_free char *key = strndup(path + start, i - start);
-        json_t *next = json_object_get(cur, key);
-        if (!json_is_object(cur) || next == NULL)
-            return hull_error(err, 0, "--format: `%.*s`: no field `%s`", (int)len, path, key), NULL;
-        cur = next;
-        i++;
-    }
-    return cur;
-}
-
-/* A template of text and {{.Path}} / {{json .Path}} actions (the subset events need until the
- * Go-template engine lands). */
-static int print_template(const char *tmpl, json_t *ev, hull_err **err)
-{
-    const char *p = tmpl;
-    while (*p) {
-        const char *open = strstr(p, "{{");
-        if (open == NULL) {
-            fputs(p, stdout);
-            break;
-        }
-        fwrite(p, 1, (size_t)(open - p), stdout);
-        const char *close = strstr(open, "}}");
-        if (close == NULL)
-            return hull_error(err, 0, "--format: unclosed action in `%s`", tmpl);
-        const char *a = open + 2, *b = close;
-        while (a < b && *a == ' ')
-            a++;
-        while (b > a && b[-1] == ' ')
-            b--;
-        bool as_json = (size_t)(b - a) > 5 && strncmp(a, "json ", 5) == 0;
-        if (as_json)
-            for (a += 5; *a == ' '; a++)
-                ;
-        json_t *v = lookup(ev, a, (size_t)(b - a), err);
-        if (v == NULL)
-            return -1;
-        if (!as_json && json_is_string(v)) {
-            fputs(json_string_value(v), stdout);
-        } else {
-            cleanup_free char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            fputs(text ? text : "", stdout);
-        }
-        p = close + 2;
-    }
+    cleanup_free char *text = NULL;
+    if (template_execute(tmpl, ev, &text, err) < 0)
+        return -1;
+    fputs(text, stdout);
     putchar('\n');
     return 0;
 }
@@ -204,6 +153,13 @@ int cmd_events(struct hull_cli *cli, int argc, char **argv)
         event_filter_free(filter);
         return cli_usage("events", "unexpected argument `%s`", argv[optind]);
     }
+    cleanup_template hull_template *tmpl = NULL;
+    if (format != NULL && template_parse(format, &tmpl, &err) < 0) {
+        event_filter_free(filter);
+        int rc = cli_usage("events", "--format: %s", err->msg);
+        hull_err_free(err);
+        return rc;
+    }
     cleanup_container_store container_store *cs = NULL;
     struct event_reader *rd = NULL;
     if (ctr_open(cli, &cs, &err) < 0 || event_reader_open(cs->data_root, &rd, &err) < 0) {
@@ -220,9 +176,9 @@ int cmd_events(struct hull_cli *cli, int argc, char **argv)
         long long t = event_time_ns(ev);
         bool show = t >= since && (!have_until || t <= until) && event_filter_match(filter, ev);
         if (show) {
-            if (format == NULL)
+            if (tmpl == NULL)
                 print_default(ev);
-            else if (print_template(format, ev, &err) < 0) {
+            else if (print_template(tmpl, ev, &err) < 0) {
                 json_decref(ev);
                 status = cli_fail(err);
                 break;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/status.h"
 #include "util/cleanup.h"
 #include "util/fs.h"

@@ -4,8 +4,8 @@
 
 #include "cli/hull/containers.h"
 #include "container/event_emit.h"
+#include "container/launch.h"
 #include "container/status.h"
-#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static const char pause_help[] =
@@ -47,8 +47,7 @@ static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref,
         return cli_fail((hull_error(&err, 0, "container %s is %s, not %s", ref,
                                     container_state_name(st.state), container_state_name(want)),
                          err));
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if ((pause ? runtime_pause(&ro, r->id, &err) : runtime_resume(&ro, r->id, &err)) < 0)
+    if (container_pause(cs, r, pause, &err) < 0)
         return cli_fail(err);
     container_event(cs, r, pause ? "pause" : "unpause", NULL, NULL);
     puts(ref);

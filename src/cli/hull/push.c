@@ -7,6 +7,7 @@
 
 #include "cli/hull/cli.h"
 #include "cli/hull/progress.h"
+#include "container/event_emit.h"
 #include "image/push.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -110,5 +111,6 @@ int cmd_push(struct hull_cli *cli, int argc, char **argv)
     if (store_blob_read(store, manifest, &data, &len, &err) < 0)
         return cli_fail(err);
     printf("%s: digest: %s size: %zu\n", ref->tag ? ref->tag : ref->digest, manifest, len);
+    image_event(store->data_root, "push", name, name);
     return 0;
 }

@@ -13,7 +13,6 @@
 #include "container/procs.h"
 #include "container/status.h"
 #include "oci/json_read.h"
-#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -70,12 +69,11 @@ static long long stat_int(json_t *o, const char *a, const char *b)
 /* Memory and block I/O from the container's cgroups (libhull's runtime stats, runc's shape). */
 static void measure_cgroup(container_store *cs, struct target *t, long long host)
 {
-    struct runtime_opts ro = {.root = cs->runtime_root};
     cleanup_json json_t *stats = NULL;
     uint64_t ooms = 0;
     hull_err *err = NULL;
     t->limit = host;
-    if (runtime_stats(&ro, t->r->id, &stats, &ooms, &err) < 0) {
+    if (container_stats(cs, t->r, &stats, &ooms, &err) < 0) {
         hull_err_free(err);
         return;
     }

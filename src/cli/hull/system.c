@@ -11,6 +11,7 @@
 #include "cli/hull/containers.h"
 #include "container/create.h"
 #include "container/launch.h"
+#include "container/programs.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/image.h"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/hull/cli.h"
+#include "container/event_emit.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 
@@ -35,8 +36,10 @@ int cmd_tag(struct hull_cli *cli, int argc, char **argv)
         return cli_usage("tag", "expected SOURCE_IMAGE and TARGET_IMAGE");
     hull_err *err = NULL;
     cleanup_image_store image_store *store = NULL;
+    cleanup_free char *name = NULL;
     if (cli_open_store(cli, &store, &err) < 0 ||
-        image_tag(store, argv[first], argv[first + 1], NULL, &err) < 0)
+        image_tag(store, argv[first], argv[first + 1], &name, &err) < 0)
         return cli_fail(err);
+    image_event(store->data_root, "tag", name, name);
     return 0;
 }

@@ -1,8 +1,8 @@
 /* Log relay, rotation, signal forwarding and exit records of a container monitor (libc only,
  * see monitor_io.h for why). */
-#include "container/monitor_io.h"
-#include "container/events.h"
-#include "container/monitor_attach.h"
+#include "monitor/monitor_io.h"
+#include "monitor/events.h"
+#include "monitor/monitor_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>

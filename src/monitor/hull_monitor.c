@@ -21,8 +21,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "container/monitor_attach.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_attach.h"
+#include "monitor/monitor_io.h"
 
 static const char usage[] =
     "usage: hull-monitor DIR PID GENERATION RESTARTS POLICY MAX_RETRIES LOG_MAX_SIZE "

@@ -28,8 +28,8 @@
  *     at create to DIR/event-attrs so that the monitor adds them without a JSON library.
  * From libhull, container/event_emit.h does all of it from a container record, a volume name or
  * an image. */
-#ifndef HULL_CONTAINER_EVENTS_H
-#define HULL_CONTAINER_EVENTS_H
+#ifndef HULL_MONITOR_EVENTS_H
+#define HULL_MONITOR_EVENTS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,15 +5,15 @@
  * This file is deliberately libc-only (no jansson, no libhull, no allocation after start-up): it
  * is linked into the small static `hull-monitor` that stays resident next to every detached
  * container (idle RSS well under 1 MiB), and into `hull` for attached runs. */
-#ifndef HULL_CONTAINER_MONITOR_IO_H
-#define HULL_CONTAINER_MONITOR_IO_H
+#ifndef HULL_MONITOR_MONITOR_IO_H
+#define HULL_MONITOR_MONITOR_IO_H
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "container/health_sched.h"
+#include "monitor/health_sched.h"
 
 #define MONITOR_LOG_NAME  "container.log"
 #define MONITOR_EXIT_NAME "exit.json"

@@ -1,5 +1,5 @@
 /* `hull-runtime features`. */
-#include "oci/features.h"
+#include "runtime/features.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +32,7 @@ static json_t *seccomp_features(void)
                      strings(hull_seccomp_flag_names), "supportedFlags", supported);
 }
 
-json_t *features_document(void)
+json_t *runtime_features_document(void)
 {
     static const char *const hooks[] = {
         "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",

@@ -1,5 +1,5 @@
 /* Appending to the event log (see events.h). libc only. */
-#include "container/events.h"
+#include "monitor/events.h"
 
 #include <errno.h>
 #include <fcntl.h>
