@@ -78,6 +78,10 @@ int cmd_volume(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
+/* Stacks (compose.c). */
+int cmd_compose(struct hull_cli *cli, int argc, char **argv);
+int cmd_compose_up(struct hull_cli *cli, int argc, char **argv);
+int cmd_compose_down(struct hull_cli *cli, int argc, char **argv);
 /* hull-images (images_tool.c): its argv (TOOL [--data-root ROOT] [--debug] ARGS...), and a
  * run of it as a child (*status: the wait status), stdout optionally sent to our stderr. */
 char **images_tool_argv(const char *tool, const char *data_root, int argc, char **argv);

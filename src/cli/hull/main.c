@@ -54,6 +54,9 @@ static const struct hull_command commands[] = {
     {"healthcheck", cmd_healthcheck, "Run a container's health check now (healthcheck run C)"},
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
     {"system", cmd_system, "System information, disk use, pruning"},
+    {"compose", cmd_compose, "Multi-container stacks from compose files and TOML topologies"},
+    {"up", cmd_compose_up, "Create and start a stack (hull compose up)"},
+    {"down", cmd_compose_down, "Stop and remove a stack (hull compose down)"},
     {"version", cmd_version, "Show version information"},
     {"__monitor", cmd_monitor, NULL},     /* internal: hull-monitor's restarts and clean-up */
     {"__health", cmd_health_probe, NULL}, /* internal: a monitor's health probe */
