@@ -660,9 +660,10 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return -1;
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
+    /* Recorded before the signal goes: the monitor's `die` for a fatal signal must follow it. */
+    kill_event(cs, r, sig);
     if (runtime_kill(&cs->runtime, r->id, sig, all, err) < 0)
         return -1;
-    kill_event(cs, r, sig);
     return 0;
 }
 
