@@ -14,6 +14,7 @@
 #include "container/health_sched.h"
 #include "container/launch.h"
 #include "container/monitor_io.h"
+#include "container/network.h"
 #include "container/user.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -518,6 +519,10 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             abort();
         rec = build_record(req, img, id, undo.name, hostname, dir, ep, cmd, argv, env, mounts,
                            &user, stop_signal, healthcheck);
+        if (container_network_record(cs, req, ic, rec, err) < 0) {
+            usage_error(err);
+            break;
+        }
         r = calloc(1, sizeof *r);
         r->id = strdup(id);
         r->dir = steal_pointer(&dir);
@@ -533,7 +538,7 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
         if (container_record_index(r, err) < 0)
             break;
         if (write_etc_files(r->dirfd, hostname, strcmp(req->network, "host") == 0, err) < 0 ||
-            write_health_schedule(r, err) < 0)
+            container_network_write_etc(cs, r, NULL, err) < 0 || write_health_schedule(r, err) < 0)
             break;
         cleanup_free char *init = NULL;
         if (req->init && (init = container_helper_path("hull-init", err)) == NULL)

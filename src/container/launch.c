@@ -23,6 +23,7 @@
 #include "container/health.h"
 #include "container/monitor_attach.h"
 #include "container/monitor_io.h"
+#include "container/network.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
@@ -147,12 +148,11 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
     cleanup_free char *state = NULL;
     if (asprintf(&state, "%s/%s", cs->runtime_root, r->id) < 0)
         abort();
-    if (access(state, F_OK) < 0)
-        return 0;
     struct runtime_opts ro = {.root = cs->runtime_root};
-    if (runtime_delete(&ro, r->id, true, err) < 0)
+    if (access(state, F_OK) == 0 && runtime_delete(&ro, r->id, true, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
-    return 0;
+    /* After the process: its namespace is gone, DEL releases what lives outside it. */
+    return container_network_teardown(cs, r, err);
 }
 
 /* Keep fds 0-2 open so that pipes never land on them. */
@@ -219,6 +219,8 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     /* Before its first run, as docker does at create: empty volumes get the image's files. */
     if (prev.generation == 0 && prefill_volumes(r, err) < 0)
         return -1;
+    if (container_network_prepare(cs, r, err) < 0)
+        return -1;
     /* With a terminal the container's stdio is the pty (its master comes back to us) and fds
      * 0-2 only need to be something harmless at clone time. */
     bool tty = r->tty;
@@ -271,6 +273,18 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         classify_start_error(*err);
         return hull_error_prefix(err, "start container %.12s", r->id);
     }
+    /* Between create and start: the process exists (its network namespace too) and waits. */
+    if (container_network_setup(cs, r, pid, err) < 0) {
+        cleanup_err hull_err *e2 = NULL;
+        runtime_delete(&ro, r->id, true, &e2);
+        run_pipes_close(ours);
+        if (keep_signals_blocked) {
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+        }
+        return -1;
+    }
     struct container_run_info info = {
         .generation = prev.generation + 1,
         .pid = pid,
@@ -291,6 +305,7 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     if (container_run_info_write(r, &info, err) < 0 || runtime_start(&ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(&ro, r->id, true, &e2);
+        container_network_teardown(cs, r, &e2);
         run_pipes_close(ours);
         unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)

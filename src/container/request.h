@@ -43,7 +43,12 @@ struct run_request {
     long stop_timeout;   /* -1 = default (10) */
     const char *restart; /* no | on-failure | always | unless-stopped */
     long max_retries;
-    const char *network;    /* none | host */
+    const char *network;    /* bridge (default) | none | host | container:C | a network name */
+    char **network_aliases; /* --network-alias */
+    const char *ip;         /* --ip */
+    char **publish;         /* -p specs */
+    bool publish_all;       /* -P */
+    char **dns, **dns_search, **dns_options, **add_hosts;
     const char *runtime;    /* native | vm */
     const char *pull;       /* missing (default) | always | never */
     long long memory;       /* bytes, 0 = unlimited */
