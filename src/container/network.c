@@ -56,8 +56,8 @@ static int add_port_bindings(const struct run_request *req, json_t *bindings, js
                 list = json_array();
                 json_object_set_new(bindings, key, list);
             }
-            json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ports[i].host_ip,
-                                                  "HostPort", host));
+            json_array_append_new(
+                list, json_pack("{s:s, s:s}", "HostIp", ports[i].host_ip, "HostPort", host));
             json_object_set_new(exposed, key, json_object());
         }
         free(ports);
@@ -104,7 +104,8 @@ int container_network_record(container_store *cs, const struct run_request *req,
         return -1;
     if (mode_is_special(mode)) {
         if (json_object_size(bindings) || req->publish_all)
-            return hull_error(err, 0, "conflicting options: port publishing and the container "
+            return hull_error(err, 0,
+                              "conflicting options: port publishing and the container "
                               "type network mode");
         if (req->network_aliases || req->ip)
             return hull_error(err, 0, "--network-alias and --ip need a bridge network");
@@ -124,17 +125,19 @@ int container_network_record(container_store *cs, const struct run_request *req,
     const char *name = net_network_name(conf);
     bool is_default = strcmp(name, NET_DEFAULT_NETWORK) == 0;
     if (is_default && req->network_aliases)
-        return hull_error(err, 0, "network-scoped alias is supported only for containers in "
+        return hull_error(err, 0,
+                          "network-scoped alias is supported only for containers in "
                           "user defined networks");
     if (is_default && req->ip)
-        return hull_error(err, 0, "user specified IP address is supported on user defined "
+        return hull_error(err, 0,
+                          "user specified IP address is supported on user defined "
                           "networks only");
     json_object_set_new(host, "NetworkMode", json_string(name));
     json_t *ipam = req->ip ? json_pack("{s:s}", "IPv4Address", req->ip) : json_null();
-    json_object_set_new(nets, name, json_pack("{s:o, s:o, s:O}", "Aliases",
-                                              strv_array(req->network_aliases), "IPAMConfig",
-                                              ipam, "NetworkID",
-                                              json_object_get(net_network_meta(conf), "id")));
+    json_object_set_new(nets, name,
+                        json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(req->network_aliases),
+                                  "IPAMConfig", ipam, "NetworkID",
+                                  json_object_get(net_network_meta(conf), "id")));
     return 0;
 }
 
@@ -398,8 +401,8 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
             aliases[n][i] = (char *)json_string_value(json_array_get(al, i));
         reqs[n].network = name;
         reqs[n].aliases = aliases[n];
-        reqs[n].ip = json_string_value(
-            json_object_get(json_object_get(ep, "IPAMConfig"), "IPv4Address"));
+        reqs[n].ip =
+            json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv4Address"));
         n++;
     }
     struct net_port *ports = NULL;
@@ -429,8 +432,7 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
     return rc;
 }
 
-int container_network_setup(container_store *cs, container_record *r, pid_t pid,
-                            hull_err **err)
+int container_network_setup(container_store *cs, container_record *r, pid_t pid, hull_err **err)
 {
     if (mode_is_special(net_mode(r->doc)))
         return 0;
@@ -465,11 +467,13 @@ int container_network_connect(container_store *cs, container_record *r, const ch
                               char *const *aliases, const char *ip, hull_err **err)
 {
     if (mode_is_special(net_mode(r->doc)))
-        return hull_error(err, 0, "container cannot be disconnected from host network or "
+        return hull_error(err, 0,
+                          "container cannot be disconnected from host network or "
                           "connected to host network");
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *conf = NULL;
-    if (net_store_open(cs->data_root, &ns, err) < 0 || net_network_load(ns, network, &conf, err) < 0)
+    if (net_store_open(cs->data_root, &ns, err) < 0 ||
+        net_network_load(ns, network, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
     json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
@@ -502,7 +506,8 @@ int container_network_disconnect(container_store *cs, container_record *r, const
 {
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *conf = NULL;
-    if (net_store_open(cs->data_root, &ns, err) < 0 || net_network_load(ns, network, &conf, err) < 0)
+    if (net_store_open(cs->data_root, &ns, err) < 0 ||
+        net_network_load(ns, network, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
     json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
@@ -516,10 +521,10 @@ int container_network_disconnect(container_store *cs, container_record *r, const
 
 json_t *container_network_settings(container_store *cs, container_record *r)
 {
-    json_t *ns_doc = json_pack("{s:s, s:s, s:o, s:s, s:i, s:s, s:s, s:o}", "Bridge", "",
-                               "SandboxKey", "", "Ports", json_object(), "IPAddress", "",
-                               "IPPrefixLen", 0, "Gateway", "", "MacAddress", "", "Networks",
-                               json_object());
+    json_t *ns_doc =
+        json_pack("{s:s, s:s, s:o, s:s, s:i, s:s, s:s, s:o}", "Bridge", "", "SandboxKey", "",
+                  "Ports", json_object(), "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
+                  "MacAddress", "", "Networks", json_object());
     json_t *cfg = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
     json_t *nets = json_object_get(ns_doc, "Networks");
     const char *name;
@@ -555,8 +560,8 @@ json_t *container_network_settings(container_store *cs, container_record *r)
             continue;
         const char *addr = json_string_value(json_object_get(h, "address"));
         const char *slash = addr ? strchr(addr, '/') : NULL;
-        cleanup_free char *ip = addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr))
-                                     : strdup("");
+        cleanup_free char *ip =
+            addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr)) : strdup("");
         json_object_set_new(e, "IPAddress", json_string(ip));
         json_object_set_new(e, "IPPrefixLen", json_integer(slash ? atoi(slash + 1) : 0));
         json_object_set(e, "Gateway", json_object_get(h, "gateway"));

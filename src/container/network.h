@@ -27,8 +27,7 @@ int container_network_write_etc(container_store *cs, container_record *r, json_t
 /* Before the runtime's create: --network container:C points the bundle at C's namespace. */
 int container_network_prepare(container_store *cs, container_record *r, hull_err **err);
 /* After the runtime's create (pid: the container's first process), before start. */
-int container_network_setup(container_store *cs, container_record *r, pid_t pid,
-                            hull_err **err);
+int container_network_setup(container_store *cs, container_record *r, pid_t pid, hull_err **err);
 /* Detach every network of the container (any run; idempotent). */
 int container_network_teardown(container_store *cs, container_record *r, hull_err **err);
 /* Connect / disconnect a container (created or running) to/from a network. */

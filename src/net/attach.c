@@ -24,10 +24,10 @@ static json_t *port_mappings(const struct net_port *ports, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s}", "hostPort",
-                                           (int)ports[i].host_port, "containerPort",
-                                           (int)ports[i].container_port, "protocol",
-                                           ports[i].proto, "hostIP", ports[i].host_ip));
+        json_array_append_new(a,
+                              json_pack("{s:i, s:i, s:s, s:s}", "hostPort", (int)ports[i].host_port,
+                                        "containerPort", (int)ports[i].container_port, "protocol",
+                                        ports[i].proto, "hostIP", ports[i].host_ip));
     return a;
 }
 
@@ -73,9 +73,8 @@ static void result_summary(json_t *result, const char *ifname, json_t *summary)
     json_array_foreach(json_object_get(result, "ips"), i, v)
     {
         json_t *idx = json_object_get(v, "interface");
-        json_t *iface = json_is_integer(idx)
-                            ? json_array_get(ifaces, (size_t)json_integer_value(idx))
-                            : NULL;
+        json_t *iface =
+            json_is_integer(idx) ? json_array_get(ifaces, (size_t)json_integer_value(idx)) : NULL;
         const char *name = json_string_value(json_object_get(iface, "name"));
         if (ip == NULL || (name && strcmp(name, ifname) == 0)) {
             ip = v;
@@ -98,20 +97,18 @@ static json_t *endpoint_view(json_t *entry)
     json_t *h = json_object_get(entry, "hull");
     const char *addr = json_string_value(json_object_get(h, "address"));
     const char *slash = addr ? strchr(addr, '/') : NULL;
-    cleanup_free char *ip = addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr))
-                                 : strdup("");
+    cleanup_free char *ip =
+        addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr)) : strdup("");
     json_t *aliases = json_object_get(h, "aliases");
     return json_pack("{s:O, s:O, s:s, s:i, s:O, s:O, s:O, s:O, s:O, s:O}", "Network",
                      json_object_get(entry, "networkName"), "IfName",
                      json_object_get(entry, "ifName"), "IPAddress", ip, "IPPrefixLen",
                      slash ? atoi(slash + 1) : 0, "Gateway", json_object_get(h, "gateway"),
                      "MacAddress", json_object_get(h, "mac"), "EndpointID",
-                     json_object_get(h, "endpointId"), "NetworkID",
-                     json_object_get(h, "networkId"), "Aliases",
-                     aliases ? aliases : json_array(), "Ports",
+                     json_object_get(h, "endpointId"), "NetworkID", json_object_get(h, "networkId"),
+                     "Aliases", aliases ? aliases : json_array(), "Ports",
                      json_object_get(json_object_get(entry, "capabilityArgs"), "portMappings")
-                         ? json_object_get(json_object_get(entry, "capabilityArgs"),
-                                           "portMappings")
+                         ? json_object_get(json_object_get(entry, "capabilityArgs"), "portMappings")
                          : json_array());
 }
 
@@ -285,6 +282,14 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
             return -1;
         json_object_set_new(caps, "portMappings", port_mappings(req->ports, req->n_ports));
     }
+    if (json_object_get(caps, "portMappings") == NULL) {
+        /* Nothing to publish: the chain runs (and caches, for DEL) without portmap. */
+        json_t *plugins = json_object_get(conf, "plugins");
+        for (size_t i = json_array_size(plugins); i-- > 0;)
+            if (strcmp(json_string_value(json_object_get(json_array_get(plugins, i), "type")),
+                       "portmap") == 0)
+                json_array_remove(plugins, i);
+    }
     struct net_cni_runtime rt = {.container_id = req->container_id,
                                  .netns = netns,
                                  .ifname = ifname,
@@ -295,10 +300,10 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
         net_ports_release(reservations);
         return -1;
     }
-    json_t *h = json_pack("{s:I, s:s, s:o, s:O, s:s, s:o}", "seq", next_seq(existing), "name",
-                          req->container_name, "aliases", json_array(), "networkId",
-                          json_object_get(meta, "id"), "endpointId", "", "owner",
-                          net_owner_json(owner));
+    json_t *h =
+        json_pack("{s:I, s:s, s:o, s:O, s:s, s:o}", "seq", next_seq(existing), "name",
+                  req->container_name, "aliases", json_array(), "networkId",
+                  json_object_get(meta, "id"), "endpointId", "", "owner", net_owner_json(owner));
     for (char *const *a = ep->aliases; a && *a; a++)
         json_array_append_new(json_object_get(h, "aliases"), json_string(*a));
     char eid[65];
@@ -308,10 +313,10 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
     result_summary(result, ifname, h);
     if (reservations)
         json_object_set(h, "portReservations", reservations);
-    json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:O, s:o}", "kind",
-                              "cniCacheV1", "containerId", req->container_id, "ifName", ifname,
-                              "networkName", name, "config", conf, "cniArgs", args ? args : "",
-                              "capabilityArgs", caps, "result", result, "hull", h);
+    json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:O, s:o}", "kind", "cniCacheV1",
+                              "containerId", req->container_id, "ifName", ifname, "networkName",
+                              name, "config", conf, "cniArgs", args ? args : "", "capabilityArgs",
+                              caps, "result", result, "hull", h);
     if (net_cni_cache_write(s->cache_fd, name, req->container_id, ifname, entry, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         del_entry(s, entry, &e2);
@@ -324,8 +329,7 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
     return 0;
 }
 
-int net_attach(net_store *s, const struct net_attach_request *req, json_t **out,
-               hull_err **err)
+int net_attach(net_store *s, const struct net_attach_request *req, json_t **out, hull_err **err)
 {
     *out = NULL;
     cleanup_close int lock = net_store_lock(s, err);

@@ -32,8 +32,7 @@ struct net_attach_request {
 
 /* *out: one object per endpoint: Network, IfName, IPAddress, IPPrefixLen, Gateway,
  * MacAddress, EndpointID, NetworkID. On failure nothing stays attached. */
-int net_attach(net_store *s, const struct net_attach_request *req, json_t **out,
-               hull_err **err);
+int net_attach(net_store *s, const struct net_attach_request *req, json_t **out, hull_err **err);
 /* DEL the container's attachments (only `network`'s when not NULL), newest first. Every one
  * is tried; the first error is returned. */
 int net_detach(net_store *s, const char *container_id, const char *network, hull_err **err);

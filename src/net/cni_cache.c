@@ -51,8 +51,8 @@ static int read_entry(int dirfd, const char *name, json_t **entry, hull_err **er
     return 0;
 }
 
-int net_cni_cache_read(int dirfd, const char *network, const char *container_id,
-                       const char *ifname, json_t **entry, hull_err **err)
+int net_cni_cache_read(int dirfd, const char *network, const char *container_id, const char *ifname,
+                       json_t **entry, hull_err **err)
 {
     cleanup_free char *name = entry_name(network, container_id, ifname);
     return read_entry(dirfd, name, entry, err);

@@ -13,8 +13,8 @@
 int net_cni_cache_write(int dirfd, const char *network, const char *container_id,
                         const char *ifname, json_t *entry, hull_err **err);
 /* *entry = NULL when there is none. */
-int net_cni_cache_read(int dirfd, const char *network, const char *container_id,
-                       const char *ifname, json_t **entry, hull_err **err);
+int net_cni_cache_read(int dirfd, const char *network, const char *container_id, const char *ifname,
+                       json_t **entry, hull_err **err);
 int net_cni_cache_remove(int dirfd, const char *network, const char *container_id,
                          const char *ifname, hull_err **err);
 /* Every cached entry (the parsed files; with `container_id`, only that container's), sorted by

@@ -33,8 +33,10 @@ char *net_cni_find_plugin(const char *type, const char *path, hull_err **err)
             return p;
         free(p);
     }
-    hull_error(err, ENOENT, "CNI plugin `%s` not found in `%s` (apt-get install "
-               "containernetworking-plugins)", type, path ? path : NET_CNI_DEFAULT_PATH);
+    hull_error(err, ENOENT,
+               "CNI plugin `%s` not found in `%s` (apt-get install "
+               "containernetworking-plugins)",
+               type, path ? path : NET_CNI_DEFAULT_PATH);
     return NULL;
 }
 

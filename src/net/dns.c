@@ -99,7 +99,8 @@ static int aardvark_start(net_store *s, hull_err **err)
 {
     const char *bin = aardvark_path();
     if (bin == NULL)
-        return hull_error(err, ENOENT, "aardvark-dns not found (apt-get install aardvark-dns, or "
+        return hull_error(err, ENOENT,
+                          "aardvark-dns not found (apt-get install aardvark-dns, or "
                           "set HULL_AARDVARK_DNS)");
     pid_t pid = fork();
     if (pid < 0)
@@ -111,8 +112,7 @@ static int aardvark_start(net_store *s, hull_err **err)
         dup2(null, 1);
         dup2(null, 2);
         char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-        execle(bin, "aardvark-dns", "--config", s->dns_dir, "-p", "53", "run", (char *)NULL,
-               env);
+        execle(bin, "aardvark-dns", "--config", s->dns_dir, "-p", "53", "run", (char *)NULL, env);
         _exit(127);
     }
     int status;
@@ -191,8 +191,8 @@ static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *ga
             append_csv(&names, cname);
         size_t j;
         json_t *a;
-        json_array_foreach(json_object_get(h, "aliases"), j, a) append_csv(&names,
-                                                                             json_string_value(a));
+        json_array_foreach(json_object_get(h, "aliases"), j, a)
+            append_csv(&names, json_string_value(a));
         char short_id[13];
         snprintf(short_id, sizeof short_id, "%.12s", cid);
         append_csv(&names, short_id);

@@ -180,8 +180,7 @@ static bool name_valid(const char *n)
 {
     static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
     size_t l = strlen(n);
-    return l > 0 && l <= 128 && strspn(n, ok) == l && n[0] != '.' && n[0] != '-' &&
-           n[0] != '_';
+    return l > 0 && l <= 128 && strspn(n, ok) == l && n[0] != '.' && n[0] != '-' && n[0] != '_';
 }
 
 static int read_pools(net_store *s, struct net_pool **pools, size_t *n, hull_err **err)
@@ -326,10 +325,9 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     json_t *ipam = json_pack("{s:s, s:[[o]], s:o, s:s}", "type", "host-local", "ranges", r,
                              "routes", routes, "dataDir", s->ipam_dir);
     json_t *plugins = json_array();
-    json_array_append_new(plugins,
-                          json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge", "bridge",
-                                    bridge, "isGateway", 1, "ipMasq", !o->internal, "hairpinMode",
-                                    1, "ipam", ipam));
+    json_array_append_new(plugins, json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge",
+                                             "bridge", bridge, "isGateway", 1, "ipMasq",
+                                             !o->internal, "hairpinMode", 1, "ipam", ipam));
     if (!o->internal)
         json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "portmap",
                                                  "capabilities", "portMappings", 1, "snat", 1));
@@ -339,11 +337,11 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     json_array_append_new(plugins, fw);
     json_t *opts = kv_object(o->options);
     json_object_set_new(opts, "com.docker.network.bridge.name", json_string(bridge));
-    json_t *meta = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:b}", "id", id, "created", now,
-        "driver", "bridge", "subnet", sub, "gateway", gwb, "bridge", bridge, "internal",
-        o->internal, "isolate", o->isolate, "labels", kv_object(o->labels), "options", opts,
-        "dns", strcmp(o->name, NET_DEFAULT_NETWORK) != 0);
+    json_t *meta =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:b}", "id", id, "created",
+                  now, "driver", "bridge", "subnet", sub, "gateway", gwb, "bridge", bridge,
+                  "internal", o->internal, "isolate", o->isolate, "labels", kv_object(o->labels),
+                  "options", opts, "dns", strcmp(o->name, NET_DEFAULT_NETWORK) != 0);
     if (range)
         json_object_set_new(meta, "ipRange", json_string(rb));
     return json_pack("{s:s, s:s, s:o, s:o}", "cniVersion", "1.0.0", "name", o->name, "plugins",
@@ -369,8 +367,39 @@ static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err *
     return 0;
 }
 
+/* The firewall plugin's same-bridge isolation rules name the bridge and outlive every DEL:
+ * they go with the network. */
+static void isolation_rules_delete(const char *bridge)
+{
+    static char comment[] = "CNI firewall plugin rules (ingressPolicy: same-bridge)";
+    char *stage1[] = {"iptables",
+                      "-w",
+                      "-D",
+                      "CNI-ISOLATION-STAGE-1",
+                      "-i",
+                      (char *)bridge,
+                      "!",
+                      "-o",
+                      (char *)bridge,
+                      "-m",
+                      "comment",
+                      "--comment",
+                      comment,
+                      "-j",
+                      "CNI-ISOLATION-STAGE-2",
+                      NULL};
+    char *stage2[] = {"iptables",  "-w",           "-D", "CNI-ISOLATION-STAGE-2",
+                      "-o",        (char *)bridge, "-m", "comment",
+                      "--comment", comment,        "-j", "DROP",
+                      NULL};
+    cleanup_err hull_err *e1 = NULL, *e2 = NULL;
+    run_tool(stage1, true, &e1);
+    run_tool(stage2, true, &e2);
+}
+
 static int bridge_delete(const char *bridge, hull_err **err)
 {
+    isolation_rules_delete(bridge);
     char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
     if (run_tool(del, true, err) < 0)
         return hull_error_prefix(err, "delete bridge %s", bridge);
@@ -436,18 +465,22 @@ static int choose_subnet(net_store *s, const struct net_create_opts *o, struct n
     return rc;
 }
 
-static int validate_create(const struct net_create_opts *o, struct net_cidr *subnet,
-                           uint32_t *gw, struct net_cidr *range, hull_err **err)
+static int validate_create(const struct net_create_opts *o, struct net_cidr *subnet, uint32_t *gw,
+                           struct net_cidr *range, hull_err **err)
 {
     if (!name_valid(o->name))
-        return hull_error(err, 0, "invalid network name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] "
-                          "are allowed", o->name);
+        return hull_error(err, 0,
+                          "invalid network name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                          "are allowed",
+                          o->name);
     if (o->driver && strcmp(o->driver, "bridge") != 0)
         return hull_error(err, 0, "--driver `%s`: only bridge is supported", o->driver);
-    if (o->bridge && (strlen(o->bridge) == 0 || strlen(o->bridge) > 15 ||
-                      strpbrk(o->bridge, "/ :") != NULL))
-        return hull_error(err, 0, "com.docker.network.bridge.name `%s`: not a valid interface "
-                          "name (1 to 15 characters)", o->bridge);
+    if (o->bridge &&
+        (strlen(o->bridge) == 0 || strlen(o->bridge) > 15 || strpbrk(o->bridge, "/ :") != NULL))
+        return hull_error(err, 0,
+                          "com.docker.network.bridge.name `%s`: not a valid interface "
+                          "name (1 to 15 characters)",
+                          o->bridge);
     if (o->subnet && net_cidr_parse(o->subnet, subnet, err) < 0)
         return hull_error_prefix(err, "--subnet");
     if (o->subnet && subnet->prefix > 30)
@@ -458,8 +491,7 @@ static int validate_create(const struct net_create_opts *o, struct net_cidr *sub
         if (net_ip_parse(o->gateway, gw, err) < 0)
             return hull_error_prefix(err, "--gateway");
         if (!net_cidr_contains(subnet, *gw))
-            return hull_error(err, 0, "--gateway %s is not in --subnet %s", o->gateway,
-                              o->subnet);
+            return hull_error(err, 0, "--gateway %s is not in --subnet %s", o->gateway, o->subnet);
     }
     if (o->ip_range) {
         if (net_cidr_parse(o->ip_range, range, err) < 0)
@@ -471,8 +503,7 @@ static int validate_create(const struct net_create_opts *o, struct net_cidr *sub
     return 0;
 }
 
-int net_network_create(net_store *s, const struct net_create_opts *o, json_t **out,
-                       hull_err **err)
+int net_network_create(net_store *s, const struct net_create_opts *o, json_t **out, hull_err **err)
 {
     if (out)
         *out = NULL;
@@ -484,7 +515,7 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
     if (lock < 0)
         return -1;
     if (conflist_path_exists(s, o->name))
-        return hull_error(err, EEXIST, "network with name %s already exists", o->name);
+        return hull_error(err, 0, "network with name %s already exists", o->name);
     /* Subnet choice and bridge creation under the host-wide lock: another data root cannot
      * pick the same subnet before our bridge's route shows it taken. */
     cleanup_close int hlock = net_host_lock(err);
@@ -499,13 +530,16 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
     char bridge[16];
     if (o->bridge)
         snprintf(bridge, sizeof bridge, "%s", o->bridge);
-    else if (strcmp(o->name, NET_DEFAULT_NETWORK) == 0 && strcmp(s->data_root, "/var/lib/hull") == 0)
+    else if (strcmp(o->name, NET_DEFAULT_NETWORK) == 0 &&
+             strcmp(s->data_root, "/var/lib/hull") == 0)
         snprintf(bridge, sizeof bridge, "hull0");
     else
         snprintf(bridge, sizeof bridge, "hull-%.10s", id);
     if (bridge_in_use(s, bridge))
-        return hull_error(err, EEXIST, "bridge %s is already in use (by another network or "
-                          "device)", bridge);
+        return hull_error(err, 0,
+                          "bridge %s is already in use (by another network or "
+                          "device)",
+                          bridge);
     cleanup_json json_t *conf =
         build_conflist(s, o, id, bridge, &subnet, gw, o->ip_range ? &range : NULL);
     if (bridge_create(bridge, gw, subnet.prefix, err) < 0)
@@ -584,14 +618,16 @@ int net_network_load(net_store *s, const char *ref, json_t **conflist, hull_err 
             const char *id = net_network_id(n);
             if (id && strncmp(id, ref, rl) == 0) {
                 if (found)
-                    return hull_error(err, 0, "network %s is ambiguous (%zu matches found based "
-                                      "on ID prefix)", ref, (size_t)2);
+                    return hull_error(err, 0,
+                                      "network %s is ambiguous (%zu matches found based "
+                                      "on ID prefix)",
+                                      ref, (size_t)2);
                 found = n;
             }
         }
     }
     if (found == NULL)
-        return hull_error(err, ENOENT, "network %s not found", ref);
+        return hull_error(err, 0, "network %s not found", ref);
     *conflist = json_incref(found);
     return 0;
 }
@@ -603,7 +639,7 @@ int net_network_ensure_default(net_store *s, hull_err **err)
     struct net_create_opts o = {.name = NET_DEFAULT_NETWORK, .isolate = true};
     cleanup_err hull_err *e = NULL;
     if (net_network_create(s, &o, NULL, &e) < 0) {
-        if (e->errnum == EEXIST && conflist_path_exists(s, NET_DEFAULT_NETWORK))
+        if (conflist_path_exists(s, NET_DEFAULT_NETWORK))
             return 0; /* created meanwhile by a parallel command */
         *err = steal_pointer(&e);
         return hull_error_prefix(err, "default network");
@@ -628,7 +664,7 @@ int net_network_remove(net_store *s, const char *ref, hull_err **err)
     json_array_foreach(entries, i, e)
     {
         if (strcmp(json_string_value(json_object_get(e, "networkName")), name) == 0)
-            return hull_error(err, EBUSY,
+            return hull_error(err, 0,
                               "error while removing network: network %s id %s has active "
                               "endpoints",
                               name, net_network_id(conf));
@@ -669,12 +705,12 @@ json_t *net_network_inspect(net_store *s, json_t *conflist)
                        net_network_name(conflist)) != 0)
                 continue;
             json_t *h = json_object_get(en, "hull");
-            json_object_set_new(
-                containers, json_string_value(json_object_get(en, "containerId")),
-                json_pack("{s:O, s:O, s:O, s:O, s:s}", "Name", json_object_get(h, "name"),
-                          "EndpointID", json_object_get(h, "endpointId"), "MacAddress",
-                          json_object_get(h, "mac"), "IPv4Address", json_object_get(h, "address"),
-                          "IPv6Address", ""));
+            json_object_set_new(containers, json_string_value(json_object_get(en, "containerId")),
+                                json_pack("{s:O, s:O, s:O, s:O, s:s}", "Name",
+                                          json_object_get(h, "name"), "EndpointID",
+                                          json_object_get(h, "endpointId"), "MacAddress",
+                                          json_object_get(h, "mac"), "IPv4Address",
+                                          json_object_get(h, "address"), "IPv6Address", ""));
         }
     }
     return json_pack("{s:O, s:O, s:O, s:s, s:O, s:b, s:{s:s, s:{}, s:[o]}, s:O, s:b, s:b, "
@@ -684,6 +720,6 @@ json_t *net_network_inspect(net_store *s, json_t *conflist)
                      json_object_get(m, "driver"), "EnableIPv6", 0, "IPAM", "Driver", "default",
                      "Options", "Config", ipam_cfg, "Internal", json_object_get(m, "internal"),
                      "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0,
-                     "Containers", containers, "Options", json_object_get(m, "options"),
-                     "Labels", json_object_get(m, "labels"));
+                     "Containers", containers, "Options", json_object_get(m, "options"), "Labels",
+                     json_object_get(m, "labels"));
 }

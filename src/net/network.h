@@ -47,15 +47,14 @@ struct net_create_opts {
     const char *ip_range; /* NULL: the whole subnet */
     const char *bridge;   /* device name, NULL: hull-<id> (hull0 for the default network) */
     bool internal;
-    bool isolate;  /* docker's rule: no traffic from other networks' bridges (default) */
-    char **labels; /* K=V */
+    bool isolate;   /* docker's rule: no traffic from other networks' bridges (default) */
+    char **labels;  /* K=V */
     char **options; /* -o K=V as given (recorded in Options) */
 };
 
 /* Create the network (refused when the name exists or the subnet overlaps a network or a host
  * route). *out (may be NULL) receives the conflist. Takes the store lock itself. */
-int net_network_create(net_store *s, const struct net_create_opts *o, json_t **out,
-                       hull_err **err);
+int net_network_create(net_store *s, const struct net_create_opts *o, json_t **out, hull_err **err);
 /* By name, full id or unique id prefix. "no such network" (errnum ENOENT) otherwise. */
 int net_network_load(net_store *s, const char *ref, json_t **conflist, hull_err **err);
 /* Every network's conflist, sorted by name. */

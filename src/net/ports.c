@@ -47,8 +47,7 @@ int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_er
     if (slash) {
         *slash = '\0';
         if (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0)
-            return hull_error(err, 0, "-p %s: invalid protocol `%s` (tcp or udp)", spec,
-                              slash + 1);
+            return hull_error(err, 0, "-p %s: invalid protocol `%s` (tcp or udp)", spec, slash + 1);
         snprintf(proto, sizeof proto, "%s", slash + 1);
     }
     /* IP:HOST:CONTAINER, HOST:CONTAINER, IP::CONTAINER, CONTAINER */
@@ -78,8 +77,7 @@ int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_er
     if (*host && (port_range(host, &hlo, &hhi) < 0 || hlo == 0))
         return hull_error(err, 0, "-p %s: invalid host port `%s`", spec, host);
     if (*host && hhi - hlo != chi - clo && !(hlo != hhi && clo == chi))
-        return hull_error(err, 0, "-p %s: the host and container port ranges differ in size",
-                          spec);
+        return hull_error(err, 0, "-p %s: the host and container port ranges differ in size", spec);
     for (unsigned c = clo; c <= chi; c++) {
         struct net_port *v = realloc(*ports, (*n + 1) * sizeof *v);
         if (v == NULL)
@@ -148,8 +146,8 @@ bool net_owner_alive(const struct net_owner *o)
 
 json_t *net_owner_json(const struct net_owner *o)
 {
-    return json_pack("{s:i, s:I, s:s}", "pid", (int)o->pid, "startTime",
-                     (json_int_t)o->start_time, "bootId", o->boot_id);
+    return json_pack("{s:i, s:I, s:s}", "pid", (int)o->pid, "startTime", (json_int_t)o->start_time,
+                     "bootId", o->boot_id);
 }
 
 void net_owner_from_json(json_t *j, struct net_owner *o)
@@ -282,11 +280,10 @@ int net_ports_reserve(struct net_port *ports, size_t n, const struct net_owner *
             json_decref(*names);
             *names = NULL;
             if (p->host_port == 0)
-                return hull_error(err, EADDRINUSE, "no free host port for %u/%s",
-                                  p->container_port, p->proto);
-            return hull_error(err, EADDRINUSE,
-                              "Bind for %s:%u failed: port is already allocated", shown_ip(p),
-                              p->host_port);
+                return hull_error(err, EADDRINUSE, "no free host port for %u/%s", p->container_port,
+                                  p->proto);
+            return hull_error(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated",
+                              shown_ip(p), p->host_port);
         }
         char name[48];
         snprintf(name, sizeof name, "%s-%u-%s", p->proto, p->host_port, shown_ip(p));

@@ -16,8 +16,8 @@
 #define NET_PORTS_DIR "/run/hull/ports"
 
 struct net_port {
-    char host_ip[16];        /* "" = every address */
-    unsigned host_port;      /* 0 = a free port, chosen at start */
+    char host_ip[16];   /* "" = every address */
+    unsigned host_port; /* 0 = a free port, chosen at start */
     unsigned container_port;
     char proto[4]; /* tcp | udp */
 };

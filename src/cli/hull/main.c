@@ -44,6 +44,8 @@ static const struct hull_command commands[] = {
     {"cp", cmd_cp, "Copy files between a container and the host"},
     {"healthcheck", cmd_healthcheck, "Run a container's health check now (healthcheck run C)"},
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
+    {"network", cmd_network, "Manage networks (create, ls, inspect, rm, prune, connect, ...)"},
+    {"port", cmd_port, "List a container's published ports"},
     {"system", cmd_system, "System information, disk use, pruning"},
     {"version", cmd_version, "Show version information"},
     {"__monitor", cmd_monitor, NULL},     /* internal: hull-monitor's restarts and clean-up */
