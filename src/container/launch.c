@@ -151,8 +151,13 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
     struct runtime_opts ro = {.root = cs->runtime_root};
     if (access(state, F_OK) == 0 && runtime_delete(&ro, r->id, true, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
-    /* After the process: its namespace is gone, DEL releases what lives outside it. */
-    return container_network_teardown(cs, r, err);
+    /* After the process: its namespace is gone, DEL releases what lives outside it. A plugin
+     * that fails its DEL must not keep the container from going: its cache entry is gone,
+     * what it says is worth a warning. */
+    cleanup_err hull_err *net_err = NULL;
+    if (container_network_teardown(cs, r, &net_err) < 0)
+        hull_warn_err("network teardown", net_err);
+    return 0;
 }
 
 /* Keep fds 0-2 open so that pipes never land on them. */

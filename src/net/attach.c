@@ -132,9 +132,10 @@ static int del_entry(net_store *s, json_t *entry, hull_err **err)
         .args = json_string_value(json_object_get(entry, "cniArgs")),
         .path = cni_path(),
     };
-    int rc = net_cni_list_del(json_object_get(entry, "config"), &rt,
-                              json_object_get(entry, "capabilityArgs"),
-                              json_object_get(entry, "result"), err);
+    int rc = net_cni_list_del(
+        json_object_get(entry, "config"), &rt, json_object_get(entry, "capabilityArgs"),
+        json_is_object(json_object_get(entry, "result")) ? json_object_get(entry, "result") : NULL,
+        err);
     net_ports_release(json_object_get(h, "portReservations"));
     cleanup_err hull_err *e = NULL;
     if (net_cni_cache_remove(s->cache_fd, network, cid, ifname, &e) < 0 && rc == 0) {
@@ -235,20 +236,25 @@ int net_detach(net_store *s, const char *container_id, const char *network, hull
     return rc;
 }
 
-static int attach_one(net_store *s, const struct net_attach_request *req,
-                      const struct net_endpoint_request *ep, const struct net_owner *owner,
-                      json_t *existing, bool with_ports, json_t *out, hull_err **err)
+/* Under the lock: validate, reserve host ports, cache the entry without a result (so that
+ * if hull dies during ADD, a later DEL from reconcile or rm -f finds what the plugins made).
+ * The new entry is appended to `existing`. */
+static int prepare_one(net_store *s, const struct net_attach_request *req,
+                       const struct net_endpoint_request *ep, const struct net_owner *owner,
+                       json_t *existing, bool with_ports, hull_err **err)
 {
     cleanup_json json_t *conf = NULL;
     if (net_network_load(s, ep->network, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
+    if (net_network_ensure_up(conf, err) < 0)
+        return -1;
     size_t j;
     json_t *e;
     json_array_foreach(existing, j, e)
     {
         if (strcmp(json_string_value(json_object_get(e, "networkName")), name) == 0)
-            return hull_error(err, EEXIST, "endpoint with name %s already exists in network %s",
+            return hull_error(err, 0, "endpoint with name %s already exists in network %s",
                               req->container_name, name);
     }
     json_t *meta = net_network_meta(conf);
@@ -268,8 +274,6 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
     }
     char ifname[16];
     next_ifname(existing, ifname);
-    char netns[64];
-    snprintf(netns, sizeof netns, "/proc/%d/ns/net", (int)req->pid);
     cleanup_json json_t *caps = json_object();
     cleanup_json json_t *reservations = NULL;
     if (with_ports && req->n_ports) {
@@ -290,16 +294,6 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
                        "portmap") == 0)
                 json_array_remove(plugins, i);
     }
-    struct net_cni_runtime rt = {.container_id = req->container_id,
-                                 .netns = netns,
-                                 .ifname = ifname,
-                                 .args = args,
-                                 .path = cni_path()};
-    cleanup_json json_t *result = NULL;
-    if (net_cni_list_add(conf, &rt, caps, &result, err) < 0) {
-        net_ports_release(reservations);
-        return -1;
-    }
     json_t *h =
         json_pack("{s:I, s:s, s:o, s:O, s:s, s:o}", "seq", next_seq(existing), "name",
                   req->container_name, "aliases", json_array(), "networkId",
@@ -310,64 +304,94 @@ static int attach_one(net_store *s, const struct net_attach_request *req,
     snprintf(eid, sizeof eid, "%.32s%.32s", json_string_value(json_object_get(meta, "id")),
              req->container_id);
     json_object_set_new(h, "endpointId", json_string(eid));
-    result_summary(result, ifname, h);
     if (reservations)
         json_object_set(h, "portReservations", reservations);
-    json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:O, s:o}", "kind", "cniCacheV1",
-                              "containerId", req->container_id, "ifName", ifname, "networkName",
-                              name, "config", conf, "cniArgs", args ? args : "", "capabilityArgs",
-                              caps, "result", result, "hull", h);
+    json_t *entry =
+        json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:n, s:o}", "kind", "cniCacheV1",
+                  "containerId", req->container_id, "ifName", ifname, "networkName", name, "config",
+                  conf, "cniArgs", args ? args : "", "capabilityArgs", caps, "result", "hull", h);
     if (net_cni_cache_write(s->cache_fd, name, req->container_id, ifname, entry, err) < 0) {
-        cleanup_err hull_err *e2 = NULL;
-        del_entry(s, entry, &e2);
+        net_ports_release(reservations);
         json_decref(entry);
         return -1;
     }
-    json_array_append(existing, entry);
-    json_array_append_new(out, endpoint_view(entry));
-    json_decref(entry);
+    json_array_append_new(existing, entry);
     return 0;
+}
+
+/* Without the lock (the plugins lock what they share): ADD, then record the result. */
+static int add_one(net_store *s, const struct net_attach_request *req, json_t *entry,
+                   hull_err **err)
+{
+    char netns[64];
+    snprintf(netns, sizeof netns, "/proc/%d/ns/net", (int)req->pid);
+    const char *args = json_string_value(json_object_get(entry, "cniArgs"));
+    struct net_cni_runtime rt = {.container_id = req->container_id,
+                                 .netns = netns,
+                                 .ifname = json_string_value(json_object_get(entry, "ifName")),
+                                 .args = args && *args ? args : NULL,
+                                 .path = cni_path()};
+    cleanup_json json_t *result = NULL;
+    if (net_cni_list_add(json_object_get(entry, "config"), &rt,
+                         json_object_get(entry, "capabilityArgs"), &result, err) < 0)
+        return -1;
+    json_object_set(entry, "result", result);
+    result_summary(result, rt.ifname, json_object_get(entry, "hull"));
+    return net_cni_cache_write(s->cache_fd,
+                               json_string_value(json_object_get(entry, "networkName")),
+                               req->container_id, rt.ifname, entry, err);
+}
+
+/* Drop the entries from index `from` on: DEL them (ADD failed part-way) and release. */
+static void undo_entries(net_store *s, json_t *entries, size_t from)
+{
+    for (size_t i = json_array_size(entries); i-- > from;) {
+        cleanup_err hull_err *e = NULL;
+        del_entry(s, json_array_get(entries, i), &e);
+    }
 }
 
 int net_attach(net_store *s, const struct net_attach_request *req, json_t **out, hull_err **err)
 {
     *out = NULL;
-    cleanup_close int lock = net_store_lock(s, err);
-    if (lock < 0)
-        return -1;
     cleanup_json json_t *touched = json_array();
-    cleanup_err hull_err *re = NULL;
-    if (reconcile_locked(s, touched, &re) < 0)
-        hull_warn("clean up stale network attachments: %s", re->msg);
+    cleanup_json json_t *existing = NULL;
+    size_t before = 0;
     struct net_owner owner;
     net_owner_self(&owner, req->pid);
-    cleanup_json json_t *existing = NULL;
-    if (net_cni_cache_list(s->cache_fd, req->container_id, &existing, err) < 0)
-        return -1;
-    size_t before = json_array_size(existing);
-    json_t *res = json_array();
-    int rc = 0;
-    for (size_t i = 0; i < req->n_endpoints && rc == 0; i++) {
-        rc = attach_one(s, req, &req->endpoints[i], &owner, existing, i == 0, res, err);
-        if (rc == 0)
-            add_unique(touched, json_string_value(json_object_get(
-                                    json_array_get(existing, json_array_size(existing) - 1),
-                                    "networkName")));
+    {
+        cleanup_close int lock = net_store_lock(s, err);
+        if (lock < 0)
+            return -1;
+        cleanup_err hull_err *re = NULL;
+        if (reconcile_locked(s, touched, &re) < 0)
+            hull_warn("clean up stale network attachments: %s", re->msg);
+        if (net_cni_cache_list(s->cache_fd, req->container_id, &existing, err) < 0)
+            return -1;
+        before = json_array_size(existing);
+        for (size_t i = 0; i < req->n_endpoints; i++)
+            if (prepare_one(s, req, &req->endpoints[i], &owner, existing, i == 0, err) < 0) {
+                undo_entries(s, existing, before);
+                return -1;
+            }
     }
-    if (rc < 0) {
-        /* Nothing half-made: DEL what this call added. */
-        for (size_t i = json_array_size(existing); i-- > before;) {
-            cleanup_err hull_err *e2 = NULL;
-            del_entry(s, json_array_get(existing, i), &e2);
+    for (size_t i = before; i < json_array_size(existing); i++)
+        if (add_one(s, req, json_array_get(existing, i), err) < 0) {
+            cleanup_err hull_err *le = NULL;
+            cleanup_close int lock = net_store_lock(s, &le);
+            undo_entries(s, existing, before);
+            return -1;
         }
-        json_decref(res);
-        cleanup_err hull_err *e3 = NULL;
-        net_dns_update(s, touched, &e3);
-        return -1;
+    json_t *res = json_array();
+    for (size_t i = before; i < json_array_size(existing); i++) {
+        json_t *e = json_array_get(existing, i);
+        json_array_append_new(res, endpoint_view(e));
+        add_unique(touched, json_string_value(json_object_get(e, "networkName")));
     }
     /* Without its DNS server the network still works: say so, do not fail the start. */
+    cleanup_close int lock = net_store_lock(s, err);
     cleanup_err hull_err *de = NULL;
-    if (json_array_size(touched) && net_dns_update(s, touched, &de) < 0)
+    if (lock >= 0 && json_array_size(touched) && net_dns_update(s, touched, &de) < 0)
         hull_warn("container name resolution: %s", de->msg);
     *out = res;
     return 0;

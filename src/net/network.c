@@ -326,8 +326,8 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
                              "routes", routes, "dataDir", s->ipam_dir);
     json_t *plugins = json_array();
     json_array_append_new(plugins, json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge",
-                                             "bridge", bridge, "isGateway", 1, "ipMasq",
-                                             !o->internal, "hairpinMode", 1, "ipam", ipam));
+                                             "bridge", bridge, "isGateway", 1, "ipMasq", 0,
+                                             "hairpinMode", 1, "ipam", ipam));
     if (!o->internal)
         json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "portmap",
                                                  "capabilities", "portMappings", 1, "snat", 1));
@@ -346,6 +346,19 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
         json_object_set_new(meta, "ipRange", json_string(rb));
     return json_pack("{s:s, s:s, s:o, s:o}", "cniVersion", "1.0.0", "name", o->name, "plugins",
                      plugins, "hull", meta);
+}
+
+/* Outbound NAT, one rule per network as docker has it (the bridge plugin's per-container
+ * ipMasq chains cannot be removed once the container's namespace is gone). */
+static int masquerade(const char *op, const char *bridge, const char *subnet, hull_err **err)
+{
+    char *argv[] = {"iptables", "-w",           "-t",
+                    "nat",      (char *)op,     "POSTROUTING",
+                    "-s",       (char *)subnet, "!",
+                    "-o",       (char *)bridge, "-m",
+                    "comment",  "--comment",    "hull network masquerade",
+                    "-j",       "MASQUERADE",   NULL};
+    return run_tool(argv, strcmp(op, "-D") == 0, err);
 }
 
 static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err **err)
@@ -397,9 +410,14 @@ static void isolation_rules_delete(const char *bridge)
     run_tool(stage2, true, &e2);
 }
 
-static int bridge_delete(const char *bridge, hull_err **err)
+static int bridge_delete(json_t *conf, hull_err **err)
 {
+    const char *bridge = meta_str(conf, "bridge");
     isolation_rules_delete(bridge);
+    if (!json_is_true(json_object_get(net_network_meta(conf), "internal"))) {
+        cleanup_err hull_err *e = NULL;
+        masquerade("-D", bridge, meta_str(conf, "subnet"), &e);
+    }
     char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
     if (run_tool(del, true, err) < 0)
         return hull_error_prefix(err, "delete bridge %s", bridge);
@@ -542,7 +560,7 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
                           bridge);
     cleanup_json json_t *conf =
         build_conflist(s, o, id, bridge, &subnet, gw, o->ip_range ? &range : NULL);
-    if (bridge_create(bridge, gw, subnet.prefix, err) < 0)
+    if (net_network_ensure_up(conf, err) < 0)
         return -1;
     cleanup_free char *file = NULL;
     cleanup_free char *text = json_dumps(conf, JSON_INDENT(2));
@@ -550,11 +568,35 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
         abort();
     if (fs_write_file_atomic_at(s->dirfd, file, text, strlen(text), 0644, err) < 0) {
         cleanup_err hull_err *e = NULL;
-        bridge_delete(bridge, &e);
+        bridge_delete(conf, &e);
         return hull_error_prefix(err, "network %s", o->name);
     }
     if (out)
         *out = json_incref(conf);
+    return 0;
+}
+
+int net_network_ensure_up(json_t *conf, hull_err **err)
+{
+    const char *bridge = meta_str(conf, "bridge");
+    char path[64];
+    snprintf(path, sizeof path, "/sys/class/net/%s", bridge);
+    if (access(path, F_OK) == 0)
+        return 0;
+    struct net_cidr subnet;
+    uint32_t gw;
+    if (net_cidr_parse(meta_str(conf, "subnet"), &subnet, err) < 0 ||
+        net_ip_parse(meta_str(conf, "gateway"), &gw, err) < 0)
+        return hull_error_prefix(err, "network %s", net_network_name(conf));
+    if (bridge_create(bridge, gw, subnet.prefix, err) < 0)
+        return -1;
+    if (!json_is_true(json_object_get(net_network_meta(conf), "internal")) &&
+        masquerade("-A", bridge, meta_str(conf, "subnet"), err) < 0) {
+        cleanup_err hull_err *e = NULL;
+        char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
+        run_tool(del, true, &e);
+        return hull_error_prefix(err, "network %s: outbound NAT", net_network_name(conf));
+    }
     return 0;
 }
 
@@ -669,8 +711,7 @@ int net_network_remove(net_store *s, const char *ref, hull_err **err)
                               "endpoints",
                               name, net_network_id(conf));
     }
-    if (bridge_delete(json_string_value(json_object_get(net_network_meta(conf), "bridge")), err) <
-        0)
+    if (bridge_delete(conf, err) < 0)
         return -1;
     cleanup_free char *file = NULL;
     if (asprintf(&file, "%s.conflist", name) < 0)

@@ -61,6 +61,9 @@ int net_network_load(net_store *s, const char *ref, json_t **conflist, hull_err 
 int net_network_list(net_store *s, json_t **list, hull_err **err);
 /* Refused while a container is attached (`force`: no check). Deletes the bridge device. */
 int net_network_remove(net_store *s, const char *ref, hull_err **err);
+/* The network's bridge device and outbound NAT rule, made again when missing (after a
+ * reboot). */
+int net_network_ensure_up(json_t *conflist, hull_err **err);
 /* The default network `bridge`, created on first use. */
 int net_network_ensure_default(net_store *s, hull_err **err);
 /* docker's `network inspect` object for a conflist (Containers from the attachments). */

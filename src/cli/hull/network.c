@@ -43,8 +43,7 @@ static const char help[] =
     "\n"
     "Exit status: 0, 1 when an operation failed, 125 for usage errors.\n";
 
-static int open_stores(struct hull_cli *cli, container_store **cs, net_store **ns,
-                       hull_err **err)
+static int open_stores(struct hull_cli *cli, container_store **cs, net_store **ns, hull_err **err)
 {
     if (ctr_open(cli, cs, err) < 0 || net_store_open((*cs)->data_root, ns, err) < 0)
         return -1;
@@ -72,7 +71,7 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
     static const struct option opts[] = {
-        {"driver", required_argument, NULL, 'd'}, {"subnet", required_argument, NULL, 's'},
+        {"driver", required_argument, NULL, 'd'},  {"subnet", required_argument, NULL, 's'},
         {"gateway", required_argument, NULL, 'g'}, {"ip-range", required_argument, NULL, 'r'},
         {"internal", no_argument, NULL, 'i'},      {"label", required_argument, NULL, 'l'},
         {"opt", required_argument, NULL, 'o'},     {NULL, 0, NULL, 0},
@@ -221,8 +220,7 @@ static int n_inspect(container_store *cs, net_store *ns, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         hull_err *err = NULL;
         cleanup_json json_t *conf = NULL;
-        if (strcmp(argv[i], NET_DEFAULT_NETWORK) == 0 &&
-            net_network_ensure_default(ns, &err) < 0) {
+        if (strcmp(argv[i], NET_DEFAULT_NETWORK) == 0 && net_network_ensure_default(ns, &err) < 0) {
             status = cli_fail(err);
             continue;
         }
