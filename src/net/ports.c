@@ -103,8 +103,8 @@ static unsigned long long start_time_of(pid_t pid)
     if (fs_read_file(path, 4096, &text, &len, &e) < 0)
         return 0;
     const char *p = strrchr(text, ')');
-    if (p == NULL)
-        return 0;
+    if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+        return 0; /* gone, or a zombie: its namespaces are gone already */
     unsigned long long v = 0;
     /* field 22 (starttime): 20 fields after the state (field 3) */
     int field = 2;
