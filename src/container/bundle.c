@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "container/devices.h"
 #include "linux/capabilities.h"
 #include "oci/config_security.h"
 #include "oci/landlock_default.h"
@@ -145,10 +146,10 @@ static int add_user_mounts(json_t *mounts, json_t *record, hull_err **err)
     return 0;
 }
 
-/* linux.resources from -m, --cpus and --pids-limit (only what was asked for). */
-static json_t *resources(json_t *host)
+/* linux.resources from -m, --cpus and --pids-limit (only what was asked for), added to the
+ * defaults' (the device rules). */
+static void resources(json_t *res, json_t *host)
 {
-    json_t *res = json_object();
     json_int_t memory = json_integer_value(json_object_get(host, "Memory"));
     json_int_t nano_cpus = json_integer_value(json_object_get(host, "NanoCpus"));
     json_int_t pids = json_integer_value(json_object_get(host, "PidsLimit"));
@@ -163,7 +164,71 @@ static json_t *resources(json_t *host)
     }
     if (pids != 0)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
-    return res;
+}
+
+/* --device: the nodes and the rules allowing them, after the default deny-all list. */
+static int add_devices(json_t *spec, json_t *host, hull_err **err)
+{
+    json_t *lin = json_object_get(spec, "linux");
+    json_t *rules = json_object_get(json_object_get(lin, "resources"), "devices");
+    json_t *devices = json_array();
+    json_object_set_new(lin, "devices", devices);
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(host, "Devices"), i, d)
+    {
+        const char *h = json_string_value(json_object_get(d, "PathOnHost"));
+        const char *c = json_string_value(json_object_get(d, "PathInContainer"));
+        const char *p = json_string_value(json_object_get(d, "CgroupPermissions"));
+        if (h == NULL || c == NULL || p == NULL)
+            return hull_error(err, 0, "container record: HostConfig.Devices[%zu] is incomplete", i);
+        if (container_devices_from_host(h, c, p, devices, rules, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void drop_option(json_t *mount, const char *option)
+{
+    json_t *opts = json_object_get(mount, "options");
+    for (size_t i = json_array_size(opts); i-- > 0;)
+        if (strcmp(json_string_value(json_array_get(opts, i)), option) == 0)
+            json_array_remove(opts, i);
+}
+
+/* docker's --privileged: every capability (that hull itself holds: a bounding set narrower
+ * than the kernel's would make capset fail), every host device and an allow-all device cgroup,
+ * no seccomp, masked or read-only paths, /sys and its cgroup mount read-write. Landlock (hull's
+ * own layer) goes too. */
+static int make_privileged(json_t *spec, hull_err **err)
+{
+    json_t *all = json_array();
+    for (int c = 0; c <= capabilities_last_cap(); c++)
+        if (capability_name(c) && capabilities_in_bounding_set(c))
+            json_array_append_new(all, json_string(capability_name(c)));
+    json_object_set_new(
+        json_object_get(spec, "process"), "capabilities",
+        json_pack("{s:O, s:O, s:O}", "bounding", all, "effective", all, "permitted", all));
+    json_decref(all);
+    json_t *lin = json_object_get(spec, "linux");
+    json_object_del(lin, "seccomp");
+    json_object_del(lin, "maskedPaths");
+    json_object_del(lin, "readonlyPaths");
+    json_object_set_new(json_object_get(lin, "resources"), "devices",
+                        json_pack("[{s:b, s:s}]", "allow", 1, "access", "rwm"));
+    json_t *devices = json_object_get(lin, "devices");
+    if (container_devices_all_host(devices, err) < 0)
+        return -1;
+    json_object_del(json_object_get(spec, "annotations"), HULL_LANDLOCK_ANNOTATION);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        const char *dest = json_string_value(json_object_get(m, "destination"));
+        if (dest && (strcmp(dest, "/sys") == 0 || strcmp(dest, "/sys/fs/cgroup") == 0))
+            drop_option(m, "ro");
+    }
+    return 0;
 }
 
 /* Destinations of the writable volumes and binds: what the default Landlock policy opens. */
@@ -309,11 +374,11 @@ int container_bundle_config(json_t *record, const char *dir, const char *init_pa
                 json_array_remove(ns, i);
         }
     }
-    json_t *res = resources(host);
-    if (json_object_size(res))
-        json_object_set_new(lin, "resources", res);
-    else
-        json_decref(res);
+    resources(json_object_get(lin, "resources"), host);
+    if (add_devices(spec, host, err) < 0) {
+        json_decref(spec);
+        return -1;
+    }
     json_object_set_new(spec, "annotations",
                         json_pack("{s:O, s:O}", "io.hull.container.name",
                                   json_object_get(record, "Name"), "io.hull.image.name",
@@ -322,7 +387,8 @@ int container_bundle_config(json_t *record, const char *dir, const char *init_pa
     if (runtime && strcmp(runtime, "vm") == 0) /* libhull's microVM handler (docs/vm.md) */
         json_object_set_new(json_object_get(spec, "annotations"), "run.oci.handler",
                             json_string("vm"));
-    if (apply_security_opts(spec, record, err) < 0) {
+    if (apply_security_opts(spec, record, err) < 0 ||
+        (json_is_true(json_object_get(host, "Privileged")) && make_privileged(spec, err) < 0)) {
         json_decref(spec);
         return -1;
     }

@@ -375,6 +375,12 @@ static json_t *build_record(const struct run_request *req, const image_info *img
         json_array_append_new(security, json_pack("s+", "seccomp=", req->seccomp));
     if (req->landlock)
         json_array_append_new(security, json_pack("s+", "landlock=", req->landlock));
+    json_t *devices = json_array();
+    for (size_t k = 0; k < req->n_devices; k++)
+        json_array_append_new(devices,
+                              json_pack("{s:s, s:s, s:s}", "PathOnHost", req->devices[k].host,
+                                        "PathInContainer", req->devices[k].container,
+                                        "CgroupPermissions", req->devices[k].perms));
     json_t *binds = json_array();
     size_t i;
     json_t *m;
@@ -401,6 +407,8 @@ static json_t *build_record(const struct run_request *req, const image_info *img
         (json_int_t)req->log_max_files, "Memory", (json_int_t)req->memory, "NanoCpus",
         (json_int_t)(req->cpus_milli * 1000000), "PidsLimit", (json_int_t)req->pids_limit, "Binds",
         binds);
+    json_object_set_new(host, "Devices", devices);
+    json_object_set_new(host, "Privileged", json_boolean(req->privileged));
 
     json_t *args = json_deep_copy(argv);
     json_t *path = json_incref(json_array_get(args, 0));

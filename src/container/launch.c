@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -27,14 +28,20 @@
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
+#include "linux/exe_protect.h"
 #include "runtime/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
+/* hull's own path. Re-executed from a read-only copy (container_protect_binary), /proc/self/exe
+ * names the copy, which has no path: the original was put in $HULL_EXE first. */
 static char *self_exe(hull_err **err)
 {
+    const char *env = getenv("HULL_EXE");
+    if (env && *env == '/' && runtime_binary_is_protected())
+        return strdup(env);
     char buf[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n < 0) {
@@ -586,6 +593,33 @@ static int finish_monitoring(container_store *cs, container_record *r, hull_err 
     return container_remove_all(cs, is, r, true, err);
 }
 
+int container_protect_binary(bool privileged, json_t *cap_add, hull_err **err)
+{
+    bool reaches = privileged;
+    size_t i;
+    json_t *v;
+    json_array_foreach(cap_add, i, v)
+    {
+        const char *c = json_string_value(v) ? json_string_value(v) : "";
+        if (strncasecmp(c, "CAP_", 4) == 0)
+            c += 4;
+        reaches |= strcasecmp(c, "ALL") == 0 || strcasecmp(c, "SYS_PTRACE") == 0;
+    }
+    if (!reaches || runtime_binary_is_protected())
+        return 0;
+    cleanup_free char *exe = self_exe(err);
+    if (exe == NULL || setenv("HULL_EXE", exe, 1) < 0)
+        return hull_error_prefix(err, "protect the hull binary");
+    return runtime_binary_protect(err);
+}
+
+int container_record_protect_binary(const container_record *r, hull_err **err)
+{
+    json_t *host = json_object_get(r->doc, "HostConfig");
+    return container_protect_binary(json_is_true(json_object_get(host, "Privileged")),
+                                    json_object_get(host, "CapAdd"), err);
+}
+
 int container_monitor_command(container_store *cs, const char *what, const char *id, hull_err **err)
 {
     /* `hull stop` may signal the monitor at any time; in this phase the marker file decides. */
@@ -598,6 +632,8 @@ int container_monitor_command(container_store *cs, const char *what, const char 
         hull_err_freep(err); /* removed meanwhile (rm -f): nothing left to do */
         return 0;
     }
+    if (strcmp(what, "restart") == 0 && container_record_protect_binary(r, err) < 0)
+        return -1;
     cleanup_close int lock = container_lock(r, err);
     if (lock < 0)
         return -1;

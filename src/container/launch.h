@@ -12,6 +12,7 @@
 #ifndef HULL_CONTAINER_LAUNCH_H
 #define HULL_CONTAINER_LAUNCH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -29,6 +30,14 @@ static inline void hull_warn_err(const char *what, hull_err *e)
  * $HULL_IMAGES; malloc'd, NULL
  * with an error when the file is missing. */
 char *container_helper_path(const char *name, hull_err **err);
+
+/* CVE-2019-5736: a container whose processes may reach hull's own binary (--privileged, or
+ * --cap-add ALL / SYS_PTRACE) is only launched by a hull running from a read-only copy of
+ * itself (linux/exe_protect.h). This re-executes hull with the same arguments when needed, so
+ * call it before the command has any side effect; it returns 0 at once otherwise. */
+int container_protect_binary(bool privileged, json_t *cap_add, hull_err **err);
+/* The same for an existing container (its HostConfig). */
+int container_record_protect_binary(const container_record *r, hull_err **err);
 
 /* Mount the root filesystem at bundle/rootfs unless it is mounted already. */
 int container_rootfs_mount(container_record *r, hull_err **err);

@@ -32,8 +32,18 @@ void mount_request_clear(struct mount_request *m)
     memset(m, 0, sizeof *m);
 }
 
+void device_request_clear(struct device_request *d)
+{
+    free(d->host);
+    free(d->container);
+    memset(d, 0, sizeof *d);
+}
+
 void run_request_clear(struct run_request *r)
 {
+    for (size_t i = 0; i < r->n_devices; i++)
+        device_request_clear(&r->devices[i]);
+    free(r->devices);
     hull_strvfree(r->env);
     hull_strvfree(r->env_files);
     hull_strvfree(r->labels);
@@ -342,5 +352,57 @@ int parse_tmpfs_flag(const char *text, struct mount_request *out, hull_err **err
             return hull_error(err, 0, "--tmpfs `%s`: unsupported option `%s`", text, tok);
         }
     }
+    return 0;
+}
+
+/* "r", "rw", "mrw"...: each of r, w, m at most once, at least one. */
+static bool valid_device_perms(const char *p)
+{
+    if (*p == '\0' || strlen(p) > 3)
+        return false;
+    for (const char *c = p; *c; c++)
+        if ((*c != 'r' && *c != 'w' && *c != 'm') || strchr(c + 1, *c))
+            return false;
+    return true;
+}
+
+int parse_device_flag(const char *text, struct device_request *out, hull_err **err)
+{
+    memset(out, 0, sizeof *out);
+    cleanup_free char *copy = strdup(text);
+    char *parts[4] = {NULL};
+    size_t n = 0;
+    for (char *p = copy, *colon; n < 4; p = colon + 1) {
+        parts[n++] = p;
+        if ((colon = strchr(p, ':')) == NULL)
+            break;
+        *colon = '\0';
+    }
+    if (n == 4 || parts[0][0] == '\0')
+        return hull_error(err, 0, "--device `%s`: expected HOST[:CONTAINER][:PERMISSIONS]", text);
+    const char *host = parts[0], *container = host, *perms = "rwm";
+    if (n == 2 && valid_device_perms(parts[1]))
+        perms = parts[1];
+    else if (n >= 2)
+        container = parts[1];
+    if (n == 3)
+        perms = parts[2];
+    if (host[0] != '/')
+        return hull_error(err, 0, "--device `%s`: the host path `%s` must be absolute", text, host);
+    if (container[0] != '/' || strcmp(container, "/") == 0)
+        return hull_error(err, 0, "--device `%s`: the container path `%s` must be absolute", text,
+                          container);
+    for (const char *p = container; (p = strstr(p, "..")) != NULL; p += 2)
+        if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+            return hull_error(err, 0, "--device `%s`: `..` is not allowed in `%s`", text,
+                              container);
+    if (!valid_device_perms(perms))
+        return hull_error(err, 0,
+                          "--device `%s`: invalid permissions `%s` (a combination of r, w "
+                          "and m)",
+                          text, perms);
+    out->host = strdup(host);
+    out->container = strdup(container);
+    snprintf(out->perms, sizeof out->perms, "%s", perms);
     return 0;
 }

@@ -20,6 +20,13 @@ struct mount_request {
     char *tmpfs_options; /* tmpfs: "size=...,mode=..." (may be NULL) */
 };
 
+/* --device HOST[:CONTAINER][:PERMS] (docker's syntax). */
+struct device_request {
+    char *host;      /* absolute host path (a node or a directory of nodes) */
+    char *container; /* absolute container path (default: host) */
+    char perms[4];   /* non-empty subset of "rwm" (default "rwm") */
+};
+
 struct run_request {
     const char *image;
     char **cmd; /* borrowed from argv, NULL-terminated, may be empty */
@@ -34,6 +41,9 @@ struct run_request {
     char **labels;    /* "K=V" */
     struct mount_request *mounts;
     size_t n_mounts;
+    struct device_request *devices;
+    size_t n_devices;
+    bool privileged; /* docker's --privileged (docs/security.md) */
     bool detach, remove, interactive, tty, read_only, init;
     bool no_new_privileges; /* default true (hardened) */
     char **cap_add, **cap_drop;
@@ -80,5 +90,8 @@ int parse_mount_flag(const char *text, struct mount_request *out, hull_err **err
 /* --tmpfs DST[:OPTS] */
 int parse_tmpfs_flag(const char *text, struct mount_request *out, hull_err **err);
 void mount_request_clear(struct mount_request *m);
+/* --device HOST[:CONTAINER][:PERMS]; HOST:PERMS when the second part is made of r, w, m. */
+int parse_device_flag(const char *text, struct device_request *out, hull_err **err);
+void device_request_clear(struct device_request *d);
 
 #endif

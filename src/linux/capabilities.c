@@ -26,6 +26,11 @@ int capabilities_last_cap(void)
     return last;
 }
 
+bool capabilities_in_bounding_set(int cap)
+{
+    return prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) == 1;
+}
+
 const char *capability_name(int cap)
 {
     static char names[64][32];

@@ -23,6 +23,8 @@ int capabilities_prepare_identity_change(const struct cap_sets *s, hull_err **er
 int capabilities_apply(const struct cap_sets *s, hull_err **err);
 /* Highest capability number this kernel knows. */
 int capabilities_last_cap(void);
+/* Is `cap` in the calling process's bounding set (what it can hand to a container)? */
+bool capabilities_in_bounding_set(int cap);
 /* Name of capability `cap` ("CAP_CHOWN"), static storage. */
 const char *capability_name(int cap);
 

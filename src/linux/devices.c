@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -85,6 +86,31 @@ static int split_parent(const char *path, char *parent, size_t size, const char 
     return 0;
 }
 
+/* A host node bound into a user namespace: nosuid and noexec (as runc), keeping the flags the
+ * kernel locked on the host mount (a remount that drops them fails with EPERM). */
+static int harden_device_bind(int rootfd, const char *path, hull_err **err)
+{
+    cleanup_close int target = resolve_in_root(rootfd, path, RESOLVE_EXISTING, err);
+    if (target < 0)
+        return -1;
+    struct statvfs sv;
+    if (fstatvfs(target, &sv) < 0)
+        return hull_error(err, errno, "statvfs device `%s`", path);
+    static const struct {
+        unsigned long st, ms;
+    } keep[] = {{ST_RDONLY, MS_RDONLY},     {ST_NODEV, MS_NODEV},
+                {ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+                {ST_RELATIME, MS_RELATIME}, {ST_SYNCHRONOUS, MS_SYNCHRONOUS}};
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC;
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (sv.f_flag & keep[i].st)
+            flags |= keep[i].ms;
+    char tp[32];
+    if (mount(NULL, fd_path(tp, target), NULL, flags, NULL) < 0)
+        return hull_error(err, errno, "remount host device `%s` nosuid,noexec", path);
+    return 0;
+}
+
 static int create_device(int rootfd, const struct hull_device *d, bool in_userns, hull_err **err)
 {
     char parent[4096];
@@ -118,7 +144,7 @@ static int create_device(int rootfd, const struct hull_device *d, bool in_userns
         char tp[32];
         if (mount(d->path, fd_path(tp, target), NULL, MS_BIND, NULL) < 0)
             return hull_error(err, errno, "bind mount host device `%s`", d->path);
-        return 0;
+        return harden_device_bind(rootfd, d->path, err);
     }
     uid_t uid = d->has_uid ? d->uid : 0;
     gid_t gid = d->has_gid ? d->gid : 0;

@@ -661,9 +661,12 @@ static int parse_devices(const struct json_ctx *c, json_t *linux_obj, struct hul
         if (d->path == NULL || d->path[0] != '/')
             return json_field_error(c, err, json_path_join(q, sizeof q, p, "path"),
                                     "must be an absolute path");
-        if (strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, "/../") != NULL)
+        /* Anywhere in the rootfs, as runc: resolved inside it when created. */
+        size_t len = strlen(d->path);
+        if (strcmp(d->path, "/") == 0 || strstr(d->path, "/../") != NULL ||
+            (len >= 3 && strcmp(d->path + len - 3, "/..") == 0))
             return json_field_error(c, err, json_path_join(q, sizeof q, p, "path"),
-                                    "`%s` is not under /dev", d->path);
+                                    "`%s`: not a file path (`/` or `..`)", d->path);
         if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
             return json_field_error(c, err, json_path_join(q, sizeof q, p, "type"),
                                     "expected one of c, b, u, p");

@@ -31,6 +31,53 @@ const char *const spec_default_readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
+#define ACCESS_ALL (HULL_DEV_READ | HULL_DEV_WRITE | HULL_DEV_MKNOD)
+
+const struct hull_device_rule spec_default_device_rules[] = {
+    {true, 'c', -1, -1, HULL_DEV_MKNOD}, {true, 'b', -1, -1, HULL_DEV_MKNOD},
+    {true, 'c', 1, 3, ACCESS_ALL},    /* /dev/null */
+    {true, 'c', 1, 8, ACCESS_ALL},    /* /dev/random */
+    {true, 'c', 1, 7, ACCESS_ALL},    /* /dev/full */
+    {true, 'c', 5, 0, ACCESS_ALL},    /* /dev/tty */
+    {true, 'c', 1, 5, ACCESS_ALL},    /* /dev/zero */
+    {true, 'c', 1, 9, ACCESS_ALL},    /* /dev/urandom */
+    {true, 'c', 5, 1, ACCESS_ALL},    /* /dev/console */
+    {true, 'c', 136, -1, ACCESS_ALL}, /* /dev/pts/N */
+    {true, 'c', 5, 2, ACCESS_ALL},    /* /dev/ptmx */
+};
+const size_t spec_default_n_device_rules =
+    sizeof(spec_default_device_rules) / sizeof(spec_default_device_rules[0]);
+
+json_t *spec_device_rule_json(const struct hull_device_rule *r)
+{
+    char access[4];
+    size_t n = 0;
+    if (r->access & HULL_DEV_READ)
+        access[n++] = 'r';
+    if (r->access & HULL_DEV_WRITE)
+        access[n++] = 'w';
+    if (r->access & HULL_DEV_MKNOD)
+        access[n++] = 'm';
+    access[n] = '\0';
+    json_t *o = json_pack("{s:b, s:s}", "allow", r->allow, "access", access);
+    if (r->type != 'a')
+        json_object_set_new(o, "type", json_stringn(&r->type, 1));
+    if (r->major >= 0)
+        json_object_set_new(o, "major", json_integer(r->major));
+    if (r->minor >= 0)
+        json_object_set_new(o, "minor", json_integer(r->minor));
+    return o;
+}
+
+json_t *spec_default_device_cgroup(void)
+{
+    json_t *a = json_array();
+    json_array_append_new(a, json_pack("{s:b, s:s}", "allow", 0, "access", "rwm"));
+    for (size_t i = 0; i < spec_default_n_device_rules; i++)
+        json_array_append_new(a, spec_device_rule_json(&spec_default_device_rules[i]));
+    return a;
+}
+
 static json_t *strings(const char *const *list)
 {
     json_t *a = json_array();
@@ -125,6 +172,11 @@ json_t *spec_default(const struct spec_options *o)
                                       (json_int_t)o->gid, "size", 1));
     }
     json_object_set_new(lin, "namespaces", ns);
+    /* Deny-by-default devices: a node shipped in the image (kmsg, a host disk) stays closed.
+     * Rootless containers get no cgroup (and a user namespace keeps host nodes closed). */
+    if (!o->rootless)
+        json_object_set_new(lin, "resources",
+                            json_pack("{s:o}", "devices", spec_default_device_cgroup()));
     json_object_set_new(lin, "maskedPaths", strings(spec_default_masked_paths));
     json_object_set_new(lin, "readonlyPaths", strings(spec_default_readonly_paths));
     json_object_set_new(lin, "seccomp", seccomp_default_profile());

@@ -35,6 +35,11 @@ int sync_recv(int fd, struct sync_msg *msg, hull_err **err)
     do
         n = recv(fd, msg, sizeof(*msg), 0);
     while (n < 0 && errno == EINTR);
+    /* A container process that failed and exited before reading our last message leaves
+     * ECONNRESET pending on the socket, reported before the error message it sent: that error
+     * is still queued behind it. */
+    if (n < 0 && errno == ECONNRESET)
+        n = recv(fd, msg, sizeof(*msg), MSG_DONTWAIT);
     if (n < 0)
         return hull_error(err, errno, "sync with the container process");
     if (n == 0)

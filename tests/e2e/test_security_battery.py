@@ -7,6 +7,7 @@ import tempfile
 
 from conftest import Bundle
 
+from device_util import denied_everywhere, mknod_hostile
 from security_util import hardened, results, run, status_fields
 
 EXPECTED = {
@@ -33,10 +34,13 @@ EXPECTED = {
 
 def test_escape_battery_default_spec(runtime, bundle, tmp_path):
     hardened(bundle, tmp_path, ["/bin/escape-battery", "default"])
+    # Nodes the image ships (kmsg, /dev/mem, a loop device, the host's disk): the default
+    # spec's device cgroup denies every open, whatever the node's mode says.
+    mknod_hostile(os.path.join(bundle.rootfs, "hostile"))
     r = run(runtime, bundle, "battery")
     assert r.returncode == 0, r.stderr
     got = results(r.stdout)
-    expected = dict(EXPECTED)
+    expected = dict(EXPECTED, **denied_everywhere())
     # Some kernels (this CI's VM) have no /proc/sysrq-trigger or /proc/kcore at all.
     if not os.path.exists("/proc/sysrq-trigger"):
         expected["write_sysrq"] = "ENOENT"

@@ -3,7 +3,13 @@
  * "<name> <result>", where result is the errno name, "OK" when the attempt succeeded, or
  * "bytes=N" for reads. tests/e2e/test_security_battery.py asserts on every line.
  *
- * usage: escape-battery default | landlock ALLOWED_PORT DENIED_PORT | euid | mkdir PATH MODE */
+ * usage: escape-battery default | devices DIR | landlock ALLOWED_PORT DENIED_PORT | euid |
+ *        mkdir PATH MODE
+ *
+ * `devices DIR` (and `default`, with /hostile) opens every device node in DIR, as an image
+ * could ship them (kmsg, /dev/mem, a loop or host disk node), for reading and for writing:
+ * "dev_<name>_read <result>", "dev_<name>_write <result>". */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -53,6 +59,10 @@ static const char *errname(int e)
         return "ENOSPC";
     case EOPNOTSUPP:
         return "EOPNOTSUPP";
+    case ENXIO:
+        return "ENXIO";
+    case ENODEV:
+        return "ENODEV";
     }
     static char buf[32];
     snprintf(buf, sizeof buf, "errno%d", e);
@@ -136,6 +146,32 @@ static int tcp_connect(int port)
     return r;
 }
 
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int run_devices(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, by_name);
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (name[0] != '.') {
+            char path[512], label[300];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            snprintf(label, sizeof label, "dev_%s_read", name);
+            report_open(label, path, O_RDONLY | O_NONBLOCK);
+            snprintf(label, sizeof label, "dev_%s_write", name);
+            report_open(label, path, O_WRONLY | O_NONBLOCK);
+        }
+        free(names[i]);
+    }
+    if (n >= 0)
+        free(names);
+    return 0;
+}
+
 static int run_default(void)
 {
     report("mount", mount("tmpfs", "/mnt", "tmpfs", 0, NULL));
@@ -159,7 +195,7 @@ static int run_default(void)
     report("setns", syscall(SYS_setns, -1, 0));
     report("bpf", syscall(SYS_bpf, 0, NULL, 0));
     report("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
-    return 0;
+    return run_devices("/hostile");
 }
 
 static int run_landlock(int allowed, int denied)
@@ -177,6 +213,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "default") == 0)
         return run_default();
+    if (argc >= 3 && strcmp(argv[1], "devices") == 0)
+        return run_devices(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "landlock") == 0)
         return run_landlock((int)strtol(argv[2], NULL, 10), (int)strtol(argv[3], NULL, 10));
     if (argc >= 4 && strcmp(argv[1], "mkdir") == 0) {
@@ -187,6 +225,8 @@ int main(int argc, char **argv)
         printf("euid %d\n", (int)geteuid());
         return 0;
     }
-    fprintf(stderr, "usage: escape-battery default | landlock ALLOWED DENIED | euid | mkdir P M\n");
+    fprintf(stderr,
+            "usage: escape-battery default | devices DIR | landlock ALLOWED DENIED | euid | "
+            "mkdir P M\n");
     return 2;
 }

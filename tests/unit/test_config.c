@@ -123,8 +123,8 @@ static void test_errors(void)
                 "\"env\":[\"NOEQUALS\"]}," BASE_ROOT "}",
                 "process.env: `NOEQUALS` is not of the form KEY=VALUE");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
-                ",\"devices\":[{\"path\":\"/etc/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]}}",
-                "linux.devices[0].path: `/etc/x` is not under /dev");
+                ",\"devices\":[{\"path\":\"/dev/../x\",\"type\":\"c\",\"major\":1,\"minor\":3}]}}",
+                "linux.devices[0].path: `/dev/../x`: not a file path (`/` or `..`)");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{"
                 "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}]}}",
                 "a new user namespace needs uidMappings and gidMappings");

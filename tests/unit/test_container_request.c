@@ -93,6 +93,33 @@ static void test_mount_and_tmpfs(void)
     CHECK_ERROR(parse_tmpfs_flag("run", &m, &err), &err, "must be absolute");
 }
 
+static void test_devices(void)
+{
+    hull_err *err = NULL;
+    struct device_request d;
+    CHECK(parse_device_flag("/dev/fuse", &d, &err) == 0);
+    CHECK(strcmp(d.host, "/dev/fuse") == 0 && strcmp(d.container, "/dev/fuse") == 0 &&
+          strcmp(d.perms, "rwm") == 0);
+    device_request_clear(&d);
+    CHECK(parse_device_flag("/dev/sda:r", &d, &err) == 0);
+    CHECK(strcmp(d.container, "/dev/sda") == 0 && strcmp(d.perms, "r") == 0);
+    device_request_clear(&d);
+    CHECK(parse_device_flag("/dev/sda:/dev/xvda", &d, &err) == 0);
+    CHECK(strcmp(d.container, "/dev/xvda") == 0 && strcmp(d.perms, "rwm") == 0);
+    device_request_clear(&d);
+    CHECK(parse_device_flag("/dev/sda:/dev/xvda:mw", &d, &err) == 0);
+    CHECK(strcmp(d.container, "/dev/xvda") == 0 && strcmp(d.perms, "mw") == 0);
+    device_request_clear(&d);
+    CHECK_ERROR(parse_device_flag("/dev/sda:/x:rr", &d, &err), &err, "invalid permissions `rr`");
+    CHECK_ERROR(parse_device_flag("/dev/sda:/x:q", &d, &err), &err, "invalid permissions `q`");
+    CHECK_ERROR(parse_device_flag("sda", &d, &err), &err, "host path `sda` must be absolute");
+    CHECK_ERROR(parse_device_flag("/dev/sda:xvda", &d, &err), &err,
+                "container path `xvda` must be absolute");
+    CHECK_ERROR(parse_device_flag("/dev/sda:/dev/../etc/x", &d, &err), &err, "`..` is not allowed");
+    CHECK_ERROR(parse_device_flag("/a:/b:r:x", &d, &err), &err, "expected HOST[:CONTAINER]");
+    CHECK_ERROR(parse_device_flag("", &d, &err), &err, "expected HOST[:CONTAINER]");
+}
+
 static bool has(json_t *caps, const char *name)
 {
     size_t i;
@@ -196,6 +223,7 @@ int main(void)
     test_restart();
     test_volumes();
     test_mount_and_tmpfs();
+    test_devices();
     test_capabilities();
     test_log_writer();
     test_restart_decision();

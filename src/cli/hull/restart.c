@@ -26,6 +26,9 @@ static int restart_one(struct hull_cli *cli, container_store *cs, const char *re
     cleanup_container_record container_record *r = NULL;
     if (ctr_stop_ref(cs, ref, timeout, &r, &err) < 0)
         return cli_fail(err);
+    /* It may re-execute hull (CVE-2019-5736): the stop is done, the second one a no-op. */
+    if (container_record_protect_binary(r, &err) < 0)
+        return cli_fail(err);
     cleanup_close int lock = container_lock(r, &err);
     if (lock < 0 || container_start_detached(cs, r, &err) < 0)
         return cli_fail(err);

@@ -98,11 +98,23 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
     }
     if (*status || (*status = run_flags_check_supported(command, req)) != 0)
         return -1;
+    hull_err *err = NULL;
+    if (strcmp(command, "run") == 0) {
+        /* Before any side effect: it may re-execute hull (CVE-2019-5736). */
+        json_t *caps = json_array();
+        for (char **c = req->cap_add; c && *c; c++)
+            json_array_append_new(caps, json_string(*c));
+        int rc = container_protect_binary(req->privileged, caps, &err);
+        json_decref(caps);
+        if (rc < 0) {
+            *status = fail125(err);
+            return -1;
+        }
+    }
     /* The container's cgroup migration comes after the image lookup, the record and the
      * overlay mount: let its grace period pass meanwhile (migration_warmup.c). */
     if (strcmp(command, "run") == 0)
         cgroup_warm_migration_lock();
-    hull_err *err = NULL;
     if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, is, &err) < 0 ||
         ensure_image(cli, *is, req, &err) < 0 ||
         container_create_from_image(*cs, *is, req, r, &err) < 0) {

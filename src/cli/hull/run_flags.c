@@ -43,6 +43,14 @@ const char run_flags_help[] =
     "      --read-only           mount the root filesystem read-only\n"
     "      --cap-add CAP         add a capability (CAP_NET_ADMIN, net_admin, ALL); repeatable\n"
     "      --cap-drop CAP        drop a capability (or ALL); repeatable\n"
+    "      --device HOST[:CONTAINER][:PERMS]\n"
+    "                            give the container a host device node (or every node under a\n"
+    "                            host directory): the node is created at CONTAINER (default:\n"
+    "                            HOST) and allowed in the device cgroup with PERMS, a\n"
+    "                            combination of r, w, m (default rwm); repeatable\n"
+    "      --privileged          docker's privileged mode: every capability, every host\n"
+    "                            device, no seccomp, Landlock, masked or read-only paths,\n"
+    "                            read-write /sys (see docs/security.md before using it)\n"
     "      --security-opt OPT    no-new-privileges[=true|false] (default true),\n"
     "                            seccomp=FILE|unconfined (FILE: a runtime-spec\n"
     "                            linux.seccomp object; default: hull's profile),\n"
@@ -94,7 +102,8 @@ const char run_flags_help[] =
     "Hardened defaults: no-new-privileges, hull-runtime's default capability set\n"
     "(CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE), the default seccomp profile, masked and\n"
     "read-only /proc paths, private pid/ipc/uts/mount/cgroup/network namespaces, a cgroup per\n"
-    "container.\n";
+    "container that denies every device but /dev/null, zero, full, random, urandom, tty,\n"
+    "console, ptmx and the pts terminals (and what --device adds).\n";
 
 enum {
     OPT_RM = 256,
@@ -109,6 +118,8 @@ enum {
     OPT_CAP_ADD,
     OPT_CAP_DROP,
     OPT_SECURITY_OPT,
+    OPT_DEVICE,
+    OPT_PRIVILEGED,
     OPT_INIT,
     OPT_STOP_SIGNAL,
     OPT_STOP_TIMEOUT,
@@ -155,6 +166,8 @@ static const struct option run_options[] = {
     {"cap-add", required_argument, NULL, OPT_CAP_ADD},
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
     {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
     {"init", no_argument, NULL, OPT_INIT},
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
@@ -191,6 +204,15 @@ static void add_mount(struct run_request *req, const struct mount_request *m)
         abort();
     req->mounts = n;
     req->mounts[req->n_mounts++] = *m;
+}
+
+static void add_device(struct run_request *req, const struct device_request *d)
+{
+    struct device_request *n = realloc(req->devices, (req->n_devices + 1) * sizeof *n);
+    if (n == NULL)
+        abort();
+    req->devices = n;
+    req->devices[req->n_devices++] = *d;
 }
 
 static int bad(const char *command, hull_err *err)
@@ -362,6 +384,16 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if ((rc = security_opt(command, optarg, req)) != 0)
                 return rc;
             break;
+        case OPT_DEVICE: {
+            struct device_request d;
+            if (parse_device_flag(optarg, &d, &err) < 0)
+                return bad(command, err);
+            add_device(req, &d);
+            break;
+        }
+        case OPT_PRIVILEGED:
+            req->privileged = true;
+            break;
         case OPT_INIT:
             req->init = true;
             break;
@@ -504,6 +536,9 @@ int run_flags_check_supported(const char *command, const struct run_request *req
         if (req->memory || req->cpus_milli || req->pids_limit)
             return cli_usage(command, "--runtime vm: --memory, --cpus and --pids-limit are not "
                                       "supported in a VM yet");
+        if (req->n_devices || req->privileged)
+            return cli_usage(command, "--runtime vm: --device and --privileged are not "
+                                      "supported in a VM");
         if (req->interactive)
             return cli_usage(command, "--runtime vm: -i is not supported in a VM yet");
         if (req->health_cmd || req->health_interval || req->health_timeout ||

@@ -48,6 +48,9 @@ static int start_one(struct hull_cli *cli, container_store *cs, const char *ref,
         puts(ref);
         return 0;
     }
+    /* It may re-execute hull (CVE-2019-5736): nothing happened yet for this container. */
+    if (container_record_protect_binary(r, &err) < 0)
+        return cli_fail(err);
     if (attach) {
         r->interactive = interactive;
         close(steal_fd(&lock)); /* the run can be long; stop/rm must not wait for it */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "linux/cgroup/internal.h"
+#include "oci/spec_default.h"
 
 #define ACCESS_ALL (HULL_DEV_READ | HULL_DEV_WRITE | HULL_DEV_MKNOD)
 
@@ -108,30 +109,16 @@ bool cgroup_devices_allows(const struct cgroup_device_policy *p, char type, int6
     return p->default_allow;
 }
 
-/* runc's AllowedDevices. */
-static const struct hull_device_rule default_rules[] = {
-    {true, 'c', -1, -1, HULL_DEV_MKNOD}, {true, 'b', -1, -1, HULL_DEV_MKNOD},
-    {true, 'c', 1, 3, ACCESS_ALL},    /* /dev/null */
-    {true, 'c', 1, 8, ACCESS_ALL},    /* /dev/random */
-    {true, 'c', 1, 7, ACCESS_ALL},    /* /dev/full */
-    {true, 'c', 5, 0, ACCESS_ALL},    /* /dev/tty */
-    {true, 'c', 1, 5, ACCESS_ALL},    /* /dev/zero */
-    {true, 'c', 1, 9, ACCESS_ALL},    /* /dev/urandom */
-    {true, 'c', 5, 1, ACCESS_ALL},    /* /dev/console */
-    {true, 'c', 136, -1, ACCESS_ALL}, /* /dev/pts/N */
-    {true, 'c', 5, 2, ACCESS_ALL},    /* /dev/ptmx */
-};
-
 int cgroup_devices_with_defaults(const struct hull_resources *r, struct hull_device_rule **out,
                                  size_t *n, hull_err **err)
 {
-    size_t nd = sizeof(default_rules) / sizeof(default_rules[0]);
+    size_t nd = spec_default_n_device_rules;
     struct hull_device_rule *all = calloc(r->n_devices + nd, sizeof(*all));
     if (all == NULL)
         return hull_error(err, ENOMEM, "device rules");
     if (r->n_devices)
         memcpy(all, r->devices, r->n_devices * sizeof(*all));
-    memcpy(all + r->n_devices, default_rules, sizeof(default_rules));
+    memcpy(all + r->n_devices, spec_default_device_rules, nd * sizeof(*all));
     *out = all;
     *n = r->n_devices + nd;
     return 0;
