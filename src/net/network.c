@@ -17,6 +17,7 @@
 #include "net/addr.h"
 #include "net/cni_cache.h"
 #include "net/dns.h"
+#include "net/firewall.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -114,46 +115,6 @@ int net_host_lock(hull_err **err)
     if (mkdir(HOST_LOCK_DIR, 0700) < 0 && errno != EEXIST)
         return hull_error(err, errno, "create `%s`", HOST_LOCK_DIR);
     return lock_file(AT_FDCWD, HOST_LOCK_FILE, err);
-}
-
-/* Run a host tool (ip) quietly; its stderr becomes the error message. */
-static int run_tool(char *const argv[], bool quiet_missing, hull_err **err)
-{
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) < 0)
-        return hull_error(err, errno, "pipe");
-    pid_t pid = fork();
-    if (pid < 0)
-        return hull_error(err, errno, "fork");
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(errpipe[1], 2);
-        char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-        execvpe(argv[0], argv, env);
-        _exit(127);
-    }
-    close(errpipe[1]);
-    char buf[512];
-    size_t used = 0;
-    ssize_t n;
-    while ((n = read(errpipe[0], buf + used, sizeof buf - 1 - used)) > 0 ||
-           (n < 0 && errno == EINTR))
-        if (n > 0)
-            used += (size_t)n;
-    close(errpipe[0]);
-    buf[used] = '\0';
-    while (used && buf[used - 1] == '\n')
-        buf[--used] = '\0';
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    if (quiet_missing && strstr(buf, "Cannot find device"))
-        return 0;
-    return hull_error(err, 0, "%s %s: %s", argv[0], argv[1], *buf ? buf : "failed");
 }
 
 static void random_id(char out[65])
@@ -297,7 +258,7 @@ static json_t *kv_object(char **kv)
     return o;
 }
 
-/* The conflist: bridge (+host-local), portmap, firewall. */
+/* The conflist: bridge (+host-local) and portmap; the network-wide rules are firewall.c's. */
 static json_t *build_conflist(net_store *s, const struct net_create_opts *o, const char *id,
                               const char *bridge, const struct net_cidr *subnet, uint32_t gw,
                               const struct net_cidr *range)
@@ -331,10 +292,6 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     if (!o->internal)
         json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "portmap",
                                                  "capabilities", "portMappings", 1, "snat", 1));
-    json_t *fw = json_pack("{s:s, s:s}", "type", "firewall", "backend", "iptables");
-    if (o->isolate)
-        json_object_set_new(fw, "ingressPolicy", json_string("same-bridge"));
-    json_array_append_new(plugins, fw);
     json_t *opts = kv_object(o->options);
     json_object_set_new(opts, "com.docker.network.bridge.name", json_string(bridge));
     json_t *meta =
@@ -348,19 +305,6 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
                      plugins, "hull", meta);
 }
 
-/* Outbound NAT, one rule per network as docker has it (the bridge plugin's per-container
- * ipMasq chains cannot be removed once the container's namespace is gone). */
-static int masquerade(const char *op, const char *bridge, const char *subnet, hull_err **err)
-{
-    char *argv[] = {"iptables", "-w",           "-t",
-                    "nat",      (char *)op,     "POSTROUTING",
-                    "-s",       (char *)subnet, "!",
-                    "-o",       (char *)bridge, "-m",
-                    "comment",  "--comment",    "hull network masquerade",
-                    "-j",       "MASQUERADE",   NULL};
-    return run_tool(argv, strcmp(op, "-D") == 0, err);
-}
-
 static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err **err)
 {
     char addr[24], gwb[16];
@@ -369,57 +313,23 @@ static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err *
     char *add[] = {"ip", "link", "add", (char *)bridge, "type", "bridge", NULL};
     char *ad[] = {"ip", "addr", "add", addr, "dev", (char *)bridge, NULL};
     char *up[] = {"ip", "link", "set", (char *)bridge, "up", NULL};
-    if (run_tool(add, false, err) < 0)
+    if (net_run_tool(add, false, err) < 0)
         return hull_error_prefix(err, "create bridge %s", bridge);
-    if (run_tool(ad, false, err) < 0 || run_tool(up, false, err) < 0) {
+    if (net_run_tool(ad, false, err) < 0 || net_run_tool(up, false, err) < 0) {
         cleanup_err hull_err *e = NULL;
         char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
-        run_tool(del, true, &e);
+        net_run_tool(del, true, &e);
         return hull_error_prefix(err, "set up bridge %s", bridge);
     }
     return 0;
 }
 
-/* The firewall plugin's same-bridge isolation rules name the bridge and outlive every DEL:
- * they go with the network. */
-static void isolation_rules_delete(const char *bridge)
-{
-    static char comment[] = "CNI firewall plugin rules (ingressPolicy: same-bridge)";
-    char *stage1[] = {"iptables",
-                      "-w",
-                      "-D",
-                      "CNI-ISOLATION-STAGE-1",
-                      "-i",
-                      (char *)bridge,
-                      "!",
-                      "-o",
-                      (char *)bridge,
-                      "-m",
-                      "comment",
-                      "--comment",
-                      comment,
-                      "-j",
-                      "CNI-ISOLATION-STAGE-2",
-                      NULL};
-    char *stage2[] = {"iptables",  "-w",           "-D", "CNI-ISOLATION-STAGE-2",
-                      "-o",        (char *)bridge, "-m", "comment",
-                      "--comment", comment,        "-j", "DROP",
-                      NULL};
-    cleanup_err hull_err *e1 = NULL, *e2 = NULL;
-    run_tool(stage1, true, &e1);
-    run_tool(stage2, true, &e2);
-}
-
 static int bridge_delete(json_t *conf, hull_err **err)
 {
     const char *bridge = meta_str(conf, "bridge");
-    isolation_rules_delete(bridge);
-    if (!json_is_true(json_object_get(net_network_meta(conf), "internal"))) {
-        cleanup_err hull_err *e = NULL;
-        masquerade("-D", bridge, meta_str(conf, "subnet"), &e);
-    }
+    net_firewall_network_down(conf);
     char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
-    if (run_tool(del, true, err) < 0)
+    if (net_run_tool(del, true, err) < 0)
         return hull_error_prefix(err, "delete bridge %s", bridge);
     return 0;
 }
@@ -590,12 +500,12 @@ int net_network_ensure_up(json_t *conf, hull_err **err)
         return hull_error_prefix(err, "network %s", net_network_name(conf));
     if (bridge_create(bridge, gw, subnet.prefix, err) < 0)
         return -1;
-    if (!json_is_true(json_object_get(net_network_meta(conf), "internal")) &&
-        masquerade("-A", bridge, meta_str(conf, "subnet"), err) < 0) {
+    if (net_firewall_network_up(conf, err) < 0) {
         cleanup_err hull_err *e = NULL;
+        net_firewall_network_down(conf);
         char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
-        run_tool(del, true, &e);
-        return hull_error_prefix(err, "network %s: outbound NAT", net_network_name(conf));
+        net_run_tool(del, true, &e);
+        return hull_error_prefix(err, "network %s", net_network_name(conf));
     }
     return 0;
 }

@@ -28,15 +28,15 @@ def slow_plugins(tmp_path, slow):
 
 def test_kill9_mid_setup_then_rm_and_prune_leave_nothing(hull, tmp_path):
     sub, br = create_network(hull, "crash")
-    cni = slow_plugins(tmp_path, "firewall")
+    cni = slow_plugins(tmp_path, "portmap")
     port = free_port()
     env = dict(hull.env, HULL_CNI_PATH=str(cni))
     p = subprocess.Popen(hull.cmd("run", "--name", "victim", "--network", "crash", "-p",
                                   f"127.0.0.1:{port}:80", "busybox", "sleep", "600"),
                          env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    hull.wait_for(lambda: os.path.exists(cni / "reached"), timeout=60, what="firewall ADD")
-    # Mid-setup: bridge (veth, IPAM) and portmap done, firewall running.
+    hull.wait_for(lambda: os.path.exists(cni / "reached"), timeout=60, what="portmap ADD")
+    # Mid-setup: bridge (veth, IPAM) done, portmap running.
     s = snapshot(hull.root, sub, br)
     assert s["veths"] and s["ipam"] and s["cache"] and s["ports"], s
     os.killpg(p.pid, signal.SIGKILL)
