@@ -98,6 +98,8 @@ int container_network_record(container_store *cs, const struct run_request *req,
     json_object_set_new(host, "DnsSearch", strv_array(req->dns_search));
     json_object_set_new(host, "DnsOptions", strv_array(req->dns_options));
     json_object_set_new(host, "ExtraHosts", strv_array(req->add_hosts));
+    json_object_set_new(host, "NetworkIngressRate", json_integer(req->ingress_rate));
+    json_object_set_new(host, "NetworkEgressRate", json_integer(req->egress_rate));
     json_t *nets = json_object();
     json_object_set_new(rec, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
     if (add_port_bindings(req, bindings, exposed, err) < 0)
@@ -109,6 +111,10 @@ int container_network_record(container_store *cs, const struct run_request *req,
                               "type network mode");
         if (req->network_aliases || req->ip)
             return hull_error(err, 0, "--network-alias and --ip need a bridge network");
+        if (req->ingress_rate || req->egress_rate)
+            return hull_error(err, 0,
+                              "--network-ingress-rate and --network-egress-rate need a "
+                              "bridge network");
         if (strncmp(mode, "container:", 10) == 0)
             return record_container_mode(cs, mode + 10, host, err);
         json_object_set_new(host, "NetworkMode", json_string(mode));
@@ -423,6 +429,10 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
             .n_endpoints = n,
             .ports = ports,
             .n_ports = n_ports,
+            .ingress_rate = json_integer_value(
+                json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkIngressRate")),
+            .egress_rate = json_integer_value(
+                json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkEgressRate")),
         };
         rc = net_attach(ns, &ar, eps, err);
     }

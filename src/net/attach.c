@@ -286,12 +286,31 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
             return -1;
         json_object_set_new(caps, "portMappings", port_mappings(req->ports, req->n_ports));
     }
-    if (json_object_get(caps, "portMappings") == NULL) {
-        /* Nothing to publish: the chain runs (and caches, for DEL) without portmap. */
-        json_t *plugins = json_object_get(conf, "plugins");
-        for (size_t i = json_array_size(plugins); i-- > 0;)
-            if (strcmp(json_string_value(json_object_get(json_array_get(plugins, i), "type")),
-                       "portmap") == 0)
+    if (with_ports && (req->ingress_rate || req->egress_rate)) {
+        /* tbf needs a burst: a twentieth of a second's worth, at least a few full frames. */
+        json_t *bw = json_object();
+        long long rates[2] = {req->ingress_rate, req->egress_rate};
+        const char *keys[2][2] = {{"ingressRate", "ingressBurst"}, {"egressRate", "egressBurst"}};
+        for (int k = 0; k < 2; k++) {
+            if (rates[k] == 0)
+                continue;
+            long long burst = rates[k] / 20 > 8 * 9000 * 4 ? rates[k] / 20 : 8 * 9000 * 4;
+            json_object_set_new(bw, keys[k][0], json_integer(rates[k]));
+            json_object_set_new(bw, keys[k][1], json_integer(burst));
+        }
+        json_object_set_new(caps, "bandwidth", bw);
+    }
+    /* Plugins whose capability nothing asks for are left out of this attachment's chain (and
+     * of its cached config, so DEL runs the same chain): no ports, no portmap; no rates, no
+     * bandwidth. */
+    static const char *const optional[][2] = {{"portmap", "portMappings"},
+                                              {"bandwidth", "bandwidth"}};
+    json_t *plugins = json_object_get(conf, "plugins");
+    for (size_t i = json_array_size(plugins); i-- > 0;) {
+        const char *type = json_string_value(json_object_get(json_array_get(plugins, i), "type"));
+        for (size_t k = 0; k < 2; k++)
+            if (type && strcmp(type, optional[k][0]) == 0 &&
+                json_object_get(caps, optional[k][1]) == NULL)
                 json_array_remove(plugins, i);
     }
     json_t *h =

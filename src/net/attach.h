@@ -28,6 +28,7 @@ struct net_attach_request {
     size_t n_endpoints;
     struct net_port *ports; /* published on the first endpoint; host_port 0 is chosen here */
     size_t n_ports;
+    long long ingress_rate, egress_rate; /* bits/s on the first endpoint, 0 = unlimited */
 };
 
 /* *out: one object per endpoint: Network, IfName, IPAddress, IPPrefixLen, Gateway,

@@ -75,6 +75,9 @@ const char run_flags_help[] =
     "      --dns-search DOMAIN   search domain; repeatable\n"
     "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
     "      --add-host HOST:IP    an /etc/hosts line (IP host-gateway: the network's gateway)\n"
+    "      --network-ingress-rate RATE, --network-egress-rate RATE\n"
+    "                            limit traffic into / out of the container, bits/s (k, m, g:\n"
+    "                            powers of 1000), by the CNI bandwidth plugin (tc)\n"
     "      --runtime NAME        native (default) or vm\n"
     "      --pull POLICY         missing (default: pull IMAGE when it is not in the store),\n"
     "                            always (pull first), never (fail when it is not there)\n"
@@ -141,6 +144,8 @@ enum {
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
     OPT_ADD_HOST,
+    OPT_INGRESS_RATE,
+    OPT_EGRESS_RATE,
     OPT_HELP,
 };
 
@@ -193,6 +198,8 @@ static const struct option run_options[] = {
     {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
     {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
     {"add-host", required_argument, NULL, OPT_ADD_HOST},
+    {"network-ingress-rate", required_argument, NULL, OPT_INGRESS_RATE},
+    {"network-egress-rate", required_argument, NULL, OPT_EGRESS_RATE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -271,6 +278,25 @@ static int number(const char *command, const char *flag, const char *text, long 
     if (errno || *text == '\0' || *end || v < min || v > max)
         return cli_usage(command, "%s: invalid number `%s`", flag, text);
     *out = v;
+    return 0;
+}
+
+/* 20m, 1.5g, 800000: bits per second (decimal multiples, as tc counts). */
+static int bit_rate(const char *command, const char *flag, const char *text, long long *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    double mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1e3, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1e6, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1e9, end++;
+    if (end == text || *end || v <= 0 || v * mult < 8000 || v * mult > 1e12)
+        return cli_usage(command, "%s `%s`: expected bits/s of at least 8k (k, m, g suffixes)",
+                         flag, text);
+    *out = (long long)(v * mult);
     return 0;
 }
 
@@ -446,6 +472,14 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if (strchr(optarg, ':') == NULL)
                 return cli_usage(command, "--add-host `%s`: expected HOST:IP", optarg);
             strv_append(&req->add_hosts, optarg);
+            break;
+        case OPT_INGRESS_RATE:
+        case OPT_EGRESS_RATE:
+            if ((rc = bit_rate(
+                     command,
+                     c == OPT_INGRESS_RATE ? "--network-ingress-rate" : "--network-egress-rate",
+                     optarg, c == OPT_INGRESS_RATE ? &req->ingress_rate : &req->egress_rate)) != 0)
+                return rc;
             break;
         case OPT_PULL:
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 &&
