@@ -473,6 +473,14 @@ bool container_network_uses(container_record *r, const char *network)
     return json_object_get(nets, network) != NULL;
 }
 
+static int open_network(container_store *cs, const char *network, net_store **ns, json_t **conf,
+                        hull_err **err)
+{
+    if (net_store_open(cs->data_root, ns, err) < 0 || net_network_load(*ns, network, conf, err) < 0)
+        return -1;
+    return 0;
+}
+
 int container_network_connect(container_store *cs, container_record *r, const char *network,
                               char *const *aliases, const char *ip, hull_err **err)
 {
@@ -482,8 +490,7 @@ int container_network_connect(container_store *cs, container_record *r, const ch
                           "connected to host network");
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *conf = NULL;
-    if (net_store_open(cs->data_root, &ns, err) < 0 ||
-        net_network_load(ns, network, &conf, err) < 0)
+    if (open_network(cs, network, &ns, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
     json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
@@ -516,8 +523,7 @@ int container_network_disconnect(container_store *cs, container_record *r, const
 {
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *conf = NULL;
-    if (net_store_open(cs->data_root, &ns, err) < 0 ||
-        net_network_load(ns, network, &conf, err) < 0)
+    if (open_network(cs, network, &ns, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
     json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
