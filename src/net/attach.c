@@ -112,7 +112,8 @@ static json_t *endpoint_view(json_t *entry)
                          : json_array());
 }
 
-static int del_entry(net_store *s, json_t *entry, hull_err **err)
+/* The plugins' DEL of one attachment (no lock needed: DEL is idempotent). */
+static int del_plugins(json_t *entry, hull_err **err)
 {
     json_t *h = json_object_get(entry, "hull");
     struct net_owner owner;
@@ -122,23 +123,34 @@ static int del_entry(net_store *s, json_t *entry, hull_err **err)
      * the pid over, so none is passed (the plugins then release what is outside it). */
     if (net_owner_alive(&owner))
         snprintf(netns, sizeof netns, "/proc/%d/ns/net", (int)owner.pid);
-    const char *cid = json_string_value(json_object_get(entry, "containerId"));
-    const char *ifname = json_string_value(json_object_get(entry, "ifName"));
-    const char *network = json_string_value(json_object_get(entry, "networkName"));
     struct net_cni_runtime rt = {
-        .container_id = cid,
+        .container_id = json_string_value(json_object_get(entry, "containerId")),
         .netns = netns,
-        .ifname = ifname,
+        .ifname = json_string_value(json_object_get(entry, "ifName")),
         .args = json_string_value(json_object_get(entry, "cniArgs")),
         .path = cni_path(),
     };
-    int rc = net_cni_list_del(
+    return net_cni_list_del(
         json_object_get(entry, "config"), &rt, json_object_get(entry, "capabilityArgs"),
         json_is_object(json_object_get(entry, "result")) ? json_object_get(entry, "result") : NULL,
         err);
-    net_ports_release(json_object_get(h, "portReservations"));
+}
+
+/* After DEL, under the lock: the host ports and the cache entry go. */
+static int forget_entry(net_store *s, json_t *entry, hull_err **err)
+{
+    net_ports_release(json_object_get(json_object_get(entry, "hull"), "portReservations"));
+    return net_cni_cache_remove(s->cache_fd,
+                                json_string_value(json_object_get(entry, "networkName")),
+                                json_string_value(json_object_get(entry, "containerId")),
+                                json_string_value(json_object_get(entry, "ifName")), err);
+}
+
+static int del_entry(net_store *s, json_t *entry, hull_err **err)
+{
+    int rc = del_plugins(entry, err);
     cleanup_err hull_err *e = NULL;
-    if (net_cni_cache_remove(s->cache_fd, network, cid, ifname, &e) < 0 && rc == 0) {
+    if (forget_entry(s, entry, &e) < 0 && rc == 0) {
         *err = steal_pointer(&e);
         rc = -1;
     }
@@ -199,38 +211,49 @@ int net_attachments(net_store *s, const char *container_id, json_t **out, hull_e
     return net_cni_cache_list(s->cache_fd, container_id, out, err);
 }
 
-static int detach_locked(net_store *s, const char *container_id, const char *network,
-                         json_t *touched, hull_err **err)
+int net_detach(net_store *s, const char *container_id, const char *network, hull_err **err)
 {
     cleanup_json json_t *entries = NULL;
     if (net_cni_cache_list(s->cache_fd, container_id, &entries, err) < 0)
         return -1;
+    /* DEL without the store lock, newest first: stops of many containers run in parallel. */
+    cleanup_json json_t *mine = json_array();
     int rc = 0;
     for (size_t i = json_array_size(entries); i-- > 0;) {
         json_t *e = json_array_get(entries, i);
-        const char *n = json_string_value(json_object_get(e, "networkName"));
-        if (network && strcmp(n, network) != 0)
+        if (network && strcmp(json_string_value(json_object_get(e, "networkName")), network) != 0)
             continue;
         cleanup_err hull_err *de = NULL;
-        if (del_entry(s, e, &de) < 0 && rc == 0) {
+        if (del_plugins(e, &de) < 0 && rc == 0) {
             rc = -1;
             *err = steal_pointer(&de);
         }
-        add_unique(touched, n);
+        json_array_append(mine, e);
     }
-    return rc;
-}
-
-int net_detach(net_store *s, const char *container_id, const char *network, hull_err **err)
-{
-    cleanup_close int lock = net_store_lock(s, err);
-    if (lock < 0)
+    if (json_array_size(mine) == 0)
+        return rc;
+    cleanup_err hull_err *le = NULL;
+    cleanup_close int lock = net_store_lock(s, &le);
+    if (lock < 0) {
+        if (rc == 0)
+            *err = steal_pointer(&le);
         return -1;
+    }
     cleanup_json json_t *touched = json_array();
-    int rc = detach_locked(s, container_id, network, touched, err);
-    cleanup_err hull_err *e = NULL;
-    if (json_array_size(touched) && net_dns_update(s, touched, &e) < 0 && rc == 0) {
-        *err = steal_pointer(&e);
+    size_t i;
+    json_t *e;
+    json_array_foreach(mine, i, e)
+    {
+        cleanup_err hull_err *fe = NULL;
+        if (forget_entry(s, e, &fe) < 0 && rc == 0) {
+            rc = -1;
+            *err = steal_pointer(&fe);
+        }
+        add_unique(touched, json_string_value(json_object_get(e, "networkName")));
+    }
+    cleanup_err hull_err *de = NULL;
+    if (net_dns_update(s, touched, &de) < 0 && rc == 0) {
+        *err = steal_pointer(&de);
         rc = -1;
     }
     return rc;
