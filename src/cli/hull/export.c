@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
-#include "container/launch.h"
+#include "container/rootfs.h"
 #include "image/flat_archive.h"
 #include "util/cleanup.h"
 
