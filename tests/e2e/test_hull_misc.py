@@ -9,7 +9,7 @@ from hull_helpers import hull  # noqa: F401  (fixture)
 
 COMMANDS = ["run", "create", "start", "ps", "logs", "exec", "stop", "kill", "restart", "rm",
             "wait", "inspect", "top", "stats", "pause", "unpause", "cp", "volume", "system",
-            "version", "healthcheck"]
+            "version", "healthcheck", "network", "port"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

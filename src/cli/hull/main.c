@@ -53,6 +53,8 @@ static const struct hull_command commands[] = {
     {"events", cmd_events, "Print (and follow) container, image and volume events"},
     {"healthcheck", cmd_healthcheck, "Run a container's health check now (healthcheck run C)"},
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
+    {"network", cmd_network, "Manage networks (create, ls, inspect, rm, prune, connect, ...)"},
+    {"port", cmd_port, "List a container's published ports"},
     {"system", cmd_system, "System information, disk use, pruning"},
     {"compose", cmd_compose, "Multi-container stacks from compose files and TOML topologies"},
     {"up", cmd_compose_up, "Create and start a stack (hull compose up)"},
