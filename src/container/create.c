@@ -14,6 +14,7 @@
 #include "container/health_sched.h"
 #include "container/launch.h"
 #include "container/monitor_io.h"
+#include "container/net_policy.h"
 #include "container/network.h"
 #include "container/user.h"
 #include "container/volume.h"
@@ -527,7 +528,8 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             abort();
         rec = build_record(req, img, id, undo.name, hostname, dir, ep, cmd, argv, env, mounts,
                            &user, stop_signal, healthcheck);
-        if (container_network_record(cs, req, ic, rec, err) < 0) {
+        if (container_network_record(cs, req, ic, rec, err) < 0 ||
+            container_net_policy_record(req, rec, err) < 0) {
             usage_error(err);
             break;
         }

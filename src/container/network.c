@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container/net_policy.h"
 #include "container/status.h"
 #include "net/attach.h"
 #include "net/network.h"
@@ -424,6 +425,8 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
             .ports = ports,
             .n_ports = n_ports,
         };
+        if (with_ports)
+            container_net_policy_rates(r->doc, &ar.ingress_rate, &ar.egress_rate);
         rc = net_attach(ns, &ar, eps, err);
     }
     free(ports);
@@ -439,7 +442,8 @@ int container_network_setup(container_store *cs, container_record *r, pid_t pid,
     cleanup_json json_t *eps = NULL;
     if (attach(cs, r, pid, NULL, true, &eps, err) < 0)
         return hull_error_prefix(err, "container %s: network", r->name);
-    if (container_network_write_etc(cs, r, eps, err) < 0) {
+    if (container_network_write_etc(cs, r, eps, err) < 0 ||
+        container_net_policy_setup(cs, r, pid, err) < 0) {
         cleanup_err hull_err *e = NULL;
         container_network_teardown(cs, r, &e);
         return -1;

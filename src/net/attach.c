@@ -236,6 +236,27 @@ int net_detach(net_store *s, const char *container_id, const char *network, hull
     return rc;
 }
 
+/* The CNI bandwidth plugin at the end of the chain, its limits as runtimeConfig (bits/s; the
+ * burst: 50 ms at the rate, at least 4 full-size frames, as tc's token bucket needs). */
+static void add_bandwidth(json_t *conf, json_t *caps, unsigned long long in, unsigned long long out)
+{
+    json_array_append_new(
+        json_object_get(conf, "plugins"),
+        json_pack("{s:s, s:{s:b}}", "type", "bandwidth", "capabilities", "bandwidth", 1));
+    json_t *bw = json_object();
+    if (in) {
+        unsigned long long burst = in / 20 > 4 * 1514 * 8 ? in / 20 : 4 * 1514 * 8;
+        json_object_set_new(bw, "ingressRate", json_integer((json_int_t)in));
+        json_object_set_new(bw, "ingressBurst", json_integer((json_int_t)burst));
+    }
+    if (out) {
+        unsigned long long burst = out / 20 > 4 * 1514 * 8 ? out / 20 : 4 * 1514 * 8;
+        json_object_set_new(bw, "egressRate", json_integer((json_int_t)out));
+        json_object_set_new(bw, "egressBurst", json_integer((json_int_t)burst));
+    }
+    json_object_set_new(caps, "bandwidth", bw);
+}
+
 /* Under the lock: validate, reserve host ports, cache the entry without a result (so that
  * if hull dies during ADD, a later DEL from reconcile or rm -f finds what the plugins made).
  * The new entry is appended to `existing`. */
@@ -294,6 +315,8 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
                        "portmap") == 0)
                 json_array_remove(plugins, i);
     }
+    if (with_ports && (req->ingress_rate || req->egress_rate))
+        add_bandwidth(conf, caps, req->ingress_rate, req->egress_rate);
     json_t *h =
         json_pack("{s:I, s:s, s:o, s:O, s:s, s:o}", "seq", next_seq(existing), "name",
                   req->container_name, "aliases", json_array(), "networkId",

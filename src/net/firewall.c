@@ -48,13 +48,12 @@ int net_run_tool(char *const argv[], bool quiet_missing, hull_err **err)
         ;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    if (quiet_missing && (strstr(buf, "Cannot find device") || strstr(buf, "does a matching") ||
-                          strstr(buf, "No chain") || strstr(buf, "does not exist") ||
-                          strstr(buf, "Bad rule")))
+    if (quiet_missing &&
+        (strstr(buf, "Cannot find device") || strstr(buf, "does a matching") ||
+         strstr(buf, "No chain") || strstr(buf, "does not exist") || strstr(buf, "Bad rule")))
         return 0;
     return hull_error(err, 0, "%s %s: %s", argv[0], argv[1], *buf ? buf : "failed");
 }
-
 
 static const char *meta_str(json_t *conf, const char *key)
 {
@@ -142,8 +141,7 @@ int net_firewall_network_up(json_t *conf, hull_err **err)
         ensure_chain("filter", "HULL-FORWARD", "FORWARD", false, err) < 0)
         return hull_error_prefix(err, "firewall");
     if (internal) {
-        if (ipt("filter", "-A", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf), err) <
-            0)
+        if (ipt("filter", "-A", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf), err) < 0)
             return hull_error_prefix(err, "firewall");
     } else if (ipt("nat", "-A", "POSTROUTING", r.masq, err) < 0) {
         return hull_error_prefix(err, "outbound NAT");

@@ -98,9 +98,9 @@ static void test_chain(void)
     write_plugin(dir, "one");
     write_plugin(dir, "two");
     hull_err *err = NULL;
-    json_t *list = json_pack("{s:s, s:s, s:[{s:s}, {s:s, s:{s:b}}]}", "cniVersion", "1.0.0",
-                             "name", "t", "plugins", "type", "one", "type", "two",
-                             "capabilities", "portMappings", 1);
+    json_t *list =
+        json_pack("{s:s, s:s, s:[{s:s}, {s:s, s:{s:b}}]}", "cniVersion", "1.0.0", "name", "t",
+                  "plugins", "type", "one", "type", "two", "capabilities", "portMappings", 1);
     json_t *caps = json_pack("{s:[i], s:i}", "portMappings", 80, "bandwidth", 1);
     struct net_cni_runtime rt = {.container_id = "c1", .netns = "", .ifname = "eth0", .path = dir};
     json_t *res = NULL;
@@ -129,8 +129,7 @@ static void test_chain(void)
     CHECK(strstr(l3, "\"name\":\"t\"") && strstr(l3, "\"by\":\"two\""));
     free(log);
     /* A failing plugin: its message, and the ones before it deleted again. */
-    json_object_set_new(json_array_get(json_object_get(list, "plugins"), 1), "fail",
-                        json_true());
+    json_object_set_new(json_array_get(json_object_get(list, "plugins"), 1), "fail", json_true());
     json_decref(res);
     unlink(logp);
     CHECK_ERROR(net_cni_list_add(list, &rt, caps, &res, &err), &err,
@@ -141,7 +140,8 @@ static void test_chain(void)
     /* A missing plugin names the path searched. */
     json_object_set_new(json_array_get(json_object_get(list, "plugins"), 0), "type",
                         json_string("nosuch"));
-    CHECK_ERROR(net_cni_list_add(list, &rt, caps, &res, &err), &err, "CNI plugin `nosuch` not found");
+    CHECK_ERROR(net_cni_list_add(list, &rt, caps, &res, &err), &err,
+                "CNI plugin `nosuch` not found");
     json_decref(list);
     json_decref(caps);
     fs_remove_tree(dir, &err);
@@ -154,9 +154,9 @@ static void test_cache(void)
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     hull_err *err = NULL;
     for (int i = 2; i >= 1; i--) {
-        json_t *e = json_pack("{s:s, s:s, s:s, s:{s:i}}", "networkName", i == 1 ? "a" : "b",
-                              "containerId", "cid", "ifName", i == 1 ? "eth0" : "eth1", "hull",
-                              "seq", i);
+        json_t *e =
+            json_pack("{s:s, s:s, s:s, s:{s:i}}", "networkName", i == 1 ? "a" : "b", "containerId",
+                      "cid", "ifName", i == 1 ? "eth0" : "eth1", "hull", "seq", i);
         CHECK(net_cni_cache_write(fd, i == 1 ? "a" : "b", "cid", i == 1 ? "eth0" : "eth1", e,
                                   &err) == 0);
         json_decref(e);

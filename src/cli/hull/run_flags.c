@@ -75,6 +75,15 @@ const char run_flags_help[] =
     "      --dns-search DOMAIN   search domain; repeatable\n"
     "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
     "      --add-host HOST:IP    an /etc/hosts line (IP host-gateway: the network's gateway)\n"
+    "      --egress-allow CIDR   egress allow-list: only these destinations (and DNS to the\n"
+    "                            container's resolvers, replies) leave; the rest is dropped\n"
+    "                            and logged (`hull logs --egress`); repeatable\n"
+    "      --egress-tcp-port N   with --egress-allow: only TCP to these ports of the allowed\n"
+    "                            CIDRs (alone: TCP to these ports anywhere); repeatable\n"
+    "      --network-ingress-rate RATE\n"
+    "                            limit traffic into the container (bits/s, k/m/g: 20m)\n"
+    "      --network-egress-rate RATE\n"
+    "                            limit traffic out of the container (bits/s, k/m/g)\n"
     "      --runtime NAME        native (default) or vm\n"
     "      --pull POLICY         missing (default: pull IMAGE when it is not in the store),\n"
     "                            always (pull first), never (fail when it is not there)\n"
@@ -141,6 +150,10 @@ enum {
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
     OPT_ADD_HOST,
+    OPT_EGRESS_ALLOW,
+    OPT_EGRESS_TCP_PORT,
+    OPT_NET_INGRESS_RATE,
+    OPT_NET_EGRESS_RATE,
     OPT_HELP,
 };
 
@@ -193,6 +206,10 @@ static const struct option run_options[] = {
     {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
     {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
     {"add-host", required_argument, NULL, OPT_ADD_HOST},
+    {"egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW},
+    {"egress-tcp-port", required_argument, NULL, OPT_EGRESS_TCP_PORT},
+    {"network-ingress-rate", required_argument, NULL, OPT_NET_INGRESS_RATE},
+    {"network-egress-rate", required_argument, NULL, OPT_NET_EGRESS_RATE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -446,6 +463,18 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if (strchr(optarg, ':') == NULL)
                 return cli_usage(command, "--add-host `%s`: expected HOST:IP", optarg);
             strv_append(&req->add_hosts, optarg);
+            break;
+        case OPT_EGRESS_ALLOW:
+            strv_append(&req->egress_allow, optarg);
+            break;
+        case OPT_EGRESS_TCP_PORT:
+            strv_append(&req->egress_tcp_ports, optarg);
+            break;
+        case OPT_NET_INGRESS_RATE:
+            req->network_ingress_rate = optarg;
+            break;
+        case OPT_NET_EGRESS_RATE:
+            req->network_egress_rate = optarg;
             break;
         case OPT_PULL:
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 &&
