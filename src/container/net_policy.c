@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,30 +11,6 @@
 #include "net/egress.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-int container_rate_parse(const char *flag, const char *text, unsigned long long *out,
-                         hull_err **err)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    double mult = 1;
-    switch (*end) {
-    case 'k': case 'K': mult = 1e3; end++; break;
-    case 'm': case 'M': mult = 1e6; end++; break;
-    case 'g': case 'G': mult = 1e9; end++; break;
-    default: break;
-    }
-    if (*end == 'b' || *end == 'B') /* "20mb" / "20Mbit" read as bits */
-        end += strncmp(end + 1, "it", 2) == 0 ? 3 : 1;
-    v *= mult;
-    if (end == text || *end || errno || !isfinite(v) || v < 1 || v > 1e12 || *text == '-')
-        return hull_error(err, 0,
-                          "%s %s: expected a rate in bits per second (a number, with k, m or g)",
-                          flag, text);
-    *out = (unsigned long long)v;
-    return 0;
-}
 
 int container_net_policy_record(const struct run_request *req, json_t *rec, hull_err **err)
 {
@@ -58,31 +33,12 @@ int container_net_policy_record(const struct run_request *req, json_t *rec, hull
             return -1;
         json_array_append_new(ports, json_integer(port));
     }
-    unsigned long long in = 0, out = 0;
-    if (req->network_ingress_rate &&
-        container_rate_parse("--network-ingress-rate", req->network_ingress_rate, &in, err) < 0)
-        return -1;
-    if (req->network_egress_rate &&
-        container_rate_parse("--network-egress-rate", req->network_egress_rate, &out, err) < 0)
-        return -1;
-    json_object_set_new(host, "NetworkIngressRate", json_integer((json_int_t)in));
-    json_object_set_new(host, "NetworkEgressRate", json_integer((json_int_t)out));
     if (!own_net && (json_array_size(allow) || json_array_size(ports)))
-        return hull_error(err, 0, "--egress-allow and --egress-tcp-port need a bridge network "
-                                  "(not --network %s)", mode ? mode : "none");
-    if (!own_net && (in || out))
         return hull_error(err, 0,
-                          "--network-ingress-rate and --network-egress-rate need a bridge "
-                          "network (not --network %s)", mode ? mode : "none");
+                          "--egress-allow and --egress-tcp-port need a bridge network "
+                          "(not --network %s)",
+                          mode ? mode : "none");
     return 0;
-}
-
-void container_net_policy_rates(json_t *doc, unsigned long long *ingress,
-                                unsigned long long *egress)
-{
-    json_t *host = json_object_get(doc, "HostConfig");
-    *ingress = (unsigned long long)json_integer_value(json_object_get(host, "NetworkIngressRate"));
-    *egress = (unsigned long long)json_integer_value(json_object_get(host, "NetworkEgressRate"));
 }
 
 /* The nameservers of the container's resolv.conf (IPv4 ones: the rules are IPv4). */
@@ -112,8 +68,7 @@ static char **resolvers(container_record *r)
     return out;
 }
 
-int container_net_policy_setup(container_store *cs, container_record *r, pid_t pid,
-                               hull_err **err)
+int container_net_policy_setup(container_store *cs, container_record *r, pid_t pid, hull_err **err)
 {
     (void)cs;
     json_t *host = json_object_get(r->doc, "HostConfig");
@@ -132,8 +87,8 @@ int container_net_policy_setup(container_store *cs, container_record *r, pid_t p
     cleanup_strv char **res = resolvers(r);
     struct net_egress e = {
         .cidrs = cidrs, .ports = pv, .n_ports = json_array_size(ports), .resolvers = res};
-    cleanup_close int log_fd = openat(r->dirfd, CONTAINER_EGRESS_LOG,
-                                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    cleanup_close int log_fd =
+        openat(r->dirfd, CONTAINER_EGRESS_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (log_fd < 0)
         return hull_error(err, errno, "container %s: open %s", r->name, CONTAINER_EGRESS_LOG);
     pid_t logger;

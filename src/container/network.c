@@ -99,6 +99,8 @@ int container_network_record(container_store *cs, const struct run_request *req,
     json_object_set_new(host, "DnsSearch", strv_array(req->dns_search));
     json_object_set_new(host, "DnsOptions", strv_array(req->dns_options));
     json_object_set_new(host, "ExtraHosts", strv_array(req->add_hosts));
+    json_object_set_new(host, "NetworkIngressRate", json_integer(req->ingress_rate));
+    json_object_set_new(host, "NetworkEgressRate", json_integer(req->egress_rate));
     json_t *nets = json_object();
     json_object_set_new(rec, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
     if (add_port_bindings(req, bindings, exposed, err) < 0)
@@ -110,6 +112,10 @@ int container_network_record(container_store *cs, const struct run_request *req,
                               "type network mode");
         if (req->network_aliases || req->ip)
             return hull_error(err, 0, "--network-alias and --ip need a bridge network");
+        if (req->ingress_rate || req->egress_rate)
+            return hull_error(err, 0,
+                              "--network-ingress-rate and --network-egress-rate need a "
+                              "bridge network");
         if (strncmp(mode, "container:", 10) == 0)
             return record_container_mode(cs, mode + 10, host, err);
         json_object_set_new(host, "NetworkMode", json_string(mode));
@@ -424,9 +430,11 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
             .n_endpoints = n,
             .ports = ports,
             .n_ports = n_ports,
+            .ingress_rate = json_integer_value(
+                json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkIngressRate")),
+            .egress_rate = json_integer_value(
+                json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkEgressRate")),
         };
-        if (with_ports)
-            container_net_policy_rates(r->doc, &ar.ingress_rate, &ar.egress_rate);
         rc = net_attach(ns, &ar, eps, err);
     }
     free(ports);
@@ -467,6 +475,14 @@ bool container_network_uses(container_record *r, const char *network)
     return json_object_get(nets, network) != NULL;
 }
 
+static int open_network(container_store *cs, const char *network, net_store **ns, json_t **conf,
+                        hull_err **err)
+{
+    if (net_store_open(cs->data_root, ns, err) < 0 || net_network_load(*ns, network, conf, err) < 0)
+        return -1;
+    return 0;
+}
+
 int container_network_connect(container_store *cs, container_record *r, const char *network,
                               char *const *aliases, const char *ip, hull_err **err)
 {
@@ -476,8 +492,7 @@ int container_network_connect(container_store *cs, container_record *r, const ch
                           "connected to host network");
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *conf = NULL;
-    if (net_store_open(cs->data_root, &ns, err) < 0 ||
-        net_network_load(ns, network, &conf, err) < 0)
+    if (open_network(cs, network, &ns, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
     json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
@@ -510,8 +525,7 @@ int container_network_disconnect(container_store *cs, container_record *r, const
 {
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *conf = NULL;
-    if (net_store_open(cs->data_root, &ns, err) < 0 ||
-        net_network_load(ns, network, &conf, err) < 0)
+    if (open_network(cs, network, &ns, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
     json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");

@@ -112,7 +112,8 @@ static json_t *endpoint_view(json_t *entry)
                          : json_array());
 }
 
-static int del_entry(net_store *s, json_t *entry, hull_err **err)
+/* The plugins' DEL of one attachment (no lock needed: DEL is idempotent). */
+static int del_plugins(json_t *entry, hull_err **err)
 {
     json_t *h = json_object_get(entry, "hull");
     struct net_owner owner;
@@ -122,23 +123,34 @@ static int del_entry(net_store *s, json_t *entry, hull_err **err)
      * the pid over, so none is passed (the plugins then release what is outside it). */
     if (net_owner_alive(&owner))
         snprintf(netns, sizeof netns, "/proc/%d/ns/net", (int)owner.pid);
-    const char *cid = json_string_value(json_object_get(entry, "containerId"));
-    const char *ifname = json_string_value(json_object_get(entry, "ifName"));
-    const char *network = json_string_value(json_object_get(entry, "networkName"));
     struct net_cni_runtime rt = {
-        .container_id = cid,
+        .container_id = json_string_value(json_object_get(entry, "containerId")),
         .netns = netns,
-        .ifname = ifname,
+        .ifname = json_string_value(json_object_get(entry, "ifName")),
         .args = json_string_value(json_object_get(entry, "cniArgs")),
         .path = cni_path(),
     };
-    int rc = net_cni_list_del(
+    return net_cni_list_del(
         json_object_get(entry, "config"), &rt, json_object_get(entry, "capabilityArgs"),
         json_is_object(json_object_get(entry, "result")) ? json_object_get(entry, "result") : NULL,
         err);
-    net_ports_release(json_object_get(h, "portReservations"));
+}
+
+/* After DEL, under the lock: the host ports and the cache entry go. */
+static int forget_entry(net_store *s, json_t *entry, hull_err **err)
+{
+    net_ports_release(json_object_get(json_object_get(entry, "hull"), "portReservations"));
+    return net_cni_cache_remove(s->cache_fd,
+                                json_string_value(json_object_get(entry, "networkName")),
+                                json_string_value(json_object_get(entry, "containerId")),
+                                json_string_value(json_object_get(entry, "ifName")), err);
+}
+
+static int del_entry(net_store *s, json_t *entry, hull_err **err)
+{
+    int rc = del_plugins(entry, err);
     cleanup_err hull_err *e = NULL;
-    if (net_cni_cache_remove(s->cache_fd, network, cid, ifname, &e) < 0 && rc == 0) {
+    if (forget_entry(s, entry, &e) < 0 && rc == 0) {
         *err = steal_pointer(&e);
         rc = -1;
     }
@@ -199,62 +211,52 @@ int net_attachments(net_store *s, const char *container_id, json_t **out, hull_e
     return net_cni_cache_list(s->cache_fd, container_id, out, err);
 }
 
-static int detach_locked(net_store *s, const char *container_id, const char *network,
-                         json_t *touched, hull_err **err)
+int net_detach(net_store *s, const char *container_id, const char *network, hull_err **err)
 {
     cleanup_json json_t *entries = NULL;
     if (net_cni_cache_list(s->cache_fd, container_id, &entries, err) < 0)
         return -1;
+    /* DEL without the store lock, newest first: stops of many containers run in parallel. */
+    cleanup_json json_t *mine = json_array();
     int rc = 0;
     for (size_t i = json_array_size(entries); i-- > 0;) {
         json_t *e = json_array_get(entries, i);
-        const char *n = json_string_value(json_object_get(e, "networkName"));
-        if (network && strcmp(n, network) != 0)
+        if (network && strcmp(json_string_value(json_object_get(e, "networkName")), network) != 0)
             continue;
         cleanup_err hull_err *de = NULL;
-        if (del_entry(s, e, &de) < 0 && rc == 0) {
+        if (del_plugins(e, &de) < 0 && rc == 0) {
             rc = -1;
             *err = steal_pointer(&de);
         }
-        add_unique(touched, n);
+        json_array_append(mine, e);
     }
-    return rc;
-}
-
-int net_detach(net_store *s, const char *container_id, const char *network, hull_err **err)
-{
-    cleanup_close int lock = net_store_lock(s, err);
-    if (lock < 0)
+    if (json_array_size(mine) == 0)
+        return rc;
+    cleanup_err hull_err *le = NULL;
+    cleanup_close int lock = net_store_lock(s, &le);
+    if (lock < 0) {
+        if (rc == 0)
+            *err = steal_pointer(&le);
         return -1;
+    }
     cleanup_json json_t *touched = json_array();
-    int rc = detach_locked(s, container_id, network, touched, err);
-    cleanup_err hull_err *e = NULL;
-    if (json_array_size(touched) && net_dns_update(s, touched, &e) < 0 && rc == 0) {
-        *err = steal_pointer(&e);
+    size_t i;
+    json_t *e;
+    json_array_foreach(mine, i, e)
+    {
+        cleanup_err hull_err *fe = NULL;
+        if (forget_entry(s, e, &fe) < 0 && rc == 0) {
+            rc = -1;
+            *err = steal_pointer(&fe);
+        }
+        add_unique(touched, json_string_value(json_object_get(e, "networkName")));
+    }
+    cleanup_err hull_err *de = NULL;
+    if (net_dns_update(s, touched, &de) < 0 && rc == 0) {
+        *err = steal_pointer(&de);
         rc = -1;
     }
     return rc;
-}
-
-/* The CNI bandwidth plugin at the end of the chain, its limits as runtimeConfig (bits/s; the
- * burst: 50 ms at the rate, at least 4 full-size frames, as tc's token bucket needs). */
-static void add_bandwidth(json_t *conf, json_t *caps, unsigned long long in, unsigned long long out)
-{
-    json_array_append_new(
-        json_object_get(conf, "plugins"),
-        json_pack("{s:s, s:{s:b}}", "type", "bandwidth", "capabilities", "bandwidth", 1));
-    json_t *bw = json_object();
-    if (in) {
-        unsigned long long burst = in / 20 > 4 * 1514 * 8 ? in / 20 : 4 * 1514 * 8;
-        json_object_set_new(bw, "ingressRate", json_integer((json_int_t)in));
-        json_object_set_new(bw, "ingressBurst", json_integer((json_int_t)burst));
-    }
-    if (out) {
-        unsigned long long burst = out / 20 > 4 * 1514 * 8 ? out / 20 : 4 * 1514 * 8;
-        json_object_set_new(bw, "egressRate", json_integer((json_int_t)out));
-        json_object_set_new(bw, "egressBurst", json_integer((json_int_t)burst));
-    }
-    json_object_set_new(caps, "bandwidth", bw);
 }
 
 /* Under the lock: validate, reserve host ports, cache the entry without a result (so that
@@ -307,16 +309,33 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
             return -1;
         json_object_set_new(caps, "portMappings", port_mappings(req->ports, req->n_ports));
     }
-    if (json_object_get(caps, "portMappings") == NULL) {
-        /* Nothing to publish: the chain runs (and caches, for DEL) without portmap. */
-        json_t *plugins = json_object_get(conf, "plugins");
-        for (size_t i = json_array_size(plugins); i-- > 0;)
-            if (strcmp(json_string_value(json_object_get(json_array_get(plugins, i), "type")),
-                       "portmap") == 0)
+    if (with_ports && (req->ingress_rate || req->egress_rate)) {
+        /* tbf needs a burst: a twentieth of a second's worth, at least a few full frames. */
+        json_t *bw = json_object();
+        long long rates[2] = {req->ingress_rate, req->egress_rate};
+        const char *keys[2][2] = {{"ingressRate", "ingressBurst"}, {"egressRate", "egressBurst"}};
+        for (int k = 0; k < 2; k++) {
+            if (rates[k] == 0)
+                continue;
+            long long burst = rates[k] / 20 > 8 * 9000 * 4 ? rates[k] / 20 : 8 * 9000 * 4;
+            json_object_set_new(bw, keys[k][0], json_integer(rates[k]));
+            json_object_set_new(bw, keys[k][1], json_integer(burst));
+        }
+        json_object_set_new(caps, "bandwidth", bw);
+    }
+    /* Plugins whose capability nothing asks for are left out of this attachment's chain (and
+     * of its cached config, so DEL runs the same chain): no ports, no portmap; no rates, no
+     * bandwidth. */
+    static const char *const optional[][2] = {{"portmap", "portMappings"},
+                                              {"bandwidth", "bandwidth"}};
+    json_t *plugins = json_object_get(conf, "plugins");
+    for (size_t i = json_array_size(plugins); i-- > 0;) {
+        const char *type = json_string_value(json_object_get(json_array_get(plugins, i), "type"));
+        for (size_t k = 0; k < 2; k++)
+            if (type && strcmp(type, optional[k][0]) == 0 &&
+                json_object_get(caps, optional[k][1]) == NULL)
                 json_array_remove(plugins, i);
     }
-    if (with_ports && (req->ingress_rate || req->egress_rate))
-        add_bandwidth(conf, caps, req->ingress_rate, req->egress_rate);
     json_t *h =
         json_pack("{s:I, s:s, s:o, s:O, s:s, s:o}", "seq", next_seq(existing), "name",
                   req->container_name, "aliases", json_array(), "networkId",

@@ -28,8 +28,7 @@ struct net_attach_request {
     size_t n_endpoints;
     struct net_port *ports; /* published on the first endpoint; host_port 0 is chosen here */
     size_t n_ports;
-    /* bits/s on the first endpoint (the CNI bandwidth plugin), 0 = no limit */
-    unsigned long long ingress_rate, egress_rate;
+    long long ingress_rate, egress_rate; /* bits/s on the first endpoint, 0 = unlimited */
 };
 
 /* *out: one object per endpoint: Network, IfName, IPAddress, IPPrefixLen, Gateway,

@@ -165,8 +165,7 @@ static int nflog_open(void)
     struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
     if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_CMD, &cmd, sizeof cmd) < 0)
         goto fail;
-    struct nfulnl_msg_config_mode mode = {.copy_range = htonl(96),
-                                          .copy_mode = NFULNL_COPY_PACKET};
+    struct nfulnl_msg_config_mode mode = {.copy_range = htonl(96), .copy_mode = NFULNL_COPY_PACKET};
     if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_MODE, &mode, sizeof mode) < 0)
         goto fail;
     return fd;
@@ -178,8 +177,7 @@ fail:;
 }
 
 /* One log line for a dropped packet (its network header onwards). */
-static void nflog_line(int out, const char *prefix, int family, const unsigned char *p,
-                       size_t len)
+static void nflog_line(int out, const char *prefix, int family, const unsigned char *p, size_t len)
 {
     char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", proto[16] = "?";
     char ports[32] = "";
@@ -205,11 +203,21 @@ static void nflog_line(int out, const char *prefix, int family, const unsigned c
         thlen = len - sizeof *ip;
     }
     switch (l4) {
-    case 6: snprintf(proto, sizeof proto, "TCP"); break;
-    case 17: snprintf(proto, sizeof proto, "UDP"); break;
-    case 1: snprintf(proto, sizeof proto, "ICMP"); break;
-    case 58: snprintf(proto, sizeof proto, "ICMPv6"); break;
-    default: snprintf(proto, sizeof proto, "%u", l4); break;
+    case 6:
+        snprintf(proto, sizeof proto, "TCP");
+        break;
+    case 17:
+        snprintf(proto, sizeof proto, "UDP");
+        break;
+    case 1:
+        snprintf(proto, sizeof proto, "ICMP");
+        break;
+    case 58:
+        snprintf(proto, sizeof proto, "ICMPv6");
+        break;
+    default:
+        snprintf(proto, sizeof proto, "%u", l4);
+        break;
     }
     if ((l4 == 6 || l4 == 17) && th && thlen >= 4)
         snprintf(ports, sizeof ports, " SPT=%u DPT=%u", (unsigned)(th[0] << 8 | th[1]),
@@ -221,8 +229,8 @@ static void nflog_line(int out, const char *prefix, int family, const unsigned c
     char when[40];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     char line[512];
-    int n = snprintf(line, sizeof line, "%s.%09ldZ %sSRC=%s DST=%s PROTO=%s%s\n", when,
-                     ts.tv_nsec, prefix, src, dst, proto, ports);
+    int n = snprintf(line, sizeof line, "%s.%09ldZ %sSRC=%s DST=%s PROTO=%s%s\n", when, ts.tv_nsec,
+                     prefix, src, dst, proto, ports);
     if (n > 0)
         fs_write_all(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -266,7 +274,8 @@ static void nflog_read(int fd, int out)
     }
 }
 
-static void child_fail(int report, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void child_fail(int report, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
 static void child_fail(int report, const char *fmt, ...)
 {
     char msg[1024];

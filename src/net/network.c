@@ -258,7 +258,8 @@ static json_t *kv_object(char **kv)
     return o;
 }
 
-/* The conflist: bridge (+host-local) and portmap; the network-wide rules are firewall.c's. */
+/* The conflist: bridge (+host-local), portmap, bandwidth; the network-wide rules are firewall.c's.
+ */
 static json_t *build_conflist(net_store *s, const struct net_create_opts *o, const char *id,
                               const char *bridge, const struct net_cidr *subnet, uint32_t gw,
                               const struct net_cidr *range)
@@ -292,6 +293,8 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     if (!o->internal)
         json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "portmap",
                                                  "capabilities", "portMappings", 1, "snat", 1));
+    json_array_append_new(
+        plugins, json_pack("{s:s, s:{s:b}}", "type", "bandwidth", "capabilities", "bandwidth", 1));
     json_t *opts = kv_object(o->options);
     json_object_set_new(opts, "com.docker.network.bridge.name", json_string(bridge));
     json_t *meta =

@@ -1,18 +1,37 @@
 """Shared fixtures for hull's end-to-end tests: real containers, run as root.
 
-HULL_BUILD names the build directory under test (set by tests/run-all; default build/)."""
+HULL_BUILD names the build directory under test (set by tests/run-all; default build/).
+The suite runs in parallel (pytest-xdist): every fixture here gives a test its own state
+(private --root, private cgroup paths, private bundle); see docs/testing.md."""
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
+import time
+import uuid
 
 import pytest
+
+from cgroup_helpers import dirs_named as cgroup_dirs_named
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("HULL_BUILD", os.path.join(TOP, "build"))
 RUNTIME = os.path.join(BUILD, "hull-runtime")
 HULL = os.path.join(BUILD, "hull")
+
+
+# Modules of long tests (VM boots; the cgroup2 suite in a VM takes minutes). They run first, so
+# that with pytest-xdist they overlap the many short tests instead of trailing after them.
+LONG_FIRST = ("test_vm_cgroup2_suite.py", "test_vm_krunclient.py", "test_vm_runtime.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = os.path.basename(str(item.fspath))
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+    items.sort(key=rank)  # stable: the order within each group stays
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +75,32 @@ def default_config(args=None, terminal=False):
     }
 
 
+def wait_for(predicate, timeout=30, interval=0.02, what="condition"):
+    """Poll `predicate` until it returns something true and return that; fail the test after
+    `timeout` seconds (generous: the suite must pass on a loaded machine and under ASan)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def wait_exit(pid, timeout=30):
+    """Wait (on a pidfd, not by polling) until process `pid` has exited; True when it has.
+    Works for processes that are not our children; a zombie counts as exited."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
 class Bundle:
     def __init__(self, path):
         self.path = path
@@ -85,17 +130,60 @@ def bundle(busybox_rootfs, tmp_path):
 
 
 class Runtime:
-    """Drives build/hull-runtime with a private --root and cleans up after the test."""
+    """Drives build/hull-runtime with a private --root and cleans up after the test.
+
+    Parallel safety: a config without `linux.cgroupsPath` would put container `c1` of every
+    test into the same cgroup `/hull/c1`. So `create` and `run` through this fixture give such
+    a config the path `/hulltest-<token>/<id>` (token unique per test) before the runtime
+    reads it. A test that means the runtime's default sets `"cgroupsPath": ""` and picks a
+    unique id; so does one that creates containers from one bundle in several threads at once
+    (the rewrite would race with the runtime reading the file)."""
 
     def __init__(self, root):
         self.root = root
         self.binary = RUNTIME
+        self.cgroup_top = f"/hulltest-{uuid.uuid4().hex[:12]}"
 
     def cmd(self, *args, root=True):
         base = [self.binary]
         if root:
             base += ["--root", self.root]
-        return base + [str(a) for a in args]
+        args = [str(a) for a in args]
+        self._private_cgroup(args)
+        return base + args
+
+    def _private_cgroup(self, args):
+        """For `create`/`run`: give the bundle's config a per-test cgroup path when it has none."""
+        verbs = [i for i, a in enumerate(args) if a in ("create", "run")]
+        cid = args[-1] if args else ""
+        if not verbs or not cid or cid.startswith("-") or "/" in cid:
+            return
+        bundle = "."
+        rest = args[verbs[0] + 1:]
+        for i, a in enumerate(rest):
+            if a in ("-b", "--bundle") and i + 1 < len(rest):
+                bundle = rest[i + 1]
+            elif a.startswith("--bundle="):
+                bundle = a.split("=", 1)[1]
+        path = os.path.join(bundle, "config.json")
+        try:
+            with open(path) as f:
+                cfg = json.load(f)
+        except (OSError, ValueError):
+            return
+        linux = cfg.get("linux") if isinstance(cfg, dict) else None
+        if not isinstance(linux, dict):
+            return
+        # None: unset; ours for another id: the same bundle run again under a new id.
+        current, mine = linux.get("cgroupsPath"), f"{self.cgroup_top}/{cid}"
+        if current is not None and not (isinstance(current, str) and current != mine and
+                                        current.startswith(self.cgroup_top + "/")):
+            return
+        linux["cgroupsPath"] = mine
+        tmp = f"{path}.{uuid.uuid4().hex}"
+        with open(tmp, "w") as f:
+            json.dump(cfg, f, indent=1)
+        os.rename(tmp, path)
 
     def __call__(self, *args, check=False, timeout=60, input=None, root=True, **kw):
         """Run hull-runtime; stdout/stderr go through files, not pipes: a created or detached
@@ -139,3 +227,8 @@ def runtime(tmp_path):
     remaining = rt.ids()
     shutil.rmtree(root, ignore_errors=True)
     assert not remaining, f"containers left behind that delete --force could not remove: {remaining}"
+    # Every cgroup the test's containers had is gone (the kernel may take a moment to drain).
+    try:
+        wait_for(lambda: not cgroup_dirs_named(rt.cgroup_top), what="cgroups to go")
+    except AssertionError:
+        raise AssertionError(f"cgroups left behind: {cgroup_dirs_named(rt.cgroup_top)}")

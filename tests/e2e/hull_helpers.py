@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, wait_exit, wait_for
 
 HULL = os.path.join(BUILD, "hull")
 
@@ -52,14 +52,8 @@ class HullCli:
         r = self("run", "-d", *args, check=True)
         return r.stdout.strip()
 
-    def wait_for(self, predicate, timeout=10, interval=0.02, what="condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = predicate()
-            if v:
-                return v
-            time.sleep(interval)
-        raise AssertionError(f"timed out waiting for {what}")
+    def wait_for(self, predicate, timeout=30, interval=0.02, what="condition"):
+        return wait_for(predicate, timeout=timeout, interval=interval, what=what)
 
     def logs(self, ref, *flags):
         return self("logs", *flags, ref, check=True)
@@ -120,12 +114,14 @@ def leftovers(root):
 
 
 def force_clean(root):
-    for pid, _ in processes_mentioning(root):
+    procs = processes_mentioning(root)
+    for pid, _ in procs:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    time.sleep(0.1)
+    for pid, _ in procs:
+        wait_exit(pid, timeout=10)
     for m in sorted(mounts_under(root), key=len, reverse=True):
         subprocess.run(["umount", "-l", m], capture_output=True)
 
@@ -145,7 +141,7 @@ def hull(tmp_path):
         h("network", "prune", "-f", timeout=60)
         h("network", "rm", "-f", "bridge", timeout=60)
     # Monitors of --rm containers may still be finishing their clean-up.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     left = leftovers(root)
     while left and time.monotonic() < deadline:
         time.sleep(0.05)

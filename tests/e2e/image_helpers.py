@@ -200,7 +200,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_http(port, path="/v2/", timeout=15):
+def wait_http(port, path="/v2/", timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:

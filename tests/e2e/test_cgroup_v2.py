@@ -9,11 +9,14 @@ import math
 import os
 import selectors
 import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
+
+from cgroup_helpers import (WAIT_GO, delete, detached, go, keyed, read, run_detached, unique_path,
+                            with_resources)
+from conftest import wait_for
 
 CGROOT = "/sys/fs/cgroup"
 
@@ -35,59 +38,6 @@ pytestmark = pytest.mark.skipif(
            "of test_vm_cgroup2_suite.py")
 
 MIB = 1024 * 1024
-WAIT_GO = "while [ ! -e /tmp/go ]; do sleep 0.02; done; "
-
-
-def read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def keyed(path):
-    return {k: v for k, v in (l.split(" ", 1) for l in read(path).splitlines())}
-
-
-def wait_for(pred, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def unique_path(cid):
-    return f"/hulltest-{uuid.uuid4().hex[:8]}/{cid}"
-
-
-def configure(bundle, args, resources, cgroups_path=None, **linux):
-    bundle.config["process"]["args"] = args
-    bundle.config["linux"]["resources"] = resources
-    if cgroups_path:
-        bundle.config["linux"]["cgroupsPath"] = cgroups_path
-    bundle.config["linux"].update(linux)
-    bundle.write()
-
-
-def detached(runtime, *args):
-    """`run -d`: the container keeps the runtime's stdio, so give it files, not pipes."""
-    with tempfile.TemporaryFile("w+") as err:
-        r = subprocess.run(runtime.cmd(*args), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=err, timeout=60)
-        err.seek(0)
-        return subprocess.CompletedProcess(r.args, r.returncode, "", err.read())
-
-
-def run_detached(runtime, bundle, cid):
-    r = detached(runtime, "run", "-d", "-b", bundle.path, cid)
-    assert r.returncode == 0, r.stderr
-    return runtime.state(cid)["pid"]
-
-
-def delete(runtime, cid):
-    r = runtime("delete", "--force", cid)
-    assert r.returncode == 0, r.stderr
 
 
 def own_cgroup_view(bundle):
@@ -97,10 +47,6 @@ def own_cgroup_view(bundle):
                                     "source": "cgroup",
                                     "options": ["nosuid", "noexec", "nodev", "ro"]})
     bundle.write()
-
-
-def go(bundle):
-    open(os.path.join(bundle.rootfs, "tmp", "go"), "w").close()
 
 
 def shares_to_weight(shares):
@@ -117,9 +63,9 @@ def shares_to_weight(shares):
 
 def test_v2_memory_max_and_oom_kill_with_oom_event(runtime, bundle):
     path = unique_path("oom")
-    configure(bundle, ["/bin/sh", "-c", WAIT_GO +
-                   "dd if=/dev/zero of=/dev/null bs=96M count=1; echo $? > /tmp/done; sleep 60"],
-          {"memory": {"limit": 32 * MIB, "swap": 32 * MIB}}, path)
+    with_resources(bundle, ["/bin/sh", "-c", WAIT_GO +
+                        "dd if=/dev/zero of=/dev/null bs=96M count=1; echo $? > /tmp/done; sleep 60"],
+               {"memory": {"limit": 32 * MIB, "swap": 32 * MIB}}, path)
     run_detached(runtime, bundle, "oom")
     cg = CGROOT + path
     assert int(read(cg + "/memory.max")) == 32 * MIB
@@ -137,11 +83,11 @@ def test_v2_memory_max_and_oom_kill_with_oom_event(runtime, bundle):
                     return ev.stdout.readline()
             return None
 
-        first = json.loads(next_line(time.monotonic() + 20))
+        first = json.loads(next_line(time.monotonic() + 60))
         assert first["type"] == "stats" and first["id"] == "oom"
         assert first["data"]["memory"]["usage"]["limit"] == 32 * MIB
         go(bundle)
-        lines, deadline = [], time.monotonic() + 30
+        lines, deadline = [], time.monotonic() + 60
         while time.monotonic() < deadline:
             line = next_line(deadline)
             if not line:
@@ -154,7 +100,7 @@ def test_v2_memory_max_and_oom_kill_with_oom_event(runtime, bundle):
         ev.kill()
         ev.wait()
     done = os.path.join(bundle.rootfs, "tmp", "done")
-    assert wait_for(lambda: os.path.exists(done) and read(done), timeout=20), "dd never finished"
+    assert wait_for(lambda: os.path.exists(done) and read(done), timeout=60), "dd never finished"
     assert read(done) == "137", "dd was not SIGKILLed by the OOM killer"
     assert int(keyed(cg + "/memory.events")["oom_kill"]) >= 1
     delete(runtime, "oom")
@@ -163,10 +109,10 @@ def test_v2_memory_max_and_oom_kill_with_oom_event(runtime, bundle):
 
 def test_v2_pids_max_makes_fork_fail(runtime, bundle):
     path = unique_path("pids")
-    configure(bundle, ["/bin/sh", "-c",
-                   "cat /sys/fs/cgroup/pids.max >&2; "
-                   "i=0; while :; do sleep 30 & i=$((i+1)); echo $i; done"],
-          {"pids": {"limit": 10}}, path)
+    with_resources(bundle, ["/bin/sh", "-c",
+                        "cat /sys/fs/cgroup/pids.max >&2; "
+                        "i=0; while :; do sleep 30 & i=$((i+1)); echo $i; done"],
+               {"pids": {"limit": 10}}, path)
     own_cgroup_view(bundle)
     r = runtime("run", "--keep", "-b", bundle.path, "pids", timeout=60)
     assert r.returncode != 0
@@ -181,20 +127,22 @@ def test_v2_pids_max_makes_fork_fail(runtime, bundle):
 
 def test_v2_cpu_max_and_weight_from_shares(runtime, bundle):
     path = unique_path("cpu")
-    configure(bundle, ["/bin/sh", "-c", "while :; do :; done"],
-          {"cpu": {"quota": 20000, "period": 50000, "shares": 512}}, path)
+    with_resources(bundle, ["/bin/sh", "-c", "while :; do :; done"],
+               {"cpu": {"quota": 20000, "period": 50000, "shares": 512}}, path)
     run_detached(runtime, bundle, "cpu")
     cg = CGROOT + path
     assert read(cg + "/cpu.max") == "20000 50000"
     assert int(read(cg + "/cpu.weight")) == shares_to_weight(512) == 59
     # The busy loop gets about 0.4 CPU (generous bounds: TCG guest, shared CI host).
-    usage = lambda: int(keyed(cg + "/cpu.stat")["usage_usec"])
-    time.sleep(0.2)
-    t0, u0 = time.monotonic(), usage()
-    time.sleep(1.5)
-    t1, u1 = time.monotonic(), usage()
-    share = (u1 - u0) / 1e6 / (t1 - t0)
-    assert 0.1 < share < 0.7, f"busy loop used {share:.2f} CPUs with a 0.4 CPU quota"
+    # It runs into the quota (throttled) and over ten periods never gets more than 0.4 CPU; a
+    # loaded machine (TCG guest, shared CI host) can only give it less: no lower bound.
+    stat = lambda: {k: int(v) for k, v in keyed(cg + "/cpu.stat").items()}
+    wait_for(lambda: stat()["nr_throttled"] >= 1, what="throttling")
+    s0, t0 = stat(), time.monotonic()
+    wait_for(lambda: stat()["nr_periods"] >= s0["nr_periods"] + 10, what="ten cfs periods")
+    s1, t1 = stat(), time.monotonic()
+    share = (s1["usage_usec"] - s0["usage_usec"]) / 1e6 / (t1 - t0)
+    assert share < 0.6, f"busy loop used {share:.2f} CPUs with a 0.4 CPU quota"
     # quota alone keeps the period; shares at the edges convert as runc/crun do
     for shares in (2, 1024, 262144):
         r = runtime("update", "--cpu-quota", "10000", "--cpu-share", str(shares), "cpu")
@@ -209,10 +157,10 @@ def test_v2_cpuset_pins_the_container(runtime, bundle):
     cpus = os.sched_getaffinity(0)
     last = max(cpus)
     path = unique_path("cpuset")
-    configure(bundle, ["/bin/sh", "-c", "grep -E 'Cpus_allowed_list|Mems_allowed_list' "
-                   "/proc/self/status > /tmp/out; cat /sys/fs/cgroup/cpuset.cpus.effective >> /tmp/out; "
-                   "sleep 60"],
-          {"cpu": {"cpus": str(last), "mems": "0"}}, path)
+    with_resources(bundle, ["/bin/sh", "-c", "grep -E 'Cpus_allowed_list|Mems_allowed_list' "
+                        "/proc/self/status > /tmp/out; cat /sys/fs/cgroup/cpuset.cpus.effective >> /tmp/out; "
+                        "sleep 60"],
+               {"cpu": {"cpus": str(last), "mems": "0"}}, path)
     own_cgroup_view(bundle)
     run_detached(runtime, bundle, "cpuset")
     cg = CGROOT + path
@@ -237,18 +185,18 @@ OPEN_DEVICES = ("(: < /dev/zero) && echo zero-read-ok; "
 def test_v2_device_rules_enforced_by_the_bpf_program(runtime, bundle):
     """No v1 devices controller exists here: only the eBPF program can deny."""
     path = unique_path("dev")
-    configure(bundle, ["/bin/sh", "-c", "(" + OPEN_DEVICES + ") 2>&1; true"],
-          {"devices": [{"allow": False, "access": "rwm"},
-                       {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "r"}]},
-          path, devices=[KMSG])
+    with_resources(bundle, ["/bin/sh", "-c", "(" + OPEN_DEVICES + ") 2>&1; true"],
+               {"devices": [{"allow": False, "access": "rwm"},
+                            {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "r"}]},
+               path, devices=[KMSG])
     r = runtime("run", "--keep", "-b", bundle.path, "dev")
     assert r.returncode == 0, r.stderr
     assert "zero-read-ok" in r.stdout and "kmsg-read-ok" in r.stdout, r.stdout
     assert "kmsg-write-ok" not in r.stdout and "Operation not permitted" in r.stdout, r.stdout
     delete(runtime, "dev")
     # Now deny reads of 1:11 as well: the same node fails to open for reading.
-    configure(bundle, ["/bin/sh", "-c", "(: < /dev/kmsg) 2>&1 && echo kmsg-read-ok; true"],
-          {"devices": [{"allow": False, "access": "rwm"}]}, unique_path("dev2"), devices=[KMSG])
+    with_resources(bundle, ["/bin/sh", "-c", "(: < /dev/kmsg) 2>&1 && echo kmsg-read-ok; true"],
+               {"devices": [{"allow": False, "access": "rwm"}]}, unique_path("dev2"), devices=[KMSG])
     r = runtime("run", "--keep", "-b", bundle.path, "dev2")
     assert r.returncode == 0, r.stderr
     assert "kmsg-read-ok" not in r.stdout and "Operation not permitted" in r.stdout, r.stdout
@@ -257,8 +205,8 @@ def test_v2_device_rules_enforced_by_the_bpf_program(runtime, bundle):
 
 def test_v2_update_changes_live_limits(runtime, bundle, tmp_path):
     path = unique_path("upd")
-    configure(bundle, ["/bin/sleep", "60"], {"memory": {"limit": 64 * MIB}, "pids": {"limit": 100}},
-          path)
+    with_resources(bundle, ["/bin/sleep", "60"], {"memory": {"limit": 64 * MIB}, "pids": {"limit": 100}},
+               path)
     run_detached(runtime, bundle, "upd")
     cg = CGROOT + path
     assert int(read(cg + "/memory.max")) == 64 * MIB
@@ -294,8 +242,8 @@ def test_v2_update_changes_live_limits(runtime, bundle, tmp_path):
 
 def test_v2_pause_freezes_through_cgroup_freeze(runtime, bundle):
     path = unique_path("pause")
-    configure(bundle, ["/bin/sh", "-c",
-                   "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.02; done"], {}, path)
+    with_resources(bundle, ["/bin/sh", "-c",
+                        "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.02; done"], {}, path)
     run_detached(runtime, bundle, "pause")
     cg = CGROOT + path
     counter = os.path.join(bundle.rootfs, "tmp", "c")
@@ -306,13 +254,14 @@ def test_v2_pause_freezes_through_cgroup_freeze(runtime, bundle):
     assert keyed(cg + "/cgroup.events")["frozen"] == "1"
     assert runtime.state("pause")["status"] == "paused"
     frozen = read(counter)
+    # Watching for something that must not happen: a slow machine only makes it pass.
     time.sleep(0.5)
     assert read(counter) == frozen
     r = runtime("resume", "pause")
     assert r.returncode == 0, r.stderr
     assert read(cg + "/cgroup.freeze") == "0"
     assert runtime.state("pause")["status"] == "running"
-    assert wait_for(lambda: read(counter) not in ("", frozen), timeout=10)
+    assert wait_for(lambda: read(counter) not in ("", frozen), timeout=60)
     assert runtime("pause", "pause").returncode == 0
     delete(runtime, "pause")  # a frozen container can be deleted with --force
     assert not os.path.exists(cg)
@@ -322,8 +271,8 @@ def test_v2_ps_json_events_stats_and_kill_all(runtime, bundle):
     path = unique_path("ps")
     bundle.config["linux"]["namespaces"] = [
         n for n in bundle.config["linux"]["namespaces"] if n["type"] != "pid"]
-    configure(bundle, ["/bin/sh", "-c", "sleep 60 & sleep 61 & wait"],
-          {"memory": {"limit": 64 * MIB}, "pids": {"limit": 50}}, path)
+    with_resources(bundle, ["/bin/sh", "-c", "sleep 60 & sleep 61 & wait"],
+               {"memory": {"limit": 64 * MIB}, "pids": {"limit": 50}}, path)
     pid = run_detached(runtime, bundle, "ps")
     pids = wait_for(lambda: (lambda p: p if len(p) == 3 else None)(
         json.loads(runtime("ps", "--format", "json", "ps").stdout)))
@@ -345,8 +294,8 @@ def test_v2_ps_json_events_stats_and_kill_all(runtime, bundle):
 def test_v2_delete_leaves_no_cgroup_directory(runtime, bundle):
     top = f"/hulltest-{uuid.uuid4().hex[:8]}"
     path = top + "/a/b/del"
-    configure(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}, "memory": {"limit": 64 * MIB}},
-          path)
+    with_resources(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}, "memory": {"limit": 64 * MIB}},
+               path)
     run_detached(runtime, bundle, "del")
     assert os.path.isdir(CGROOT + path)
     # Controllers were enabled on the way down.
@@ -354,19 +303,20 @@ def test_v2_delete_leaves_no_cgroup_directory(runtime, bundle):
     delete(runtime, "del")
     assert not os.path.exists(CGROOT + top)
     # The default path /hull/<id>, too.
-    configure(bundle, ["/bin/true"], {"pids": {"limit": 10}})
-    bundle.config["linux"].pop("cgroupsPath", None)
+    with_resources(bundle, ["/bin/true"], {"pids": {"limit": 10}})
+    bundle.config["linux"]["cgroupsPath"] = ""
     bundle.write()
-    r = runtime("run", "--keep", "-b", bundle.path, "dflt")
+    cid = f"dflt-{uuid.uuid4().hex[:8]}"
+    r = runtime("run", "--keep", "-b", bundle.path, cid)
     assert r.returncode == 0, r.stderr
-    assert os.path.isdir(CGROOT + "/hull/dflt")
-    delete(runtime, "dflt")
-    assert not os.path.exists(CGROOT + "/hull/dflt")
+    assert os.path.isdir(CGROOT + "/hull/" + cid)
+    delete(runtime, cid)
+    assert not os.path.exists(CGROOT + "/hull/" + cid)
 
 
 def test_v2_cgroup_manager_disabled_creates_no_cgroup(runtime, bundle):
     path = unique_path("nocg")
-    configure(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}}, path)
+    with_resources(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}}, path)
     r = detached(runtime, "--cgroup-manager", "disabled", "run", "-d", "-b", bundle.path, "nocg")
     assert r.returncode == 0, r.stderr
     assert not os.path.exists(CGROOT + path)

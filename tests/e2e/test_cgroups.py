@@ -5,86 +5,14 @@ import json
 import os
 import selectors
 import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
 
-
-def cgroup_mounts():
-    """Every mounted cgroup hierarchy (v1 and v2) of this host."""
-    mounts = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, right = line.split(" - ", 1)
-            fstype = right.split()[0]
-            if fstype in ("cgroup", "cgroup2"):
-                mounts.append(left.split()[4])
-    return mounts
-
-
-def controller_dir(controller):
-    for m in cgroup_mounts():
-        if os.path.basename(m) == controller:
-            return m
-    return None
-
-
-def dirs_named(path):
-    """Directories of cgroup `path` that exist in any hierarchy."""
-    return [m + path for m in cgroup_mounts() if os.path.isdir(m + path)]
-
-
-def read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def wait_for(pred, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def unique_path(cid):
-    return f"/hulltest-{uuid.uuid4().hex[:8]}/{cid}"
-
-
-def with_resources(bundle, args, resources, cgroups_path=None, **linux):
-    bundle.config["process"]["args"] = args
-    bundle.config["linux"]["resources"] = resources
-    if cgroups_path:
-        bundle.config["linux"]["cgroupsPath"] = cgroups_path
-    bundle.config["linux"].update(linux)
-    bundle.write()
-
-
-def detached(runtime, *args):
-    """`run -d`: the container keeps the runtime's stdio, so give it files, not pipes."""
-    with tempfile.TemporaryFile("w+") as err:
-        r = subprocess.run(runtime.cmd(*args), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=err, timeout=60)
-        err.seek(0)
-        return subprocess.CompletedProcess(r.args, r.returncode, "", err.read())
-
-
-def run_detached(runtime, bundle, cid):
-    r = detached(runtime, "run", "-d", "-b", bundle.path, cid)
-    assert r.returncode == 0, r.stderr
-    return runtime.state(cid)["pid"]
-
-
-def delete(runtime, cid):
-    r = runtime("delete", "--force", cid)
-    assert r.returncode == 0, r.stderr
-
-
-WAIT_GO = "while [ ! -e /tmp/go ]; do sleep 0.02; done; "
+from cgroup_helpers import (WAIT_GO, cgroup_mounts, controller_dir, delete, detached, dirs_named,
+                            keyed, read, run_detached, unique_path, with_resources)
+from conftest import wait_for
 
 
 def test_memory_limit_oom_kills_and_events_reports_oom(runtime, bundle):
@@ -110,10 +38,10 @@ def test_memory_limit_oom_kills_and_events_reports_oom(runtime, bundle):
                     return ev.stdout.readline()
             return None
 
-        first = json.loads(next_line(time.monotonic() + 10))
+        first = json.loads(next_line(time.monotonic() + 60))
         assert first["type"] == "stats" and first["id"] == "oom"
         open(os.path.join(bundle.rootfs, "tmp", "go"), "w").close()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             line = next_line(deadline)
             if not line:
@@ -155,12 +83,15 @@ def test_cpu_quota_limits_a_busy_loop(runtime, bundle):
     run_detached(runtime, bundle, "cpu")
     assert read(controller_dir("cpu") + path + "/cpu.cfs_quota_us") == "20000"
     usage = controller_dir("cpuacct") + path + "/cpuacct.usage"
-    time.sleep(0.2)
-    t0, u0 = time.monotonic(), int(read(usage))
-    time.sleep(1.0)
+    stat = controller_dir("cpu") + path + "/cpu.stat"
+    # The loop runs into the quota (throttled), and over ten periods it never gets more than
+    # its 0.2 CPU. A loaded machine can only give it less, so there is no lower bound.
+    wait_for(lambda: int(keyed(stat)["nr_throttled"]) >= 1, what="throttling")
+    t0, u0, p0 = time.monotonic(), int(read(usage)), int(keyed(stat)["nr_periods"])
+    wait_for(lambda: int(keyed(stat)["nr_periods"]) >= p0 + 10, what="ten cfs periods")
     t1, u1 = time.monotonic(), int(read(usage))
     share = (u1 - u0) / 1e9 / (t1 - t0)
-    assert 0.05 < share < 0.4, f"busy loop used {share:.2f} CPUs with a 0.2 CPU quota"
+    assert share < 0.3, f"busy loop used {share:.2f} CPUs with a 0.2 CPU quota"
     delete(runtime, "cpu")
 
 
@@ -298,12 +229,13 @@ def test_pause_stops_a_counter_and_resume_continues_it(runtime, bundle):
     assert r.returncode == 0, r.stderr
     assert runtime.state("pause")["status"] == "paused"
     frozen = read(counter)
+    # Watching for something that must not happen: a slow machine only makes it pass.
     time.sleep(0.3)
     assert read(counter) == frozen
     r = runtime("resume", "pause")
     assert r.returncode == 0, r.stderr
     assert runtime.state("pause")["status"] == "running"
-    assert wait_for(lambda: read(counter) not in ("", frozen), timeout=5)
+    assert wait_for(lambda: read(counter) not in ("", frozen), timeout=60)
     r = runtime("resume", "pause")
     assert r.returncode != 0 and "not paused" in r.stderr
     # A paused container can be deleted with --force.
@@ -376,10 +308,10 @@ def test_default_path_and_podman_and_containerd_resources(runtime, bundle):
     for client in ("podman", "containerd"):
         with open(f"/work/shared/fixtures/clients/{client}-config.json") as f:
             res = json.load(f)["linux"]["resources"]
-        cid = f"client-{client}"
+        cid = f"client-{client}-{uuid.uuid4().hex[:8]}"
         with_resources(bundle, ["/bin/sh", "-c", "echo ok > /dev/null && cat /proc/self/cgroup"],
                        res)
-        bundle.config["linux"].pop("cgroupsPath", None)
+        bundle.config["linux"]["cgroupsPath"] = ""  # the runtime's default, /hull/<id>
         bundle.write()
         r = runtime("run", "--keep", "-b", bundle.path, cid)
         assert r.returncode == 0, r.stderr

@@ -6,11 +6,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
+import uuid
 
 import pytest
 
-from conftest import BUILD, RUNTIME
+from conftest import BUILD, RUNTIME, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("containerd") is None or shutil.which("ctr") is None,
                                 reason="containerd not installed (scripts/install-deps installs it)")
@@ -21,9 +21,13 @@ IMAGE = "localhost/busybox:latest"
 class Ctr:
     def __init__(self, base):
         self.sock = os.path.join(base, "containerd.sock")
+        # A namespace of our own: the shim's runtime --root (/run/containerd/runc/<ns>) and the
+        # default cgroups (/<ns>/<id>) are shared by every containerd on the host.
+        self.namespace = f"hulltest-{uuid.uuid4().hex[:8]}"
+        self.shim_root = f"/run/containerd/runc/{self.namespace}"
 
     def __call__(self, *args, timeout=60, tty=False):
-        cmd = ["ctr", "-a", self.sock, "-n", "hulltest"] + list(args)
+        cmd = ["ctr", "-a", self.sock, "-n", self.namespace] + list(args)
         if tty:
             cmd = ["script", "-qec", " ".join(cmd), "/dev/null"]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -53,10 +57,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     daemon = subprocess.Popen(["containerd", "--config", config], stdout=log, stderr=log)
     c = Ctr(base)
     try:
-        for _ in range(100):
-            if os.path.exists(c.sock) and c("version").returncode == 0:
-                break
-            time.sleep(0.1)
+        wait_for(lambda: os.path.exists(c.sock) and c("version").returncode == 0, timeout=60,
+                 what="containerd to answer")
         archive = os.path.join(base, "busybox.tar")
         r = subprocess.run([os.path.join(BUILD, "hull"), "--data-root", os.path.join(base, "hull"),
                             "save", "-o", archive, IMAGE], capture_output=True, text=True)
@@ -82,7 +84,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         subprocess.run(["umount", "-R", base], stderr=subprocess.DEVNULL)
         shutil.rmtree(base, ignore_errors=True)
         try:
-            os.rmdir("/run/containerd/runc/hulltest")  # the shim's --root for our namespace
+            os.rmdir(c.shim_root)
         except OSError:
             pass
 
@@ -113,16 +115,11 @@ def test_detached_exec_ps_pause_kill_delete(ctr):
         r = ctr("task", "exec", "-t", "--exec-id", "e2", "d1", "tty", tty=True)
         assert r.returncode == 0 and "/dev/pts/" in r.stdout, r.stdout + r.stderr
         assert ctr("task", "kill", "-s", "SIGKILL", "d1").returncode == 0
-        for _ in range(100):
-            if "STOPPED" in ctr("task", "ls").stdout:
-                break
-            time.sleep(0.05)
-        assert "STOPPED" in ctr("task", "ls").stdout
+        wait_for(lambda: "STOPPED" in ctr("task", "ls").stdout, what="the task to stop")
     finally:
         ctr("task", "kill", "-s", "SIGKILL", "d1")
         r = ctr("task", "delete", "d1")
         ctr("containers", "rm", "d1")
     assert "d1" not in ctr("task", "ls", "-q").stdout.split()
     # Nothing of the container is left in the runtime's state directory.
-    root = "/run/containerd/runc/hulltest"
-    assert not os.path.exists(os.path.join(root, "d1"))
+    assert not os.path.exists(os.path.join(ctr.shim_root, "d1"))

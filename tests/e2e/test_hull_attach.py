@@ -37,7 +37,7 @@ class PtyClient:
     def write(self, data):
         os.write(self.master, data)
 
-    def read_until(self, needle, timeout=10):
+    def read_until(self, needle, timeout=60):
         deadline = time.monotonic() + timeout
         while needle not in self.seen:
             left = deadline - time.monotonic()
@@ -53,7 +53,7 @@ class PtyClient:
                 self.seen += chunk
         return self.seen
 
-    def wait(self, timeout=15):
+    def wait(self, timeout=60):
         try:
             return self.proc.wait(timeout=timeout)
         finally:
@@ -88,7 +88,7 @@ class PipeClient:
         self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
-    def read_until(self, needle, timeout=10):
+    def read_until(self, needle, timeout=60):
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
         while needle not in self.seen:
@@ -100,7 +100,7 @@ class PipeClient:
                 self.seen += chunk
         return self.seen
 
-    def finish(self, timeout=15):
+    def finish(self, timeout=60):
         """Close stdin, return (exit status, rest of stdout, stderr)."""
         out, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, self.seen + out, err
@@ -126,6 +126,7 @@ def socket_path(hull, ref):
 def test_dit_shell_keeps_running_and_attach_returns_its_exit_code(hull):
     hull.run_d("-it", "--name", "box", "busybox", "sh")
     # No client yet: the pty never reports end of input, the shell waits (docker's `-dit`).
+    # (Watching for something that must not happen: a slow machine only makes it pass.)
     time.sleep(0.5)
     assert hull.state("box")["Status"] == "running"
     path = socket_path(hull, "box")
@@ -179,7 +180,7 @@ def test_detach_keys_leave_the_container_running_and_reattach_works(hull):
 
 def test_di_cat_relays_lines_to_the_client_and_the_log(hull):
     hull.run_d("-i", "--name", "cat", "busybox", "cat")
-    time.sleep(0.3)
+    time.sleep(0.3)  # must not end meanwhile (a slow machine only makes this pass)
     assert hull.state("cat")["Status"] == "running"  # stdin held open by the monitor
     c = PipeClient(hull, "attach", "cat")
     try:
@@ -208,9 +209,9 @@ def test_without_i_a_detached_cat_ends_at_once_and_attach_has_no_stdin(hull):
                    stderr=subprocess.PIPE)
     try:
         hull.wait_for(lambda: "ready" in hull.logs("ttyonly").stdout, what="ready")
-        time.sleep(0.2)
+        hull.wait_for(lambda: client_count(hull, "ttyonly") == 1, what="attach to connect")
         hull("kill", "-s", "TERM", "ttyonly", check=True)
-        out, err = p.communicate(timeout=15)
+        out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
@@ -225,7 +226,7 @@ def test_two_clients_at_once(hull):
     b = PipeClient(hull, "attach", "--no-stdin", "duo")
     try:
         # Until b is connected it misses output: ping until it sees one.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         n = 0
         while b"ping" not in b.seen:
             assert time.monotonic() < deadline, "second client never saw output"
@@ -279,7 +280,7 @@ def test_window_size_follows_the_client_terminal(hull):
         c.write(b"stty size\r")
         c.read_until(b"30 100\r\n")
         c.resize(41, 123)  # the kernel sends SIGWINCH to hull attach
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while b"41 123\r\n" not in c.seen:
             assert time.monotonic() < deadline, f"size not propagated: {c.seen!r}"
             c.write(b"stty size\r")
@@ -339,7 +340,7 @@ def test_restart_gives_the_new_run_a_new_stdin(hull):
         a.read_until(b"gen-one\n")
         a.write(b"exit 7\n")
         # The old run's clients get its exit code and are disconnected.
-        assert a.proc.wait(timeout=15) == 7
+        assert a.proc.wait(timeout=60) == 7
     finally:
         a.close()
     hull.wait_for(lambda: hull.state("phoenix")["Status"] == "running"
@@ -365,7 +366,7 @@ def test_attach_to_an_attached_run(hull):
         hull.wait_for(lambda: hull("inspect", "fg").returncode == 0
                       and os.path.exists(socket_path(hull, "fg")), what="socket")
         b = PipeClient(hull, "attach", "fg")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         n = 0
         while b"ping" not in b.seen:
             assert time.monotonic() < deadline, "client never saw output"
@@ -378,7 +379,7 @@ def test_attach_to_an_attached_run(hull):
         b.write(b"from-client\n")
         b.read_until(b"from-client\n")
         code, _, _ = b.finish()
-        out, _ = runner.communicate(timeout=15)
+        out, _ = runner.communicate(timeout=60)
     finally:
         if b:
             b.close()
@@ -399,10 +400,9 @@ def test_a_stalled_client_is_dropped_and_the_log_goes_on(hull):
         hull.wait_for(lambda: client_count(hull, "flood") == 1, what="client connected")
         stalled.stdin.write(b"go\n")
         stalled.stdin.flush()
-        t0 = time.monotonic()
-        r = hull("wait", "flood", timeout=60)
+        # A client that blocked the relay would block the container: wait would time out.
+        r = hull("wait", "flood", timeout=180)
         assert r.stdout == "0\n"
-        assert time.monotonic() - t0 < 30
         lines = hull.logs("flood").stdout.splitlines()
         assert lines == [f"line-{i}" for i in range(30000)]
     finally:
@@ -455,7 +455,7 @@ def test_signals_are_proxied_unless_disabled(hull):
     try:
         hull.wait_for(lambda: client_count(hull, "sig") == 1, what="client connected")
         p.send_signal(signal.SIGTERM)
-        assert p.wait(timeout=10) == 128 + signal.SIGTERM
+        assert p.wait(timeout=60) == 128 + signal.SIGTERM
     finally:
         if p.poll() is None:
             p.kill()
@@ -506,7 +506,7 @@ def test_frames_still_flow_after_the_container_closed_its_stdin(hull):
     try:
         hull.wait_for(lambda: client_count(hull, "shut") == 1, what="client connected")
         c.write(b"nobody reads this\n")  # the monitor's write fails: input dropped
-        time.sleep(0.2)
+        time.sleep(0.2)  # give it the chance to (if it has not, the test proves less, no more)
         c.proc.send_signal(signal.SIGUSR1)
         c.read_until(b"got-usr1\n")
     finally:

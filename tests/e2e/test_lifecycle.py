@@ -3,11 +3,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import RUNTIME, default_config, mounts_mentioning
+from conftest import RUNTIME, default_config, mounts_mentioning, wait_exit, wait_for
 
 
 def run_in(runtime, bundle, args, cid="c1", extra=(), **kw):
@@ -38,7 +37,7 @@ def test_signal_exit_code(runtime, bundle):
                          text=True)
     assert p.stdout.readline() == "up\n"
     assert runtime("kill", "c1", "KILL").returncode == 0
-    assert p.wait(timeout=10) == 128 + 9
+    assert p.wait(timeout=60) == 128 + 9
 
 
 def test_signal_exit_code_without_pid_namespace(runtime, bundle):
@@ -263,10 +262,7 @@ def test_lifecycle_statuses(runtime, bundle):
     r = runtime("delete", "c1")
     assert r.returncode == 1 and "not stopped: running" in r.stderr
     assert runtime("kill", "c1", "KILL").returncode == 0
-    for _ in range(100):
-        if runtime.state("c1")["status"] == "stopped":
-            break
-        time.sleep(0.02)
+    wait_for(lambda: runtime.state("c1")["status"] == "stopped", what="stopped")
     st = runtime.state("c1")
     assert st["status"] == "stopped" and st["pid"] == 0
     r = runtime("kill", "c1")
@@ -285,15 +281,26 @@ def test_delete_created_container(runtime, bundle):
     assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split(")")[1][:3]
 
 
-def test_kill_signal_forms(runtime, bundle):
-    bundle.config["process"]["args"] = ["sh", "-c", "trap 'exit 7' USR1; trap 'exit 8' TERM; while :; do sleep 0.05; done"]
-    bundle.write()
-    for cid, sig in (("k1", "USR1"), ("k2", "SIGUSR1"), ("k3", "10"), ("k4", None)):
+def test_kill_signal_forms(runtime, bundle, tmp_path):
+    # The program says when its traps are set (a file in the bundle dir, bound in), and where
+    # the signal took it (its exit code, in another file).
+    bundle.config["mounts"].append({"destination": "/out", "type": "bind",
+                                    "source": str(tmp_path), "options": ["bind", "rw"]})
+    bundle.config["process"]["args"] = [
+        "sh", "-c", "trap 'echo 7 > /out/$ID.exit; exit 7' USR1; "
+        "trap 'echo 8 > /out/$ID.exit; exit 8' TERM; touch /out/$ID.ready; "
+        "while :; do sleep 0.05; done"]
+    for cid, sig, code in (("k1", "USR1", "7"), ("k2", "SIGUSR1", "7"), ("k3", "10", "7"),
+                           ("k4", None, "8")):
+        bundle.config["process"]["env"] = default_config()["process"]["env"] + [f"ID={cid}"]
+        bundle.write()
         assert runtime("run", "-d", "-b", bundle.path, cid).returncode == 0
-        time.sleep(0.1)
+        wait_for((tmp_path / f"{cid}.ready").exists, what=f"{cid}'s traps")
         args = ["kill", cid] + ([sig] if sig else [])
         r = runtime(*args)
         assert r.returncode == 0, r.stderr
+        wait_for((tmp_path / f"{cid}.exit").exists, what=f"{cid} to take the signal")
+        assert (tmp_path / f"{cid}.exit").read_text() == code + "\n", (cid, sig)
     r = runtime("kill", "k1", "NOTASIGNAL")
     assert r.returncode == 1 and "unknown signal" in r.stderr
 
@@ -306,8 +313,7 @@ def test_delete_force_running(runtime, bundle):
     r = runtime("delete", "--force", "c1")
     assert r.returncode == 0, r.stderr
     assert runtime.ids() == []
-    time.sleep(0.05)
-    assert not os.path.exists(f"/proc/{pid}/cmdline") or open(f"/proc/{pid}/cmdline").read() == ""
+    assert wait_exit(pid)
 
 
 def test_run_forwards_signals(runtime, bundle):
@@ -317,7 +323,7 @@ def test_run_forwards_signals(runtime, bundle):
                          text=True)
     assert p.stdout.readline() == "ready\n"
     p.send_signal(signal.SIGTERM)
-    out, _ = p.communicate(timeout=10)
+    out, _ = p.communicate(timeout=60)
     assert out == "got-term\n"
     assert p.returncode == 3
 

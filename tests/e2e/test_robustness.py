@@ -1,11 +1,12 @@
 """Concurrency and crash safety of hull-runtime's state handling."""
 import os
+import random
 import signal
 import subprocess
-import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import mounts_mentioning
+from conftest import mounts_mentioning, wait_for
 
 
 def _container_processes(marker):
@@ -22,11 +23,16 @@ def _container_processes(marker):
 
 
 def test_fifty_concurrent_create_delete(runtime, bundle):
-    bundle.config["process"]["args"] = ["sleep", "1234.5"]
+    marker = f"1234.{random.randrange(10**8)}"  # this test's processes, not another run's
+    bundle.config["process"]["args"] = ["sleep", marker]
+    # Concurrent creates from one bundle: the runtime's default cgroup, /hull/<id>, with ids
+    # no other test uses (the fixture's per-test cgroup path is rewritten per create).
+    bundle.config["linux"]["cgroupsPath"] = ""
     bundle.write()
+    token = uuid.uuid4().hex[:8]
 
     def lifecycle(i):
-        cid = f"par{i}"
+        cid = f"par{i}-{token}"
         r = runtime("create", "-b", bundle.path, cid)
         assert r.returncode == 0, r.stderr
         assert runtime.state(cid)["status"] == "created"
@@ -43,8 +49,7 @@ def test_fifty_concurrent_create_delete(runtime, bundle):
     assert len(done) == 50
     assert runtime.ids() == []
     assert mounts_mentioning(bundle.path) == []
-    time.sleep(0.1)
-    assert _container_processes("1234.5") == []
+    wait_for(lambda: _container_processes(marker) == [], what="the containers' processes to go")
 
 
 def test_concurrent_commands_on_one_id_are_serialized(runtime, bundle):
@@ -65,27 +70,23 @@ def test_concurrent_commands_on_one_id_are_serialized(runtime, bundle):
 def test_sigkill_during_create_then_delete_force(runtime, bundle, tmp_path):
     marker = tmp_path / "hook-started"
     hook = tmp_path / "slow-hook.sh"
-    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexec sleep 4242\n")
+    sleeper = f"4242.{random.randrange(10**8)}"  # this test's hook, not another run's
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexec sleep {sleeper}\n")
     hook.chmod(0o755)
     bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
     bundle.config["process"]["args"] = ["sleep", "30"]
     bundle.write()
     p = subprocess.Popen(runtime.cmd("create", "-b", bundle.path, "crashy"),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if marker.exists():
-            break
-        time.sleep(0.02)
-    assert marker.exists(), "create never reached its createRuntime hook"
+    wait_for(marker.exists, what="create to reach its createRuntime hook")
     p.send_signal(signal.SIGKILL)
     p.wait()
-    for pid in _container_processes("4242"):
+    for pid in _container_processes(sleeper):
         os.kill(pid, signal.SIGKILL)
     assert runtime.ids() == ["crashy"]
     r = runtime("delete", "--force", "crashy")
     assert r.returncode == 0, r.stderr
     assert runtime.ids() == []
     assert mounts_mentioning(bundle.path) == []
-    time.sleep(0.1)
-    assert [p for p in _container_processes("hull-runtime") if bundle.path in
-            open(f"/proc/{p}/cmdline").read()] == []
+    wait_for(lambda: _container_processes(f"{bundle.path}") == [],
+             what="no process of this bundle left")

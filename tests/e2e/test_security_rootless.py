@@ -1,6 +1,7 @@
 """Rootless: an unprivileged user created by the test runs `spec --rootless` containers end to
 end, state under $XDG_RUNTIME_DIR/hull, id maps written directly (own uid/gid, setgroups denied)
 or through newuidmap/newgidmap (subordinate ranges)."""
+import fcntl
 import json
 import os
 import pwd
@@ -15,18 +16,35 @@ from conftest import RUNTIME
 USER = "hull-rootless-test"
 
 
+USERS_DIR = "/run/lock/hull-test-rootless"  # a file per process using the user, and a lock
+
+
 @pytest.fixture(scope="module")
 def rootless_user():
-    created = False
-    try:
-        pw = pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", USER], check=True)
-        created = True
+    """The user, shared by the parallel workers (and concurrent runs): made by the first,
+    removed by the last one that leaves, all under a lock."""
+    os.makedirs(USERS_DIR, exist_ok=True)
+    me = os.path.join(USERS_DIR, f"user.{os.getpid()}")
+    with open(os.path.join(USERS_DIR, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            pwd.getpwnam(USER)
+        except KeyError:
+            subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", USER],
+                           check=True)
+            open(os.path.join(USERS_DIR, "created"), "w").close()
+        open(me, "w").close()
         pw = pwd.getpwnam(USER)
     yield pw
-    if created:
-        subprocess.run(["userdel", USER], check=False)
+    with open(os.path.join(USERS_DIR, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        os.unlink(me)
+        users = [u for u in os.listdir(USERS_DIR) if u.startswith("user.") and
+                 os.path.exists(f"/proc/{u.split('.')[1]}")]  # a crashed run does not count
+        created = os.path.join(USERS_DIR, "created")
+        if not users and os.path.exists(created):
+            subprocess.run(["userdel", USER], check=False)
+            os.unlink(created)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from conftest import wait_exit, wait_for
 from test_exec import start_detached
 
 
@@ -43,7 +44,7 @@ def receiver(tmp_path):
     r.close()
 
 
-def read_until(fd, needle, timeout=10.0):
+def read_until(fd, needle, timeout=60):
     out = b""
     deadline = time.monotonic() + timeout
     while needle.encode() not in out:
@@ -61,11 +62,9 @@ def read_until(fd, needle, timeout=10.0):
     return out.decode(errors="replace")
 
 
-def wait_stopped(runtime, cid, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while runtime.state(cid)["status"] != "stopped":
-        assert time.monotonic() < deadline, "container did not stop"
-        time.sleep(0.02)
+def wait_stopped(runtime, cid, timeout=60):
+    wait_for(lambda: runtime.state(cid)["status"] == "stopped", timeout=timeout,
+             what=f"{cid} to stop")
 
 
 def test_create_sends_pty_master_over_console_socket(runtime, bundle, receiver):
@@ -122,10 +121,7 @@ def test_exec_tty_with_console_socket(runtime, bundle, receiver, tmp_path):
         # The exec'd user owns its terminal.
         assert " 1000 " in out.split("ls -ln")[-1]
         os.write(master, b"exit\n")
-        pid = int(pid_file.read_text())
-        deadline = time.monotonic() + 10
-        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-            time.sleep(0.02)
+        assert wait_exit(int(pid_file.read_text()), timeout=60)
     finally:
         os.close(master)
 
@@ -148,7 +144,7 @@ def test_terminal_flag_rules(runtime, bundle, receiver):
     assert runtime.ids() == []
 
 
-def script(command, timeout=30):
+def script(command, timeout=120):
     """Run `command` on a fresh pty (util-linux script): what a user's terminal looks like."""
     return subprocess.run(["script", "-qefc", command, "/dev/null"], capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -1,5 +1,5 @@
 """Process helpers shared by the VM end-to-end tests (finding and checking qemu children)."""
-import time
+import conftest
 
 
 def children(pid):
@@ -21,9 +21,5 @@ def alive(pid):
 
 
 def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    """conftest.wait_for with this module's argument order; timeouts at least 60s."""
+    return conftest.wait_for(cond, timeout=max(timeout, 60), interval=0.05, what=what)

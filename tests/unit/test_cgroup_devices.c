@@ -4,7 +4,7 @@
 #include <linux/bpf.h>
 #include <string.h>
 
-#include "cgroup_test.h"
+#include "check.h"
 #include "linux/cgroup/internal.h"
 
 #define ALL (HULL_DEV_READ | HULL_DEV_WRITE | HULL_DEV_MKNOD)

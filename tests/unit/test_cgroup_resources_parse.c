@@ -2,7 +2,7 @@
  * JSON path of the bad field. */
 #include <string.h>
 
-#include "cgroup_test.h"
+#include "check.h"
 #include "oci/config.h"
 #include "oci/json_read.h"
 
@@ -52,10 +52,7 @@ static void expect_error(const char *doc, const char *path)
     struct hull_resources r = {0};
     char *msg = NULL;
     CHECK(parse(doc, &r, &msg) < 0);
-    if (msg == NULL || strstr(msg, path) == NULL) {
-        fprintf(stderr, "  `%s`: message `%s` lacks `%s`\n", doc, msg ? msg : "(none)", path);
-        test_failures++;
-    }
+    EXPECT_CONTAINS(msg, path);
     free(msg);
     config_resources_clear(&r);
 }

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup_test.h"
+#include "check.h"
 #include "linux/cgroup/internal.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
@@ -39,10 +39,9 @@ static char *slurp(int dirfd, const char *name)
 static void expect(int dirfd, const char *name, const char *want)
 {
     cleanup_free char *got = slurp(dirfd, name);
-    if (strcmp(got, want) != 0) {
-        fprintf(stderr, "  %s: got `%s`, want `%s`\n", name, got, want);
-        test_failures++;
-    }
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "  in %s:\n", name);
+    EXPECT_STREQ(got, want);
 }
 
 static int parse(const char *text, struct hull_resources *r)

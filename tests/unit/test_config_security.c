@@ -4,19 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "oci/config.h"
 #include "oci/config_security.h"
 #include "oci/json_read.h"
-
-static int fails;
-
-#define EXPECT(cond)                                                                               \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);                    \
-            fails++;                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define BASE                                                                                       \
     "{\"ociVersion\":\"1.2.0\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\",\"user\":"           \
@@ -39,14 +30,11 @@ static void expect_error(const char *linux_extra, const char *root_extra, const 
     struct hull_config *cfg = parse(linux_extra, root_extra, &err);
     if (cfg != NULL) {
         fprintf(stderr, "parsed, wanted error containing `%s`\n", needle);
-        fails++;
+        check_failures++;
         config_free(cfg);
         return;
     }
-    if (strstr(err->msg, needle) == NULL) {
-        fprintf(stderr, "error `%s` lacks `%s`\n", err->msg, needle);
-        fails++;
-    }
+    EXPECT_CONTAINS(err->msg, needle);
     hull_err_free(err);
 }
 
@@ -135,5 +123,5 @@ int main(void)
     test_seccomp_errors();
     test_landlock_model();
     test_proc_mounts();
-    return fails ? 1 : 0;
+    TEST_EXIT();
 }

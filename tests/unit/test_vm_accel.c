@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "vm/accel.h"
-#include "vm_check.h"
+#include "check.h"
 
 static void test_virt_flags(void)
 {
@@ -41,5 +41,5 @@ int main(void)
     test_virt_flags();
     test_tsc_khz();
     test_parse_and_resolve();
-    return vm_check_failures ? 1 : 0;
+    TEST_EXIT();
 }

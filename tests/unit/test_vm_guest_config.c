@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vm/guest_config.h"
-#include "vm_check.h"
+#include "check.h"
 
 static void test_round_trip_keeps_bytes_intact(void)
 {
@@ -125,5 +125,5 @@ int main(void)
     test_encode_rejects_invalid();
     test_encode_rejects_oversized();
     test_decode_rejects_malformed();
-    return vm_check_failures ? 1 : 0;
+    TEST_EXIT();
 }

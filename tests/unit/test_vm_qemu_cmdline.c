@@ -4,7 +4,7 @@
 
 #include "util/cleanup.h"
 #include "vm/qemu_cmdline.h"
-#include "vm_check.h"
+#include "check.h"
 
 static int has_pair(char **argv, const char *opt, const char *value)
 {
@@ -104,5 +104,5 @@ int main(void)
     test_tcg_plan();
     test_kvm_console_and_no_network();
     test_escape();
-    return vm_check_failures ? 1 : 0;
+    TEST_EXIT();
 }

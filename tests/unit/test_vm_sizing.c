@@ -1,7 +1,7 @@
 /* Unit tests of VM sizing from annotations and linux.resources (src/vm/sizing.c). */
 #include "vm/sizing.h"
 #include "vm/vm.h"
-#include "vm_check.h"
+#include "check.h"
 
 static void test_parse_memory(void)
 {
@@ -76,5 +76,5 @@ int main(void)
     test_cpuset_count();
     test_resolve_order();
     test_invalid_annotations();
-    return vm_check_failures ? 1 : 0;
+    TEST_EXIT();
 }

@@ -372,7 +372,9 @@ static const char port_help[] =
     "Usage: hull port CONTAINER [PRIVATE_PORT[/PROTO]]\n"
     "\n"
     "List the container's published ports (`80/tcp -> 0.0.0.0:8080`), or the host addresses\n"
-    "of one private port.\n";
+    "of one private port (`0.0.0.0:8080`).\n"
+    "\n"
+    "Exit status: 0, 1 when the container or the port is unknown, 125 for usage errors.\n";
 
 int cmd_port(struct hull_cli *cli, int argc, char **argv)
 {

@@ -80,10 +80,9 @@ const char run_flags_help[] =
     "                            and logged (`hull logs --egress`); repeatable\n"
     "      --egress-tcp-port N   with --egress-allow: only TCP to these ports of the allowed\n"
     "                            CIDRs (alone: TCP to these ports anywhere); repeatable\n"
-    "      --network-ingress-rate RATE\n"
-    "                            limit traffic into the container (bits/s, k/m/g: 20m)\n"
-    "      --network-egress-rate RATE\n"
-    "                            limit traffic out of the container (bits/s, k/m/g)\n"
+    "      --network-ingress-rate RATE, --network-egress-rate RATE\n"
+    "                            limit traffic into / out of the container, bits/s (k, m, g:\n"
+    "                            powers of 1000), by the CNI bandwidth plugin (tc)\n"
     "      --runtime NAME        native (default) or vm\n"
     "      --pull POLICY         missing (default: pull IMAGE when it is not in the store),\n"
     "                            always (pull first), never (fail when it is not there)\n"
@@ -152,8 +151,8 @@ enum {
     OPT_ADD_HOST,
     OPT_EGRESS_ALLOW,
     OPT_EGRESS_TCP_PORT,
-    OPT_NET_INGRESS_RATE,
-    OPT_NET_EGRESS_RATE,
+    OPT_INGRESS_RATE,
+    OPT_EGRESS_RATE,
     OPT_HELP,
 };
 
@@ -208,8 +207,8 @@ static const struct option run_options[] = {
     {"add-host", required_argument, NULL, OPT_ADD_HOST},
     {"egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW},
     {"egress-tcp-port", required_argument, NULL, OPT_EGRESS_TCP_PORT},
-    {"network-ingress-rate", required_argument, NULL, OPT_NET_INGRESS_RATE},
-    {"network-egress-rate", required_argument, NULL, OPT_NET_EGRESS_RATE},
+    {"network-ingress-rate", required_argument, NULL, OPT_INGRESS_RATE},
+    {"network-egress-rate", required_argument, NULL, OPT_EGRESS_RATE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -288,6 +287,25 @@ static int number(const char *command, const char *flag, const char *text, long 
     if (errno || *text == '\0' || *end || v < min || v > max)
         return cli_usage(command, "%s: invalid number `%s`", flag, text);
     *out = v;
+    return 0;
+}
+
+/* 20m, 1.5g, 800000: bits per second (decimal multiples, as tc counts). */
+static int bit_rate(const char *command, const char *flag, const char *text, long long *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    double mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1e3, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1e6, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1e9, end++;
+    if (end == text || *end || v <= 0 || v * mult < 8000 || v * mult > 1e12)
+        return cli_usage(command, "%s `%s`: expected bits/s of at least 8k (k, m, g suffixes)",
+                         flag, text);
+    *out = (long long)(v * mult);
     return 0;
 }
 
@@ -470,11 +488,13 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
         case OPT_EGRESS_TCP_PORT:
             strv_append(&req->egress_tcp_ports, optarg);
             break;
-        case OPT_NET_INGRESS_RATE:
-            req->network_ingress_rate = optarg;
-            break;
-        case OPT_NET_EGRESS_RATE:
-            req->network_egress_rate = optarg;
+        case OPT_INGRESS_RATE:
+        case OPT_EGRESS_RATE:
+            if ((rc = bit_rate(
+                     command,
+                     c == OPT_INGRESS_RATE ? "--network-ingress-rate" : "--network-egress-rate",
+                     optarg, c == OPT_INGRESS_RATE ? &req->ingress_rate : &req->egress_rate)) != 0)
+                return rc;
             break;
         case OPT_PULL:
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 &&
