@@ -59,14 +59,15 @@ struct run_request {
     char **publish;         /* -p specs */
     bool publish_all;       /* -P */
     char **dns, **dns_search, **dns_options, **add_hosts;
-    char **egress_allow, **egress_tcp_ports; /* --egress-allow, --egress-tcp-port */
-    long long ingress_rate, egress_rate;     /* bits/s, 0 = unlimited */
-    const char *runtime;                     /* native | vm */
-    const char *pull;                        /* missing (default) | always | never */
-    long long memory;                        /* bytes, 0 = unlimited */
-    long long cpus_milli;                    /* --cpus N * 1000, 0 = unlimited */
-    long long pids_limit;                    /* 0 = unlimited */
-    long long log_max_size;                  /* bytes, 0 = unlimited */
+    /* --egress-allow, --egress-tcp-port */
+    char **egress_allow, **egress_tcp_ports;
+    long long ingress_rate, egress_rate; /* bits/s, 0 = unlimited */
+    const char *runtime;                 /* native | vm */
+    const char *pull;                    /* missing (default) | always | never */
+    long long memory;                    /* bytes, 0 = unlimited */
+    long long cpus_milli;                /* --cpus N * 1000, 0 = unlimited */
+    long long pids_limit;                /* 0 = unlimited */
+    long long log_max_size;              /* bytes, 0 = unlimited */
     int log_max_files;
     /* --health-*: NULL / 0 = not given (the image's value, else docker's default) */
     const char *health_cmd; /* CMD-SHELL */
