@@ -2,6 +2,7 @@
 #include "net/egress.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -288,6 +289,42 @@ static void child_fail(int report, const char *fmt, ...)
     _exit(1);
 }
 
+/* libnftables is opened here, in the child that needs it, not linked: every `hull` command
+ * would otherwise load it and its four libraries at start-up. NULL = done, else the error. */
+static const char *nft_run(const char *script, char *msg, size_t msg_len)
+{
+    void *lib = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        snprintf(msg, msg_len, "libnftables: %s", dlerror());
+        return msg;
+    }
+    struct nft_ctx *(*ctx_new)(uint32_t) =
+        (struct nft_ctx * (*)(uint32_t)) dlsym(lib, "nft_ctx_new");
+    int (*buffer_error)(struct nft_ctx *) =
+        (int (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_buffer_error");
+    int (*buffer_output)(struct nft_ctx *) =
+        (int (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_buffer_output");
+    const char *(*get_error)(struct nft_ctx *) =
+        (const char *(*)(struct nft_ctx *))dlsym(lib, "nft_ctx_get_error_buffer");
+    int (*run)(struct nft_ctx *, const char *) =
+        (int (*)(struct nft_ctx *, const char *))dlsym(lib, "nft_run_cmd_from_buffer");
+    if (!ctx_new || !buffer_error || !buffer_output || !get_error || !run) {
+        snprintf(msg, msg_len, "libnftables: a function is missing");
+        return msg;
+    }
+    struct nft_ctx *nft = ctx_new(NFT_CTX_DEFAULT);
+    if (nft == NULL)
+        return "libnftables: no context";
+    buffer_error(nft);
+    buffer_output(nft);
+    if (run(nft, script) != 0) {
+        const char *m = get_error(nft);
+        snprintf(msg, msg_len, "nft: %.*s", (int)strcspn(m ? m : "", "\n"), m ? m : "");
+        return msg;
+    }
+    return NULL; /* the child exits or lives on as the logger: nothing to free */
+}
+
 static int cmp_int(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
@@ -327,18 +364,12 @@ static void logger_child(pid_t target, pid_t parent, const struct net_egress *e,
     int nl = nflog_open();
     if (nl < 0)
         child_fail(report, "NFLOG group %d: %s", NET_EGRESS_LOG_GROUP, strerror(errno));
-    struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (nft == NULL)
-        child_fail(report, "libnftables: no context");
-    nft_ctx_buffer_error(nft);
-    nft_ctx_buffer_output(nft);
     char *script = net_egress_script(e);
-    if (nft_run_cmd_from_buffer(nft, script) != 0) {
-        const char *msg = nft_ctx_get_error_buffer(nft);
-        child_fail(report, "nft: %.*s", (int)strcspn(msg ? msg : "", "\n"), msg ? msg : "");
-    }
+    char msg[512];
+    const char *nft_err = nft_run(script, msg, sizeof msg);
+    if (nft_err)
+        child_fail(report, "%s", nft_err);
     free(script);
-    nft_ctx_free(nft);
     close(report); /* success: EOF with nothing said */
     /* Hold nothing of the caller's (a `run -d` caller waits for EOF on its stdout). */
     int keep[] = {nl, pidfd, log_fd};
