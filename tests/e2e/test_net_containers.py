@@ -123,3 +123,26 @@ def test_static_ip(hull):
     hull("rm", "-f", c, check=True)
     hull("network", "rm", "fixed", check=True)
     assert not nothing_left(hull.root, sub, br)
+
+
+def test_connect_before_start_and_restart_keeps_networks(hull):
+    sub, br = create_network(hull, "later")
+    c = hull("create", "--name", "late", "busybox", "sleep", "300", check=True).stdout.strip()
+    hull("network", "connect", "--alias", "lately", "later", "late", check=True)
+    r = hull("network", "connect", "later", "late")
+    assert r.returncode == 1 and "already exists in network later" in r.stderr
+    hull("start", c, check=True)
+    nets = hull.inspect(c)["NetworkSettings"]["Networks"]
+    assert set(nets) == {"bridge", "later"}
+    assert nets["later"]["IPAddress"].startswith(prefix(sub))
+    r = hull("run", "--rm", "--network", "later", "busybox", "nslookup", "lately", gateway(sub))
+    assert nets["later"]["IPAddress"] in r.stdout
+    # A restart tears the attachments down and makes them again.
+    hull("restart", "-t", "1", c, check=True)
+    nets = hull.inspect(c)["NetworkSettings"]["Networks"]
+    assert nets["later"]["IPAddress"].startswith(prefix(sub)) and nets["bridge"]["IPAddress"]
+    assert len(json.loads(hull("network", "inspect", "later", check=True).stdout)[0]
+               ["Containers"]) == 1
+    hull("rm", "-f", c, check=True)
+    hull("network", "rm", "later", check=True)
+    assert not nothing_left(hull.root, sub, br)
