@@ -12,6 +12,7 @@
 #include "container/bundle.h"
 #include "container/event_emit.h"
 #include "container/health.h"
+#include "container/net_policy.h"
 #include "container/network.h"
 #include "monitor/health_sched.h"
 #include "container/programs.h"
@@ -559,7 +560,8 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             abort();
         rec = build_record(req, img, id, undo.name, hostname, dir, ep, cmd, argv, env, mounts,
                            &user, stop_signal, healthcheck);
-        if (container_network_record(cs, req, ic, rec, err) < 0) {
+        if (container_network_record(cs, req, ic, rec, err) < 0 ||
+            container_net_policy_record(req, rec, err) < 0) {
             usage_error(err);
             break;
         }

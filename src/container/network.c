@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container/net_policy.h"
 #include "container/status.h"
 #include "net/attach.h"
 #include "net/network.h"
@@ -449,7 +450,8 @@ int container_network_setup(container_store *cs, container_record *r, pid_t pid,
     cleanup_json json_t *eps = NULL;
     if (attach(cs, r, pid, NULL, true, &eps, err) < 0)
         return hull_error_prefix(err, "container %s: network", r->name);
-    if (container_network_write_etc(cs, r, eps, err) < 0) {
+    if (container_network_write_etc(cs, r, eps, err) < 0 ||
+        container_net_policy_setup(cs, r, pid, err) < 0) {
         cleanup_err hull_err *e = NULL;
         container_network_teardown(cs, r, &e);
         return -1;

@@ -53,6 +53,8 @@ void run_request_clear(struct run_request *r)
     hull_strvfree(r->publish);
     hull_strvfree(r->dns);
     hull_strvfree(r->dns_search);
+    hull_strvfree(r->egress_allow);
+    hull_strvfree(r->egress_tcp_ports);
     hull_strvfree(r->dns_options);
     hull_strvfree(r->add_hosts);
     for (size_t i = 0; i < r->n_mounts; i++)

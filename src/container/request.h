@@ -59,6 +59,8 @@ struct run_request {
     char **publish;         /* -p specs */
     bool publish_all;       /* -P */
     char **dns, **dns_search, **dns_options, **add_hosts;
+    /* --egress-allow, --egress-tcp-port */
+    char **egress_allow, **egress_tcp_ports;
     long long ingress_rate, egress_rate; /* bits/s, 0 = unlimited */
     const char *runtime;                 /* native | vm */
     const char *pull;                    /* missing (default) | always | never */

@@ -13,6 +13,7 @@
 
 #include "cli/hull/containers.h"
 #include "monitor/monitor_io.h"
+#include "container/net_policy.h"
 #include "container/status.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -33,6 +34,9 @@ static const char help[] =
     "      --since TIME    only lines at or after TIME: RFC 3339 (2024-05-01T10:00:00Z), Unix\n"
     "                      seconds, or a duration ago (30s, 5m, 2h)\n"
     "      --until TIME    only lines before TIME (same forms)\n"
+    "      --egress        the egress allow-list's drops instead (`hull run --egress-allow`):\n"
+    "                      one `hull-egress-denied: SRC= DST= PROTO= [SPT= DPT=]` line per\n"
+    "                      dropped packet, from DATA_ROOT/containers/ID/egress.log\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0, 1 when the container is unknown or its log unreadable, 125 for usage\n"
@@ -42,7 +46,36 @@ struct logs_opts {
     bool follow, timestamps;
     long tail; /* -1 = all */
     long long since_ns, until_ns;
+    bool egress;
 };
+
+/* --egress: the drops the egress logger wrote (plain lines, newest last). */
+static int egress_log(const struct logs_opts *o, container_record *r)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    hull_err *err = NULL;
+    if (fs_read_file_at(r->dirfd, CONTAINER_EGRESS_LOG, 64u << 20, &text, &len, &err) < 0) {
+        if (err->errnum != ENOENT)
+            return cli_fail(err);
+        hull_err_free(err);
+        return 0;
+    }
+    size_t from = 0;
+    if (o->tail >= 0) {
+        long n = 0;
+        for (size_t i = len; i-- > 0;) {
+            if (text[i] == '\n' && i + 1 < len && ++n == o->tail) {
+                from = i + 1;
+                break;
+            }
+        }
+        if (o->tail == 0)
+            from = len;
+    }
+    fwrite(text + from, 1, len - from, stdout);
+    return 0;
+}
 
 /* Print one record if it passes the filters. */
 static void emit(const struct logs_opts *o, const char *line, size_t len)
@@ -243,12 +276,13 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    enum { OPT_SINCE = 256, OPT_UNTIL };
+    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_EGRESS };
     static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
                                          {"tail", required_argument, NULL, 'n'},
                                          {"timestamps", no_argument, NULL, 't'},
                                          {"since", required_argument, NULL, OPT_SINCE},
                                          {"until", required_argument, NULL, OPT_UNTIL},
+                                         {"egress", no_argument, NULL, OPT_EGRESS},
                                          {NULL, 0, NULL, 0}};
     struct logs_opts o = {.tail = -1};
     int c;
@@ -273,6 +307,9 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
                                  optarg);
             break;
         }
+        case OPT_EGRESS:
+            o.egress = true;
+            break;
         case OPT_SINCE:
         case OPT_UNTIL:
             if (ctr_parse_when(optarg, c == OPT_SINCE ? &o.since_ns : &o.until_ns) < 0)
@@ -292,5 +329,7 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
     cleanup_container_record container_record *r = NULL;
     if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[optind], &r, &err) < 0)
         return cli_fail(err);
+    if (o.egress)
+        return egress_log(&o, r);
     return logs(&o, cs, r);
 }

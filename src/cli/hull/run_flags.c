@@ -75,6 +75,11 @@ const char run_flags_help[] =
     "      --dns-search DOMAIN   search domain; repeatable\n"
     "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
     "      --add-host HOST:IP    an /etc/hosts line (IP host-gateway: the network's gateway)\n"
+    "      --egress-allow CIDR   egress allow-list: only these destinations (and DNS to the\n"
+    "                            container's resolvers, replies) leave; the rest is dropped\n"
+    "                            and logged (`hull logs --egress`); repeatable\n"
+    "      --egress-tcp-port N   with --egress-allow: only TCP to these ports of the allowed\n"
+    "                            CIDRs (alone: TCP to these ports anywhere); repeatable\n"
     "      --network-ingress-rate RATE, --network-egress-rate RATE\n"
     "                            limit traffic into / out of the container, bits/s (k, m, g:\n"
     "                            powers of 1000), by the CNI bandwidth plugin (tc)\n"
@@ -144,6 +149,8 @@ enum {
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
     OPT_ADD_HOST,
+    OPT_EGRESS_ALLOW,
+    OPT_EGRESS_TCP_PORT,
     OPT_INGRESS_RATE,
     OPT_EGRESS_RATE,
     OPT_HELP,
@@ -198,6 +205,8 @@ static const struct option run_options[] = {
     {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
     {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
     {"add-host", required_argument, NULL, OPT_ADD_HOST},
+    {"egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW},
+    {"egress-tcp-port", required_argument, NULL, OPT_EGRESS_TCP_PORT},
     {"network-ingress-rate", required_argument, NULL, OPT_INGRESS_RATE},
     {"network-egress-rate", required_argument, NULL, OPT_EGRESS_RATE},
     {"help", no_argument, NULL, OPT_HELP},
@@ -472,6 +481,12 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if (strchr(optarg, ':') == NULL)
                 return cli_usage(command, "--add-host `%s`: expected HOST:IP", optarg);
             strv_append(&req->add_hosts, optarg);
+            break;
+        case OPT_EGRESS_ALLOW:
+            strv_append(&req->egress_allow, optarg);
+            break;
+        case OPT_EGRESS_TCP_PORT:
+            strv_append(&req->egress_tcp_ports, optarg);
             break;
         case OPT_INGRESS_RATE:
         case OPT_EGRESS_RATE:
