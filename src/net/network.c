@@ -582,7 +582,7 @@ int net_network_load(net_store *s, const char *ref, json_t **conflist, hull_err 
         }
     }
     if (found == NULL)
-        return hull_error(err, 0, "network %s not found", ref);
+        return hull_error(err, ENOENT, "network %s not found", ref);
     *conflist = json_incref(found);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "container/status.h"
 #include "container/volume.h"
 #include "stack/exec.h"
+#include "stack/net.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -243,26 +244,13 @@ static char **kv_of(json_t *obj)
     return v;
 }
 
-/* Networks plug in here: the network mode a service's containers get. Until hull has stack
- * networks, services on networks run with none (they reach each other through published
- * host ports only); network_mode host|none is honoured. */
-static const char *stack_exec_network_mode(const char *service, json_t *svc)
-{
-    const char *mode = json_string_value(json_object_get(svc, "network_mode"));
-    if (mode && (!strcmp(mode, "host") || !strcmp(mode, "none")))
-        return mode;
-    if (json_array_size(json_object_get(svc, "ports")))
-        hull_warn("service %s: ports are not published (this hull has no stack networks yet)",
-                  service);
-    return "none";
-}
-
 struct owned_request {
     struct run_request req;
     char **cmd, **env, **labels, **cap_add, **cap_drop;
     char *entrypoint, *name;
     char *health_cmd;
     char *built_image;
+    struct stack_net_req net;
 };
 
 static void owned_request_clear(struct owned_request *o)
@@ -276,6 +264,7 @@ static void owned_request_clear(struct owned_request *o)
     free(o->name);
     free(o->health_cmd);
     free(o->built_image);
+    stack_net_req_clear(&o->net);
     for (size_t i = 0; i < o->req.n_mounts; i++)
         mount_request_clear(&o->req.mounts[i]);
     free(o->req.mounts);
@@ -483,7 +472,8 @@ static int build_request(container_store *cs, const struct stack *s,
             r->restart = "no";
         }
     }
-    r->network = stack_exec_network_mode(svc->name, d);
+    if (stack_net_request(s, svc, number, o->name, &o->net, r, err) < 0)
+        return -1;
     size_t si;
     json_t *so;
     json_array_foreach(json_object_get(d, "security_opt"), si, so)
@@ -499,10 +489,9 @@ static int build_request(container_store *cs, const struct stack *s,
         else
             hull_warn("service %s: security_opt %s is not applied by hull", svc->name, opt);
     }
-    static const char *const not_applied[] = {"sysctls", "ulimits",    "devices",   "extra_hosts",
-                                              "dns",     "dns_search", "shm_size",  "ipc",
-                                              "pid",     "privileged", "group_add", "cgroup_parent",
-                                              NULL};
+    static const char *const not_applied[] = {
+        "sysctls", "ulimits", "devices",    "extra_hosts", "dns_search",    "shm_size",
+        "ipc",     "pid",     "privileged", "group_add",   "cgroup_parent", NULL};
     for (const char *const *k = not_applied; *k; k++)
         if (json_object_get(d, *k) && number == 1)
             hull_warn("service %s: %s is not applied by this hull yet", svc->name, *k);
@@ -689,6 +678,15 @@ static int create_and_start(container_store *cs, image_store *is, const struct s
     int rc = container_create_from_image(cs, is, &o.req, &r, err);
     if (rc < 0)
         container_secrets_remove(cs, s->name, o.name);
+    if (rc == 0 && stack_net_connect_extra(cs, r, &o.net, err) < 0) {
+        hull_err *e = NULL;
+        cleanup_close int lock = container_lock(r, &e);
+        if (lock < 0 || container_remove_all(cs, is, r, false, &e) < 0)
+            hull_warn_err("remove the container", e);
+        hull_err_free(e);
+        container_secrets_remove(cs, s->name, o.name);
+        rc = -1;
+    }
     if (rc == 0) {
         fprintf(progress, " Container %s  Created\n", o.name);
         rc = container_start_detached(cs, r, err);
@@ -914,6 +912,10 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
     struct stack_plan plan = {0};
     if (stack_plan_compute(cs, s, o, &plan, err) < 0)
         return -1;
+    if (stack_net_up(cs, s, progress, err) < 0) {
+        stack_plan_clear(&plan);
+        return -1;
+    }
     int rc = 0;
     /* removals first (scaled down, orphans), in parallel */
     cleanup_free const char **names = calloc(plan.n + 1, sizeof(char *));
@@ -1009,6 +1011,8 @@ int stack_down(container_store *cs, image_store *is, const struct stack *s, cons
     stack_containers_clear(&have);
     if (rc == 0)
         container_secrets_release(cs, project);
+    if (rc == 0)
+        rc = stack_net_down(cs, project, progress, err);
     if (rc == 0 && remove_volumes && s) {
         const char *vname;
         json_t *v;
@@ -1090,8 +1094,22 @@ int stack_run_oneoff(container_store *cs, image_store *is, const struct stack *s
     o.req.tty = ro->tty;
     o.req.restart = "no";
     o.req.max_retries = 0;
+    /* a one-off answers to no alias of the service's and publishes no port (compose run) */
+    o.req.network_aliases = NULL;
+    o.req.publish = NULL;
+    if (stack_net_up(cs, s, progress, err) < 0) {
+        owned_request_clear(&o);
+        return -1;
+    }
     cleanup_container_record container_record *r = NULL;
     int rc = container_create_from_image(cs, is, &o.req, &r, err);
+    if (rc == 0)
+        for (size_t i = 0; i < o.net.n_extra; i++) {
+            hull_strvfree(o.net.extra_aliases[i]);
+            o.net.extra_aliases[i] = NULL;
+        }
+    if (rc == 0)
+        rc = stack_net_connect_extra(cs, r, &o.net, err);
     if (rc == 0) {
         if (ro->detach) {
             rc = container_start_detached(cs, r, err);

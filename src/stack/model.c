@@ -116,7 +116,15 @@ int stack_from_doc(json_t *doc, const char *project_dir, struct stack **out, hul
                                : STACK_DEP_STARTED;
             d->restart = json_is_true(json_object_get(dep, "restart"));
         }
-        stack_service_hash(svc, ss->hash);
+        /* the definitions of the service's networks count too: a changed network recreates */
+        json_t *h = json_pack("{s:O,s:{}}", "service", svc, "networks");
+        const char *nk;
+        json_t *nv;
+        json_object_foreach(json_object_get(svc, "networks"), nk, nv)
+            json_object_set(json_object_get(h, "networks"), nk,
+                            json_object_get(json_object_get(doc, "networks"), nk));
+        stack_service_hash(h, ss->hash);
+        json_decref(h);
     }
     qsort(s->services, s->n_services, sizeof(*s->services), cmp_service);
     for (size_t i = 0; i < s->n_services; i++)
