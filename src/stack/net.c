@@ -1,5 +1,6 @@
 /* A stack's networks (net.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,8 @@ void stack_net_req_clear(struct stack_net_req *n)
 /* The network's hull name (the top-level definition's `name`). */
 static const char *real_name(const struct stack *s, const char *key)
 {
-    const char *n =
-        json_string_value(json_object_get(json_object_get(json_object_get(s->doc, "networks"), key), "name"));
+    const char *n = json_string_value(
+        json_object_get(json_object_get(json_object_get(s->doc, "networks"), key), "name"));
     return n ? n : key;
 }
 
@@ -43,8 +44,7 @@ static char **aliases_of(const struct stack_service *svc, json_t *ep, const char
     strv_append(&v, svc->name);
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(ep, "aliases"), i, a)
-        strv_append(&v, json_string_value(a));
+    json_array_foreach(json_object_get(ep, "aliases"), i, a) strv_append(&v, json_string_value(a));
     if (strcmp(cname, svc->name))
         strv_append(&v, cname);
     return v;
@@ -116,8 +116,8 @@ int stack_net_request(const struct stack *s, const struct stack_service *svc, lo
         if (!strncmp(mode, "service:", 8)) {
             const struct stack_service *other = stack_find_service(s, mode + 8);
             if (other == NULL)
-                return hull_error(err, 0, "service %s: network_mode %s: no such service",
-                                  svc->name, mode);
+                return hull_error(err, 0, "service %s: network_mode %s: no such service", svc->name,
+                                  mode);
             const char *on = json_string_value(json_object_get(other->doc, "container_name"));
             int rc = on ? asprintf(&out->network, "container:%s", on)
                         : asprintf(&out->network, "container:%s-%s-1", s->name, other->name);
@@ -179,8 +179,8 @@ int stack_net_request(const struct stack *s, const struct stack_service *svc, lo
     return 0;
 }
 
-int stack_net_connect_extra(container_store *cs, container_record *r,
-                            const struct stack_net_req *n, hull_err **err)
+int stack_net_connect_extra(container_store *cs, container_record *r, const struct stack_net_req *n,
+                            hull_err **err)
 {
     for (size_t i = 0; i < n->n_extra; i++)
         if (container_network_connect(cs, r, n->extra_names[i], n->extra_aliases[i],
@@ -228,8 +228,29 @@ int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hul
         const char *name = real_name(s, key);
         json_t *have = NULL;
         hull_err *e = NULL;
+        json_t *cfg = json_array_get(json_object_get(json_object_get(def, "ipam"), "config"), 0);
+        const char *subnet = json_string_value(json_object_get(cfg, "subnet"));
+        bool internal = json_is_true(json_object_get(def, "internal"));
         if (net_network_load(ns, name, &have, &e) == 0) {
+            /* ours and changed: docker compose's refusal (down first) */
+            json_t *meta = net_network_meta(have);
+            const char *p = json_string_value(
+                json_object_get(json_object_get(meta, "labels"), STACK_LABEL_PROJECT));
+            const char *changed = NULL;
+            if (p && !strcmp(p, s->name) && subnet &&
+                strcmp(subnet, json_string_value(json_object_get(meta, "subnet"))
+                                   ? json_string_value(json_object_get(meta, "subnet"))
+                                   : ""))
+                changed = "subnet";
+            else if (p && !strcmp(p, s->name) &&
+                     internal != json_is_true(json_object_get(meta, "internal")))
+                changed = "internal";
             json_decref(have);
+            if (changed)
+                return hull_error(err, 0,
+                                  "network %s needs to be recreated - option \"%s\" has "
+                                  "changed (run `hull compose down` first)",
+                                  name, changed);
             continue;
         }
         int errnum = e ? e->errnum : 0;
@@ -245,15 +266,14 @@ int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hul
         if (driver && strcmp(driver, "bridge"))
             return hull_error(err, 0, "network %s: driver %s is not supported (bridge only)", key,
                               driver);
-        json_t *cfg = json_array_get(json_object_get(json_object_get(def, "ipam"), "config"), 0);
         cleanup_strv char **labels = labels_of(s->name, key, def);
         struct net_create_opts o = {
             .name = name,
             .driver = "bridge",
-            .subnet = json_string_value(json_object_get(cfg, "subnet")),
+            .subnet = subnet,
             .gateway = json_string_value(json_object_get(cfg, "gateway")),
             .ip_range = json_string_value(json_object_get(cfg, "ip_range")),
-            .internal = json_is_true(json_object_get(def, "internal")),
+            .internal = internal,
             .isolate = true,
             .labels = labels,
         };

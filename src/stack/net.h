@@ -32,8 +32,8 @@ int stack_net_request(const struct stack *s, const struct stack_service *svc, lo
                       const char *cname, struct stack_net_req *out, struct run_request *r,
                       hull_err **err);
 /* Connect a created container to the further networks. */
-int stack_net_connect_extra(container_store *cs, container_record *r,
-                            const struct stack_net_req *n, hull_err **err);
+int stack_net_connect_extra(container_store *cs, container_record *r, const struct stack_net_req *n,
+                            hull_err **err);
 /* Create the stack's missing networks (external ones must exist). */
 int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hull_err **err);
 /* Remove every network labelled with the project. */
