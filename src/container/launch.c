@@ -607,8 +607,16 @@ int container_monitor_command(container_store *cs, const char *what, const char 
         return 0; /* its record is gone: an rm is finishing it off */
     bool restart =
         strcmp(what, "restart") == 0 && faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
-    if (!restart)
+    if (!restart) {
+        /* A newer run started (`start` right after the exit record, before this clean-up got
+         * the lock): its monitor is another process, and the rootfs and network are its. */
+        struct container_run_info now;
+        if (container_run_info_read(r, &now, err) < 0)
+            return -1;
+        if (now.monitor_pid > 0 && now.monitor_pid != getpid())
+            return 0;
         return finish_monitoring(cs, r, err);
+    }
     struct container_run_info prev;
     if (container_run_info_read(r, &prev, err) < 0)
         return -1;

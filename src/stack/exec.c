@@ -704,6 +704,10 @@ static int start_existing(container_store *cs, const char *name, hull_err **err)
     cleanup_container_record container_record *r = NULL;
     if (container_record_find(cs, name, &r, err) < 0)
         return -1;
+    /* as `hull start`: under the container's lock (the previous run's clean-up takes it) */
+    cleanup_close int lock = container_lock(r, err);
+    if (lock < 0)
+        return -1;
     return container_start_detached(cs, r, err);
 }
 

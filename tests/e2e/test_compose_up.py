@@ -4,8 +4,10 @@ dependants get new containers), replicas and --scale, orphans, `plan`, `ps`, `lo
 `hull up`/`hull down`, the nucleus example topology, and `down` leaving nothing behind."""
 import json
 import subprocess
+import time
 
 from hull_helpers import hull, leftovers  # noqa: F401  (fixture)
+from net_helpers import free_port, nothing_left, unique_subnet
 
 
 def write(path, text):
@@ -188,7 +190,7 @@ NUCLEUS = """
 name = "myapp"
 
 [networks.internal]
-subnet = "10.42.0.0/24"
+subnet = "{subnet}"
 
 [volumes.db-data]
 volume_type = "persistent"
@@ -201,7 +203,7 @@ size = "16M"
 
 [services.postgres]
 image = "busybox"
-command = ["sh", "-c", "echo row > /var/lib/postgresql/data/table; touch /tmp/up; exec sleep 1000"]
+command = ["sh", "-c", "echo row > /var/lib/postgresql/data/table; touch /tmp/up; while true; do echo pg-answers | nc -l -p 5432; done"]
 memory = "128M"
 cpus = 2.0
 networks = ["internal"]
@@ -215,8 +217,8 @@ command = ["sleep", "1000"]
 memory = "64M"
 cpus = 1.0
 networks = ["internal"]
-port_forwards = ["18443:8443"]
-egress_allow = ["10.42.0.0/24"]
+port_forwards = ["{port}:8443"]
+egress_allow = ["{subnet}"]
 
 [[services.web.depends_on]]
 service = "postgres"
@@ -227,18 +229,42 @@ condition = "healthy"
 def test_nucleus_topology(hull, tmp_path):
     data = tmp_path / "db"
     data.mkdir()
-    write(tmp_path / "topology.toml", NUCLEUS.format(data=data))
-    r = compose(hull, tmp_path, "-f", "topology.toml", "up", "-d")
-    assert r.stderr.index("myapp-postgres-1  Healthy") < r.stderr.index("myapp-web-1  Started")
-    pg = hull.inspect("myapp-postgres-1")
-    assert pg["State"]["Health"]["Status"] == "healthy"
-    assert pg["HostConfig"]["Memory"] == 128 << 20
-    assert pg["HostConfig"]["PidsLimit"] == 512
-    mounts = {m["Destination"]: m for m in pg["Mounts"]}
-    assert "/var/lib/postgresql/data" in mounts
-    assert hull.inspect("myapp-web-1")["State"]["Running"]
-    compose(hull, tmp_path, "-f", "topology.toml", "down", "-v", "-t", "1")
+    port = free_port()
+    for _ in range(10):
+        subnet = unique_subnet()
+        write(tmp_path / "topology.toml", NUCLEUS.format(data=data, subnet=subnet, port=port))
+        r = compose(hull, tmp_path, "-f", "topology.toml", "up", "-d", check=False)
+        if r.returncode == 0 or "overlaps" not in r.stderr:
+            break
+    try:
+        assert r.returncode == 0, r.stderr
+        assert r.stderr.index("myapp-postgres-1  Healthy") < r.stderr.index("myapp-web-1  Started")
+        pg = hull.inspect("myapp-postgres-1")
+        assert pg["State"]["Health"]["Status"] == "healthy"
+        assert pg["HostConfig"]["Memory"] == 128 << 20
+        assert pg["HostConfig"]["PidsLimit"] == 512
+        mounts = {m["Destination"]: m for m in pg["Mounts"]}
+        assert "/var/lib/postgresql/data" in mounts
+        web = hull.inspect("myapp-web-1")
+        assert web["State"]["Running"]
+        assert web["HostConfig"]["EgressAllow"] == [subnet]
+        assert web["HostConfig"]["PortBindings"]["8443/tcp"][0]["HostPort"] == str(port)
+        net = json.loads(hull("network", "inspect", "myapp_internal").stdout)[0]
+        assert net["IPAM"]["Config"][0]["Subnet"] == subnet
+        bridge = net["Options"]["com.docker.network.bridge.name"]
+        # web reaches the database by its service name (inside the egress allow-list)
+        deadline = time.monotonic() + 60
+        out = ""
+        while time.monotonic() < deadline and "pg-answers" not in out:
+            out = subprocess.run(hull.cmd("exec", "myapp-web-1", "sh", "-c",
+                                          "nc postgres 5432 </dev/null"), capture_output=True,
+                                 text=True, env=hull.env, timeout=30).stdout
+        assert "pg-answers" in out
+    finally:
+        compose(hull, tmp_path, "-f", "topology.toml", "down", "-v", "-t", "1")
     assert ids(hull, "myapp") == {}
+    assert nothing_left(hull.root, subnet, bridge) == {}
+    assert leftovers(hull.root) == {}
 
 
 def test_secrets_on_tmpfs_owned_by_service_user(hull, tmp_path):
