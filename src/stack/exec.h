@@ -6,7 +6,7 @@
  * config hash is left alone (same ids); a changed service, and every service depending on a
  * recreated one, is recreated; dependencies gate starts (service_healthy waits for the health
  * check, service_completed_successfully for exit 0). The plan (stack_plan) is computed first and
- * is what `hull compose plan` prints. Networks plug in at stack_exec_network_mode (one place). */
+ * is what `hull compose plan` prints. Networks: stack/net.h (created before, removed after). */
 #ifndef HULL_STACK_EXEC_H
 #define HULL_STACK_EXEC_H
 
