@@ -81,6 +81,10 @@ static int next_short(struct option_parser *p, const char **arg, hull_err **err)
             *arg = p->argv[p->index++];
         }
         p->cluster = NULL;
+    } else if (*p->cluster == '=') {
+        /* -H=false, as pflag reads a boolean shorthand with a value. */
+        *arg = p->cluster + 1;
+        p->cluster = NULL;
     } else if (*p->cluster == '\0') {
         p->cluster = NULL;
     }

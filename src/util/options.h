@@ -3,7 +3,7 @@
  * - OPTIONS_RUNC (hull-runtime): --name value, --name=value, -n value, -nvalue and urfave/cli's
  *   single-dash long -name; options and operands may interleave.
  * - OPTIONS_POSIX (hull, like docker): --name value, --name=value, short clusters (-dit,
- *   -it -sSIG, -s SIG); option parsing stops at the first operand (`run IMAGE CMD...`).
+ *   -it -sSIG, -s SIG, -H=false); option parsing stops at the first operand (`run IMAGE CMD...`).
  * In both, boolean flags also take --name=true|false and "--" ends the options. */
 #ifndef HULL_UTIL_OPTIONS_H
 #define HULL_UTIL_OPTIONS_H

@@ -109,6 +109,11 @@ static void test_posix_dashdash_and_errors(void)
     CHECK_ERROR(options_next(&p, &arg, &err), &err, "unknown option `-x`");
     options_free(&p);
 
+    char *argv7[] = {"run", "-d=false", NULL};
+    CHECK(options_init_posix(&p, posix_specs, 2, argv7, 1, &err) == 0);
+    CHECK(options_next(&p, &arg, &err) == P_DETACH && strcmp(arg, "false") == 0);
+    options_free(&p);
+
     char *argv3[] = {"kill", "-signal", NULL}; /* POSIX: -s with the value "ignal" */
     CHECK(options_init_posix(&p, posix_specs, 2, argv3, 1, &err) == 0);
     CHECK(options_next(&p, &arg, &err) == P_SIGNAL && strcmp(arg, "ignal") == 0);
