@@ -29,8 +29,8 @@ static void add_node(const struct walk *w, const char *container, const struct s
     json_array_append_new(w->devices,
                           json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "path", container,
                                     "type", type, "major", major, "minor", minor, "fileMode",
-                                    (json_int_t)(st->st_mode & 0777), "uid",
-                                    (json_int_t)st->st_uid, "gid", (json_int_t)st->st_gid));
+                                    (json_int_t)(st->st_mode & 0777), "uid", (json_int_t)st->st_uid,
+                                    "gid", (json_int_t)st->st_gid));
     if (w->perms)
         json_array_append_new(w->rules,
                               json_pack("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type", type,
@@ -39,8 +39,8 @@ static void add_node(const struct walk *w, const char *container, const struct s
 
 static bool skipped_by_privileged(const char *name, bool dir)
 {
-    static const char *const dirs[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
-                                       ".udev"};
+    static const char *const dirs[] = {"pts",  "shm",         "fd",   "mqueue",
+                                       ".lxc", ".lxd-mounts", ".udev"};
     if (!dir)
         return strcmp(name, "console") == 0;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)

@@ -1,0 +1,262 @@
+/* One sandbox run from start to result (sandbox.h). */
+#include "sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "runtime/cgroup.h"
+#include "runtime/lifecycle.h"
+#include "sandbox/attest.h"
+#include "sandbox/capture.h"
+#include "sandbox/result.h"
+#include "sandbox/spec.h"
+#include "sandbox/workspace.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+void sandbox_opts_defaults(struct sandbox_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->workdir = "/workspace";
+    o->timeout_ns = 60LL * 1000000000LL;
+    o->memory = 512LL << 20;
+    o->cpus_milli = 1000;
+    o->pids = 256;
+    o->disk = 256LL << 20;
+    o->output_cap = 1 << 20;
+    o->network = "none";
+    o->isolation = "container";
+}
+
+char *sandbox_root(const char *data_root, hull_err **err)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/sandbox", data_root) < 0)
+        abort();
+    if (fs_mkdir_p(path, 0711, err) < 0 || chmod(path, 0711) < 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+struct launch {
+    struct runtime_opts ro;
+    const char *id;
+    const char *bundle;
+};
+
+static int start_container(void *data, pid_t *pid, hull_err **err)
+{
+    struct launch *l = data;
+    struct create_opts co = {.id = l->id, .bundle = l->bundle};
+    if (runtime_create(&l->ro, &co, pid, false, err) < 0)
+        return -1;
+    if (runtime_start(&l->ro, l->id, err) < 0) {
+        cleanup_err hull_err *e2 = NULL;
+        runtime_delete(&l->ro, l->id, true, &e2);
+        return -1;
+    }
+    return 0;
+}
+
+static void kill_container(void *data)
+{
+    struct launch *l = data;
+    cleanup_err hull_err *e = NULL;
+    runtime_kill(&l->ro, l->id, SIGKILL, true, &e);
+}
+
+/* The root: layers of the image or --rootfs, and what the attestation says about it. */
+static int resolve_root(image_store *is, const struct sandbox_opts *o, char ***lower, size_t *n,
+                        char **digest, hull_err **err)
+{
+    if (o->rootfs) {
+        char *real = realpath(o->rootfs, NULL);
+        struct stat st;
+        if (real == NULL || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            free(real);
+            return hull_error(err, errno ? errno : ENOTDIR, "--rootfs `%s`", o->rootfs);
+        }
+        *lower = calloc(2, sizeof **lower);
+        (*lower)[0] = real;
+        *n = 1;
+        *digest = NULL;
+        return 0;
+    }
+    cleanup_image_info image_info *img = NULL;
+    if (image_lookup(is, o->image ? o->image : "localhost/busybox:latest", &img, err) < 0)
+        return -1;
+    *lower = calloc(img->n_layers + 1, sizeof **lower);
+    for (size_t i = 0; i < img->n_layers; i++)
+        (*lower)[i] = strdup(img->layer_dirs[i]);
+    *n = img->n_layers;
+    *digest = strdup(img->manifest_digest);
+    return 0;
+}
+
+static void make_id(char out[24])
+{
+    unsigned char b[8];
+    if (getrandom(b, sizeof b, 0) != sizeof b)
+        memset(b, 0x5a, sizeof b);
+    snprintf(out, 24, "sbx-%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+             b[6], b[7]);
+}
+
+int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                json_t **result, hull_err **err)
+{
+    *result = NULL;
+    if (o->cmd == NULL || o->cmd[0] == NULL)
+        return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
+    if (o->workdir[0] != '/' || strstr(o->workdir, "..") || strcmp(o->workdir, "/") == 0)
+        return hull_error(err, 0, "--workdir `%s`: must be an absolute path below /", o->workdir);
+    if (strcmp(o->isolation, "container") != 0)
+        return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
+                          o->isolation);
+    if (strcmp(o->network, "none") != 0)
+        return hull_error(err, 0, "--network `%s`: egress allow-lists are not available in this "
+                                  "build (only `none`)", o->network);
+    cleanup_free char *root = sandbox_root(data_root, err);
+    if (root == NULL)
+        return -1;
+    cleanup_strv char **lower = NULL;
+    size_t n_lower = 0;
+    cleanup_free char *image_digest = NULL;
+    if (resolve_root(is, o, &lower, &n_lower, &image_digest, err) < 0)
+        return -1;
+    char id[24];
+    make_id(id);
+    cleanup_free char *dir = NULL, *runtime_root = NULL, *workspace = NULL;
+    if (asprintf(&dir, "%s/%s", root, id) < 0 || asprintf(&runtime_root, "%s/runtime", root) < 0 ||
+        asprintf(&workspace, "%s/scratch/workspace", dir) < 0)
+        abort();
+    if (mkdir(dir, 0711) < 0)
+        return hull_error(err, errno, "mkdir `%s`", dir);
+    int rc = -1;
+    json_t *spec = NULL, *stats = NULL, *before = json_object(), *after = json_object();
+    struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
+    struct launch l = {.ro = {.root = runtime_root}, .id = id, .bundle = dir};
+    bool created = false;
+    char tree[DIGEST_STR_LEN] = "";
+    if (sandbox_scratch_mount(dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
+        sandbox_rootfs_mount(dir, lower, n_lower,
+                             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir, NULL},
+                             err) < 0)
+        goto out;
+    if (o->context && sandbox_copy_context(o->context, dir, err) < 0)
+        goto out;
+    {
+        cleanup_close int wfd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (wfd < 0) {
+            hull_error(err, errno, "open `%s`", workspace);
+            goto out;
+        }
+        if (sandbox_tree_hash(wfd, before, SANDBOX_HOST_UID, tree, err) < 0)
+            goto out;
+    }
+    if (sandbox_spec(o, "rootfs", workspace, o->cmd, &spec, err) < 0)
+        goto out;
+    {
+        cleanup_free char *cfg = NULL;
+        if (asprintf(&cfg, "%s/config.json", dir) < 0)
+            abort();
+        if (json_dump_file(spec, cfg, JSON_COMPACT) < 0) {
+            hull_error(err, errno, "write `%s`", cfg);
+            goto out;
+        }
+    }
+    created = true;
+    if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0) {
+        created = false;
+        goto out;
+    }
+    {
+        cleanup_err hull_err *se = NULL;
+        uint64_t oom = 0;
+        if (runtime_stats(&l.ro, id, &stats, &oom, &se) < 0)
+            stats = NULL;
+        *result = sandbox_result_new(&cap, stats, oom);
+    }
+    {
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&l.ro, id, true, &de);
+        created = false;
+    }
+    {
+        cleanup_close int wfd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char after_tree[DIGEST_STR_LEN];
+        json_t *changes = NULL;
+        if (wfd < 0 || sandbox_tree_hash(wfd, after, -1, after_tree, err) < 0 ||
+            sandbox_changes(before, after, wfd, o->output, &changes, err) < 0) {
+            if (wfd < 0)
+                hull_error(err, errno, "open `%s`", workspace);
+            json_decref(changes);
+            json_decref(*result);
+            *result = NULL;
+            goto out;
+        }
+        json_object_set_new(*result, "changes", changes);
+    }
+    {
+        char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
+        json_t *sc = json_object_get(json_object_get(spec, "linux"), "seccomp");
+        sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
+        json_t *eff = json_pack(
+            "{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", spec, "sandbox",
+            "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
+            (json_int_t)o->disk, "network", o->network, "image_digest", image_digest,
+            "context_tree", o->context ? tree : NULL, "rootfs", o->rootfs ? lower[0] : NULL);
+        /* The runtime's per-run paths differ between runs: hash the config without them. */
+        json_t *oci = json_object_get(eff, "oci");
+        json_t *m;
+        size_t i;
+        json_array_foreach(json_object_get(oci, "mounts"), i, m)
+        {
+            if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "bind") == 0)
+                json_object_set_new(m, "source", json_string("(workspace)"));
+        }
+        sandbox_json_hash(eff, config_hash);
+        json_decref(eff);
+        json_object_set_new(
+            *result, "attestation",
+            json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "context_tree_sha256", tree, "image_digest",
+                      image_digest, "rootfs", o->rootfs ? lower[0] : NULL, "seccomp_profile_sha256",
+                      sc ? seccomp_hash : "unconfined", "config_sha256", config_hash));
+        json_object_set_new(*result, "id", json_string(id));
+    }
+    if (o->output && sandbox_result_write(o->output, *result, err) < 0)
+        goto out;
+    {
+        if (sandbox_audit_append(root, id, NULL, o->cmd, *result, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (created) {
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&l.ro, id, true, &de);
+    }
+    if (rc < 0 && *result) {
+        json_decref(*result);
+        *result = NULL;
+    }
+    sandbox_capture_clear(&cap);
+    json_decref(spec);
+    json_decref(stats);
+    json_decref(before);
+    json_decref(after);
+    sandbox_scratch_unmount(dir);
+    cleanup_err hull_err *re = NULL;
+    fs_remove_tree(dir, &re);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* hull sandbox: run untrusted code fast, locked down and attested (docs/sandbox.md).
+ *
+ * A sandbox is an OCI container run through the runtime's lifecycle API in the calling process
+ * (no monitor, no per-run image unpacking): the image's already-unpacked layers (or --rootfs)
+ * under a read-only overlay whose upper directory lives on the sandbox's own tmpfs, the context
+ * copied into a size-limited tmpfs workspace, every hardened layer on (all capabilities dropped,
+ * no_new_privs, a user namespace mapping root to SANDBOX_HOST_UID, the default seccomp profile,
+ * a Landlock policy that only lets it write the workspace and /tmp, no network, cgroup limits,
+ * a wall-clock timeout that kills the whole pid namespace). A run returns a result document
+ * (result.h) and appends one line to DATA_ROOT/sandbox/audit.log. */
+#ifndef HULL_SANDBOX_SANDBOX_H
+#define HULL_SANDBOX_SANDBOX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "image/store.h"
+#include "util/error.h"
+
+/* Root inside a sandbox is this unprivileged host uid (and gid): no host account has it. */
+#define SANDBOX_HOST_UID 3000000000u
+
+struct sandbox_opts {
+    const char *context; /* host directory copied into the workspace (NULL: empty workspace) */
+    const char *image;   /* image reference (default localhost/busybox:latest) */
+    const char *rootfs;  /* host directory used read-only as the root (instead of an image) */
+    const char *workdir; /* default /workspace */
+    long long timeout_ns;          /* default 60 s; 0 = none */
+    long long memory;              /* bytes, default 512 MiB */
+    long long cpus_milli;          /* default 1000 */
+    long long pids;                /* default 256 */
+    long long disk;                /* workspace tmpfs size, default 256 MiB */
+    long long output_cap;          /* bytes kept of stdout and of stderr, default 1 MiB */
+    char **env;                    /* K=V */
+    const char *network;           /* none (default) | egress */
+    char **egress_allow;           /* CIDRs */
+    char **egress_tcp_ports;       /* decimal ports */
+    const char *isolation;         /* container (default) | vm */
+    const char *seccomp;           /* OCI seccomp profile file, or "unconfined" */
+    const char *output;            /* directory for result.json and changes/ */
+    char **cmd;                    /* NULL-terminated */
+};
+
+void sandbox_opts_defaults(struct sandbox_opts *o);
+
+/* Run one sandbox to completion; *result is the result document. Errors are about the sandbox
+ * itself (bad options, setup failures), never about what the code did. */
+int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                json_t **result, hull_err **err);
+
+/* DATA_ROOT/sandbox (created). */
+char *sandbox_root(const char *data_root, hull_err **err);
+
+#endif
