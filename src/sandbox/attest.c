@@ -52,8 +52,8 @@ static int hash_entry(int dirfd, const char *name, const char *rel, json_t *file
         off_t size;
         if (digest_of_fd(fd, d, &size, err) < 0)
             return hull_error_prefix(err, "hash `%s`", rel);
-        int n = snprintf(buf, sizeof buf, "F %04o %s", (unsigned)(st.st_mode & 07777),
-                         digest_hex(d));
+        int n =
+            snprintf(buf, sizeof buf, "F %04o %s", (unsigned)(st.st_mode & 07777), digest_hex(d));
         node_hash(buf, (size_t)n, hex);
     } else if (S_ISLNK(st.st_mode)) {
         char target[4096 + 2] = "L ";

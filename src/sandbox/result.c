@@ -73,8 +73,8 @@ int sandbox_result_write(const char *dir, json_t *result, hull_err **err)
     return fs_write_file_atomic(path, text, len + 1, 0644, err);
 }
 
-int sandbox_audit_append(const char *sandbox_root, const char *id, const char *session,
-                         char **cmd, json_t *result, hull_err **err)
+int sandbox_audit_append(const char *sandbox_root, const char *id, const char *session, char **cmd,
+                         json_t *result, hull_err **err)
 {
     cleanup_free char *path = NULL;
     if (asprintf(&path, "%s/audit.log", sandbox_root) < 0)
@@ -87,12 +87,11 @@ int sandbox_audit_append(const char *sandbox_root, const char *id, const char *s
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_t *line = json_pack(
-        "{s:s, s:s, s:o, s:o, s:O, s:O, s:O}", "time", when, "id", id, "session",
-        session ? json_string(session) : json_null(), "cmd", args, "exit_code",
-        json_object_get(result, "exit_code") ?: json_null(), "timed_out",
-        json_object_get(result, "timed_out") ?: json_false(), "attestation",
-        json_object_get(result, "attestation") ?: json_null());
+    json_t *line = json_pack("{s:s, s:s, s:o, s:o, s:O, s:O, s:O}", "time", when, "id", id,
+                             "session", session ? json_string(session) : json_null(), "cmd", args,
+                             "exit_code", json_object_get(result, "exit_code") ?: json_null(),
+                             "timed_out", json_object_get(result, "timed_out") ?: json_false(),
+                             "attestation", json_object_get(result, "attestation") ?: json_null());
     cleanup_free char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(line);
     cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

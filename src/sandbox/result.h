@@ -16,7 +16,7 @@ json_t *sandbox_result_new(const struct sandbox_capture *c, json_t *stats, unsig
 /* Write result.json into `dir` (atomically). */
 int sandbox_result_write(const char *dir, json_t *result, hull_err **err);
 
-int sandbox_audit_append(const char *sandbox_root, const char *id, const char *session,
-                         char **cmd, json_t *result, hull_err **err);
+int sandbox_audit_append(const char *sandbox_root, const char *id, const char *session, char **cmd,
+                         json_t *result, hull_err **err);
 
 #endif

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
-#include "runtime/cgroup.h"
+#include "linux/cgroup/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
@@ -103,6 +103,27 @@ static int resolve_root(image_store *is, const struct sandbox_opts *o, char ***l
     return 0;
 }
 
+/* CPU, memory and OOM counters of a stopped sandbox, read from its cgroups before they are
+ * removed (the runtime's stats call wants a live container). NULL when there are none. */
+json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom)
+{
+    cleanup_free char *state = NULL;
+    if (asprintf(&state, "%s/%s", runtime_root, id) < 0)
+        abort();
+    cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    cleanup_err hull_err *e = NULL;
+    json_t *stats = NULL;
+    *oom = 0;
+    if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
+        return NULL;
+    if (cgroup_set_oom_kills(&set, oom, &e) < 0)
+        *oom = 0;
+    if (cgroup_set_stats(&set, &stats, &e) < 0)
+        return NULL;
+    return stats;
+}
+
 static void make_id(char out[24])
 {
     unsigned char b[8];
@@ -124,8 +145,10 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
                           o->isolation);
     if (strcmp(o->network, "none") != 0)
-        return hull_error(err, 0, "--network `%s`: egress allow-lists are not available in this "
-                                  "build (only `none`)", o->network);
+        return hull_error(err, 0,
+                          "--network `%s`: egress allow-lists are not available in this "
+                          "build (only `none`)",
+                          o->network);
     cleanup_free char *root = sandbox_root(data_root, err);
     if (root == NULL)
         return -1;
@@ -137,7 +160,13 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     char id[24];
     make_id(id);
     cleanup_free char *dir = NULL, *runtime_root = NULL, *workspace = NULL;
-    if (asprintf(&dir, "%s/%s", root, id) < 0 || asprintf(&runtime_root, "%s/runtime", root) < 0 ||
+    /* The bundle lives outside the data root: root in the sandbox is an unprivileged host uid
+     * and must be able to reach the root filesystem and the workspace (a 0700 data root would
+     * stop it). */
+    if (fs_mkdir_p(SANDBOX_RUN_DIR, 0711, err) < 0)
+        return -1;
+    if (asprintf(&dir, "%s/%s", SANDBOX_RUN_DIR, id) < 0 ||
+        asprintf(&runtime_root, "%s/runtime", root) < 0 ||
         asprintf(&workspace, "%s/scratch/workspace", dir) < 0)
         abort();
     if (mkdir(dir, 0711) < 0)
@@ -181,10 +210,8 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         goto out;
     }
     {
-        cleanup_err hull_err *se = NULL;
         uint64_t oom = 0;
-        if (runtime_stats(&l.ro, id, &stats, &oom, &se) < 0)
-            stats = NULL;
+        stats = sandbox_final_stats(runtime_root, id, &oom);
         *result = sandbox_result_new(&cap, stats, oom);
     }
     {
@@ -211,11 +238,11 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
         json_t *sc = json_object_get(json_object_get(spec, "linux"), "seccomp");
         sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
-        json_t *eff = json_pack(
-            "{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", spec, "sandbox",
-            "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
-            (json_int_t)o->disk, "network", o->network, "image_digest", image_digest,
-            "context_tree", o->context ? tree : NULL, "rootfs", o->rootfs ? lower[0] : NULL);
+        json_t *eff = json_pack("{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", spec,
+                                "sandbox", "isolation", o->isolation, "timeout_ns",
+                                (json_int_t)o->timeout_ns, "disk", (json_int_t)o->disk, "network",
+                                o->network, "image_digest", image_digest, "context_tree",
+                                o->context ? tree : NULL, "rootfs", o->rootfs ? lower[0] : NULL);
         /* The runtime's per-run paths differ between runs: hash the config without them. */
         json_t *oci = json_object_get(eff, "oci");
         json_t *m;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "image/store.h"
 #include "util/error.h"
@@ -20,25 +21,28 @@
 /* Root inside a sandbox is this unprivileged host uid (and gid): no host account has it. */
 #define SANDBOX_HOST_UID 3000000000u
 
+/* Bundles and scratch mounts of live sandboxes: SANDBOX_RUN_DIR/<id> (mode 0711). */
+#define SANDBOX_RUN_DIR "/run/hull-sandbox"
+
 struct sandbox_opts {
-    const char *context; /* host directory copied into the workspace (NULL: empty workspace) */
-    const char *image;   /* image reference (default localhost/busybox:latest) */
-    const char *rootfs;  /* host directory used read-only as the root (instead of an image) */
-    const char *workdir; /* default /workspace */
-    long long timeout_ns;          /* default 60 s; 0 = none */
-    long long memory;              /* bytes, default 512 MiB */
-    long long cpus_milli;          /* default 1000 */
-    long long pids;                /* default 256 */
-    long long disk;                /* workspace tmpfs size, default 256 MiB */
-    long long output_cap;          /* bytes kept of stdout and of stderr, default 1 MiB */
-    char **env;                    /* K=V */
-    const char *network;           /* none (default) | egress */
-    char **egress_allow;           /* CIDRs */
-    char **egress_tcp_ports;       /* decimal ports */
-    const char *isolation;         /* container (default) | vm */
-    const char *seccomp;           /* OCI seccomp profile file, or "unconfined" */
-    const char *output;            /* directory for result.json and changes/ */
-    char **cmd;                    /* NULL-terminated */
+    const char *context;     /* host directory copied into the workspace (NULL: empty workspace) */
+    const char *image;       /* image reference (default localhost/busybox:latest) */
+    const char *rootfs;      /* host directory used read-only as the root (instead of an image) */
+    const char *workdir;     /* default /workspace */
+    long long timeout_ns;    /* default 60 s; 0 = none */
+    long long memory;        /* bytes, default 512 MiB */
+    long long cpus_milli;    /* default 1000 */
+    long long pids;          /* default 256 */
+    long long disk;          /* workspace tmpfs size, default 256 MiB */
+    long long output_cap;    /* bytes kept of stdout and of stderr, default 1 MiB */
+    char **env;              /* K=V */
+    const char *network;     /* none (default) | egress */
+    char **egress_allow;     /* CIDRs */
+    char **egress_tcp_ports; /* decimal ports */
+    const char *isolation;   /* container (default) | vm */
+    const char *seccomp;     /* OCI seccomp profile file, or "unconfined" */
+    const char *output;      /* directory for result.json and changes/ */
+    char **cmd;              /* NULL-terminated */
 };
 
 void sandbox_opts_defaults(struct sandbox_opts *o);
@@ -47,6 +51,9 @@ void sandbox_opts_defaults(struct sandbox_opts *o);
  * itself (bad options, setup failures), never about what the code did. */
 int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
                 json_t **result, hull_err **err);
+
+/* CPU, memory and OOM counters of a stopped sandbox from its cgroups (NULL: none). */
+json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom);
 
 /* DATA_ROOT/sandbox (created). */
 char *sandbox_root(const char *data_root, hull_err **err);

@@ -23,9 +23,9 @@ char *sandbox_landlock_policy(const char *workdir)
                                            "write", "truncate", "ioctl_dev"));
     const char *writable[] = {workdir, "/tmp", "/dev/shm", NULL};
     for (const char **w = writable; *w; w++)
-        json_array_append_new(rules, json_pack("{s:s, s:[s,s,s,s,s,s]}", "path", *w, "access",
-                                               "read", "write", "execute", "make", "remove",
-                                               "truncate"));
+        json_array_append_new(rules,
+                              json_pack("{s:s, s:[s,s,s,s,s,s]}", "path", *w, "access", "read",
+                                        "write", "execute", "make", "remove", "truncate"));
     json_t *doc = json_pack("{s:i, s:o}", "min_abi", 1, "rules", rules);
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
@@ -68,14 +68,14 @@ int sandbox_spec(const struct sandbox_opts *o, const char *rootfs, const char *w
         json_array_append_new(env, json_string(*e));
     json_object_set_new(proc, "cwd", json_string(o->workdir));
     /* Every capability dropped. */
-    json_t *caps = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "bounding", "effective",
-                             "permitted", "inheritable", "ambient");
+    json_t *caps = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "bounding", "effective", "permitted",
+                             "inheritable", "ambient");
     json_object_set_new(proc, "capabilities", caps);
     json_object_set_new(proc, "noNewPrivileges", json_true());
-    json_object_set_new(
-        proc, "rlimits",
-        json_pack("[{s:s, s:i, s:i}, {s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE", "hard", 1024,
-                  "soft", 1024, "type", "RLIMIT_CORE", "hard", 0, "soft", 0));
+    json_object_set_new(proc, "rlimits",
+                        json_pack("[{s:s, s:i, s:i}, {s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE",
+                                  "hard", 1024, "soft", 1024, "type", "RLIMIT_CORE", "hard", 0,
+                                  "soft", 0));
     json_object_set_new(spec, "root", json_pack("{s:s, s:b}", "path", rootfs, "readonly", 1));
     json_object_set_new(spec, "hostname", json_string("sandbox"));
 
@@ -88,9 +88,9 @@ int sandbox_spec(const struct sandbox_opts *o, const char *rootfs, const char *w
     static const char *const tmp_opts[] = {"nosuid", "nodev", "mode=1777", "size=65536k", NULL};
     static const char *const ws_opts[] = {"rbind", "nosuid", "nodev", "rw", NULL};
     json_t *mounts = json_array();
-    json_array_append_new(mounts, mount_entry("/proc", "proc", "proc",
-                                              (const char *const[]){"nosuid", "noexec", "nodev",
-                                                                    NULL}));
+    json_array_append_new(mounts,
+                          mount_entry("/proc", "proc", "proc",
+                                      (const char *const[]){"nosuid", "noexec", "nodev", NULL}));
     json_array_append_new(mounts, mount_entry("/dev", "tmpfs", "tmpfs", dev_opts));
     json_array_append_new(mounts, mount_entry("/dev/pts", "devpts", "devpts", pts_opts));
     json_array_append_new(mounts, mount_entry("/dev/shm", "tmpfs", "shm", shm_opts));
@@ -112,9 +112,9 @@ int sandbox_spec(const struct sandbox_opts *o, const char *rootfs, const char *w
                                   (json_int_t)SANDBOX_HOST_UID, "size", 1));
     json_t *res = json_pack("{s:o}", "devices", spec_default_device_cgroup());
     if (o->memory > 0)
-        json_object_set_new(res, "memory",
-                            json_pack("{s:I, s:I}", "limit", (json_int_t)o->memory, "swap",
-                                      (json_int_t)o->memory));
+        json_object_set_new(
+            res, "memory",
+            json_pack("{s:I, s:I}", "limit", (json_int_t)o->memory, "swap", (json_int_t)o->memory));
     if (o->pids > 0)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t)o->pids));
     if (o->cpus_milli > 0)
@@ -127,8 +127,7 @@ int sandbox_spec(const struct sandbox_opts *o, const char *rootfs, const char *w
     else
         json_object_del(lin, "seccomp");
     char *policy = sandbox_landlock_policy(o->workdir);
-    json_object_set_new(spec, "annotations",
-                        json_pack("{s:s}", HULL_LANDLOCK_ANNOTATION, policy));
+    json_object_set_new(spec, "annotations", json_pack("{s:s}", HULL_LANDLOCK_ANNOTATION, policy));
     free(policy);
     *out = spec;
     return 0;

@@ -90,8 +90,8 @@ static int copy_file(int sdir, const char *name, int ddir, const struct stat *st
     cleanup_close int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return hull_error(err, errno, "open `%s`", name);
-    cleanup_close int out =
-        openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+    cleanup_close int out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                   st->st_mode & 07777);
     if (out < 0)
         return hull_error(err, errno, "create `%s`", name);
     if (ioctl(out, FICLONE, in) == 0)
@@ -145,8 +145,10 @@ static int copy_dir(int sfd, int dfd, hull_err **err)
         if (S_ISDIR(st.st_mode)) {
             if (mkdirat(dfd, name, st.st_mode & 07777) < 0)
                 return hull_error(err, errno, "mkdir `%s`", name);
-            cleanup_close int s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            cleanup_close int d2 = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            cleanup_close int s2 =
+                openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            cleanup_close int d2 =
+                openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (s2 < 0 || d2 < 0)
                 return hull_error(err, errno, "open directory `%s`", name);
             if (copy_dir(s2, d2, err) < 0)
@@ -219,8 +221,8 @@ static int copy_out(int wfd, const char *rel, const char *output_dir, hull_err *
     if (asprintf(&drel, "changes/%s", rel) < 0)
         abort();
     cleanup_close int in = openat(wfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    cleanup_close int out =
-        openat(ddir, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777);
+    cleanup_close int out = openat(
+        ddir, drel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777);
     if (in < 0 || out < 0)
         return hull_error(err, errno, "copy `%s` out", rel);
     char buf[65536];

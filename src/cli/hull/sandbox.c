@@ -34,7 +34,8 @@ static const char run_help[] =
     "      --image REF            Image whose layers form the root (default localhost/busybox)\n"
     "      --rootfs DIR           Host directory used read-only as the root instead of an image\n"
     "  -w, --workdir PATH         Workspace path in the sandbox (default /workspace)\n"
-    "      --timeout DURATION     Wall-clock limit, then the whole sandbox is killed (default 60s)\n"
+    "      --timeout DURATION     Wall-clock limit, then the whole sandbox is killed (default "
+    "60s)\n"
     "  -m, --memory SIZE          Memory limit (default 512m)\n"
     "      --cpus N               CPU limit (default 1)\n"
     "      --pids N               Process limit (default 256)\n"
@@ -79,8 +80,8 @@ static int count_flag(const char *flag, const char *text, long long min, long lo
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end || v < min)
-        return cli_usage("sandbox run", "invalid %s `%s`: expected a number of at least %lld",
-                         flag, text, min);
+        return cli_usage("sandbox run", "invalid %s `%s`: expected a number of at least %lld", flag,
+                         text, min);
     *out = v;
     return 0;
 }
@@ -144,8 +145,9 @@ static int sandbox_run_cmd(struct hull_cli *cli, int argc, char **argv)
             break;
         case OPT_TIMEOUT:
             if (health_parse_duration(optarg, &o.timeout_ns, &e) < 0 || o.timeout_ns < 0)
-                return cli_usage("sandbox run", "invalid --timeout `%s`: expected a duration "
-                                                "like 30s",
+                return cli_usage("sandbox run",
+                                 "invalid --timeout `%s`: expected a duration "
+                                 "like 30s",
                                  optarg);
             break;
         case 'm':
