@@ -133,12 +133,8 @@ static void make_id(char out[24])
              b[6], b[7]);
 }
 
-int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                json_t **result, hull_err **err)
+int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
 {
-    *result = NULL;
-    if (o->cmd == NULL || o->cmd[0] == NULL)
-        return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
     if (o->workdir[0] != '/' || strstr(o->workdir, "..") || strcmp(o->workdir, "/") == 0)
         return hull_error(err, 0, "--workdir `%s`: must be an absolute path below /", o->workdir);
     if (strcmp(o->isolation, "container") != 0)
@@ -149,141 +145,183 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
                           "--network `%s`: egress allow-lists are not available in this "
                           "build (only `none`)",
                           o->network);
-    cleanup_free char *root = sandbox_root(data_root, err);
-    if (root == NULL)
+    return 0;
+}
+
+void sandbox_prep_clear(struct sandbox_prep *p)
+{
+    free(p->root);
+    free(p->dir);
+    free(p->runtime_root);
+    free(p->workspace);
+    free(p->image_digest);
+    free(p->rootfs);
+    json_decref(p->before);
+    json_decref(p->spec);
+    json_decref(p->attestation);
+    memset(p, 0, sizeof *p);
+}
+
+void sandbox_prep_teardown(struct sandbox_prep *p)
+{
+    if (p->dir == NULL)
+        return;
+    sandbox_scratch_unmount(p->dir);
+    cleanup_err hull_err *re = NULL;
+    fs_remove_tree(p->dir, &re);
+}
+
+static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_prep *p)
+{
+    char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
+    json_t *sc = json_object_get(json_object_get(p->spec, "linux"), "seccomp");
+    sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
+    json_t *eff =
+        json_pack("{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", p->spec, "sandbox",
+                  "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
+                  (json_int_t)o->disk, "network", o->network, "image_digest", p->image_digest,
+                  "context_tree", o->context ? p->tree : NULL, "rootfs", p->rootfs);
+    /* The per-run host paths differ between runs: hash the config without them. */
+    json_t *oci = json_object_get(eff, "oci");
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(oci, "mounts"), i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "bind") == 0)
+            json_object_set_new(m, "source", json_string("(workspace)"));
+    }
+    sandbox_json_hash(eff, config_hash);
+    json_decref(eff);
+    return json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "context_tree_sha256", p->tree, "image_digest",
+                     p->image_digest, "rootfs", p->rootfs, "seccomp_profile_sha256",
+                     sc ? seccomp_hash : "unconfined", "config_sha256", config_hash);
+}
+
+int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                    char **args, struct sandbox_prep *p, hull_err **err)
+{
+    memset(p, 0, sizeof *p);
+    if (sandbox_check_opts(o, err) < 0)
+        return -1;
+    p->root = sandbox_root(data_root, err);
+    if (p->root == NULL)
         return -1;
     cleanup_strv char **lower = NULL;
     size_t n_lower = 0;
-    cleanup_free char *image_digest = NULL;
-    if (resolve_root(is, o, &lower, &n_lower, &image_digest, err) < 0)
+    if (resolve_root(is, o, &lower, &n_lower, &p->image_digest, err) < 0)
         return -1;
-    char id[24];
-    make_id(id);
-    cleanup_free char *dir = NULL, *runtime_root = NULL, *workspace = NULL;
+    if (o->rootfs)
+        p->rootfs = strdup(lower[0]);
+    make_id(p->id);
     /* The bundle lives outside the data root: root in the sandbox is an unprivileged host uid
      * and must be able to reach the root filesystem and the workspace (a 0700 data root would
      * stop it). */
     if (fs_mkdir_p(SANDBOX_RUN_DIR, 0711, err) < 0)
         return -1;
-    if (asprintf(&dir, "%s/%s", SANDBOX_RUN_DIR, id) < 0 ||
-        asprintf(&runtime_root, "%s/runtime", root) < 0 ||
-        asprintf(&workspace, "%s/scratch/workspace", dir) < 0)
+    if (asprintf(&p->dir, "%s/%s", SANDBOX_RUN_DIR, p->id) < 0 ||
+        asprintf(&p->runtime_root, "%s/runtime", p->root) < 0 ||
+        asprintf(&p->workspace, "%s/scratch/workspace", p->dir) < 0)
         abort();
-    if (mkdir(dir, 0711) < 0)
-        return hull_error(err, errno, "mkdir `%s`", dir);
-    int rc = -1;
-    json_t *spec = NULL, *stats = NULL, *before = json_object(), *after = json_object();
-    struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
-    struct launch l = {.ro = {.root = runtime_root}, .id = id, .bundle = dir};
-    bool created = false;
-    char tree[DIGEST_STR_LEN] = "";
-    if (sandbox_scratch_mount(dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
-        sandbox_rootfs_mount(dir, lower, n_lower,
+    if (mkdir(p->dir, 0711) < 0) {
+        hull_error(err, errno, "mkdir `%s`", p->dir);
+        free(p->dir);
+        p->dir = NULL;
+        return -1;
+    }
+    p->before = json_object();
+    if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
+        sandbox_rootfs_mount(p->dir, lower, n_lower,
                              (const char *const[]){"/proc", "/dev", "/tmp", o->workdir, NULL},
                              err) < 0)
-        goto out;
-    if (o->context && sandbox_copy_context(o->context, dir, err) < 0)
-        goto out;
+        goto fail;
+    if (o->context && sandbox_copy_context(o->context, p->dir, err) < 0)
+        goto fail;
     {
-        cleanup_close int wfd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_close int wfd = open(p->workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (wfd < 0) {
-            hull_error(err, errno, "open `%s`", workspace);
-            goto out;
+            hull_error(err, errno, "open `%s`", p->workspace);
+            goto fail;
         }
-        if (sandbox_tree_hash(wfd, before, SANDBOX_HOST_UID, tree, err) < 0)
-            goto out;
+        if (sandbox_tree_hash(wfd, p->before, SANDBOX_HOST_UID, p->tree, err) < 0)
+            goto fail;
     }
-    if (sandbox_spec(o, "rootfs", workspace, o->cmd, &spec, err) < 0)
-        goto out;
+    if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
+        goto fail;
     {
         cleanup_free char *cfg = NULL;
-        if (asprintf(&cfg, "%s/config.json", dir) < 0)
+        if (asprintf(&cfg, "%s/config.json", p->dir) < 0)
             abort();
-        if (json_dump_file(spec, cfg, JSON_COMPACT) < 0) {
+        if (json_dump_file(p->spec, cfg, JSON_COMPACT) < 0) {
             hull_error(err, errno, "write `%s`", cfg);
-            goto out;
+            goto fail;
         }
     }
-    created = true;
-    if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0) {
-        created = false;
+    p->attestation = attestation(o, p);
+    return 0;
+fail:
+    sandbox_prep_teardown(p);
+    return -1;
+}
+
+int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after, const char *output,
+                           json_t *result, hull_err **err)
+{
+    cleanup_close int wfd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (wfd < 0)
+        return hull_error(err, errno, "open `%s`", workspace);
+    char after_tree[DIGEST_STR_LEN];
+    json_t *changes = NULL;
+    if (sandbox_tree_hash(wfd, after, -1, after_tree, err) < 0 ||
+        sandbox_changes(before, after, wfd, output, &changes, err) < 0) {
+        json_decref(changes);
+        return -1;
+    }
+    json_object_set_new(result, "changes", changes);
+    return 0;
+}
+
+int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                json_t **result, hull_err **err)
+{
+    *result = NULL;
+    if (o->cmd == NULL || o->cmd[0] == NULL)
+        return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
+    struct sandbox_prep p;
+    if (sandbox_prepare(data_root, is, o, o->cmd, &p, err) < 0) {
+        sandbox_prep_clear(&p);
+        return -1;
+    }
+    int rc = -1;
+    json_t *stats = NULL, *after = json_object();
+    struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
+    struct launch l = {.ro = {.root = p.runtime_root}, .id = p.id, .bundle = p.dir};
+    if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
         goto out;
-    }
-    {
-        uint64_t oom = 0;
-        stats = sandbox_final_stats(runtime_root, id, &oom);
-        *result = sandbox_result_new(&cap, stats, oom);
-    }
+    uint64_t oom = 0;
+    stats = sandbox_final_stats(p.runtime_root, p.id, &oom);
+    *result = sandbox_result_new(&cap, stats, oom);
     {
         cleanup_err hull_err *de = NULL;
-        runtime_delete(&l.ro, id, true, &de);
-        created = false;
+        runtime_delete(&l.ro, p.id, true, &de);
     }
-    {
-        cleanup_close int wfd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        char after_tree[DIGEST_STR_LEN];
-        json_t *changes = NULL;
-        if (wfd < 0 || sandbox_tree_hash(wfd, after, -1, after_tree, err) < 0 ||
-            sandbox_changes(before, after, wfd, o->output, &changes, err) < 0) {
-            if (wfd < 0)
-                hull_error(err, errno, "open `%s`", workspace);
-            json_decref(changes);
-            json_decref(*result);
-            *result = NULL;
-            goto out;
-        }
-        json_object_set_new(*result, "changes", changes);
-    }
-    {
-        char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
-        json_t *sc = json_object_get(json_object_get(spec, "linux"), "seccomp");
-        sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
-        json_t *eff = json_pack("{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", spec,
-                                "sandbox", "isolation", o->isolation, "timeout_ns",
-                                (json_int_t)o->timeout_ns, "disk", (json_int_t)o->disk, "network",
-                                o->network, "image_digest", image_digest, "context_tree",
-                                o->context ? tree : NULL, "rootfs", o->rootfs ? lower[0] : NULL);
-        /* The runtime's per-run paths differ between runs: hash the config without them. */
-        json_t *oci = json_object_get(eff, "oci");
-        json_t *m;
-        size_t i;
-        json_array_foreach(json_object_get(oci, "mounts"), i, m)
-        {
-            if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "bind") == 0)
-                json_object_set_new(m, "source", json_string("(workspace)"));
-        }
-        sandbox_json_hash(eff, config_hash);
-        json_decref(eff);
-        json_object_set_new(
-            *result, "attestation",
-            json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "context_tree_sha256", tree, "image_digest",
-                      image_digest, "rootfs", o->rootfs ? lower[0] : NULL, "seccomp_profile_sha256",
-                      sc ? seccomp_hash : "unconfined", "config_sha256", config_hash));
-        json_object_set_new(*result, "id", json_string(id));
-    }
+    if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
+        goto out;
+    json_object_set_new(*result, "attestation", json_incref(p.attestation));
+    json_object_set_new(*result, "id", json_string(p.id));
     if (o->output && sandbox_result_write(o->output, *result, err) < 0)
         goto out;
-    {
-        if (sandbox_audit_append(root, id, NULL, o->cmd, *result, err) < 0)
-            goto out;
-    }
+    if (sandbox_audit_append(p.root, p.id, NULL, o->cmd, *result, err) < 0)
+        goto out;
     rc = 0;
 out:
-    if (created) {
-        cleanup_err hull_err *de = NULL;
-        runtime_delete(&l.ro, id, true, &de);
-    }
     if (rc < 0 && *result) {
         json_decref(*result);
         *result = NULL;
     }
     sandbox_capture_clear(&cap);
-    json_decref(spec);
     json_decref(stats);
-    json_decref(before);
     json_decref(after);
-    sandbox_scratch_unmount(dir);
-    cleanup_err hull_err *re = NULL;
-    fs_remove_tree(dir, &re);
+    sandbox_prep_teardown(&p);
+    sandbox_prep_clear(&p);
     return rc;
 }

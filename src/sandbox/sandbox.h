@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "image/store.h"
+#include "util/digest.h"
 #include "util/error.h"
 
 /* Root inside a sandbox is this unprivileged host uid (and gid): no host account has it. */
@@ -51,6 +52,35 @@ void sandbox_opts_defaults(struct sandbox_opts *o);
  * itself (bad options, setup failures), never about what the code did. */
 int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
                 json_t **result, hull_err **err);
+
+/* Option checks shared by run and create. */
+int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err);
+
+/* The host side of a sandbox before its first process: bundle SANDBOX_RUN_DIR/<id> with
+ * config.json (first process `args`), scratch tmpfs, read-only root overlay, the context copied
+ * in and hashed, the attestation. */
+struct sandbox_prep {
+    char id[24];
+    char *root;         /* DATA_ROOT/sandbox */
+    char *dir;          /* the bundle */
+    char *runtime_root; /* DATA_ROOT/sandbox/runtime */
+    char *workspace;    /* host path of the workspace */
+    char *image_digest; /* NULL with --rootfs */
+    char *rootfs;       /* --rootfs, resolved */
+    char tree[DIGEST_STR_LEN];
+    json_t *before; /* files map of the workspace (attest.h) */
+    json_t *spec;
+    json_t *attestation;
+};
+int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                    char **args, struct sandbox_prep *p, hull_err **err);
+/* Unmount and remove the bundle. */
+void sandbox_prep_teardown(struct sandbox_prep *p);
+void sandbox_prep_clear(struct sandbox_prep *p);
+/* Hash the workspace into `after`, add "changes" (against `before`) to result, copying the
+ * changed files to output/changes/ when output is set. */
+int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after, const char *output,
+                           json_t *result, hull_err **err);
 
 /* CPU, memory and OOM counters of a stopped sandbox from its cgroups (NULL: none). */
 json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom);
