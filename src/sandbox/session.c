@@ -153,11 +153,11 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O, s:O}", "name", name,
-                            "id", p.id, "created", when, "bundle", p.dir, "workspace",
-                            p.workspace, "workdir", o->workdir, "timeout_ns",
-                            (json_int_t)o->timeout_ns, "output_cap", (json_int_t)o->output_cap,
-                            "attestation", p.attestation, "files", p.before);
+    json_t *rec =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O, s:O}", "name", name, "id", p.id,
+                  "created", when, "bundle", p.dir, "workspace", p.workspace, "workdir", o->workdir,
+                  "timeout_ns", (json_int_t)o->timeout_ns, "output_cap", (json_int_t)o->output_cap,
+                  "attestation", p.attestation, "files", p.before);
     if (session_save(dir, name, rec, err) < 0) {
         json_decref(rec);
         cleanup_err hull_err *de = NULL;
@@ -303,7 +303,8 @@ int sandbox_session_rm(const char *data_root, const char *name, hull_err **err)
     sandbox_prep_clear(&p);
     json_decref(rec);
     cleanup_free char *path = NULL, *lockp = NULL;
-    if (asprintf(&path, "%s/%s.json", dir, name) < 0 || asprintf(&lockp, "%s/%s.lock", dir, name) < 0)
+    if (asprintf(&path, "%s/%s.json", dir, name) < 0 ||
+        asprintf(&lockp, "%s/%s.lock", dir, name) < 0)
         abort();
     if (unlink(path) < 0)
         return hull_error(err, errno, "remove `%s`", path);
