@@ -74,5 +74,10 @@ format:
 format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
+# Includes point down only (docs/architecture.md, "Layers").
+.PHONY: check-layers
+check-layers:
+	scripts/check-layers
+
 clean:
 	rm -rf $(BUILD) $(ASAN)

@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "container/monitor_attach.h"
+#include "monitor/monitor_attach.h"
 
 /* DIR/attach.sock through the directory fd: short whatever the data root is. */
 static void socket_address(int dirfd, struct sockaddr_un *sa)

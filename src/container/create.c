@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "container/bundle.h"
+#include "container/event_emit.h"
 #include "container/health.h"
-#include "container/health_sched.h"
-#include "container/launch.h"
-#include "container/monitor_io.h"
+#include "monitor/health_sched.h"
+#include "container/programs.h"
+#include "monitor/monitor_io.h"
+#include "container/rootfs.h"
 #include "container/user.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -23,6 +25,7 @@
 #include "runtime/lifecycle.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/signals.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -439,12 +442,12 @@ struct create_undo {
 
 static void undo_create(struct create_undo *u)
 {
+    /* The name first and the directory last: killed half-way, what is left is a dead
+     * container that `hull rm` and `hull system prune` find, never a name that points nowhere. */
+    if (u->name)
+        container_name_release(u->cs, u->name, u->id);
     if (u->user_added)
         image_store_remove_user(u->is, u->image_digest, u->id, &(hull_err *){NULL});
-    if (u->dir_made) {
-        cleanup_err hull_err *e = NULL;
-        fs_remove_tree_at(u->cs->dirfd, u->id, &e);
-    }
     size_t i;
     json_t *v;
     json_array_foreach(u->volumes_made, i, v)
@@ -452,8 +455,22 @@ static void undo_create(struct create_undo *u)
         cleanup_err hull_err *e = NULL;
         volume_remove(u->cs, json_string_value(v), true, &e);
     }
-    if (u->name)
-        container_name_release(u->cs, u->name, u->id);
+    if (u->dir_made) {
+        cleanup_err hull_err *e = NULL;
+        fs_remove_tree_at(u->cs->dirfd, u->id, &e);
+    }
+}
+
+/* creating.json: what removing a container whose create was interrupted needs to release. */
+static int write_intent(int dirfd, const char *name, const struct run_request *req,
+                        const image_info *img, hull_err **err)
+{
+    char now[40];
+    monitor_time_now(now);
+    cleanup_json json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name, "Image", img->id, "ImageName",
+                  req->image, "ImageDigest", img->manifest_digest, "Created", now);
+    return container_write_json(dirfd, CONTAINER_INTENT, doc, err);
 }
 
 int container_create_from_image(container_store *cs, image_store *is, const struct run_request *req,
@@ -508,14 +525,29 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
     int rc = -1;
     json_t *rec = NULL;
     container_record *r = NULL;
+    cleanup_close int dirfd = -1, lock = -1;
     do {
-        if (container_name_reserve(cs, req->name, id, &undo.name, err) < 0)
-            break;
+        /* The directory first, locked until the record is complete: from here on, every
+         * interruption leaves something `hull ps -a` lists and `hull rm` removes. */
         if (mkdirat(cs->dirfd, id, 0700) < 0) {
             hull_error(err, errno, "create container directory");
             break;
         }
         undo.dir_made = true;
+        dirfd = openat(cs->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0) {
+            hull_error(err, errno, "open container directory");
+            break;
+        }
+        if ((lock = container_lock_dirfd(dirfd, id, err)) < 0)
+            break;
+        if (container_name_reserve(cs, req->name, id, &undo.name, err) < 0)
+            break;
+        if (write_intent(dirfd, undo.name, req, img, err) < 0)
+            break;
+        if (image_store_add_user(is, img->manifest_digest, id, err) < 0)
+            break;
+        undo.user_added = true;
         json_t *mounts = NULL;
         if (build_mounts(cs, req, ic, &mounts, undo.volumes_made, err) < 0) {
             usage_error(err);
@@ -533,7 +565,7 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             abort();
         r->doc = rec;
         rec = NULL;
-        r->dirfd = openat(cs->dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (r->dirfd < 0) {
             hull_error(err, errno, "open container directory");
             break;
@@ -561,12 +593,11 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
                 hull_error(err, errno, "open bundle directory");
             break;
         }
-        if (image_store_add_user(is, img->manifest_digest, id, err) < 0)
-            break;
-        undo.user_added = true;
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
-        if (container_record_save(r, err) < 0)
+        if (container_event_attrs_write(r, err) < 0 || container_record_save(r, err) < 0)
             break;
+        unlinkat(dirfd, CONTAINER_INTENT, 0);
+        container_event(cs, r, "create", NULL, NULL);
         rc = 0;
     } while (0);
     user_ids_clear(&user);
@@ -614,24 +645,10 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
     if (remove_volumes)
         remove_anonymous_volumes(cs, r->doc);
     container_name_release(cs, r->name, r->id);
+    if (r->dead)
+        container_names_release_id(cs, r->id);
     if (fs_remove_tree_at(cs->dirfd, r->id, err) < 0)
         return hull_error_prefix(err, "remove container %.12s", r->id);
-    return 0;
-}
-
-int container_remove_orphan(container_store *cs, const char *id, hull_err **err)
-{
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    cleanup_err hull_err *e = NULL;
-    runtime_delete(&ro, id, true, &e);
-    cleanup_free char *rootfs = NULL;
-    cleanup_free char *storage = NULL;
-    if (asprintf(&rootfs, "%s/%s/bundle/rootfs", cs->dir, id) < 0 ||
-        asprintf(&storage, "%s/%s/storage", cs->dir, id) < 0)
-        abort();
-    if (image_rootfs_unmount(storage, rootfs, err) < 0)
-        return -1;
-    if (fs_remove_tree_at(cs->dirfd, id, err) < 0)
-        return hull_error_prefix(err, "remove container %.12s", id);
+    container_event(cs, r, "destroy", NULL, NULL);
     return 0;
 }

@@ -18,12 +18,9 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
                                 container_record **out, hull_err **err);
 
 /* Remove the container completely. The container must not be running (callers stop it and its
- * monitor first) and the caller holds its lock. Idempotent: a half-created or half-removed
- * container is finished off. */
+ * monitor first) and the caller holds its lock. Idempotent: a half-created (`dead`) or
+ * half-removed container is finished off. */
 int container_remove_all(container_store *cs, image_store *is, container_record *r,
                          bool remove_volumes, hull_err **err);
-
-/* Remove a container directory that has no readable record (interrupted create). */
-int container_remove_orphan(container_store *cs, const char *id, hull_err **err);
 
 #endif

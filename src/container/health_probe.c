@@ -1,5 +1,6 @@
 /* One health probe: the test command run inside the container through libhull's exec, its
  * output captured, its timeout enforced, its result recorded (see health.h). */
+#include "container/event_emit.h"
 #include "container/health.h"
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/status.h"
 #include "runtime/exec.h"
 #include "util/cleanup.h"
@@ -50,9 +51,9 @@ static int spawn_in_container(container_store *cs, container_record *r, char **a
             json_object_get(json_object_get(r->doc, "HostConfig"), "NoNewPrivileges")),
         .pid_out = pid,
     };
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     int code = 0;
-    int rc = runtime_exec(&ro, &eo, &code, err);
+    int rc = runtime_exec(ro, &eo, &code, err);
     for (int fd = 0; fd < 3; fd++) {
         if (saved[fd] >= 0) {
             dup2(saved[fd], fd);
@@ -169,9 +170,9 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
         return hull_error(err, 0, "container %s has no health check", r->name);
     struct health_timing t;
     health_timing_from_json(r->healthcheck, &t);
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     /* Before anything below changes fds: this may re-execute hull. */
-    if (runtime_exec_protect(&ro, r->id, err) < 0)
+    if (runtime_exec_protect(ro, r->id, err) < 0)
         return -1;
 
     int out[2];
@@ -280,5 +281,11 @@ int container_health_check(container_store *cs, container_record *r, bool *passe
     }
     *passed = res.exit_code == 0;
     health_result_clear(&res);
+    /* docker's health_status event: when the status changes. */
+    if (rc == 0 && strcmp(before.health, health_status_name(*status)) != 0) {
+        char action[64];
+        snprintf(action, sizeof action, "health_status: %s", health_status_name(*status));
+        container_event(cs, r, action, NULL, NULL);
+    }
     return rc;
 }

@@ -15,6 +15,14 @@ json_t *container_inspect_json(const container_record *r, const struct container
     json_t *o = json_deep_copy(r->doc);
     for (const char *const *f = internal_fields; *f; f++)
         json_object_del(o, *f);
+    /* docker's Name carries a leading slash (the daemon's name registry path). */
+    const char *name = json_string_value(json_object_get(o, "Name"));
+    if (name && name[0] != '/') {
+        cleanup_free char *slashed = NULL;
+        if (asprintf(&slashed, "/%s", name) < 0)
+            abort();
+        json_object_set_new(o, "Name", json_string(slashed));
+    }
     json_t *state = container_status_json(st);
     json_t *health = NULL;
     cleanup_err hull_err *e = NULL;
@@ -115,7 +123,9 @@ char *container_command_text(const container_record *r)
     if (buf == NULL)
         abort();
     const char *path = json_string_value(json_object_get(r->doc, "Path"));
-    append_quoted(&buf, &len, &cap, path ? path : "");
+    if (path == NULL)
+        return buf; /* a dead container: no command recorded */
+    append_quoted(&buf, &len, &cap, path);
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(r->doc, "Args"), i, a)

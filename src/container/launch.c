@@ -21,146 +21,23 @@
 
 #include "container/attach.h"
 #include "container/create.h"
+#include "container/event_emit.h"
 #include "container/health.h"
-#include "container/monitor_attach.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_attach.h"
+#include "monitor/monitor_io.h"
+#include "container/programs.h"
+#include "container/rootfs.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/rootfs.h"
+#include "linux/cgroup/cgroup.h"
 #include "linux/exe_protect.h"
+#include "oci/json_read.h"
 #include "runtime/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-/* hull's own path. Re-executed from a read-only copy (container_protect_binary), /proc/self/exe
- * names the copy, which has no path: the original was put in $HULL_EXE first. */
-static char *self_exe(hull_err **err)
-{
-    const char *env = getenv("HULL_EXE");
-    if (env && *env == '/' && runtime_binary_is_protected())
-        return strdup(env);
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n < 0) {
-        hull_error(err, errno, "find the hull executable");
-        return NULL;
-    }
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
-char *container_helper_path(const char *name, hull_err **err)
-{
-    const char *env = strcmp(name, "hull-monitor") == 0  ? getenv("HULL_MONITOR")
-                      : strcmp(name, "hull-init") == 0   ? getenv("HULL_INIT")
-                      : strcmp(name, "hull-images") == 0 ? getenv("HULL_IMAGES")
-                                                         : NULL;
-    char *path = NULL;
-    if (env && *env) {
-        path = strdup(env);
-    } else {
-        cleanup_free char *exe = self_exe(err);
-        if (exe == NULL)
-            return NULL;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        if (asprintf(&path, "%s/%s", exe, name) < 0)
-            abort();
-    }
-    if (access(path, X_OK) < 0) {
-        hull_error(err, errno, "helper program `%s` is missing (it is installed next to hull)",
-                   path);
-        free(path);
-        return NULL;
-    }
-    return path;
-}
-
-static char *rootfs_path(const container_record *r)
-{
-    char *p;
-    if (asprintf(&p, "%s/rootfs", r->bundle) < 0)
-        abort();
-    return p;
-}
-
-static char *storage_path(const container_record *r)
-{
-    char *p;
-    if (asprintf(&p, "%s/storage", r->dir) < 0)
-        abort();
-    return p;
-}
-
-bool container_rootfs_mounted(container_record *r)
-{
-    cleanup_free char *rootfs = rootfs_path(r);
-    struct statx stx;
-    if (statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
-        return false;
-    return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-           (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
-int container_rootfs_mount(container_record *r, hull_err **err)
-{
-    if (container_rootfs_mounted(r))
-        return 0;
-    cleanup_free char *rootfs = rootfs_path(r);
-    cleanup_free char *storage = storage_path(r);
-    cleanup_free char *copy = NULL;
-    if (asprintf(&copy, "%s/rootfs", storage) < 0)
-        abort();
-    if (access(copy, F_OK) == 0) {
-        /* A vfs copy made by an earlier run keeps its changes: mount it again as it is. */
-        if (mount(copy, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-            return hull_error(err, errno, "bind mount `%s` at `%s`", copy, rootfs);
-        return 0;
-    }
-    json_t *layers = json_object_get(r->doc, "LayerDirs");
-    size_t n = json_array_size(layers);
-    if (n == 0)
-        return hull_error(err, 0, "container %.12s: the record lists no image layers", r->id);
-    cleanup_free char **dirs = calloc(n + 1, sizeof *dirs);
-    for (size_t i = 0; i < n; i++)
-        dirs[i] = (char *)json_string_value(json_array_get(layers, i));
-    const char *force = getenv("HULL_ROOTFS_VFS");
-    unsigned flags = force && strcmp(force, "1") == 0 ? IMAGE_ROOTFS_FORCE_VFS : 0;
-    /* A --rm container is mounted exactly once: skip the upper filesystem's syncs. */
-    if (r->auto_remove)
-        flags |= IMAGE_ROOTFS_VOLATILE;
-    if (image_rootfs_mount(dirs, n, storage, rootfs, flags, err) < 0)
-        return hull_error_prefix(err, "container %.12s", r->id);
-    return 0;
-}
-
-int container_rootfs_unmount(container_record *r, bool remove_storage, hull_err **err)
-{
-    cleanup_free char *rootfs = rootfs_path(r);
-    if (remove_storage) {
-        cleanup_free char *storage = storage_path(r);
-        return image_rootfs_unmount(storage, rootfs, err);
-    }
-    if (container_rootfs_mounted(r) && umount2(rootfs, MNT_DETACH) < 0)
-        return hull_error(err, errno, "unmount `%s`", rootfs);
-    return 0;
-}
-
-int container_teardown_run(container_store *cs, container_record *r, hull_err **err)
-{
-    cleanup_free char *state = NULL;
-    if (asprintf(&state, "%s/%s", cs->runtime_root, r->id) < 0)
-        abort();
-    if (access(state, F_OK) < 0)
-        return 0;
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if (runtime_delete(&ro, r->id, true, err) < 0)
-        return hull_error_prefix(err, "container %.12s", r->id);
-    return 0;
-}
 
 /* Keep fds 0-2 open so that pipes never land on them. */
 static void ensure_std_fds(void)
@@ -203,7 +80,7 @@ static void run_pipes_close(struct run_pipes *p)
 
 static int prefill_volumes(container_record *r, hull_err **err)
 {
-    cleanup_free char *rootfs = rootfs_path(r);
+    cleanup_free char *rootfs = container_rootfs_path(r);
     cleanup_close int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return hull_error(err, errno, "open `%s`", rootfs);
@@ -251,13 +128,13 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(errp[1], 2);
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     int master = -1;
     struct create_opts co = {.id = r->id, .bundle = r->bundle};
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
-    int rc = runtime_create(&ro, &co, &pid, keep_signals_blocked, err);
+    int rc = runtime_create(ro, &co, &pid, keep_signals_blocked, err);
     for (int fd = 0; fd < 3; fd++) {
         dup2(saved[fd], fd);
         close(saved[fd]);
@@ -295,9 +172,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     ours->attach = attach_listen(r->dirfd, &attach_err);
     if (ours->attach < 0)
         hull_warn_err("container attach endpoint", attach_err);
-    if (container_run_info_write(r, &info, err) < 0 || runtime_start(&ro, r->id, err) < 0) {
+    if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
-        runtime_delete(&ro, r->id, true, &e2);
+        runtime_delete(ro, r->id, true, &e2);
         run_pipes_close(ours);
         unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)
@@ -307,9 +184,32 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         sigprocmask(SIG_SETMASK, &none, NULL);
         return -1;
     }
+    container_event(cs, r, "start", NULL, NULL);
     *pid_out = pid;
     *generation = info.generation;
     return 0;
+}
+
+/* The memory cgroup directory of the container's current run (runtime state cgroup.json: the
+ * directory whose controllers include memory), NULL when there is none. */
+static char *memory_cgroup_dir(container_store *cs, const char *id)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s/cgroup.json", cs->runtime_root, id) < 0)
+        abort();
+    cleanup_json json_t *doc = json_load_file(path, 0, NULL);
+    size_t i, j;
+    json_t *d, *c;
+    json_array_foreach(json_object_get(doc, "dirs"), i, d)
+    {
+        json_array_foreach(json_object_get(d, "controllers"), j, c)
+        {
+            const char *p = json_string_value(json_object_get(d, "path"));
+            if (p && json_is_string(c) && strcmp(json_string_value(c), "memory") == 0)
+                return strdup(p);
+        }
+    }
+    return NULL;
 }
 
 /* Become hull-monitor (same pid: still the container's parent). Never returns. */
@@ -335,6 +235,7 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     for (int fd = 0; fd < 3; fd++)
         dup2(null_high, fd);
     syscall(SYS_close_range, 7U, ~0U, 0U);
+    cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
     char a_pid[16], a_gen[24], a_restarts[24], a_max[24], a_size[24], a_files[16];
     snprintf(a_pid, sizeof a_pid, "%d", (int)pid);
     snprintf(a_gen, sizeof a_gen, "%ld", generation);
@@ -345,11 +246,11 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     execl(monitor, "hull-monitor", r->dir, a_pid, a_gen, a_restarts, r->restart_policy, a_max,
-          a_size, a_files, hull, cs->data_root, r->id, (char *)NULL);
+          a_size, a_files, hull, cs->data_root, r->id, memcg ? memcg : "-", (char *)NULL);
     /* No monitor: the container must not run unsupervised. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    exit_record_write(r->dirfd, 127, generation, false);
+    exit_record_write(r->dirfd, 127, generation, false, false);
     _exit(127);
 }
 
@@ -368,15 +269,60 @@ static int read_all(int fd, char *buf, size_t size)
     return (int)used;
 }
 
-int container_start_detached(container_store *cs, container_record *r, hull_err **err)
+static int refuse_dead(const container_record *r, hull_err **err)
+{
+    return hull_error(err, 0,
+                      "container %s is dead (its creation was interrupted): remove it with "
+                      "`hull rm`",
+                      *r->name ? r->name : r->id);
+}
+
+/* What the new monitor process watches: the run it started, or the one it adopts. */
+struct monitor_run {
+    pid_t pid;
+    long generation;
+    long restart_count;
+    struct run_pipes pipes; /* all -1 when adopting: the output died with the old monitor */
+};
+
+/* In the monitor process, before it becomes hull-monitor. */
+typedef int (*monitor_prepare)(container_store *cs, container_record *r, struct monitor_run *mr,
+                               hull_err **err);
+
+static int prepare_start(container_store *cs, container_record *r, struct monitor_run *mr,
+                         hull_err **err)
+{
+    mr->restart_count = 0;
+    return launch_one(cs, r, r->interactive, false, 0, &mr->pid, &mr->pipes, &mr->generation, err);
+}
+
+static int prepare_adopt(container_store *cs, container_record *r, struct monitor_run *mr,
+                         hull_err **err)
+{
+    (void)cs;
+    struct container_run_info run;
+    if (container_run_info_read(r, &run, err) < 0)
+        return -1;
+    /* The same run (generation, pid, start), watched by this process from now on. */
+    run.monitor_pid = getpid();
+    run.monitor_start_time = proc_start_time(getpid());
+    if (container_run_info_write(r, &run, err) < 0)
+        return -1;
+    *mr = (struct monitor_run){run.pid, run.generation, run.restart_count, {-1, -1, -1, -1}};
+    return 0;
+}
+
+/* Double-fork a monitor that runs `prepare`, reports over a pipe, then execs hull-monitor;
+ * returns once it reported (the error it reported, with its exit code and errno). */
+static int spawn_monitor(container_store *cs, container_record *r, monitor_prepare prepare,
+                         const char *what, hull_err **err)
 {
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
         return -1;
-    cleanup_free char *hull = self_exe(err);
+    cleanup_free char *hull = container_self_exe(err);
     if (hull == NULL)
         return -1;
-    unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return hull_error(err, errno, "pipe");
@@ -398,17 +344,19 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
         if (chdir("/") < 0)
             _exit(1);
         hull_err *e = NULL;
-        pid_t pid;
-        long gen;
-        struct run_pipes p;
-        if (launch_one(cs, r, r->interactive, false, 0, &pid, &p, &gen, &e) < 0) {
+        struct monitor_run mr;
+        if (prepare(cs, r, &mr, &e) < 0) {
             dprintf(ready[1], "%d %d %s", e->exit_code, e->errnum, e->msg);
             _exit(1);
         }
-        if (write(ready[1], "0 0 ok", 6) != 6)
-            _exit(1);
+        /* The hull that waits for this may have been killed: the container runs anyway and
+         * needs its monitor, so neither SIGPIPE nor a failed write may end us here. */
+        signal(SIGPIPE, SIG_IGN);
+        ssize_t told = write(ready[1], "0 0 ok", 6);
+        (void)told;
+        signal(SIGPIPE, SIG_DFL);
         close(ready[1]);
-        exec_monitor(cs, r, monitor, hull, pid, gen, 0, &p);
+        exec_monitor(cs, r, monitor, hull, mr.pid, mr.generation, mr.restart_count, &mr.pipes);
     }
     close(ready[1]);
     while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
@@ -417,17 +365,30 @@ int container_start_detached(container_store *cs, container_record *r, hull_err 
     int n = read_all(ready[0], buf, sizeof buf);
     close(ready[0]);
     if (n == 0)
-        return hull_error(err, 0, "start container %.12s: the monitor exited before starting it",
+        return hull_error(err, 0, "%s container %.12s: the monitor exited before reporting", what,
                           r->id);
     int code = 0, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &code, &errnum, &off) < 2)
-        return hull_error(err, 0, "start container %.12s: bad monitor report", r->id);
+        return hull_error(err, 0, "%s container %.12s: bad monitor report", what, r->id);
     if (strcmp(buf + off, "ok") == 0)
         return 0;
     hull_error(err, 0, "%s", buf + off);
     (*err)->errnum = errnum;
     (*err)->exit_code = code;
     return -1;
+}
+
+int container_start_detached(container_store *cs, container_record *r, hull_err **err)
+{
+    if (r->dead)
+        return refuse_dead(r, err);
+    unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
+    return spawn_monitor(cs, r, prepare_start, "start", err);
+}
+
+int container_adopt(container_store *cs, container_record *r, hull_err **err)
+{
+    return spawn_monitor(cs, r, prepare_adopt, "adopt", err);
 }
 
 static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer *log,
@@ -459,7 +420,7 @@ static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer
 /* The probe command of an attached run's health checks: HULL --data-root ROOT __health ID. */
 static char **health_probe_command(container_store *cs, container_record *r, hull_err **err)
 {
-    char *hull = self_exe(err);
+    char *hull = container_self_exe(err);
     if (hull == NULL)
         return NULL;
     char **argv = calloc(6, sizeof *argv);
@@ -475,6 +436,8 @@ static char **health_probe_command(container_store *cs, container_record *r, hul
 
 int container_run_attached(container_store *cs, container_record *r, int *exit_code, hull_err **err)
 {
+    if (r->dead)
+        return refuse_dead(r, err);
     unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
     cleanup_strv char **probe = NULL;
     if (r->healthcheck && (probe = health_probe_command(cs, r, err)) == NULL)
@@ -522,6 +485,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             rl->winsize_fd = rl->out.fd;
             relay_copy_winsize(rl->winsize_fd);
         }
+        cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
         int status = 0;
         if (relay_run(rl, &status) < 0) {
             /* Cannot watch it any more: do not leave it running unsupervised. */
@@ -536,10 +500,12 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         free(rl);
         if (have_log)
             log_writer_close(&log);
+        bool oom = monitor_oom_killed(memcg);
         bool restart = !stop &&
                        monitor_should_restart(r->restart_policy, code, restarts, r->max_retries) &&
                        faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
-        exit_record_write(r->dirfd, code, gen, restart);
+        exit_record_write(r->dirfd, code, gen, restart, oom);
+        monitor_exit_events(cs->data_root, r->dirfd, r->id, code, oom);
         if (ra) {
             attach_finish(ra, r->dirfd, code);
             free(ra);
@@ -549,7 +515,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             break;
         if (!monitor_backoff_sleep(monitor_backoff_ms(restarts)) ||
             faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) == 0) {
-            exit_record_write(r->dirfd, code, gen, false);
+            exit_record_write(r->dirfd, code, gen, false, oom);
             break;
         }
         restarts++;
@@ -587,7 +553,7 @@ int container_protect_binary(bool privileged, json_t *cap_add, hull_err **err)
     }
     if (!reaches || runtime_binary_is_protected())
         return 0;
-    cleanup_free char *exe = self_exe(err);
+    cleanup_free char *exe = container_self_exe(err);
     if (exe == NULL || setenv("HULL_EXE", exe, 1) < 0)
         return hull_error_prefix(err, "protect the hull binary");
     return runtime_binary_protect(err);
@@ -615,8 +581,14 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     if (strcmp(what, "restart") == 0 && container_record_protect_binary(r, err) < 0)
         return -1;
     cleanup_close int lock = container_lock(r, err);
-    if (lock < 0)
-        return -1;
+    if (lock < 0) {
+        if ((*err)->errnum != ENOENT)
+            return -1;
+        hull_err_freep(err); /* removed while we waited for the lock */
+        return 0;
+    }
+    if (r->dead)
+        return 0; /* its record is gone: an rm is finishing it off */
     bool restart =
         strcmp(what, "restart") == 0 && faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
     if (!restart)
@@ -625,7 +597,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     if (container_run_info_read(r, &prev, err) < 0)
         return -1;
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
-    cleanup_free char *hull = monitor ? self_exe(err) : NULL;
+    cleanup_free char *hull = monitor ? container_self_exe(err) : NULL;
     pid_t pid;
     long gen;
     struct run_pipes p;
@@ -641,7 +613,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
             log_writer_close(&log);
         }
         int code = *err && (*err)->exit_code ? (*err)->exit_code : 125;
-        exit_record_write(r->dirfd, code, prev.generation, false);
+        exit_record_write(r->dirfd, code, prev.generation, false, false);
         cleanup_err hull_err *e2 = NULL;
         if (finish_monitoring(cs, r, &e2) < 0)
             hull_warn_err("clean up", e2);
@@ -674,6 +646,13 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void kill_event(container_store *cs, const container_record *r, int sig)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", sig);
+    container_event(cs, r, "kill", "signal", num);
+}
+
 int container_signal(container_store *cs, container_record *r, int sig, bool all, hull_err **err)
 {
     struct container_state_info st;
@@ -681,15 +660,36 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return -1;
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    return runtime_kill(&ro, r->id, sig, all, err);
+    if (runtime_kill(&cs->runtime, r->id, sig, all, err) < 0)
+        return -1;
+    kill_event(cs, r, sig);
+    return 0;
+}
+
+int container_pause(container_store *cs, container_record *r, bool pause, hull_err **err)
+{
+    return pause ? runtime_pause(&cs->runtime, r->id, err)
+                 : runtime_resume(&cs->runtime, r->id, err);
+}
+
+void container_launch_warm_up(void)
+{
+    cgroup_warm_migration_lock();
+}
+
+void container_launch_warm_up_reap(const bool *started)
+{
+    cgroup_warm_migration_waitp(started);
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)
 {
-    if (container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
+    /* Written once: concurrent stops (parallel `rm -f`) write nothing into a directory that
+     * the first rm may already be emptying. */
+    if (faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0 &&
+        container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
-    struct runtime_opts ro = {.root = cs->runtime_root};
+    const struct runtime_opts *ro = &cs->runtime;
     long long deadline = mono_ms() + timeout * 1000 + 15000;
     pid_t signalled = 0;
     for (;;) {
@@ -701,16 +701,18 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
             if (st.state == CONTAINER_PAUSED) {
                 /* Frozen processes cannot act on the stop signal: thaw them first. */
                 cleanup_err hull_err *e = NULL;
-                runtime_resume(&ro, r->id, &e);
+                runtime_resume(ro, r->id, &e);
             }
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, sig, false, &e);
+                if (runtime_kill(ro, r->id, sig, false, &e) == 0)
+                    kill_event(cs, r, sig);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                runtime_kill(&ro, r->id, SIGKILL, true, &e);
+                if (runtime_kill(ro, r->id, SIGKILL, true, &e) == 0 && sig != SIGKILL)
+                    kill_event(cs, r, SIGKILL);
                 wait_exit(st.pid, 5000);
             }
             continue;

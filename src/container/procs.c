@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static int read_small(const char *path, char *buf, size_t size)
@@ -109,4 +110,10 @@ int container_processes(pid_t init, struct proc_sample **out, size_t *n, hull_er
     *out = v;
     *n = used;
     return 0;
+}
+
+int container_stats(container_store *cs, container_record *r, json_t **stats, uint64_t *oom_kills,
+                    hull_err **err)
+{
+    return runtime_stats(&cs->runtime, r->id, stats, oom_kills, err);
 }

@@ -1,11 +1,14 @@
 /* The processes of a running container (everything in its pid namespace) and their resource
- * use from /proc, for `hull top` and `hull stats`. */
+ * use from /proc, for `hull top` and `hull stats`, and its cgroup statistics. */
 #ifndef HULL_CONTAINER_PROCS_H
 #define HULL_CONTAINER_PROCS_H
 
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "container/store.h"
 #include "util/error.h"
 
 struct proc_sample {
@@ -19,6 +22,11 @@ struct proc_sample {
     char comm[64];
     char cmdline[512];
 };
+
+/* The cgroup statistics of a running container (runc's stats data object: memory, blkio, pids,
+ * cpu) and its OOM-kill count. */
+int container_stats(container_store *cs, container_record *r, json_t **stats, uint64_t *oom_kills,
+                    hull_err **err);
 
 /* Every process sharing the pid namespace of `init` (host pids), init first. */
 int container_processes(pid_t init, struct proc_sample **out, size_t *n, hull_err **err);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "container/health.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "oci/json_read.h"
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
@@ -29,6 +29,8 @@ const char *container_state_name(enum container_state_kind s)
         return "restarting";
     case CONTAINER_EXITED:
         return "exited";
+    case CONTAINER_DEAD:
+        return "dead";
     }
     return "unknown";
 }
@@ -73,28 +75,6 @@ int container_run_info_write(container_record *r, const struct container_run_inf
     return container_write_json(r->dirfd, CONTAINER_RUN_INFO, doc, err);
 }
 
-/* libhull's view: "running", "paused", "created", "stopped" or NULL (no runtime state). */
-static const char *runtime_status(container_store *cs, const char *id, pid_t *pid)
-{
-    cleanup_free char *path = NULL;
-    if (asprintf(&path, "%s/%s", cs->runtime_root, id) < 0)
-        abort();
-    if (access(path, F_OK) < 0)
-        return NULL;
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    cleanup_json json_t *st = NULL;
-    cleanup_err hull_err *e = NULL;
-    if (runtime_state_json(&ro, id, &st, &e) < 0)
-        return NULL;
-    *pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-    const char *s = json_string_value(json_object_get(st, "status"));
-    static const char *const known[] = {"running", "paused", "created", "creating", "stopped"};
-    for (size_t i = 0; s && i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(s, known[i]) == 0)
-            return known[i];
-    return "stopped";
-}
-
 /* health.json's Status ("starting" until the first probe), NULL when there is no record. */
 static const char *recorded_health(container_record *r)
 {
@@ -130,6 +110,14 @@ int container_status_get(container_store *cs, container_record *r, struct contai
 {
     memset(out, 0, sizeof *out);
     out->error = "";
+    if (r->dead) {
+        /* Its create still runs (lock held), or was interrupted: then it is dead. */
+        out->exit_code = -1;
+        out->state = container_lock_busy(r) ? CONTAINER_CREATED : CONTAINER_DEAD;
+        if (out->state == CONTAINER_DEAD)
+            out->error = "the container's creation was interrupted: remove it (hull rm)";
+        return 0;
+    }
     struct container_run_info run;
     if (container_run_info_read(r, &run, err) < 0)
         return -1;
@@ -144,15 +132,29 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     out->monitor_alive = container_process_alive(run.monitor_pid, run.monitor_start_time);
     if (ex) {
         out->exit_code = (int)json_integer_value(json_object_get(ex, "ExitCode"));
-        out->exit_known = true;
+        out->exit_known = out->exit_code != -1; /* -1: an adopted run's, reaped by another */
+        out->oom_killed = json_is_true(json_object_get(ex, "OOMKilled"));
         copy_str(out->finished_at, sizeof out->finished_at, json_object_get(ex, "FinishedAt"));
     }
 
+    /* libhull's view; a state it cannot read counts as no process */
     pid_t pid = 0;
-    const char *rt = runtime_status(cs, r->id, &pid);
-    if (rt && (strcmp(rt, "running") == 0 || strcmp(rt, "paused") == 0)) {
-        out->state = rt[0] == 'r' ? CONTAINER_RUNNING : CONTAINER_PAUSED;
+    enum runtime_status rt;
+    cleanup_err hull_err *rt_err = NULL;
+    if (runtime_status_get(&cs->runtime, r->id, &rt, &pid, &rt_err) < 0) {
+        rt = RUNTIME_STOPPED;
+        pid = 0;
+    }
+    if (rt == RUNTIME_RUNNING || rt == RUNTIME_PAUSED) {
+        out->state = rt == RUNTIME_RUNNING ? CONTAINER_RUNNING : CONTAINER_PAUSED;
         out->pid = pid;
+        if (run.monitor_pid > 0 && !out->monitor_alive) {
+            out->unmonitored = true;
+            out->error = "the container's monitor died: its output is no longer logged, its exit "
+                         "code will not be known, health checks and the restart policy wait for "
+                         "`hull start` to give it a new monitor";
+            return 0;
+        }
         read_health(r, out);
         return 0;
     }
@@ -168,7 +170,7 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     if (out->monitor_alive) {
         /* Starting, or exited a moment ago and not recorded yet. */
         out->state = CONTAINER_RUNNING;
-        out->pid = rt && strcmp(rt, "stopped") != 0 ? pid : 0;
+        out->pid = rt != RUNTIME_STOPPED ? pid : 0;
         return 0;
     }
     out->state = CONTAINER_EXITED;
@@ -187,8 +189,9 @@ json_t *container_status_json(const struct container_state_info *st)
                      container_state_name(st->state), "Running",
                      st->state == CONTAINER_RUNNING || st->state == CONTAINER_PAUSED, "Paused",
                      st->state == CONTAINER_PAUSED, "Restarting", st->state == CONTAINER_RESTARTING,
-                     "OOMKilled", 0, "Dead", 0, "Pid", (int)st->pid, "ExitCode", st->exit_code,
-                     "Error", st->error, "StartedAt", started, "FinishedAt",
+                     "OOMKilled", st->oom_killed, "Dead", st->state == CONTAINER_DEAD, "Pid",
+                     (int)st->pid, "ExitCode", st->exit_code, "Error", st->error, "StartedAt",
+                     started, "FinishedAt",
                      st->state == CONTAINER_RUNNING ? "0001-01-01T00:00:00Z" : finished,
                      "MonitorPid", st->monitor_alive ? (int)st->monitor_pid : 0);
 }
@@ -217,8 +220,14 @@ void container_human_duration(long long secs, char *buf, size_t size)
         snprintf(buf, size, "About an hour");
     else if (secs < 48 * 3600)
         snprintf(buf, size, "%lld hours", secs / 3600);
-    else
+    else if (secs < 14 * 86400)
         snprintf(buf, size, "%lld days", secs / 86400);
+    else if (secs < 60 * 86400)
+        snprintf(buf, size, "%lld weeks", secs / (7 * 86400));
+    else if (secs < 730 * 86400)
+        snprintf(buf, size, "%lld months", secs / (30 * 86400));
+    else
+        snprintf(buf, size, "%lld years", secs / (365 * 86400));
 }
 
 void container_status_text(const struct container_state_info *st, char *buf, size_t size)
@@ -234,6 +243,8 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
         container_human_duration(now - container_parse_time(st->started_at), d, sizeof d);
         if (st->state == CONTAINER_PAUSED)
             snprintf(buf, size, "Up %s (Paused)", d);
+        else if (st->unmonitored)
+            snprintf(buf, size, "Up %s (unmonitored)", d);
         else if (strcmp(st->health, "starting") == 0)
             snprintf(buf, size, "Up %s (health: starting)", d);
         else if (st->health[0])
@@ -251,6 +262,9 @@ void container_status_text(const struct container_state_info *st, char *buf, siz
             snprintf(buf, size, "Exited (%d) %s ago", st->exit_code, d);
         else
             snprintf(buf, size, "Exited (unknown)");
+        return;
+    case CONTAINER_DEAD:
+        snprintf(buf, size, "Dead");
         return;
     }
 }

@@ -18,6 +18,7 @@ enum container_state_kind {
     CONTAINER_PAUSED,
     CONTAINER_RESTARTING,
     CONTAINER_EXITED,
+    CONTAINER_DEAD, /* a create that was interrupted: only `rm` (or `system prune`) applies */
 };
 
 struct container_run_info {
@@ -34,12 +35,16 @@ struct container_state_info {
     pid_t pid; /* when running or paused */
     int exit_code;
     bool exit_known;
+    bool oom_killed; /* the last run's end was the kernel's OOM kill (exit.json) */
     char started_at[40];
     char finished_at[40];
     long restart_count;
     long generation;
     pid_t monitor_pid;
     bool monitor_alive;
+    /* Running, but its monitor died (killed, crashed): nobody records its output or exit, and
+     * the restart policy waits for `hull start` to give it a new monitor (container_adopt). */
+    bool unmonitored;
     const char *error; /* static text, "" when none */
     /* Running with a health check: "starting", "healthy" or "unhealthy" (health.json); else "" */
     char health[16];
@@ -61,15 +66,15 @@ void container_health_last(container_record *r, const struct container_state_inf
 /* docker's State object: Status, Running, Paused, Restarting, OOMKilled, Dead, Pid, ExitCode,
  * Error, StartedAt, FinishedAt (+ MonitorPid). */
 json_t *container_status_json(const struct container_state_info *st);
-/* "Up 3 seconds", "Up 3 seconds (healthy)", "Up 1 second (health: starting)", "Exited (0) 2
- * minutes ago", "Created", "Restarting (1) 1 second ago". */
+/* "Up 3 seconds", "Up 3 seconds (healthy)", "Up 1 second (health: starting)", "Up 3 minutes
+ * (unmonitored)", "Exited (0) 2 minutes ago", "Created", "Restarting (1) 1 second ago". */
 void container_status_text(const struct container_state_info *st, char *buf, size_t size);
 
 /* Whether process `pid` with start time `start` still exists (not a zombie). */
 bool container_process_alive(pid_t pid, unsigned long long start);
 
 /* docker's HumanDuration: "Less than a second", "1 second", "5 seconds", "About a minute",
- * "3 minutes", "About an hour", "5 hours", "3 days". */
+ * "3 minutes", "About an hour", "5 hours", "3 days", "3 weeks", "7 months", "2 years". */
 void container_human_duration(long long secs, char *buf, size_t size);
 
 /* RFC 3339 text -> seconds since the epoch (0 when unparsable). */

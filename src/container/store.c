@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "container/health.h"
@@ -33,6 +34,7 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
         asprintf(&s->runtime_root, "%s/runtime", data_root) < 0 ||
         asprintf(&s->volumes_dir, "%s/volumes", data_root) < 0)
         abort();
+    s->runtime.root = s->runtime_root;
     cleanup_free char *names = NULL;
     if (asprintf(&names, "%s/names", data_root) < 0)
         abort();
@@ -137,6 +139,25 @@ static const char *const nouns[] = {
 
 static int reserve_one(container_store *s, const char *name, const char *id)
 {
+    if (symlinkat(id, s->names_fd, name) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -1;
+    /* A name whose container directory is gone (left by an older hull killed mid-create or
+     * mid-rm) is free: drop it and take it. */
+    char other[CONTAINER_ID_LEN + 2];
+    ssize_t n = readlinkat(s->names_fd, name, other, sizeof other - 1);
+    struct stat st;
+    if (n != CONTAINER_ID_LEN) {
+        errno = EEXIST;
+        return -1;
+    }
+    other[n] = '\0';
+    if (fstatat(s->dirfd, other, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
+        errno = EEXIST;
+        return -1;
+    }
+    container_name_release(s, name, other);
     return symlinkat(id, s->names_fd, name);
 }
 
@@ -196,6 +217,45 @@ void container_name_release(container_store *s, const char *name, const char *id
     target[n] = '\0';
     if (strcmp(target, id) == 0)
         unlinkat(s->names_fd, name, 0);
+}
+
+void container_names_release_id(container_store *s, const char *id)
+{
+    int fd = openat(s->names_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    cleanup_dir DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        container_name_release(s, de->d_name, id);
+    }
+}
+
+/* The name that points at `id`, or "" (a dead container whose intent record is missing). */
+static char *name_of_id(container_store *s, const char *id)
+{
+    int fd = openat(s->names_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return strdup("");
+    cleanup_dir DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return strdup("");
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char target[CONTAINER_ID_LEN + 2];
+        ssize_t n = readlinkat(s->names_fd, de->d_name, target, sizeof target - 1);
+        if (n == CONTAINER_ID_LEN && memcmp(target, id, CONTAINER_ID_LEN) == 0)
+            return strdup(de->d_name);
+    }
+    return strdup("");
 }
 
 static int no_such(const char *ref, hull_err **err)
@@ -364,6 +424,37 @@ static container_record *record_new(container_store *s, const char *id)
     return r;
 }
 
+/* A directory without container.json: the record made from creating.json, as far as the
+ * create got (nothing at all when it was interrupted before writing it). */
+static void dead_record(container_store *s, container_record *r)
+{
+    json_t *intent = NULL;
+    cleanup_err hull_err *torn = NULL;
+    if (container_read_json(r->dirfd, CONTAINER_INTENT, &intent, &torn) < 0)
+        intent = NULL; /* torn by a kill: as good as absent */
+    if (intent == NULL)
+        intent = json_object();
+    const char *name = str_at(intent, "Name");
+    cleanup_free char *scanned = *name ? NULL : name_of_id(s, r->id);
+    if (scanned)
+        json_object_set_new(intent, "Name", json_string(scanned));
+    if (!json_is_string(json_object_get(intent, "Created"))) {
+        struct stat st;
+        char when[40] = "0001-01-01T00:00:00Z";
+        if (fstat(r->dirfd, &st) == 0) {
+            struct tm tm;
+            gmtime_r(&st.st_mtim.tv_sec, &tm);
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        json_object_set_new(intent, "Created", json_string(when));
+    }
+    json_object_set_new(intent, "Id", json_string(r->id));
+    json_object_set_new(intent, "Config", json_object());
+    json_object_set_new(intent, "HostConfig", json_object());
+    r->doc = intent;
+    r->dead = true;
+}
+
 int container_record_load(container_store *s, const char *id, container_record **out,
                           hull_err **err)
 {
@@ -377,14 +468,14 @@ int container_record_load(container_store *s, const char *id, container_record *
         return hull_error(err, e, "open container %s", id);
     }
     json_t *doc = NULL;
-    if (container_read_json(r->dirfd, CONTAINER_RECORD, &doc, err) < 0 || doc == NULL) {
+    if (container_read_json(r->dirfd, CONTAINER_RECORD, &doc, err) < 0) {
         container_record_free(r);
-        if (doc == NULL && !(err && *err))
-            return hull_error(err, 0, "container %s: %s is missing (interrupted create?)", id,
-                              CONTAINER_RECORD);
         return -1;
     }
-    r->doc = doc;
+    if (doc)
+        r->doc = doc;
+    else
+        dead_record(s, r);
     if (container_record_index(r, err) < 0) {
         container_record_free(r);
         return -1;
@@ -407,19 +498,42 @@ int container_record_save(container_record *r, hull_err **err)
     return container_write_json(r->dirfd, CONTAINER_RECORD, r->doc, err);
 }
 
-int container_lock(const container_record *r, hull_err **err)
+int container_lock_dirfd(int dirfd, const char *what, hull_err **err)
 {
-    int fd = openat(r->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* The directory itself, through a file description of our own: no lock file, so nothing
+     * is ever created in a directory that a concurrent rm is emptying. */
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return hull_error(err, errno, "lock container %s", r->id);
+        return hull_error(err, errno, "lock container %s", what);
     while (flock(fd, LOCK_EX) < 0) {
         if (errno != EINTR) {
             int e = errno;
             close(fd);
-            return hull_error(err, e, "lock container %s", r->id);
+            return hull_error(err, e, "lock container %s", what);
         }
     }
     return fd;
+}
+
+int container_lock(const container_record *r, hull_err **err)
+{
+    int fd = container_lock_dirfd(r->dirfd, r->id, err);
+    if (fd < 0)
+        return -1;
+    /* Removed (or removed and re-created) while we waited: it is gone. */
+    struct stat ours, now;
+    if (fstat(fd, &ours) < 0 || stat(r->dir, &now) < 0 || ours.st_ino != now.st_ino ||
+        ours.st_dev != now.st_dev) {
+        close(fd);
+        return no_such(r->name && *r->name ? r->name : r->id, err);
+    }
+    return fd;
+}
+
+bool container_lock_busy(const container_record *r)
+{
+    cleanup_close int fd = openat(r->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
 int container_write_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,

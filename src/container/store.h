@@ -4,7 +4,9 @@
  *
  *   DATA_ROOT/containers/<id>/     0700, <id> = 64 hex digits
  *       container.json             the record (docker-inspect-like: Config, HostConfig, Mounts)
- *       lock                       flock: start, restart, clean-up and rm are serialised
+ *       creating.json              while create runs: Name, Image, ImageDigest, Created (what a
+ *                                  dead container needs to be removed; gone once the record is)
+ *       (the directory itself)     flock: create, start, restart, clean-up and rm are serialised
  *       bundle/config.json         the OCI bundle generated at create; bundle/rootfs mount point
  *       storage/                   overlay upper/work (or the vfs copy) of the root filesystem
  *       hostname, hosts, resolv.conf   bind-mounted into the container
@@ -27,20 +29,25 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "runtime/lifecycle.h"
 #include "util/error.h"
 
 #define CONTAINER_ID_LEN    64
 #define CONTAINER_SHORT_LEN 12
 #define CONTAINER_RECORD    "container.json"
 #define CONTAINER_RUN_INFO  "run.json"
+#define CONTAINER_INTENT    "creating.json"
 
 typedef struct container_store {
     char *data_root;
     char *dir;          /* DATA_ROOT/containers */
     char *runtime_root; /* DATA_ROOT/runtime */
-    char *volumes_dir;  /* DATA_ROOT/volumes */
-    int dirfd;          /* containers/ */
-    int names_fd;       /* names/ */
+    /* How every call into the runtime is made: root = runtime_root; the front end that opens
+     * the store sets the handlers it offers. */
+    struct runtime_opts runtime;
+    char *volumes_dir; /* DATA_ROOT/volumes */
+    int dirfd;         /* containers/ */
+    int names_fd;      /* names/ */
 } container_store;
 
 int container_store_open(const char *data_root, container_store **out, hull_err **err);
@@ -58,6 +65,9 @@ int container_name_reserve(container_store *s, const char *name, const char *id,
                            hull_err **err);
 /* Drop the name when it still points at `id`. */
 void container_name_release(container_store *s, const char *name, const char *id);
+/* Drop every name that points at `id` (a create interrupted between the reservation and the
+ * record leaves one that no record names). */
+void container_names_release_id(container_store *s, const char *id);
 
 /* A full id, a name, or an unambiguous id prefix -> the full id. Unknown: "no such container". */
 int container_resolve(container_store *s, const char *ref, char **id, hull_err **err);
@@ -84,9 +94,13 @@ typedef struct container_record {
     long long log_max_size;
     int log_max_files;
     json_t *healthcheck; /* Config.Healthcheck when it runs probes (health.h), else NULL */
+    /* No container.json: a create that was interrupted (or is still running, with the lock
+     * held). doc is then made from creating.json: Id, Name, Image, ImageDigest, Created and
+     * empty Config/HostConfig. Such a container can only be listed, inspected and removed. */
+    bool dead;
 } container_record;
 
-/* Read containers/<id>/container.json. */
+/* Read containers/<id>/container.json; a directory without one gives a `dead` record. */
 int container_record_load(container_store *s, const char *id, container_record **out,
                           hull_err **err);
 /* Resolve `ref` and load it. */
@@ -99,8 +113,14 @@ void container_record_free(container_record *r);
 void container_record_freep(container_record **r);
 #define cleanup_container_record __attribute__((cleanup(container_record_freep)))
 
-/* flock on dir/lock; returns the fd (close to unlock). */
+/* flock on the container directory; returns the fd (close to unlock). Fails with "no such
+ * container" (errnum ENOENT) when the directory was removed meanwhile (a concurrent rm), so
+ * that of several removals exactly one succeeds. */
 int container_lock(const container_record *r, hull_err **err);
+/* Flock on a container directory fd (create holds it until the record is complete). */
+int container_lock_dirfd(int dirfd, const char *what, hull_err **err);
+/* Whether someone holds the container's lock now (a dead record whose create still runs). */
+bool container_lock_busy(const container_record *r);
 
 /* Write a small file atomically (temporary + rename; not fsynced: these records describe
  * processes, which do not survive a power loss either). */

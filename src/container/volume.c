@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container/monitor_io.h"
+#include "container/event_emit.h"
+#include "monitor/monitor_io.h"
 #include "container/request.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"
@@ -76,6 +77,7 @@ int volume_ensure(container_store *s, const char *name, bool anonymous, char **n
         if (rc < 0)
             return -1;
         *created = true;
+        volume_event(s->data_root, name, "create");
     }
     *name_out = strdup(name);
     if (asprintf(path_out, "%s/%s/_data", s->volumes_dir, name) < 0)
@@ -145,6 +147,7 @@ int volume_remove(container_store *s, const char *name, bool force, hull_err **e
     }
     if (fs_remove_tree_at(vfd, name, err) < 0)
         return hull_error_prefix(err, "remove volume `%s`", name);
+    volume_event(s->data_root, name, "destroy");
     return 0;
 }
 

@@ -86,10 +86,13 @@ static int load_info(image_store *s, json_t *entry, image_info **out, hull_err *
     info->layer_dirs = calloc(info->n_layers + 1, sizeof(char *));
     if (info->layer_dirs == NULL)
         abort();
-    info->size = info->manifest->config.size;
+    /* docker's SIZE: the layers' content, so that every name (and every manifest: gzip or not)
+     * of one image id shows the same figure. A layer not unpacked counts as its blob. */
+    info->size = 0;
     for (size_t i = 0; i < info->n_layers; i++) {
         info->layer_dirs[i] = store_layer_dir(s, info->manifest->layers[i].digest);
-        info->size += info->manifest->layers[i].size;
+        int64_t content = store_layer_size(s, info->manifest->layers[i].digest);
+        info->size += content >= 0 ? content : info->manifest->layers[i].size;
     }
     info->users = image_store_count_users(s, manifest);
     *out = steal_pointer(&info);
@@ -389,5 +392,25 @@ int image_remove(image_store *s, const char *text, int force, struct image_remov
     }
     if (res->deleted != NULL)
         image_store_gc_if_alone(s);
+    return 0;
+}
+
+int image_tag(image_store *s, const char *source, const char *target, char **name_out,
+              hull_err **err)
+{
+    cleanup_image_ref image_ref *ref = NULL;
+    if (image_ref_parse(target, &ref, err) < 0)
+        return hull_error_prefix(err, "target `%s`", target);
+    if (ref->digest != NULL)
+        return hull_error(err, 0, "target `%s`: refusing to create a tag with a digest reference",
+                          target);
+    cleanup_image_info image_info *img = NULL;
+    if (image_lookup(s, source, &img, err) < 0)
+        return -1;
+    cleanup_free char *name = image_ref_string(ref);
+    if (index_add_image(s, img->manifest_digest, img->id, name, err) < 0)
+        return -1;
+    if (name_out)
+        *name_out = steal_pointer(&name);
     return 0;
 }

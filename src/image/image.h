@@ -43,6 +43,12 @@ int image_lookup(image_store *s, const char *ref, image_info **out, hull_err **e
 /* The same, without seeding the built-in image: for read-only questions (`ps -f ancestor=`). */
 int image_find(image_store *s, const char *ref, image_info **out, hull_err **err);
 
+/* `hull tag SOURCE TARGET`: point the name TARGET (normalised as docker does: `app:1` is
+ * docker.io/library/app:1) at the image SOURCE resolves to, taking it from any image that had
+ * it. *name_out (may be NULL) gets the normalised name. */
+int image_tag(image_store *s, const char *source, const char *target, char **name_out,
+              hull_err **err);
+
 /* Every image, oldest first. */
 int image_list(image_store *s, image_info ***out, size_t *n, hull_err **err);
 void image_info_list_free(image_info **list, size_t n);

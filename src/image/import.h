@@ -33,10 +33,11 @@ struct image_source {
 void image_source_free(image_source *src);
 
 enum image_progress_event {
-    IMAGE_PROGRESS_START,  /* a blob transfer begins (total = size) */
-    IMAGE_PROGRESS_BYTES,  /* done of total bytes transferred */
-    IMAGE_PROGRESS_EXISTS, /* already in the store */
-    IMAGE_PROGRESS_DONE,   /* transferred and unpacked */
+    IMAGE_PROGRESS_START,   /* a blob transfer begins (total = size) */
+    IMAGE_PROGRESS_BYTES,   /* done of total bytes transferred */
+    IMAGE_PROGRESS_EXISTS,  /* already in the store */
+    IMAGE_PROGRESS_DONE,    /* transferred and unpacked */
+    IMAGE_PROGRESS_MOUNTED, /* push: mounted from another repository of the registry */
 };
 
 struct image_progress {

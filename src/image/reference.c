@@ -47,7 +47,7 @@ static int valid_path(const char *path)
         if (!valid_component(p, len))
             return 0;
         if (slash == NULL)
-            return strlen(path) <= 255;
+            return 1;
         p = slash + 1;
     }
 }
@@ -167,6 +167,16 @@ int image_ref_parse(const char *text, image_ref **out, hull_err **err)
             abort();
     } else {
         ref->path = strdup(name);
+    }
+    /* docker's limit is on the normalised name (`busybox` is docker.io/library/busybox): a
+     * short name that fits but whose full name does not would be usable by one name only. */
+    size_t full = strlen(ref->domain) + 1 + strlen(ref->path);
+    if (full > 255) {
+        char why[128];
+        snprintf(why, sizeof why,
+                 "repository name must not be more than 255 characters (`%s/...` is %zu)",
+                 ref->domain, full);
+        return bad_ref(text, why, err);
     }
     if (ref->tag == NULL && ref->digest == NULL)
         ref->tag = strdup(IMAGE_REF_DEFAULT_TAG);

@@ -5,9 +5,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -34,17 +36,27 @@ struct registry_source {
     char *scheme, *realm, *service, *scope;
 };
 
+/* A request body (push): bytes in memory or a range of a file, re-read on every attempt. */
+struct upload {
+    const struct registry_request *req;
+    int64_t sent;
+    uint64_t progress_base, progress_total;
+};
+
 /* Where the response body goes: a bounded buffer or a blob writer. */
 struct response {
     long status;
     char *content_type;
     char *www_authenticate;
+    char *location;       /* uploads: where the session continues */
+    char *content_digest; /* Docker-Content-Digest */
     char *buf;
     size_t len, cap, limit;
     blob_writer *blob;
     hull_err *write_err;
     const struct image_progress *progress;
     const char *digest;
+    struct upload *upload; /* the request body, for push */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -59,8 +71,10 @@ static void response_reset(struct response *r)
     r->status = 0;
     free(r->content_type);
     free(r->www_authenticate);
+    free(r->location);
+    free(r->content_digest);
     free(r->buf);
-    r->content_type = r->www_authenticate = r->buf = NULL;
+    r->content_type = r->www_authenticate = r->buf = r->location = r->content_digest = NULL;
     r->len = r->cap = 0;
 }
 
@@ -130,8 +144,16 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *opaque)
         r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         free(r->content_type);
         free(r->www_authenticate);
-        r->content_type = r->www_authenticate = NULL;
+        free(r->location);
+        free(r->content_digest);
+        r->content_type = r->www_authenticate = r->location = r->content_digest = NULL;
         r->len = 0;
+    } else if ((v = header_value(line, len, "Location")) != NULL) {
+        free(r->location);
+        r->location = v;
+    } else if ((v = header_value(line, len, "Docker-Content-Digest")) != NULL) {
+        free(r->content_digest);
+        r->content_digest = v;
     } else if ((v = header_value(line, len, "Content-Type")) != NULL) {
         free(r->content_type);
         r->content_type = v;
@@ -146,11 +168,13 @@ static int on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_
                        curl_off_t ulnow)
 {
     (void)ultotal;
-    (void)ulnow;
     struct response *r = opaque;
     if (r->progress && r->digest && dlnow > 0)
         image_progress_emit(r->progress, IMAGE_PROGRESS_BYTES, r->digest, (uint64_t)dlnow,
                             (uint64_t)dltotal);
+    if (r->progress && r->digest && r->upload && ulnow > 0)
+        image_progress_emit(r->progress, IMAGE_PROGRESS_BYTES, r->digest,
+                            r->upload->progress_base + (uint64_t)ulnow, r->upload->progress_total);
     return 0;
 }
 
@@ -166,25 +190,63 @@ static int host_is_local(const char *host)
            (n == 5 && strncmp(host, "[::1]", 5) == 0);
 }
 
-/* One HTTP GET. `auth` is a full "Authorization: ..." header or NULL. */
-static CURLcode http_get(const char *url, const char *accept, const char *auth, int insecure,
-                         struct response *r, char *errbuf)
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *opaque)
+{
+    struct upload *u = opaque;
+    const struct registry_request *req = u->req;
+    int64_t left = req->body_size - u->sent;
+    size_t want = size * nmemb;
+    if (left <= 0)
+        return 0;
+    if ((int64_t)want > left)
+        want = (size_t)left;
+    if (req->body_fd < 0) {
+        memcpy(buf, (const char *)req->body + u->sent, want);
+    } else {
+        ssize_t n = pread(req->body_fd, buf, want, (off_t)(req->body_offset + u->sent));
+        if (n <= 0)
+            return CURL_READFUNC_ABORT;
+        want = (size_t)n;
+    }
+    u->sent += (int64_t)want;
+    return want;
+}
+
+/* One HTTP request: a GET unless `req` says otherwise. `auth` is a full "Authorization: ..."
+ * header or NULL. */
+static CURLcode http_request(const char *url, const struct registry_request *req,
+                             const char *accept, const char *auth, int insecure, struct response *r,
+                             char *errbuf)
 {
     CURL *c = curl_easy_init();
     if (c == NULL)
         return CURLE_OUT_OF_MEMORY;
     struct curl_slist *headers = NULL;
-    char accept_header[512];
+    char header[512];
     if (accept != NULL) {
-        snprintf(accept_header, sizeof(accept_header), "Accept: %s", accept);
-        headers = curl_slist_append(headers, accept_header);
+        snprintf(header, sizeof(header), "Accept: %s", accept);
+        headers = curl_slist_append(headers, header);
     }
     if (auth != NULL)
         headers = curl_slist_append(headers, auth);
+    const char *method = req ? req->method : "GET";
+    struct upload upload = {.req = req};
+    if (req && req->content_type) {
+        snprintf(header, sizeof(header), "Content-Type: %s", req->content_type);
+        headers = curl_slist_append(headers, header);
+    }
+    if (req && req->content_range) {
+        snprintf(header, sizeof(header), "Content-Range: %s", req->content_range);
+        headers = curl_slist_append(headers, header);
+    }
+    if (req)
+        headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    /* Only reads follow redirects: an upload's Location is where the session continues. */
+    bool read_only = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, read_only ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -198,6 +260,23 @@ static CURLcode http_get(const char *url, const char *accept, const char *auth, 
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    } else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_size);
+        if (strcmp(method, "PATCH") == 0)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PATCH");
+        upload.progress_base = req->progress_base;
+        upload.progress_total = req->progress_total;
+        r->upload = &upload;
+    }
     if (r->progress != NULL) {
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
@@ -214,9 +293,16 @@ static CURLcode http_get(const char *url, const char *accept, const char *auth, 
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         r->status = code;
     }
+    r->upload = NULL;
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     return rc;
+}
+
+static CURLcode http_get(const char *url, const char *accept, const char *auth, int insecure,
+                         struct response *r, char *errbuf)
+{
+    return http_request(url, NULL, accept, auth, insecure, r, errbuf);
 }
 
 static int curl_failure(struct response *r, CURLcode rc, const char *errbuf, const char *host,
@@ -410,7 +496,7 @@ static int http_failure(struct registry_source *src, struct response *r, const c
     registry_message(r, msg, sizeof(msg));
     switch (r->status) {
     case 401:
-        return hull_error(err, 0, "registry `%s`: unauthorized to read %s%s", src->host, what, msg);
+        return hull_error(err, 0, "registry `%s`: unauthorized for %s%s", src->host, what, msg);
     case 403:
         return hull_error(err, 0, "registry `%s`: access to %s denied%s", src->host, what, msg);
     case 404:
@@ -446,6 +532,67 @@ static int registry_get(struct registry_source *src, const char *path, const cha
             return http_failure(src, r, what, err);
         return 0;
     }
+}
+
+/* Where an upload's Location points: absolute URLs as they are, paths under the base URL. */
+static char *absolute_url(const struct registry_source *src, const char *location)
+{
+    char *url = NULL;
+    if (strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0)
+        url = strdup(location);
+    else if (asprintf(&url, "%s%s%s", src->base_url, location[0] == '/' ? "" : "/", location) < 0)
+        url = NULL;
+    if (url == NULL)
+        abort();
+    return url;
+}
+
+int registry_send(image_source *base, const struct registry_request *req,
+                  struct registry_reply *reply, hull_err **err)
+{
+    struct registry_source *src = (struct registry_source *)base;
+    *reply = (struct registry_reply){0};
+    cleanup_free char *url = absolute_url(src, req->url);
+    for (int attempt = 0;; attempt++) {
+        struct response r = {.limit = 16384, .progress = req->progress, .digest = req->digest};
+        cleanup_free char *auth = current_auth(src);
+        char errbuf[CURL_ERROR_SIZE];
+        CURLcode rc = http_request(url, req, req->accept, auth, src->insecure, &r, errbuf);
+        int ret = 0;
+        if (rc != CURLE_OK) {
+            ret = curl_failure(&r, rc, errbuf, src->host, err);
+        } else if (r.status == 401 && attempt == 0) {
+            ret = authenticate(src, r.www_authenticate, auth, err);
+            response_reset(&r);
+            if (ret == 0)
+                continue;
+        } else if (!is_success(r.status) && !(req->missing_ok && r.status == 404)) {
+            ret = http_failure(src, &r, req->what, err);
+        } else {
+            reply->status = r.status;
+            reply->location = r.location ? absolute_url(src, r.location) : NULL;
+            reply->digest = steal_pointer(&r.content_digest);
+        }
+        response_reset(&r);
+        return ret;
+    }
+}
+
+void registry_reply_clear(struct registry_reply *reply)
+{
+    free(reply->location);
+    free(reply->digest);
+    *reply = (struct registry_reply){0};
+}
+
+const char *registry_source_repository(image_source *base)
+{
+    return ((struct registry_source *)base)->path;
+}
+
+const char *registry_source_host(image_source *base)
+{
+    return ((struct registry_source *)base)->host;
 }
 
 static int reg_get_manifest(image_source *base, const char *digest, char **data, size_t *len,

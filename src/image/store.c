@@ -1,6 +1,7 @@
 /* Store directory, locks, blobs and unpacked layers. */
 #include "image/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -436,6 +437,66 @@ char *store_layer_dir(image_store *s, const char *blob_digest)
     return p;
 }
 
+/* Apparent size of the regular files and symlinks under dirfd (hard links counted once per
+ * name, as a tar stream carries them). */
+static int64_t tree_size(int fd)
+{
+    DIR *d = NULL;
+    cleanup_err hull_err *e = NULL;
+    if (fs_opendir_at(fd, &d, &e) < 0)
+        return 0;
+    int64_t total = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+            total += st.st_size;
+        } else if (S_ISDIR(st.st_mode)) {
+            cleanup_close int sub =
+                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                total += tree_size(sub);
+        }
+    }
+    closedir(d);
+    return total;
+}
+
+static int write_layer_size(int layer_dirfd, int64_t size)
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "%lld\n", (long long)size);
+    cleanup_err hull_err *e = NULL;
+    return fs_write_file_atomic_at(layer_dirfd, "size", text, (size_t)n, 0644, &e);
+}
+
+int64_t store_layer_size(image_store *s, const char *blob_digest)
+{
+    if (!digest_is_valid(blob_digest))
+        return -1;
+    cleanup_close int layer =
+        openat(s->layers_fd, digest_hex(blob_digest), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (layer < 0)
+        return -1;
+    char text[32];
+    cleanup_close int fd = openat(layer, "size", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
+    if (n > 0) {
+        text[n] = '\0';
+        return (int64_t)strtoll(text, NULL, 10);
+    }
+    cleanup_close int diff = openat(layer, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (diff < 0)
+        return -1;
+    int64_t size = tree_size(diff);
+    write_layer_size(layer, size); /* a cache: the next listing reads it */
+    return size;
+}
+
 int store_layer_unpack(image_store *s, const char *blob_digest, hull_err **err)
 {
     if (store_layer_exists(s, blob_digest))
@@ -454,6 +515,8 @@ int store_layer_unpack(image_store *s, const char *blob_digest, hull_err **err)
         ret = hull_error(err, errno, "create layer directory");
     if (ret == 0 && layer_unpack_fd(blob, diff, LAYER_OVERLAY_WHITEOUTS, err) < 0)
         ret = hull_error_prefix(err, "unpack layer %s", blob_digest);
+    if (ret == 0 && write_layer_size(tmpfd, tree_size(diff)) < 0)
+        ret = hull_error(err, errno, "record the size of layer %s", blob_digest);
     /* One syncfs instead of an fsync per file: the rename below publishes a durable layer. */
     if (ret == 0 && syncfs(diff) < 0)
         ret = hull_error(err, errno, "sync layer %s", blob_digest);

@@ -88,6 +88,10 @@ char *store_layer_dir(image_store *s, const char *blob_digest);
 /* Unpack the (present) blob into layers/<hex> unless already done; safe against concurrent
  * callers and crashes. */
 int store_layer_unpack(image_store *s, const char *blob_digest, hull_err **err);
+/* Bytes of an unpacked layer's content (regular files and symlinks, docker's SIZE): recorded in
+ * layers/<hex>/size when the layer is unpacked (computed once for older layers). -1 when the
+ * layer is not unpacked. The same content gives the same size whatever its compression. */
+int64_t store_layer_size(image_store *s, const char *blob_digest);
 
 /* A private temporary directory under tmp/ (fd-relative name written to name_out). */
 int image_store_mkdtemp(image_store *s, const char *prefix, char **name_out, int *fd_out,

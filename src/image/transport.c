@@ -15,6 +15,7 @@
 #include "image/reference.h"
 #include "image/registry.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/fs.h"
 
 /* A temporary copy of an archive's files under the store's tmp/, removed on every path. */
@@ -174,8 +175,12 @@ static char **normalise_names(char **tags)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         cleanup_image_ref image_ref *ref = NULL;
-        if (image_ref_parse(tags[i], &ref, NULL) == 0 && ref->tag != NULL)
+        cleanup_err hull_err *e = NULL;
+        if (image_ref_parse(tags[i], &ref, &e) == 0 && ref->tag != NULL)
             out[o++] = image_ref_string(ref);
+        else /* the image is still loaded, under its other names or none */
+            hull_warn("dropped the archive's RepoTag `%s`: %s", tags[i],
+                      e ? e->msg : "a RepoTag needs a tag");
     }
     return out;
 }

@@ -20,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/cgroup/cgroup.h"
 #include "linux/lsm.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"
@@ -194,6 +195,57 @@ static int bind_own_cgroup(int rootfd, const char *mnt, const char *controllers,
     return remount_bind(fd_path(sp, mounted), f, err);
 }
 
+/* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME. */
+static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struct cgroup_host *host,
+                             unsigned long flags, bool own_cgroupns, hull_err **err)
+{
+    for (size_t i = 0; i < host->n; i++) {
+        const struct cgroup_hierarchy *h = &host->h[i];
+        if (strncmp(h->mountpoint, "/sys/fs/cgroup/", 15) != 0)
+            continue;
+        const char *name = h->mountpoint + 15;
+        if (strchr(name, '/') != NULL || *name == '\0')
+            continue;
+        char sub[1200];
+        snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
+        cleanup_close int subfd = resolve_in_root(rootfd, sub, RESOLVE_MKDIR, err);
+        if (subfd < 0)
+            return -1;
+        char subp[32];
+        if (h->v2) {
+            if (!own_cgroupns) {
+                if (bind_own_cgroup(rootfd, h->mountpoint, "", subfd, flags, sub, err) < 0)
+                    return -1;
+                continue;
+            }
+            if (mount("cgroup2", fd_path(subp, subfd), "cgroup2", flags, NULL) < 0)
+                return hull_error(err, errno, "mount cgroup2 on `%s`", sub);
+            continue;
+        }
+        /* Keep only the controller / name= options of the hierarchy. */
+        char data[1024] = "";
+        cleanup_free char *opts = strdup(h->options);
+        if (opts == NULL)
+            return hull_error(err, ENOMEM, "mount cgroups");
+        char *save = NULL;
+        for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+            if (strcmp(o, "rw") == 0 || strcmp(o, "ro") == 0)
+                continue;
+            if (*data)
+                strncat(data, ",", sizeof data - strlen(data) - 1);
+            strncat(data, o, sizeof data - strlen(data) - 1);
+        }
+        if (!own_cgroupns) {
+            if (bind_own_cgroup(rootfd, h->mountpoint, data, subfd, flags, sub, err) < 0)
+                return -1;
+            continue;
+        }
+        if (mount("cgroup", fd_path(subp, subfd), "cgroup", flags, data) < 0)
+            return hull_error(err, errno, "mount cgroup (%s) on `%s`", data, sub);
+    }
+    return 0;
+}
+
 static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool own_cgroupns,
                         hull_err **err)
 {
@@ -208,59 +260,13 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
     if (mount("tmpfs", fd_path(tp, target), "tmpfs",
               (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
         return hull_error(err, errno, "mount tmpfs on `%s`", m->destination);
-    cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (f == NULL)
-        return hull_error(err, errno, "open /proc/self/mountinfo");
-    char line[4096];
-    while (fgets(line, sizeof line, f)) {
-        /* ... mount-point ... - fstype source super-options */
-        char *sep = strstr(line, " - ");
-        if (sep == NULL)
-            continue;
-        char fstype[32], source[256], opts[1024], mnt[1024];
-        if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, opts) != 3)
-            continue;
-        if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
-            continue;
-        if (strncmp(mnt, "/sys/fs/cgroup/", 15) != 0)
-            continue;
-        const char *name = mnt + 15;
-        if (strchr(name, '/') != NULL || *name == '\0')
-            continue;
-        char sub[1200];
-        snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
-        cleanup_close int subfd = resolve_in_root(rootfd, sub, RESOLVE_MKDIR, err);
-        if (subfd < 0)
-            return -1;
-        char subp[32];
-        if (strcmp(fstype, "cgroup2") == 0) {
-            if (!own_cgroupns) {
-                if (bind_own_cgroup(rootfd, mnt, "", subfd, flags, sub, err) < 0)
-                    return -1;
-                continue;
-            }
-            if (mount("cgroup2", fd_path(subp, subfd), "cgroup2", flags, NULL) < 0)
-                return hull_error(err, errno, "mount cgroup2 on `%s`", sub);
-        } else if (strcmp(fstype, "cgroup") == 0) {
-            /* Keep only the controller / name= options of the hierarchy. */
-            char data[1024] = "";
-            char *save = NULL;
-            for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-                if (strcmp(o, "rw") == 0 || strcmp(o, "ro") == 0)
-                    continue;
-                if (*data)
-                    strncat(data, ",", sizeof data - strlen(data) - 1);
-                strncat(data, o, sizeof data - strlen(data) - 1);
-            }
-            if (!own_cgroupns) {
-                if (bind_own_cgroup(rootfd, mnt, data, subfd, flags, sub, err) < 0)
-                    return -1;
-                continue;
-            }
-            if (mount("cgroup", fd_path(subp, subfd), "cgroup", flags, data) < 0)
-                return hull_error(err, errno, "mount cgroup (%s) on `%s`", data, sub);
-        }
-    }
+    struct cgroup_host host;
+    if (cgroup_host_read_mounts(&host, err) < 0)
+        return -1;
+    int rc = mount_hierarchies(rootfd, m, &host, flags, own_cgroupns, err);
+    cgroup_host_clear(&host);
+    if (rc < 0)
+        return -1;
     if (flags & MS_RDONLY) {
         cleanup_close int again = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
         if (again < 0)

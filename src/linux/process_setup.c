@@ -1,6 +1,7 @@
 /* Kernel state of the container process that is not mounts, namespaces or security. */
 #include "linux/process_setup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -121,6 +122,13 @@ int process_enter_cwd(const struct hull_process *p, hull_err **err)
 {
     if (chdir(p->cwd) < 0)
         return hull_error(err, errno, "process.cwd: chdir to `%s`", p->cwd);
+    return 0;
+}
+
+int process_check_cwd(const struct hull_process *p, hull_err **err)
+{
+    if (chdir(p->cwd) < 0)
+        return hull_error(err, errno, "process.cwd: chdir to `%s`", p->cwd);
     /* A cwd that is not reachable from the container's root (a leaked host directory fd, the
      * CVE-2024-21626 class) shows as "(unreachable)/..." or fails: refuse it. */
     char buf[PATH_MAX];
@@ -138,6 +146,125 @@ static const char *env_lookup(char **env, const char *key)
         if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
             return *e + n + 1;
     return NULL;
+}
+
+/* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1); glibc before 2.41 has none. */
+struct hull_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    uint32_t sched_util_min, sched_util_max;
+};
+
+int process_apply_scheduler(const struct hull_process *p, hull_err **err)
+{
+    if (!p->has_scheduler)
+        return 0;
+    const struct hull_scheduler *s = &p->scheduler;
+    struct hull_sched_attr attr = {
+        .size = sizeof attr,
+        .sched_policy = (uint32_t)s->policy,
+        .sched_flags = s->flags,
+        .sched_nice = s->nice,
+        .sched_priority = (uint32_t)s->priority,
+        .sched_runtime = s->runtime,
+        .sched_deadline = s->deadline,
+        .sched_period = s->period,
+        .sched_util_max = 1024, /* SCHED_CAPACITY_SCALE: no clamp unless asked */
+    };
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+        return hull_error(err, errno, "process.scheduler: sched_setattr");
+    return 0;
+}
+
+int process_apply_io_priority(const struct hull_process *p, hull_err **err)
+{
+    if (!p->has_io_priority)
+        return 0;
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->io_priority) < 0)
+        return hull_error(err, errno, "process.ioPriority: ioprio_set");
+    return 0;
+}
+
+int process_apply_memory_policy(const struct hull_config *cfg, hull_err **err)
+{
+    if (!cfg->has_memory_policy)
+        return 0;
+    const struct hull_memory_policy *m = &cfg->memory_policy;
+    if (syscall(SYS_set_mempolicy, m->mode | (int)m->flags, m->maxnode ? m->nodes : NULL,
+                m->maxnode) < 0)
+        return hull_error(err, errno, "linux.memoryPolicy: set_mempolicy");
+    return 0;
+}
+
+void process_chown_stdio_pipes(const struct hull_process *p)
+{
+    if (p->uid == 0)
+        return;
+    for (int fd = 0; fd <= 2; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid != p->uid)
+            (void)!fchown(fd, p->uid, (gid_t)-1);
+    }
+}
+
+/* The home directory of `uid` in /etc/passwd (the current root), malloc'd, or NULL. The file is
+ * the image's: a FIFO or a huge file must not hang or exhaust the runtime. */
+static char *passwd_home(uid_t uid)
+{
+    cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+        return NULL;
+    cleanup_file FILE *f = fdopen(fd, "r");
+    if (f == NULL)
+        return NULL;
+    fd = -1;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        /* name:password:uid:gid:gecos:home:shell */
+        char *field[7] = {NULL};
+        char *p = line;
+        size_t n = 0;
+        for (; n < 7 && p; n++) {
+            field[n] = p;
+            p = strchr(p, ':');
+            if (p)
+                *p++ = '\0';
+        }
+        if (n < 6)
+            continue;
+        char *end;
+        unsigned long id = strtoul(field[2], &end, 10);
+        if (*field[2] == '\0' || *end != '\0' || id != uid)
+            continue;
+        field[5][strcspn(field[5], "\n")] = '\0';
+        return *field[5] ? strdup(field[5]) : NULL;
+    }
+    return NULL;
+}
+
+char **process_env_with_home(const struct hull_process *p)
+{
+    static char *empty[] = {NULL};
+    char **env = p->env ? p->env : empty;
+    size_t n = 0;
+    for (; env[n]; n++)
+        if (strncmp(env[n], "HOME=", 5) == 0)
+            return env;
+    cleanup_free char *home = passwd_home(p->uid);
+    char **out = calloc(n + 2, sizeof *out);
+    if (out == NULL)
+        return env;
+    memcpy(out, env, n * sizeof *out);
+    if (asprintf(&out[n], "HOME=%s", home ? home : "/") < 0) {
+        free(out);
+        return env;
+    }
+    return out;
 }
 
 int process_find_executable(const struct hull_process *p, char **out, hull_err **err)
@@ -185,7 +312,21 @@ int process_find_executable(const struct hull_process *p, char **out, hull_err *
 int process_close_fds_from(int first, bool cloexec_only, hull_err **err)
 {
     unsigned flags = cloexec_only ? CLOSE_RANGE_CLOEXEC : 0;
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, flags) < 0)
-        return hull_error(err, errno, "close inherited file descriptors");
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, flags) == 0)
+        return 0;
+    int saved = errno;
+    cleanup_dir DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return hull_error(err, saved, "close inherited file descriptors");
+    int self = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        if (*end != '\0' || end == de->d_name || fd < first || fd == self)
+            continue;
+        if (cloexec_only ? fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 : close((int)fd) < 0)
+            return hull_error(err, errno, "close inherited file descriptor %ld", fd);
+    }
     return 0;
 }

@@ -347,7 +347,9 @@ int seccomp_prepare(const struct hull_seccomp *profile, const char *cache_root,
     }
     hull_debug("seccomp: %zu BPF instructions (%s)", p->n_insns,
                p->from_cache ? "cached" : "compiled");
-    if (profile->uses_notify && connect_listener(profile, p, err) < 0)
+    /* With a listener and no SCMP_ACT_NOTIFY rule the agent still learns of the container
+     * (the state without an fd), as crun does: some agents watch every container. */
+    if (profile->listener_path && *profile->listener_path && connect_listener(profile, p, err) < 0)
         return -1;
     return 0;
 }
@@ -375,9 +377,10 @@ int seccomp_prepare_listener_message(struct seccomp_prepared *p, const char *sta
     json_object_set_new(state, "pid", json_integer(host_pid));
     json_object_set_new(state, "status", json_string("running"));
     const char *version = json_string_value(json_object_get(state, "ociVersion"));
+    json_t *fds = p->profile->uses_notify ? json_pack("[s]", "seccompFd") : json_array();
     cleanup_json json_t *doc = json_pack(
-        "{s:s, s:[s], s:I, s:s, s:O}", "ociVersion", version ? version : "1.2.0", "fds",
-        "seccompFd", "pid", (json_int_t)host_pid, "metadata",
+        "{s:s, s:o, s:I, s:s, s:O}", "ociVersion", version ? version : "1.2.0", "fds", fds, "pid",
+        (json_int_t)host_pid, "metadata",
         p->profile->listener_metadata ? p->profile->listener_metadata : "", "state", state);
     if (doc == NULL || (*msg = json_dumps(doc, JSON_COMPACT)) == NULL)
         return hull_error(err, ENOMEM, "seccomp listener message");
@@ -388,19 +391,23 @@ static int send_listener(int sock, int notify_fd, const char *msg, hull_err **er
 {
     char control[CMSG_SPACE(sizeof(int))] = {0};
     struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (notify_fd >= 0) {
+        mh.msg_control = control;
+        mh.msg_controllen = sizeof control;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
+    }
     ssize_t n;
     do
         n = sendmsg(sock, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return hull_error(err, errno, "linux.seccomp.listenerPath: send the notify fd");
+        return hull_error(err, errno, "linux.seccomp.listenerPath: send the %s",
+                          notify_fd >= 0 ? "notify fd" : "container state");
     if ((size_t)n != iov.iov_len)
         return hull_error(err, EIO, "linux.seccomp.listenerPath: short send");
     return 0;
@@ -412,11 +419,12 @@ int seccomp_install(struct seccomp_prepared *p, const char *msg, hull_err **err)
     long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->kernel_flags, &prog);
     if (r < 0)
         return hull_error(err, errno, "linux.seccomp: load the filter");
-    if (!(p->kernel_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+    if (p->listener_fd < 0)
         return 0;
-    int notify_fd = (int)r;
+    int notify_fd = (p->kernel_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? (int)r : -1;
     int rc = send_listener(p->listener_fd, notify_fd, msg ? msg : "{}", err);
-    close(notify_fd);
+    if (notify_fd >= 0)
+        close(notify_fd);
     close(p->listener_fd);
     p->listener_fd = -1;
     return rc;

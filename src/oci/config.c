@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oci/config_sched.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -267,6 +268,15 @@ static int parse_root(const struct json_ctx *c, json_t *root, const char *bundle
         return json_field_error(c, err, "root.path", "`%s`: %s", cfg->root_path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return json_field_error(c, err, "root.path", "`%s` is not a directory", cfg->root_path);
+    /* A rootfs that is the host's own root: pivot_root and every mount would act on the host
+     * (runc refuses it too). */
+    struct stat host_root;
+    if (stat("/", &host_root) == 0 && st.st_dev == host_root.st_dev &&
+        st.st_ino == host_root.st_ino)
+        return json_field_error(c, err, "root.path",
+                                "`%s` is the host's root directory `/`; a container needs its "
+                                "own root filesystem",
+                                cfg->root_path);
     return 0;
 }
 
@@ -516,13 +526,12 @@ int config_parse_process(const struct json_ctx *c, json_t *obj, const char *path
         return -1;
     if (parse_capabilities(c, obj, path, p, err) < 0)
         return -1;
-    if (json_is_set(obj, "ioPriority") || json_is_set(obj, "scheduler") ||
-        json_is_set(obj, "execCPUAffinity")) {
-        const char *k = json_is_set(obj, "ioPriority")  ? "ioPriority"
-                        : json_is_set(obj, "scheduler") ? "scheduler"
-                                                        : "execCPUAffinity";
+    if (config_parse_scheduler(c, obj, path, p, err) < 0 ||
+        config_parse_io_priority(c, obj, path, p, err) < 0)
+        return -1;
+    if (json_is_set(obj, "execCPUAffinity")) {
         hull_error(err, 0, "%s: %s: not supported yet", c->file,
-                   json_path_join(q, sizeof q, path, k));
+                   json_path_join(q, sizeof q, path, "execCPUAffinity"));
         (*err)->errnum = ENOTSUP;
         return -1;
     }
@@ -716,11 +725,10 @@ static int validate_sysctl(const struct json_ctx *c, const struct hull_config *c
             return json_field_error(c, err, p, "needs a network namespace");
         return 0;
     }
-    if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0) {
-        if (!config_has_namespace(cfg, CLONE_NEWUTS))
-            return json_field_error(c, err, p, "needs a uts namespace");
-        return 0;
-    }
+    /* runc and crun refuse them: they would fight with `hostname`/`domainname`. */
+    if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+        return json_field_error(c, err, p, "not allowed: it conflicts with the `%s` field",
+                                key + strlen("kernel."));
     return json_field_error(c, err, p, "not a namespaced sysctl: it would change the host");
 }
 
@@ -833,7 +841,9 @@ static int parse_linux(const struct json_ctx *c, json_t *root, struct hull_confi
                                     *m);
     if (config_parse_resources(c, l, cfg, err) < 0)
         return -1;
-    static const char *unsupported[] = {"intelRdt", "memoryPolicy", "netDevices"};
+    if (config_parse_memory_policy(c, l, cfg, err) < 0)
+        return -1;
+    static const char *unsupported[] = {"intelRdt", "netDevices"};
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         if (json_is_set(l, unsupported[i])) {
             hull_error(err, 0, "%s: linux.%s: not supported yet", c->file, unsupported[i]);
@@ -845,9 +855,8 @@ static int parse_linux(const struct json_ctx *c, json_t *root, struct hull_confi
 
 static int validate(const struct json_ctx *c, struct hull_config *cfg, hull_err **err)
 {
-    if (!config_has_namespace(cfg, CLONE_NEWNS))
-        return json_field_error(c, err, "linux.namespaces",
-                                "a mount namespace is required to set up the root filesystem");
+    /* Without a mount namespace the process shares the runtime's filesystem, as with runc:
+     * nothing of the root, mounts, devices or masked paths is set up (lifecycle.c warns). */
     if (cfg->hostname && *cfg->hostname && !config_has_namespace(cfg, CLONE_NEWUTS))
         return json_field_error(c, err, "hostname", "needs a uts namespace");
     if (cfg->domainname && *cfg->domainname && !config_has_namespace(cfg, CLONE_NEWUTS))
@@ -932,19 +941,23 @@ int config_parse(const char *text, size_t len, const char *display, const char *
     return 0;
 }
 
-int config_load_bundle(const char *bundle, enum config_load_flags flags, struct hull_config **out,
-                       hull_err **err)
+int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
+                       struct hull_config **out, hull_err **err)
 {
     char abs[PATH_MAX];
     if (realpath(bundle, abs) == NULL)
         return hull_error(err, errno, "bundle `%s`", bundle);
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/config.json", abs);
+    if (file == NULL || *file == '\0')
+        file = "config.json";
+    cleanup_free char *path = NULL;
+    if (file[0] == '/' ? (path = strdup(file)) == NULL : asprintf(&path, "%s/%s", abs, file) < 0)
+        return hull_error(err, ENOMEM, "config file");
     cleanup_free char *text = NULL;
     size_t len = 0;
     if (fs_read_file(path, 16u << 20, &text, &len, err) < 0)
         return -1;
-    return config_parse(text, len, "config.json", abs, flags, out, err);
+    const char *display = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    return config_parse(text, len, display, abs, flags, out, err);
 }
 
 void config_free(struct hull_config *cfg)

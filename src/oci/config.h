@@ -73,6 +73,24 @@ struct hull_capabilities {
     char **bounding, **effective, **permitted, **inheritable, **ambient;
 };
 
+/* process.scheduler: sched_setattr(2) values, checked as the kernel checks them. */
+struct hull_scheduler {
+    int policy; /* SCHED_* */
+    int nice;
+    int priority;
+    uint64_t flags; /* SCHED_FLAG_* */
+    uint64_t runtime, deadline, period;
+};
+
+/* linux.memoryPolicy: set_mempolicy(2) arguments. */
+#define HULL_MAX_NUMA_NODES 1024
+struct hull_memory_policy {
+    int mode;       /* MPOL_* */
+    unsigned flags; /* MPOL_F_* */
+    unsigned long nodes[HULL_MAX_NUMA_NODES / (8 * sizeof(unsigned long))];
+    unsigned long maxnode; /* highest node + 2, 0 without nodes */
+};
+
 struct hull_process {
     bool terminal;
     bool has_console_size;
@@ -94,6 +112,10 @@ struct hull_process {
     struct hull_capabilities caps;
     char *apparmor_profile;
     char *selinux_label;
+    bool has_scheduler;
+    struct hull_scheduler scheduler;
+    bool has_io_priority;
+    int io_priority; /* ioprio_set value: class << 13 | level */
 };
 
 /* linux.resources (config_resources.c), applied by linux/cgroup/. An optional number is a
@@ -206,6 +228,8 @@ struct hull_config {
     bool has_time_offsets;
     int64_t boottime_secs, monotonic_secs;
     uint32_t boottime_nsecs, monotonic_nsecs;
+    bool has_memory_policy;
+    struct hull_memory_policy memory_policy;
     bool has_personality;
     unsigned long personality;
     char *cgroups_path;
@@ -226,9 +250,10 @@ enum config_load_flags {
     CONFIG_LOAD_FOR_TEARDOWN = 1,
 };
 
-/* Parse and validate `bundle`/config.json. */
-int config_load_bundle(const char *bundle, enum config_load_flags flags, struct hull_config **out,
-                       hull_err **err);
+/* Parse and validate `bundle`/config.json, or `file` (NULL: config.json) relative to the bundle
+ * unless absolute (crun's --config). */
+int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
+                       struct hull_config **out, hull_err **err);
 /* Parse and validate an in-memory document; `display` names it in messages. */
 int config_parse(const char *text, size_t len, const char *display, const char *bundle,
                  enum config_load_flags flags, struct hull_config **out, hull_err **err);

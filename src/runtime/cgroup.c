@@ -110,6 +110,15 @@ int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
     return cgroup_set_signal_all(&set, sig, err);
 }
 
+void runtime_cgroup_thaw(int state_dirfd)
+{
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    hull_err *e = NULL;
+    if (cgroup_set_load(state_dirfd, &set, &e) > 0)
+        cgroup_set_thaw_all(&set);
+    hull_err_free(e);
+}
+
 int runtime_cgroup_is_paused(int state_dirfd)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};

@@ -33,6 +33,8 @@ int runtime_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err);
 int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err);
 /* 1 when the container's freezer reports frozen, 0 otherwise. */
 int runtime_cgroup_is_paused(int state_dirfd);
+/* Thaw the container's cgroups whoever froze them (best effort): frozen tasks do not die. */
+void runtime_cgroup_thaw(int state_dirfd);
 
 /* Commands on a running container. */
 int runtime_update(const struct runtime_opts *ro, const char *id, const struct hull_resources *r,

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "linux/capabilities.h"
+#include "linux/cgroup/cgroup.h"
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
 #include "linux/terminal.h"
@@ -268,79 +269,10 @@ static int open_namespaces(struct exec_target *t, int procfd, hull_err **err)
     return 0;
 }
 
-/* The mount point and root of every mounted cgroup hierarchy, from mountinfo. */
-struct cgroup_mount {
-    char root[PATH_MAX];
-    char mountpoint[PATH_MAX];
-    char options[512]; /* super options: the controllers of a v1 hierarchy */
-    bool v2;
-};
-
-static bool has_all_controllers(const char *options, const char *controllers)
+/* Open cgroup.procs of every hierarchy in `text` (/proc/PID/cgroup) that is mounted here. */
+static int open_cgroup_fds(struct exec_target *t, const struct cgroup_host *host, char *text,
+                           hull_err **err)
 {
-    cleanup_free char *list = strdup(controllers);
-    if (list == NULL)
-        return false;
-    char *save = NULL;
-    for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-        size_t n = strlen(c);
-        bool found = false;
-        for (const char *o = options; *o;) {
-            const char *end = strchr(o, ',');
-            size_t len = end ? (size_t)(end - o) : strlen(o);
-            if (len == n && strncmp(o, c, n) == 0)
-                found = true;
-            o += len + (end ? 1 : 0);
-        }
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-static size_t read_cgroup_mounts(struct cgroup_mount *out, size_t max)
-{
-    cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (f == NULL)
-        return 0;
-    size_t n = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    while (n < max && getline(&line, &cap, f) > 0) {
-        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-        char root[PATH_MAX], mnt[PATH_MAX];
-        if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
-            continue;
-        char *sep = strstr(line, " - ");
-        if (sep == NULL)
-            continue;
-        char fstype[32], source[256], opts[512];
-        if (sscanf(sep + 3, "%31s %255s %511s", fstype, source, opts) != 3)
-            continue;
-        bool v2 = strcmp(fstype, "cgroup2") == 0;
-        if (!v2 && strcmp(fstype, "cgroup") != 0)
-            continue;
-        snprintf(out[n].root, sizeof out[n].root, "%s", root);
-        snprintf(out[n].mountpoint, sizeof out[n].mountpoint, "%s", mnt);
-        snprintf(out[n].options, sizeof out[n].options, "%s", opts);
-        out[n].v2 = v2;
-        n++;
-    }
-    free(line);
-    return n;
-}
-
-/* Join the init's cgroups: the hierarchies and paths of /proc/PID/cgroup as the host sees
- * them, whatever layout the cgroup manager chose. */
-static int open_cgroup_procs(struct exec_target *t, int procfd, hull_err **err)
-{
-    cleanup_free char *text = NULL;
-    if (fs_read_file_at(procfd, "cgroup", 1u << 20, &text, NULL, err) < 0)
-        return hull_error_prefix(err, "read the container's cgroups");
-    cleanup_free struct cgroup_mount *mounts = calloc(64, sizeof(*mounts));
-    if (mounts == NULL)
-        return hull_error(err, ENOMEM, "cgroups");
-    size_t n_mounts = read_cgroup_mounts(mounts, 64);
     t->cgroup_fds = calloc(64, sizeof(int));
     if (t->cgroup_fds == NULL)
         return hull_error(err, ENOMEM, "cgroups");
@@ -353,11 +285,7 @@ static int open_cgroup_procs(struct exec_target *t, int procfd, hull_err **err)
             continue;
         *c2 = '\0';
         const char *controllers = c1 + 1, *path = c2 + 1;
-        bool v2 = *controllers == '\0';
-        const struct cgroup_mount *m = NULL;
-        for (size_t i = 0; i < n_mounts && m == NULL; i++)
-            if (mounts[i].v2 == v2 && (v2 || has_all_controllers(mounts[i].options, controllers)))
-                m = &mounts[i];
+        const struct cgroup_hierarchy *m = cgroup_host_find(host, controllers);
         if (m == NULL)
             continue; /* hierarchy not mounted here: nothing to join */
         size_t rl = strlen(m->root);
@@ -371,6 +299,22 @@ static int open_cgroup_procs(struct exec_target *t, int procfd, hull_err **err)
         t->cgroup_fds[t->n_cgroup_fds++] = fd;
     }
     return 0;
+}
+
+/* Join the init's cgroups: the hierarchies and paths of /proc/PID/cgroup as the host sees
+ * them, whatever layout the cgroup manager chose. */
+static int open_cgroup_procs(struct exec_target *t, int procfd, hull_err **err)
+{
+    cleanup_free char *text = NULL;
+    if (fs_read_file_at(procfd, "cgroup", 1u << 20, &text, NULL, err) < 0)
+        return hull_error_prefix(err, "read the container's cgroups");
+    struct cgroup_host host;
+    cleanup_err hull_err *mounts_err = NULL;
+    if (cgroup_host_read_mounts(&host, &mounts_err) < 0)
+        memset(&host, 0, sizeof host); /* no mountinfo: no cgroups to join */
+    int rc = open_cgroup_fds(t, &host, text, err);
+    cgroup_host_clear(&host);
+    return rc;
 }
 
 static int open_target(const struct runtime_state *s, bool join_cgroups, struct exec_target *t,
@@ -457,6 +401,7 @@ struct exec_child {
     int listen_fds;
     sigset_t saved_sigmask;
     struct security_plan *security; /* the container's seccomp, Landlock and LSM label */
+    char **exec_env;                /* proc->env (+ HOME), set during the setup */
 };
 
 /* The user namespace grants the rights over namespaces it owns, but a privileged runtime may
@@ -520,6 +465,17 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         close(c->console_fd);
     if (process_apply_rlimits(p, err) < 0)
         return -1;
+    /* Before any filter (see init.c): nothing of the runtime's leaks into the container
+     * (CVE-2024-21626 class), and the cwd is inside it. */
+    if (process_close_fds_from(3 + c->keep_fds, true, err) < 0)
+        return -1;
+    if (process_check_cwd(p, err) < 0)
+        return -1;
+    c->exec_env = process_env_with_home(p);
+    process_chown_stdio_pipes(p);
+    if (process_apply_memory_policy(c->cfg, err) < 0 || process_apply_io_priority(p, err) < 0 ||
+        process_apply_scheduler(p, err) < 0)
+        return -1;
     if (security_apply_early(c->security, err) < 0)
         return -1;
     if (capabilities_prepare_identity_change(&c->caps, err) < 0)
@@ -535,9 +491,6 @@ static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
         return -1;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return hull_error(err, errno, "process.noNewPrivileges");
-    /* Nothing of the runtime's leaks into the container (CVE-2024-21626 class). */
-    if (process_close_fds_from(3 + c->keep_fds, true, err) < 0)
-        return -1;
     /* The very last step: LSM label, Landlock, seccomp. */
     return security_apply_final(c->security, err);
 }
@@ -555,8 +508,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *c)
         sync_send_error(c->sync_fd, err);
         _exit(1);
     }
-    char **env =
-        socket_activation_env(c->proc->env ? c->proc->env : (char *[]){NULL}, c->listen_fds);
+    char **env = socket_activation_env(c->exec_env, c->listen_fds);
     sigprocmask(SIG_SETMASK, &c->saved_sigmask, NULL);
     execve(exec_path, c->proc->args, env);
     int e = errno;
@@ -589,17 +541,6 @@ static int wait_exec_started(int sync_fd, pid_t pid, hull_err **err)
     if (strncmp(m.text, "exec: ", 6) == 0)
         (*err)->exit_code = m.errnum == ENOENT ? 127 : m.errnum == EACCES ? 126 : 0;
     return -1;
-}
-
-static int write_pid_file(const char *path, pid_t pid, hull_err **err)
-{
-    if (path == NULL || *path == '\0')
-        return 0;
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-    if (fs_write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
-        return hull_error_prefix(err, "write pid file");
-    return 0;
 }
 
 /* Read what exec needs from the state directory, holding its lock only for that. */
@@ -734,7 +675,7 @@ int runtime_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int 
             r.pid = -1; /* reaped */
             break;
         }
-        if (write_pid_file(eo->pid_file, r.pid, err) < 0)
+        if (state_write_pid_file(eo->pid_file, r.pid, err) < 0)
             break;
         if (eo->pid_out)
             *eo->pid_out = r.pid;

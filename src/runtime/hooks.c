@@ -35,10 +35,9 @@ static int run_one(const struct hull_hook *h, const char *kind, size_t index,
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        char *const empty_env[] = {NULL};
         char *const default_args[] = {h->path, NULL};
-        execve(h->path, h->args && h->args[0] ? h->args : default_args,
-               h->env ? h->env : empty_env);
+        /* No `env`: the runtime's environment, as runc and crun. */
+        execve(h->path, h->args && h->args[0] ? h->args : default_args, h->env ? h->env : environ);
         char msg[512];
         int n = snprintf(msg, sizeof msg, "exec `%s`: %s\n", h->path, strerror(errno));
         if (n > 0)

@@ -66,25 +66,28 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
 
     if (security_before_mounts(a->security, err) < 0)
         return -1;
-    cleanup_close int rootfd = mounts_prepare_rootfs(cfg, err);
-    if (rootfd < 0)
+    /* Without a mount namespace there is no root filesystem to build: the process shares the
+     * runtime's (runc runs such configs the same way; validate() said so). */
+    bool own_mounts = config_has_namespace(cfg, CLONE_NEWNS);
+    cleanup_close int rootfd = own_mounts ? mounts_prepare_rootfs(cfg, err) : -1;
+    if (own_mounts && rootfd < 0)
         return -1;
     /* Until the runtime has moved us into our cgroups: the mounts that do not depend on it. */
-    size_t first_cgroup = mounts_first_cgroup(cfg);
-    if (mounts_apply_config(cfg, rootfd, in_userns, 0, first_cgroup, err) < 0)
+    size_t first_cgroup = own_mounts ? mounts_first_cgroup(cfg) : 0;
+    if (own_mounts && mounts_apply_config(cfg, rootfd, in_userns, 0, first_cgroup, err) < 0)
         return -1;
     if (sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
         return -1;
     /* The cgroup namespace's root is the cgroup we are in now. */
     if (namespaces_unshare_cgroup(cfg, err) < 0)
         return -1;
-    if (mounts_apply_config(cfg, rootfd, in_userns, first_cgroup, cfg->n_mounts, err) < 0)
-        return -1;
-    if (devices_setup(cfg, rootfd, in_userns, err) < 0)
+    if (own_mounts &&
+        (mounts_apply_config(cfg, rootfd, in_userns, first_cgroup, cfg->n_mounts, err) < 0 ||
+         devices_setup(cfg, rootfd, in_userns, err) < 0))
         return -1;
     /* Like runc, create a missing working directory (as root, inside the rootfs). Best effort:
      * whether the cwd is usable is decided, with a clear message, by process_enter_cwd. */
-    {
+    if (own_mounts) {
         hull_err *cwd_err = NULL;
         int cwd = resolve_in_root(rootfd, cfg->process.cwd, RESOLVE_MKDIR, &cwd_err);
         if (cwd >= 0)
@@ -107,7 +110,7 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
             return -1;
     }
 
-    if (mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
+    if (own_mounts && mounts_pivot_root(cfg, rootfd, a->no_pivot, err) < 0)
         return -1;
     /* The pty comes from the container's devpts, before the identity changes. */
     if (cfg->process.terminal &&
@@ -117,15 +120,29 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         hull_closep(&a->console_fd);
     if (process_apply_sysctl(cfg, err) < 0)
         return -1;
-    if (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0)
-        return -1;
-    if (mounts_finish_rootfs(cfg, err) < 0)
+    if (own_mounts &&
+        (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0 ||
+         mounts_finish_rootfs(cfg, err) < 0))
         return -1;
     if (security_after_mounts(a->security, a->state_json, err) < 0)
         return -1;
     if (process_apply_personality(cfg, err) < 0)
         return -1;
     if (process_apply_rlimits(&cfg->process, err) < 0)
+        return -1;
+    /* The runtime's own steps before any filter exists, so that they never depend on the
+     * user's seccomp profile (which may lack close_range, getcwd...: runc and crun start such
+     * containers): everything above the preserved fds is closed at exec (CVE-2024-21626
+     * class; what the runtime opens later is close-on-exec), and the cwd is checked. */
+    if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
+        return -1;
+    if (process_check_cwd(&cfg->process, err) < 0)
+        return -1;
+    a->exec_env = process_env_with_home(&cfg->process);
+    process_chown_stdio_pipes(&cfg->process);
+    if (process_apply_memory_policy(cfg, err) < 0 ||
+        process_apply_io_priority(&cfg->process, err) < 0 ||
+        process_apply_scheduler(&cfg->process, err) < 0)
         return -1;
 
     if (security_apply_early(a->security, err) < 0)
@@ -146,9 +163,6 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (cfg->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return hull_error(err, errno, "process.noNewPrivileges");
-    /* Everything above the preserved fds is closed at exec (CVE-2024-21626 class). */
-    if (process_close_fds_from(3 + a->preserve_fds, true, err) < 0)
-        return -1;
     return 0;
 }
 
@@ -168,7 +182,10 @@ static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
     _exit(1);
 }
 
-void runtime_init_ready_and_wait_start(struct init_args *a)
+/* The end of create, on the container side: report READY, wait for the runtime to commit the
+ * state (exit quietly if it died), then block on exec.fifo until `start`. Returns only when
+ * started; exits the process otherwise. */
+static void ready_and_wait_start(struct init_args *a)
 {
     hull_err *err = NULL;
     if (sync_send(a->sync_fd, SYNC_READY, &err) < 0)
@@ -208,7 +225,7 @@ void runtime_init(struct init_args *a)
     if (setup(a, &exec_path, &err) < 0)
         fail(a, err);
 
-    runtime_init_ready_and_wait_start(a);
+    ready_and_wait_start(a);
 
     const struct hull_config *cfg = a->cfg;
     if (cfg->hooks.n_start_container) {
@@ -218,8 +235,7 @@ void runtime_init(struct init_args *a)
                       sj ? sj : a->state_json, &err) < 0)
             fail_start(a, err->msg);
     }
-    char **env = socket_activation_env(cfg->process.env ? cfg->process.env : (char *[]){NULL},
-                                       a->listen_fds);
+    char **env = socket_activation_env(a->exec_env, a->listen_fds);
     sigprocmask(SIG_SETMASK, &a->saved_sigmask, NULL);
     /* The very last step: LSM label, Landlock, seccomp (runtime/security.h). */
     if (security_apply_final(a->security, &err) < 0) {
@@ -236,4 +252,21 @@ void runtime_init(struct init_args *a)
         fs_write_all(a->start_status_fd, msg, strlen(msg));
     dprintf(STDERR_FILENO, "%s: %s\n", hull_log_program(), msg);
     _exit(e == ENOENT ? 127 : 126);
+}
+
+void runtime_init_handler(struct init_args *a, const struct runtime_handler *h)
+{
+    hull_err *err = NULL;
+    /* the state directory's flock belongs to the runtime (see runtime_init) */
+    if (a->state_dir_fd >= 0)
+        close(a->state_dir_fd);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0 ||
+        sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, &err) < 0)
+        _exit(1);
+    if (h->prepare && h->prepare(a->cfg, &err) < 0)
+        fail(a, err);
+    ready_and_wait_start(a);
+    h->run(a->cfg, &a->saved_sigmask);
 }

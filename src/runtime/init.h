@@ -8,6 +8,7 @@
 
 #include "linux/capabilities.h"
 #include "oci/config.h"
+#include "runtime/handler.h"
 #include "runtime/security.h"
 
 struct init_args {
@@ -30,14 +31,15 @@ struct init_args {
     int start_status_fd; /* start.fifo (O_RDWR): startContainer failures are reported here;
                             EOF at execve tells `start` the program runs (-1 = none) */
     int listen_fds;      /* socket activation fds at 3.. (also counted in preserve_fds) */
+    char **exec_env;     /* process.env (+ HOME), set during the setup */
 };
-
-/* The end of create, on the container side: report READY, wait for the runtime to commit the
- * state (exit quietly if it died), then block on exec.fifo until `start`. Returns only when
- * started; exits the process otherwise. Shared by the native and the VM handler. */
-void runtime_init_ready_and_wait_start(struct init_args *a);
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */
 __attribute__((noreturn)) void runtime_init(struct init_args *a);
+
+/* The container process of a container run by a custom handler (runtime/handler.h): no
+ * container to build; the handler prepares, and runs the program after `start`. */
+__attribute__((noreturn)) void runtime_init_handler(struct init_args *a,
+                                                    const struct runtime_handler *h);
 
 #endif

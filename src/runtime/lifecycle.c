@@ -29,6 +29,7 @@
 #include "oci/config.h"
 #include "oci/json_read.h"
 #include "runtime/cgroup.h"
+#include "runtime/handler.h"
 #include "runtime/init.h"
 #include "runtime/hooks.h"
 #include "runtime/security.h"
@@ -38,7 +39,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
-#include "vm/handler.h"
 
 static void now_rfc3339(char *buf, size_t size)
 {
@@ -49,25 +49,6 @@ static void now_rfc3339(char *buf, size_t size)
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
-}
-
-static int write_pid_file(const char *path, pid_t pid, hull_err **err)
-{
-    if (path == NULL || *path == '\0')
-        return 0;
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-    char abs[PATH_MAX];
-    if (path[0] != '/') {
-        if (getcwd(abs, sizeof abs) == NULL)
-            return hull_error(err, errno, "pid file");
-        size_t l = strlen(abs);
-        snprintf(abs + l, sizeof abs - l, "/%s", path);
-        path = abs;
-    }
-    if (fs_replace_file_at(AT_FDCWD, path, buf, (size_t)n, 0644, err) < 0)
-        return hull_error_prefix(err, "write pid file");
-    return 0;
 }
 
 static char *state_json_text(const struct runtime_state *s, enum runtime_status st)
@@ -88,12 +69,10 @@ static int child_error_or(int sync_fd, hull_err **err)
 
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
-                       struct runtime_state *s, int sync_fd, const struct create_opts *co,
-                       const struct cgroup_set *cg, hull_err **err)
+                       struct runtime_state *s, unsigned long clone_flags, int sync_fd,
+                       const struct create_opts *co, const struct cgroup_set *cg, hull_err **err)
 {
-    /* a vm-handled container process has no namespaces of its own (src/vm/handler.h) */
-    if (s->handler == NULL && (cfg->clone_flags & CLONE_NEWUSER) &&
-        userns_write_id_maps(cfg, s->pid, err) < 0)
+    if ((clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
     if (process_apply_oom_score(&cfg->process, s->pid, err) < 0)
         return -1;
@@ -133,7 +112,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
         if (sync_send(sync_fd, SYNC_GO, err) < 0)
             return -1;
     }
-    if (write_pid_file(co->pid_file, s->pid, err) < 0)
+    if (state_write_pid_file(co->pid_file, s->pid, err) < 0)
         return -1;
     return sync_send(sync_fd, SYNC_COMMITTED, err);
 }
@@ -178,6 +157,20 @@ static int open_console(const struct create_opts *co, int console[2], hull_err *
 }
 
 /* `start` waits for the program to run only when hooks depend on it. */
+/* The custom handler a container runs under (runtime/handler.h); NULL: natively. */
+static const struct runtime_handler *handler_for(const struct runtime_opts *ro,
+                                                 const struct hull_config *cfg)
+{
+    if (ro->forced_handler)
+        return ro->forced_handler;
+    json_t *v =
+        cfg->annotations ? json_object_get(cfg->annotations, RUNTIME_HANDLER_ANNOTATION) : NULL;
+    for (const struct runtime_handler *const *h = ro->handlers; h && *h && json_is_string(v); h++)
+        if (strcmp((*h)->name, json_string_value(v)) == 0)
+            return *h;
+    return NULL;
+}
+
 static bool needs_start_status(const struct hull_config *cfg)
 {
     return cfg->hooks.n_start_container || cfg->hooks.n_poststart;
@@ -202,8 +195,15 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (state_validate_id(co->id, err) < 0)
         return -1;
     cleanup_config struct hull_config *cfg = NULL;
-    if (config_load_bundle(co->bundle ? co->bundle : ".", CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
+    if (config_load_bundle(co->bundle ? co->bundle : ".", co->config_file, CONFIG_LOAD_DEFAULT,
+                           &cfg, err) < 0)
         return -1;
+    if (!config_has_namespace(cfg, CLONE_NEWNS) &&
+        (cfg->n_mounts || cfg->n_devices || (cfg->masked_paths && *cfg->masked_paths) ||
+         (cfg->readonly_paths && *cfg->readonly_paths) || cfg->root_readonly))
+        hull_warn("config.json: no mount namespace: root, mounts, linux.devices, maskedPaths "
+                  "and readonlyPaths are not applied, the process shares the runtime's "
+                  "filesystem (as with runc)");
     /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;
@@ -245,8 +245,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     s.created = strdup(created);
     s.owner = geteuid();
     s.annotations = cfg->annotations ? json_incref(cfg->annotations) : NULL;
-    bool vm = vm_handler_selected(cfg, ro->vm_handler);
-    s.handler = vm ? strdup(VM_HANDLER_NAME) : NULL;
+    const struct runtime_handler *handler = handler_for(ro, cfg);
+    s.handler = handler ? strdup(handler->name) : NULL;
 
     int rc = -1;
     int sp[2] = {-1, -1};
@@ -294,7 +294,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         }
         args.console_fd = console[1];
         args.start_status_fd = start_status;
-        if (!vm && namespaces_prepare_parent(cfg, err) < 0)
+        if (handler == NULL ? namespaces_prepare_parent(cfg, err) < 0
+                            : handler->prepare_parent && handler->prepare_parent(cfg, err) < 0)
             break;
         cleanup_free char *sj = state_json_text(&s, RUNTIME_CREATING);
         args.sync_fd = sp[1];
@@ -302,7 +303,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         args.state_dir_fd = dir.dirfd;
         args.saved_sigmask = saved;
         args.state_json = sj;
-        unsigned long clone_flags = vm ? 0 : (unsigned long)namespaces_clone_flags(cfg);
+        unsigned long clone_flags =
+            handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
         pid_t pid = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) {
             hull_error(err, errno, "clone the container process");
@@ -310,8 +312,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         }
         if (pid == 0) {
             close(sp[0]);
-            if (vm)
-                vm_handler_init(&args);
+            if (handler)
+                runtime_init_handler(&args, handler);
             runtime_init(&args);
         }
         cloned = true;
@@ -322,7 +324,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         hull_closep(&console[1]);
         hull_closep(&start_status);
         s.pid = pid;
-        if (drive_child(cfg, &dir, &s, sp[0], co, &cg, err) < 0) {
+        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
             if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
@@ -598,7 +600,9 @@ int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool al
     return 0;
 }
 
-static int wait_gone(pid_t pid, unsigned long long start_time)
+/* Wait for the killed container process to go, thawing its cgroups again and again: a frozen
+ * task does not die, and whoever froze it (pause, an agent, a frozen parent) may do it again. */
+static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
 {
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0)
@@ -607,9 +611,10 @@ static int wait_gone(pid_t pid, unsigned long long start_time)
         return 0;
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
     for (int i = 0; i < 100; i++) {
-        int r = poll(&p, 1, 100);
+        int r = poll(&p, 1, i == 0 ? 0 : 100);
         if (r > 0)
             return 0;
+        runtime_cgroup_thaw(state_dirfd);
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     }
     return -1;
@@ -643,16 +648,17 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     if (st != RUNTIME_STOPPED && s.pid > 0) {
         /* created containers are deleted without --force, as runc does. */
         hull_err *kill_err = NULL;
+        runtime_cgroup_thaw(dir.dirfd);
         if (runtime_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
             signal_all(s.pid, SIGKILL, &kill_err);
         hull_err_free(kill_err);
         cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         if (pidfd >= 0)
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        if (wait_gone(s.pid, s.start_time) < 0) {
+        if (wait_gone(dir.dirfd, s.pid, s.start_time) < 0) {
+            pid_t pid = s.pid;
             runtime_state_clear(&s);
-            return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id,
-                              (int)s.pid);
+            return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id, (int)pid);
         }
     }
     cleanup_config struct hull_config *cfg = NULL;
@@ -667,6 +673,25 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     if (runtime_cgroup_remove(dir.dirfd, err) < 0)
         return -1;
     return state_dir_remove(&dir, err);
+}
+
+int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runtime_status *status,
+                       pid_t *pid, hull_err **err)
+{
+    *status = RUNTIME_STOPPED;
+    *pid = 0;
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s", ro->root, id) < 0)
+        return hull_error(err, ENOMEM, "container `%s`", id);
+    if (access(path, F_OK) < 0 && errno == ENOENT)
+        return 0;
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    struct runtime_state s;
+    if (state_load(ro->root, id, &dir, &s, status, err) < 0)
+        return -1;
+    *pid = s.pid;
+    runtime_state_clear(&s);
+    return 0;
 }
 
 int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err)

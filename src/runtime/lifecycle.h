@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "runtime/state.h"
 #include "util/error.h"
 
 enum cgroup_manager {
@@ -15,15 +16,22 @@ enum cgroup_manager {
     CGROUP_MANAGER_DISABLED
 };
 
+struct runtime_handler; /* runtime/handler.h */
+
 struct runtime_opts {
     const char *root; /* --root */
     enum cgroup_manager cgroup_manager;
-    bool vm_handler; /* invoked as hull-runtime-vm: every container runs in a microVM */
+    /* The custom handlers the front end offers, NULL-terminated (NULL: none): a bundle
+     * annotated run.oci.handler=NAME runs under the one of that name. */
+    const struct runtime_handler *const *handlers;
+    /* Every container runs under this one (hull-runtime-vm); NULL: the bundle chooses. */
+    const struct runtime_handler *forced_handler;
 };
 
 struct create_opts {
     const char *id;
     const char *bundle;
+    const char *config_file; /* NULL: config.json (crun's --config) */
     const char *pid_file;
     const char *console_socket;
     bool no_pivot;
@@ -49,6 +57,10 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
 int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
 int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err);
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
+/* The live status and pid of one container, typed: RUNTIME_STOPPED and pid 0 when the runtime
+ * has no container `id`. */
+int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runtime_status *status,
+                       pid_t *pid, hull_err **err);
 /* Runtime-spec state document of one container. */
 int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err);
 /* Array of {id, pid, status, bundle, created, owner} for `list`. */

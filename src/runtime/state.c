@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,5 +339,24 @@ int state_list_ids(const char *root, char ***out, hull_err **err)
     }
     qsort(ids, n, sizeof(char *), compare_strings);
     *out = steal_pointer(&ids);
+    return 0;
+}
+
+int state_write_pid_file(const char *path, pid_t pid, hull_err **err)
+{
+    if (path == NULL || *path == '\0')
+        return 0;
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+    char abs[PATH_MAX];
+    if (path[0] != '/') {
+        if (getcwd(abs, sizeof abs) == NULL)
+            return hull_error(err, errno, "pid file");
+        size_t l = strlen(abs);
+        snprintf(abs + l, sizeof abs - l, "/%s", path);
+        path = abs;
+    }
+    if (fs_replace_file_at(AT_FDCWD, path, buf, (size_t)n, 0644, err) < 0)
+        return hull_error_prefix(err, "write pid file");
     return 0;
 }

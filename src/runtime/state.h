@@ -85,6 +85,11 @@ unsigned long long proc_start_time(pid_t pid);
 /* IDs of every container directory under root, sorted; NULL-terminated. */
 int state_list_ids(const char *root, char ***out, hull_err **err);
 
+/* --pid-file: the pid as text, replaced atomically (not durable: it means nothing after a
+ * reboot); a relative path is taken from the current directory. Nothing when path is NULL or
+ * empty. */
+int state_write_pid_file(const char *path, pid_t pid, hull_err **err);
+
 /* The default --root: /run/hull for root, $XDG_RUNTIME_DIR/hull otherwise. */
 const char *state_default_root(void);
 

@@ -24,6 +24,10 @@ int fs_write_all(int fd, const void *data, size_t len)
                 continue;
             return -1;
         }
+        if (n == 0) {
+            errno = EIO; /* no progress: do not spin */
+            return -1;
+        }
         p += n;
         len -= (size_t)n;
     }

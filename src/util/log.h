@@ -4,6 +4,8 @@
 #ifndef HULL_UTIL_LOG_H
 #define HULL_UTIL_LOG_H
 
+#include "util/error.h"
+
 enum hull_log_level {
     HULL_LOG_ERROR = 0,
     HULL_LOG_WARNING = 1,
@@ -24,6 +26,12 @@ void hull_log(enum hull_log_level level, const char *fmt, ...)
 int hull_log_enabled(enum hull_log_level level);
 
 #define hull_warn(...) hull_log(HULL_LOG_WARNING, __VA_ARGS__)
+/* A warning for an error the caller goes on after (NULL: nothing). */
+static inline void hull_warn_err(const char *what, hull_err *e)
+{
+    if (e)
+        hull_warn("%s: %s", what, e->msg);
+}
 #define hull_debug(...)                                                                            \
     (hull_log_enabled(HULL_LOG_DEBUG) ? hull_log(HULL_LOG_DEBUG, __VA_ARGS__) : (void)0)
 

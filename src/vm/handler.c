@@ -1,5 +1,5 @@
-/* The container process of a vm-handled container: sync with the runtime, wait for `start`,
- * run the VM, exit with the program's code. See handler.h. */
+/* The `vm` custom handler: what the container process of a vm-handled container does instead
+ * of building a container. See handler.h. */
 #include "vm/handler.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "runtime/sync.h"
 #include "util/log.h"
 #include "vm/sizing.h"
 
@@ -19,12 +18,6 @@ static const char *annotation(const struct hull_config *cfg, const char *key)
 {
     json_t *v = cfg->annotations ? json_object_get(cfg->annotations, key) : NULL;
     return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-bool vm_handler_selected(const struct hull_config *cfg, bool forced)
-{
-    const char *h = annotation(cfg, VM_HANDLER_ANNOTATION);
-    return forced || (h != NULL && strcmp(h, VM_HANDLER_NAME) == 0);
 }
 
 static json_int_t resource_int(json_t *resources, const char *section, const char *key)
@@ -65,42 +58,43 @@ int vm_handler_spec(const struct hull_config *cfg, struct vm_spec *spec, hull_er
     return 0;
 }
 
-static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
+static unsigned long no_namespaces(const struct hull_config *cfg)
 {
-    sync_send_error(a->sync_fd, e);
-    _exit(1);
+    (void)cfg;
+    return 0;
 }
 
-void vm_handler_init(struct init_args *a)
+/* Fail at `create`, not after `start`, when the VM could not run at all. */
+static int prepare(const struct hull_config *cfg, hull_err **err)
+{
+    struct vm_spec spec;
+    if (vm_handler_spec(cfg, &spec, err) < 0)
+        return -1;
+    return vm_preflight(&spec, err);
+}
+
+static __attribute__((noreturn)) void run(const struct hull_config *cfg, const sigset_t *sigmask)
 {
     hull_err *err = NULL;
-    /* the state directory's flock belongs to the runtime, not to us (see runtime_init) */
-    if (a->state_dir_fd >= 0)
-        close(a->state_dir_fd);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
     struct vm_spec spec;
-    if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0 ||
-        sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, &err) < 0)
-        _exit(1);
-    if (vm_handler_spec(a->cfg, &spec, &err) < 0)
-        fail(a, err);
-    /* fail at `create`, not after `start`, when the VM could not run at all */
-    if (vm_preflight(&spec, &err) < 0)
-        fail(a, err);
-    runtime_init_ready_and_wait_start(a);
-
     /* Signals vm_run forwards stay blocked across the switch: a `kill` that came between
      * create and start is then delivered to the guest program instead of killing the launcher. */
-    sigset_t mask = a->saved_sigmask;
+    sigset_t mask = *sigmask;
     int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
         sigaddset(&mask, forwarded[i]);
     sigprocmask(SIG_SETMASK, &mask, NULL);
     int code = 0;
-    if (vm_run(&spec, &code, NULL, NULL, &err) < 0) {
+    if (vm_handler_spec(cfg, &spec, &err) < 0 || vm_run(&spec, &code, NULL, NULL, &err) < 0) {
         dprintf(STDERR_FILENO, "%s: vm: %s\n", hull_log_program(), err->msg);
         _exit(err->exit_code ? err->exit_code : 1);
     }
     _exit(code);
 }
+
+const struct runtime_handler vm_runtime_handler = {
+    .name = VM_HANDLER_NAME,
+    .clone_flags = no_namespaces,
+    .prepare = prepare,
+    .run = run,
+};

@@ -8,6 +8,7 @@ import http.server
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import urllib.parse
 
 from conftest import BUILD
 
@@ -216,17 +218,19 @@ def wait_http(port, path="/v2/", timeout=60):
 class Registry:
     """docker-registry on 127.0.0.1 with a temporary config and storage."""
 
-    def __init__(self):
+    def __init__(self, access_log=False):
+        """access_log: the registry writes one line per request to self.log_path."""
         self.dir = tempfile.mkdtemp(prefix="hull-registry-")
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
+        self.log_path = os.path.join(self.dir, "access.log")
         cfg = os.path.join(self.dir, "config.yml")
         with open(cfg, "w") as f:
             f.write(f"""version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: {"false" if access_log else "true"}
 storage:
   filesystem:
     rootdirectory: {self.dir}/data
@@ -236,8 +240,10 @@ http:
   addr: 127.0.0.1:{self.port}
   secret: hull-test
 """)
-        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(["docker-registry", "serve", cfg],
+                                         stdout=log if access_log else subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
         try:
             wait_http(self.port)
         except Exception:
@@ -273,7 +279,10 @@ http:
 
 class AuthProxy:
     """A tiny front for a registry: `bearer` mode issues tokens at /token (to user:password)
-    and demands them on /v2/; `basic` mode demands basic credentials."""
+    and demands them on /v2/; `basic` mode demands basic credentials. Every method is relayed
+    (pulls and pushes); in bearer mode writes (POST, PUT, PATCH, DELETE) need a token issued for
+    a scope with `push`, which the challenge of a refused write asks for, as registries do.
+    `self.scopes` records the scopes tokens were requested for."""
 
     TOKEN = "hull-test-token"
 
@@ -282,6 +291,7 @@ class AuthProxy:
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.token_requests = 0
+        self.scopes = []
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -291,52 +301,81 @@ class AuthProxy:
                 pass
 
             def deny(self, challenge):
+                self.drain()
                 body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", challenge)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def drain(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(n) if n else b""
 
             def basic_ok(self):
                 want = base64.b64encode(f"{proxy.user}:{proxy.password}".encode()).decode()
                 return self.headers.get("Authorization", "") == f"Basic {want}"
 
-            def do_GET(self):
-                if self.path.startswith("/token"):
-                    proxy.token_requests += 1
-                    if not self.basic_ok():
-                        self.send_response(401)
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    body = json.dumps({"token": proxy.TOKEN}).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
+            def token(self):
+                proxy.token_requests += 1
+                if not self.basic_ok():
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
-                    self.wfile.write(body)
                     return
-                if proxy.mode == "bearer":
-                    if self.headers.get("Authorization") != f"Bearer {proxy.TOKEN}":
-                        return self.deny(f'Bearer realm="http://{proxy.host}/token",'
-                                         f'service="hull-test"')
-                elif not self.basic_ok():
-                    return self.deny('Basic realm="hull-test"')
-                c = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("accept", "range")}
-                c.request("GET", self.path, headers=headers)
-                r = c.getresponse()
-                body = r.read()
-                self.send_response(r.status)
-                for k, v in r.getheaders():
-                    if k.lower() in ("content-type", "docker-content-digest", "location"):
-                        self.send_header(k, v)
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                scope = " ".join(query.get("scope", []))
+                proxy.scopes.append(scope)
+                token = proxy.TOKEN + ("-push" if ":push" in scope or ",push" in scope else "")
+                body = json.dumps({"token": token}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def relay(self):
+                write = self.command not in ("GET", "HEAD")
+                if self.command == "GET" and self.path.startswith("/token"):
+                    return self.token()
+                if proxy.mode == "bearer":
+                    auth = self.headers.get("Authorization")
+                    ok = auth == f"Bearer {proxy.TOKEN}-push" or \
+                        (not write and auth == f"Bearer {proxy.TOKEN}")
+                    if not ok:
+                        m = re.match(r"/v2/(.+?)/(blobs|manifests)/", self.path)
+                        scope = (f',scope="repository:{m.group(1)}:'
+                                 f'{"pull,push" if write else "pull"}"') if m else ""
+                        return self.deny(f'Bearer realm="http://{proxy.host}/token",'
+                                         f'service="hull-test"{scope}')
+                elif not self.basic_ok():
+                    return self.deny('Basic realm="hull-test"')
+                body = self.drain()
+                c = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+                # the registry builds upload Locations from Host: they point back here
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() in ("accept", "range", "content-type", "content-range")}
+                headers["Host"] = proxy.host
+                c.request(self.command, self.path, body=body if write else None,
+                          headers=headers)
+                r = c.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() in ("content-type", "docker-content-digest", "location",
+                                     "range", "docker-upload-uuid"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length",
+                                 r.getheader("Content-Length", "0") if self.command == "HEAD"
+                                 else str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = relay
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

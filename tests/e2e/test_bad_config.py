@@ -79,8 +79,6 @@ CASES = [
      "config.json: process.rlimits[0]: soft limit 10 is above hard limit 5"),
     ("hostname-no-uts", mutate(lambda c: (set_path(c, ["hostname"], "x"), c["linux"]["namespaces"].remove({"type": "uts"}))),
      "config.json: hostname: needs a uts namespace"),
-    ("no-mount-ns", mutate(lambda c: c["linux"]["namespaces"].remove({"type": "mount"})),
-     "config.json: linux.namespaces: a mount namespace is required"),
     ("device-dotdot", mutate(lambda c: set_path(c, ["linux", "devices"],
                                                 [{"path": "/dev/../etc/shadow", "type": "c", "major": 1, "minor": 3}])),
      "config.json: linux.devices[0].path: `/dev/../etc/shadow`: not a file path (`/` or `..`)"),

@@ -146,7 +146,7 @@ def test_ps_and_inspect_documents(hull):
     with open(f"/proc/{st['Pid']}/cmdline", "rb") as f:
         assert f.read() == b"sleep\x0030\x00"
     # Short ID prefixes and names both work; ambiguity and unknown names are errors.
-    assert hull("inspect", "-f", "{{.Name}}", cid[:5], check=True).stdout == "doc\n"
+    assert hull("inspect", "-f", "{{.Name}}", cid[:5], check=True).stdout == "/doc\n"
     r = hull("inspect", "--type", "container", "nosuch")
     assert r.returncode == 1 and "no such container: nosuch" in r.stderr
     top = hull("top", "doc", check=True).stdout

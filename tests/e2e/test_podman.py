@@ -34,8 +34,10 @@ hull-runtime = ["{RUNTIME}"]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 """)
         self.env = dict(os.environ, CONTAINERS_CONF=conf)
+        # podman refuses a runroot longer than 50 characters: a short private one under /tmp.
+        self.runroot = tempfile.mkdtemp(prefix="hull-pm-", dir="/tmp")
         self.prefix = ["podman", "--root", os.path.join(base, "storage"), "--runroot",
-                       os.path.join(base, "run"), "--storage-driver", "vfs",
+                       self.runroot, "--storage-driver", "vfs",
                        "--tmpdir", os.path.join(base, "tmp")]
 
     def __call__(self, *args, runtime=True, timeout=60, input=None):
@@ -55,8 +57,10 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 
 
 @pytest.fixture(scope="module")
-def podman(tmp_path_factory):
-    base = str(tmp_path_factory.mktemp("podman"))
+def podman():
+    # Short: podman refuses a --runroot longer than 50 characters, and pytest's tmp paths grow
+    # with the number of runs (/tmp/pytest-of-root/pytest-153/popen-gw3/...).
+    base = tempfile.mkdtemp(prefix="hull-podman-", dir="/tmp")
     pm = Podman(base)
     rootfs = os.path.join(base, "rootfs")
     subprocess.run([os.path.join(TOP, "tests", "fixtures", "make-busybox-rootfs"), rootfs], check=True)
@@ -69,6 +73,7 @@ def podman(tmp_path_factory):
     pm("system", "reset", "-f", runtime=False)
     subprocess.run(["umount", "-R", os.path.join(base, "storage")], stderr=subprocess.DEVNULL)
     shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(pm.runroot, ignore_errors=True)
 
 
 def test_run_rm_output_and_exit_code(podman):

@@ -226,3 +226,104 @@ def test_notify_listener_that_is_not_there_fails_create(runtime, bundle, tmp_pat
     assert r.returncode != 0
     assert "linux.seccomp.listenerPath: connect to" in r.stderr
     assert runtime.ids() == []
+
+
+# ---- the runtime's own set-up does not depend on the profile -----------------------------
+
+def without(prof, names):
+    """`prof` with `names` taken out of every rule."""
+    prof = json.loads(json.dumps(prof))
+    for rule in prof["syscalls"]:
+        rule["names"] = [n for n in rule["names"] if n not in names]
+    prof["syscalls"] = [r for r in prof["syscalls"] if r["names"]]
+    return prof
+
+
+@pytest.mark.parametrize("nnp", [False, True])
+def test_profile_without_the_runtimes_own_syscalls_still_starts(runtime, bundle, tmp_path, nnp):
+    """An errno-default profile lacking close_range, getcwd, openat2 and fchdir (older profiles
+    tools generate): runc and crun start the container; the runtime closes inherited fds and
+    checks the cwd before the filter exists. Without no_new_privs the filter is loaded before
+    the identity change, so this used to fail with `close inherited file descriptors`."""
+    cfg = hardened(bundle, tmp_path, ["/bin/escape-battery", "euid"])
+    cfg["linux"]["seccomp"] = without(cfg["linux"]["seccomp"],
+                                      {"close_range", "getcwd", "openat2", "fchdir"})
+    cfg["process"]["noNewPrivileges"] = nnp
+    cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    cfg["process"]["cwd"] = "/tmp"
+    bundle.write(cfg)
+    r = run(runtime, bundle, f"oldprofile{int(nnp)}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "euid 1000"
+    # The profile is in force: the workload's own getcwd is refused.
+    cfg["process"]["args"] = ["/bin/busybox", "pwd"]
+    bundle.write(cfg)
+    r = run(runtime, bundle, f"oldprofile{int(nnp)}b")
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr, (r.stdout, r.stderr)
+
+
+# ---- listener agents ----------------------------------------------------------------------
+
+AGENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "helpers",
+                     "seccomp-agent")
+
+
+@pytest.fixture
+def agent(tmp_path):
+    """tests/helpers/seccomp-agent listening on a socket: (socket path, output dir)."""
+    import subprocess
+    import time
+    out = tmp_path / "agent-out"
+    out.mkdir()
+    sock = str(tmp_path / "agent.sock")
+    p = subprocess.Popen([AGENT, sock, str(out)])
+    deadline = time.monotonic() + 20
+    while not os.path.exists(sock):
+        assert p.poll() is None and time.monotonic() < deadline, "the agent did not start"
+        time.sleep(0.02)
+    yield sock, out
+    p.kill()
+    p.wait()
+
+
+def wait_file(path, timeout=20):
+    import time
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_listener_agent_fakes_mkdir(runtime, bundle, tmp_path, agent):
+    sock, out = agent
+    with_profile(bundle, tmp_path, ["sh", "-c", "mkdir /tmp/made && echo mkdir-ok; "
+                                                "test -d /tmp/made || echo not-there"],
+                 profile([{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
+                         listenerPath=sock, listenerMetadata="fake-mkdir"))
+    r = run(runtime, bundle, "agentmkdir")
+    assert r.returncode == 0, r.stderr
+    # The agent answered "success" without making anything.
+    assert r.stdout.split() == ["mkdir-ok", "not-there"], r.stdout
+    st = wait_file(str(out / "state-0.json"))
+    assert st["fds"] == ["seccompFd"] and st["received_fds"] == 1
+    assert st["metadata"] == "fake-mkdir" and st["state"]["id"] == "agentmkdir"
+    notif = wait_file(str(out / "notif-0-0.json"))
+    assert notif["answer"] == "faked" and notif["nr"] in (83, 258)
+
+
+def test_listener_without_notify_rules_still_gets_the_state(runtime, bundle, tmp_path, agent):
+    """crun connects to the listener even when no rule notifies (agents that watch every new
+    container): the state comes without an fd, and the container runs normally."""
+    sock, out = agent
+    with_profile(bundle, tmp_path, ["sh", "-c", "echo ran"],
+                 profile([{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}],
+                         listenerPath=sock, listenerMetadata="watch-all"))
+    r = run(runtime, bundle, "agentwatch")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ran\n"
+    st = wait_file(str(out / "state-0.json"))
+    assert st["fds"] == [] and st["received_fds"] == 0
+    assert st["metadata"] == "watch-all" and st["state"]["id"] == "agentwatch"
+    assert st["pid"] > 1

@@ -57,6 +57,32 @@ static void test_hybrid_detection_and_default_path(void)
     cgroup_host_clear(&host);
 }
 
+/* What exec and the container's cgroup mounts take from the one mountinfo reader: the mount
+ * root, the super options, and the hierarchy of a /proc/PID/cgroup line. */
+static void test_mount_roots_options_and_lookup(void)
+{
+    static const char nested[] =
+        "31 30 0:27 /outer /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+        "32 30 0:28 /outer /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+        "33 30 0:28 / /run/other rw - cgroup cgroup rw,xattr,name=systemd\n"
+        "36 30 0:32 /outer /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n";
+    struct cgroup_host host;
+    hull_err *err = NULL;
+    CHECK(cgroup_host_parse(&host, nested, "", NULL, &err) == 0);
+    CHECK(host.n == 3); /* the second systemd mount is the same hierarchy */
+    CHECK(strcmp(host.h[0].root, "/outer") == 0);
+    CHECK(strcmp(host.h[0].options, "rw,cpu,cpuacct") == 0);
+    CHECK(strcmp(host.h[1].mountpoint, "/sys/fs/cgroup/systemd") == 0);
+    CHECK(strcmp(host.h[2].options, "rw,nsdelegate") == 0);
+    CHECK(cgroup_host_find(&host, "cpu,cpuacct") == &host.h[0]);
+    CHECK(cgroup_host_find(&host, "cpuacct,cpu") == &host.h[0]);
+    CHECK(cgroup_host_find(&host, "name=systemd") == &host.h[1]);
+    CHECK(cgroup_host_find(&host, "") == &host.h[2]);
+    CHECK(cgroup_host_find(&host, "cpu") == NULL);
+    CHECK(cgroup_host_find(&host, "memory") == NULL);
+    cgroup_host_clear(&host);
+}
+
 static void test_unified_and_legacy_layouts(void)
 {
     struct cgroup_host host;
@@ -185,6 +211,7 @@ static void test_check_resources_against_the_host(void)
 int main(void)
 {
     RUN(test_hybrid_detection_and_default_path);
+    RUN(test_mount_roots_options_and_lookup);
     RUN(test_unified_and_legacy_layouts);
     RUN(test_plan_rejects_bad_paths);
     RUN(test_save_and_load_roundtrip);

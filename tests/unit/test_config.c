@@ -33,7 +33,7 @@ static void parse_fails(const char *text, const char *needle)
 }
 
 #define BASE_PROCESS "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}"
-#define BASE_ROOT    "\"root\":{\"path\":\"/\"}"
+#define BASE_ROOT    "\"root\":{\"path\":\"/tmp\"}"
 #define BASE_NS      "\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"uts\"}]"
 
 static void test_minimal(void)
@@ -45,7 +45,7 @@ static void test_minimal(void)
     CHECK(strcmp(cfg->process.args[0], "/bin/true") == 0);
     CHECK(cfg->clone_flags == (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS));
     CHECK(strcmp(cfg->hostname, "h") == 0);
-    CHECK(strcmp(cfg->root_path, "/") == 0);
+    CHECK(strcmp(cfg->root_path, "/tmp") == 0);
 }
 
 static void test_mount_options(void)
@@ -68,7 +68,7 @@ static void test_mount_options(void)
 static void test_rlimits_and_caps(void)
 {
     cleanup_config struct hull_config *cfg = parse_ok(
-        "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/\"},\"process\":{\"args\":[\"x\"],"
+        "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/tmp\"},\"process\":{\"args\":[\"x\"],"
         "\"cwd\":\"/tmp\",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":10,\"hard\":20}],"
         "\"capabilities\":{\"bounding\":[\"CAP_KILL\"]},\"oomScoreAdj\":100,"
         "\"user\":{\"uid\":5,\"gid\":6,\"additionalGids\":[7,8],\"umask\":18}},"
@@ -108,9 +108,6 @@ static void test_errors(void)
                 "}}",
                 "mounts[0].destination: `tmp` is not an absolute path");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
-                ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}",
-                "linux.namespaces: a mount namespace is required");
-    parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT
                 ",\"hostname\":\"x\",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
                 "config.json: hostname: needs a uts namespace");
     parse_fails("{\"ociVersion\":\"1.0.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
@@ -139,12 +136,61 @@ static void test_errors(void)
                 "hooks.prestart[0].path: must be an absolute path");
 }
 
+#define SCHED_PROCESS(x)                                                                           \
+    "{\"ociVersion\":\"1.3.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"," x "}," BASE_ROOT      \
+    ",\"linux\":{" BASE_NS "}}"
+
+static void test_scheduler_io_priority_memory_policy(void)
+{
+    cleanup_config struct hull_config *cfg = parse_ok(
+        SCHED_PROCESS("\"scheduler\":{\"policy\":\"SCHED_DEADLINE\",\"runtime\":2000,\"deadline\":"
+                      "5000,\"flags\":[\"SCHED_FLAG_RESET_ON_FORK\"]},\"ioPriority\":{\"class\":"
+                      "\"IOPRIO_CLASS_IDLE\",\"priority\":2}"));
+    CHECK(cfg->process.has_scheduler && cfg->process.scheduler.policy == 6);
+    CHECK(cfg->process.scheduler.runtime == 2000 && cfg->process.scheduler.deadline == 5000);
+    CHECK(cfg->process.scheduler.period == 0 && cfg->process.scheduler.flags == 1);
+    CHECK(cfg->process.has_io_priority && cfg->process.io_priority == ((3 << 13) | 2));
+    parse_fails(SCHED_PROCESS("\"scheduler\":{\"nice\":1}"), "process.scheduler.policy: missing");
+    parse_fails(SCHED_PROCESS("\"scheduler\":{\"policy\":\"SCHED_ISO\"}"),
+                "SCHED_ISO is not implemented by Linux");
+    parse_fails(SCHED_PROCESS("\"scheduler\":{\"policy\":\"SCHED_OTHER\",\"nice\":20}"),
+                "process.scheduler.nice: 20 is outside -20..19");
+    parse_fails(SCHED_PROCESS("\"scheduler\":{\"policy\":\"SCHED_DEADLINE\",\"runtime\":"
+                              "2000,\"deadline\":5000,\"period\":4000}"),
+                "process.scheduler.period: 4000 is below the deadline 5000");
+    parse_fails(SCHED_PROCESS("\"scheduler\":{\"policy\":\"SCHED_RR\",\"priority\":5,"
+                              "\"flags\":[\"SCHED_FLAG_NOPE\"]}"),
+                "process.scheduler.flags: unknown flag `SCHED_FLAG_NOPE`");
+    parse_fails(SCHED_PROCESS("\"ioPriority\":{\"priority\":1}"),
+                "process.ioPriority.class: missing");
+
+    const char *mp = "{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                     ",\"memoryPolicy\":{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"0-2,5\","
+                     "\"flags\":[\"MPOL_F_STATIC_NODES\"]}}}";
+    cleanup_config struct hull_config *m = parse_ok(mp);
+    CHECK(m->has_memory_policy && m->memory_policy.mode == 3);
+    CHECK(m->memory_policy.nodes[0] == 0x27 && m->memory_policy.maxnode == 7);
+    CHECK(m->memory_policy.flags == (1u << 15));
+    parse_fails("{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                ",\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"4096\"}}}",
+                "linux.memoryPolicy.nodes: `4096`: a node above 1023");
+    parse_fails("{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                ",\"memoryPolicy\":{\"mode\":\"MPOL_LOCAL\",\"flags\":"
+                "[\"MPOL_F_STATIC_NODES\"]}}}",
+                "linux.memoryPolicy.flags: MPOL_LOCAL takes no flags");
+    parse_fails("{\"ociVersion\":\"1.3.0\"," BASE_PROCESS "," BASE_ROOT ",\"linux\":{" BASE_NS
+                ",\"memoryPolicy\":{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"0\",\"flags\":"
+                "[\"MPOL_F_NUMA_BALANCING\"]}}}",
+                "MPOL_F_NUMA_BALANCING needs MPOL_BIND or MPOL_PREFERRED_MANY");
+}
+
 int main(void)
 {
     test_minimal();
     test_mount_options();
     test_rlimits_and_caps();
     test_errors();
+    test_scheduler_io_priority_memory_policy();
     puts("ok");
     return 0;
 }

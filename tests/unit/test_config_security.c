@@ -11,7 +11,7 @@
 
 #define BASE                                                                                       \
     "{\"ociVersion\":\"1.2.0\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\",\"user\":"           \
-    "{\"uid\":0,\"gid\":0}},\"root\":{\"path\":\"/\"},\"linux\":{\"namespaces\":[{\"type\":"       \
+    "{\"uid\":0,\"gid\":0}},\"root\":{\"path\":\"/tmp\"},\"linux\":{\"namespaces\":[{\"type\":"    \
     "\"mount\"}],%s}%s}"
 
 static struct hull_config *parse(const char *linux_extra, const char *root_extra, hull_err **err)

@@ -1,6 +1,6 @@
 /* Unit tests of health checks: Go durations (parse and print), docker's merge of --health-*
  * flags over the image's Healthcheck and its validation, the probe argv, docker's state
- * transitions, the monitor's schedule (src/container/health.c, health_sched.c). */
+ * transitions, the monitor's schedule (src/container/health.c, src/monitor/health_sched.c). */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "container/health.h"
-#include "container/health_sched.h"
+#include "monitor/health_sched.h"
 #include "util/cleanup.h"
 
 #define MS  1000000LL

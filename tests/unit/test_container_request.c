@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "container/bundle.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/request.h"
 
 static void test_sizes(void)

@@ -16,7 +16,7 @@ static void expect(const char *text, const char *domain, const char *path, const
         exit(1);
     }
     CHECK(strcmp(ref->domain, domain) == 0);
-    CHECK(strcmp(ref->path, path) == 0);
+    CHECK(path == NULL || strcmp(ref->path, path) == 0);
     CHECK(tag ? ref->tag && strcmp(ref->tag, tag) == 0 : ref->tag == NULL);
     CHECK(digest ? ref->digest && strcmp(ref->digest, digest) == 0 : ref->digest == NULL);
     CHECK(ref->short_name == short_name);
@@ -59,6 +59,23 @@ int main(void)
     reject("-lead");
     reject("a:-tag");
     reject("host:port/app");
+
+    /* 255 characters at most, counted on the normalised name: docker.io/library/ is 18. */
+    char name[300];
+    memset(name, 'a', sizeof name);
+    name[255 - 18] = '\0';
+    expect(name, "docker.io", NULL, "latest", NULL, 1);
+    name[255 - 18] = 'a';
+    name[256 - 18] = '\0';
+    reject(name);
+    {
+        image_ref *long_ref = NULL;
+        hull_err *lerr = NULL;
+        CHECK(image_ref_parse(name, &long_ref, &lerr) < 0);
+        CHECK(strstr(lerr->msg, "must not be more than 255 characters") != NULL);
+        CHECK(strstr(lerr->msg, "is 256)") != NULL);
+        hull_err_free(lerr);
+    }
 
     image_ref *ref = NULL;
     CHECK(image_ref_parse("127.0.0.1:5000/app", &ref, NULL) == 0);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "cli/common.h"
 #include "runtime/lifecycle.h"
 #include "util/error.h"
 #include "util/options.h"
@@ -21,11 +22,12 @@ struct cli_command {
     const char *help;
 };
 
-/* Print the error once (stderr and the --log file) and return the exit code to use. */
-int cli_fail(hull_err *err);
-/* A usage error: message plus a pointer to --help, exit 1. */
+/* A usage error: message plus a pointer to --help; returns CLI_EXIT_USAGE_RUNTIME (1, as runc).
+ * cli_fail (cli/common.h) reports every other error. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The usage error the option parser reported (an unknown option, a missing value); frees err. */
+int cli_usage_fail(const char *command, hull_err *err);
 /* Print `help` when argv asks for it; returns true if it did. */
 bool cli_wants_help(int argc, char **argv, const struct cli_command *cmd);
 void cli_print_help(const struct cli_command *cmd);

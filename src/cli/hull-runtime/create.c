@@ -14,20 +14,19 @@ enum {
     C_RM,
     C_NO_SUBREAPER,
     C_KEEP,
+    C_CONFIG,
 };
 
 static const struct option_spec create_options[] = {
-    {"bundle", 'b', true, C_BUNDLE},
-    {"pid-file", 0, true, C_PID_FILE},
-    {"console-socket", 0, true, C_CONSOLE_SOCKET},
-    {"no-pivot", 0, false, C_NO_PIVOT},
-    {"no-new-keyring", 0, false, C_NO_NEW_KEYRING},
-    {"preserve-fds", 0, true, C_PRESERVE_FDS},
-    {NULL, 0, false, 0},
+    {"bundle", 'b', true, C_BUNDLE},           {"config", 'f', true, C_CONFIG},
+    {"pid-file", 0, true, C_PID_FILE},         {"console-socket", 0, true, C_CONSOLE_SOCKET},
+    {"no-pivot", 0, false, C_NO_PIVOT},        {"no-new-keyring", 0, false, C_NO_NEW_KEYRING},
+    {"preserve-fds", 0, true, C_PRESERVE_FDS}, {NULL, 0, false, 0},
 };
 
 static const struct option_spec run_options[] = {
     {"bundle", 'b', true, C_BUNDLE},
+    {"config", 'f', true, C_CONFIG},
     {"pid-file", 0, true, C_PID_FILE},
     {"console-socket", 0, true, C_CONSOLE_SOCKET},
     {"no-pivot", 0, false, C_NO_PIVOT},
@@ -61,6 +60,9 @@ int cli_parse_create_flags(const char *command, int argc, char **argv, bool for_
         }
         case C_BUNDLE:
             out->co.bundle = arg;
+            break;
+        case C_CONFIG:
+            out->co.config_file = arg;
             break;
         case C_PID_FILE:
             out->co.pid_file = arg;
@@ -110,16 +112,13 @@ int cli_parse_create_flags(const char *command, int argc, char **argv, bool for_
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct create_flags f;
-    struct option_parser p = {0};
+    cleanup_options struct option_parser p = {0};
     int r = cli_parse_create_flags("create", argc, argv, false, &f, &p);
-    if (r != 0) {
-        options_free(&p);
+    if (r != 0)
         return r;
-    }
     hull_err *err = NULL;
     pid_t pid;
     r = runtime_create(&ctx->ro, &f.co, &pid, false, &err);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 
@@ -136,6 +135,8 @@ const struct cli_command command_create = {
     "\n"
     "Options:\n"
     "  -b, --bundle DIR        bundle directory holding config.json (default: .)\n"
+    "  -f, --config FILE       the config file (default: config.json; relative to the bundle,\n"
+    "                          as crun's --config)\n"
     "  --pid-file FILE         write the container process's pid to FILE\n"
     "  --console-socket PATH   unix socket to send the terminal's master fd to\n"
     "                          (needs process.terminal=true)\n"

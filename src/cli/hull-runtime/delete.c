@@ -7,7 +7,7 @@ static const struct option_spec delete_options[] = {{"force", 'f', false, D_FORC
 
 int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, delete_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
@@ -15,23 +15,14 @@ int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
     int id;
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0) {
-            options_free(&p);
-            int r = cli_usage_error("delete", "%s", err->msg);
-            hull_err_free(err);
-            return r;
-        }
-        if (id == D_FORCE && options_bool("force", arg, &force, &err) < 0) {
-            options_free(&p);
+        if (id < 0)
+            return cli_usage_fail("delete", err);
+        if (id == D_FORCE && options_bool("force", arg, &force, &err) < 0)
             return cli_fail(err);
-        }
     }
-    if (cli_require_args("delete", &p, 1, "one container id") != 0) {
-        options_free(&p);
+    if (cli_require_args("delete", &p, 1, "one container id") != 0)
         return 1;
-    }
     int r = runtime_delete(&ctx->ro, p.positionals[0], force, &err);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 

@@ -110,7 +110,7 @@ static int stream(struct cli_ctx *ctx, const char *id, long interval_ms, hull_er
 
 int cmd_events(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, events_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
@@ -120,25 +120,17 @@ int cmd_events(struct cli_ctx *ctx, int argc, char **argv)
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
         int rc = 0;
-        if (id < 0) {
-            options_free(&p);
-            int r = cli_usage_error("events", "%s", err->msg);
-            hull_err_free(err);
-            return r;
-        }
+        if (id < 0)
+            return cli_usage_fail("events", err);
         if (id == E_STATS)
             rc = options_bool("stats", arg, &stats_only, &err);
         else if (id == E_INTERVAL)
             rc = parse_duration_ms(arg, &interval_ms, &err);
-        if (rc < 0) {
-            options_free(&p);
+        if (rc < 0)
             return cli_fail(err);
-        }
     }
-    if (cli_require_args("events", &p, 1, "one container id") != 0) {
-        options_free(&p);
+    if (cli_require_args("events", &p, 1, "one container id") != 0)
         return 1;
-    }
     const char *cid = p.positionals[0];
     int rc;
     if (stats_only) {
@@ -149,7 +141,6 @@ int cmd_events(struct cli_ctx *ctx, int argc, char **argv)
     } else {
         rc = stream(ctx, cid, interval_ms, &err);
     }
-    options_free(&p);
     return rc < 0 ? cli_fail(err) : 0;
 }
 

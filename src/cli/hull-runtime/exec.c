@@ -68,9 +68,7 @@ static int parse_flags(int argc, char **argv, struct exec_opts *eo, struct exec_
         bool *flag = NULL;
         switch (id) {
         case -1: {
-            int r = cli_usage_error("exec", "%s", err->msg);
-            hull_err_free(err);
-            return r;
+            return cli_usage_fail("exec", err);
         }
         case E_CONSOLE_SOCKET:
             eo->console_socket = arg;
@@ -147,7 +145,7 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv)
     l.env = calloc((size_t)argc + 1, sizeof(char *));
     l.caps = calloc((size_t)argc + 1, sizeof(char *));
     l.gids = calloc((size_t)argc + 1, sizeof(char *));
-    struct option_parser p = {0};
+    cleanup_options struct option_parser p = {0};
     int r = 1;
     if (l.env && l.caps && l.gids)
         r = parse_flags(argc, argv, &eo, &l, &p);
@@ -156,7 +154,6 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv)
         int exit_code = 0;
         r = runtime_exec(&ctx->ro, &eo, &exit_code, &err) < 0 ? cli_fail(err) : exit_code;
     }
-    options_free(&p);
     free(l.env);
     free(l.caps);
     free(l.gids);

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "oci/features.h"
 #include "oci/json_read.h"
+#include "runtime/features.h"
 
 int cmd_features(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -12,7 +12,7 @@ int cmd_features(struct cli_ctx *ctx, int argc, char **argv)
     (void)argv;
     if (argc > 1)
         return cli_usage_error("features", "takes no arguments");
-    cleanup_json json_t *f = features_document();
+    cleanup_json json_t *f = runtime_features_document();
     char *text = json_dumps(f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(text);
     free(text);

@@ -9,7 +9,7 @@ static const struct option_spec kill_options[] = {{"all", 'a', false, K_ALL}, {N
 
 int cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, kill_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
@@ -17,28 +17,17 @@ int cmd_kill(struct cli_ctx *ctx, int argc, char **argv)
     int id;
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0) {
-            options_free(&p);
-            int r = cli_usage_error("kill", "%s", err->msg);
-            hull_err_free(err);
-            return r;
-        }
-        if (id == K_ALL && options_bool("all", arg, &all, &err) < 0) {
-            options_free(&p);
+        if (id < 0)
+            return cli_usage_fail("kill", err);
+        if (id == K_ALL && options_bool("all", arg, &all, &err) < 0)
             return cli_fail(err);
-        }
     }
-    if (p.n_positionals < 1 || p.n_positionals > 2) {
-        options_free(&p);
+    if (p.n_positionals < 1 || p.n_positionals > 2)
         return cli_usage_error("kill", "expected ID [SIGNAL]");
-    }
     int sig = SIGTERM;
-    if (p.n_positionals == 2 && signal_parse(p.positionals[1], &sig, &err) < 0) {
-        options_free(&p);
+    if (p.n_positionals == 2 && signal_parse(p.positionals[1], &sig, &err) < 0)
         return cli_fail(err);
-    }
     int r = runtime_kill(&ctx->ro, p.positionals[0], sig, all, &err);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 

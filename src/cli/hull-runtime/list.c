@@ -19,7 +19,7 @@ static const char *str(json_t *o, const char *k)
 
 int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, list_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
@@ -27,26 +27,18 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
     int id;
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0) {
-            options_free(&p);
-            int r = cli_usage_error("list", "%s", err->msg);
-            hull_err_free(err);
-            return r;
-        }
+        if (id < 0)
+            return cli_usage_fail("list", err);
         if (id == L_FORMAT) {
             if (strcmp(arg, "json") == 0)
                 json = true;
-            else if (strcmp(arg, "table") != 0) {
-                options_free(&p);
+            else if (strcmp(arg, "table") != 0)
                 return cli_usage_error("list", "--format: expected table or json, got `%s`", arg);
-            }
         } else if (id == L_QUIET && options_bool("quiet", arg, &quiet, &err) < 0) {
-            options_free(&p);
             return cli_fail(err);
         }
     }
     int extra = p.n_positionals;
-    options_free(&p);
     if (extra)
         return cli_usage_error("list", "takes no arguments");
     cleanup_json json_t *all = NULL;

@@ -10,6 +10,10 @@
 #include "cli.h"
 #include "runtime/state.h"
 #include "util/log.h"
+#include "vm/handler.h"
+
+/* The custom handlers this runtime offers (runtime/handler.h). */
+static const struct runtime_handler *const handlers[] = {&vm_runtime_handler, NULL};
 
 static const struct cli_command *commands[] = {
     &command_create,   &command_start,  &command_run,   &command_state,
@@ -17,14 +21,6 @@ static const struct cli_command *commands[] = {
     &command_features, &command_update, &command_pause, &command_resume,
     &command_ps,       &command_events, &command_exec,  NULL,
 };
-
-int cli_fail(hull_err *err)
-{
-    hull_log(HULL_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
-    int code = err && err->exit_code ? err->exit_code : 1;
-    hull_err_free(err);
-    return code;
-}
 
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
@@ -37,7 +33,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
              command ? ": " : "", msg, command ? "" : "");
     if (command)
         fprintf(stderr, "Run `hull-runtime %s --help` for usage.\n", command);
-    return 1;
+    return CLI_EXIT_USAGE_RUNTIME;
+}
+
+int cli_usage_fail(const char *command, hull_err *err)
+{
+    int r = cli_usage_error(command, "%s", err->msg);
+    hull_err_free(err);
+    return r;
 }
 
 void cli_print_help(const struct cli_command *cmd)
@@ -135,7 +138,9 @@ int main(int argc, char **argv)
     struct cli_ctx ctx = {.program = "hull-runtime"};
     ctx.ro.root = state_default_root();
     const char *base = strrchr(argv[0], '/');
-    ctx.ro.vm_handler = strcmp(base ? base + 1 : argv[0], "hull-runtime-vm") == 0;
+    ctx.ro.handlers = handlers;
+    if (strcmp(base ? base + 1 : argv[0], "hull-runtime-vm") == 0)
+        ctx.ro.forced_handler = &vm_runtime_handler;
     const char *log_file = NULL;
     enum hull_log_format log_format = HULL_LOG_TEXT;
     enum hull_log_level level = HULL_LOG_WARNING;

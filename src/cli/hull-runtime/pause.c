@@ -7,23 +7,19 @@ static const struct option_spec no_options[] = {{NULL, 0, false, 0}};
 static int freeze_command(struct cli_ctx *ctx, const char *name, int argc, char **argv,
                           int (*op)(const struct runtime_opts *, const char *, hull_err **))
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, no_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
     const char *arg;
     if (options_next(&p, &arg, &err) < 0) {
-        options_free(&p);
         int r = cli_usage_error(name, "%s", err->msg);
         hull_err_free(err);
         return r;
     }
-    if (cli_require_args(name, &p, 1, "one container id") != 0) {
-        options_free(&p);
+    if (cli_require_args(name, &p, 1, "one container id") != 0)
         return 1;
-    }
     int r = op(&ctx->ro, p.positionals[0], &err);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 

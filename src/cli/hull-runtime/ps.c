@@ -89,7 +89,7 @@ static int ps_table(char **args, int n_args, const pid_t *pids, size_t n, hull_e
 
 int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     /* Everything after the id goes to ps(1). */
     if (options_init(&p, ps_options, argc, argv, 1, 1, &err) < 0)
@@ -98,23 +98,15 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
     int id;
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0) {
-            options_free(&p);
-            int r = cli_usage_error("ps", "%s", err->msg);
-            hull_err_free(err);
-            return r;
-        }
+        if (id < 0)
+            return cli_usage_fail("ps", err);
         if (id == P_FORMAT)
             format = arg;
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        options_free(&p);
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
         return cli_usage_error("ps", "--format: expected table or json, got `%s`", format);
-    }
-    if (p.n_positionals < 1) {
-        options_free(&p);
+    if (p.n_positionals < 1)
         return cli_usage_error("ps", "expected ID [PS OPTIONS]");
-    }
     pid_t *pids = NULL;
     size_t n = 0;
     int r = runtime_pids(&ctx->ro, p.positionals[0], &pids, &n, &err);
@@ -139,7 +131,6 @@ int cmd_ps(struct cli_ctx *ctx, int argc, char **argv)
         r = ps_table(args, n_args, pids, n, &err);
     }
     free(pids);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 

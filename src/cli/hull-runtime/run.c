@@ -4,18 +4,15 @@
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct create_flags f;
-    struct option_parser p = {0};
+    cleanup_options struct option_parser p = {0};
     int r = cli_parse_create_flags("run", argc, argv, true, &f, &p);
-    if (r != 0) {
-        options_free(&p);
+    if (r != 0)
         return r;
-    }
     hull_err *err = NULL;
     int exit_code = 0;
     /* As runc: an attached run deletes its container when it exits, unless --keep. */
     bool remove = f.remove || (!f.detach && !f.keep);
     r = runtime_run(&ctx->ro, &f.co, f.detach, remove, &exit_code, &err);
-    options_free(&p);
     if (r < 0)
         return cli_fail(err);
     return exit_code;
@@ -37,6 +34,8 @@ const struct cli_command command_run = {
     "                          runs, as in runc)\n"
     "  --keep                  keep the stopped container after an attached run\n"
     "  -b, --bundle DIR        bundle directory holding config.json (default: .)\n"
+    "  -f, --config FILE       the config file (default: config.json; relative to the bundle,\n"
+    "                          as crun's --config)\n"
     "  --pid-file FILE         write the container process's pid to FILE\n"
     "  --console-socket PATH   unix socket to send the terminal's master fd to\n"
     "  --no-pivot              use MS_MOVE + chroot instead of pivot_root\n"

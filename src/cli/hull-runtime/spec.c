@@ -21,7 +21,7 @@ static const struct option_spec spec_options[] = {{"bundle", 'b', true, S_BUNDLE
 int cmd_spec(struct cli_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, spec_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
@@ -30,25 +30,18 @@ int cmd_spec(struct cli_ctx *ctx, int argc, char **argv)
     int id;
     const char *arg;
     while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0) {
-            options_free(&p);
-            int r = cli_usage_error("spec", "%s", err->msg);
-            hull_err_free(err);
-            return r;
-        }
+        if (id < 0)
+            return cli_usage_fail("spec", err);
         if (id == S_BUNDLE)
             bundle = arg;
         else if (id == S_ROOTLESS && options_bool("rootless", arg, &so.rootless, &err) < 0) {
-            options_free(&p);
             return cli_fail(err);
         } else if (id == S_LANDLOCK &&
                    options_bool("landlock-default", arg, &so.landlock_default, &err) < 0) {
-            options_free(&p);
             return cli_fail(err);
         }
     }
     int extra = p.n_positionals;
-    options_free(&p);
     if (extra)
         return cli_usage_error("spec", "takes no arguments");
     char path[PATH_MAX];

@@ -5,23 +5,16 @@ static const struct option_spec start_options[] = {{NULL, 0, false, 0}};
 
 int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, start_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
     const char *arg;
-    if (options_next(&p, &arg, &err) < 0) {
-        options_free(&p);
-        int r = cli_usage_error("start", "%s", err->msg);
-        hull_err_free(err);
-        return r;
-    }
-    if (cli_require_args("start", &p, 1, "one container id") != 0) {
-        options_free(&p);
+    if (options_next(&p, &arg, &err) < 0)
+        return cli_usage_fail("start", err);
+    if (cli_require_args("start", &p, 1, "one container id") != 0)
         return 1;
-    }
     int r = runtime_start(&ctx->ro, p.positionals[0], &err);
-    options_free(&p);
     return r < 0 ? cli_fail(err) : 0;
 }
 

@@ -9,24 +9,17 @@ static const struct option_spec state_options[] = {{NULL, 0, false, 0}};
 
 int cmd_state(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, state_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
     const char *arg;
-    if (options_next(&p, &arg, &err) < 0) {
-        options_free(&p);
-        int r = cli_usage_error("state", "%s", err->msg);
-        hull_err_free(err);
-        return r;
-    }
-    if (cli_require_args("state", &p, 1, "one container id") != 0) {
-        options_free(&p);
+    if (options_next(&p, &arg, &err) < 0)
+        return cli_usage_fail("state", err);
+    if (cli_require_args("state", &p, 1, "one container id") != 0)
         return 1;
-    }
     cleanup_json json_t *st = NULL;
     int r = runtime_state_json(&ctx->ro, p.positionals[0], &st, &err);
-    options_free(&p);
     if (r < 0)
         return cli_fail(err);
     char *text = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -227,12 +227,11 @@ static int run_update(struct cli_ctx *ctx, struct option_parser *p, hull_err **e
 
 int cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct option_parser p;
+    cleanup_options struct option_parser p = {0};
     hull_err *err = NULL;
     if (options_init(&p, update_options, argc, argv, 1, 0, &err) < 0)
         return cli_fail(err);
     int rc = run_update(ctx, &p, &err);
-    options_free(&p);
     if (rc == -2) {
         hull_err_free(err);
         return 1;

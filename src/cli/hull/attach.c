@@ -1,5 +1,5 @@
 /* hull attach: connect this terminal to a running container's stdio through its monitor's
- * attach socket (protocol: src/container/monitor_attach.h). */
+ * attach socket (protocol: src/monitor/monitor_attach.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,9 +16,10 @@
 
 #include "cli/hull/containers.h"
 #include "container/attach.h"
-#include "container/monitor_attach.h"
+#include "monitor/monitor_attach.h"
 #include "container/status.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 static const char help[] =
     "Usage: hull attach [OPTIONS] CONTAINER\n"
@@ -126,20 +127,6 @@ static bool outbox_pending(const struct attach_outbox *o)
     return o->frame_len > 0 || o->signals || o->resize || o->close_stdin;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* One frame from the monitor. Returns -1 to go on, else an ATTACH_* outcome (*code set). */
 static int receive(struct attach_session *s, int *code)
 {
@@ -153,8 +140,8 @@ static int receive(struct attach_session *s, int *code)
     case ATTACH_STDOUT:
     case ATTACH_STDERR:
         /* Our reader went away (a closed pipe): nothing left to attach to. */
-        if (write_all(msg[0] == ATTACH_STDOUT ? STDOUT_FILENO : STDERR_FILENO, msg + 1,
-                      (size_t)n - 1) < 0)
+        if (fs_write_all(msg[0] == ATTACH_STDOUT ? STDOUT_FILENO : STDERR_FILENO, msg + 1,
+                         (size_t)n - 1) < 0)
             return ATTACH_GONE;
         return -1;
     case ATTACH_EXIT: {

@@ -8,16 +8,6 @@
 #include "image/image.h"
 #include "util/log.h"
 
-int cli_fail(hull_err *err)
-{
-    int code = err && err->exit_code ? err->exit_code : 1;
-    /* An empty message: a helper process has printed the error already. */
-    if (!(err && err->msg && err->msg[0] == '\0'))
-        hull_log(HULL_LOG_ERROR, "%s", err && err->msg ? err->msg : "unknown error");
-    hull_err_free(err);
-    return code;
-}
-
 int cli_wants_help(int argc, char **argv, const char *help)
 {
     for (int i = 1; i < argc; i++) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "cli/common.h"
 #include "image/store.h"
 #include "util/error.h"
 
@@ -18,9 +19,6 @@ struct hull_command {
     const char *summary;
 };
 
-/* Print "hull: message" once and return the exit status for the error (1 unless set). An
- * empty message prints nothing (a helper process reported the error already). */
-int cli_fail(hull_err *err);
 /* Print the help text when argv holds -h/--help; returns 1 when it did. */
 int cli_wants_help(int argc, char **argv, const char *help);
 /* Usage error: message plus a hint, exit status 125 like docker/podman. */
@@ -32,7 +30,7 @@ int cli_dispatch(struct hull_cli *cli, const struct hull_command *table, const c
                  int argc, char **argv);
 void cli_print_commands(const struct hull_command *table);
 
-#define CLI_EXIT_USAGE 125
+#define CLI_EXIT_USAGE CLI_EXIT_USAGE_HULL
 
 int cmd_pull(struct hull_cli *cli, int argc, char **argv);
 int cmd_load(struct hull_cli *cli, int argc, char **argv);
@@ -44,6 +42,11 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_prune(struct hull_cli *cli, int argc, char **argv);
 int cmd_login(struct hull_cli *cli, int argc, char **argv);
 int cmd_logout(struct hull_cli *cli, int argc, char **argv);
+int cmd_tag(struct hull_cli *cli, int argc, char **argv);
+int cmd_push(struct hull_cli *cli, int argc, char **argv);
+int cmd_history(struct hull_cli *cli, int argc, char **argv);
+int cmd_import(struct hull_cli *cli, int argc, char **argv);
+int cmd_export(struct hull_cli *cli, int argc, char **argv);
 /* Containers (src/cli/hull/containers.h and one file per command). */
 int cmd_run(struct hull_cli *cli, int argc, char **argv);
 int cmd_create(struct hull_cli *cli, int argc, char **argv);
@@ -60,6 +63,7 @@ int cmd_wait(struct hull_cli *cli, int argc, char **argv);
 int cmd_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_top(struct hull_cli *cli, int argc, char **argv);
 int cmd_stats(struct hull_cli *cli, int argc, char **argv);
+int cmd_events(struct hull_cli *cli, int argc, char **argv);
 int cmd_pause(struct hull_cli *cli, int argc, char **argv);
 int cmd_unpause(struct hull_cli *cli, int argc, char **argv);
 int cmd_healthcheck(struct hull_cli *cli, int argc, char **argv);

@@ -4,13 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "container/event_emit.h"
 #include "container/launch.h"
+#include "container/status.h"
 #include "util/cleanup.h"
+#include "vm/handler.h"
+
+/* The custom handlers hull offers the runtime (runtime/handler.h): `--runtime vm`. */
+static const struct runtime_handler *const handlers[] = {&vm_runtime_handler, NULL};
 
 int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err)
 {
-    return container_store_open(cli->data_root, out, err);
+    if (container_store_open(cli->data_root, out, err) < 0)
+        return -1;
+    (*out)->runtime.handlers = handlers;
+    return 0;
 }
 
 void ctr_getopt_reset(void)
@@ -54,8 +64,11 @@ int ctr_stop_ref(container_store *cs, const char *ref, long timeout, container_r
 {
     if (container_record_find(cs, ref, r, err) < 0)
         return -1;
-    return container_stop(cs, *r, (*r)->stop_signal, timeout >= 0 ? timeout : (*r)->stop_timeout,
-                          err);
+    if (container_stop(cs, *r, (*r)->stop_signal, timeout >= 0 ? timeout : (*r)->stop_timeout,
+                       err) < 0)
+        return -1;
+    container_event(cs, *r, "stop", NULL, NULL);
+    return 0;
 }
 
 int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,
@@ -73,4 +86,43 @@ int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,
             status = rc;
     }
     return status;
+}
+
+long long ctr_time_ns(const char *text)
+{
+    long long secs = container_parse_time(text);
+    if (secs == 0)
+        return 0;
+    long long ns = 0;
+    const char *dot = strchr(text, '.');
+    if (dot) {
+        int digits = 0;
+        for (const char *p = dot + 1; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+            ns = ns * 10 + (*p - '0');
+        for (; digits < 9; digits++)
+            ns *= 10;
+    }
+    return secs * 1000000000LL + ns;
+}
+
+int ctr_parse_when(const char *text, long long *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && *end != '\0' && end[1] == '\0' && strchr("smh", *end)) {
+        double mult = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        *out = (long long)now.tv_sec * 1000000000LL + now.tv_nsec - (long long)(v * mult * 1e9);
+        return 0;
+    }
+    if (end != text && *end == '\0') {
+        *out = (long long)(v * 1e9);
+        return 0;
+    }
+    long long ns = ctr_time_ns(text);
+    if (ns == 0)
+        return -1;
+    *out = ns;
+    return 0;
 }

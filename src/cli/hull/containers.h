@@ -35,6 +35,12 @@ int run_flags_check_supported(const char *command, const struct run_request *req
 
 extern const char run_flags_help[];
 
+/* RFC 3339 text (fractions kept) -> nanoseconds since the epoch; 0 when unparsable. */
+long long ctr_time_ns(const char *text);
+/* docker's --since/--until: RFC 3339, Unix seconds (with a fraction), or a duration before now
+ * (10s, 5m, 2h). Returns -1 when TEXT is none of these. */
+int ctr_parse_when(const char *text, long long *out);
+
 /* Run a command over several containers (stop, kill, rm, wait, ...): errors are printed per
  * container, the status is that of the last failure. */
 int ctr_for_each(struct hull_cli *cli, int first, int argc, char **argv,

@@ -7,9 +7,8 @@
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
+#include "container/exec.h"
 #include "container/status.h"
-#include "container/user.h"
-#include "runtime/exec.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -35,33 +34,11 @@ static const char help[] =
     "(usage, unknown or stopped container); 126 when COMMAND cannot be executed; 127 when it is\n"
     "not found.\n";
 
-static char **layer_dirs(container_record *r, size_t *n)
-{
-    json_t *layers = json_object_get(r->doc, "LayerDirs");
-    *n = json_array_size(layers);
-    char **v = calloc(*n + 1, sizeof *v);
-    if (v == NULL)
-        abort();
-    for (size_t i = 0; i < *n; i++)
-        v[i] = (char *)json_string_value(json_array_get(layers, i));
-    return v;
-}
-
 static int fail(hull_err *err, int code)
 {
     if (err && err->exit_code == 0)
         err->exit_code = code;
     return cli_fail(err);
-}
-
-/* Redirect fd to /dev/null (for stdin without -i, everything with -d). */
-static void devnull(int fd, int flags)
-{
-    int n = open("/dev/null", flags | O_CLOEXEC);
-    if (n >= 0) {
-        dup2(n, fd);
-        close(n);
-    }
 }
 
 int cmd_exec(struct hull_cli *cli, int argc, char **argv)
@@ -124,48 +101,17 @@ int cmd_exec(struct hull_cli *cli, int argc, char **argv)
                      err),
                     125);
 
-    struct exec_opts eo = {
-        .id = r->id,
+    struct container_exec_request req = {
         .args = argv + optind + 1,
+        .interactive = interactive,
         .tty = tty,
-        .tty_set = true,
         .detach = detach,
         .cwd = workdir,
         .env = env,
-        .no_new_privs = !json_is_false(
-            json_object_get(json_object_get(r->doc, "HostConfig"), "NoNewPrivileges")),
+        .user = user,
     };
-    char idbuf[64];
-    cleanup_strv char **gids = NULL;
-    if (user) {
-        size_t n;
-        cleanup_free char **layers = layer_dirs(r, &n);
-        struct user_ids ids;
-        if (user_resolve(layers, n, user, &ids, &err) < 0)
-            return fail(err, 125);
-        snprintf(idbuf, sizeof idbuf, "%u:%u", (unsigned)ids.uid, (unsigned)ids.gid);
-        eo.user = idbuf;
-        for (size_t i = 0; i < ids.n_additional; i++) {
-            char g[16];
-            snprintf(g, sizeof g, "%u", (unsigned)ids.additional[i]);
-            strv_append(&gids, g);
-        }
-        eo.additional_gids = gids;
-        user_ids_clear(&ids);
-    }
-    if (!interactive && !tty)
-        devnull(STDIN_FILENO, O_RDONLY);
-    if (detach) {
-        devnull(STDIN_FILENO, O_RDONLY);
-        devnull(STDOUT_FILENO, O_WRONLY);
-        devnull(STDERR_FILENO, O_WRONLY);
-    }
-    struct runtime_opts ro = {.root = cs->runtime_root};
     int code = 0;
-    if (runtime_exec(&ro, &eo, &code, &err) < 0) {
-        if (strstr(err->msg, "exec: ") && err->exit_code == 0)
-            err->exit_code = err->errnum == ENOENT ? 127 : 126;
+    if (container_exec(cs, r, &req, &code, &err) < 0)
         return fail(err, 125);
-    }
     return detach ? 0 : code;
 }

@@ -1,10 +1,12 @@
 /* hull image inspect: images as JSON. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
 
 #include "cli/hull/cli.h"
+#include "cli/hull/format.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 
@@ -28,7 +30,9 @@ static const char help[] =
     "  Users              number of containers using the image\n"
     "\n"
     "Options:\n"
-    "  -h, --help   show this help\n"
+    "  -f, --format TEMPLATE   a Go template per IMAGE instead, as `hull inspect -f`\n"
+    "                          ('{{.Id}} {{json .RepoTags}}')\n"
+    "  -h, --help              show this help\n"
     "\n"
     "Exit status: 0 when every IMAGE was found, 1 otherwise (the JSON then holds the images\n"
     "that were found), 125 for usage errors.\n";
@@ -37,7 +41,18 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    if (argc < 2)
+    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {NULL, 0, NULL, 0}};
+    const char *format = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+f:", longopts, NULL)) != -1) {
+        if (c == 'f')
+            format = optarg;
+        else
+            return cli_usage("image inspect", "invalid option");
+    }
+    if (optind >= argc)
         return cli_usage("image inspect", "expected at least one IMAGE");
     hull_err *err = NULL;
     cleanup_image_store image_store *store = NULL;
@@ -45,7 +60,7 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv)
         return cli_fail(err);
     json_t *arr = json_array();
     int status = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = optind; i < argc; i++) {
         cleanup_image_info image_info *info = NULL;
         if (image_lookup(store, argv[i], &info, &err) < 0) {
             status = cli_fail(err);
@@ -53,6 +68,10 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv)
             continue;
         }
         json_array_append_new(arr, image_info_to_json(info));
+    }
+    if (format) {
+        int rc = cli_format_print("image inspect", format, NULL, arr);
+        return rc ? rc : status;
     }
     char *text = json_dumps(arr, JSON_INDENT(2));
     puts(text);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/hull/cli.h"
+#include "cli/hull/format.h"
 #include "image/image.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -20,12 +21,15 @@ static const char help[] =
     "image is added to a store the first time it is used.\n"
     "\n"
     "Columns: REPOSITORY and TAG of the name, IMAGE ID (the first 12 hex digits of the config\n"
-    "digest), CREATED (from the image config), SIZE (config and layer blobs as stored,\n"
-    "compressed where the source compressed them).\n"
+    "digest), CREATED (from the image config), SIZE (the content of the unpacked layers, as\n"
+    "docker counts it: the same for every name of an image id, whatever the compression).\n"
     "\n"
     "Options:\n"
-    "  --format table|json  table (default), or a JSON array of objects with Id, Digest,\n"
-    "                       Names, RepoTags, RepoDigests, Created, Size, Users\n"
+    "  --format FORMAT      table (default); json: a JSON array of objects with Id, Digest,\n"
+    "                       Names, RepoTags, RepoDigests, Created, Size, Users; or a Go\n"
+    "                       template with docker's fields .ID .Repository .Tag .Digest\n"
+    "                       .CreatedSince .CreatedAt .Size .Containers ('table\n"
+    "                       {{.Repository}}:{{.Tag}}\\t{{.Size}}' adds docker's headers)\n"
     "  --no-trunc           full image IDs\n"
     "  -q, --quiet          image IDs only, one per image\n"
     "  -h, --help           show this help\n"
@@ -67,17 +71,66 @@ static void human_age(const char *created, char *buf, size_t len)
     snprintf(buf, len, "seconds ago");
 }
 
+/* REPOSITORY and TAG of a name ("<none>" for either when missing). */
+static void split_name(const char *name, char *repo, size_t repo_len, char *tag, size_t tag_len)
+{
+    if (name == NULL)
+        return;
+    snprintf(repo, repo_len, "%s", name);
+    char *colon = strrchr(repo, ':');
+    if (colon && !strchr(colon, '/')) {
+        snprintf(tag, tag_len, "%s", colon + 1);
+        *colon = '\0';
+    }
+}
+
+/* docker's `images --format` placeholders for one name of an image (formatter.imageContext). */
+static json_t *template_row(const image_info *info, const char *name, int no_trunc)
+{
+    char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64], created_at[64] = "";
+    split_name(name, repo, sizeof(repo), tag, sizeof(tag));
+    cli_docker_size(info->size, size, sizeof(size));
+    human_age(info->config->created, age, sizeof(age));
+    struct tm tm = {0};
+    if (info->config->created && strptime(info->config->created, "%Y-%m-%dT%H:%M:%S", &tm)) {
+        time_t t = timegm(&tm);
+        if (localtime_r(&t, &tm))
+            strftime(created_at, sizeof(created_at), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+    }
+    char id[80];
+    if (no_trunc)
+        snprintf(id, sizeof(id), "%s", info->id);
+    else
+        snprintf(id, sizeof(id), "%.12s", digest_hex(info->id));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "ID", id, "Repository", repo,
+                     "Tag", tag, "Digest", info->manifest_digest ? info->manifest_digest : "<none>",
+                     "CreatedSince", age, "CreatedAt", created_at, "Size", size, "Containers",
+                     info->users);
+}
+
+static int print_template(image_info **list, size_t n, const char *format, int no_trunc)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID", "Repository",
+                  "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince", "CREATED",
+                  "CreatedAt", "CREATED AT", "Size", "SIZE", "Containers", "CONTAINERS");
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        /* one row per name, one <none> row for an image without names */
+        size_t names = 0;
+        while (list[i]->names[names])
+            names++;
+        for (size_t k = 0; k < (names ? names : 1); k++)
+            json_array_append_new(
+                rows, template_row(list[i], names ? list[i]->names[k] : NULL, no_trunc));
+    }
+    return cli_format_print("images", format, headers, rows);
+}
+
 static void print_row(const image_info *info, const char *name, int no_trunc)
 {
     char repo[512] = "<none>", tag[256] = "<none>", size[32], age[64];
-    if (name != NULL) {
-        snprintf(repo, sizeof(repo), "%s", name);
-        char *colon = strrchr(repo, ':');
-        if (colon && !strchr(colon, '/')) {
-            snprintf(tag, sizeof(tag), "%s", colon + 1);
-            *colon = '\0';
-        }
-    }
+    split_name(name, repo, sizeof(repo), tag, sizeof(tag));
     human_size(info->size, size, sizeof(size));
     human_age(info->config->created, age, sizeof(age));
     printf("%-40s %-12s %-14.*s %-16s %s\n", repo, tag, no_trunc ? 64 : 12, digest_hex(info->id),
@@ -93,12 +146,15 @@ int cmd_images(struct hull_cli *cli, int argc, char **argv)
                                              {"quiet", no_argument, NULL, 'q'},
                                              {NULL, 0, NULL, 0}};
     int json = 0, quiet = 0, no_trunc = 0, c;
+    const char *tmpl = NULL;
     optind = 0;
     while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
         if (c == 'f' && strcmp(optarg, "json") == 0)
             json = 1;
         else if (c == 'f' && strcmp(optarg, "table") == 0)
             json = 0;
+        else if (c == 'f')
+            tmpl = optarg;
         else if (c == 'T')
             no_trunc = 1;
         else if (c == 'q')
@@ -116,6 +172,11 @@ int cmd_images(struct hull_cli *cli, int argc, char **argv)
     size_t n = 0;
     if (image_list(store, &list, &n, &err) < 0)
         return cli_fail(err);
+    if (tmpl && !quiet) {
+        int rc = print_template(list, n, tmpl, no_trunc);
+        image_info_list_free(list, n);
+        return rc;
+    }
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {

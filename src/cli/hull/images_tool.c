@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli/hull/cli.h"
-#include "container/launch.h"
+#include "container/programs.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 

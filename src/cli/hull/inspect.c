@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/inspect.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -20,54 +21,15 @@ static const char help[] =
     "\n"
     "Options:\n"
     "      --type TYPE      only look for a container, image or volume\n"
-    "  -f, --format TMPL    print one value per NAME instead: {{.Path.To.Field}} prints that\n"
-    "                       field (strings bare, other values as JSON); {{json .Path}} prints "
-    "JSON\n"
+    "  -f, --format TMPL    render a Go template per NAME instead, as docker does:\n"
+    "                       '{{.State.Status}} {{.State.Pid}}', '{{json .Config}}',\n"
+    "                       '{{index .Config.Labels \"k\"}}', '{{range .Mounts}}{{.Source}} "
+    "{{end}}';\n"
+    "                       a field the document lacks is an error naming it (see\n"
+    "                       docs/hull-cli.md, \"Formatting output\")\n"
     "  -h, --help           show this help\n"
     "\n"
     "Exit status: 0 when every NAME was found, 1 otherwise, 125 for usage errors.\n";
-
-/* {{.A.B}} / {{json .A.B}} -> the value (borrowed), or NULL. */
-static int format_value(json_t *doc, const char *tmpl, char **out)
-{
-    const char *p = strstr(tmpl, "{{");
-    const char *end = p ? strstr(p, "}}") : NULL;
-    if (p == NULL || end == NULL)
-        return -1;
-    p += 2;
-    while (*p == ' ')
-        p++;
-    bool as_json = strncmp(p, "json ", 5) == 0;
-    if (as_json)
-        p += 5;
-    while (*p == ' ')
-        p++;
-    if (*p != '.')
-        return -1;
-    json_t *cur = doc;
-    const char *q = p + 1;
-    while (q < end && *q != ' ' && *q != '}') {
-        size_t len = strcspn(q, ". }");
-        if (len == 0)
-            break;
-        char key[256];
-        snprintf(key, sizeof key, "%.*s", (int)len, q);
-        cur = json_object_get(cur, key);
-        q += len;
-        if (*q == '.')
-            q++;
-    }
-    cleanup_free char *value = NULL;
-    if (cur == NULL)
-        value = strdup("<no value>");
-    else if (!as_json && json_is_string(cur))
-        value = strdup(json_string_value(cur));
-    else
-        value = json_dumps(cur, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (asprintf(out, "%.*s%s%s", (int)(strstr(tmpl, "{{") - tmpl), tmpl, value, end + 2) < 0)
-        abort();
-    return 0;
-}
 
 static int find(struct hull_cli *cli, container_store *cs, const char *ref, const char *type,
                 json_t **out, hull_err **err)
@@ -143,6 +105,12 @@ int cmd_inspect(struct hull_cli *cli, int argc, char **argv)
     cleanup_container_store container_store *cs = NULL;
     if (ctr_open(cli, &cs, &err) < 0)
         return cli_fail(err);
+    struct cli_format fmt = {0};
+    if (format) {
+        int rc = cli_format_begin(&fmt, "inspect", format, NULL);
+        if (rc != 0)
+            return rc;
+    }
     int status = 0;
     json_t *arr = json_array();
     for (int i = optind; i < argc; i++) {
@@ -153,22 +121,19 @@ int cmd_inspect(struct hull_cli *cli, int argc, char **argv)
             continue;
         }
         if (format) {
-            char *line = NULL;
-            if (format_value(doc, format, &line) < 0) {
-                json_decref(doc);
-                json_decref(arr);
-                return cli_usage("inspect",
-                                 "--format `%s`: expected {{.Field.Path}} or "
-                                 "{{json .Field.Path}}",
-                                 format);
-            }
-            puts(line);
-            free(line);
+            int rc = cli_format_row(&fmt, doc, &err);
             json_decref(doc);
+            if (rc < 0) {
+                cli_format_clear(&fmt);
+                json_decref(arr);
+                return cli_fail(err);
+            }
         } else {
             json_array_append_new(arr, doc);
         }
     }
+    if (format && cli_format_end(&fmt, &err) < 0)
+        status = cli_fail(err);
     if (!format) {
         char *text = json_dumps(arr, JSON_INDENT(4));
         puts(text ? text : "[]");

@@ -4,7 +4,7 @@
 
 #include "cli/hull/containers.h"
 #include "container/launch.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "util/cleanup.h"
 #include "util/signals.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli/hull/cli.h"
-#include "container/launch.h"
+#include "container/programs.h"
 #include "image/builtin.h"
 #include "image/layer.h"
 #include "util/cleanup.h"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/hull/cli.h"
+#include "container/event_emit.h"
 #include "image/transport.h"
 #include "util/cleanup.h"
 
@@ -60,7 +61,10 @@ int cmd_load(struct hull_cli *cli, int argc, char **argv)
     cleanup_strv char **loaded = NULL;
     if (image_load(store, input, &opts, &loaded, &err) < 0)
         return cli_fail(err);
-    for (char **l = loaded; !quiet && l && *l; l++)
-        printf("Loaded image: %s\n", *l);
+    for (char **l = loaded; l && *l; l++) {
+        if (!quiet)
+            printf("Loaded image: %s\n", *l);
+        image_event(store->data_root, "load", *l, *l);
+    }
     return 0;
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 #include "container/status.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -44,45 +44,6 @@ struct logs_opts {
     long long since_ns, until_ns;
 };
 
-static long long time_ns(const char *text)
-{
-    long long secs = container_parse_time(text);
-    if (secs == 0)
-        return 0;
-    long long ns = 0;
-    const char *dot = strchr(text, '.');
-    if (dot) {
-        int digits = 0;
-        for (const char *p = dot + 1; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
-            ns = ns * 10 + (*p - '0');
-        for (; digits < 9; digits++)
-            ns *= 10;
-    }
-    return secs * 1000000000LL + ns;
-}
-
-static int parse_when(const char *text, long long *out)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (end != text && *end != '\0' && end[1] == '\0' && strchr("smh", *end)) {
-        double mult = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        *out = (long long)now.tv_sec * 1000000000LL + now.tv_nsec - (long long)(v * mult * 1e9);
-        return 0;
-    }
-    if (end != text && *end == '\0') {
-        *out = (long long)(v * 1e9);
-        return 0;
-    }
-    long long ns = time_ns(text);
-    if (ns == 0)
-        return -1;
-    *out = ns;
-    return 0;
-}
-
 /* Print one record if it passes the filters. */
 static void emit(const struct logs_opts *o, const char *line, size_t len)
 {
@@ -94,7 +55,7 @@ static void emit(const struct logs_opts *o, const char *line, size_t len)
     const char *stream = json_string_value(json_object_get(rec, "stream"));
     const char *when = json_string_value(json_object_get(rec, "time"));
     size_t log_len = json_string_length(json_object_get(rec, "log"));
-    long long t = when ? time_ns(when) : 0;
+    long long t = when ? ctr_time_ns(when) : 0;
     if (log && (o->since_ns == 0 || t >= o->since_ns) && (o->until_ns == 0 || t < o->until_ns)) {
         FILE *out = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
         if (o->timestamps)
@@ -172,7 +133,9 @@ static void print_lines(const struct logs_opts *o, struct lines *l, size_t from)
     fflush(stderr);
 }
 
-static bool still_active(container_store *cs, container_record *r)
+/* Whether more output can come. A container that runs on without its monitor writes nothing
+ * more to the log (*unmonitored): following it would block for ever. */
+static bool still_active(container_store *cs, container_record *r, bool *unmonitored)
 {
     if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
         return false;
@@ -182,7 +145,9 @@ static bool still_active(container_store *cs, container_record *r)
         hull_err_free(err);
         return false;
     }
-    return st.monitor_alive || st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED;
+    *unmonitored = st.unmonitored;
+    return !st.unmonitored &&
+           (st.monitor_alive || st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED);
 }
 
 static int follow(const struct logs_opts *o, container_store *cs, container_record *r,
@@ -192,7 +157,7 @@ static int follow(const struct logs_opts *o, container_store *cs, container_reco
     if (in >= 0)
         inotify_add_watch(in, r->dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF);
     struct lines l = {0};
-    bool last_round = false;
+    bool last_round = false, unmonitored = false;
     for (;;) {
         read_fd(f, &l);
         /* Rotated (or created after we started): finish the old file, open the new one. */
@@ -213,7 +178,7 @@ static int follow(const struct logs_opts *o, container_store *cs, container_reco
         print_lines(o, &l, 0);
         if (last_round)
             break;
-        if (!still_active(cs, r)) {
+        if (!still_active(cs, r, &unmonitored)) {
             last_round = true; /* one more pass for what was written just before the end */
             continue;
         }
@@ -225,6 +190,11 @@ static int follow(const struct logs_opts *o, container_store *cs, container_reco
         }
     }
     free(l.v);
+    if (unmonitored)
+        fprintf(stderr,
+                "hull: the monitor of container %s died: its output is no longer recorded "
+                "(`hull start %s` gives it a new monitor)\n",
+                r->name, r->name);
     return 0;
 }
 
@@ -305,7 +275,7 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
         }
         case OPT_SINCE:
         case OPT_UNTIL:
-            if (parse_when(optarg, c == OPT_SINCE ? &o.since_ns : &o.until_ns) < 0)
+            if (ctr_parse_when(optarg, c == OPT_SINCE ? &o.since_ns : &o.until_ns) < 0)
                 return cli_usage("logs",
                                  "--%s `%s`: expected RFC 3339, Unix seconds or a "
                                  "duration like 10s, 5m, 2h",

@@ -3,23 +3,35 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "container/event_emit.h"
+#include "container/launch.h"
 #include "container/status.h"
-#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
-static const char help[] =
+static const char pause_help[] =
     "Usage: hull pause CONTAINER [CONTAINER...]\n"
-    "       hull unpause CONTAINER [CONTAINER...]\n"
     "\n"
-    "Freeze (pause) or thaw (unpause) every process of running containers with the cgroup\n"
-    "freezer. A paused container shows as `paused` in `hull ps`; `hull stop` and `hull rm -f`\n"
-    "of a paused container kill it.\n"
+    "Freeze every process of running containers with the cgroup freezer. A paused container\n"
+    "shows as `paused` in `hull ps`; `hull unpause` thaws it, `hull stop` and `hull rm -f` of a\n"
+    "paused container kill it.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n"
     "\n"
-    "Exit status: 0 when every container was paused/unpaused, 1 otherwise (unknown, not running,\n"
-    "already in that state), 125 for usage errors.\n";
+    "Exit status: 0 when every container was paused, 1 otherwise (unknown, not running,\n"
+    "already paused), 125 for usage errors.\n";
+
+static const char unpause_help[] =
+    "Usage: hull unpause CONTAINER [CONTAINER...]\n"
+    "\n"
+    "Thaw every process of paused containers (`hull pause` froze them); they run on where they\n"
+    "stopped.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Exit status: 0 when every container was unpaused, 1 otherwise (unknown, not paused), 125\n"
+    "for usage errors.\n";
 
 static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref, void *data)
 {
@@ -35,9 +47,9 @@ static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref,
         return cli_fail((hull_error(&err, 0, "container %s is %s, not %s", ref,
                                     container_state_name(st.state), container_state_name(want)),
                          err));
-    struct runtime_opts ro = {.root = cs->runtime_root};
-    if ((pause ? runtime_pause(&ro, r->id, &err) : runtime_resume(&ro, r->id, &err)) < 0)
+    if (container_pause(cs, r, pause, &err) < 0)
         return cli_fail(err);
+    container_event(cs, r, pause ? "pause" : "unpause", NULL, NULL);
     puts(ref);
     return 0;
 }
@@ -45,7 +57,7 @@ static int pause_one(struct hull_cli *cli, container_store *cs, const char *ref,
 static int pause_common(struct hull_cli *cli, const char *command, bool pause, int argc,
                         char **argv)
 {
-    if (cli_wants_help(argc, argv, help))
+    if (cli_wants_help(argc, argv, pause ? pause_help : unpause_help))
         return 0;
     ctr_getopt_reset();
     int c;

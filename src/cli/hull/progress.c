@@ -1,4 +1,4 @@
-/* Progress display for pulls; callbacks arrive from several download threads. */
+/* Progress display for pulls and pushes; callbacks arrive from several download threads. */
 #include "cli/hull/progress.h"
 
 #include <pthread.h>
@@ -65,7 +65,7 @@ static void on_event(void *opaque, enum image_progress_event ev, const char *dig
     if (total)
         p->blobs[i].total = total;
     p->blobs[i].done = done;
-    if (ev == IMAGE_PROGRESS_DONE || ev == IMAGE_PROGRESS_EXISTS) {
+    if (ev == IMAGE_PROGRESS_DONE || ev == IMAGE_PROGRESS_EXISTS || ev == IMAGE_PROGRESS_MOUNTED) {
         p->blobs[i].finished = 1;
         p->blobs[i].done = p->blobs[i].total;
     }
@@ -77,6 +77,8 @@ static void on_event(void *opaque, enum image_progress_event ev, const char *dig
         fprintf(stderr, "Copied blob %s (%llu bytes)\n", digest, (unsigned long long)total);
     } else if (ev == IMAGE_PROGRESS_EXISTS) {
         fprintf(stderr, "Blob %s already present\n", digest);
+    } else if (ev == IMAGE_PROGRESS_MOUNTED) {
+        fprintf(stderr, "Mounted blob %s\n", digest);
     }
     pthread_mutex_unlock(&p->mutex);
 }

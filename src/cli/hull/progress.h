@@ -1,4 +1,5 @@
-/* Pull progress on stderr: one redrawn summary line on a terminal, plain lines otherwise. */
+/* Pull and push progress on stderr: one redrawn summary line on a terminal, plain lines otherwise.
+ */
 #ifndef HULL_CLI_HULL_PROGRESS_H
 #define HULL_CLI_HULL_PROGRESS_H
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/inspect.h"
 #include "container/ps_filter.h"
 #include "container/status.h"
@@ -28,9 +29,13 @@ static const char help[] =
     "  -l, --latest          show the most recently created container (-n 1)\n"
     "  -q, --quiet           print only the (short) IDs\n"
     "      --no-trunc        full IDs and commands\n"
-    "      --format FORMAT   table (default) or json: an array of objects with Id, Names,\n"
+    "      --format FORMAT   table (default); json: an array of objects with Id, Names,\n"
     "                        Image, ImageID, Command, Created, State, Status, ExitCode, Pid,\n"
-    "                        StartedAt, FinishedAt, Labels, Mounts, RestartCount, Health\n"
+    "                        StartedAt, FinishedAt, Labels, Mounts, RestartCount, Health; or a\n"
+    "                        Go template with docker's fields: .ID .Image .Command .CreatedAt\n"
+    "                        .RunningFor .Ports .State .Status .Size .Names .Labels\n"
+    "                        .Label \"KEY\" .Mounts .Networks .LocalVolumes; `table TEMPLATE`\n"
+    "                        adds docker's column headers (e.g. 'table {{.ID}}\\t{{.Names}}')\n"
     "  -s, --size            refused: hull does not compute container sizes (see `hull system\n"
     "                        df`)\n"
     "  -h, --help            show this help\n"
@@ -153,6 +158,94 @@ static void print_json(const struct entry *list, const size_t *shown, size_t n)
     json_decref(arr);
 }
 
+/* docker's `ps --format` placeholders for one container (formatter.ContainerContext). */
+static json_t *template_row(const struct entry *e, bool no_trunc)
+{
+    char status[128], created_at[64] = "", running_for[64];
+    container_status_text(&e->st, status, sizeof status);
+    ago(e->created, running_for, sizeof running_for);
+    time_t t = (time_t)container_parse_time(e->created);
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+        strftime(created_at, sizeof created_at, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+    cleanup_free char *cmd = container_command_text(e->r);
+    cleanup_free char *quoted = NULL;
+    if (!no_trunc && text_width(cmd) > 20) {
+        size_t cut = 0;
+        for (size_t chars = 0; cmd[cut] && chars < 19; chars++)
+            for (cut++; ((unsigned char)cmd[cut] & 0xc0) == 0x80; cut++)
+                ;
+        if (asprintf(&quoted, "\"%.*s…\"", (int)cut, cmd) < 0)
+            abort();
+    } else if (asprintf(&quoted, "\"%s\"", cmd) < 0) {
+        abort();
+    }
+    json_t *labels = json_object_get(json_object_get(e->r->doc, "Config"), "Labels");
+    json_t *label_obj = json_is_object(labels) ? json_incref(labels) : json_object();
+    json_t *names = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(label_obj, key, v)
+    {
+        cleanup_free char *kv = NULL;
+        if (asprintf(&kv, "%s=%s", key, json_string_value(v) ? json_string_value(v) : "") < 0)
+            abort();
+        json_array_append_new(names, json_string(kv));
+    }
+    json_t *ps = container_ps_json(e->r, &e->st);
+    json_t *mounts = json_object_get(ps, "Mounts");
+    size_t i, local = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(e->r->doc, "Mounts"), i, m) local +=
+        json_is_string(json_object_get(m, "Name"));
+    const char *image = json_string_value(json_object_get(e->r->doc, "ImageName"));
+    const char *net =
+        json_string_value(json_object_get(json_object_get(e->r->doc, "HostConfig"), "NetworkMode"));
+    json_t *row = json_pack(
+        "{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I}", "ID",
+        e->r->id, (size_t)(no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN), "Names", e->r->name,
+        "Image", image ? image : "", "Command", quoted, "CreatedAt", created_at, "RunningFor",
+        running_for, "Ports", "", "State", container_state_name(e->st.state), "Status", status,
+        "Size", "0B", "Labels", "", "Label", label_obj, "Mounts", "", "Networks", net ? net : "",
+        "LocalVolumes", (json_int_t)local);
+    /* "k=v,k2=v2" and "vol1,vol2" as docker prints them */
+    for (int pass = 0; pass < 2; pass++) {
+        json_t *list = pass ? mounts : names;
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        if (f == NULL)
+            abort();
+        json_array_foreach(list, i, m) fprintf(f, "%s%s", i ? "," : "", json_string_value(m));
+        fclose(f);
+        json_object_set_new(row, pass ? "Mounts" : "Labels", json_string(buf));
+        free(buf);
+    }
+    json_decref(names);
+    json_decref(ps);
+    return row;
+}
+
+static json_t *template_headers(void)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+                     "s:s}",
+                     "ID", "CONTAINER ID", "Names", "NAMES", "Image", "IMAGE", "Command", "COMMAND",
+                     "CreatedAt", "CREATED AT", "RunningFor", "CREATED", "Ports", "PORTS", "State",
+                     "STATE", "Status", "STATUS", "Size", "SIZE", "Labels", "LABELS", "Label",
+                     "LABEL", "Mounts", "MOUNTS", "Networks", "NETWORKS", "LocalVolumes",
+                     "LOCAL VOLUMES");
+}
+
+static int print_template(const char *format, const struct entry *list, const size_t *shown,
+                          size_t n, bool no_trunc)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, template_row(&list[shown[i]], no_trunc));
+    return cli_format_print("ps", format, template_headers(), rows);
+}
+
 static void print_rows(const struct entry *list, const size_t *shown, size_t n, bool no_trunc)
 {
     char *(*rows)[COLUMNS] = calloc(n + 1, sizeof *rows);
@@ -236,6 +329,7 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {NULL, 0, NULL, 0}};
     bool quiet = false, no_trunc = false, json = false, latest = false;
+    const char *tmpl = NULL;
     struct container_ps_options sel = {.all = false, .last = -1};
     cleanup_container_ps_filter container_ps_filter *filter = container_ps_filter_new();
     int c;
@@ -276,7 +370,7 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
             if (strcmp(optarg, "json") == 0)
                 json = true;
             else if (strcmp(optarg, "table") != 0)
-                return cli_usage("ps", "--format `%s`: expected table or json", optarg);
+                tmpl = optarg;
             break;
         default:
             return ctr_bad_option("ps", c, argv);
@@ -311,6 +405,8 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
         rc = filter_error(err);
     else if (json)
         print_json(list, shown, count);
+    else if (tmpl && !quiet)
+        rc = print_template(tmpl, list, shown, count, no_trunc);
     else if (quiet)
         for (size_t i = 0; i < count; i++)
             printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/hull/cli.h"
+#include "container/event_emit.h"
 #include "cli/hull/progress.h"
 #include "image/image.h"
 #include "image/transport.h"
@@ -110,6 +111,7 @@ int cmd_pull(struct hull_cli *cli, int argc, char **argv)
         return cli_fail(err);
     if (!quiet)
         fprintf(stderr, "Pulled %s (%s)\n", name, manifest);
+    image_event(store->data_root, "pull", name, name);
     printf("%s\n", digest_hex(info->id));
     return 0;
 }

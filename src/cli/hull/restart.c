@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/hull/containers.h"
+#include "container/event_emit.h"
 #include "container/launch.h"
 #include "util/cleanup.h"
 
@@ -32,6 +33,7 @@ static int restart_one(struct hull_cli *cli, container_store *cs, const char *re
     cleanup_close int lock = container_lock(r, &err);
     if (lock < 0 || container_start_detached(cs, r, &err) < 0)
         return cli_fail(err);
+    container_event(cs, r, "restart", NULL, NULL);
     puts(ref);
     return 0;
 }

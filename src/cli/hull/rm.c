@@ -1,4 +1,5 @@
 /* hull rm: remove containers. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,9 @@ static const char help[] =
     "Remove containers: their runtime state, root filesystem mount and writable layer, logs,\n"
     "name and image use. A running (or restarting) container is refused unless -f, which kills\n"
     "it first (SIGKILL, no grace period). A container whose monitor died (crash, reboot) is\n"
-    "cleaned up as well.\n"
+    "cleaned up as well, and so is a dead one (its create was interrupted: `Dead` in `hull ps\n"
+    "-a`). Of several concurrent removals of one container exactly one succeeds; the others\n"
+    "report `no such container`.\n"
     "\n"
     "Options:\n"
     "  -f, --force     kill a running container before removing it\n"
@@ -31,19 +34,43 @@ struct rm_opts {
     bool volumes;
 };
 
+/* The lock of a container this rm is about to remove; a concurrent rm that won the race has
+ * removed it meanwhile: then "no such container", as docker's daemon answers the losers. */
+static int lock_for_removal(container_record *r, const char *ref, hull_err **err)
+{
+    int lock = container_lock(r, err);
+    if (lock < 0 && (*err)->errnum == ENOENT) {
+        hull_err_freep(err);
+        hull_error(err, 0, "no such container: %s", ref);
+        (*err)->errnum = ENOENT;
+    }
+    return lock;
+}
+
 static int rm_one(struct hull_cli *cli, container_store *cs, const char *ref, void *data)
 {
     const struct rm_opts *o = data;
     hull_err *err = NULL;
-    cleanup_free char *id = NULL;
-    if (container_resolve(cs, ref, &id, &err) < 0)
-        return cli_fail(err);
     cleanup_container_record container_record *r = NULL;
-    if (container_record_load(cs, id, &r, &err) < 0) {
-        /* No readable record: an interrupted create. Nothing can be running from it. */
-        hull_err_free(err);
-        err = NULL;
-        if (container_remove_orphan(cs, id, &err) < 0)
+    if (container_record_find(cs, ref, &r, &err) < 0)
+        return cli_fail(err);
+    cleanup_image_store image_store *is = NULL;
+    if (image_store_open(cli->data_root, &is, &err) < 0)
+        return cli_fail(err);
+    if (r->dead) {
+        /* An interrupted create (or one still running: the lock waits for it to finish). */
+        cleanup_close int lock = lock_for_removal(r, ref, &err);
+        if (lock < 0)
+            return cli_fail(err);
+        cleanup_container_record container_record *now = NULL;
+        if (container_record_load(cs, r->id, &now, &err) < 0)
+            return cli_fail(err);
+        if (!now->dead) {
+            /* Its create completed meanwhile: remove it as any other container. */
+            close(steal_fd(&lock));
+            return rm_one(cli, cs, ref, data);
+        }
+        if (container_remove_all(cs, is, now, o->volumes, &err) < 0)
             return cli_fail(err);
         puts(ref);
         return 0;
@@ -63,14 +90,11 @@ static int rm_one(struct hull_cli *cli, container_store *cs, const char *ref, vo
         if (container_stop(cs, r, SIGKILL, 0, &err) < 0)
             return cli_fail(err);
     }
-    if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && r->auto_remove) {
         puts(ref); /* --rm: its monitor removed it meanwhile */
         return 0;
     }
-    cleanup_image_store image_store *is = NULL;
-    if (image_store_open(cli->data_root, &is, &err) < 0)
-        return cli_fail(err);
-    cleanup_close int lock = container_lock(r, &err);
+    cleanup_close int lock = lock_for_removal(r, ref, &err);
     if (lock < 0 || container_remove_all(cs, is, r, o->volumes, &err) < 0)
         return cli_fail(err);
     puts(ref);

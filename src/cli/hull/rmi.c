@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/hull/cli.h"
+#include "container/event_emit.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 
@@ -53,10 +54,14 @@ int cmd_rmi(struct hull_cli *cli, int argc, char **argv)
             err = NULL;
             continue;
         }
-        for (char **n = res.untagged; n && *n; n++)
+        for (char **n = res.untagged; n && *n; n++) {
             printf("Untagged: %s\n", *n);
-        if (res.deleted)
+            image_event(store->data_root, "untag", *n, *n);
+        }
+        if (res.deleted) {
             printf("Deleted: %s\n", res.deleted);
+            image_event(store->data_root, "delete", res.deleted, NULL);
+        }
         image_remove_result_clear(&res);
     }
     return status;

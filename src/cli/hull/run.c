@@ -8,7 +8,6 @@
 #include "container/create.h"
 #include "container/launch.h"
 #include "image/image.h"
-#include "linux/cgroup/cgroup.h"
 #include "util/cleanup.h"
 
 static const char run_help_head[] =
@@ -114,7 +113,7 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
     /* The container's cgroup migration comes after the image lookup, the record and the
      * overlay mount: let its grace period pass meanwhile (migration_warmup.c). */
     if (strcmp(command, "run") == 0)
-        cgroup_warm_migration_lock();
+        container_launch_warm_up();
     if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, is, &err) < 0 ||
         ensure_image(cli, *is, req, &err) < 0 ||
         container_create_from_image(*cs, *is, req, r, &err) < 0) {
@@ -136,7 +135,7 @@ static void auto_remove(container_store *cs, image_store *is, container_record *
 int cmd_run(struct hull_cli *cli, int argc, char **argv)
 {
     /* Reap the warm-up helper (create_container starts it) however the run ends. */
-    cleanup_warm_migration bool warming = true;
+    cleanup_launch_warm_up bool warming = true;
     struct run_request req;
     run_request_init(&req);
     cleanup_container_store container_store *cs = NULL;

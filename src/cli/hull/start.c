@@ -14,7 +14,10 @@ static const char help[] =
     "\n"
     "Start containers that were created (`hull create`) or have exited. Each runs under its own\n"
     "monitor, as with `hull run -d`; the filesystem changes of earlier runs are kept. Starting a\n"
-    "running container does nothing. CONTAINER is a name, an ID or an unambiguous ID prefix.\n"
+    "running container does nothing, unless its monitor died (`Up ... (unmonitored)` in `hull\n"
+    "ps`): then a new monitor adopts it, records its exit and applies its restart policy (its\n"
+    "output since the old monitor died is lost). CONTAINER is a name, an ID or an unambiguous ID\n"
+    "prefix.\n"
     "A container created with -i keeps its stdin open for `hull attach`.\n"
     "\n"
     "Options:\n"
@@ -45,6 +48,9 @@ static int start_one(struct hull_cli *cli, container_store *cs, const char *ref,
         st.state == CONTAINER_RESTARTING) {
         if (attach)
             return cli_fail((hull_error(&err, 0, "container %s is already running", ref), err));
+        /* Its monitor died: a new one takes over (restart policy, exit record). */
+        if (st.unmonitored && container_adopt(cs, r, &err) < 0)
+            return cli_fail(err);
         puts(ref);
         return 0;
     }

@@ -1,40 +1,107 @@
 /* hull stats: CPU, memory and process counts of running containers. */
 #include <poll.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/procs.h"
 #include "container/status.h"
+#include "oci/json_read.h"
 #include "util/cleanup.h"
 
 static const char help[] =
     "Usage: hull stats [OPTIONS] [CONTAINER...]\n"
     "\n"
     "Show the resource use of running containers (default: all of them), refreshed every second\n"
-    "until interrupted: CPU % (of one CPU, over the last interval), MEM USAGE (sum of the\n"
-    "processes' resident memory) and PIDS. The figures come from /proc (every process of the\n"
-    "container's pid namespace).\n"
+    "until interrupted, as docker's columns: CPU % (of one CPU, over the last interval), MEM\n"
+    "USAGE / LIMIT (the memory cgroup's usage without inactive page cache, as docker counts it;\n"
+    "the limit is -m, else the host's memory), MEM %, BLOCK I/O (bytes read / written by the\n"
+    "container's cgroup) and PIDS. CPU and, without a memory cgroup, memory come from /proc\n"
+    "(every process of the container's pid namespace).\n"
     "\n"
     "Options:\n"
     "      --no-stream       print one sample (over 0.5 s) and exit\n"
-    "      --format FORMAT   table (default) or json (an array of {Id, Name, CPUPercent,\n"
-    "                        MemUsage (bytes), Pids})\n"
+    "      --format FORMAT   table (default), json (an array of {Id, Name, CPUPercent,\n"
+    "                        MemUsage, MemLimit (bytes), MemPercent, BlockRead, BlockWrite\n"
+    "                        (bytes), Pids}), or a Go template with docker's fields:\n"
+    "                        .Container .Name .ID .CPUPerc .MemUsage .MemPerc .NetIO .BlockIO\n"
+    "                        .PIDs ('table {{.Name}}\\t{{.CPUPerc}}' adds docker's headers)\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0, 1 when a named container is unknown or not running, 125 for usage errors.\n";
 
 struct target {
     container_record *r;
+    const char *ref; /* as named on the command line, else the name */
     pid_t pid;
     unsigned long long ticks;
-    long long rss;
+    long long rss; /* memory in use (cgroup, else the processes' RSS) */
+    long long limit;
+    long long blk_read, blk_write;
     size_t pids;
     double cpu;
 };
+
+/* MemTotal of /proc/meminfo in bytes (docker's LIMIT without -m). */
+static long long host_memory(void)
+{
+    cleanup_file FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
+            break;
+    return kib * 1024;
+}
+
+static long long stat_int(json_t *o, const char *a, const char *b)
+{
+    json_t *v = json_object_get(o, a);
+    return (long long)json_integer_value(b ? json_object_get(v, b) : v);
+}
+
+/* Memory and block I/O from the container's cgroups (libhull's runtime stats, runc's shape). */
+static void measure_cgroup(container_store *cs, struct target *t, long long host)
+{
+    cleanup_json json_t *stats = NULL;
+    uint64_t ooms = 0;
+    hull_err *err = NULL;
+    t->limit = host;
+    if (container_stats(cs, t->r, &stats, &ooms, &err) < 0) {
+        hull_err_free(err);
+        return;
+    }
+    json_t *mem = json_object_get(stats, "memory");
+    json_t *raw = json_object_get(mem, "raw");
+    long long usage = stat_int(mem, "usage", "usage");
+    long long inactive = json_object_get(raw, "total_inactive_file")
+                             ? stat_int(raw, "total_inactive_file", NULL)
+                             : stat_int(raw, "inactive_file", NULL);
+    if (usage > 0)
+        t->rss = usage > inactive ? usage - inactive : usage;
+    long long limit = stat_int(mem, "usage", "limit");
+    if (limit > 0 && limit < host)
+        t->limit = limit;
+    size_t i;
+    json_t *e;
+    t->blk_read = t->blk_write = 0;
+    json_array_foreach(json_object_get(json_object_get(stats, "blkio"), "ioServiceBytesRecursive"),
+                       i, e)
+    {
+        const char *op = json_string_value(json_object_get(e, "op"));
+        long long v = stat_int(e, "value", NULL);
+        if (op && strcasecmp(op, "read") == 0)
+            t->blk_read += v;
+        else if (op && strcasecmp(op, "write") == 0)
+            t->blk_write += v;
+    }
+}
 
 static void measure(struct target *t)
 {
@@ -73,27 +140,86 @@ static void human(long long bytes, char *buf, size_t size)
         snprintf(buf, size, "%.2fKiB", (double)bytes / 1024.0);
 }
 
+/* docker's I/O figures: decimal units (B, kB, MB, GB). */
+static void human_decimal(long long bytes, char *buf, size_t size)
+{
+    if (bytes >= 1000000000LL)
+        snprintf(buf, size, "%.3gGB", (double)bytes / 1e9);
+    else if (bytes >= 1000000)
+        snprintf(buf, size, "%.3gMB", (double)bytes / 1e6);
+    else if (bytes >= 1000)
+        snprintf(buf, size, "%.3gkB", (double)bytes / 1e3);
+    else
+        snprintf(buf, size, "%lldB", bytes);
+}
+
+static double mem_percent(const struct target *t)
+{
+    return t->limit > 0 ? 100.0 * (double)t->rss / (double)t->limit : 0;
+}
+
+/* docker's `stats --format` placeholders (formatter.statsContext). */
+static json_t *template_row(const struct target *t)
+{
+    char mem[32], lim[32], usage[80], cpu[32], memperc[32], rd[32], wr[32], io[72];
+    human(t->rss, mem, sizeof mem);
+    human(t->limit, lim, sizeof lim);
+    snprintf(usage, sizeof usage, "%s / %s", mem, lim);
+    snprintf(cpu, sizeof cpu, "%.2f%%", t->cpu);
+    snprintf(memperc, sizeof memperc, "%.2f%%", mem_percent(t));
+    human_decimal(t->blk_read, rd, sizeof rd);
+    human_decimal(t->blk_write, wr, sizeof wr);
+    snprintf(io, sizeof io, "%s / %s", rd, wr);
+    return json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I}", "Container", t->ref, "Name",
+                     t->r->name, "ID", t->r->id, (size_t)CONTAINER_SHORT_LEN, "CPUPerc", cpu,
+                     "MemUsage", usage, "MemPerc", memperc, "NetIO", "0B / 0B", "BlockIO", io,
+                     "PIDs", (json_int_t)t->pids);
+}
+
+static int print_template(struct target *t, size_t n, const char *format)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
+                  "NAME", "ID", "CONTAINER ID", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
+                  "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, template_row(&t[i]));
+    int rc = cli_format_print("stats", format, headers, rows);
+    fflush(stdout);
+    return rc;
+}
+
 static void print(struct target *t, size_t n, bool json)
 {
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr,
-                                  json_pack("{s:s, s:s, s:f, s:I, s:I}", "Id", t[i].r->id, "Name",
-                                            t[i].r->name, "CPUPercent", t[i].cpu, "MemUsage",
-                                            (json_int_t)t[i].rss, "Pids", (json_int_t)t[i].pids));
+            json_array_append_new(
+                arr,
+                json_pack("{s:s, s:s, s:f, s:I, s:I, s:f, s:I, s:I, s:I}", "Id", t[i].r->id, "Name",
+                          t[i].r->name, "CPUPercent", t[i].cpu, "MemUsage", (json_int_t)t[i].rss,
+                          "MemLimit", (json_int_t)t[i].limit, "MemPercent", mem_percent(&t[i]),
+                          "BlockRead", (json_int_t)t[i].blk_read, "BlockWrite",
+                          (json_int_t)t[i].blk_write, "Pids", (json_int_t)t[i].pids));
         char *text = json_dumps(arr, JSON_INDENT(2));
         puts(text ? text : "[]");
         free(text);
         json_decref(arr);
         return;
     }
-    printf("%-12s  %-24s  %-8s  %-12s  %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE", "PIDS");
+    printf("%-12s   %-24s   %-7s   %-21s   %-7s   %-17s   %s\n", "CONTAINER ID", "NAME", "CPU %",
+           "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS");
     for (size_t i = 0; i < n; i++) {
-        char mem[32];
+        char mem[32], limit[32], usage[72], rd[32], wr[32], io[72];
         human(t[i].rss, mem, sizeof mem);
-        printf("%-12.12s  %-24s  %6.2f%%  %-12s  %zu\n", t[i].r->id, t[i].r->name, t[i].cpu, mem,
-               t[i].pids);
+        human(t[i].limit, limit, sizeof limit);
+        snprintf(usage, sizeof usage, "%s / %s", mem, limit);
+        human_decimal(t[i].blk_read, rd, sizeof rd);
+        human_decimal(t[i].blk_write, wr, sizeof wr);
+        snprintf(io, sizeof io, "%s / %s", rd, wr);
+        printf("%-12.12s   %-24s   %6.2f%%   %-21s   %6.2f%%   %-17s   %zu\n", t[i].r->id,
+               t[i].r->name, t[i].cpu, usage, mem_percent(&t[i]), io, t[i].pids);
     }
     fflush(stdout);
 }
@@ -107,6 +233,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {NULL, 0, NULL, 0}};
     bool stream = true, json = false;
+    const char *tmpl = NULL;
     int c;
     ctr_getopt_reset();
     while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
@@ -115,7 +242,7 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
             json = strcmp(optarg, "json") == 0;
         else if (c == OPT_FORMAT)
-            return cli_usage("stats", "--format `%s`: expected table or json", optarg);
+            tmpl = optarg;
         else
             return ctr_bad_option("stats", c, argv);
     }
@@ -156,10 +283,12 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
             continue;
         }
         t[n].r = r;
+        t[n].ref = named ? ref : r->name;
         t[n].pid = st.pid;
         n++;
     }
     long hz = sysconf(_SC_CLK_TCK);
+    long long host = host_memory();
     for (;;) {
         unsigned long long before[n + 1];
         for (size_t i = 0; i < n; i++) {
@@ -171,12 +300,21 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         double dt = now_s() - t0;
         for (size_t i = 0; i < n; i++) {
             measure(&t[i]);
+            measure_cgroup(cs, &t[i], host);
             double used = (double)(t[i].ticks - (t[i].ticks >= before[i] ? before[i] : t[i].ticks));
             t[i].cpu = dt > 0 ? 100.0 * used / (double)hz / dt : 0;
         }
         if (stream && !json)
             fputs("\033[2J\033[H", stdout);
-        print(t, n, json);
+        if (tmpl) {
+            int rc = print_template(t, n, tmpl);
+            if (rc != 0) {
+                status = rc;
+                break;
+            }
+        } else {
+            print(t, n, json);
+        }
         if (!stream)
             break;
     }

@@ -11,6 +11,7 @@
 #include "cli/hull/containers.h"
 #include "container/create.h"
 #include "container/launch.h"
+#include "container/programs.h"
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -24,8 +25,9 @@ static const char help[] =
     "                         counts of containers (running, paused, stopped), images, volumes\n"
     "  df [--format json]     disk use of images, containers (writable layers and logs) and\n"
     "                         volumes\n"
-    "  prune [-f] [--volumes] remove every stopped container, dangling images and unreferenced\n"
-    "                         layers; with --volumes also every volume no container uses.\n"
+    "  prune [-f] [--volumes] remove every stopped (or dead) container, dangling images and\n"
+    "                         unreferenced layers; with --volumes also every volume no\n"
+    "                         container uses.\n"
     "                         hull never prompts: -f is accepted for docker compatibility\n"
     "\n"
     "Exit status: 0, 1 when something could not be read or removed, 125 for usage errors.\n";
@@ -261,10 +263,11 @@ static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char *
             err = NULL;
             continue;
         }
-        if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED)
+        if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED &&
+            st.state != CONTAINER_DEAD)
             continue;
-        if (st.monitor_alive)
-            continue;
+        if (st.monitor_alive || (r->dead && st.state == CONTAINER_CREATED))
+            continue; /* running, or its create is still running */
         cleanup_close int lock = container_lock(r, &err);
         if (lock < 0 || container_remove_all(cs, is, r, true, &err) < 0) {
             status = cli_fail(err);

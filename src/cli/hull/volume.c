@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/volume.h"
 #include "util/cleanup.h"
 
@@ -16,12 +17,15 @@ static const char help[] =
     "Commands:\n"
     "  create [NAME]          create a volume (default: an anonymous one with a random name);\n"
     "                         prints its name; creating an existing volume is not an error\n"
-    "  ls [-q] [--format json]\n"
-    "                         list volumes (-q: names only)\n"
+    "  ls [-q] [--format json|TEMPLATE]\n"
+    "                         list volumes (-q: names only); a Go template has docker's\n"
+    "                         fields .Name .Driver .Scope .Mountpoint .Labels .Label \"KEY\"\n"
+    "                         .CreatedAt ('table {{.Name}}\\t{{.Mountpoint}}' adds headers)\n"
     "  rm [-f] NAME...        remove volumes; refused while a container (even a stopped one)\n"
     "                         uses it, unless -f\n"
-    "  inspect NAME...        JSON array: Name, Driver, Mountpoint, CreatedAt, Anonymous,\n"
-    "                         Labels, Scope, UsedBy\n"
+    "  inspect [-f TEMPLATE] NAME...\n"
+    "                         JSON array: Name, Driver, Mountpoint, CreatedAt, Anonymous,\n"
+    "                         Labels, Scope, UsedBy; -f: a Go template per NAME instead\n"
     "  prune                  remove every volume no container uses; prints their names\n"
     "\n"
     "Exit status: 0, 1 when an operation failed, 125 for usage errors.\n";
@@ -45,23 +49,78 @@ static int v_create(container_store *cs, int argc, char **argv)
     return 0;
 }
 
+/* docker's `volume ls --format` placeholders: the inspect document with Labels as "k=v,..." and
+ * Label as the object .Label "KEY" indexes. */
+static json_t *template_row(json_t *doc)
+{
+    json_t *row = json_deep_copy(doc);
+    json_t *labels = json_object_get(doc, "Labels");
+    json_object_set(row, "Label", json_is_object(labels) ? labels : json_object());
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (f == NULL)
+        abort();
+    const char *k;
+    json_t *v;
+    bool first = true;
+    json_object_foreach(labels, k, v)
+    {
+        fprintf(f, "%s%s=%s", first ? "" : ",", k,
+                json_string_value(v) ? json_string_value(v) : "");
+        first = false;
+    }
+    fclose(f);
+    json_object_set_new(row, "Labels", json_string(buf));
+    free(buf);
+    json_object_set_new(row, "Links", json_string("N/A"));
+    json_object_set_new(row, "Size", json_string("N/A"));
+    return row;
+}
+
+static int ls_template(container_store *cs, char **names, const char *format)
+{
+    json_t *headers =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Name", "VOLUME NAME", "Driver",
+                  "DRIVER", "Scope", "SCOPE", "Mountpoint", "MOUNTPOINT", "Labels", "LABELS",
+                  "Label", "LABEL", "Links", "LINKS", "Size", "SIZE", "CreatedAt", "CREATED AT");
+    json_t *rows = json_array();
+    for (char **n = names; *n; n++) {
+        json_t *doc = NULL;
+        cleanup_err hull_err *err = NULL;
+        if (volume_inspect(cs, *n, &doc, &err) < 0)
+            continue; /* removed meanwhile */
+        json_array_append_new(rows, template_row(doc));
+        json_decref(doc);
+    }
+    return cli_format_print("volume ls", format, headers, rows);
+}
+
 static int v_ls(container_store *cs, int argc, char **argv)
 {
     bool quiet = false, json = false;
+    const char *tmpl = NULL;
     for (int i = 1; i < argc; i++) {
+        const char *format = NULL;
         if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
             quiet = true;
-        else if (strcmp(argv[i], "--format=json") == 0 ||
-                 (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
-                  strcmp(argv[++i], "json") == 0))
-            json = true;
+        else if (strncmp(argv[i], "--format=", 9) == 0)
+            format = argv[i] + 9;
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            format = argv[++i];
         else
             return cli_usage("volume ls", "unknown option `%s`", argv[i]);
+        if (format && strcmp(format, "json") == 0)
+            json = true;
+        else if (format && strcmp(format, "table") != 0)
+            tmpl = format;
     }
     hull_err *err = NULL;
     cleanup_strv char **names = NULL;
     if (volume_list(cs, &names, &err) < 0)
         return cli_fail(err);
+    if (tmpl && !quiet)
+        return ls_template(cs, names, tmpl);
     if (json) {
         json_t *arr = json_array();
         for (char **n = names; *n; n++) {
@@ -114,11 +173,20 @@ static int v_rm(container_store *cs, int argc, char **argv)
 
 static int v_inspect(container_store *cs, int argc, char **argv)
 {
-    if (argc < 2)
+    const char *format = NULL;
+    int first = 1;
+    if (first < argc && strncmp(argv[first], "--format=", 9) == 0)
+        format = argv[first++] + 9;
+    else if (first + 1 < argc &&
+             (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--format") == 0)) {
+        format = argv[first + 1];
+        first += 2;
+    }
+    if (first >= argc)
         return cli_usage("volume inspect", "expected at least one NAME");
     int status = 0;
     json_t *arr = json_array();
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         hull_err *err = NULL;
         json_t *doc = NULL;
         if (volume_inspect(cs, argv[i], &doc, &err) < 0) {
@@ -126,6 +194,10 @@ static int v_inspect(container_store *cs, int argc, char **argv)
             continue;
         }
         json_array_append_new(arr, doc);
+    }
+    if (format) {
+        int rc = cli_format_print("volume inspect", format, NULL, arr);
+        return rc ? rc : status;
     }
     char *text = json_dumps(arr, JSON_INDENT(4));
     puts(text ? text : "[]");

@@ -252,6 +252,8 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
         if (d->v2 &&
             cgroup_v2_enable_controllers(d, needed_controllers(r) & d->controllers, err) < 0)
             return -1;
+        if (!d->v2 && (d->controllers & CG_BIT(CG_CPU)) && cgroup_v1_grant_rt_budget(d, r, err) < 0)
+            return -1;
         cleanup_close int fd = cg_open_dir(d->path, err);
         if (fd < 0)
             return -1;
@@ -360,6 +362,20 @@ int cgroup_set_freeze(const struct cgroup_set *s, bool frozen, hull_err **err)
         return -1;
     int rc = d->v2 ? cgroup_v2_freeze(fd, frozen, err) : cgroup_v1_freeze(fd, frozen, err);
     return rc < 0 ? hull_error_prefix(err, "cgroup `%s`", d->path) : 0;
+}
+
+void cgroup_set_thaw_all(const struct cgroup_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cgroup_dir *d = &s->dirs[i];
+        if (!d->v2 && !(d->controllers & CG_BIT(CG_FREEZER)))
+            continue;
+        hull_err *e = NULL;
+        cleanup_close int fd = cg_open_dir(d->path, &e);
+        if (fd >= 0 && (d->v2 ? cg_exists(fd, "cgroup.freeze") : true))
+            cg_write(fd, d->v2 ? "cgroup.freeze" : "freezer.state", d->v2 ? "0" : "THAWED", &e);
+        hull_err_free(e);
+    }
 }
 
 int cgroup_set_is_frozen(const struct cgroup_set *s)

@@ -53,6 +53,8 @@ unsigned cgroup_controller_bit(const char *name);
 
 struct cgroup_hierarchy {
     char *mountpoint; /* /sys/fs/cgroup/memory */
+    char *root;       /* the hierarchy's directory mounted there ("/" but in a cgroup namespace) */
+    char *options;    /* the mount's super options ("rw,cpu,cpuacct", "rw,nsdelegate") */
     bool v2;
     unsigned controllers; /* CG_BIT()s bound here (v2: listed in the root's cgroup.controllers) */
     char *name;           /* v1 name= hierarchy ("systemd"), NULL otherwise */
@@ -67,6 +69,14 @@ struct cgroup_host {
 
 /* Detect the host's hierarchies from /proc/self/mountinfo, /proc/self/cgroup and statfs. */
 int cgroup_host_detect(struct cgroup_host *host, hull_err **err);
+/* Only the cgroup mounts of /proc/self/mountinfo, in its order (no `own`, no v2 controllers, no
+ * statfs, layout from the mounts alone): for callers on a fast path (exec, the container's
+ * cgroup mounts). The one reader of mountinfo for cgroups is layout.c. */
+int cgroup_host_read_mounts(struct cgroup_host *host, hull_err **err);
+/* The hierarchy of a /proc/PID/cgroup line's controller list ("cpu,cpuacct", "name=systemd";
+ * "" for cgroup2), NULL when it is not mounted here. */
+const struct cgroup_hierarchy *cgroup_host_find(const struct cgroup_host *host,
+                                                const char *controllers);
 /* The same from given texts (unit tests); `unified_root_controllers` stands for the content of
  * the cgroup2 root's cgroup.controllers. */
 int cgroup_host_parse(struct cgroup_host *host, const char *mountinfo, const char *proc_cgroup,
@@ -124,6 +134,9 @@ int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err);
 int cgroup_set_freeze(const struct cgroup_set *s, bool frozen, hull_err **err);
 /* 1 frozen, 0 not (or no freezer), -1 on error. */
 int cgroup_set_is_frozen(const struct cgroup_set *s);
+/* Thaw every freezer of the set (the v1 freezer and cgroup.freeze of v2, whichever exist and
+ * whoever froze them), without waiting and ignoring errors: for killing a frozen container. */
+void cgroup_set_thaw_all(const struct cgroup_set *s);
 
 /* Every pid in the cgroups (cgroup.procs of the first directory; all hold the same processes). */
 int cgroup_set_pids(const struct cgroup_set *s, pid_t **pids, size_t *n, hull_err **err);

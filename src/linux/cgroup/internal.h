@@ -68,6 +68,11 @@ int cgroup_v1_apply(int dirfd, unsigned controllers, const struct hull_resources
                     hull_err **err);
 int cgroup_v1_apply_devices(int dirfd, const struct cgroup_device_policy *p, hull_err **err);
 int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, hull_err **err);
+/* cpu.realtimeRuntime under parents hull created (/hull): a parent's rt budget starts at 0 and
+ * the kernel refuses a child more than its parent has (EINVAL). Give each created parent, top
+ * down, what its children's budgets add up to with this one, as runc does. */
+int cgroup_v1_grant_rt_budget(const struct cgroup_dir *d, const struct hull_resources *r,
+                              hull_err **err);
 int cgroup_v1_freeze(int dirfd, bool frozen, hull_err **err);
 int cgroup_v1_is_frozen(int dirfd);
 

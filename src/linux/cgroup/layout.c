@@ -2,6 +2,7 @@
  * directories go in each, and the record of them kept in the state directory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,8 @@ void cgroup_host_clear(struct cgroup_host *host)
         free(host->h[i].mountpoint);
         free(host->h[i].name);
         free(host->h[i].own);
+        free(host->h[i].root);
+        free(host->h[i].options);
     }
     free(host->h);
     memset(host, 0, sizeof(*host));
@@ -87,14 +90,23 @@ static unsigned parse_controller_list(const char *list, bool v2, char **name)
     return mask;
 }
 
-static int add_hierarchy(struct cgroup_host *host, const char *mountpoint, bool v2,
-                         unsigned controllers, char *name, hull_err **err)
+/* Whether h is the hierarchy of these controllers and name= (v1), or the cgroup2 one. */
+static bool hierarchy_is(const struct cgroup_hierarchy *h, bool v2, unsigned controllers,
+                         const char *name)
+{
+    if (v2 || h->v2)
+        return v2 == h->v2;
+    return h->controllers == controllers &&
+           ((h->name == NULL && name == NULL) || (h->name && name && strcmp(h->name, name) == 0));
+}
+
+static int add_hierarchy(struct cgroup_host *host, const char *mountpoint, const char *root,
+                         const char *options, bool v2, unsigned controllers, char *name,
+                         hull_err **err)
 {
     for (size_t i = 0; i < host->n; i++) {
-        struct cgroup_hierarchy *h = &host->h[i];
         /* The same hierarchy mounted twice: keep the first. */
-        if (h->v2 == v2 && h->controllers == controllers &&
-            ((h->name == NULL && name == NULL) || (h->name && name && !strcmp(h->name, name)))) {
+        if (hierarchy_is(&host->h[i], v2, controllers, name)) {
             free(name);
             return 0;
         }
@@ -108,10 +120,12 @@ static int add_hierarchy(struct cgroup_host *host, const char *mountpoint, bool 
     struct cgroup_hierarchy *h = &host->h[host->n++];
     memset(h, 0, sizeof(*h));
     h->mountpoint = strdup(mountpoint);
+    h->root = strdup(root);
+    h->options = strdup(options);
     h->v2 = v2;
     h->controllers = controllers;
     h->name = name;
-    if (h->mountpoint == NULL)
+    if (h->mountpoint == NULL || h->root == NULL || h->options == NULL)
         return hull_error(err, ENOMEM, "cgroup hierarchies");
     return 0;
 }
@@ -127,22 +141,23 @@ static int parse_mountinfo(struct cgroup_host *host, const char *mountinfo,
         char *sep = strstr(line, " - ");
         if (sep == NULL)
             continue;
-        char fstype[32], source[256], opts[1024], mnt[1024];
+        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+        char fstype[32], source[256], opts[1024], root[PATH_MAX], mnt[PATH_MAX];
         if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, opts) != 3)
             continue;
-        if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
+        if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
             continue;
         if (strcmp(fstype, "cgroup2") == 0) {
             unsigned mask =
                 unified_controllers ? parse_controller_list(unified_controllers, true, NULL) : 0;
-            if (add_hierarchy(host, mnt, true, mask, NULL, err) < 0)
+            if (add_hierarchy(host, mnt, root, opts, true, mask, NULL, err) < 0)
                 return -1;
         } else if (strcmp(fstype, "cgroup") == 0) {
             char *name = NULL;
             unsigned mask = parse_controller_list(opts, false, &name);
             if (mask == 0 && name == NULL)
                 continue;
-            if (add_hierarchy(host, mnt, false, mask, name, err) < 0)
+            if (add_hierarchy(host, mnt, root, opts, false, mask, name, err) < 0)
                 return -1;
         }
     }
@@ -169,11 +184,7 @@ static int parse_proc_cgroup(struct cgroup_host *host, const char *text, hull_er
         unsigned mask = v2 ? 0 : parse_controller_list(list, false, &name);
         for (size_t i = 0; i < host->n; i++) {
             struct cgroup_hierarchy *h = &host->h[i];
-            bool same = v2 ? h->v2
-                           : (!h->v2 && h->controllers == mask &&
-                              ((h->name == NULL && name == NULL) ||
-                               (h->name && name && strcmp(h->name, name) == 0)));
-            if (!same || h->own)
+            if (!hierarchy_is(h, v2, mask, name) || h->own)
                 continue;
             h->own = strdup(path);
             if (h->own == NULL)
@@ -212,6 +223,27 @@ int cgroup_host_parse(struct cgroup_host *host, const char *mountinfo, const cha
     return 0;
 }
 
+const struct cgroup_hierarchy *cgroup_host_find(const struct cgroup_host *host,
+                                                const char *controllers)
+{
+    bool v2 = *controllers == '\0';
+    cleanup_free char *name = NULL;
+    unsigned mask = v2 ? 0 : parse_controller_list(controllers, false, &name);
+    for (size_t i = 0; i < host->n; i++)
+        if (hierarchy_is(&host->h[i], v2, mask, name))
+            return &host->h[i];
+    return NULL;
+}
+
+int cgroup_host_read_mounts(struct cgroup_host *host, hull_err **err)
+{
+    cleanup_free char *mountinfo = NULL;
+    size_t len;
+    if (fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, err) < 0)
+        return hull_error_prefix(err, "find the cgroup mounts");
+    return cgroup_host_parse(host, mountinfo, "", NULL, err);
+}
+
 int cgroup_host_detect(struct cgroup_host *host, hull_err **err)
 {
     cleanup_free char *mountinfo = NULL, *self = NULL, *controllers = NULL;
@@ -246,6 +278,8 @@ int cgroup_host_detect(struct cgroup_host *host, hull_err **err)
             free(host->h[i].mountpoint);
             free(host->h[i].name);
             free(host->h[i].own);
+            free(host->h[i].root);
+            free(host->h[i].options);
         }
     }
     host->n = kept;

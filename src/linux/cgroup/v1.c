@@ -1,5 +1,6 @@
 /* cgroup v1: one hierarchy per controller (or a few co-mounted); resources are written into the
  * container's directory of the hierarchy that holds each controller. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -224,6 +225,74 @@ int cgroup_v1_apply_devices(int fd, const struct cgroup_device_policy *p, hull_e
         format_rule(rule, sizeof rule, &p->exceptions[i]);
         if (cg_write(fd, file, rule, err) < 0)
             return hull_error_prefix(err, "devices");
+    }
+    return 0;
+}
+
+/* runtime/period of a cpu cgroup directory; 0 for no budget, -1 for unlimited. */
+static double rt_ratio(int dirfd)
+{
+    cleanup_free char *rt = NULL, *per = NULL;
+    hull_err *e = NULL;
+    if (cg_read(dirfd, "cpu.rt_runtime_us", &rt, &e) < 0 ||
+        cg_read(dirfd, "cpu.rt_period_us", &per, &e) < 0) {
+        hull_err_free(e);
+        return 0;
+    }
+    double runtime = strtod(rt, NULL), period = strtod(per, NULL);
+    if (runtime < 0)
+        return -1;
+    return period > 0 ? runtime / period : 0;
+}
+
+int cgroup_v1_grant_rt_budget(const struct cgroup_dir *d, const struct hull_resources *r,
+                              hull_err **err)
+{
+    if (!r->cpu.realtime_runtime.set || r->cpu.realtime_runtime.v <= 0)
+        return 0;
+    double period = r->cpu.realtime_period.set ? (double)r->cpu.realtime_period.v : 1000000.0;
+    double want = (double)r->cpu.realtime_runtime.v / period;
+    cleanup_free char *path = strdup(d->path);
+    if (path == NULL)
+        return hull_error(err, ENOMEM, "cpu.realtimeRuntime");
+    /* Each directory strictly between the base and the container's, top down. */
+    for (size_t end = d->base_len + 1; end < strlen(d->path); end++) {
+        if (d->path[end] != '/')
+            continue;
+        memcpy(path, d->path, end);
+        path[end] = '\0';
+        const char *next = d->path + end + 1; /* our child of this directory */
+        size_t next_len = strcspn(next, "/");
+        cleanup_close int fd = cg_open_dir(path, err);
+        if (fd < 0)
+            return -1;
+        double have = rt_ratio(fd);
+        if (have < 0)
+            continue;
+        double need = want;
+        cleanup_dir DIR *dir = fdopendir(dup(fd));
+        struct dirent *de;
+        while (dir && (de = readdir(dir)) != NULL) {
+            if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+                (strlen(de->d_name) == next_len && strncmp(de->d_name, next, next_len) == 0))
+                continue;
+            cleanup_close int child = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            double c = child >= 0 ? rt_ratio(child) : 0;
+            if (c > 0)
+                need += c;
+        }
+        if (have >= need)
+            continue;
+        cleanup_free char *per = NULL;
+        if (cg_read(fd, "cpu.rt_period_us", &per, err) < 0)
+            return hull_error_prefix(err, "cpu.realtimeRuntime: cgroup `%s`", path);
+        double p = strtod(per, NULL);
+        long long runtime = (long long)(need * p + 0.999);
+        if (cg_writef(fd, "cpu.rt_runtime_us", err, "%lld", runtime) < 0)
+            return hull_error_prefix(err,
+                                     "cpu.realtimeRuntime: give the parent cgroup `%s` an rt "
+                                     "budget of %lld us per %s us",
+                                     path, runtime, per);
     }
     return 0;
 }

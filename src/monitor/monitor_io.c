@@ -1,7 +1,8 @@
 /* Log relay, rotation, signal forwarding and exit records of a container monitor (libc only,
  * see monitor_io.h for why). */
-#include "container/monitor_io.h"
-#include "container/monitor_attach.h"
+#include "monitor/monitor_io.h"
+#include "monitor/events.h"
+#include "monitor/monitor_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -295,6 +297,36 @@ static bool handle_signals(struct relay *r, int sfd, int *status, bool *exited)
     return true;
 }
 
+int monitor_watch_adopted(pid_t pid, bool *stop_requested)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0)
+        return -1; /* already gone */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    for (;;) {
+        struct pollfd p[2] = {{.fd = pfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents)
+            break;
+        struct signalfd_siginfo si;
+        while (sfd >= 0 && read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            *stop_requested = true;
+            if (si.ssi_signo == SIGTERM)
+                syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0);
+        }
+    }
+    close(pfd);
+    if (sfd >= 0)
+        close(sfd);
+    return -1;
+}
+
 int relay_run(struct relay *r, int *status)
 {
     sigset_t mask = r->forward;
@@ -432,14 +464,15 @@ int relay_run(struct relay *r, int *status)
     return exited ? 0 : -1;
 }
 
-int exit_record_write(int dirfd, int exit_code, long generation, bool restarting)
+int exit_record_write(int dirfd, int exit_code, long generation, bool restarting, bool oom_killed)
 {
     char now[40], buf[256];
     monitor_time_now(now);
     int n = snprintf(buf, sizeof buf,
                      "{\"ExitCode\":%d,\"FinishedAt\":\"%s\",\"Generation\":%ld,"
-                     "\"Restarting\":%s}\n",
-                     exit_code, now, generation, restarting ? "true" : "false");
+                     "\"Restarting\":%s,\"OOMKilled\":%s}\n",
+                     exit_code, now, generation, restarting ? "true" : "false",
+                     oom_killed ? "true" : "false");
     int fd =
         openat(dirfd, MONITOR_EXIT_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -449,6 +482,51 @@ int exit_record_write(int dirfd, int exit_code, long generation, bool restarting
     if (rc < 0 || renameat(dirfd, MONITOR_EXIT_NAME ".tmp", dirfd, MONITOR_EXIT_NAME) < 0)
         return -1;
     return 0;
+}
+
+/* The value of "KEY N" lines in a cgroup file; -1 when absent. */
+static long long cgroup_counter(const char *dir, const char *file, const char *key)
+{
+    char path[4200], buf[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    size_t klen = strlen(key);
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+            return strtoll(line + klen + 1, NULL, 10);
+    return -1;
+}
+
+bool monitor_oom_killed(const char *memcg)
+{
+    if (memcg == NULL || *memcg == '\0')
+        return false;
+    long long kills = cgroup_counter(memcg, "memory.events", "oom_kill");
+    if (kills < 0)
+        kills = cgroup_counter(memcg, "memory.oom_control", "oom_kill");
+    return kills > 0;
+}
+
+void monitor_exit_events(const char *data_root, int dirfd, const char *id, int exit_code,
+                         bool oom_killed)
+{
+    char image[1024], attrs[EVENT_LINE_MAX / 2];
+    event_attrs_read(dirfd, image, sizeof image, attrs, sizeof attrs);
+    struct event ev = {"container", "oom", id, image, attrs};
+    if (oom_killed)
+        event_log_append(data_root, &ev);
+    char code[16];
+    snprintf(code, sizeof code, "%d", exit_code);
+    event_attr_append(attrs, sizeof attrs, "exitCode", code);
+    ev.action = "die";
+    event_log_append(data_root, &ev);
 }
 
 bool monitor_should_restart(const char *policy, int exit_code, long restarts, long max_retries)

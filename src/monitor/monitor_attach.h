@@ -18,14 +18,14 @@
  * container's output (the log waits too) for at most ATTACH_STALL_MS, then drops that client.
  *
  * This file is libc only, like monitor_io.c (it is linked into hull-monitor). */
-#ifndef HULL_CONTAINER_MONITOR_ATTACH_H
-#define HULL_CONTAINER_MONITOR_ATTACH_H
+#ifndef HULL_MONITOR_MONITOR_ATTACH_H
+#define HULL_MONITOR_MONITOR_ATTACH_H
 
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "container/monitor_io.h"
+#include "monitor/monitor_io.h"
 
 #define ATTACH_SOCKET_NAME "attach.sock"
 #define ATTACH_MAX_CLIENTS 8

@@ -5,7 +5,8 @@
  * keeps the same pid, stays the container's parent and subreaper, relays the container's
  * stdout/stderr (fds 3 and 4) into DIR/container.log, feeds its stdin from `hull attach`
  * clients (fd 5: the stdin pipe or pty master with -i; fd 6: the listening DIR/attach.sock, see
- * monitor_attach.h), records the exit in DIR/exit.json and applies the restart policy. Restarting
+ * monitor_attach.h), records the exit in DIR/exit.json (with the kernel's OOM verdict) and the
+ * `oom`/`die` events (events.h), and applies the restart policy. Restarting
  * and the final clean-up need libhull again: for those it execs `hull __monitor restart|cleanup
  * ID`, which comes back here after a restart. No JSON library, no allocation in the steady state;
  * idle RSS stays well under 1 MiB.
@@ -20,19 +21,19 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "container/monitor_attach.h"
-#include "container/monitor_io.h"
+#include "monitor/monitor_attach.h"
+#include "monitor/monitor_io.h"
 
 static const char usage[] =
     "usage: hull-monitor DIR PID GENERATION RESTARTS POLICY MAX_RETRIES LOG_MAX_SIZE "
-    "LOG_MAX_FILES HULL DATA_ROOT ID\n"
+    "LOG_MAX_FILES HULL DATA_ROOT ID MEMCG\n"
     "Internal helper of `hull` (started by `hull run -d` and `hull start`); not meant to be run\n"
     "by hand. Reads the container's stdout/stderr from fds 3 and 4, writes its stdin to fd 5\n"
     "and serves attach clients on the listening socket fd 6 (each when open).\n";
 
 int main(int argc, char **argv)
 {
-    if (argc != 12) {
+    if (argc != 13) {
         fputs(usage, argc > 1 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
         return argc > 1 && strcmp(argv[1], "--help") == 0 ? 0 : 125;
     }
@@ -45,8 +46,12 @@ int main(int argc, char **argv)
     off_t max_size = (off_t)strtoll(argv[7], NULL, 10);
     int max_files = (int)strtol(argv[8], NULL, 10);
     const char *hull = argv[9], *data_root = argv[10], *id = argv[11];
+    /* The run's memory cgroup directory ("-": none), for the kernel's OOM verdict at exit. */
+    const char *memcg = strcmp(argv[12], "-") == 0 ? NULL : argv[12];
 
-    /* Which inherited fds are there: look before opening anything (that could reuse a number). */
+    /* Which inherited fds are there: look before opening anything (that could reuse a number).
+     * No fd 3 (no output): adopting a container whose first monitor died (`hull start`). */
+    bool adopt = fcntl(3, F_GETFD) < 0;
     bool have_err = fcntl(4, F_GETFD) >= 0, have_stdin = fcntl(5, F_GETFD) >= 0,
          have_attach = fcntl(6, F_GETFD) >= 0;
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -83,25 +88,29 @@ int main(int argc, char **argv)
     /* Health probes, when the container has a health check: `hull __health ID`. */
     char *probe[] = {(char *)hull, "--data-root", (char *)data_root, "__health", (char *)id, NULL};
     static struct health_sched health;
-    if (health_sched_load(&health, dirfd, probe) == 1)
+    if (!adopt && health_sched_load(&health, dirfd, probe) == 1)
         r.health = &health;
 
     int status = 0;
-    int exit_code = relay_run(&r, &status) == 0 ? relay_exit_code(status) : 255;
+    int exit_code = adopt                         ? monitor_watch_adopted(child, &r.stop_requested)
+                    : relay_run(&r, &status) == 0 ? relay_exit_code(status)
+                                                  : 255;
     if (have_log)
         log_writer_close(&log);
 
+    bool oom = monitor_oom_killed(memcg);
     bool restart = !r.stop_requested &&
                    monitor_should_restart(policy, exit_code, restarts, max_retries) &&
                    faccessat(dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
-    exit_record_write(dirfd, exit_code, generation, restart);
+    exit_record_write(dirfd, exit_code, generation, restart, oom);
+    monitor_exit_events(data_root, dirfd, id, exit_code, oom);
     if (r.attach)
         attach_finish(r.attach, dirfd, exit_code); /* after the record: clients see it */
     if (restart) {
         if (!monitor_backoff_sleep(monitor_backoff_ms(restarts)) ||
             faccessat(dirfd, MONITOR_STOPPED_NAME, F_OK, 0) == 0) {
             restart = false;
-            exit_record_write(dirfd, exit_code, generation, false);
+            exit_record_write(dirfd, exit_code, generation, false, oom);
         }
     }
     close(dirfd);

@@ -5,15 +5,15 @@
  * This file is deliberately libc-only (no jansson, no libhull, no allocation after start-up): it
  * is linked into the small static `hull-monitor` that stays resident next to every detached
  * container (idle RSS well under 1 MiB), and into `hull` for attached runs. */
-#ifndef HULL_CONTAINER_MONITOR_IO_H
-#define HULL_CONTAINER_MONITOR_IO_H
+#ifndef HULL_MONITOR_MONITOR_IO_H
+#define HULL_MONITOR_MONITOR_IO_H
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "container/health_sched.h"
+#include "monitor/health_sched.h"
 
 #define MONITOR_LOG_NAME  "container.log"
 #define MONITOR_EXIT_NAME "exit.json"
@@ -75,6 +75,11 @@ struct relay {
  * errno on a fatal error. */
 int relay_run(struct relay *r, int *status);
 
+/* An adopted container (its first monitor died; it is not our child): wait for `pid` to end
+ * through a pidfd, forwarding SIGTERM to it (and setting *stop_requested, as relay_run does for
+ * `stop_signals`). Its exit status went to whoever reaped it: returns -1 (unknown). */
+int monitor_watch_adopted(pid_t pid, bool *stop_requested);
+
 /* Give the pty `master` the size of our stdin's terminal (when it is one). */
 void relay_copy_winsize(int master);
 
@@ -94,7 +99,17 @@ bool monitor_backoff_sleep(long ms);
 void monitor_time_now(char buf[40]);
 
 /* Write DIR/exit.json atomically (temporary file + rename):
- * {"ExitCode":N,"FinishedAt":"...","Generation":G,"Restarting":bool} */
-int exit_record_write(int dirfd, int exit_code, long generation, bool restarting);
+ * {"ExitCode":N,"FinishedAt":"...","Generation":G,"Restarting":bool,"OOMKilled":bool} */
+int exit_record_write(int dirfd, int exit_code, long generation, bool restarting, bool oom_killed);
+
+/* The kernel's verdict on the run that just ended, read before its cgroup is removed: whether
+ * the memory cgroup directory `memcg` (NULL: none) counted an OOM kill (`oom_kill` of v2's
+ * memory.events, or of v1's memory.oom_control). A fresh cgroup is made for every run. */
+bool monitor_oom_killed(const char *memcg);
+
+/* The `oom` (when oom_killed) and `die` (exitCode) events of container `id` in DATA_ROOT's event
+ * log, with the attributes of DIR/event-attrs (events.h). Best effort. */
+void monitor_exit_events(const char *data_root, int dirfd, const char *id, int exit_code,
+                         bool oom_killed);
 
 #endif

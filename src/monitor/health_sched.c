@@ -1,5 +1,5 @@
 /* The health probe schedule of a container monitor (libc only, see health_sched.h). */
-#include "container/health_sched.h"
+#include "monitor/health_sched.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,14 @@
 /* `hull-runtime features`. */
-#include "oci/features.h"
+#include "runtime/features.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "linux/capabilities.h"
 #include "linux/landlock_ruleset.h"
 #include "linux/lsm.h"
 #include "linux/seccomp_filter.h"
+#include "oci/config_sched.h"
 #include "oci/config_security.h"
 
 static json_t *strings(const char *const *list)
@@ -30,7 +32,7 @@ static json_t *seccomp_features(void)
                      strings(hull_seccomp_flag_names), "supportedFlags", supported);
 }
 
-json_t *features_document(void)
+json_t *runtime_features_document(void)
 {
     static const char *const hooks[] = {
         "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
@@ -66,6 +68,20 @@ json_t *features_document(void)
     json_object_set_new(lin, "apparmor", json_pack("{s:b}", "enabled", lsm_apparmor_enabled()));
     json_object_set_new(lin, "selinux", json_pack("{s:b}", "enabled", lsm_selinux_enabled()));
     json_object_set_new(lin, "intelRdt", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(lin, "memoryPolicy",
+                        json_pack("{s:o, s:o}", "modes", strings(hull_mpol_mode_names), "flags",
+                                  strings(hull_mpol_flag_names)));
+    /* process.scheduler and process.ioPriority (no key in the spec's features schema yet). */
+    json_t *policies = json_array();
+    for (const char *const *n = hull_sched_policy_names; *n; n++)
+        if (strcmp(*n, "SCHED_ISO") != 0) /* not in Linux */
+            json_array_append_new(policies, json_string(*n));
+    json_object_set_new(lin, "scheduler",
+                        json_pack("{s:b, s:o, s:o}", "enabled", 1, "policies", policies, "flags",
+                                  strings(hull_sched_flag_names)));
+    json_object_set_new(
+        lin, "ioPriority",
+        json_pack("{s:b, s:o}", "enabled", 1, "classes", strings(hull_ioprio_class_names)));
     json_object_set_new(lin, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
     json_object_set_new(f, "linux", lin);
     char abi[16];

@@ -1,6 +1,6 @@
 /* The monitor's attach endpoint: clients, frames, output fan-out with bounded back-pressure
  * (libc only, see monitor_attach.h). */
-#include "container/monitor_attach.h"
+#include "monitor/monitor_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>

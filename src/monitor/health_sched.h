@@ -9,8 +9,8 @@
  * libc only, no allocation: linked into the static hull-monitor (with monitor_io.c) and into
  * libhull for attached runs. The schedule comes from DIR/health-schedule, written at create:
  * one line "INTERVAL_NS START_PERIOD_NS START_INTERVAL_NS" (no file: no health check). */
-#ifndef HULL_CONTAINER_HEALTH_SCHED_H
-#define HULL_CONTAINER_HEALTH_SCHED_H
+#ifndef HULL_MONITOR_HEALTH_SCHED_H
+#define HULL_MONITOR_HEALTH_SCHED_H
 
 #include <stdbool.h>
 #include <sys/types.h>
