@@ -185,6 +185,9 @@ int sandbox_copy_context(const char *context, const char *dir, hull_err **err)
         return hull_error(err, errno, "open `%s`", ws);
     if (copy_dir(sfd, dfd, err) < 0)
         return hull_error_prefix(err, "copy the context `%s` into the workspace", context);
+    struct stat st;
+    if (fstat(sfd, &st) < 0 || fchmod(dfd, st.st_mode & 07777) < 0)
+        return hull_error(err, errno, "mode of the workspace from `%s`", context);
     return 0;
 }
 

@@ -183,3 +183,37 @@ def test_bad_flags(hull):
     assert r.returncode != 0 and "/nonexistent-ctx" in r.stderr
     r = hull("sandbox", "run")
     assert r.returncode == 125
+
+
+def merkle(path):
+    """The documented scheme (docs/sandbox.md, "Attestation"), independently."""
+    import hashlib
+    import stat as st
+
+    def h(b):
+        return hashlib.sha256(b).hexdigest()
+
+    def node(p):
+        s = os.lstat(p)
+        if st.S_ISDIR(s.st_mode):
+            body = b"D %04o\n" % (s.st_mode & 0o7777)
+            for name in sorted(os.listdir(p), key=os.fsencode):
+                body += os.fsencode(name) + b"\0" + node(os.path.join(p, name)).encode() + b"\n"
+            return h(body)
+        if st.S_ISREG(s.st_mode):
+            with open(p, "rb") as f:
+                return h(b"F %04o %s" % (s.st_mode & 0o7777, h(f.read()).encode()))
+        if st.S_ISLNK(s.st_mode):
+            return h(b"L " + os.fsencode(os.readlink(p)))
+        return h(b"O %o" % s.st_mode)
+
+    return "sha256:" + node(path)
+
+
+def test_attestation_follows_the_documented_scheme(hull, context):
+    os.symlink("sub/b.txt", context / "link")
+    (context / "empty").mkdir(mode=0o750)
+    os.chmod(context / "empty", 0o750)
+    os.chmod(context, 0o750)  # the workspace gets the context's own mode too
+    res = sandbox(hull, "--context", context, "--", "true")
+    assert res["attestation"]["context_tree_sha256"] == merkle(str(context))
