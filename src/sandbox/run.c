@@ -159,6 +159,10 @@ void sandbox_prep_clear(struct sandbox_prep *p)
     json_decref(p->before);
     json_decref(p->spec);
     json_decref(p->attestation);
+    if (p->trace) {
+        seccomp_trace_clear(p->trace);
+        free(p->trace);
+    }
     memset(p, 0, sizeof *p);
 }
 
@@ -247,6 +251,13 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
         goto fail;
+    if (o->seccomp_trace) {
+        json_t *profile = NULL;
+        p->trace = calloc(1, sizeof *p->trace);
+        if (seccomp_trace_begin(p->trace, p->dir, &profile, err) < 0)
+            goto fail;
+        json_object_set_new(json_object_get(p->spec, "linux"), "seccomp", profile);
+    }
     {
         cleanup_free char *cfg = NULL;
         if (asprintf(&cfg, "%s/config.json", p->dir) < 0)
@@ -295,6 +306,8 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     json_t *stats = NULL, *after = json_object();
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
     struct launch l = {.ro = {.root = p.runtime_root}, .id = p.id, .bundle = p.dir};
+    if (p.trace && seccomp_trace_start(p.trace, err) < 0)
+        goto out;
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
         goto out;
     uint64_t oom = 0;
@@ -305,6 +318,9 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         runtime_delete(&l.ro, p.id, true, &de);
     }
     if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
+        goto out;
+    if (p.trace && (seccomp_trace_stop(p.trace, err) < 0 ||
+                    seccomp_trace_write(p.trace, o->seccomp_trace, err) < 0))
         goto out;
     json_object_set_new(*result, "attestation", json_incref(p.attestation));
     json_object_set_new(*result, "id", json_string(p.id));

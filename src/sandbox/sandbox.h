@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "image/store.h"
+#include "sandbox/seccomp_trace.h"
 #include "util/digest.h"
 #include "util/error.h"
 
@@ -43,7 +44,8 @@ struct sandbox_opts {
     const char *isolation;   /* container (default) | vm */
     const char *seccomp;     /* OCI seccomp profile file, or "unconfined" */
     const char *output;      /* directory for result.json and changes/ */
-    char **cmd;              /* NULL-terminated */
+    const char *seccomp_trace; /* record every syscall into this file (seccomp_trace.h) */
+    char **cmd;                /* NULL-terminated */
 };
 
 void sandbox_opts_defaults(struct sandbox_opts *o);
@@ -71,6 +73,7 @@ struct sandbox_prep {
     json_t *before; /* files map of the workspace (attest.h) */
     json_t *spec;
     json_t *attestation;
+    struct seccomp_trace *trace; /* with o->seccomp_trace */
 };
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
                     char **args, struct sandbox_prep *p, hull_err **err);

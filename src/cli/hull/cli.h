@@ -72,6 +72,7 @@ int cmd_cp(struct hull_cli *cli, int argc, char **argv);
 int cmd_volume(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
 int cmd_sandbox(struct hull_cli *cli, int argc, char **argv);
+int cmd_seccomp(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
 /* hull-images (images_tool.c): its argv (TOOL [--data-root ROOT] [--debug] ARGS...), and a

@@ -53,6 +53,7 @@ static const struct hull_command commands[] = {
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
     {"system", cmd_system, "System information, disk use, pruning"},
     {"sandbox", cmd_sandbox, "Run untrusted code in a locked-down, attested sandbox"},
+    {"seccomp", cmd_seccomp, "Seccomp profiles from traces (seccomp generate TRACE)"},
     {"version", cmd_version, "Show version information"},
     {"__monitor", cmd_monitor, NULL},     /* internal: hull-monitor's restarts and clean-up */
     {"__health", cmd_health_probe, NULL}, /* internal: a monitor's health probe */

@@ -10,6 +10,7 @@
 #include "container/health.h"
 #include "container/request.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp_trace.h"
 #include "sandbox/session.h"
 #include "util/cleanup.h"
 
@@ -52,7 +53,9 @@ static const char run_help[] =
     "      --isolation MODE       container (default)\n"
     "      --seccomp PROFILE      OCI seccomp profile file, or `unconfined`\n"
     "      --output DIR           Write DIR/result.json and the changed files to DIR/changes/\n"
-    "      --json                 Print the result document instead of the command's output\n";
+    "      --json                 Print the result document instead of the command's output\n"
+    "      --seccomp-trace FILE   Record every syscall (counts, first argument shapes) into FILE\n"
+    "                             (then `hull seccomp generate FILE > profile.json`)\n";
 
 enum {
     OPT_CONTEXT = 256,
@@ -70,6 +73,7 @@ enum {
     OPT_SECCOMP,
     OPT_OUTPUT,
     OPT_JSON,
+    OPT_TRACE,
 };
 
 static int size_flag(const char *command, const char *flag, const char *text, long long *out)
@@ -140,6 +144,7 @@ static int parse_flags(const char *command, int argc, char **argv, struct parsed
         {"seccomp", required_argument, NULL, OPT_SECCOMP},
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"seccomp-trace", required_argument, NULL, OPT_TRACE},
         {NULL, 0, NULL, 0},
     };
     struct sandbox_opts o;
@@ -219,6 +224,9 @@ static int parse_flags(const char *command, int argc, char **argv, struct parsed
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_TRACE:
+            o.seccomp_trace = optarg;
             break;
         default:
             return ctr_bad_option("sandbox run", c, argv);
@@ -501,4 +509,28 @@ int cmd_sandbox(struct hull_cli *cli, int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
     return cli_dispatch(cli, sandbox_commands, "sandbox", argc - 1, argv + 1);
+}
+
+static const char seccomp_help[] =
+    "Usage: hull seccomp generate TRACE\n"
+    "\n"
+    "Print the minimal OCI seccomp profile for a trace written by `hull sandbox run\n"
+    "--seccomp-trace TRACE`: the syscalls it recorded allowed, every other one refused with\n"
+    "ENOSYS. Use it with `hull sandbox run --seccomp PROFILE`.\n";
+
+int cmd_seccomp(struct hull_cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (cli_wants_help(argc, argv, seccomp_help))
+        return 0;
+    if (argc != 3 || strcmp(argv[1], "generate") != 0)
+        return cli_usage("seccomp", "expected: hull seccomp generate TRACE");
+    hull_err *err = NULL;
+    json_t *profile = NULL;
+    if (seccomp_trace_generate(argv[2], &profile, &err) < 0)
+        return cli_fail(err);
+    json_dumpf(profile, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(profile);
+    return 0;
 }
