@@ -179,17 +179,6 @@ static int build_layer(image_store *s, const char *busybox, time_t *mtime,
     return blob_writer_commit(t.blob, NULL, -1, digest, err);
 }
 
-static int put_json(image_store *s, json_t *j, char digest[DIGEST_STR_LEN], int64_t *size,
-                    hull_err **err)
-{
-    cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    if (text == NULL)
-        return hull_error(err, ENOMEM, "serialise JSON");
-    if (size)
-        *size = (int64_t)strlen(text);
-    return store_blob_put(s, text, strlen(text), NULL, digest, err);
-}
-
 int builtin_busybox_seed(image_store *s, hull_err **err)
 {
     const char *busybox = builtin_busybox_path();
@@ -213,14 +202,14 @@ int builtin_busybox_seed(image_store *s, hull_err **err)
                   "created_by", "hull: built-in image from the host's busybox-static");
     if (cfg == NULL)
         return hull_error(err, 0, "build busybox image config");
-    if (put_json(s, cfg, config, &config_size, err) < 0)
+    if (store_blob_put_json(s, cfg, config, &config_size, err) < 0)
         return -1;
     json_auto_t *man =
         json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:[{s:s,s:s,s:I}]}", "schemaVersion", 2, "mediaType",
                   MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest", config, "size",
                   (json_int_t)config_size, "layers", "mediaType", MT_OCI_LAYER, "digest", layer,
                   "size", (json_int_t)layer_size);
-    if (man == NULL || put_json(s, man, manifest, NULL, err) < 0)
+    if (man == NULL || store_blob_put_json(s, man, manifest, NULL, err) < 0)
         return man == NULL ? hull_error(err, 0, "build busybox manifest") : -1;
     return index_add_image(s, manifest, config, BUILTIN_BUSYBOX_NAME, err);
 }

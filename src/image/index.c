@@ -2,6 +2,7 @@
 #include "image/index.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,14 +112,18 @@ int index_add_image(image_store *s, const char *manifest_digest, const char *con
     if (index_load(s, &index, err) < 0)
         return -1;
     json_t *img = index_find_manifest(index, manifest_digest);
+    bool changed = false;
     if (img == NULL) {
         img = json_pack("{s:s,s:s,s:[],s:I}", "manifest", manifest_digest, "config", config_digest,
                         "names", "added", (json_int_t)time(NULL));
         json_array_append_new(index_images(index), img);
+        changed = true;
     }
     if (name != NULL && names_index(img, name) < 0) {
         index_untag(index, name);
         json_array_append_new(json_object_get(img, "names"), json_string(name));
+        changed = true;
     }
-    return index_save(s, index, err);
+    /* Nothing new (an unchanged rebuild, a second pull): no write, no fsync. */
+    return changed ? index_save(s, index, err) : 0;
 }

@@ -364,6 +364,17 @@ int store_blob_put(image_store *s, const void *data, size_t len, const char *exp
     return blob_writer_commit(w, digest, -1, NULL, err);
 }
 
+int store_blob_put_json(image_store *s, json_t *doc, char out[DIGEST_STR_LEN], int64_t *size,
+                        hull_err **err)
+{
+    cleanup_free char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text == NULL)
+        return hull_error(err, ENOMEM, "serialise JSON");
+    if (size)
+        *size = (int64_t)strlen(text);
+    return store_blob_put(s, text, strlen(text), NULL, out, err);
+}
+
 int store_blob_import_fd(image_store *s, int fd, const char *expected, int64_t expected_size,
                          char out[DIGEST_STR_LEN], hull_err **err)
 {

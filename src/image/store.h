@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "util/digest.h"
 #include "util/error.h"
 
@@ -72,6 +74,9 @@ void blob_writer_abort(blob_writer *w);
 
 int store_blob_put(image_store *s, const void *data, size_t len, const char *expected,
                    char out[DIGEST_STR_LEN], hull_err **err);
+/* A JSON document (compact, sorted keys) as a blob; *size (may be NULL) gets its length. */
+int store_blob_put_json(image_store *s, json_t *doc, char out[DIGEST_STR_LEN], int64_t *size,
+                        hull_err **err);
 /* Copy everything readable from fd into the store. */
 int store_blob_import_fd(image_store *s, int fd, const char *expected, int64_t expected_size,
                          char out[DIGEST_STR_LEN], hull_err **err);

@@ -8,7 +8,7 @@
 
 #include "linux/capabilities.h"
 #include "oci/config.h"
-#include "runtime/handler.h"
+#include "runtime/custom_handler.h"
 #include "runtime/security.h"
 
 struct init_args {
@@ -37,7 +37,7 @@ struct init_args {
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */
 __attribute__((noreturn)) void runtime_init(struct init_args *a);
 
-/* The container process of a container run by a custom handler (runtime/handler.h): no
+/* The container process of a container run by a custom handler (runtime/custom_handler.h): no
  * container to build; the handler prepares, and runs the program after `start`. */
 __attribute__((noreturn)) void runtime_init_handler(struct init_args *a,
                                                     const struct runtime_handler *h);

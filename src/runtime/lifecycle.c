@@ -29,7 +29,7 @@
 #include "oci/config.h"
 #include "oci/json_read.h"
 #include "runtime/cgroup.h"
-#include "runtime/handler.h"
+#include "runtime/custom_handler.h"
 #include "runtime/init.h"
 #include "runtime/hooks.h"
 #include "runtime/security.h"
@@ -157,7 +157,7 @@ static int open_console(const struct create_opts *co, int console[2], hull_err *
 }
 
 /* `start` waits for the program to run only when hooks depend on it. */
-/* The custom handler a container runs under (runtime/handler.h); NULL: natively. */
+/* The custom handler a container runs under (runtime/custom_handler.h); NULL: natively. */
 static const struct runtime_handler *handler_for(const struct runtime_opts *ro,
                                                  const struct hull_config *cfg)
 {

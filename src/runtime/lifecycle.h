@@ -16,7 +16,7 @@ enum cgroup_manager {
     CGROUP_MANAGER_DISABLED
 };
 
-struct runtime_handler; /* runtime/handler.h */
+struct runtime_handler; /* runtime/custom_handler.h */
 
 struct runtime_opts {
     const char *root; /* --root */

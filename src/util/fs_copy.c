@@ -41,7 +41,7 @@ static int finish_fd(int fd, const char *name, const struct stat *st, unsigned f
     return 0;
 }
 
-static int copy_data(int in, int out, const char *name, hull_err **err)
+int fs_copy_data(int in, int out, const char *name, hull_err **err)
 {
     for (;;) {
         ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
@@ -93,7 +93,7 @@ static int copy_file(int sdir, const char *sname, int ddir, const char *dname,
         openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return hull_error(err, errno, "create `%s`", dname);
-    if (copy_data(in, out, sname, err) < 0)
+    if (fs_copy_data(in, out, sname, err) < 0)
         return -1;
     return finish_fd(out, dname, st, flags, err);
 }

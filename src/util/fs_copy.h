@@ -18,6 +18,10 @@ enum fs_copy_flags {
  * devices and fifos are made anew. Modes (with setuid/setgid/sticky bits) are kept. */
 int fs_copy_tree_at(int sdir, const char *sname, int ddir, const char *dname, unsigned flags,
                     hull_err **err);
+/* Copy everything readable from `in` to `out` (copy_file_range, else read/write); `name` for
+ * messages. */
+int fs_copy_data(int in, int out, const char *name, hull_err **err);
+
 /* The same for every entry of directory `sfd` into directory `dfd`. */
 int fs_copy_dir_contents(int sfd, int dfd, unsigned flags, hull_err **err);
 

@@ -1,4 +1,4 @@
-/* The `vm` custom handler (runtime/handler.h): a bundle annotated run.oci.handler=vm (or any
+/* The `vm` custom handler (runtime/custom_handler.h): a bundle annotated run.oci.handler=vm (or any
  * bundle when the runtime is invoked as hull-runtime-vm) runs its process in a microVM.
  *
  * The runtime clones its container process as usual, but without namespaces: the process waits
@@ -11,7 +11,7 @@
 #define HULL_VM_HANDLER_H
 
 #include "oci/config.h"
-#include "runtime/handler.h"
+#include "runtime/custom_handler.h"
 #include "util/error.h"
 #include "vm/vm.h"
 

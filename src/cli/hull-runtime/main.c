@@ -12,7 +12,7 @@
 #include "util/log.h"
 #include "vm/handler.h"
 
-/* The custom handlers this runtime offers (runtime/handler.h). */
+/* The custom handlers this runtime offers (runtime/custom_handler.h). */
 static const struct runtime_handler *const handlers[] = {&vm_runtime_handler, NULL};
 
 static const struct cli_command *commands[] = {

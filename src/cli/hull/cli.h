@@ -40,6 +40,11 @@ int cmd_rmi(struct hull_cli *cli, int argc, char **argv);
 int cmd_image(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv);
 int cmd_image_prune(struct hull_cli *cli, int argc, char **argv);
+int cmd_image_bootstrap(struct hull_cli *cli, int argc, char **argv);
+int cmd_build(struct hull_cli *cli, int argc, char **argv);
+int cmd_commit(struct hull_cli *cli, int argc, char **argv);
+/* `app` -> localhost/app:latest, full names normalised (build, commit, image bootstrap). */
+int cli_normalise_local_name(const char *text, char **out, hull_err **err);
 int cmd_login(struct hull_cli *cli, int argc, char **argv);
 int cmd_logout(struct hull_cli *cli, int argc, char **argv);
 int cmd_tag(struct hull_cli *cli, int argc, char **argv);
@@ -70,11 +75,17 @@ int cmd_healthcheck(struct hull_cli *cli, int argc, char **argv);
 int cmd_health_probe(struct hull_cli *cli, int argc, char **argv);
 int cmd_cp(struct hull_cli *cli, int argc, char **argv);
 int cmd_volume(struct hull_cli *cli, int argc, char **argv);
+int cmd_network(struct hull_cli *cli, int argc, char **argv);
+int cmd_port(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
 int cmd_sandbox(struct hull_cli *cli, int argc, char **argv);
 int cmd_seccomp(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
+/* Stacks (compose.c). */
+int cmd_compose(struct hull_cli *cli, int argc, char **argv);
+int cmd_compose_up(struct hull_cli *cli, int argc, char **argv);
+int cmd_compose_down(struct hull_cli *cli, int argc, char **argv);
 /* hull-images (images_tool.c): its argv (TOOL [--data-root ROOT] [--debug] ARGS...), and a
  * run of it as a child (*status: the wait status), stdout optionally sent to our stderr. */
 char **images_tool_argv(const char *tool, const char *data_root, int argc, char **argv);

@@ -12,7 +12,7 @@
 #include "util/cleanup.h"
 #include "vm/handler.h"
 
-/* The custom handlers hull offers the runtime (runtime/handler.h): `--runtime vm`. */
+/* The custom handlers hull offers the runtime (runtime/custom_handler.h): `--runtime vm`. */
 static const struct runtime_handler *const handlers[] = {&vm_runtime_handler, NULL};
 
 int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err)

@@ -17,6 +17,7 @@ static const struct hull_command image_commands[] = {
     {"import", cmd_import, "Make an image of a root filesystem tarball (same as `hull import`)"},
     {"load", cmd_load, "Load images from an archive (same as `hull load`)"},
     {"save", cmd_save, "Save an image as an OCI archive (same as `hull save`)"},
+    {"bootstrap", cmd_image_bootstrap, "Make a Debian base image with mmdebstrap"},
     {NULL, NULL, NULL},
 };
 

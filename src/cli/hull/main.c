@@ -20,6 +20,8 @@ static const struct hull_command commands[] = {
     {"load", IMAGE_COMMAND(cmd_load), "Load images from a docker-archive or oci-archive tarball"},
     {"save", IMAGE_COMMAND(cmd_save), "Save an image as an OCI archive"},
     {"images", IMAGE_COMMAND(cmd_images), "List images"},
+    {"build", IMAGE_COMMAND(cmd_build), "Build an image from a Containerfile"},
+    {"commit", IMAGE_COMMAND(cmd_commit), "Create an image from a container's changes"},
     {"rmi", IMAGE_COMMAND(cmd_rmi), "Remove images"},
     {"tag", IMAGE_COMMAND(cmd_tag), "Give an image another name"},
     {"push", IMAGE_COMMAND(cmd_push), "Upload an image to a registry"},
@@ -51,9 +53,14 @@ static const struct hull_command commands[] = {
     {"events", cmd_events, "Print (and follow) container, image and volume events"},
     {"healthcheck", cmd_healthcheck, "Run a container's health check now (healthcheck run C)"},
     {"volume", cmd_volume, "Manage volumes (create, ls, rm, inspect, prune)"},
+    {"network", cmd_network, "Manage networks (create, ls, inspect, rm, prune, connect, ...)"},
+    {"port", cmd_port, "List a container's published ports"},
     {"system", cmd_system, "System information, disk use, pruning"},
     {"sandbox", cmd_sandbox, "Run untrusted code in a locked-down, attested sandbox"},
     {"seccomp", cmd_seccomp, "Seccomp profiles from traces (seccomp generate TRACE)"},
+    {"compose", cmd_compose, "Multi-container stacks from compose files and TOML topologies"},
+    {"up", cmd_compose_up, "Create and start a stack (hull compose up)"},
+    {"down", cmd_compose_down, "Stop and remove a stack (hull compose down)"},
     {"version", cmd_version, "Show version information"},
     {"__monitor", cmd_monitor, NULL},     /* internal: hull-monitor's restarts and clean-up */
     {"__health", cmd_health_probe, NULL}, /* internal: a monitor's health probe */

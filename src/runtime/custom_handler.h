@@ -9,8 +9,8 @@
  * container process does instead of building a container: prepare (before `create` returns, so
  * a bundle that cannot run fails at create) and run (after `start`). The runtime does not know
  * which handlers exist. */
-#ifndef HULL_RUNTIME_HANDLER_H
-#define HULL_RUNTIME_HANDLER_H
+#ifndef HULL_RUNTIME_CUSTOM_HANDLER_H
+#define HULL_RUNTIME_CUSTOM_HANDLER_H
 
 #include <signal.h>
 

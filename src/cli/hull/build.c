@@ -1,0 +1,164 @@
+/* hull build: an image from a Containerfile (src/builder/build.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder/build.h"
+#include "cli/hull/cli.h"
+#include "image/reference.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static const char help[] =
+    "Usage: hull build [OPTIONS] CONTEXT\n"
+    "\n"
+    "Build an image from the Containerfile (or Dockerfile) in the directory CONTEXT. The\n"
+    "context is read in place; .containerignore or .dockerignore hides files from COPY/ADD, and\n"
+    "nothing outside CONTEXT can be read (`..` and symlinks leading out are refused). RUN steps\n"
+    "run as hull containers (docker's default capabilities, seccomp, no network unless\n"
+    "--network host). Every RUN, COPY and ADD makes a layer and is cached: an unchanged step is\n"
+    "not run again. See docs/build.md for the instructions and their rules.\n"
+    "\n"
+    "Options:\n"
+    "  -t, --tag NAME[:TAG]    name the image (repeatable; a short name gets localhost/)\n"
+    "  -f, --file FILE         the Containerfile (default: CONTEXT/Containerfile, else\n"
+    "                          CONTEXT/Dockerfile)\n"
+    "  --build-arg K=V         set a build argument (K alone: from the environment)\n"
+    "  --target STAGE          build up to the stage named STAGE\n"
+    "  --no-cache              run every step\n"
+    "  --pull=never|missing|always  base images: local only, pull when missing (default),\n"
+    "                          always pull\n"
+    "  --network host|none     the network of RUN steps (default none)\n"
+    "  --label K=V             add a label to the image (repeatable)\n"
+    "  -q, --quiet             print only the image ID\n"
+    "  --iidfile FILE          write the image ID to FILE\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Exit status: 0 on success, 1 when a step fails, 125 for usage errors.\n";
+
+/* `app` -> localhost/app:latest (as podman names local builds); full names as given. */
+int cli_normalise_local_name(const char *text, char **out, hull_err **err)
+{
+    cleanup_image_ref image_ref *ref = NULL;
+    if (image_ref_parse(text, &ref, err) < 0)
+        return -1;
+    if (ref->digest)
+        return hull_error(err, 0, "`%s`: a name to tag must not have a digest", text);
+    if (!ref->short_name) {
+        *out = image_ref_string(ref);
+        return 0;
+    }
+    const char *path = ref->path;
+    if (strncmp(path, "library/", 8) == 0 && strchr(text, '/') == NULL)
+        path += 8;
+    if (asprintf(out, "localhost/%s:%s", path, ref->tag ? ref->tag : "latest") < 0)
+        abort();
+    return 0;
+}
+
+static void push(char ***v, size_t *n, char *s)
+{
+    *v = realloc(*v, (*n + 2) * sizeof **v);
+    if (*v == NULL)
+        abort();
+    (*v)[(*n)++] = s;
+    (*v)[*n] = NULL;
+}
+
+int cmd_build(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, help))
+        return 0;
+    enum { O_BUILD_ARG = 256, O_TARGET, O_NO_CACHE, O_PULL, O_NETWORK, O_LABEL, O_IIDFILE };
+    static const struct option longopts[] = {{"tag", required_argument, NULL, 't'},
+                                             {"file", required_argument, NULL, 'f'},
+                                             {"build-arg", required_argument, NULL, O_BUILD_ARG},
+                                             {"target", required_argument, NULL, O_TARGET},
+                                             {"no-cache", no_argument, NULL, O_NO_CACHE},
+                                             {"pull", optional_argument, NULL, O_PULL},
+                                             {"network", required_argument, NULL, O_NETWORK},
+                                             {"label", required_argument, NULL, O_LABEL},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"iidfile", required_argument, NULL, O_IIDFILE},
+                                             {NULL, 0, NULL, 0}};
+    struct build_request req = {.pull = "missing", .network = "none", .progress = stderr};
+    cleanup_strv char **tags = calloc(1, sizeof(char *));
+    cleanup_strv char **build_args = calloc(1, sizeof(char *));
+    cleanup_strv char **labels = calloc(1, sizeof(char *));
+    size_t nt = 0, na = 0, nl = 0;
+    const char *iidfile = NULL;
+    hull_err *err = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+t:f:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': {
+            char *name = NULL;
+            if (cli_normalise_local_name(optarg, &name, &err) < 0) {
+                hull_error_prefix(&err, "-t");
+                err->exit_code = CLI_EXIT_USAGE;
+                return cli_fail(err);
+            }
+            push(&tags, &nt, name);
+            break;
+        }
+        case 'f':
+            req.file = optarg;
+            break;
+        case 'q':
+            req.quiet = true;
+            break;
+        case O_BUILD_ARG:
+            push(&build_args, &na, strdup(optarg));
+            break;
+        case O_TARGET:
+            req.target = optarg;
+            break;
+        case O_NO_CACHE:
+            req.no_cache = true;
+            break;
+        case O_PULL:
+            req.pull = optarg ? optarg : "always";
+            if (strcmp(req.pull, "true") == 0)
+                req.pull = "always";
+            if (strcmp(req.pull, "never") && strcmp(req.pull, "missing") &&
+                strcmp(req.pull, "always"))
+                return cli_usage("build", "--pull=%s: expected never, missing or always", req.pull);
+            break;
+        case O_NETWORK:
+            if (strcmp(optarg, "host") && strcmp(optarg, "none"))
+                return cli_usage("build", "--network %s: expected host or none", optarg);
+            req.network = optarg;
+            break;
+        case O_LABEL:
+            if (strchr(optarg, '=') == NULL)
+                return cli_usage("build", "--label %s: expected KEY=VALUE", optarg);
+            push(&labels, &nl, strdup(optarg));
+            break;
+        case O_IIDFILE:
+            iidfile = optarg;
+            break;
+        default:
+            return cli_usage("build", "invalid option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage("build", "expected exactly one CONTEXT directory");
+    req.context = argv[optind];
+    req.tags = tags;
+    req.build_args = build_args;
+    req.labels = labels;
+    req.terminal = isatty(STDERR_FILENO) == 1;
+    cleanup_image_store image_store *store = NULL;
+    if (cli_open_store(cli, &store, &err) < 0)
+        return cli_fail(err);
+    char id[DIGEST_STR_LEN];
+    if (builder_build(store, &req, id, &err) < 0)
+        return cli_fail(err);
+    if (iidfile && fs_write_file_atomic(iidfile, id, strlen(id), 0644, &err) < 0)
+        return cli_fail(err);
+    printf("%s\n", req.quiet ? id : digest_hex(id));
+    return 0;
+}
