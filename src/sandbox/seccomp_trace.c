@@ -20,8 +20,7 @@
 
 static const char *const always_allowed[] = {"sendmsg", "close", NULL};
 
-int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profile,
-                        hull_err **err)
+int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profile, hull_err **err)
 {
     memset(t, 0, sizeof *t);
     t->listen_fd = t->notify_fd = t->stop[0] = t->stop[1] = -1;
@@ -48,15 +47,16 @@ int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profi
             json_array_append_new(names, json_string(name));
         free(name);
     }
-    *profile = json_pack("{s:s, s:s, s:[{s:o, s:s}]}", "defaultAction", "SCMP_ACT_ALLOW",
-                         "listenerPath", t->socket_path, "syscalls", "names", names, "action",
-                         "SCMP_ACT_NOTIFY");
+    *profile =
+        json_pack("{s:s, s:s, s:[{s:o, s:s}]}", "defaultAction", "SCMP_ACT_ALLOW", "listenerPath",
+                  t->socket_path, "syscalls", "names", names, "action", "SCMP_ACT_NOTIFY");
     return 0;
 }
 
 static int receive_fd(struct seccomp_trace *t, char **why)
 {
-    struct pollfd p[2] = {{.fd = t->listen_fd, .events = POLLIN}, {.fd = t->stop[0], .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = t->listen_fd, .events = POLLIN},
+                          {.fd = t->stop[0], .events = POLLIN}};
     if (poll(p, 2, -1) <= 0 || p[1].revents)
         return -1;
     cleanup_close int c = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);

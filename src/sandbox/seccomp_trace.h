@@ -29,8 +29,7 @@ struct seccomp_trace {
 };
 
 /* Listen on dir/seccomp.sock; *profile is the tracing profile (linux.seccomp). */
-int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profile,
-                        hull_err **err);
+int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profile, hull_err **err);
 /* Start the listener thread (before runtime_create: the container's setup runs under the
  * filter and needs its answers): it accepts the runtime's connection, receives the notify fd
  * and answers every notification until seccomp_trace_stop(). */
