@@ -12,6 +12,8 @@
 #include "container/bundle.h"
 #include "container/event_emit.h"
 #include "container/health.h"
+#include "container/net_policy.h"
+#include "container/network.h"
 #include "monitor/health_sched.h"
 #include "container/programs.h"
 #include "monitor/monitor_io.h"
@@ -558,6 +560,11 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             abort();
         rec = build_record(req, img, id, undo.name, hostname, dir, ep, cmd, argv, env, mounts,
                            &user, stop_signal, healthcheck);
+        if (container_network_record(cs, req, ic, rec, err) < 0 ||
+            container_net_policy_record(req, rec, err) < 0) {
+            usage_error(err);
+            break;
+        }
         r = calloc(1, sizeof *r);
         r->id = strdup(id);
         r->dir = steal_pointer(&dir);
@@ -573,7 +580,7 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
         if (container_record_index(r, err) < 0)
             break;
         if (write_etc_files(r->dirfd, hostname, strcmp(req->network, "host") == 0, err) < 0 ||
-            write_health_schedule(r, err) < 0)
+            container_network_write_etc(cs, r, NULL, err) < 0 || write_health_schedule(r, err) < 0)
             break;
         cleanup_free char *init = NULL;
         if (req->init && (init = container_helper_path("hull-init", err)) == NULL)

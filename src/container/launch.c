@@ -25,6 +25,7 @@
 #include "container/health.h"
 #include "monitor/monitor_attach.h"
 #include "monitor/monitor_io.h"
+#include "container/network.h"
 #include "container/programs.h"
 #include "container/rootfs.h"
 #include "container/status.h"
@@ -103,6 +104,8 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     /* Before its first run, as docker does at create: empty volumes get the image's files. */
     if (prev.generation == 0 && prefill_volumes(r, err) < 0)
         return -1;
+    if (container_network_prepare(cs, r, err) < 0)
+        return -1;
     /* With a terminal the container's stdio is the pty (its master comes back to us) and fds
      * 0-2 only need to be something harmless at clone time. */
     bool tty = r->tty;
@@ -155,6 +158,18 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         classify_start_error(*err);
         return hull_error_prefix(err, "start container %.12s", r->id);
     }
+    /* Between create and start: the process exists (its network namespace too) and waits. */
+    if (container_network_setup(cs, r, pid, err) < 0) {
+        cleanup_err hull_err *e2 = NULL;
+        runtime_delete(ro, r->id, true, &e2);
+        run_pipes_close(ours);
+        if (keep_signals_blocked) {
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+        }
+        return -1;
+    }
     struct container_run_info info = {
         .generation = prev.generation + 1,
         .pid = pid,
@@ -175,6 +190,7 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(ro, r->id, true, &e2);
+        container_network_teardown(cs, r, &e2);
         run_pipes_close(ours);
         unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
         if (!keep_signals_blocked)
@@ -660,10 +676,11 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return -1;
     if (st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED)
         return hull_error(err, 0, "container %s is not running", r->name);
+    /* Recorded before the signal goes: the monitor's `die` for a fatal signal must follow it. */
+    kill_event(cs, r, sig);
     struct runtime_proc proc = {r->id, st.pid, st.pid_start_time};
     if (runtime_signal(&cs->runtime, &proc, sig, all, err) < 0)
         return -1;
-    kill_event(cs, r, sig);
     return 0;
 }
 

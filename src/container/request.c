@@ -17,7 +17,7 @@ void run_request_init(struct run_request *r)
     r->no_new_privileges = true;
     r->stop_timeout = -1;
     r->restart = "no";
-    r->network = "none";
+    r->network = "bridge";
     r->runtime = "native";
     r->pull = "missing";
     r->log_max_size = 10ll << 20; /* docker's max-size 10m, max-file 3 */
@@ -49,6 +49,14 @@ void run_request_clear(struct run_request *r)
     hull_strvfree(r->labels);
     hull_strvfree(r->cap_add);
     hull_strvfree(r->cap_drop);
+    hull_strvfree(r->network_aliases);
+    hull_strvfree(r->publish);
+    hull_strvfree(r->dns);
+    hull_strvfree(r->dns_search);
+    hull_strvfree(r->egress_allow);
+    hull_strvfree(r->egress_tcp_ports);
+    hull_strvfree(r->dns_options);
+    hull_strvfree(r->add_hosts);
     for (size_t i = 0; i < r->n_mounts; i++)
         mount_request_clear(&r->mounts[i]);
     free(r->mounts);

@@ -53,13 +53,21 @@ struct run_request {
     long stop_timeout;   /* -1 = default (10) */
     const char *restart; /* no | on-failure | always | unless-stopped */
     long max_retries;
-    const char *network;    /* none | host */
-    const char *runtime;    /* native | vm */
-    const char *pull;       /* missing (default) | always | never */
-    long long memory;       /* bytes, 0 = unlimited */
-    long long cpus_milli;   /* --cpus N * 1000, 0 = unlimited */
-    long long pids_limit;   /* 0 = unlimited */
-    long long log_max_size; /* bytes, 0 = unlimited */
+    const char *network;    /* bridge (default) | none | host | container:C | a network name */
+    char **network_aliases; /* --network-alias */
+    const char *ip;         /* --ip */
+    char **publish;         /* -p specs */
+    bool publish_all;       /* -P */
+    char **dns, **dns_search, **dns_options, **add_hosts;
+    /* --egress-allow, --egress-tcp-port */
+    char **egress_allow, **egress_tcp_ports;
+    long long ingress_rate, egress_rate; /* bits/s, 0 = unlimited */
+    const char *runtime;                 /* native | vm */
+    const char *pull;                    /* missing (default) | always | never */
+    long long memory;                    /* bytes, 0 = unlimited */
+    long long cpus_milli;                /* --cpus N * 1000, 0 = unlimited */
+    long long pids_limit;                /* 0 = unlimited */
+    long long log_max_size;              /* bytes, 0 = unlimited */
     int log_max_files;
     /* --health-*: NULL / 0 = not given (the image's value, else docker's default) */
     const char *health_cmd; /* CMD-SHELL */

@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/network.h"
 #include "image/rootfs.h"
 #include "runtime/lifecycle.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 char *container_rootfs_path(const container_record *r)
 {
@@ -89,10 +91,14 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
     cleanup_free char *state = NULL;
     if (asprintf(&state, "%s/%s", cs->runtime_root, r->id) < 0)
         abort();
-    if (access(state, F_OK) < 0)
-        return 0;
     const struct runtime_opts *ro = &cs->runtime;
-    if (runtime_delete(ro, r->id, true, err) < 0)
+    if (access(state, F_OK) == 0 && runtime_delete(ro, r->id, true, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
+    /* After the process: its namespace is gone, DEL releases what lives outside it. A plugin
+     * that fails its DEL must not keep the container from going: its cache entry is gone,
+     * what it says is worth a warning. */
+    cleanup_err hull_err *net_err = NULL;
+    if (container_network_teardown(cs, r, &net_err) < 0)
+        hull_warn("network teardown: %s", net_err->msg);
     return 0;
 }

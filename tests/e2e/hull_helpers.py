@@ -136,6 +136,10 @@ def hull(tmp_path):
     ids = r.stdout.split() if r.returncode == 0 else []
     if ids:
         h("rm", "-f", "-v", *ids, timeout=60)
+    # The test's networks (and the default one) and their bridge devices.
+    if os.path.isdir(os.path.join(root, "networks")):
+        h("network", "prune", "-f", timeout=60)
+        h("network", "rm", "-f", "bridge", timeout=60)
     # Monitors of --rm containers may still be finishing their clean-up.
     deadline = time.monotonic() + 30
     left = leftovers(root)

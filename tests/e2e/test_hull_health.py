@@ -69,7 +69,8 @@ def ps_entry(hull, name):
 
 def test_image_healthcheck_goes_from_starting_to_healthy(hull, health_layout):
     image = health_image(hull, health_layout)
-    hull.run_d("--name", "web", image, "sleep", "60")
+    t0 = time.monotonic()
+    hull.run_d("--name", "web", image, "sleep", "600")
     doc = hull.inspect("web")
     assert doc["Config"]["Healthcheck"] == {
         "Test": ["CMD-SHELL", "test -f /tmp/ready && echo ready"], "Interval": 100 * MS,
@@ -80,7 +81,8 @@ def test_image_healthcheck_goes_from_starting_to_healthy(hull, health_layout):
     assert "(health: starting)" in ps_entry(hull, "web")["Status"]
     # Failures inside the start period do not count (Retries is 2)...
     h = wait_health(hull, "web", lambda h: len(h["Log"]) >= 3, "three failed probes")
-    assert h["Status"] == "starting" and h["FailingStreak"] == 0
+    if time.monotonic() - t0 < 30:  # else a very slow machine left the 30s start period
+        assert h["Status"] == "starting" and h["FailingStreak"] == 0
     hull("exec", "web", "touch", "/tmp/ready", check=True)
     # ...and the first success makes it healthy.
     h = wait_health(hull, "web", lambda h: h["Status"] == "healthy", "healthy")

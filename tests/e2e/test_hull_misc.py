@@ -9,7 +9,7 @@ from hull_helpers import hull  # noqa: F401  (fixture)
 
 COMMANDS = ["run", "create", "start", "ps", "logs", "exec", "stop", "kill", "restart", "rm",
             "wait", "inspect", "top", "stats", "pause", "unpause", "cp", "volume", "system",
-            "version", "healthcheck"]
+            "version", "healthcheck", "network", "port"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -49,7 +49,7 @@ def test_system_info_df_prune(hull):
 
 
 def test_exec(hull, tmp_path):
-    hull.run_d("--name", "x1", "busybox", "sleep", "30")
+    hull.run_d("--name", "x1", "busybox", "sleep", "600")  # outlasts a slow (ASan, loaded) run
     r = hull("exec", "x1", "sh", "-c", "echo $(id -u) $(hostname); exit 5")
     assert r.returncode == 5 and r.stdout.split()[0] == "0"
     r = hull("exec", "-u", "daemon", "-w", "/tmp", "-e", "X=1", "x1", "sh", "-c",

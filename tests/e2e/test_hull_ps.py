@@ -33,8 +33,9 @@ def mixed(hull):
     hull("run", "--name", "ok", "-l", "app=batch", "busybox", "true", check=True)
     assert hull("run", "--name", "bad", "-l", "app=batch", "-l", "tier=back", "busybox", "sh",
                 "-c", "exit 3").returncode == 3
-    hull.run_d("--name", "web", "-l", "app=web", "-l", "tier=front", "busybox", "sleep", "60")
-    hull.run_d("--name", "idle", "-l", "app=web", "busybox", "sleep", "60")
+    # Long enough to outlast any test of this file on a slow machine (ASan under stress-ng).
+    hull.run_d("--name", "web", "-l", "app=web", "-l", "tier=front", "busybox", "sleep", "600")
+    hull.run_d("--name", "idle", "-l", "app=web", "busybox", "sleep", "600")
     hull("pause", "idle", check=True)
     hull("create", "--name", "fresh", "busybox", "true", check=True)
     return ["fresh", "idle", "web", "bad", "ok"]

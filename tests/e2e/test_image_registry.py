@@ -37,6 +37,11 @@ def pushed(registry, busybox_rootfs, tmp_path_factory):
 def hull(tmp_path):
     h = Hull(str(tmp_path / "root"))
     yield h
+    ids = h("ps", "-aq").stdout.split()
+    if ids:
+        h("rm", "-f", *ids)
+    if os.path.isdir(os.path.join(h.root, "networks")):  # the default network's bridge
+        h("network", "rm", "-f", "bridge")
     shutil.rmtree(h.root, ignore_errors=True)
 
 

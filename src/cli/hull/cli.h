@@ -79,7 +79,11 @@ int cmd_healthcheck(struct hull_cli *cli, int argc, char **argv);
 int cmd_health_probe(struct hull_cli *cli, int argc, char **argv);
 int cmd_cp(struct hull_cli *cli, int argc, char **argv);
 int cmd_volume(struct hull_cli *cli, int argc, char **argv);
+int cmd_network(struct hull_cli *cli, int argc, char **argv);
+int cmd_port(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
+int cmd_sandbox(struct hull_cli *cli, int argc, char **argv);
+int cmd_seccomp(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
 /* Stacks (compose.c). */

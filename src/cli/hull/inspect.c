@@ -5,6 +5,7 @@
 
 #include "cli/hull/containers.h"
 #include "cli/hull/format.h"
+#include "container/network.h"
 #include "container/inspect.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -42,6 +43,7 @@ static int find(struct hull_cli *cli, container_store *cs, const char *ref, cons
             if (container_status_get(cs, r, &st, err) < 0)
                 return -1;
             *out = container_inspect_json(r, &st);
+            json_object_set_new(*out, "NetworkSettings", container_network_settings(cs, r));
             return 0;
         }
         if (type) {

@@ -13,6 +13,7 @@
 
 #include "cli/hull/containers.h"
 #include "monitor/monitor_io.h"
+#include "container/net_policy.h"
 #include "container/status.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -33,6 +34,9 @@ static const char help[] =
     "      --since TIME    only lines at or after TIME: RFC 3339 (2024-05-01T10:00:00Z), Unix\n"
     "                      seconds, or a duration ago (30s, 5m, 2h)\n"
     "      --until TIME    only lines before TIME (same forms)\n"
+    "      --egress        the egress allow-list's drops instead (`hull run --egress-allow`):\n"
+    "                      one `hull-egress-denied: SRC= DST= PROTO= [SPT= DPT=]` line per\n"
+    "                      dropped packet, from DATA_ROOT/containers/ID/egress.log\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0, 1 when the container is unknown or its log unreadable, 125 for usage\n"
@@ -42,7 +46,36 @@ struct logs_opts {
     bool follow, timestamps;
     long tail; /* -1 = all */
     long long since_ns, until_ns;
+    bool egress;
 };
+
+/* --egress: the drops the egress logger wrote (plain lines, newest last). */
+static int egress_log(const struct logs_opts *o, container_record *r)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    hull_err *err = NULL;
+    if (fs_read_file_at(r->dirfd, CONTAINER_EGRESS_LOG, 64u << 20, &text, &len, &err) < 0) {
+        if (err->errnum != ENOENT)
+            return cli_fail(err);
+        hull_err_free(err);
+        return 0;
+    }
+    size_t from = 0;
+    if (o->tail >= 0) {
+        long n = 0;
+        for (size_t i = len; i-- > 0;) {
+            if (text[i] == '\n' && i + 1 < len && ++n == o->tail) {
+                from = i + 1;
+                break;
+            }
+        }
+        if (o->tail == 0)
+            from = len;
+    }
+    fwrite(text + from, 1, len - from, stdout);
+    return 0;
+}
 
 /* Print one record if it passes the filters. */
 static void emit(const struct logs_opts *o, const char *line, size_t len)
@@ -249,6 +282,7 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
         {"timestamps", 't', false, 3, "prefix each line with its time"},
         {"since", 0, true, 4, "from this time on"},
         {"until", 0, true, 5, "up to this time"},
+        {"egress", 0, false, 6, "the egress log"},
         {NULL, 0, false, 0, NULL}};
     struct logs_opts o = {.tail = -1};
     hull_err *err = NULL;
@@ -279,6 +313,10 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
                                  arg);
             break;
         }
+        case 6:
+            if (options_bool("egress", arg, &o.egress, &err) < 0)
+                return cli_usage_options("logs", err);
+            break;
         default:
             if (ctr_parse_when(arg, oid == 4 ? &o.since_ns : &o.until_ns) < 0)
                 return cli_usage("logs",
@@ -295,5 +333,7 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
     cleanup_container_record container_record *r = NULL;
     if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[first], &r, &err) < 0)
         return cli_fail(err);
+    if (o.egress)
+        return egress_log(&o, r);
     return logs(&o, cs, r);
 }

@@ -62,7 +62,27 @@ const char run_flags_help[] =
     "      --stop-timeout N      seconds `hull stop` waits before SIGKILL (default 10)\n"
     "      --restart POLICY      no (default), on-failure[:N], always, unless-stopped; restarts\n"
     "                            wait 100ms, 200ms, 400ms ... (capped at 1 minute)\n"
-    "      --network MODE        none (default: a private network namespace) or host\n"
+    "      --network NET         bridge (default: the default network, outbound NAT), a\n"
+    "                            network's name (`hull network create`: names resolve),\n"
+    "                            none (loopback only), host, or container:C (C's namespace)\n"
+    "      --network-alias NAME  another name the container resolves by on its network\n"
+    "      --ip IP               the container's IPv4 address on its (user) network\n"
+    "  -p, --publish [IP:][HOST:]CONTAINER[/tcp|udp]\n"
+    "                            publish a container port (ranges: 8000-8001:80-81; no HOST:\n"
+    "                            a free port); kernel DNAT, reachable from 127.0.0.1 too\n"
+    "  -P, --publish-all         publish every port the image EXPOSEs on free host ports\n"
+    "      --dns IP              nameserver for /etc/resolv.conf; repeatable\n"
+    "      --dns-search DOMAIN   search domain; repeatable\n"
+    "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
+    "      --add-host HOST:IP    an /etc/hosts line (IP host-gateway: the network's gateway)\n"
+    "      --egress-allow CIDR   egress allow-list: only these destinations (and DNS to the\n"
+    "                            container's resolvers, replies) leave; the rest is dropped\n"
+    "                            and logged (`hull logs --egress`); repeatable\n"
+    "      --egress-tcp-port N   with --egress-allow: only TCP to these ports of the allowed\n"
+    "                            CIDRs (alone: TCP to these ports anywhere); repeatable\n"
+    "      --network-ingress-rate RATE, --network-egress-rate RATE\n"
+    "                            limit traffic into / out of the container, bits/s (k, m, g:\n"
+    "                            powers of 1000), by the CNI bandwidth plugin (tc)\n"
     "      --runtime NAME        native (default) or vm\n"
     "      --pull POLICY         missing (default: pull IMAGE when it is not in the store),\n"
     "                            always (pull first), never (fail when it is not there)\n"
@@ -123,6 +143,16 @@ enum {
     OPT_HEALTH_START_INTERVAL,
     OPT_HEALTH_RETRIES,
     OPT_NO_HEALTHCHECK,
+    OPT_NETWORK_ALIAS,
+    OPT_IP,
+    OPT_DNS,
+    OPT_DNS_SEARCH,
+    OPT_DNS_OPTION,
+    OPT_ADD_HOST,
+    OPT_EGRESS_ALLOW,
+    OPT_EGRESS_TCP_PORT,
+    OPT_INGRESS_RATE,
+    OPT_EGRESS_RATE,
     OPT_HELP,
 };
 
@@ -167,6 +197,18 @@ static const struct option run_options[] = {
     {"health-start-interval", required_argument, NULL, OPT_HEALTH_START_INTERVAL},
     {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
     {"no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK},
+    {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"publish", required_argument, NULL, 'p'},
+    {"publish-all", no_argument, NULL, 'P'},
+    {"dns", required_argument, NULL, OPT_DNS},
+    {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
+    {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
+    {"add-host", required_argument, NULL, OPT_ADD_HOST},
+    {"egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW},
+    {"egress-tcp-port", required_argument, NULL, OPT_EGRESS_TCP_PORT},
+    {"network-ingress-rate", required_argument, NULL, OPT_INGRESS_RATE},
+    {"network-egress-rate", required_argument, NULL, OPT_EGRESS_RATE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -248,6 +290,25 @@ static int number(const char *command, const char *flag, const char *text, long 
     return 0;
 }
 
+/* 20m, 1.5g, 800000: bits per second (decimal multiples, as tc counts). */
+static int bit_rate(const char *command, const char *flag, const char *text, long long *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    double mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1e3, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1e6, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1e9, end++;
+    if (end == text || *end || v <= 0 || v * mult < 8000 || v * mult > 1e12)
+        return cli_usage(command, "%s `%s`: expected bits/s of at least 8k (k, m, g suffixes)",
+                         flag, text);
+    *out = (long long)(v * mult);
+    return 0;
+}
+
 /* --health-interval & co: a Go duration, not negative (docker's CLI checks). */
 static int health_duration(const char *command, const char *flag, const char *text, long long *out)
 {
@@ -270,7 +331,7 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
     int c;
     hull_err *err = NULL;
     bool is_run = strcmp(command, "run") == 0;
-    while ((c = getopt_long(argc, argv, "+:ditv:e:w:u:h:m:l:", run_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:ditv:e:w:u:h:m:l:p:P", run_options, NULL)) != -1) {
         struct mount_request m;
         long long n;
         int rc = 0;
@@ -388,13 +449,52 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
                 return bad(command, err);
             break;
         case OPT_NETWORK:
-            if (strcmp(optarg, "none") == 0 || strcmp(optarg, "host") == 0)
-                req->network = strcmp(optarg, "none") == 0 ? "none" : "host";
-            else if (strcmp(optarg, "bridge") == 0 || strcmp(optarg, "default") == 0)
-                return cli_usage(command, "--network %s: not supported yet (use none or host)",
+            if (*optarg == '\0' || strcmp(optarg, "container:") == 0)
+                return cli_usage(command,
+                                 "--network `%s`: expected bridge, none, host, "
+                                 "container:C or a network name",
                                  optarg);
-            else
-                return cli_usage(command, "--network `%s`: expected none or host", optarg);
+            req->network = strcmp(optarg, "default") == 0 ? "bridge" : optarg;
+            break;
+        case OPT_NETWORK_ALIAS:
+            strv_append(&req->network_aliases, optarg);
+            break;
+        case OPT_IP:
+            req->ip = optarg;
+            break;
+        case 'p':
+            strv_append(&req->publish, optarg);
+            break;
+        case 'P':
+            req->publish_all = true;
+            break;
+        case OPT_DNS:
+            strv_append(&req->dns, optarg);
+            break;
+        case OPT_DNS_SEARCH:
+            strv_append(&req->dns_search, optarg);
+            break;
+        case OPT_DNS_OPTION:
+            strv_append(&req->dns_options, optarg);
+            break;
+        case OPT_ADD_HOST:
+            if (strchr(optarg, ':') == NULL)
+                return cli_usage(command, "--add-host `%s`: expected HOST:IP", optarg);
+            strv_append(&req->add_hosts, optarg);
+            break;
+        case OPT_EGRESS_ALLOW:
+            strv_append(&req->egress_allow, optarg);
+            break;
+        case OPT_EGRESS_TCP_PORT:
+            strv_append(&req->egress_tcp_ports, optarg);
+            break;
+        case OPT_INGRESS_RATE:
+        case OPT_EGRESS_RATE:
+            if ((rc = bit_rate(
+                     command,
+                     c == OPT_INGRESS_RATE ? "--network-ingress-rate" : "--network-egress-rate",
+                     optarg, c == OPT_INGRESS_RATE ? &req->ingress_rate : &req->egress_rate)) != 0)
+                return rc;
             break;
         case OPT_PULL:
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 &&

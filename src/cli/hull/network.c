@@ -1,0 +1,422 @@
+/* hull network create|ls|inspect|rm|prune|connect|disconnect, and hull port. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/hull/containers.h"
+#include "container/network.h"
+#include "net/attach.h"
+#include "net/network.h"
+#include "oci/json_read.h"
+#include "util/cleanup.h"
+
+static const char help[] =
+    "Usage: hull network COMMAND [ARGS...]\n"
+    "\n"
+    "Manage networks: Linux bridges set up by the CNI plugins (bridge, host-local, portmap,\n"
+    "firewall), one conflist per network under DATA_ROOT/networks. Containers on the same user\n"
+    "network reach each other and resolve each other's names (aardvark-dns on the gateway);\n"
+    "containers on different networks cannot reach each other (docs/networking.md).\n"
+    "\n"
+    "Commands:\n"
+    "  create [OPTIONS] NAME    create a network; prints its ID\n"
+    "      -d, --driver bridge      the only driver\n"
+    "      --subnet CIDR            default: the next free /24 of the address pools\n"
+    "                               (172.28.0.0/16; DATA_ROOT/config.json\n"
+    "                               \"default-address-pools\")\n"
+    "      --gateway IP             default: the subnet's first address\n"
+    "      --ip-range CIDR          containers' addresses come from this part of the subnet\n"
+    "      --internal               no route out and no published ports\n"
+    "      --label K=V              repeatable\n"
+    "      -o, --opt K=V            isolate=true|false (default true: other networks cannot\n"
+    "                               reach this one), com.docker.network.bridge.name=DEVICE\n"
+    "  ls [-q] [--no-trunc] [-f name=N|id=ID|driver=D|label=K[=V]]\n"
+    "                           list networks\n"
+    "  inspect NETWORK...       JSON array (docker's shape, Containers: the attached ones)\n"
+    "  rm [-f] NETWORK...       remove networks (refused while containers are attached; the\n"
+    "                           default network `bridge` only with -f)\n"
+    "  prune [-f]               remove every network no container is attached to\n"
+    "  connect [--alias A] [--ip IP] NETWORK CONTAINER\n"
+    "                           connect a container (at once when it runs, else at its start)\n"
+    "  disconnect [-f] NETWORK CONTAINER\n"
+    "                           disconnect a container\n"
+    "\n"
+    "Exit status: 0, 1 when an operation failed, 125 for usage errors.\n";
+
+static int open_stores(struct hull_cli *cli, container_store **cs, net_store **ns, hull_err **err)
+{
+    if (ctr_open(cli, cs, err) < 0 || net_store_open((*cs)->data_root, ns, err) < 0)
+        return -1;
+    /* Stale attachments (crashed monitors, a reboot) go first: the next command reconciles. */
+    cleanup_err hull_err *e = NULL;
+    net_reconcile(*ns, &e);
+    return 0;
+}
+
+static void print_json(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(4));
+    puts(text ? text : "[]");
+    free(text);
+}
+
+static int bad_usage(const char *command, hull_err *err)
+{
+    int rc = cli_usage(command, "%s", err->msg);
+    hull_err_free(err);
+    return rc;
+}
+
+static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)cs;
+    static const struct option opts[] = {
+        {"driver", required_argument, NULL, 'd'},  {"subnet", required_argument, NULL, 's'},
+        {"gateway", required_argument, NULL, 'g'}, {"ip-range", required_argument, NULL, 'r'},
+        {"internal", no_argument, NULL, 'i'},      {"label", required_argument, NULL, 'l'},
+        {"opt", required_argument, NULL, 'o'},     {NULL, 0, NULL, 0},
+    };
+    struct net_create_opts o = {.isolate = true};
+    cleanup_strv char **labels = NULL, **options = NULL;
+    ctr_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, "+:d:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o.driver = optarg;
+            break;
+        case 's':
+            o.subnet = optarg;
+            break;
+        case 'g':
+            o.gateway = optarg;
+            break;
+        case 'r':
+            o.ip_range = optarg;
+            break;
+        case 'i':
+            o.internal = true;
+            break;
+        case 'l':
+            strv_append(&labels, optarg);
+            break;
+        case 'o':
+            if (strcmp(optarg, "isolate=true") == 0 || strcmp(optarg, "isolate=false") == 0)
+                o.isolate = strcmp(optarg, "isolate=true") == 0;
+            else if (strncmp(optarg, "com.docker.network.bridge.name=", 31) == 0)
+                o.bridge = optarg + 31;
+            else
+                return cli_usage("network create",
+                                 "-o `%s`: expected isolate=true|false or "
+                                 "com.docker.network.bridge.name=NAME",
+                                 optarg);
+            strv_append(&options, optarg);
+            break;
+        default:
+            return ctr_bad_option("network create", c, argv);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage("network create", "expected exactly one NAME");
+    o.name = argv[optind];
+    o.labels = labels;
+    o.options = options;
+    hull_err *err = NULL;
+    cleanup_json json_t *conf = NULL;
+    if (net_network_create(ns, &o, &conf, &err) < 0) {
+        if (err->errnum == 0 && strstr(err->msg, "overlaps") == NULL &&
+            strstr(err->msg, "pools") == NULL)
+            return bad_usage("network create", err);
+        return cli_fail(err);
+    }
+    puts(net_network_id(conf));
+    return 0;
+}
+
+static bool filter_match(json_t *conf, char **filters)
+{
+    json_t *m = net_network_meta(conf);
+    for (char **f = filters; f && *f; f++) {
+        const char *eq = strchr(*f, '=');
+        const char *v = eq ? eq + 1 : "";
+        size_t kl = eq ? (size_t)(eq - *f) : strlen(*f);
+        if (strncmp(*f, "name", kl) == 0 && kl == 4) {
+            if (strstr(net_network_name(conf), v) == NULL)
+                return false;
+        } else if (strncmp(*f, "id", kl) == 0 && kl == 2) {
+            if (strncmp(net_network_id(conf), v, strlen(v)) != 0)
+                return false;
+        } else if (strncmp(*f, "driver", kl) == 0 && kl == 6) {
+            if (strcmp(v, "bridge") != 0)
+                return false;
+        } else if (strncmp(*f, "label", kl) == 0 && kl == 5) {
+            const char *eq2 = strchr(v, '=');
+            cleanup_free char *k = eq2 ? strndup(v, (size_t)(eq2 - v)) : strdup(v);
+            json_t *lv = json_object_get(json_object_get(m, "labels"), k);
+            if (lv == NULL || (eq2 && strcmp(json_string_value(lv), eq2 + 1) != 0))
+                return false;
+        }
+    }
+    return true;
+}
+
+static int n_ls(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)cs;
+    bool quiet = false, no_trunc = false;
+    cleanup_strv char **filters = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+        else if (strcmp(argv[i], "--no-trunc") == 0)
+            no_trunc = true;
+        else if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--filter") == 0) && i + 1 < argc)
+            strv_append(&filters, argv[++i]);
+        else if (strncmp(argv[i], "--filter=", 9) == 0)
+            strv_append(&filters, argv[i] + 9);
+        else
+            return cli_usage("network ls", "unknown option `%s`", argv[i]);
+    }
+    for (char **f = filters; f && *f; f++) {
+        static const char *const keys[] = {"name=", "id=", "driver=", "label="};
+        bool ok = false;
+        for (size_t k = 0; k < 4; k++)
+            ok = ok || strncmp(*f, keys[k], strlen(keys[k])) == 0;
+        if (!ok)
+            return cli_usage("network ls", "invalid filter `%s` (name, id, driver, label)", *f);
+    }
+    hull_err *err = NULL;
+    if (net_network_ensure_default(ns, &err) < 0)
+        return cli_fail(err);
+    cleanup_json json_t *list = NULL;
+    if (net_network_list(ns, &list, &err) < 0)
+        return cli_fail(err);
+    if (!quiet)
+        printf("%-*s   %-20s %-10s %s\n", no_trunc ? 64 : 12, "NETWORK ID", "NAME", "DRIVER",
+               "SCOPE");
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        if (!filter_match(n, filters))
+            continue;
+        int w = no_trunc ? 64 : 12;
+        if (quiet)
+            printf("%.*s\n", w, net_network_id(n));
+        else
+            printf("%-*.*s   %-20s %-10s %s\n", w, w, net_network_id(n), net_network_name(n),
+                   "bridge", "local");
+    }
+    return 0;
+}
+
+static int n_inspect(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)cs;
+    if (argc < 2)
+        return cli_usage("network inspect", "expected at least one NETWORK");
+    int status = 0;
+    cleanup_json json_t *arr = json_array();
+    for (int i = 1; i < argc; i++) {
+        hull_err *err = NULL;
+        cleanup_json json_t *conf = NULL;
+        if (strcmp(argv[i], NET_DEFAULT_NETWORK) == 0 && net_network_ensure_default(ns, &err) < 0) {
+            status = cli_fail(err);
+            continue;
+        }
+        if (net_network_load(ns, argv[i], &conf, &err) < 0) {
+            status = cli_fail(err);
+            continue;
+        }
+        json_array_append_new(arr, net_network_inspect(ns, conf));
+    }
+    print_json(arr);
+    return status;
+}
+
+static int remove_one(net_store *ns, const char *ref, bool force, hull_err **err)
+{
+    if (strcmp(ref, NET_DEFAULT_NETWORK) == 0 && !force)
+        return hull_error(err, 0, "%s is a pre-defined network and cannot be removed", ref);
+    return net_network_remove(ns, ref, err);
+}
+
+static int n_rm(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)cs;
+    int first = 1;
+    bool force = false;
+    if (first < argc && (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--force") == 0))
+        first++, force = true;
+    if (first >= argc)
+        return cli_usage("network rm", "expected at least one NETWORK");
+    int status = 0;
+    for (int i = first; i < argc; i++) {
+        hull_err *err = NULL;
+        if (remove_one(ns, argv[i], force, &err) < 0) {
+            status = cli_fail(err);
+            continue;
+        }
+        puts(argv[i]);
+    }
+    return status;
+}
+
+static int n_prune(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)cs;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-f") != 0 && strcmp(argv[i], "--force") != 0)
+            return cli_usage("network prune", "unknown option `%s`", argv[i]);
+    hull_err *err = NULL;
+    cleanup_json json_t *list = NULL;
+    if (net_network_list(ns, &list, &err) < 0)
+        return cli_fail(err);
+    bool header = false;
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        const char *name = net_network_name(n);
+        if (strcmp(name, NET_DEFAULT_NETWORK) == 0)
+            continue;
+        cleanup_err hull_err *e = NULL;
+        if (net_network_remove(ns, name, &e) < 0)
+            continue; /* in use */
+        if (!header)
+            puts("Deleted Networks:");
+        header = true;
+        puts(name);
+    }
+    return 0;
+}
+
+static int n_connect(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)ns;
+    static const struct option opts[] = {
+        {"alias", required_argument, NULL, 'a'},
+        {"ip", required_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
+    };
+    cleanup_strv char **aliases = NULL;
+    const char *ip = NULL;
+    ctr_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+        if (c == 'a')
+            strv_append(&aliases, optarg);
+        else if (c == 'i')
+            ip = optarg;
+        else
+            return ctr_bad_option("network connect", c, argv);
+    }
+    if (optind + 2 != argc)
+        return cli_usage("network connect", "expected NETWORK CONTAINER");
+    hull_err *err = NULL;
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_find(cs, argv[optind + 1], &r, &err) < 0)
+        return cli_fail(err);
+    cleanup_close int lock = container_lock(r, &err);
+    if (lock < 0 || container_network_connect(cs, r, argv[optind], aliases, ip, &err) < 0)
+        return cli_fail(err);
+    return 0;
+}
+
+static int n_disconnect(container_store *cs, net_store *ns, int argc, char **argv)
+{
+    (void)ns;
+    int first = 1;
+    if (first < argc && (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--force") == 0))
+        first++;
+    if (first + 2 != argc)
+        return cli_usage("network disconnect", "expected NETWORK CONTAINER");
+    hull_err *err = NULL;
+    cleanup_container_record container_record *r = NULL;
+    if (container_record_find(cs, argv[first + 1], &r, &err) < 0)
+        return cli_fail(err);
+    cleanup_close int lock = container_lock(r, &err);
+    if (lock < 0 || container_network_disconnect(cs, r, argv[first], &err) < 0)
+        return cli_fail(err);
+    return 0;
+}
+
+int cmd_network(struct hull_cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : 0;
+    }
+    if (cli_wants_help(argc - 1, argv + 1, help))
+        return 0;
+    static const struct {
+        const char *name;
+        int (*fn)(container_store *, net_store *, int, char **);
+    } cmds[] = {{"create", n_create},   {"ls", n_ls},           {"list", n_ls},
+                {"inspect", n_inspect}, {"rm", n_rm},           {"remove", n_rm},
+                {"prune", n_prune},     {"connect", n_connect}, {"disconnect", n_disconnect}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name) != 0)
+            continue;
+        hull_err *err = NULL;
+        cleanup_container_store container_store *cs = NULL;
+        cleanup_net_store net_store *ns = NULL;
+        if (open_stores(cli, &cs, &ns, &err) < 0)
+            return cli_fail(err);
+        return cmds[i].fn(cs, ns, argc - 1, argv + 1);
+    }
+    return cli_usage("network", "unknown command `%s`", argv[1]);
+}
+
+static const char port_help[] =
+    "Usage: hull port CONTAINER [PRIVATE_PORT[/PROTO]]\n"
+    "\n"
+    "List the container's published ports (`80/tcp -> 0.0.0.0:8080`), or the host addresses\n"
+    "of one private port (`0.0.0.0:8080`).\n"
+    "\n"
+    "Exit status: 0, 1 when the container or the port is unknown, 125 for usage errors.\n";
+
+int cmd_port(struct hull_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, port_help))
+        return 0;
+    if (argc < 2 || argc > 3)
+        return cli_usage("port", "expected CONTAINER [PRIVATE_PORT[/PROTO]]");
+    hull_err *err = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    cleanup_container_record container_record *r = NULL;
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[1], &r, &err) < 0)
+        return cli_fail(err);
+    cleanup_json json_t *settings = container_network_settings(cs, r);
+    json_t *ports = json_object_get(settings, "Ports");
+    cleanup_free char *want = NULL;
+    if (argc == 3) {
+        if (asprintf(&want, "%s%s", argv[2], strchr(argv[2], '/') ? "" : "/tcp") < 0)
+            abort();
+    }
+    bool found = false;
+    const char *key;
+    json_t *list;
+    json_object_foreach(ports, key, list)
+    {
+        if (want && strcmp(want, key) != 0)
+            continue;
+        size_t i;
+        json_t *b;
+        json_array_foreach(list, i, b)
+        {
+            const char *hip = json_string_value(json_object_get(b, "HostIp"));
+            const char *hp = json_string_value(json_object_get(b, "HostPort"));
+            if (want)
+                printf("%s:%s\n", hip, hp);
+            else
+                printf("%s -> %s:%s\n", key, hip, hp);
+            found = true;
+        }
+    }
+    if (want && !found) {
+        hull_error(&err, 0, "No public port '%s' published for %s", want, r->name);
+        return cli_fail(err);
+    }
+    return 0;
+}

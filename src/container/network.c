@@ -1,0 +1,616 @@
+/* Container networking: record fields, set-up, teardown, connect, inspect (see network.h). */
+#include "container/network.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container/net_policy.h"
+#include "container/status.h"
+#include "net/attach.h"
+#include "net/network.h"
+#include "net/ports.h"
+#include "oci/json_read.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static json_t *strv_array(char *const *v)
+{
+    json_t *a = json_array();
+    for (; v && *v; v++)
+        json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+static const char *net_mode(json_t *doc)
+{
+    const char *m =
+        json_string_value(json_object_get(json_object_get(doc, "HostConfig"), "NetworkMode"));
+    return m ? m : "none";
+}
+
+/* Modes without hull networks of their own. */
+static bool mode_is_special(const char *m)
+{
+    return strcmp(m, "none") == 0 || strcmp(m, "host") == 0 || strncmp(m, "container:", 10) == 0;
+}
+
+static int add_port_bindings(const struct run_request *req, json_t *bindings, json_t *exposed,
+                             hull_err **err)
+{
+    for (char **p = req->publish; p && *p; p++) {
+        struct net_port *ports = NULL;
+        size_t n = 0;
+        if (net_port_parse(*p, &ports, &n, err) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            char key[32], host[12] = "";
+            snprintf(key, sizeof key, "%u/%s", ports[i].container_port, ports[i].proto);
+            if (ports[i].host_port)
+                snprintf(host, sizeof host, "%u", ports[i].host_port);
+            json_t *list = json_object_get(bindings, key);
+            if (list == NULL) {
+                list = json_array();
+                json_object_set_new(bindings, key, list);
+            }
+            json_array_append_new(
+                list, json_pack("{s:s, s:s}", "HostIp", ports[i].host_ip, "HostPort", host));
+            json_object_set_new(exposed, key, json_object());
+        }
+        free(ports);
+    }
+    return 0;
+}
+
+static int record_container_mode(container_store *cs, const char *target, json_t *host,
+                                 hull_err **err)
+{
+    cleanup_free char *id = NULL;
+    if (container_resolve(cs, target, &id, err) < 0)
+        return hull_error_prefix(err, "--network container:%s", target);
+    cleanup_free char *mode = NULL;
+    if (asprintf(&mode, "container:%s", id) < 0)
+        abort();
+    json_object_set_new(host, "NetworkMode", json_string(mode));
+    return 0;
+}
+
+int container_network_record(container_store *cs, const struct run_request *req,
+                             const image_config *ic, json_t *rec, hull_err **err)
+{
+    json_t *host = json_object_get(rec, "HostConfig");
+    json_t *config = json_object_get(rec, "Config");
+    const char *mode = strcmp(req->network, "default") == 0 ? NET_DEFAULT_NETWORK : req->network;
+    /* A microVM brings its own network (docs/vm.md): the default bridge does not apply. */
+    if (strcmp(req->runtime, "vm") == 0 && strcmp(mode, NET_DEFAULT_NETWORK) == 0)
+        mode = "none";
+    json_t *exposed = json_object();
+    for (char **e = ic ? ic->exposed_ports : NULL; e && *e; e++)
+        json_object_set_new(exposed, *e, json_object());
+    json_object_set_new(config, "ExposedPorts", exposed);
+    json_t *bindings = json_object();
+    json_object_set_new(host, "PortBindings", bindings);
+    json_object_set_new(host, "PublishAllPorts", json_boolean(req->publish_all));
+    json_object_set_new(host, "Dns", strv_array(req->dns));
+    json_object_set_new(host, "DnsSearch", strv_array(req->dns_search));
+    json_object_set_new(host, "DnsOptions", strv_array(req->dns_options));
+    json_object_set_new(host, "ExtraHosts", strv_array(req->add_hosts));
+    json_object_set_new(host, "NetworkIngressRate", json_integer(req->ingress_rate));
+    json_object_set_new(host, "NetworkEgressRate", json_integer(req->egress_rate));
+    json_t *nets = json_object();
+    json_object_set_new(rec, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
+    if (add_port_bindings(req, bindings, exposed, err) < 0)
+        return -1;
+    if (mode_is_special(mode)) {
+        if (json_object_size(bindings) || req->publish_all)
+            return hull_error(err, 0,
+                              "conflicting options: port publishing and the container "
+                              "type network mode");
+        if (req->network_aliases || req->ip)
+            return hull_error(err, 0, "--network-alias and --ip need a bridge network");
+        if (req->ingress_rate || req->egress_rate)
+            return hull_error(err, 0,
+                              "--network-ingress-rate and --network-egress-rate need a "
+                              "bridge network");
+        if (strncmp(mode, "container:", 10) == 0)
+            return record_container_mode(cs, mode + 10, host, err);
+        json_object_set_new(host, "NetworkMode", json_string(mode));
+        return 0;
+    }
+    cleanup_net_store net_store *ns = NULL;
+    if (net_store_open(cs->data_root, &ns, err) < 0)
+        return -1;
+    if (strcmp(mode, NET_DEFAULT_NETWORK) == 0 && net_network_ensure_default(ns, err) < 0)
+        return -1;
+    cleanup_json json_t *conf = NULL;
+    if (net_network_load(ns, mode, &conf, err) < 0)
+        return -1;
+    const char *name = net_network_name(conf);
+    bool is_default = strcmp(name, NET_DEFAULT_NETWORK) == 0;
+    if (is_default && req->network_aliases)
+        return hull_error(err, 0,
+                          "network-scoped alias is supported only for containers in "
+                          "user defined networks");
+    if (is_default && req->ip)
+        return hull_error(err, 0,
+                          "user specified IP address is supported on user defined "
+                          "networks only");
+    json_object_set_new(host, "NetworkMode", json_string(name));
+    json_t *ipam = req->ip ? json_pack("{s:s}", "IPv4Address", req->ip) : json_null();
+    json_object_set_new(nets, name,
+                        json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(req->network_aliases),
+                                  "IPAMConfig", ipam, "NetworkID",
+                                  json_object_get(net_network_meta(conf), "id")));
+    return 0;
+}
+
+/* Write a bind-mounted file in place (a rename would leave the mount on the old inode). */
+static int write_in_place(int dirfd, const char *name, const char *text, hull_err **err)
+{
+    cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || fs_write_all(fd, text, strlen(text)) < 0)
+        return hull_error(err, errno, "write `%s`", name);
+    return 0;
+}
+
+static void appendf(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void appendf(char **buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *line;
+    if (vasprintf(&line, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    char *n;
+    if (asprintf(&n, "%s%s", *buf ? *buf : "", line) < 0)
+        abort();
+    free(line);
+    free(*buf);
+    *buf = n;
+}
+
+/* The host's nameservers other than loopback ones (unreachable from a network namespace). */
+static void host_nameservers(char **buf)
+{
+    cleanup_free char *text = NULL;
+    size_t len;
+    cleanup_err hull_err *e = NULL;
+    int found = 0;
+    if (fs_read_file("/etc/resolv.conf", 1u << 20, &text, &len, &e) == 0) {
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
+            char ns[64];
+            if (sscanf(l, " nameserver %63s", ns) != 1 || strncmp(ns, "127.", 4) == 0 ||
+                strcmp(ns, "::1") == 0)
+                continue;
+            appendf(buf, "nameserver %s\n", ns);
+            found++;
+        }
+    }
+    if (!found) /* docker's fallback */
+        appendf(buf, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+}
+
+static const char *first_gateway(json_t *eps)
+{
+    const char *gw = json_string_value(json_object_get(json_array_get(eps, 0), "Gateway"));
+    return gw && *gw ? gw : NULL;
+}
+
+int container_network_write_etc(container_store *cs, container_record *r, json_t *eps,
+                                hull_err **err)
+{
+    json_t *host = json_object_get(r->doc, "HostConfig");
+    const char *hostname =
+        json_string_value(json_object_get(json_object_get(r->doc, "Config"), "Hostname"));
+    const char *mode = net_mode(r->doc);
+    char *hosts = NULL;
+    appendf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    const char *ip = json_string_value(json_object_get(json_array_get(eps, 0), "IPAddress"));
+    appendf(&hosts, "%s\t%s\n", ip && *ip ? ip : "127.0.1.1", hostname ? hostname : "");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(host, "ExtraHosts"), i, v)
+    {
+        const char *h = json_string_value(v);
+        const char *colon = strchr(h, ':');
+        if (colon == NULL)
+            continue;
+        cleanup_free char *name = strndup(h, (size_t)(colon - h));
+        const char *addr = colon + 1;
+        if (strcmp(addr, "host-gateway") == 0)
+            addr = first_gateway(eps) ? first_gateway(eps) : "127.0.0.1";
+        appendf(&hosts, "%s\t%s\n", addr, name);
+    }
+    int rc = write_in_place(r->dirfd, "hosts", hosts, err);
+    free(hosts);
+    if (rc < 0)
+        return -1;
+    /* resolv.conf: --dns, else the network's DNS server (aardvark-dns on the gateway of a user
+     * network), else the host's (host networking: as it is; bridge: without loopback ones). */
+    char *resolv = NULL;
+    json_t *dns = json_object_get(host, "Dns");
+    bool user_dns = false;
+    if (json_array_size(eps) && !mode_is_special(mode)) {
+        cleanup_net_store net_store *ns = NULL;
+        cleanup_json json_t *conf = NULL;
+        cleanup_err hull_err *e = NULL;
+        const char *first = json_string_value(json_object_get(json_array_get(eps, 0), "Network"));
+        if (net_store_open(cs->data_root, &ns, &e) == 0 &&
+            net_network_load(ns, first, &conf, &e) == 0)
+            user_dns = json_is_true(json_object_get(net_network_meta(conf), "dns"));
+    }
+    if (json_array_size(dns)) {
+        json_array_foreach(dns, i, v) appendf(&resolv, "nameserver %s\n", json_string_value(v));
+    } else if (user_dns && first_gateway(eps)) {
+        appendf(&resolv, "nameserver %s\n", first_gateway(eps));
+    } else if (strcmp(mode, "host") == 0 || json_array_size(eps)) {
+        if (strcmp(mode, "host") == 0) {
+            cleanup_free char *text = NULL;
+            size_t len;
+            cleanup_err hull_err *e = NULL;
+            if (fs_read_file("/etc/resolv.conf", 1u << 20, &text, &len, &e) == 0)
+                appendf(&resolv, "%s", text);
+        } else {
+            host_nameservers(&resolv);
+        }
+    }
+    json_t *search = json_object_get(host, "DnsSearch");
+    if (json_array_size(search)) {
+        appendf(&resolv, "search");
+        json_array_foreach(search, i, v) appendf(&resolv, " %s", json_string_value(v));
+        appendf(&resolv, "\n");
+    }
+    json_t *opts = json_object_get(host, "DnsOptions");
+    if (json_array_size(opts)) {
+        appendf(&resolv, "options");
+        json_array_foreach(opts, i, v) appendf(&resolv, " %s", json_string_value(v));
+        appendf(&resolv, "\n");
+    }
+    rc = write_in_place(r->dirfd, "resolv.conf", resolv ? resolv : "", err);
+    free(resolv);
+    return rc;
+}
+
+/* The running process of container `id` (0 when not running). */
+static pid_t running_pid(container_store *cs, const char *id, hull_err **err)
+{
+    cleanup_container_record container_record *t = NULL;
+    if (container_record_load(cs, id, &t, err) < 0)
+        return -1;
+    struct container_state_info st;
+    if (container_status_get(cs, t, &st, err) < 0)
+        return -1;
+    return st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED ? st.pid : 0;
+}
+
+int container_network_prepare(container_store *cs, container_record *r, hull_err **err)
+{
+    const char *mode = net_mode(r->doc);
+    if (strncmp(mode, "container:", 10) != 0)
+        return 0;
+    pid_t pid = running_pid(cs, mode + 10, err);
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        return hull_error(err, 0, "cannot join network of a non running container: %.12s",
+                          mode + 10);
+    cleanup_close int bfd = openat(r->dirfd, "bundle", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_free char *text = NULL;
+    size_t len;
+    if (bfd < 0 || fs_read_file_at(bfd, "config.json", 0, &text, &len, err) < 0)
+        return bfd < 0 ? hull_error(err, errno, "open the bundle") : -1;
+    cleanup_json json_t *spec = NULL;
+    if (json_load_string_checked(text, len, "config.json", &spec, err) < 0)
+        return -1;
+    json_t *nss = json_object_get(json_object_get(spec, "linux"), "namespaces");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    size_t i;
+    json_t *n;
+    bool found = false;
+    json_array_foreach(nss, i, n)
+    {
+        if (strcmp(json_string_value(json_object_get(n, "type")), "network") == 0) {
+            json_object_set_new(n, "path", json_string(path));
+            found = true;
+        }
+    }
+    if (!found)
+        json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path", path));
+    return container_write_json(bfd, "config.json", spec, err);
+}
+
+static int ports_of(container_record *r, struct net_port **out, size_t *n, hull_err **err)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *host = json_object_get(r->doc, "HostConfig");
+    json_t *bindings = json_object_get(host, "PortBindings");
+    json_t *exposed = json_object_get(json_object_get(r->doc, "Config"), "ExposedPorts");
+    const char *key;
+    json_t *list;
+    json_object_foreach(bindings, key, list)
+    {
+        size_t i;
+        json_t *b;
+        json_array_foreach(list, i, b)
+        {
+            struct net_port p = {0};
+            unsigned cport = 0;
+            char proto[8] = "tcp";
+            if (sscanf(key, "%u/%7s", &cport, proto) < 1)
+                return hull_error(err, 0, "PortBindings: bad key `%s`", key);
+            p.container_port = cport;
+            snprintf(p.proto, sizeof p.proto, "%s", proto);
+            snprintf(p.host_ip, sizeof p.host_ip, "%s",
+                     json_string_value(json_object_get(b, "HostIp")) ?: "");
+            p.host_port = (unsigned)strtoul(
+                json_string_value(json_object_get(b, "HostPort")) ?: "0", NULL, 10);
+            struct net_port *v = realloc(*out, (*n + 1) * sizeof *v);
+            if (v == NULL)
+                abort();
+            *out = v;
+            v[(*n)++] = p;
+        }
+    }
+    if (json_is_true(json_object_get(host, "PublishAllPorts"))) {
+        json_t *unused;
+        json_object_foreach(exposed, key, unused)
+        {
+            if (json_object_get(bindings, key))
+                continue;
+            struct net_port p = {0};
+            unsigned cport = 0;
+            char proto[8] = "tcp";
+            if (sscanf(key, "%u/%7s", &cport, proto) < 1)
+                continue;
+            p.container_port = cport;
+            snprintf(p.proto, sizeof p.proto, "%s", proto);
+            struct net_port *v = realloc(*out, (*n + 1) * sizeof *v);
+            if (v == NULL)
+                abort();
+            *out = v;
+            v[(*n)++] = p;
+        }
+    }
+    return 0;
+}
+
+static int attach(container_store *cs, container_record *r, pid_t pid, json_t *only,
+                  bool with_ports, json_t **eps, hull_err **err)
+{
+    json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
+    size_t count = json_object_size(nets);
+    if (count == 0) {
+        *eps = json_array();
+        return 0;
+    }
+    cleanup_free struct net_endpoint_request *reqs = calloc(count, sizeof *reqs);
+    cleanup_free char ***aliases = calloc(count, sizeof *aliases);
+    if (reqs == NULL || aliases == NULL)
+        abort();
+    size_t n = 0;
+    const char *name;
+    json_t *ep;
+    json_object_foreach(nets, name, ep)
+    {
+        if (only && strcmp(json_string_value(only), name) != 0)
+            continue;
+        json_t *al = json_object_get(ep, "Aliases");
+        aliases[n] = calloc(json_array_size(al) + 1, sizeof(char *));
+        for (size_t i = 0; i < json_array_size(al); i++)
+            aliases[n][i] = (char *)json_string_value(json_array_get(al, i));
+        reqs[n].network = name;
+        reqs[n].aliases = aliases[n];
+        reqs[n].ip =
+            json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv4Address"));
+        n++;
+    }
+    struct net_port *ports = NULL;
+    size_t n_ports = 0;
+    if (with_ports && ports_of(r, &ports, &n_ports, err) < 0) {
+        for (size_t i = 0; i < n; i++)
+            free(aliases[i]);
+        return -1;
+    }
+    cleanup_net_store net_store *ns = NULL;
+    int rc = net_store_open(cs->data_root, &ns, err);
+    if (rc == 0) {
+        struct net_attach_request ar = {
+            .container_id = r->id,
+            .container_name = r->name,
+            .pid = pid,
+            .endpoints = reqs,
+            .n_endpoints = n,
+            .ports = ports,
+            .n_ports = n_ports,
+            .ingress_rate = json_integer_value(
+                json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkIngressRate")),
+            .egress_rate = json_integer_value(
+                json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkEgressRate")),
+        };
+        rc = net_attach(ns, &ar, eps, err);
+    }
+    free(ports);
+    for (size_t i = 0; i < n; i++)
+        free(aliases[i]);
+    return rc;
+}
+
+int container_network_setup(container_store *cs, container_record *r, pid_t pid, hull_err **err)
+{
+    if (mode_is_special(net_mode(r->doc)))
+        return 0;
+    cleanup_json json_t *eps = NULL;
+    if (attach(cs, r, pid, NULL, true, &eps, err) < 0)
+        return hull_error_prefix(err, "container %s: network", r->name);
+    if (container_network_write_etc(cs, r, eps, err) < 0 ||
+        container_net_policy_setup(cs, r, pid, err) < 0) {
+        cleanup_err hull_err *e = NULL;
+        container_network_teardown(cs, r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+int container_network_teardown(container_store *cs, container_record *r, hull_err **err)
+{
+    if (mode_is_special(net_mode(r->doc)))
+        return 0;
+    cleanup_net_store net_store *ns = NULL;
+    if (net_store_open(cs->data_root, &ns, err) < 0 || net_detach(ns, r->id, NULL, err) < 0)
+        return hull_error_prefix(err, "container %s: network teardown", r->name);
+    return 0;
+}
+
+bool container_network_uses(container_record *r, const char *network)
+{
+    json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
+    return json_object_get(nets, network) != NULL;
+}
+
+static int open_network(container_store *cs, const char *network, net_store **ns, json_t **conf,
+                        hull_err **err)
+{
+    if (net_store_open(cs->data_root, ns, err) < 0 || net_network_load(*ns, network, conf, err) < 0)
+        return -1;
+    return 0;
+}
+
+int container_network_connect(container_store *cs, container_record *r, const char *network,
+                              char *const *aliases, const char *ip, hull_err **err)
+{
+    if (mode_is_special(net_mode(r->doc)))
+        return hull_error(err, 0,
+                          "container cannot be disconnected from host network or "
+                          "connected to host network");
+    cleanup_net_store net_store *ns = NULL;
+    cleanup_json json_t *conf = NULL;
+    if (open_network(cs, network, &ns, &conf, err) < 0)
+        return -1;
+    const char *name = net_network_name(conf);
+    json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
+    if (json_object_get(nets, name))
+        return hull_error(err, EEXIST, "endpoint with name %s already exists in network %s",
+                          r->name, name);
+    json_object_set_new(nets, name,
+                        json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(aliases), "IPAMConfig",
+                                  ip ? json_pack("{s:s}", "IPv4Address", ip) : json_null(),
+                                  "NetworkID", json_object_get(net_network_meta(conf), "id")));
+    pid_t pid = running_pid(cs, r->id, err);
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        cleanup_json json_t *only = json_string(name);
+        cleanup_json json_t *eps = NULL;
+        if (attach(cs, r, pid, only, false, &eps, err) < 0)
+            return -1;
+    }
+    if (container_record_save(r, err) < 0) {
+        cleanup_err hull_err *e = NULL;
+        net_detach(ns, r->id, name, &e);
+        return -1;
+    }
+    return 0;
+}
+
+int container_network_disconnect(container_store *cs, container_record *r, const char *network,
+                                 hull_err **err)
+{
+    cleanup_net_store net_store *ns = NULL;
+    cleanup_json json_t *conf = NULL;
+    if (open_network(cs, network, &ns, &conf, err) < 0)
+        return -1;
+    const char *name = net_network_name(conf);
+    json_t *nets = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
+    if (json_object_get(nets, name) == NULL)
+        return hull_error(err, 0, "container %s is not connected to network %s", r->name, name);
+    if (net_detach(ns, r->id, name, err) < 0)
+        return -1;
+    json_object_del(nets, name);
+    return container_record_save(r, err);
+}
+
+json_t *container_network_settings(container_store *cs, container_record *r)
+{
+    json_t *ns_doc =
+        json_pack("{s:s, s:s, s:o, s:s, s:i, s:s, s:s, s:o}", "Bridge", "", "SandboxKey", "",
+                  "Ports", json_object(), "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
+                  "MacAddress", "", "Networks", json_object());
+    json_t *cfg = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
+    json_t *nets = json_object_get(ns_doc, "Networks");
+    const char *name;
+    json_t *ep;
+    json_object_foreach(cfg, name, ep)
+    {
+        json_t *e = json_deep_copy(ep);
+        json_object_set_new(e, "IPAddress", json_string(""));
+        json_object_set_new(e, "Gateway", json_string(""));
+        json_object_set_new(e, "IPPrefixLen", json_integer(0));
+        json_object_set_new(e, "MacAddress", json_string(""));
+        json_object_set_new(e, "EndpointID", json_string(""));
+        json_object_set_new(nets, name, e);
+    }
+    const char *mode = net_mode(r->doc);
+    if (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+        json_object_set_new(nets, mode, json_object());
+    cleanup_net_store net_store *ns = NULL;
+    cleanup_json json_t *entries = NULL;
+    cleanup_err hull_err *err = NULL;
+    if (mode_is_special(mode) || net_store_open(cs->data_root, &ns, &err) < 0 ||
+        net_attachments(ns, r->id, &entries, &err) < 0)
+        return ns_doc;
+    size_t i;
+    json_t *en;
+    json_t *ports = json_object_get(ns_doc, "Ports");
+    json_array_foreach(entries, i, en)
+    {
+        json_t *h = json_object_get(en, "hull");
+        const char *n = json_string_value(json_object_get(en, "networkName"));
+        json_t *e = json_object_get(nets, n);
+        if (e == NULL)
+            continue;
+        const char *addr = json_string_value(json_object_get(h, "address"));
+        const char *slash = addr ? strchr(addr, '/') : NULL;
+        cleanup_free char *ip =
+            addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr)) : strdup("");
+        json_object_set_new(e, "IPAddress", json_string(ip));
+        json_object_set_new(e, "IPPrefixLen", json_integer(slash ? atoi(slash + 1) : 0));
+        json_object_set(e, "Gateway", json_object_get(h, "gateway"));
+        json_object_set(e, "MacAddress", json_object_get(h, "mac"));
+        json_object_set(e, "EndpointID", json_object_get(h, "endpointId"));
+        json_object_set_new(e, "DNSNames", json_pack("[O]", json_object_get(h, "name")));
+        if (i == 0) {
+            json_object_set_new(ns_doc, "IPAddress", json_string(ip));
+            json_object_set(ns_doc, "Gateway", json_object_get(h, "gateway"));
+            json_object_set(ns_doc, "IPPrefixLen", json_object_get(e, "IPPrefixLen"));
+            json_object_set(ns_doc, "MacAddress", json_object_get(h, "mac"));
+        }
+        size_t j;
+        json_t *pm;
+        json_array_foreach(json_object_get(json_object_get(en, "capabilityArgs"), "portMappings"),
+                           j, pm)
+        {
+            char key[48], hp[12];
+            snprintf(key, sizeof key, "%d/%s",
+                     (int)json_integer_value(json_object_get(pm, "containerPort")),
+                     json_string_value(json_object_get(pm, "protocol")));
+            snprintf(hp, sizeof hp, "%d", (int)json_integer_value(json_object_get(pm, "hostPort")));
+            const char *hip = json_string_value(json_object_get(pm, "hostIP"));
+            json_t *list = json_object_get(ports, key);
+            if (list == NULL) {
+                list = json_array();
+                json_object_set_new(ports, key, list);
+            }
+            json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp",
+                                                  hip && *hip ? hip : "0.0.0.0", "HostPort", hp));
+        }
+    }
+    return ns_doc;
+}

@@ -1,0 +1,41 @@
+/* IPv4 addresses and CIDR blocks: parsing, formatting, overlap, the host's routes, and the
+ * address pools networks take their subnets from (docker's default-address-pools). IPv6 is not
+ * handled yet (docs/networking.md). */
+#ifndef HULL_NET_ADDR_H
+#define HULL_NET_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct net_cidr {
+    uint32_t addr; /* host byte order, the network address (host bits cleared) */
+    int prefix;    /* 0..32 */
+};
+
+/* "a.b.c.d" (host byte order). */
+int net_ip_parse(const char *text, uint32_t *out, hull_err **err);
+void net_ip_format(uint32_t ip, char buf[16]);
+/* "a.b.c.d/N"; host bits are cleared. */
+int net_cidr_parse(const char *text, struct net_cidr *out, hull_err **err);
+void net_cidr_format(const struct net_cidr *c, char buf[20]);
+uint32_t net_cidr_mask(int prefix);
+bool net_cidr_overlap(const struct net_cidr *a, const struct net_cidr *b);
+bool net_cidr_contains(const struct net_cidr *c, uint32_t ip);
+
+/* The host's IPv4 routes (/proc/net/route) other than the default route, with their devices
+ * (dev[i] owned, NULL-terminated). */
+int net_host_routes(struct net_cidr **routes, char ***devs, size_t *n, hull_err **err);
+
+struct net_pool {
+    struct net_cidr base;
+    int size; /* prefix length of the subnets cut from base */
+};
+
+/* The first subnet of the pools overlapping none of `taken`. */
+int net_pool_allocate(const struct net_pool *pools, size_t n_pools, const struct net_cidr *taken,
+                      size_t n_taken, struct net_cidr *out, hull_err **err);
+
+#endif

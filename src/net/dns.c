@@ -1,0 +1,255 @@
+/* aardvark-dns control (see dns.h). */
+#include "net/dns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/addr.h"
+#include "net/cni_cache.h"
+#include "oci/json_read.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static const char *aardvark_path(void)
+{
+    const char *env = getenv("HULL_AARDVARK_DNS");
+    if (env && *env)
+        return env;
+    static const char *const candidates[] = {"/usr/lib/podman/aardvark-dns",
+                                             "/usr/libexec/podman/aardvark-dns",
+                                             "/usr/local/libexec/podman/aardvark-dns"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (access(candidates[i], X_OK) == 0)
+            return candidates[i];
+    return NULL;
+}
+
+/* The running server's pid, 0 when none. */
+static pid_t aardvark_pid(net_store *s)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/aardvark.pid", s->dns_dir) < 0)
+        abort();
+    cleanup_free char *text = NULL;
+    size_t len;
+    cleanup_err hull_err *e = NULL;
+    if (fs_read_file(path, 64, &text, &len, &e) < 0)
+        return 0;
+    pid_t pid = (pid_t)strtol(text, NULL, 10);
+    if (pid <= 0)
+        return 0;
+    char comm_path[64], comm[64] = "";
+    snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(comm_path, "re");
+    if (f == NULL)
+        return 0;
+    if (fgets(comm, sizeof comm, f) == NULL)
+        comm[0] = '\0';
+    fclose(f);
+    return strncmp(comm, "aardvark-dns", 12) == 0 ? pid : 0;
+}
+
+/* Is something listening on UDP gw:53 (aardvark bound the network's address)? */
+static bool udp_listening(uint32_t gw)
+{
+    FILE *f = fopen("/proc/net/udp", "re");
+    if (f == NULL)
+        return false;
+    char want[16];
+    snprintf(want, sizeof want, "%08X:0035", htonl(gw));
+    char line[256];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, want) != NULL;
+    fclose(f);
+    return found;
+}
+
+static void wait_listening(json_t *gateways)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    size_t i;
+    json_t *g;
+    json_array_foreach(gateways, i, g)
+    {
+        uint32_t ip;
+        cleanup_err hull_err *e = NULL;
+        if (net_ip_parse(json_string_value(g), &ip, &e) < 0)
+            continue;
+        while (!udp_listening(ip)) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - start.tv_sec > 3)
+                return;
+            struct timespec d = {0, 5 * 1000 * 1000};
+            nanosleep(&d, NULL);
+        }
+    }
+}
+
+static int aardvark_start(net_store *s, hull_err **err)
+{
+    const char *bin = aardvark_path();
+    if (bin == NULL)
+        return hull_error(err, ENOENT,
+                          "aardvark-dns not found (apt-get install aardvark-dns, or "
+                          "set HULL_AARDVARK_DNS)");
+    pid_t pid = fork();
+    if (pid < 0)
+        return hull_error(err, errno, "fork aardvark-dns");
+    if (pid == 0) {
+        setsid();
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        execle(bin, "aardvark-dns", "--config", s->dns_dir, "-p", "53", "run", (char *)NULL, env);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return hull_error(err, 0, "aardvark-dns --config %s run: exit status %d", s->dns_dir,
+                          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return 0;
+}
+
+/* Is any network file left (aardvark stops when there is nothing to serve)? */
+static bool any_network_file(net_store *s)
+{
+    cleanup_dir DIR *d = opendir(s->dns_dir);
+    if (d == NULL)
+        return false;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "aardvark.pid") != 0)
+            return true;
+    return false;
+}
+
+static int reload(net_store *s, json_t *gateways, hull_err **err)
+{
+    pid_t pid = aardvark_pid(s);
+    if (!any_network_file(s)) {
+        if (pid > 0)
+            kill(pid, SIGTERM);
+        return 0;
+    }
+    if (pid > 0) {
+        if (kill(pid, SIGHUP) < 0)
+            return hull_error(err, errno, "reload aardvark-dns (pid %d)", (int)pid);
+    } else if (aardvark_start(s, err) < 0) {
+        return -1;
+    }
+    wait_listening(gateways);
+    return 0;
+}
+
+static void append_csv(char **buf, const char *item)
+{
+    char *n;
+    if (asprintf(&n, "%s%s%s", *buf ? *buf : "", *buf && **buf ? "," : "", item) < 0)
+        abort();
+    free(*buf);
+    *buf = n;
+}
+
+static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *gateways,
+                         hull_err **err)
+{
+    const char *name = net_network_name(conf);
+    const char *gw = json_string_value(json_object_get(net_network_meta(conf), "gateway"));
+    char *text = NULL;
+    size_t n_lines = 0;
+    if (asprintf(&text, "%s\n", gw) < 0)
+        abort();
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "networkName")), name) != 0)
+            continue;
+        json_t *h = json_object_get(e, "hull");
+        const char *addr = json_string_value(json_object_get(h, "address"));
+        const char *cid = json_string_value(json_object_get(e, "containerId"));
+        if (addr == NULL || cid == NULL)
+            continue;
+        cleanup_free char *ip = strndup(addr, strcspn(addr, "/"));
+        cleanup_free char *names = NULL;
+        const char *cname = json_string_value(json_object_get(h, "name"));
+        if (cname)
+            append_csv(&names, cname);
+        size_t j;
+        json_t *a;
+        json_array_foreach(json_object_get(h, "aliases"), j, a)
+            append_csv(&names, json_string_value(a));
+        char short_id[13];
+        snprintf(short_id, sizeof short_id, "%.12s", cid);
+        append_csv(&names, short_id);
+        char *line;
+        if (asprintf(&line, "%s%s %s  %s\n", text, cid, ip, names) < 0)
+            abort();
+        free(text);
+        text = line;
+        n_lines++;
+    }
+    int rc = 0;
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s", s->dns_dir, name) < 0)
+        abort();
+    if (n_lines == 0) {
+        if (unlink(path) < 0 && errno != ENOENT)
+            rc = hull_error(err, errno, "remove the aardvark-dns file of network %s", name);
+    } else {
+        rc = fs_replace_file_at(AT_FDCWD, path, text, strlen(text), 0644, err);
+        json_array_append_new(gateways, json_string(gw));
+    }
+    free(text);
+    return rc;
+}
+
+int net_dns_update(net_store *s, json_t *networks, hull_err **err)
+{
+    cleanup_json json_t *entries = NULL;
+    if (net_cni_cache_list(s->cache_fd, NULL, &entries, err) < 0)
+        return -1;
+    cleanup_json json_t *gateways = json_array();
+    bool touched = false;
+    size_t i;
+    json_t *n;
+    json_array_foreach(networks, i, n)
+    {
+        cleanup_json json_t *conf = NULL;
+        cleanup_err hull_err *e = NULL;
+        if (net_network_load(s, json_string_value(n), &conf, &e) < 0)
+            continue;
+        if (!json_is_true(json_object_get(net_network_meta(conf), "dns")))
+            continue;
+        if (write_network(s, conf, entries, gateways, err) < 0)
+            return -1;
+        touched = true;
+    }
+    return touched ? reload(s, gateways, err) : 0;
+}
+
+void net_dns_network_removed(net_store *s, const char *name)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s", s->dns_dir, name) < 0)
+        abort();
+    if (unlink(path) == 0) {
+        cleanup_err hull_err *e = NULL;
+        cleanup_json json_t *none = json_array();
+        reload(s, none, &e);
+    }
+}

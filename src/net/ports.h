@@ -1,0 +1,44 @@
+/* Published ports: `-p [IP:][HOST:]CONTAINER[/tcp|udp]` (ranges HOSTRANGE:CONTAINERRANGE) into
+ * single-port mappings, and host-wide reservations of host ports, since portmap's kernel DNAT
+ * binds no socket that would make a second user fail. Reservations live in /run/hull/ports (one
+ * file per PROTO-PORT-IP naming its owner: pid, start time, boot id), checked under the
+ * host-wide network lock together with a bind() probe for ports other programs listen on. */
+#ifndef HULL_NET_PORTS_H
+#define HULL_NET_PORTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+#define NET_PORTS_DIR "/run/hull/ports"
+
+struct net_port {
+    char host_ip[16];   /* "" = every address */
+    unsigned host_port; /* 0 = a free port, chosen at start */
+    unsigned container_port;
+    char proto[4]; /* tcp | udp */
+};
+
+/* Append the mappings of one -p value to *ports (realloc'd). */
+int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_err **err);
+/* The owner of a reservation or an attachment: a process (pid + start time) of this boot. */
+struct net_owner {
+    pid_t pid;
+    unsigned long long start_time;
+    char boot_id[40];
+};
+void net_owner_self(struct net_owner *o, pid_t pid);
+bool net_owner_alive(const struct net_owner *o);
+json_t *net_owner_json(const struct net_owner *o);
+void net_owner_from_json(json_t *j, struct net_owner *o);
+
+/* Reserve every host port (choosing free ones for host_port 0); *names receives the
+ * reservation names, to release. On failure nothing stays reserved. Takes the host lock. */
+int net_ports_reserve(struct net_port *ports, size_t n, const struct net_owner *owner,
+                      const char *what, json_t **names, hull_err **err);
+void net_ports_release(json_t *names);
+
+#endif
