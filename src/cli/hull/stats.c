@@ -242,39 +242,47 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { OPT_NO_STREAM = 256, OPT_FORMAT };
-    static const struct option opts[] = {{"no-stream", no_argument, NULL, OPT_NO_STREAM},
-                                         {"format", required_argument, NULL, OPT_FORMAT},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"no-stream", 0, false, OPT_NO_STREAM, "one sample, then exit"},
+        {"format", 0, true, OPT_FORMAT, "table, json or a Go template"},
+        {NULL, 0, false, 0, NULL}};
     bool stream = true, json = false;
     const char *tmpl = NULL;
     int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        if (c == OPT_NO_STREAM)
-            stream = false;
-        else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-            json = strcmp(optarg, "json") == 0;
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
+        bool no_stream = false;
+        if (c == OPT_NO_STREAM && options_bool("no-stream", arg, &no_stream, &perr) < 0)
+            return cli_usage_options("stats", perr);
+        else if (c == OPT_NO_STREAM)
+            stream = !no_stream;
+        else if (c == OPT_FORMAT && (strcmp(arg, "json") == 0 || strcmp(arg, "table") == 0))
+            json = strcmp(arg, "json") == 0;
         else if (c == OPT_FORMAT)
-            tmpl = optarg;
+            tmpl = arg;
         else
-            return ctr_bad_option("stats", c, argv);
+            return cli_usage_options("stats", perr);
     }
     hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     if (ctr_open(cli, &cs, &err) < 0)
         return cli_fail(err);
     cleanup_strv char **ids = NULL;
-    bool named = optind < argc;
+    bool named = p.index < argc;
     if (!named && container_list_ids(cs, &ids, &err) < 0)
         return cli_fail(err);
-    size_t max = named ? (size_t)(argc - optind) : 0;
+    size_t max = named ? (size_t)(argc - p.index) : 0;
     for (char **id = ids; id && *id; id++)
         max++;
     struct target *t = calloc(max + 1, sizeof *t);
     size_t n = 0;
     int status = 0;
     for (size_t i = 0; i < max; i++) {
-        const char *ref = named ? argv[optind + (int)i] : ids[i];
+        const char *ref = named ? argv[p.index + (int)i] : ids[i];
         container_record *r = NULL;
         struct container_state_info st;
         if ((named ? container_record_find(cs, ref, &r, &err)
