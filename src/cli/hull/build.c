@@ -17,7 +17,8 @@ static const char help[] =
     "context is read in place; .containerignore or .dockerignore hides files from COPY/ADD, and\n"
     "nothing outside CONTEXT can be read (`..` and symlinks leading out are refused). RUN steps\n"
     "run as hull containers (docker's default capabilities, seccomp, no network unless\n"
-    "--network host). Every RUN, COPY and ADD makes a layer and is cached: an unchanged step is\n"
+    "--network says which). Every RUN, COPY and ADD makes a layer and is cached: an unchanged step "
+    "is\n"
     "not run again. See docs/build.md for the instructions and their rules.\n"
     "\n"
     "Options:\n"
@@ -29,7 +30,8 @@ static const char help[] =
     "  --no-cache              run every step\n"
     "  --pull=never|missing|always  base images: local only, pull when missing (default),\n"
     "                          always pull\n"
-    "  --network host|none     the network of RUN steps (default none)\n"
+    "  --network NETWORK       the network of RUN steps: none (default), host, or a network\n"
+    "                          (bridge or `default`, or a user network: names resolve there)\n"
     "  --label K=V             add a label to the image (repeatable)\n"
     "  -q, --quiet             print only the image ID\n"
     "  --iidfile FILE          write the image ID to FILE\n"
@@ -134,9 +136,10 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
                 return cli_usage("build", "--pull=%s: expected never, missing or always", req.pull);
             break;
         case O_NETWORK:
-            if (strcmp(arg, "host") && strcmp(arg, "none"))
-                return cli_usage("build", "--network %s: expected host or none", arg);
-            req.network = arg;
+            if (arg[0] == '\0')
+                return cli_usage("build", "--network: expected host, none or a network name");
+            /* docker's `default` is the default bridge network. */
+            req.network = strcmp(arg, "default") == 0 ? "bridge" : arg;
             break;
         case O_LABEL:
             if (strchr(arg, '=') == NULL)
