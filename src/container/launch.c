@@ -686,7 +686,8 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
         return hull_error(err, 0, "container %s is not running", r->name);
     /* Recorded before the signal goes: the monitor's `die` for a fatal signal must follow it. */
     kill_event(cs, r, sig);
-    if (runtime_kill(&cs->runtime, r->id, sig, all, err) < 0)
+    struct runtime_proc proc = {r->id, st.pid, st.pid_start_time};
+    if (runtime_signal(&cs->runtime, &proc, sig, all, err) < 0)
         return -1;
     return 0;
 }
@@ -717,10 +718,22 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
     const struct runtime_opts *ro = &cs->runtime;
     long long deadline = mono_ms() + timeout * 1000 + 15000;
     pid_t signalled = 0;
+    struct container_state_info st = {0};
     for (;;) {
-        struct container_state_info st;
-        if (container_status_get(cs, r, &st, err) < 0)
+        /* The runtime's state is loaded once per run: once the process we signalled is gone,
+         * the monitor's record alone says what is left to wait for. */
+        struct container_run_info run;
+        bool gone = signalled > 0 && !container_process_alive(signalled, st.pid_start_time);
+        if (gone && container_run_info_read(r, &run, err) < 0)
             return -1;
+        if (gone && run.generation == st.generation) {
+            st.state = CONTAINER_EXITED;
+            st.pid = 0;
+            st.monitor_pid = run.monitor_pid;
+            st.monitor_alive = container_process_alive(run.monitor_pid, run.monitor_start_time);
+        } else if (container_status_get(cs, r, &st, err) < 0) {
+            return -1;
+        }
         bool running = st.state == CONTAINER_RUNNING || st.state == CONTAINER_PAUSED;
         if (running && st.pid > 0) {
             if (st.state == CONTAINER_PAUSED) {
@@ -728,15 +741,16 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
                 cleanup_err hull_err *e = NULL;
                 runtime_resume(ro, r->id, &e);
             }
+            struct runtime_proc proc = {r->id, st.pid, st.pid_start_time};
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_kill(ro, r->id, sig, false, &e) == 0)
+                if (runtime_signal(ro, &proc, sig, false, &e) == 0)
                     kill_event(cs, r, sig);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_kill(ro, r->id, SIGKILL, true, &e) == 0 && sig != SIGKILL)
+                if (runtime_signal(ro, &proc, SIGKILL, true, &e) == 0 && sig != SIGKILL)
                     kill_event(cs, r, SIGKILL);
                 wait_exit(st.pid, 5000);
             }

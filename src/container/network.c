@@ -344,10 +344,12 @@ static int ports_of(container_record *r, struct net_port **out, size_t *n, hull_
             struct net_port p = {0};
             unsigned cport = 0;
             char proto[8] = "tcp";
-            if (sscanf(key, "%u/%7s", &cport, proto) < 1)
-                return hull_error(err, 0, "PortBindings: bad key `%s`", key);
+            if (sscanf(key, "%u/%7s", &cport, proto) < 1 ||
+                (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+                return hull_error(err, 0, "PortBindings: bad key `%s` (expected PORT/tcp|udp)",
+                                  key);
             p.container_port = cport;
-            snprintf(p.proto, sizeof p.proto, "%s", proto);
+            memcpy(p.proto, proto, sizeof p.proto); /* "tcp" or "udp" and its NUL */
             snprintf(p.host_ip, sizeof p.host_ip, "%s",
                      json_string_value(json_object_get(b, "HostIp")) ?: "");
             p.host_port = (unsigned)strtoul(
@@ -368,10 +370,11 @@ static int ports_of(container_record *r, struct net_port **out, size_t *n, hull_
             struct net_port p = {0};
             unsigned cport = 0;
             char proto[8] = "tcp";
-            if (sscanf(key, "%u/%7s", &cport, proto) < 1)
-                continue;
+            if (sscanf(key, "%u/%7s", &cport, proto) < 1 ||
+                (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+                continue; /* docker publishes tcp and udp only */
             p.container_port = cport;
-            snprintf(p.proto, sizeof p.proto, "%s", proto);
+            memcpy(p.proto, proto, sizeof p.proto);
             struct net_port *v = realloc(*out, (*n + 1) * sizeof *v);
             if (v == NULL)
                 abort();

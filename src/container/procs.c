@@ -117,3 +117,35 @@ int container_stats(container_store *cs, container_record *r, json_t **stats, ui
 {
     return runtime_stats(&cs->runtime, r->id, stats, oom_kills, err);
 }
+
+int container_net_io(const container_record *r, pid_t init, long long *rx, long long *tx,
+                     hull_err **err)
+{
+    *rx = *tx = 0;
+    const char *mode =
+        json_string_value(json_object_get(json_object_get(r->doc, "HostConfig"), "NetworkMode"));
+    if (mode && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0))
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/net/dev", (int)init);
+    cleanup_file FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return hull_error(err, errno, "open %s", path);
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (colon == NULL)
+            continue; /* the two header lines */
+        *colon = '\0';
+        const char *name = line + strspn(line, " ");
+        unsigned long long v[9];
+        /* receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes */
+        if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) != 9 ||
+            strcmp(name, "lo") == 0)
+            continue;
+        *rx += (long long)v[0];
+        *tx += (long long)v[8];
+    }
+    return 0;
+}

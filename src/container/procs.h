@@ -28,6 +28,12 @@ struct proc_sample {
 int container_stats(container_store *cs, container_record *r, json_t **stats, uint64_t *oom_kills,
                     hull_err **err);
 
+/* Bytes received and sent on the container's own network interfaces (every one but lo, from
+ * the network namespace of `init`): docker's NET I/O. Zero for a container on the host's network
+ * (NetworkMode host, or another container's namespace), as docker reports it. */
+int container_net_io(const container_record *r, pid_t init, long long *rx, long long *tx,
+                     hull_err **err);
+
 /* Every process sharing the pid namespace of `init` (host pids), init first. */
 int container_processes(pid_t init, struct proc_sample **out, size_t *n, hull_err **err);
 

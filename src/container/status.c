@@ -138,13 +138,16 @@ int container_status_get(container_store *cs, container_record *r, struct contai
     }
 
     /* libhull's view; a state it cannot read counts as no process */
-    pid_t pid = 0;
     enum runtime_status rt;
+    struct runtime_proc proc;
     cleanup_err hull_err *rt_err = NULL;
-    if (runtime_status_get(&cs->runtime, r->id, &rt, &pid, &rt_err) < 0) {
+    if (runtime_status_get(&cs->runtime, r->id, &rt, &proc, &rt_err) < 0) {
         rt = RUNTIME_STOPPED;
-        pid = 0;
+        proc.pid = 0;
+        proc.start_time = 0;
     }
+    pid_t pid = proc.pid;
+    out->pid_start_time = proc.start_time;
     if (rt == RUNTIME_RUNNING || rt == RUNTIME_PAUSED) {
         out->state = rt == RUNTIME_RUNNING ? CONTAINER_RUNNING : CONTAINER_PAUSED;
         out->pid = pid;

@@ -32,7 +32,8 @@ struct container_run_info {
 
 struct container_state_info {
     enum container_state_kind state;
-    pid_t pid; /* when running or paused */
+    pid_t pid;                         /* when running or paused */
+    unsigned long long pid_start_time; /* pid's start time, as the runtime recorded it */
     int exit_code;
     bool exit_known;
     bool oom_killed; /* the last run's end was the kernel's OOM kill (exit.json) */

@@ -100,16 +100,15 @@ static json_t *endpoint_view(json_t *entry)
     cleanup_free char *ip =
         addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr)) : strdup("");
     json_t *aliases = json_object_get(h, "aliases");
-    return json_pack("{s:O, s:O, s:s, s:i, s:O, s:O, s:O, s:O, s:O, s:O}", "Network",
+    json_t *ports = json_object_get(json_object_get(entry, "capabilityArgs"), "portMappings");
+    return json_pack("{s:O, s:O, s:s, s:i, s:O, s:O, s:O, s:O, s:o, s:o}", "Network",
                      json_object_get(entry, "networkName"), "IfName",
                      json_object_get(entry, "ifName"), "IPAddress", ip, "IPPrefixLen",
                      slash ? atoi(slash + 1) : 0, "Gateway", json_object_get(h, "gateway"),
                      "MacAddress", json_object_get(h, "mac"), "EndpointID",
                      json_object_get(h, "endpointId"), "NetworkID", json_object_get(h, "networkId"),
-                     "Aliases", aliases ? aliases : json_array(), "Ports",
-                     json_object_get(json_object_get(entry, "capabilityArgs"), "portMappings")
-                         ? json_object_get(json_object_get(entry, "capabilityArgs"), "portMappings")
-                         : json_array());
+                     "Aliases", aliases ? json_incref(aliases) : json_array(), "Ports",
+                     ports ? json_incref(ports) : json_array());
 }
 
 /* The plugins' DEL of one attachment (no lock needed: DEL is idempotent). */
@@ -333,8 +332,10 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
         const char *type = json_string_value(json_object_get(json_array_get(plugins, i), "type"));
         for (size_t k = 0; k < 2; k++)
             if (type && strcmp(type, optional[k][0]) == 0 &&
-                json_object_get(caps, optional[k][1]) == NULL)
-                json_array_remove(plugins, i);
+                json_object_get(caps, optional[k][1]) == NULL) {
+                json_array_remove(plugins, i); /* frees `type`: done with this plugin */
+                break;
+            }
     }
     json_t *h =
         json_pack("{s:I, s:s, s:o, s:O, s:s, s:o}", "seq", next_seq(existing), "name",

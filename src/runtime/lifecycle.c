@@ -573,6 +573,29 @@ static int signal_all(pid_t init, int sig, hull_err **err)
     return 0;
 }
 
+/* Signal the container process `pid` (start time `start_time`, from a state already loaded)
+ * or, with `all`, every process of its cgroup; `dirfd` is its state directory. */
+static int signal_loaded(int dirfd, const char *id, pid_t pid, unsigned long long start_time,
+                         int sig, bool all, hull_err **err)
+{
+    /* A pidfd pins the process we checked: no signal to a recycled pid. */
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (start_time && proc_start_time(pid) != start_time)
+        return hull_error(err, 0, "container `%s` is not running", id);
+    if (all) {
+        int r = runtime_cgroup_signal_all(dirfd, sig, err);
+        return r == 1 ? signal_all(pid, sig, err) : r;
+    }
+    if (pidfd >= 0) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+            return hull_error(err, errno, "kill container `%s`", id);
+        return 0;
+    }
+    if (kill(pid, sig) < 0)
+        return hull_error(err, errno, "kill container `%s`", id);
+    return 0;
+}
+
 int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err)
 {
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
@@ -584,20 +607,18 @@ int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool al
     runtime_state_clear(&s);
     if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING)
         return hull_error(err, 0, "container `%s` is not running", id);
-    /* A pidfd pins the process we checked: no signal to a recycled pid. */
-    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (all) {
-        int r = runtime_cgroup_signal_all(dir.dirfd, sig, err);
-        return r == 1 ? signal_all(pid, sig, err) : r;
-    }
-    if (pidfd >= 0) {
-        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-            return hull_error(err, errno, "kill container `%s`", id);
-        return 0;
-    }
-    if (kill(pid, sig) < 0)
-        return hull_error(err, errno, "kill container `%s`", id);
-    return 0;
+    return signal_loaded(dir.dirfd, id, pid, 0, sig, all, err);
+}
+
+int runtime_signal(const struct runtime_opts *ro, const struct runtime_proc *proc, int sig,
+                   bool all, hull_err **err)
+{
+    if (proc->pid <= 0)
+        return hull_error(err, 0, "container `%s` is not running", proc->id);
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (all && state_dir_open(ro->root, proc->id, &dir, err) < 0)
+        return -1;
+    return signal_loaded(dir.dirfd, proc->id, proc->pid, proc->start_time, sig, all, err);
 }
 
 /* Wait for the killed container process to go, thawing its cgroups again and again: a frozen
@@ -676,10 +697,12 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
 }
 
 int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runtime_status *status,
-                       pid_t *pid, hull_err **err)
+                       struct runtime_proc *proc, hull_err **err)
 {
     *status = RUNTIME_STOPPED;
-    *pid = 0;
+    proc->id = id;
+    proc->pid = 0;
+    proc->start_time = 0;
     cleanup_free char *path = NULL;
     if (asprintf(&path, "%s/%s", ro->root, id) < 0)
         return hull_error(err, ENOMEM, "container `%s`", id);
@@ -689,7 +712,8 @@ int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runti
     struct runtime_state s;
     if (state_load(ro->root, id, &dir, &s, status, err) < 0)
         return -1;
-    *pid = s.pid;
+    proc->pid = s.pid;
+    proc->start_time = s.start_time;
     runtime_state_clear(&s);
     return 0;
 }

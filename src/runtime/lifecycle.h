@@ -57,10 +57,21 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
 int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
 int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err);
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
-/* The live status and pid of one container, typed: RUNTIME_STOPPED and pid 0 when the runtime
- * has no container `id`. */
+/* A container's process as one state load saw it: what runtime_signal needs, so that an
+ * operation (hull stop) reads state.json once. */
+struct runtime_proc {
+    const char *id;                /* borrowed */
+    pid_t pid;                     /* 0 when not running */
+    unsigned long long start_time; /* /proc/PID/stat field 22: guards against pid reuse */
+};
+/* The live status and process of one container, typed: RUNTIME_STOPPED and pid 0 when the
+ * runtime has no container `id`. */
 int runtime_status_get(const struct runtime_opts *ro, const char *id, enum runtime_status *status,
-                       pid_t *pid, hull_err **err);
+                       struct runtime_proc *proc, hull_err **err);
+/* runtime_kill without loading the state again: signal the process `proc` describes (refused
+ * when its pid now names another process), or with `all` every process of its cgroup. */
+int runtime_signal(const struct runtime_opts *ro, const struct runtime_proc *proc, int sig,
+                   bool all, hull_err **err);
 /* Runtime-spec state document of one container. */
 int runtime_state_json(const struct runtime_opts *ro, const char *id, json_t **out, hull_err **err);
 /* Array of {id, pid, status, bundle, created, owner} for `list`. */

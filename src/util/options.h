@@ -1,6 +1,10 @@
-/* Command-line option parsing shared by the front ends. runc-compatible forms are accepted:
- * --name value, --name=value, -n value, -nvalue and urfave/cli's single-dash long -name;
- * boolean flags also take --name=true|false. "--" ends the options. */
+/* Command-line option parsing shared by the front ends, one table per command.
+ * Two conventions over the same table and the same usage-error wording:
+ * - OPTIONS_RUNC (hull-runtime): --name value, --name=value, -n value, -nvalue and urfave/cli's
+ *   single-dash long -name; options and operands may interleave.
+ * - OPTIONS_POSIX (hull, like docker): --name value, --name=value, short clusters (-dit,
+ *   -it -sSIG, -s SIG, -H=false); option parsing stops at the first operand (`run IMAGE CMD...`).
+ * In both, boolean flags also take --name=true|false and "--" ends the options. */
 #ifndef HULL_UTIL_OPTIONS_H
 #define HULL_UTIL_OPTIONS_H
 
@@ -12,8 +16,11 @@ struct option_spec {
     const char *name; /* long name without dashes */
     char short_name;  /* 0 = none */
     bool has_arg;
-    int id; /* returned to the caller */
+    int id;           /* returned to the caller */
+    const char *help; /* one line for --help listings, or NULL */
 };
+
+enum option_style { OPTIONS_RUNC = 0, OPTIONS_POSIX };
 
 struct option_parser {
     const struct option_spec *specs;
@@ -28,11 +35,17 @@ struct option_parser {
     int n_positionals;
     bool done;
     int stop_index; /* argv index of the positional that ended option parsing, or -1 */
+    enum option_style style;
+    const char *cluster; /* OPTIONS_POSIX: rest of a short-flag cluster being read, or NULL */
 };
 
 /* Initialise over argv[start..argc). */
 int options_init(struct option_parser *p, const struct option_spec *specs, int argc, char **argv,
                  int start, int stop_after_positionals, hull_err **err);
+/* Initialise the docker/POSIX convention over argv[start..argc): parsing stops at the first
+ * operand; after the loop, p->index is the first operand (argv[p->index..argc) are operands). */
+int options_init_posix(struct option_parser *p, const struct option_spec *specs, int argc,
+                       char **argv, int start, hull_err **err);
 /* Next option: returns its id and sets *arg (NULL for flags, or "true"/"false" given with =);
  * 0 at the end; -1 on an unknown option or a missing value. */
 int options_next(struct option_parser *p, const char **arg, hull_err **err);

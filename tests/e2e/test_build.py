@@ -308,3 +308,24 @@ def test_built_image_saves_and_runs_in_podman(hull, tmp_path):
         subprocess.run(pod + ["system", "reset", "-f"], capture_output=True, timeout=120)
         subprocess.run(["umount", "-R", proot + "/root"], stderr=subprocess.DEVNULL)
         shutil.rmtree(proot, ignore_errors=True)
+
+
+def test_run_steps_on_a_user_network_resolve_its_containers(hull, tmp_path):
+    """`--network NAME`: RUN steps join a user network, where container names resolve; an
+    unknown network is a one-line error naming the step, and leaves no image."""
+    from net_helpers import create_network
+    subnet, _ = create_network(hull, "bnet")
+    prefix = subnet.rsplit(".", 1)[0] + "."
+    hull.run_d("--name", "bpeer", "--network", "bnet", "busybox", "sleep", "1000")
+    peer_ip = hull.inspect("bpeer")["NetworkSettings"]["Networks"]["bnet"]["IPAddress"]
+    write(tmp_path / "Containerfile",
+          "FROM busybox\n"
+          "RUN nslookup bpeer > /lookup 2>&1; ip -4 addr show eth0 > /addr\n")
+    build(hull, tmp_path, "-t", "netbuilt", "--network", "bnet")
+    out = hull("run", "--rm", "--network", "none", "netbuilt", "cat", "/lookup", "/addr",
+               check=True).stdout
+    assert peer_ip in out and f"inet {prefix}" in out, out
+    r = build(hull, tmp_path, "-t", "nonet", "--network", "nosuchnet", "--no-cache", check=False)
+    assert r.returncode != 0 and "Containerfile:2" in r.stderr and "nosuchnet" in r.stderr
+    assert hull("images", "-q", "nonet").stdout == ""
+    hull("rm", "-f", "bpeer", check=True)

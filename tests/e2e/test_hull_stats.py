@@ -1,4 +1,5 @@
-"""`hull stats`: docker's columns (MEM USAGE / LIMIT, MEM %, BLOCK I/O) from the cgroups."""
+"""`hull stats`: docker's columns (MEM USAGE / LIMIT, MEM %, NET I/O, BLOCK I/O) from the cgroups
+and the container's network namespace."""
 import json
 import re
 
@@ -26,8 +27,51 @@ def test_stats_limit_percent_and_block_io(hull):
     assert stats["stfree"]["MemLimit"] == host_memory()
     table = hull("stats", "--no-stream", check=True).stdout.splitlines()
     assert re.split(r"\s{2,}", table[0].strip()) == [
-        "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS"]
+        "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O",
+        "PIDS"]
     row = [l for l in table if " st64 " in l][0]
-    assert re.search(r"\d+\.\d\d[KMG]iB / 64\.00MiB\s+\d+\.\d\d%\s+\d+(\.\d+)?[kMG]?B / "
-                     r"\d+(\.\d+)?[kMG]?B\s+1$", row), row
+    io = r"\d+(\.\d+)?[kMG]?B / \d+(\.\d+)?[kMG]?B"
+    assert re.search(r"\d+\.\d\d[KMG]iB / 64\.00MiB\s+\d+\.\d\d%\s+" + io + r"\s+" + io +
+                     r"\s+1$", row), row
     hull("rm", "-f", "st64", "stfree", check=True)
+
+
+def test_stats_net_io_counts_the_container_interfaces(hull):
+    """Bytes a container sends and receives over its own interface show in NET I/O; lo does not
+    count, and a container on the host's network reports none (docker's figures)."""
+    hull.run_d("--name", "strecv", "busybox", "sh", "-c", "nc -l -p 9000 > /tmp/got; sleep 1000")
+    hull.run_d("--name", "stsend", "busybox", "sleep", "1000")
+    hull.run_d("--name", "sthost", "--network", "host", "busybox", "sleep", "1000")
+
+    def net(name):
+        rows = json.loads(hull("stats", "--no-stream", "--format", "json", name,
+                               check=True).stdout)
+        return rows[0]["NetRx"], rows[0]["NetTx"]
+
+    # Traffic on lo does not count.
+    srx0, stx0 = net("stsend")
+    hull("exec", "stsend", "sh", "-c",
+         "nc -l -p 9001 > /tmp/lo & for i in $(seq 100); do "
+         "head -c 300000 /dev/zero | nc 127.0.0.1 9001 && break; sleep 0.1; done; wait; "
+         "test -s /tmp/lo", check=True, timeout=120)
+    srx1, stx1 = net("stsend")
+    assert stx1 - stx0 < 20000 and srx1 - srx0 < 20000, (stx0, stx1, srx0, srx1)
+    # TCP to the other container (retried until its listener is up): what arrived there was
+    # sent by one and received by the other.
+    ip = hull.inspect("strecv")["NetworkSettings"]["IPAddress"]
+    rrx0, _ = net("strecv")
+    hull("exec", "stsend", "sh", "-c",
+         f"for i in $(seq 100); do head -c 300000 /dev/zero | nc {ip} 9000 && exit 0; "
+         "sleep 0.1; done; exit 1", check=True, timeout=120)
+    got = int(hull.wait_for(lambda: hull("exec", "strecv", "sh", "-c",
+                                         "test -s /tmp/got && wc -c < /tmp/got").stdout.strip(),
+                            timeout=30, what="bytes received"))
+    srx2, stx2 = net("stsend")
+    rrx2, _ = net("strecv")
+    assert got > 0
+    assert stx2 - stx1 >= got and rrx2 - rrx0 >= got, (got, stx1, stx2, rrx0, rrx2)
+    assert net("sthost") == (0, 0)
+    out = hull("stats", "--no-stream", "--format", "{{.Name}} {{.NetIO}}", "stsend",
+               check=True).stdout
+    assert re.fullmatch(r"stsend \d+(\.\d+)?[kMG]?B / \d+(\.\d+)?[kMG]?B\n", out), out
+    hull("rm", "-f", "strecv", "stsend", "sthost", check=True)

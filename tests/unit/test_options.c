@@ -1,4 +1,5 @@
-/* Unit tests for util/options.c and util/signals.c: the runc-style command line. */
+/* Unit tests for util/options.c and util/signals.c: the runc-style and docker-style command lines.
+ */
 #include <signal.h>
 #include <string.h>
 
@@ -59,6 +60,80 @@ static void test_errors(void)
     options_free(&p);
 }
 
+enum { P_DETACH = 1, P_INTERACTIVE, P_TTY, P_SIGNAL, P_RM };
+static const struct option_spec posix_specs[] = {
+    {"detach", 'd', false, P_DETACH, "run in the background"},
+    {"interactive", 'i', false, P_INTERACTIVE, "keep stdin open"},
+    {"tty", 't', false, P_TTY, "allocate a terminal"},
+    {"signal", 's', true, P_SIGNAL, "signal to send"},
+    {"rm", 0, false, P_RM, "remove on exit"},
+    {NULL, 0, false, 0, NULL}};
+
+static void test_posix_forms(void)
+{
+    char *argv[] = {"run", "-dit", "-sKILL", "--signal=TERM", "-s", "HUP", "--rm=false", "--signal",
+                    "INT", "img",  "-d",     "--rm",          NULL};
+    cleanup_options struct option_parser p;
+    hull_err *err = NULL;
+    CHECK(options_init_posix(&p, posix_specs, 12, argv, 1, &err) == 0);
+    const char *arg;
+    CHECK(options_next(&p, &arg, &err) == P_DETACH && arg == NULL);
+    CHECK(options_next(&p, &arg, &err) == P_INTERACTIVE && arg == NULL);
+    CHECK(options_next(&p, &arg, &err) == P_TTY && arg == NULL);
+    CHECK(options_next(&p, &arg, &err) == P_SIGNAL && strcmp(arg, "KILL") == 0);
+    CHECK(options_next(&p, &arg, &err) == P_SIGNAL && strcmp(arg, "TERM") == 0);
+    CHECK(options_next(&p, &arg, &err) == P_SIGNAL && strcmp(arg, "HUP") == 0);
+    CHECK(options_next(&p, &arg, &err) == P_RM && strcmp(arg, "false") == 0);
+    CHECK(options_next(&p, &arg, &err) == P_SIGNAL && strcmp(arg, "INT") == 0);
+    /* The first operand ends the options: `img -d --rm` are the command's. */
+    CHECK(options_next(&p, &arg, &err) == 0);
+    CHECK(p.index == 9 && strcmp(argv[p.index], "img") == 0);
+    CHECK(options_next(&p, &arg, &err) == 0);
+}
+
+static void test_posix_dashdash_and_errors(void)
+{
+    char *argv[] = {"kill", "-d", "--", "-x", NULL};
+    cleanup_options struct option_parser p;
+    hull_err *err = NULL;
+    CHECK(options_init_posix(&p, posix_specs, 4, argv, 1, &err) == 0);
+    const char *arg;
+    CHECK(options_next(&p, &arg, &err) == P_DETACH);
+    CHECK(options_next(&p, &arg, &err) == 0);
+    CHECK(p.index == 3);
+    options_free(&p);
+
+    char *argv2[] = {"kill", "-dx", NULL};
+    CHECK(options_init_posix(&p, posix_specs, 2, argv2, 1, &err) == 0);
+    CHECK(options_next(&p, &arg, &err) == P_DETACH);
+    CHECK_ERROR(options_next(&p, &arg, &err), &err, "unknown option `-x`");
+    options_free(&p);
+
+    char *argv7[] = {"run", "-d=false", NULL};
+    CHECK(options_init_posix(&p, posix_specs, 2, argv7, 1, &err) == 0);
+    CHECK(options_next(&p, &arg, &err) == P_DETACH && strcmp(arg, "false") == 0);
+    options_free(&p);
+
+    char *argv3[] = {"kill", "-signal", NULL}; /* POSIX: -s with the value "ignal" */
+    CHECK(options_init_posix(&p, posix_specs, 2, argv3, 1, &err) == 0);
+    CHECK(options_next(&p, &arg, &err) == P_SIGNAL && strcmp(arg, "ignal") == 0);
+    options_free(&p);
+
+    char *argv4[] = {"kill", "--nope=1", NULL};
+    CHECK(options_init_posix(&p, posix_specs, 2, argv4, 1, &err) == 0);
+    CHECK_ERROR(options_next(&p, &arg, &err), &err, "unknown option `--nope`");
+    options_free(&p);
+
+    char *argv5[] = {"kill", "-s", NULL};
+    CHECK(options_init_posix(&p, posix_specs, 2, argv5, 1, &err) == 0);
+    CHECK_ERROR(options_next(&p, &arg, &err), &err, "option `-s` needs a value");
+    options_free(&p);
+
+    char *argv6[] = {"kill", "--signal", NULL};
+    CHECK(options_init_posix(&p, posix_specs, 2, argv6, 1, &err) == 0);
+    CHECK_ERROR(options_next(&p, &arg, &err), &err, "option `--signal` needs a value");
+}
+
 static void test_signals(void)
 {
     int s = 0;
@@ -78,6 +153,8 @@ int main(void)
     test_forms();
     test_stop_after_positionals();
     test_errors();
+    test_posix_forms();
+    test_posix_dashdash_and_errors();
     test_signals();
     puts("ok");
     return 0;

@@ -300,37 +300,43 @@ static int lost_connection(container_store *cs, container_record *r, const char 
 int cmd_attach(struct hull_cli *cli, int argc, char **argv)
 {
     enum { OPT_NO_STDIN = 256, OPT_DETACH_KEYS, OPT_SIG_PROXY };
-    static const struct option opts[] = {{"no-stdin", no_argument, NULL, OPT_NO_STDIN},
-                                         {"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
-                                         {"sig-proxy", optional_argument, NULL, OPT_SIG_PROXY},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"no-stdin", 0, false, OPT_NO_STDIN, "do not attach stdin"},
+        {"detach-keys", 0, true, OPT_DETACH_KEYS, "the key sequence that detaches"},
+        {"sig-proxy", 0, false, OPT_SIG_PROXY, "forward signals to the container"},
+        {"help", 'h', false, 'h', "show this help"},
+        {NULL, 0, false, 0, NULL}};
     bool no_stdin = false, sig_proxy = true;
     const char *keys_spec = DETACH_KEYS_DEFAULT;
     int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         switch (c) {
         case OPT_NO_STDIN:
-            no_stdin = true;
+            if (options_bool("no-stdin", arg, &no_stdin, &perr) < 0)
+                return cli_usage_options("attach", perr);
             break;
         case OPT_DETACH_KEYS:
-            keys_spec = *optarg ? optarg : DETACH_KEYS_DEFAULT;
+            keys_spec = *arg ? arg : DETACH_KEYS_DEFAULT;
             break;
         case OPT_SIG_PROXY:
-            if (!parse_bool(optarg, &sig_proxy))
-                return cli_usage("attach", "--sig-proxy `%s`: expected true or false", optarg);
+            if (!parse_bool(arg, &sig_proxy))
+                return cli_usage("attach", "--sig-proxy `%s`: expected true or false", arg);
             break;
         case 'h':
             fputs(help, stdout);
             return 0;
         default:
-            return ctr_bad_option("attach", c, argv);
+            return cli_usage_options("attach", perr);
         }
     }
-    if (argc - optind != 1)
+    if (argc - p.index != 1)
         return cli_usage("attach", "expected exactly one CONTAINER");
-    const char *ref = argv[optind];
+    const char *ref = argv[p.index];
     struct attach_session s = {.sock = -1};
     hull_err *err = NULL;
     if (detach_keys_parse(keys_spec, s.keys.keys, &s.keys.n, &err) < 0) {

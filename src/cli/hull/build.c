@@ -1,5 +1,4 @@
 /* hull build: an image from a Containerfile (src/builder/build.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,8 @@ static const char help[] =
     "context is read in place; .containerignore or .dockerignore hides files from COPY/ADD, and\n"
     "nothing outside CONTEXT can be read (`..` and symlinks leading out are refused). RUN steps\n"
     "run as hull containers (docker's default capabilities, seccomp, no network unless\n"
-    "--network host). Every RUN, COPY and ADD makes a layer and is cached: an unchanged step is\n"
+    "--network says which). Every RUN, COPY and ADD makes a layer and is cached: an unchanged step "
+    "is\n"
     "not run again. See docs/build.md for the instructions and their rules.\n"
     "\n"
     "Options:\n"
@@ -30,7 +30,8 @@ static const char help[] =
     "  --no-cache              run every step\n"
     "  --pull=never|missing|always  base images: local only, pull when missing (default),\n"
     "                          always pull\n"
-    "  --network host|none     the network of RUN steps (default none)\n"
+    "  --network NETWORK       the network of RUN steps: none (default), host, or a network\n"
+    "                          (bridge or `default`, or a user network: names resolve there)\n"
     "  --label K=V             add a label to the image (repeatable)\n"
     "  -q, --quiet             print only the image ID\n"
     "  --iidfile FILE          write the image ID to FILE\n"
@@ -72,17 +73,18 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { O_BUILD_ARG = 256, O_TARGET, O_NO_CACHE, O_PULL, O_NETWORK, O_LABEL, O_IIDFILE };
-    static const struct option longopts[] = {{"tag", required_argument, NULL, 't'},
-                                             {"file", required_argument, NULL, 'f'},
-                                             {"build-arg", required_argument, NULL, O_BUILD_ARG},
-                                             {"target", required_argument, NULL, O_TARGET},
-                                             {"no-cache", no_argument, NULL, O_NO_CACHE},
-                                             {"pull", optional_argument, NULL, O_PULL},
-                                             {"network", required_argument, NULL, O_NETWORK},
-                                             {"label", required_argument, NULL, O_LABEL},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"iidfile", required_argument, NULL, O_IIDFILE},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"tag", 't', true, 't', "NAME[:TAG] for the result"},
+        {"file", 'f', true, 'f', "the Dockerfile"},
+        {"build-arg", 0, true, O_BUILD_ARG, "KEY=VALUE"},
+        {"target", 0, true, O_TARGET, "the stage to build"},
+        {"no-cache", 0, false, O_NO_CACHE, "build every step again"},
+        {"pull", 0, false, O_PULL, "never, missing or always"},
+        {"network", 0, true, O_NETWORK, "host or none for RUN"},
+        {"label", 0, true, O_LABEL, "KEY=VALUE"},
+        {"quiet", 'q', false, 'q', "print only the image id"},
+        {"iidfile", 0, true, O_IIDFILE, "write the image id to FILE"},
+        {NULL, 0, false, 0, NULL}};
     struct build_request req = {.pull = "missing", .network = "none", .progress = stderr};
     cleanup_strv char **tags = calloc(1, sizeof(char *));
     cleanup_strv char **build_args = calloc(1, sizeof(char *));
@@ -91,12 +93,16 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
     const char *iidfile = NULL;
     hull_err *err = NULL;
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+t:f:q", longopts, NULL)) != -1) {
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         switch (c) {
         case 't': {
             char *name = NULL;
-            if (cli_normalise_local_name(optarg, &name, &err) < 0) {
+            if (cli_normalise_local_name(arg, &name, &err) < 0) {
                 hull_error_prefix(&err, "-t");
                 err->exit_code = CLI_EXIT_USAGE;
                 return cli_fail(err);
@@ -105,22 +111,24 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
             break;
         }
         case 'f':
-            req.file = optarg;
+            req.file = arg;
             break;
         case 'q':
-            req.quiet = true;
+            if (options_bool("quiet", arg, &req.quiet, &perr) < 0)
+                return cli_usage_options("build", perr);
             break;
         case O_BUILD_ARG:
-            push(&build_args, &na, strdup(optarg));
+            push(&build_args, &na, strdup(arg));
             break;
         case O_TARGET:
-            req.target = optarg;
+            req.target = arg;
             break;
         case O_NO_CACHE:
-            req.no_cache = true;
+            if (options_bool("no-cache", arg, &req.no_cache, &perr) < 0)
+                return cli_usage_options("build", perr);
             break;
         case O_PULL:
-            req.pull = optarg ? optarg : "always";
+            req.pull = arg ? arg : "always";
             if (strcmp(req.pull, "true") == 0)
                 req.pull = "always";
             if (strcmp(req.pull, "never") && strcmp(req.pull, "missing") &&
@@ -128,25 +136,26 @@ int cmd_build(struct hull_cli *cli, int argc, char **argv)
                 return cli_usage("build", "--pull=%s: expected never, missing or always", req.pull);
             break;
         case O_NETWORK:
-            if (strcmp(optarg, "host") && strcmp(optarg, "none"))
-                return cli_usage("build", "--network %s: expected host or none", optarg);
-            req.network = optarg;
+            if (arg[0] == '\0')
+                return cli_usage("build", "--network: expected host, none or a network name");
+            /* docker's `default` is the default bridge network. */
+            req.network = strcmp(arg, "default") == 0 ? "bridge" : arg;
             break;
         case O_LABEL:
-            if (strchr(optarg, '=') == NULL)
-                return cli_usage("build", "--label %s: expected KEY=VALUE", optarg);
-            push(&labels, &nl, strdup(optarg));
+            if (strchr(arg, '=') == NULL)
+                return cli_usage("build", "--label %s: expected KEY=VALUE", arg);
+            push(&labels, &nl, strdup(arg));
             break;
         case O_IIDFILE:
-            iidfile = optarg;
+            iidfile = arg;
             break;
         default:
-            return cli_usage("build", "invalid option");
+            return cli_usage_options("build", perr);
         }
     }
-    if (optind != argc - 1)
+    if (p.index != argc - 1)
         return cli_usage("build", "expected exactly one CONTEXT directory");
-    req.context = argv[optind];
+    req.context = argv[p.index];
     req.tags = tags;
     req.build_args = build_args;
     req.labels = labels;

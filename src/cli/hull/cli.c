@@ -32,6 +32,13 @@ int cli_usage(const char *command, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_usage_options(const char *command, hull_err *err)
+{
+    int rc = cli_usage(command, "%s", err ? err->msg : "invalid options");
+    hull_err_free(err);
+    return rc;
+}
+
 int cli_open_store(struct hull_cli *cli, image_store **out, hull_err **err)
 {
     if (image_store_open(cli->data_root, out, err) < 0)

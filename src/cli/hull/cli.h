@@ -8,6 +8,7 @@
 #include "cli/common.h"
 #include "image/store.h"
 #include "util/error.h"
+#include "util/options.h"
 
 struct hull_cli {
     const char *data_root; /* --data-root, else $HULL_ROOT, else /var/lib/hull */
@@ -23,6 +24,9 @@ struct hull_command {
 int cli_wants_help(int argc, char **argv, const char *help);
 /* Usage error: message plus a hint, exit status 125 like docker/podman. */
 int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error from util/options.c (options_next returned -1): printed like cli_usage, err
+ * freed; returns CLI_EXIT_USAGE. */
+int cli_usage_options(const char *command, hull_err *err);
 int cli_open_store(struct hull_cli *cli, image_store **out, hull_err **err);
 
 /* Run a subcommand from `table` (argv[0] names it). */
@@ -78,6 +82,8 @@ int cmd_volume(struct hull_cli *cli, int argc, char **argv);
 int cmd_network(struct hull_cli *cli, int argc, char **argv);
 int cmd_port(struct hull_cli *cli, int argc, char **argv);
 int cmd_system(struct hull_cli *cli, int argc, char **argv);
+int cmd_sandbox(struct hull_cli *cli, int argc, char **argv);
+int cmd_seccomp(struct hull_cli *cli, int argc, char **argv);
 int cmd_version(struct hull_cli *cli, int argc, char **argv);
 int cmd_monitor(struct hull_cli *cli, int argc, char **argv);
 /* Stacks (compose.c). */

@@ -1,5 +1,4 @@
 /* hull commit: a container's changes as a new image (src/builder/commit.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,36 +30,49 @@ int cmd_commit(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"change", required_argument, NULL, 'c'},
-                                             {"message", required_argument, NULL, 'm'},
-                                             {"author", required_argument, NULL, 'a'},
-                                             {"pause", optional_argument, NULL, 'p'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {
+        {"change", 'c', true, 1, "apply a Dockerfile instruction"},
+        {"message", 'm', true, 2, "the commit message"},
+        {"author", 'a', true, 3, "the author"},
+        {"pause", 'p', false, 4, "accepted for compatibility"},
+        {NULL, 0, false, 0, NULL}};
     struct commit_request req = {0};
     cleanup_strv char **changes = calloc(1, sizeof(char *));
     size_t n = 0;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+c:m:a:p", longopts, NULL)) != -1) {
-        if (c == 'c') {
-            changes = realloc(changes, (n + 2) * sizeof *changes);
-            changes[n++] = strdup(optarg);
-            changes[n] = NULL;
-        } else if (c == 'm') {
-            req.message = optarg;
-        } else if (c == 'a') {
-            req.author = optarg;
-        } else if (c != 'p') {
-            return cli_usage("commit", "invalid option");
+    bool pause_flag = true;
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int oid;
+    const char *arg;
+    while ((oid = options_next(&p, &arg, &err)) != 0) {
+        if (oid < 0)
+            return cli_usage_options("commit", err);
+        if (oid == 1) {
+            char **grown = realloc(changes, (n + 2) * sizeof *changes);
+            if (grown == NULL || (grown[n] = strdup(arg)) == NULL) {
+                if (grown)
+                    changes = grown;
+                return cli_fail((hull_error(&err, ENOMEM, "commit --change"), err));
+            }
+            changes = grown;
+            changes[++n] = NULL;
+        } else if (oid == 2) {
+            req.message = arg;
+        } else if (oid == 3) {
+            req.author = arg;
+        } else if (options_bool("pause", arg, &pause_flag, &err) < 0) {
+            return cli_usage_options("commit", err);
         }
     }
-    if (optind != argc - 1 && optind != argc - 2)
+    int first = p.index;
+    if (first != argc - 1 && first != argc - 2)
         return cli_usage("commit", "expected CONTAINER [REPOSITORY[:TAG]]");
-    req.container = argv[optind];
+    req.container = argv[first];
     req.changes = changes;
-    hull_err *err = NULL;
     cleanup_free char *name = NULL;
-    if (optind == argc - 2 && cli_normalise_local_name(argv[optind + 1], &name, &err) < 0) {
+    if (first == argc - 2 && cli_normalise_local_name(argv[first + 1], &name, &err) < 0) {
         err->exit_code = CLI_EXIT_USAGE;
         return cli_fail(err);
     }

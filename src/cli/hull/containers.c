@@ -39,23 +39,44 @@ int ctr_bad_option(const char *command, int c, char **argv)
     return cli_usage(command, "unknown option `%s`", arg);
 }
 
-int ctr_parse_stop_options(const char *command, const struct option *opts, int argc, char **argv,
-                           long *timeout)
+int ctr_parse_stop_options(const char *command, const struct option_spec *opts, int argc,
+                           char **argv, long *timeout, int *first)
 {
     *timeout = -1;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:t:", opts, NULL)) != -1) {
-        if (c != 't')
-            return ctr_bad_option(command, c, argv);
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options(command, err);
         char *end;
-        long v = strtol(optarg, &end, 10);
-        if (*optarg == '\0' || *end || v < 0 || v > 1000000)
-            return cli_usage(command, "-t: invalid number of seconds `%s`", optarg);
+        long v = strtol(arg, &end, 10);
+        if (*arg == '\0' || *end || v < 0 || v > 1000000)
+            return cli_usage(command, "-t: invalid number of seconds `%s`", arg);
         *timeout = v;
     }
-    if (optind >= argc)
+    if (p.index >= argc)
         return cli_usage(command, "expected at least one CONTAINER");
+    *first = p.index;
+    return 0;
+}
+
+int ctr_parse_no_options(const char *command, int argc, char **argv, int *first)
+{
+    static const struct option_spec none[] = {{NULL, 0, false, 0, NULL}};
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, none, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    const char *arg;
+    if (options_next(&p, &arg, &err) < 0)
+        return cli_usage_options(command, err);
+    if (p.index >= argc)
+        return cli_usage(command, "expected at least one CONTAINER");
+    *first = p.index;
     return 0;
 }
 

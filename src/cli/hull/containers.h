@@ -14,11 +14,14 @@ int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err);
 /* One-line usage error for what getopt_long returned ('?' or ':'); exit status 125. */
 int ctr_bad_option(const char *command, int c, char **argv);
 
-/* The options of stop and restart (`opts`: -t/--time and aliases, all returning 't'): the
- * seconds value (0..1000000; -1 when not given) and at least one CONTAINER after them (from
- * optind). Returns 0, or the usage error's exit status. */
-int ctr_parse_stop_options(const char *command, const struct option *opts, int argc, char **argv,
-                           long *timeout);
+/* The options of stop and restart (`opts`: -t/--time and aliases, any id): the seconds value
+ * (0..1000000; -1 when not given) and at least one CONTAINER after them (from *first).
+ * Returns 0, or the usage error's exit status. */
+int ctr_parse_stop_options(const char *command, const struct option_spec *opts, int argc,
+                           char **argv, long *timeout, int *first);
+/* A command without options and at least one CONTAINER (pause, unpause, wait): *first is the
+ * first CONTAINER. Returns 0, or the usage error's exit status. */
+int ctr_parse_no_options(const char *command, int argc, char **argv, int *first);
 /* Find `ref` and stop it as `hull stop` does (timeout -1: the container's stop timeout). */
 int ctr_stop_ref(container_store *cs, const char *ref, long timeout, container_record **r,
                  hull_err **err);

@@ -109,49 +109,53 @@ int cmd_events(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FORMAT };
-    static const struct option opts[] = {{"since", required_argument, NULL, OPT_SINCE},
-                                         {"until", required_argument, NULL, OPT_UNTIL},
-                                         {"filter", required_argument, NULL, 'f'},
-                                         {"format", required_argument, NULL, OPT_FORMAT},
-                                         {NULL, 0, NULL, 0}};
+    enum { OPT_SINCE = 1, OPT_UNTIL, OPT_FILTER, OPT_FORMAT };
+    static const struct option_spec optspec[] = {
+        {"since", 0, true, OPT_SINCE, "from this time on"},
+        {"until", 0, true, OPT_UNTIL, "up to this time, then exit"},
+        {"filter", 'f', true, OPT_FILTER, "KEY=VALUE"},
+        {"format", 0, true, OPT_FORMAT, "a Go template or json"},
+        {NULL, 0, false, 0, NULL}};
     long long since = 0, until = 0;
     bool have_since = false, have_until = false;
     const char *format = NULL;
     struct event_filter *filter = NULL;
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
     int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
+    const char *arg;
+    while ((c = options_next(&p, &arg, &err)) != 0) {
         switch (c) {
         case OPT_SINCE:
         case OPT_UNTIL:
-            if (ctr_parse_when(optarg, c == OPT_SINCE ? &since : &until) < 0) {
+            if (ctr_parse_when(arg, c == OPT_SINCE ? &since : &until) < 0) {
                 event_filter_free(filter);
                 return cli_usage("events",
                                  "--%s `%s`: expected RFC 3339, Unix seconds or a duration "
                                  "like 10s, 5m, 2h",
-                                 c == OPT_SINCE ? "since" : "until", optarg);
+                                 c == OPT_SINCE ? "since" : "until", arg);
             }
             *(c == OPT_SINCE ? &have_since : &have_until) = true;
             break;
-        case 'f':
-            if (event_filter_add(&filter, optarg, &err) < 0) {
+        case OPT_FILTER:
+            if (event_filter_add(&filter, arg, &err) < 0) {
                 event_filter_free(filter);
                 return cli_fail(err);
             }
             break;
         case OPT_FORMAT:
-            format = optarg;
+            format = arg;
             break;
         default:
             event_filter_free(filter);
-            return ctr_bad_option("events", c, argv);
+            return cli_usage_options("events", err);
         }
     }
-    if (optind < argc) {
+    if (p.index < argc) {
         event_filter_free(filter);
-        return cli_usage("events", "unexpected argument `%s`", argv[optind]);
+        return cli_usage("events", "unexpected argument `%s`", argv[p.index]);
     }
     cleanup_template hull_template *tmpl = NULL;
     if (format != NULL && template_parse(format, &tmpl, &err) < 0) {

@@ -43,66 +43,75 @@ static int fail(hull_err *err, int code)
 
 int cmd_exec(struct hull_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"interactive", no_argument, NULL, 'i'}, {"tty", no_argument, NULL, 't'},
-        {"detach", no_argument, NULL, 'd'},      {"user", required_argument, NULL, 'u'},
-        {"env", required_argument, NULL, 'e'},   {"workdir", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"interactive", 'i', false, 1, "keep stdin open"},
+        {"tty", 't', false, 2, "allocate a terminal"},
+        {"detach", 'd', false, 3, "run in the background"},
+        {"user", 'u', true, 4, "USER[:GROUP] or UID[:GID]"},
+        {"env", 'e', true, 5, "KEY=VALUE"},
+        {"workdir", 'w', true, 6, "absolute working directory"},
+        {"help", 'h', false, 7, "show this help"},
+        {NULL, 0, false, 0, NULL}};
     bool interactive = false, tty = false, detach = false;
     const char *user = NULL, *workdir = NULL;
     cleanup_strv char **env = NULL;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:itdu:e:w:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-            interactive = true;
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int oid;
+    const char *arg;
+    while ((oid = options_next(&p, &arg, &err)) != 0) {
+        if (oid < 0)
+            return cli_usage_options("exec", err);
+        switch (oid) {
+        case 1:
+        case 2:
+        case 3:
+            if (options_bool(p.specs[oid - 1].name, arg,
+                             oid == 1   ? &interactive
+                             : oid == 2 ? &tty
+                                        : &detach,
+                             &err) < 0)
+                return cli_usage_options("exec", err);
             break;
-        case 't':
-            tty = true;
+        case 4:
+            user = arg;
             break;
-        case 'd':
-            detach = true;
+        case 5:
+            if (strchr(arg, '=') == NULL || arg[0] == '=')
+                return cli_usage("exec", "-e `%s`: expected KEY=VALUE", arg);
+            strv_append(&env, arg);
             break;
-        case 'u':
-            user = optarg;
+        case 6:
+            if (arg[0] != '/')
+                return cli_usage("exec", "-w `%s`: the working directory must be absolute", arg);
+            workdir = arg;
             break;
-        case 'e':
-            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-                return cli_usage("exec", "-e `%s`: expected KEY=VALUE", optarg);
-            strv_append(&env, optarg);
-            break;
-        case 'w':
-            if (optarg[0] != '/')
-                return cli_usage("exec", "-w `%s`: the working directory must be absolute", optarg);
-            workdir = optarg;
-            break;
-        case 'h':
+        default:
             fputs(help, stdout);
             return 0;
-        default:
-            return ctr_bad_option("exec", c, argv);
         }
     }
-    if (argc - optind < 2)
+    int first = p.index;
+    if (argc - first < 2)
         return cli_usage("exec", "expected CONTAINER and COMMAND");
     if (tty && detach)
         return cli_usage("exec", "-t with -d: nothing would be attached to the terminal");
-    hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_container_record container_record *r = NULL;
     struct container_state_info st;
-    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[optind], &r, &err) < 0 ||
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[first], &r, &err) < 0 ||
         container_status_get(cs, r, &st, &err) < 0)
         return fail(err, 125);
     if (st.state != CONTAINER_RUNNING || st.pid <= 0)
-        return fail((hull_error(&err, 0, "container %s is %s, not running", argv[optind],
+        return fail((hull_error(&err, 0, "container %s is %s, not running", argv[first],
                                 container_state_name(st.state)),
                      err),
                     125);
 
     struct container_exec_request req = {
-        .args = argv + optind + 1,
+        .args = argv + first + 1,
         .interactive = interactive,
         .tty = tty,
         .detach = detach,

@@ -33,26 +33,29 @@ int cmd_export(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {{"output", 'o', true, 1, "write the archive to FILE"},
+                                              {NULL, 0, false, 0, NULL}};
     const char *output = NULL;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
-        if (c == 'o')
-            output = optarg;
-        else
-            return ctr_bad_option("export", c, argv);
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("export", err);
+        output = arg;
     }
-    if (optind != argc - 1)
+    int first = p.index;
+    if (first != argc - 1)
         return cli_usage("export", "expected exactly one CONTAINER");
     if (output == NULL && isatty(STDOUT_FILENO))
         return cli_usage("export", "cowardly refusing to write an archive to a terminal: use "
                                    "-o FILE or redirect stdout");
-    hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_container_record container_record *r = NULL;
-    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[optind], &r, &err) < 0)
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[first], &r, &err) < 0)
         return cli_fail(err);
     cleanup_close int out = STDOUT_FILENO;
     cleanup_free char *tmp = NULL;
@@ -98,6 +101,6 @@ int cmd_export(struct hull_cli *cli, int argc, char **argv)
         steal_fd(&out);
     }
     if (rc < 0)
-        return cli_fail((hull_error_prefix(&err, "export %s", argv[optind]), err));
+        return cli_fail((hull_error_prefix(&err, "export %s", argv[first]), err));
     return 0;
 }

@@ -1,5 +1,4 @@
 /* hull history / hull image history: the steps an image was made of, newest first. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,42 +120,38 @@ int cmd_history(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { OPT_NO_TRUNC = 256, OPT_FORMAT };
-    static const struct option longopts[] = {{"human", optional_argument, NULL, 'H'},
-                                             {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"format", required_argument, NULL, OPT_FORMAT},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {
+        {"human", 'H', false, 1, "sizes and dates in human form"},
+        {"no-trunc", 0, false, 2, "do not truncate output"},
+        {"quiet", 'q', false, 3, "only the ids"},
+        {"format", 0, true, 4, "a Go template or table"},
+        {NULL, 0, false, 0, NULL}};
     struct history_options o = {.human = true};
     bool quiet = false;
     const char *format = default_format;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+H::q", longopts, NULL)) != -1) {
-        if (c == 'H' && optarg && optarg[0] == '=') /* -H=false */
-            optarg++;
-        if (c == 'H' && (optarg == NULL || strcmp(optarg, "true") == 0))
-            o.human = true;
-        else if (c == 'H' && strcmp(optarg, "false") == 0)
-            o.human = false;
-        else if (c == 'H')
-            return cli_usage("history", "--human `%s`: expected true or false", optarg);
-        else if (c == OPT_NO_TRUNC)
-            o.no_trunc = true;
-        else if (c == 'q')
-            quiet = true;
-        else if (c == OPT_FORMAT)
-            format = strcmp(optarg, "table") == 0 ? default_format : optarg;
-        else
-            return cli_usage("history", "invalid option");
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("history", err);
+        bool *flag = id == 1 ? &o.human : id == 2 ? &o.no_trunc : id == 3 ? &quiet : NULL;
+        if (flag == NULL)
+            format = strcmp(arg, "table") == 0 ? default_format : arg;
+        else if (options_bool(p.specs[id - 1].name, arg, flag, &err) < 0)
+            return cli_usage_options("history", err);
     }
-    if (optind != argc - 1)
+    int first = p.index;
+    if (first != argc - 1)
         return cli_usage("history", "expected exactly one IMAGE");
     if (quiet)
         format = "{{.ID}}";
-    hull_err *err = NULL;
     cleanup_image_store image_store *store = NULL;
     cleanup_image_info image_info *img = NULL;
-    if (cli_open_store(cli, &store, &err) < 0 || image_lookup(store, argv[optind], &img, &err) < 0)
+    if (cli_open_store(cli, &store, &err) < 0 || image_lookup(store, argv[first], &img, &err) < 0)
         return cli_fail(err);
     json_t *headers = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince",
                                 "CREATED", "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY",

@@ -1,5 +1,4 @@
 /* hull image bootstrap: a Debian base image made here (src/builder/bootstrap.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,31 +29,35 @@ int cmd_image_bootstrap(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"variant", required_argument, NULL, 'V'},
-                                             {"include", required_argument, NULL, 'I'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {{"variant", 0, true, 1, "debootstrap variant"},
+                                              {"include", 0, true, 2, "extra packages"},
+                                              {"quiet", 'q', false, 3, "print only the image id"},
+                                              {NULL, 0, false, 0, NULL}};
     struct bootstrap_request req = {.variant = "minbase"};
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
-        if (c == 'V')
-            req.variant = optarg;
-        else if (c == 'I')
-            req.include = optarg;
-        else if (c == 'q')
-            req.quiet = true;
-        else
-            return cli_usage("image bootstrap", "invalid option");
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int oid;
+    const char *arg;
+    while ((oid = options_next(&p, &arg, &err)) != 0) {
+        if (oid < 0)
+            return cli_usage_options("image bootstrap", err);
+        if (oid == 1)
+            req.variant = arg;
+        else if (oid == 2)
+            req.include = arg;
+        else if (options_bool("quiet", arg, &req.quiet, &err) < 0)
+            return cli_usage_options("image bootstrap", err);
     }
-    if (optind != argc - 2)
+    int first = p.index;
+    if (first != argc - 2)
         return cli_usage("image bootstrap", "expected SUITE and NAME[:TAG]");
     if (strcmp(req.variant, "minbase") != 0 && strcmp(req.variant, "slim") != 0)
         return cli_usage("image bootstrap", "--variant %s: expected minbase or slim", req.variant);
-    req.suite = argv[optind];
-    hull_err *err = NULL;
+    req.suite = argv[first];
     cleanup_free char *name = NULL;
-    if (cli_normalise_local_name(argv[optind + 1], &name, &err) < 0) {
+    if (cli_normalise_local_name(argv[first + 1], &name, &err) < 0) {
         err->exit_code = CLI_EXIT_USAGE;
         return cli_fail(err);
     }

@@ -1,5 +1,4 @@
 /* hull image inspect: images as JSON. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,26 +40,29 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {{"format", 'f', true, 1, "a Go template"},
+                                              {NULL, 0, false, 0, NULL}};
     const char *format = NULL;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+f:", longopts, NULL)) != -1) {
-        if (c == 'f')
-            format = optarg;
-        else
-            return cli_usage("image inspect", "invalid option");
-    }
-    if (optind >= argc)
-        return cli_usage("image inspect", "expected at least one IMAGE");
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("image inspect", err);
+        format = arg;
+    }
+    int first = p.index;
+    if (first >= argc)
+        return cli_usage("image inspect", "expected at least one IMAGE");
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);
     json_t *arr = json_array();
     int status = 0;
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         cleanup_image_info image_info *info = NULL;
         if (image_lookup(store, argv[i], &info, &err) < 0) {
             status = cli_fail(err);

@@ -1,5 +1,4 @@
 /* hull images / hull image ls: list the store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -141,30 +140,36 @@ int cmd_images(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
-                                             {"no-trunc", no_argument, NULL, 'T'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {NULL, 0, NULL, 0}};
-    int json = 0, quiet = 0, no_trunc = 0, c;
+    static const struct option_spec optspec[] = {
+        {"format", 0, true, 1, "table, json or a Go template"},
+        {"no-trunc", 0, false, 2, "full ids"},
+        {"quiet", 'q', false, 3, "only the ids"},
+        {NULL, 0, false, 0, NULL}};
+    int json = 0;
+    bool quiet = false, no_trunc = false;
     const char *tmpl = NULL;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
-        if (c == 'f' && strcmp(optarg, "json") == 0)
-            json = 1;
-        else if (c == 'f' && strcmp(optarg, "table") == 0)
-            json = 0;
-        else if (c == 'f')
-            tmpl = optarg;
-        else if (c == 'T')
-            no_trunc = 1;
-        else if (c == 'q')
-            quiet = 1;
-        else
-            return cli_usage("images", "invalid option or format (table or json)");
-    }
-    if (optind != argc)
-        return cli_usage("images", "unexpected argument `%s`", argv[optind]);
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("images", err);
+        if (id == 1 && strcmp(arg, "json") == 0)
+            json = 1;
+        else if (id == 1 && strcmp(arg, "table") == 0)
+            json = 0;
+        else if (id == 1)
+            tmpl = arg;
+        else if (options_bool(id == 2 ? "no-trunc" : "quiet", arg, id == 2 ? &no_trunc : &quiet,
+                              &err) < 0)
+            return cli_usage_options("images", err);
+    }
+    int first = p.index;
+    if (first != argc)
+        return cli_usage("images", "unexpected argument `%s`", argv[first]);
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);

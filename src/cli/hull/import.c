@@ -1,7 +1,6 @@
 /* hull import / hull image import: an image from a flat root filesystem tarball. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,32 +32,35 @@ int cmd_import(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"message", required_argument, NULL, 'm'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec import_opts[] = {
+        {"message", 'm', true, 1, "the history comment"}, {NULL, 0, false, 0, NULL}};
     const char *message = NULL;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+m:", longopts, NULL)) != -1) {
-        if (c == 'm')
-            message = optarg;
-        else
-            return cli_usage("import", "invalid option");
-    }
-    if (optind >= argc || argc - optind > 2)
-        return cli_usage("import", "expected FILE or - and an optional REPOSITORY[:TAG]");
-    const char *file = argv[optind];
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, import_opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int oid;
+    const char *arg;
+    while ((oid = options_next(&p, &arg, &err)) != 0) {
+        if (oid < 0)
+            return cli_usage_options("import", err);
+        message = arg;
+    }
+    int first = p.index;
+    if (first >= argc || argc - first > 2)
+        return cli_usage("import", "expected FILE or - and an optional REPOSITORY[:TAG]");
+    const char *file = argv[first];
     cleanup_free char *name = NULL;
-    if (optind + 1 < argc) {
+    if (first + 1 < argc) {
         cleanup_image_ref image_ref *ref = NULL;
-        if (image_ref_parse(argv[optind + 1], &ref, &err) < 0) {
+        if (image_ref_parse(argv[first + 1], &ref, &err) < 0) {
             int rc = cli_usage("import", "%s", err->msg);
             hull_err_free(err);
             return rc;
         }
         if (ref->digest)
             return cli_usage("import", "`%s`: a name with a digest cannot be given",
-                             argv[optind + 1]);
+                             argv[first + 1]);
         name = image_ref_string(ref);
     }
     cleanup_close int in = -1;

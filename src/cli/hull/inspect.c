@@ -82,28 +82,32 @@ int cmd_inspect(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { OPT_TYPE = 256 };
-    static const struct option opts[] = {{"type", required_argument, NULL, OPT_TYPE},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {{"type", 0, true, 1, "container, image or volume"},
+                                                 {"format", 'f', true, 2, "a Go template"},
+                                                 {NULL, 0, false, 0, NULL}};
     const char *type = NULL, *format = NULL;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
-        if (c == OPT_TYPE) {
-            if (strcmp(optarg, "container") != 0 && strcmp(optarg, "image") != 0 &&
-                strcmp(optarg, "volume") != 0)
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("inspect", err);
+        if (id == 1) {
+            if (strcmp(arg, "container") != 0 && strcmp(arg, "image") != 0 &&
+                strcmp(arg, "volume") != 0)
                 return cli_usage("inspect", "--type `%s`: expected container, image or volume",
-                                 optarg);
-            type = optarg;
-        } else if (c == 'f') {
-            format = optarg;
+                                 arg);
+            type = arg;
         } else {
-            return ctr_bad_option("inspect", c, argv);
+            format = arg;
         }
     }
-    if (optind >= argc)
+    int first = p.index;
+    if (first >= argc)
         return cli_usage("inspect", "expected at least one NAME");
-    hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     if (ctr_open(cli, &cs, &err) < 0)
         return cli_fail(err);
@@ -115,7 +119,7 @@ int cmd_inspect(struct hull_cli *cli, int argc, char **argv)
     }
     int status = 0;
     json_t *arr = json_array();
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         json_t *doc = NULL;
         if (find(cli, cs, argv[i], type, &doc, &err) < 0) {
             status = cli_fail(err);

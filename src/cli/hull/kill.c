@@ -42,22 +42,21 @@ int cmd_kill(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option opts[] = {{"signal", required_argument, NULL, 's'},
-                                         {NULL, 0, NULL, 0}};
+    enum { K_SIGNAL = 1 };
+    static const struct option_spec opts[] = {
+        {"signal", 's', true, K_SIGNAL, "signal name or number"}, {NULL, 0, false, 0, NULL}};
     int sig = SIGKILL;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:s:", opts, NULL)) != -1) {
-        if (c != 's')
-            return ctr_bad_option("kill", c, argv);
-        hull_err *err = NULL;
-        if (signal_parse(optarg, &sig, &err) < 0) {
-            int rc = cli_usage("kill", "%s", err->msg);
-            hull_err_free(err);
-            return rc;
-        }
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0 || signal_parse(arg, &sig, &err) < 0)
+            return cli_usage_options("kill", err);
     }
-    if (optind >= argc)
+    if (p.index >= argc)
         return cli_usage("kill", "expected at least one CONTAINER");
-    return ctr_for_each(cli, optind, argc, argv, kill_one, &sig);
+    return ctr_for_each(cli, p.index, argc, argv, kill_one, &sig);
 }

@@ -1,5 +1,4 @@
 /* hull load: images from a tarball. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/hull/cli.h"
@@ -34,32 +33,37 @@ int cmd_load(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"input", required_argument, NULL, 'i'},
-                                             {"name", required_argument, NULL, 'N'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {{"input", 'i', true, 1, "the archive to read"},
+                                              {"name", 0, true, 2, "name the image"},
+                                              {"quiet", 'q', false, 3, "print nothing on success"},
+                                              {NULL, 0, false, 0, NULL}};
     const char *input = NULL;
-    struct image_pull_options opts = {0};
-    int quiet = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+i:q", longopts, NULL)) != -1) {
-        if (c == 'i')
-            input = optarg;
-        else if (c == 'N')
-            opts.name = optarg;
-        else if (c == 'q')
-            quiet = 1;
-        else
-            return cli_usage("load", "invalid option");
-    }
-    if (input == NULL || optind != argc)
-        return cli_usage("load", "expected -i FILE and no other argument");
+    struct image_pull_options opts_pull = {0};
+    bool quiet = false;
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("load", err);
+        if (id == 1)
+            input = arg;
+        else if (id == 2)
+            opts_pull.name = arg;
+        else if (options_bool("quiet", arg, &quiet, &err) < 0)
+            return cli_usage_options("load", err);
+    }
+    int first = p.index;
+    if (input == NULL || first != argc)
+        return cli_usage("load", "expected -i FILE and no other argument");
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);
     cleanup_strv char **loaded = NULL;
-    if (image_load(store, input, &opts, &loaded, &err) < 0)
+    if (image_load(store, input, &opts_pull, &loaded, &err) < 0)
         return cli_fail(err);
     for (char **l = loaded; l && *l; l++) {
         if (!quiet)

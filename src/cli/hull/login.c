@@ -1,5 +1,4 @@
 /* hull login / hull logout: registry credentials. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,43 +55,60 @@ int cmd_login(struct hull_cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, login_help))
         return 0;
-    static const struct option longopts[] = {{"username", required_argument, NULL, 'u'},
-                                             {"password", required_argument, NULL, 'p'},
-                                             {"password-stdin", no_argument, NULL, 'S'},
-                                             {"authfile", required_argument, NULL, 'A'},
-                                             {"insecure", no_argument, NULL, 'I'},
-                                             {"no-verify", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"username", 'u', true, 'u', "the user name"},
+        {"password", 'p', true, 'p', "the password (prefer --password-stdin)"},
+        {"password-stdin", 0, false, 'S', "read the password from stdin"},
+        {"authfile", 0, true, 'A', "credentials file"},
+        {"insecure", 0, false, 'I', "plain HTTP or unverified TLS"},
+        {"no-verify", 0, false, 'V', "store without checking with the registry"},
+        {NULL, 0, false, 0, NULL}};
     const char *user = NULL, *password = NULL;
     cleanup_free char *stdin_password = NULL;
     struct registry_options ro = {0};
     int from_stdin = 0, verify = 1, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+u:p:", longopts, NULL)) != -1) {
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         switch (c) {
         case 'u':
-            user = optarg;
+            user = arg;
             break;
         case 'p':
-            password = optarg;
+            password = arg;
             break;
-        case 'S':
-            from_stdin = 1;
+        case 'S': {
+            bool b = false;
+            if (options_bool("password-stdin", arg, &b, &perr) < 0)
+                return cli_usage_options("login", perr);
+            from_stdin = b;
             break;
+        }
         case 'A':
-            ro.authfile = optarg;
+            ro.authfile = arg;
             break;
-        case 'I':
-            ro.insecure = 1;
+        case 'I': {
+            bool b = false;
+            if (options_bool("insecure", arg, &b, &perr) < 0)
+                return cli_usage_options("login", perr);
+            ro.insecure = b;
             break;
-        case 'V':
-            verify = 0;
+        }
+        case 'V': {
+            bool b = false;
+            if (options_bool("no-verify", arg, &b, &perr) < 0)
+                return cli_usage_options("login", perr);
+            verify = !b;
             break;
+        }
         default:
-            return cli_usage("login", "invalid option");
+            return cli_usage_options("login", perr);
         }
     }
-    if (optind != argc - 1 || user == NULL)
+    if (p.index != argc - 1 || user == NULL)
         return cli_usage("login", "expected -u USER and one REGISTRY");
     if (from_stdin) {
         stdin_password = read_stdin_line();
@@ -100,7 +116,7 @@ int cmd_login(struct hull_cli *cli, int argc, char **argv)
     }
     if (password == NULL)
         return cli_usage("login", "give the password with -p or --password-stdin");
-    const char *registry = argv[optind];
+    const char *registry = argv[p.index];
     hull_err *err = NULL;
     if (verify && registry_check_login(registry, user, password, &ro, &err) < 0) {
         hull_error_prefix(&err, "login to `%s`", registry);
@@ -117,27 +133,31 @@ int cmd_logout(struct hull_cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, logout_help))
         return 0;
-    static const struct option longopts[] = {{"authfile", required_argument, NULL, 'A'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {{"authfile", 0, true, 'A', "credentials file"},
+                                                 {NULL, 0, false, 0, NULL}};
     const char *authfile = NULL;
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         if (c == 'A')
-            authfile = optarg;
+            authfile = arg;
         else
-            return cli_usage("logout", "invalid option");
+            return cli_usage_options("logout", perr);
     }
-    if (optind != argc - 1)
+    if (p.index != argc - 1)
         return cli_usage("logout", "expected one REGISTRY");
     hull_err *err = NULL;
-    int r = auth_remove(authfile, argv[optind], &err);
+    int r = auth_remove(authfile, argv[p.index], &err);
     if (r < 0)
         return cli_fail(err);
     if (r == 0) {
-        fprintf(stderr, "hull: not logged in to `%s`\n", argv[optind]);
+        fprintf(stderr, "hull: not logged in to `%s`\n", argv[p.index]);
         return 1;
     }
-    printf("Removed login credentials for %s\n", argv[optind]);
+    printf("Removed login credentials for %s\n", argv[p.index]);
     return 0;
 }

@@ -276,58 +276,62 @@ int cmd_logs(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_EGRESS };
-    static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
-                                         {"tail", required_argument, NULL, 'n'},
-                                         {"timestamps", no_argument, NULL, 't'},
-                                         {"since", required_argument, NULL, OPT_SINCE},
-                                         {"until", required_argument, NULL, OPT_UNTIL},
-                                         {"egress", no_argument, NULL, OPT_EGRESS},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"follow", 'f', false, 1, "keep printing new output"},
+        {"tail", 'n', true, 2, "the last N lines, or all"},
+        {"timestamps", 't', false, 3, "prefix each line with its time"},
+        {"since", 0, true, 4, "from this time on"},
+        {"until", 0, true, 5, "up to this time"},
+        {"egress", 0, false, 6, "the egress log"},
+        {NULL, 0, false, 0, NULL}};
     struct logs_opts o = {.tail = -1};
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:fn:t", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            o.follow = true;
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int oid;
+    const char *arg;
+    while ((oid = options_next(&p, &arg, &err)) != 0) {
+        if (oid < 0)
+            return cli_usage_options("logs", err);
+        switch (oid) {
+        case 1:
+        case 3:
+            if (options_bool(p.specs[oid - 1].name, arg, oid == 1 ? &o.follow : &o.timestamps,
+                             &err) < 0)
+                return cli_usage_options("logs", err);
             break;
-        case 't':
-            o.timestamps = true;
-            break;
-        case 'n': {
-            if (strcmp(optarg, "all") == 0) {
+        case 2: {
+            if (strcmp(arg, "all") == 0) {
                 o.tail = -1;
                 break;
             }
             char *end;
-            o.tail = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || o.tail < 0)
+            o.tail = strtol(arg, &end, 10);
+            if (*arg == '\0' || *end || o.tail < 0)
                 return cli_usage("logs", "--tail: expected a number of lines or `all`, got `%s`",
-                                 optarg);
+                                 arg);
             break;
         }
-        case OPT_EGRESS:
-            o.egress = true;
+        case 6:
+            if (options_bool("egress", arg, &o.egress, &err) < 0)
+                return cli_usage_options("logs", err);
             break;
-        case OPT_SINCE:
-        case OPT_UNTIL:
-            if (ctr_parse_when(optarg, c == OPT_SINCE ? &o.since_ns : &o.until_ns) < 0)
+        default:
+            if (ctr_parse_when(arg, oid == 4 ? &o.since_ns : &o.until_ns) < 0)
                 return cli_usage("logs",
                                  "--%s `%s`: expected RFC 3339, Unix seconds or a "
                                  "duration like 10s, 5m, 2h",
-                                 c == OPT_SINCE ? "since" : "until", optarg);
+                                 oid == 4 ? "since" : "until", arg);
             break;
-        default:
-            return ctr_bad_option("logs", c, argv);
         }
     }
-    if (argc - optind != 1)
+    int first = p.index;
+    if (argc - first != 1)
         return cli_usage("logs", "expected exactly one CONTAINER");
-    hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_container_record container_record *r = NULL;
-    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[optind], &r, &err) < 0)
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[first], &r, &err) < 0)
         return cli_fail(err);
     if (o.egress)
         return egress_log(&o, r);

@@ -56,6 +56,8 @@ static const struct hull_command commands[] = {
     {"network", cmd_network, "Manage networks (create, ls, inspect, rm, prune, connect, ...)"},
     {"port", cmd_port, "List a container's published ports"},
     {"system", cmd_system, "System information, disk use, pruning"},
+    {"sandbox", cmd_sandbox, "Run untrusted code in a locked-down, attested sandbox"},
+    {"seccomp", cmd_seccomp, "Seccomp profiles from traces (seccomp generate TRACE)"},
     {"compose", cmd_compose, "Multi-container stacks from compose files and TOML topologies"},
     {"up", cmd_compose_up, "Create and start a stack (hull compose up)"},
     {"down", cmd_compose_down, "Stop and remove a stack (hull compose down)"},

@@ -70,55 +70,64 @@ static int bad_usage(const char *command, hull_err *err)
 static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
-    static const struct option opts[] = {
-        {"driver", required_argument, NULL, 'd'},  {"subnet", required_argument, NULL, 's'},
-        {"gateway", required_argument, NULL, 'g'}, {"ip-range", required_argument, NULL, 'r'},
-        {"internal", no_argument, NULL, 'i'},      {"label", required_argument, NULL, 'l'},
-        {"opt", required_argument, NULL, 'o'},     {NULL, 0, NULL, 0},
+    static const struct option_spec opts[] = {
+        {"driver", 'd', true, 'd', "bridge (the only driver)"},
+        {"subnet", 0, true, 's', "CIDR"},
+        {"gateway", 0, true, 'g', "the bridge's address"},
+        {"ip-range", 0, true, 'r', "allocate from this CIDR"},
+        {"internal", 0, false, 'i', "no route out"},
+        {"label", 0, true, 'l', "KEY=VALUE"},
+        {"opt", 'o', true, 'o', "driver option"},
+        {NULL, 0, false, 0, NULL},
     };
     struct net_create_opts o = {.isolate = true};
     cleanup_strv char **labels = NULL, **options = NULL;
-    ctr_getopt_reset();
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
     int c;
-    while ((c = getopt_long(argc, argv, "+:d:o:", opts, NULL)) != -1) {
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         switch (c) {
         case 'd':
-            o.driver = optarg;
+            o.driver = arg;
             break;
         case 's':
-            o.subnet = optarg;
+            o.subnet = arg;
             break;
         case 'g':
-            o.gateway = optarg;
+            o.gateway = arg;
             break;
         case 'r':
-            o.ip_range = optarg;
+            o.ip_range = arg;
             break;
         case 'i':
-            o.internal = true;
+            if (options_bool("internal", arg, &o.internal, &perr) < 0)
+                return cli_usage_options("network create", perr);
             break;
         case 'l':
-            strv_append(&labels, optarg);
+            strv_append(&labels, arg);
             break;
         case 'o':
-            if (strcmp(optarg, "isolate=true") == 0 || strcmp(optarg, "isolate=false") == 0)
-                o.isolate = strcmp(optarg, "isolate=true") == 0;
-            else if (strncmp(optarg, "com.docker.network.bridge.name=", 31) == 0)
-                o.bridge = optarg + 31;
+            if (strcmp(arg, "isolate=true") == 0 || strcmp(arg, "isolate=false") == 0)
+                o.isolate = strcmp(arg, "isolate=true") == 0;
+            else if (strncmp(arg, "com.docker.network.bridge.name=", 31) == 0)
+                o.bridge = arg + 31;
             else
                 return cli_usage("network create",
                                  "-o `%s`: expected isolate=true|false or "
                                  "com.docker.network.bridge.name=NAME",
-                                 optarg);
-            strv_append(&options, optarg);
+                                 arg);
+            strv_append(&options, arg);
             break;
         default:
-            return ctr_bad_option("network create", c, argv);
+            return cli_usage_options("network create", perr);
         }
     }
-    if (optind + 1 != argc)
+    if (p.index + 1 != argc)
         return cli_usage("network create", "expected exactly one NAME");
-    o.name = argv[optind];
+    o.name = argv[p.index];
     o.labels = labels;
     o.options = options;
     hull_err *err = NULL;
@@ -294,31 +303,36 @@ static int n_prune(container_store *cs, net_store *ns, int argc, char **argv)
 static int n_connect(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)ns;
-    static const struct option opts[] = {
-        {"alias", required_argument, NULL, 'a'},
-        {"ip", required_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0},
+    static const struct option_spec opts[] = {
+        {"alias", 0, true, 'a', "another name on this network"},
+        {"ip", 0, true, 'i', "the container's address"},
+        {NULL, 0, false, 0, NULL},
     };
     cleanup_strv char **aliases = NULL;
     const char *ip = NULL;
-    ctr_getopt_reset();
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
     int c;
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         if (c == 'a')
-            strv_append(&aliases, optarg);
+            strv_append(&aliases, arg);
         else if (c == 'i')
-            ip = optarg;
+            ip = arg;
         else
-            return ctr_bad_option("network connect", c, argv);
+            return cli_usage_options("network connect", perr);
     }
-    if (optind + 2 != argc)
+    int first = p.index;
+    if (first + 2 != argc)
         return cli_usage("network connect", "expected NETWORK CONTAINER");
     hull_err *err = NULL;
     cleanup_container_record container_record *r = NULL;
-    if (container_record_find(cs, argv[optind + 1], &r, &err) < 0)
+    if (container_record_find(cs, argv[first + 1], &r, &err) < 0)
         return cli_fail(err);
     cleanup_close int lock = container_lock(r, &err);
-    if (lock < 0 || container_network_connect(cs, r, argv[optind], aliases, ip, &err) < 0)
+    if (lock < 0 || container_network_connect(cs, r, argv[first], aliases, ip, &err) < 0)
         return cli_fail(err);
     return 0;
 }

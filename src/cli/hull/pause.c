@@ -59,14 +59,11 @@ static int pause_common(struct hull_cli *cli, const char *command, bool pause, i
 {
     if (cli_wants_help(argc, argv, pause ? pause_help : unpause_help))
         return 0;
-    ctr_getopt_reset();
-    int c;
-    static const struct option opts[] = {{NULL, 0, NULL, 0}};
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
-        return ctr_bad_option(command, c, argv);
-    if (optind >= argc)
-        return cli_usage(command, "expected at least one CONTAINER");
-    return ctr_for_each(cli, optind, argc, argv, pause_one, &pause);
+    int first;
+    int status = ctr_parse_no_options(command, argc, argv, &first);
+    if (status != 0)
+        return status;
+    return ctr_for_each(cli, first, argc, argv, pause_one, &pause);
 }
 
 int cmd_pause(struct hull_cli *cli, int argc, char **argv)

@@ -319,65 +319,74 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { OPT_NO_TRUNC = 256, OPT_FORMAT };
-    static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"filter", required_argument, NULL, 'f'},
-                                         {"last", required_argument, NULL, 'n'},
-                                         {"latest", no_argument, NULL, 'l'},
-                                         {"size", no_argument, NULL, 's'},
-                                         {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
-                                         {"format", required_argument, NULL, OPT_FORMAT},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"all", 'a', false, 'a', "all containers, not only running ones"},
+        {"quiet", 'q', false, 'q', "only the ids"},
+        {"filter", 'f', true, 'f', "KEY=VALUE"},
+        {"last", 'n', true, 'n', "the N last created"},
+        {"latest", 'l', false, 'l', "the last created"},
+        {"size", 's', false, 's', "not supported"},
+        {"no-trunc", 0, false, OPT_NO_TRUNC, "full ids and commands"},
+        {"format", 0, true, OPT_FORMAT, "table, json or a Go template"},
+        {NULL, 0, false, 0, NULL}};
     bool quiet = false, no_trunc = false, json = false, latest = false;
     const char *tmpl = NULL;
     struct container_ps_options sel = {.all = false, .last = -1};
     cleanup_container_ps_filter container_ps_filter *filter = container_ps_filter_new();
     int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:aqf:n:ls", opts, NULL)) != -1) {
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         switch (c) {
         case 'a':
-            sel.all = true;
+            if (options_bool("all", arg, &sel.all, &perr) < 0)
+                return cli_usage_options("ps", perr);
             break;
         case 'q':
-            quiet = true;
+            if (options_bool("quiet", arg, &quiet, &perr) < 0)
+                return cli_usage_options("ps", perr);
             break;
         case 'f': {
             hull_err *err = NULL;
-            if (container_ps_filter_add(filter, optarg, &err) < 0)
+            if (container_ps_filter_add(filter, arg, &err) < 0)
                 return filter_error(err);
             break;
         }
         case 'n': {
             char *end;
             errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end)
-                return cli_usage("ps", "-n/--last `%s`: expected a number", optarg);
+            long v = strtol(arg, &end, 10);
+            if (errno || end == arg || *end)
+                return cli_usage("ps", "-n/--last `%s`: expected a number", arg);
             sel.last = v;
             break;
         }
         case 'l':
-            latest = true;
+            if (options_bool("latest", arg, &latest, &perr) < 0)
+                return cli_usage_options("ps", perr);
             break;
         case 's':
             return cli_usage("ps", "-s/--size is not supported: hull does not compute "
                                    "container sizes (`hull system df` shows disk use)");
         case OPT_NO_TRUNC:
-            no_trunc = true;
+            if (options_bool("no-trunc", arg, &no_trunc, &perr) < 0)
+                return cli_usage_options("ps", perr);
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "json") == 0)
+            if (strcmp(arg, "json") == 0)
                 json = true;
-            else if (strcmp(optarg, "table") != 0)
-                tmpl = optarg;
+            else if (strcmp(arg, "table") != 0)
+                tmpl = arg;
             break;
         default:
-            return ctr_bad_option("ps", c, argv);
+            return cli_usage_options("ps", perr);
         }
     }
-    if (optind < argc)
-        return cli_usage("ps", "unexpected argument `%s`", argv[optind]);
+    if (p.index < argc)
+        return cli_usage("ps", "unexpected argument `%s`", argv[p.index]);
     /* docker: --latest is -n 1 unless -n was given. */
     if (latest && sel.last == -1)
         sel.last = 1;

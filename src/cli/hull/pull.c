@@ -1,5 +1,4 @@
 /* hull pull: fetch an image into the store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,45 +55,56 @@ int cmd_pull(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"platform", required_argument, NULL, 'P'},
-                                             {"insecure", no_argument, NULL, 'I'},
-                                             {"authfile", required_argument, NULL, 'A'},
-                                             {"name", required_argument, NULL, 'N'},
-                                             {"jobs", required_argument, NULL, 'j'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"platform", 0, true, 1, "OS/ARCH[/VARIANT]"},
+        {"insecure", 0, false, 2, "plain HTTP or unverified TLS"},
+        {"authfile", 0, true, 3, "credentials file"},
+        {"name", 0, true, 4, "name the image"},
+        {"jobs", 'j', true, 5, "parallel layer downloads (1-16)"},
+        {"quiet", 'q', false, 6, "print only the image id"},
+        {NULL, 0, false, 0, NULL}};
     struct image_pull_options opts = {0};
-    int quiet = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+j:q", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'P':
-            opts.platform = optarg;
+    bool quiet = false, insecure = false;
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("pull", err);
+        long jobs;
+        switch (id) {
+        case 1:
+            opts.platform = arg;
             break;
-        case 'I':
-            opts.insecure = 1;
+        case 2:
+            if (options_bool("insecure", arg, &insecure, &err) < 0)
+                return cli_usage_options("pull", err);
+            opts.insecure = insecure;
             break;
-        case 'A':
-            opts.authfile = optarg;
+        case 3:
+            opts.authfile = arg;
             break;
-        case 'N':
-            opts.name = optarg;
+        case 4:
+            opts.name = arg;
             break;
-        case 'j':
-            opts.jobs = (int)strtol(optarg, NULL, 10);
-            if (opts.jobs < 1 || opts.jobs > 16)
+        case 5:
+            if (options_int("jobs", arg, 1, 16, &jobs, &err) < 0) {
+                hull_err_free(err);
                 return cli_usage("pull", "--jobs must be between 1 and 16");
-            break;
-        case 'q':
-            quiet = 1;
+            }
+            opts.jobs = (int)jobs;
             break;
         default:
-            return cli_usage("pull", "invalid option");
+            if (options_bool("quiet", arg, &quiet, &err) < 0)
+                return cli_usage_options("pull", err);
         }
     }
-    if (optind != argc - 1)
+    int first = p.index;
+    if (first != argc - 1)
         return cli_usage("pull", "expected exactly one SOURCE");
-    hull_err *err = NULL;
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);
@@ -102,7 +112,7 @@ int cmd_pull(struct hull_cli *cli, int argc, char **argv)
     opts.progress = cli_progress_sink(progress);
     cleanup_free char *name = NULL;
     char manifest[DIGEST_STR_LEN];
-    int r = image_pull(store, argv[optind], &opts, &name, manifest, &err);
+    int r = image_pull(store, argv[first], &opts, &name, manifest, &err);
     cli_progress_free(progress);
     if (r < 0)
         return cli_fail(err);

@@ -1,6 +1,5 @@
 /* hull push / hull image push: upload an image to a registry. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,51 +43,63 @@ int cmd_push(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { OPT_INSECURE = 256, OPT_TLS_VERIFY, OPT_AUTHFILE, OPT_CHUNK };
-    static const struct option longopts[] = {
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
-        {"authfile", required_argument, NULL, OPT_AUTHFILE},
-        {"chunk-size", required_argument, NULL, OPT_CHUNK},
-        {"quiet", no_argument, NULL, 'q'},
-        {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"insecure", 0, false, OPT_INSECURE, "plain HTTP or unverified TLS"},
+        {"tls-verify", 0, false, OPT_TLS_VERIFY, "verify TLS (true) or not (false)"},
+        {"authfile", 0, true, OPT_AUTHFILE, "credentials file"},
+        {"chunk-size", 0, true, OPT_CHUNK, "upload in chunks of this many bytes"},
+        {"quiet", 'q', false, 'q', "print nothing on success"},
+        {NULL, 0, false, 0, NULL}};
     struct image_push_options opts = {0};
     int quiet = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
         switch (c) {
-        case OPT_INSECURE:
-            opts.insecure = 1;
+        case OPT_INSECURE: {
+            bool insecure = false;
+            if (options_bool("insecure", arg, &insecure, &perr) < 0)
+                return cli_usage_options("push", perr);
+            opts.insecure = insecure;
             break;
+        }
         case OPT_TLS_VERIFY:
-            if (optarg == NULL || strcmp(optarg, "true") == 0)
+            if (arg == NULL || strcmp(arg, "true") == 0)
                 opts.insecure = 0;
-            else if (strcmp(optarg, "false") == 0)
+            else if (strcmp(arg, "false") == 0)
                 opts.insecure = 1;
             else
-                return cli_usage("push", "--tls-verify `%s`: expected true or false", optarg);
+                return cli_usage("push", "--tls-verify `%s`: expected true or false", arg);
             break;
         case OPT_AUTHFILE:
-            opts.authfile = optarg;
+            opts.authfile = arg;
             break;
         case OPT_CHUNK: {
             char *end;
             errno = 0;
-            long long v = strtoll(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 0)
-                return cli_usage("push", "--chunk-size `%s`: expected a number of bytes", optarg);
+            long long v = strtoll(arg, &end, 10);
+            if (errno || end == arg || *end || v < 0)
+                return cli_usage("push", "--chunk-size `%s`: expected a number of bytes", arg);
             opts.chunk_size = v;
             break;
         }
-        case 'q':
-            quiet = 1;
+        case 'q': {
+            bool q = false;
+            if (options_bool("quiet", arg, &q, &perr) < 0)
+                return cli_usage_options("push", perr);
+            quiet = q;
             break;
+        }
         default:
-            return cli_usage("push", "invalid option");
+            return cli_usage_options("push", perr);
         }
     }
-    if (optind != argc - 1)
+    if (p.index != argc - 1)
         return cli_usage("push", "expected exactly one NAME");
-    const char *name = argv[optind];
+    const char *name = argv[p.index];
     hull_err *err = NULL;
     cleanup_image_ref image_ref *ref = NULL;
     if (image_ref_parse(name, &ref, &err) < 0)

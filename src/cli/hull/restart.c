@@ -42,11 +42,12 @@ int cmd_restart(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option opts[] = {{"time", required_argument, NULL, 't'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {
+        {"time", 't', true, 1, "seconds to wait before killing"}, {NULL, 0, false, 0, NULL}};
     long timeout;
-    int status = ctr_parse_stop_options("restart", opts, argc, argv, &timeout);
+    int first;
+    int status = ctr_parse_stop_options("restart", opts, argc, argv, &timeout, &first);
     if (status != 0)
         return status;
-    return ctr_for_each(cli, optind, argc, argv, restart_one, &timeout);
+    return ctr_for_each(cli, first, argc, argv, restart_one, &timeout);
 }

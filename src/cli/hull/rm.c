@@ -105,20 +105,25 @@ int cmd_rm(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option opts[] = {
-        {"force", no_argument, NULL, 'f'}, {"volumes", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0}};
+    enum { RM_FORCE = 1, RM_VOLUMES };
+    static const struct option_spec opts[] = {
+        {"force", 'f', false, RM_FORCE, "kill a running container first"},
+        {"volumes", 'v', false, RM_VOLUMES, "remove its anonymous volumes"},
+        {NULL, 0, false, 0, NULL}};
     struct rm_opts o = {false, false};
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:fv", opts, NULL)) != -1) {
-        if (c == 'f')
-            o.force = true;
-        else if (c == 'v')
-            o.volumes = true;
-        else
-            return ctr_bad_option("rm", c, argv);
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0 || options_bool(id == RM_FORCE ? "force" : "volumes", arg,
+                                   id == RM_FORCE ? &o.force : &o.volumes, &err) < 0)
+            return cli_usage_options("rm", err);
     }
-    if (optind >= argc)
+    int first = p.index;
+    if (first >= argc)
         return cli_usage("rm", "expected at least one CONTAINER");
-    return ctr_for_each(cli, optind, argc, argv, rm_one, &o);
+    return ctr_for_each(cli, first, argc, argv, rm_one, &o);
 }

@@ -31,23 +31,28 @@ int cmd_rmi(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-    int force = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+f", longopts, NULL)) != -1) {
-        if (c == 'f')
-            force = 1;
-        else
-            return cli_usage("rmi", "invalid option");
-    }
-    if (optind >= argc)
-        return cli_usage("rmi", "expected at least one IMAGE");
+    static const struct option_spec opts[] = {
+        {"force", 'f', false, 1, "remove even when containers use it"}, {NULL, 0, false, 0, NULL}};
+    bool force_flag = false;
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0 || options_bool("force", arg, &force_flag, &err) < 0)
+            return cli_usage_options("rmi", err);
+    }
+    int force = force_flag;
+    int first = p.index;
+    if (first >= argc)
+        return cli_usage("rmi", "expected at least one IMAGE");
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);
     int status = 0;
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct image_remove_result res;
         if (image_remove(store, argv[i], force, &res, &err) < 0) {
             status = cli_fail(err);

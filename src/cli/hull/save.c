@@ -1,5 +1,4 @@
 /* hull save: an image as an OCI archive. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,27 +28,32 @@ int cmd_save(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-                                             {"format", required_argument, NULL, 'F'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {
+        {"output", 'o', true, 1, "where to write the archive"},
+        {"format", 0, true, 2, "oci-archive, the only format"},
+        {NULL, 0, false, 0, NULL}};
     const char *output = NULL;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {
-        if (c == 'o')
-            output = optarg;
-        else if (c == 'F' && strcmp(optarg, "oci-archive") == 0)
-            continue;
-        else
-            return cli_usage("save", "invalid option (the only format is oci-archive)");
-    }
-    if (output == NULL || optind != argc - 1)
-        return cli_usage("save", "expected -o FILE and one IMAGE");
     hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options("save", err);
+        if (id == 1)
+            output = arg;
+        else if (strcmp(arg, "oci-archive") != 0)
+            return cli_usage("save", "--format: the only format is oci-archive, not `%s`", arg);
+    }
+    int first = p.index;
+    if (output == NULL || first != argc - 1)
+        return cli_usage("save", "expected -o FILE and one IMAGE");
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);
-    if (image_save(store, argv[optind], output, &err) < 0)
+    if (image_save(store, argv[first], output, &err) < 0)
         return cli_fail(err);
     return 0;
 }

@@ -83,32 +83,35 @@ int cmd_start(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option opts[] = {{"attach", no_argument, NULL, 'a'},
-                                         {"interactive", no_argument, NULL, 'i'},
-                                         {NULL, 0, NULL, 0}};
+    enum { ST_ATTACH = 1, ST_INTERACTIVE };
+    static const struct option_spec opts[] = {
+        {"attach", 'a', false, ST_ATTACH, "attach to the container's output"},
+        {"interactive", 'i', false, ST_INTERACTIVE, "attach its stdin"},
+        {NULL, 0, false, 0, NULL}};
     bool attach = false, interactive = false;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:ai", opts, NULL)) != -1) {
-        if (c == 'a')
-            attach = true;
-        else if (c == 'i')
-            interactive = true;
-        else
-            return ctr_bad_option("start", c, argv);
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0 || options_bool(id == ST_ATTACH ? "attach" : "interactive", arg,
+                                   id == ST_ATTACH ? &attach : &interactive, &err) < 0)
+            return cli_usage_options("start", err);
     }
-    if (optind >= argc)
+    int first = p.index;
+    if (first >= argc)
         return cli_usage("start", "expected at least one CONTAINER");
-    if (attach && argc - optind > 1)
+    if (attach && argc - first > 1)
         return cli_usage("start", "-a takes exactly one CONTAINER");
     if (interactive && !attach)
         return cli_usage("start", "-i needs -a");
-    hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     if (ctr_open(cli, &cs, &err) < 0)
         return cli_fail(err);
     int status = 0;
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         int rc = start_one(cli, cs, argv[i], attach, interactive);
         if (rc != 0)
             status = rc;

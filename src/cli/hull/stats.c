@@ -28,8 +28,8 @@ static const char help[] =
     "Options:\n"
     "      --no-stream       print one sample (over 0.5 s) and exit\n"
     "      --format FORMAT   table (default), json (an array of {Id, Name, CPUPercent,\n"
-    "                        MemUsage, MemLimit (bytes), MemPercent, BlockRead, BlockWrite\n"
-    "                        (bytes), Pids}), or a Go template with docker's fields:\n"
+    "                        MemUsage, MemLimit (bytes), MemPercent, NetRx, NetTx, BlockRead,\n"
+    "                        BlockWrite (bytes), Pids}), or a Go template with docker's fields:\n"
     "                        .Container .Name .ID .CPUPerc .MemUsage .MemPerc .NetIO .BlockIO\n"
     "                        .PIDs ('table {{.Name}}\\t{{.CPUPerc}}' adds docker's headers)\n"
     "  -h, --help            show this help\n"
@@ -44,6 +44,7 @@ struct target {
     long long rss; /* memory in use (cgroup, else the processes' RSS) */
     long long limit;
     long long blk_read, blk_write;
+    long long net_rx, net_tx;
     size_t pids;
     double cpu;
 };
@@ -158,10 +159,19 @@ static double mem_percent(const struct target *t)
     return t->limit > 0 ? 100.0 * (double)t->rss / (double)t->limit : 0;
 }
 
+/* docker's NET I/O cell: received / sent, decimal units. */
+static void net_io_text(const struct target *t, char *buf, size_t size)
+{
+    char rx[32], tx[32];
+    human_decimal(t->net_rx, rx, sizeof rx);
+    human_decimal(t->net_tx, tx, sizeof tx);
+    snprintf(buf, size, "%s / %s", rx, tx);
+}
+
 /* docker's `stats --format` placeholders (formatter.statsContext). */
 static json_t *template_row(const struct target *t)
 {
-    char mem[32], lim[32], usage[80], cpu[32], memperc[32], rd[32], wr[32], io[72];
+    char mem[32], lim[32], usage[80], cpu[32], memperc[32], rd[32], wr[32], io[72], net[72];
     human(t->rss, mem, sizeof mem);
     human(t->limit, lim, sizeof lim);
     snprintf(usage, sizeof usage, "%s / %s", mem, lim);
@@ -170,10 +180,11 @@ static json_t *template_row(const struct target *t)
     human_decimal(t->blk_read, rd, sizeof rd);
     human_decimal(t->blk_write, wr, sizeof wr);
     snprintf(io, sizeof io, "%s / %s", rd, wr);
+    net_io_text(t, net, sizeof net);
     return json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I}", "Container", t->ref, "Name",
                      t->r->name, "ID", t->r->id, (size_t)CONTAINER_SHORT_LEN, "CPUPerc", cpu,
-                     "MemUsage", usage, "MemPerc", memperc, "NetIO", "0B / 0B", "BlockIO", io,
-                     "PIDs", (json_int_t)t->pids);
+                     "MemUsage", usage, "MemPerc", memperc, "NetIO", net, "BlockIO", io, "PIDs",
+                     (json_int_t)t->pids);
 }
 
 static int print_template(struct target *t, size_t n, const char *format)
@@ -197,29 +208,31 @@ static void print(struct target *t, size_t n, bool json)
         for (size_t i = 0; i < n; i++)
             json_array_append_new(
                 arr,
-                json_pack("{s:s, s:s, s:f, s:I, s:I, s:f, s:I, s:I, s:I}", "Id", t[i].r->id, "Name",
-                          t[i].r->name, "CPUPercent", t[i].cpu, "MemUsage", (json_int_t)t[i].rss,
-                          "MemLimit", (json_int_t)t[i].limit, "MemPercent", mem_percent(&t[i]),
-                          "BlockRead", (json_int_t)t[i].blk_read, "BlockWrite",
-                          (json_int_t)t[i].blk_write, "Pids", (json_int_t)t[i].pids));
+                json_pack("{s:s, s:s, s:f, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I}", "Id",
+                          t[i].r->id, "Name", t[i].r->name, "CPUPercent", t[i].cpu, "MemUsage",
+                          (json_int_t)t[i].rss, "MemLimit", (json_int_t)t[i].limit, "MemPercent",
+                          mem_percent(&t[i]), "NetRx", (json_int_t)t[i].net_rx, "NetTx",
+                          (json_int_t)t[i].net_tx, "BlockRead", (json_int_t)t[i].blk_read,
+                          "BlockWrite", (json_int_t)t[i].blk_write, "Pids", (json_int_t)t[i].pids));
         char *text = json_dumps(arr, JSON_INDENT(2));
         puts(text ? text : "[]");
         free(text);
         json_decref(arr);
         return;
     }
-    printf("%-12s   %-24s   %-7s   %-21s   %-7s   %-17s   %s\n", "CONTAINER ID", "NAME", "CPU %",
-           "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS");
+    printf("%-12s   %-24s   %-7s   %-21s   %-7s   %-17s   %-17s   %s\n", "CONTAINER ID", "NAME",
+           "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
     for (size_t i = 0; i < n; i++) {
-        char mem[32], limit[32], usage[72], rd[32], wr[32], io[72];
+        char mem[32], limit[32], usage[72], rd[32], wr[32], io[72], net[72];
         human(t[i].rss, mem, sizeof mem);
         human(t[i].limit, limit, sizeof limit);
         snprintf(usage, sizeof usage, "%s / %s", mem, limit);
         human_decimal(t[i].blk_read, rd, sizeof rd);
         human_decimal(t[i].blk_write, wr, sizeof wr);
         snprintf(io, sizeof io, "%s / %s", rd, wr);
-        printf("%-12.12s   %-24s   %6.2f%%   %-21s   %6.2f%%   %-17s   %zu\n", t[i].r->id,
-               t[i].r->name, t[i].cpu, usage, mem_percent(&t[i]), io, t[i].pids);
+        net_io_text(&t[i], net, sizeof net);
+        printf("%-12.12s   %-24s   %6.2f%%   %-21s   %6.2f%%   %-17s   %-17s   %zu\n", t[i].r->id,
+               t[i].r->name, t[i].cpu, usage, mem_percent(&t[i]), net, io, t[i].pids);
     }
     fflush(stdout);
 }
@@ -229,39 +242,47 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     enum { OPT_NO_STREAM = 256, OPT_FORMAT };
-    static const struct option opts[] = {{"no-stream", no_argument, NULL, OPT_NO_STREAM},
-                                         {"format", required_argument, NULL, OPT_FORMAT},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec optspec[] = {
+        {"no-stream", 0, false, OPT_NO_STREAM, "one sample, then exit"},
+        {"format", 0, true, OPT_FORMAT, "table, json or a Go template"},
+        {NULL, 0, false, 0, NULL}};
     bool stream = true, json = false;
     const char *tmpl = NULL;
     int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        if (c == OPT_NO_STREAM)
-            stream = false;
-        else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-            json = strcmp(optarg, "json") == 0;
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
+        bool no_stream = false;
+        if (c == OPT_NO_STREAM && options_bool("no-stream", arg, &no_stream, &perr) < 0)
+            return cli_usage_options("stats", perr);
+        else if (c == OPT_NO_STREAM)
+            stream = !no_stream;
+        else if (c == OPT_FORMAT && (strcmp(arg, "json") == 0 || strcmp(arg, "table") == 0))
+            json = strcmp(arg, "json") == 0;
         else if (c == OPT_FORMAT)
-            tmpl = optarg;
+            tmpl = arg;
         else
-            return ctr_bad_option("stats", c, argv);
+            return cli_usage_options("stats", perr);
     }
     hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     if (ctr_open(cli, &cs, &err) < 0)
         return cli_fail(err);
     cleanup_strv char **ids = NULL;
-    bool named = optind < argc;
+    bool named = p.index < argc;
     if (!named && container_list_ids(cs, &ids, &err) < 0)
         return cli_fail(err);
-    size_t max = named ? (size_t)(argc - optind) : 0;
+    size_t max = named ? (size_t)(argc - p.index) : 0;
     for (char **id = ids; id && *id; id++)
         max++;
     struct target *t = calloc(max + 1, sizeof *t);
     size_t n = 0;
     int status = 0;
     for (size_t i = 0; i < max; i++) {
-        const char *ref = named ? argv[optind + (int)i] : ids[i];
+        const char *ref = named ? argv[p.index + (int)i] : ids[i];
         container_record *r = NULL;
         struct container_state_info st;
         if ((named ? container_record_find(cs, ref, &r, &err)
@@ -301,6 +322,9 @@ int cmd_stats(struct hull_cli *cli, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             measure(&t[i]);
             measure_cgroup(cs, &t[i], host);
+            hull_err *nerr = NULL;
+            if (container_net_io(t[i].r, t[i].pid, &t[i].net_rx, &t[i].net_tx, &nerr) < 0)
+                hull_err_free(nerr); /* exited meanwhile: no figures, as for the cgroup */
             double used = (double)(t[i].ticks - (t[i].ticks >= before[i] ? before[i] : t[i].ticks));
             t[i].cpu = dt > 0 ? 100.0 * used / (double)hz / dt : 0;
         }

@@ -40,12 +40,14 @@ int cmd_stop(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    static const struct option opts[] = {{"time", required_argument, NULL, 't'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option_spec opts[] = {
+        {"time", 't', true, 1, "seconds to wait before killing"},
+        {"timeout", 0, true, 1, "alias of --time"},
+        {NULL, 0, false, 0, NULL}};
     long timeout;
-    int status = ctr_parse_stop_options("stop", opts, argc, argv, &timeout);
+    int first;
+    int status = ctr_parse_stop_options("stop", opts, argc, argv, &timeout, &first);
     if (status != 0)
         return status;
-    return ctr_for_each(cli, optind, argc, argv, stop_one, &timeout);
+    return ctr_for_each(cli, first, argc, argv, stop_one, &timeout);
 }

@@ -73,12 +73,9 @@ int cmd_wait(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    ctr_getopt_reset();
-    int c;
-    static const struct option opts[] = {{NULL, 0, NULL, 0}};
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
-        return ctr_bad_option("wait", c, argv);
-    if (optind >= argc)
-        return cli_usage("wait", "expected at least one CONTAINER");
-    return ctr_for_each(cli, optind, argc, argv, wait_one, NULL);
+    int first;
+    int status = ctr_parse_no_options("wait", argc, argv, &first);
+    if (status != 0)
+        return status;
+    return ctr_for_each(cli, first, argc, argv, wait_one, NULL);
 }

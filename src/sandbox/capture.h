@@ -1,0 +1,39 @@
+/* Running one process of a sandbox attached: its stdout and stderr on pipes kept up to a cap
+ * (truncation flagged), a wall-clock deadline after which the whole sandbox is killed, the wait
+ * status. Used for the first process of a run and for `sandbox exec`. */
+#ifndef HULL_SANDBOX_CAPTURE_H
+#define HULL_SANDBOX_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+struct sandbox_stream {
+    char *data;
+    size_t len;
+    bool truncated;
+};
+
+struct sandbox_capture {
+    long long cap;        /* bytes kept per stream */
+    long long timeout_ns; /* 0 = none */
+    /* filled in */
+    struct sandbox_stream out, err;
+    int status; /* wait status */
+    bool timed_out;
+    long long wall_ns;
+};
+
+/* Starts the process with fds 0-2 swapped for /dev/null and the pipes; returns its pid (a
+ * child of the caller) or -1 with *err. */
+typedef int (*sandbox_start_fn)(void *data, pid_t *pid, hull_err **err);
+/* Called once when the deadline passes: kill everything of the sandbox. */
+typedef void (*sandbox_kill_fn)(void *data);
+
+int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandbox_kill_fn kill,
+                        void *data, hull_err **err);
+void sandbox_capture_clear(struct sandbox_capture *c);
+
+#endif

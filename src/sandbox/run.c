@@ -1,0 +1,343 @@
+/* One sandbox run from start to result (sandbox.h). */
+#include "sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "linux/cgroup/cgroup.h"
+#include "runtime/lifecycle.h"
+#include "sandbox/attest.h"
+#include "sandbox/capture.h"
+#include "sandbox/result.h"
+#include "sandbox/spec.h"
+#include "sandbox/workspace.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+void sandbox_opts_defaults(struct sandbox_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->workdir = "/workspace";
+    o->timeout_ns = 60LL * 1000000000LL;
+    o->memory = 512LL << 20;
+    o->cpus_milli = 1000;
+    o->pids = 256;
+    o->disk = 256LL << 20;
+    o->output_cap = 1 << 20;
+    o->network = "none";
+    o->isolation = "container";
+}
+
+char *sandbox_root(const char *data_root, hull_err **err)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/sandbox", data_root) < 0)
+        abort();
+    if (fs_mkdir_p(path, 0711, err) < 0 || chmod(path, 0711) < 0) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+struct launch {
+    struct runtime_opts ro;
+    const char *id;
+    const char *bundle;
+};
+
+static int start_container(void *data, pid_t *pid, hull_err **err)
+{
+    struct launch *l = data;
+    struct create_opts co = {.id = l->id, .bundle = l->bundle};
+    if (runtime_create(&l->ro, &co, pid, false, err) < 0)
+        return -1;
+    if (runtime_start(&l->ro, l->id, err) < 0) {
+        cleanup_err hull_err *e2 = NULL;
+        runtime_delete(&l->ro, l->id, true, &e2);
+        return -1;
+    }
+    return 0;
+}
+
+static void kill_container(void *data)
+{
+    struct launch *l = data;
+    cleanup_err hull_err *e = NULL;
+    runtime_kill(&l->ro, l->id, SIGKILL, true, &e);
+}
+
+/* The root: layers of the image or --rootfs, and what the attestation says about it. */
+static int resolve_root(image_store *is, const struct sandbox_opts *o, char ***lower, size_t *n,
+                        char **digest, hull_err **err)
+{
+    if (o->rootfs) {
+        char *real = realpath(o->rootfs, NULL);
+        struct stat st;
+        if (real == NULL || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            free(real);
+            return hull_error(err, errno ? errno : ENOTDIR, "--rootfs `%s`", o->rootfs);
+        }
+        *lower = calloc(2, sizeof **lower);
+        (*lower)[0] = real;
+        *n = 1;
+        *digest = NULL;
+        return 0;
+    }
+    cleanup_image_info image_info *img = NULL;
+    if (image_lookup(is, o->image ? o->image : "localhost/busybox:latest", &img, err) < 0)
+        return -1;
+    *lower = calloc(img->n_layers + 1, sizeof **lower);
+    for (size_t i = 0; i < img->n_layers; i++)
+        (*lower)[i] = strdup(img->layer_dirs[i]);
+    *n = img->n_layers;
+    *digest = strdup(img->manifest_digest);
+    return 0;
+}
+
+/* CPU, memory and OOM counters of a stopped sandbox, read from its cgroups before they are
+ * removed (the runtime's stats call wants a live container). NULL when there are none. */
+json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom)
+{
+    cleanup_free char *state = NULL;
+    if (asprintf(&state, "%s/%s", runtime_root, id) < 0)
+        abort();
+    cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    cleanup_err hull_err *e = NULL;
+    json_t *stats = NULL;
+    *oom = 0;
+    if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
+        return NULL;
+    if (cgroup_set_oom_kills(&set, oom, &e) < 0)
+        *oom = 0;
+    if (cgroup_set_stats(&set, &stats, &e) < 0)
+        return NULL;
+    return stats;
+}
+
+static void make_id(char out[24])
+{
+    unsigned char b[8];
+    if (getrandom(b, sizeof b, 0) != sizeof b)
+        memset(b, 0x5a, sizeof b);
+    snprintf(out, 24, "sbx-%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+             b[6], b[7]);
+}
+
+int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
+{
+    if (o->workdir[0] != '/' || strstr(o->workdir, "..") || strcmp(o->workdir, "/") == 0)
+        return hull_error(err, 0, "--workdir `%s`: must be an absolute path below /", o->workdir);
+    if (strcmp(o->isolation, "container") != 0)
+        return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
+                          o->isolation);
+    if (strcmp(o->network, "none") != 0)
+        return hull_error(err, 0,
+                          "--network `%s`: egress allow-lists are not available in this "
+                          "build (only `none`)",
+                          o->network);
+    return 0;
+}
+
+void sandbox_prep_clear(struct sandbox_prep *p)
+{
+    free(p->root);
+    free(p->dir);
+    free(p->runtime_root);
+    free(p->workspace);
+    free(p->image_digest);
+    free(p->rootfs);
+    json_decref(p->before);
+    json_decref(p->spec);
+    json_decref(p->attestation);
+    if (p->trace) {
+        seccomp_trace_clear(p->trace);
+        free(p->trace);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+void sandbox_prep_teardown(struct sandbox_prep *p)
+{
+    if (p->dir == NULL)
+        return;
+    sandbox_scratch_unmount(p->dir);
+    cleanup_err hull_err *re = NULL;
+    fs_remove_tree(p->dir, &re);
+}
+
+static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_prep *p)
+{
+    char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
+    json_t *sc = json_object_get(json_object_get(p->spec, "linux"), "seccomp");
+    sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
+    json_t *eff =
+        json_pack("{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", p->spec, "sandbox",
+                  "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
+                  (json_int_t)o->disk, "network", o->network, "image_digest", p->image_digest,
+                  "context_tree", o->context ? p->tree : NULL, "rootfs", p->rootfs);
+    /* The per-run host paths differ between runs: hash the config without them. */
+    json_t *oci = json_object_get(eff, "oci");
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(oci, "mounts"), i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "bind") == 0)
+            json_object_set_new(m, "source", json_string("(workspace)"));
+    }
+    sandbox_json_hash(eff, config_hash);
+    json_decref(eff);
+    return json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "context_tree_sha256", p->tree, "image_digest",
+                     p->image_digest, "rootfs", p->rootfs, "seccomp_profile_sha256",
+                     sc ? seccomp_hash : "unconfined", "config_sha256", config_hash);
+}
+
+int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                    char **args, struct sandbox_prep *p, hull_err **err)
+{
+    memset(p, 0, sizeof *p);
+    if (sandbox_check_opts(o, err) < 0)
+        return -1;
+    p->root = sandbox_root(data_root, err);
+    if (p->root == NULL)
+        return -1;
+    cleanup_strv char **lower = NULL;
+    size_t n_lower = 0;
+    if (resolve_root(is, o, &lower, &n_lower, &p->image_digest, err) < 0)
+        return -1;
+    if (o->rootfs)
+        p->rootfs = strdup(lower[0]);
+    make_id(p->id);
+    /* The bundle lives outside the data root: root in the sandbox is an unprivileged host uid
+     * and must be able to reach the root filesystem and the workspace (a 0700 data root would
+     * stop it). */
+    if (fs_mkdir_p(SANDBOX_RUN_DIR, 0711, err) < 0)
+        return -1;
+    if (asprintf(&p->dir, "%s/%s", SANDBOX_RUN_DIR, p->id) < 0 ||
+        asprintf(&p->runtime_root, "%s/runtime", p->root) < 0 ||
+        asprintf(&p->workspace, "%s/scratch/workspace", p->dir) < 0)
+        abort();
+    if (mkdir(p->dir, 0711) < 0) {
+        hull_error(err, errno, "mkdir `%s`", p->dir);
+        free(p->dir);
+        p->dir = NULL;
+        return -1;
+    }
+    p->before = json_object();
+    if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
+        sandbox_rootfs_mount(p->dir, lower, n_lower,
+                             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir, NULL},
+                             err) < 0)
+        goto fail;
+    if (o->context && sandbox_copy_context(o->context, p->dir, err) < 0)
+        goto fail;
+    {
+        cleanup_close int wfd = open(p->workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (wfd < 0) {
+            hull_error(err, errno, "open `%s`", p->workspace);
+            goto fail;
+        }
+        if (sandbox_tree_hash(wfd, p->before, SANDBOX_HOST_UID, p->tree, err) < 0)
+            goto fail;
+    }
+    if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
+        goto fail;
+    if (o->seccomp_trace) {
+        json_t *profile = NULL;
+        p->trace = calloc(1, sizeof *p->trace);
+        if (seccomp_trace_begin(p->trace, p->dir, &profile, err) < 0)
+            goto fail;
+        json_object_set_new(json_object_get(p->spec, "linux"), "seccomp", profile);
+    }
+    {
+        cleanup_free char *cfg = NULL;
+        if (asprintf(&cfg, "%s/config.json", p->dir) < 0)
+            abort();
+        if (json_dump_file(p->spec, cfg, JSON_COMPACT) < 0) {
+            hull_error(err, errno, "write `%s`", cfg);
+            goto fail;
+        }
+    }
+    p->attestation = attestation(o, p);
+    return 0;
+fail:
+    sandbox_prep_teardown(p);
+    return -1;
+}
+
+int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after, const char *output,
+                           json_t *result, hull_err **err)
+{
+    cleanup_close int wfd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (wfd < 0)
+        return hull_error(err, errno, "open `%s`", workspace);
+    char after_tree[DIGEST_STR_LEN];
+    json_t *changes = NULL;
+    if (sandbox_tree_hash(wfd, after, -1, after_tree, err) < 0 ||
+        sandbox_changes(before, after, wfd, output, &changes, err) < 0) {
+        json_decref(changes);
+        return -1;
+    }
+    json_object_set_new(result, "changes", changes);
+    return 0;
+}
+
+int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                json_t **result, hull_err **err)
+{
+    *result = NULL;
+    if (o->cmd == NULL || o->cmd[0] == NULL)
+        return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
+    struct sandbox_prep p;
+    if (sandbox_prepare(data_root, is, o, o->cmd, &p, err) < 0) {
+        sandbox_prep_clear(&p);
+        return -1;
+    }
+    int rc = -1;
+    json_t *stats = NULL, *after = json_object();
+    struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
+    struct launch l = {.ro = {.root = p.runtime_root}, .id = p.id, .bundle = p.dir};
+    if (p.trace && seccomp_trace_start(p.trace, err) < 0)
+        goto out;
+    if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
+        goto out;
+    uint64_t oom = 0;
+    stats = sandbox_final_stats(p.runtime_root, p.id, &oom);
+    *result = sandbox_result_new(&cap, stats, oom);
+    {
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&l.ro, p.id, true, &de);
+    }
+    if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
+        goto out;
+    if (p.trace && (seccomp_trace_stop(p.trace, err) < 0 ||
+                    seccomp_trace_write(p.trace, o->seccomp_trace, err) < 0))
+        goto out;
+    json_object_set_new(*result, "attestation", json_incref(p.attestation));
+    json_object_set_new(*result, "id", json_string(p.id));
+    if (o->output && sandbox_result_write(o->output, *result, err) < 0)
+        goto out;
+    if (sandbox_audit_append(p.root, p.id, NULL, o->cmd, *result, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0 && *result) {
+        json_decref(*result);
+        *result = NULL;
+    }
+    sandbox_capture_clear(&cap);
+    json_decref(stats);
+    json_decref(after);
+    sandbox_prep_teardown(&p);
+    sandbox_prep_clear(&p);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/* Seccomp tracing through a user-notification listener (seccomp_trace.h). */
+#include "sandbox/seccomp_trace.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static const char *const always_allowed[] = {"sendmsg", "close", NULL};
+
+int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profile, hull_err **err)
+{
+    memset(t, 0, sizeof *t);
+    t->listen_fd = t->notify_fd = t->stop[0] = t->stop[1] = -1;
+    t->calls = json_object();
+    if (asprintf(&t->socket_path, "%s/seccomp.sock", dir) < 0)
+        abort();
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(t->socket_path) >= sizeof a.sun_path)
+        return hull_error(err, ENAMETOOLONG, "seccomp trace socket `%s`", t->socket_path);
+    strcpy(a.sun_path, t->socket_path);
+    t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (t->listen_fd < 0 || bind(t->listen_fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        listen(t->listen_fd, 1) < 0)
+        return hull_error(err, errno, "seccomp trace socket `%s`", t->socket_path);
+    json_t *names = json_array();
+    for (int nr = 0; nr < 1024; nr++) {
+        char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+        if (name == NULL)
+            continue;
+        bool skip = false;
+        for (const char *const *a2 = always_allowed; *a2; a2++)
+            skip |= strcmp(name, *a2) == 0;
+        if (!skip)
+            json_array_append_new(names, json_string(name));
+        free(name);
+    }
+    *profile =
+        json_pack("{s:s, s:s, s:[{s:o, s:s}]}", "defaultAction", "SCMP_ACT_ALLOW", "listenerPath",
+                  t->socket_path, "syscalls", "names", names, "action", "SCMP_ACT_NOTIFY");
+    return 0;
+}
+
+static int receive_fd(struct seccomp_trace *t, char **why)
+{
+    struct pollfd p[2] = {{.fd = t->listen_fd, .events = POLLIN},
+                          {.fd = t->stop[0], .events = POLLIN}};
+    if (poll(p, 2, -1) <= 0 || p[1].revents)
+        return -1;
+    cleanup_close int c = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+        *why = strdup("seccomp trace: accept failed");
+        return -1;
+    }
+    char buf[65536];
+    union {
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+    if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) < 0) {
+        *why = strdup("seccomp trace: receiving the notify fd failed");
+        return -1;
+    }
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            int fds[4];
+            if (n < 1 || n > 4)
+                continue;
+            memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+            /* The notify fd is the last one sent. */
+            t->notify_fd = fds[n - 1];
+            for (int i = 0; i < n - 1; i++)
+                close(fds[i]);
+        }
+    if (t->notify_fd < 0) {
+        *why = strdup("seccomp trace: no notify fd came with the container state");
+        return -1;
+    }
+    return 0;
+}
+
+static void handle(struct seccomp_trace *t);
+
+static void *listener(void *data)
+{
+    struct seccomp_trace *t = data;
+    if (receive_fd(t, &t->error) < 0)
+        return NULL;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = t->notify_fd, .events = POLLIN},
+                              {.fd = t->stop[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[0].revents & POLLIN)
+            handle(t);
+        else if (p[0].revents || p[1].revents)
+            break; /* no filter user left, or stopped */
+    }
+    return NULL;
+}
+
+int seccomp_trace_start(struct seccomp_trace *t, hull_err **err)
+{
+    if (pipe2(t->stop, O_CLOEXEC) < 0)
+        return hull_error(err, errno, "seccomp trace: pipe");
+    int e = pthread_create(&t->thread, NULL, listener, t);
+    if (e != 0)
+        return hull_error(err, e, "seccomp trace: start the listener thread");
+    t->running = true;
+    return 0;
+}
+
+int seccomp_trace_stop(struct seccomp_trace *t, hull_err **err)
+{
+    if (!t->running)
+        return 0;
+    if (write(t->stop[1], "x", 1) < 0)
+        return hull_error(err, errno, "seccomp trace: stop the listener");
+    pthread_join(t->thread, NULL);
+    t->running = false;
+    if (t->error)
+        return hull_error(err, 0, "%s", t->error);
+    return 0;
+}
+
+static const char *shape(unsigned long long v, char buf[32])
+{
+    if (v == 0)
+        return "0";
+    if (v < 4096) {
+        snprintf(buf, 32, "%llu", v);
+        return buf;
+    }
+    if (v >= 0xfffffffffffff000ULL)
+        return "negative";
+    return "pointer-or-large";
+}
+
+static void handle(struct seccomp_trace *t)
+{
+    struct seccomp_notif req;
+    memset(&req, 0, sizeof req);
+    if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+        return;
+    struct seccomp_notif_resp resp = {.id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+    ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, req.data.nr);
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "nr-%d", req.data.nr);
+    const char *key = name ? name : fallback;
+    json_t *e = json_object_get(t->calls, key);
+    if (e == NULL) {
+        json_t *args = json_array();
+        char buf[32];
+        for (int i = 0; i < 6; i++)
+            json_array_append_new(args, json_string(shape(req.data.args[i], buf)));
+        e = json_pack("{s:I, s:o}", "count", (json_int_t)0, "first_args", args);
+        json_object_set_new(t->calls, key, e);
+    }
+    json_object_set_new(e, "count",
+                        json_integer(json_integer_value(json_object_get(e, "count")) + 1));
+    free(name);
+}
+
+int seccomp_trace_write(struct seccomp_trace *t, const char *path, hull_err **err)
+{
+    json_t *allowed = json_array();
+    for (const char *const *a = always_allowed; *a; a++)
+        json_array_append_new(allowed, json_string(*a));
+    json_t *doc = json_pack("{s:s, s:s, s:O, s:o}", "format", "hull-seccomp-trace/1", "listener",
+                            "SCMP_ACT_NOTIFY + SECCOMP_USER_NOTIF_FLAG_CONTINUE", "syscalls",
+                            t->calls, "always_allowed", allowed);
+    cleanup_free char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(doc);
+    return fs_write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+void seccomp_trace_clear(struct seccomp_trace *t)
+{
+    cleanup_err hull_err *e = NULL;
+    seccomp_trace_stop(t, &e);
+    free(t->error);
+    for (int i = 0; i < 2; i++)
+        if (t->stop[i] >= 0)
+            close(t->stop[i]);
+    if (t->listen_fd >= 0)
+        close(t->listen_fd);
+    if (t->notify_fd >= 0)
+        close(t->notify_fd);
+    if (t->socket_path)
+        unlink(t->socket_path);
+    free(t->socket_path);
+    json_decref(t->calls);
+    memset(t, 0, sizeof *t);
+    t->listen_fd = t->notify_fd = t->stop[0] = t->stop[1] = -1;
+}
+
+int seccomp_trace_generate(const char *trace_path, json_t **profile, hull_err **err)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(trace_path, 0, &je);
+    json_t *calls = json_object_get(doc, "syscalls");
+    if (doc == NULL || !json_is_object(calls)) {
+        json_decref(doc);
+        return hull_error(err, 0, "`%s`: not a seccomp trace (%s)", trace_path,
+                          doc ? "no `syscalls` object" : je.text);
+    }
+    json_t *names = json_array();
+    const char *name;
+    json_t *v;
+    json_object_foreach(calls, name, v)
+    {
+        if (strncmp(name, "nr-", 3) != 0)
+            json_array_append_new(names, json_string(name));
+    }
+    size_t i;
+    json_array_foreach(json_object_get(doc, "always_allowed"), i, v)
+    {
+        json_array_append(names, v);
+    }
+    json_decref(doc);
+    *profile = json_pack("{s:s, s:i, s:[{s:o, s:s}]}", "defaultAction", "SCMP_ACT_ERRNO",
+                         "defaultErrnoRet", ENOSYS, "syscalls", "names", names, "action",
+                         "SCMP_ACT_ALLOW");
+    return 0;
+}

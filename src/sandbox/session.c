@@ -1,0 +1,420 @@
+/* Sandbox sessions (session.h). */
+#include "sandbox/session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/resolve.h"
+#include "runtime/cgroup.h"
+#include "runtime/exec.h"
+#include "runtime/lifecycle.h"
+#include "sandbox/attest.h"
+#include "sandbox/capture.h"
+#include "sandbox/result.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/fs_copy.h"
+
+static int check_name(const char *name, hull_err **err)
+{
+    size_t n = strlen(name);
+    bool ok = n > 0 && n <= 64 && name[0] != '.' && name[0] != '-';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+             (name[i] >= '0' && name[i] <= '9') || strchr("_.-", name[i]);
+    if (!ok)
+        return hull_error(err, 0,
+                          "invalid session name `%s`: 1-64 of [a-zA-Z0-9_.-], not starting "
+                          "with . or -",
+                          name);
+    return 0;
+}
+
+static char *sessions_dir(const char *data_root, hull_err **err)
+{
+    cleanup_free char *root = sandbox_root(data_root, err);
+    if (root == NULL)
+        return NULL;
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/sessions", root) < 0)
+        abort();
+    if (fs_mkdir_p(dir, 0700, err) < 0) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+/* Lock NAME.lock; returns the fd. */
+static int session_lock(const char *dir, const char *name, hull_err **err)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s.lock", dir, name) < 0)
+        abort();
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return hull_error(err, errno, "open `%s`", path);
+    if (flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return hull_error(err, errno, "lock `%s`", path);
+    }
+    return fd;
+}
+
+static int session_load(const char *dir, const char *name, json_t **out, hull_err **err)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s.json", dir, name) < 0)
+        abort();
+    json_error_t je;
+    *out = json_load_file(path, 0, &je);
+    if (*out == NULL) {
+        if (access(path, F_OK) < 0)
+            return hull_error(err, ENOENT, "no such sandbox session: %s", name);
+        return hull_error(err, 0, "session record `%s`: %s", path, je.text);
+    }
+    return 0;
+}
+
+static int session_save(const char *dir, const char *name, json_t *rec, hull_err **err)
+{
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/%s.json", dir, name) < 0)
+        abort();
+    cleanup_free char *text = json_dumps(rec, JSON_COMPACT);
+    return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static const char *str(json_t *rec, const char *key)
+{
+    return json_string_value(json_object_get(rec, key)) ?: "";
+}
+
+int sandbox_session_create(const char *data_root, image_store *is, const struct sandbox_opts *o,
+                           const char *name, json_t **info, hull_err **err)
+{
+    if (check_name(name, err) < 0)
+        return -1;
+    cleanup_free char *dir = sessions_dir(data_root, err);
+    if (dir == NULL)
+        return -1;
+    cleanup_close int lock = session_lock(dir, name, err);
+    if (lock < 0)
+        return -1;
+    json_t *old = NULL;
+    cleanup_err hull_err *le = NULL;
+    if (session_load(dir, name, &old, &le) == 0) {
+        json_decref(old);
+        return hull_error(err, EEXIST, "sandbox session `%s` already exists", name);
+    }
+    /* The first process only keeps the namespaces alive. */
+    char *keep[] = {"sleep", "2147483647", NULL};
+    struct sandbox_prep p;
+    if (sandbox_prepare(data_root, is, o, keep, &p, err) < 0) {
+        sandbox_prep_clear(&p);
+        return -1;
+    }
+    struct runtime_opts ro = {.root = p.runtime_root};
+    struct create_opts co = {.id = p.id, .bundle = p.dir};
+    pid_t pid;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int saved[3];
+    for (int fd = 0; fd < 3; fd++) {
+        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        dup2(null, fd);
+    }
+    int rc = runtime_create(&ro, &co, &pid, false, err);
+    for (int fd = 0; fd < 3; fd++) {
+        dup2(saved[fd], fd);
+        close(saved[fd]);
+    }
+    close(null);
+    if (rc == 0 && runtime_start(&ro, p.id, err) < 0) {
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&ro, p.id, true, &de);
+        rc = -1;
+    }
+    if (rc < 0) {
+        sandbox_prep_teardown(&p);
+        sandbox_prep_clear(&p);
+        return -1;
+    }
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *rec =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O, s:O}", "name", name, "id", p.id,
+                  "created", when, "bundle", p.dir, "workspace", p.workspace, "workdir", o->workdir,
+                  "timeout_ns", (json_int_t)o->timeout_ns, "output_cap", (json_int_t)o->output_cap,
+                  "attestation", p.attestation, "files", p.before);
+    if (session_save(dir, name, rec, err) < 0) {
+        json_decref(rec);
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&ro, p.id, true, &de);
+        sandbox_prep_teardown(&p);
+        sandbox_prep_clear(&p);
+        return -1;
+    }
+    json_object_del(rec, "files");
+    *info = rec;
+    sandbox_prep_clear(&p);
+    return 0;
+}
+
+struct exec_launch {
+    struct runtime_opts ro;
+    struct exec_opts eo;
+    pid_t pid;
+};
+
+static int start_exec(void *data, pid_t *pid, hull_err **err)
+{
+    struct exec_launch *l = data;
+    l->eo.pid_out = &l->pid;
+    int code;
+    if (runtime_exec(&l->ro, &l->eo, &code, err) < 0)
+        return -1;
+    *pid = l->pid;
+    return 0;
+}
+
+static void kill_exec(void *data)
+{
+    struct exec_launch *l = data;
+    if (l->pid > 0)
+        kill(l->pid, SIGKILL);
+}
+
+static unsigned long long cpu_total(json_t *stats)
+{
+    json_t *v = json_object_get(json_object_get(json_object_get(stats, "cpu"), "usage"), "total");
+    return json_is_integer(v) ? (unsigned long long)json_integer_value(v) : 0;
+}
+
+int sandbox_session_exec(const char *data_root, const char *name, const struct sandbox_opts *o,
+                         json_t **result, hull_err **err)
+{
+    *result = NULL;
+    if (check_name(name, err) < 0)
+        return -1;
+    if (o->cmd == NULL || o->cmd[0] == NULL)
+        return hull_error(err, 0, "no command given (hull sandbox exec NAME -- CMD...)");
+    cleanup_free char *dir = sessions_dir(data_root, err);
+    if (dir == NULL)
+        return -1;
+    cleanup_close int lock = session_lock(dir, name, err);
+    if (lock < 0)
+        return -1;
+    json_t *rec = NULL;
+    if (session_load(dir, name, &rec, err) < 0)
+        return -1;
+    cleanup_free char *root = sandbox_root(data_root, err);
+    cleanup_free char *runtime_root = NULL;
+    if (asprintf(&runtime_root, "%s/runtime", root) < 0)
+        abort();
+    struct exec_launch l = {
+        .ro = {.root = runtime_root},
+        .eo = {.id = str(rec, "id"),
+               .args = o->cmd,
+               .detach = true,
+               .cwd = str(rec, "workdir"),
+               .env = o->env,
+               .no_new_privs = true},
+    };
+    long long timeout = o->timeout_ns > 0
+                            ? o->timeout_ns
+                            : (long long)json_integer_value(json_object_get(rec, "timeout_ns"));
+    struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = timeout};
+    json_t *stats0 = NULL, *stats1 = NULL, *after = json_object();
+    uint64_t oom0 = 0, oom1 = 0;
+    int rc = -1;
+    cleanup_err hull_err *se = NULL;
+    if (runtime_stats(&l.ro, l.eo.id, &stats0, &oom0, &se) < 0) {
+        hull_error(err, 0, "sandbox session `%s` is not running: %s", name, se->msg);
+        goto out;
+    }
+    if (sandbox_capture_run(&cap, start_exec, kill_exec, &l, err) < 0)
+        goto out;
+    if (runtime_stats(&l.ro, l.eo.id, &stats1, &oom1, &se) < 0)
+        stats1 = NULL;
+    *result = sandbox_result_new(&cap, stats1, oom1 - oom0);
+    json_object_set_new(*result, "cpu_ms",
+                        json_real((double)(cpu_total(stats1) - cpu_total(stats0)) / 1e6));
+    if (sandbox_finish_changes(str(rec, "workspace"), json_object_get(rec, "files"), after,
+                               o->output, *result, err) < 0)
+        goto out;
+    json_object_set_new(*result, "attestation", json_incref(json_object_get(rec, "attestation")));
+    json_object_set_new(*result, "id", json_string(l.eo.id));
+    json_object_set_new(*result, "session", json_string(name));
+    json_object_set(rec, "files", after);
+    if (session_save(dir, name, rec, err) < 0)
+        goto out;
+    if (o->output && sandbox_result_write(o->output, *result, err) < 0)
+        goto out;
+    if (sandbox_audit_append(root, l.eo.id, name, o->cmd, *result, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0 && *result) {
+        json_decref(*result);
+        *result = NULL;
+    }
+    sandbox_capture_clear(&cap);
+    json_decref(stats0);
+    json_decref(stats1);
+    json_decref(after);
+    json_decref(rec);
+    return rc;
+}
+
+int sandbox_session_rm(const char *data_root, const char *name, hull_err **err)
+{
+    if (check_name(name, err) < 0)
+        return -1;
+    cleanup_free char *dir = sessions_dir(data_root, err);
+    if (dir == NULL)
+        return -1;
+    cleanup_close int lock = session_lock(dir, name, err);
+    if (lock < 0)
+        return -1;
+    json_t *rec = NULL;
+    if (session_load(dir, name, &rec, err) < 0)
+        return -1;
+    cleanup_free char *root = sandbox_root(data_root, err);
+    cleanup_free char *runtime_root = NULL;
+    if (asprintf(&runtime_root, "%s/runtime", root) < 0)
+        abort();
+    struct runtime_opts ro = {.root = runtime_root};
+    cleanup_err hull_err *de = NULL;
+    runtime_delete(&ro, str(rec, "id"), true, &de);
+    struct sandbox_prep p = {.dir = strdup(str(rec, "bundle"))};
+    sandbox_prep_teardown(&p);
+    sandbox_prep_clear(&p);
+    json_decref(rec);
+    cleanup_free char *path = NULL, *lockp = NULL;
+    if (asprintf(&path, "%s/%s.json", dir, name) < 0 ||
+        asprintf(&lockp, "%s/%s.lock", dir, name) < 0)
+        abort();
+    if (unlink(path) < 0)
+        return hull_error(err, errno, "remove `%s`", path);
+    unlink(lockp);
+    return 0;
+}
+
+int sandbox_session_list(const char *data_root, json_t **out, hull_err **err)
+{
+    cleanup_free char *dir = sessions_dir(data_root, err);
+    if (dir == NULL)
+        return -1;
+    cleanup_dir DIR *d = opendir(dir);
+    if (d == NULL)
+        return hull_error(err, errno, "open `%s`", dir);
+    *out = json_array();
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
+            continue;
+        cleanup_free char *name = strndup(de->d_name, n - 5);
+        json_t *rec = NULL;
+        cleanup_err hull_err *e = NULL;
+        if (session_load(dir, name, &rec, &e) < 0)
+            continue;
+        json_object_del(rec, "files");
+        json_array_append_new(*out, rec);
+    }
+    return 0;
+}
+
+/* The workspace-relative form of `path` (absolute under workdir, or relative). */
+static int ws_rel(const char *workdir, const char *path, char **out, hull_err **err)
+{
+    size_t wl = strlen(workdir);
+    if (path[0] == '/') {
+        if (strncmp(path, workdir, wl) != 0 || (path[wl] != '/' && path[wl] != '\0'))
+            return hull_error(err, 0, "`%s`: only paths under %s can be copied", path, workdir);
+        path += wl;
+    }
+    while (*path == '/')
+        path++;
+    *out = strdup(*path ? path : ".");
+    return 0;
+}
+
+/* Split "a/b/c" into a directory fd and the last name; the workspace side is resolved in its
+ * root (the sandbox's symlinks never lead out), the host side as given. */
+static int open_parent(int wfd, const char *path, bool in_ws, char **base, hull_err **err)
+{
+    cleanup_free char *copy = strdup(path);
+    char *slash = strrchr(copy, '/');
+    const char *parent = ".";
+    if (slash) {
+        *slash = '\0';
+        parent = *copy ? copy : "/";
+        *base = strdup(slash + 1);
+    } else {
+        *base = strdup(copy);
+    }
+    if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
+        return hull_error(err, 0, "`%s`: name a file or directory", path);
+    if (in_ws)
+        return resolve_open_in_root(wfd, parent, O_RDONLY | O_DIRECTORY, false, err);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "open `%s`", parent);
+    return fd;
+}
+
+int sandbox_session_cp(const char *data_root, const char *name, const char *src, const char *dst,
+                       bool to_sandbox, hull_err **err)
+{
+    if (check_name(name, err) < 0)
+        return -1;
+    cleanup_free char *dir = sessions_dir(data_root, err);
+    if (dir == NULL)
+        return -1;
+    cleanup_close int lock = session_lock(dir, name, err);
+    if (lock < 0)
+        return -1;
+    json_t *rec = NULL;
+    if (session_load(dir, name, &rec, err) < 0)
+        return -1;
+    int rc = -1;
+    cleanup_free char *rel = NULL, *sbase = NULL, *dbase = NULL;
+    cleanup_close int wfd = open(str(rec, "workspace"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int sdir = -1, ddir = -1;
+    if (wfd < 0) {
+        hull_error(err, errno, "open the workspace of `%s`", name);
+        goto out;
+    }
+    if (ws_rel(str(rec, "workdir"), to_sandbox ? dst : src, &rel, err) < 0)
+        goto out;
+    sdir = open_parent(wfd, to_sandbox ? src : rel, !to_sandbox, &sbase, err);
+    if (sdir < 0)
+        goto out;
+    ddir = open_parent(wfd, to_sandbox ? rel : dst, to_sandbox, &dbase, err);
+    if (ddir < 0)
+        goto out;
+    if (fs_copy_tree_at(sdir, sbase, ddir, dbase, 0, err) < 0)
+        goto out;
+    if (to_sandbox) {
+        char tree[DIGEST_STR_LEN];
+        if (sandbox_tree_hash(wfd, NULL, SANDBOX_HOST_UID, tree, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    json_decref(rec);
+    return rc;
+}
