@@ -98,7 +98,8 @@ static int hash_dir(int dirfd, const char *prefix, json_t *files, long long uid,
         }
         names[n++] = strdup(de->d_name);
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     digest_ctx *ctx = digest_new();
     char head[32];
     int hl = snprintf(head, sizeof head, "D %04o\n", (unsigned)(st.st_mode & 07777));

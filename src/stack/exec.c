@@ -94,6 +94,7 @@ static struct stack_container *find(struct stack_containers *c, const char *serv
 void stack_plan_clear(struct stack_plan *p)
 {
     for (size_t i = 0; i < p->n; i++) {
+        free(p->steps[i].service);
         free(p->steps[i].container);
         free(p->steps[i].reason);
     }
@@ -109,8 +110,8 @@ static void add_step(struct stack_plan *p, enum stack_action a, const char *serv
     if (s == NULL)
         abort();
     p->steps = s;
-    p->steps[p->n++] = (struct stack_step){a, service, number, container ? strdup(container) : NULL,
-                                           strdup(reason)};
+    p->steps[p->n++] = (struct stack_step){a, strdup(service), number,
+                                           container ? strdup(container) : NULL, strdup(reason)};
 }
 
 static long scale_of(const struct stack_service *svc, const struct stack_up_options *o)

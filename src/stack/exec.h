@@ -45,7 +45,7 @@ enum stack_action { STACK_KEEP, STACK_CREATE, STACK_RECREATE, STACK_START, STACK
 
 struct stack_step {
     enum stack_action action;
-    const char *service; /* borrowed */
+    char *service; /* owned: an orphan's service is not in the model */
     long number;
     char *container; /* name of an existing container (recreate/start/remove/keep) */
     char *reason;

@@ -126,7 +126,8 @@ int stack_from_doc(json_t *doc, const char *project_dir, struct stack **out, hul
         stack_service_hash(h, ss->hash);
         json_decref(h);
     }
-    qsort(s->services, s->n_services, sizeof(*s->services), cmp_service);
+    if (s->n_services > 1)
+        qsort(s->services, s->n_services, sizeof(*s->services), cmp_service);
     for (size_t i = 0; i < s->n_services; i++)
         for (size_t d = 0; d < s->services[i].n_deps; d++) {
             const struct stack_dep *dep = &s->services[i].deps[d];

@@ -88,8 +88,11 @@ def test_image_healthcheck_goes_from_starting_to_healthy(hull, health_layout):
     h = wait_health(hull, "web", lambda h: h["Status"] == "healthy", "healthy")
     assert h["FailingStreak"] == 0
     assert h["Log"][-1]["ExitCode"] == 0 and h["Log"][-1]["Output"] == "ready\n"
-    # Failed (exit 1), or timed out (-1) on a loaded machine: never a success before.
-    assert all(e["ExitCode"] != 0 for e in h["Log"][:-1])
+    # Failed (exit 1), or timed out (-1) on a loaded machine, until the first success; probes
+    # that ran after it (a slow machine polls less often than the 100 ms interval) succeeded.
+    codes = [e["ExitCode"] for e in h["Log"]]
+    first_ok = codes.index(0)
+    assert all(c != 0 for c in codes[:first_ok]) and all(c == 0 for c in codes[first_ok:]), codes
     assert len(h["Log"]) <= 5
     e = ps_entry(hull, "web")
     assert e["Status"].startswith("Up ") and e["Status"].endswith("(healthy)")
