@@ -742,16 +742,19 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
                 runtime_resume(ro, r->id, &e);
             }
             struct runtime_proc proc = {r->id, st.pid, st.pid_start_time};
+            /* Each kill event is recorded before its signal goes, so the monitor's `die` for a
+             * fatal signal always follows it. */
             if (signalled != st.pid) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_signal(ro, &proc, sig, false, &e) == 0)
-                    kill_event(cs, r, sig);
+                kill_event(cs, r, sig);
+                runtime_signal(ro, &proc, sig, false, &e);
                 signalled = st.pid;
             }
             if (!wait_exit(st.pid, timeout * 1000)) {
                 cleanup_err hull_err *e = NULL;
-                if (runtime_signal(ro, &proc, SIGKILL, true, &e) == 0 && sig != SIGKILL)
+                if (sig != SIGKILL)
                     kill_event(cs, r, SIGKILL);
+                runtime_signal(ro, &proc, SIGKILL, true, &e);
                 wait_exit(st.pid, 5000);
             }
             continue;
