@@ -16,6 +16,7 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/owner.h"
 #include "sandbox/result.h"
 #include "sandbox/spec.h"
 #include "sandbox/workspace.h"
@@ -34,6 +35,13 @@ void sandbox_opts_defaults(struct sandbox_opts *o)
     o->output_cap = 1 << 20;
     o->network = "none";
     o->isolation = "container";
+}
+
+const char *sandbox_egress_network(const struct sandbox_opts *o)
+{
+    if (strcmp(o->network, "egress") != 0)
+        return NULL;
+    return o->egress_network ? o->egress_network : "bridge";
 }
 
 char *sandbox_root(const char *data_root, hull_err **err)
@@ -140,6 +148,8 @@ int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
     if (strcmp(o->isolation, "container") != 0)
         return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
                           o->isolation);
+    if (o->health_tcp || o->notify)
+        return hull_error(err, 0, "--health-tcp and --notify are not available in this build");
     if (strcmp(o->network, "none") != 0)
         return hull_error(err, 0,
                           "--network `%s`: egress allow-lists are not available in this "
@@ -163,7 +173,10 @@ void sandbox_prep_clear(struct sandbox_prep *p)
         seccomp_trace_clear(p->trace);
         free(p->trace);
     }
+    if (p->owner_fd >= 0)
+        close(p->owner_fd);
     memset(p, 0, sizeof *p);
+    p->owner_fd = -1;
 }
 
 void sandbox_prep_teardown(struct sandbox_prep *p)
@@ -173,6 +186,10 @@ void sandbox_prep_teardown(struct sandbox_prep *p)
     sandbox_scratch_unmount(p->dir);
     cleanup_err hull_err *re = NULL;
     fs_remove_tree(p->dir, &re);
+    if (p->owner_fd >= 0) {
+        sandbox_owner_release(p->id, p->owner_fd);
+        p->owner_fd = -1;
+    }
 }
 
 static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_prep *p)
@@ -205,6 +222,7 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
                     char **args, struct sandbox_prep *p, hull_err **err)
 {
     memset(p, 0, sizeof *p);
+    p->owner_fd = -1;
     if (sandbox_check_opts(o, err) < 0)
         return -1;
     p->root = sandbox_root(data_root, err);
@@ -226,10 +244,17 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
         asprintf(&p->runtime_root, "%s/runtime", p->root) < 0 ||
         asprintf(&p->workspace, "%s/scratch/workspace", p->dir) < 0)
         abort();
+    /* The owner lock comes first: a bundle is never seen without one (owner.h). */
+    p->owner_fd =
+        sandbox_owner_lock(p->id, data_root, p->runtime_root, sandbox_egress_network(o), err);
+    if (p->owner_fd < 0)
+        return -1;
     if (mkdir(p->dir, 0711) < 0) {
         hull_error(err, errno, "mkdir `%s`", p->dir);
         free(p->dir);
         p->dir = NULL;
+        sandbox_owner_release(p->id, p->owner_fd);
+        p->owner_fd = -1;
         return -1;
     }
     p->before = json_object();

@@ -41,14 +41,19 @@ struct sandbox_opts {
     const char *network;     /* none (default) | egress */
     char **egress_allow;     /* CIDRs */
     char **egress_tcp_ports; /* decimal ports */
-    const char *isolation;   /* container (default) | vm */
-    const char *seccomp;     /* OCI seccomp profile file, or "unconfined" */
-    const char *output;      /* directory for result.json and changes/ */
-    const char *seccomp_trace; /* record every syscall into this file (seccomp_trace.h) */
-    char **cmd;                /* NULL-terminated */
+    const char *egress_network; /* hull network of --network egress (default: bridge) */
+    const char *isolation;      /* container (default) | vm */
+    const char *seccomp;        /* OCI seccomp profile file, or "unconfined" */
+    const char *output;         /* directory for result.json and changes/ */
+    const char *seccomp_trace;  /* record every syscall into this file (seccomp_trace.h) */
+    long long health_tcp;       /* readiness: this TCP port accepts connections (0 = none) */
+    bool notify;                /* readiness: sd_notify READY=1 on NOTIFY_SOCKET */
+    char **cmd;                 /* NULL-terminated */
 };
 
 void sandbox_opts_defaults(struct sandbox_opts *o);
+/* The hull network of --network egress (NULL with none). */
+const char *sandbox_egress_network(const struct sandbox_opts *o);
 
 /* Run one sandbox to completion; *result is the result document. Errors are about the sandbox
  * itself (bad options, setup failures), never about what the code did. */
@@ -74,6 +79,7 @@ struct sandbox_prep {
     json_t *spec;
     json_t *attestation;
     struct seccomp_trace *trace; /* with o->seccomp_trace */
+    int owner_fd;                /* SANDBOX_RUN_DIR/<id>.lock, held (owner.h); -1 = none */
 };
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
                     char **args, struct sandbox_prep *p, hull_err **err);

@@ -19,6 +19,7 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/owner.h"
 #include "sandbox/result.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -167,6 +168,20 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
         return -1;
     }
     json_object_del(rec, "files");
+    /* From now on the record keeps the bundle alive (owner.h); a failure here leaves it to
+     * be reaped as stale by the next command, so remove the session now. */
+    if (sandbox_owner_set_session(p.owner_fd, name, err) < 0) {
+        json_decref(rec);
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&ro, p.id, true, &de);
+        sandbox_prep_teardown(&p);
+        sandbox_prep_clear(&p);
+        cleanup_free char *path = NULL;
+        if (asprintf(&path, "%s/%s.json", dir, name) < 0)
+            abort();
+        unlink(path);
+        return -1;
+    }
     *info = rec;
     sandbox_prep_clear(&p);
     return 0;
@@ -297,8 +312,11 @@ int sandbox_session_rm(const char *data_root, const char *name, hull_err **err)
         abort();
     struct runtime_opts ro = {.root = runtime_root};
     cleanup_err hull_err *de = NULL;
+    /* Holding its owner lock keeps a concurrent reaper off the bundle. */
+    int owner = sandbox_owner_take(str(rec, "id"));
     runtime_delete(&ro, str(rec, "id"), true, &de);
-    struct sandbox_prep p = {.dir = strdup(str(rec, "bundle"))};
+    struct sandbox_prep p = {.dir = strdup(str(rec, "bundle")), .owner_fd = owner};
+    snprintf(p.id, sizeof p.id, "%s", str(rec, "id"));
     sandbox_prep_teardown(&p);
     sandbox_prep_clear(&p);
     json_decref(rec);
