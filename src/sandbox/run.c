@@ -16,6 +16,7 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/net.h"
 #include "sandbox/owner.h"
 #include "sandbox/result.h"
 #include "sandbox/spec.h"
@@ -56,29 +57,36 @@ char *sandbox_root(const char *data_root, hull_err **err)
     return path;
 }
 
-struct launch {
-    struct runtime_opts ro;
-    const char *id;
-    const char *bundle;
-};
-
-static int start_container(void *data, pid_t *pid, hull_err **err)
+int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
-    struct launch *l = data;
     struct create_opts co = {.id = l->id, .bundle = l->bundle};
+    l->logger = -1;
     if (runtime_create(&l->ro, &co, pid, false, err) < 0)
         return -1;
+    /* The namespace exists, the program has not started: attach and lock it down now. */
+    if (sandbox_net_setup(l->data_root, l->id, l->o, *pid, l->egress_log, &l->logger, err) < 0) {
+        cleanup_err hull_err *e2 = NULL;
+        runtime_delete(&l->ro, l->id, true, &e2);
+        return -1;
+    }
     if (runtime_start(&l->ro, l->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(&l->ro, l->id, true, &e2);
+        if (sandbox_egress_network(l->o))
+            sandbox_net_teardown(l->data_root, l->id, l->logger);
         return -1;
     }
     return 0;
 }
 
+static int start_container(void *data, pid_t *pid, hull_err **err)
+{
+    return sandbox_create_and_start(data, pid, err);
+}
+
 static void kill_container(void *data)
 {
-    struct launch *l = data;
+    struct sandbox_launch *l = data;
     cleanup_err hull_err *e = NULL;
     runtime_kill(&l->ro, l->id, SIGKILL, true, &e);
 }
@@ -150,11 +158,13 @@ int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
                           o->isolation);
     if (o->health_tcp || o->notify)
         return hull_error(err, 0, "--health-tcp and --notify are not available in this build");
-    if (strcmp(o->network, "none") != 0)
-        return hull_error(err, 0,
-                          "--network `%s`: egress allow-lists are not available in this "
-                          "build (only `none`)",
-                          o->network);
+    if (strcmp(o->network, "none") != 0 && strcmp(o->network, "egress") != 0)
+        return hull_error(err, 0, "--network `%s`: none or egress", o->network);
+    json_t *allow = NULL, *ports = NULL;
+    if (sandbox_net_check(o, &allow, &ports, err) < 0)
+        return -1;
+    json_decref(allow);
+    json_decref(ports);
     return 0;
 }
 
@@ -202,6 +212,16 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
                   "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
                   (json_int_t)o->disk, "network", o->network, "image_digest", p->image_digest,
                   "context_tree", o->context ? p->tree : NULL, "rootfs", p->rootfs);
+    if (sandbox_egress_network(o)) {
+        /* The allow-list as enforced (normalized), and the network it leaves through. */
+        json_t *allow = NULL, *ports = NULL;
+        cleanup_err hull_err *e = NULL;
+        sandbox_net_check(o, &allow, &ports, &e);
+        json_t *sb = json_object_get(eff, "sandbox");
+        json_object_set_new(sb, "egress_network", json_string(sandbox_egress_network(o)));
+        json_object_set_new(sb, "egress_allow", allow ? allow : json_array());
+        json_object_set_new(sb, "egress_tcp_ports", ports ? ports : json_array());
+    }
     /* The per-run host paths differ between runs: hash the config without them. */
     json_t *oci = json_object_get(eff, "oci");
     json_t *m;
@@ -330,7 +350,15 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     int rc = -1;
     json_t *stats = NULL, *after = json_object();
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
-    struct launch l = {.ro = {.root = p.runtime_root}, .id = p.id, .bundle = p.dir};
+    cleanup_free char *egress_log = NULL;
+    if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
+        abort();
+    struct sandbox_launch l = {.ro = {.root = p.runtime_root},
+                               .id = p.id,
+                               .bundle = p.dir,
+                               .data_root = data_root,
+                               .o = o,
+                               .egress_log = egress_log};
     if (p.trace && seccomp_trace_start(p.trace, err) < 0)
         goto out;
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
@@ -341,6 +369,11 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     {
         cleanup_err hull_err *de = NULL;
         runtime_delete(&l.ro, p.id, true, &de);
+    }
+    if (sandbox_egress_network(o)) {
+        sandbox_net_teardown(data_root, p.id, l.logger);
+        l.logger = -2; /* done */
+        json_object_set_new(*result, "egress_denied", sandbox_net_denied(egress_log, 100));
     }
     if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
         goto out;
@@ -359,6 +392,8 @@ out:
         json_decref(*result);
         *result = NULL;
     }
+    if (sandbox_egress_network(o) && l.logger != -2)
+        sandbox_net_teardown(data_root, p.id, l.logger);
     sandbox_capture_clear(&cap);
     json_decref(stats);
     json_decref(after);

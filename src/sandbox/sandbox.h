@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "image/store.h"
+#include "runtime/lifecycle.h"
 #include "sandbox/seccomp_trace.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -90,6 +91,19 @@ void sandbox_prep_clear(struct sandbox_prep *p);
  * changed files to output/changes/ when output is set. */
 int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after, const char *output,
                            json_t *result, hull_err **err);
+
+/* Create and start a prepared sandbox's first process (attached to the caller's fds 0-2),
+ * attaching its network namespace in between with --network egress. */
+struct sandbox_launch {
+    struct runtime_opts ro;
+    const char *id;
+    const char *bundle;
+    const char *data_root;
+    const struct sandbox_opts *o;
+    const char *egress_log; /* drop log of --network egress */
+    pid_t logger;           /* filled in: the egress logger, or -1 */
+};
+int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err);
 
 /* CPU, memory and OOM counters of a stopped sandbox from its cgroups (NULL: none). */
 json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom);

@@ -19,6 +19,7 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/net.h"
 #include "sandbox/owner.h"
 #include "sandbox/result.h"
 #include "util/cleanup.h"
@@ -125,7 +126,15 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
         return -1;
     }
     struct runtime_opts ro = {.root = p.runtime_root};
-    struct create_opts co = {.id = p.id, .bundle = p.dir};
+    cleanup_free char *egress_log = NULL;
+    if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
+        abort();
+    struct sandbox_launch l = {.ro = ro,
+                               .id = p.id,
+                               .bundle = p.dir,
+                               .data_root = data_root,
+                               .o = o,
+                               .egress_log = egress_log};
     pid_t pid;
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int saved[3];
@@ -133,17 +142,12 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
         saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         dup2(null, fd);
     }
-    int rc = runtime_create(&ro, &co, &pid, false, err);
+    int rc = sandbox_create_and_start(&l, &pid, err);
     for (int fd = 0; fd < 3; fd++) {
         dup2(saved[fd], fd);
         close(saved[fd]);
     }
     close(null);
-    if (rc == 0 && runtime_start(&ro, p.id, err) < 0) {
-        cleanup_err hull_err *de = NULL;
-        runtime_delete(&ro, p.id, true, &de);
-        rc = -1;
-    }
     if (rc < 0) {
         sandbox_prep_teardown(&p);
         sandbox_prep_clear(&p);
@@ -159,10 +163,14 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
                   "created", when, "bundle", p.dir, "workspace", p.workspace, "workdir", o->workdir,
                   "timeout_ns", (json_int_t)o->timeout_ns, "output_cap", (json_int_t)o->output_cap,
                   "attestation", p.attestation, "files", p.before);
+    if (sandbox_egress_network(o))
+        json_object_set_new(rec, "network", json_string(sandbox_egress_network(o)));
     if (session_save(dir, name, rec, err) < 0) {
         json_decref(rec);
         cleanup_err hull_err *de = NULL;
         runtime_delete(&ro, p.id, true, &de);
+        if (sandbox_egress_network(o))
+            sandbox_net_teardown(data_root, p.id, -1);
         sandbox_prep_teardown(&p);
         sandbox_prep_clear(&p);
         return -1;
@@ -174,6 +182,8 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
         json_decref(rec);
         cleanup_err hull_err *de = NULL;
         runtime_delete(&ro, p.id, true, &de);
+        if (sandbox_egress_network(o))
+            sandbox_net_teardown(data_root, p.id, -1);
         sandbox_prep_teardown(&p);
         sandbox_prep_clear(&p);
         cleanup_free char *path = NULL;
@@ -315,6 +325,8 @@ int sandbox_session_rm(const char *data_root, const char *name, hull_err **err)
     /* Holding its owner lock keeps a concurrent reaper off the bundle. */
     int owner = sandbox_owner_take(str(rec, "id"));
     runtime_delete(&ro, str(rec, "id"), true, &de);
+    if (json_is_string(json_object_get(rec, "network")))
+        sandbox_net_teardown(data_root, str(rec, "id"), -1);
     struct sandbox_prep p = {.dir = strdup(str(rec, "bundle")), .owner_fd = owner};
     snprintf(p.id, sizeof p.id, "%s", str(rec, "id"));
     sandbox_prep_teardown(&p);
