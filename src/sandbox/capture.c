@@ -86,8 +86,9 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
     cleanup_close int ofd = out[0], efd = errp[0];
     if (rc < 0)
         return -1;
-    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) {
+    cleanup_close int pidfd = c->wait_fd ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+    int done_fd = c->wait_fd ? c->wait_fd(data) : pidfd;
+    if (done_fd < 0) {
         hull_error(err, errno, "pidfd_open %d", (int)pid);
         kill_fn(data);
         waitpid(pid, NULL, 0);
@@ -101,7 +102,7 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
     while (!exited || o_open || e_open) {
         struct pollfd p[3] = {{.fd = o_open ? ofd : -1, .events = POLLIN},
                               {.fd = e_open ? efd : -1, .events = POLLIN},
-                              {.fd = exited ? -1 : pidfd, .events = POLLIN}};
+                              {.fd = exited ? -1 : done_fd, .events = POLLIN}};
         int wait_ms = -1;
         long long now = now_ns();
         if (deadline && !c->timed_out && !exited)
@@ -120,7 +121,8 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
         if (n < 0) {
             hull_error(err, errno, "poll");
             kill_fn(data);
-            waitpid(pid, NULL, 0);
+            if (!c->reap)
+                waitpid(pid, NULL, 0);
             return -1;
         }
         if (n == 0 && deadline && !exited && !c->timed_out && now_ns() >= deadline) {
@@ -132,7 +134,14 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
             o_open = false;
         if (p[1].revents && !pump(efd, &c->err, c->cap))
             e_open = false;
-        if (p[2].revents & POLLIN) {
+        if (p[2].revents && c->reap) {
+            if (c->reap(data, &c->status, err) < 0) {
+                kill_fn(data);
+                return -1;
+            }
+            c->wall_ns = now_ns() - t0;
+            exited = true;
+        } else if (p[2].revents & POLLIN) {
             while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
                 ;
             c->wall_ns = now_ns() - t0;

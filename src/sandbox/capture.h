@@ -19,6 +19,11 @@ struct sandbox_stream {
 struct sandbox_capture {
     long long cap;        /* bytes kept per stream */
     long long timeout_ns; /* 0 = none */
+    /* For a process that is not the caller's child (a session's exec server runs it): an fd
+     * readable once it has exited, and the call that then gets its wait status. NULL: the
+     * started pid is a child, waited for through a pidfd. */
+    int (*wait_fd)(void *data);
+    int (*reap)(void *data, int *status, hull_err **err);
     /* filled in */
     struct sandbox_stream out, err;
     int status; /* wait status */

@@ -18,8 +18,7 @@
 #include "oci/json_read.h"
 #include "util/cleanup.h"
 
-int sandbox_net_check(const struct sandbox_opts *o, json_t **allow, json_t **ports,
-                      hull_err **err)
+int sandbox_net_check(const struct sandbox_opts *o, json_t **allow, json_t **ports, hull_err **err)
 {
     *allow = json_array();
     *ports = json_array();

@@ -14,8 +14,7 @@
 
 /* Check --egress-allow and --egress-tcp-port (normalized CIDRs into *allow, ports into *ports,
  * both JSON arrays, owned by the caller). */
-int sandbox_net_check(const struct sandbox_opts *o, json_t **allow, json_t **ports,
-                      hull_err **err);
+int sandbox_net_check(const struct sandbox_opts *o, json_t **allow, json_t **ports, hull_err **err);
 
 /* Attach the namespace of `pid` and install the allow-list; the logger (a child of the caller,
  * *logger) appends dropped packets to `log_path`. On failure nothing stays attached. */

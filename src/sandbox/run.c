@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/exec_proto.h"
 #include "sandbox/net.h"
 #include "sandbox/owner.h"
 #include "sandbox/result.h"
@@ -23,6 +25,7 @@
 #include "sandbox/workspace.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_copy.h"
 
 void sandbox_opts_defaults(struct sandbox_opts *o)
 {
@@ -59,7 +62,7 @@ char *sandbox_root(const char *data_root, hull_err **err)
 
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
-    struct create_opts co = {.id = l->id, .bundle = l->bundle};
+    struct create_opts co = {.id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds};
     l->logger = -1;
     if (runtime_create(&l->ro, &co, pid, false, err) < 0)
         return -1;
@@ -138,6 +141,59 @@ json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *
     if (cgroup_set_stats(&set, &stats, &e) < 0)
         return NULL;
     return stats;
+}
+
+static bool read_u64_at(const char *dir, const char *file, const char *key, uint64_t *out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return false;
+    bool ok = false;
+    if (key == NULL) {
+        unsigned long long v;
+        ok = fscanf(f, "%llu", &v) == 1;
+        *out = v;
+    } else {
+        char name[64];
+        unsigned long long v;
+        while (!ok && fscanf(f, "%63s %llu", name, &v) == 2)
+            if (strcmp(name, key) == 0) {
+                *out = v;
+                ok = true;
+            }
+    }
+    fclose(f);
+    return ok;
+}
+
+json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom)
+{
+    cleanup_free char *state = NULL;
+    if (asprintf(&state, "%s/%s", runtime_root, id) < 0)
+        abort();
+    cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    cleanup_err hull_err *e = NULL;
+    *oom = 0;
+    if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
+        return NULL;
+    if (cgroup_set_oom_kills(&set, oom, &e) < 0)
+        *oom = 0;
+    uint64_t cpu = 0, peak = 0, v;
+    for (size_t i = 0; i < set.n; i++) {
+        const char *dir = set.dirs[i].path;
+        if (read_u64_at(dir, "cpuacct.usage", NULL, &v))
+            cpu = v;
+        else if (set.dirs[i].v2 && read_u64_at(dir, "cpu.stat", "usage_usec", &v))
+            cpu = v * 1000;
+        if (read_u64_at(dir, "memory.max_usage_in_bytes", NULL, &v) ||
+            (set.dirs[i].v2 && read_u64_at(dir, "memory.peak", NULL, &v)))
+            peak = v;
+    }
+    return json_pack("{s:{s:{s:I}}, s:{s:{s:I}}}", "cpu", "usage", "total", (json_int_t)cpu,
+                     "memory", "usage", "max", (json_int_t)peak);
 }
 
 static void make_id(char out[24])
@@ -229,7 +285,12 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
     json_array_foreach(json_object_get(oci, "mounts"), i, m)
     {
         if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "bind") == 0)
-            json_object_set_new(m, "source", json_string("(workspace)"));
+            json_object_set_new(
+                m, "source",
+                json_string(strcmp(json_string_value(json_object_get(m, "destination")) ?: "",
+                                   o->workdir) == 0
+                                ? "(workspace)"
+                                : "(bundle)"));
     }
     sandbox_json_hash(eff, config_hash);
     json_decref(eff);
@@ -238,8 +299,25 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
                      sc ? seccomp_hash : "unconfined", "config_sha256", config_hash);
 }
 
+/* The session's init, copied into DIR/hull (root's, read-only in the sandbox). */
+static int install_init(const char *dir, const char *binary, hull_err **err)
+{
+    cleanup_free char *hdir = NULL, *dst = NULL;
+    if (asprintf(&hdir, "%s/hull", dir) < 0 || asprintf(&dst, "%s/" HSX_INIT_NAME, hdir) < 0)
+        abort();
+    if (mkdir(hdir, 0755) < 0)
+        return hull_error(err, errno, "mkdir `%s`", hdir);
+    cleanup_close int in = open(binary, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return hull_error(err, errno, "open `%s`", binary);
+    cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (out < 0)
+        return hull_error(err, errno, "create `%s`", dst);
+    return fs_copy_data(in, out, dst, err);
+}
+
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, struct sandbox_prep *p, hull_err **err)
+                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err)
 {
     memset(p, 0, sizeof *p);
     p->owner_fd = -1;
@@ -280,8 +358,11 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     p->before = json_object();
     if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
         sandbox_rootfs_mount(p->dir, lower, n_lower,
-                             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir, NULL},
+                             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir,
+                                                   init_binary ? HSX_DIR_IN_SANDBOX : NULL, NULL},
                              err) < 0)
+        goto fail;
+    if (init_binary && install_init(p->dir, init_binary, err) < 0)
         goto fail;
     if (o->context && sandbox_copy_context(o->context, p->dir, err) < 0)
         goto fail;
@@ -296,6 +377,15 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
         goto fail;
+    if (init_binary) {
+        cleanup_free char *hdir = NULL;
+        if (asprintf(&hdir, "%s/hull", p->dir) < 0)
+            abort();
+        json_array_append_new(json_object_get(p->spec, "mounts"),
+                              json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
+                                        HSX_DIR_IN_SANDBOX, "type", "bind", "source", hdir,
+                                        "options", "rbind", "ro", "nosuid", "nodev"));
+    }
     if (o->seccomp_trace) {
         json_t *profile = NULL;
         p->trace = calloc(1, sizeof *p->trace);
@@ -343,7 +433,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     if (o->cmd == NULL || o->cmd[0] == NULL)
         return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
     struct sandbox_prep p;
-    if (sandbox_prepare(data_root, is, o, o->cmd, &p, err) < 0) {
+    if (sandbox_prepare(data_root, is, o, o->cmd, NULL, &p, err) < 0) {
         sandbox_prep_clear(&p);
         return -1;
     }

@@ -82,8 +82,10 @@ struct sandbox_prep {
     struct seccomp_trace *trace; /* with o->seccomp_trace */
     int owner_fd;                /* SANDBOX_RUN_DIR/<id>.lock, held (owner.h); -1 = none */
 };
+/* With init_binary (a session's hull-sandbox-init, exec_client.h), it is copied into the bundle
+ * and bind-mounted read-only at HSX_DIR_IN_SANDBOX. */
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, struct sandbox_prep *p, hull_err **err);
+                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err);
 /* Unmount and remove the bundle. */
 void sandbox_prep_teardown(struct sandbox_prep *p);
 void sandbox_prep_clear(struct sandbox_prep *p);
@@ -101,12 +103,18 @@ struct sandbox_launch {
     const char *data_root;
     const struct sandbox_opts *o;
     const char *egress_log; /* drop log of --network egress */
+    int preserve_fds;       /* fds 3.. passed to the first process */
     pid_t logger;           /* filled in: the egress logger, or -1 */
 };
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err);
 
 /* CPU, memory and OOM counters of a stopped sandbox from its cgroups (NULL: none). */
 json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom);
+
+/* The same for a live sandbox, reading only CPU usage, peak memory and the OOM-kill count
+ * (an exec's few files instead of every controller's statistics): {"cpu": {"usage": {"total":
+ * NS}}, "memory": {"usage": {"max": BYTES}}}. NULL when there are none. */
+json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom);
 
 /* DATA_ROOT/sandbox (created). */
 char *sandbox_root(const char *data_root, hull_err **err);
