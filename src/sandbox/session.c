@@ -352,6 +352,14 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
         cap.reap = sandbox_xclient_reap;
         rc = sandbox_capture_run(&cap, sandbox_xclient_start, sandbox_xclient_kill, &x, err);
         sandbox_xclient_close(&x);
+        if (rc < 0 && *err && ((*err)->errnum == ECONNREFUSED || (*err)->errnum == ENOENT)) {
+            hull_err_free(*err);
+            *err = NULL;
+            hull_error(err, 0,
+                       "sandbox session `%s` is not running (its first process is gone; "
+                       "`hull sandbox rm %s` removes it)",
+                       name, name);
+        }
         if (rc < 0)
             goto out;
         rc = -1;

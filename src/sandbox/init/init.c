@@ -98,8 +98,8 @@ static bool handle(struct conn *c, const sigset_t *old)
         struct cmsghdr align;
     } u;
     struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-                       .msg_controllen = sizeof u.b};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
     ssize_t n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR)
         return true;
