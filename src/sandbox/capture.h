@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "sandbox/ready.h"
 #include "util/error.h"
 
 struct sandbox_stream {
@@ -24,6 +25,9 @@ struct sandbox_capture {
      * started pid is a child, waited for through a pidfd. */
     int (*wait_fd)(void *data);
     int (*reap)(void *data, int *status, hull_err **err);
+    /* Readiness probes and the sd_notify watchdog (ready.h), or NULL; a watchdog that expires
+     * kills the sandbox like the timeout. */
+    struct sandbox_ready *ready;
     /* filled in */
     struct sandbox_stream out, err;
     int status; /* wait status */

@@ -20,6 +20,7 @@
 #include "sandbox/exec_proto.h"
 #include "sandbox/net.h"
 #include "sandbox/owner.h"
+#include "sandbox/ready.h"
 #include "sandbox/result.h"
 #include "sandbox/spec.h"
 #include "sandbox/workspace.h"
@@ -212,8 +213,8 @@ int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
     if (strcmp(o->isolation, "container") != 0)
         return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
                           o->isolation);
-    if (o->health_tcp || o->notify)
-        return hull_error(err, 0, "--health-tcp and --notify are not available in this build");
+    if (o->watchdog_ns && !o->notify)
+        return hull_error(err, 0, "--watchdog needs --notify");
     if (strcmp(o->network, "none") != 0 && strcmp(o->network, "egress") != 0)
         return hull_error(err, 0, "--network `%s`: none or egress", o->network);
     json_t *allow = NULL, *ports = NULL;
@@ -357,13 +358,23 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     p->before = json_object();
     if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
-        sandbox_rootfs_mount(p->dir, lower, n_lower,
-                             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir,
-                                                   init_binary ? HSX_DIR_IN_SANDBOX : NULL, NULL},
-                             err) < 0)
+        sandbox_rootfs_mount(
+            p->dir, lower, n_lower,
+            (const char *const[]){"/proc", "/dev", "/tmp", o->workdir,
+                                  init_binary || o->notify ? HSX_DIR_IN_SANDBOX : NULL, NULL},
+            err) < 0)
         goto fail;
     if (init_binary && install_init(p->dir, init_binary, err) < 0)
         goto fail;
+    if (!init_binary && o->notify) {
+        cleanup_free char *hdir = NULL;
+        if (asprintf(&hdir, "%s/hull", p->dir) < 0)
+            abort();
+        if (mkdir(hdir, 0755) < 0) {
+            hull_error(err, errno, "mkdir `%s`", hdir);
+            goto fail;
+        }
+    }
     if (o->context && sandbox_copy_context(o->context, p->dir, err) < 0)
         goto fail;
     {
@@ -377,7 +388,14 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
         goto fail;
-    if (init_binary) {
+    if (o->notify) {
+        json_t *env = json_object_get(json_object_get(p->spec, "process"), "env");
+        json_array_append_new(
+            env, json_string("NOTIFY_SOCKET=" SANDBOX_NOTIFY_DIR "/" SANDBOX_NOTIFY_NAME));
+        if (o->watchdog_ns > 0)
+            json_array_append_new(env, json_sprintf("WATCHDOG_USEC=%lld", o->watchdog_ns / 1000));
+    }
+    if (init_binary || o->notify) {
         cleanup_free char *hdir = NULL;
         if (asprintf(&hdir, "%s/hull", p->dir) < 0)
             abort();
@@ -440,6 +458,13 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     int rc = -1;
     json_t *stats = NULL, *after = json_object();
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
+    struct sandbox_ready ready = {.health_tcp = (int)o->health_tcp,
+                                  .notify = o->notify,
+                                  .watchdog_usec = o->watchdog_ns / 1000,
+                                  .notify_fd = -1,
+                                  .netns_fd = -1,
+                                  .probe_fd = -1};
+    bool readiness = o->health_tcp > 0 || o->notify;
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
@@ -449,6 +474,14 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
                                .data_root = data_root,
                                .o = o,
                                .egress_log = egress_log};
+    if (readiness) {
+        cleanup_free char *hdir = NULL;
+        if (asprintf(&hdir, "%s/hull", p.dir) < 0)
+            abort();
+        cap.ready = &ready;
+        if (sandbox_ready_prepare(&ready, hdir, SANDBOX_HOST_UID, err) < 0)
+            goto out;
+    }
     if (p.trace && seccomp_trace_start(p.trace, err) < 0)
         goto out;
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
@@ -456,6 +489,8 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     uint64_t oom = 0;
     stats = sandbox_final_stats(p.runtime_root, p.id, &oom);
     *result = sandbox_result_new(&cap, stats, oom);
+    if (readiness)
+        json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));
     {
         cleanup_err hull_err *de = NULL;
         runtime_delete(&l.ro, p.id, true, &de);
@@ -484,6 +519,7 @@ out:
     }
     if (sandbox_egress_network(o) && l.logger != -2)
         sandbox_net_teardown(data_root, p.id, l.logger);
+    sandbox_ready_clear(&ready);
     sandbox_capture_clear(&cap);
     json_decref(stats);
     json_decref(after);

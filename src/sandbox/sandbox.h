@@ -49,6 +49,7 @@ struct sandbox_opts {
     const char *seccomp_trace;  /* record every syscall into this file (seccomp_trace.h) */
     long long health_tcp;       /* readiness: this TCP port accepts connections (0 = none) */
     bool notify;                /* readiness: sd_notify READY=1 on NOTIFY_SOCKET */
+    long long watchdog_ns;      /* with notify: WATCHDOG_USEC given to the service (0 = none) */
     char **cmd;                 /* NULL-terminated */
 };
 

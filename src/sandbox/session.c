@@ -144,6 +144,10 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
 {
     if (check_name(name, err) < 0)
         return -1;
+    if (o->health_tcp || o->notify || o->watchdog_ns)
+        return hull_error(err, 0,
+                          "--health-tcp, --notify and --watchdog apply to `hull sandbox "
+                          "run` (a session's first process is its exec server)");
     cleanup_free char *dir = sessions_dir(data_root, err);
     if (dir == NULL)
         return -1;

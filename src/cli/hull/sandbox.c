@@ -58,6 +58,11 @@ static const char run_help[] =
     "      --seccomp PROFILE      OCI seccomp profile file, or `unconfined`\n"
     "      --output DIR           Write DIR/result.json and the changed files to DIR/changes/\n"
     "      --json                 Print the result document instead of the command's output\n"
+    "      --health-tcp PORT      Readiness: report when 127.0.0.1:PORT in the sandbox accepts\n"
+    "      --notify               Readiness: a NOTIFY_SOCKET for sd_notify (READY=1, WATCHDOG=1,\n"
+    "                             WATCHDOG_USEC=, STATUS=)\n"
+    "      --watchdog DURATION    With --notify: WATCHDOG_USEC for the service; a missed\n"
+    "                             WATCHDOG=1 kills the sandbox\n"
     "      --seccomp-trace FILE   Record every syscall (counts, first argument shapes) into FILE\n"
     "                             (then `hull seccomp generate FILE > profile.json`)\n";
 
@@ -84,6 +89,7 @@ enum {
     OPT_TRACE,
     OPT_HEALTH_TCP,
     OPT_NOTIFY,
+    OPT_WATCHDOG,
 };
 
 /* One table for run, create and exec (exec takes a subset: checked after parsing). */
@@ -110,6 +116,7 @@ static const struct option_spec sandbox_opts_spec[] = {
     {"seccomp-trace", 0, true, OPT_TRACE, NULL},
     {"health-tcp", 0, true, OPT_HEALTH_TCP, NULL},
     {"notify", 0, false, OPT_NOTIFY, NULL},
+    {"watchdog", 0, true, OPT_WATCHDOG, NULL},
     {NULL, 0, false, 0, NULL},
 };
 
@@ -283,6 +290,11 @@ static int parse_flags(const char *command, int argc, char **argv, struct parsed
         case OPT_NOTIFY:
             if (options_bool("notify", arg, &o->notify, &err) < 0)
                 return cli_usage_options(command, err);
+            break;
+        case OPT_WATCHDOG:
+            if (health_parse_duration(arg, &o->watchdog_ns, &e) < 0 || o->watchdog_ns <= 0)
+                return cli_usage(command, "invalid --watchdog `%s`: expected a duration like 5s",
+                                 arg);
             break;
         }
     }
