@@ -18,19 +18,19 @@
 #define SANDBOX_NOTIFY_NAME "notify.sock"
 
 struct sandbox_ready {
-    int health_tcp;            /* 0 = no TCP probe */
-    bool notify;               /* a NOTIFY_SOCKET */
-    long long watchdog_usec;   /* 0 = none until the service sends WATCHDOG_USEC= */
-    long long interval_ns;     /* between TCP probes (default 100 ms) */
+    int health_tcp;          /* 0 = no TCP probe */
+    bool notify;             /* a NOTIFY_SOCKET */
+    long long watchdog_usec; /* 0 = none until the service sends WATCHDOG_USEC= */
+    long long interval_ns;   /* between TCP probes (default 100 ms) */
     /* state */
-    int notify_fd;             /* bound datagram socket, -1 */
-    int netns_fd;              /* the sandbox's network namespace, -1 */
-    int probe_fd;              /* a connect in progress, -1 */
+    int notify_fd; /* bound datagram socket, -1 */
+    int netns_fd;  /* the sandbox's network namespace, -1 */
+    int probe_fd;  /* a connect in progress, -1 */
     long long t0, next_probe, watchdog_deadline;
     bool ready, watchdog_expired, stopping;
-    const char *ready_by;      /* "tcp" | "notify" */
-    long long ready_ns;        /* since t0 */
-    char *status;              /* last STATUS= */
+    const char *ready_by; /* "tcp" | "notify" */
+    long long ready_ns;   /* since t0 */
+    char *status;         /* last STATUS= */
 };
 
 /* Make the notify socket in `hostdir` (bind-mounted at SANDBOX_NOTIFY_DIR), owned by `uid`. */

@@ -42,6 +42,11 @@ void sandbox_opts_defaults(struct sandbox_opts *o)
     o->isolation = "container";
 }
 
+bool sandbox_is_vm(const struct sandbox_opts *o)
+{
+    return strcmp(o->isolation, "vm") == 0;
+}
+
 const char *sandbox_egress_network(const struct sandbox_opts *o)
 {
     if (strcmp(o->network, "egress") != 0)
@@ -210,9 +215,19 @@ int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
 {
     if (o->workdir[0] != '/' || strstr(o->workdir, "..") || strcmp(o->workdir, "/") == 0)
         return hull_error(err, 0, "--workdir `%s`: must be an absolute path below /", o->workdir);
-    if (strcmp(o->isolation, "container") != 0)
-        return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
-                          o->isolation);
+    if (strcmp(o->isolation, "container") != 0 && strcmp(o->isolation, "vm") != 0)
+        return hull_error(err, 0, "--isolation `%s`: container or vm", o->isolation);
+    if (sandbox_is_vm(o)) {
+        bool have = false;
+        for (const struct runtime_handler *const *h = o->handlers; h && *h; h++)
+            have |= strcmp((*h)->name, SANDBOX_VM_HANDLER) == 0;
+        if (!have)
+            return hull_error(err, 0, "--isolation vm: this front end has no VM backend");
+        if (strcmp(o->network, "none") != 0 || o->seccomp_trace || o->health_tcp || o->notify)
+            return hull_error(err, 0,
+                              "--isolation vm: --network egress, --seccomp-trace, --health-tcp "
+                              "and --notify work with --isolation container only");
+    }
     if (o->watchdog_ns && !o->notify)
         return hull_error(err, 0, "--watchdog needs --notify");
     if (strcmp(o->network, "none") != 0 && strcmp(o->network, "egress") != 0)
@@ -293,6 +308,9 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
                                 ? "(workspace)"
                                 : "(bundle)"));
     }
+    json_t *an = json_object_get(oci, "annotations");
+    if (json_object_get(an, "run.hull.vm.workspace"))
+        json_object_set_new(an, "run.hull.vm.workspace", json_string("(workspace)"));
     sandbox_json_hash(eff, config_hash);
     json_decref(eff);
     return json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "context_tree_sha256", p->tree, "image_digest",
@@ -388,6 +406,14 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
         goto fail;
+    if (sandbox_is_vm(o)) {
+        /* The VM applies no mounts: its root is shared read-only with the guest and the
+         * workspace read-write, mounted at the workdir by the guest's init (docs/vm.md). */
+        json_t *an = json_object_get(p->spec, "annotations");
+        json_object_set_new(an, RUNTIME_HANDLER_ANNOTATION, json_string(SANDBOX_VM_HANDLER));
+        json_object_set_new(an, "run.hull.vm.workspace", json_string(p->workspace));
+        json_object_set_new(an, "run.hull.vm.workspace-path", json_string(o->workdir));
+    }
     if (o->notify) {
         json_t *env = json_object_get(json_object_get(p->spec, "process"), "env");
         json_array_append_new(
@@ -468,7 +494,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
-    struct sandbox_launch l = {.ro = {.root = p.runtime_root},
+    struct sandbox_launch l = {.ro = {.root = p.runtime_root, .handlers = o->handlers},
                                .id = p.id,
                                .bundle = p.dir,
                                .data_root = data_root,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "image/store.h"
+#include "runtime/custom_handler.h"
 #include "runtime/lifecycle.h"
 #include "sandbox/seccomp_trace.h"
 #include "util/digest.h"
@@ -51,9 +52,14 @@ struct sandbox_opts {
     bool notify;                /* readiness: sd_notify READY=1 on NOTIFY_SOCKET */
     long long watchdog_ns;      /* with notify: WATCHDOG_USEC given to the service (0 = none) */
     char **cmd;                 /* NULL-terminated */
+    /* The runtime's custom handlers the front end offers (`vm` for --isolation vm), or NULL. */
+    const struct runtime_handler *const *handlers;
 };
 
 void sandbox_opts_defaults(struct sandbox_opts *o);
+/* --isolation vm: the runtime's `vm` handler runs the command in a microVM (docs/vm.md). */
+#define SANDBOX_VM_HANDLER "vm"
+bool sandbox_is_vm(const struct sandbox_opts *o);
 /* The hull network of --network egress (NULL with none). */
 const char *sandbox_egress_network(const struct sandbox_opts *o);
 

@@ -144,6 +144,8 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
 {
     if (check_name(name, err) < 0)
         return -1;
+    if (sandbox_is_vm(o))
+        return hull_error(err, 0, "--isolation vm: sessions run as containers only");
     if (o->health_tcp || o->notify || o->watchdog_ns)
         return hull_error(err, 0,
                           "--health-tcp, --notify and --watchdog apply to `hull sandbox "

@@ -13,6 +13,7 @@
 #include "sandbox/seccomp_trace.h"
 #include "sandbox/session.h"
 #include "util/cleanup.h"
+#include "vm/handler.h"
 
 static const char sandbox_help[] =
     "Usage: hull sandbox COMMAND\n"
@@ -54,7 +55,7 @@ static const char run_help[] =
     "      --egress-allow CIDR    With egress: an allowed IPv4 destination (repeatable)\n"
     "      --egress-tcp-port N    With egress: an allowed TCP port (repeatable)\n"
     "      --egress-network NET   With egress: the hull network to attach (default bridge)\n"
-    "      --isolation MODE       container (default)\n"
+    "      --isolation MODE       container (default) or vm (the command in a microVM)\n"
     "      --seccomp PROFILE      OCI seccomp profile file, or `unconfined`\n"
     "      --output DIR           Write DIR/result.json and the changed files to DIR/changes/\n"
     "      --json                 Print the result document instead of the command's output\n"
@@ -91,6 +92,9 @@ enum {
     OPT_NOTIFY,
     OPT_WATCHDOG,
 };
+
+/* The runtime handlers a sandbox may use: the microVM for --isolation vm. */
+static const struct runtime_handler *const sandbox_handlers[] = {&vm_runtime_handler, NULL};
 
 /* One table for run, create and exec (exec takes a subset: checked after parsing). */
 static const struct option_spec sandbox_opts_spec[] = {
@@ -299,6 +303,7 @@ static int parse_flags(const char *command, int argc, char **argv, struct parsed
         }
     }
     p->first = op.index;
+    o->handlers = sandbox_handlers;
     o->env = p->env;
     o->egress_allow = p->allow;
     o->egress_tcp_ports = p->ports;
