@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/attach.h"
@@ -29,6 +30,18 @@ static int write_doc(int fd, json_t *doc, const char *path, hull_err **err)
     return 0;
 }
 
+/* An unnamed file (O_TMPFILE) in SANDBOX_RUN_DIR, or a named `tmp` where the file system has
+ * none; *named tells which. */
+static int open_unlinked(const char *tmp, bool *named)
+{
+    *named = false;
+    int fd = open(SANDBOX_RUN_DIR, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    *named = true;
+    return open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
 int sandbox_owner_lock(const char *id, const char *data_root, const char *runtime_root,
                        const char *network, hull_err **err)
 {
@@ -36,18 +49,26 @@ int sandbox_owner_lock(const char *id, const char *data_root, const char *runtim
     if (asprintf(&tmp, "%s/%s.lock.tmp", SANDBOX_RUN_DIR, id) < 0 ||
         asprintf(&path, "%s/%s.lock", SANDBOX_RUN_DIR, id) < 0)
         abort();
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* Locked and filled before it has its name: a repair never sees it unlocked or empty. */
+    bool named;
+    int fd = open_unlinked(tmp, &named);
     if (fd < 0)
-        return hull_error(err, errno, "create `%s`", tmp);
+        return hull_error(err, errno, "create `%s`", path);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:n, s:s?}", "id", id, "data_root", data_root,
                             "runtime_root", runtime_root, "session", "network", network);
-    int rc = flock(fd, LOCK_EX) < 0 ? hull_error(err, errno, "lock `%s`", tmp)
-                                    : write_doc(fd, doc, tmp, err);
+    int rc = flock(fd, LOCK_EX) < 0 ? hull_error(err, errno, "lock `%s`", path)
+                                    : write_doc(fd, doc, path, err);
     json_decref(doc);
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = hull_error(err, errno, "rename `%s`", tmp);
+    if (rc == 0) {
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+        if (named ? rename(tmp, path) < 0
+                  : linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+            rc = hull_error(err, errno, "create `%s`", path);
+    }
     if (rc < 0) {
-        unlink(tmp);
+        if (named)
+            unlink(tmp);
         close(fd);
         return -1;
     }
@@ -156,8 +177,11 @@ int sandbox_reap_stale(void)
         if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
             continue; /* gone meanwhile, or its owner is alive */
         if (tmp) {
-            /* Its creator died before the bundle was made. */
-            unlink(path);
+            /* Only where O_TMPFILE is missing: a creator between open and flock holds no
+             * lock yet, so only an old one is known dead (before its bundle was made). */
+            struct stat tst;
+            if (fstat(fd, &tst) == 0 && time(NULL) - tst.st_mtime > 60)
+                unlink(path);
             continue;
         }
         json_t *doc = read_doc(fd);

@@ -1,11 +1,12 @@
 /* Who owns a sandbox bundle under SANDBOX_RUN_DIR, and the repair of bundles whose owner is
  * gone (a `kill -9` of hull, a crash).
  *
- * Before SANDBOX_RUN_DIR/<id> exists, its creator makes SANDBOX_RUN_DIR/<id>.lock: written as
- * <id>.lock.tmp, flocked, filled with the owner document ({"id", "data_root", "runtime_root",
- * "session", "network"}) and renamed into place, so a lock file is never seen unlocked and
- * empty. The creator holds the flock for as long as it runs. A session's creator exits: its
- * document then names the session, and the bundle is kept while DATA_ROOT/sandbox/sessions/
+ * Before SANDBOX_RUN_DIR/<id> exists, its creator makes SANDBOX_RUN_DIR/<id>.lock: an unnamed
+ * file (O_TMPFILE) flocked, filled with the owner document ({"id", "data_root", "runtime_root",
+ * "session", "network"}) and then linked into place, so a lock file is never seen unlocked and
+ * empty (without O_TMPFILE: <id>.lock.tmp renamed, and only a .tmp older than a minute is
+ * taken for dead). The creator holds the flock for as long as it runs. A session's creator exits:
+ * its document then names the session, and the bundle is kept while DATA_ROOT/sandbox/sessions/
  * NAME.json names the same id.
  *
  * sandbox_reap_stale (run by every `hull sandbox` command) takes each lock it can: a bundle

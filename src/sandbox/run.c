@@ -128,27 +128,6 @@ static int resolve_root(image_store *is, const struct sandbox_opts *o, char ***l
     return 0;
 }
 
-/* CPU, memory and OOM counters of a stopped sandbox, read from its cgroups before they are
- * removed (the runtime's stats call wants a live container). NULL when there are none. */
-json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom)
-{
-    cleanup_free char *state = NULL;
-    if (asprintf(&state, "%s/%s", runtime_root, id) < 0)
-        abort();
-    cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    cleanup_cgroup_set struct cgroup_set set = {0};
-    cleanup_err hull_err *e = NULL;
-    json_t *stats = NULL;
-    *oom = 0;
-    if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
-        return NULL;
-    if (cgroup_set_oom_kills(&set, oom, &e) < 0)
-        *oom = 0;
-    if (cgroup_set_stats(&set, &stats, &e) < 0)
-        return NULL;
-    return stats;
-}
-
 static bool read_u64_at(const char *dir, const char *file, const char *key, uint64_t *out)
 {
     char path[4200];
@@ -513,7 +492,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
         goto out;
     uint64_t oom = 0;
-    stats = sandbox_final_stats(p.runtime_root, p.id, &oom);
+    stats = sandbox_light_stats(p.runtime_root, p.id, &oom);
     *result = sandbox_result_new(&cap, stats, oom);
     if (readiness)
         json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));

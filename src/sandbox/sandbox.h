@@ -115,12 +115,9 @@ struct sandbox_launch {
 };
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err);
 
-/* CPU, memory and OOM counters of a stopped sandbox from its cgroups (NULL: none). */
-json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom);
-
-/* The same for a live sandbox, reading only CPU usage, peak memory and the OOM-kill count
- * (an exec's few files instead of every controller's statistics): {"cpu": {"usage": {"total":
- * NS}}, "memory": {"usage": {"max": BYTES}}}. NULL when there are none. */
+/* CPU usage, peak memory and the OOM-kill count of a sandbox, read from its cgroups (a few
+ * files, not every controller's statistics; stopped sandboxes too, before runtime_delete):
+ * {"cpu": {"usage": {"total": NS}}, "memory": {"usage": {"max": BYTES}}}. NULL: no cgroups. */
 json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom);
 
 /* DATA_ROOT/sandbox (created). */
