@@ -269,7 +269,7 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
     if (net_network_load(s, ep->network, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
-    if (net_network_ensure_up(conf, err) < 0)
+    if (net_network_ensure_up(s, conf, err) < 0)
         return -1;
     size_t j;
     json_t *e;

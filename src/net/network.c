@@ -2,6 +2,7 @@
  * (see network.h). */
 #include "net/network.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #define HOST_LOCK_DIR  "/run/hull"
 #define HOST_LOCK_FILE "/run/hull/network.lock"
+#define BRIDGE_TAG     "hull-network"
 
 const char *net_network_name(json_t *conflist)
 {
@@ -308,7 +310,25 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
                      plugins, "hull", meta);
 }
 
-static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err **err)
+/* The owner tag of a bridge (its ifalias, kept by the kernel): "hull-network ID SUBNET NAME
+ * DATA_ROOT". It lets any later hull command find a bridge whose data root or network record
+ * is gone (net_network_remove_orphans). NULL when the data root's path does not fit. */
+static char *bridge_tag(net_store *s, json_t *conf)
+{
+    cleanup_free char *root = realpath(s->data_root, NULL);
+    char *tag;
+    if (root == NULL || asprintf(&tag, "%s %s %s %s %s", BRIDGE_TAG, net_network_id(conf),
+                                 meta_str(conf, "subnet"), net_network_name(conf), root) < 0)
+        return NULL;
+    if (strlen(tag) >= 256) { /* IFALIASZ: a cut path would name another directory */
+        free(tag);
+        return NULL;
+    }
+    return tag;
+}
+
+static int bridge_create(const char *bridge, uint32_t gw, int prefix, const char *tag,
+                         hull_err **err)
 {
     char addr[24], gwb[16];
     net_ip_format(gw, gwb);
@@ -316,9 +336,11 @@ static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err *
     char *add[] = {"ip", "link", "add", (char *)bridge, "type", "bridge", NULL};
     char *ad[] = {"ip", "addr", "add", addr, "dev", (char *)bridge, NULL};
     char *up[] = {"ip", "link", "set", (char *)bridge, "up", NULL};
+    char *alias[] = {"ip", "link", "set", (char *)bridge, "alias", (char *)tag, NULL};
     if (net_run_tool(add, false, err) < 0)
         return hull_error_prefix(err, "create bridge %s", bridge);
-    if (net_run_tool(ad, false, err) < 0 || net_run_tool(up, false, err) < 0) {
+    if ((tag && net_run_tool(alias, false, err) < 0) || net_run_tool(ad, false, err) < 0 ||
+        net_run_tool(up, false, err) < 0) {
         cleanup_err hull_err *e = NULL;
         char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
         net_run_tool(del, true, &e);
@@ -336,6 +358,8 @@ static int bridge_delete(json_t *conf, hull_err **err)
         return hull_error_prefix(err, "delete bridge %s", bridge);
     return 0;
 }
+
+static int remove_orphans_locked(json_t *removed);
 
 static int conflist_path_exists(net_store *s, const char *name)
 {
@@ -452,6 +476,7 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
     cleanup_close int hlock = net_host_lock(err);
     if (hlock < 0)
         return -1;
+    remove_orphans_locked(NULL); /* their routes would hold subnets */
     if (choose_subnet(s, o, &subnet, err) < 0)
         return -1;
     if (!o->gateway)
@@ -473,7 +498,7 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
                           bridge);
     cleanup_json json_t *conf =
         build_conflist(s, o, id, bridge, &subnet, gw, o->ip_range ? &range : NULL);
-    if (net_network_ensure_up(conf, err) < 0)
+    if (net_network_ensure_up(s, conf, err) < 0)
         return -1;
     cleanup_free char *file = NULL;
     cleanup_free char *text = json_dumps(conf, JSON_INDENT(2));
@@ -489,7 +514,7 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
     return 0;
 }
 
-int net_network_ensure_up(json_t *conf, hull_err **err)
+int net_network_ensure_up(net_store *s, json_t *conf, hull_err **err)
 {
     const char *bridge = meta_str(conf, "bridge");
     char path[64];
@@ -501,7 +526,8 @@ int net_network_ensure_up(json_t *conf, hull_err **err)
     if (net_cidr_parse(meta_str(conf, "subnet"), &subnet, err) < 0 ||
         net_ip_parse(meta_str(conf, "gateway"), &gw, err) < 0)
         return hull_error_prefix(err, "network %s", net_network_name(conf));
-    if (bridge_create(bridge, gw, subnet.prefix, err) < 0)
+    cleanup_free char *tag = bridge_tag(s, conf);
+    if (bridge_create(bridge, gw, subnet.prefix, tag, err) < 0)
         return -1;
     if (net_firewall_network_up(conf, err) < 0) {
         cleanup_err hull_err *e = NULL;
@@ -676,4 +702,90 @@ json_t *net_network_inspect(net_store *s, json_t *conflist)
                      "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0,
                      "Containers", containers, "Options", json_object_get(m, "options"), "Labels",
                      json_object_get(m, "labels"));
+}
+
+/* A tagged bridge whose network record is gone: `root` no longer holds NAME.conflist with ID.
+ * Errors other than "no such file" (a data root on a slow or unreadable mount) keep it. */
+static bool tag_orphaned(const char *tag)
+{
+    char id[65], subnet[20], name[129];
+    int used = 0;
+    if (sscanf(tag, BRIDGE_TAG " %64s %19s %128s %n", id, subnet, name, &used) != 3 || used == 0)
+        return false;
+    const char *root = tag + used;
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/networks/%s.conflist", root, name) < 0)
+        abort();
+    cleanup_free char *text = NULL;
+    size_t len;
+    cleanup_err hull_err *e = NULL;
+    if (fs_read_file(path, 1u << 20, &text, &len, &e) < 0)
+        return e->errnum == ENOENT || e->errnum == ENOTDIR;
+    cleanup_json json_t *conf = json_loadb(text, len, 0, NULL);
+    const char *have = net_network_id(conf);
+    return conf && have && strcmp(have, id) != 0;
+}
+
+static int remove_orphans_locked(json_t *removed)
+{
+    cleanup_dir DIR *d = opendir("/sys/class/net");
+    if (d == NULL)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/sys/class/net/%s/ifalias", de->d_name);
+        cleanup_free char *tag = NULL;
+        size_t len;
+        cleanup_err hull_err *e = NULL;
+        if (fs_read_file(path, 4096, &tag, &len, &e) < 0 ||
+            strncmp(tag, BRIDGE_TAG " ", strlen(BRIDGE_TAG) + 1) != 0)
+            continue;
+        while (len && tag[len - 1] == '\n')
+            tag[--len] = '\0';
+        if (!tag_orphaned(tag))
+            continue;
+        char id[65], subnet[20];
+        if (sscanf(tag, BRIDGE_TAG " %64s %19s", id, subnet) != 2)
+            continue;
+        cleanup_json json_t *conf =
+            json_pack("{s:{s:s, s:s}}", "hull", "bridge", de->d_name, "subnet", subnet);
+        cleanup_err hull_err *de_err = NULL;
+        if (bridge_delete(conf, &de_err) == 0 && removed)
+            json_array_append_new(removed, json_string(de->d_name));
+    }
+    return 0;
+}
+
+int net_network_remove_orphans(json_t *removed, hull_err **err)
+{
+    cleanup_close int hlock = net_host_lock(err);
+    if (hlock < 0)
+        return -1;
+    return remove_orphans_locked(removed);
+}
+
+int net_network_prune(net_store *s, json_t **removed, hull_err **err)
+{
+    *removed = json_array();
+    cleanup_err hull_err *oe = NULL;
+    net_network_remove_orphans(NULL, &oe);
+    cleanup_json json_t *list = NULL;
+    if (net_network_list(s, &list, err) < 0)
+        return -1;
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        const char *name = net_network_name(n);
+        if (strcmp(name, NET_DEFAULT_NETWORK) == 0)
+            continue;
+        cleanup_err hull_err *e = NULL;
+        if (net_network_remove(s, name, &e) < 0)
+            continue; /* in use */
+        json_array_append_new(*removed, json_string(name));
+    }
+    return 0;
 }

@@ -278,24 +278,16 @@ static int n_prune(container_store *cs, net_store *ns, int argc, char **argv)
         if (strcmp(argv[i], "-f") != 0 && strcmp(argv[i], "--force") != 0)
             return cli_usage("network prune", "unknown option `%s`", argv[i]);
     hull_err *err = NULL;
-    cleanup_json json_t *list = NULL;
-    if (net_network_list(ns, &list, &err) < 0)
+    cleanup_json json_t *removed = NULL;
+    if (net_network_prune(ns, &removed, &err) < 0)
         return cli_fail(err);
-    bool header = false;
     size_t i;
     json_t *n;
-    json_array_foreach(list, i, n)
+    json_array_foreach(removed, i, n)
     {
-        const char *name = net_network_name(n);
-        if (strcmp(name, NET_DEFAULT_NETWORK) == 0)
-            continue;
-        cleanup_err hull_err *e = NULL;
-        if (net_network_remove(ns, name, &e) < 0)
-            continue; /* in use */
-        if (!header)
+        if (i == 0)
             puts("Deleted Networks:");
-        header = true;
-        puts(name);
+        puts(json_string_value(n));
     }
     return 0;
 }
