@@ -46,6 +46,9 @@ struct net_create_opts {
     const char *gateway;  /* NULL: the subnet's first address */
     const char *ip_range; /* NULL: the whole subnet */
     const char *bridge;   /* device name, NULL: hull-<id> (hull0 for the default network) */
+    bool ipv6;            /* dual stack: also an IPv6 subnet */
+    const char *subnet6;  /* NULL with ipv6: a random ULA /64 (fdXX:XXXX:XXXX::/64) */
+    const char *gateway6; /* NULL: the IPv6 subnet's first address */
     bool internal;
     bool isolate;   /* docker's rule: no traffic from other networks' bridges (default) */
     char **labels;  /* K=V */
