@@ -34,19 +34,13 @@ int cmd_import(struct hull_cli *cli, int argc, char **argv)
         return 0;
     static const struct option_spec import_opts[] = {
         {"message", 'm', true, 1, "the history comment"}, {NULL, 0, false, 0, NULL}};
-    const char *message = NULL;
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("import", import_opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *message = v[1];
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, import_opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int oid;
-    const char *arg;
-    while ((oid = options_next(&p, &arg, &err)) != 0) {
-        if (oid < 0)
-            return cli_usage_options("import", err);
-        message = arg;
-    }
-    int first = p.index;
     if (first >= argc || argc - first > 2)
         return cli_usage("import", "expected FILE or - and an optional REPOSITORY[:TAG]");
     const char *file = argv[first];
