@@ -207,10 +207,6 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;
-    /* The cgroup migration below would otherwise wait a grace period of its own. */
-    cleanup_warm_migration bool warming = ro->cgroup_manager != CGROUP_MANAGER_DISABLED;
-    if (warming)
-        cgroup_warm_migration_lock();
     if (check_terminal(cfg, co, err) < 0)
         return -1;
     int listen_fds = socket_activation_fds();
@@ -226,9 +222,21 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (capabilities_resolve(&cfg->process, "process.capabilities", &args.caps, err) < 0)
         return -1;
 
+    /* The hierarchies are detected once: for the plan, the warm-up and the container's cgroup
+     * mounts (the container process gets a copy of this memory). */
+    cleanup_cgroup_host struct cgroup_host host = {0};
     cleanup_cgroup_set struct cgroup_set cg = {0};
-    if (runtime_cgroup_plan(ro, cfg, co->id, &cg, err) < 0)
+    if (runtime_cgroup_plan(ro, cfg, co->id, &host, &cg, err) < 0)
         return -1;
+    /* The cgroup migration below would otherwise wait a grace period of its own. */
+    cleanup_warm_migration bool warming = ro->cgroup_manager != CGROUP_MANAGER_DISABLED;
+    if (warming) {
+        if (host.n > 0)
+            cgroup_warm_migration_lock_host(&host);
+        else
+            cgroup_warm_migration_lock();
+    }
+    args.cgroup_host = host.n > 0 ? &host : NULL;
 
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_create(ro->root, co->id, &dir, err) < 0) {

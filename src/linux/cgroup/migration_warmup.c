@@ -59,8 +59,21 @@ static struct {
     char path[4200];
 } warmup;
 
-/* The cgroup.procs file of this process's cgroup in the first hierarchy found (any will do:
- * the rwsem is global). Returns 0 and fills warmup.path. */
+/* The cgroup.procs file of this process's cgroup in the first hierarchy of `host` where it is
+ * known (any will do: the rwsem is global). */
+static int procs_path_in(const struct cgroup_host *host, char *path, size_t size)
+{
+    for (size_t i = 0; i < host->n; i++) {
+        if (host->h[i].own == NULL)
+            continue;
+        int n = snprintf(path, size, "%s%s/cgroup.procs", host->h[i].mountpoint,
+                         strcmp(host->h[i].own, "/") == 0 ? "" : host->h[i].own);
+        if (n > 0 && (size_t)n < size)
+            return 0;
+    }
+    return -1;
+}
+
 static int own_procs_path(char *path, size_t size)
 {
     cleanup_free char *mountinfo = NULL, *self = NULL;
@@ -69,20 +82,10 @@ static int own_procs_path(char *path, size_t size)
     if (fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, &err) < 0 ||
         fs_read_file("/proc/self/cgroup", 0, &self, &len, &err) < 0)
         return -1;
-    struct cgroup_host host;
+    cleanup_cgroup_host struct cgroup_host host = {0};
     if (cgroup_host_parse(&host, mountinfo, self, "", &err) < 0)
         return -1;
-    int rc = -1;
-    for (size_t i = 0; i < host.n && rc < 0; i++) {
-        if (host.h[i].own == NULL)
-            continue;
-        int n = snprintf(path, size, "%s%s/cgroup.procs", host.h[i].mountpoint,
-                         strcmp(host.h[i].own, "/") == 0 ? "" : host.h[i].own);
-        if (n > 0 && (size_t)n < size)
-            rc = 0;
-    }
-    cgroup_host_clear(&host);
-    return rc;
+    return procs_path_in(&host, path, size);
 }
 
 #if WARMUP_SHARED_VM
@@ -129,12 +132,8 @@ shared_vm_child(void *arg)
 }
 #endif
 
-void cgroup_warm_migration_lock(void)
+static void start(void)
 {
-    if (geteuid() != 0 || atomic_exchange(&warmup.started, true))
-        return;
-    if (own_procs_path(warmup.path, sizeof warmup.path) < 0)
-        return;
     pid_t pid = -1;
 #if WARMUP_SHARED_VM
     void *stack = mmap(NULL, WARMUP_STACK, PROT_READ | PROT_WRITE,
@@ -163,6 +162,22 @@ void cgroup_warm_migration_lock(void)
 #endif
     warmup.child = pid;
     warmup.owner = getpid();
+}
+
+void cgroup_warm_migration_lock(void)
+{
+    if (geteuid() != 0 || atomic_exchange(&warmup.started, true))
+        return;
+    if (own_procs_path(warmup.path, sizeof warmup.path) == 0)
+        start();
+}
+
+void cgroup_warm_migration_lock_host(const struct cgroup_host *host)
+{
+    if (geteuid() != 0 || atomic_exchange(&warmup.started, true))
+        return;
+    if (procs_path_in(host, warmup.path, sizeof warmup.path) == 0)
+        start();
 }
 
 void cgroup_warm_migration_wait(void)
