@@ -376,15 +376,16 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     return rc;
 }
 
-static int load_config_copy(struct state_dir *dir, const struct runtime_state *s,
-                            struct hull_config **cfg, hull_err **err)
+/* The hooks of the container's copy of its config (all start and delete need of it). */
+static int load_config_hooks(struct state_dir *dir, const struct runtime_state *s,
+                             struct hull_config **cfg, hull_err **err)
 {
     cleanup_free char *text = NULL;
     size_t len = 0;
     if (fs_read_file_at(dir->dirfd, "config.json", 16u << 20, &text, &len, err) < 0)
         return -1;
     return config_parse(text, len, "config.json", s->bundle ? s->bundle : "/",
-                        CONFIG_LOAD_FOR_TEARDOWN, cfg, err);
+                        CONFIG_LOAD_FOR_TEARDOWN | CONFIG_LOAD_HOOKS_ONLY, cfg, err);
 }
 
 /* The container process reports a failure before execve (a startContainer hook) as text on
@@ -438,7 +439,7 @@ int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err)
         return hull_error(err, e, "open exec.fifo");
     }
     cleanup_config struct hull_config *cfg = NULL;
-    if (load_config_copy(&dir, &s, &cfg, err) < 0) {
+    if (load_config_hooks(&dir, &s, &cfg, err) < 0) {
         runtime_state_clear(&s);
         return -1;
     }
@@ -692,7 +693,7 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     }
     cleanup_config struct hull_config *cfg = NULL;
     hull_err *cfg_err = NULL;
-    if (load_config_copy(&dir, &s, &cfg, &cfg_err) < 0) {
+    if (load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
         hull_err_free(cfg_err);
         cfg = NULL;
     }
