@@ -25,6 +25,7 @@
  * does not exist in it. The CLONE_VM child is no thread to glibc (made by the raw clone
  * wrapper, no CLONE_THREAD): glibc's list stays as it was. */
 #include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +80,7 @@ static int own_procs_path(char *path, size_t size)
     cleanup_free char *mountinfo = NULL, *self = NULL;
     size_t len;
     cleanup_err hull_err *err = NULL;
-    if (fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, &err) < 0 ||
+    if (cgroup_mounts_text(&mountinfo, &err) < 0 ||
         fs_read_file("/proc/self/cgroup", 0, &self, &len, &err) < 0)
         return -1;
     cleanup_cgroup_host struct cgroup_host host = {0};
