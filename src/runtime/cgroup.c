@@ -78,6 +78,30 @@ int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config 
     return 0;
 }
 
+int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
+                              int state_dirfd, int *fd, hull_err **err)
+{
+    *fd = -1;
+    if (set->n != 1 || !set->dirs[0].v2)
+        return 0;
+    if (cgroup_set_save(set, state_dirfd, err) < 0 || cgroup_set_create(set, &cfg->res, err) < 0)
+        return -1;
+    if (cgroup_set_apply(set, &cfg->res, false, err) == 0) {
+        *fd = open(set->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (*fd >= 0)
+            return 0;
+        hull_error(err, errno, "open cgroup `%s`", set->dirs[0].path);
+    } else if (cfg->resources) {
+        hull_error_prefix(err, "config.json: linux.resources");
+    }
+    hull_err *e2 = NULL;
+    if (cgroup_set_destroy(set, &e2) < 0) {
+        hull_warn("%s", e2->msg);
+        hull_err_free(e2);
+    }
+    return -1;
+}
+
 int runtime_cgroup_remove(int state_dirfd, hull_err **err)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};

@@ -25,6 +25,12 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
  * and record the set in the state directory. On failure the set is removed again. */
 int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
                          int state_dirfd, hull_err **err);
+/* Before clone() on a pure cgroup v2 set: record, create and configure the container's cgroup
+ * and set *fd to an O_DIRECTORY fd of it, for clone3(CLONE_INTO_CGROUP) to start the container
+ * process right there (no migration, so no wait for cgroup_threadgroup_rwsem). *fd = -1 when
+ * the set is not a single cgroup2 directory (nothing done); on failure the set is removed. */
+int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
+                              int state_dirfd, int *fd, hull_err **err);
 /* Remove the container's cgroups (recorded in the state directory) everywhere. */
 int runtime_cgroup_remove(int state_dirfd, hull_err **err);
 /* Move another process (exec) into the container's cgroups; a container without cgroups is

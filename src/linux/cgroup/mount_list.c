@@ -99,9 +99,8 @@ static int list_cgroup_mounts(char **out)
                 return -1;
             ids = grown;
         }
-        struct hull_mnt_id_req req = {.size = HULL_MNT_ID_REQ_SIZE0,
-                                      .mnt_id = HULL_LSMT_ROOT,
-                                      .param = n ? ids[n - 1] : 0};
+        struct hull_mnt_id_req req = {
+            .size = HULL_MNT_ID_REQ_SIZE0, .mnt_id = HULL_LSMT_ROOT, .param = n ? ids[n - 1] : 0};
         long got = syscall(HULL_NR_listmount, &req, ids + n, cap - n, 0);
         if (got < 0)
             return -1;
@@ -124,8 +123,8 @@ static int list_cgroup_mounts(char **out)
         bool v2 = sm->sb_magic == CGROUP2_SUPER_MAGIC;
         if (!v2 && sm->sb_magic != CGROUP_SUPER_MAGIC)
             continue;
-        uint64_t want = HULL_SM_SB_BASIC | HULL_SM_MNT_BASIC | HULL_SM_MNT_ROOT | HULL_SM_MNT_POINT |
-                        HULL_SM_MNT_OPTS;
+        uint64_t want = HULL_SM_SB_BASIC | HULL_SM_MNT_BASIC | HULL_SM_MNT_ROOT |
+                        HULL_SM_MNT_POINT | HULL_SM_MNT_OPTS;
         if (statmount_id(ids[i], want, sm) < 0) {
             if (errno == ENOENT)
                 continue;
