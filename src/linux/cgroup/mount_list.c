@@ -67,10 +67,10 @@ struct hull_statmount {
 
 enum { MAX_MOUNTS = 1 << 16, STATMOUNT_BUF = 16384 };
 
-static long statmount_id(uint64_t id, uint64_t mask, struct hull_statmount *buf)
+static long statmount_id(uint64_t id, uint64_t mask, struct hull_statmount *buf, size_t size)
 {
     struct hull_mnt_id_req req = {.size = HULL_MNT_ID_REQ_SIZE0, .mnt_id = id, .param = mask};
-    return syscall(HULL_NR_statmount, &req, buf, (size_t)STATMOUNT_BUF, 0);
+    return syscall(HULL_NR_statmount, &req, buf, size, 0);
 }
 
 /* Append `s` with mountinfo's escapes (space, tab, newline, backslash as \ooo). */
@@ -115,7 +115,8 @@ static int list_cgroup_mounts(char **out)
     if (sm == NULL || f == NULL)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (statmount_id(ids[i], HULL_SM_SB_BASIC, sm) < 0) {
+        /* The fixed part only: no strings asked for, none to copy. */
+        if (statmount_id(ids[i], HULL_SM_SB_BASIC, sm, sizeof *sm) < 0) {
             if (errno == ENOENT)
                 continue; /* unmounted since the listing */
             return -1;
@@ -125,7 +126,7 @@ static int list_cgroup_mounts(char **out)
             continue;
         uint64_t want = HULL_SM_SB_BASIC | HULL_SM_MNT_BASIC | HULL_SM_MNT_ROOT |
                         HULL_SM_MNT_POINT | HULL_SM_MNT_OPTS;
-        if (statmount_id(ids[i], want, sm) < 0) {
+        if (statmount_id(ids[i], want, sm, STATMOUNT_BUF) < 0) {
             if (errno == ENOENT)
                 continue;
             return -1;
