@@ -356,8 +356,16 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
             /* Without clone3 (an old kernel, a caller's seccomp filter) or when the kernel
              * refuses the cgroup: clone, and the cgroup.procs write says what is wrong. */
-            if (pid >= 0)
+            if (pid > 0) {
                 progress = CGROUP_ENTERED;
+                hull_debug("container process %d cloned into its cgroup `%s` "
+                           "(CLONE_INTO_CGROUP)",
+                           (int)pid, cg.dirs[0].path);
+            } else if (pid < 0) {
+                hull_debug("clone3 with CLONE_INTO_CGROUP: %s; cloning, then moving the "
+                           "container process into its cgroup",
+                           strerror(errno));
+            }
         }
         if (pid < 0)
             pid = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
