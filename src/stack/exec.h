@@ -54,6 +54,7 @@ struct stack_step {
 struct stack_plan {
     struct stack_step *steps;
     size_t n;
+    json_t *networks; /* changed networks to recreate: name -> the option that changed */
 };
 
 struct stack_up_options {
