@@ -234,6 +234,19 @@ int stack_plan_compute(container_store *cs, const struct stack *s, const struct 
     return 0;
 }
 
+bool stack_plan_is_noop(const struct stack_plan *p, FILE *progress)
+{
+    if (json_object_size(p->networks))
+        return false;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->steps[i].action != STACK_KEEP)
+            return false;
+    for (size_t i = 0; i < p->n; i++)
+        if (strncmp(p->steps[i].reason, "orphan", 6) != 0)
+            fprintf(progress, " Container %s  Running\n", p->steps[i].container);
+    return true;
+}
+
 void stack_plan_print(FILE *out, const struct stack_plan *p)
 {
     static const char *const names[] = {"keep", "create", "recreate", "start", "remove"};

@@ -2,7 +2,9 @@
 sysctls (/proc/sys), ulimits (ulimit -n/-Hn/-u), extra_hosts (/etc/hosts), dns_search and
 dns_opt (/etc/resolv.conf); `hull run --sysctl/--ulimit` and their docker-worded refusals;
 `compose port`; the verbs' options (docker's POSIX convention) and their usage errors."""
+import json
 import random
+import shutil
 import subprocess
 
 import pytest
@@ -203,3 +205,58 @@ def test_verb_help_and_posix_options(hull, tmp_path):
     finally:
         compose(hull, tmp_path, "down", "-t", "1", check=False)
     assert hull.ps("-a") == []
+
+
+def image_digest(hull, ref):
+    return json.loads(hull("image", "inspect", ref, check=True).stdout)[0]["Digest"]
+
+
+@pytest.mark.skipif(shutil.which("docker-registry") is None or shutil.which("skopeo") is None,
+                    reason="needs docker-registry and skopeo")
+def test_push_services_with_build_and_image(hull, tmp_path):
+    from image_helpers import Registry
+    reg = Registry()
+    try:
+        p = project()
+        app, also = f"{reg.host}/hull/{p}-app:1", f"{reg.host}/hull/{p}-also:1"
+        (tmp_path / "ctx").mkdir()
+        write(tmp_path / "ctx" / "Dockerfile", "FROM busybox\n")
+        write(tmp_path / "compose.yaml", f"""
+name: {p}
+services:
+  app:
+    build: ./ctx
+    image: {app}
+  also:
+    build: ./ctx
+    image: {also}
+    depends_on: [app]
+  plain:
+    image: busybox
+  built_only:
+    build: ./ctx
+""")
+        # the images as `compose build` would leave them (hull build is not what is tested)
+        hull("tag", "busybox", app, check=True)
+        hull("tag", "busybox", also, check=True)
+        r = compose(hull, tmp_path, "push", "also")
+        assert f"Service also  Pushing {also}" in r.stderr and "app" not in r.stderr, r.stderr
+        assert reg.digest(also) == image_digest(hull, also)
+        r = compose(hull, tmp_path, "push", "--include-deps", "also")
+        assert f"Service app  Pushing {app}" in r.stderr, r.stderr
+        assert reg.digest(app) == image_digest(hull, app)
+        # every service: only those with build and image; busybox and built_only are skipped
+        r = compose(hull, tmp_path, "push", "-q")
+        assert r.stdout == "" and "Pushing" not in r.stderr, (r.stdout, r.stderr)
+        # a failed push names the image and stops (services go in name order: also, app);
+        # --ignore-push-failures goes on, exit 0
+        hull("rmi", also, check=True)
+        r = compose(hull, tmp_path, "push", check=False)
+        assert r.returncode != 0 and also in r.stderr, r.stderr
+        assert "Pushing " + app not in r.stderr
+        r = compose(hull, tmp_path, "push", "--ignore-push-failures")
+        assert f"Service app  Pushing {app}" in r.stderr, r.stderr
+        r = compose(hull, tmp_path, "push", "nosuch", check=False)
+        assert r.returncode != 0 and "no such service: nosuch" in r.stderr
+    finally:
+        reg.stop()

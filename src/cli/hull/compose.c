@@ -35,6 +35,7 @@ struct compose_cli {
     const char *profiles[17];
     size_t n_profiles;
     const char *project;
+    bool quiet_children; /* run_self: the commands' stdout to /dev/null (push -q) */
 };
 
 static const char compose_help[] =
@@ -129,6 +130,23 @@ static int verb_flag(struct verb_options *v, const char *name, const char *arg, 
     return 0;
 }
 
+/* The next option that takes a value (its id; *arg is the value). The boolean flags met on the
+ * way are stored through flags[id] (NULL: accepted, ignored); the verbs' tables number their
+ * options 1, 2, ... in order. 0 after the last, -1 once the usage error is printed. */
+static int verb_next_valued(struct verb_options *v, const struct option_spec *specs,
+                            bool *const *flags, const char **arg)
+{
+    int id;
+    while ((id = verb_next(v, arg)) > 0) {
+        if (specs[id - 1].has_arg)
+            return id;
+        bool ignored;
+        if (verb_flag(v, specs[id - 1].name, *arg, flags[id] ? flags[id] : &ignored) < 0)
+            return -1;
+    }
+    return id;
+}
+
 /* An integer flag's value, in pflag's words when it is not one; -1 after the usage error. */
 static int verb_int(struct verb_options *v, const char *flag, const char *arg, long min, long *out)
 {
@@ -197,9 +215,9 @@ static int cc_config(struct compose_cli *cc, int argc, char **argv)
     verb_options_init(&v, "config", opts, argc, argv);
     const char *arg;
     int id;
-    while ((id = verb_next(&v, &arg)) != 0) {
-        if (id < 0 || (id == C_SERVICES && verb_flag(&v, "services", arg, &services) < 0) ||
-            (id == C_QUIET && verb_flag(&v, "quiet", arg, &quiet) < 0))
+    bool *const flags[] = {NULL, &services, NULL, NULL, &quiet};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0)
             return v.rc;
         if (id == C_HASH)
             hash = arg;
@@ -454,6 +472,19 @@ static int build_services(struct compose_cli *cc, const struct stack *s, image_s
     return 0;
 }
 
+/* Whether a service of `only` (all when empty) has a build section. */
+static bool has_build(const struct stack *s, const char *const *only)
+{
+    for (size_t i = 0; i < s->n_services; i++) {
+        bool wanted = only == NULL || only[0] == NULL;
+        for (const char *const *o = only; o && *o && !wanted; o++)
+            wanted = !strcmp(*o, s->services[i].name);
+        if (wanted && json_object_get(s->services[i].doc, "build"))
+            return true;
+    }
+    return false;
+}
+
 static int cc_build(struct compose_cli *cc, int argc, char **argv)
 {
     int first = 1, rc = no_options("build", argc, argv, &first);
@@ -483,7 +514,20 @@ static int cc_up(struct compose_cli *cc, int argc, char **argv)
     cleanup_container_store container_store *cs = NULL;
     cleanup_image_store image_store *is = NULL;
     if (load(cc, &s, &err) < 0 || check_services(s, o.only, &err) < 0 ||
-        ctr_open(cc->cli, &cs, &err) < 0 || cli_open_store(cc->cli, &is, &err) < 0)
+        ctr_open(cc->cli, &cs, &err) < 0)
+        return cli_fail(err);
+    /* The common `up -d` of a stack that is up to date: the plan alone, without the image store,
+     * the project lock or the networks' set-up (docs/performance.md "Stacks"). */
+    if (detach && !o.wait && (build < 0 || !has_build(s, o.only))) {
+        struct stack_plan plan = {0};
+        if (stack_plan_compute(cs, s, &o, &plan, &err) < 0)
+            return cli_fail(err);
+        bool noop = stack_plan_is_noop(&plan, stderr);
+        stack_plan_clear(&plan);
+        if (noop)
+            return 0;
+    }
+    if (cli_open_store(cc->cli, &is, &err) < 0)
         return cli_fail(err);
     /* --build: build every service with a build section; default: those whose image is
      * missing; --no-build: none */
@@ -513,10 +557,9 @@ static int cc_down(struct compose_cli *cc, int argc, char **argv)
     verb_options_init(&v, "down", opts, argc, argv);
     const char *arg;
     int id;
-    while ((id = verb_next(&v, &arg)) != 0) {
-        if (id < 0 || (id == D_VOLUMES && verb_flag(&v, "volumes", arg, &volumes) < 0) ||
-            (id == D_ORPHANS && verb_flag(&v, "remove-orphans", arg, &orphans) < 0) ||
-            (id == D_TIMEOUT && verb_int(&v, "-t, --timeout", arg, 0, &timeout) < 0))
+    bool *const flags[] = {NULL, &volumes, &orphans, NULL, NULL};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0 || (id == D_TIMEOUT && verb_int(&v, "-t, --timeout", arg, 0, &timeout) < 0))
             return v.rc;
         if (id == D_RMI && strcmp(arg, "local") && strcmp(arg, "all"))
             return compose_usage("down", "invalid value for --rmi: \"%s\"", arg);
@@ -586,11 +629,9 @@ static int cc_ps(struct compose_cli *cc, int argc, char **argv)
     verb_options_init(&v, "ps", opts, argc, argv);
     const char *arg;
     int id;
-    while ((id = verb_next(&v, &arg)) != 0) {
-        if (id < 0 || (id != P_FORMAT && verb_flag(&v, opts[id - 1].name, arg,
-                                                   id == P_ALL     ? &all
-                                                   : id == P_QUIET ? &quiet
-                                                                   : &services) < 0))
+    bool *const flags[] = {NULL, &all, &quiet, &services, NULL};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0)
             return v.rc;
         if (id == P_FORMAT) {
             if (strcmp(arg, "json") && strcmp(arg, "table"))
@@ -666,6 +707,10 @@ static pid_t run_self(struct compose_cli *cc, char **args, int out_fd, bool wait
             dup2(out_fd, 1);
             dup2(out_fd, 2);
             close(out_fd);
+        } else if (cc->quiet_children) {
+            int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (null >= 0)
+                dup2(null, 1);
         }
         execv("/proc/self/exe", argv);
         _exit(127);
@@ -833,20 +878,17 @@ static int cc_logs(struct compose_cli *cc, int argc, char **argv)
         {"no-color", 0, false, L_NO_COLOR, "monochrome"},
         {"no-log-prefix", 0, false, L_NO_PREFIX, "no container-name prefix"},
         {NULL, 0, false, 0, NULL}};
-    bool follow = false, ts = false, ignored = false;
+    bool follow = false, ts = false;
     const char *tail = "all";
     cleanup_verb_options struct verb_options v;
     verb_options_init(&v, "logs", opts, argc, argv);
     const char *arg;
     int id;
-    while ((id = verb_next(&v, &arg)) != 0) {
-        if (id < 0 || (id != L_TAIL && verb_flag(&v, opts[id - 1].name, arg,
-                                                 id == L_FOLLOW       ? &follow
-                                                 : id == L_TIMESTAMPS ? &ts
-                                                                      : &ignored) < 0))
+    bool *const flags[] = {NULL, &follow, NULL, &ts, NULL, NULL};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0)
             return v.rc;
-        if (id == L_TAIL)
-            tail = arg;
+        tail = arg;
     }
     return cc_logs_of(cc, follow, tail, ts, (const char *const *)(argv + v.p.index));
 }
@@ -1202,10 +1244,9 @@ static int cc_events(struct compose_cli *cc, int argc, char **argv)
     cleanup_verb_options struct verb_options v;
     verb_options_init(&v, "events", opts, argc, argv);
     const char *arg;
-    int id;
-    while ((id = verb_next(&v, &arg)) != 0)
-        if (id < 0 || verb_flag(&v, "json", arg, &json) < 0)
-            return v.rc;
+    bool *const flags[] = {NULL, &json};
+    if (verb_next_valued(&v, opts, flags, &arg) < 0)
+        return v.rc;
     int i = v.p.index;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
@@ -1248,10 +1289,9 @@ static int cc_push(struct compose_cli *cc, int argc, char **argv)
     cleanup_verb_options struct verb_options v;
     verb_options_init(&v, "push", opts, argc, argv);
     const char *arg;
-    int id;
-    while ((id = verb_next(&v, &arg)) != 0)
-        if (id < 0 || verb_flag(&v, opts[id - 1].name, arg, &flags[id]) < 0)
-            return v.rc;
+    bool *const to[] = {NULL, &flags[PU_IGNORE], &flags[PU_QUIET], &flags[PU_DEPS]};
+    if (verb_next_valued(&v, opts, to, &arg) < 0)
+        return v.rc;
     const char *const *only = (const char *const *)(argv + v.p.index);
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
@@ -1270,8 +1310,8 @@ static int cc_push(struct compose_cli *cc, int argc, char **argv)
         }
         if (!wanted || image == NULL || json_object_get(svc->doc, "build") == NULL)
             continue;
-        char *args[] = {"push", flags[PU_QUIET] ? "-q" : (char *)image,
-                        flags[PU_QUIET] ? (char *)image : NULL, NULL};
+        char *args[] = {"push", (char *)image, NULL};
+        cc->quiet_children = flags[PU_QUIET];
         if (!flags[PU_QUIET])
             fprintf(stderr, " Service %s  Pushing %s\n", svc->name, image);
         int st = 0;
