@@ -41,12 +41,15 @@ def test_kill9_of_hull_is_repaired_by_the_next_command(hull, tmp_path):
         sid = hull.wait_for(running, timeout=120, what="the sandboxed sleep")
         bundle = os.path.join(RUN_DIR, sid)
         assert os.path.isdir(bundle) and os.path.exists(bundle + ".lock")
+        # The repair that follows must not be able to take the lock while hull lives.
+        assert sandbox_of(next(pid for pid, c in processes_mentioning(f"sleep {marker}")
+                               if c.strip() == f"sleep {marker}")) == sid
         p.send_signal(signal.SIGKILL)
-        p.wait(timeout=60)
-        # What the killed hull left behind.
-        assert os.path.isdir(bundle) and mounts_under(bundle)
+        assert p.wait(timeout=60) == -signal.SIGKILL
+        # What the killed hull left behind (a bundle with its mounts, the runtime state, the
+        # running process) is not asserted: any sandbox command repairs it, of any data root,
+        # so a test running in parallel may be doing that right now.
         runtime_state = os.path.join(hull.root, "sandbox", "runtime", sid)
-        assert os.path.isdir(runtime_state)
         # Any sandbox command repairs it: the container is killed and deleted, the mounts,
         # bundle and owner lock removed.
         r = hull("sandbox", "ls", "--json", check=True)

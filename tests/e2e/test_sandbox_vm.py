@@ -96,8 +96,9 @@ def test_kill9_during_a_vm_run_is_repaired(hull):
             return None
         sid = hull.wait_for(vm_running, timeout=300, what="qemu of the sandbox")
         p.send_signal(signal.SIGKILL)
-        p.wait(timeout=60)
-        assert os.path.isdir(os.path.join(RUN_DIR, sid))
+        assert p.wait(timeout=60) == -signal.SIGKILL
+        # (Any sandbox command repairs, of any data root: a test running in parallel may have
+        # done it already, so what was left is not checked here; test_sandbox_repair does.)
         hull("sandbox", "ls", check=True)
         assert not os.path.exists(os.path.join(RUN_DIR, sid))
         assert not os.path.exists(os.path.join(RUN_DIR, sid + ".lock"))
