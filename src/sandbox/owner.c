@@ -16,6 +16,7 @@
 #include "net/attach.h"
 #include "net/network.h"
 #include "runtime/lifecycle.h"
+#include "runtime/state.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/workspace.h"
 #include "util/cleanup.h"
@@ -54,8 +55,10 @@ int sandbox_owner_lock(const char *id, const char *data_root, const char *runtim
     int fd = open_unlinked(tmp, &named);
     if (fd < 0)
         return hull_error(err, errno, "create `%s`", path);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:n, s:s?}", "id", id, "data_root", data_root,
-                            "runtime_root", runtime_root, "session", "network", network);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:n, s:s?, s:i, s:I}", "id", id, "data_root", data_root,
+                  "runtime_root", runtime_root, "session", "network", network, "pid", (int)getpid(),
+                  "start_time", (json_int_t)proc_start_time(getpid()));
     int rc = flock(fd, LOCK_EX) < 0 ? hull_error(err, errno, "lock `%s`", path)
                                     : write_doc(fd, doc, path, err);
     json_decref(doc);
@@ -120,6 +123,23 @@ void sandbox_owner_release(const char *id, int fd)
     close(fd);
 }
 
+/* The lock is held, but the hull that made it is gone (pid and start time): not a session's
+ * (whose creator exits by design; its record decides). */
+static bool owner_gone(int fd)
+{
+    json_t *doc = read_doc(fd);
+    json_t *pid = json_object_get(doc, "pid");
+    json_t *start = json_object_get(doc, "start_time");
+    bool gone = false;
+    if (json_is_integer(pid) && json_is_integer(start) &&
+        json_is_null(json_object_get(doc, "session"))) {
+        unsigned long long now = proc_start_time((pid_t)json_integer_value(pid));
+        gone = now == 0 || now != (unsigned long long)json_integer_value(start);
+    }
+    json_decref(doc);
+    return gone;
+}
+
 /* A session still claims the bundle: its record names the same id. */
 static bool session_claims(json_t *doc)
 {
@@ -178,8 +198,15 @@ int sandbox_reap_stale(void)
         char path[512];
         snprintf(path, sizeof path, "%s/%s", SANDBOX_RUN_DIR, de->d_name);
         cleanup_close int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-            continue; /* gone meanwhile, or its owner is alive */
+        if (fd < 0)
+            continue; /* gone meanwhile */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            /* Held: by its owner, or by a copy a process inherited from a dead owner (a
+             * container process the owner created but never started, which has not exec'd and
+             * waits for `start` forever). */
+            if (tmp || !owner_gone(fd))
+                continue;
+        }
         if (tmp) {
             /* Only where O_TMPFILE is missing: a creator between open and flock holds no
              * lock yet, so only an old one is known dead (before its bundle was made). */

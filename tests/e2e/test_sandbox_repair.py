@@ -129,3 +129,58 @@ def test_posix_options(hull):
     assert r.returncode == 125 and "unexpected argument `extra`" in r.stderr
     r = hull("sandbox", "run", "--egress-allow", "10.0.0.0/8", "--", "true")
     assert r.returncode == 125 and "need --network egress" in r.stderr
+
+
+def test_lock_held_by_an_inherited_copy_after_the_owner_died(hull):
+    """A process that inherited the owner lock from hull (a container process created but never
+    started, waiting for `start` without having exec'd) keeps the flock after hull dies; the
+    repair tells it from a live owner by the owner's pid and start time. Simulated exactly: this
+    test takes a duplicate of hull's own lock fd (pidfd_getfd, the same open file) and holds it
+    while hull is killed."""
+    import ctypes
+    marker = f"{7000000 + os.getpid() % 1000000}"
+    p = hull.popen("sandbox", "run", "--timeout", "10m", "--", "sleep", marker,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    held = -1
+    sid = None
+    try:
+        def running():
+            for pid, cmd in processes_mentioning(f"sleep {marker}"):
+                if cmd.strip() == f"sleep {marker}" and sandbox_of(pid):
+                    return sandbox_of(pid)
+            return None
+        sid = hull.wait_for(running, timeout=120, what="the sandboxed sleep")
+        lock = os.path.join(RUN_DIR, sid + ".lock")
+        ino = os.stat(lock).st_ino  # (an O_TMPFILE's fd has no name to match)
+
+        def same(fd):
+            try:
+                return os.stat(f"/proc/{p.pid}/fd/{fd}").st_ino == ino
+            except OSError:
+                return False
+        fdnum = next(int(fd) for fd in os.listdir(f"/proc/{p.pid}/fd") if same(fd))
+        libc = ctypes.CDLL(None, use_errno=True)
+        pidfd = os.pidfd_open(p.pid)
+        held = libc.syscall(438, pidfd, fdnum, 0)  # pidfd_getfd
+        os.close(pidfd)
+        assert held >= 0, os.strerror(ctypes.get_errno())
+        p.send_signal(signal.SIGKILL)
+        assert p.wait(timeout=60) == -signal.SIGKILL
+        # The lock is still held (by us), the owner is gone: the next command repairs.
+        hull("sandbox", "ls", check=True)
+        assert not os.path.exists(os.path.join(RUN_DIR, sid))
+        assert not os.path.exists(lock)
+        assert hull.wait_for(lambda: not in_cgroup(sid), timeout=60, what="sandbox processes gone")
+    finally:
+        if held >= 0:
+            os.close(held)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if sid:
+            for pid in in_cgroup(sid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            hull("sandbox", "ls")
