@@ -75,7 +75,7 @@ def default_config(args=None, terminal=False):
     }
 
 
-def wait_for(predicate, timeout=30, interval=0.02, what="condition"):
+def wait_for(predicate, timeout=90, interval=0.02, what="condition"):
     """Poll `predicate` until it returns something true and return that; fail the test after
     `timeout` seconds (generous: the suite must pass on a loaded machine and under ASan)."""
     deadline = time.monotonic() + timeout

@@ -47,7 +47,7 @@ class Follower:
                 self.lines.append(line.rstrip("\n"))
                 self.cond.notify_all()
 
-    def wait_for(self, pred, timeout=30):
+    def wait_for(self, pred, timeout=90):
         with self.cond:
             ok = self.cond.wait_for(lambda: any(pred(l) for l in self.lines), timeout=timeout)
         assert ok, f"no such event line; got {self.lines}"
