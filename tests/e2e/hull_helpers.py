@@ -127,8 +127,9 @@ def force_clean(root):
 
 
 @pytest.fixture
-def hull(tmp_path):
+def hull(tmp_path, seeded_data_root):
     root = str(tmp_path / "data-root")
+    subprocess.run(["cp", "-a", seeded_data_root, root], check=True, timeout=60)
     h = HullCli(root)
     yield h
     # Remove whatever the test left, through hull itself, then check nothing leaked.
