@@ -52,7 +52,7 @@ class HullCli:
         r = self("run", "-d", *args, check=True)
         return r.stdout.strip()
 
-    def wait_for(self, predicate, timeout=30, interval=0.02, what="condition"):
+    def wait_for(self, predicate, timeout=120, interval=0.02, what="condition"):
         return wait_for(predicate, timeout=timeout, interval=interval, what=what)
 
     def logs(self, ref, *flags):
