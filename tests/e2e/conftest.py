@@ -119,7 +119,7 @@ def wait_for(predicate, timeout=120, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
-def wait_exit(pid, timeout=30):
+def wait_exit(pid, timeout=120):
     """Wait (on a pidfd, not by polling) until process `pid` has exited; True when it has.
     Works for processes that are not our children; a zombie counts as exited."""
     try:

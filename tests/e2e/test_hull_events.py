@@ -24,7 +24,7 @@ def json_events(hull, since, *filters):
     return [json.loads(l) for l in out.splitlines()]
 
 
-def wait_event(hull, since, *filters, timeout=30):
+def wait_event(hull, since, *filters, timeout=120):
     """The first event matching, waiting for it (polls the recorded log)."""
     return hull.wait_for(lambda: json_events(hull, since, *filters), timeout=timeout,
                          interval=0.05, what=f"event {filters}")[0]
