@@ -51,7 +51,7 @@ def prefix(subnet):
     return subnet.rsplit(".", 1)[0] + "."
 
 
-def wait_tcp(host, port, timeout=20):
+def wait_tcp(host, port, timeout=120):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
