@@ -323,7 +323,8 @@ int vm_start(const struct vm_spec *spec, struct vm **out, hull_err **err)
                       .stderr_fd = spec->stderr_fd,
                       .accel = accel,
                       .stop_timeout = spec->stop_timeout_s ? spec->stop_timeout_s : 10,
-                      .boot_timeout = spec->boot_timeout_s ? spec->boot_timeout_s : 120};
+                      .boot_timeout = spec->boot_timeout_s ? spec->boot_timeout_s : 120,
+                      .times = {.qemu_cpu_started = -1}};
     cleanup_strv char **argv = NULL;
     int r = qemu_fds_open(&f, err);
     if (r == 0 && (f.config = make_config_memfd(spec, err)) < 0)
@@ -390,12 +391,36 @@ int vm_signal(struct vm *vm, int sig, hull_err **err)
     return 0;
 }
 
+/* utime + stime of a live process in seconds, -1 if unreadable */
+static double process_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime, stime;
+    /* after ")": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime
+     * stime */
+    if (p == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? (double)(utime + stime) / (double)hz : -1;
+}
+
 static void handle_control_line(struct vm *vm, const char *line)
 {
     int code;
     if (strcmp(line, "started") == 0) {
         vm->started = true;
         vm->times.started = now_s();
+        vm->times.qemu_cpu_started = process_cpu_s(vm->qemu_pid);
+    } else if (strncmp(line, "times ", 6) == 0) {
+        snprintf(vm->times.guest, sizeof(vm->times.guest), "%s", line + 6);
     } else if (sscanf(line, "exit %d", &code) == 1) {
         vm->have_exit = true;
         vm->exit_code = code & 0xff;
