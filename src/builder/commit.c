@@ -41,7 +41,7 @@ static int apply_change(struct build_state *st, const char *line, hull_err **err
         for (const char *const *a = allowed; *a; a++)
             ok = ok || strcmp(*a, in->keyword) == 0;
         if (!ok)
-            r = hull_error(err, 0, "--change `%s`: %s cannot be changed by commit", line,
+            r = hull_error(err, 0, "--change `%s`: %s is not a valid change command", line,
                            in->keyword);
         else if (build_state_apply(st, in, cf->escape, err) < 0)
             r = hull_error_prefix(err, "--change `%s`", line);
@@ -118,6 +118,19 @@ int builder_commit(container_store *cs, image_store *is, const struct commit_req
         char manifest[DIGEST_STR_LEN];
         rc = image_draft_write(is, &st.d, req->name, manifest, id_out, err);
     }
+    build_state_clear(&st);
+    return rc;
+}
+
+int builder_changes_config(char *const *changes, json_t **out, hull_err **err)
+{
+    struct build_state st = {0};
+    build_state_init_scratch(&st);
+    int rc = 0;
+    for (char *const *c = changes; rc == 0 && c && *c; c++)
+        rc = apply_change(&st, *c, err);
+    if (rc == 0)
+        *out = json_deep_copy(image_draft_container_config(&st.d));
     build_state_clear(&st);
     return rc;
 }

@@ -4,6 +4,8 @@
 #ifndef HULL_BUILDER_COMMIT_H
 #define HULL_BUILDER_COMMIT_H
 
+#include <jansson.h>
+
 #include "container/store.h"
 #include "image/store.h"
 #include "util/digest.h"
@@ -18,5 +20,9 @@ struct commit_request {
 
 int builder_commit(container_store *cs, image_store *is, const struct commit_request *req,
                    char id_out[DIGEST_STR_LEN], hull_err **err);
+
+/* `hull import --change`: the container config (the image config's "config" object) that the
+ * `--change` lines make of an empty one. *out is a new reference. */
+int builder_changes_config(char *const *changes, json_t **out, hull_err **err);
 
 #endif

@@ -208,10 +208,10 @@ static int import_flat(image_store *s, int in_fd, const struct image_import_flat
     json_auto_t *history = json_pack("{s:s}", "created", created);
     if (opts->comment)
         json_object_set_new(history, "comment", json_string(opts->comment));
-    json_auto_t *config =
-        json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[O]}", "created", created,
-                  "architecture", arch, "os", platform, "config", "rootfs", "type", "layers",
-                  "diff_ids", layer, "history", history);
+    json_auto_t *config = json_pack(
+        "{s:s, s:s, s:s, s:o, s:{s:s, s:[s]}, s:[O]}", "created", created, "architecture", arch,
+        "os", platform, "config", opts->config ? json_deep_copy(opts->config) : json_object(),
+        "rootfs", "type", "layers", "diff_ids", layer, "history", history);
     cleanup_free char *config_text = json_dumps(config, JSON_COMPACT);
     if (store_blob_put(s, config_text, strlen(config_text), NULL, config_digest, err) < 0)
         return -1;

@@ -4,6 +4,8 @@
 #ifndef HULL_IMAGE_FLAT_ARCHIVE_H
 #define HULL_IMAGE_FLAT_ARCHIVE_H
 
+#include <jansson.h>
+
 #include "image/store.h"
 
 /* Write the tree under `dir` to out_fd as a tar archive (paths relative, no leading `./`),
@@ -13,6 +15,7 @@ int image_export_tree(const char *dir, int out_fd, hull_err **err);
 struct image_import_flat_options {
     const char *name;    /* record the image under this name (NULL: no name) */
     const char *comment; /* the history entry's comment (docker: "Imported from FILE") */
+    json_t *config;      /* the image config's "config" (Cmd, Env...; NULL: empty) */
 };
 
 /* Read a tar stream (plain, gzip, xz, zstd, ...) from in_fd and add it to the store as an image

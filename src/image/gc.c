@@ -3,6 +3,7 @@
 #include "image/image.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -60,13 +61,9 @@ static int sweep(int dirfd, json_t *live, int dirs, size_t *count, uint64_t *byt
     return 0;
 }
 
-int image_store_gc(image_store *s, int remove_dangling, struct image_prune_report *report,
-                   hull_err **err)
+static int gc_run(image_store *s, int remove_dangling, struct image_prune_report *report,
+                  hull_err **err)
 {
-    struct image_prune_report local = {0};
-    if (report == NULL)
-        report = &local;
-    memset(report, 0, sizeof(*report));
     cleanup_close int lock = -1;
     if (index_lock(s, &lock, err) < 0)
         return -1;
@@ -80,6 +77,12 @@ int image_store_gc(image_store *s, int remove_dangling, struct image_prune_repor
             const char *manifest = json_string_value(json_object_get(img, "manifest"));
             if (json_array_size(json_object_get(img, "names")) == 0 &&
                 image_store_count_users(s, manifest) == 0) {
+                const char *id = json_string_value(json_object_get(img, "config"));
+                char **grown = realloc(report->deleted, (report->images + 2) * sizeof(char *));
+                if (grown == NULL || id == NULL || (grown[report->images] = strdup(id)) == NULL)
+                    abort();
+                grown[report->images + 1] = NULL;
+                report->deleted = grown;
                 json_array_remove(images, i);
                 report->images++;
             }
@@ -95,6 +98,18 @@ int image_store_gc(image_store *s, int remove_dangling, struct image_prune_repor
         sweep(s->layers_fd, live, 1, &report->layers, &report->bytes, err) < 0)
         return hull_error_prefix(err, "prune image store `%s`", s->path);
     return image_store_clean_tmp(s, err);
+}
+
+int image_store_gc(image_store *s, int remove_dangling, struct image_prune_report *report,
+                   hull_err **err)
+{
+    struct image_prune_report local = {0};
+    if (report == NULL)
+        report = &local;
+    memset(report, 0, sizeof(*report));
+    int rc = gc_run(s, remove_dangling, report, err);
+    hull_strvfree(local.deleted);
+    return rc;
 }
 
 int image_prune(image_store *s, struct image_prune_report *report, hull_err **err)

@@ -74,6 +74,7 @@ int image_remove(image_store *s, const char *ref, int force, struct image_remove
 struct image_prune_report {
     size_t images, blobs, layers;
     uint64_t bytes;
+    char **deleted; /* IDs of the images removed, NULL-terminated (free with hull_strvfree) */
 };
 
 /* Remove dangling images (no names, no users), then every blob and layer no image references,

@@ -40,7 +40,7 @@ def test_commit_refusals(hull):
     hull("run", "--name", "c2", "busybox", "true", check=True)
     r = hull("commit", "--change", "RUN true", "c2")
     assert r.returncode != 0
-    assert r.stderr.strip() == "hull: --change `RUN true`: RUN cannot be changed by commit"
+    assert r.stderr.strip() == "hull: --change `RUN true`: RUN is not a valid change command"
     r = hull("commit", "c2", "Bad:Name::")
     assert r.returncode == 125
     hull("rm", "c2", check=True)

@@ -2,6 +2,7 @@
 into an image, keeping owners, modes, times, symlinks, hard links, devices and fifos (compared
 with `tar -tvf` listings); running containers, volumes left out, compressed input, failures."""
 import gzip
+import json
 import os
 import subprocess
 
@@ -112,3 +113,28 @@ def test_import_compressed_and_failures(hull, tmp_path):
     assert r.returncode == 1 and not (tmp_path / "no").exists()
     r = hull("export")
     assert r.returncode == 125
+
+
+def test_import_with_changes(hull, tmp_path):
+    """docker import --change: config-only instructions applied in order to the empty config."""
+    hull("create", "--name", "exch", "busybox", "true", check=True)
+    plain = str(tmp_path / "ch.tar")
+    hull("export", "-o", plain, "exch", check=True)
+    r = hull("import", "-c", 'CMD ["echo", "hi there"]', "--change", "ENV A=1 B=2",
+             "-c", "WORKDIR /tmp", "-c", "LABEL k=v", "-c", "ENV A=3", plain, "changed:1",
+             check=True)
+    image_id = r.stdout.strip()
+    config = json.loads(hull("image", "inspect", "--format", "{{json .Config}}", "changed:1",
+                             check=True).stdout)
+    assert config["Cmd"] == ["echo", "hi there"] and config["Labels"] == {"k": "v"}
+    assert config["Env"] == ["A=3", "B=2"] and config["WorkingDir"] == "/tmp"
+    assert hull("run", "--rm", "changed:1", check=True).stdout == "hi there\n"
+    out = hull("run", "--rm", "changed:1", "sh", "-c", "echo $A$B $(pwd)", check=True).stdout
+    assert out == "32 /tmp\n"
+    # A build-only instruction is a usage error, and nothing is stored.
+    before = hull("images", "-q", "--no-trunc", check=True).stdout
+    r = hull("import", "-c", "RUN true", plain, "changed:2")
+    assert r.returncode == 125 and r.stdout == ""
+    assert r.stderr.strip() == "hull: --change `RUN true`: RUN is not a valid change command"
+    assert hull("images", "-q", "--no-trunc", check=True).stdout == before
+    assert image_id.split(":")[1] in before.split()

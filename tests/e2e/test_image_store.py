@@ -217,7 +217,12 @@ def test_rmi_refuses_image_in_use_unless_forced(hull, feature_layout):
     assert info["layers"][0][7:] in hull.listdir("layers")  # still used
     os.unlink(os.path.join(users, "c1"))
     r = hull("image", "prune", check=True)
-    assert r.stdout.startswith("Removed 1 images")
+    # docker's list of the images removed, then hull's summary; each removal is an event.
+    assert r.stdout.startswith("Deleted Images:\ndeleted: " + info["config"] + "\n"), r.stdout
+    assert "Removed 1 images" in r.stdout
+    ev = hull("events", "--since", "0", "--until", "0s", "--filter", "type=image",
+              "--format", "{{.Action}} {{.Actor.ID}}", check=True)
+    assert "delete " + info["config"] in ev.stdout.splitlines(), ev.stdout
     assert info["layers"][0][7:] not in hull.listdir("layers")
 
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/hull/cli.h"
+#include "container/event_emit.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 
@@ -13,7 +14,8 @@ static const char help[] =
     "with names and everything they reference are kept. Waits until no other hull process is\n"
     "using the store, so it never removes the blobs of a pull in progress.\n"
     "\n"
-    "Prints what was removed: images, blobs, layers and bytes of blobs freed.\n"
+    "Prints the IDs of the images removed (docker's `Deleted Images:` list; each also a `delete`\n"
+    "event in `hull events`), then what was removed: images, blobs, layers and bytes freed.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n"
@@ -30,8 +32,18 @@ int cmd_image_prune(struct hull_cli *cli, int argc, char **argv)
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)
         return cli_fail(err);
-    struct image_prune_report report;
-    if (image_prune(store, &report, &err) < 0)
+    struct image_prune_report report = {0};
+    int rc = image_prune(store, &report, &err);
+    if (report.deleted)
+        printf("Deleted Images:\n");
+    for (char **d = report.deleted; d && *d; d++) {
+        printf("deleted: %s\n", *d);
+        image_event(store->data_root, "delete", *d, NULL);
+    }
+    if (report.deleted)
+        printf("\n");
+    hull_strvfree(report.deleted);
+    if (rc < 0)
         return cli_fail(err);
     printf("Removed %zu images, %zu blobs, %zu layers; freed %llu bytes of blobs\n", report.images,
            report.blobs, report.layers, (unsigned long long)report.bytes);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "builder/commit.h"
 #include "cli/hull/cli.h"
 #include "image/flat_archive.h"
 #include "image/reference.h"
@@ -22,6 +23,9 @@ static const char help[] =
     "REPOSITORY[:TAG] when given (normalised as `hull tag` does). Prints the image ID.\n"
     "\n"
     "Options:\n"
+    "  -c, --change INSTR   apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV,\n"
+    "                       EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL, HEALTHCHECK);\n"
+    "                       repeatable, applied in order\n"
     "  -m, --message TEXT   the history comment (default: \"Imported from FILE\")\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -33,8 +37,14 @@ int cmd_import(struct hull_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, help))
         return 0;
     static const struct option_spec import_opts[] = {
-        {"message", 'm', true, 1, "the history comment"}, {NULL, 0, false, 0, NULL}};
+        {"message", 'm', true, 1, "the history comment"},
+        {"change", 'c', true, 2, "apply a Dockerfile instruction"},
+        {NULL, 0, false, 0, NULL}};
     const char *message = NULL;
+    cleanup_strv char **changes = calloc(1, sizeof(char *));
+    size_t nchanges = 0;
+    if (changes == NULL)
+        abort();
     hull_err *err = NULL;
     cleanup_options struct option_parser p;
     if (options_init_posix(&p, import_opts, argc, argv, 1, &err) < 0)
@@ -44,7 +54,15 @@ int cmd_import(struct hull_cli *cli, int argc, char **argv)
     while ((oid = options_next(&p, &arg, &err)) != 0) {
         if (oid < 0)
             return cli_usage_options("import", err);
-        message = arg;
+        if (oid == 1) {
+            message = arg;
+            continue;
+        }
+        char **grown = realloc(changes, (nchanges + 2) * sizeof *changes);
+        if (grown == NULL || (grown[nchanges] = strdup(arg)) == NULL)
+            abort();
+        grown[++nchanges] = NULL;
+        changes = grown;
     }
     int first = p.index;
     if (first >= argc || argc - first > 2)
@@ -63,6 +81,11 @@ int cmd_import(struct hull_cli *cli, int argc, char **argv)
                              argv[first + 1]);
         name = image_ref_string(ref);
     }
+    json_auto_t *config = NULL;
+    if (nchanges > 0 && builder_changes_config(changes, &config, &err) < 0) {
+        err->exit_code = CLI_EXIT_USAGE;
+        return cli_fail(err);
+    }
     cleanup_close int in = -1;
     if (strcmp(file, "-") == 0)
         in = dup(STDIN_FILENO);
@@ -73,7 +96,8 @@ int cmd_import(struct hull_cli *cli, int argc, char **argv)
     cleanup_free char *comment = NULL;
     if (message == NULL && asprintf(&comment, "Imported from %s", file) < 0)
         abort();
-    struct image_import_flat_options opts = {.name = name, .comment = message ? message : comment};
+    struct image_import_flat_options opts = {
+        .name = name, .comment = message ? message : comment, .config = config};
     cleanup_image_store image_store *store = NULL;
     char id[DIGEST_STR_LEN];
     if (cli_open_store(cli, &store, &err) < 0 || image_import_flat(store, in, &opts, id, &err) < 0)

@@ -10,6 +10,7 @@
 
 #include "cli/hull/containers.h"
 #include "container/create.h"
+#include "container/event_emit.h"
 #include "container/launch.h"
 #include "container/programs.h"
 #include "container/status.h"
@@ -293,7 +294,11 @@ static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char *
         }
     }
     struct image_prune_report rep = {0};
-    if (image_prune(is, &rep, &err) < 0)
+    int rc = image_prune(is, &rep, &err);
+    for (char **d = rep.deleted; d && *d; d++)
+        image_event(is->data_root, "delete", *d, NULL);
+    hull_strvfree(rep.deleted);
+    if (rc < 0)
         return cli_fail(err);
     printf("Deleted images: %zu, layers: %zu, blobs: %zu (%.1f MB reclaimed)\n", rep.images,
            rep.layers, rep.blobs, (double)rep.bytes / 1e6);
