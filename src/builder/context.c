@@ -16,8 +16,8 @@
 
 #include <archive.h>
 
+#include "container/root_path.h"
 #include "image/layer.h"
-#include "linux/resolve.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/fs_copy.h"
@@ -475,7 +475,7 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
     if (!dest_is_dir) {
         /* An existing directory also takes the source inside. */
         cleanup_err hull_err *ignored = NULL;
-        int fd = resolve_open_in_root(rootfs_fd, dest, O_RDONLY | O_DIRECTORY, false, &ignored);
+        int fd = container_root_open_dir(rootfs_fd, dest, &ignored);
         if (fd >= 0) {
             dest_is_dir = true;
             close(fd);
@@ -490,13 +490,9 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
             return hull_error(err, errno, "stat `%s`", sources[i]);
         if (S_ISDIR(st.st_mode) || dest_is_dir) {
             /* A directory's contents go into dest; anything else into dest/NAME. */
-            int dfd = resolve_in_root(rootfs_fd, dest, RESOLVE_MKDIR, err);
-            if (dfd < 0)
-                return hull_error_prefix(err, "destination `%s`", dest);
-            cleanup_close int ddir = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            close(dfd);
+            cleanup_close int ddir = container_root_make_dir(rootfs_fd, dest, err);
             if (ddir < 0)
-                return hull_error(err, errno, "open destination `%s`", dest);
+                return hull_error_prefix(err, "destination `%s`", dest);
             cleanup_close int sdir = open_source(
                 root, sources[i], S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY, err);
             if (sdir < 0)
@@ -522,13 +518,10 @@ int copy_sources_to(const struct copy_source_root *root, char *const *sources, i
         const char *name = slash ? slash + 1 : parent;
         if (slash)
             *slash = '\0';
-        int pfd = resolve_in_root(rootfs_fd, slash && *parent ? parent : "/", RESOLVE_MKDIR, err);
-        if (pfd < 0)
-            return hull_error_prefix(err, "destination `%s`", dest);
-        cleanup_close int ddir = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        close(pfd);
+        cleanup_close int ddir =
+            container_root_make_dir(rootfs_fd, slash && *parent ? parent : "/", err);
         if (ddir < 0)
-            return hull_error(err, errno, "open destination `%s`", dest);
+            return hull_error_prefix(err, "destination `%s`", dest);
         cleanup_close int sfile = open_source(root, sources[i], O_RDONLY, err);
         if (sfile < 0)
             return -1;

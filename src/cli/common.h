@@ -1,6 +1,6 @@
 /* What the front ends share. Each front end parses its own command line (hull-runtime: runc's
- * forms through util/options.h; hull: docker's through getopt_long) but reports the same way:
- * an error is printed once, here, and turned into the exit status.
+ * forms through util/options.h; hull: docker's, the POSIX mode of the same parser) but reports the
+ * same way: an error is printed once, here, and turned into the exit status.
  *
  * Exit statuses (docs/hull-cli.md, "Exit codes and errors"):
  *   hull-runtime, as runc: 1 for every failure, usage errors included;

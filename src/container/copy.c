@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container/root_path.h"
 #include "container/rootfs.h"
 #include "container/status.h"
-#include "linux/resolve.h"
 #include "util/cleanup.h"
 #include "util/fs_copy.h"
 #include "util/log.h"
@@ -31,7 +31,7 @@ static int open_parent(int in_root, const char *path, int *dirfd, char **name, h
     const char *dir = dirname(b);
     if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
         return hull_error(err, 0, "`%s`: name a file or directory, not `%s`", path, base);
-    int fd = in_root >= 0 ? resolve_open_in_root(in_root, dir, O_RDONLY | O_DIRECTORY, false, err)
+    int fd = in_root >= 0 ? container_root_open_dir(in_root, dir, err)
                           : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         if (in_root >= 0)
@@ -48,9 +48,8 @@ static int open_dest(int in_root, const char *dest, const char *src_name, int *d
                      hull_err **err)
 {
     cleanup_err hull_err *ignored = NULL;
-    int fd = in_root >= 0
-                 ? resolve_open_in_root(in_root, dest, O_RDONLY | O_DIRECTORY, false, &ignored)
-                 : open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = in_root >= 0 ? container_root_open_dir(in_root, dest, &ignored)
+                          : open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         *dirfd = fd;
         *name = strdup(src_name);

@@ -2,7 +2,6 @@
 #include "container/network.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "net/ports.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
+#include "util/str.h"
 #include "util/fs.h"
 
 static json_t *strv_array(char *const *v)
@@ -157,23 +157,6 @@ static int write_in_place(int dirfd, const char *name, const char *text, hull_er
     return 0;
 }
 
-static void appendf(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(char **buf, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *line;
-    if (vasprintf(&line, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    char *n;
-    if (asprintf(&n, "%s%s", *buf ? *buf : "", line) < 0)
-        abort();
-    free(line);
-    free(*buf);
-    *buf = n;
-}
-
 /* The host's nameservers other than loopback ones (unreachable from a network namespace). */
 static void host_nameservers(char **buf)
 {
@@ -188,12 +171,12 @@ static void host_nameservers(char **buf)
             if (sscanf(l, " nameserver %63s", ns) != 1 || strncmp(ns, "127.", 4) == 0 ||
                 strcmp(ns, "::1") == 0)
                 continue;
-            appendf(buf, "nameserver %s\n", ns);
+            str_appendf(buf, "nameserver %s\n", ns);
             found++;
         }
     }
     if (!found) /* docker's fallback */
-        appendf(buf, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        str_appendf(buf, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 }
 
 static const char *first_gateway(json_t *eps)
@@ -210,9 +193,13 @@ int container_network_write_etc(container_store *cs, container_record *r, json_t
         json_string_value(json_object_get(json_object_get(r->doc, "Config"), "Hostname"));
     const char *mode = net_mode(r->doc);
     char *hosts = NULL;
-    appendf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    str_appendf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     const char *ip = json_string_value(json_object_get(json_array_get(eps, 0), "IPAddress"));
-    appendf(&hosts, "%s\t%s\n", ip && *ip ? ip : "127.0.1.1", hostname ? hostname : "");
+    str_appendf(&hosts, "%s\t%s\n", ip && *ip ? ip : "127.0.1.1", hostname ? hostname : "");
+    const char *ip6 =
+        json_string_value(json_object_get(json_array_get(eps, 0), "GlobalIPv6Address"));
+    if (ip6 && *ip6)
+        str_appendf(&hosts, "%s\t%s\n", ip6, hostname ? hostname : "");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(host, "ExtraHosts"), i, v)
@@ -225,7 +212,7 @@ int container_network_write_etc(container_store *cs, container_record *r, json_t
         const char *addr = colon + 1;
         if (strcmp(addr, "host-gateway") == 0)
             addr = first_gateway(eps) ? first_gateway(eps) : "127.0.0.1";
-        appendf(&hosts, "%s\t%s\n", addr, name);
+        str_appendf(&hosts, "%s\t%s\n", addr, name);
     }
     int rc = write_in_place(r->dirfd, "hosts", hosts, err);
     free(hosts);
@@ -246,31 +233,31 @@ int container_network_write_etc(container_store *cs, container_record *r, json_t
             user_dns = json_is_true(json_object_get(net_network_meta(conf), "dns"));
     }
     if (json_array_size(dns)) {
-        json_array_foreach(dns, i, v) appendf(&resolv, "nameserver %s\n", json_string_value(v));
+        json_array_foreach(dns, i, v) str_appendf(&resolv, "nameserver %s\n", json_string_value(v));
     } else if (user_dns && first_gateway(eps)) {
-        appendf(&resolv, "nameserver %s\n", first_gateway(eps));
+        str_appendf(&resolv, "nameserver %s\n", first_gateway(eps));
     } else if (strcmp(mode, "host") == 0 || json_array_size(eps)) {
         if (strcmp(mode, "host") == 0) {
             cleanup_free char *text = NULL;
             size_t len;
             cleanup_err hull_err *e = NULL;
             if (fs_read_file("/etc/resolv.conf", 1u << 20, &text, &len, &e) == 0)
-                appendf(&resolv, "%s", text);
+                str_appendf(&resolv, "%s", text);
         } else {
             host_nameservers(&resolv);
         }
     }
     json_t *search = json_object_get(host, "DnsSearch");
     if (json_array_size(search)) {
-        appendf(&resolv, "search");
-        json_array_foreach(search, i, v) appendf(&resolv, " %s", json_string_value(v));
-        appendf(&resolv, "\n");
+        str_appendf(&resolv, "search");
+        json_array_foreach(search, i, v) str_appendf(&resolv, " %s", json_string_value(v));
+        str_appendf(&resolv, "\n");
     }
     json_t *opts = json_object_get(host, "DnsOptions");
     if (json_array_size(opts)) {
-        appendf(&resolv, "options");
-        json_array_foreach(opts, i, v) appendf(&resolv, " %s", json_string_value(v));
-        appendf(&resolv, "\n");
+        str_appendf(&resolv, "options");
+        json_array_foreach(opts, i, v) str_appendf(&resolv, " %s", json_string_value(v));
+        str_appendf(&resolv, "\n");
     }
     rc = write_in_place(r->dirfd, "resolv.conf", resolv ? resolv : "", err);
     free(resolv);
@@ -589,11 +576,23 @@ json_t *container_network_settings(container_store *cs, container_record *r)
         json_object_set(e, "MacAddress", json_object_get(h, "mac"));
         json_object_set(e, "EndpointID", json_object_get(h, "endpointId"));
         json_object_set_new(e, "DNSNames", json_pack("[O]", json_object_get(h, "name")));
+        const char *addr6 = json_string_value(json_object_get(h, "address6"));
+        const char *slash6 = addr6 ? strchr(addr6, '/') : NULL;
+        cleanup_free char *ip6 =
+            addr6 ? strndup(addr6, slash6 ? (size_t)(slash6 - addr6) : strlen(addr6)) : strdup("");
+        const char *gw6 = json_string_value(json_object_get(h, "gateway6"));
+        json_object_set_new(e, "GlobalIPv6Address", json_string(ip6));
+        json_object_set_new(e, "GlobalIPv6PrefixLen", json_integer(slash6 ? atoi(slash6 + 1) : 0));
+        json_object_set_new(e, "IPv6Gateway", json_string(gw6 ? gw6 : ""));
         if (i == 0) {
             json_object_set_new(ns_doc, "IPAddress", json_string(ip));
             json_object_set(ns_doc, "Gateway", json_object_get(h, "gateway"));
             json_object_set(ns_doc, "IPPrefixLen", json_object_get(e, "IPPrefixLen"));
             json_object_set(ns_doc, "MacAddress", json_object_get(h, "mac"));
+            json_object_set(ns_doc, "GlobalIPv6Address", json_object_get(e, "GlobalIPv6Address"));
+            json_object_set(ns_doc, "GlobalIPv6PrefixLen",
+                            json_object_get(e, "GlobalIPv6PrefixLen"));
+            json_object_set(ns_doc, "IPv6Gateway", json_object_get(e, "IPv6Gateway"));
         }
         size_t j;
         json_t *pm;

@@ -14,7 +14,7 @@
 #include "container/event_emit.h"
 #include "monitor/monitor_io.h"
 #include "container/request.h"
-#include "linux/resolve.h"
+#include "container/root_path.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/fs_copy.h"
@@ -238,8 +238,7 @@ int volume_prefill_from_image(container_record *r, int rootfd, hull_err **err)
         if (!dir_is_empty(vol))
             continue;
         cleanup_err hull_err *absent = NULL;
-        cleanup_close int img =
-            resolve_open_in_root(rootfd, dst, O_RDONLY | O_DIRECTORY, false, &absent);
+        cleanup_close int img = container_root_open_dir(rootfd, dst, &absent);
         if (img < 0)
             continue; /* nothing (or no directory) there in the image */
         struct stat st;

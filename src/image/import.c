@@ -116,11 +116,31 @@ static int fetch_layers(image_store *s, image_source *src, const image_manifest 
     return 0;
 }
 
-/* The image manifest for the platform: follows one level of index. */
-static int resolve_manifest(image_source *src, const struct image_import_options *opts, char **data,
-                            size_t *len, char **media_type, hull_err **err)
+/* A manifest named by digest: from the store when a pull already put it there (blobs are
+ * verified on the way in), else from the source. */
+static int get_manifest(image_store *s, image_source *src, const char *digest, char **data,
+                        size_t *len, char **media_type, hull_err **err)
 {
-    if (src->ops->get_manifest(src, NULL, data, len, media_type, err) < 0)
+    if (digest != NULL && digest_is_valid(digest) && store_blob_exists(s, digest)) {
+        cleanup_err hull_err *local_err = NULL;
+        if (store_blob_read(s, digest, data, len, &local_err) == 0) {
+            *media_type = NULL;
+            return 0;
+        }
+    }
+    return src->ops->get_manifest(src, digest, data, len, media_type, err);
+}
+
+/* The image manifest for the platform: follows one level of index. Asks the source once for
+ * what its reference names (nothing at all when that is a digest the store has), and a
+ * platform's manifest only when the store lacks it. */
+static int resolve_manifest(image_store *s, image_source *src,
+                            const struct image_import_options *opts, char **data, size_t *len,
+                            char **media_type, hull_err **err)
+{
+    int got = src->digest != NULL ? get_manifest(s, src, src->digest, data, len, media_type, err)
+                                  : src->ops->get_manifest(src, NULL, data, len, media_type, err);
+    if (got < 0)
         return -1;
     enum manifest_kind kind;
     if (manifest_kind(*data, *len, *media_type, &kind, err) < 0)
@@ -134,7 +154,7 @@ static int resolve_manifest(image_source *src, const struct image_import_options
     *data = NULL;
     *media_type = NULL;
     if (r == 0)
-        r = src->ops->get_manifest(src, d.digest, data, len, media_type, err);
+        r = get_manifest(s, src, d.digest, data, len, media_type, err);
     if (r == 0 && *media_type == NULL && d.media_type && *d.media_type)
         *media_type = strdup(d.media_type);
     if (r == 0) {
@@ -159,7 +179,7 @@ int image_import(image_store *s, image_source *src, const struct image_import_op
     cleanup_free char *data = NULL;
     cleanup_free char *media_type = NULL;
     size_t len = 0;
-    if (resolve_manifest(src, opts, &data, &len, &media_type, err) < 0)
+    if (resolve_manifest(s, src, opts, &data, &len, &media_type, err) < 0)
         return -1;
     image_manifest *m = NULL;
     if (manifest_parse(data, len, media_type, &m, err) < 0)

@@ -28,6 +28,7 @@ struct image_progress;
 struct image_source {
     const struct image_source_ops *ops;
     const struct image_progress *progress; /* set by image_import for fetch_blob */
+    const char *digest; /* the manifest digest the reference pins, or NULL (by tag) */
 };
 
 void image_source_free(image_source *src);

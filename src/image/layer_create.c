@@ -54,39 +54,6 @@ static int fail(struct layer_writer *w, int errnum, const char *what, const char
     return -1;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Directory entries in byte order (the tar's order, so the digest is stable). */
-static int sorted_names(int dirfd, char ***out, size_t *n_out, hull_err **err)
-{
-    DIR *d = NULL;
-    if (fs_opendir_at(dirfd, &d, err) < 0)
-        return -1;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            names = realloc(names, cap * sizeof *names);
-            if (names == NULL)
-                abort();
-        }
-        names[n++] = strdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 0)
-        qsort(names, n, sizeof *names, cmp_names);
-    *out = names;
-    *n_out = n;
-    return 0;
-}
-
 /* security.* and user.* extended attributes (file capabilities above all); overlayfs' own
  * trusted.overlay.* ones describe the upper directory, not the layer. */
 static void add_xattrs(struct archive_entry *e, int dirfd, const char *name)
@@ -240,7 +207,7 @@ static int write_tree(struct layer_writer *w, int dirfd, const char *prefix)
 {
     char **names = NULL;
     size_t n = 0;
-    if (sorted_names(dirfd, &names, &n, &w->err) < 0)
+    if (fs_dir_names_sorted(dirfd, &names, &n, &w->err) < 0)
         return -1;
     int r = 0;
     for (size_t i = 0; i < n; i++) {

@@ -4,11 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -16,6 +18,7 @@
 
 #include "image/auth.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 #define MAX_DOCUMENT (4u << 20)
 #define USER_AGENT   "hull/" HULL_VERSION
@@ -27,8 +30,13 @@ struct registry_source {
     char *path;
     char *tag;
     char *digest;
-    char *base_url; /* "https://host" or "http://host" */
+    char *base_url; /* "https://host" or "http://host"; NULL until the first request */
     int insecure;
+    image_store *store;          /* where the scheme of each host is remembered (NULL: nowhere) */
+    bool remembered;             /* base_url came from that memory, not from a ping this time */
+    pthread_mutex_t ready_mutex; /* the first request of any thread chooses the scheme */
+    CURLSH *share;               /* one connection pool and DNS cache for every request */
+    pthread_mutex_t share_mutex[CURL_LOCK_DATA_LAST];
     char *user, *password;
     pthread_mutex_t mutex;
     char *bearer;
@@ -214,10 +222,11 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *opaque)
 
 /* One HTTP request: a GET unless `req` says otherwise. `auth` is a full "Authorization: ..."
  * header or NULL. */
-static CURLcode http_request(const char *url, const struct registry_request *req,
-                             const char *accept, const char *auth, int insecure, struct response *r,
-                             char *errbuf)
+static CURLcode http_request(const struct registry_source *src, const char *url,
+                             const struct registry_request *req, const char *accept,
+                             const char *auth, struct response *r, char *errbuf)
 {
+    int insecure = src->insecure;
     CURL *c = curl_easy_init();
     if (c == NULL)
         return CURLE_OUT_OF_MEMORY;
@@ -260,6 +269,10 @@ static CURLcode http_request(const char *url, const struct registry_request *req
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    /* Keep-alive across requests (and threads): a pull is a handful of small requests to one
+     * host, each would otherwise pay a connection (and TLS handshake). */
+    if (src->share != NULL)
+        curl_easy_setopt(c, CURLOPT_SHARE, src->share);
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (strcmp(method, "POST") == 0) {
@@ -299,10 +312,10 @@ static CURLcode http_request(const char *url, const struct registry_request *req
     return rc;
 }
 
-static CURLcode http_get(const char *url, const char *accept, const char *auth, int insecure,
-                         struct response *r, char *errbuf)
+static CURLcode http_get(const struct registry_source *src, const char *url, const char *accept,
+                         const char *auth, struct response *r, char *errbuf)
 {
-    return http_request(url, NULL, accept, auth, insecure, r, errbuf);
+    return http_request(src, url, NULL, accept, auth, r, errbuf);
 }
 
 static int curl_failure(struct response *r, CURLcode rc, const char *errbuf, const char *host,
@@ -412,7 +425,7 @@ static int fetch_token(struct registry_source *src, hull_err **err)
     cleanup_free char *auth = src->user ? basic_header(src->user, src->password) : NULL;
     struct response r = {.limit = 1 << 20};
     char errbuf[CURL_ERROR_SIZE];
-    CURLcode rc = http_get(url, "application/json", auth, src->insecure, &r, errbuf);
+    CURLcode rc = http_get(src, url, "application/json", auth, &r, errbuf);
     int ret = 0;
     if (rc != CURLE_OK) {
         ret = curl_failure(&r, rc, errbuf, src->realm, err);
@@ -509,17 +522,42 @@ static int http_failure(struct registry_source *src, struct response *r, const c
     }
 }
 
-/* GET base_url + path with auth, retrying once after answering a 401 challenge. */
+static int ensure_ready(struct registry_source *src, hull_err **err);
+static bool stale_scheme(struct registry_source *src, CURLcode rc, long status, hull_err **err,
+                         int *failed);
+
+/* base_url + path, read under the lock that a re-chosen scheme is written under. */
+static char *request_url(struct registry_source *src, const char *path)
+{
+    char *url = NULL;
+    pthread_mutex_lock(&src->ready_mutex);
+    int n = asprintf(&url, "%s%s", src->base_url, path);
+    pthread_mutex_unlock(&src->ready_mutex);
+    if (n < 0)
+        abort();
+    return url;
+}
+
+/* GET base_url + path with auth, retrying once after answering a 401 challenge (and once with a
+ * freshly chosen scheme when the remembered one no longer works). */
 static int registry_get(struct registry_source *src, const char *path, const char *accept,
                         const char *what, struct response *r, hull_err **err)
 {
-    cleanup_free char *url = NULL;
-    if (asprintf(&url, "%s%s", src->base_url, path) < 0)
-        abort();
+    if (ensure_ready(src, err) < 0)
+        return -1;
     for (int attempt = 0;; attempt++) {
+        cleanup_free char *url = request_url(src, path);
         cleanup_free char *auth = current_auth(src);
         char errbuf[CURL_ERROR_SIZE];
-        CURLcode rc = http_get(url, accept, auth, src->insecure, r, errbuf);
+        CURLcode rc = http_get(src, url, accept, auth, r, errbuf);
+        int failed = 0;
+        if (stale_scheme(src, rc, r->status, err, &failed)) {
+            response_reset(r);
+            if (failed)
+                return -1;
+            attempt--;
+            continue;
+        }
         if (rc != CURLE_OK)
             return curl_failure(r, rc, errbuf, src->host, err);
         if (r->status == 401 && attempt == 0) {
@@ -535,16 +573,18 @@ static int registry_get(struct registry_source *src, const char *path, const cha
 }
 
 /* Where an upload's Location points: absolute URLs as they are, paths under the base URL. */
-static char *absolute_url(const struct registry_source *src, const char *location)
+static char *absolute_url(struct registry_source *src, const char *location)
 {
-    char *url = NULL;
-    if (strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0)
-        url = strdup(location);
-    else if (asprintf(&url, "%s%s%s", src->base_url, location[0] == '/' ? "" : "/", location) < 0)
-        url = NULL;
-    if (url == NULL)
+    if (strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0) {
+        char *url = strdup(location);
+        if (url == NULL)
+            abort();
+        return url;
+    }
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s%s", location[0] == '/' ? "" : "/", location) < 0)
         abort();
-    return url;
+    return request_url(src, path);
 }
 
 int registry_send(image_source *base, const struct registry_request *req,
@@ -552,13 +592,22 @@ int registry_send(image_source *base, const struct registry_request *req,
 {
     struct registry_source *src = (struct registry_source *)base;
     *reply = (struct registry_reply){0};
-    cleanup_free char *url = absolute_url(src, req->url);
+    if (ensure_ready(src, err) < 0)
+        return -1;
     for (int attempt = 0;; attempt++) {
+        cleanup_free char *url = absolute_url(src, req->url);
         struct response r = {.limit = 16384, .progress = req->progress, .digest = req->digest};
         cleanup_free char *auth = current_auth(src);
         char errbuf[CURL_ERROR_SIZE];
-        CURLcode rc = http_request(url, req, req->accept, auth, src->insecure, &r, errbuf);
-        int ret = 0;
+        CURLcode rc = http_request(src, url, req, req->accept, auth, &r, errbuf);
+        int ret = 0, failed = 0;
+        if (stale_scheme(src, rc, r.status, err, &failed)) {
+            response_reset(&r);
+            if (failed)
+                return -1;
+            attempt--;
+            continue;
+        }
         if (rc != CURLE_OK) {
             ret = curl_failure(&r, rc, errbuf, src->host, err);
         } else if (r.status == 401 && attempt == 0) {
@@ -674,6 +723,11 @@ static void reg_destroy(image_source *base)
     free(src->realm);
     free(src->service);
     free(src->scope);
+    if (src->share != NULL)
+        curl_share_cleanup(src->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&src->share_mutex[i]);
+    pthread_mutex_destroy(&src->ready_mutex);
     pthread_mutex_destroy(&src->mutex);
     free(src);
 }
@@ -683,6 +737,64 @@ static const struct image_source_ops registry_ops = {
     .fetch_blob = reg_fetch_blob,
     .destroy = reg_destroy,
 };
+
+/* ---- the scheme of each host, remembered in the store ----
+ *
+ * Choosing between HTTPS and HTTP costs a request (a refused TLS handshake, then GET /v2/ in
+ * plain HTTP, for a local registry): images/registries/HOST says which one answered last time,
+ * and the first request goes straight there. Plain HTTP is still only used where it is allowed
+ * (local hosts, --insecure); a remembered scheme that fails to connect or gets HTTP 400 (plain
+ * HTTP to a TLS port) is chosen afresh. A cache: written atomically, not durably. */
+
+#define SCHEMES_DIR "registries"
+
+static bool host_file_name_ok(const char *host)
+{
+    return host[0] != '\0' && host[0] != '.' && strchr(host, '/') == NULL && strlen(host) < 256;
+}
+
+static bool recall_scheme(struct registry_source *src)
+{
+    if (src->store == NULL || !host_file_name_ok(src->host))
+        return false;
+    cleanup_close int dirfd =
+        openat(src->store->dirfd, SCHEMES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dirfd < 0)
+        return false;
+    cleanup_close int fd = openat(dirfd, src->host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    char buf[8];
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    bool http = strcmp(buf, "http") == 0;
+    if (!http && strcmp(buf, "https") != 0)
+        return false;
+    if (http && !(src->insecure || host_is_local(src->host)))
+        return false;
+    free(src->base_url);
+    if (asprintf(&src->base_url, "%s://%s", buf, src->host) < 0)
+        abort();
+    src->remembered = true;
+    return true;
+}
+
+static void remember_scheme(struct registry_source *src)
+{
+    if (src->store == NULL || !host_file_name_ok(src->host))
+        return;
+    const char *scheme = strncmp(src->base_url, "http://", 7) == 0 ? "http\n" : "https\n";
+    cleanup_err hull_err *err = NULL;
+    cleanup_close int lock = -1;
+    if (mkdirat(src->store->dirfd, SCHEMES_DIR, 0700) < 0 && errno != EEXIST)
+        return;
+    cleanup_close int dirfd =
+        openat(src->store->dirfd, SCHEMES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dirfd < 0 || image_store_lock(src->store, SCHEMES_DIR, &lock, &err) < 0)
+        return;
+    fs_replace_file_at(dirfd, src->host, scheme, strlen(scheme), 0600, &err);
+}
 
 /* GET /v2/ over HTTPS, falling back to HTTP where allowed; remembers the auth challenge. */
 static int ping(struct registry_source *src, hull_err **err)
@@ -698,7 +810,7 @@ static int ping(struct registry_source *src, hull_err **err)
             abort();
         struct response r = {.limit = 1 << 16};
         char errbuf[CURL_ERROR_SIZE];
-        CURLcode rc = http_get(url, NULL, NULL, src->insecure, &r, errbuf);
+        CURLcode rc = http_get(src, url, NULL, NULL, &r, errbuf);
         if (rc != CURLE_OK) {
             if (i == 0 && allow_http) {
                 response_reset(&r);
@@ -711,9 +823,65 @@ static int ping(struct registry_source *src, hull_err **err)
         if (r.status == 401 && r.www_authenticate)
             parse_challenge(src, r.www_authenticate);
         response_reset(&r);
+        remember_scheme(src);
         return 0;
     }
     return hull_error(err, 0, "registry `%s` unreachable", src->host);
+}
+
+/* The scheme for this source's requests: remembered, or found by a ping (once, whichever
+ * thread asks first). */
+static int ensure_ready(struct registry_source *src, hull_err **err)
+{
+    pthread_mutex_lock(&src->ready_mutex);
+    int ret = 0;
+    if (src->base_url == NULL && !recall_scheme(src))
+        ret = ping(src, err);
+    pthread_mutex_unlock(&src->ready_mutex);
+    return ret;
+}
+
+/* After a request: true when the scheme it used was remembered and did not work (no
+ * connection, a refused handshake, HTTP 400 from a TLS port): the scheme has been chosen again
+ * by a ping (*failed when that failed, with *err set) and the request should be retried. A
+ * remembered scheme that worked once is kept for the rest of the source's life. */
+static bool stale_scheme(struct registry_source *src, CURLcode rc, long status, hull_err **err,
+                         int *failed)
+{
+    bool bad = rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR ||
+               rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
+               rc == CURLE_WEIRD_SERVER_REPLY || (rc == CURLE_OK && status == 400);
+    pthread_mutex_lock(&src->ready_mutex);
+    bool retry = false;
+    if (src->remembered) {
+        src->remembered = false;
+        if (bad) {
+            retry = true;
+            *failed = ping(src, err) < 0;
+        }
+    }
+    pthread_mutex_unlock(&src->ready_mutex);
+    return retry;
+}
+
+static int share_lock_index(curl_lock_data data)
+{
+    return data >= 0 && data < CURL_LOCK_DATA_LAST ? (int)data : 0;
+}
+
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *opaque)
+{
+    (void)c;
+    (void)access;
+    struct registry_source *src = opaque;
+    pthread_mutex_lock(&src->share_mutex[share_lock_index(data)]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *opaque)
+{
+    (void)c;
+    struct registry_source *src = opaque;
+    pthread_mutex_unlock(&src->share_mutex[share_lock_index(data)]);
 }
 
 static struct registry_source *source_alloc(const char *registry, const char *host,
@@ -725,9 +893,23 @@ static struct registry_source *source_alloc(const char *registry, const char *ho
         abort();
     src->base.ops = &registry_ops;
     pthread_mutex_init(&src->mutex, NULL);
+    pthread_mutex_init(&src->ready_mutex, NULL);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&src->share_mutex[i], NULL);
+    src->share = curl_share_init();
+    if (src->share != NULL &&
+        (curl_share_setopt(src->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+         curl_share_setopt(src->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+         curl_share_setopt(src->share, CURLSHOPT_USERDATA, src) != CURLSHE_OK ||
+         curl_share_setopt(src->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+         curl_share_setopt(src->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)) {
+        curl_share_cleanup(src->share); /* no sharing: every request connects anew */
+        src->share = NULL;
+    }
     src->registry = strdup(registry);
     src->host = strdup(host);
     src->insecure = opts && opts->insecure;
+    src->store = opts ? opts->store : NULL;
     return src;
 }
 
@@ -738,9 +920,11 @@ int registry_source_new(const image_ref *ref, const struct registry_options *opt
     src->path = strdup(ref->path);
     src->tag = ref->tag ? strdup(ref->tag) : NULL;
     src->digest = ref->digest ? strdup(ref->digest) : NULL;
+    src->base.digest = src->digest;
+    /* No request yet: the first one chooses the scheme (ensure_ready), and a pull that finds
+     * everything in the store makes none. */
     if (auth_lookup(opts ? opts->authfile : NULL, ref->domain, &src->user, &src->password, err) <
-            0 ||
-        ping(src, err) < 0) {
+        0) {
         reg_destroy(&src->base);
         return -1;
     }

@@ -13,9 +13,11 @@
 struct registry_options {
     int insecure;         /* any host: fall back to plain HTTP, do not verify TLS */
     const char *authfile; /* NULL = auth_default_file() */
+    image_store *store;   /* remembers which scheme each host speaks (NULL: ping every time) */
 };
 
-/* Contacts the registry (GET /v2/) to choose the scheme and learn the auth challenge. */
+/* A source for `ref`. It contacts the registry only on its first request, choosing the scheme
+ * by GET /v2/ (HTTPS, then plain HTTP where allowed) unless opts->store remembers it. */
 int registry_source_new(const image_ref *ref, const struct registry_options *opts,
                         image_source **out, hull_err **err);
 

@@ -235,7 +235,7 @@ static int pull_registry(image_store *s, const char *text, const struct image_pu
     cleanup_image_ref image_ref *ref = NULL;
     if (image_ref_parse(text, &ref, err) < 0)
         return -1;
-    struct registry_options ro = {.insecure = o->insecure, .authfile = o->authfile};
+    struct registry_options ro = {.insecure = o->insecure, .authfile = o->authfile, .store = s};
     image_source *src = NULL;
     if (registry_source_new(ref, &ro, &src, err) < 0)
         return -1;

@@ -24,6 +24,7 @@
 #include "linux/lsm.h"
 #include "linux/resolve.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
@@ -153,34 +154,31 @@ static int bind_mount(int rootfd, const struct hull_mount *m, hull_err **err)
  * sub-mount per mounted hierarchy, as runc lays it out. */
 /* Our cgroup's path in the v1 hierarchy with these controllers (or cgroup2 for ""), from
  * /proc/self/cgroup: the runtime moved us into our cgroups before we mount anything. */
-static bool own_cgroup_path(const char *controllers, char *out, size_t size)
+static bool own_cgroup_path(const char *proc_self_cgroup, const char *controllers, char *out,
+                            size_t size)
 {
-    cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
-    if (f == NULL)
-        return false;
-    char line[4096];
-    while (fgets(line, sizeof line, f)) {
-        char *a = strchr(line, ':');
-        char *b = a ? strchr(a + 1, ':') : NULL;
-        if (b == NULL)
-            continue;
-        *b = '\0';
-        if (strcmp(a + 1, controllers) != 0)
-            continue;
-        b[1 + strcspn(b + 1, "\n")] = '\0';
-        snprintf(out, size, "%s", b + 1);
-        return true;
+    size_t want = strlen(controllers);
+    for (const char *line = proc_self_cgroup; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t n = eol ? (size_t)(eol - line) : strlen(line);
+        const char *a = memchr(line, ':', n);
+        const char *b = a ? memchr(a + 1, ':', n - (size_t)(a + 1 - line)) : NULL;
+        if (b && (size_t)(b - a - 1) == want && memcmp(a + 1, controllers, want) == 0) {
+            snprintf(out, size, "%.*s", (int)(n - (size_t)(b + 1 - line)), b + 1);
+            return true;
+        }
+        line = eol ? eol + 1 : NULL;
     }
     return false;
 }
 
 /* Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
  * container's own cgroup directory instead, as runc does. */
-static int bind_own_cgroup(int rootfd, const char *mnt, const char *controllers, int subfd,
-                           unsigned long flags, const char *sub, hull_err **err)
+static int bind_own_cgroup(int rootfd, const char *self, const char *mnt, const char *controllers,
+                           int subfd, unsigned long flags, const char *sub, hull_err **err)
 {
     char rel[2048], src[4096], sp[32];
-    if (!own_cgroup_path(controllers, rel, sizeof rel))
+    if (!own_cgroup_path(self, controllers, rel, sizeof rel))
         return hull_error(err, ENOENT, "find our cgroup for `%s`", controllers);
     snprintf(src, sizeof src, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
     if (mount(src, fd_path(sp, subfd), NULL, MS_BIND, NULL) < 0)
@@ -197,7 +195,8 @@ static int bind_own_cgroup(int rootfd, const char *mnt, const char *controllers,
 
 /* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME. */
 static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struct cgroup_host *host,
-                             unsigned long flags, bool own_cgroupns, hull_err **err)
+                             const char *self, unsigned long flags, bool own_cgroupns,
+                             hull_err **err)
 {
     for (size_t i = 0; i < host->n; i++) {
         const struct cgroup_hierarchy *h = &host->h[i];
@@ -214,7 +213,7 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
         char subp[32];
         if (h->v2) {
             if (!own_cgroupns) {
-                if (bind_own_cgroup(rootfd, h->mountpoint, "", subfd, flags, sub, err) < 0)
+                if (bind_own_cgroup(rootfd, self, h->mountpoint, "", subfd, flags, sub, err) < 0)
                     return -1;
                 continue;
             }
@@ -236,7 +235,7 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
             strncat(data, o, sizeof data - strlen(data) - 1);
         }
         if (!own_cgroupns) {
-            if (bind_own_cgroup(rootfd, h->mountpoint, data, subfd, flags, sub, err) < 0)
+            if (bind_own_cgroup(rootfd, self, h->mountpoint, data, subfd, flags, sub, err) < 0)
                 return -1;
             continue;
         }
@@ -247,7 +246,7 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
 }
 
 static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool own_cgroupns,
-                        hull_err **err)
+                        const struct cgroup_host *cgroups, hull_err **err)
 {
     char tp[32];
     unsigned long flags = m->flags & ~MS_REMOUNT;
@@ -260,12 +259,19 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
     if (mount("tmpfs", fd_path(tp, target), "tmpfs",
               (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
         return hull_error(err, errno, "mount tmpfs on `%s`", m->destination);
-    struct cgroup_host host;
-    if (cgroup_host_read_mounts(&host, err) < 0)
+    cleanup_cgroup_host struct cgroup_host read = {0};
+    if (cgroups == NULL) {
+        if (cgroup_host_read_mounts(&read, err) < 0)
+            return -1;
+        cgroups = &read;
+    }
+    /* Without a cgroup namespace each hierarchy binds our own cgroup there: /proc/self/cgroup
+     * is read once for all of them. */
+    cleanup_free char *self = NULL;
+    size_t len;
+    if (!own_cgroupns && fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0)
         return -1;
-    int rc = mount_hierarchies(rootfd, m, &host, flags, own_cgroupns, err);
-    cgroup_host_clear(&host);
-    if (rc < 0)
+    if (mount_hierarchies(rootfd, m, cgroups, self, flags, own_cgroupns, err) < 0)
         return -1;
     if (flags & MS_RDONLY) {
         cleanup_close int again = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
@@ -279,14 +285,14 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
 }
 
 static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, bool own_cgroupns,
-                         const char *mount_label, hull_err **err)
+                         const char *mount_label, const struct cgroup_host *cgroups, hull_err **err)
 {
     cleanup_close int target = resolve_in_root(rootfd, m->destination, RESOLVE_MKDIR, err);
     if (target < 0)
         return -1;
     char tp[32];
     if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-        if (mount_cgroup(rootfd, m, target, own_cgroupns, err) < 0)
+        if (mount_cgroup(rootfd, m, target, own_cgroupns, cgroups, err) < 0)
             return -1;
     } else {
         unsigned long flags = m->flags & ~MS_REMOUNT;
@@ -337,15 +343,15 @@ size_t mounts_first_cgroup(const struct hull_config *cfg)
     return cfg->n_mounts;
 }
 
-int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, size_t from,
-                        size_t to, hull_err **err)
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
+                        const struct cgroup_host *cgroups, size_t from, size_t to, hull_err **err)
 {
     for (size_t i = from; i < to && i < cfg->n_mounts; i++) {
         const struct hull_mount *m = &cfg->mounts[i];
         int r = m->bind ? bind_mount(rootfd, m, err)
                         : special_mount(rootfd, m, in_userns,
                                         config_has_namespace(cfg, CLONE_NEWCGROUP),
-                                        cfg->mount_label, err);
+                                        cfg->mount_label, cgroups, err);
         if (r < 0)
             return hull_error_prefix(err, "mounts[%zu]", i);
     }

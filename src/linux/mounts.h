@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "linux/cgroup/cgroup.h"
 #include "oci/config.h"
 #include "util/error.h"
 
@@ -13,9 +14,10 @@
  * its parent mount private so pivot_root works. Returns an O_PATH fd of the rootfs. */
 int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err);
 
-/* Entries [from, to) of cfg->mounts, in order, relative to rootfd. */
-int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns, size_t from,
-                        size_t to, hull_err **err);
+/* Entries [from, to) of cfg->mounts, in order, relative to rootfd. `cgroups`: the host's cgroup
+ * hierarchies for cgroup mounts (NULL: read from /proc/self/mountinfo when needed). */
+int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
+                        const struct cgroup_host *cgroups, size_t from, size_t to, hull_err **err);
 /* Index of the first cgroup/cgroup2 filesystem mount (cfg->n_mounts when none): what the
  * container process can mount before it is in its own cgroups (and cgroup namespace). */
 size_t mounts_first_cgroup(const struct hull_config *cfg);

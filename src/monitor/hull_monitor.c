@@ -9,15 +9,18 @@
  * `oom`/`die` events (events.h), and applies the restart policy. Restarting
  * and the final clean-up need libhull again: for those it execs `hull __monitor restart|cleanup
  * ID`, which comes back here after a restart. No JSON library, no allocation in the steady state;
- * idle RSS stays well under 1 MiB.
+ * once set up it drops its mappings of code it no longer runs (drop_read_only): an idle monitor
+ * is about 340 KiB RSS, 70 KiB of it private.
  *
  * Not a user command: the argument list is hull's internal contract (see usage below). */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -30,6 +33,32 @@ static const char usage[] =
     "Internal helper of `hull` (started by `hull run -d` and `hull start`); not meant to be run\n"
     "by hand. Reads the container's stdout/stderr from fds 3 and 4, writes its stdin to fd 5\n"
     "and serves attach clients on the listening socket fd 6 (each when open).\n";
+
+/* Drop this process's mappings of its own read-only segments (code, constants). Set-up and the
+ * exit path run code the steady state never runs again (argument parsing, the log rotation,
+ * stdio, the locale tables of printf), but the kernel mapped it, and the pages around it, on
+ * first use: about 700 KiB of a 770 KiB resident set, counted again in the RSS of every
+ * monitor although the page cache holds one copy. Unmapped here, a page comes back (from the
+ * page cache, no I/O, with the kernel's fault-around of 64 KiB) only when the monitor runs it
+ * again, so an idle monitor keeps what its relay loop touches: about 340 KiB RSS. Only segments
+ * without write permission: nothing there was ever modified, so dropping them loses nothing. */
+static int drop_read_only(struct dl_phdr_info *info, size_t size, void *opaque)
+{
+    (void)size;
+    (void)opaque;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+            continue;
+        /* Whole pages inside the segment only. */
+        uintptr_t start = (info->dlpi_addr + ph->p_vaddr + page - 1) & ~(page - 1);
+        uintptr_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+        if (end > start)
+            madvise((void *)start, end - start, MADV_DONTNEED);
+    }
+    return 1; /* the executable comes first (and, static, is all there is) */
+}
 
 int main(int argc, char **argv)
 {
@@ -90,6 +119,9 @@ int main(int argc, char **argv)
     static struct health_sched health;
     if (!adopt && health_sched_load(&health, dirfd, probe) == 1)
         r.health = &health;
+
+    /* Set-up is done: from here on, resident is what the relay loop uses. */
+    dl_iterate_phdr(drop_read_only, NULL);
 
     int status = 0;
     int exit_code = adopt                         ? monitor_watch_adopted(child, &r.stop_requested)

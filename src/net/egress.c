@@ -27,6 +27,7 @@
 
 #include "net/addr.h"
 #include "util/cleanup.h"
+#include "util/str.h"
 #include "util/fs.h"
 
 int net_egress_cidr_normalize(const char *text, char out[20], hull_err **err)
@@ -58,64 +59,47 @@ int net_egress_port_parse(const char *text, unsigned *out, hull_err **err)
     return 0;
 }
 
-static void appendf(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(char **buf, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *line;
-    if (vasprintf(&line, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    char *n;
-    if (asprintf(&n, "%s%s", *buf ? *buf : "", line) < 0)
-        abort();
-    free(line);
-    free(*buf);
-    *buf = n;
-}
-
 static void append_set(char **s, char *const *v)
 {
-    appendf(s, "{ ");
+    str_appendf(s, "{ ");
     for (size_t i = 0; v[i]; i++)
-        appendf(s, "%s%s", i ? ", " : "", v[i]);
-    appendf(s, " }");
+        str_appendf(s, "%s%s", i ? ", " : "", v[i]);
+    str_appendf(s, " }");
 }
 
 char *net_egress_script(const struct net_egress *e)
 {
     char *s = NULL;
-    appendf(&s, "table inet " NET_EGRESS_TABLE " {\n"
-                "  chain output {\n"
-                "    type filter hook output priority filter; policy drop;\n"
-                "    oifname \"lo\" accept\n"
-                "    ct state established,related accept\n");
+    str_appendf(&s, "table inet " NET_EGRESS_TABLE " {\n"
+                    "  chain output {\n"
+                    "    type filter hook output priority filter; policy drop;\n"
+                    "    oifname \"lo\" accept\n"
+                    "    ct state established,related accept\n");
     for (char *const *r = e->resolvers; r && *r; r++)
-        appendf(&s, "    ip daddr %s meta l4proto { tcp, udp } th dport 53 accept\n", *r);
+        str_appendf(&s, "    ip daddr %s meta l4proto { tcp, udp } th dport 53 accept\n", *r);
     bool cidrs = e->cidrs && e->cidrs[0];
     char *ports = NULL;
     for (size_t i = 0; i < e->n_ports; i++)
-        appendf(&ports, "%s%u", i ? ", " : "", e->ports[i]);
+        str_appendf(&ports, "%s%u", i ? ", " : "", e->ports[i]);
     if (cidrs) {
-        appendf(&s, "    ip daddr ");
+        str_appendf(&s, "    ip daddr ");
         append_set(&s, e->cidrs);
         if (ports)
-            appendf(&s, " tcp dport { %s }", ports);
-        appendf(&s, " accept\n");
+            str_appendf(&s, " tcp dport { %s }", ports);
+        str_appendf(&s, " accept\n");
     } else if (ports) {
-        appendf(&s, "    tcp dport { %s } accept\n", ports);
+        str_appendf(&s, "    tcp dport { %s } accept\n", ports);
     }
     free(ports);
     /* hull's networks are IPv4: IPv6 (link-local discovery chatter) goes, unlogged. */
-    appendf(&s,
-            "    meta nfproto ipv6 drop\n"
-            "    limit rate 100/second burst 200 packets log prefix \"" NET_EGRESS_LOG_PREFIX
-            "\" group %d\n"
-            "    drop\n"
-            "  }\n"
-            "}\n",
-            NET_EGRESS_LOG_GROUP);
+    str_appendf(&s,
+                "    meta nfproto ipv6 drop\n"
+                "    limit rate 100/second burst 200 packets log prefix \"" NET_EGRESS_LOG_PREFIX
+                "\" group %d\n"
+                "    drop\n"
+                "  }\n"
+                "}\n",
+                NET_EGRESS_LOG_GROUP);
     return s;
 }
 

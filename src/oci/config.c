@@ -886,6 +886,12 @@ int config_parse(const char *text, size_t len, const char *display, const char *
     cfg->bundle = strdup(bundle);
     if (cfg->bundle == NULL)
         return hull_error(err, ENOMEM, "%s", display);
+    if (flags & CONFIG_LOAD_HOOKS_ONLY) {
+        if (config_parse_hooks(c, root, cfg, err) < 0)
+            return -1;
+        *out = steal_pointer(&cfg);
+        return 0;
+    }
     if (json_read_string(c, root, "ociVersion", "", &cfg->oci_version, err) < 0)
         return -1;
     if (cfg->oci_version == NULL)

@@ -248,6 +248,9 @@ enum config_load_flags {
     /* For commands that only tear down (delete): skip checks of things that may have vanished
      * since create, like the rootfs directory. */
     CONFIG_LOAD_FOR_TEARDOWN = 1,
+    /* Only `hooks` (and the bundle): for start and delete, whose copy of the config was
+     * validated at create and which need nothing else from it. */
+    CONFIG_LOAD_HOOKS_ONLY = 2,
 };
 
 /* Parse and validate `bundle`/config.json, or `file` (NULL: config.json) relative to the bundle

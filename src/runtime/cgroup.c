@@ -12,9 +12,11 @@
 #include "util/log.h"
 
 int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
-                        const char *id, struct cgroup_set *out, hull_err **err)
+                        const char *id, struct cgroup_host *host, struct cgroup_set *out,
+                        hull_err **err)
 {
     memset(out, 0, sizeof(*out));
+    memset(host, 0, sizeof(*host));
     if (ro->cgroup_manager == CGROUP_MANAGER_DISABLED)
         return 0;
     /* Rootless, as runc: without a delegated cgroup an unprivileged runtime runs the container
@@ -32,22 +34,22 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
                           "--systemd-cgroup: the systemd cgroup manager is not supported yet "
                           "(see docs/cgroups.md); use --cgroup-manager cgroupfs");
     }
-    struct cgroup_host host;
-    if (cgroup_host_detect(&host, err) < 0)
+    if (cgroup_host_detect(host, err) < 0)
         return -1;
-    if (host.layout == CGROUP_LAYOUT_NONE) {
-        cgroup_host_clear(&host);
+    if (host->layout == CGROUP_LAYOUT_NONE) {
+        cgroup_host_clear(host);
         return hull_error(err, ENOTSUP,
                           "no cgroup filesystem is mounted (use --cgroup-manager disabled to run "
                           "without cgroups)");
     }
-    hull_debug("cgroup layout: %s", cgroup_layout_name(host.layout));
-    int rc = cgroup_set_plan(&host, cfg->cgroups_path, id, out, err);
-    cgroup_host_clear(&host);
-    if (rc < 0)
+    hull_debug("cgroup layout: %s", cgroup_layout_name(host->layout));
+    if (cgroup_set_plan(host, cfg->cgroups_path, id, out, err) < 0) {
+        cgroup_host_clear(host);
         return hull_error_prefix(err, "config.json: linux.cgroupsPath");
+    }
     if (cgroup_check_resources(out, &cfg->res, "linux.resources", err) < 0) {
         cgroup_set_clear(out);
+        cgroup_host_clear(host);
         return hull_error_prefix(err, "config.json");
     }
     return 0;
@@ -74,6 +76,30 @@ int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config 
         return -1;
     }
     return 0;
+}
+
+int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
+                              int state_dirfd, int *fd, hull_err **err)
+{
+    *fd = -1;
+    if (set->n != 1 || !set->dirs[0].v2)
+        return 0;
+    if (cgroup_set_save(set, state_dirfd, err) < 0 || cgroup_set_create(set, &cfg->res, err) < 0)
+        return -1;
+    if (cgroup_set_apply(set, &cfg->res, false, err) == 0) {
+        *fd = open(set->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (*fd >= 0)
+            return 0;
+        hull_error(err, errno, "open cgroup `%s`", set->dirs[0].path);
+    } else if (cfg->resources) {
+        hull_error_prefix(err, "config.json: linux.resources");
+    }
+    hull_err *e2 = NULL;
+    if (cgroup_set_destroy(set, &e2) < 0) {
+        hull_warn("%s", e2->msg);
+        hull_err_free(e2);
+    }
+    return -1;
 }
 
 int runtime_cgroup_remove(int state_dirfd, hull_err **err)

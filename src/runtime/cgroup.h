@@ -16,13 +16,21 @@
 
 /* Before clone(): choose the manager and plan the set from linux.cgroupsPath, and check
  * linux.resources against this host. With --cgroup-manager disabled the set stays empty
- * (n == 0); the systemd manager fails with an explanation. */
+ * (n == 0); the systemd manager fails with an explanation. `host` gets the hierarchies it
+ * detected (empty when it detected none), for the caller to reuse and clear. */
 int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
-                        const char *id, struct cgroup_set *out, hull_err **err);
+                        const char *id, struct cgroup_host *host, struct cgroup_set *out,
+                        hull_err **err);
 /* After clone(), before the child goes on: create the set, apply linux.resources, move `pid` in
  * and record the set in the state directory. On failure the set is removed again. */
 int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
                          int state_dirfd, hull_err **err);
+/* Before clone() on a pure cgroup v2 set: record, create and configure the container's cgroup
+ * and set *fd to an O_DIRECTORY fd of it, for clone3(CLONE_INTO_CGROUP) to start the container
+ * process right there (no migration, so no wait for cgroup_threadgroup_rwsem). *fd = -1 when
+ * the set is not a single cgroup2 directory (nothing done); on failure the set is removed. */
+int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
+                              int state_dirfd, int *fd, hull_err **err);
 /* Remove the container's cgroups (recorded in the state directory) everywhere. */
 int runtime_cgroup_remove(int state_dirfd, hull_err **err);
 /* Move another process (exec) into the container's cgroups; a container without cgroups is

@@ -74,16 +74,17 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     /* Until the runtime has moved us into our cgroups: the mounts that do not depend on it. */
     size_t first_cgroup = own_mounts ? mounts_first_cgroup(cfg) : 0;
-    if (own_mounts && mounts_apply_config(cfg, rootfd, in_userns, 0, first_cgroup, err) < 0)
+    if (own_mounts &&
+        mounts_apply_config(cfg, rootfd, in_userns, a->cgroup_host, 0, first_cgroup, err) < 0)
         return -1;
     if (sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
         return -1;
     /* The cgroup namespace's root is the cgroup we are in now. */
     if (namespaces_unshare_cgroup(cfg, err) < 0)
         return -1;
-    if (own_mounts &&
-        (mounts_apply_config(cfg, rootfd, in_userns, first_cgroup, cfg->n_mounts, err) < 0 ||
-         devices_setup(cfg, rootfd, in_userns, err) < 0))
+    if (own_mounts && (mounts_apply_config(cfg, rootfd, in_userns, a->cgroup_host, first_cgroup,
+                                           cfg->n_mounts, err) < 0 ||
+                       devices_setup(cfg, rootfd, in_userns, err) < 0))
         return -1;
     /* Like runc, create a missing working directory (as root, inside the rootfs). Best effort:
      * whether the cwd is usable is decided, with a clear message, by process_enter_cwd. */

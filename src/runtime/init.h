@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "linux/capabilities.h"
+#include "linux/cgroup/cgroup.h"
 #include "oci/config.h"
 #include "runtime/custom_handler.h"
 #include "runtime/security.h"
@@ -32,6 +33,9 @@ struct init_args {
                             EOF at execve tells `start` the program runs (-1 = none) */
     int listen_fds;      /* socket activation fds at 3.. (also counted in preserve_fds) */
     char **exec_env;     /* process.env (+ HOME), set during the setup */
+    /* The host's cgroup hierarchies as the runtime detected them (NULL: not detected; the
+     * container's cgroup mounts then read /proc/self/mountinfo themselves). */
+    const struct cgroup_host *cgroup_host;
 };
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */

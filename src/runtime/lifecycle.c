@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,10 +68,30 @@ static int child_error_or(int sync_fd, hull_err **err)
     return -1;
 }
 
+/* How far the container process is in its cgroups when drive_child starts. */
+enum cgroup_progress {
+    CGROUP_NOTHING_DONE, /* plan only: create, configure and move it in */
+    CGROUP_PREPARED,     /* created and configured (cgroup v2): move it in */
+    CGROUP_ENTERED,      /* cloned into its cgroup (clone3 CLONE_INTO_CGROUP) */
+};
+
+static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err **err)
+{
+    if (cgroup_set_add_pid(cg, pid, err) == 0)
+        return 0;
+    hull_err *e2 = NULL;
+    if (cgroup_set_destroy(cg, &e2) < 0) {
+        hull_warn("%s", e2->msg);
+        hull_err_free(e2);
+    }
+    return -1;
+}
+
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct runtime_state *s, unsigned long clone_flags, int sync_fd,
-                       const struct create_opts *co, const struct cgroup_set *cg, hull_err **err)
+                       const struct create_opts *co, const struct cgroup_set *cg,
+                       enum cgroup_progress progress, hull_err **err)
 {
     if ((clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
@@ -82,7 +103,10 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
      * mounts, children, exec). */
     if (sync_send(sync_fd, SYNC_GO, err) < 0)
         return child_error_or(sync_fd, err);
-    int entered = runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    int entered = progress == CGROUP_ENTERED ? 0
+                  : progress == CGROUP_PREPARED
+                      ? cgroup_add_prepared(cg, s->pid, err)
+                      : runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
     cgroup_warm_migration_wait(); /* done with it either way */
     if (entered < 0)
         return -1;
@@ -207,10 +231,6 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     /* Before any side effect: it may re-execute the runtime (CVE-2019-5736). */
     if (security_container_can_reach_runtime(cfg) && runtime_binary_protect(err) < 0)
         return -1;
-    /* The cgroup migration below would otherwise wait a grace period of its own. */
-    cleanup_warm_migration bool warming = ro->cgroup_manager != CGROUP_MANAGER_DISABLED;
-    if (warming)
-        cgroup_warm_migration_lock();
     if (check_terminal(cfg, co, err) < 0)
         return -1;
     int listen_fds = socket_activation_fds();
@@ -226,9 +246,26 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (capabilities_resolve(&cfg->process, "process.capabilities", &args.caps, err) < 0)
         return -1;
 
+    /* The hierarchies are detected once: for the plan, the warm-up and the container's cgroup
+     * mounts (the container process gets a copy of this memory). */
+    cleanup_cgroup_host struct cgroup_host host = {0};
     cleanup_cgroup_set struct cgroup_set cg = {0};
-    if (runtime_cgroup_plan(ro, cfg, co->id, &cg, err) < 0)
+    if (runtime_cgroup_plan(ro, cfg, co->id, &host, &cg, err) < 0)
         return -1;
+    /* The cgroup migration below would otherwise wait a grace period of its own. */
+    const struct runtime_handler *handler = handler_for(ro, cfg);
+    /* A native container on a pure cgroup2 set is cloned straight into its cgroup: there is
+     * no migration to warm up for (unless clone3 turns out to be unavailable). */
+    bool clone_into = handler == NULL && cg.n == 1 && cg.dirs[0].v2;
+    cleanup_warm_migration bool warming =
+        ro->cgroup_manager != CGROUP_MANAGER_DISABLED && !clone_into;
+    if (warming) {
+        if (host.n > 0)
+            cgroup_warm_migration_lock_host(&host);
+        else
+            cgroup_warm_migration_lock();
+    }
+    args.cgroup_host = host.n > 0 ? &host : NULL;
 
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_create(ro->root, co->id, &dir, err) < 0) {
@@ -245,7 +282,6 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     s.created = strdup(created);
     s.owner = geteuid();
     s.annotations = cfg->annotations ? json_incref(cfg->annotations) : NULL;
-    const struct runtime_handler *handler = handler_for(ro, cfg);
     s.handler = handler ? strdup(handler->name) : NULL;
 
     int rc = -1;
@@ -256,6 +292,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
     int console[2] = {-1, -1}; /* [0] ours (attached relay), [1] the container process's */
     int start_status = -1;
+    int cgroup_fd = -1;
     bool cloned = false;
     sigset_t all, saved;
     sigfillset(&all);
@@ -305,13 +342,47 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         args.state_json = sj;
         unsigned long clone_flags =
             handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
-        pid_t pid = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+        enum cgroup_progress progress = CGROUP_NOTHING_DONE;
+        if (clone_into) {
+            if (runtime_cgroup_prepare_v2(&cg, cfg, dir.dirfd, &cgroup_fd, err) < 0)
+                break;
+            progress = CGROUP_PREPARED;
+        }
+        pid_t pid = -1;
+        if (cgroup_fd >= 0) {
+            struct clone_args ca = {.flags = clone_flags | CLONE_INTO_CGROUP,
+                                    .exit_signal = SIGCHLD,
+                                    .cgroup = (uint64_t)cgroup_fd};
+            pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+            /* Without clone3 (an old kernel, a caller's seccomp filter) or when the kernel
+             * refuses the cgroup: clone, and the cgroup.procs write says what is wrong. */
+            if (pid > 0) {
+                progress = CGROUP_ENTERED;
+                hull_debug("container process %d cloned into its cgroup `%s` "
+                           "(CLONE_INTO_CGROUP)",
+                           (int)pid, cg.dirs[0].path);
+            } else if (pid < 0) {
+                hull_debug("clone3 with CLONE_INTO_CGROUP: %s; cloning, then moving the "
+                           "container process into its cgroup",
+                           strerror(errno));
+            }
+        }
+        if (pid < 0)
+            pid = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) {
             hull_error(err, errno, "clone the container process");
+            if (progress != CGROUP_NOTHING_DONE) {
+                hull_err *cg_err = NULL;
+                if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+                    hull_warn("%s", cg_err->msg);
+                    hull_err_free(cg_err);
+                }
+            }
             break;
         }
         if (pid == 0) {
             close(sp[0]);
+            hull_closep(&cgroup_fd);
             if (handler)
                 runtime_init_handler(&args, handler);
             runtime_init(&args);
@@ -324,7 +395,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         hull_closep(&console[1]);
         hull_closep(&start_status);
         s.pid = pid;
-        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, err) < 0) {
+        hull_closep(&cgroup_fd);
+        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
             if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
@@ -344,6 +416,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     hull_closep(&console[0]);
     hull_closep(&console[1]);
     hull_closep(&start_status);
+    hull_closep(&cgroup_fd);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)
@@ -368,15 +441,16 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     return rc;
 }
 
-static int load_config_copy(struct state_dir *dir, const struct runtime_state *s,
-                            struct hull_config **cfg, hull_err **err)
+/* The hooks of the container's copy of its config (all start and delete need of it). */
+static int load_config_hooks(struct state_dir *dir, const struct runtime_state *s,
+                             struct hull_config **cfg, hull_err **err)
 {
     cleanup_free char *text = NULL;
     size_t len = 0;
     if (fs_read_file_at(dir->dirfd, "config.json", 16u << 20, &text, &len, err) < 0)
         return -1;
     return config_parse(text, len, "config.json", s->bundle ? s->bundle : "/",
-                        CONFIG_LOAD_FOR_TEARDOWN, cfg, err);
+                        CONFIG_LOAD_FOR_TEARDOWN | CONFIG_LOAD_HOOKS_ONLY, cfg, err);
 }
 
 /* The container process reports a failure before execve (a startContainer hook) as text on
@@ -430,7 +504,7 @@ int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err)
         return hull_error(err, e, "open exec.fifo");
     }
     cleanup_config struct hull_config *cfg = NULL;
-    if (load_config_copy(&dir, &s, &cfg, err) < 0) {
+    if (load_config_hooks(&dir, &s, &cfg, err) < 0) {
         runtime_state_clear(&s);
         return -1;
     }
@@ -684,7 +758,7 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     }
     cleanup_config struct hull_config *cfg = NULL;
     hull_err *cfg_err = NULL;
-    if (load_config_copy(&dir, &s, &cfg, &cfg_err) < 0) {
+    if (load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
         hull_err_free(cfg_err);
         cfg = NULL;
     }

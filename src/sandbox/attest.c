@@ -12,11 +12,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+#include "util/fs.h"
 
 static void node_hash(const char *text, size_t len, char hex[65])
 {
@@ -76,30 +72,10 @@ static int hash_dir(int dirfd, const char *prefix, json_t *files, long long uid,
     struct stat st;
     if (fstat(dirfd, &st) < 0)
         return hull_error(err, errno, "stat `%s`", *prefix ? prefix : ".");
-    int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-    if (dup < 0)
-        return hull_error(err, errno, "dup");
-    cleanup_dir DIR *d = fdopendir(dup);
-    if (d == NULL) {
-        close(dup);
-        return hull_error(err, errno, "read directory `%s`", *prefix ? prefix : ".");
-    }
     char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = realloc(names, cap * sizeof *names);
-            if (names == NULL)
-                abort();
-        }
-        names[n++] = strdup(de->d_name);
-    }
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_names);
+    size_t n = 0;
+    if (fs_dir_names_sorted(dirfd, &names, &n, err) < 0)
+        return hull_error_prefix(err, "`%s`", *prefix ? prefix : ".");
     digest_ctx *ctx = digest_new();
     char head[32];
     int hl = snprintf(head, sizeof head, "D %04o\n", (unsigned)(st.st_mode & 07777));

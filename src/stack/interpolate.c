@@ -7,30 +7,9 @@
 
 #include "stack/interpolate.h"
 #include "util/cleanup.h"
+#include "util/str.h"
 
 extern char **environ;
-
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (q == NULL)
-            abort();
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 void stack_env_clear(struct stack_env *env)
 {
@@ -97,7 +76,7 @@ static bool name_char(int c)
 }
 
 static int interp(const char *s, size_t len, const struct stack_env *env, const char *where,
-                  struct buf *out, int depth, hull_err **err);
+                  struct str_buf *out, int depth, hull_err **err);
 
 /* The end of a ${...} body that starts at s (nested braces counted); -1 when unterminated. */
 static long brace_end(const char *s, size_t len)
@@ -124,7 +103,7 @@ static int invalid(const char *where, const char *s, hull_err **err)
 }
 
 static int braced(const char *body, size_t len, const struct stack_env *env, const char *where,
-                  struct buf *out, int depth, const char *whole, hull_err **err)
+                  struct str_buf *out, int depth, const char *whole, hull_err **err)
 {
     size_t i = 0;
     if (len == 0 || !name_start((unsigned char)body[0]))
@@ -135,7 +114,7 @@ static int braced(const char *body, size_t len, const struct stack_env *env, con
     const char *value = stack_env_get(env, name);
     if (i == len) {
         if (value)
-            buf_add(out, value, strlen(value));
+            str_buf_add(out, value, strlen(value));
         return 0;
     }
     bool colon = body[i] == ':';
@@ -151,7 +130,7 @@ static int braced(const char *body, size_t len, const struct stack_env *env, con
     switch (op) {
     case '-':
         if (set)
-            buf_add(out, value, strlen(value));
+            str_buf_add(out, value, strlen(value));
         else
             return interp(arg, arg_len, env, where, out, depth + 1, err);
         return 0;
@@ -161,10 +140,10 @@ static int braced(const char *body, size_t len, const struct stack_env *env, con
         return 0;
     case '?':
         if (set) {
-            buf_add(out, value, strlen(value));
+            str_buf_add(out, value, strlen(value));
             return 0;
         } else {
-            struct buf msg = {0};
+            struct str_buf msg = {0};
             if (interp(arg, arg_len, env, where, &msg, depth + 1, err) < 0) {
                 free(msg.p);
                 return -1;
@@ -180,7 +159,7 @@ static int braced(const char *body, size_t len, const struct stack_env *env, con
 }
 
 static int interp(const char *s, size_t len, const struct stack_env *env, const char *where,
-                  struct buf *out, int depth, hull_err **err)
+                  struct str_buf *out, int depth, hull_err **err)
 {
     if (depth > 16)
         return hull_error(err, 0, "%s: interpolation nested too deeply", where);
@@ -188,18 +167,18 @@ static int interp(const char *s, size_t len, const struct stack_env *env, const 
     while (i < len) {
         const char *dollar = memchr(s + i, '$', len - i);
         if (dollar == NULL) {
-            buf_add(out, s + i, len - i);
+            str_buf_add(out, s + i, len - i);
             break;
         }
         size_t d = (size_t)(dollar - s);
-        buf_add(out, s + i, d - i);
+        str_buf_add(out, s + i, d - i);
         if (d + 1 >= len) {
             cleanup_free char *whole = strndup(s, len);
             return invalid(where, whole, err);
         }
         char c = s[d + 1];
         if (c == '$') {
-            buf_add(out, "$", 1);
+            str_buf_add(out, "$", 1);
             i = d + 2;
         } else if (c == '{') {
             long end = brace_end(s + d + 2, len - d - 2);
@@ -218,7 +197,7 @@ static int interp(const char *s, size_t len, const struct stack_env *env, const 
             cleanup_free char *name = strndup(s + d + 1, e - d - 1);
             const char *value = stack_env_get(env, name);
             if (value)
-                buf_add(out, value, strlen(value));
+                str_buf_add(out, value, strlen(value));
             i = e;
         } else {
             cleanup_free char *whole = strndup(s, len);
@@ -226,14 +205,14 @@ static int interp(const char *s, size_t len, const struct stack_env *env, const 
         }
     }
     if (out->p == NULL)
-        buf_add(out, "", 0);
+        str_buf_add(out, "", 0);
     return 0;
 }
 
 int stack_interpolate_string(const char *in, const struct stack_env *env, const char *where,
                              char **out, hull_err **err)
 {
-    struct buf b = {0};
+    struct str_buf b = {0};
     if (interp(in, strlen(in), env, where, &b, 0, err) < 0) {
         free(b.p);
         return -1;
@@ -283,17 +262,17 @@ static char *dotenv_value(const char *v, const struct stack_env *env, const char
     if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'')
         return strndup(v + 1, n - 2);
     if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-        struct buf b = {0};
+        struct str_buf b = {0};
         for (size_t i = 1; i + 1 < n; i++) {
             if (v[i] == '\\' && i + 2 < n) {
                 char c = v[++i];
-                buf_add(&b, c == 'n' ? "\n" : c == 't' ? "\t" : c == 'r' ? "\r" : &v[i], 1);
+                str_buf_add(&b, c == 'n' ? "\n" : c == 't' ? "\t" : c == 'r' ? "\r" : &v[i], 1);
             } else {
-                buf_add(&b, &v[i], 1);
+                str_buf_add(&b, &v[i], 1);
             }
         }
         if (b.p == NULL)
-            buf_add(&b, "", 0);
+            str_buf_add(&b, "", 0);
         char *out = NULL;
         int rc = stack_interpolate_string(b.p, env, where, &out, err);
         free(b.p);

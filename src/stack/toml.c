@@ -13,6 +13,7 @@
 
 #include "stack/toml.h"
 #include "util/cleanup.h"
+#include "util/str.h"
 
 #define TOML_MAX_DEPTH 128
 
@@ -25,43 +26,6 @@ struct toml_parser {
     int depth;
     hull_err **err;
 };
-
-struct strbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_add(struct strbuf *b, const char *data, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (q == NULL)
-            abort();
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_addc(struct strbuf *b, char c)
-{
-    sb_add(b, &c, 1);
-}
-
-static char *sb_take(struct strbuf *b)
-{
-    if (b->p == NULL)
-        sb_add(b, "", 0);
-    char *p = b->p;
-    b->p = NULL;
-    b->len = b->cap = 0;
-    return p;
-}
 
 static int col_of(const struct toml_parser *p)
 {
@@ -207,7 +171,7 @@ static int check_utf8(struct toml_parser *p)
     return 0;
 }
 
-static void utf8_encode(struct strbuf *b, uint32_t cp)
+static void utf8_encode(struct str_buf *b, uint32_t cp)
 {
     char out[4];
     size_t n;
@@ -230,21 +194,10 @@ static void utf8_encode(struct strbuf *b, uint32_t cp)
         out[3] = (char)(0x80 | (cp & 0x3f));
         n = 4;
     }
-    sb_add(b, out, n);
+    str_buf_add(b, out, n);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int parse_escape(struct toml_parser *p, struct strbuf *b)
+static int parse_escape(struct toml_parser *p, struct str_buf *b)
 {
     advance(p); /* the backslash */
     int c = peek(p, 0);
@@ -277,7 +230,7 @@ static int parse_escape(struct toml_parser *p, struct strbuf *b)
         uint32_t cp = 0;
         advance(p);
         for (int k = 0; k < digits; k++) {
-            int h = hexval(peek(p, 0));
+            int h = str_hex_digit(peek(p, 0));
             if (h < 0)
                 return fail(p, "\\%c escape needs %d hex digits", c, digits);
             cp = (cp << 4) | (uint32_t)h;
@@ -294,7 +247,7 @@ static int parse_escape(struct toml_parser *p, struct strbuf *b)
             return fail(p, "unterminated string");
         return fail(p, "invalid escape sequence \\%c", c > 0x20 && c < 0x7f ? c : '?');
     }
-    sb_add(b, simple, 1);
+    str_buf_add(b, simple, 1);
     advance(p);
     return 0;
 }
@@ -314,7 +267,7 @@ static bool open_string(struct toml_parser *p, char quote, bool allow_multiline)
 /* On a quote inside a string: 1 when it ends the string (the delimiter consumed; in a
  * multi-line string up to two quotes before it belong to the text), 0 when it is text, -1 on
  * more than five quotes in a row. */
-static int at_quote(struct toml_parser *p, struct strbuf *b, char quote, bool ml)
+static int at_quote(struct toml_parser *p, struct str_buf *b, char quote, bool ml)
 {
     if (!ml) {
         advance(p);
@@ -324,32 +277,34 @@ static int at_quote(struct toml_parser *p, struct strbuf *b, char quote, bool ml
     while (peek(p, q) == quote)
         q++;
     if (q < 3) {
-        sb_addc(b, quote);
+        str_buf_addc(b, quote);
         advance(p);
         return 0;
     }
     if (q > 5)
         return fail(p, "too many quotes at the end of a multi-line string");
     for (size_t k = 0; k < q - 3; k++)
-        sb_addc(b, quote);
+        str_buf_addc(b, quote);
     for (size_t k = 0; k < q; k++)
         advance(p);
     return 1;
 }
 
-/* "..." or """...""" (the position is on the first quote). */
-static int parse_basic_string(struct toml_parser *p, char **out, bool allow_multiline)
+/* A string, the position on its first quote: "..." or """...""" (basic: escapes, and in the
+ * multi-line form line-ending backslashes) when `quote` is ", '...' or '''...''' (literal: the
+ * text as it stands) when it is '. */
+static int parse_string(struct toml_parser *p, char quote, char **out, bool allow_multiline)
 {
-    struct strbuf b = {0};
-    bool ml = open_string(p, '"', allow_multiline);
+    struct str_buf b = {0};
+    bool ml = open_string(p, quote, allow_multiline);
     for (;;) {
         int c = peek(p, 0);
         if (c < 0) {
             free(b.p);
             return fail(p, "unterminated string");
         }
-        if (c == '"') {
-            int end = at_quote(p, &b, '"', ml);
+        if (c == quote) {
+            int end = at_quote(p, &b, quote, ml);
             if (end < 0) {
                 free(b.p);
                 return -1;
@@ -358,7 +313,7 @@ static int parse_basic_string(struct toml_parser *p, char **out, bool allow_mult
                 break;
             continue;
         }
-        if (c == '\\') {
+        if (c == '\\' && quote == '"') {
             if (ml) {
                 /* line-ending backslash: drop whitespace and newlines up to the next text */
                 size_t k = 1;
@@ -386,7 +341,7 @@ static int parse_basic_string(struct toml_parser *p, char **out, bool allow_mult
             continue;
         }
         if (ml && eat_newline(p)) {
-            sb_addc(&b, '\n');
+            str_buf_addc(&b, '\n');
             continue;
         }
         if (is_control(c)) {
@@ -395,48 +350,10 @@ static int parse_basic_string(struct toml_parser *p, char **out, bool allow_mult
                 return fail(p, "newline in a single-line string");
             return fail(p, "control character 0x%02x in a string", c);
         }
-        sb_addc(&b, (char)c);
+        str_buf_addc(&b, (char)c);
         advance(p);
     }
-    *out = sb_take(&b);
-    return 0;
-}
-
-/* '...' or '''...''' */
-static int parse_literal_string(struct toml_parser *p, char **out, bool allow_multiline)
-{
-    struct strbuf b = {0};
-    bool ml = open_string(p, '\'', allow_multiline);
-    for (;;) {
-        int c = peek(p, 0);
-        if (c < 0) {
-            free(b.p);
-            return fail(p, "unterminated string");
-        }
-        if (c == '\'') {
-            int end = at_quote(p, &b, '\'', ml);
-            if (end < 0) {
-                free(b.p);
-                return -1;
-            }
-            if (end)
-                break;
-            continue;
-        }
-        if (ml && eat_newline(p)) {
-            sb_addc(&b, '\n');
-            continue;
-        }
-        if (is_control(c)) {
-            free(b.p);
-            if (c == '\n')
-                return fail(p, "newline in a single-line string");
-            return fail(p, "control character 0x%02x in a string", c);
-        }
-        sb_addc(&b, (char)c);
-        advance(p);
-    }
-    *out = sb_take(&b);
+    *out = str_buf_take(&b);
     return 0;
 }
 
@@ -458,17 +375,17 @@ static int parse_simple_key(struct toml_parser *p, char **out)
 {
     int c = peek(p, 0);
     if (c == '"')
-        return parse_basic_string(p, out, false);
+        return parse_string(p, '"', out, false);
     if (c == '\'')
-        return parse_literal_string(p, out, false);
-    struct strbuf b = {0};
+        return parse_string(p, '\'', out, false);
+    struct str_buf b = {0};
     while (is_bare(peek(p, 0))) {
-        sb_addc(&b, (char)peek(p, 0));
+        str_buf_addc(&b, (char)peek(p, 0));
         advance(p);
     }
     if (b.len == 0)
         return fail(p, "expected a key");
-    *out = sb_take(&b);
+    *out = str_buf_take(&b);
     return 0;
 }
 
@@ -521,10 +438,6 @@ static int dec_digit(int c)
 {
     return is_digit(c) ? c - '0' : -1;
 }
-static int hex_digit(int c)
-{
-    return hexval(c);
-}
 static int oct_digit(int c)
 {
     return c >= '0' && c <= '7' ? c - '0' : -1;
@@ -537,7 +450,7 @@ static int bin_digit(int c)
 static int parse_number(struct toml_parser *p, const char *t, size_t n, struct stack_node *node)
 {
     if (n > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o' || t[1] == 'b')) {
-        int (*digit)(int) = t[1] == 'x' ? hex_digit : t[1] == 'o' ? oct_digit : bin_digit;
+        int (*digit)(int) = t[1] == 'x' ? str_hex_digit : t[1] == 'o' ? oct_digit : bin_digit;
         unsigned base = t[1] == 'x' ? 16 : t[1] == 'o' ? 8 : 2;
         if (!digits_ok(t + 2, n - 2, digit))
             return fail(p, "invalid %s integer '%.*s'",
@@ -696,13 +609,13 @@ static int parse_array(struct toml_parser *p, struct stack_node *arr)
 
 static char *key_text(const struct toml_key *k, size_t upto)
 {
-    struct strbuf b = {0};
+    struct str_buf b = {0};
     for (size_t i = 0; i < upto && i < k->n; i++) {
         if (i)
-            sb_addc(&b, '.');
-        sb_add(&b, k->parts[i], strlen(k->parts[i]));
+            str_buf_addc(&b, '.');
+        str_buf_add(&b, k->parts[i], strlen(k->parts[i]));
     }
-    return sb_take(&b);
+    return str_buf_take(&b);
 }
 
 /* Put `value` at the dotted key inside `table`; takes value. */
@@ -798,10 +711,10 @@ static int parse_value(struct toml_parser *p, struct stack_node **out)
     int r;
     if (c == '"') {
         n->kind = STACK_NODE_STRING;
-        r = parse_basic_string(p, &n->str, true);
+        r = parse_string(p, '"', &n->str, true);
     } else if (c == '\'') {
         n->kind = STACK_NODE_STRING;
-        r = parse_literal_string(p, &n->str, true);
+        r = parse_string(p, '\'', &n->str, true);
     } else if (c == '[') {
         n->kind = STACK_NODE_SEQ;
         n->flags = STACK_NODE_TOML_INLINE;

@@ -204,6 +204,52 @@ static int remove_children(int dfd, dev_t dev, hull_err **err)
     return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fs_dir_names_sorted(int dirfd, char ***out, size_t *n_out, hull_err **err)
+{
+    DIR *d = NULL;
+    if (fs_opendir_at(dirfd, &d, err) < 0)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n + 1 >= cap) {
+            cap = cap ? cap * 2 : 32;
+            names = realloc(names, cap * sizeof *names);
+            if (names == NULL)
+                abort();
+        }
+        names[n++] = strdup(de->d_name);
+        if (names[n - 1] == NULL)
+            abort();
+        errno = 0;
+    }
+    int read_errno = errno;
+    closedir(d);
+    if (read_errno) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return hull_error(err, read_errno, "read directory");
+    }
+    if (names == NULL && (names = calloc(1, sizeof *names)) == NULL)
+        abort();
+    names[n] = NULL;
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
+    *out = names;
+    *n_out = n;
+    return 0;
+}
+
 int fs_remove_tree_at(int dirfd, const char *name, hull_err **err)
 {
     struct stat st;

@@ -42,6 +42,10 @@ int fs_remove_tree_at(int dirfd, const char *name, hull_err **err);
 /* A DIR stream over the directory `dirfd` refers to, with its own read offset (a dup would
  * share, and exhaust, the offset of dirfd). */
 int fs_opendir_at(int dirfd, DIR **out, hull_err **err);
+/* The names in directory `dirfd` but . and .., sorted by bytes (strcmp): a stable order for
+ * archives and digests. *out is NULL-terminated (free with hull_strvfree / cleanup_strv), *n
+ * its length. */
+int fs_dir_names_sorted(int dirfd, char ***out, size_t *n, hull_err **err);
 
 /* Whole-write helper that retries on EINTR and short writes. */
 int fs_write_all(int fd, const void *data, size_t len);

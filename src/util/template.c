@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/str.h"
 
 /* ---- tree ---- */
 
@@ -303,17 +304,6 @@ static size_t lex_fields(const char *s, size_t i, struct token *t)
     return i;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void put_utf8(FILE *f, unsigned long cp)
 {
     if (cp < 0x80) {
@@ -367,7 +357,7 @@ static size_t lex_string(struct parser *p, size_t i, struct token *t)
             int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
             unsigned long v = 0;
             for (int d = 0; d < digits; d++) {
-                int h = hex_digit(s[i]);
+                int h = str_hex_digit((unsigned char)s[i]);
                 if (h < 0) {
                     fclose(f);
                     free(buf);

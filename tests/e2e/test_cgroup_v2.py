@@ -314,6 +314,20 @@ def test_v2_delete_leaves_no_cgroup_directory(runtime, bundle):
     assert not os.path.exists(CGROOT + "/hull/" + cid)
 
 
+def test_v2_container_process_is_cloned_into_its_cgroup(runtime, bundle):
+    """Pure cgroup2: the container process starts in its configured cgroup (clone3 with
+    CLONE_INTO_CGROUP) instead of being moved there after the clone."""
+    path = unique_path("into")
+    with_resources(bundle, ["/bin/cat", "/proc/self/cgroup"], {"pids": {"limit": 17}}, path)
+    r = runtime("--debug", "run", "--keep", "-b", bundle.path, "into")
+    assert r.returncode == 0, r.stderr
+    assert "cloned into its cgroup" in r.stderr and "CLONE_INTO_CGROUP" in r.stderr, r.stderr
+    assert r.stdout.split() == ["0::" + path], r.stdout
+    assert read(CGROOT + path + "/pids.max") == "17"
+    delete(runtime, "into")
+    assert not os.path.exists(CGROOT + path)
+
+
 def test_v2_cgroup_manager_disabled_creates_no_cgroup(runtime, bundle):
     path = unique_path("nocg")
     with_resources(bundle, ["/bin/sleep", "60"], {"pids": {"limit": 10}}, path)

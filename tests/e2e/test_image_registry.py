@@ -214,3 +214,40 @@ def test_run_pulls_a_missing_image_like_docker(hull, pushed, registry):
     r = hull("run", "--rm", f"{registry.host}/no/such:tag", "true")
     assert r.returncode == 125 and "no/such" in r.stderr
     assert hull("run", "--rm", "--pull", "sometimes", pushed["ref"]).returncode == 125
+
+
+def test_second_pull_asks_once_and_remembers_plain_http(hull, tmp_path):
+    """A re-pull with every layer present makes one request (the tag's manifest): the scheme
+    of the host is remembered (no HTTPS attempt, no GET /v2/), a digest the store has is not
+    asked for, and a remembered scheme that stopped working is chosen afresh."""
+    reg = Registry(access_log=True)
+    try:
+        path = str(tmp_path / "small")
+        write_oci_layout(path, [(tar_bytes(lambda t: add_file(t, "f", b"one")), "gzip")],
+                         tag="v1")
+        ref = reg.push(path, "v1", "test/once")
+        digest = reg.digest(ref)
+        hull("pull", ref, check=True)
+        assert open(os.path.join(hull.root, "images", "registries", reg.host)).read() == "http\n"
+
+        def requests():
+            with open(reg.log_path) as f:
+                return [line.split('"')[1] for line in f if '"GET ' in line or '"HEAD ' in line]
+
+        before = len(requests())
+        r = hull("pull", ref, check=True)
+        assert "already present" in r.stderr
+        assert requests()[before:] == ["GET /v2/test/once/manifests/v1 HTTP/1.1"]
+        # By a digest the store has: nothing to ask.
+        before = len(requests())
+        hull("pull", f"{ref.rsplit(':', 1)[0]}@{digest}", check=True)
+        assert requests()[before:] == []
+        # A wrong memory (this registry speaks no TLS): a fresh choice, then the pull.
+        with open(os.path.join(hull.root, "images", "registries", reg.host), "w") as f:
+            f.write("https\n")
+        before = len(requests())
+        hull("pull", ref, check=True)
+        assert requests()[before:] == ["GET /v2/ HTTP/1.1", "GET /v2/test/once/manifests/v1 HTTP/1.1"]
+        assert open(os.path.join(hull.root, "images", "registries", reg.host)).read() == "http\n"
+    finally:
+        reg.stop()

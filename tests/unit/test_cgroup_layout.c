@@ -2,11 +2,13 @@
  * and the resource checks against a host's controllers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/internal.h"
 #include "oci/json_read.h"
 #include "util/fs.h"
 
@@ -208,6 +210,36 @@ static void test_check_resources_against_the_host(void)
     cgroup_host_clear(&host);
 }
 
+/* The cgroup mounts listed with statmount(2) (where the kernel has it) describe this host's
+ * hierarchies exactly as /proc/self/mountinfo does. */
+static void test_listed_mounts_match_mountinfo(void)
+{
+    char *listed = NULL, *mountinfo = NULL;
+    size_t len;
+    hull_err *err = NULL;
+    CHECK(cgroup_mounts_text(&listed, &err) == 0);
+    CHECK(fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, &err) == 0);
+    struct cgroup_host a, b;
+    CHECK(cgroup_host_parse(&a, listed, "", "", &err) == 0);
+    CHECK(cgroup_host_parse(&b, mountinfo, "", "", &err) == 0);
+    CHECK(a.n == b.n);
+    CHECK(a.layout == b.layout);
+    for (size_t i = 0; i < a.n && i < b.n; i++) {
+        CHECK(strcmp(a.h[i].mountpoint, b.h[i].mountpoint) == 0);
+        CHECK(strcmp(a.h[i].root, b.h[i].root) == 0);
+        CHECK(a.h[i].v2 == b.h[i].v2);
+        CHECK(a.h[i].controllers == b.h[i].controllers);
+        CHECK((a.h[i].name == NULL) == (b.h[i].name == NULL));
+        CHECK(a.h[i].name == NULL || strcmp(a.h[i].name, b.h[i].name) == 0);
+        if (!a.h[i].v2)
+            CHECK(strcmp(a.h[i].options, b.h[i].options) == 0);
+    }
+    cgroup_host_clear(&a);
+    cgroup_host_clear(&b);
+    free(listed);
+    free(mountinfo);
+}
+
 int main(void)
 {
     RUN(test_hybrid_detection_and_default_path);
@@ -216,5 +248,6 @@ int main(void)
     RUN(test_plan_rejects_bad_paths);
     RUN(test_save_and_load_roundtrip);
     RUN(test_check_resources_against_the_host);
+    RUN(test_listed_mounts_match_mountinfo);
     TEST_EXIT();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 int cli_wants_help(int argc, char **argv, const char *help)
@@ -37,6 +38,56 @@ int cli_usage_options(const char *command, hull_err *err)
     int rc = cli_usage(command, "%s", err ? err->msg : "invalid options");
     hull_err_free(err);
     return rc;
+}
+
+const struct option_spec cli_no_options[] = {{NULL, 0, false, 0, NULL}};
+
+int cli_options(const char *command, const struct option_spec *specs, int argc, char **argv,
+                const char **values, int *first)
+{
+    hull_err *err = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, specs, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&p, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options(command, err);
+        const struct option_spec *s = specs;
+        while (s->id != id)
+            s++;
+        if (!s->has_arg) {
+            bool on;
+            if (options_bool(s->name, arg, &on, &err) < 0)
+                return cli_usage_options(command, err);
+            arg = on ? "true" : "false";
+        }
+        values[id] = arg;
+    }
+    *first = p.index;
+    return 0;
+}
+
+bool cli_flag(const char *value)
+{
+    return value != NULL && strcmp(value, "true") == 0;
+}
+
+int cli_each_operand(int first, int argc, char **argv, bool echo,
+                     int (*fn)(void *ctx, const char *name, hull_err **err), void *ctx)
+{
+    int status = 0;
+    for (int i = first; i < argc; i++) {
+        hull_err *err = NULL;
+        if (fn(ctx, argv[i], &err) < 0) {
+            status = cli_fail(err);
+            continue;
+        }
+        if (echo)
+            puts(argv[i]);
+    }
+    return status;
 }
 
 int cli_open_store(struct hull_cli *cli, image_store **out, hull_err **err)

@@ -27,6 +27,22 @@ int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(p
 /* A usage error from util/options.c (options_next returned -1): printed like cli_usage, err
  * freed; returns CLI_EXIT_USAGE. */
 int cli_usage_options(const char *command, hull_err *err);
+/* Parse a command's options with docker's convention (util/options.h, OPTIONS_POSIX: options
+ * before operands, `--` ends them, short clusters, --flag=true|false) for the commands whose
+ * options are plain values and flags. `values` has a slot per option id (ids 1..N, aliases may
+ * share one): the last value given, for a flag "true" or "false", NULL when absent. *first is
+ * the first operand. Returns 0, or the usage error's exit status (125, message printed). */
+int cli_options(const char *command, const struct option_spec *specs, int argc, char **argv,
+                const char **values, int *first);
+/* The table of a command without options (its values: one slot). */
+extern const struct option_spec cli_no_options[];
+/* A flag slot of cli_options: given and not =false. */
+bool cli_flag(const char *value);
+/* Run fn on each operand argv[first..argc) (volume rm, network rm, their inspect): a failure is
+ * printed once and the others still run; with `echo`, each name done is printed. Returns 0, or
+ * the status of the last failure. */
+int cli_each_operand(int first, int argc, char **argv, bool echo,
+                     int (*fn)(void *ctx, const char *name, hull_err **err), void *ctx);
 int cli_open_store(struct hull_cli *cli, image_store **out, hull_err **err);
 
 /* Run a subcommand from `table` (argv[0] names it). */

@@ -1,6 +1,7 @@
 /* Shared pieces of the container commands. */
 #include "cli/hull/containers.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,40 +44,30 @@ int ctr_parse_stop_options(const char *command, const struct option_spec *opts, 
                            char **argv, long *timeout, int *first)
 {
     *timeout = -1;
-    hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0)
-            return cli_usage_options(command, err);
+    const char *v[2] = {NULL};
+    int usage = cli_options(command, opts, argc, argv, v, first);
+    if (usage)
+        return usage;
+    if (v[1]) {
         char *end;
-        long v = strtol(arg, &end, 10);
-        if (*arg == '\0' || *end || v < 0 || v > 1000000)
-            return cli_usage(command, "-t: invalid number of seconds `%s`", arg);
-        *timeout = v;
+        long t = strtol(v[1], &end, 10);
+        if (*v[1] == '\0' || *end || t < 0 || t > 1000000)
+            return cli_usage(command, "-t: invalid number of seconds `%s`", v[1]);
+        *timeout = t;
     }
-    if (p.index >= argc)
+    if (*first >= argc)
         return cli_usage(command, "expected at least one CONTAINER");
-    *first = p.index;
     return 0;
 }
 
 int ctr_parse_no_options(const char *command, int argc, char **argv, int *first)
 {
-    static const struct option_spec none[] = {{NULL, 0, false, 0, NULL}};
-    hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, none, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    const char *arg;
-    if (options_next(&p, &arg, &err) < 0)
-        return cli_usage_options(command, err);
-    if (p.index >= argc)
+    const char *v[1] = {NULL};
+    int usage = cli_options(command, cli_no_options, argc, argv, v, first);
+    if (usage)
+        return usage;
+    if (*first >= argc)
         return cli_usage(command, "expected at least one CONTAINER");
-    *first = p.index;
     return 0;
 }
 

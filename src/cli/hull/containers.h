@@ -2,8 +2,6 @@
 #ifndef HULL_CLI_HULL_CONTAINERS_H
 #define HULL_CLI_HULL_CONTAINERS_H
 
-#include <getopt.h>
-
 #include "cli/hull/cli.h"
 #include "container/request.h"
 #include "container/store.h"
@@ -11,7 +9,8 @@
 /* Open DATA_ROOT's container store. */
 int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err);
 
-/* One-line usage error for what getopt_long returned ('?' or ':'); exit status 125. */
+/* One-line usage error for what getopt_long returned ('?' or ':'); exit status 125. Only
+ * compose.c and sandbox.c still use getopt (their helpers convert them to util/options). */
 int ctr_bad_option(const char *command, int c, char **argv);
 
 /* The options of stop and restart (`opts`: -t/--time and aliases, any id): the seconds value

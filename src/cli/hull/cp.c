@@ -51,18 +51,14 @@ int cmd_cp(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    bool archive = false;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-' && argv[first][1] != '\0'; first++) {
-        if (strcmp(argv[first], "--") == 0) {
-            first++;
-            break;
-        }
-        if (strcmp(argv[first], "-a") == 0 || strcmp(argv[first], "--archive") == 0)
-            archive = true;
-        else
-            return cli_usage("cp", "unknown option `%s`", argv[first]);
-    }
+    static const struct option_spec opts[] = {{"archive", 'a', false, 1, "keep the owners"},
+                                              {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("cp", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    bool archive = cli_flag(v[1]);
     if (argc - first != 2)
         return cli_usage("cp", "expected SRC and DEST, one of them CONTAINER:PATH");
     cleanup_free char *a = strdup(argv[first]);

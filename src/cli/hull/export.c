@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,19 +34,13 @@ int cmd_export(struct hull_cli *cli, int argc, char **argv)
         return 0;
     static const struct option_spec opts[] = {{"output", 'o', true, 1, "write the archive to FILE"},
                                               {NULL, 0, false, 0, NULL}};
-    const char *output = NULL;
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("export", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *output = v[1];
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0)
-            return cli_usage_options("export", err);
-        output = arg;
-    }
-    int first = p.index;
     if (first != argc - 1)
         return cli_usage("export", "expected exactly one CONTAINER");
     if (output == NULL && isatty(STDOUT_FILENO))

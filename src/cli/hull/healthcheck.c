@@ -49,9 +49,14 @@ int cmd_healthcheck(struct hull_cli *cli, int argc, char **argv)
         return cli_usage("healthcheck", "expected a subcommand: run CONTAINER");
     if (strcmp(argv[1], "run") != 0)
         return cli_usage("healthcheck", "unknown subcommand `%s` (expected run)", argv[1]);
-    if (argc != 3 || argv[2][0] == '-')
+    const char *v[1] = {NULL};
+    int first;
+    int usage = cli_options("healthcheck run", cli_no_options, argc - 1, argv + 1, v, &first);
+    if (usage)
+        return usage;
+    if (argc - 1 - first != 1)
         return cli_usage("healthcheck", "run: expected exactly one CONTAINER");
-    return check_once(cli, argv[2], true);
+    return check_once(cli, argv[1 + first], true);
 }
 
 int cmd_health_probe(struct hull_cli *cli, int argc, char **argv)

@@ -119,32 +119,22 @@ int cmd_history(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    enum { OPT_NO_TRUNC = 256, OPT_FORMAT };
     static const struct option_spec opts[] = {
         {"human", 'H', false, 1, "sizes and dates in human form"},
         {"no-trunc", 0, false, 2, "do not truncate output"},
         {"quiet", 'q', false, 3, "only the ids"},
         {"format", 0, true, 4, "a Go template or table"},
         {NULL, 0, false, 0, NULL}};
-    struct history_options o = {.human = true};
-    bool quiet = false;
-    const char *format = default_format;
+    const char *v[5] = {NULL};
+    int first;
+    int usage = cli_options("history", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    struct history_options o = {.human = v[1] == NULL || cli_flag(v[1]),
+                                .no_trunc = cli_flag(v[2])};
+    bool quiet = cli_flag(v[3]);
+    const char *format = v[4] == NULL || strcmp(v[4], "table") == 0 ? default_format : v[4];
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0)
-            return cli_usage_options("history", err);
-        bool *flag = id == 1 ? &o.human : id == 2 ? &o.no_trunc : id == 3 ? &quiet : NULL;
-        if (flag == NULL)
-            format = strcmp(arg, "table") == 0 ? default_format : arg;
-        else if (options_bool(p.specs[id - 1].name, arg, flag, &err) < 0)
-            return cli_usage_options("history", err);
-    }
-    int first = p.index;
     if (first != argc - 1)
         return cli_usage("history", "expected exactly one IMAGE");
     if (quiet)

@@ -33,24 +33,14 @@ int cmd_image_bootstrap(struct hull_cli *cli, int argc, char **argv)
                                               {"include", 0, true, 2, "extra packages"},
                                               {"quiet", 'q', false, 3, "print only the image id"},
                                               {NULL, 0, false, 0, NULL}};
-    struct bootstrap_request req = {.variant = "minbase"};
+    const char *v[4] = {NULL};
+    int first;
+    int usage = cli_options("image bootstrap", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    struct bootstrap_request req = {
+        .variant = v[1] ? v[1] : "minbase", .include = v[2], .quiet = cli_flag(v[3])};
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int oid;
-    const char *arg;
-    while ((oid = options_next(&p, &arg, &err)) != 0) {
-        if (oid < 0)
-            return cli_usage_options("image bootstrap", err);
-        if (oid == 1)
-            req.variant = arg;
-        else if (oid == 2)
-            req.include = arg;
-        else if (options_bool("quiet", arg, &req.quiet, &err) < 0)
-            return cli_usage_options("image bootstrap", err);
-    }
-    int first = p.index;
     if (first != argc - 2)
         return cli_usage("image bootstrap", "expected SUITE and NAME[:TAG]");
     if (strcmp(req.variant, "minbase") != 0 && strcmp(req.variant, "slim") != 0)

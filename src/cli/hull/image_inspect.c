@@ -42,19 +42,13 @@ int cmd_image_inspect(struct hull_cli *cli, int argc, char **argv)
         return 0;
     static const struct option_spec opts[] = {{"format", 'f', true, 1, "a Go template"},
                                               {NULL, 0, false, 0, NULL}};
-    const char *format = NULL;
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("image inspect", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *format = v[1];
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0)
-            return cli_usage_options("image inspect", err);
-        format = arg;
-    }
-    int first = p.index;
     if (first >= argc)
         return cli_usage("image inspect", "expected at least one IMAGE");
     cleanup_image_store image_store *store = NULL;

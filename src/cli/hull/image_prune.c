@@ -18,6 +18,7 @@ static const char help[] =
     "event in `hull events`), then what was removed: images, blobs, layers and bytes freed.\n"
     "\n"
     "Options:\n"
+    "  -f, --force  accepted for docker compatibility (hull never prompts)\n"
     "  -h, --help   show this help\n"
     "\n"
     "Exit status: 0 on success, 1 on failure, 125 for usage errors.\n";
@@ -26,8 +27,15 @@ int cmd_image_prune(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    if (argc > 1 && !(argc == 2 && (argv[1][0] == '-' && argv[1][1] == 'f')))
-        return cli_usage("image prune", "unexpected argument `%s`", argv[1]);
+    static const struct option_spec opts[] = {
+        {"force", 'f', false, 1, "do not prompt (hull never does)"}, {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("image prune", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first < argc)
+        return cli_usage("image prune", "unexpected argument `%s`", argv[first]);
     hull_err *err = NULL;
     cleanup_image_store image_store *store = NULL;
     if (cli_open_store(cli, &store, &err) < 0)

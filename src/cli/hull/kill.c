@@ -45,18 +45,16 @@ int cmd_kill(struct hull_cli *cli, int argc, char **argv)
     enum { K_SIGNAL = 1 };
     static const struct option_spec opts[] = {
         {"signal", 's', true, K_SIGNAL, "signal name or number"}, {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("kill", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
     int sig = SIGKILL;
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0 || signal_parse(arg, &sig, &err) < 0)
-            return cli_usage_options("kill", err);
-    }
-    if (p.index >= argc)
+    if (v[K_SIGNAL] && signal_parse(v[K_SIGNAL], &sig, &err) < 0)
+        return cli_usage_options("kill", err);
+    if (first >= argc)
         return cli_usage("kill", "expected at least one CONTAINER");
-    return ctr_for_each(cli, p.index, argc, argv, kill_one, &sig);
+    return ctr_for_each(cli, first, argc, argv, kill_one, &sig);
 }

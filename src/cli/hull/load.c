@@ -37,26 +37,15 @@ int cmd_load(struct hull_cli *cli, int argc, char **argv)
                                               {"name", 0, true, 2, "name the image"},
                                               {"quiet", 'q', false, 3, "print nothing on success"},
                                               {NULL, 0, false, 0, NULL}};
-    const char *input = NULL;
-    struct image_pull_options opts_pull = {0};
-    bool quiet = false;
+    const char *v[4] = {NULL};
+    int first;
+    int usage = cli_options("load", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *input = v[1];
+    struct image_pull_options opts_pull = {.name = v[2]};
+    bool quiet = cli_flag(v[3]);
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0)
-            return cli_usage_options("load", err);
-        if (id == 1)
-            input = arg;
-        else if (id == 2)
-            opts_pull.name = arg;
-        else if (options_bool("quiet", arg, &quiet, &err) < 0)
-            return cli_usage_options("load", err);
-    }
-    int first = p.index;
     if (input == NULL || first != argc)
         return cli_usage("load", "expected -i FILE and no other argument");
     cleanup_image_store image_store *store = NULL;

@@ -55,68 +55,33 @@ int cmd_login(struct hull_cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, login_help))
         return 0;
+    enum { L_USER = 1, L_PASSWORD, L_STDIN, L_AUTHFILE, L_INSECURE, L_NO_VERIFY };
     static const struct option_spec optspec[] = {
-        {"username", 'u', true, 'u', "the user name"},
-        {"password", 'p', true, 'p', "the password (prefer --password-stdin)"},
-        {"password-stdin", 0, false, 'S', "read the password from stdin"},
-        {"authfile", 0, true, 'A', "credentials file"},
-        {"insecure", 0, false, 'I', "plain HTTP or unverified TLS"},
-        {"no-verify", 0, false, 'V', "store without checking with the registry"},
+        {"username", 'u', true, L_USER, "the user name"},
+        {"password", 'p', true, L_PASSWORD, "the password (prefer --password-stdin)"},
+        {"password-stdin", 0, false, L_STDIN, "read the password from stdin"},
+        {"authfile", 0, true, L_AUTHFILE, "credentials file"},
+        {"insecure", 0, false, L_INSECURE, "plain HTTP or unverified TLS"},
+        {"no-verify", 0, false, L_NO_VERIFY, "store without checking with the registry"},
         {NULL, 0, false, 0, NULL}};
-    const char *user = NULL, *password = NULL;
-    cleanup_free char *stdin_password = NULL;
-    struct registry_options ro = {0};
-    int from_stdin = 0, verify = 1, c;
-    hull_err *perr = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
-        return cli_fail(perr);
-    const char *arg;
-    while ((c = options_next(&p, &arg, &perr)) != 0) {
-        switch (c) {
-        case 'u':
-            user = arg;
-            break;
-        case 'p':
-            password = arg;
-            break;
-        case 'S': {
-            bool b = false;
-            if (options_bool("password-stdin", arg, &b, &perr) < 0)
-                return cli_usage_options("login", perr);
-            from_stdin = b;
-            break;
-        }
-        case 'A':
-            ro.authfile = arg;
-            break;
-        case 'I': {
-            bool b = false;
-            if (options_bool("insecure", arg, &b, &perr) < 0)
-                return cli_usage_options("login", perr);
-            ro.insecure = b;
-            break;
-        }
-        case 'V': {
-            bool b = false;
-            if (options_bool("no-verify", arg, &b, &perr) < 0)
-                return cli_usage_options("login", perr);
-            verify = !b;
-            break;
-        }
-        default:
-            return cli_usage_options("login", perr);
-        }
-    }
-    if (p.index != argc - 1 || user == NULL)
+    const char *v[L_NO_VERIFY + 1] = {NULL};
+    int first;
+    int usage = cli_options("login", optspec, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *user = v[L_USER], *password = v[L_PASSWORD];
+    struct registry_options ro = {.authfile = v[L_AUTHFILE], .insecure = cli_flag(v[L_INSECURE])};
+    bool verify = !cli_flag(v[L_NO_VERIFY]);
+    if (first != argc - 1 || user == NULL)
         return cli_usage("login", "expected -u USER and one REGISTRY");
-    if (from_stdin) {
+    cleanup_free char *stdin_password = NULL;
+    if (cli_flag(v[L_STDIN])) {
         stdin_password = read_stdin_line();
         password = stdin_password;
     }
     if (password == NULL)
         return cli_usage("login", "give the password with -p or --password-stdin");
-    const char *registry = argv[p.index];
+    const char *registry = argv[first];
     hull_err *err = NULL;
     if (verify && registry_check_login(registry, user, password, &ro, &err) < 0) {
         hull_error_prefix(&err, "login to `%s`", registry);
@@ -133,31 +98,23 @@ int cmd_logout(struct hull_cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, logout_help))
         return 0;
-    static const struct option_spec optspec[] = {{"authfile", 0, true, 'A', "credentials file"},
+    static const struct option_spec optspec[] = {{"authfile", 0, true, 1, "credentials file"},
                                                  {NULL, 0, false, 0, NULL}};
-    const char *authfile = NULL;
-    hull_err *perr = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
-        return cli_fail(perr);
-    int c;
-    const char *arg;
-    while ((c = options_next(&p, &arg, &perr)) != 0) {
-        if (c == 'A')
-            authfile = arg;
-        else
-            return cli_usage_options("logout", perr);
-    }
-    if (p.index != argc - 1)
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("logout", optspec, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first != argc - 1)
         return cli_usage("logout", "expected one REGISTRY");
     hull_err *err = NULL;
-    int r = auth_remove(authfile, argv[p.index], &err);
+    int r = auth_remove(v[1], argv[first], &err);
     if (r < 0)
         return cli_fail(err);
     if (r == 0) {
-        fprintf(stderr, "hull: not logged in to `%s`\n", argv[p.index]);
+        fprintf(stderr, "hull: not logged in to `%s`\n", argv[first]);
         return 1;
     }
-    printf("Removed login credentials for %s\n", argv[p.index]);
+    printf("Removed login credentials for %s\n", argv[first]);
     return 0;
 }

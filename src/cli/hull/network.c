@@ -25,11 +25,15 @@ static const char help[] =
     "                               (172.28.0.0/16; DATA_ROOT/config.json\n"
     "                               \"default-address-pools\")\n"
     "      --gateway IP             default: the subnet's first address\n"
+    "      --ipv6                   dual stack: also an IPv6 subnet (a second --subnet,\n"
+    "                               e.g. fd00:1::/64, default: a random unique local /64;\n"
+    "                               a second --gateway for its gateway)\n"
     "      --ip-range CIDR          containers' addresses come from this part of the subnet\n"
     "      --internal               no route out and no published ports\n"
     "      --label K=V              repeatable\n"
     "      -o, --opt K=V            isolate=true|false (default true: other networks cannot\n"
-    "                               reach this one), com.docker.network.bridge.name=DEVICE\n"
+    "                               reach this one), com.docker.network.bridge.name=DEVICE,\n"
+    "                               com.docker.network.driver.mtu=N (bridge and containers)\n"
     "  ls [-q] [--no-trunc] [-f name=N|id=ID|driver=D|label=K[=V]]\n"
     "                           list networks\n"
     "  inspect NETWORK...       JSON array (docker's shape, Containers: the attached ones)\n"
@@ -76,6 +80,7 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
         {"gateway", 0, true, 'g', "the bridge's address"},
         {"ip-range", 0, true, 'r', "allocate from this CIDR"},
         {"internal", 0, false, 'i', "no route out"},
+        {"ipv6", 0, false, '6', "dual stack: also an IPv6 subnet"},
         {"label", 0, true, 'l', "KEY=VALUE"},
         {"opt", 'o', true, 'o', "driver option"},
         {NULL, 0, false, 0, NULL},
@@ -93,11 +98,21 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
         case 'd':
             o.driver = arg;
             break;
-        case 's':
-            o.subnet = arg;
+        case 's': /* given twice: one IPv4 and one IPv6 subnet */
+            if (strchr(arg, ':') ? o.subnet6 != NULL : o.subnet != NULL)
+                return cli_usage("network create", "--subnet %s: one subnet per address family",
+                                 arg);
+            *(strchr(arg, ':') ? &o.subnet6 : &o.subnet) = arg;
             break;
         case 'g':
-            o.gateway = arg;
+            if (strchr(arg, ':') ? o.gateway6 != NULL : o.gateway != NULL)
+                return cli_usage("network create", "--gateway %s: one gateway per address family",
+                                 arg);
+            *(strchr(arg, ':') ? &o.gateway6 : &o.gateway) = arg;
+            break;
+        case '6':
+            if (options_bool("ipv6", arg, &o.ipv6, &perr) < 0)
+                return cli_usage_options("network create", perr);
             break;
         case 'r':
             o.ip_range = arg;
@@ -114,10 +129,11 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
                 o.isolate = strcmp(arg, "isolate=true") == 0;
             else if (strncmp(arg, "com.docker.network.bridge.name=", 31) == 0)
                 o.bridge = arg + 31;
-            else
+            else if (strncmp(arg, "com.docker.network.driver.mtu=", 30) != 0)
                 return cli_usage("network create",
-                                 "-o `%s`: expected isolate=true|false or "
-                                 "com.docker.network.bridge.name=NAME",
+                                 "-o `%s`: expected isolate=true|false, "
+                                 "com.docker.network.bridge.name=NAME or "
+                                 "com.docker.network.driver.mtu=N",
                                  arg);
             strv_append(&options, arg);
             break;
@@ -172,20 +188,29 @@ static bool filter_match(json_t *conf, char **filters)
 static int n_ls(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
+    static const struct option_spec opts[] = {
+        {"quiet", 'q', false, 'q', "only the IDs"},
+        {"no-trunc", 0, false, 'n', "full IDs"},
+        {"filter", 'f', true, 'f', "name=, id=, driver=, label= (repeatable)"},
+        {NULL, 0, false, 0, NULL},
+    };
     bool quiet = false, no_trunc = false;
     cleanup_strv char **filters = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
-            quiet = true;
-        else if (strcmp(argv[i], "--no-trunc") == 0)
-            no_trunc = true;
-        else if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--filter") == 0) && i + 1 < argc)
-            strv_append(&filters, argv[++i]);
-        else if (strncmp(argv[i], "--filter=", 9) == 0)
-            strv_append(&filters, argv[i] + 9);
-        else
-            return cli_usage("network ls", "unknown option `%s`", argv[i]);
+    hull_err *perr = NULL;
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, opts, argc, argv, 1, &perr) < 0)
+        return cli_fail(perr);
+    int c;
+    const char *arg;
+    while ((c = options_next(&p, &arg, &perr)) != 0) {
+        if (c == 'f')
+            strv_append(&filters, arg);
+        else if (c < 0 || options_bool(c == 'q' ? "quiet" : "no-trunc", arg,
+                                       c == 'q' ? &quiet : &no_trunc, &perr) < 0)
+            return cli_usage_options("network ls", perr);
     }
+    if (p.index < argc)
+        return cli_usage("network ls", "unexpected argument `%s`", argv[p.index]);
     for (char **f = filters; f && *f; f++) {
         static const char *const keys[] = {"name=", "id=", "driver=", "label="};
         bool ok = false;
@@ -219,83 +244,87 @@ static int n_ls(container_store *cs, net_store *ns, int argc, char **argv)
     return 0;
 }
 
+struct n_each {
+    net_store *ns;
+    bool force;
+    json_t *docs;
+};
+
+static int inspect_one(void *ctx, const char *ref, hull_err **err)
+{
+    struct n_each *e = ctx;
+    cleanup_json json_t *conf = NULL;
+    if (strcmp(ref, NET_DEFAULT_NETWORK) == 0 && net_network_ensure_default(e->ns, err) < 0)
+        return -1;
+    if (net_network_load(e->ns, ref, &conf, err) < 0)
+        return -1;
+    json_array_append_new(e->docs, net_network_inspect(e->ns, conf));
+    return 0;
+}
+
 static int n_inspect(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
-    if (argc < 2)
+    const char *v[1] = {NULL};
+    int first;
+    int usage = cli_options("network inspect", cli_no_options, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first >= argc)
         return cli_usage("network inspect", "expected at least one NETWORK");
-    int status = 0;
     cleanup_json json_t *arr = json_array();
-    for (int i = 1; i < argc; i++) {
-        hull_err *err = NULL;
-        cleanup_json json_t *conf = NULL;
-        if (strcmp(argv[i], NET_DEFAULT_NETWORK) == 0 && net_network_ensure_default(ns, &err) < 0) {
-            status = cli_fail(err);
-            continue;
-        }
-        if (net_network_load(ns, argv[i], &conf, &err) < 0) {
-            status = cli_fail(err);
-            continue;
-        }
-        json_array_append_new(arr, net_network_inspect(ns, conf));
-    }
+    struct n_each e = {.ns = ns, .docs = arr};
+    int status = cli_each_operand(first, argc, argv, false, inspect_one, &e);
     print_json(arr);
     return status;
 }
 
-static int remove_one(net_store *ns, const char *ref, bool force, hull_err **err)
+static int remove_one(void *ctx, const char *ref, hull_err **err)
 {
-    if (strcmp(ref, NET_DEFAULT_NETWORK) == 0 && !force)
+    struct n_each *e = ctx;
+    if (strcmp(ref, NET_DEFAULT_NETWORK) == 0 && !e->force)
         return hull_error(err, 0, "%s is a pre-defined network and cannot be removed", ref);
-    return net_network_remove(ns, ref, err);
+    return net_network_remove(e->ns, ref, err);
 }
+
+static const struct option_spec force_opts[] = {{"force", 'f', false, 1, "see the command"},
+                                                {NULL, 0, false, 0, NULL}};
 
 static int n_rm(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
-    int first = 1;
-    bool force = false;
-    if (first < argc && (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--force") == 0))
-        first++, force = true;
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("network rm", force_opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
     if (first >= argc)
         return cli_usage("network rm", "expected at least one NETWORK");
-    int status = 0;
-    for (int i = first; i < argc; i++) {
-        hull_err *err = NULL;
-        if (remove_one(ns, argv[i], force, &err) < 0) {
-            status = cli_fail(err);
-            continue;
-        }
-        puts(argv[i]);
-    }
-    return status;
+    struct n_each e = {.ns = ns, .force = cli_flag(v[1])};
+    return cli_each_operand(first, argc, argv, true, remove_one, &e);
 }
 
 static int n_prune(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "-f") != 0 && strcmp(argv[i], "--force") != 0)
-            return cli_usage("network prune", "unknown option `%s`", argv[i]);
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("network prune", force_opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first < argc)
+        return cli_usage("network prune", "unexpected argument `%s`", argv[first]);
     hull_err *err = NULL;
-    cleanup_json json_t *list = NULL;
-    if (net_network_list(ns, &list, &err) < 0)
+    cleanup_json json_t *removed = NULL;
+    if (net_network_prune(ns, &removed, &err) < 0)
         return cli_fail(err);
-    bool header = false;
     size_t i;
     json_t *n;
-    json_array_foreach(list, i, n)
+    json_array_foreach(removed, i, n)
     {
-        const char *name = net_network_name(n);
-        if (strcmp(name, NET_DEFAULT_NETWORK) == 0)
-            continue;
-        cleanup_err hull_err *e = NULL;
-        if (net_network_remove(ns, name, &e) < 0)
-            continue; /* in use */
-        if (!header)
+        if (i == 0)
             puts("Deleted Networks:");
-        header = true;
-        puts(name);
+        puts(json_string_value(n));
     }
     return 0;
 }
@@ -340,9 +369,11 @@ static int n_connect(container_store *cs, net_store *ns, int argc, char **argv)
 static int n_disconnect(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)ns;
-    int first = 1;
-    if (first < argc && (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--force") == 0))
-        first++;
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("network disconnect", force_opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
     if (first + 2 != argc)
         return cli_usage("network disconnect", "expected NETWORK CONTAINER");
     hull_err *err = NULL;
@@ -394,18 +425,24 @@ int cmd_port(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, port_help))
         return 0;
-    if (argc < 2 || argc > 3)
+    const char *v[1] = {NULL};
+    int first;
+    int usage = cli_options("port", cli_no_options, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (argc - first < 1 || argc - first > 2)
         return cli_usage("port", "expected CONTAINER [PRIVATE_PORT[/PROTO]]");
     hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_container_record container_record *r = NULL;
-    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[1], &r, &err) < 0)
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[first], &r, &err) < 0)
         return cli_fail(err);
     cleanup_json json_t *settings = container_network_settings(cs, r);
     json_t *ports = json_object_get(settings, "Ports");
     cleanup_free char *want = NULL;
-    if (argc == 3) {
-        if (asprintf(&want, "%s%s", argv[2], strchr(argv[2], '/') ? "" : "/tcp") < 0)
+    if (argc - first == 2) {
+        const char *port = argv[first + 1];
+        if (asprintf(&want, "%s%s", port, strchr(port, '/') ? "" : "/tcp") < 0)
             abort();
     }
     bool found = false;

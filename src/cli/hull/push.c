@@ -42,64 +42,36 @@ int cmd_push(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    enum { OPT_INSECURE = 256, OPT_TLS_VERIFY, OPT_AUTHFILE, OPT_CHUNK };
+    enum { P_INSECURE = 1, P_TLS_VERIFY, P_AUTHFILE, P_CHUNK, P_QUIET };
     static const struct option_spec optspec[] = {
-        {"insecure", 0, false, OPT_INSECURE, "plain HTTP or unverified TLS"},
-        {"tls-verify", 0, false, OPT_TLS_VERIFY, "verify TLS (true) or not (false)"},
-        {"authfile", 0, true, OPT_AUTHFILE, "credentials file"},
-        {"chunk-size", 0, true, OPT_CHUNK, "upload in chunks of this many bytes"},
-        {"quiet", 'q', false, 'q', "print nothing on success"},
+        {"insecure", 0, false, P_INSECURE, "plain HTTP or unverified TLS"},
+        {"tls-verify", 0, false, P_TLS_VERIFY, "verify TLS (true) or not (false)"},
+        {"authfile", 0, true, P_AUTHFILE, "credentials file"},
+        {"chunk-size", 0, true, P_CHUNK, "upload in chunks of this many bytes"},
+        {"quiet", 'q', false, P_QUIET, "print nothing on success"},
         {NULL, 0, false, 0, NULL}};
-    struct image_push_options opts = {0};
-    int quiet = 0, c;
-    hull_err *perr = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, optspec, argc, argv, 1, &perr) < 0)
-        return cli_fail(perr);
-    const char *arg;
-    while ((c = options_next(&p, &arg, &perr)) != 0) {
-        switch (c) {
-        case OPT_INSECURE: {
-            bool insecure = false;
-            if (options_bool("insecure", arg, &insecure, &perr) < 0)
-                return cli_usage_options("push", perr);
-            opts.insecure = insecure;
-            break;
-        }
-        case OPT_TLS_VERIFY:
-            if (arg == NULL || strcmp(arg, "true") == 0)
-                opts.insecure = 0;
-            else if (strcmp(arg, "false") == 0)
-                opts.insecure = 1;
-            else
-                return cli_usage("push", "--tls-verify `%s`: expected true or false", arg);
-            break;
-        case OPT_AUTHFILE:
-            opts.authfile = arg;
-            break;
-        case OPT_CHUNK: {
-            char *end;
-            errno = 0;
-            long long v = strtoll(arg, &end, 10);
-            if (errno || end == arg || *end || v < 0)
-                return cli_usage("push", "--chunk-size `%s`: expected a number of bytes", arg);
-            opts.chunk_size = v;
-            break;
-        }
-        case 'q': {
-            bool q = false;
-            if (options_bool("quiet", arg, &q, &perr) < 0)
-                return cli_usage_options("push", perr);
-            quiet = q;
-            break;
-        }
-        default:
-            return cli_usage_options("push", perr);
-        }
+    const char *v[P_QUIET + 1] = {NULL};
+    int first;
+    int usage = cli_options("push", optspec, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    /* --tls-verify=false is --insecure; given, --tls-verify decides. */
+    struct image_push_options opts = {.insecure = v[P_TLS_VERIFY] ? !cli_flag(v[P_TLS_VERIFY])
+                                                                  : cli_flag(v[P_INSECURE]),
+                                      .authfile = v[P_AUTHFILE]};
+    bool quiet = cli_flag(v[P_QUIET]);
+    if (v[P_CHUNK]) {
+        const char *arg = v[P_CHUNK];
+        char *end;
+        errno = 0;
+        long long size = strtoll(arg, &end, 10);
+        if (errno || end == arg || *end || size < 0)
+            return cli_usage("push", "--chunk-size `%s`: expected a number of bytes", arg);
+        opts.chunk_size = size;
     }
-    if (p.index != argc - 1)
+    if (first != argc - 1)
         return cli_usage("push", "expected exactly one NAME");
-    const char *name = argv[p.index];
+    const char *name = argv[first];
     hull_err *err = NULL;
     cleanup_image_ref image_ref *ref = NULL;
     if (image_ref_parse(name, &ref, &err) < 0)

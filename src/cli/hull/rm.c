@@ -110,19 +110,12 @@ int cmd_rm(struct hull_cli *cli, int argc, char **argv)
         {"force", 'f', false, RM_FORCE, "kill a running container first"},
         {"volumes", 'v', false, RM_VOLUMES, "remove its anonymous volumes"},
         {NULL, 0, false, 0, NULL}};
-    struct rm_opts o = {false, false};
-    hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0 || options_bool(id == RM_FORCE ? "force" : "volumes", arg,
-                                   id == RM_FORCE ? &o.force : &o.volumes, &err) < 0)
-            return cli_usage_options("rm", err);
-    }
-    int first = p.index;
+    const char *v[3] = {NULL};
+    int first;
+    int usage = cli_options("rm", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    struct rm_opts o = {cli_flag(v[RM_FORCE]), cli_flag(v[RM_VOLUMES])};
     if (first >= argc)
         return cli_usage("rm", "expected at least one CONTAINER");
     return ctr_for_each(cli, first, argc, argv, rm_one, &o);

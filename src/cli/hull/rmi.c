@@ -1,5 +1,4 @@
 /* hull rmi / hull image rm: remove images. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/hull/cli.h"
@@ -33,19 +32,13 @@ int cmd_rmi(struct hull_cli *cli, int argc, char **argv)
         return 0;
     static const struct option_spec opts[] = {
         {"force", 'f', false, 1, "remove even when containers use it"}, {NULL, 0, false, 0, NULL}};
-    bool force_flag = false;
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("rmi", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    int force = cli_flag(v[1]);
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0 || options_bool("force", arg, &force_flag, &err) < 0)
-            return cli_usage_options("rmi", err);
-    }
-    int force = force_flag;
-    int first = p.index;
     if (first >= argc)
         return cli_usage("rmi", "expected at least one IMAGE");
     cleanup_image_store image_store *store = NULL;

@@ -75,6 +75,11 @@ const char run_flags_help[] =
     "      --dns-search DOMAIN   search domain; repeatable\n"
     "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
     "      --add-host HOST:IP    an /etc/hosts line (IP host-gateway: the network's gateway)\n"
+    "      --sysctl K=V          a namespaced sysctl (net.*, fs.mqueue.*, kernel.msg*,\n"
+    "                            kernel.sem, kernel.shm*); repeatable\n"
+    "      --ulimit NAME=SOFT[:HARD]\n"
+    "                            a resource limit (nofile, nproc, core, stack, memlock, ...);\n"
+    "                            repeatable\n"
     "      --egress-allow CIDR   egress allow-list: only these destinations (and DNS to the\n"
     "                            container's resolvers, replies) leave; the rest is dropped\n"
     "                            and logged (`hull logs --egress`); repeatable\n"
@@ -148,6 +153,8 @@ enum {
     OPT_DNS,
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
+    OPT_SYSCTL,
+    OPT_ULIMIT,
     OPT_ADD_HOST,
     OPT_EGRESS_ALLOW,
     OPT_EGRESS_TCP_PORT,
@@ -156,61 +163,63 @@ enum {
     OPT_HELP,
 };
 
-static const struct option run_options[] = {
-    {"detach", no_argument, NULL, 'd'},
-    {"rm", no_argument, NULL, OPT_RM},
-    {"interactive", no_argument, NULL, 'i'},
-    {"tty", no_argument, NULL, 't'},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"env", required_argument, NULL, 'e'},
-    {"env-file", required_argument, NULL, OPT_ENV_FILE},
-    {"volume", required_argument, NULL, 'v'},
-    {"mount", required_argument, NULL, OPT_MOUNT},
-    {"tmpfs", required_argument, NULL, OPT_TMPFS},
-    {"workdir", required_argument, NULL, 'w'},
-    {"user", required_argument, NULL, 'u'},
-    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
-    {"hostname", required_argument, NULL, 'h'},
-    {"memory", required_argument, NULL, 'm'},
-    {"cpus", required_argument, NULL, OPT_CPUS},
-    {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
-    {"read-only", no_argument, NULL, OPT_READ_ONLY},
-    {"cap-add", required_argument, NULL, OPT_CAP_ADD},
-    {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
-    {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
-    {"device", required_argument, NULL, OPT_DEVICE},
-    {"privileged", no_argument, NULL, OPT_PRIVILEGED},
-    {"init", no_argument, NULL, OPT_INIT},
-    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
-    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
-    {"restart", required_argument, NULL, OPT_RESTART},
-    {"network", required_argument, NULL, OPT_NETWORK},
-    {"pull", required_argument, NULL, OPT_PULL},
-    {"net", required_argument, NULL, OPT_NETWORK},
-    {"runtime", required_argument, NULL, OPT_RUNTIME},
-    {"label", required_argument, NULL, 'l'},
-    {"log-opt", required_argument, NULL, OPT_LOG_OPT},
-    {"health-cmd", required_argument, NULL, OPT_HEALTH_CMD},
-    {"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
-    {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
-    {"health-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD},
-    {"health-start-interval", required_argument, NULL, OPT_HEALTH_START_INTERVAL},
-    {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
-    {"no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK},
-    {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
-    {"ip", required_argument, NULL, OPT_IP},
-    {"publish", required_argument, NULL, 'p'},
-    {"publish-all", no_argument, NULL, 'P'},
-    {"dns", required_argument, NULL, OPT_DNS},
-    {"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
-    {"dns-option", required_argument, NULL, OPT_DNS_OPTION},
-    {"add-host", required_argument, NULL, OPT_ADD_HOST},
-    {"egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW},
-    {"egress-tcp-port", required_argument, NULL, OPT_EGRESS_TCP_PORT},
-    {"network-ingress-rate", required_argument, NULL, OPT_INGRESS_RATE},
-    {"network-egress-rate", required_argument, NULL, OPT_EGRESS_RATE},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
+static const struct option_spec run_options[] = {
+    {"detach", 'd', false, 'd', NULL},
+    {"rm", 0, false, OPT_RM, NULL},
+    {"interactive", 'i', false, 'i', NULL},
+    {"tty", 't', false, 't', NULL},
+    {"name", 0, true, OPT_NAME, NULL},
+    {"env", 'e', true, 'e', NULL},
+    {"env-file", 0, true, OPT_ENV_FILE, NULL},
+    {"volume", 'v', true, 'v', NULL},
+    {"mount", 0, true, OPT_MOUNT, NULL},
+    {"tmpfs", 0, true, OPT_TMPFS, NULL},
+    {"workdir", 'w', true, 'w', NULL},
+    {"user", 'u', true, 'u', NULL},
+    {"entrypoint", 0, true, OPT_ENTRYPOINT, NULL},
+    {"hostname", 'h', true, 'h', NULL},
+    {"memory", 'm', true, 'm', NULL},
+    {"cpus", 0, true, OPT_CPUS, NULL},
+    {"pids-limit", 0, true, OPT_PIDS_LIMIT, NULL},
+    {"read-only", 0, false, OPT_READ_ONLY, NULL},
+    {"cap-add", 0, true, OPT_CAP_ADD, NULL},
+    {"cap-drop", 0, true, OPT_CAP_DROP, NULL},
+    {"security-opt", 0, true, OPT_SECURITY_OPT, NULL},
+    {"device", 0, true, OPT_DEVICE, NULL},
+    {"privileged", 0, false, OPT_PRIVILEGED, NULL},
+    {"init", 0, false, OPT_INIT, NULL},
+    {"stop-signal", 0, true, OPT_STOP_SIGNAL, NULL},
+    {"stop-timeout", 0, true, OPT_STOP_TIMEOUT, NULL},
+    {"restart", 0, true, OPT_RESTART, NULL},
+    {"network", 0, true, OPT_NETWORK, NULL},
+    {"pull", 0, true, OPT_PULL, NULL},
+    {"net", 0, true, OPT_NETWORK, NULL},
+    {"runtime", 0, true, OPT_RUNTIME, NULL},
+    {"label", 'l', true, 'l', NULL},
+    {"log-opt", 0, true, OPT_LOG_OPT, NULL},
+    {"health-cmd", 0, true, OPT_HEALTH_CMD, NULL},
+    {"health-interval", 0, true, OPT_HEALTH_INTERVAL, NULL},
+    {"health-timeout", 0, true, OPT_HEALTH_TIMEOUT, NULL},
+    {"health-start-period", 0, true, OPT_HEALTH_START_PERIOD, NULL},
+    {"health-start-interval", 0, true, OPT_HEALTH_START_INTERVAL, NULL},
+    {"health-retries", 0, true, OPT_HEALTH_RETRIES, NULL},
+    {"no-healthcheck", 0, false, OPT_NO_HEALTHCHECK, NULL},
+    {"network-alias", 0, true, OPT_NETWORK_ALIAS, NULL},
+    {"ip", 0, true, OPT_IP, NULL},
+    {"publish", 'p', true, 'p', NULL},
+    {"publish-all", 'P', false, 'P', NULL},
+    {"dns", 0, true, OPT_DNS, NULL},
+    {"dns-search", 0, true, OPT_DNS_SEARCH, NULL},
+    {"dns-option", 0, true, OPT_DNS_OPTION, NULL},
+    {"add-host", 0, true, OPT_ADD_HOST, NULL},
+    {"sysctl", 0, true, OPT_SYSCTL, NULL},
+    {"ulimit", 0, true, OPT_ULIMIT, NULL},
+    {"egress-allow", 0, true, OPT_EGRESS_ALLOW, NULL},
+    {"egress-tcp-port", 0, true, OPT_EGRESS_TCP_PORT, NULL},
+    {"network-ingress-rate", 0, true, OPT_INGRESS_RATE, NULL},
+    {"network-egress-rate", 0, true, OPT_EGRESS_RATE, NULL},
+    {"help", 0, false, OPT_HELP, NULL},
+    {NULL, 0, false, 0, NULL},
 };
 
 static void add_mount(struct run_request *req, const struct mount_request *m)
@@ -323,246 +332,281 @@ static int health_duration(const char *command, const char *flag, const char *te
     return 0;
 }
 
+/* A boolean flag: --rm, --rm=true, --rm=false (as docker's pflag). */
+static int flag_value(const char *command, const char *name, const char *arg, bool *out)
+{
+    hull_err *err = NULL;
+    if (options_bool(name, arg, out, &err) < 0)
+        return cli_usage_options(command, err);
+    return 0;
+}
+
 int run_flags_parse(const char *command, int argc, char **argv, struct run_request *req,
                     bool *help_shown)
 {
     *help_shown = false;
-    ctr_getopt_reset();
-    int c;
     hull_err *err = NULL;
     bool is_run = strcmp(command, "run") == 0;
-    while ((c = getopt_long(argc, argv, "+:ditv:e:w:u:h:m:l:p:P", run_options, NULL)) != -1) {
+    cleanup_options struct option_parser p;
+    if (options_init_posix(&p, run_options, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int c;
+    const char *arg;
+    while ((c = options_next(&p, &arg, &err)) != 0) {
         struct mount_request m;
         long long n;
         int rc = 0;
+        if (c < 0)
+            return cli_usage_options(command, err);
         switch (c) {
         case 'd':
             if (!is_run)
                 return cli_usage(command, "unknown option `-d` (use `hull start`)");
-            req->detach = true;
+            if ((rc = flag_value(command, "detach", arg, &req->detach)) != 0)
+                return rc;
             break;
         case OPT_RM:
-            req->remove = true;
+            if ((rc = flag_value(command, "rm", arg, &req->remove)) != 0)
+                return rc;
             break;
         case 'i':
-            req->interactive = true;
+            if ((rc = flag_value(command, "interactive", arg, &req->interactive)) != 0)
+                return rc;
             break;
         case 't':
-            req->tty = true;
+            if ((rc = flag_value(command, "tty", arg, &req->tty)) != 0)
+                return rc;
             break;
         case OPT_NAME:
-            req->name = optarg;
+            req->name = arg;
             break;
         case 'e':
-            strv_append(&req->env, optarg);
+            strv_append(&req->env, arg);
             break;
         case OPT_ENV_FILE:
-            strv_append(&req->env_files, optarg);
+            strv_append(&req->env_files, arg);
             break;
         case 'v':
-            if (parse_volume_flag(optarg, &m, &err) < 0)
+            if (parse_volume_flag(arg, &m, &err) < 0)
                 return bad(command, err);
             add_mount(req, &m);
             break;
         case OPT_MOUNT:
-            if (parse_mount_flag(optarg, &m, &err) < 0)
+            if (parse_mount_flag(arg, &m, &err) < 0)
                 return bad(command, err);
             add_mount(req, &m);
             break;
         case OPT_TMPFS:
-            if (parse_tmpfs_flag(optarg, &m, &err) < 0)
+            if (parse_tmpfs_flag(arg, &m, &err) < 0)
                 return bad(command, err);
             add_mount(req, &m);
             break;
         case 'w':
-            req->workdir = optarg;
+            req->workdir = arg;
             break;
         case 'u':
-            req->user = optarg;
+            req->user = arg;
             break;
         case OPT_ENTRYPOINT:
             req->has_entrypoint = true;
-            req->entrypoint = optarg;
+            req->entrypoint = arg;
             break;
         case 'h':
-            req->hostname = optarg;
+            req->hostname = arg;
             break;
         case 'm':
-            if (parse_size(optarg, &req->memory, &err) < 0)
+            if (parse_size(arg, &req->memory, &err) < 0)
                 return bad(command, err);
             if (req->memory < (6ll << 20))
                 return cli_usage(command, "--memory: the minimum is 6m");
             break;
         case OPT_CPUS: {
             char *end;
-            double v = strtod(optarg, &end);
-            if (*optarg == '\0' || *end || v <= 0 || v > 4096)
-                return cli_usage(command, "--cpus: invalid number of CPUs `%s`", optarg);
+            double v = strtod(arg, &end);
+            if (*arg == '\0' || *end || v <= 0 || v > 4096)
+                return cli_usage(command, "--cpus: invalid number of CPUs `%s`", arg);
             req->cpus_milli = (long long)(v * 1000 + 0.5);
             break;
         }
         case OPT_PIDS_LIMIT:
-            if ((rc = number(command, "--pids-limit", optarg, -1, 1ll << 30, &n)) != 0)
+            if ((rc = number(command, "--pids-limit", arg, -1, 1ll << 30, &n)) != 0)
                 return rc;
             req->pids_limit = n;
             break;
         case OPT_READ_ONLY:
-            req->read_only = true;
+            if ((rc = flag_value(command, "read-only", arg, &req->read_only)) != 0)
+                return rc;
             break;
         case OPT_CAP_ADD:
-            strv_append(&req->cap_add, optarg);
+            strv_append(&req->cap_add, arg);
             break;
         case OPT_CAP_DROP:
-            strv_append(&req->cap_drop, optarg);
+            strv_append(&req->cap_drop, arg);
             break;
         case OPT_SECURITY_OPT:
-            if ((rc = security_opt(command, optarg, req)) != 0)
+            if ((rc = security_opt(command, arg, req)) != 0)
                 return rc;
             break;
         case OPT_DEVICE: {
             struct device_request d;
-            if (parse_device_flag(optarg, &d, &err) < 0)
+            if (parse_device_flag(arg, &d, &err) < 0)
                 return bad(command, err);
             add_device(req, &d);
             break;
         }
         case OPT_PRIVILEGED:
-            req->privileged = true;
+            if ((rc = flag_value(command, "privileged", arg, &req->privileged)) != 0)
+                return rc;
             break;
         case OPT_INIT:
-            req->init = true;
+            if ((rc = flag_value(command, "init", arg, &req->init)) != 0)
+                return rc;
             break;
         case OPT_STOP_SIGNAL: {
             int sig;
-            if (signal_parse(optarg, &sig, &err) < 0)
+            if (signal_parse(arg, &sig, &err) < 0)
                 return bad(command, err);
-            req->stop_signal = optarg;
+            req->stop_signal = arg;
             break;
         }
         case OPT_STOP_TIMEOUT:
-            if ((rc = number(command, "--stop-timeout", optarg, 0, 1000000, &n)) != 0)
+            if ((rc = number(command, "--stop-timeout", arg, 0, 1000000, &n)) != 0)
                 return rc;
             req->stop_timeout = (long)n;
             break;
         case OPT_RESTART:
-            if (parse_restart_policy(optarg, &req->restart, &req->max_retries, &err) < 0)
+            if (parse_restart_policy(arg, &req->restart, &req->max_retries, &err) < 0)
                 return bad(command, err);
             break;
         case OPT_NETWORK:
-            if (*optarg == '\0' || strcmp(optarg, "container:") == 0)
+            if (*arg == '\0' || strcmp(arg, "container:") == 0)
                 return cli_usage(command,
                                  "--network `%s`: expected bridge, none, host, "
                                  "container:C or a network name",
-                                 optarg);
-            req->network = strcmp(optarg, "default") == 0 ? "bridge" : optarg;
+                                 arg);
+            req->network = strcmp(arg, "default") == 0 ? "bridge" : arg;
             break;
         case OPT_NETWORK_ALIAS:
-            strv_append(&req->network_aliases, optarg);
+            strv_append(&req->network_aliases, arg);
             break;
         case OPT_IP:
-            req->ip = optarg;
+            req->ip = arg;
             break;
         case 'p':
-            strv_append(&req->publish, optarg);
+            strv_append(&req->publish, arg);
             break;
         case 'P':
-            req->publish_all = true;
+            if ((rc = flag_value(command, "publish-all", arg, &req->publish_all)) != 0)
+                return rc;
             break;
         case OPT_DNS:
-            strv_append(&req->dns, optarg);
+            strv_append(&req->dns, arg);
             break;
         case OPT_DNS_SEARCH:
-            strv_append(&req->dns_search, optarg);
+            strv_append(&req->dns_search, arg);
             break;
         case OPT_DNS_OPTION:
-            strv_append(&req->dns_options, optarg);
+            strv_append(&req->dns_options, arg);
             break;
         case OPT_ADD_HOST:
-            if (strchr(optarg, ':') == NULL)
-                return cli_usage(command, "--add-host `%s`: expected HOST:IP", optarg);
-            strv_append(&req->add_hosts, optarg);
+            if (strchr(arg, ':') == NULL)
+                return cli_usage(command, "--add-host `%s`: expected HOST:IP", arg);
+            strv_append(&req->add_hosts, arg);
             break;
+        case OPT_SYSCTL:
+        case OPT_ULIMIT: {
+            hull_err *e = NULL;
+            const char *rl;
+            unsigned long long soft, hard;
+            int bad_arg = c == OPT_SYSCTL ? parse_sysctl_flag(arg, &e)
+                                          : parse_ulimit_flag(arg, &rl, &soft, &hard, &e);
+            if (bad_arg < 0) {
+                rc = cli_usage(command, "invalid argument \"%s\" for \"--%s\" flag: %s", arg,
+                               c == OPT_SYSCTL ? "sysctl" : "ulimit", e->msg);
+                hull_err_free(e);
+                return rc;
+            }
+            strv_append(c == OPT_SYSCTL ? &req->sysctls : &req->ulimits, arg);
+            break;
+        }
         case OPT_EGRESS_ALLOW:
-            strv_append(&req->egress_allow, optarg);
+            strv_append(&req->egress_allow, arg);
             break;
         case OPT_EGRESS_TCP_PORT:
-            strv_append(&req->egress_tcp_ports, optarg);
+            strv_append(&req->egress_tcp_ports, arg);
             break;
         case OPT_INGRESS_RATE:
         case OPT_EGRESS_RATE:
             if ((rc = bit_rate(
                      command,
                      c == OPT_INGRESS_RATE ? "--network-ingress-rate" : "--network-egress-rate",
-                     optarg, c == OPT_INGRESS_RATE ? &req->ingress_rate : &req->egress_rate)) != 0)
+                     arg, c == OPT_INGRESS_RATE ? &req->ingress_rate : &req->egress_rate)) != 0)
                 return rc;
             break;
         case OPT_PULL:
-            if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 &&
-                strcmp(optarg, "never") != 0)
-                return cli_usage(command, "--pull `%s`: expected missing, always or never", optarg);
-            req->pull = strcmp(optarg, "missing") == 0  ? "missing"
-                        : strcmp(optarg, "always") == 0 ? "always"
-                                                        : "never";
+            if (strcmp(arg, "missing") != 0 && strcmp(arg, "always") != 0 &&
+                strcmp(arg, "never") != 0)
+                return cli_usage(command, "--pull `%s`: expected missing, always or never", arg);
+            req->pull = strcmp(arg, "missing") == 0  ? "missing"
+                        : strcmp(arg, "always") == 0 ? "always"
+                                                     : "never";
             break;
         case OPT_RUNTIME:
-            if (strcmp(optarg, "native") != 0 && strcmp(optarg, "vm") != 0)
-                return cli_usage(command, "--runtime `%s`: expected native or vm", optarg);
-            req->runtime = strcmp(optarg, "native") == 0 ? "native" : "vm";
+            if (strcmp(arg, "native") != 0 && strcmp(arg, "vm") != 0)
+                return cli_usage(command, "--runtime `%s`: expected native or vm", arg);
+            req->runtime = strcmp(arg, "native") == 0 ? "native" : "vm";
             break;
         case 'l':
-            strv_append(&req->labels, optarg);
+            strv_append(&req->labels, arg);
             break;
         case OPT_LOG_OPT:
-            if ((rc = log_opt(command, optarg, req)) != 0)
+            if ((rc = log_opt(command, arg, req)) != 0)
                 return rc;
             break;
         case OPT_HEALTH_CMD:
-            req->health_cmd = *optarg ? optarg : NULL; /* "" = not given, as in docker */
+            req->health_cmd = *arg ? arg : NULL; /* "" = not given, as in docker */
             break;
         case OPT_HEALTH_INTERVAL:
-            rc = health_duration(command, "--health-interval", optarg, &req->health_interval);
+            rc = health_duration(command, "--health-interval", arg, &req->health_interval);
             if (rc)
                 return rc;
             break;
         case OPT_HEALTH_TIMEOUT:
-            rc = health_duration(command, "--health-timeout", optarg, &req->health_timeout);
+            rc = health_duration(command, "--health-timeout", arg, &req->health_timeout);
             if (rc)
                 return rc;
             break;
         case OPT_HEALTH_START_PERIOD:
-            rc = health_duration(command, "--health-start-period", optarg,
-                                 &req->health_start_period);
+            rc = health_duration(command, "--health-start-period", arg, &req->health_start_period);
             if (rc)
                 return rc;
             break;
         case OPT_HEALTH_START_INTERVAL:
-            rc = health_duration(command, "--health-start-interval", optarg,
+            rc = health_duration(command, "--health-start-interval", arg,
                                  &req->health_start_interval);
             if (rc)
                 return rc;
             break;
         case OPT_HEALTH_RETRIES:
-            if (optarg[0] == '-' && optarg[1] != '\0' &&
-                strspn(optarg + 1, "0123456789") == strlen(optarg + 1))
+            if (arg[0] == '-' && arg[1] != '\0' && strspn(arg + 1, "0123456789") == strlen(arg + 1))
                 return cli_usage(command, "--health-retries cannot be negative");
-            if ((rc = number(command, "--health-retries", optarg, 0, 1000000000, &n)) != 0)
+            if ((rc = number(command, "--health-retries", arg, 0, 1000000000, &n)) != 0)
                 return rc;
             req->health_retries = n;
             break;
         case OPT_NO_HEALTHCHECK:
-            req->no_healthcheck = true;
+            if ((rc = flag_value(command, "no-healthcheck", arg, &req->no_healthcheck)) != 0)
+                return rc;
             break;
         case OPT_HELP:
             *help_shown = true;
             return 0;
-        default:
-            return ctr_bad_option(command, c, argv);
         }
     }
-    if (optind >= argc)
+    if (p.index >= argc)
         return cli_usage(command, "expected an IMAGE");
-    req->image = argv[optind];
-    req->cmd = argv + optind + 1;
+    req->image = argv[p.index];
+    req->cmd = argv + p.index + 1;
     if (req->no_healthcheck &&
         (req->health_cmd || req->health_interval || req->health_timeout ||
          req->health_start_period || req->health_start_interval || req->health_retries))

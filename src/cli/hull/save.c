@@ -32,22 +32,15 @@ int cmd_save(struct hull_cli *cli, int argc, char **argv)
         {"output", 'o', true, 1, "where to write the archive"},
         {"format", 0, true, 2, "oci-archive, the only format"},
         {NULL, 0, false, 0, NULL}};
-    const char *output = NULL;
+    const char *v[3] = {NULL};
+    int first;
+    int usage = cli_options("save", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *output = v[1];
+    if (v[2] && strcmp(v[2], "oci-archive") != 0)
+        return cli_usage("save", "--format: the only format is oci-archive, not `%s`", v[2]);
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0)
-            return cli_usage_options("save", err);
-        if (id == 1)
-            output = arg;
-        else if (strcmp(arg, "oci-archive") != 0)
-            return cli_usage("save", "--format: the only format is oci-archive, not `%s`", arg);
-    }
-    int first = p.index;
     if (output == NULL || first != argc - 1)
         return cli_usage("save", "expected -o FILE and one IMAGE");
     cleanup_image_store image_store *store = NULL;

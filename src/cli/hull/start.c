@@ -88,19 +88,13 @@ int cmd_start(struct hull_cli *cli, int argc, char **argv)
         {"attach", 'a', false, ST_ATTACH, "attach to the container's output"},
         {"interactive", 'i', false, ST_INTERACTIVE, "attach its stdin"},
         {NULL, 0, false, 0, NULL}};
-    bool attach = false, interactive = false;
+    const char *v[3] = {NULL};
+    int first;
+    int usage = cli_options("start", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    bool attach = cli_flag(v[ST_ATTACH]), interactive = cli_flag(v[ST_INTERACTIVE]);
     hull_err *err = NULL;
-    cleanup_options struct option_parser p;
-    if (options_init_posix(&p, opts, argc, argv, 1, &err) < 0)
-        return cli_fail(err);
-    int id;
-    const char *arg;
-    while ((id = options_next(&p, &arg, &err)) != 0) {
-        if (id < 0 || options_bool(id == ST_ATTACH ? "attach" : "interactive", arg,
-                                   id == ST_ATTACH ? &attach : &interactive, &err) < 0)
-            return cli_usage_options("start", err);
-    }
-    int first = p.index;
     if (first >= argc)
         return cli_usage("start", "expected at least one CONTAINER");
     if (attach && argc - first > 1)

@@ -16,6 +16,9 @@
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/image.h"
+#include "net/attach.h"
+#include "net/network.h"
+#include "oci/json_read.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -26,25 +29,28 @@ static const char help[] =
     "                         counts of containers (running, paused, stopped), images, volumes\n"
     "  df [--format json]     disk use of images, containers (writable layers and logs) and\n"
     "                         volumes\n"
-    "  prune [-f] [--volumes] remove every stopped (or dead) container, dangling images and\n"
-    "                         unreferenced layers; with --volumes also every volume no\n"
-    "                         container uses.\n"
+    "  prune [-f] [--volumes] remove every stopped (or dead) container, every network no\n"
+    "                         container is attached to (not the default `bridge`), dangling\n"
+    "                         images and unreferenced layers; with --volumes also every\n"
+    "                         volume no container uses.\n"
     "                         hull never prompts: -f is accepted for docker compatibility\n"
     "\n"
     "Exit status: 0, 1 when something could not be read or removed, 125 for usage errors.\n";
 
+/* The options of info and df: --format json, and no operand. */
 static bool want_json(int argc, char **argv, const char *command, int *bad)
 {
-    bool json = false;
-    *bad = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--format=json") == 0 ||
-            (strcmp(argv[i], "--format") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0))
-            json = true, i += argv[i][8] == '\0';
-        else
-            *bad = cli_usage(command, "unknown option `%s`", argv[i]);
-    }
-    return json;
+    static const struct option_spec opts[] = {{"format", 'f', true, 1, "json"},
+                                              {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    if ((*bad = cli_options(command, opts, argc, argv, v, &first)) != 0)
+        return false;
+    if (first < argc)
+        *bad = cli_usage(command, "unexpected argument `%s`", argv[first]);
+    else if (v[1] && strcmp(v[1], "json") != 0)
+        *bad = cli_usage(command, "--format `%s`: expected json", v[1]);
+    return v[1] != NULL;
 }
 
 /* Bytes used under dirfd/name, not crossing mount points. */
@@ -237,16 +243,43 @@ static int sys_df(struct hull_cli *cli, container_store *cs, int argc, char **ar
     return 0;
 }
 
+/* docker's "Deleted Networks:" list. Stale attachments (crashed containers) go first. */
+static int prune_networks(container_store *cs, hull_err **err)
+{
+    cleanup_net_store net_store *ns = NULL;
+    if (net_store_open(cs->data_root, &ns, err) < 0)
+        return -1;
+    cleanup_err hull_err *re = NULL;
+    net_reconcile(ns, &re);
+    cleanup_json json_t *removed = NULL;
+    if (net_network_prune(ns, &removed, err) < 0)
+        return -1;
+    size_t i;
+    json_t *n;
+    json_array_foreach(removed, i, n)
+    {
+        if (i == 0)
+            puts("Deleted Networks:");
+        puts(json_string_value(n));
+    }
+    return 0;
+}
+
 static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char **argv)
 {
-    bool volumes = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--volumes") == 0)
-            volumes = true;
-        else if (strcmp(argv[i], "-f") != 0 && strcmp(argv[i], "--force") != 0 &&
-                 strcmp(argv[i], "-a") != 0)
-            return cli_usage("system prune", "unknown option `%s`", argv[i]);
-    }
+    static const struct option_spec opts[] = {
+        {"volumes", 0, false, 1, "also volumes no container uses"},
+        {"force", 'f', false, 2, "do not prompt (hull never does)"},
+        {"all", 'a', false, 3, "accepted for docker compatibility"},
+        {NULL, 0, false, 0, NULL}};
+    const char *val[4] = {NULL};
+    int first;
+    int usage = cli_options("system prune", opts, argc, argv, val, &first);
+    if (usage)
+        return usage;
+    if (first < argc)
+        return cli_usage("system prune", "unexpected argument `%s`", argv[first]);
+    bool volumes = cli_flag(val[1]);
     hull_err *err = NULL;
     cleanup_image_store image_store *is = NULL;
     if (image_store_open(cli->data_root, &is, &err) < 0)
@@ -276,6 +309,10 @@ static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char *
             continue;
         }
         printf("Deleted container: %s\n", r->id);
+    }
+    if (prune_networks(cs, &err) < 0) {
+        status = cli_fail(err);
+        err = NULL;
     }
     if (volumes) {
         cleanup_strv char **vols = NULL;

@@ -27,11 +27,11 @@ int cmd_tag(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    int first = 1;
-    if (first < argc && strcmp(argv[first], "--") == 0)
-        first++;
-    if (first < argc && argv[first][0] == '-' && argv[first][1] != '\0')
-        return cli_usage("tag", "unknown option `%s`", argv[first]);
+    const char *v[1] = {NULL};
+    int first;
+    int usage = cli_options("tag", cli_no_options, argc, argv, v, &first);
+    if (usage)
+        return usage;
     if (argc - first != 2)
         return cli_usage("tag", "expected SOURCE_IMAGE and TARGET_IMAGE");
     hull_err *err = NULL;

@@ -23,18 +23,23 @@ int cmd_top(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, help))
         return 0;
-    if (argc != 2 || argv[1][0] == '-')
-        return cli_usage("top", argc == 2 ? "unknown option `%s`" : "expected one CONTAINER",
-                         argv[argc > 1 ? 1 : 0]);
+    const char *v[1] = {NULL};
+    int first;
+    int usage = cli_options("top", cli_no_options, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (argc - first != 1)
+        return cli_usage("top", "expected one CONTAINER");
+    const char *ref = argv[first];
     hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_container_record container_record *r = NULL;
     struct container_state_info st;
-    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, argv[1], &r, &err) < 0 ||
+    if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, ref, &r, &err) < 0 ||
         container_status_get(cs, r, &st, &err) < 0)
         return cli_fail(err);
     if ((st.state != CONTAINER_RUNNING && st.state != CONTAINER_PAUSED) || st.pid <= 0)
-        return cli_fail((hull_error(&err, 0, "container %s is not running", argv[1]), err));
+        return cli_fail((hull_error(&err, 0, "container %s is not running", ref), err));
     struct proc_sample *procs = NULL;
     size_t n = 0;
     if (container_processes(st.pid, &procs, &n, &err) < 0)

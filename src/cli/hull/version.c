@@ -21,14 +21,18 @@ int cmd_version(struct hull_cli *cli, int argc, char **argv)
     (void)cli;
     if (cli_wants_help(argc, argv, help))
         return 0;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--format=json") == 0 ||
-            (strcmp(argv[i], "--format") == 0 && i + 1 < argc && strcmp(argv[++i], "json") == 0))
-            json = true;
-        else
-            return cli_usage("version", "unknown option `%s`", argv[i]);
-    }
+    static const struct option_spec opts[] = {{"format", 'f', true, 1, "json"},
+                                              {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("version", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first < argc)
+        return cli_usage("version", "unexpected argument `%s`", argv[first]);
+    if (v[1] && strcmp(v[1], "json") != 0)
+        return cli_usage("version", "--format `%s`: expected json", v[1]);
+    bool json = v[1] != NULL;
     struct utsname u;
     uname(&u);
     if (json) {

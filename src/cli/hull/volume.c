@@ -26,24 +26,30 @@ static const char help[] =
     "  inspect [-f TEMPLATE] NAME...\n"
     "                         JSON array: Name, Driver, Mountpoint, CreatedAt, Anonymous,\n"
     "                         Labels, Scope, UsedBy; -f: a Go template per NAME instead\n"
-    "  prune                  remove every volume no container uses; prints their names\n"
+    "  prune [-f]             remove every volume no container uses; prints their names\n"
     "\n"
     "Exit status: 0, 1 when an operation failed, 125 for usage errors.\n";
 
 static int v_create(container_store *cs, int argc, char **argv)
 {
-    if (argc > 2)
+    const char *v[1] = {NULL};
+    int first;
+    int usage = cli_options("volume create", cli_no_options, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (argc - first > 1)
         return cli_usage("volume create", "expected at most one NAME");
+    const char *want = first < argc ? argv[first] : NULL;
     hull_err *err = NULL;
     cleanup_free char *name = NULL;
     cleanup_free char *path = NULL;
     bool created;
-    if (argc == 2 && volume_name_validate(argv[1], &err) < 0) {
+    if (want && volume_name_validate(want, &err) < 0) {
         int rc = cli_usage("volume create", "%s", err->msg);
         hull_err_free(err);
         return rc;
     }
-    if (volume_ensure(cs, argc == 2 ? argv[1] : NULL, false, &name, &path, &created, &err) < 0)
+    if (volume_ensure(cs, want, false, &name, &path, &created, &err) < 0)
         return cli_fail(err);
     puts(name);
     return 0;
@@ -98,23 +104,19 @@ static int ls_template(container_store *cs, char **names, const char *format)
 
 static int v_ls(container_store *cs, int argc, char **argv)
 {
-    bool quiet = false, json = false;
-    const char *tmpl = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *format = NULL;
-        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
-            quiet = true;
-        else if (strncmp(argv[i], "--format=", 9) == 0)
-            format = argv[i] + 9;
-        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-            format = argv[++i];
-        else
-            return cli_usage("volume ls", "unknown option `%s`", argv[i]);
-        if (format && strcmp(format, "json") == 0)
-            json = true;
-        else if (format && strcmp(format, "table") != 0)
-            tmpl = format;
-    }
+    static const struct option_spec opts[] = {{"quiet", 'q', false, 1, "only the names"},
+                                              {"format", 0, true, 2, "json, table or a template"},
+                                              {NULL, 0, false, 0, NULL}};
+    const char *v[3] = {NULL};
+    int first;
+    int usage = cli_options("volume ls", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first < argc)
+        return cli_usage("volume ls", "unexpected argument `%s`", argv[first]);
+    const char *format = v[2];
+    bool quiet = cli_flag(v[1]), json = format && strcmp(format, "json") == 0;
+    const char *tmpl = format && !json && strcmp(format, "table") != 0 ? format : NULL;
     hull_err *err = NULL;
     cleanup_strv char **names = NULL;
     if (volume_list(cs, &names, &err) < 0)
@@ -147,54 +149,58 @@ static int v_ls(container_store *cs, int argc, char **argv)
     return 0;
 }
 
+struct v_each {
+    container_store *cs;
+    bool force;
+    json_t *docs;
+};
+
+static int v_remove_one(void *ctx, const char *name, hull_err **err)
+{
+    struct v_each *e = ctx;
+    return volume_remove(e->cs, name, e->force, err);
+}
+
 static int v_rm(container_store *cs, int argc, char **argv)
 {
-    bool force = false;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--force") == 0)
-            force = true;
-        else
-            return cli_usage("volume rm", "unknown option `%s`", argv[first]);
-    }
+    static const struct option_spec opts[] = {
+        {"force", 'f', false, 1, "also when containers use it"}, {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("volume rm", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
     if (first >= argc)
         return cli_usage("volume rm", "expected at least one NAME");
-    int status = 0;
-    for (int i = first; i < argc; i++) {
-        hull_err *err = NULL;
-        if (volume_remove(cs, argv[i], force, &err) < 0) {
-            status = cli_fail(err);
-            continue;
-        }
-        puts(argv[i]);
-    }
-    return status;
+    struct v_each e = {.cs = cs, .force = cli_flag(v[1])};
+    return cli_each_operand(first, argc, argv, true, v_remove_one, &e);
+}
+
+static int v_inspect_one(void *ctx, const char *name, hull_err **err)
+{
+    struct v_each *e = ctx;
+    json_t *doc = NULL;
+    if (volume_inspect(e->cs, name, &doc, err) < 0)
+        return -1;
+    json_array_append_new(e->docs, doc);
+    return 0;
 }
 
 static int v_inspect(container_store *cs, int argc, char **argv)
 {
-    const char *format = NULL;
-    int first = 1;
-    if (first < argc && strncmp(argv[first], "--format=", 9) == 0)
-        format = argv[first++] + 9;
-    else if (first + 1 < argc &&
-             (strcmp(argv[first], "-f") == 0 || strcmp(argv[first], "--format") == 0)) {
-        format = argv[first + 1];
-        first += 2;
-    }
+    static const struct option_spec opts[] = {{"format", 'f', true, 1, "a Go template"},
+                                              {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("volume inspect", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    const char *format = v[1];
     if (first >= argc)
         return cli_usage("volume inspect", "expected at least one NAME");
-    int status = 0;
     json_t *arr = json_array();
-    for (int i = first; i < argc; i++) {
-        hull_err *err = NULL;
-        json_t *doc = NULL;
-        if (volume_inspect(cs, argv[i], &doc, &err) < 0) {
-            status = cli_fail(err);
-            continue;
-        }
-        json_array_append_new(arr, doc);
-    }
+    struct v_each e = {.cs = cs, .docs = arr};
+    int status = cli_each_operand(first, argc, argv, false, v_inspect_one, &e);
     if (format) {
         int rc = cli_format_print("volume inspect", format, NULL, arr);
         return rc ? rc : status;
@@ -208,8 +214,14 @@ static int v_inspect(container_store *cs, int argc, char **argv)
 
 static int v_prune(container_store *cs, int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1)
+    static const struct option_spec opts[] = {
+        {"force", 'f', false, 1, "do not prompt (hull never does)"}, {NULL, 0, false, 0, NULL}};
+    const char *v[2] = {NULL};
+    int first;
+    int usage = cli_options("volume prune", opts, argc, argv, v, &first);
+    if (usage)
+        return usage;
+    if (first < argc)
         return cli_usage("volume prune", "takes no arguments");
     hull_err *err = NULL;
     cleanup_strv char **names = NULL;

@@ -82,6 +82,11 @@ const struct cgroup_hierarchy *cgroup_host_find(const struct cgroup_host *host,
 int cgroup_host_parse(struct cgroup_host *host, const char *mountinfo, const char *proc_cgroup,
                       const char *unified_root_controllers, hull_err **err);
 void cgroup_host_clear(struct cgroup_host *host);
+static inline void cgroup_host_clearp(struct cgroup_host *host)
+{
+    cgroup_host_clear(host);
+}
+#define cleanup_cgroup_host __attribute__((cleanup(cgroup_host_clearp)))
 const char *cgroup_layout_name(enum cgroup_layout l);
 
 /* One directory of the container's set. */
@@ -165,6 +170,8 @@ const struct cgroup_dir *cgroup_set_v2_dir(const struct cgroup_set *s);
  * period for the first cgroup.procs write of a burst passes while the caller does other work
  * (migration_warmup.c explains). Best effort, root only. */
 void cgroup_warm_migration_lock(void);
+/* The same with the hierarchies the caller detected already (no second mountinfo read). */
+void cgroup_warm_migration_lock_host(const struct cgroup_host *host);
 /* Reap that child (no-op when there is none): once the caller's own migration is done. */
 void cgroup_warm_migration_wait(void);
 static inline void cgroup_warm_migration_waitp(const bool *started)

@@ -8,6 +8,10 @@
 
 #include "linux/cgroup/cgroup.h"
 
+/* ---- mount_list.c: the cgroup mounts of this mount namespace as /proc/self/mountinfo lines
+ * (listed with statmount(2) where the kernel has it, else mountinfo itself, all of it). */
+int cgroup_mounts_text(char **out, hull_err **err);
+
 /* ---- files.c: knobs. Files are never created: a missing file is a missing feature. */
 int cg_write(int dirfd, const char *file, const char *value, hull_err **err);
 int cg_writef(int dirfd, const char *file, hull_err **err, const char *fmt, ...)

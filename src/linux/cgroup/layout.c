@@ -238,8 +238,7 @@ const struct cgroup_hierarchy *cgroup_host_find(const struct cgroup_host *host,
 int cgroup_host_read_mounts(struct cgroup_host *host, hull_err **err)
 {
     cleanup_free char *mountinfo = NULL;
-    size_t len;
-    if (fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, err) < 0)
+    if (cgroup_mounts_text(&mountinfo, err) < 0)
         return hull_error_prefix(err, "find the cgroup mounts");
     return cgroup_host_parse(host, mountinfo, "", NULL, err);
 }
@@ -248,7 +247,7 @@ int cgroup_host_detect(struct cgroup_host *host, hull_err **err)
 {
     cleanup_free char *mountinfo = NULL, *self = NULL, *controllers = NULL;
     size_t len;
-    if (fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, err) < 0 ||
+    if (cgroup_mounts_text(&mountinfo, err) < 0 ||
         fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0)
         return hull_error_prefix(err, "detect cgroups");
     /* The cgroup2 root's controllers: read from the first cgroup2 mount. */
