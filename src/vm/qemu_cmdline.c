@@ -7,7 +7,7 @@
  *    translates about 44 MiB of code, every byte of it stays resident; a smaller cache is
  *    flushed and refilled instead (docs/performance.md has the cost).
  *  - the tracefs initcalls are skipped: they create ~10k tracefs inodes (8 MiB of guest memory)
- *    and a few hundred ms of TCG boot for a tracing interface nobody mounts in the guest.
+ *    for a tracing interface nobody mounts in the guest.
  *  - every host-facing channel is an inherited fd (socketpairs, memfd), so no socket or
  *    temporary file exists in the filesystem to clean up or to race on. */
 #include "vm/qemu_cmdline.h"
