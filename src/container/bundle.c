@@ -166,6 +166,32 @@ static void resources(json_t *res, json_t *host)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
 }
 
+/* --sysctl into linux.sysctl; --ulimit over the default process.rlimits (same type: replaced). */
+static void add_limits(json_t *spec, json_t *host)
+{
+    if (json_object_size(json_object_get(host, "Sysctls")))
+        json_object_set(json_object_get(spec, "linux"), "sysctl", json_object_get(host, "Sysctls"));
+    json_t *rlimits = json_object_get(json_object_get(spec, "process"), "rlimits");
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(host, "Ulimits"), i, u)
+    {
+        const char *name = json_string_value(json_object_get(u, "Name"));
+        if (name == NULL)
+            continue;
+        char type[64] = "RLIMIT_";
+        for (size_t k = 0; name[k] && k + 8 < sizeof type; k++)
+            type[7 + k] = (char)toupper((unsigned char)name[k]);
+        for (size_t k = json_array_size(rlimits); k-- > 0;)
+            if (strcmp(json_string_value(json_object_get(json_array_get(rlimits, k), "type")),
+                       type) == 0)
+                json_array_remove(rlimits, k);
+        json_array_append_new(rlimits, json_pack("{s:s, s:O, s:O}", "type", type, "soft",
+                                                 json_object_get(u, "Soft"), "hard",
+                                                 json_object_get(u, "Hard")));
+    }
+}
+
 /* --device: the nodes and the rules allowing them, after the default deny-all list. */
 static int add_devices(json_t *spec, json_t *host, hull_err **err)
 {
@@ -375,6 +401,7 @@ int container_bundle_config(json_t *record, const char *dir, const char *init_pa
         }
     }
     resources(json_object_get(lin, "resources"), host);
+    add_limits(spec, host);
     if (add_devices(spec, host, err) < 0) {
         json_decref(spec);
         return -1;

@@ -324,6 +324,42 @@ static int write_health_schedule(container_record *r, hull_err **err)
     return 0;
 }
 
+/* --sysctl and --ulimit as docker's HostConfig.Sysctls ({K: V}) and HostConfig.Ulimits
+ * ([{Name, Soft, Hard}]); bundle.c turns them into linux.sysctl and process.rlimits. */
+static int build_limits(const struct run_request *req, json_t **sysctls, json_t **ulimits,
+                        hull_err **err)
+{
+    *sysctls = json_object();
+    *ulimits = json_array();
+    for (char **s = req->sysctls; s && *s; s++) {
+        if (parse_sysctl_flag(*s, err) < 0)
+            return hull_error_prefix(err, "--sysctl");
+        const char *eq = strchr(*s, '=');
+        cleanup_free char *key = strndup(*s, (size_t)(eq - *s));
+        json_object_set_new(*sysctls, key, json_string(eq + 1));
+    }
+    for (char **u = req->ulimits; u && *u; u++) {
+        const char *rlimit;
+        unsigned long long soft, hard;
+        if (parse_ulimit_flag(*u, &rlimit, &soft, &hard, err) < 0)
+            return hull_error_prefix(err, "--ulimit");
+        cleanup_free char *name = strndup(*u, (size_t)(strchr(*u, '=') - *u));
+        /* a later --ulimit of the same name wins, as docker */
+        size_t i;
+        json_t *e;
+        json_array_foreach(*ulimits, i, e)
+        {
+            if (strcmp(json_string_value(json_object_get(e, "Name")), name) == 0) {
+                json_array_remove(*ulimits, i);
+                break;
+            }
+        }
+        json_array_append_new(*ulimits, json_pack("{s:s, s:I, s:I}", "Name", name, "Soft",
+                                                  (json_int_t)soft, "Hard", (json_int_t)hard));
+    }
+    return 0;
+}
+
 static json_t *labels_json(char *const *image_labels, char *const *labels)
 {
     json_t *o = json_object();
@@ -522,6 +558,12 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
         }
     }
 
+    cleanup_json json_t *sysctls = NULL, *ulimits = NULL;
+    if (build_limits(req, &sysctls, &ulimits, err) < 0) {
+        user_ids_clear(&user);
+        return usage_error(err);
+    }
+
     struct create_undo undo = {.cs = cs, .is = is, .id = id, .image_digest = img->manifest_digest};
     undo.volumes_made = json_array();
     int rc = -1;
@@ -560,6 +602,8 @@ int container_create_from_image(container_store *cs, image_store *is, const stru
             abort();
         rec = build_record(req, img, id, undo.name, hostname, dir, ep, cmd, argv, env, mounts,
                            &user, stop_signal, healthcheck);
+        json_object_set(json_object_get(rec, "HostConfig"), "Sysctls", sysctls);
+        json_object_set(json_object_get(rec, "HostConfig"), "Ulimits", ulimits);
         if (container_network_record(cs, req, ic, rec, err) < 0 ||
             container_net_policy_record(req, rec, err) < 0) {
             usage_error(err);

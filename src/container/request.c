@@ -57,6 +57,8 @@ void run_request_clear(struct run_request *r)
     hull_strvfree(r->egress_tcp_ports);
     hull_strvfree(r->dns_options);
     hull_strvfree(r->add_hosts);
+    hull_strvfree(r->sysctls);
+    hull_strvfree(r->ulimits);
     for (size_t i = 0; i < r->n_mounts; i++)
         mount_request_clear(&r->mounts[i]);
     free(r->mounts);
@@ -406,5 +408,72 @@ int parse_device_flag(const char *text, struct device_request *out, hull_err **e
     out->host = strdup(host);
     out->container = strdup(container);
     snprintf(out->perms, sizeof out->perms, "%s", perms);
+    return 0;
+}
+
+int parse_sysctl_flag(const char *text, hull_err **err)
+{
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
+    const char *eq = strchr(text, '=');
+    if (eq != NULL && eq != text) {
+        size_t n = (size_t)(eq - text);
+        for (size_t i = 0; i < sizeof ipc / sizeof ipc[0]; i++)
+            if (strlen(ipc[i]) == n && strncmp(text, ipc[i], n) == 0)
+                return 0;
+        if (strncmp(text, "net.", 4) == 0 || strncmp(text, "fs.mqueue.", 10) == 0)
+            return 0;
+    }
+    return hull_error(err, 0, "sysctl '%s' is not allowed", text);
+}
+
+int parse_ulimit_flag(const char *text, const char **rlimit, unsigned long long *soft,
+                      unsigned long long *hard, hull_err **err)
+{
+    static const struct {
+        const char *name, *rlimit;
+    } names[] = {{"core", "RLIMIT_CORE"},         {"cpu", "RLIMIT_CPU"},
+                 {"data", "RLIMIT_DATA"},         {"fsize", "RLIMIT_FSIZE"},
+                 {"locks", "RLIMIT_LOCKS"},       {"memlock", "RLIMIT_MEMLOCK"},
+                 {"msgqueue", "RLIMIT_MSGQUEUE"}, {"nice", "RLIMIT_NICE"},
+                 {"nofile", "RLIMIT_NOFILE"},     {"nproc", "RLIMIT_NPROC"},
+                 {"rss", "RLIMIT_RSS"},           {"rtprio", "RLIMIT_RTPRIO"},
+                 {"rttime", "RLIMIT_RTTIME"},     {"sigpending", "RLIMIT_SIGPENDING"},
+                 {"stack", "RLIMIT_STACK"},       {"as", "RLIMIT_AS"}};
+    const char *eq = strchr(text, '=');
+    if (eq == NULL)
+        return hull_error(err, 0, "invalid ulimit argument: %s", text);
+    *rlimit = NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == (size_t)(eq - text) &&
+            strncmp(text, names[i].name, (size_t)(eq - text)) == 0)
+            *rlimit = names[i].rlimit;
+    if (*rlimit == NULL)
+        return hull_error(err, 0, "invalid ulimit type: %.*s", (int)(eq - text), text);
+    const char *v = eq + 1;
+    const char *colon = strchr(v, ':');
+    if (colon && strchr(colon + 1, ':'))
+        return hull_error(err, 0,
+                          "too many limit value arguments - %s, can only have up to two, "
+                          "`soft[:hard]`",
+                          v);
+    char *end;
+    errno = 0;
+    *soft = strtoull(v, &end, 10);
+    if (end == v || (colon ? end != colon : *end != '\0') || errno || *v == '-')
+        return hull_error(err, 0, "invalid ulimit soft value %.*s",
+                          (int)(colon ? (size_t)(colon - v) : strlen(v)), v);
+    *hard = *soft;
+    if (colon) {
+        errno = 0;
+        *hard = strtoull(colon + 1, &end, 10);
+        if (end == colon + 1 || *end != '\0' || errno || colon[1] == '-')
+            return hull_error(err, 0, "invalid ulimit hard value %s", colon + 1);
+    }
+    if (*soft > *hard)
+        return hull_error(err, 0,
+                          "ulimit soft limit must be less than or equal to hard limit: %llu > %llu",
+                          *soft, *hard);
     return 0;
 }

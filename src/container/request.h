@@ -59,6 +59,8 @@ struct run_request {
     char **publish;         /* -p specs */
     bool publish_all;       /* -P */
     char **dns, **dns_search, **dns_options, **add_hosts;
+    char **sysctls; /* --sysctl K=V (checked by parse_sysctl_flag) */
+    char **ulimits; /* --ulimit NAME=SOFT[:HARD] (checked by parse_ulimit_flag) */
     /* --egress-allow, --egress-tcp-port */
     char **egress_allow, **egress_tcp_ports;
     long long ingress_rate, egress_rate; /* bits/s, 0 = unlimited */
@@ -96,5 +98,12 @@ void mount_request_clear(struct mount_request *m);
 /* --device HOST[:CONTAINER][:PERMS]; HOST:PERMS when the second part is made of r, w, m. */
 int parse_device_flag(const char *text, struct device_request *out, hull_err **err);
 void device_request_clear(struct device_request *d);
+/* --sysctl K=V: docker's namespaced sysctls (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*,
+ * net.*); the error is docker's: "sysctl 'K=V' is not allowed". */
+int parse_sysctl_flag(const char *text, hull_err **err);
+/* --ulimit NAME=SOFT[:HARD] (docker's names: nofile, nproc, core, ...); HARD defaults to SOFT.
+ * *rlimit is the OCI name ("RLIMIT_NOFILE"), static. */
+int parse_ulimit_flag(const char *text, const char **rlimit, unsigned long long *soft,
+                      unsigned long long *hard, hull_err **err);
 
 #endif

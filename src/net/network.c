@@ -317,6 +317,20 @@ static int collect_taken(net_store *s, struct taken *t, hull_err **err)
     return 0;
 }
 
+/* -o com.docker.network.driver.mtu=N: the MTU of the bridge and the containers' interfaces
+ * (0: not given, -1: not a number from 68 to 65535). */
+static long option_mtu(const struct net_create_opts *o)
+{
+    static const char key[] = "com.docker.network.driver.mtu=";
+    for (char **opt = o->options; opt && *opt; opt++)
+        if (strncmp(*opt, key, sizeof key - 1) == 0) {
+            char *end;
+            long mtu = strtol(*opt + sizeof key - 1, &end, 10);
+            return *end || end == *opt + sizeof key - 1 || mtu < 68 || mtu > 65535 ? -1 : mtu;
+        }
+    return 0;
+}
+
 static json_t *kv_object(char **kv)
 {
     json_t *o = json_object();
@@ -370,6 +384,8 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     json_array_append_new(plugins, json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge",
                                              "bridge", bridge, "isGateway", 1, "ipMasq", 0,
                                              "hairpinMode", 1, "ipam", ipam));
+    if (option_mtu(o) > 0)
+        json_object_set_new(json_array_get(plugins, 0), "mtu", json_integer(option_mtu(o)));
     if (!o->internal)
         json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "portmap",
                                                  "capabilities", "portMappings", 1, "snat", 1));
@@ -544,6 +560,10 @@ static int validate_create(const struct net_create_opts *o, struct net_cidr *sub
                           "com.docker.network.bridge.name `%s`: not a valid interface "
                           "name (1 to 15 characters)",
                           o->bridge);
+    if (option_mtu(o) < 0)
+        return hull_error(err, 0,
+                          "com.docker.network.driver.mtu: expected a number from 68 to "
+                          "65535");
     if (o->subnet && net_cidr_parse(o->subnet, subnet, err) < 0)
         return hull_error_prefix(err, "--subnet");
     if (o->subnet && subnet->prefix > 30)

@@ -1149,6 +1149,7 @@ static const struct simple_key service_simple[] = {
     {"expose", V_STRV},
     {"dns", V_STRV},
     {"dns_search", V_STRV},
+    {"dns_opt", V_STRV},
     {"tmpfs", V_STRV},
     {"devices", V_STRV},
     {"profiles", V_STRV},

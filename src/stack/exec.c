@@ -101,6 +101,26 @@ void stack_plan_clear(struct stack_plan *p)
     free(p->steps);
     p->steps = NULL;
     p->n = 0;
+    json_decref(p->networks);
+    p->networks = NULL;
+}
+
+/* The changed network (of out->networks) the service is on, or NULL. */
+static const char *on_changed_network(const struct stack *s, const struct stack_service *svc,
+                                      json_t *changed)
+{
+    if (json_object_size(changed) == 0 || json_object_get(svc->doc, "network_mode"))
+        return NULL;
+    const char *key;
+    json_t *ep;
+    json_object_foreach(json_object_get(svc->doc, "networks"), key, ep)
+    {
+        const char *real = json_string_value(
+            json_object_get(json_object_get(json_object_get(s->doc, "networks"), key), "name"));
+        if (json_object_get(changed, real ? real : key))
+            return real ? real : key;
+    }
+    return NULL;
 }
 
 static void add_step(struct stack_plan *p, enum stack_action a, const char *service, long number,
@@ -147,11 +167,12 @@ int stack_plan_compute(container_store *cs, const struct stack *s, const struct 
                        struct stack_plan *out, hull_err **err)
 {
     struct stack_containers have = {0};
-    if (stack_containers_list(cs, s->name, &have, err) < 0)
-        return -1;
     cleanup_free struct stack_service **order = NULL;
-    if (stack_start_order(s, &order, err) < 0) {
+    if (stack_net_changes(cs, s, &out->networks, err) < 0 ||
+        stack_containers_list(cs, s->name, &have, err) < 0 ||
+        stack_start_order(s, &order, err) < 0) {
         stack_containers_clear(&have);
+        stack_plan_clear(out);
         return -1;
     }
     /* services recreated in this plan: their dependants follow */
@@ -159,7 +180,7 @@ int stack_plan_compute(container_store *cs, const struct stack *s, const struct 
     for (size_t k = 0; k < s->n_services; k++) {
         struct stack_service *svc = order[k];
         size_t idx = (size_t)(svc - s->services);
-        if (!selected(s, svc, o->only, 0))
+        if (!selected(s, svc, o->only, 0) && !on_changed_network(s, svc, out->networks))
             continue;
         const char *dep_changed = NULL;
         for (size_t d = 0; d < svc->n_deps && !dep_changed; d++) {
@@ -168,11 +189,17 @@ int stack_plan_compute(container_store *cs, const struct stack *s, const struct 
                 dep_changed = ds->name;
         }
         long want = scale_of(svc, o);
+        const char *net = on_changed_network(s, svc, out->networks);
         for (long n = 1; n <= want; n++) {
             struct stack_container *c = find(&have, svc->name, n);
             char reason[256];
             if (c == NULL) {
                 add_step(out, STACK_CREATE, svc->name, n, NULL, "not created yet");
+                changed[idx] = true;
+            } else if (net) {
+                snprintf(reason, sizeof(reason), "network %s is recreated (%s changed)", net,
+                         json_string_value(json_object_get(out->networks, net)));
+                add_step(out, STACK_RECREATE, svc->name, n, c->name, reason);
                 changed[idx] = true;
             } else if (o->force_recreate) {
                 add_step(out, STACK_RECREATE, svc->name, n, c->name, "--force-recreate");
@@ -207,9 +234,31 @@ int stack_plan_compute(container_store *cs, const struct stack *s, const struct 
     return 0;
 }
 
+bool stack_plan_is_noop(const struct stack_plan *p, FILE *progress)
+{
+    if (json_object_size(p->networks))
+        return false;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->steps[i].action != STACK_KEEP)
+            return false;
+    for (size_t i = 0; i < p->n; i++)
+        if (strncmp(p->steps[i].reason, "orphan", 6) != 0)
+            fprintf(progress, " Container %s  Running\n", p->steps[i].container);
+    return true;
+}
+
 void stack_plan_print(FILE *out, const struct stack_plan *p)
 {
     static const char *const names[] = {"keep", "create", "recreate", "start", "remove"};
+    const char *net;
+    json_t *why;
+    json_object_foreach(p->networks, net, why)
+    {
+        char name[300];
+        snprintf(name, sizeof(name), "network %s", net);
+        fprintf(out, "%-9s %-30s option \"%s\" has changed\n", "recreate", name,
+                json_string_value(why));
+    }
     for (size_t i = 0; i < p->n; i++) {
         const struct stack_step *s = &p->steps[i];
         char name[300];
@@ -248,6 +297,7 @@ static char **kv_of(json_t *obj)
 struct owned_request {
     struct run_request req;
     char **cmd, **env, **labels, **cap_add, **cap_drop;
+    char **sysctls, **ulimits, **add_hosts, **dns_search, **dns_options;
     char *entrypoint, *name;
     char *health_cmd;
     char *built_image;
@@ -261,6 +311,11 @@ static void owned_request_clear(struct owned_request *o)
     hull_strvfree(o->labels);
     hull_strvfree(o->cap_add);
     hull_strvfree(o->cap_drop);
+    hull_strvfree(o->sysctls);
+    hull_strvfree(o->ulimits);
+    hull_strvfree(o->add_hosts);
+    hull_strvfree(o->dns_search);
+    hull_strvfree(o->dns_options);
     free(o->entrypoint);
     free(o->name);
     free(o->health_cmd);
@@ -357,6 +412,48 @@ static int add_file_mounts(container_store *cs, const struct stack *s, json_t *s
         m->target = strdup(targets[i]);
         m->readonly = true;
     }
+    return 0;
+}
+
+/* sysctls, ulimits, extra_hosts, dns_search and dns_opt: the --sysctl, --ulimit, --add-host,
+ * --dns-search and --dns-option of `hull run`, checked here so that a bad value names the
+ * service and the key. */
+static int add_limits_and_names(const struct stack_service *svc, struct owned_request *o,
+                                hull_err **err)
+{
+    json_t *d = svc->doc;
+    struct run_request *r = &o->req;
+    o->sysctls = kv_of(json_object_get(d, "sysctls"));
+    for (char **k = o->sysctls; *k; k++)
+        if (parse_sysctl_flag(*k, err) < 0)
+            return hull_error_prefix(err, "service %s: sysctls", svc->name);
+    r->sysctls = o->sysctls;
+    const char *name;
+    json_t *u;
+    json_object_foreach(json_object_get(d, "ulimits"), name, u)
+    {
+        cleanup_free char *text = NULL;
+        if (asprintf(&text, "%s=%lld:%lld", name,
+                     (long long)json_integer_value(json_object_get(u, "soft")),
+                     (long long)json_integer_value(json_object_get(u, "hard"))) < 0)
+            abort();
+        const char *rl;
+        unsigned long long soft, hard;
+        if (parse_ulimit_flag(text, &rl, &soft, &hard, err) < 0)
+            return hull_error_prefix(err, "service %s: ulimits.%s", svc->name, name);
+        strv_append(&o->ulimits, text);
+    }
+    r->ulimits = o->ulimits;
+    o->add_hosts = strv_of(json_object_get(d, "extra_hosts"));
+    for (char **h = o->add_hosts; *h; h++)
+        if (strchr(*h, ':') == NULL)
+            return hull_error(err, 0, "service %s: extra_hosts: `%s` is not HOST:IP", svc->name,
+                              *h);
+    r->add_hosts = o->add_hosts;
+    o->dns_search = strv_of(json_object_get(d, "dns_search"));
+    r->dns_search = o->dns_search;
+    o->dns_options = strv_of(json_object_get(d, "dns_opt"));
+    r->dns_options = o->dns_options;
     return 0;
 }
 
@@ -490,9 +587,10 @@ static int build_request(container_store *cs, const struct stack *s,
         else
             hull_warn("service %s: security_opt %s is not applied by hull", svc->name, opt);
     }
-    static const char *const not_applied[] = {
-        "sysctls", "ulimits", "devices",    "extra_hosts", "dns_search",    "shm_size",
-        "ipc",     "pid",     "privileged", "group_add",   "cgroup_parent", NULL};
+    if (add_limits_and_names(svc, o, err) < 0)
+        return -1;
+    static const char *const not_applied[] = {"devices",    "shm_size",  "ipc",           "pid",
+                                              "privileged", "group_add", "cgroup_parent", NULL};
     for (const char *const *k = not_applied; *k; k++)
         if (json_object_get(d, *k) && number == 1)
             hull_warn("service %s: %s is not applied by this hull yet", svc->name, *k);
@@ -917,7 +1015,8 @@ int stack_up(container_store *cs, image_store *is, const struct stack *s,
     struct stack_plan plan = {0};
     if (stack_plan_compute(cs, s, o, &plan, err) < 0)
         return -1;
-    if (stack_net_up(cs, s, progress, err) < 0) {
+    if (stack_net_remove_changed(cs, s->name, plan.networks, progress, err) < 0 ||
+        stack_net_up(cs, s, progress, err) < 0) {
         stack_plan_clear(&plan);
         return -1;
     }

@@ -54,6 +54,7 @@ struct stack_step {
 struct stack_plan {
     struct stack_step *steps;
     size_t n;
+    json_t *networks; /* changed networks to recreate: name -> the option that changed */
 };
 
 struct stack_up_options {
@@ -67,6 +68,9 @@ void stack_plan_clear(struct stack_plan *p);
 int stack_plan_compute(container_store *cs, const struct stack *s, const struct stack_up_options *o,
                        struct stack_plan *out, hull_err **err);
 void stack_plan_print(FILE *out, const struct stack_plan *p);
+/* Whether the plan has nothing to do (every container kept, no network to recreate); then
+ * `up` only reports " Container NAME  Running" lines, as stack_up would. */
+bool stack_plan_is_noop(const struct stack_plan *p, FILE *progress);
 
 /* Carry out the plan; progress lines go to `progress`. */
 int stack_up(container_store *cs, image_store *is, const struct stack *s,

@@ -133,9 +133,10 @@ static void merge_value(struct stack_node *map, const char *key, const struct st
 {
     static const char *const by_key[] = {"environment", "labels",      "sysctls", "args",
                                          "annotations", "extra_hosts", NULL};
-    static const char *const appended[] = {
-        "ports", "expose",   "dns",      "dns_search",     "cap_add",   "cap_drop", "security_opt",
-        "tmpfs", "profiles", "env_file", "external_links", "group_add", NULL};
+    static const char *const appended[] = {"ports",     "expose",   "dns",      "dns_search",
+                                           "dns_opt",   "cap_add",  "cap_drop", "security_opt",
+                                           "tmpfs",     "profiles", "env_file", "external_links",
+                                           "group_add", NULL};
     static const char *const replaced[] = {"command", "entrypoint", "test", NULL};
     struct stack_node *bv = stack_node_get(map, key);
     if (bv == NULL) {

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container/launch.h"
 #include "container/network.h"
+#include "container/status.h"
 #include "net/network.h"
 #include "stack/exec.h"
 #include "stack/net.h"
@@ -213,6 +215,166 @@ static char **labels_of(const char *project, const char *key, json_t *def)
     return v;
 }
 
+/* driver_opts as -o K=V (hull applies isolate and com.docker.network.bridge.name and records
+ * the others in the network's Options, as docker shows them). */
+static char **options_of(json_t *def)
+{
+    char **v = calloc(1, sizeof(char *));
+    const char *k;
+    json_t *x;
+    json_object_foreach(json_object_get(def, "driver_opts"), k, x)
+    {
+        char num[32];
+        const char *val = json_string_value(x);
+        if (val == NULL) {
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(x));
+            val = json_is_integer(x) ? num : json_is_true(x) ? "true" : "false";
+        }
+        char *kv = NULL;
+        if (asprintf(&kv, "%s=%s", k, val) < 0)
+            abort();
+        strv_append(&v, kv);
+        free(kv);
+    }
+    return v;
+}
+
+/* The first option of the network definition `def` that differs from the existing network
+ * `meta` (what docker compose names in "needs to be recreated - option ... has changed"), or
+ * NULL. Unset subnet/gateway (allocated) and the bridge name hull picked do not count. */
+static const char *network_change(const char *project, const char *key, json_t *def, json_t *meta)
+{
+    json_t *cfg = json_array_get(json_object_get(json_object_get(def, "ipam"), "config"), 0);
+    static const char *const ipam[][2] = {
+        {"subnet", "subnet"}, {"gateway", "gateway"}, {"ip_range", "ipRange"}};
+    for (size_t i = 0; i < 3; i++) {
+        const char *want = json_string_value(json_object_get(cfg, ipam[i][0]));
+        const char *have = json_string_value(json_object_get(meta, ipam[i][1]));
+        if (want && (have == NULL || strcmp(want, have)))
+            return ipam[i][0];
+    }
+    if (json_is_true(json_object_get(def, "internal")) !=
+        json_is_true(json_object_get(meta, "internal")))
+        return "internal";
+    cleanup_strv char **opts = options_of(def);
+    json_t *have_opts = json_object_get(meta, "options");
+    size_t n_have = 0;
+    const char *k;
+    json_t *x;
+    json_object_foreach(have_opts, k, x)
+    {
+        if (strcmp(k, "com.docker.network.bridge.name") == 0)
+            continue;
+        n_have++;
+    }
+    size_t n_want = 0;
+    for (char **o = opts; *o; o++) {
+        char *eq = strchr(*o, '=');
+        *eq = '\0';
+        const char *have = json_string_value(json_object_get(have_opts, *o));
+        if (strcmp(*o, "com.docker.network.bridge.name") != 0)
+            n_want++;
+        if (have == NULL || strcmp(have, eq + 1))
+            return "driver_opts";
+    }
+    if (n_want != n_have)
+        return "driver_opts";
+    cleanup_strv char **labels = labels_of(project, key, def);
+    json_t *have_labels = json_object_get(meta, "labels");
+    size_t n_labels = 0;
+    while (labels[n_labels])
+        n_labels++;
+    if (json_object_size(have_labels) != n_labels)
+        return "labels";
+    for (char **l = labels; *l; l++) {
+        char *eq = strchr(*l, '=');
+        *eq = '\0';
+        const char *have = json_string_value(json_object_get(have_labels, *l));
+        if (have == NULL || strcmp(have, eq + 1))
+            return "labels";
+    }
+    return NULL;
+}
+
+int stack_net_changes(container_store *cs, const struct stack *s, json_t **out, hull_err **err)
+{
+    *out = json_object();
+    json_t *nets = json_object_get(s->doc, "networks");
+    if (json_object_size(nets) == 0)
+        return 0;
+    cleanup_net_store net_store *ns = NULL;
+    if (net_store_open(cs->data_root, &ns, err) < 0)
+        return -1;
+    const char *key;
+    json_t *def;
+    json_object_foreach(nets, key, def)
+    {
+        json_t *have = NULL;
+        hull_err *e = NULL;
+        if (json_is_true(json_object_get(def, "external")))
+            continue;
+        if (net_network_load(ns, real_name(s, key), &have, &e) < 0) {
+            hull_err_free(e);
+            continue;
+        }
+        json_t *meta = net_network_meta(have);
+        const char *p = json_string_value(
+            json_object_get(json_object_get(meta, "labels"), STACK_LABEL_PROJECT));
+        const char *changed =
+            p && !strcmp(p, s->name) ? network_change(s->name, key, def, meta) : NULL;
+        if (changed)
+            json_object_set_new(*out, real_name(s, key), json_string(changed));
+        json_decref(have);
+    }
+    return 0;
+}
+
+int stack_net_remove_changed(container_store *cs, const char *project, json_t *changed,
+                             FILE *progress, hull_err **err)
+{
+    if (json_object_size(changed) == 0)
+        return 0;
+    cleanup_net_store net_store *ns = NULL;
+    cleanup_strv char **ids = NULL;
+    if (net_store_open(cs->data_root, &ns, err) < 0 || container_list_ids(cs, &ids, err) < 0)
+        return -1;
+    const char *name;
+    json_t *why;
+    json_object_foreach(changed, name, why)
+    {
+        /* the project's containers on it: stopped and disconnected (`up` recreates them) */
+        for (size_t i = 0; ids[i]; i++) {
+            cleanup_container_record container_record *r = NULL;
+            hull_err *e = NULL;
+            if (container_record_load(cs, ids[i], &r, &e) < 0) {
+                hull_err_free(e);
+                continue;
+            }
+            const char *p = json_string_value(json_object_get(
+                json_object_get(json_object_get(r->doc, "Config"), "Labels"), STACK_LABEL_PROJECT));
+            if (p == NULL || strcmp(p, project) || !container_network_uses(r, name))
+                continue;
+            struct container_state_info st;
+            if (container_status_get(cs, r, &st, err) < 0)
+                return -1;
+            if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED &&
+                container_stop(cs, r, r->stop_signal, r->stop_timeout, err) < 0)
+                return hull_error_prefix(err, "network %s: stop %s", name, r->name);
+            if (st.state != CONTAINER_EXITED && st.state != CONTAINER_CREATED)
+                fprintf(progress, " Container %s  Stopped\n", r->name);
+            if (container_network_disconnect(cs, r, name, err) < 0)
+                return hull_error_prefix(err, "network %s: disconnect %s", name, r->name);
+        }
+        if (net_network_remove(ns, name, err) < 0)
+            return hull_error_prefix(err,
+                                     "network %s needs to be recreated - option \"%s\" has "
+                                     "changed",
+                                     name, json_string_value(why));
+        fprintf(progress, " Network %s  Removed\n", name);
+    }
+    return 0;
+}
+
 int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hull_err **err)
 {
     json_t *nets = json_object_get(s->doc, "networks");
@@ -232,25 +394,8 @@ int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hul
         const char *subnet = json_string_value(json_object_get(cfg, "subnet"));
         bool internal = json_is_true(json_object_get(def, "internal"));
         if (net_network_load(ns, name, &have, &e) == 0) {
-            /* ours and changed: docker compose's refusal (down first) */
-            json_t *meta = net_network_meta(have);
-            const char *p = json_string_value(
-                json_object_get(json_object_get(meta, "labels"), STACK_LABEL_PROJECT));
-            const char *changed = NULL;
-            if (p && !strcmp(p, s->name) && subnet &&
-                strcmp(subnet, json_string_value(json_object_get(meta, "subnet"))
-                                   ? json_string_value(json_object_get(meta, "subnet"))
-                                   : ""))
-                changed = "subnet";
-            else if (p && !strcmp(p, s->name) &&
-                     internal != json_is_true(json_object_get(meta, "internal")))
-                changed = "internal";
+            /* existing (changed ones were removed by stack_net_remove_changed first) */
             json_decref(have);
-            if (changed)
-                return hull_error(err, 0,
-                                  "network %s needs to be recreated - option \"%s\" has "
-                                  "changed (run `hull compose down` first)",
-                                  name, changed);
             continue;
         }
         int errnum = e ? e->errnum : 0;
@@ -267,6 +412,7 @@ int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hul
             return hull_error(err, 0, "network %s: driver %s is not supported (bridge only)", key,
                               driver);
         cleanup_strv char **labels = labels_of(s->name, key, def);
+        cleanup_strv char **options = options_of(def);
         struct net_create_opts o = {
             .name = name,
             .driver = "bridge",
@@ -276,7 +422,14 @@ int stack_net_up(container_store *cs, const struct stack *s, FILE *progress, hul
             .internal = internal,
             .isolate = true,
             .labels = labels,
+            .options = options,
         };
+        for (char **opt = options; *opt; opt++) {
+            if (!strcmp(*opt, "isolate=false") || !strcmp(*opt, "isolate=true"))
+                o.isolate = !strcmp(*opt, "isolate=true");
+            else if (!strncmp(*opt, "com.docker.network.bridge.name=", 31))
+                o.bridge = *opt + 31;
+        }
         if (net_network_create(ns, &o, NULL, err) < 0)
             return hull_error_prefix(err, "network %s", name);
         fprintf(progress, " Network %s  Created\n", name);

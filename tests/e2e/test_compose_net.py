@@ -1,7 +1,7 @@
 """hull compose with networks: services reach each other by service name, network alias and
 container name over the stack's `<project>_<net>` networks; published ports answer on
-127.0.0.1; replicas all answer to the service name; a changed network is refused until `down`;
-`down` removes the networks and leaves no veth, bridge, iptables rule or IPAM reservation."""
+127.0.0.1; replicas all answer to the service name; driver_opts reach the network; a changed
+network is recreated with the containers on it (docker compose's way); `down` removes the networks and leaves no veth, bridge, iptables rule or IPAM reservation."""
 import json
 import random
 import subprocess
@@ -123,13 +123,6 @@ def check_name_alias_port(hull, tmp_path, p, port, subnet, r):
         except OSError:
             time.sleep(0.1)
     assert b"srv-here" in got
-    # a changed network is refused, naming the network
-    write(tmp_path / "compose.yaml", STACK.format(project=p, server=SERVER, port=port,
-                                                  subnet=unique_subnet()))
-    r = compose(hull, tmp_path, "up", "-d", check=False)
-    assert r.returncode != 0 and f"network {p}_back needs to be recreated" in r.stderr, r.stderr
-    write(tmp_path / "compose.yaml", STACK.format(project=p, server=SERVER, port=port,
-                                                  subnet=subnet))
     r = compose(hull, tmp_path, "down", "-t", "1")
     assert f"Network {p}_back  Removed" in r.stderr
     assert hull("network", "inspect", f"{p}_back").returncode != 0
@@ -207,3 +200,114 @@ networks:
     assert r.returncode != 0
     assert f"network {p}-missing declared as external, but could not be found" in r.stderr
     assert hull.ps("-a") == []
+
+
+CHANGING = """
+name: {project}
+services:
+  a:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    networks: [back]
+  b:
+    image: busybox
+    command: ["sh", "-c", "{server}"]
+    stop_grace_period: 1s
+    networks: [back]
+  c:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    networks: [front]
+networks:
+  back:
+    driver_opts:
+      com.docker.network.bridge.name: {bridge}
+      com.docker.network.driver.mtu: "{mtu}"
+      io.example.note: "{note}"
+    ipam:
+      config:
+        - subnet: {subnet}
+  front:
+    ipam:
+      config:
+        - subnet: {front}
+"""
+
+
+def eth0_of(hull, container):
+    r = subprocess.run(hull.cmd("exec", container, "sh", "-c",
+                                "cat /sys/class/net/eth0/mtu; ip -4 -o addr show eth0"),
+                       capture_output=True, text=True, env=hull.env, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    mtu, addr = r.stdout.splitlines()
+    return int(mtu), addr.split()[3].split("/")[0]
+
+
+def test_driver_opts_and_changed_network_recreated(hull, tmp_path):
+    p = project()
+    bridge = "hb" + p[2:10]
+    kw = dict(project=p, bridge=bridge, note="one", server=SERVER)
+    subnet = front = None
+    try:
+        for _ in range(10):
+            subnet, front = unique_subnet(), unique_subnet()
+            if subnet == front:
+                continue
+            write(tmp_path / "compose.yaml", CHANGING.format(subnet=subnet, front=front,
+                                                             mtu=1400, **kw))
+            r = compose(hull, tmp_path, "up", "-d", check=False)
+            if r.returncode == 0:
+                break
+            assert "overlaps" in r.stderr, r.stderr
+        assert r.returncode == 0, r.stderr
+        # driver_opts: the bridge's name and the MTU the containers see; all in Options
+        assert bridge_of(hull, f"{p}_back") == bridge
+        info = json.loads(hull("network", "inspect", f"{p}_back").stdout)[0]
+        assert info["Options"]["io.example.note"] == "one"
+        assert info["Options"]["com.docker.network.driver.mtu"] == "1400"
+        assert eth0_of(hull, f"{p}-a-1")[0] == 1400
+        before = {s: hull.inspect(f"{p}-{s}-1")["Id"] for s in "abc"}
+        # unchanged: nothing happens
+        r = compose(hull, tmp_path, "up", "-d")
+        assert "Removed" not in r.stderr and "Created" not in r.stderr, r.stderr
+        # a changed definition: plan says so; up stops, disconnects and recreates
+        write(tmp_path / "compose.yaml", CHANGING.format(subnet=subnet, front=front, mtu=1300,
+                                                         **kw))
+        plan = compose(hull, tmp_path, "plan").stdout
+        assert f'network {p}_back' in plan and 'option "driver_opts" has changed' in plan, plan
+        assert f"recreate  {p}-a-1" in plan and f"keep      {p}-c-1" in plan, plan
+        r = compose(hull, tmp_path, "up", "-d")
+        err = r.stderr
+        assert f"Container {p}-a-1  Stopped" in err and f"Container {p}-b-1  Stopped" in err, err
+        assert err.index(f"Network {p}_back  Removed") < err.index(f"Network {p}_back  Created")
+        after = {s: hull.inspect(f"{p}-{s}-1")["Id"] for s in "abc"}
+        assert after["a"] != before["a"] and after["b"] != before["b"]
+        assert after["c"] == before["c"]
+        assert eth0_of(hull, f"{p}-a-1")[0] == 1300
+        info = json.loads(hull("network", "inspect", f"{p}_back").stdout)[0]
+        assert info["Options"]["com.docker.network.driver.mtu"] == "1300"
+        # a reaches b by name on the new network
+        assert eth0_of(hull, f"{p}-b-1")[0] == 1300
+        exec_until(hull, f"{p}-a-1", "nc b 7000 </dev/null", "srv-here")
+        # another option (a note only hull records) is a change too
+        write(tmp_path / "compose.yaml", CHANGING.format(subnet=subnet, front=front, mtu=1300,
+                                                         project=p, bridge=bridge, note="two",
+                                                         server=SERVER))
+        r = compose(hull, tmp_path, "up", "-d")
+        assert f"Network {p}_back  Created" in r.stderr
+        assert hull.inspect(f"{p}-c-1")["Id"] == before["c"]
+        # a bad MTU: one line naming the option, nothing half-made
+        write(tmp_path / "compose.yaml", CHANGING.format(subnet=subnet, front=front, mtu="huge",
+                                                         **kw))
+        r = compose(hull, tmp_path, "down", "-t", "1")
+        r = compose(hull, tmp_path, "up", "-d", check=False)
+        assert r.returncode != 0 and "com.docker.network.driver.mtu" in r.stderr, r.stderr
+    finally:
+        compose(hull, tmp_path, "down", "-t", "1", check=False)
+    assert hull("network", "inspect", f"{p}_back").returncode != 0
+    if subnet:
+        assert nothing_left(hull.root, subnet, bridge) == {}
+    assert leftovers(hull.root) == {}

@@ -217,9 +217,41 @@ static void test_restart_decision(void)
     CHECK(monitor_backoff_ms(3) == 50 && monitor_backoff_ms(60) == 50);
 }
 
+static void test_sysctl_and_ulimit(void)
+{
+    hull_err *err = NULL;
+    CHECK(parse_sysctl_flag("net.ipv4.ip_forward=1", &err) == 0);
+    CHECK(parse_sysctl_flag("fs.mqueue.msg_max=20", &err) == 0);
+    CHECK(parse_sysctl_flag("kernel.shm_rmid_forced=1", &err) == 0);
+    CHECK_ERROR(parse_sysctl_flag("kernel.shm_rmid=1", &err), &err,
+                "sysctl 'kernel.shm_rmid=1' is not allowed");
+    CHECK_ERROR(parse_sysctl_flag("kernel.hostname=x", &err), &err, "is not allowed");
+    CHECK_ERROR(parse_sysctl_flag("net.ipv4.ip_forward", &err), &err, "is not allowed");
+    CHECK_ERROR(parse_sysctl_flag("=1", &err), &err, "is not allowed");
+    const char *rl;
+    unsigned long long soft, hard;
+    CHECK(parse_ulimit_flag("nofile=10:20", &rl, &soft, &hard, &err) == 0 &&
+          strcmp(rl, "RLIMIT_NOFILE") == 0 && soft == 10 && hard == 20);
+    CHECK(parse_ulimit_flag("core=0", &rl, &soft, &hard, &err) == 0 &&
+          strcmp(rl, "RLIMIT_CORE") == 0 && soft == 0 && hard == 0);
+    CHECK_ERROR(parse_ulimit_flag("nofile", &rl, &soft, &hard, &err), &err,
+                "invalid ulimit argument: nofile");
+    CHECK_ERROR(parse_ulimit_flag("files=1", &rl, &soft, &hard, &err), &err,
+                "invalid ulimit type: files");
+    CHECK_ERROR(parse_ulimit_flag("nofile=-1", &rl, &soft, &hard, &err), &err,
+                "invalid ulimit soft value -1");
+    CHECK_ERROR(parse_ulimit_flag("nofile=1:", &rl, &soft, &hard, &err), &err,
+                "invalid ulimit hard value");
+    CHECK_ERROR(parse_ulimit_flag("nofile=1:2:3", &rl, &soft, &hard, &err), &err,
+                "too many limit value arguments");
+    CHECK_ERROR(parse_ulimit_flag("nofile=3:2", &rl, &soft, &hard, &err), &err,
+                "ulimit soft limit must be less than or equal to hard limit: 3 > 2");
+}
+
 int main(void)
 {
     test_sizes();
+    test_sysctl_and_ulimit();
     test_restart();
     test_volumes();
     test_mount_and_tmpfs();

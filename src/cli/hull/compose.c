@@ -4,7 +4,7 @@
  * matching `hull` command on the project's containers. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "cli/hull/cli.h"
 #include "cli/hull/containers.h"
 #include "image/image.h"
+#include "container/network.h"
 #include "container/status.h"
 #include "stack/exec.h"
 #include "stack/hash.h"
@@ -23,6 +24,7 @@
 #include "stack/render.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/options.h"
 
 struct compose_cli {
     struct hull_cli *cli;
@@ -33,6 +35,7 @@ struct compose_cli {
     const char *profiles[17];
     size_t n_profiles;
     const char *project;
+    bool quiet_children; /* run_self: the commands' stdout to /dev/null (push -q) */
 };
 
 static const char compose_help[] =
@@ -60,23 +63,129 @@ static const char compose_help[] =
     "  exec      Run a command in a service's container (exec [--index N] SERVICE CMD...)\n"
     "  run       A one-off container of a service (-d, --rm, -e K=V, --name, --no-deps, -i, -t)\n"
     "  pull      Pull the services' images\n"
+    "  push      Push the images of the services that have build and image\n"
+    "  port      The host address of a published port (port SERVICE PRIVATE_PORT)\n"
     "  build     Build the services' images with `hull build` [SERVICE...]\n"
     "  images    Images of the stack's containers\n"
     "  top       Processes of the stack's containers\n"
     "  events    Events of the stack's containers (--json, [SERVICE...])\n"
-    "  ls        List projects\n";
+    "  ls        List projects\n"
+    "\n"
+    "`hull compose COMMAND --help` describes a command's options.\n";
 
-static int compose_usage(const char *verb, const char *fmt, const char *arg)
-    __attribute__((format(printf, 2, 0)));
-static int compose_usage(const char *verb, const char *fmt, const char *arg)
+static int compose_usage(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int compose_usage(const char *verb, const char *fmt, ...)
 {
     char cmd[64], msg[512];
-    snprintf(cmd, sizeof(cmd), "compose %s", verb);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(msg, sizeof(msg), fmt, arg);
-#pragma GCC diagnostic pop
+    snprintf(cmd, sizeof(cmd), "compose%s%s", verb[0] ? " " : "", verb);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     return cli_usage(cmd, "%s", msg);
+}
+
+/* A verb's options, in docker's POSIX convention (util/options.h: they end at the first
+ * operand, which is argv[p.index]). */
+struct verb_options {
+    struct option_parser p;
+    const char *verb;
+    int rc; /* the exit status once verb_next() returned -1 */
+};
+
+static void verb_options_init(struct verb_options *v, const char *verb,
+                              const struct option_spec *specs, int argc, char **argv)
+{
+    hull_err *err = NULL;
+    v->verb = verb;
+    v->rc = 0;
+    if (options_init_posix(&v->p, specs, argc, argv, 1, &err) < 0)
+        abort(); /* only out of memory */
+}
+
+/* The next option's id, 0 after the last; -1 once the usage error is printed (v->rc). */
+static int verb_next(struct verb_options *v, const char **arg)
+{
+    hull_err *err = NULL;
+    int id = options_next(&v->p, arg, &err);
+    if (id < 0) {
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "compose%s%s", v->verb[0] ? " " : "", v->verb);
+        v->rc = cli_usage_options(cmd, err);
+    }
+    return id;
+}
+
+/* A boolean flag's value (--detach, --detach=false); -1 after the usage error. */
+static int verb_flag(struct verb_options *v, const char *name, const char *arg, bool *out)
+{
+    hull_err *err = NULL;
+    if (options_bool(name, arg, out, &err) < 0) {
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "compose %s", v->verb);
+        v->rc = cli_usage_options(cmd, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The next option that takes a value (its id; *arg is the value). The boolean flags met on the
+ * way are stored through flags[id] (NULL: accepted, ignored); the verbs' tables number their
+ * options 1, 2, ... in order. 0 after the last, -1 once the usage error is printed. */
+static int verb_next_valued(struct verb_options *v, const struct option_spec *specs,
+                            bool *const *flags, const char **arg)
+{
+    int id;
+    while ((id = verb_next(v, arg)) > 0) {
+        if (specs[id - 1].has_arg)
+            return id;
+        bool ignored;
+        if (verb_flag(v, specs[id - 1].name, *arg, flags[id] ? flags[id] : &ignored) < 0)
+            return -1;
+    }
+    return id;
+}
+
+/* An integer flag's value, in pflag's words when it is not one; -1 after the usage error. */
+static int verb_int(struct verb_options *v, const char *flag, const char *arg, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end || errno) {
+        v->rc = compose_usage(v->verb,
+                              "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
+                              "parsing \"%s\": invalid syntax",
+                              arg, flag, arg);
+        return -1;
+    }
+    if (n < min) {
+        v->rc = compose_usage(v->verb, "invalid argument \"%s\" for \"%s\" flag: below %ld", arg,
+                              flag, min);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static void verb_options_free(struct verb_options *v)
+{
+    options_free(&v->p);
+}
+#define cleanup_verb_options __attribute__((cleanup(verb_options_free)))
+
+/* Verbs whose only options are --help: argv[1..] are SERVICEs (or nothing). */
+static int no_options(const char *verb, int argc, char **argv, int *first)
+{
+    static const struct option_spec none[] = {{NULL, 0, false, 0, NULL}};
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, verb, none, argc, argv);
+    const char *arg;
+    if (verb_next(&v, &arg) < 0)
+        return v.rc;
+    *first = v.p.index;
+    return 0;
 }
 
 static int load(struct compose_cli *cc, struct stack **s, hull_err **err)
@@ -93,28 +202,30 @@ static int load(struct compose_cli *cc, struct stack **s, hull_err **err)
 
 static int cc_config(struct compose_cli *cc, int argc, char **argv)
 {
-    static const struct option opts[] = {{"services", no_argument, NULL, 's'},
-                                         {"hash", required_argument, NULL, 'H'},
-                                         {"format", required_argument, NULL, 'F'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {NULL, 0, NULL, 0}};
+    enum { C_SERVICES = 1, C_HASH, C_FORMAT, C_QUIET };
+    static const struct option_spec opts[] = {
+        {"services", 0, false, C_SERVICES, "print the service names, one a line"},
+        {"hash", 0, true, C_HASH, "print a service's config hash (\"*\": all)"},
+        {"format", 0, true, C_FORMAT, "yaml (default) or json"},
+        {"quiet", 'q', false, C_QUIET, "only validate"},
+        {NULL, 0, false, 0, NULL}};
     bool services = false, quiet = false, json = false;
     const char *hash = NULL;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":qH:F:", opts, NULL)) != -1) {
-        if (c == 's')
-            services = true;
-        else if (c == 'q')
-            quiet = true;
-        else if (c == 'H')
-            hash = optarg;
-        else if (c == 'F') {
-            if (strcmp(optarg, "json") && strcmp(optarg, "yaml"))
-                return compose_usage("config", "--format: `%s` is not json or yaml", optarg);
-            json = !strcmp(optarg, "json");
-        } else
-            return ctr_bad_option("compose config", c, argv);
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "config", opts, argc, argv);
+    const char *arg;
+    int id;
+    bool *const flags[] = {NULL, &services, NULL, NULL, &quiet};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0)
+            return v.rc;
+        if (id == C_HASH)
+            hash = arg;
+        if (id == C_FORMAT) {
+            if (strcmp(arg, "json") && strcmp(arg, "yaml"))
+                return compose_usage("config", "unsupported format \"%s\"", arg);
+            json = !strcmp(arg, "json");
+        }
     }
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
@@ -148,8 +259,10 @@ static int cc_config(struct compose_cli *cc, int argc, char **argv)
 
 static int cc_validate(struct compose_cli *cc, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    int first = 1, rc = no_options("validate", argc, argv, &first);
+    if (rc)
+        return rc;
+    (void)first;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     if (load(cc, &s, &err) < 0)
@@ -161,69 +274,91 @@ static int cc_validate(struct compose_cli *cc, int argc, char **argv)
 static int parse_up(const char *verb, int argc, char **argv, struct stack_up_options *o,
                     bool *detach, char ***scale, int *build)
 {
-    static const struct option opts[] = {{"detach", no_argument, NULL, 'd'},
-                                         {"force-recreate", no_argument, NULL, 'F'},
-                                         {"no-recreate", no_argument, NULL, 'N'},
-                                         {"remove-orphans", no_argument, NULL, 'R'},
-                                         {"scale", required_argument, NULL, 'S'},
-                                         {"wait", no_argument, NULL, 'W'},
-                                         {"wait-timeout", required_argument, NULL, 'T'},
-                                         {"build", no_argument, NULL, 'b'},
-                                         {"no-build", no_argument, NULL, 'B'},
-                                         {"quiet-pull", no_argument, NULL, 'Q'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:d", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            *detach = true;
+    enum {
+        U_DETACH = 1,
+        U_FORCE,
+        U_NO_RECREATE,
+        U_ORPHANS,
+        U_SCALE,
+        U_WAIT,
+        U_WAIT_TIMEOUT,
+        U_BUILD,
+        U_NO_BUILD,
+        U_QUIET_PULL
+    };
+    static const struct option_spec opts[] = {
+        {"detach", 'd', false, U_DETACH, "run in the background"},
+        {"force-recreate", 0, false, U_FORCE, "recreate every container"},
+        {"no-recreate", 0, false, U_NO_RECREATE, "keep existing containers"},
+        {"remove-orphans", 0, false, U_ORPHANS, "remove containers of removed services"},
+        {"scale", 0, true, U_SCALE, "SERVICE=N"},
+        {"wait", 0, false, U_WAIT, "wait for running/healthy"},
+        {"wait-timeout", 0, true, U_WAIT_TIMEOUT, "seconds --wait waits"},
+        {"build", 0, false, U_BUILD, "build images first"},
+        {"no-build", 0, false, U_NO_BUILD, "never build"},
+        {"quiet-pull", 0, false, U_QUIET_PULL, "no pull progress"},
+        {NULL, 0, false, 0, NULL}};
+    struct verb_options v;
+    verb_options_init(&v, verb, opts, argc, argv);
+    const char *arg;
+    int id;
+    bool on = false;
+    while ((id = verb_next(&v, &arg)) != 0) {
+        if (id < 0 || (id != U_SCALE && id != U_WAIT_TIMEOUT &&
+                       verb_flag(&v, opts[id - 1].name, arg, &on) < 0))
+            goto out;
+        switch (id) {
+        case U_DETACH:
+            *detach = on;
             break;
-        case 'F':
-            o->force_recreate = true;
+        case U_FORCE:
+            o->force_recreate = on;
             break;
-        case 'N':
-            o->no_recreate = true;
+        case U_NO_RECREATE:
+            o->no_recreate = on;
             break;
-        case 'R':
-            o->remove_orphans = true;
+        case U_ORPHANS:
+            o->remove_orphans = on;
             break;
-        case 'W':
-            o->wait = true;
+        case U_WAIT:
+            o->wait = on;
             break;
-        case 'b':
-            *build = 1;
+        case U_BUILD:
+            *build = on ? 1 : 0;
             break;
-        case 'B':
-            *build = -1;
+        case U_NO_BUILD:
+            *build = on ? -1 : 0;
             break;
-        case 'Q':
-            break;
-        case 'S': {
-            const char *eq = strchr(optarg, '=');
+        case U_SCALE: {
+            const char *eq = strchr(arg, '=');
             char *end;
-            if (eq == NULL || eq == optarg || strtol(eq + 1, &end, 10) < 0 || *end || eq[1] == '\0')
-                return compose_usage(verb, "--scale: `%s` is not SERVICE=N", optarg);
-            strv_append(scale, optarg);
+            if (eq == NULL || eq == arg || strchr(eq + 1, '=')) {
+                v.rc = compose_usage(verb, "invalid --scale option \"%s\". Should be SERVICE=NUM",
+                                     arg);
+                goto out;
+            }
+            if (eq[1] == '\0' || strtol(eq + 1, &end, 10) < 0 || *end) {
+                v.rc = compose_usage(verb, "strconv.Atoi: parsing \"%s\": invalid syntax", eq + 1);
+                goto out;
+            }
+            strv_append(scale, arg);
             break;
         }
-        case 'T': {
-            char *end;
-            o->wait_timeout = strtol(optarg, &end, 10);
-            if (*end || o->wait_timeout < 0)
-                return compose_usage(verb, "--wait-timeout: `%s` is not a number of seconds",
-                                     optarg);
+        case U_WAIT_TIMEOUT:
+            if (verb_int(&v, "--wait-timeout", arg, 0, &o->wait_timeout) < 0)
+                goto out;
             break;
-        }
         default:
-            return ctr_bad_option(verb, c, argv);
+            break;
         }
     }
     if (o->force_recreate && o->no_recreate)
-        return compose_usage(verb, "%s", "--force-recreate and --no-recreate are incompatible");
+        v.rc = compose_usage(verb, "--force-recreate and --no-recreate are incompatible");
     o->scale = (const char *const *)*scale;
-    o->only = (const char *const *)(argv + optind);
-    return 0;
+    o->only = (const char *const *)(argv + v.p.index);
+out:
+    options_free(&v.p);
+    return v.rc;
 }
 
 static int check_services(const struct stack *s, const char *const *names, hull_err **err)
@@ -337,11 +472,27 @@ static int build_services(struct compose_cli *cc, const struct stack *s, image_s
     return 0;
 }
 
+/* Whether a service of `only` (all when empty) has a build section. */
+static bool has_build(const struct stack *s, const char *const *only)
+{
+    for (size_t i = 0; i < s->n_services; i++) {
+        bool wanted = only == NULL || only[0] == NULL;
+        for (const char *const *o = only; o && *o && !wanted; o++)
+            wanted = !strcmp(*o, s->services[i].name);
+        if (wanted && json_object_get(s->services[i].doc, "build"))
+            return true;
+    }
+    return false;
+}
+
 static int cc_build(struct compose_cli *cc, int argc, char **argv)
 {
+    int first = 1, rc = no_options("build", argc, argv, &first);
+    if (rc)
+        return rc;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
-    const char *const *only = (const char *const *)(argv + (argc > 1 ? 1 : argc));
+    const char *const *only = (const char *const *)(argv + first);
     if (load(cc, &s, &err) < 0 || check_services(s, only, &err) < 0)
         return cli_fail(err);
     return build_services(cc, s, NULL, only, true);
@@ -363,7 +514,20 @@ static int cc_up(struct compose_cli *cc, int argc, char **argv)
     cleanup_container_store container_store *cs = NULL;
     cleanup_image_store image_store *is = NULL;
     if (load(cc, &s, &err) < 0 || check_services(s, o.only, &err) < 0 ||
-        ctr_open(cc->cli, &cs, &err) < 0 || cli_open_store(cc->cli, &is, &err) < 0)
+        ctr_open(cc->cli, &cs, &err) < 0)
+        return cli_fail(err);
+    /* The common `up -d` of a stack that is up to date: the plan alone, without the image store,
+     * the project lock or the networks' set-up (docs/performance.md "Stacks"). */
+    if (detach && !o.wait && (build < 0 || !has_build(s, o.only))) {
+        struct stack_plan plan = {0};
+        if (stack_plan_compute(cs, s, &o, &plan, &err) < 0)
+            return cli_fail(err);
+        bool noop = stack_plan_is_noop(&plan, stderr);
+        stack_plan_clear(&plan);
+        if (noop)
+            return 0;
+    }
+    if (cli_open_store(cc->cli, &is, &err) < 0)
         return cli_fail(err);
     /* --build: build every service with a build section; default: those whose image is
      * missing; --no-build: none */
@@ -380,31 +544,29 @@ static int cc_up(struct compose_cli *cc, int argc, char **argv)
 
 static int cc_down(struct compose_cli *cc, int argc, char **argv)
 {
-    static const struct option opts[] = {{"volumes", no_argument, NULL, 'v'},
-                                         {"remove-orphans", no_argument, NULL, 'R'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"rmi", required_argument, NULL, 'r'},
-                                         {NULL, 0, NULL, 0}};
-    bool volumes = false;
+    enum { D_VOLUMES = 1, D_ORPHANS, D_TIMEOUT, D_RMI };
+    static const struct option_spec opts[] = {
+        {"volumes", 'v', false, D_VOLUMES, "remove named volumes"},
+        {"remove-orphans", 0, false, D_ORPHANS, "remove containers of removed services"},
+        {"timeout", 't', true, D_TIMEOUT, "seconds to wait before killing"},
+        {"rmi", 0, true, D_RMI, "local or all"},
+        {NULL, 0, false, 0, NULL}};
+    bool volumes = false, orphans = false;
     long timeout = -1;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":vt:", opts, NULL)) != -1) {
-        if (c == 'v')
-            volumes = true;
-        else if (c == 'R')
-            continue;
-        else if (c == 'r') {
-            if (strcmp(optarg, "local") && strcmp(optarg, "all"))
-                return compose_usage("down", "--rmi: `%s` is not local or all", optarg);
-        } else if (c == 't') {
-            char *end;
-            timeout = strtol(optarg, &end, 10);
-            if (*end || timeout < 0)
-                return compose_usage("down", "-t: invalid number of seconds `%s`", optarg);
-        } else
-            return ctr_bad_option("compose down", c, argv);
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "down", opts, argc, argv);
+    const char *arg;
+    int id;
+    bool *const flags[] = {NULL, &volumes, &orphans, NULL, NULL};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0 || (id == D_TIMEOUT && verb_int(&v, "-t, --timeout", arg, 0, &timeout) < 0))
+            return v.rc;
+        if (id == D_RMI && strcmp(arg, "local") && strcmp(arg, "all"))
+            return compose_usage("down", "invalid value for --rmi: \"%s\"", arg);
     }
+    if (v.p.index < argc)
+        return compose_usage("down", "unknown command \"%s\" for \"compose down\"",
+                             argv[v.p.index]);
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     cleanup_container_store container_store *cs = NULL;
@@ -455,31 +617,33 @@ static int project_containers(struct compose_cli *cc, struct stack **s, containe
 
 static int cc_ps(struct compose_cli *cc, int argc, char **argv)
 {
-    static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"services", no_argument, NULL, 's'},
-                                         {"format", required_argument, NULL, 'F'},
-                                         {NULL, 0, NULL, 0}};
+    enum { P_ALL = 1, P_QUIET, P_SERVICES, P_FORMAT };
+    static const struct option_spec opts[] = {
+        {"all", 'a', false, P_ALL, "stopped containers too"},
+        {"quiet", 'q', false, P_QUIET, "only the IDs"},
+        {"services", 0, false, P_SERVICES, "only the service names"},
+        {"format", 0, true, P_FORMAT, "table (default) or json"},
+        {NULL, 0, false, 0, NULL}};
     bool all = false, quiet = false, services = false, json = false;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":aq", opts, NULL)) != -1) {
-        if (c == 'a')
-            all = true;
-        else if (c == 'q')
-            quiet = true;
-        else if (c == 's')
-            services = true;
-        else if (c == 'F')
-            json = !strcmp(optarg, "json");
-        else
-            return ctr_bad_option("compose ps", c, argv);
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "ps", opts, argc, argv);
+    const char *arg;
+    int id;
+    bool *const flags[] = {NULL, &all, &quiet, &services, NULL};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0)
+            return v.rc;
+        if (id == P_FORMAT) {
+            if (strcmp(arg, "json") && strcmp(arg, "table"))
+                return compose_usage("ps", "unsupported format \"%s\"", arg);
+            json = !strcmp(arg, "json");
+        }
     }
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     cleanup_container_store container_store *cs = NULL;
     struct stack_containers have = {0};
-    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + optind), &err) < 0)
+    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + v.p.index), &err) < 0)
         return cli_fail(err);
     if (!quiet && !services && !json)
         printf("%-30s %-12s %-14s %s\n", "NAME", "SERVICE", "ID", "STATUS");
@@ -543,6 +707,10 @@ static pid_t run_self(struct compose_cli *cc, char **args, int out_fd, bool wait
             dup2(out_fd, 1);
             dup2(out_fd, 2);
             close(out_fd);
+        } else if (cc->quiet_children) {
+            int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (null >= 0)
+                dup2(null, 1);
         }
         execv("/proc/self/exe", argv);
         _exit(127);
@@ -702,148 +870,193 @@ static int cc_logs_of(struct compose_cli *cc, bool follow, const char *tail, boo
 
 static int cc_logs(struct compose_cli *cc, int argc, char **argv)
 {
-    static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
-                                         {"tail", required_argument, NULL, 'n'},
-                                         {"timestamps", no_argument, NULL, 't'},
-                                         {"no-color", no_argument, NULL, 'C'},
-                                         {NULL, 0, NULL, 0}};
+    enum { L_FOLLOW = 1, L_TAIL, L_TIMESTAMPS, L_NO_COLOR, L_NO_PREFIX };
+    static const struct option_spec opts[] = {
+        {"follow", 'f', false, L_FOLLOW, "follow the output"},
+        {"tail", 'n', true, L_TAIL, "lines from the end of each log (all)"},
+        {"timestamps", 't', false, L_TIMESTAMPS, "show timestamps"},
+        {"no-color", 0, false, L_NO_COLOR, "monochrome"},
+        {"no-log-prefix", 0, false, L_NO_PREFIX, "no container-name prefix"},
+        {NULL, 0, false, 0, NULL}};
     bool follow = false, ts = false;
     const char *tail = "all";
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":fn:t", opts, NULL)) != -1) {
-        if (c == 'f')
-            follow = true;
-        else if (c == 't')
-            ts = true;
-        else if (c == 'n')
-            tail = optarg;
-        else if (c == 'C')
-            continue;
-        else
-            return ctr_bad_option("compose logs", c, argv);
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "logs", opts, argc, argv);
+    const char *arg;
+    int id;
+    bool *const flags[] = {NULL, &follow, NULL, &ts, NULL, NULL};
+    while ((id = verb_next_valued(&v, opts, flags, &arg)) != 0) {
+        if (id < 0)
+            return v.rc;
+        tail = arg;
     }
-    return cc_logs_of(cc, follow, tail, ts, (const char *const *)(argv + optind));
+    return cc_logs_of(cc, follow, tail, ts, (const char *const *)(argv + v.p.index));
 }
 
-/* start/stop/restart/kill/pause/unpause/rm/top: `hull VERB [OPTS] CONTAINER...` */
+/* start/stop/restart/kill/pause/unpause/rm/top: `hull VERB [OPTS] CONTAINER...` for the
+ * project's containers (of the SERVICEs given). */
+enum { E_TIMEOUT = 1, E_SIGNAL, E_FORCE, E_STOP, E_VOLUMES, E_IGNORED, E_IGNORED_ARG };
+static const struct option_spec each_timeout[] = {
+    {"timeout", 't', true, E_TIMEOUT, "seconds to wait before killing"},
+    {"no-deps", 0, false, E_IGNORED, "only the services given"},
+    {NULL, 0, false, 0, NULL}};
+static const struct option_spec each_kill[] = {
+    {"signal", 's', true, E_SIGNAL, "signal to send (SIGKILL)"},
+    {"remove-orphans", 0, false, E_IGNORED, "accepted"},
+    {NULL, 0, false, 0, NULL}};
+static const struct option_spec each_rm[] = {
+    {"force", 'f', false, E_FORCE, "do not ask"},
+    {"stop", 's', false, E_STOP, "stop running containers first"},
+    {"volumes", 'v', false, E_VOLUMES, "remove anonymous volumes"},
+    {NULL, 0, false, 0, NULL}};
+static const struct option_spec each_none[] = {{NULL, 0, false, 0, NULL}};
+
 static int cc_each(struct compose_cli *cc, int argc, char **argv)
 {
     const char *verb = argv[0];
-    char **opts = NULL;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        strv_append(&opts, argv[i]);
-        if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "-s") || !strcmp(argv[i], "--signal") ||
-             !strcmp(argv[i], "--timeout")) &&
-            i + 1 < argc)
-            strv_append(&opts, argv[++i]);
+    bool rm = !strcmp(verb, "rm");
+    const struct option_spec *specs = rm                      ? each_rm
+                                      : !strcmp(verb, "kill") ? each_kill
+                                      : !strcmp(verb, "stop") || !strcmp(verb, "restart")
+                                          ? each_timeout
+                                          : each_none;
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, verb, specs, argc, argv);
+    cleanup_strv char **opts = NULL;
+    bool stop_first = false, flag = false;
+    const char *arg;
+    int id;
+    while ((id = verb_next(&v, &arg)) != 0) {
+        if (id < 0)
+            return v.rc;
+        long seconds;
+        switch (id) {
+        case E_TIMEOUT:
+            if (verb_int(&v, "-t, --timeout", arg, 0, &seconds) < 0)
+                return v.rc;
+            strv_append(&opts, "-t");
+            strv_append(&opts, arg);
+            break;
+        case E_SIGNAL:
+            strv_append(&opts, "-s");
+            strv_append(&opts, arg);
+            break;
+        case E_STOP:
+            if (verb_flag(&v, "stop", arg, &stop_first) < 0)
+                return v.rc;
+            break;
+        case E_VOLUMES:
+            if (verb_flag(&v, "volumes", arg, &flag) < 0)
+                return v.rc;
+            if (flag)
+                strv_append(&opts, "-v");
+            break;
+        default: /* -f: compose asks before rm; hull never does */
+            if (verb_flag(&v, specs[id == E_FORCE ? 0 : 1].name, arg, &flag) < 0)
+                return v.rc;
+            break;
+        }
     }
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     cleanup_container_store container_store *cs = NULL;
     struct stack_containers have = {0};
-    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + i), &err) < 0) {
-        hull_strvfree(opts);
+    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + v.p.index), &err) < 0)
         return cli_fail(err);
-    }
     int status = 0;
-    bool rm = !strcmp(verb, "rm");
-    bool force = false;
-    for (char **o = opts; o && *o; o++)
-        if (!strcmp(*o, "-f") || !strcmp(*o, "--force") || !strcmp(*o, "-s") ||
-            !strcmp(*o, "--stop"))
-            force = true;
-    if (rm && !force)
-        for (size_t k = 0; k < have.n; k++)
-            if (have.items[k].running) {
-                hull_strvfree(opts);
-                stack_containers_clear(&have);
-                return cli_fail((hull_err[]){{0, 1,
-                                              "containers are running: `compose rm` removes "
-                                              "stopped containers (-s stops them first)"}});
-            }
     for (size_t k = 0; k < have.n; k++) {
-        if (rm && have.items[k].running && force) {
+        /* compose rm removes stopped containers; -s stops the running ones first */
+        if (rm && have.items[k].running && !stop_first)
+            continue;
+        if (rm && have.items[k].running) {
             char *sargs[] = {"stop", have.items[k].id, NULL};
             int st;
             run_self(cc, sargs, -1, true, &st);
         }
-        char **args = NULL;
+        cleanup_strv char **args = NULL;
         strv_append(&args, verb);
         for (char **o = opts; o && *o; o++)
-            if (!rm || (strcmp(*o, "-s") && strcmp(*o, "--stop") && strcmp(*o, "-f") &&
-                        strcmp(*o, "--force")))
-                strv_append(&args, *o);
+            strv_append(&args, *o);
         strv_append(&args, have.items[k].name);
         int st = 0;
         run_self(cc, args, -1, true, &st);
         if (st)
             status = st;
-        hull_strvfree(args);
     }
-    hull_strvfree(opts);
     stack_containers_clear(&have);
     return status;
 }
 
 static int cc_exec(struct compose_cli *cc, int argc, char **argv)
 {
-    char **pass = NULL;
+    enum { X_DETACH = 1, X_ENV, X_INTERACTIVE, X_TTY, X_NO_TTY, X_INDEX, X_USER, X_WORKDIR };
+    static const struct option_spec opts[] = {
+        {"detach", 'd', false, X_DETACH, "run in the background"},
+        {"env", 'e', true, X_ENV, "KEY=VALUE"},
+        {"interactive", 'i', false, X_INTERACTIVE, "keep stdin open (default)"},
+        {"tty", 't', false, X_TTY, "allocate a terminal"},
+        {"no-TTY", 'T', false, X_NO_TTY, "no terminal"},
+        {"index", 0, true, X_INDEX, "replica number (1)"},
+        {"user", 'u', true, X_USER, "USER[:GROUP]"},
+        {"workdir", 'w', true, X_WORKDIR, "working directory"},
+        {NULL, 0, false, 0, NULL}};
+    cleanup_strv char **pass = NULL;
     long index = 1;
-    int i = 1;
     strv_append(&pass, "exec");
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (!strcmp(argv[i], "--index") && i + 1 < argc) {
-            index = strtol(argv[++i], NULL, 10);
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "exec", opts, argc, argv);
+    const char *arg;
+    int id;
+    while ((id = verb_next(&v, &arg)) != 0) {
+        bool on = false;
+        if (id < 0 || (!opts[id - 1].has_arg && verb_flag(&v, opts[id - 1].name, arg, &on) < 0) ||
+            (id == X_INDEX && verb_int(&v, "--index", arg, 1, &index) < 0))
+            return v.rc;
+        static const char *const pass_as[] = {NULL, "-d", "-e", "-i", "-t", NULL, NULL, "-u", "-w"};
+        if (id == X_INDEX || id == X_NO_TTY || pass_as[id] == NULL ||
+            (!opts[id - 1].has_arg && !on))
             continue;
-        }
-        if (!strcmp(argv[i], "-T"))
-            continue;
-        strv_append(&pass, argv[i]);
-        if ((!strcmp(argv[i], "-e") || !strcmp(argv[i], "-u") || !strcmp(argv[i], "-w") ||
-             !strcmp(argv[i], "--env") || !strcmp(argv[i], "--user") ||
-             !strcmp(argv[i], "--workdir")) &&
-            i + 1 < argc)
-            strv_append(&pass, argv[++i]);
+        strv_append(&pass, pass_as[id]);
+        if (opts[id - 1].has_arg)
+            strv_append(&pass, arg);
     }
-    if (i + 1 >= argc) {
-        hull_strvfree(pass);
-        return compose_usage("exec", "%s", "expected SERVICE COMMAND...");
-    }
+    int i = v.p.index;
+    if (argc - i < 2)
+        return compose_usage("exec", "requires at least 2 arg(s), only received %d", argc - i);
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     cleanup_container_store container_store *cs = NULL;
     struct stack_containers have = {0};
     const char *only[] = {argv[i], NULL};
-    if (project_containers(cc, &s, &cs, &have, only, &err) < 0) {
-        hull_strvfree(pass);
+    if (project_containers(cc, &s, &cs, &have, only, &err) < 0)
         return cli_fail(err);
-    }
     const char *target = NULL;
     for (size_t k = 0; k < have.n; k++)
         if (have.items[k].number == index && have.items[k].running)
             target = have.items[k].name;
     if (target == NULL) {
-        hull_strvfree(pass);
         stack_containers_clear(&have);
-        fprintf(stderr, "hull: service \"%s\" is not running\n", argv[i]);
-        return 1;
+        if (index > 1)
+            hull_error(&err, 0, "service \"%s\" is not running container #%ld", argv[i], index);
+        else
+            hull_error(&err, 0, "service \"%s\" is not running", argv[i]);
+        return cli_fail(err);
     }
     strv_append(&pass, target);
     for (int k = i + 1; k < argc; k++)
         strv_append(&pass, argv[k]);
     int st = 0;
     run_self(cc, pass, -1, true, &st);
-    hull_strvfree(pass);
     stack_containers_clear(&have);
     return st;
 }
 
 static int cc_ls(struct compose_cli *cc, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    int first = 1, rc = no_options("ls", argc, argv, &first);
+    if (rc)
+        return rc;
+    (void)first;
     hull_err *err = NULL;
     cleanup_container_store container_store *cs = NULL;
     cleanup_strv char **ids = NULL;
@@ -895,53 +1108,60 @@ static int cc_ls(struct compose_cli *cc, int argc, char **argv)
 
 static int cc_run(struct compose_cli *cc, int argc, char **argv)
 {
-    static const struct option opts[] = {{"detach", no_argument, NULL, 'd'},
-                                         {"rm", no_argument, NULL, 'R'},
-                                         {"env", required_argument, NULL, 'e'},
-                                         {"name", required_argument, NULL, 'n'},
-                                         {"no-deps", no_argument, NULL, 'N'},
-                                         {"interactive", no_argument, NULL, 'i'},
-                                         {"tty", no_argument, NULL, 't'},
-                                         {"no-TTY", no_argument, NULL, 'T'},
-                                         {NULL, 0, NULL, 0}};
+    enum { R_DETACH = 1, R_RM, R_ENV, R_NAME, R_NO_DEPS, R_INTERACTIVE, R_TTY, R_NO_TTY };
+    static const struct option_spec opts[] = {
+        {"detach", 'd', false, R_DETACH, "run in the background"},
+        {"rm", 0, false, R_RM, "remove the container when it exits"},
+        {"env", 'e', true, R_ENV, "KEY=VALUE"},
+        {"name", 0, true, R_NAME, "container name"},
+        {"no-deps", 0, false, R_NO_DEPS, "do not start the dependencies"},
+        {"interactive", 'i', false, R_INTERACTIVE, "keep stdin open"},
+        {"tty", 't', false, R_TTY, "allocate a terminal"},
+        {"no-TTY", 'T', false, R_NO_TTY, "no terminal"},
+        {NULL, 0, false, 0, NULL}};
     struct stack_run_options ro = {0};
     cleanup_strv char **env = NULL;
-    int c;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:de:itT", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            ro.detach = true;
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "run", opts, argc, argv);
+    const char *arg;
+    int id;
+    while ((id = verb_next(&v, &arg)) != 0) {
+        bool on = false;
+        if (id < 0 || (!opts[id - 1].has_arg && verb_flag(&v, opts[id - 1].name, arg, &on) < 0))
+            return v.rc;
+        switch (id) {
+        case R_DETACH:
+            ro.detach = on;
             break;
-        case 'R':
-            ro.remove = true;
+        case R_RM:
+            ro.remove = on;
             break;
-        case 'e':
-            strv_append(&env, optarg);
+        case R_ENV:
+            strv_append(&env, arg);
             break;
-        case 'n':
-            ro.name = optarg;
+        case R_NAME:
+            ro.name = arg;
             break;
-        case 'N':
-            ro.no_deps = true;
+        case R_NO_DEPS:
+            ro.no_deps = on;
             break;
-        case 'i':
-            ro.interactive = true;
+        case R_INTERACTIVE:
+            ro.interactive = on;
             break;
-        case 't':
-            ro.tty = true;
+        case R_TTY:
+            ro.tty = on;
             break;
-        case 'T':
-            ro.tty = false;
+        case R_NO_TTY:
+            ro.tty = !on && ro.tty;
             break;
         default:
-            return ctr_bad_option("compose run", c, argv);
+            break;
         }
     }
-    if (optind >= argc)
-        return compose_usage("run", "%s", "expected SERVICE [COMMAND...]");
-    ro.service = argv[optind];
-    ro.cmd = argv + optind + 1;
+    if (v.p.index >= argc)
+        return compose_usage("run", "requires at least 1 arg(s), only received 0");
+    ro.service = argv[v.p.index];
+    ro.cmd = argv + v.p.index + 1;
     ro.env = env;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
@@ -959,6 +1179,11 @@ static int cc_run(struct compose_cli *cc, int argc, char **argv)
 /* pull: `hull pull` each service's image; images: the images of the project's services. */
 static int cc_pull(struct compose_cli *cc, int argc, char **argv)
 {
+    int first = 1, rc = no_options("pull", argc, argv, &first);
+    if (rc)
+        return rc;
+    argv += first - 1;
+    argc -= first - 1;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     if (load(cc, &s, &err) < 0 ||
@@ -983,12 +1208,14 @@ static int cc_pull(struct compose_cli *cc, int argc, char **argv)
 
 static int cc_images(struct compose_cli *cc, int argc, char **argv)
 {
+    int first = 1, rc = no_options("images", argc, argv, &first);
+    if (rc)
+        return rc;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     cleanup_container_store container_store *cs = NULL;
     struct stack_containers have = {0};
-    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + (argc > 1 ? 1 : argc)),
-                           &err) < 0)
+    if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + first), &err) < 0)
         return cli_fail(err);
     printf("%-30s %-24s %s\n", "CONTAINER", "IMAGE", "IMAGE ID");
     for (size_t i = 0; i < have.n; i++) {
@@ -1011,14 +1238,16 @@ static int cc_images(struct compose_cli *cc, int argc, char **argv)
 /* events: `hull events` filtered to the project's containers (and services). */
 static int cc_events(struct compose_cli *cc, int argc, char **argv)
 {
+    static const struct option_spec opts[] = {{"json", 0, false, 1, "one JSON object a line"},
+                                              {NULL, 0, false, 0, NULL}};
     bool json = false;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = true;
-        else
-            return compose_usage("events", "unknown option `%s`", argv[i]);
-    }
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "events", opts, argc, argv);
+    const char *arg;
+    bool *const flags[] = {NULL, &json};
+    if (verb_next_valued(&v, opts, flags, &arg) < 0)
+        return v.rc;
+    int i = v.p.index;
     hull_err *err = NULL;
     cleanup_stack struct stack *s = NULL;
     if (load(cc, &s, &err) < 0 || check_services(s, (const char *const *)(argv + i), &err) < 0)
@@ -1046,84 +1275,278 @@ static int cc_events(struct compose_cli *cc, int argc, char **argv)
     return st;
 }
 
-/* Verbs that need parts hull does not have yet (hull build, stack networks, an event stream). */
-static int cc_not_yet(struct compose_cli *cc, int argc, char **argv)
+/* push: `hull push` the image of each service that has both `build` and `image` (docker
+ * compose v2's rule: the others' images come from elsewhere). */
+static int cc_push(struct compose_cli *cc, int argc, char **argv)
 {
-    (void)cc;
-    (void)argc;
-    fprintf(stderr, "hull: compose %s is not supported by this hull yet (docs/compose.md)\n",
-            argv[0]);
-    return 1;
+    enum { PU_IGNORE = 1, PU_QUIET, PU_DEPS };
+    static const struct option_spec opts[] = {
+        {"ignore-push-failures", 0, false, PU_IGNORE, "go on after a failed push"},
+        {"quiet", 'q', false, PU_QUIET, "print nothing on success"},
+        {"include-deps", 0, false, PU_DEPS, "also the services the SERVICEs depend on"},
+        {NULL, 0, false, 0, NULL}};
+    bool flags[4] = {false};
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "push", opts, argc, argv);
+    const char *arg;
+    bool *const to[] = {NULL, &flags[PU_IGNORE], &flags[PU_QUIET], &flags[PU_DEPS]};
+    if (verb_next_valued(&v, opts, to, &arg) < 0)
+        return v.rc;
+    const char *const *only = (const char *const *)(argv + v.p.index);
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    if (load(cc, &s, &err) < 0 || check_services(s, only, &err) < 0)
+        return cli_fail(err);
+    int status = 0;
+    for (size_t i = 0; i < s->n_services; i++) {
+        const struct stack_service *svc = &s->services[i];
+        const char *image = json_string_value(json_object_get(svc->doc, "image"));
+        bool wanted = only[0] == NULL;
+        for (const char *const *o = only; *o && !wanted; o++) {
+            wanted = !strcmp(*o, svc->name);
+            const struct stack_service *sel = stack_find_service(s, *o);
+            for (size_t d = 0; flags[PU_DEPS] && sel && d < sel->n_deps && !wanted; d++)
+                wanted = !strcmp(sel->deps[d].service, svc->name);
+        }
+        if (!wanted || image == NULL || json_object_get(svc->doc, "build") == NULL)
+            continue;
+        char *args[] = {"push", (char *)image, NULL};
+        cc->quiet_children = flags[PU_QUIET];
+        if (!flags[PU_QUIET])
+            fprintf(stderr, " Service %s  Pushing %s\n", svc->name, image);
+        int st = 0;
+        run_self(cc, args, -1, true, &st);
+        if (st && !flags[PU_IGNORE])
+            return st;
+        if (st)
+            status = st;
+    }
+    return flags[PU_IGNORE] ? 0 : status;
+}
+
+/* port SERVICE PRIVATE_PORT: the host address a replica's private port is published on. */
+static int cc_port(struct compose_cli *cc, int argc, char **argv)
+{
+    enum { PO_PROTOCOL = 1, PO_INDEX };
+    static const struct option_spec opts[] = {
+        {"protocol", 0, true, PO_PROTOCOL, "tcp (default) or udp"},
+        {"index", 0, true, PO_INDEX, "replica number (1)"},
+        {NULL, 0, false, 0, NULL}};
+    const char *proto = "tcp";
+    long index = 1;
+    cleanup_verb_options struct verb_options v;
+    verb_options_init(&v, "port", opts, argc, argv);
+    const char *arg;
+    int id;
+    while ((id = verb_next(&v, &arg)) != 0) {
+        if (id < 0 || (id == PO_INDEX && verb_int(&v, "--index", arg, 1, &index) < 0))
+            return v.rc;
+        if (id == PO_PROTOCOL) {
+            if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
+                return compose_usage("port", "invalid protocol \"%s\": tcp or udp", arg);
+            proto = arg;
+        }
+    }
+    int first = v.p.index;
+    if (argc - first != 2)
+        return compose_usage("port", "requires exactly 2 arg(s), only received %d", argc - first);
+    char *end;
+    long port = strtol(argv[first + 1], &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return compose_usage("port", "invalid port \"%s\"", argv[first + 1]);
+    hull_err *err = NULL;
+    cleanup_stack struct stack *s = NULL;
+    cleanup_container_store container_store *cs = NULL;
+    struct stack_containers have = {0};
+    const char *only[] = {argv[first], NULL};
+    if (project_containers(cc, &s, &cs, &have, only, &err) < 0)
+        return cli_fail(err);
+    cleanup_container_record container_record *r = NULL;
+    for (size_t k = 0; k < have.n && r == NULL; k++)
+        if (have.items[k].number == index &&
+            container_record_load(cs, have.items[k].id, &r, &err) < 0) {
+            stack_containers_clear(&have);
+            return cli_fail(err);
+        }
+    stack_containers_clear(&have);
+    if (r == NULL) {
+        if (index > 1)
+            hull_error(&err, 0, "service \"%s\" is not running container #%ld", argv[first], index);
+        else
+            hull_error(&err, 0, "service \"%s\" is not running", argv[first]);
+        return cli_fail(err);
+    }
+    char key[32];
+    snprintf(key, sizeof(key), "%ld/%s", port, proto);
+    json_t *settings = container_network_settings(cs, r);
+    json_t *binding = json_array_get(json_object_get(json_object_get(settings, "Ports"), key), 0);
+    if (binding == NULL) {
+        json_decref(settings);
+        hull_error(&err, 0, "no port %s for container %s", key, r->name);
+        return cli_fail(err);
+    }
+    printf("%s:%s\n", json_string_value(json_object_get(binding, "HostIp")),
+           json_string_value(json_object_get(binding, "HostPort")));
+    json_decref(settings);
+    return 0;
 }
 
 static const struct {
     const char *name;
     int (*fn)(struct compose_cli *cc, int argc, char **argv);
+    const char *usage; /* after "hull compose " */
+    const char *help;  /* what it does, then its options */
 } verbs[] = {
-    {"up", cc_up},         {"down", cc_down},      {"plan", cc_plan},
-    {"config", cc_config}, {"convert", cc_config}, {"validate", cc_validate},
-    {"ps", cc_ps},         {"logs", cc_logs},      {"start", cc_each},
-    {"stop", cc_each},     {"restart", cc_each},   {"kill", cc_each},
-    {"pause", cc_each},    {"unpause", cc_each},   {"rm", cc_each},
-    {"top", cc_each},      {"exec", cc_exec},      {"ls", cc_ls},
-    {"run", cc_run},       {"pull", cc_pull},      {"images", cc_images},
-    {"build", cc_build},   {"push", cc_not_yet},   {"port", cc_not_yet},
-    {"events", cc_events}, {NULL, NULL},
+    {"up", cc_up, "up [OPTIONS] [SERVICE...]",
+     "Create and start the stack's containers (only the changed ones are recreated).\n\n"
+     "Options:\n"
+     "  -d, --detach          run in the background\n"
+     "      --build           build images before starting\n"
+     "      --no-build        do not build missing images\n"
+     "      --force-recreate  recreate every container\n"
+     "      --no-recreate     keep existing containers even when their config changed\n"
+     "      --remove-orphans  remove containers of services no longer in the file\n"
+     "      --scale SERVICE=N run N replicas of SERVICE\n"
+     "      --wait            wait until the services are running/healthy (implies -d)\n"
+     "      --wait-timeout N  give up waiting after N seconds\n"},
+    {"down", cc_down, "down [OPTIONS]",
+     "Stop and remove the stack's containers and networks.\n\n"
+     "Options:\n"
+     "  -v, --volumes         remove named volumes too\n"
+     "  -t, --timeout N       seconds to wait for each container to stop\n"
+     "      --rmi local|all   accepted (images are kept)\n"
+     "      --remove-orphans  accepted (orphans are always removed)\n"},
+    {"plan", cc_plan, "plan [OPTIONS] [SERVICE...]",
+     "What `up` with the same options would create, recreate, start, keep or remove, and why.\n"},
+    {"config", cc_config, "config [OPTIONS]",
+     "The resolved stack as YAML.\n\n"
+     "Options:\n"
+     "      --services        the service names\n"
+     "      --hash SERVICE    the service's config hash (\"*\": every service)\n"
+     "      --format json|yaml\n"
+     "  -q, --quiet           only validate\n"},
+    {"convert", cc_config, "convert [OPTIONS]", "Alias of config.\n"},
+    {"validate", cc_validate, "validate", "Check the files; prints nothing when they are valid.\n"},
+    {"ps", cc_ps, "ps [OPTIONS] [SERVICE...]",
+     "List the stack's containers.\n\n"
+     "Options:\n"
+     "  -a, --all             stopped containers too\n"
+     "  -q, --quiet           only the IDs\n"
+     "      --services        only the service names\n"
+     "      --format table|json\n"},
+    {"logs", cc_logs, "logs [OPTIONS] [SERVICE...]",
+     "Output of the stack's containers, each line prefixed with its container.\n\n"
+     "Options:\n"
+     "  -f, --follow          follow the output\n"
+     "  -n, --tail N          lines from the end of each log (default all)\n"
+     "  -t, --timestamps      show timestamps\n"
+     "      --no-color        monochrome\n"},
+    {"start", cc_each, "start [SERVICE...]", "Start the services' existing containers.\n"},
+    {"stop", cc_each, "stop [OPTIONS] [SERVICE...]",
+     "Stop the services' containers.\n\nOptions:\n  -t, --timeout N       seconds before "
+     "SIGKILL\n"},
+    {"restart", cc_each, "restart [OPTIONS] [SERVICE...]",
+     "Restart the services' containers.\n\nOptions:\n"
+     "  -t, --timeout N       seconds before SIGKILL\n"},
+    {"kill", cc_each, "kill [OPTIONS] [SERVICE...]",
+     "Send a signal to the services' containers.\n\nOptions:\n"
+     "  -s, --signal SIG      signal to send (default SIGKILL)\n"},
+    {"pause", cc_each, "pause [SERVICE...]", "Pause the services' containers.\n"},
+    {"unpause", cc_each, "unpause [SERVICE...]", "Unpause the services' containers.\n"},
+    {"rm", cc_each, "rm [OPTIONS] [SERVICE...]",
+     "Remove the services' stopped containers.\n\nOptions:\n"
+     "  -s, --stop            stop running containers first\n"
+     "  -f, --force           do not ask (hull never asks)\n"
+     "  -v, --volumes         remove their anonymous volumes\n"},
+    {"top", cc_each, "top [SERVICE...]", "Processes of the services' containers.\n"},
+    {"exec", cc_exec, "exec [OPTIONS] SERVICE COMMAND [ARGS...]",
+     "Run a command in a running container of a service.\n\nOptions:\n"
+     "  -d, --detach          run in the background\n"
+     "  -e, --env KEY=VALUE   set a variable\n"
+     "  -i, --interactive     keep stdin open\n"
+     "  -t, --tty / -T, --no-TTY\n"
+     "      --index N         replica number (default 1)\n"
+     "  -u, --user USER       run as USER\n"
+     "  -w, --workdir DIR     working directory\n"},
+    {"ls", cc_ls, "ls", "List the projects that have containers.\n"},
+    {"run", cc_run, "run [OPTIONS] SERVICE [COMMAND...]",
+     "A one-off container of a service.\n\nOptions:\n"
+     "  -d, --detach          run in the background\n"
+     "      --rm              remove it when it exits\n"
+     "  -e, --env KEY=VALUE   set a variable\n"
+     "      --name NAME       container name\n"
+     "      --no-deps         do not start the dependencies\n"
+     "  -i, --interactive / -t, --tty / -T, --no-TTY\n"},
+    {"pull", cc_pull, "pull [SERVICE...]", "Pull the services' images.\n"},
+    {"push", cc_push, "push [OPTIONS] [SERVICE...]",
+     "Push the images of the services that have both build and image.\n\nOptions:\n"
+     "      --ignore-push-failures  go on after a failed push, exit 0\n"
+     "      --include-deps          also the services the SERVICEs depend on\n"
+     "  -q, --quiet                 print nothing on success\n"},
+    {"build", cc_build, "build [SERVICE...]", "Build the services' images with `hull build`.\n"},
+    {"images", cc_images, "images [SERVICE...]", "Images of the stack's containers.\n"},
+    {"port", cc_port, "port [OPTIONS] SERVICE PRIVATE_PORT",
+     "Print the host address a service's private port is published on (`0.0.0.0:8080`).\n\n"
+     "Options:\n"
+     "      --protocol tcp|udp  (default tcp)\n"
+     "      --index N           replica number (default 1)\n"},
+    {"events", cc_events, "events [OPTIONS] [SERVICE...]",
+     "Events of the stack's containers.\n\nOptions:\n      --json  one JSON object a line\n"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static int compose_main(struct hull_cli *cli, int argc, char **argv, const char *forced_verb)
 {
-    static const struct option opts[] = {
-        {"file", required_argument, NULL, 'f'},     {"project-name", required_argument, NULL, 'p'},
-        {"env-file", required_argument, NULL, 'E'}, {"profile", required_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    enum { G_FILE = 1, G_PROJECT, G_ENV_FILE, G_PROFILE, G_HELP };
+    static const struct option_spec opts[] = {
+        {"file", 'f', true, G_FILE, "compose file or topology"},
+        {"project-name", 'p', true, G_PROJECT, "project name"},
+        {"env-file", 0, true, G_ENV_FILE, "variables for interpolation"},
+        {"profile", 0, true, G_PROFILE, "enable a profile"},
+        {"help", 'h', false, G_HELP, "show this help"},
+        {NULL, 0, false, 0, NULL}};
     struct compose_cli cc = {.cli = cli};
-    int c;
-    ctr_getopt_reset();
-    int first = 1;
+    int first = 0;
     if (forced_verb == NULL) {
-        while ((c = getopt_long(argc, argv, "+:f:p:h", opts, NULL)) != -1) {
-            switch (c) {
-            case 'f':
-                if (cc.n_files == 32)
-                    return compose_usage("", "%s", "too many -f files");
-                cc.files[cc.n_files++] = optarg;
-                break;
-            case 'p':
-                cc.project = optarg;
-                break;
-            case 'E':
-                if (cc.n_env_files < 8)
-                    cc.env_files[cc.n_env_files++] = optarg;
-                break;
-            case 'P':
-                if (cc.n_profiles < 16)
-                    cc.profiles[cc.n_profiles++] = optarg;
-                break;
-            case 'h':
+        cleanup_verb_options struct verb_options v;
+        verb_options_init(&v, "", opts, argc, argv);
+        const char *arg;
+        int id;
+        while ((id = verb_next(&v, &arg)) != 0) {
+            if (id < 0)
+                return v.rc;
+            if (id == G_HELP) {
                 fputs(compose_help, stdout);
                 return 0;
-            default:
-                return ctr_bad_option("compose", c, argv);
             }
+            if ((id == G_FILE && cc.n_files == 32) || (id == G_ENV_FILE && cc.n_env_files == 8) ||
+                (id == G_PROFILE && cc.n_profiles == 16))
+                return compose_usage("", "too many %s options", opts[id - 1].name);
+            if (id == G_FILE)
+                cc.files[cc.n_files++] = arg;
+            else if (id == G_PROJECT)
+                cc.project = arg;
+            else if (id == G_ENV_FILE)
+                cc.env_files[cc.n_env_files++] = arg;
+            else if (id == G_PROFILE)
+                cc.profiles[cc.n_profiles++] = arg;
         }
-        first = optind;
+        first = v.p.index;
         if (first >= argc) {
             fputs(compose_help, stderr);
             return CLI_EXIT_USAGE;
         }
-    } else {
-        first = 0;
     }
     const char *verb = forced_verb ? forced_verb : argv[first];
     char **vargv = argv + first;
     int vargc = argc - first;
     for (size_t i = 0; verbs[i].name; i++)
         if (!strcmp(verbs[i].name, verb)) {
-            if (vargc > 1 && (!strcmp(vargv[1], "--help") || !strcmp(vargv[1], "-h"))) {
-                fputs(compose_help, stdout);
-                return 0;
-            }
+            for (int k = 1; k < vargc && vargv[k][0] == '-' && strcmp(vargv[k], "--"); k++)
+                if (!strcmp(vargv[k], "--help") || !strcmp(vargv[k], "-h")) {
+                    printf("Usage: hull compose %s\n\n%s", verbs[i].usage, verbs[i].help);
+                    return 0;
+                }
             return verbs[i].fn(&cc, vargc, vargv);
         }
     return cli_usage("compose", "unknown command `%s` (see hull compose --help)", verb);

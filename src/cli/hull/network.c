@@ -32,7 +32,8 @@ static const char help[] =
     "      --internal               no route out and no published ports\n"
     "      --label K=V              repeatable\n"
     "      -o, --opt K=V            isolate=true|false (default true: other networks cannot\n"
-    "                               reach this one), com.docker.network.bridge.name=DEVICE\n"
+    "                               reach this one), com.docker.network.bridge.name=DEVICE,\n"
+    "                               com.docker.network.driver.mtu=N (bridge and containers)\n"
     "  ls [-q] [--no-trunc] [-f name=N|id=ID|driver=D|label=K[=V]]\n"
     "                           list networks\n"
     "  inspect NETWORK...       JSON array (docker's shape, Containers: the attached ones)\n"
@@ -128,10 +129,11 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
                 o.isolate = strcmp(arg, "isolate=true") == 0;
             else if (strncmp(arg, "com.docker.network.bridge.name=", 31) == 0)
                 o.bridge = arg + 31;
-            else
+            else if (strncmp(arg, "com.docker.network.driver.mtu=", 30) != 0)
                 return cli_usage("network create",
-                                 "-o `%s`: expected isolate=true|false or "
-                                 "com.docker.network.bridge.name=NAME",
+                                 "-o `%s`: expected isolate=true|false, "
+                                 "com.docker.network.bridge.name=NAME or "
+                                 "com.docker.network.driver.mtu=N",
                                  arg);
             strv_append(&options, arg);
             break;

@@ -75,6 +75,11 @@ const char run_flags_help[] =
     "      --dns-search DOMAIN   search domain; repeatable\n"
     "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
     "      --add-host HOST:IP    an /etc/hosts line (IP host-gateway: the network's gateway)\n"
+    "      --sysctl K=V          a namespaced sysctl (net.*, fs.mqueue.*, kernel.msg*,\n"
+    "                            kernel.sem, kernel.shm*); repeatable\n"
+    "      --ulimit NAME=SOFT[:HARD]\n"
+    "                            a resource limit (nofile, nproc, core, stack, memlock, ...);\n"
+    "                            repeatable\n"
     "      --egress-allow CIDR   egress allow-list: only these destinations (and DNS to the\n"
     "                            container's resolvers, replies) leave; the rest is dropped\n"
     "                            and logged (`hull logs --egress`); repeatable\n"
@@ -148,6 +153,8 @@ enum {
     OPT_DNS,
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
+    OPT_SYSCTL,
+    OPT_ULIMIT,
     OPT_ADD_HOST,
     OPT_EGRESS_ALLOW,
     OPT_EGRESS_TCP_PORT,
@@ -205,6 +212,8 @@ static const struct option_spec run_options[] = {
     {"dns-search", 0, true, OPT_DNS_SEARCH, NULL},
     {"dns-option", 0, true, OPT_DNS_OPTION, NULL},
     {"add-host", 0, true, OPT_ADD_HOST, NULL},
+    {"sysctl", 0, true, OPT_SYSCTL, NULL},
+    {"ulimit", 0, true, OPT_ULIMIT, NULL},
     {"egress-allow", 0, true, OPT_EGRESS_ALLOW, NULL},
     {"egress-tcp-port", 0, true, OPT_EGRESS_TCP_PORT, NULL},
     {"network-ingress-rate", 0, true, OPT_INGRESS_RATE, NULL},
@@ -504,6 +513,22 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
                 return cli_usage(command, "--add-host `%s`: expected HOST:IP", arg);
             strv_append(&req->add_hosts, arg);
             break;
+        case OPT_SYSCTL:
+        case OPT_ULIMIT: {
+            hull_err *e = NULL;
+            const char *rl;
+            unsigned long long soft, hard;
+            int bad_arg = c == OPT_SYSCTL ? parse_sysctl_flag(arg, &e)
+                                          : parse_ulimit_flag(arg, &rl, &soft, &hard, &e);
+            if (bad_arg < 0) {
+                rc = cli_usage(command, "invalid argument \"%s\" for \"--%s\" flag: %s", arg,
+                               c == OPT_SYSCTL ? "sysctl" : "ulimit", e->msg);
+                hull_err_free(e);
+                return rc;
+            }
+            strv_append(c == OPT_SYSCTL ? &req->sysctls : &req->ulimits, arg);
+            break;
+        }
         case OPT_EGRESS_ALLOW:
             strv_append(&req->egress_allow, arg);
             break;
