@@ -157,25 +157,27 @@ services:
 
 
 @pytest.mark.parametrize("args,expect", [
-    (["up", "--bogus"], "hull compose up: unknown option `--bogus`"),
-    (["up", "-dx"], "hull compose up: unknown option `-x`"),
+    (["up", "--bogus"], "hull compose up: unknown flag: --bogus"),
+    (["up", "-dx"], "hull compose up: unknown shorthand flag: 'x' in -dx"),
     (["up", "--scale", "a"], 'hull compose up: invalid --scale option "a". Should be SERVICE=NUM'),
     (["up", "--wait-timeout", "soon"], 'hull compose up: invalid argument "soon" for '
                                        '"--wait-timeout" flag'),
     (["up", "--force-recreate", "--no-recreate"], "hull compose up: --force-recreate and "
                                                   "--no-recreate are incompatible"),
     (["down", "--rmi", "some"], 'hull compose down: invalid value for --rmi: "some"'),
-    (["down", "-t"], "hull compose down: option `-t` needs a value"),
-    (["logs", "--tail"], "hull compose logs: option `--tail` needs a value"),
+    (["down", "-t"], "hull compose down: flag needs an argument: 't' in -t"),
+    (["logs", "--tail"], "hull compose logs: flag needs an argument: --tail"),
     (["config", "--format", "toml"], 'hull compose config: unsupported format "toml"'),
     (["ps", "--format", "xml"], 'hull compose ps: unsupported format "xml"'),
     (["exec", "a"], "hull compose exec: requires at least 2 arg(s), only received 1"),
     (["run"], "hull compose run: requires at least 1 arg(s), only received 0"),
-    (["stop", "--signal", "KILL"], "hull compose stop: unknown option `--signal`"),
-    (["pull", "--nope"], "hull compose pull: unknown option `--nope`"),
-    (["push", "--nope"], "hull compose push: unknown option `--nope`"),
-    (["--nope", "ps"], "hull compose: unknown option `--nope`"),
-    (["-f"], "hull compose: option `-f` needs a value"),
+    (["up", "--detach=maybe"], 'hull compose up: invalid argument "maybe" for "--detach" flag: '
+                               'strconv.ParseBool: parsing "maybe": invalid syntax'),
+    (["stop", "--signal", "KILL"], "hull compose stop: unknown flag: --signal"),
+    (["pull", "--nope"], "hull compose pull: unknown flag: --nope"),
+    (["push", "--nope"], "hull compose push: unknown flag: --nope"),
+    (["--nope", "ps"], "hull compose: unknown flag: --nope"),
+    (["-f"], "hull compose: flag needs an argument: 'f' in -f"),
 ])
 def test_usage_errors_one_line_exit_125(hull, tmp_path, args, expect):
     write(tmp_path / "compose.yaml", USAGE.format(project=project()))
