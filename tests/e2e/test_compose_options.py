@@ -1,5 +1,5 @@
 """hull compose service options applied through `hull run`'s paths, as the container sees them:
-sysctls (/proc/sys), ulimits (ulimit -n/-Hn/-u), extra_hosts (/etc/hosts), dns_search and
+sysctls (/proc/sys), ulimits (ulimit -n/-Hn/-u), extra_hosts (/etc/hosts), dns, dns_search and
 dns_opt (/etc/resolv.conf); `hull run --sysctl/--ulimit` and their docker-worded refusals;
 `compose port`; the verbs' options (docker's POSIX convention) and their usage errors."""
 import json
@@ -52,6 +52,7 @@ services:
     extra_hosts:
       - "db.test:10.1.2.3"
       - "cache.test=10.1.2.4"
+    dns: [10.9.9.53]
     dns_search: [corp.test, lab.test]
     dns_opt: ["ndots:3"]
     ports: ["127.0.0.1::8080", "127.0.0.1::53/udp"]
@@ -77,6 +78,7 @@ def test_sysctls_ulimits_hosts_dns_and_port(hull, tmp_path):
         resolv = run_in(hull, c, "cat /etc/resolv.conf").splitlines()
         assert "search corp.test lab.test" in resolv, resolv
         assert "options ndots:3" in resolv, resolv
+        assert "nameserver 10.9.9.53" in resolv, resolv
         # the other service keeps the defaults
         out = run_in(hull, f"{p}-b-1", "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
                                        "ulimit -n; grep -c db.test /etc/hosts || true")
