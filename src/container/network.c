@@ -196,6 +196,10 @@ int container_network_write_etc(container_store *cs, container_record *r, json_t
     str_appendf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     const char *ip = json_string_value(json_object_get(json_array_get(eps, 0), "IPAddress"));
     str_appendf(&hosts, "%s\t%s\n", ip && *ip ? ip : "127.0.1.1", hostname ? hostname : "");
+    const char *ip6 =
+        json_string_value(json_object_get(json_array_get(eps, 0), "GlobalIPv6Address"));
+    if (ip6 && *ip6)
+        str_appendf(&hosts, "%s\t%s\n", ip6, hostname ? hostname : "");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(host, "ExtraHosts"), i, v)
@@ -572,11 +576,23 @@ json_t *container_network_settings(container_store *cs, container_record *r)
         json_object_set(e, "MacAddress", json_object_get(h, "mac"));
         json_object_set(e, "EndpointID", json_object_get(h, "endpointId"));
         json_object_set_new(e, "DNSNames", json_pack("[O]", json_object_get(h, "name")));
+        const char *addr6 = json_string_value(json_object_get(h, "address6"));
+        const char *slash6 = addr6 ? strchr(addr6, '/') : NULL;
+        cleanup_free char *ip6 =
+            addr6 ? strndup(addr6, slash6 ? (size_t)(slash6 - addr6) : strlen(addr6)) : strdup("");
+        const char *gw6 = json_string_value(json_object_get(h, "gateway6"));
+        json_object_set_new(e, "GlobalIPv6Address", json_string(ip6));
+        json_object_set_new(e, "GlobalIPv6PrefixLen", json_integer(slash6 ? atoi(slash6 + 1) : 0));
+        json_object_set_new(e, "IPv6Gateway", json_string(gw6 ? gw6 : ""));
         if (i == 0) {
             json_object_set_new(ns_doc, "IPAddress", json_string(ip));
             json_object_set(ns_doc, "Gateway", json_object_get(h, "gateway"));
             json_object_set(ns_doc, "IPPrefixLen", json_object_get(e, "IPPrefixLen"));
             json_object_set(ns_doc, "MacAddress", json_object_get(h, "mac"));
+            json_object_set(ns_doc, "GlobalIPv6Address", json_object_get(e, "GlobalIPv6Address"));
+            json_object_set(ns_doc, "GlobalIPv6PrefixLen",
+                            json_object_get(e, "GlobalIPv6PrefixLen"));
+            json_object_set(ns_doc, "IPv6Gateway", json_object_get(e, "IPv6Gateway"));
         }
         size_t j;
         json_t *pm;

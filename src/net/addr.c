@@ -134,3 +134,109 @@ int net_pool_allocate(const struct net_pool *pools, size_t n_pools, const struct
     }
     return hull_error(err, 0, "all predefined address pools have been fully subnetted");
 }
+
+int net_ip6_parse(const char *text, unsigned char out[16], hull_err **err)
+{
+    if (text == NULL || inet_pton(AF_INET6, text, out) != 1)
+        return hull_error(err, 0, "`%s` is not an IPv6 address", text ? text : "");
+    return 0;
+}
+
+static void mask6(unsigned char a[16], int prefix)
+{
+    for (int i = 0; i < 16; i++) {
+        int bits = prefix - 8 * i;
+        a[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+    }
+}
+
+int net_cidr6_parse(const char *text, struct net_cidr6 *out, bool allow_host_bits, hull_err **err)
+{
+    const char *slash = text ? strchr(text, '/') : NULL;
+    char ip[INET6_ADDRSTRLEN];
+    char *end = NULL;
+    long p = slash ? strtol(slash + 1, &end, 10) : -1;
+    if (slash == NULL || (size_t)(slash - text) >= sizeof ip || end == slash + 1 || *end || p < 0 ||
+        p > 128)
+        return hull_error(err, 0, "`%s` is not an IPv6 CIDR block (x:y::z/N)", text ? text : "");
+    memcpy(ip, text, (size_t)(slash - text));
+    ip[slash - text] = '\0';
+    if (inet_pton(AF_INET6, ip, out->addr) != 1)
+        return hull_error(err, 0, "`%s` is not an IPv6 CIDR block (x:y::z/N)", text);
+    out->prefix = (int)p;
+    unsigned char net[16];
+    memcpy(net, out->addr, 16);
+    mask6(net, out->prefix);
+    if (!allow_host_bits && memcmp(net, out->addr, 16) != 0) {
+        struct net_cidr6 fixed = *out;
+        memcpy(fixed.addr, net, 16);
+        char buf[50];
+        net_cidr6_format(&fixed, buf);
+        return hull_error(err, 0, "`%s`: host bits set (did you mean %s?)", text, buf);
+    }
+    return 0;
+}
+
+void net_ip6_format(const unsigned char ip[16], char *buf)
+{
+    inet_ntop(AF_INET6, ip, buf, INET6_ADDRSTRLEN);
+}
+
+void net_cidr6_format(const struct net_cidr6 *c, char *buf)
+{
+    net_ip6_format(c->addr, buf);
+    snprintf(buf + strlen(buf), 5, "/%d", c->prefix);
+}
+
+bool net_cidr6_contains(const struct net_cidr6 *c, const unsigned char ip[16])
+{
+    unsigned char a[16], b[16];
+    memcpy(a, c->addr, 16);
+    memcpy(b, ip, 16);
+    mask6(a, c->prefix);
+    mask6(b, c->prefix);
+    return memcmp(a, b, 16) == 0;
+}
+
+bool net_cidr6_overlap(const struct net_cidr6 *a, const struct net_cidr6 *b)
+{
+    return a->prefix <= b->prefix ? net_cidr6_contains(a, b->addr) : net_cidr6_contains(b, a->addr);
+}
+
+int net_host_routes6(struct net_cidr6 **routes, char ***devs, size_t *n, hull_err **err)
+{
+    *routes = NULL;
+    *n = 0;
+    *devs = calloc(1, sizeof **devs);
+    if (*devs == NULL)
+        abort();
+    cleanup_file FILE *f = fopen("/proc/net/ipv6_route", "re");
+    if (f == NULL)
+        return errno == ENOENT ? 0 : hull_error(err, errno, "open /proc/net/ipv6_route");
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char dst[33], dev[64];
+        unsigned plen;
+        if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %*s %63s", dst, &plen, dev) != 3)
+            continue;
+        struct net_cidr6 c = {.prefix = (int)plen};
+        for (int i = 0; i < 16; i++) {
+            unsigned byte;
+            sscanf(dst + 2 * i, "%2x", &byte);
+            c.addr[i] = (unsigned char)byte;
+        }
+        /* default, link-local (fe80::/10), multicast (ff00::/8), host routes of lo: no
+         * conflict with a network's subnet */
+        if (plen == 0 || (c.addr[0] == 0xfe && (c.addr[1] & 0xc0) == 0x80) || c.addr[0] == 0xff ||
+            strcmp(dev, "lo") == 0)
+            continue;
+        *routes = realloc(*routes, (*n + 1) * sizeof **routes);
+        *devs = realloc(*devs, (*n + 2) * sizeof **devs);
+        if (*routes == NULL || *devs == NULL)
+            abort();
+        (*routes)[*n] = c;
+        (*devs)[*n] = strdup(dev);
+        (*devs)[++*n] = NULL;
+    }
+    return 0;
+}

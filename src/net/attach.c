@@ -63,11 +63,12 @@ static json_int_t next_seq(json_t *existing)
     return max + 1;
 }
 
-/* What a result says about our interface: address, gateway, mac. */
+/* What a result says about our interface: address, gateway, mac; address6 and gateway6 on a
+ * dual-stack network. */
 static void result_summary(json_t *result, const char *ifname, json_t *summary)
 {
     json_t *ifaces = json_object_get(result, "interfaces");
-    json_t *ip = NULL;
+    json_t *ip = NULL, *ip6 = NULL;
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(result, "ips"), i, v)
@@ -76,38 +77,54 @@ static void result_summary(json_t *result, const char *ifname, json_t *summary)
         json_t *iface =
             json_is_integer(idx) ? json_array_get(ifaces, (size_t)json_integer_value(idx)) : NULL;
         const char *name = json_string_value(json_object_get(iface, "name"));
-        if (ip == NULL || (name && strcmp(name, ifname) == 0)) {
-            ip = v;
+        const char *a = json_string_value(json_object_get(v, "address"));
+        bool v6 = a && strchr(a, ':');
+        json_t **slot = v6 ? &ip6 : &ip;
+        if (*slot == NULL || (name && strcmp(name, ifname) == 0)) {
+            *slot = v;
             if (iface)
                 json_object_set(summary, "mac", json_object_get(iface, "mac"));
         }
     }
-    const char *addr = json_string_value(json_object_get(ip, "address"));
-    json_object_set_new(summary, "address", json_string(addr ? addr : ""));
-    json_object_set_new(summary, "gateway",
-                        json_string(json_string_value(json_object_get(ip, "gateway"))
-                                        ? json_string_value(json_object_get(ip, "gateway"))
-                                        : ""));
+    const char *keys[2][2] = {{"address", "gateway"}, {"address6", "gateway6"}};
+    json_t *found[2] = {ip, ip6};
+    for (int f = 0; f < 2; f++) {
+        if (f == 1 && ip6 == NULL)
+            break;
+        const char *addr = json_string_value(json_object_get(found[f], "address"));
+        const char *gw = json_string_value(json_object_get(found[f], "gateway"));
+        json_object_set_new(summary, keys[f][0], json_string(addr ? addr : ""));
+        json_object_set_new(summary, keys[f][1], json_string(gw ? gw : ""));
+    }
     if (json_object_get(summary, "mac") == NULL)
         json_object_set_new(summary, "mac", json_string(""));
+}
+
+/* "ADDR/N" -> ADDR (owned) and N. */
+static char *split_cidr(const char *addr, int *prefix)
+{
+    const char *slash = addr ? strchr(addr, '/') : NULL;
+    *prefix = slash ? atoi(slash + 1) : 0;
+    return addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr)) : strdup("");
 }
 
 static json_t *endpoint_view(json_t *entry)
 {
     json_t *h = json_object_get(entry, "hull");
-    const char *addr = json_string_value(json_object_get(h, "address"));
-    const char *slash = addr ? strchr(addr, '/') : NULL;
-    cleanup_free char *ip =
-        addr ? strndup(addr, slash ? (size_t)(slash - addr) : strlen(addr)) : strdup("");
+    int plen, plen6;
+    cleanup_free char *ip = split_cidr(json_string_value(json_object_get(h, "address")), &plen);
+    cleanup_free char *ip6 = split_cidr(json_string_value(json_object_get(h, "address6")), &plen6);
+    const char *gw6 = json_string_value(json_object_get(h, "gateway6"));
     json_t *aliases = json_object_get(h, "aliases");
     json_t *ports = json_object_get(json_object_get(entry, "capabilityArgs"), "portMappings");
-    return json_pack("{s:O, s:O, s:s, s:i, s:O, s:O, s:O, s:O, s:o, s:o}", "Network",
+    return json_pack("{s:O, s:O, s:s, s:i, s:s, s:i, s:s, s:O, s:O, s:O, s:O, s:o, s:o}", "Network",
                      json_object_get(entry, "networkName"), "IfName",
-                     json_object_get(entry, "ifName"), "IPAddress", ip, "IPPrefixLen",
-                     slash ? atoi(slash + 1) : 0, "Gateway", json_object_get(h, "gateway"),
-                     "MacAddress", json_object_get(h, "mac"), "EndpointID",
-                     json_object_get(h, "endpointId"), "NetworkID", json_object_get(h, "networkId"),
-                     "Aliases", aliases ? json_incref(aliases) : json_array(), "Ports",
+                     json_object_get(entry, "ifName"), "IPAddress", ip, "IPPrefixLen", plen,
+                     "GlobalIPv6Address", ip6, "GlobalIPv6PrefixLen", plen6, "IPv6Gateway",
+                     gw6 ? gw6 : "", "Gateway", json_object_get(h, "gateway"), "MacAddress",
+                     json_object_get(h, "mac"), "EndpointID", json_object_get(h, "endpointId"),
+                     "NetworkID", json_object_get(h, "networkId"), "Aliases",
+                     aliases ? json_incref(aliases) : json_array(), "Ports",
                      ports ? json_incref(ports) : json_array());
 }
 
@@ -269,7 +286,7 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
     if (net_network_load(s, ep->network, &conf, err) < 0)
         return -1;
     const char *name = net_network_name(conf);
-    if (net_network_ensure_up(conf, err) < 0)
+    if (net_network_ensure_up(s, conf, err) < 0)
         return -1;
     size_t j;
     json_t *e;

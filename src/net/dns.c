@@ -169,9 +169,12 @@ static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *ga
 {
     const char *name = net_network_name(conf);
     const char *gw = json_string_value(json_object_get(net_network_meta(conf), "gateway"));
+    const char *gw6 = json_string_value(json_object_get(net_network_meta(conf), "gateway6"));
     char *text = NULL;
     size_t n_lines = 0;
-    if (asprintf(&text, "%s\n", gw) < 0)
+    /* The addresses aardvark-dns listens on: the gateways (both families on a dual-stack
+     * network); each container: ID IPV4 IPV6 NAMES (AAAA answers come from IPV6). */
+    if (asprintf(&text, "%s%s%s\n", gw, gw6 ? "," : "", gw6 ? gw6 : "") < 0)
         abort();
     size_t i;
     json_t *e;
@@ -185,6 +188,8 @@ static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *ga
         if (addr == NULL || cid == NULL)
             continue;
         cleanup_free char *ip = strndup(addr, strcspn(addr, "/"));
+        const char *addr6 = json_string_value(json_object_get(h, "address6"));
+        cleanup_free char *ip6 = addr6 ? strndup(addr6, strcspn(addr6, "/")) : strdup("");
         cleanup_free char *names = NULL;
         const char *cname = json_string_value(json_object_get(h, "name"));
         if (cname)
@@ -197,7 +202,7 @@ static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *ga
         snprintf(short_id, sizeof short_id, "%.12s", cid);
         append_csv(&names, short_id);
         char *line;
-        if (asprintf(&line, "%s%s %s  %s\n", text, cid, ip, names) < 0)
+        if (asprintf(&line, "%s%s %s %s %s\n", text, cid, ip, ip6, names) < 0)
             abort();
         free(text);
         text = line;

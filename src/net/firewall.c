@@ -60,11 +60,12 @@ static const char *meta_str(json_t *conf, const char *key)
     return json_string_value(json_object_get(net_network_meta(conf), key));
 }
 
-/* iptables -w [-t TABLE] OP CHAIN RULE... */
-static int ipt(const char *table, const char *op, const char *chain, const char *const *rule,
-               hull_err **err)
+/* iptables -w [-t TABLE] OP CHAIN RULE... (ip6tables for the IPv6 half of a dual-stack
+ * network: `ipt` below is called through these two). */
+static int ipt_bin(const char *bin, const char *table, const char *op, const char *chain,
+                   const char *const *rule, hull_err **err)
 {
-    const char *argv[24] = {"iptables", "-w", "-t", table, op, chain};
+    const char *argv[24] = {bin, "-w", "-t", table, op, chain};
     size_t n = 6;
     for (; rule && *rule && n < 23; rule++)
         argv[n++] = *rule;
@@ -74,22 +75,22 @@ static int ipt(const char *table, const char *op, const char *chain, const char 
 
 /* A chain of ours and the jump to it from `from` (at the top: isolation must come before any
  * ACCEPT of other software). Both idempotent. */
-static int ensure_chain(const char *table, const char *chain, const char *from, bool first,
-                        hull_err **err)
+static int ensure_chain(const char *bin, const char *table, const char *chain, const char *from,
+                        bool first, hull_err **err)
 {
     cleanup_err hull_err *e = NULL;
-    ipt(table, "-N", chain, NULL, &e); /* exists already: fine */
+    ipt_bin(bin, table, "-N", chain, NULL, &e); /* exists already: fine */
     if (from == NULL)
         return 0;
     const char *jump[] = {"-j", chain, NULL};
     cleanup_err hull_err *c = NULL;
-    if (ipt(table, "-C", from, jump, &c) == 0)
+    if (ipt_bin(bin, table, "-C", from, jump, &c) == 0)
         return 0;
     if (first) {
         const char *at_top[] = {"1", "-j", chain, NULL};
-        return ipt(table, "-I", from, at_top, err);
+        return ipt_bin(bin, table, "-I", from, at_top, err);
     }
-    return ipt(table, "-A", from, jump, err);
+    return ipt_bin(bin, table, "-A", from, jump, err);
 }
 
 struct rules {
@@ -101,10 +102,10 @@ struct rules {
     const char *internal[12];
 };
 
-static void rules_of(json_t *conf, struct rules *r)
+static void rules_of(json_t *conf, bool v6, struct rules *r)
 {
     const char *br = meta_str(conf, "bridge");
-    const char *sub = meta_str(conf, "subnet");
+    const char *sub = meta_str(conf, v6 ? "subnet6" : "subnet");
     *r = (struct rules){
         .masq = {"-s", sub, "!", "-o", br, "-m", "comment", "--comment", COMMENT, "-j",
                  "MASQUERADE", NULL},
@@ -128,44 +129,63 @@ static const char **with_target(const char **rule, const char *target, const cha
     return buf;
 }
 
-int net_firewall_network_up(json_t *conf, hull_err **err)
+static int family_up(const char *bin, json_t *conf, hull_err **err)
 {
     json_t *m = net_network_meta(conf);
     bool internal = json_is_true(json_object_get(m, "internal"));
     bool isolate = json_is_true(json_object_get(m, "isolate"));
     struct rules r;
-    rules_of(conf, &r);
+    rules_of(conf, strcmp(bin, "ip6tables") == 0, &r);
     const char *buf[16];
-    if (ensure_chain("filter", "HULL-ISOLATION-1", "FORWARD", true, err) < 0 ||
-        ensure_chain("filter", "HULL-ISOLATION-2", NULL, false, err) < 0 ||
-        ensure_chain("filter", "HULL-FORWARD", "FORWARD", false, err) < 0)
+    if (ensure_chain(bin, "filter", "HULL-ISOLATION-1", "FORWARD", true, err) < 0 ||
+        ensure_chain(bin, "filter", "HULL-ISOLATION-2", NULL, false, err) < 0 ||
+        ensure_chain(bin, "filter", "HULL-FORWARD", "FORWARD", false, err) < 0)
         return hull_error_prefix(err, "firewall");
     if (internal) {
-        if (ipt("filter", "-A", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf), err) < 0)
+        if (ipt_bin(bin, "filter", "-A", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf),
+                    err) < 0)
             return hull_error_prefix(err, "firewall");
-    } else if (ipt("nat", "-A", "POSTROUTING", r.masq, err) < 0) {
+    } else if (ipt_bin(bin, "nat", "-A", "POSTROUTING", r.masq, err) < 0) {
         return hull_error_prefix(err, "outbound NAT");
     }
-    if (isolate && (ipt("filter", "-A", "HULL-ISOLATION-1",
-                        with_target(r.iso1, "HULL-ISOLATION-2", buf), err) < 0 ||
-                    ipt("filter", "-I", "HULL-ISOLATION-2", r.iso2, err) < 0))
+    if (isolate && (ipt_bin(bin, "filter", "-A", "HULL-ISOLATION-1",
+                            with_target(r.iso1, "HULL-ISOLATION-2", buf), err) < 0 ||
+                    ipt_bin(bin, "filter", "-I", "HULL-ISOLATION-2", r.iso2, err) < 0))
         return hull_error_prefix(err, "isolation");
-    if (ipt("filter", "-A", "HULL-FORWARD", r.in, err) < 0 ||
-        ipt("filter", "-A", "HULL-FORWARD", r.out, err) < 0)
+    if (ipt_bin(bin, "filter", "-A", "HULL-FORWARD", r.in, err) < 0 ||
+        ipt_bin(bin, "filter", "-A", "HULL-FORWARD", r.out, err) < 0)
         return hull_error_prefix(err, "firewall");
+    return 0;
+}
+
+static void family_down(const char *bin, json_t *conf)
+{
+    struct rules r;
+    rules_of(conf, strcmp(bin, "ip6tables") == 0, &r);
+    const char *buf[16];
+    cleanup_err hull_err *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL;
+    ipt_bin(bin, "nat", "-D", "POSTROUTING", r.masq, &e1);
+    ipt_bin(bin, "filter", "-D", "HULL-ISOLATION-1", with_target(r.iso1, "HULL-ISOLATION-2", buf),
+            &e2);
+    ipt_bin(bin, "filter", "-D", "HULL-ISOLATION-2", r.iso2, &e3);
+    ipt_bin(bin, "filter", "-D", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf), &e4);
+    ipt_bin(bin, "filter", "-D", "HULL-FORWARD", r.in, &e5);
+    ipt_bin(bin, "filter", "-D", "HULL-FORWARD", r.out, &e6);
+}
+
+/* The IPv6 half of a dual-stack network gets the same rules from ip6tables. */
+int net_firewall_network_up(json_t *conf, hull_err **err)
+{
+    if (family_up("iptables", conf, err) < 0)
+        return -1;
+    if (meta_str(conf, "subnet6") && family_up("ip6tables", conf, err) < 0)
+        return hull_error_prefix(err, "IPv6");
     return 0;
 }
 
 void net_firewall_network_down(json_t *conf)
 {
-    struct rules r;
-    rules_of(conf, &r);
-    const char *buf[16];
-    cleanup_err hull_err *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL;
-    ipt("nat", "-D", "POSTROUTING", r.masq, &e1);
-    ipt("filter", "-D", "HULL-ISOLATION-1", with_target(r.iso1, "HULL-ISOLATION-2", buf), &e2);
-    ipt("filter", "-D", "HULL-ISOLATION-2", r.iso2, &e3);
-    ipt("filter", "-D", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf), &e4);
-    ipt("filter", "-D", "HULL-FORWARD", r.in, &e5);
-    ipt("filter", "-D", "HULL-FORWARD", r.out, &e6);
+    family_down("iptables", conf);
+    if (meta_str(conf, "subnet6"))
+        family_down("ip6tables", conf);
 }

@@ -2,6 +2,8 @@
  * (see network.h). */
 #include "net/network.h"
 
+#include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 
 #define HOST_LOCK_DIR  "/run/hull"
 #define HOST_LOCK_FILE "/run/hull/network.lock"
+#define BRIDGE_TAG     "hull-network"
 
 const char *net_network_name(json_t *conflist)
 {
@@ -186,6 +189,66 @@ static const char *meta_str(json_t *conflist, const char *key)
     return json_string_value(json_object_get(net_network_meta(conflist), key));
 }
 
+/* An IPv6 subnet may not overlap another network's (of this store) or a host route: the
+ * message names the other. */
+static int check_subnet6(net_store *s, const struct net_cidr6 *want, hull_err **err)
+{
+    char wb[50];
+    net_cidr6_format(want, wb);
+    cleanup_json json_t *list = NULL;
+    if (net_network_list(s, &list, err) < 0)
+        return -1;
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        struct net_cidr6 c;
+        cleanup_err hull_err *e = NULL;
+        const char *sub = json_string_value(json_object_get(net_network_meta(n), "subnet6"));
+        if (sub && net_cidr6_parse(sub, &c, false, &e) == 0 && net_cidr6_overlap(want, &c))
+            return hull_error(err, 0,
+                              "invalid pool request: subnet %s overlaps with network %s (%s)", wb,
+                              net_network_name(n), sub);
+    }
+    struct net_cidr6 *routes = NULL;
+    cleanup_strv char **devs = NULL;
+    size_t nr = 0;
+    if (net_host_routes6(&routes, &devs, &nr, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t r = 0; r < nr && rc == 0; r++)
+        if (net_cidr6_overlap(want, &routes[r])) {
+            char rb[50];
+            net_cidr6_format(&routes[r], rb);
+            rc = hull_error(err, 0,
+                            "invalid pool request: subnet %s overlaps with the host route %s dev "
+                            "%s (%s)",
+                            wb, rb, devs[r], rb);
+        }
+    free(routes);
+    return rc;
+}
+
+/* --ipv6 without an IPv6 subnet: a unique local /64 with a random global id (RFC 4193), as
+ * docker does; tried again when it happens to be taken. */
+static int choose_subnet6(net_store *s, const struct net_create_opts *o, struct net_cidr6 *out,
+                          hull_err **err)
+{
+    if (o->subnet6)
+        return check_subnet6(s, out, err);
+    for (int tries = 0; tries < 16; tries++) {
+        memset(out, 0, sizeof *out);
+        out->addr[0] = 0xfd;
+        if (getrandom(out->addr + 1, 5, 0) != 5)
+            abort();
+        out->prefix = 64;
+        cleanup_err hull_err *e = NULL;
+        if (check_subnet6(s, out, &e) == 0)
+            return 0;
+    }
+    return hull_error(err, 0, "no free IPv6 subnet found: give one with --subnet");
+}
+
 /* What the subnet may not overlap: every network of this store, every host route. `names`
  * says what each entry is, for the error message. */
 struct taken {
@@ -276,7 +339,8 @@ static json_t *kv_object(char **kv)
  */
 static json_t *build_conflist(net_store *s, const struct net_create_opts *o, const char *id,
                               const char *bridge, const struct net_cidr *subnet, uint32_t gw,
-                              const struct net_cidr *range)
+                              const struct net_cidr *range, const struct net_cidr6 *subnet6,
+                              const unsigned char gw6[16])
 {
     char sub[20], gwb[16], now[40];
     net_cidr_format(subnet, sub);
@@ -300,6 +364,15 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     json_t *routes = o->internal ? json_array() : json_pack("[{s:s}]", "dst", "0.0.0.0/0");
     json_t *ipam = json_pack("{s:s, s:[[o]], s:o, s:s}", "type", "host-local", "ranges", r,
                              "routes", routes, "dataDir", s->ipam_dir);
+    char sub6[50] = "", gw6b[INET6_ADDRSTRLEN] = "";
+    if (subnet6) {
+        net_cidr6_format(subnet6, sub6);
+        net_ip6_format(gw6, gw6b);
+        json_array_append_new(json_object_get(ipam, "ranges"),
+                              json_pack("[{s:s, s:s}]", "subnet", sub6, "gateway", gw6b));
+        if (!o->internal)
+            json_array_append_new(routes, json_pack("{s:s}", "dst", "::/0"));
+    }
     json_t *plugins = json_array();
     json_array_append_new(plugins, json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "bridge",
                                              "bridge", bridge, "isGateway", 1, "ipMasq", 0,
@@ -320,11 +393,36 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
                   "options", opts, "dns", strcmp(o->name, NET_DEFAULT_NETWORK) != 0);
     if (range)
         json_object_set_new(meta, "ipRange", json_string(rb));
+    json_object_set_new(meta, "ipv6", json_boolean(subnet6 != NULL));
+    if (subnet6) {
+        json_object_set_new(meta, "subnet6", json_string(sub6));
+        json_object_set_new(meta, "gateway6", json_string(gw6b));
+    }
     return json_pack("{s:s, s:s, s:o, s:o}", "cniVersion", "1.0.0", "name", o->name, "plugins",
                      plugins, "hull", meta);
 }
 
-static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err **err)
+/* The owner tag of a bridge (its ifalias, kept by the kernel): "hull-network ID SUBNET NAME
+ * DATA_ROOT". It lets any later hull command find a bridge whose data root or network record
+ * is gone (net_network_remove_orphans). NULL when the data root's path does not fit. */
+static char *bridge_tag(net_store *s, json_t *conf)
+{
+    cleanup_free char *root = realpath(s->data_root, NULL);
+    char *tag;
+    const char *sub6 = meta_str(conf, "subnet6");
+    if (root == NULL || asprintf(&tag, "%s %s %s%s%s %s %s", BRIDGE_TAG, net_network_id(conf),
+                                 meta_str(conf, "subnet"), sub6 ? "," : "", sub6 ? sub6 : "",
+                                 net_network_name(conf), root) < 0)
+        return NULL;
+    if (strlen(tag) >= 256) { /* IFALIASZ: a cut path would name another directory */
+        free(tag);
+        return NULL;
+    }
+    return tag;
+}
+
+static int bridge_create(const char *bridge, uint32_t gw, int prefix, const char *addr6,
+                         const char *tag, hull_err **err)
 {
     char addr[24], gwb[16];
     net_ip_format(gw, gwb);
@@ -332,9 +430,13 @@ static int bridge_create(const char *bridge, uint32_t gw, int prefix, hull_err *
     char *add[] = {"ip", "link", "add", (char *)bridge, "type", "bridge", NULL};
     char *ad[] = {"ip", "addr", "add", addr, "dev", (char *)bridge, NULL};
     char *up[] = {"ip", "link", "set", (char *)bridge, "up", NULL};
+    char *alias[] = {"ip", "link", "set", (char *)bridge, "alias", (char *)tag, NULL};
     if (net_run_tool(add, false, err) < 0)
         return hull_error_prefix(err, "create bridge %s", bridge);
-    if (net_run_tool(ad, false, err) < 0 || net_run_tool(up, false, err) < 0) {
+    /* nodad: the address is usable at once (aardvark-dns binds it), no neighbour can hold it */
+    char *ad6[] = {"ip", "-6", "addr", "add", (char *)addr6, "dev", (char *)bridge, "nodad", NULL};
+    if ((tag && net_run_tool(alias, false, err) < 0) || net_run_tool(ad, false, err) < 0 ||
+        (addr6 && net_run_tool(ad6, false, err) < 0) || net_run_tool(up, false, err) < 0) {
         cleanup_err hull_err *e = NULL;
         char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
         net_run_tool(del, true, &e);
@@ -352,6 +454,8 @@ static int bridge_delete(json_t *conf, hull_err **err)
         return hull_error_prefix(err, "delete bridge %s", bridge);
     return 0;
 }
+
+static int remove_orphans_locked(json_t *removed);
 
 static int conflist_path_exists(net_store *s, const char *name)
 {
@@ -412,6 +516,25 @@ static int choose_subnet(net_store *s, const struct net_create_opts *o, struct n
     return rc;
 }
 
+static int validate_create6(const struct net_create_opts *o, struct net_cidr6 *subnet6,
+                            unsigned char gw6[16], hull_err **err)
+{
+    if (o->subnet6 == NULL)
+        return 0;
+    if (net_cidr6_parse(o->subnet6, subnet6, false, err) < 0)
+        return hull_error_prefix(err, "--subnet");
+    if (subnet6->prefix > 120)
+        return hull_error(err, 0, "--subnet %s: too small (at most /120)", o->subnet6);
+    if (o->gateway6) {
+        if (net_ip6_parse(o->gateway6, gw6, err) < 0)
+            return hull_error_prefix(err, "--gateway");
+        if (!net_cidr6_contains(subnet6, gw6))
+            return hull_error(err, 0, "--gateway %s is not in --subnet %s", o->gateway6,
+                              o->subnet6);
+    }
+    return 0;
+}
+
 static int validate_create(const struct net_create_opts *o, struct net_cidr *subnet, uint32_t *gw,
                            struct net_cidr *range, hull_err **err)
 {
@@ -444,6 +567,11 @@ static int validate_create(const struct net_create_opts *o, struct net_cidr *sub
         if (!net_cidr_contains(subnet, *gw))
             return hull_error(err, 0, "--gateway %s is not in --subnet %s", o->gateway, o->subnet);
     }
+    if (o->subnet6 && !o->ipv6)
+        return hull_error(err, 0, "--subnet %s: an IPv6 subnet needs --ipv6", o->subnet6);
+    if (o->gateway6 && !o->subnet6)
+        return hull_error(err, 0, "--gateway %s: an IPv6 gateway needs an IPv6 --subnet",
+                          o->gateway6);
     if (o->ip_range) {
         if (net_cidr_parse(o->ip_range, range, err) < 0)
             return hull_error_prefix(err, "--ip-range");
@@ -460,7 +588,10 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
         *out = NULL;
     struct net_cidr subnet = {0}, range = {0};
     uint32_t gw = 0;
-    if (validate_create(o, &subnet, &gw, &range, err) < 0)
+    struct net_cidr6 subnet6 = {0};
+    unsigned char gw6[16] = {0};
+    if (validate_create(o, &subnet, &gw, &range, err) < 0 ||
+        validate_create6(o, &subnet6, gw6, err) < 0)
         return -1;
     cleanup_close int lock = net_store_lock(s, err);
     if (lock < 0)
@@ -472,10 +603,17 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
     cleanup_close int hlock = net_host_lock(err);
     if (hlock < 0)
         return -1;
+    remove_orphans_locked(NULL); /* their routes would hold subnets */
     if (choose_subnet(s, o, &subnet, err) < 0)
         return -1;
     if (!o->gateway)
         gw = subnet.addr + 1;
+    if (o->ipv6 && choose_subnet6(s, o, &subnet6, err) < 0)
+        return -1;
+    if (o->ipv6 && !o->gateway6) {
+        memcpy(gw6, subnet6.addr, 16);
+        gw6[15] |= 1;
+    }
     char id[65];
     random_id(id);
     char bridge[16];
@@ -491,9 +629,9 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
                           "bridge %s is already in use (by another network or "
                           "device)",
                           bridge);
-    cleanup_json json_t *conf =
-        build_conflist(s, o, id, bridge, &subnet, gw, o->ip_range ? &range : NULL);
-    if (net_network_ensure_up(conf, err) < 0)
+    cleanup_json json_t *conf = build_conflist(
+        s, o, id, bridge, &subnet, gw, o->ip_range ? &range : NULL, o->ipv6 ? &subnet6 : NULL, gw6);
+    if (net_network_ensure_up(s, conf, err) < 0)
         return -1;
     cleanup_free char *file = NULL;
     cleanup_free char *text = json_dumps(conf, JSON_INDENT(2));
@@ -509,7 +647,7 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
     return 0;
 }
 
-int net_network_ensure_up(json_t *conf, hull_err **err)
+int net_network_ensure_up(net_store *s, json_t *conf, hull_err **err)
 {
     const char *bridge = meta_str(conf, "bridge");
     char path[64];
@@ -521,7 +659,12 @@ int net_network_ensure_up(json_t *conf, hull_err **err)
     if (net_cidr_parse(meta_str(conf, "subnet"), &subnet, err) < 0 ||
         net_ip_parse(meta_str(conf, "gateway"), &gw, err) < 0)
         return hull_error_prefix(err, "network %s", net_network_name(conf));
-    if (bridge_create(bridge, gw, subnet.prefix, err) < 0)
+    cleanup_free char *tag = bridge_tag(s, conf);
+    cleanup_free char *addr6 = NULL;
+    const char *sub6 = meta_str(conf, "subnet6"), *gw6 = meta_str(conf, "gateway6");
+    if (sub6 && gw6 && asprintf(&addr6, "%s%s", gw6, strchr(sub6, '/')) < 0)
+        abort();
+    if (bridge_create(bridge, gw, subnet.prefix, addr6, tag, err) < 0)
         return -1;
     if (net_firewall_network_up(conf, err) < 0) {
         cleanup_err hull_err *e = NULL;
@@ -684,16 +827,115 @@ json_t *net_network_inspect(net_store *s, json_t *conflist)
                                           json_object_get(h, "name"), "EndpointID",
                                           json_object_get(h, "endpointId"), "MacAddress",
                                           json_object_get(h, "mac"), "IPv4Address",
-                                          json_object_get(h, "address"), "IPv6Address", ""));
+                                          json_object_get(h, "address"), "IPv6Address",
+                                          json_string_value(json_object_get(h, "address6"))
+                                              ? json_string_value(json_object_get(h, "address6"))
+                                              : ""));
         }
     }
-    return json_pack("{s:O, s:O, s:O, s:s, s:O, s:b, s:{s:s, s:{}, s:[o]}, s:O, s:b, s:b, "
-                     "s:{s:s}, s:b, s:o, s:O, s:O}",
-                     "Name", json_object_get(conflist, "name"), "Id", json_object_get(m, "id"),
-                     "Created", json_object_get(m, "created"), "Scope", "local", "Driver",
-                     json_object_get(m, "driver"), "EnableIPv6", 0, "IPAM", "Driver", "default",
-                     "Options", "Config", ipam_cfg, "Internal", json_object_get(m, "internal"),
-                     "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0,
-                     "Containers", containers, "Options", json_object_get(m, "options"), "Labels",
-                     json_object_get(m, "labels"));
+    json_t *configs = json_pack("[o]", ipam_cfg);
+    if (json_object_get(m, "subnet6"))
+        json_array_append_new(configs,
+                              json_pack("{s:O, s:O}", "Subnet", json_object_get(m, "subnet6"),
+                                        "Gateway", json_object_get(m, "gateway6")));
+    return json_pack(
+        "{s:O, s:O, s:O, s:s, s:O, s:b, s:{s:s, s:{}, s:o}, s:O, s:b, s:b, "
+        "s:{s:s}, s:b, s:o, s:O, s:O}",
+        "Name", json_object_get(conflist, "name"), "Id", json_object_get(m, "id"), "Created",
+        json_object_get(m, "created"), "Scope", "local", "Driver", json_object_get(m, "driver"),
+        "EnableIPv6", json_is_true(json_object_get(m, "ipv6")), "IPAM", "Driver", "default",
+        "Options", "Config", configs, "Internal", json_object_get(m, "internal"), "Attachable", 0,
+        "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers", containers,
+        "Options", json_object_get(m, "options"), "Labels", json_object_get(m, "labels"));
+}
+
+/* A tagged bridge whose network record is gone: `root` no longer holds NAME.conflist with ID.
+ * Errors other than "no such file" (a data root on a slow or unreadable mount) keep it. */
+static bool tag_orphaned(const char *tag)
+{
+    char id[65], subnet[80], name[129];
+    int used = 0;
+    if (sscanf(tag, BRIDGE_TAG " %64s %79s %128s %n", id, subnet, name, &used) != 3 || used == 0)
+        return false;
+    const char *root = tag + used;
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/networks/%s.conflist", root, name) < 0)
+        abort();
+    cleanup_free char *text = NULL;
+    size_t len;
+    cleanup_err hull_err *e = NULL;
+    if (fs_read_file(path, 1u << 20, &text, &len, &e) < 0)
+        return e->errnum == ENOENT || e->errnum == ENOTDIR;
+    cleanup_json json_t *conf = json_loadb(text, len, 0, NULL);
+    const char *have = net_network_id(conf);
+    return conf && have && strcmp(have, id) != 0;
+}
+
+static int remove_orphans_locked(json_t *removed)
+{
+    cleanup_dir DIR *d = opendir("/sys/class/net");
+    if (d == NULL)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/sys/class/net/%s/ifalias", de->d_name);
+        cleanup_free char *tag = NULL;
+        size_t len;
+        cleanup_err hull_err *e = NULL;
+        if (fs_read_file(path, 4096, &tag, &len, &e) < 0 ||
+            strncmp(tag, BRIDGE_TAG " ", strlen(BRIDGE_TAG) + 1) != 0)
+            continue;
+        while (len && tag[len - 1] == '\n')
+            tag[--len] = '\0';
+        if (!tag_orphaned(tag))
+            continue;
+        char id[65], subnet[80];
+        if (sscanf(tag, BRIDGE_TAG " %64s %79s", id, subnet) != 2)
+            continue;
+        char *comma = strchr(subnet, ',');
+        if (comma)
+            *comma++ = '\0';
+        cleanup_json json_t *conf =
+            json_pack("{s:{s:s, s:s}}", "hull", "bridge", de->d_name, "subnet", subnet);
+        if (comma)
+            json_object_set_new(json_object_get(conf, "hull"), "subnet6", json_string(comma));
+        cleanup_err hull_err *de_err = NULL;
+        if (bridge_delete(conf, &de_err) == 0 && removed)
+            json_array_append_new(removed, json_string(de->d_name));
+    }
+    return 0;
+}
+
+int net_network_remove_orphans(json_t *removed, hull_err **err)
+{
+    cleanup_close int hlock = net_host_lock(err);
+    if (hlock < 0)
+        return -1;
+    return remove_orphans_locked(removed);
+}
+
+int net_network_prune(net_store *s, json_t **removed, hull_err **err)
+{
+    *removed = json_array();
+    cleanup_err hull_err *oe = NULL;
+    net_network_remove_orphans(NULL, &oe);
+    cleanup_json json_t *list = NULL;
+    if (net_network_list(s, &list, err) < 0)
+        return -1;
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        const char *name = net_network_name(n);
+        if (strcmp(name, NET_DEFAULT_NETWORK) == 0)
+            continue;
+        cleanup_err hull_err *e = NULL;
+        if (net_network_remove(s, name, &e) < 0)
+            continue; /* in use */
+        json_array_append_new(*removed, json_string(name));
+    }
+    return 0;
 }

@@ -46,6 +46,9 @@ struct net_create_opts {
     const char *gateway;  /* NULL: the subnet's first address */
     const char *ip_range; /* NULL: the whole subnet */
     const char *bridge;   /* device name, NULL: hull-<id> (hull0 for the default network) */
+    bool ipv6;            /* dual stack: also an IPv6 subnet */
+    const char *subnet6;  /* NULL with ipv6: a random ULA /64 (fdXX:XXXX:XXXX::/64) */
+    const char *gateway6; /* NULL: the IPv6 subnet's first address */
     bool internal;
     bool isolate;   /* docker's rule: no traffic from other networks' bridges (default) */
     char **labels;  /* K=V */
@@ -63,7 +66,15 @@ int net_network_list(net_store *s, json_t **list, hull_err **err);
 int net_network_remove(net_store *s, const char *ref, hull_err **err);
 /* The network's bridge device and outbound NAT rule, made again when missing (after a
  * reboot). */
-int net_network_ensure_up(json_t *conflist, hull_err **err);
+int net_network_ensure_up(net_store *s, json_t *conflist, hull_err **err);
+/* Every network of the store nothing is attached to, except the default one (docker's
+ * `network prune`); *removed: their names. Orphaned bridges are removed first (below). */
+int net_network_prune(net_store *s, json_t **removed, hull_err **err);
+/* Host-wide: delete the bridges (and their NAT/isolation rules) whose network record is gone,
+ * i.e. whose data root was deleted without `hull network rm`. Each bridge hull makes carries an
+ * owner tag in its ifalias ("hull-network ID SUBNET NAME DATA_ROOT"). *removed (may be NULL)
+ * receives the device names. Also run by every `network create`. */
+int net_network_remove_orphans(json_t *removed, hull_err **err);
 /* The default network `bridge`, created on first use. */
 int net_network_ensure_default(net_store *s, hull_err **err);
 /* docker's `network inspect` object for a conflist (Containers from the attachments). */

@@ -86,26 +86,41 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
     cleanup_close int ofd = out[0], efd = errp[0];
     if (rc < 0)
         return -1;
-    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) {
+    cleanup_close int pidfd = c->wait_fd ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+    int done_fd = c->wait_fd ? c->wait_fd(data) : pidfd;
+    if (done_fd < 0) {
         hull_error(err, errno, "pidfd_open %d", (int)pid);
         kill_fn(data);
         waitpid(pid, NULL, 0);
         return -1;
     }
+    if (c->ready && sandbox_ready_start(c->ready, pid, err) < 0) {
+        kill_fn(data);
+        if (!c->reap)
+            waitpid(pid, NULL, 0);
+        return -1;
+    }
+    bool ready_killed = false;
     fcntl(ofd, F_SETFL, O_NONBLOCK);
     fcntl(efd, F_SETFL, O_NONBLOCK);
     long long deadline = c->timeout_ns > 0 ? t0 + c->timeout_ns : 0;
     bool exited = false, o_open = true, e_open = true;
     long long drain_until = 0;
     while (!exited || o_open || e_open) {
-        struct pollfd p[3] = {{.fd = o_open ? ofd : -1, .events = POLLIN},
+        struct pollfd p[5] = {{.fd = o_open ? ofd : -1, .events = POLLIN},
                               {.fd = e_open ? efd : -1, .events = POLLIN},
-                              {.fd = exited ? -1 : pidfd, .events = POLLIN}};
+                              {.fd = exited ? -1 : done_fd, .events = POLLIN}};
+        int np = 3;
         int wait_ms = -1;
         long long now = now_ns();
         if (deadline && !c->timed_out && !exited)
             wait_ms = deadline > now ? (int)((deadline - now) / 1000000 + 1) : 0;
+        if (c->ready && !exited && !ready_killed) {
+            np += sandbox_ready_fds(c->ready, p + 3);
+            int rw = sandbox_ready_wait_ms(c->ready, now);
+            if (rw >= 0 && (wait_ms < 0 || rw < wait_ms))
+                wait_ms = rw;
+        }
         if (exited) {
             /* Something in the background may hold the pipes: 200 ms of quiet ends the run. */
             if (drain_until == 0)
@@ -114,13 +129,14 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
                 break;
             wait_ms = (int)((drain_until - now) / 1000000 + 1);
         }
-        int n = poll(p, 3, wait_ms);
+        int n = poll(p, (nfds_t)np, wait_ms);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             hull_error(err, errno, "poll");
             kill_fn(data);
-            waitpid(pid, NULL, 0);
+            if (!c->reap)
+                waitpid(pid, NULL, 0);
             return -1;
         }
         if (n == 0 && deadline && !exited && !c->timed_out && now_ns() >= deadline) {
@@ -128,11 +144,23 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
             kill_fn(data);
             continue;
         }
+        if (c->ready && !exited && !ready_killed &&
+            sandbox_ready_step(c->ready, p + 3, np - 3, now_ns())) {
+            ready_killed = true;
+            kill_fn(data);
+        }
         if (p[0].revents && !pump(ofd, &c->out, c->cap))
             o_open = false;
         if (p[1].revents && !pump(efd, &c->err, c->cap))
             e_open = false;
-        if (p[2].revents & POLLIN) {
+        if (p[2].revents && c->reap) {
+            if (c->reap(data, &c->status, err) < 0) {
+                kill_fn(data);
+                return -1;
+            }
+            c->wall_ns = now_ns() - t0;
+            exited = true;
+        } else if (p[2].revents & POLLIN) {
             while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
                 ;
             c->wall_ns = now_ns() - t0;

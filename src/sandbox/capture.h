@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "sandbox/ready.h"
 #include "util/error.h"
 
 struct sandbox_stream {
@@ -19,6 +20,14 @@ struct sandbox_stream {
 struct sandbox_capture {
     long long cap;        /* bytes kept per stream */
     long long timeout_ns; /* 0 = none */
+    /* For a process that is not the caller's child (a session's exec server runs it): an fd
+     * readable once it has exited, and the call that then gets its wait status. NULL: the
+     * started pid is a child, waited for through a pidfd. */
+    int (*wait_fd)(void *data);
+    int (*reap)(void *data, int *status, hull_err **err);
+    /* Readiness probes and the sd_notify watchdog (ready.h), or NULL; a watchdog that expires
+     * kills the sandbox like the timeout. */
+    struct sandbox_ready *ready;
     /* filled in */
     struct sandbox_stream out, err;
     int status; /* wait status */

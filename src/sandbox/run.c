@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +17,16 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/exec_proto.h"
+#include "sandbox/net.h"
+#include "sandbox/owner.h"
+#include "sandbox/ready.h"
 #include "sandbox/result.h"
 #include "sandbox/spec.h"
 #include "sandbox/workspace.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_copy.h"
 
 void sandbox_opts_defaults(struct sandbox_opts *o)
 {
@@ -36,6 +42,18 @@ void sandbox_opts_defaults(struct sandbox_opts *o)
     o->isolation = "container";
 }
 
+bool sandbox_is_vm(const struct sandbox_opts *o)
+{
+    return strcmp(o->isolation, "vm") == 0;
+}
+
+const char *sandbox_egress_network(const struct sandbox_opts *o)
+{
+    if (strcmp(o->network, "egress") != 0)
+        return NULL;
+    return o->egress_network ? o->egress_network : "bridge";
+}
+
 char *sandbox_root(const char *data_root, hull_err **err)
 {
     char *path = NULL;
@@ -48,29 +66,36 @@ char *sandbox_root(const char *data_root, hull_err **err)
     return path;
 }
 
-struct launch {
-    struct runtime_opts ro;
-    const char *id;
-    const char *bundle;
-};
-
-static int start_container(void *data, pid_t *pid, hull_err **err)
+int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
-    struct launch *l = data;
-    struct create_opts co = {.id = l->id, .bundle = l->bundle};
+    struct create_opts co = {.id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds};
+    l->logger = -1;
     if (runtime_create(&l->ro, &co, pid, false, err) < 0)
         return -1;
+    /* The namespace exists, the program has not started: attach and lock it down now. */
+    if (sandbox_net_setup(l->data_root, l->id, l->o, *pid, l->egress_log, &l->logger, err) < 0) {
+        cleanup_err hull_err *e2 = NULL;
+        runtime_delete(&l->ro, l->id, true, &e2);
+        return -1;
+    }
     if (runtime_start(&l->ro, l->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(&l->ro, l->id, true, &e2);
+        if (sandbox_egress_network(l->o))
+            sandbox_net_teardown(l->data_root, l->id, l->logger);
         return -1;
     }
     return 0;
 }
 
+static int start_container(void *data, pid_t *pid, hull_err **err)
+{
+    return sandbox_create_and_start(data, pid, err);
+}
+
 static void kill_container(void *data)
 {
-    struct launch *l = data;
+    struct sandbox_launch *l = data;
     cleanup_err hull_err *e = NULL;
     runtime_kill(&l->ro, l->id, SIGKILL, true, &e);
 }
@@ -103,9 +128,32 @@ static int resolve_root(image_store *is, const struct sandbox_opts *o, char ***l
     return 0;
 }
 
-/* CPU, memory and OOM counters of a stopped sandbox, read from its cgroups before they are
- * removed (the runtime's stats call wants a live container). NULL when there are none. */
-json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom)
+static bool read_u64_at(const char *dir, const char *file, const char *key, uint64_t *out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return false;
+    bool ok = false;
+    if (key == NULL) {
+        unsigned long long v;
+        ok = fscanf(f, "%llu", &v) == 1;
+        *out = v;
+    } else {
+        char name[64];
+        unsigned long long v;
+        while (!ok && fscanf(f, "%63s %llu", name, &v) == 2)
+            if (strcmp(name, key) == 0) {
+                *out = v;
+                ok = true;
+            }
+    }
+    fclose(f);
+    return ok;
+}
+
+json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom)
 {
     cleanup_free char *state = NULL;
     if (asprintf(&state, "%s/%s", runtime_root, id) < 0)
@@ -113,15 +161,24 @@ json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *
     cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_cgroup_set struct cgroup_set set = {0};
     cleanup_err hull_err *e = NULL;
-    json_t *stats = NULL;
     *oom = 0;
     if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
         return NULL;
     if (cgroup_set_oom_kills(&set, oom, &e) < 0)
         *oom = 0;
-    if (cgroup_set_stats(&set, &stats, &e) < 0)
-        return NULL;
-    return stats;
+    uint64_t cpu = 0, peak = 0, v;
+    for (size_t i = 0; i < set.n; i++) {
+        const char *dir = set.dirs[i].path;
+        if (read_u64_at(dir, "cpuacct.usage", NULL, &v))
+            cpu = v;
+        else if (set.dirs[i].v2 && read_u64_at(dir, "cpu.stat", "usage_usec", &v))
+            cpu = v * 1000;
+        if (read_u64_at(dir, "memory.max_usage_in_bytes", NULL, &v) ||
+            (set.dirs[i].v2 && read_u64_at(dir, "memory.peak", NULL, &v)))
+            peak = v;
+    }
+    return json_pack("{s:{s:{s:I}}, s:{s:{s:I}}}", "cpu", "usage", "total", (json_int_t)cpu,
+                     "memory", "usage", "max", (json_int_t)peak);
 }
 
 static void make_id(char out[24])
@@ -137,14 +194,28 @@ int sandbox_check_opts(const struct sandbox_opts *o, hull_err **err)
 {
     if (o->workdir[0] != '/' || strstr(o->workdir, "..") || strcmp(o->workdir, "/") == 0)
         return hull_error(err, 0, "--workdir `%s`: must be an absolute path below /", o->workdir);
-    if (strcmp(o->isolation, "container") != 0)
-        return hull_error(err, 0, "--isolation `%s`: this build runs sandboxes as containers only",
-                          o->isolation);
-    if (strcmp(o->network, "none") != 0)
-        return hull_error(err, 0,
-                          "--network `%s`: egress allow-lists are not available in this "
-                          "build (only `none`)",
-                          o->network);
+    if (strcmp(o->isolation, "container") != 0 && strcmp(o->isolation, "vm") != 0)
+        return hull_error(err, 0, "--isolation `%s`: container or vm", o->isolation);
+    if (sandbox_is_vm(o)) {
+        bool have = false;
+        for (const struct runtime_handler *const *h = o->handlers; h && *h; h++)
+            have |= strcmp((*h)->name, SANDBOX_VM_HANDLER) == 0;
+        if (!have)
+            return hull_error(err, 0, "--isolation vm: this front end has no VM backend");
+        if (strcmp(o->network, "none") != 0 || o->seccomp_trace || o->health_tcp || o->notify)
+            return hull_error(err, 0,
+                              "--isolation vm: --network egress, --seccomp-trace, --health-tcp "
+                              "and --notify work with --isolation container only");
+    }
+    if (o->watchdog_ns && !o->notify)
+        return hull_error(err, 0, "--watchdog needs --notify");
+    if (strcmp(o->network, "none") != 0 && strcmp(o->network, "egress") != 0)
+        return hull_error(err, 0, "--network `%s`: none or egress", o->network);
+    json_t *allow = NULL, *ports = NULL;
+    if (sandbox_net_check(o, &allow, &ports, err) < 0)
+        return -1;
+    json_decref(allow);
+    json_decref(ports);
     return 0;
 }
 
@@ -163,7 +234,10 @@ void sandbox_prep_clear(struct sandbox_prep *p)
         seccomp_trace_clear(p->trace);
         free(p->trace);
     }
+    if (p->owner_fd >= 0)
+        close(p->owner_fd);
     memset(p, 0, sizeof *p);
+    p->owner_fd = -1;
 }
 
 void sandbox_prep_teardown(struct sandbox_prep *p)
@@ -173,6 +247,10 @@ void sandbox_prep_teardown(struct sandbox_prep *p)
     sandbox_scratch_unmount(p->dir);
     cleanup_err hull_err *re = NULL;
     fs_remove_tree(p->dir, &re);
+    if (p->owner_fd >= 0) {
+        sandbox_owner_release(p->id, p->owner_fd);
+        p->owner_fd = -1;
+    }
 }
 
 static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_prep *p)
@@ -185,6 +263,16 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
                   "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
                   (json_int_t)o->disk, "network", o->network, "image_digest", p->image_digest,
                   "context_tree", o->context ? p->tree : NULL, "rootfs", p->rootfs);
+    if (sandbox_egress_network(o)) {
+        /* The allow-list as enforced (normalized), and the network it leaves through. */
+        json_t *allow = NULL, *ports = NULL;
+        cleanup_err hull_err *e = NULL;
+        sandbox_net_check(o, &allow, &ports, &e);
+        json_t *sb = json_object_get(eff, "sandbox");
+        json_object_set_new(sb, "egress_network", json_string(sandbox_egress_network(o)));
+        json_object_set_new(sb, "egress_allow", allow ? allow : json_array());
+        json_object_set_new(sb, "egress_tcp_ports", ports ? ports : json_array());
+    }
     /* The per-run host paths differ between runs: hash the config without them. */
     json_t *oci = json_object_get(eff, "oci");
     json_t *m;
@@ -192,8 +280,16 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
     json_array_foreach(json_object_get(oci, "mounts"), i, m)
     {
         if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "bind") == 0)
-            json_object_set_new(m, "source", json_string("(workspace)"));
+            json_object_set_new(
+                m, "source",
+                json_string(strcmp(json_string_value(json_object_get(m, "destination")) ?: "",
+                                   o->workdir) == 0
+                                ? "(workspace)"
+                                : "(bundle)"));
     }
+    json_t *an = json_object_get(oci, "annotations");
+    if (json_object_get(an, "run.hull.vm.workspace"))
+        json_object_set_new(an, "run.hull.vm.workspace", json_string("(workspace)"));
     sandbox_json_hash(eff, config_hash);
     json_decref(eff);
     return json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "context_tree_sha256", p->tree, "image_digest",
@@ -201,10 +297,28 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
                      sc ? seccomp_hash : "unconfined", "config_sha256", config_hash);
 }
 
+/* The session's init, copied into DIR/hull (root's, read-only in the sandbox). */
+static int install_init(const char *dir, const char *binary, hull_err **err)
+{
+    cleanup_free char *hdir = NULL, *dst = NULL;
+    if (asprintf(&hdir, "%s/hull", dir) < 0 || asprintf(&dst, "%s/" HSX_INIT_NAME, hdir) < 0)
+        abort();
+    if (mkdir(hdir, 0755) < 0)
+        return hull_error(err, errno, "mkdir `%s`", hdir);
+    cleanup_close int in = open(binary, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return hull_error(err, errno, "open `%s`", binary);
+    cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (out < 0)
+        return hull_error(err, errno, "create `%s`", dst);
+    return fs_copy_data(in, out, dst, err);
+}
+
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, struct sandbox_prep *p, hull_err **err)
+                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err)
 {
     memset(p, 0, sizeof *p);
+    p->owner_fd = -1;
     if (sandbox_check_opts(o, err) < 0)
         return -1;
     p->root = sandbox_root(data_root, err);
@@ -226,18 +340,38 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
         asprintf(&p->runtime_root, "%s/runtime", p->root) < 0 ||
         asprintf(&p->workspace, "%s/scratch/workspace", p->dir) < 0)
         abort();
+    /* The owner lock comes first: a bundle is never seen without one (owner.h). */
+    p->owner_fd =
+        sandbox_owner_lock(p->id, data_root, p->runtime_root, sandbox_egress_network(o), err);
+    if (p->owner_fd < 0)
+        return -1;
     if (mkdir(p->dir, 0711) < 0) {
         hull_error(err, errno, "mkdir `%s`", p->dir);
         free(p->dir);
         p->dir = NULL;
+        sandbox_owner_release(p->id, p->owner_fd);
+        p->owner_fd = -1;
         return -1;
     }
     p->before = json_object();
     if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
-        sandbox_rootfs_mount(p->dir, lower, n_lower,
-                             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir, NULL},
-                             err) < 0)
+        sandbox_rootfs_mount(
+            p->dir, lower, n_lower,
+            (const char *const[]){"/proc", "/dev", "/tmp", o->workdir,
+                                  init_binary || o->notify ? HSX_DIR_IN_SANDBOX : NULL, NULL},
+            err) < 0)
         goto fail;
+    if (init_binary && install_init(p->dir, init_binary, err) < 0)
+        goto fail;
+    if (!init_binary && o->notify) {
+        cleanup_free char *hdir = NULL;
+        if (asprintf(&hdir, "%s/hull", p->dir) < 0)
+            abort();
+        if (mkdir(hdir, 0755) < 0) {
+            hull_error(err, errno, "mkdir `%s`", hdir);
+            goto fail;
+        }
+    }
     if (o->context && sandbox_copy_context(o->context, p->dir, err) < 0)
         goto fail;
     {
@@ -251,6 +385,30 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     if (sandbox_spec(o, "rootfs", p->workspace, args, &p->spec, err) < 0)
         goto fail;
+    if (sandbox_is_vm(o)) {
+        /* The VM applies no mounts: its root is shared read-only with the guest and the
+         * workspace read-write, mounted at the workdir by the guest's init (docs/vm.md). */
+        json_t *an = json_object_get(p->spec, "annotations");
+        json_object_set_new(an, RUNTIME_HANDLER_ANNOTATION, json_string(SANDBOX_VM_HANDLER));
+        json_object_set_new(an, "run.hull.vm.workspace", json_string(p->workspace));
+        json_object_set_new(an, "run.hull.vm.workspace-path", json_string(o->workdir));
+    }
+    if (o->notify) {
+        json_t *env = json_object_get(json_object_get(p->spec, "process"), "env");
+        json_array_append_new(
+            env, json_string("NOTIFY_SOCKET=" SANDBOX_NOTIFY_DIR "/" SANDBOX_NOTIFY_NAME));
+        if (o->watchdog_ns > 0)
+            json_array_append_new(env, json_sprintf("WATCHDOG_USEC=%lld", o->watchdog_ns / 1000));
+    }
+    if (init_binary || o->notify) {
+        cleanup_free char *hdir = NULL;
+        if (asprintf(&hdir, "%s/hull", p->dir) < 0)
+            abort();
+        json_array_append_new(json_object_get(p->spec, "mounts"),
+                              json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
+                                        HSX_DIR_IN_SANDBOX, "type", "bind", "source", hdir,
+                                        "options", "rbind", "ro", "nosuid", "nodev"));
+    }
     if (o->seccomp_trace) {
         json_t *profile = NULL;
         p->trace = calloc(1, sizeof *p->trace);
@@ -298,24 +456,54 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     if (o->cmd == NULL || o->cmd[0] == NULL)
         return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
     struct sandbox_prep p;
-    if (sandbox_prepare(data_root, is, o, o->cmd, &p, err) < 0) {
+    if (sandbox_prepare(data_root, is, o, o->cmd, NULL, &p, err) < 0) {
         sandbox_prep_clear(&p);
         return -1;
     }
     int rc = -1;
     json_t *stats = NULL, *after = json_object();
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
-    struct launch l = {.ro = {.root = p.runtime_root}, .id = p.id, .bundle = p.dir};
+    struct sandbox_ready ready = {.health_tcp = (int)o->health_tcp,
+                                  .notify = o->notify,
+                                  .watchdog_usec = o->watchdog_ns / 1000,
+                                  .notify_fd = -1,
+                                  .netns_fd = -1,
+                                  .probe_fd = -1};
+    bool readiness = o->health_tcp > 0 || o->notify;
+    cleanup_free char *egress_log = NULL;
+    if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
+        abort();
+    struct sandbox_launch l = {.ro = {.root = p.runtime_root, .handlers = o->handlers},
+                               .id = p.id,
+                               .bundle = p.dir,
+                               .data_root = data_root,
+                               .o = o,
+                               .egress_log = egress_log};
+    if (readiness) {
+        cleanup_free char *hdir = NULL;
+        if (asprintf(&hdir, "%s/hull", p.dir) < 0)
+            abort();
+        cap.ready = &ready;
+        if (sandbox_ready_prepare(&ready, hdir, SANDBOX_HOST_UID, err) < 0)
+            goto out;
+    }
     if (p.trace && seccomp_trace_start(p.trace, err) < 0)
         goto out;
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
         goto out;
     uint64_t oom = 0;
-    stats = sandbox_final_stats(p.runtime_root, p.id, &oom);
+    stats = sandbox_light_stats(p.runtime_root, p.id, &oom);
     *result = sandbox_result_new(&cap, stats, oom);
+    if (readiness)
+        json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));
     {
         cleanup_err hull_err *de = NULL;
         runtime_delete(&l.ro, p.id, true, &de);
+    }
+    if (sandbox_egress_network(o)) {
+        sandbox_net_teardown(data_root, p.id, l.logger);
+        l.logger = -2; /* done */
+        json_object_set_new(*result, "egress_denied", sandbox_net_denied(egress_log, 100));
     }
     if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
         goto out;
@@ -334,6 +522,9 @@ out:
         json_decref(*result);
         *result = NULL;
     }
+    if (sandbox_egress_network(o) && l.logger != -2)
+        sandbox_net_teardown(data_root, p.id, l.logger);
+    sandbox_ready_clear(&ready);
     sandbox_capture_clear(&cap);
     json_decref(stats);
     json_decref(after);

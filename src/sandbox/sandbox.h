@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "image/store.h"
+#include "runtime/custom_handler.h"
+#include "runtime/lifecycle.h"
 #include "sandbox/seccomp_trace.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -41,14 +43,25 @@ struct sandbox_opts {
     const char *network;     /* none (default) | egress */
     char **egress_allow;     /* CIDRs */
     char **egress_tcp_ports; /* decimal ports */
-    const char *isolation;   /* container (default) | vm */
-    const char *seccomp;     /* OCI seccomp profile file, or "unconfined" */
-    const char *output;      /* directory for result.json and changes/ */
-    const char *seccomp_trace; /* record every syscall into this file (seccomp_trace.h) */
-    char **cmd;                /* NULL-terminated */
+    const char *egress_network; /* hull network of --network egress (default: bridge) */
+    const char *isolation;      /* container (default) | vm */
+    const char *seccomp;        /* OCI seccomp profile file, or "unconfined" */
+    const char *output;         /* directory for result.json and changes/ */
+    const char *seccomp_trace;  /* record every syscall into this file (seccomp_trace.h) */
+    long long health_tcp;       /* readiness: this TCP port accepts connections (0 = none) */
+    bool notify;                /* readiness: sd_notify READY=1 on NOTIFY_SOCKET */
+    long long watchdog_ns;      /* with notify: WATCHDOG_USEC given to the service (0 = none) */
+    char **cmd;                 /* NULL-terminated */
+    /* The runtime's custom handlers the front end offers (`vm` for --isolation vm), or NULL. */
+    const struct runtime_handler *const *handlers;
 };
 
 void sandbox_opts_defaults(struct sandbox_opts *o);
+/* --isolation vm: the runtime's `vm` handler runs the command in a microVM (docs/vm.md). */
+#define SANDBOX_VM_HANDLER "vm"
+bool sandbox_is_vm(const struct sandbox_opts *o);
+/* The hull network of --network egress (NULL with none). */
+const char *sandbox_egress_network(const struct sandbox_opts *o);
 
 /* Run one sandbox to completion; *result is the result document. Errors are about the sandbox
  * itself (bad options, setup failures), never about what the code did. */
@@ -74,9 +87,12 @@ struct sandbox_prep {
     json_t *spec;
     json_t *attestation;
     struct seccomp_trace *trace; /* with o->seccomp_trace */
+    int owner_fd;                /* SANDBOX_RUN_DIR/<id>.lock, held (owner.h); -1 = none */
 };
+/* With init_binary (a session's hull-sandbox-init, exec_client.h), it is copied into the bundle
+ * and bind-mounted read-only at HSX_DIR_IN_SANDBOX. */
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, struct sandbox_prep *p, hull_err **err);
+                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err);
 /* Unmount and remove the bundle. */
 void sandbox_prep_teardown(struct sandbox_prep *p);
 void sandbox_prep_clear(struct sandbox_prep *p);
@@ -85,8 +101,24 @@ void sandbox_prep_clear(struct sandbox_prep *p);
 int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after, const char *output,
                            json_t *result, hull_err **err);
 
-/* CPU, memory and OOM counters of a stopped sandbox from its cgroups (NULL: none). */
-json_t *sandbox_final_stats(const char *runtime_root, const char *id, uint64_t *oom);
+/* Create and start a prepared sandbox's first process (attached to the caller's fds 0-2),
+ * attaching its network namespace in between with --network egress. */
+struct sandbox_launch {
+    struct runtime_opts ro;
+    const char *id;
+    const char *bundle;
+    const char *data_root;
+    const struct sandbox_opts *o;
+    const char *egress_log; /* drop log of --network egress */
+    int preserve_fds;       /* fds 3.. passed to the first process */
+    pid_t logger;           /* filled in: the egress logger, or -1 */
+};
+int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err);
+
+/* CPU usage, peak memory and the OOM-kill count of a sandbox, read from its cgroups (a few
+ * files, not every controller's statistics; stopped sandboxes too, before runtime_delete):
+ * {"cpu": {"usage": {"total": NS}}, "memory": {"usage": {"max": BYTES}}}. NULL: no cgroups. */
+json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom);
 
 /* DATA_ROOT/sandbox (created). */
 char *sandbox_root(const char *data_root, hull_err **err);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,10 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/exec_client.h"
+#include "sandbox/exec_proto.h"
+#include "sandbox/net.h"
+#include "sandbox/owner.h"
 #include "sandbox/result.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -94,6 +100,40 @@ static int session_save(const char *dir, const char *name, json_t *rec, hull_err
     return fs_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
+static int save_files(const char *path, json_t *files, hull_err **err)
+{
+    cleanup_free char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp", path) < 0)
+        abort();
+    if (json_dump_file(files, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return hull_error(err, errno, "write `%s`", path);
+    }
+    return 0;
+}
+
+/* The session's exec socket: bound in the bundle (root's, outside the sandbox's mount
+ * namespace), listening, close-on-exec. */
+static int exec_listener(const char *path, hull_err **err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return hull_error(err, ENAMETOOLONG, "exec socket `%s`", path);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hull_error(err, errno, "exec socket");
+    mode_t old = umask(0077);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc < 0 || listen(fd, 16) < 0) {
+        hull_error(err, errno, "exec socket `%s`", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static const char *str(json_t *rec, const char *key)
 {
     return json_string_value(json_object_get(rec, key)) ?: "";
@@ -104,6 +144,12 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
 {
     if (check_name(name, err) < 0)
         return -1;
+    if (sandbox_is_vm(o))
+        return hull_error(err, 0, "--isolation vm: sessions run as containers only");
+    if (o->health_tcp || o->notify || o->watchdog_ns)
+        return hull_error(err, 0,
+                          "--health-tcp, --notify and --watchdog apply to `hull sandbox "
+                          "run` (a session's first process is its exec server)");
     cleanup_free char *dir = sessions_dir(data_root, err);
     if (dir == NULL)
         return -1;
@@ -116,33 +162,69 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
         json_decref(old);
         return hull_error(err, EEXIST, "sandbox session `%s` already exists", name);
     }
-    /* The first process only keeps the namespaces alive. */
+    /* The first process is the exec server (exec_client.h); without its binary, a sleep that
+     * only keeps the namespaces alive (each exec then joins them through the runtime). */
+    cleanup_free char *init = sandbox_init_path();
+    char *server[] = {HSX_DIR_IN_SANDBOX "/" HSX_INIT_NAME, NULL};
     char *keep[] = {"sleep", "2147483647", NULL};
     struct sandbox_prep p;
-    if (sandbox_prepare(data_root, is, o, keep, &p, err) < 0) {
+    if (sandbox_prepare(data_root, is, o, init ? server : keep, init, &p, err) < 0) {
         sandbox_prep_clear(&p);
         return -1;
     }
+    cleanup_free char *sock_path = NULL;
+    cleanup_close int sock = -1;
+    if (init) {
+        if (asprintf(&sock_path, "%s/exec.sock", p.dir) < 0)
+            abort();
+        sock = exec_listener(sock_path, err);
+        if (sock < 0) {
+            sandbox_prep_teardown(&p);
+            sandbox_prep_clear(&p);
+            return -1;
+        }
+    }
     struct runtime_opts ro = {.root = p.runtime_root};
-    struct create_opts co = {.id = p.id, .bundle = p.dir};
+    cleanup_free char *egress_log = NULL;
+    if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
+        abort();
+    struct sandbox_launch l = {.ro = ro,
+                               .id = p.id,
+                               .bundle = p.dir,
+                               .data_root = data_root,
+                               .o = o,
+                               .egress_log = egress_log,
+                               .preserve_fds = sock >= 0 ? 1 : 0};
     pid_t pid;
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int saved[3];
+    int saved[4];
     for (int fd = 0; fd < 3; fd++) {
-        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 4);
         dup2(null, fd);
     }
-    int rc = runtime_create(&ro, &co, &pid, false, err);
+    /* The listening socket is the server's fd 3 (HSX_LISTEN_FD). */
+    saved[3] = -1;
+    if (sock >= 0) {
+        if (sock != HSX_LISTEN_FD) {
+            saved[3] = fcntl(HSX_LISTEN_FD, F_DUPFD_CLOEXEC, 4);
+            dup2(sock, HSX_LISTEN_FD);
+        }
+        fcntl(HSX_LISTEN_FD, F_SETFD, 0);
+    }
+    int rc = sandbox_create_and_start(&l, &pid, err);
     for (int fd = 0; fd < 3; fd++) {
         dup2(saved[fd], fd);
         close(saved[fd]);
     }
-    close(null);
-    if (rc == 0 && runtime_start(&ro, p.id, err) < 0) {
-        cleanup_err hull_err *de = NULL;
-        runtime_delete(&ro, p.id, true, &de);
-        rc = -1;
+    if (sock >= 0 && sock != HSX_LISTEN_FD) {
+        if (saved[3] >= 0) {
+            dup2(saved[3], HSX_LISTEN_FD);
+            close(saved[3]);
+        } else {
+            close(HSX_LISTEN_FD);
+        }
     }
+    close(null);
     if (rc < 0) {
         sandbox_prep_teardown(&p);
         sandbox_prep_clear(&p);
@@ -158,15 +240,37 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
                   "created", when, "bundle", p.dir, "workspace", p.workspace, "workdir", o->workdir,
                   "timeout_ns", (json_int_t)o->timeout_ns, "output_cap", (json_int_t)o->output_cap,
                   "attestation", p.attestation, "files", p.before);
+    if (sandbox_egress_network(o))
+        json_object_set_new(rec, "network", json_string(sandbox_egress_network(o)));
+    if (sock_path)
+        json_object_set_new(rec, "exec_socket", json_string(sock_path));
     if (session_save(dir, name, rec, err) < 0) {
         json_decref(rec);
         cleanup_err hull_err *de = NULL;
         runtime_delete(&ro, p.id, true, &de);
+        if (sandbox_egress_network(o))
+            sandbox_net_teardown(data_root, p.id, -1);
         sandbox_prep_teardown(&p);
         sandbox_prep_clear(&p);
         return -1;
     }
     json_object_del(rec, "files");
+    /* From now on the record keeps the bundle alive (owner.h); a failure here leaves it to
+     * be reaped as stale by the next command, so remove the session now. */
+    if (sandbox_owner_set_session(p.owner_fd, name, err) < 0) {
+        json_decref(rec);
+        cleanup_err hull_err *de = NULL;
+        runtime_delete(&ro, p.id, true, &de);
+        if (sandbox_egress_network(o))
+            sandbox_net_teardown(data_root, p.id, -1);
+        sandbox_prep_teardown(&p);
+        sandbox_prep_clear(&p);
+        cleanup_free char *path = NULL;
+        if (asprintf(&path, "%s/%s.json", dir, name) < 0)
+            abort();
+        unlink(path);
+        return -1;
+    }
     *info = rec;
     sandbox_prep_clear(&p);
     return 0;
@@ -239,26 +343,57 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     json_t *stats0 = NULL, *stats1 = NULL, *after = json_object();
     uint64_t oom0 = 0, oom1 = 0;
     int rc = -1;
-    cleanup_err hull_err *se = NULL;
-    if (runtime_stats(&l.ro, l.eo.id, &stats0, &oom0, &se) < 0) {
-        hull_error(err, 0, "sandbox session `%s` is not running: %s", name, se->msg);
+    /* Only the few counters the result needs: the cgroup stays, the session lives. */
+    stats0 = sandbox_light_stats(runtime_root, l.eo.id, &oom0);
+    if (stats0 == NULL) {
+        hull_error(err, 0, "sandbox session `%s` is not running", name);
         goto out;
     }
-    if (sandbox_capture_run(&cap, start_exec, kill_exec, &l, err) < 0)
+    const char *sock = json_string_value(json_object_get(rec, "exec_socket"));
+    struct sandbox_xclient x = {
+        .socket = sock, .argv = o->cmd, .env = o->env, .fd = -1, .pidfd = -1};
+    if (sock) {
+        /* Fast path: the session's first process forks the command (exec_client.h). */
+        cap.wait_fd = sandbox_xclient_wait_fd;
+        cap.reap = sandbox_xclient_reap;
+        rc = sandbox_capture_run(&cap, sandbox_xclient_start, sandbox_xclient_kill, &x, err);
+        sandbox_xclient_close(&x);
+        if (rc < 0 && *err && ((*err)->errnum == ECONNREFUSED || (*err)->errnum == ENOENT)) {
+            hull_err_free(*err);
+            *err = NULL;
+            hull_error(err, 0,
+                       "sandbox session `%s` is not running (its first process is gone; "
+                       "`hull sandbox rm %s` removes it)",
+                       name, name);
+        }
+        if (rc < 0)
+            goto out;
+        rc = -1;
+    } else if (sandbox_capture_run(&cap, start_exec, kill_exec, &l, err) < 0) {
         goto out;
-    if (runtime_stats(&l.ro, l.eo.id, &stats1, &oom1, &se) < 0)
-        stats1 = NULL;
+    }
+    stats1 = sandbox_light_stats(runtime_root, l.eo.id, &oom1);
     *result = sandbox_result_new(&cap, stats1, oom1 - oom0);
     json_object_set_new(*result, "cpu_ms",
                         json_real((double)(cpu_total(stats1) - cpu_total(stats0)) / 1e6));
-    if (sandbox_finish_changes(str(rec, "workspace"), json_object_get(rec, "files"), after,
-                               o->output, *result, err) < 0)
+    cleanup_free char *files_path = NULL;
+    if (asprintf(&files_path, "%s/files.json", str(rec, "bundle")) < 0)
+        abort();
+    json_error_t je;
+    json_t *files = json_load_file(files_path, 0, &je);
+    if (files == NULL)
+        files = json_incref(json_object_get(rec, "files"));
+    rc = sandbox_finish_changes(str(rec, "workspace"), files, after, o->output, *result, err);
+    json_decref(files);
+    if (rc < 0)
         goto out;
+    rc = -1;
     json_object_set_new(*result, "attestation", json_incref(json_object_get(rec, "attestation")));
     json_object_set_new(*result, "id", json_string(l.eo.id));
     json_object_set_new(*result, "session", json_string(name));
-    json_object_set(rec, "files", after);
-    if (session_save(dir, name, rec, err) < 0)
+    /* The files map of this exec, for the next one's changes: in the bundle (volatile state
+     * that lives as long as the session), replaced atomically; no fsync on the exec path. */
+    if (save_files(files_path, after, err) < 0)
         goto out;
     if (o->output && sandbox_result_write(o->output, *result, err) < 0)
         goto out;
@@ -297,8 +432,13 @@ int sandbox_session_rm(const char *data_root, const char *name, hull_err **err)
         abort();
     struct runtime_opts ro = {.root = runtime_root};
     cleanup_err hull_err *de = NULL;
+    /* Holding its owner lock keeps a concurrent reaper off the bundle. */
+    int owner = sandbox_owner_take(str(rec, "id"));
     runtime_delete(&ro, str(rec, "id"), true, &de);
-    struct sandbox_prep p = {.dir = strdup(str(rec, "bundle"))};
+    if (json_is_string(json_object_get(rec, "network")))
+        sandbox_net_teardown(data_root, str(rec, "id"), -1);
+    struct sandbox_prep p = {.dir = strdup(str(rec, "bundle")), .owner_fd = owner};
+    snprintf(p.id, sizeof p.id, "%s", str(rec, "id"));
     sandbox_prep_teardown(&p);
     sandbox_prep_clear(&p);
     json_decref(rec);

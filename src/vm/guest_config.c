@@ -62,6 +62,8 @@ int vm_guest_config_encode(const struct vm_guest_config *cfg, char **out, size_t
         r = buffer_put(&b, VM_GUEST_TAG_CWD, cfg->cwd);
     if (r == 0 && cfg->hostname != NULL)
         r = buffer_put(&b, VM_GUEST_TAG_HOSTNAME, cfg->hostname);
+    if (r == 0 && cfg->workspace != NULL)
+        r = buffer_put(&b, VM_GUEST_TAG_WORKSPACE, cfg->workspace);
     if (r == 0 && cfg->net_user)
         r = buffer_put(&b, VM_GUEST_TAG_NET, "user");
     if (r == 0 && (cfg->uid != 0 || cfg->gid != 0)) {
@@ -136,6 +138,11 @@ static int decode_records(char *buf, size_t len, struct vm_guest_config *cfg)
             break;
         case VM_GUEST_TAG_CWD:
             cfg->cwd = value;
+            break;
+        case VM_GUEST_TAG_WORKSPACE:
+            if (value[0] != '/')
+                return -EINVAL;
+            cfg->workspace = value;
             break;
         case VM_GUEST_TAG_HOSTNAME:
             cfg->hostname = value;

@@ -17,20 +17,22 @@
 #define VM_GUEST_CONFIG_MAX_SIZE    (1u << 20)
 
 /* Tags of the wire format. */
-#define VM_GUEST_TAG_ARG      'a' /* one argv entry, in order */
-#define VM_GUEST_TAG_ENV      'e' /* one KEY=VALUE environment entry */
-#define VM_GUEST_TAG_CWD      'c' /* working directory of the program */
-#define VM_GUEST_TAG_HOSTS    'h' /* one /etc/hosts line ("10.0.2.2 internal.example") */
-#define VM_GUEST_TAG_HOSTNAME 'u' /* guest hostname */
-#define VM_GUEST_TAG_NET      'n' /* "user": configure eth0 for QEMU user networking */
-#define VM_GUEST_TAG_USER     'i' /* "UID GID": identity of the program (default 0 0) */
+#define VM_GUEST_TAG_ARG       'a' /* one argv entry, in order */
+#define VM_GUEST_TAG_ENV       'e' /* one KEY=VALUE environment entry */
+#define VM_GUEST_TAG_CWD       'c' /* working directory of the program */
+#define VM_GUEST_TAG_HOSTS     'h' /* one /etc/hosts line ("10.0.2.2 internal.example") */
+#define VM_GUEST_TAG_HOSTNAME  'u' /* guest hostname */
+#define VM_GUEST_TAG_NET       'n' /* "user": configure eth0 for QEMU user networking */
+#define VM_GUEST_TAG_USER      'i' /* "UID GID": identity of the program (default 0 0) */
+#define VM_GUEST_TAG_WORKSPACE 'w' /* mount the VM_WORKSPACE_TAG share read-write here */
 
 struct vm_guest_config {
     char **argv;  /* NULL-terminated; at least one entry */
     char **env;   /* NULL-terminated */
     char **hosts; /* NULL-terminated */
     const char *cwd;
-    const char *hostname; /* NULL: leave the kernel default */
+    const char *hostname;  /* NULL: leave the kernel default */
+    const char *workspace; /* guest path of the writable share, NULL: none */
     bool net_user;
     unsigned uid, gid;
 };

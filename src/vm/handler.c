@@ -50,6 +50,8 @@ int vm_handler_spec(const struct hull_config *cfg, struct vm_spec *spec, hull_er
         .gid = cfg->process.gid,
         /* a fresh network namespace means "no network": the guest gets only loopback */
         .network = (cfg->clone_flags & CLONE_NEWNET) == 0,
+        .workspace = annotation(cfg, "run.hull.vm.workspace"),
+        .workspace_path = annotation(cfg, "run.hull.vm.workspace-path"),
         .stdout_fd = STDOUT_FILENO,
         .stderr_fd = STDERR_FILENO,
     };

@@ -13,6 +13,8 @@
 #define VM_PORT_STDOUT  "hull.stdout"
 #define VM_PORT_STDERR  "hull.stderr"
 #define VM_ROOT_TAG     "hullroot"
+/* The optional writable share (vm_spec.workspace), mounted at its guest path. */
+#define VM_WORKSPACE_TAG "hullws"
 
 /* QEMU user networking (slirp) addresses as seen from the guest. These are QEMU-internal:
  * traffic to the gateway reaches the host's loopback, never a real 10.x network. */

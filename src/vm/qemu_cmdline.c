@@ -140,6 +140,12 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     add(&b, "local,id=root,path=%s,security_model=none,readonly=on,multidevs=remap", rootfs);
     add(&b, "-device");
     add(&b, "virtio-9p-device,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
+    if (plan->workspace) {
+        add(&b, "-fsdev");
+        add(&b, "local,id=ws,path=%s,security_model=none,multidevs=remap", plan->workspace);
+        add(&b, "-device");
+        add(&b, "virtio-9p-device,fsdev=ws,mount_tag=%s", VM_WORKSPACE_TAG);
+    }
     if (plan->network || plan->n_ports > 0)
         add_network(&b, plan);
     add(&b, "-fw_cfg");

@@ -11,6 +11,7 @@
 
 struct vm_qemu_plan {
     const char *qemu, *kernel, *initramfs, *rootfs;
+    const char *workspace;   /* host directory shared read-write as VM_WORKSPACE_TAG, or NULL */
     const char *console_log; /* NULL: no serial console at all (faster boots) */
     const char *accel;       /* "kvm" or "tcg" */
     unsigned cpus, memory_mib;

@@ -34,7 +34,11 @@ struct vm_port_forward {
 };
 
 struct vm_spec {
-    const char *rootfs;   /* host directory, shared read-only (9p) under a tmpfs overlay */
+    const char *rootfs; /* host directory, shared read-only (9p) under a tmpfs overlay */
+    /* A host directory shared read-write (9p) and mounted at workspace_path in the guest, so
+     * that what the program writes there reaches the host (hull sandbox --isolation vm); NULL:
+     * none. Files the guest creates belong to qemu's user on the host. */
+    const char *workspace, *workspace_path;
     char *const *argv;    /* NULL-terminated, argv[0] looked up in the guest's PATH */
     char *const *env;     /* NULL-terminated KEY=VALUE */
     const char *cwd;      /* NULL: "/" */

@@ -113,6 +113,55 @@ def leftovers(root):
     return out
 
 
+def network_bridges(root):
+    """The bridge devices of a data root's networks: those its records name, and those the
+    kernel says it owns (the owner tag hull writes into a bridge's ifalias)."""
+    found = set()
+    nets = os.path.join(root, "networks")
+    if os.path.isdir(nets):
+        for f in os.listdir(nets):
+            if f.endswith(".conflist"):
+                try:
+                    with open(os.path.join(nets, f)) as fh:
+                        found.add(json.load(fh)["hull"]["bridge"])
+                except (OSError, ValueError, KeyError):
+                    pass
+    real = os.path.realpath(root)
+    for dev in os.listdir("/sys/class/net"):
+        try:
+            with open(f"/sys/class/net/{dev}/ifalias") as fh:
+                tag = fh.read().strip()
+        except OSError:
+            continue
+        if tag.startswith("hull-network ") and tag.split(" ", 4)[4:] == [real]:
+            found.add(dev)
+    return sorted(found)
+
+
+def network_leftovers(bridges):
+    """What the given bridges left: the devices, veths still enslaved to them, and nftables
+    rules (iptables-nft's too) naming them."""
+    if not bridges:
+        return {}
+    out = {}
+    alive = [b for b in bridges if os.path.exists(f"/sys/class/net/{b}")]
+    if alive:
+        out["bridges"] = alive
+    veths = []
+    for dev in os.listdir("/sys/class/net"):
+        master = os.path.join("/sys/class/net", dev, "master")
+        if os.path.islink(master) and os.path.basename(os.readlink(master)) in bridges:
+            veths.append(dev)
+    if veths:
+        out["veths"] = sorted(veths)
+    ruleset = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    rules = [l.strip() for l in ruleset.splitlines()
+             if any(f'"{b}"' in l or f" {b} " in l for b in bridges)]
+    if rules:
+        out["nft rules"] = rules
+    return out
+
+
 def force_clean(root):
     procs = processes_mentioning(root)
     for pid, _ in procs:
@@ -136,17 +185,27 @@ def hull(tmp_path):
     ids = r.stdout.split() if r.returncode == 0 else []
     if ids:
         h("rm", "-f", "-v", *ids, timeout=60)
-    # The test's networks (and the default one) and their bridge devices.
-    if os.path.isdir(os.path.join(root, "networks")):
-        h("network", "prune", "-f", timeout=60)
-        h("network", "rm", "-f", "bridge", timeout=60)
-    # Monitors of --rm containers may still be finishing their clean-up.
+    # Monitors of --rm containers may still be finishing their clean-up (their attachments
+    # too: a network with one cannot be removed yet).
     deadline = time.monotonic() + 30
     left = leftovers(root)
     while left and time.monotonic() < deadline:
         time.sleep(0.05)
         left = leftovers(root)
+    # The test's networks (and the default one) and their bridge devices: none may outlive
+    # the data root.
+    bridges = network_bridges(root)
+    if os.path.isdir(os.path.join(root, "networks")):
+        h("network", "prune", "-f", timeout=60)
+        h("network", "rm", "-f", "bridge", timeout=60)
+    net_left = network_leftovers(bridges)
+    if net_left:
+        left["network"] = net_left
     if left:
         force_clean(root)
     shutil.rmtree(root, ignore_errors=True)
+    if "network" in left:
+        # The bridges' owner (this data root) is gone now: any hull's prune removes them.
+        HullCli(root + "-sweep")("network", "prune", "-f", timeout=60)
+        shutil.rmtree(root + "-sweep", ignore_errors=True)
     assert not left, f"left behind: {left}"

@@ -45,8 +45,9 @@ def test_session_keeps_state_between_execs(hull, tmp_path):
         assert second["session"] == name and second["id"] == sid
         assert second["attestation"] == first["attestation"]
         # The same pid namespace: the background sleep of the first exec is visible.
-        ps = sexec(hull, name, "sh", "-c", "ps -o comm | grep -c sleep")
-        assert int(ps["stdout"]["data"]) >= 2
+        # The session's first process is its exec server (pid 1), the execs are its children.
+        ps = sexec(hull, name, "sh", "-c", "ps -o pid,comm | grep -c sleep; cat /proc/1/comm")
+        assert ps["stdout"]["data"] == "1\nhull-sandbox-in\n"
         assert len(in_cgroup(sid)) >= 2
         # cp both ways
         host_in = tmp_path / "in.txt"

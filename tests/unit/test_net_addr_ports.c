@@ -33,6 +33,39 @@ static void test_cidr(void)
     CHECK_ERROR(net_ip_parse("300.1.1.1", &ip, &err), &err, "not an IPv4 address");
 }
 
+static void test_cidr6(void)
+{
+    hull_err *err = NULL;
+    struct net_cidr6 c, d;
+    char buf[50];
+    CHECK(net_cidr6_parse("fd00:1:2::/64", &c, false, &err) == 0 && c.prefix == 64);
+    net_cidr6_format(&c, buf);
+    CHECK(strcmp(buf, "fd00:1:2::/64") == 0);
+    CHECK(net_cidr6_parse("fd00:1::/32", &d, false, &err) == 0 && net_cidr6_overlap(&c, &d) &&
+          net_cidr6_overlap(&d, &c));
+    CHECK(net_cidr6_parse("fd00:1:3::/64", &d, false, &err) == 0 && !net_cidr6_overlap(&c, &d));
+    CHECK(net_cidr6_parse("fd00::/64", &d, false, &err) == 0 && !net_cidr6_overlap(&c, &d));
+    unsigned char ip[16];
+    CHECK(net_ip6_parse("fd00:1:2::ffff", ip, &err) == 0 && net_cidr6_contains(&c, ip));
+    CHECK(net_ip6_parse("fd00:1:3::1", ip, &err) == 0 && !net_cidr6_contains(&c, ip));
+    CHECK_ERROR(net_cidr6_parse("fd00:1:2::1/64", &c, false, &err), &err,
+                "host bits set (did you mean fd00:1:2::/64?)");
+    CHECK(net_cidr6_parse("fd00:1:2::1/64", &c, true, &err) == 0);
+    CHECK_ERROR(net_cidr6_parse("fd00::/129", &c, false, &err), &err, "not an IPv6 CIDR");
+    CHECK_ERROR(net_cidr6_parse("10.0.0.0/8", &c, false, &err), &err, "not an IPv6 CIDR");
+    CHECK_ERROR(net_cidr6_parse("fd00::", &c, false, &err), &err, "not an IPv6 CIDR");
+    CHECK_ERROR(net_ip6_parse("fd00::g", ip, &err), &err, "not an IPv6 address");
+    /* The host's IPv6 routes parse (whatever they are here). */
+    struct net_cidr6 *routes = NULL;
+    char **devs = NULL;
+    size_t n = 0;
+    CHECK(net_host_routes6(&routes, &devs, &n, &err) == 0 && devs != NULL && devs[n] == NULL);
+    for (size_t i = 0; i < n; i++)
+        free(devs[i]);
+    free(devs);
+    free(routes);
+}
+
 static void test_pool(void)
 {
     hull_err *err = NULL;
@@ -179,6 +212,7 @@ static void test_cache(void)
 int main(void)
 {
     test_cidr();
+    test_cidr6();
     test_pool();
     test_ports();
     test_chain();

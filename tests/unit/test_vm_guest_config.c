@@ -16,6 +16,7 @@ static void test_round_trip_keeps_bytes_intact(void)
                                  .hosts = hosts,
                                  .cwd = "/srv x",
                                  .hostname = "vm1",
+                                 .workspace = "/workspace",
                                  .net_user = true,
                                  .uid = 1000,
                                  .gid = 4294967294u};
@@ -33,6 +34,7 @@ static void test_round_trip_keeps_bytes_intact(void)
     CHECK(strcmp(out.hosts[0], hosts[0]) == 0 && out.hosts[1] == NULL);
     CHECK(strcmp(out.cwd, "/srv x") == 0);
     CHECK(strcmp(out.hostname, "vm1") == 0);
+    CHECK(strcmp(out.workspace, "/workspace") == 0);
     CHECK(out.net_user);
     CHECK(out.uid == 1000 && out.gid == 4294967294u);
     vm_guest_config_free(&out);
@@ -51,7 +53,7 @@ static void test_defaults_when_only_argv(void)
     CHECK(strcmp(out.cwd, "/") == 0);
     CHECK(out.env != NULL && out.env[0] == NULL);
     CHECK(out.hosts != NULL && out.hosts[0] == NULL);
-    CHECK(out.hostname == NULL && !out.net_user);
+    CHECK(out.hostname == NULL && !out.net_user && out.workspace == NULL);
     CHECK(out.uid == 0 && out.gid == 0);
     vm_guest_config_free(&out);
     free(blob);
@@ -114,6 +116,8 @@ static void test_decode_rejects_malformed(void)
     CHECK(decode_str("a/bin/app\0i1000\0", 16) == -EINVAL);  /* uid without gid */
     CHECK(decode_str("a/bin/app\0i-1 0\0", 16) == -EINVAL);  /* negative uid */
     CHECK(decode_str("a/bin/app\0i1 2x\0", 16) == -EINVAL);  /* trailing junk */
+    CHECK(decode_str("a/bin/app\0wrel\0", 15) == -EINVAL);   /* relative workspace */
+    CHECK(decode_str("a/bin/app\0w/ws\0", 15) == 0);
     CHECK(decode_str("a/bin/app\0i1 2\0", 15) == 0);
     CHECK(decode_str("a/bin/app\0", 10) == 0);
 }

@@ -89,6 +89,21 @@ static void test_kvm_console_and_no_network(void)
     CHECK(!has_arg_containing(argv, "netdev"));
 }
 
+static void test_workspace_share(void)
+{
+    struct vm_qemu_plan plan = base_plan();
+    cleanup_strv char **argv = NULL;
+    cleanup_err hull_err *err = NULL;
+    CHECK(vm_qemu_argv(&plan, &argv, &err) == 0);
+    CHECK(!has_arg_containing(argv, "hullws"));
+    hull_strvfree(argv);
+    argv = NULL;
+    plan.workspace = "/run/ws";
+    CHECK(vm_qemu_argv(&plan, &argv, &err) == 0);
+    CHECK(has_pair(argv, "-fsdev", "local,id=ws,path=/run/ws,security_model=none,multidevs=remap"));
+    CHECK(has_pair(argv, "-device", "virtio-9p-device,fsdev=ws,mount_tag=hullws"));
+}
+
 static void test_escape(void)
 {
     char *s = vm_qemu_escape(",a,,b,");
@@ -103,6 +118,7 @@ int main(void)
 {
     test_tcg_plan();
     test_kvm_console_and_no_network();
+    test_workspace_share();
     test_escape();
     TEST_EXIT();
 }

@@ -25,6 +25,9 @@ static const char help[] =
     "                               (172.28.0.0/16; DATA_ROOT/config.json\n"
     "                               \"default-address-pools\")\n"
     "      --gateway IP             default: the subnet's first address\n"
+    "      --ipv6                   dual stack: also an IPv6 subnet (a second --subnet,\n"
+    "                               e.g. fd00:1::/64, default: a random unique local /64;\n"
+    "                               a second --gateway for its gateway)\n"
     "      --ip-range CIDR          containers' addresses come from this part of the subnet\n"
     "      --internal               no route out and no published ports\n"
     "      --label K=V              repeatable\n"
@@ -77,6 +80,7 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
         {"gateway", 0, true, 'g', "the bridge's address"},
         {"ip-range", 0, true, 'r', "allocate from this CIDR"},
         {"internal", 0, false, 'i', "no route out"},
+        {"ipv6", 0, false, '6', "dual stack: also an IPv6 subnet"},
         {"label", 0, true, 'l', "KEY=VALUE"},
         {"opt", 'o', true, 'o', "driver option"},
         {NULL, 0, false, 0, NULL},
@@ -94,11 +98,21 @@ static int n_create(container_store *cs, net_store *ns, int argc, char **argv)
         case 'd':
             o.driver = arg;
             break;
-        case 's':
-            o.subnet = arg;
+        case 's': /* given twice: one IPv4 and one IPv6 subnet */
+            if (strchr(arg, ':') ? o.subnet6 != NULL : o.subnet != NULL)
+                return cli_usage("network create", "--subnet %s: one subnet per address family",
+                                 arg);
+            *(strchr(arg, ':') ? &o.subnet6 : &o.subnet) = arg;
             break;
         case 'g':
-            o.gateway = arg;
+            if (strchr(arg, ':') ? o.gateway6 != NULL : o.gateway != NULL)
+                return cli_usage("network create", "--gateway %s: one gateway per address family",
+                                 arg);
+            *(strchr(arg, ':') ? &o.gateway6 : &o.gateway) = arg;
+            break;
+        case '6':
+            if (options_bool("ipv6", arg, &o.ipv6, &perr) < 0)
+                return cli_usage_options("network create", perr);
             break;
         case 'r':
             o.ip_range = arg;
@@ -301,24 +315,16 @@ static int n_prune(container_store *cs, net_store *ns, int argc, char **argv)
     if (first < argc)
         return cli_usage("network prune", "unexpected argument `%s`", argv[first]);
     hull_err *err = NULL;
-    cleanup_json json_t *list = NULL;
-    if (net_network_list(ns, &list, &err) < 0)
+    cleanup_json json_t *removed = NULL;
+    if (net_network_prune(ns, &removed, &err) < 0)
         return cli_fail(err);
-    bool header = false;
     size_t i;
     json_t *n;
-    json_array_foreach(list, i, n)
+    json_array_foreach(removed, i, n)
     {
-        const char *name = net_network_name(n);
-        if (strcmp(name, NET_DEFAULT_NETWORK) == 0)
-            continue;
-        cleanup_err hull_err *e = NULL;
-        if (net_network_remove(ns, name, &e) < 0)
-            continue; /* in use */
-        if (!header)
+        if (i == 0)
             puts("Deleted Networks:");
-        header = true;
-        puts(name);
+        puts(json_string_value(n));
     }
     return 0;
 }

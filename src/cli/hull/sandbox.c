@@ -1,6 +1,5 @@
 /* `hull sandbox run ...`: untrusted code in a locked-down, attested sandbox (docs/sandbox.md). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +8,12 @@
 #include "cli/hull/containers.h"
 #include "container/health.h"
 #include "container/request.h"
+#include "sandbox/owner.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp_trace.h"
 #include "sandbox/session.h"
 #include "util/cleanup.h"
+#include "vm/handler.h"
 
 static const char sandbox_help[] =
     "Usage: hull sandbox COMMAND\n"
@@ -49,32 +50,94 @@ static const char run_help[] =
     "      --disk SIZE            Workspace size (default 256m)\n"
     "      --output-cap SIZE      Bytes of stdout and of stderr kept (default 1m)\n"
     "  -e, --env K=V              Set an environment variable\n"
-    "      --network MODE         none (default)\n"
-    "      --isolation MODE       container (default)\n"
+    "      --network MODE         none (default: only lo) or egress (a hull network, only the\n"
+    "                             allow-list may leave)\n"
+    "      --egress-allow CIDR    With egress: an allowed IPv4 destination (repeatable)\n"
+    "      --egress-tcp-port N    With egress: an allowed TCP port (repeatable)\n"
+    "      --egress-network NET   With egress: the hull network to attach (default bridge)\n"
+    "      --isolation MODE       container (default) or vm (the command in a microVM)\n"
     "      --seccomp PROFILE      OCI seccomp profile file, or `unconfined`\n"
     "      --output DIR           Write DIR/result.json and the changed files to DIR/changes/\n"
     "      --json                 Print the result document instead of the command's output\n"
+    "      --health-tcp PORT      Readiness: report when 127.0.0.1:PORT in the sandbox accepts\n"
+    "      --notify               Readiness: a NOTIFY_SOCKET for sd_notify (READY=1, WATCHDOG=1,\n"
+    "                             WATCHDOG_USEC=, STATUS=)\n"
+    "      --watchdog DURATION    With --notify: WATCHDOG_USEC for the service; a missed\n"
+    "                             WATCHDOG=1 kills the sandbox\n"
     "      --seccomp-trace FILE   Record every syscall (counts, first argument shapes) into FILE\n"
     "                             (then `hull seccomp generate FILE > profile.json`)\n";
 
 enum {
-    OPT_CONTEXT = 256,
+    OPT_CONTEXT = 1,
     OPT_IMAGE,
     OPT_ROOTFS,
+    OPT_WORKDIR,
     OPT_TIMEOUT,
+    OPT_MEMORY,
     OPT_CPUS,
     OPT_PIDS,
     OPT_DISK,
     OPT_CAP,
+    OPT_ENV,
     OPT_NETWORK,
     OPT_EGRESS_ALLOW,
     OPT_EGRESS_PORT,
+    OPT_EGRESS_NETWORK,
     OPT_ISOLATION,
     OPT_SECCOMP,
     OPT_OUTPUT,
     OPT_JSON,
     OPT_TRACE,
+    OPT_HEALTH_TCP,
+    OPT_NOTIFY,
+    OPT_WATCHDOG,
 };
+
+/* The runtime handlers a sandbox may use: the microVM for --isolation vm. */
+static const struct runtime_handler *const sandbox_handlers[] = {&vm_runtime_handler, NULL};
+
+/* One table for run, create and exec (exec takes a subset: checked after parsing). */
+static const struct option_spec sandbox_opts_spec[] = {
+    {"context", 0, true, OPT_CONTEXT, NULL},
+    {"image", 0, true, OPT_IMAGE, NULL},
+    {"rootfs", 0, true, OPT_ROOTFS, NULL},
+    {"workdir", 'w', true, OPT_WORKDIR, NULL},
+    {"timeout", 0, true, OPT_TIMEOUT, NULL},
+    {"memory", 'm', true, OPT_MEMORY, NULL},
+    {"cpus", 0, true, OPT_CPUS, NULL},
+    {"pids", 0, true, OPT_PIDS, NULL},
+    {"disk", 0, true, OPT_DISK, NULL},
+    {"output-cap", 0, true, OPT_CAP, NULL},
+    {"env", 'e', true, OPT_ENV, NULL},
+    {"network", 0, true, OPT_NETWORK, NULL},
+    {"egress-allow", 0, true, OPT_EGRESS_ALLOW, NULL},
+    {"egress-tcp-port", 0, true, OPT_EGRESS_PORT, NULL},
+    {"egress-network", 0, true, OPT_EGRESS_NETWORK, NULL},
+    {"isolation", 0, true, OPT_ISOLATION, NULL},
+    {"seccomp", 0, true, OPT_SECCOMP, NULL},
+    {"output", 0, true, OPT_OUTPUT, NULL},
+    {"json", 0, false, OPT_JSON, NULL},
+    {"seccomp-trace", 0, true, OPT_TRACE, NULL},
+    {"health-tcp", 0, true, OPT_HEALTH_TCP, NULL},
+    {"notify", 0, false, OPT_NOTIFY, NULL},
+    {"watchdog", 0, true, OPT_WATCHDOG, NULL},
+    {NULL, 0, false, 0, NULL},
+};
+
+static const char *option_name(int id)
+{
+    for (const struct option_spec *s = sandbox_opts_spec; s->name; s++)
+        if (s->id == id)
+            return s->name;
+    return "?";
+}
+
+/* The options `hull sandbox exec` takes. */
+static bool exec_option(int id)
+{
+    return id == OPT_TIMEOUT || id == OPT_ENV || id == OPT_CAP || id == OPT_OUTPUT ||
+           id == OPT_JSON;
+}
 
 static int size_flag(const char *command, const char *flag, const char *text, long long *out)
 {
@@ -112,6 +175,8 @@ struct parsed {
     struct sandbox_opts o;
     char **env, **allow, **ports;
     bool json;
+    bool timeout_given;
+    int first; /* argv index of the first operand */
 };
 
 static void parsed_clear(struct parsed *p)
@@ -121,130 +186,132 @@ static void parsed_clear(struct parsed *p)
     hull_strvfree(p->ports);
 }
 
-/* The options of run/create/exec; returns 0 when parsed (optind at the first operand), else
- * the exit status of the usage error. */
+/* The options of run/create/exec (docker's POSIX convention: they end at the first operand or
+ * at `--`); returns 0 when parsed (p->first at the first operand), else the exit status of the
+ * usage error. */
 static int parse_flags(const char *command, int argc, char **argv, struct parsed *p)
 {
-    static const struct option opts[] = {
-        {"context", required_argument, NULL, OPT_CONTEXT},
-        {"image", required_argument, NULL, OPT_IMAGE},
-        {"rootfs", required_argument, NULL, OPT_ROOTFS},
-        {"workdir", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"memory", required_argument, NULL, 'm'},
-        {"cpus", required_argument, NULL, OPT_CPUS},
-        {"pids", required_argument, NULL, OPT_PIDS},
-        {"disk", required_argument, NULL, OPT_DISK},
-        {"output-cap", required_argument, NULL, OPT_CAP},
-        {"env", required_argument, NULL, 'e'},
-        {"network", required_argument, NULL, OPT_NETWORK},
-        {"egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW},
-        {"egress-tcp-port", required_argument, NULL, OPT_EGRESS_PORT},
-        {"isolation", required_argument, NULL, OPT_ISOLATION},
-        {"seccomp", required_argument, NULL, OPT_SECCOMP},
-        {"output", required_argument, NULL, OPT_OUTPUT},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"seccomp-trace", required_argument, NULL, OPT_TRACE},
-        {NULL, 0, NULL, 0},
-    };
-    struct sandbox_opts o;
-    sandbox_opts_defaults(&o);
-    char **env = NULL, **allow = NULL, **ports = NULL;
-    bool json = false;
-    int c, rc;
-    ctr_getopt_reset();
-    while ((c = getopt_long(argc, argv, "+:w:m:e:", opts, NULL)) != -1) {
+    sandbox_opts_defaults(&p->o);
+    struct sandbox_opts *o = &p->o;
+    bool is_exec = strcmp(command, "sandbox exec") == 0;
+    hull_err *err = NULL;
+    cleanup_options struct option_parser op;
+    if (options_init_posix(&op, sandbox_opts_spec, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id, rc;
+    const char *arg;
+    while ((id = options_next(&op, &arg, &err)) != 0) {
+        if (id < 0)
+            return cli_usage_options(command, err);
+        if (is_exec && !exec_option(id))
+            return cli_usage(command,
+                             "unknown option `--%s` (exec takes --timeout, --env, "
+                             "--output-cap, --output, --json)",
+                             option_name(id));
         cleanup_err hull_err *e = NULL;
-        switch (c) {
+        switch (id) {
         case OPT_CONTEXT:
-            o.context = optarg;
+            o->context = arg;
             break;
         case OPT_IMAGE:
-            o.image = optarg;
+            o->image = arg;
             break;
         case OPT_ROOTFS:
-            o.rootfs = optarg;
+            o->rootfs = arg;
             break;
-        case 'w':
-            o.workdir = optarg;
+        case OPT_WORKDIR:
+            o->workdir = arg;
             break;
         case OPT_TIMEOUT:
-            if (health_parse_duration(optarg, &o.timeout_ns, &e) < 0 || o.timeout_ns < 0)
-                return cli_usage(command,
-                                 "invalid --timeout `%s`: expected a duration "
-                                 "like 30s",
-                                 optarg);
+            if (health_parse_duration(arg, &o->timeout_ns, &e) < 0 || o->timeout_ns < 0)
+                return cli_usage(command, "invalid --timeout `%s`: expected a duration like 30s",
+                                 arg);
+            p->timeout_given = true;
             break;
-        case 'm':
-            if ((rc = size_flag(command, "--memory", optarg, &o.memory)) != 0)
+        case OPT_MEMORY:
+            if ((rc = size_flag(command, "--memory", arg, &o->memory)) != 0)
                 return rc;
             break;
         case OPT_CPUS:
-            if ((rc = cpus_flag(command, optarg, &o.cpus_milli)) != 0)
+            if ((rc = cpus_flag(command, arg, &o->cpus_milli)) != 0)
                 return rc;
             break;
         case OPT_PIDS:
-            if ((rc = count_flag(command, "--pids", optarg, 1, &o.pids)) != 0)
+            if ((rc = count_flag(command, "--pids", arg, 1, &o->pids)) != 0)
                 return rc;
             break;
         case OPT_DISK:
-            if ((rc = size_flag(command, "--disk", optarg, &o.disk)) != 0)
+            if ((rc = size_flag(command, "--disk", arg, &o->disk)) != 0)
                 return rc;
             break;
         case OPT_CAP:
-            if ((rc = size_flag(command, "--output-cap", optarg, &o.output_cap)) != 0)
+            if ((rc = size_flag(command, "--output-cap", arg, &o->output_cap)) != 0)
                 return rc;
             break;
-        case 'e':
-            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-                return cli_usage(command, "invalid --env `%s`: expected K=V", optarg);
-            strv_append(&env, optarg);
+        case OPT_ENV:
+            if (strchr(arg, '=') == NULL || arg[0] == '=')
+                return cli_usage(command, "invalid --env `%s`: expected K=V", arg);
+            strv_append(&p->env, arg);
             break;
         case OPT_NETWORK:
-            if (strcmp(optarg, "none") != 0 && strcmp(optarg, "egress") != 0)
-                return cli_usage(command, "invalid --network `%s`: none or egress", optarg);
-            o.network = optarg;
+            if (strcmp(arg, "none") != 0 && strcmp(arg, "egress") != 0)
+                return cli_usage(command, "invalid --network `%s`: none or egress", arg);
+            o->network = arg;
             break;
         case OPT_EGRESS_ALLOW:
-            strv_append(&allow, optarg);
+            strv_append(&p->allow, arg);
             break;
         case OPT_EGRESS_PORT:
-            strv_append(&ports, optarg);
+            strv_append(&p->ports, arg);
+            break;
+        case OPT_EGRESS_NETWORK:
+            o->egress_network = arg;
             break;
         case OPT_ISOLATION:
-            if (strcmp(optarg, "container") != 0 && strcmp(optarg, "vm") != 0)
-                return cli_usage(command, "invalid --isolation `%s`: container or vm", optarg);
-            o.isolation = optarg;
+            if (strcmp(arg, "container") != 0 && strcmp(arg, "vm") != 0)
+                return cli_usage(command, "invalid --isolation `%s`: container or vm", arg);
+            o->isolation = arg;
             break;
         case OPT_SECCOMP:
-            o.seccomp = optarg;
+            o->seccomp = arg;
             break;
         case OPT_OUTPUT:
-            o.output = optarg;
+            o->output = arg;
             break;
         case OPT_JSON:
-            json = true;
+            if (options_bool("json", arg, &p->json, &err) < 0)
+                return cli_usage_options(command, err);
             break;
         case OPT_TRACE:
-            o.seccomp_trace = optarg;
+            o->seccomp_trace = arg;
             break;
-        default:
-            return ctr_bad_option("sandbox run", c, argv);
+        case OPT_HEALTH_TCP:
+            if ((rc = count_flag(command, "--health-tcp", arg, 1, &o->health_tcp)) != 0)
+                return rc;
+            if (o->health_tcp > 65535)
+                return cli_usage(command, "invalid --health-tcp `%s`: a port 1-65535", arg);
+            break;
+        case OPT_NOTIFY:
+            if (options_bool("notify", arg, &o->notify, &err) < 0)
+                return cli_usage_options(command, err);
+            break;
+        case OPT_WATCHDOG:
+            if (health_parse_duration(arg, &o->watchdog_ns, &e) < 0 || o->watchdog_ns <= 0)
+                return cli_usage(command, "invalid --watchdog `%s`: expected a duration like 5s",
+                                 arg);
+            break;
         }
     }
-    p->env = env;
-    p->allow = allow;
-    p->ports = ports;
-    p->json = json;
-    o.env = env;
-    o.egress_allow = allow;
-    o.egress_tcp_ports = ports;
-    p->o = o;
-    if (o.image && o.rootfs)
+    p->first = op.index;
+    o->handlers = sandbox_handlers;
+    o->env = p->env;
+    o->egress_allow = p->allow;
+    o->egress_tcp_ports = p->ports;
+    if (o->image && o->rootfs)
         return cli_usage(command, "--image and --rootfs exclude each other");
-    if ((allow || ports) && strcmp(o.network, "egress") != 0)
-        return cli_usage(command, "--egress-allow and --egress-tcp-port need --network "
-                                  "egress");
+    if ((p->allow || p->ports || o->egress_network) && strcmp(o->network, "egress") != 0)
+        return cli_usage(command, "--egress-allow, --egress-tcp-port and --egress-network need "
+                                  "--network egress");
     return 0;
 }
 
@@ -276,13 +343,13 @@ static int sandbox_run_cmd(struct hull_cli *cli, int argc, char **argv)
         parsed_clear(&p);
         return rc;
     }
-    if (optind >= argc) {
+    if (p.first >= argc) {
         parsed_clear(&p);
         return cli_usage("sandbox run", "a command is required (hull sandbox run [OPTIONS] -- "
                                         "CMD...)");
     }
     struct sandbox_opts o = p.o;
-    o.cmd = argv + optind;
+    o.cmd = argv + p.first;
     hull_err *err = NULL;
     image_store *is = NULL;
     if (cli_open_store(cli, &is, &err) < 0)
@@ -313,7 +380,7 @@ static int sandbox_create_cmd(struct hull_cli *cli, int argc, char **argv)
         parsed_clear(&p);
         return rc;
     }
-    if (optind + 1 != argc) {
+    if (p.first + 1 != argc) {
         parsed_clear(&p);
         return cli_usage("sandbox create", "exactly one NAME is required");
     }
@@ -324,7 +391,7 @@ static int sandbox_create_cmd(struct hull_cli *cli, int argc, char **argv)
         return cli_fail(err);
     }
     json_t *info = NULL;
-    rc = sandbox_session_create(is->data_root, is, &p.o, argv[optind], &info, &err);
+    rc = sandbox_session_create(is->data_root, is, &p.o, argv[p.first], &info, &err);
     image_store_close(is);
     bool json = p.json;
     parsed_clear(&p);
@@ -353,13 +420,11 @@ static const char exec_help[] =
     "      --output DIR        Write DIR/result.json and the changed files to DIR/changes/\n"
     "      --json              Print the result document instead of the command's output\n";
 
+/* Sessions need only the data root's path, not its image store (exec is on the fast path). */
 static int session_data_root(struct hull_cli *cli, char **out, hull_err **err)
 {
-    image_store *is = NULL;
-    if (cli_open_store(cli, &is, err) < 0)
-        return -1;
-    *out = strdup(is->data_root);
-    image_store_close(is);
+    (void)err;
+    *out = strdup(cli->data_root);
     return 0;
 }
 
@@ -373,21 +438,17 @@ static int sandbox_exec_cmd(struct hull_cli *cli, int argc, char **argv)
         parsed_clear(&p);
         return rc;
     }
-    if (optind + 1 >= argc) {
+    if (p.first + 1 >= argc) {
         parsed_clear(&p);
         return cli_usage("sandbox exec", "NAME and a command are required (hull sandbox exec "
                                          "NAME -- CMD...)");
     }
     struct sandbox_opts o = p.o;
     /* Not given: the session's own timeout. */
-    bool timeout_given = false;
-    for (int i = 1; i < optind; i++)
-        if (strncmp(argv[i], "--timeout", 9) == 0)
-            timeout_given = true;
-    if (!timeout_given)
+    if (!p.timeout_given)
         o.timeout_ns = 0;
-    const char *name = argv[optind];
-    o.cmd = argv + optind + 1;
+    const char *name = argv[p.first];
+    o.cmd = argv + p.first + 1;
     if (o.cmd[0] && strcmp(o.cmd[0], "--") == 0)
         o.cmd++;
     hull_err *err = NULL;
@@ -403,6 +464,22 @@ static int sandbox_exec_cmd(struct hull_cli *cli, int argc, char **argv)
     return print_result(result, json);
 }
 
+/* Commands without options still take `--` and refuse unknown ones alike; *first: the first
+ * operand. Returns 0, or the exit status of the usage error. */
+static int no_options(const char *command, int argc, char **argv, int *first)
+{
+    static const struct option_spec none[] = {{NULL, 0, false, 0, NULL}};
+    hull_err *err = NULL;
+    cleanup_options struct option_parser op;
+    if (options_init_posix(&op, none, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    const char *arg;
+    if (options_next(&op, &arg, &err) != 0)
+        return cli_usage_options(command, err);
+    *first = op.index;
+    return 0;
+}
+
 static const char rm_help[] = "Usage: hull sandbox rm NAME...\n"
                               "\n"
                               "Kill and remove sandbox sessions with their workspaces.\n";
@@ -411,14 +488,17 @@ static int sandbox_rm_cmd(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, rm_help))
         return 0;
-    if (argc < 2)
+    int first, rc = no_options("sandbox rm", argc, argv, &first);
+    if (rc != 0)
+        return rc;
+    if (first >= argc)
         return cli_usage("sandbox rm", "at least one NAME is required");
     hull_err *err = NULL;
     cleanup_free char *root = NULL;
     if (session_data_root(cli, &root, &err) < 0)
         return cli_fail(err);
     int status = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         if (sandbox_session_rm(root, argv[i], &err) < 0) {
             status = cli_fail(err);
             err = NULL;
@@ -435,10 +515,20 @@ static int sandbox_ls_cmd(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, ls_help))
         return 0;
-    bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
-    if (argc > 2 || (argc == 2 && !json))
-        return cli_usage("sandbox ls", "unexpected argument `%s`", argv[1]);
+    static const struct option_spec opts[] = {{"json", 0, false, 1, NULL},
+                                              {NULL, 0, false, 0, NULL}};
+    bool json = false;
     hull_err *err = NULL;
+    cleanup_options struct option_parser op;
+    if (options_init_posix(&op, opts, argc, argv, 1, &err) < 0)
+        return cli_fail(err);
+    int id;
+    const char *arg;
+    while ((id = options_next(&op, &arg, &err)) != 0)
+        if (id < 0 || options_bool("json", arg, &json, &err) < 0)
+            return cli_usage_options("sandbox ls", err);
+    if (op.index < argc)
+        return cli_usage("sandbox ls", "unexpected argument `%s`", argv[op.index]);
     cleanup_free char *root = NULL;
     json_t *list = NULL;
     if (session_data_root(cli, &root, &err) < 0 || sandbox_session_list(root, &list, &err) < 0)
@@ -472,9 +562,12 @@ static int sandbox_cp_cmd(struct hull_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, cp_help))
         return 0;
-    if (argc != 3)
+    int first, rc = no_options("sandbox cp", argc, argv, &first);
+    if (rc != 0)
+        return rc;
+    if (argc - first != 2)
         return cli_usage("sandbox cp", "SRC and DST are required");
-    const char *a = argv[1], *b = argv[2];
+    const char *a = argv[first], *b = argv[first + 1];
     const char *ca = a[0] != '/' && a[0] != '.' ? strchr(a, ':') : NULL;
     const char *cb = b[0] != '/' && b[0] != '.' ? strchr(b, ':') : NULL;
     if ((ca == NULL) == (cb == NULL))
@@ -508,6 +601,8 @@ int cmd_sandbox(struct hull_cli *cli, int argc, char **argv)
             fputs(sandbox_help, stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
+    /* Repair first: bundles left by a killed hull (owner.h). */
+    sandbox_reap_stale();
     return cli_dispatch(cli, sandbox_commands, "sandbox", argc - 1, argv + 1);
 }
 

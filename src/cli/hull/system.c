@@ -16,6 +16,9 @@
 #include "container/status.h"
 #include "container/volume.h"
 #include "image/image.h"
+#include "net/attach.h"
+#include "net/network.h"
+#include "oci/json_read.h"
 #include "util/cleanup.h"
 
 static const char help[] =
@@ -26,9 +29,10 @@ static const char help[] =
     "                         counts of containers (running, paused, stopped), images, volumes\n"
     "  df [--format json]     disk use of images, containers (writable layers and logs) and\n"
     "                         volumes\n"
-    "  prune [-f] [--volumes] remove every stopped (or dead) container, dangling images and\n"
-    "                         unreferenced layers; with --volumes also every volume no\n"
-    "                         container uses.\n"
+    "  prune [-f] [--volumes] remove every stopped (or dead) container, every network no\n"
+    "                         container is attached to (not the default `bridge`), dangling\n"
+    "                         images and unreferenced layers; with --volumes also every\n"
+    "                         volume no container uses.\n"
     "                         hull never prompts: -f is accepted for docker compatibility\n"
     "\n"
     "Exit status: 0, 1 when something could not be read or removed, 125 for usage errors.\n";
@@ -239,6 +243,28 @@ static int sys_df(struct hull_cli *cli, container_store *cs, int argc, char **ar
     return 0;
 }
 
+/* docker's "Deleted Networks:" list. Stale attachments (crashed containers) go first. */
+static int prune_networks(container_store *cs, hull_err **err)
+{
+    cleanup_net_store net_store *ns = NULL;
+    if (net_store_open(cs->data_root, &ns, err) < 0)
+        return -1;
+    cleanup_err hull_err *re = NULL;
+    net_reconcile(ns, &re);
+    cleanup_json json_t *removed = NULL;
+    if (net_network_prune(ns, &removed, err) < 0)
+        return -1;
+    size_t i;
+    json_t *n;
+    json_array_foreach(removed, i, n)
+    {
+        if (i == 0)
+            puts("Deleted Networks:");
+        puts(json_string_value(n));
+    }
+    return 0;
+}
+
 static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char **argv)
 {
     static const struct option_spec opts[] = {
@@ -283,6 +309,10 @@ static int sys_prune(struct hull_cli *cli, container_store *cs, int argc, char *
             continue;
         }
         printf("Deleted container: %s\n", r->id);
+    }
+    if (prune_networks(cs, &err) < 0) {
+        status = cli_fail(err);
+        err = NULL;
     }
     if (volumes) {
         cleanup_strv char **vols = NULL;

@@ -233,6 +233,28 @@ static int mount_root(void)
     return 0;
 }
 
+/* The writable share at `path` of the new root (made when missing, in the tmpfs upper). */
+static int mount_workspace(const char *path)
+{
+    char target[4096];
+    if (snprintf(target, sizeof(target), NEWROOT "%s", path) >= (int)sizeof(target))
+        return -ENAMETOOLONG;
+    for (char *s = target + strlen(NEWROOT) + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(target, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *s = '/';
+    }
+    if (mkdir(target, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    if (mount(VM_WORKSPACE_TAG, target, "9p", MS_NOSUID | MS_NODEV,
+              "trans=virtio,version=9p2000.L,msize=262144") < 0)
+        return -errno;
+    return 0;
+}
+
 static int mount_api_filesystems(void)
 {
     static const struct {
@@ -560,6 +582,8 @@ int main(void)
         fail(&p, "mount /proc, /sys, /dev in the root filesystem", -r);
     if ((r = write_etc(&cfg)) < 0)
         fail(&p, "write /etc/hosts", -r);
+    if (cfg.workspace != NULL && (r = mount_workspace(cfg.workspace)) < 0)
+        fail(&p, "mount the workspace", -r);
     if ((r = switch_root()) < 0)
         fail(&p, "switch to the root filesystem", -r);
     if (cfg.hostname != NULL && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
