@@ -269,5 +269,9 @@ void runtime_init_handler(struct init_args *a, const struct runtime_handler *h)
     if (h->prepare && h->prepare(a->cfg, &err) < 0)
         fail(a, err);
     ready_and_wait_start(a);
+    /* A handler runs in this process and never execs: close what the caller left open above
+     * the preserved fds (its locks, pipes, sockets), as an exec would for close-on-exec fds,
+     * so that nothing of the caller's lives on in a long-running handler. */
+    syscall(SYS_close_range, 3u + (unsigned)a->preserve_fds, ~0u, 0);
     h->run(a->cfg, &a->saved_sigmask);
 }

@@ -168,13 +168,19 @@ json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *
         *oom = 0;
     uint64_t cpu = 0, peak = 0, v;
     for (size_t i = 0; i < set.n; i++) {
-        const char *dir = set.dirs[i].path;
-        if (read_u64_at(dir, "cpuacct.usage", NULL, &v))
+        const struct cgroup_dir *d = &set.dirs[i];
+        if (d->v2) {
+            if (read_u64_at(d->path, "cpu.stat", "usage_usec", &v))
+                cpu = v * 1000;
+            if (read_u64_at(d->path, "memory.peak", NULL, &v))
+                peak = v;
+            continue;
+        }
+        if ((d->controllers & CG_BIT(CG_CPUACCT)) &&
+            read_u64_at(d->path, "cpuacct.usage", NULL, &v))
             cpu = v;
-        else if (set.dirs[i].v2 && read_u64_at(dir, "cpu.stat", "usage_usec", &v))
-            cpu = v * 1000;
-        if (read_u64_at(dir, "memory.max_usage_in_bytes", NULL, &v) ||
-            (set.dirs[i].v2 && read_u64_at(dir, "memory.peak", NULL, &v)))
+        if ((d->controllers & CG_BIT(CG_MEMORY)) &&
+            read_u64_at(d->path, "memory.max_usage_in_bytes", NULL, &v))
             peak = v;
     }
     return json_pack("{s:{s:{s:I}}, s:{s:{s:I}}}", "cpu", "usage", "total", (json_int_t)cpu,

@@ -71,3 +71,46 @@ def test_vm_refuses_what_it_cannot_do(hull):
         assert r.returncode != 0 and "--isolation vm" in r.stderr, flags
     r = hull("sandbox", "create", "--isolation", "vm", f"v{os.getpid()}")
     assert r.returncode != 0 and "sessions run as containers only" in r.stderr
+
+
+def test_kill9_during_a_vm_run_is_repaired(hull):
+    """The launcher no longer keeps hull's owner lock: the next command repairs at once."""
+    import signal
+    import subprocess
+
+    p = hull.popen("sandbox", "run", "--isolation", "vm", "--timeout", "30m", "--", "sleep",
+                   "100000", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sid = None
+    try:
+        def vm_running():
+            for e in os.listdir(RUN_DIR):
+                if e.endswith(".lock"):
+                    try:
+                        with open(os.path.join(RUN_DIR, e)) as f:
+                            doc = json.load(f)
+                    except (OSError, ValueError):
+                        continue
+                    if doc.get("data_root") == hull.root and any(
+                            "qemu" in c for _, c in processes_mentioning(doc["id"])):
+                        return doc["id"]
+            return None
+        sid = hull.wait_for(vm_running, timeout=300, what="qemu of the sandbox")
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        assert os.path.isdir(os.path.join(RUN_DIR, sid))
+        hull("sandbox", "ls", check=True)
+        assert not os.path.exists(os.path.join(RUN_DIR, sid))
+        assert not os.path.exists(os.path.join(RUN_DIR, sid + ".lock"))
+        hull.wait_for(lambda: not processes_mentioning(sid), timeout=120,
+                      what="qemu and launcher gone")
+        assert not mounts_under(os.path.join(RUN_DIR, sid))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if sid:
+            for pid, _ in processes_mentioning(sid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass

@@ -34,8 +34,10 @@
 #define MAX_CONNS 64
 
 struct conn {
-    int fd;    /* -1 = free */
-    pid_t pid; /* the command, 0 before it is spawned */
+    int fd;     /* -1 = free */
+    pid_t pid;  /* the command, 0 before it is spawned, -1 once its status was sent */
+    pid_t pgid; /* its process group (the command's pid; the id stays taken while the group
+                 * has members, even after the command itself was reaped) */
 };
 
 static void send_msg(int fd, char type, int32_t value, int pass_fd)
@@ -113,12 +115,15 @@ static bool handle(struct conn *c, const sigset_t *old)
             memcpy(fds, CMSG_DATA(h), (size_t)(nfds > 3 ? 3 : nfds) * sizeof(int));
         }
     if (buf[0] == 'K' && n == 1) {
-        if (c->pid > 0) {
-            kill(-c->pid, SIGKILL);
+        /* Also after the command was reaped: what it left in its group goes. */
+        if (c->pgid > 0)
+            kill(-c->pgid, SIGKILL);
+        if (c->pid > 0)
             kill(c->pid, SIGKILL);
-        }
         return true;
     }
+    if (c->pid < 0)
+        return true; /* answered: only the client's close (or a `K`) comes now */
     bool ok = c->pid == 0 && nfds == 3 && n >= 12 && memcmp(buf, HSX_MAGIC, 4) == 0 &&
               !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
     uint32_t argc = 0, envc = 0;
@@ -163,7 +168,7 @@ static bool handle(struct conn *c, const sigset_t *old)
         return false;
     }
     setpgid(pid, pid);
-    c->pid = pid;
+    c->pid = c->pgid = pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     send_msg(c->fd, 'P', pid, pidfd);
     if (pidfd >= 0)
@@ -203,9 +208,10 @@ int main(void)
             while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
                 for (int i = 0; i < MAX_CONNS; i++)
                     if (conns[i].fd >= 0 && conns[i].pid == pid) {
+                        /* Kept open until the client closes it: closing with its `K` unread
+                         * would reset the connection and lose this answer. */
                         send_msg(conns[i].fd, 'X', st, -1);
-                        close(conns[i].fd);
-                        conns[i] = (struct conn){.fd = -1};
+                        conns[i].pid = -1;
                     }
         }
         for (int i = 0; i < MAX_CONNS; i++)
