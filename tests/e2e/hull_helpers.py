@@ -25,7 +25,7 @@ class HullCli:
     def cmd(self, *args):
         return [HULL, "--data-root", self.root] + [str(a) for a in args]
 
-    def __call__(self, *args, check=False, timeout=60, input=None, env=None):
+    def __call__(self, *args, check=False, timeout=180, input=None, env=None):
         e = dict(self.env)
         e.update(env or {})
         io = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
@@ -185,7 +185,7 @@ def hull(tmp_path, seeded_data_root):
     r = h("ps", "-aq", "--no-trunc")
     ids = r.stdout.split() if r.returncode == 0 else []
     if ids:
-        h("rm", "-f", "-v", *ids, timeout=60)
+        h("rm", "-f", "-v", *ids, timeout=180)
     # Monitors of --rm containers may still be finishing their clean-up (their attachments
     # too: a network with one cannot be removed yet).
     deadline = time.monotonic() + 30
@@ -197,8 +197,8 @@ def hull(tmp_path, seeded_data_root):
     # the data root.
     bridges = network_bridges(root)
     if os.path.isdir(os.path.join(root, "networks")):
-        h("network", "prune", "-f", timeout=60)
-        h("network", "rm", "-f", "bridge", timeout=60)
+        h("network", "prune", "-f", timeout=180)
+        h("network", "rm", "-f", "bridge", timeout=180)
     net_left = network_leftovers(bridges)
     if net_left:
         left["network"] = net_left
@@ -207,6 +207,6 @@ def hull(tmp_path, seeded_data_root):
     shutil.rmtree(root, ignore_errors=True)
     if "network" in left:
         # The bridges' owner (this data root) is gone now: any hull's prune removes them.
-        HullCli(root + "-sweep")("network", "prune", "-f", timeout=60)
+        HullCli(root + "-sweep")("network", "prune", "-f", timeout=180)
         shutil.rmtree(root + "-sweep", ignore_errors=True)
     assert not left, f"left behind: {left}"
