@@ -87,3 +87,32 @@ def report(results, columns, title):
             print(f"hull/{ref}: " + "  ".join(f"{c} {hv / rv:.2f}x" if rv else f"{c} n/a"
                                              for c, hv, rv in zip(columns, h, r)))
     return med
+
+
+def remove_workdir(path, timeout=30):
+    """rm -rf of a benchmark's temporary directory, after the processes that still use it are
+    gone (podman's conmon starts `podman container cleanup` after a container dies, which can
+    mount the store's overlay again after `podman system reset`) and its mounts are undone."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    busy = path.encode() in f.read()
+            except OSError:
+                continue
+            if busy:
+                break
+        if not busy:
+            break
+        time.sleep(0.2)
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split()[4] for line in f]
+    for mp in reversed(mounts):
+        if mp == path or mp.startswith(path + "/"):
+            subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+    shutil.rmtree(path, ignore_errors=True)

@@ -530,9 +530,10 @@ int container_network_disconnect(container_store *cs, container_record *r, const
 json_t *container_network_settings(container_store *cs, container_record *r)
 {
     json_t *ns_doc =
-        json_pack("{s:s, s:s, s:o, s:s, s:i, s:s, s:s, s:o}", "Bridge", "", "SandboxKey", "",
-                  "Ports", json_object(), "IPAddress", "", "IPPrefixLen", 0, "Gateway", "",
-                  "MacAddress", "", "Networks", json_object());
+        json_pack("{s:s, s:s, s:o, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:o}", "Bridge", "",
+                  "SandboxKey", "", "Ports", json_object(), "IPAddress", "", "IPPrefixLen", 0,
+                  "Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "IPv6Gateway",
+                  "", "MacAddress", "", "Networks", json_object());
     json_t *cfg = json_object_get(json_object_get(r->doc, "NetworkSettings"), "Networks");
     json_t *nets = json_object_get(ns_doc, "Networks");
     const char *name;

@@ -174,8 +174,8 @@ static bool own_cgroup_path(const char *proc_self_cgroup, const char *controller
 
 /* Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
  * container's own cgroup directory instead, as runc does. */
-static int bind_own_cgroup(int rootfd, const char *self, const char *mnt, const char *controllers,
-                           int subfd, unsigned long flags, const char *sub, hull_err **err)
+static int bind_own_cgroup(const char *self, const char *mnt, const char *controllers, int subfd,
+                           const char *sub, hull_err **err)
 {
     char rel[2048], src[4096], sp[32];
     if (!own_cgroup_path(self, controllers, rel, sizeof rel))
@@ -183,14 +183,54 @@ static int bind_own_cgroup(int rootfd, const char *self, const char *mnt, const 
     snprintf(src, sizeof src, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
     if (mount(src, fd_path(sp, subfd), NULL, MS_BIND, NULL) < 0)
         return hull_error(err, errno, "bind mount `%s` on `%s`", src, sub);
+    return 0;
+}
+
+/* The sub-mount directory of a hierarchy mounted at /sys/fs/cgroup/NAME (NULL: none). */
+static const char *hierarchy_name(const struct cgroup_hierarchy *h)
+{
+    if (strncmp(h->mountpoint, "/sys/fs/cgroup/", 15) != 0)
+        return NULL;
+    const char *name = h->mountpoint + 15;
+    return strchr(name, '/') != NULL || *name == '\0' ? NULL : name;
+}
+
+/* The flags of the cgroup mount for the tmpfs and every hierarchy below it (the binds were
+ * made without them): one recursive mount_setattr(2); before Linux 5.12 a remount of each. */
+static int seal_cgroup_tree(int rootfd, const struct hull_mount *m, const struct cgroup_host *host,
+                            unsigned long flags, bool own_cgroupns, hull_err **err)
+{
     unsigned long f = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     if (f == 0)
         return 0;
-    /* subfd names the directory below the new mount: re-resolve to reach the mount itself. */
-    cleanup_close int mounted = resolve_in_root(rootfd, sub, RESOLVE_EXISTING, err);
-    if (mounted < 0)
+    cleanup_close int top = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
+    if (top < 0)
         return -1;
-    return remount_bind(fd_path(sp, mounted), f, err);
+    struct mount_attr attr = {.attr_set = ((f & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+                                          ((f & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                                          ((f & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+                                          ((f & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0)};
+    if (syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return hull_error(err, errno, "set the flags of `%s` and its cgroup mounts",
+                          m->destination);
+    char p[32];
+    for (size_t i = 0; i < host->n && !own_cgroupns; i++) {
+        const char *name = hierarchy_name(&host->h[i]);
+        if (name == NULL)
+            continue;
+        char sub[1200];
+        snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
+        cleanup_close int mounted = resolve_in_root(rootfd, sub, RESOLVE_EXISTING, err);
+        if (mounted < 0 || remount_bind(fd_path(p, mounted), f, err) < 0)
+            return -1;
+    }
+    if ((flags & MS_RDONLY) &&
+        mount(NULL, fd_path(p, top), NULL,
+              MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+        return hull_error(err, errno, "remount `%s` read-only", m->destination);
+    return 0;
 }
 
 /* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME. */
@@ -200,10 +240,8 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
 {
     for (size_t i = 0; i < host->n; i++) {
         const struct cgroup_hierarchy *h = &host->h[i];
-        if (strncmp(h->mountpoint, "/sys/fs/cgroup/", 15) != 0)
-            continue;
-        const char *name = h->mountpoint + 15;
-        if (strchr(name, '/') != NULL || *name == '\0')
+        const char *name = hierarchy_name(h);
+        if (name == NULL)
             continue;
         char sub[1200];
         snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
@@ -213,7 +251,7 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
         char subp[32];
         if (h->v2) {
             if (!own_cgroupns) {
-                if (bind_own_cgroup(rootfd, self, h->mountpoint, "", subfd, flags, sub, err) < 0)
+                if (bind_own_cgroup(self, h->mountpoint, "", subfd, sub, err) < 0)
                     return -1;
                 continue;
             }
@@ -235,7 +273,7 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
             strncat(data, o, sizeof data - strlen(data) - 1);
         }
         if (!own_cgroupns) {
-            if (bind_own_cgroup(rootfd, self, h->mountpoint, data, subfd, flags, sub, err) < 0)
+            if (bind_own_cgroup(self, h->mountpoint, data, subfd, sub, err) < 0)
                 return -1;
             continue;
         }
@@ -273,15 +311,7 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
         return -1;
     if (mount_hierarchies(rootfd, m, cgroups, self, flags, own_cgroupns, err) < 0)
         return -1;
-    if (flags & MS_RDONLY) {
-        cleanup_close int again = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
-        if (again < 0)
-            return -1;
-        if (mount(NULL, fd_path(tp, again), NULL,
-                  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
-            return hull_error(err, errno, "remount `%s` read-only", m->destination);
-    }
-    return 0;
+    return seal_cgroup_tree(rootfd, m, cgroups, flags, own_cgroupns, err);
 }
 
 static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, bool own_cgroupns,

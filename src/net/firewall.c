@@ -60,8 +60,8 @@ static const char *meta_str(json_t *conf, const char *key)
     return json_string_value(json_object_get(net_network_meta(conf), key));
 }
 
-/* iptables -w [-t TABLE] OP CHAIN RULE... (ip6tables for the IPv6 half of a dual-stack
- * network: `ipt` below is called through these two). */
+/* BIN -w [-t TABLE] OP CHAIN RULE...: BIN is iptables, or ip6tables for the IPv6 half of a
+ * dual-stack network. */
 static int ipt_bin(const char *bin, const char *table, const char *op, const char *chain,
                    const char *const *rule, hull_err **err)
 {
@@ -137,10 +137,13 @@ static int family_up(const char *bin, json_t *conf, hull_err **err)
     struct rules r;
     rules_of(conf, strcmp(bin, "ip6tables") == 0, &r);
     const char *buf[16];
-    if (ensure_chain(bin, "filter", "HULL-ISOLATION-1", "FORWARD", true, err) < 0 ||
-        ensure_chain(bin, "filter", "HULL-ISOLATION-2", NULL, false, err) < 0 ||
-        ensure_chain(bin, "filter", "HULL-FORWARD", "FORWARD", false, err) < 0)
-        return hull_error_prefix(err, "firewall");
+    {
+        cleanup_close int lock = net_host_chains_lock(err);
+        if (lock < 0 || ensure_chain(bin, "filter", "HULL-ISOLATION-1", "FORWARD", true, err) < 0 ||
+            ensure_chain(bin, "filter", "HULL-ISOLATION-2", NULL, false, err) < 0 ||
+            ensure_chain(bin, "filter", "HULL-FORWARD", "FORWARD", false, err) < 0)
+            return hull_error_prefix(err, "firewall");
+    }
     if (internal) {
         if (ipt_bin(bin, "filter", "-A", "HULL-ISOLATION-1", with_target(r.internal, "DROP", buf),
                     err) < 0)

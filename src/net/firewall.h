@@ -3,7 +3,8 @@
  * has it), docker's isolation rule (traffic from another bridge into this network's bridge is
  * dropped: HULL-ISOLATION-1/2 chains), --internal (nothing leaves the bridge), and FORWARD
  * accepts for hosts whose FORWARD policy is DROP (HULL-FORWARD). iptables (the nf_tables
- * backend the CNI plugins use) is run as a program. */
+ * backend the CNI plugins use) is run as a program; a dual-stack network gets the same rules
+ * from ip6tables for its IPv6 subnet. */
 #ifndef HULL_NET_FIREWALL_H
 #define HULL_NET_FIREWALL_H
 

@@ -120,6 +120,13 @@ int net_host_lock(hull_err **err)
     return lock_file(AT_FDCWD, HOST_LOCK_FILE, err);
 }
 
+int net_host_chains_lock(hull_err **err)
+{
+    if (mkdir(HOST_LOCK_DIR, 0700) < 0 && errno != EEXIST)
+        return hull_error(err, errno, "create `%s`", HOST_LOCK_DIR);
+    return lock_file(AT_FDCWD, HOST_LOCK_DIR "/chains.lock", err);
+}
+
 static void random_id(char out[65])
 {
     unsigned char b[32];
@@ -456,6 +463,8 @@ static int bridge_delete(json_t *conf, hull_err **err)
 }
 
 static int remove_orphans_locked(json_t *removed);
+static int bridge_up(net_store *s, json_t *conf, bool *made, hull_err **err);
+static int rules_up(json_t *conf, hull_err **err);
 
 static int conflist_path_exists(net_store *s, const char *name)
 {
@@ -631,7 +640,8 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
                           bridge);
     cleanup_json json_t *conf = build_conflist(
         s, o, id, bridge, &subnet, gw, o->ip_range ? &range : NULL, o->ipv6 ? &subnet6 : NULL, gw6);
-    if (net_network_ensure_up(s, conf, err) < 0)
+    bool made;
+    if (bridge_up(s, conf, &made, err) < 0)
         return -1;
     cleanup_free char *file = NULL;
     cleanup_free char *text = json_dumps(conf, JSON_INDENT(2));
@@ -642,13 +652,25 @@ int net_network_create(net_store *s, const struct net_create_opts *o, json_t **o
         bridge_delete(conf, &e);
         return hull_error_prefix(err, "network %s", o->name);
     }
+    /* The host lock guards the subnet choice until the bridge's route shows it taken, and the
+     * owner tag until the record exists (another hull's orphan sweep reads both). The rules
+     * (a dozen iptables runs, seconds on a loaded host) need only the store lock, held until
+     * the end: every data root's first `hull run` makes its default network, so holding the
+     * host lock through them made all of them wait in line. */
+    close(steal_fd(&hlock));
+    if (rules_up(conf, err) < 0) {
+        unlinkat(s->dirfd, file, 0);
+        return -1;
+    }
     if (out)
         *out = json_incref(conf);
     return 0;
 }
 
-int net_network_ensure_up(net_store *s, json_t *conf, hull_err **err)
+/* The bridge device with its addresses and owner tag (not its rules), unless it exists. */
+static int bridge_up(net_store *s, json_t *conf, bool *made, hull_err **err)
 {
+    *made = false;
     const char *bridge = meta_str(conf, "bridge");
     char path[64];
     snprintf(path, sizeof path, "/sys/class/net/%s", bridge);
@@ -666,14 +688,26 @@ int net_network_ensure_up(net_store *s, json_t *conf, hull_err **err)
         abort();
     if (bridge_create(bridge, gw, subnet.prefix, addr6, tag, err) < 0)
         return -1;
-    if (net_firewall_network_up(conf, err) < 0) {
-        cleanup_err hull_err *e = NULL;
-        net_firewall_network_down(conf);
-        char *del[] = {"ip", "link", "del", (char *)bridge, NULL};
-        net_run_tool(del, true, &e);
-        return hull_error_prefix(err, "network %s", net_network_name(conf));
-    }
+    *made = true;
     return 0;
+}
+
+/* The network's rules; on failure none stay, nor the bridge. */
+static int rules_up(json_t *conf, hull_err **err)
+{
+    if (net_firewall_network_up(conf, err) == 0)
+        return 0;
+    cleanup_err hull_err *e = NULL;
+    bridge_delete(conf, &e);
+    return hull_error_prefix(err, "network %s", net_network_name(conf));
+}
+
+int net_network_ensure_up(net_store *s, json_t *conf, hull_err **err)
+{
+    bool made;
+    if (bridge_up(s, conf, &made, err) < 0)
+        return -1;
+    return made ? rules_up(conf, err) : 0;
 }
 
 int net_network_list(net_store *s, json_t **list, hull_err **err)

@@ -38,6 +38,9 @@ void net_store_closep(net_store **s);
 int net_store_lock(net_store *s, hull_err **err);
 /* The host-wide lock (/run/hull/network.lock) of subnet choice and port reservations. */
 int net_host_lock(hull_err **err);
+/* Host-wide, short: the check-then-create of hull's iptables chains and their jumps
+ * (/run/hull/chains.lock), so that networks made in parallel do not add a jump twice. */
+int net_host_chains_lock(hull_err **err);
 
 struct net_create_opts {
     const char *name;

@@ -147,6 +147,9 @@ void runtime_cgroup_thaw(int state_dirfd)
 
 int runtime_cgroup_is_paused(int state_dirfd)
 {
+    int frozen = cgroup_state_is_frozen(state_dirfd);
+    if (frozen != -2)
+        return frozen == 1;
     cleanup_cgroup_set struct cgroup_set set = {0};
     hull_err *e = NULL;
     int present = cgroup_set_load(state_dirfd, &set, &e);

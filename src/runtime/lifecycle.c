@@ -91,7 +91,7 @@ static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err 
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct runtime_state *s, unsigned long clone_flags, int sync_fd,
                        const struct create_opts *co, const struct cgroup_set *cg,
-                       enum cgroup_progress progress, hull_err **err)
+                       enum cgroup_progress progress, int start_fd, hull_err **err)
 {
     if ((clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
@@ -138,6 +138,13 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     }
     if (state_write_pid_file(co->pid_file, s->pid, err) < 0)
         return -1;
+    /* run without start hooks: `start` now, before the container process waits for it (it
+     * reads the byte right after COMMITTED, without a second wake-up). */
+    if (start_fd >= 0) {
+        if (write(start_fd, "0", 1) != 1)
+            return hull_error(err, errno, "start container `%s`", co->id);
+        unlinkat(dir->dirfd, "exec.fifo", 0);
+    }
     return sync_send(sync_fd, SYNC_COMMITTED, err);
 }
 
@@ -390,13 +397,16 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         cloned = true;
         close(sp[1]);
         sp[1] = -1;
-        close(fifo);
-        fifo = -1;
+        bool start_now = co->started != NULL && !needs_start_status(cfg);
+        if (!start_now) {
+            close(fifo);
+            fifo = -1;
+        }
         hull_closep(&console[1]);
         hull_closep(&start_status);
         s.pid = pid;
         hull_closep(&cgroup_fd);
-        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, err) < 0) {
+        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, fifo, err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
             if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
@@ -411,6 +421,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             break;
         }
         *pid_out = pid;
+        if (start_now)
+            *co->started = true;
         rc = 0;
     } while (0);
     hull_closep(&console[0]);
@@ -584,10 +596,12 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     int master = -1;
     struct create_opts attached = *co;
     attached.terminal_master = detach ? NULL : &master;
+    bool started = false;
+    attached.started = &started;
     if (runtime_create(ro, &attached, &pid, !detach, err) < 0)
         return -1;
     co = &attached;
-    if (runtime_start(ro, co->id, err) < 0) {
+    if (!started && runtime_start(ro, co->id, err) < 0) {
         sigprocmask(SIG_SETMASK, &saved, NULL);
         hull_closep(&master);
         hull_err *e2 = NULL;

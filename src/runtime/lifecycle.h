@@ -41,6 +41,10 @@ struct create_opts {
      * master is received into *terminal_master (-1 otherwise) for the relay. NULL = detached
      * (create, run --detach): a terminal then needs --console-socket, as in runc. */
     int *terminal_master;
+    /* run: when the config has no startContainer or poststart hooks, release the container at
+     * the end of create (the `start` byte is in exec.fifo before the container process reads
+     * it: one hand-over and one state load fewer) and set *started. NULL: create only. */
+    bool *started;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked

@@ -3,7 +3,9 @@
  *
  * The control channel carries one short text line per message.
  *   host -> guest:  "signal <n>\n"   deliver signal n to the program (TERM, INT, KILL...)
- *   guest -> host:  "started\n"      the program's execve() succeeded
+ *   guest -> host:  "times <phase>=<ms> ...\n" just before "started": the guest clock (ms since
+ *                                    the guest kernel started) at the end of each init phase
+ *                   "started\n"      the program's execve() succeeded
  *                   "exit <code>\n"  the program ended; code is 0-255, 128+n for signal n
  *                   "error <text>\n" the guest init failed before the program could run */
 #ifndef HULL_VM_PROTOCOL_H

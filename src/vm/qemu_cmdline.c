@@ -3,6 +3,11 @@
  *  - PVH boot of the ELF vmlinux, no option ROMs, no default devices: the fastest path to init.
  *  - -no-reboot: a guest reset ends qemu instead of rebooting (backup for ACPI power-off).
  *  - tsc_early_khz under TCG: without it the guest sometimes hangs calibrating the TSC.
+ *  - TCG translation cache of VM_TCG_TB_MIB per vCPU instead of qemu's 1 GiB default: a boot
+ *    translates about 44 MiB of code, every byte of it stays resident; a smaller cache is
+ *    flushed and refilled instead (docs/performance.md has the cost).
+ *  - the tracefs initcalls are skipped: they create ~10k tracefs inodes (8 MiB of guest memory)
+ *    for a tracing interface nobody mounts in the guest.
  *  - every host-facing channel is an inherited fd (socketpairs, memfd), so no socket or
  *    temporary file exists in the filesystem to clean up or to race on. */
 #include "vm/qemu_cmdline.h"
@@ -42,6 +47,12 @@ static void add(struct argv_builder *b, const char *fmt, ...)
     nv[b->n++] = s;
     nv[b->n] = NULL;
     b->v = nv;
+}
+
+unsigned vm_qemu_tb_size_mib(unsigned cpus)
+{
+    unsigned n = cpus == 0 ? 1 : cpus > 16 ? 16 : cpus;
+    return VM_TCG_TB_MIB * n;
 }
 
 char *vm_qemu_escape(const char *value)
@@ -98,7 +109,10 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     add(&b, "-M");
     add(&b, "microvm,acpi=on,x-option-roms=off,isa-serial=%s", console ? "on" : "off");
     add(&b, "-accel");
-    add(&b, "%s", plan->accel);
+    if (strcmp(plan->accel, "tcg") == 0)
+        add(&b, "tcg,tb-size=%u", vm_qemu_tb_size_mib(plan->cpus));
+    else
+        add(&b, "%s", plan->accel);
     add(&b, "-cpu");
     add(&b, "%s", strcmp(plan->accel, "kvm") == 0 ? "host" : "max");
     add(&b, "-smp");
@@ -125,8 +139,9 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
         snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", plan->tsc_khz);
     add(&b, "-append");
     /* cryptomgr.notests: the crypto self-tests are a third of a TCG boot */
-    add(&b, "%s panic=-1 reboot=t cryptomgr.notests%s%s%s", console ? "console=ttyS0" : "quiet",
-        tsc, plan->kernel_args ? " " : "", plan->kernel_args ? plan->kernel_args : "");
+    add(&b, "%s panic=-1 reboot=t cryptomgr.notests %s%s%s%s", console ? "console=ttyS0" : "quiet",
+        VM_KERNEL_INITCALL_BLACKLIST, tsc, plan->kernel_args ? " " : "",
+        plan->kernel_args ? plan->kernel_args : "");
     add(&b, "-device");
     add(&b, "virtio-serial-device,max_ports=4");
     add_serial_port(&b, "ctl", plan->fd_control, VM_PORT_CONTROL);

@@ -24,6 +24,15 @@ struct vm_qemu_plan {
     int fd_config;                        /* memfd with the encoded vm_guest_config */
 };
 
+/* TCG translation cache per vCPU, MiB (qemu's default is 1 GiB, used as it fills). */
+#define VM_TCG_TB_MIB 16
+
+/* Guest initcalls skipped: the tracefs files (no one traces inside a hull guest). */
+#define VM_KERNEL_INITCALL_BLACKLIST "initcall_blacklist=init_kprobe_trace,tracer_init_tracefs"
+
+/* The -accel tcg,tb-size= value for `cpus` vCPUs (each MTTCG thread gets a region of it). */
+unsigned vm_qemu_tb_size_mib(unsigned cpus);
+
 /* A NULL-terminated, malloc'd argv (free with hull_strvfree). */
 int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err);
 

@@ -62,12 +62,19 @@ struct vm_spec {
     unsigned boot_timeout_s; /* no "started" by then: give up; 0: 120 */
 };
 
+#define VM_GUEST_TIMES_MAX 160
+
 /* Monotonic timestamps (seconds) of one VM's life, for benchmarks; 0 = did not happen. */
 struct vm_times {
     double spawned; /* qemu forked */
     double started; /* the program's execve() succeeded in the guest */
     double exited;  /* the guest reported the exit code */
     double stopped; /* qemu exited */
+    /* CPU seconds (user + system) qemu had used when the program started: under TCG the boot's
+     * cost independent of how busy the host is; -1 if unknown */
+    double qemu_cpu_started;
+    /* the guest init's phases, guest clock: "init=MS modules=MS ... exec=MS" ("" if none) */
+    char guest[VM_GUEST_TIMES_MAX];
 };
 
 struct vm;

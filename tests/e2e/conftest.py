@@ -22,16 +22,45 @@ RUNTIME = os.path.join(BUILD, "hull-runtime")
 HULL = os.path.join(BUILD, "hull")
 
 
-# Modules of long tests (VM boots; the cgroup2 suite in a VM takes minutes). They run first, so
-# that with pytest-xdist they overlap the many short tests instead of trailing after them.
-LONG_FIRST = ("test_vm_cgroup2_suite.py", "test_vm_krunclient.py", "test_vm_runtime.py")
+# Long tests, longest first (VM boots; the cgroup2 suite in a VM takes minutes; Debian image
+# builds; the random-kill and fifty-container runs): a module, or one test (module::name
+# prefix). They run first, so that with pytest-xdist they overlap the many short tests instead
+# of being handed out last and trailing alone at the end of the run (xdist deals tests in
+# collection order). Order by the `--durations` of a run on the 2-core machine.
+LONG_FIRST = (
+    "test_vm_cgroup2_suite.py",
+    "test_vm_krunclient.py",
+    "test_build_debian.py",
+    "test_hull_failures.py::test_run_d_killed_at_random_moments",
+    "test_hull_stats.py::test_stats_net_io",
+    "test_hull_parallel.py::test_fifty_detached_containers",
+    "test_vm_runtime.py",
+    "test_compose_up.py",
+    "test_hull_events.py",
+    "test_podman.py",
+)
 
 
 def pytest_collection_modifyitems(items):
     def rank(item):
-        name = os.path.basename(str(item.fspath))
-        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+        name = os.path.basename(str(item.fspath)) + "::" + item.name
+        for i, prefix in enumerate(LONG_FIRST):
+            if name.startswith(prefix if "::" in prefix else prefix + "::"):
+                return i
+        return len(LONG_FIRST)
     items.sort(key=rank)  # stable: the order within each group stays
+
+
+@pytest.fixture(scope="session")
+def seeded_data_root(tmp_path_factory):
+    """A data root that holds only the built-in busybox image, seeded once per worker (read it,
+    don't write): each test's private root starts as a copy of it. Seeding builds and unpacks
+    the busybox layer on a store's first use, which costs far more than copying its result
+    (test_image_store.py still seeds its own stores, and checks that seeding does this)."""
+    root = str(tmp_path_factory.mktemp("seeded") / "data-root")
+    subprocess.run([HULL, "--data-root", root, "images"], check=True, capture_output=True,
+                   timeout=120)
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +104,11 @@ def default_config(args=None, terminal=False):
     }
 
 
-def wait_for(predicate, timeout=30, interval=0.02, what="condition"):
+def wait_for(predicate, timeout=120, interval=0.02, what="condition"):
     """Poll `predicate` until it returns something true and return that; fail the test after
-    `timeout` seconds (generous: the suite must pass on a loaded machine and under ASan)."""
+    `timeout` seconds. Generous: the suite must pass under ASan on a 2-core machine that
+    `stress-ng --cpu 2` and other work load twenty times over, where one `hull run` can take
+    half a minute (30s was seen to run out there); a passing wait returns as soon as it can."""
     deadline = time.monotonic() + timeout
     while True:
         v = predicate()
@@ -88,7 +119,7 @@ def wait_for(predicate, timeout=30, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
-def wait_exit(pid, timeout=30):
+def wait_exit(pid, timeout=120):
     """Wait (on a pidfd, not by polling) until process `pid` has exited; True when it has.
     Works for processes that are not our children; a zombie counts as exited."""
     try:

@@ -25,7 +25,7 @@ class HullCli:
     def cmd(self, *args):
         return [HULL, "--data-root", self.root] + [str(a) for a in args]
 
-    def __call__(self, *args, check=False, timeout=60, input=None, env=None):
+    def __call__(self, *args, check=False, timeout=180, input=None, env=None):
         e = dict(self.env)
         e.update(env or {})
         io = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
@@ -52,7 +52,7 @@ class HullCli:
         r = self("run", "-d", *args, check=True)
         return r.stdout.strip()
 
-    def wait_for(self, predicate, timeout=30, interval=0.02, what="condition"):
+    def wait_for(self, predicate, timeout=120, interval=0.02, what="condition"):
         return wait_for(predicate, timeout=timeout, interval=interval, what=what)
 
     def logs(self, ref, *flags):
@@ -176,15 +176,16 @@ def force_clean(root):
 
 
 @pytest.fixture
-def hull(tmp_path):
+def hull(tmp_path, seeded_data_root):
     root = str(tmp_path / "data-root")
+    subprocess.run(["cp", "-a", seeded_data_root, root], check=True, timeout=60)
     h = HullCli(root)
     yield h
     # Remove whatever the test left, through hull itself, then check nothing leaked.
     r = h("ps", "-aq", "--no-trunc")
     ids = r.stdout.split() if r.returncode == 0 else []
     if ids:
-        h("rm", "-f", "-v", *ids, timeout=60)
+        h("rm", "-f", "-v", *ids, timeout=180)
     # Monitors of --rm containers may still be finishing their clean-up (their attachments
     # too: a network with one cannot be removed yet).
     deadline = time.monotonic() + 30
@@ -196,8 +197,8 @@ def hull(tmp_path):
     # the data root.
     bridges = network_bridges(root)
     if os.path.isdir(os.path.join(root, "networks")):
-        h("network", "prune", "-f", timeout=60)
-        h("network", "rm", "-f", "bridge", timeout=60)
+        h("network", "prune", "-f", timeout=180)
+        h("network", "rm", "-f", "bridge", timeout=180)
     net_left = network_leftovers(bridges)
     if net_left:
         left["network"] = net_left
@@ -206,6 +207,6 @@ def hull(tmp_path):
     shutil.rmtree(root, ignore_errors=True)
     if "network" in left:
         # The bridges' owner (this data root) is gone now: any hull's prune removes them.
-        HullCli(root + "-sweep")("network", "prune", "-f", timeout=60)
+        HullCli(root + "-sweep")("network", "prune", "-f", timeout=180)
         shutil.rmtree(root + "-sweep", ignore_errors=True)
     assert not left, f"left behind: {left}"

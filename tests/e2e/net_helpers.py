@@ -51,7 +51,7 @@ def prefix(subnet):
     return subnet.rsplit(".", 1)[0] + "."
 
 
-def wait_tcp(host, port, timeout=20):
+def wait_tcp(host, port, timeout=120):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -83,10 +83,12 @@ def free_port():
 
 
 def iptables_rules(*needles):
+    """Rules of iptables and ip6tables (dual-stack networks) naming one of `needles`."""
     out = ""
-    for table in ("filter", "nat"):
-        out += subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True,
-                              text=True).stdout
+    for binary in ("iptables", "ip6tables"):
+        for table in ("filter", "nat"):
+            out += subprocess.run([binary, "-w", "-t", table, "-S"], capture_output=True,
+                                  text=True).stdout
     return sorted(l for l in out.splitlines() if any(n and n in l for n in needles))
 
 

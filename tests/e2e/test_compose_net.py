@@ -114,7 +114,7 @@ def check_name_alias_port(hull, tmp_path, p, port, subnet, r):
         exec_until(hull, cli, f"nc {name} 7000 </dev/null", "srv-here")
     # the published port, from the host
     import socket
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     got = b""
     while time.monotonic() < deadline and b"srv-here" not in got:
         try:

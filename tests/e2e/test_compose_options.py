@@ -1,5 +1,5 @@
 """hull compose service options applied through `hull run`'s paths, as the container sees them:
-sysctls (/proc/sys), ulimits (ulimit -n/-Hn/-u), extra_hosts (/etc/hosts), dns_search and
+sysctls (/proc/sys), ulimits (ulimit -n/-Hn/-u), extra_hosts (/etc/hosts), dns, dns_search and
 dns_opt (/etc/resolv.conf); `hull run --sysctl/--ulimit` and their docker-worded refusals;
 `compose port`; the verbs' options (docker's POSIX convention) and their usage errors."""
 import json
@@ -52,6 +52,7 @@ services:
     extra_hosts:
       - "db.test:10.1.2.3"
       - "cache.test=10.1.2.4"
+    dns: [10.9.9.53]
     dns_search: [corp.test, lab.test]
     dns_opt: ["ndots:3"]
     ports: ["127.0.0.1::8080", "127.0.0.1::53/udp"]
@@ -77,6 +78,7 @@ def test_sysctls_ulimits_hosts_dns_and_port(hull, tmp_path):
         resolv = run_in(hull, c, "cat /etc/resolv.conf").splitlines()
         assert "search corp.test lab.test" in resolv, resolv
         assert "options ndots:3" in resolv, resolv
+        assert "nameserver 10.9.9.53" in resolv, resolv
         # the other service keeps the defaults
         out = run_in(hull, f"{p}-b-1", "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
                                        "ulimit -n; grep -c db.test /etc/hosts || true")
@@ -157,25 +159,27 @@ services:
 
 
 @pytest.mark.parametrize("args,expect", [
-    (["up", "--bogus"], "hull compose up: unknown option `--bogus`"),
-    (["up", "-dx"], "hull compose up: unknown option `-x`"),
+    (["up", "--bogus"], "hull compose up: unknown flag: --bogus"),
+    (["up", "-dx"], "hull compose up: unknown shorthand flag: 'x' in -dx"),
     (["up", "--scale", "a"], 'hull compose up: invalid --scale option "a". Should be SERVICE=NUM'),
     (["up", "--wait-timeout", "soon"], 'hull compose up: invalid argument "soon" for '
                                        '"--wait-timeout" flag'),
     (["up", "--force-recreate", "--no-recreate"], "hull compose up: --force-recreate and "
                                                   "--no-recreate are incompatible"),
     (["down", "--rmi", "some"], 'hull compose down: invalid value for --rmi: "some"'),
-    (["down", "-t"], "hull compose down: option `-t` needs a value"),
-    (["logs", "--tail"], "hull compose logs: option `--tail` needs a value"),
+    (["down", "-t"], "hull compose down: flag needs an argument: 't' in -t"),
+    (["logs", "--tail"], "hull compose logs: flag needs an argument: --tail"),
     (["config", "--format", "toml"], 'hull compose config: unsupported format "toml"'),
     (["ps", "--format", "xml"], 'hull compose ps: unsupported format "xml"'),
     (["exec", "a"], "hull compose exec: requires at least 2 arg(s), only received 1"),
     (["run"], "hull compose run: requires at least 1 arg(s), only received 0"),
-    (["stop", "--signal", "KILL"], "hull compose stop: unknown option `--signal`"),
-    (["pull", "--nope"], "hull compose pull: unknown option `--nope`"),
-    (["push", "--nope"], "hull compose push: unknown option `--nope`"),
-    (["--nope", "ps"], "hull compose: unknown option `--nope`"),
-    (["-f"], "hull compose: option `-f` needs a value"),
+    (["up", "--detach=maybe"], 'hull compose up: invalid argument "maybe" for "--detach" flag: '
+                               'strconv.ParseBool: parsing "maybe": invalid syntax'),
+    (["stop", "--signal", "KILL"], "hull compose stop: unknown flag: --signal"),
+    (["pull", "--nope"], "hull compose pull: unknown flag: --nope"),
+    (["push", "--nope"], "hull compose push: unknown flag: --nope"),
+    (["--nope", "ps"], "hull compose: unknown flag: --nope"),
+    (["-f"], "hull compose: flag needs an argument: 'f' in -f"),
 ])
 def test_usage_errors_one_line_exit_125(hull, tmp_path, args, expect):
     write(tmp_path / "compose.yaml", USAGE.format(project=project()))

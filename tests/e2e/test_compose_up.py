@@ -349,7 +349,7 @@ def test_kill_9_of_up_then_down_leaves_nothing(hull, tmp_path):
     p.wait()
     # its workers die with it: nothing goes on creating containers for a command that is gone
     hull.wait_for(lambda: not [x for x in processes_mentioning(hull.root) if " compose " in x[1]],
-                  timeout=30, what="the killed up's workers to exit")
+                  what="the killed up's workers to exit")
     assert set(ids(hull, "killed")) == {"killed-slow-1"}
     compose(hull, tmp_path, "down", "-t", "1")
     assert ids(hull, "killed") == {}

@@ -68,7 +68,7 @@ def ns_inodes(pid):
     return {n: os.readlink(f"/proc/{pid}/ns/{n}") for n in NAMESPACES}
 
 
-def wait_gone(pid, timeout=30):
+def wait_gone(pid, timeout=120):
     return wait_exit(pid, timeout)
 
 

@@ -362,9 +362,14 @@ def test_attach_to_an_attached_run(hull):
     runner = hull.popen("run", "-i", "--name", "fg", "busybox", "cat", stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     b = None
+
+    def socket_ready():
+        # A run that ended cannot make its socket: fail now, with its message.
+        assert runner.poll() is None, f"hull run -i ended ({runner.returncode}): " \
+            f"{runner.stderr.read().decode(errors='replace')}"
+        return hull("inspect", "fg").returncode == 0 and os.path.exists(socket_path(hull, "fg"))
     try:
-        hull.wait_for(lambda: hull("inspect", "fg").returncode == 0
-                      and os.path.exists(socket_path(hull, "fg")), what="socket")
+        hull.wait_for(socket_ready, what="socket")
         b = PipeClient(hull, "attach", "fg")
         deadline = time.monotonic() + 60
         n = 0

@@ -24,7 +24,7 @@ def json_events(hull, since, *filters):
     return [json.loads(l) for l in out.splitlines()]
 
 
-def wait_event(hull, since, *filters, timeout=30):
+def wait_event(hull, since, *filters, timeout=120):
     """The first event matching, waiting for it (polls the recorded log)."""
     return hull.wait_for(lambda: json_events(hull, since, *filters), timeout=timeout,
                          interval=0.05, what=f"event {filters}")[0]
@@ -47,7 +47,7 @@ class Follower:
                 self.lines.append(line.rstrip("\n"))
                 self.cond.notify_all()
 
-    def wait_for(self, pred, timeout=30):
+    def wait_for(self, pred, timeout=120):
         with self.cond:
             ok = self.cond.wait_for(lambda: any(pred(l) for l in self.lines), timeout=timeout)
         assert ok, f"no such event line; got {self.lines}"
@@ -188,7 +188,7 @@ def test_health_status_and_restart_events(hull):
     # Restart policy restarts: die then start again.
     hull.run_d("--name", "evrp", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 1")
     hull.wait_for(lambda: len(json_events(hull, since, "-f", "container=evrp",
-                                          "-f", "event=die")) == 3, timeout=30, what="3 dies")
+                                          "-f", "event=die")) == 3, what="3 dies")
     starts = json_events(hull, since, "-f", "container=evrp", "-f", "event=start")
     assert len(starts) == 3
     hull("rm", "-f", "evhc", "evrp", check=True)

@@ -179,7 +179,7 @@ def test_killed_monitor_is_seen_and_adopted_by_start(hull):
     assert st["Pid"] == old_pid and st["Error"] == "" and st["MonitorPid"] > 0
     os.kill(old_pid, signal.SIGKILL)
     hull.wait_for(lambda: hull.inspect("orph")["RestartCount"] == 1 and
-                  hull.state("orph")["Running"], timeout=30, what="restart")
+                  hull.state("orph")["Running"], what="restart")
     new = hull.state("orph")
     assert new["Pid"] != old_pid and "(unmonitored)" not in hull("ps", check=True).stdout
     # The new run is monitored again: its output reaches the log.

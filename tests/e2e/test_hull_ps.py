@@ -3,6 +3,7 @@ OR, different keys AND, labels AND), a status filter listing stopped containers 
 -n/--last and -l/--latest, output for scripts (-q, --format json, the table), and bad filters
 refused on one line with exit status 125."""
 import json
+import os
 import subprocess
 
 import pytest
@@ -262,3 +263,29 @@ def test_bad_options(hull):
     r = hull("ps", "-s")
     assert r.returncode == 125 and "not supported" in r.stderr
     assert "-f, --filter" in hull("ps", "--help", check=True).stdout
+
+
+def test_ps_sees_a_freeze_made_outside_hull(hull):
+    """The frozen check reads the one-line `freezer` file beside the runtime's cgroup.json: a
+    freeze made by hand in the container's cgroup shows as paused, a thaw as running, and a
+    state written before that file existed (removed here) is still answered, from cgroup.json."""
+    hull.run_d("--name", "ice", "busybox", "sleep", "60")
+    state_dir = f"{hull.root}/runtime/{cid(hull, 'ice')}"
+    kind, path = open(f"{state_dir}/freezer").read().split()
+    control = f"{path}/freezer.state" if kind == "v1" else f"{path}/cgroup.freeze"
+    frozen, thawed = ("FROZEN", "THAWED") if kind == "v1" else ("1", "0")
+    try:
+        with open(control, "w") as f:
+            f.write(frozen)
+        hull.wait_for(lambda: hull.ps()[0]["State"] == "paused", what="paused")
+        with open(control, "w") as f:
+            f.write(thawed)
+        hull.wait_for(lambda: hull.ps()[0]["State"] == "running", what="running")
+        os.unlink(f"{state_dir}/freezer")
+        with open(control, "w") as f:
+            f.write(frozen)
+        hull.wait_for(lambda: hull.ps()[0]["State"] == "paused", what="paused (cgroup.json)")
+    finally:
+        with open(control, "w") as f:
+            f.write(thawed)
+    assert hull.ps()[0]["State"] == "running"

@@ -65,7 +65,7 @@ def test_stats_net_io_counts_the_container_interfaces(hull):
          "sleep 0.1; done; exit 1", check=True, timeout=120)
     got = int(hull.wait_for(lambda: hull("exec", "strecv", "sh", "-c",
                                          "test -s /tmp/got && wc -c < /tmp/got").stdout.strip(),
-                            timeout=30, what="bytes received"))
+                            what="bytes received"))
     srx2, stx2 = net("stsend")
     rrx2, _ = net("strecv")
     assert got > 0

@@ -58,7 +58,7 @@ def test_crashed_monitor_is_reconciled_by_next_command(hull):
     # Everything of the run dies at once, as in a power cut: nobody runs DEL.
     os.kill(st["MonitorPid"], signal.SIGKILL)
     os.kill(st["Pid"], signal.SIGKILL)
-    hull.wait_for(lambda: not veths_on(br), timeout=30, what="the netns to go")
+    hull.wait_for(lambda: not veths_on(br), what="the netns to go")
     assert snapshot(hull.root, sub, br)["ipam"]  # still reserved: nobody ran DEL yet
     # The next network command reconciles.
     hull("network", "ls", check=True)

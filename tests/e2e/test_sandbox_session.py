@@ -70,7 +70,7 @@ def test_session_keeps_state_between_execs(hull, tmp_path):
         hull("sandbox", "rm", name, check=True)
     assert json.loads(hull("sandbox", "ls", "--json", check=True).stdout) == []
     assert not processes_mentioning(sid)
-    assert hull.wait_for(lambda: not in_cgroup(sid), timeout=30, what="session processes gone")
+    assert hull.wait_for(lambda: not in_cgroup(sid), what="session processes gone")
     assert not mounts_under(os.path.join(RUN_DIR, sid))
     assert not os.path.exists(os.path.join(RUN_DIR, sid))
     r = hull("sandbox", "exec", name, "--", "true")

@@ -277,7 +277,7 @@ def agent(tmp_path):
     out.mkdir()
     sock = str(tmp_path / "agent.sock")
     p = subprocess.Popen([AGENT, sock, str(out)])
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120
     while not os.path.exists(sock):
         assert p.poll() is None and time.monotonic() < deadline, "the agent did not start"
         time.sleep(0.02)
@@ -286,7 +286,7 @@ def agent(tmp_path):
     p.wait()
 
 
-def wait_file(path, timeout=20):
+def wait_file(path, timeout=120):
     import time
     deadline = time.monotonic() + timeout
     while not os.path.exists(path):

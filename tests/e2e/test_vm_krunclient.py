@@ -120,11 +120,21 @@ def test_vm_exit_code_passthrough(app_root, launched, code):
 
 
 def test_vm_guest_view_is_isolated_and_exit_0(app_root, launched):
-    """Its own kernel, only cgroup2 mounted, a root that is writable but private to the VM."""
+    """Its own kernel, only cgroup2 mounted, a root that is writable but private to the VM.
+    --timings reports the host times, qemu's CPU time and the guest init's phases in order."""
     write_app(app_root, "uname -r\ngrep cgroup /proc/mounts | cut -d' ' -f2,3\n"
                         "echo changed > /etc/hostname && cat /etc/hostname\nexit 0\n")
-    rc, out, err = launched.run([KRUNCLIENT, app_root, str(free_port())], env=env_with())
+    rc, out, err = launched.run([KRUNCLIENT, "--timings", app_root, str(free_port())],
+                                env=env_with())
     assert rc == 0, err
+    assert err.count("\n") == 1 and err.startswith("krunclient: accel="), err
+    fields = dict(f.split("=", 1) for f in err.split("guest_ms:")[0].split()[1:])
+    assert 0 < float(fields["started"]) <= float(fields["exited"]) <= float(fields["stopped"])
+    assert float(fields["qemu_cpu_at_start"]) > 0, err
+    phases = [f.split("=") for f in err.split("guest_ms:")[1].split()]
+    assert [k for k, _ in phases] == ["init", "modules", "ports", "root", "net", "exec"], err
+    ms = [int(v) for _, v in phases]
+    assert ms == sorted(ms) and ms[0] > 0, err
     lines = out.splitlines()
     assert lines[0] and lines[0] != platform.release(), out
     assert lines[1:-1] == ["/sys/fs/cgroup cgroup2"], out
@@ -204,12 +214,36 @@ def test_vm_httpd_answers_on_mapped_port(app_root, launched):
     assert p.wait(timeout=30) == 130
 
 
+def boot_file_maps(qemu):
+    """[(Size KiB, Rss KiB)] of qemu's mappings of the memfd copies of the kernel and initramfs."""
+    found, current = [], None
+    with open(f"/proc/{qemu}/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if "-" in fields[0]:
+                current = [0, 0] if "/memfd:hull-vm-boot" in line else None
+                if current is not None:
+                    found.append(current)
+            elif current is not None and fields[0] in ("Size:", "Rss:"):
+                current[0 if fields[0] == "Size:" else 1] = int(fields[1])
+    return found
+
+
 def test_vm_sigterm_stops_program_with_143_and_no_qemu_left(app_root, launched):
+    """Also: once the program runs, the kernel and initramfs copies qemu keeps mapped are freed
+    (their mappings hold no resident pages), and the translation cache is capped."""
     write_app(app_root, "echo ready\nexec sleep 1000\n")
     p = launched.popen([KRUNCLIENT, app_root, str(free_port())], env=env_with())
     wait_ready(p)
     qemus = children(p.pid)
     assert len(qemus) == 1
+    with open(f"/proc/{qemus[0]}/cmdline") as f:
+        args = f.read().split("\0")
+    assert args[args.index("-accel") + 1] in ("kvm", "tcg,tb-size=16"), args
+    maps = boot_file_maps(qemus[0])
+    assert any(size > 10 * 1024 for size, _ in maps), f"no memfd copy of the kernel: {maps}"
+    wait_for(lambda: sum(rss for _, rss in boot_file_maps(qemus[0])) < 1024, 60,
+             "the kernel and initramfs copies to be freed (under 1 MiB resident)")
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=30) == 143
     assert not alive(qemus[0]), "qemu survived krunclient"

@@ -49,14 +49,16 @@ static void test_tcg_plan(void)
     CHECK(vm_qemu_argv(&plan, &argv, &err) == 0);
     CHECK(strcmp(argv[0], "qemu-system-x86_64") == 0);
     CHECK(has_pair(argv, "-M", "microvm,acpi=on,x-option-roms=off,isa-serial=off"));
-    CHECK(has_pair(argv, "-accel", "tcg"));
+    CHECK(has_pair(argv, "-accel", "tcg,tb-size=16"));
     CHECK(has_pair(argv, "-cpu", "max"));
     CHECK(has_pair(argv, "-smp", "1"));
     CHECK(has_pair(argv, "-m", "512"));
     CHECK(has_pair(argv, "-kernel", "/k/vmlinux"));
     CHECK(has_pair(argv, "-initrd", "/k/initramfs.cpio"));
     CHECK(has_pair(argv, "-append",
-                   "quiet panic=-1 reboot=t cryptomgr.notests tsc_early_khz=2445426"));
+                   "quiet panic=-1 reboot=t cryptomgr.notests "
+                   "initcall_blacklist=init_kprobe_trace,tracer_init_tracefs "
+                   "tsc_early_khz=2445426"));
     CHECK(has_pair(argv, "-chardev", "socket,id=ctl,fd=10"));
     CHECK(has_pair(argv, "-device", "virtserialport,chardev=ctl,name=hull.ctl"));
     CHECK(has_pair(argv, "-chardev", "socket,id=out,fd=11"));
@@ -80,13 +82,23 @@ static void test_kvm_console_and_no_network(void)
     cleanup_err hull_err *err = NULL;
     CHECK(vm_qemu_argv(&plan, &argv, &err) == 0);
     CHECK(has_pair(argv, "-cpu", "host"));
+    CHECK(has_pair(argv, "-accel", "kvm")); /* no translation cache under KVM */
     CHECK(has_pair(argv, "-M", "microvm,acpi=on,x-option-roms=off,isa-serial=on"));
     CHECK(has_pair(argv, "-chardev", "file,id=console,path=/tmp/con,,sole.log"));
     CHECK(has_pair(argv, "-append",
-                   "console=ttyS0 panic=-1 reboot=t cryptomgr.notests")); /* no TSC under KVM */
+                   "console=ttyS0 panic=-1 reboot=t cryptomgr.notests "
+                   "initcall_blacklist=init_kprobe_trace,tracer_init_tracefs")); /* no TSC */
     CHECK(has_pair(argv, "-fsdev",
                    "local,id=root,path=/a,,b,security_model=none,readonly=on,multidevs=remap"));
     CHECK(!has_arg_containing(argv, "netdev"));
+}
+
+static void test_tb_size(void)
+{
+    CHECK(vm_qemu_tb_size_mib(0) == 16);
+    CHECK(vm_qemu_tb_size_mib(1) == 16);
+    CHECK(vm_qemu_tb_size_mib(4) == 64);
+    CHECK(vm_qemu_tb_size_mib(64) == 256);
 }
 
 static void test_workspace_share(void)
@@ -118,6 +130,7 @@ int main(void)
 {
     test_tcg_plan();
     test_kvm_console_and_no_network();
+    test_tb_size();
     test_workspace_share();
     test_escape();
     TEST_EXIT();

@@ -110,9 +110,23 @@ static int verb_next(struct verb_options *v, const char **arg)
     hull_err *err = NULL;
     int id = options_next(&v->p, arg, &err);
     if (id < 0) {
-        char cmd[64];
-        snprintf(cmd, sizeof(cmd), "compose%s%s", v->verb[0] ? " " : "", v->verb);
-        v->rc = cli_usage_options(cmd, err);
+        /* util/options' words in docker compose's (pflag's): unknown flag: --x, unknown
+         * shorthand flag: 'x' in -xy, flag needs an argument: --tail / 't' in -t */
+        char name[64] = "", msg[160];
+        char letter = 0;
+        const char *a = v->p.argv[v->p.index > 0 ? v->p.index - 1 : 0];
+        if (sscanf(err->msg, "unknown option `--%63[^`]`", name) == 1)
+            snprintf(msg, sizeof(msg), "unknown flag: --%s", name);
+        else if (sscanf(err->msg, "unknown option `-%c`", &letter) == 1)
+            snprintf(msg, sizeof(msg), "unknown shorthand flag: '%c' in %s", letter, a);
+        else if (sscanf(err->msg, "option `--%63[^`]` needs a value", name) == 1)
+            snprintf(msg, sizeof(msg), "flag needs an argument: --%s", name);
+        else if (sscanf(err->msg, "option `-%c` needs a value", &letter) == 1)
+            snprintf(msg, sizeof(msg), "flag needs an argument: '%c' in -%c", letter, letter);
+        else
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+        hull_err_free(err);
+        v->rc = compose_usage(v->verb, "%s", msg);
     }
     return id;
 }
@@ -122,9 +136,11 @@ static int verb_flag(struct verb_options *v, const char *name, const char *arg, 
 {
     hull_err *err = NULL;
     if (options_bool(name, arg, out, &err) < 0) {
-        char cmd[64];
-        snprintf(cmd, sizeof(cmd), "compose %s", v->verb);
-        v->rc = cli_usage_options(cmd, err);
+        hull_err_free(err);
+        v->rc = compose_usage(v->verb,
+                              "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseBool: "
+                              "parsing \"%s\": invalid syntax",
+                              arg, name, arg);
         return -1;
     }
     return 0;

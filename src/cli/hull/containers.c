@@ -1,7 +1,6 @@
 /* Shared pieces of the container commands. */
 #include "cli/hull/containers.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +21,6 @@ int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err)
         return -1;
     (*out)->runtime.handlers = handlers;
     return 0;
-}
-
-void ctr_getopt_reset(void)
-{
-    optind = 0;
-    opterr = 0;
-}
-
-int ctr_bad_option(const char *command, int c, char **argv)
-{
-    const char *arg = optind > 0 ? argv[optind - 1] : "";
-    if (c == ':')
-        return cli_usage(command, "option `%s` needs a value", arg);
-    if (optopt && optopt != '?' && (arg[0] != '-' || arg[1] == '-' || strlen(arg) > 2))
-        return cli_usage(command, "unknown option `-%c`", optopt);
-    return cli_usage(command, "unknown option `%s`", arg);
 }
 
 int ctr_parse_stop_options(const char *command, const struct option_spec *opts, int argc,

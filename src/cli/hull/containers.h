@@ -9,10 +9,6 @@
 /* Open DATA_ROOT's container store. */
 int ctr_open(struct hull_cli *cli, container_store **out, hull_err **err);
 
-/* One-line usage error for what getopt_long returned ('?' or ':'); exit status 125. Only
- * compose.c and sandbox.c still use getopt (their helpers convert them to util/options). */
-int ctr_bad_option(const char *command, int c, char **argv);
-
 /* The options of stop and restart (`opts`: -t/--time and aliases, any id): the seconds value
  * (0..1000000; -1 when not given) and at least one CONTAINER after them (from *first).
  * Returns 0, or the usage error's exit status. */
@@ -24,9 +20,6 @@ int ctr_parse_no_options(const char *command, int argc, char **argv, int *first)
 /* Find `ref` and stop it as `hull stop` does (timeout -1: the container's stop timeout). */
 int ctr_stop_ref(container_store *cs, const char *ref, long timeout, container_record **r,
                  hull_err **err);
-
-/* Reset getopt for a subcommand's argv (no messages of its own: we print one line). */
-void ctr_getopt_reset(void);
 
 /* Parse `hull run`/`hull create` options up to IMAGE; fills req (req->cmd points into argv).
  * Returns 0, or the exit status to return (125 for usage errors, 0 after --help). */

@@ -179,9 +179,12 @@ int main(int argc, char **argv)
     const char *accel = "?";
     int r = vm_run(&spec, &code, &t, &accel, &err);
     if (timings && t.spawned > 0)
-        fprintf(stderr, "krunclient: accel=%s started=%.3f exited=%.3f stopped=%.3f\n", accel,
-                t.started ? t.started - t.spawned : -1.0, t.exited ? t.exited - t.spawned : -1.0,
-                t.stopped ? t.stopped - t.spawned : -1.0);
+        fprintf(stderr,
+                "krunclient: accel=%s started=%.3f exited=%.3f stopped=%.3f "
+                "qemu_cpu_at_start=%.2f guest_ms: %s\n",
+                accel, t.started ? t.started - t.spawned : -1.0,
+                t.exited ? t.exited - t.spawned : -1.0, t.stopped ? t.stopped - t.spawned : -1.0,
+                t.qemu_cpu_started, t.guest[0] ? t.guest : "-");
     if (r < 0)
         return fail(err->exit_code ? err->exit_code : VM_EXIT_START, "%s", err->msg);
     return code;

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +391,28 @@ int cgroup_set_is_frozen(const struct cgroup_set *s)
     if (fd < 0)
         return -1;
     return d->v2 ? cgroup_v2_is_frozen(fd) : cgroup_v1_is_frozen(fd);
+}
+
+int cgroup_state_is_frozen(int state_dirfd)
+{
+    cleanup_close int fd = openat(state_dirfd, "freezer", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? -2 : -1;
+    char line[PATH_MAX + 8];
+    ssize_t n = read(fd, line, sizeof line - 1);
+    if (n <= 0)
+        return -1;
+    line[n] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    if (strcmp(line, "none ") == 0)
+        return 0;
+    bool v2 = strncmp(line, "v2 /", 4) == 0;
+    if (!v2 && strncmp(line, "v1 /", 4) != 0)
+        return -1;
+    cleanup_close int dir = open(line + 3, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return -1;
+    return v2 ? cgroup_v2_is_frozen(dir) : cgroup_v1_is_frozen(dir);
 }
 
 int cgroup_set_pids(const struct cgroup_set *s, pid_t **pids, size_t *n, hull_err **err)

@@ -94,6 +94,14 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The guest clock since the kernel started (CLOCK_BOOTTIME), for the "times" report. */
+static long boot_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 /* ---- kernel modules ---- */
 
 static int load_modules(const char *list)
@@ -546,6 +554,7 @@ static int supervise(const struct ports *p, pid_t program)
 int main(void)
 {
     struct ports p = {-1, -1, -1};
+    long t_init = boot_ms();
     sigset_t block;
     sigfillset(&block);
     sigprocmask(SIG_BLOCK, &block, NULL);
@@ -559,12 +568,14 @@ int main(void)
     int r = load_modules("/lib/modules/load.list");
     if (r < 0)
         fail(NULL, "load kernel modules", -r);
+    long t_modules = boot_ms();
 
     p.control = wait_port(VM_PORT_CONTROL);
     if (p.control < 0)
         fail(NULL, "open control port " VM_PORT_CONTROL, -p.control);
     p.out = open_port_by_name(VM_PORT_STDOUT);
     p.err = open_port_by_name(VM_PORT_STDERR);
+    long t_ports = boot_ms();
 
     char *blob = NULL;
     size_t blob_len = 0;
@@ -586,10 +597,12 @@ int main(void)
         fail(&p, "mount the workspace", -r);
     if ((r = switch_root()) < 0)
         fail(&p, "switch to the root filesystem", -r);
+    long t_root = boot_ms();
     if (cfg.hostname != NULL && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
         fail(&p, "set the hostname", errno);
     if ((r = configure_network(cfg.net_user)) < 0)
         fail(&p, "configure the network", -r);
+    long t_net = boot_ms();
 
     pid_t program = start_program(&cfg, &p);
     int code;
@@ -597,6 +610,8 @@ int main(void)
         say(&p, "exec `%s`: %s", cfg.argv[0], strerror((int)-program));
         code = program == -ENOENT ? 127 : 126;
     } else {
+        send_line(&p, "times init=%ld modules=%ld ports=%ld root=%ld net=%ld exec=%ld\n", t_init,
+                  t_modules, t_ports, t_root, t_net, boot_ms());
         send_line(&p, "started\n");
         code = supervise(&p, program);
     }
