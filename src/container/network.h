@@ -37,6 +37,9 @@ int container_network_disconnect(container_store *cs, container_record *r, const
                                  hull_err **err);
 /* docker's NetworkSettings (Networks with the live addresses, Ports, IPAddress, Gateway). */
 json_t *container_network_settings(container_store *cs, container_record *r);
+/* docker's PORTS column: "127.0.0.1:32768->80/tcp, ..." for the published ports of a running
+ * container ("" when it publishes none; the network state is read only then). Malloc'd. */
+char *container_ports_text(container_store *cs, container_record *r);
 /* Whether the record's NetworkSettings.Networks names `network`. */
 bool container_network_uses(container_record *r, const char *network);
 

@@ -95,6 +95,18 @@ def test_sysctls_ulimits_hosts_dns_and_port(hull, tmp_path):
         assert r.returncode == 1 and 'service "a" is not running container #2' in r.stderr
         r = compose(hull, tmp_path, "port", "a", check=False)
         assert r.returncode == 125 and "requires exactly 2 arg(s)" in r.stderr
+        # ps: docker compose v2's columns, the published ports as docker prints them
+        lines = compose(hull, tmp_path, "ps").stdout.splitlines()
+        assert lines[0].split() == ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS",
+                                    "PORTS"], lines
+        row_a = next(line for line in lines if line.startswith(c + " "))
+        assert f"{pub}->8080/tcp" in row_a and f"{udp}->53/udp" in row_a, row_a
+        assert " Up " in row_a and '"' in row_a
+        # hull ps shows the same PORTS cell, between STATUS and NAMES as docker ps does
+        ps = hull("ps", check=True).stdout.splitlines()
+        assert ps[0].split()[-3:] == ["STATUS", "PORTS", "NAMES"], ps[0]
+        row = next(line for line in ps if line.endswith(" " + c))
+        assert f"{pub}->8080/tcp" in row, row
     finally:
         compose(hull, tmp_path, "down", "-t", "1", check=False)
     assert leftovers(hull.root) == {}

@@ -229,7 +229,7 @@ def test_outputs_for_scripts(hull, mixed):
     assert json.loads(r.stdout) == []
     r = hull("ps", "-f", "name=nomatch", check=True)
     assert r.stdout.split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
-                                "NAMES"]
+                                "PORTS", "NAMES"]
     # The table lists what the filters select.
     lines = hull("ps", "-f", "status=exited", check=True).stdout.splitlines()
     assert lines[0].startswith("CONTAINER ID")

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/hull/cli.h"
 #include "cli/hull/containers.h"
 #include "image/image.h"
+#include "container/inspect.h"
 #include "container/network.h"
 #include "container/status.h"
 #include "stack/exec.h"
@@ -631,6 +633,47 @@ static int project_containers(struct compose_cli *cc, struct stack **s, containe
     return 0;
 }
 
+/* One row of `compose ps`: the container as docker compose v2 shows it. */
+static json_t *ps_row(container_store *cs, container_record *r,
+                      const struct container_state_info *st, const struct stack_container *h)
+{
+    char status[128], ago[64], d[48];
+    container_status_text(st, status, sizeof status);
+    const char *created = json_string_value(json_object_get(r->doc, "Created"));
+    container_human_duration((long long)time(NULL) - container_parse_time(created ? created : ""),
+                             d, sizeof d);
+    snprintf(ago, sizeof ago, "%s ago", d);
+    cleanup_free char *cmd = container_command_text(r);
+    cleanup_free char *quoted = NULL;
+    if (asprintf(&quoted, "\"%s\"", cmd ? cmd : "") < 0)
+        abort();
+    cleanup_free char *ports = container_ports_text(cs, r);
+    const char *image = json_string_value(json_object_get(r->doc, "ImageName"));
+    return json_pack("[s,s,s,s,s,s,s]", h->name, image ? image : "", quoted, h->service, ago,
+                     status, ports);
+}
+
+static void print_ps_table(json_t *table, size_t columns)
+{
+    size_t width[16] = {0};
+    size_t i;
+    json_t *row;
+    json_array_foreach(table, i, row) for (size_t c = 0; c < columns; c++)
+    {
+        size_t w = strlen(json_string_value(json_array_get(row, c)));
+        if (w > width[c])
+            width[c] = w;
+    }
+    json_array_foreach(table, i, row)
+    {
+        for (size_t c = 0; c + 1 < columns; c++) {
+            const char *cell = json_string_value(json_array_get(row, c));
+            printf("%-*s   ", (int)width[c], cell);
+        }
+        printf("%s\n", json_string_value(json_array_get(row, columns - 1)));
+    }
+}
+
 static int cc_ps(struct compose_cli *cc, int argc, char **argv)
 {
     enum { P_ALL = 1, P_QUIET, P_SERVICES, P_FORMAT };
@@ -661,8 +704,12 @@ static int cc_ps(struct compose_cli *cc, int argc, char **argv)
     struct stack_containers have = {0};
     if (project_containers(cc, &s, &cs, &have, (const char *const *)(argv + v.p.index), &err) < 0)
         return cli_fail(err);
-    if (!quiet && !services && !json)
-        printf("%-30s %-12s %-14s %s\n", "NAME", "SERVICE", "ID", "STATUS");
+    /* docker compose v2's table: NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS, laid out
+     * like its tabwriter (each column as wide as its widest cell, 3 spaces apart). */
+    enum { PS_COLUMNS = 7 };
+    json_t *table = json_array();
+    json_array_append_new(table, json_pack("[s,s,s,s,s,s,s]", "NAME", "IMAGE", "COMMAND", "SERVICE",
+                                           "CREATED", "STATUS", "PORTS"));
     json_t *arr = json_array();
     for (size_t i = 0; i < have.n; i++) {
         struct stack_container *h = &have.items[i];
@@ -676,11 +723,6 @@ static int cc_ps(struct compose_cli *cc, int argc, char **argv)
             hull_err_free(e);
             continue;
         }
-        char status[64];
-        snprintf(status, sizeof(status), "%s%s%s%s", container_state_name(st.state),
-                 st.health[0] ? " (" : "", st.health, st.health[0] ? ")" : "");
-        if (st.state == CONTAINER_EXITED)
-            snprintf(status, sizeof(status), "exited (%d)", st.exit_code);
         if (quiet)
             printf("%s\n", h->id);
         else if (services)
@@ -691,8 +733,11 @@ static int cc_ps(struct compose_cli *cc, int argc, char **argv)
                                                  "State", container_state_name(st.state), "Health",
                                                  st.health));
         else
-            printf("%-30s %-12s %-14.12s %s\n", h->name, h->service, h->id, status);
+            json_array_append_new(table, ps_row(cs, r, &st, h));
     }
+    if (!quiet && !services && !json)
+        print_ps_table(table, PS_COLUMNS);
+    json_decref(table);
     if (json) {
         json_dumpf(arr, stdout, JSON_COMPACT);
         putchar('\n');

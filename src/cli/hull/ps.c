@@ -8,6 +8,7 @@
 #include "cli/hull/containers.h"
 #include "cli/hull/format.h"
 #include "container/inspect.h"
+#include "container/network.h"
 #include "container/ps_filter.h"
 #include "container/status.h"
 #include "image/image.h"
@@ -66,6 +67,7 @@ struct entry {
     container_record *r;
     struct container_state_info st;
     const char *created;
+    container_store *cs; /* for the published ports (container_ports_text) */
 };
 
 static int by_created_desc(const void *a, const void *b)
@@ -81,7 +83,7 @@ static void ago(const char *when, char *buf, size_t size)
     snprintf(buf, size, "%s ago", d);
 }
 
-enum { COLUMNS = 6 };
+enum { COLUMNS = 7 };
 
 /* Display width of UTF-8 text (one column per code point: enough for what ps prints). */
 static size_t text_width(const char *s)
@@ -169,6 +171,7 @@ static json_t *template_row(const struct entry *e, bool no_trunc)
     if (localtime_r(&t, &tm))
         strftime(created_at, sizeof created_at, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
     cleanup_free char *cmd = container_command_text(e->r);
+    cleanup_free char *ports = container_ports_text(e->cs, e->r);
     cleanup_free char *quoted = NULL;
     if (!no_trunc && text_width(cmd) > 20) {
         size_t cut = 0;
@@ -205,7 +208,7 @@ static json_t *template_row(const struct entry *e, bool no_trunc)
         "{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I}", "ID",
         e->r->id, (size_t)(no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN), "Names", e->r->name,
         "Image", image ? image : "", "Command", quoted, "CreatedAt", created_at, "RunningFor",
-        running_for, "Ports", "", "State", container_state_name(e->st.state), "Status", status,
+        running_for, "Ports", ports, "State", container_state_name(e->st.state), "Status", status,
         "Size", "0B", "Labels", "", "Label", label_obj, "Mounts", "", "Networks", net ? net : "",
         "LocalVolumes", (json_int_t)local);
     /* "k=v,k2=v2" and "vol1,vol2" as docker prints them */
@@ -251,8 +254,8 @@ static void print_rows(const struct entry *list, const size_t *shown, size_t n, 
     char *(*rows)[COLUMNS] = calloc(n + 1, sizeof *rows);
     if (rows == NULL)
         abort();
-    static const char *const head[COLUMNS] = {"CONTAINER ID", "IMAGE",  "COMMAND",
-                                              "CREATED",      "STATUS", "NAMES"};
+    static const char *const head[COLUMNS] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+                                              "STATUS",       "PORTS", "NAMES"};
     for (int col = 0; col < COLUMNS; col++)
         rows[0][col] = strdup(head[col]);
     for (size_t i = 0; i < n; i++) {
@@ -276,7 +279,8 @@ static void print_rows(const struct entry *list, const size_t *shown, size_t n, 
             row[2] = strdup(quoted);
         row[3] = strdup(created);
         row[4] = strdup(status);
-        row[5] = strdup(e->r->name);
+        row[5] = container_ports_text(e->cs, e->r);
+        row[6] = strdup(e->r->name);
     }
     print_table(rows, n + 1);
     for (size_t i = 0; i < n + 1; i++)
@@ -307,6 +311,7 @@ static struct entry *load_all(container_store *cs, char **ids, size_t *count)
         }
         const char *created = json_string_value(json_object_get(e->r->doc, "Created"));
         e->created = created ? created : "";
+        e->cs = cs;
         used++;
     }
     qsort(list, used, sizeof *list, by_created_desc);
