@@ -60,11 +60,15 @@ static ssize_t recv_one(int fd, char *buf, size_t len, int *passed)
     struct iovec iov = {.iov_base = buf, .iov_len = len};
     struct msghdr m = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+    memset(&u, 0, sizeof u);
     ssize_t n;
     while ((n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
         ;
     if (passed)
         *passed = -1;
+    /* a failed recvmsg leaves msg_control as it was: nothing in it to walk */
+    if (n < 0)
+        return n;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
             int got;

@@ -358,7 +358,11 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
         cap.reap = sandbox_xclient_reap;
         rc = sandbox_capture_run(&cap, sandbox_xclient_start, sandbox_xclient_kill, &x, err);
         sandbox_xclient_close(&x);
-        if (rc < 0 && *err && ((*err)->errnum == ECONNREFUSED || (*err)->errnum == ENOENT)) {
+        /* the server gone before the connection (refused, no socket) or while it was being
+         * answered (its end closed: reset, EOF) */
+        if (rc < 0 && *err &&
+            ((*err)->errnum == ECONNREFUSED || (*err)->errnum == ENOENT ||
+             (*err)->errnum == ECONNRESET || (*err)->errnum == EPIPE)) {
             hull_err_free(*err);
             *err = NULL;
             hull_error(err, 0,
