@@ -50,10 +50,12 @@ def test_stats_net_io_counts_the_container_interfaces(hull):
 
     # Traffic on lo does not count.
     srx0, stx0 = net("stsend")
+    # (busybox httpd listens before it returns; wget is retried all the same)
     hull("exec", "stsend", "sh", "-c",
-         "nc -l -p 9001 > /tmp/lo & for i in $(seq 100); do "
-         "head -c 300000 /dev/zero | nc 127.0.0.1 9001 && break; sleep 0.1; done; wait; "
-         "test -s /tmp/lo", check=True, timeout=120)
+         "mkdir -p /tmp/www && head -c 300000 /dev/zero > /tmp/www/f && "
+         "httpd -p 127.0.0.1:9001 -h /tmp/www && for i in $(seq 100); do "
+         "wget -q -O /tmp/lo http://127.0.0.1:9001/f && break; sleep 0.1; done; "
+         "test $(wc -c < /tmp/lo) -eq 300000", check=True, timeout=120)
     srx1, stx1 = net("stsend")
     assert stx1 - stx0 < 20000 and srx1 - srx0 < 20000, (stx0, stx1, srx0, srx1)
     # TCP to the other container (retried until its listener is up): what arrived there was
