@@ -53,7 +53,8 @@ int sandbox_ready_start(struct sandbox_ready *r, pid_t pid, hull_err **err)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
     r->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->netns_fd < 0)
+    /* a program that has already ended has no namespace to probe: it never became ready */
+    if (r->netns_fd < 0 && errno != ENOENT && errno != ESRCH)
         return hull_error(err, errno, "open `%s`", path);
     return 0;
 }
