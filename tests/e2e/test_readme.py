@@ -31,7 +31,7 @@ def test_readme_hull_runtime_walkthrough_runs_as_written(tmp_path):
     script = readme_block("## Using hull-runtime")
     # What the walk-through is about; if these go, this test should be looked at again.
     for step in ("spec --bundle mybundle", "run --bundle mybundle demo", "create --bundle mybundle c1",
-                 "start c1", "state c1", "kill c1 TERM", "delete c1"):
+                 "start c1", "state c1", "kill c1 KILL", "delete c1"):
         assert f"build/hull-runtime {step}" in script, step
     os.symlink(BUILD, tmp_path / "build")
     os.symlink(os.path.join(TOP, "tests"), tmp_path / "tests")
