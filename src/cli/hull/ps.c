@@ -63,11 +63,16 @@ static const char help[] =
     "\n"
     "Exit status: 0, 1 when the store cannot be read, 125 for usage errors (a bad filter).\n";
 
+/* One container of the listing. The table and -q keep only what they print and what the
+ * filters look at (the record is freed as soon as that is taken from it: with many containers,
+ * keeping every parsed record alive cost more in page faults than the parsing itself);
+ * --format json and templates keep the record. */
 struct entry {
-    container_record *r;
+    container_record *r; /* NULL unless the output needs the whole record */
     struct container_state_info st;
-    const char *created;
-    container_store *cs; /* for the published ports (container_ports_text) */
+    struct container_ps_facts facts; /* id, name, image_id point to the copies below */
+    char *id, *name, *image_id, *created;
+    char *cells[7]; /* the table's cells (table output only) */
 };
 
 static int by_created_desc(const void *a, const void *b)
@@ -161,7 +166,7 @@ static void print_json(const struct entry *list, const size_t *shown, size_t n)
 }
 
 /* docker's `ps --format` placeholders for one container (formatter.ContainerContext). */
-static json_t *template_row(const struct entry *e, bool no_trunc)
+static json_t *template_row(container_store *cs, const struct entry *e, bool no_trunc)
 {
     char status[128], created_at[64] = "", running_for[64];
     container_status_text(&e->st, status, sizeof status);
@@ -171,7 +176,7 @@ static json_t *template_row(const struct entry *e, bool no_trunc)
     if (localtime_r(&t, &tm))
         strftime(created_at, sizeof created_at, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
     cleanup_free char *cmd = container_command_text(e->r);
-    cleanup_free char *ports = container_ports_text(e->cs, e->r);
+    cleanup_free char *ports = container_ports_text(cs, e->r);
     cleanup_free char *quoted = NULL;
     if (!no_trunc && text_width(cmd) > 20) {
         size_t cut = 0;
@@ -240,16 +245,16 @@ static json_t *template_headers(void)
                      "LOCAL VOLUMES");
 }
 
-static int print_template(const char *format, const struct entry *list, const size_t *shown,
-                          size_t n, bool no_trunc)
+static int print_template(container_store *cs, const char *format, const struct entry *list,
+                          const size_t *shown, size_t n, bool no_trunc)
 {
     json_t *rows = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(rows, template_row(&list[shown[i]], no_trunc));
+        json_array_append_new(rows, template_row(cs, &list[shown[i]], no_trunc));
     return cli_format_print("ps", format, template_headers(), rows);
 }
 
-static void print_rows(const struct entry *list, const size_t *shown, size_t n, bool no_trunc)
+static void print_rows(const struct entry *list, const size_t *shown, size_t n)
 {
     char *(*rows)[COLUMNS] = calloc(n + 1, sizeof *rows);
     if (rows == NULL)
@@ -257,40 +262,59 @@ static void print_rows(const struct entry *list, const size_t *shown, size_t n, 
     static const char *const head[COLUMNS] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
                                               "STATUS",       "PORTS", "NAMES"};
     for (int col = 0; col < COLUMNS; col++)
-        rows[0][col] = strdup(head[col]);
-    for (size_t i = 0; i < n; i++) {
-        const struct entry *e = &list[shown[i]];
-        char status[128], created[64];
-        container_status_text(&e->st, status, sizeof status);
-        ago(e->created, created, sizeof created);
-        cleanup_free char *cmd = container_command_text(e->r);
-        char quoted[64];
-        if (!no_trunc && text_width(cmd) > 20)
-            snprintf(quoted, sizeof quoted, "\"%.19s…\"", cmd);
-        else
-            snprintf(quoted, sizeof quoted, "\"%s\"", cmd);
-        const char *image = json_string_value(json_object_get(e->r->doc, "ImageName"));
-        char **row = rows[i + 1];
-        row[0] = strndup(e->r->id, no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN);
-        row[1] = strdup(image ? image : "");
-        if (no_trunc && asprintf(&row[2], "\"%s\"", cmd) < 0)
-            abort();
-        if (!no_trunc)
-            row[2] = strdup(quoted);
-        row[3] = strdup(created);
-        row[4] = strdup(status);
-        row[5] = container_ports_text(e->cs, e->r);
-        row[6] = strdup(e->r->name);
-    }
-    print_table(rows, n + 1);
-    for (size_t i = 0; i < n + 1; i++)
+        rows[0][col] = (char *)head[col];
+    for (size_t i = 0; i < n; i++)
         for (int col = 0; col < COLUMNS; col++)
-            free(rows[i][col]);
+            rows[i + 1][col] = list[shown[i]].cells[col];
+    print_table(rows, n + 1);
     free(rows);
 }
 
+/* The table's cells of one container, from its record and state. */
+static void table_cells(container_store *cs, container_record *r,
+                        const struct container_state_info *st, const char *created, bool no_trunc,
+                        char **row)
+{
+    char status[128], ago_text[64];
+    container_status_text(st, status, sizeof status);
+    ago(created, ago_text, sizeof ago_text);
+    cleanup_free char *cmd = container_command_text(r);
+    char quoted[64];
+    if (!no_trunc && text_width(cmd) > 20)
+        snprintf(quoted, sizeof quoted, "\"%.19s…\"", cmd);
+    else
+        snprintf(quoted, sizeof quoted, "\"%s\"", cmd);
+    const char *image = json_string_value(json_object_get(r->doc, "ImageName"));
+    row[0] = strndup(r->id, no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN);
+    row[1] = strdup(image ? image : "");
+    if (no_trunc) {
+        if (asprintf(&row[2], "\"%s\"", cmd) < 0)
+            abort();
+    } else {
+        row[2] = strdup(quoted);
+    }
+    row[3] = strdup(ago_text);
+    row[4] = strdup(status);
+    row[5] = container_ports_text(cs, r);
+    row[6] = strdup(r->name);
+    for (int col = 0; col < COLUMNS; col++)
+        if (row[col] == NULL)
+            abort();
+}
+
+static char *dup_or_empty(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+enum output { OUT_TABLE, OUT_QUIET, OUT_RECORDS };
+
 /* Every container that can be read, newest first (vanishing or half-created ones skipped). */
-static struct entry *load_all(container_store *cs, char **ids, size_t *count)
+static struct entry *load_all(container_store *cs, char **ids, enum output out, bool no_trunc,
+                              size_t *count)
 {
     size_t n = 0;
     for (char **id = ids; *id; id++)
@@ -302,21 +326,51 @@ static struct entry *load_all(container_store *cs, char **ids, size_t *count)
     for (char **id = ids; *id; id++) {
         struct entry *e = &list[used];
         hull_err *e2 = NULL;
-        if (container_record_load(cs, *id, &e->r, &e2) < 0 ||
-            container_status_get(cs, e->r, &e->st, &e2) < 0) {
+        container_record *r = NULL;
+        if (container_record_load(cs, *id, &r, &e2) < 0 ||
+            container_status_get(cs, r, &e->st, &e2) < 0) {
             hull_err_free(e2);
-            container_record_free(e->r);
-            e->r = NULL;
+            container_record_free(r);
             continue;
         }
-        const char *created = json_string_value(json_object_get(e->r->doc, "Created"));
-        e->created = created ? created : "";
-        e->cs = cs;
+        container_ps_facts_load(r, &e->st, &e->facts);
+        e->id = dup_or_empty(r->id);
+        e->name = dup_or_empty(r->name);
+        e->image_id = e->facts.image_id ? dup_or_empty(e->facts.image_id) : NULL;
+        e->created = dup_or_empty(json_string_value(json_object_get(r->doc, "Created")));
+        e->facts.id = e->id;
+        e->facts.name = e->name;
+        e->facts.image_id = e->image_id;
+        json_incref(e->facts.labels);
+        json_incref(e->facts.mounts);
+        if (out == OUT_TABLE)
+            table_cells(cs, r, &e->st, e->created, no_trunc, e->cells);
+        if (out == OUT_RECORDS)
+            e->r = r;
+        else
+            container_record_free(r);
         used++;
     }
     qsort(list, used, sizeof *list, by_created_desc);
     *count = used;
     return list;
+}
+
+static void entries_free(struct entry *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct entry *e = &list[i];
+        container_record_free(e->r);
+        json_decref(e->facts.labels);
+        json_decref(e->facts.mounts);
+        free(e->id);
+        free(e->name);
+        free(e->image_id);
+        free(e->created);
+        for (int col = 0; col < COLUMNS; col++)
+            free(e->cells[col]);
+    }
+    free(list);
 }
 
 int cmd_ps(struct hull_cli *cli, int argc, char **argv)
@@ -405,14 +459,15 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
         container_ps_filter_resolve_images(filter, resolve_image, &resolver);
         image_store_close(resolver.is);
     }
+    enum output out = json || (tmpl && !quiet) ? OUT_RECORDS : quiet ? OUT_QUIET : OUT_TABLE;
     size_t n;
-    struct entry *list = load_all(cs, ids, &n);
+    struct entry *list = load_all(cs, ids, out, no_trunc, &n);
     struct container_ps_facts *facts = calloc(n + 1, sizeof *facts);
     size_t *shown = calloc(n + 1, sizeof *shown);
     if (facts == NULL || shown == NULL)
         abort();
     for (size_t i = 0; i < n; i++)
-        container_ps_facts_load(list[i].r, &list[i].st, &facts[i]);
+        facts[i] = list[i].facts;
     size_t count = 0;
     int rc = container_ps_select(filter, facts, n, &sel, shown, &count, &err);
     if (rc < 0)
@@ -420,16 +475,13 @@ int cmd_ps(struct hull_cli *cli, int argc, char **argv)
     else if (json)
         print_json(list, shown, count);
     else if (tmpl && !quiet)
-        rc = print_template(tmpl, list, shown, count, no_trunc);
+        rc = print_template(cs, tmpl, list, shown, count, no_trunc);
     else if (quiet)
         for (size_t i = 0; i < count; i++)
-            printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN,
-                   list[shown[i]].r->id);
+            printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : CONTAINER_SHORT_LEN, list[shown[i]].id);
     else
-        print_rows(list, shown, count, no_trunc);
-    for (size_t i = 0; i < n; i++)
-        container_record_free(list[i].r);
-    free(list);
+        print_rows(list, shown, count);
+    entries_free(list, n);
     free(facts);
     free(shown);
     return rc;
