@@ -12,8 +12,8 @@
 #include "util/log.h"
 
 int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
-                        const char *id, struct cgroup_host *host, struct cgroup_set *out,
-                        hull_err **err)
+                        const char *id, const struct cgroup_host *given, struct cgroup_host *host,
+                        struct cgroup_set *out, hull_err **err)
 {
     memset(out, 0, sizeof(*out));
     memset(host, 0, sizeof(*host));
@@ -34,8 +34,12 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
                           "--systemd-cgroup: the systemd cgroup manager is not supported yet "
                           "(see docs/cgroups.md); use --cgroup-manager cgroupfs");
     }
-    if (cgroup_host_detect(host, err) < 0)
+    if (given != NULL && given->n > 0) {
+        if (cgroup_host_copy(host, given, err) < 0)
+            return -1;
+    } else if (cgroup_host_detect(host, err) < 0) {
         return -1;
+    }
     if (host->layout == CGROUP_LAYOUT_NONE) {
         cgroup_host_clear(host);
         return hull_error(err, ENOTSUP,

@@ -17,10 +17,11 @@
 /* Before clone(): choose the manager and plan the set from linux.cgroupsPath, and check
  * linux.resources against this host. With --cgroup-manager disabled the set stays empty
  * (n == 0); the systemd manager fails with an explanation. `host` gets the hierarchies it
- * detected (empty when it detected none), for the caller to reuse and clear. */
+ * detected (empty when it detected none), for the caller to reuse and clear; with `given` (the
+ * caller's own detection earlier in this process) a copy of those, without detecting again. */
 int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config *cfg,
-                        const char *id, struct cgroup_host *host, struct cgroup_set *out,
-                        hull_err **err);
+                        const char *id, const struct cgroup_host *given, struct cgroup_host *host,
+                        struct cgroup_set *out, hull_err **err);
 /* After clone(), before the child goes on: create the set, apply linux.resources, move `pid` in
  * and record the set in the state directory. On failure the set is removed again. */
 int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,

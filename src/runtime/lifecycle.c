@@ -257,7 +257,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
      * mounts (the container process gets a copy of this memory). */
     cleanup_cgroup_host struct cgroup_host host = {0};
     cleanup_cgroup_set struct cgroup_set cg = {0};
-    if (runtime_cgroup_plan(ro, cfg, co->id, &host, &cg, err) < 0)
+    if (runtime_cgroup_plan(ro, cfg, co->id, co->cgroup_host, &host, &cg, err) < 0)
         return -1;
     /* The cgroup migration below would otherwise wait a grace period of its own. */
     const struct runtime_handler *handler = handler_for(ro, cfg);

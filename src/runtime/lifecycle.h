@@ -10,6 +10,8 @@
 #include "runtime/state.h"
 #include "util/error.h"
 
+struct cgroup_host;
+
 enum cgroup_manager {
     CGROUP_MANAGER_CGROUPFS = 0,
     CGROUP_MANAGER_SYSTEMD,
@@ -45,6 +47,10 @@ struct create_opts {
      * the end of create (the `start` byte is in exec.fifo before the container process reads
      * it: one hand-over and one state load fewer) and set *started. NULL: create only. */
     bool *started;
+    /* The host's cgroup hierarchies as the caller detected them earlier in this process (`hull
+     * run` does, for its early migration warm-up): used instead of detecting them again (a
+     * listing of every mount of the host). NULL: detected here. */
+    const struct cgroup_host *cgroup_host;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked

@@ -240,6 +240,38 @@ static void test_listed_mounts_match_mountinfo(void)
     free(mountinfo);
 }
 
+/* A create that reuses its caller's detection plans from a deep copy: the same set, and the
+ * copy outlives the original. */
+static void test_host_copy_plans_the_same(void)
+{
+    struct cgroup_host host, copy;
+    hull_err *err = NULL;
+    CHECK(cgroup_host_parse(&host, hybrid_mountinfo, hybrid_self, "hugetlb misc\n", &err) == 0);
+    CHECK(cgroup_host_copy(&copy, &host, &err) == 0);
+    CHECK(copy.layout == host.layout && copy.n == host.n);
+    for (size_t i = 0; i < host.n && i < copy.n; i++) {
+        CHECK(copy.h[i].mountpoint != host.h[i].mountpoint);
+        CHECK(strcmp(copy.h[i].mountpoint, host.h[i].mountpoint) == 0);
+        CHECK(copy.h[i].controllers == host.h[i].controllers && copy.h[i].v2 == host.h[i].v2);
+        CHECK((copy.h[i].name == NULL) == (host.h[i].name == NULL));
+        CHECK((copy.h[i].own == NULL) == (host.h[i].own == NULL));
+    }
+    struct cgroup_set a, b;
+    CHECK(cgroup_set_plan(&host, "pod/c3", "c3", &a, &err) == 0);
+    cgroup_host_clear(&host);
+    CHECK(cgroup_set_plan(&copy, "pod/c3", "c3", &b, &err) == 0);
+    CHECK(a.n == b.n);
+    for (size_t i = 0; i < a.n && i < b.n; i++)
+        CHECK(strcmp(a.dirs[i].path, b.dirs[i].path) == 0);
+    cgroup_set_clear(&a);
+    cgroup_set_clear(&b);
+    cgroup_host_clear(&copy);
+
+    struct cgroup_host empty = {0};
+    CHECK(cgroup_host_copy(&copy, &empty, &err) == 0);
+    CHECK(copy.n == 0 && copy.h == NULL);
+}
+
 int main(void)
 {
     RUN(test_hybrid_detection_and_default_path);
@@ -249,5 +281,6 @@ int main(void)
     RUN(test_save_and_load_roundtrip);
     RUN(test_check_resources_against_the_host);
     RUN(test_listed_mounts_match_mountinfo);
+    RUN(test_host_copy_plans_the_same);
     TEST_EXIT();
 }

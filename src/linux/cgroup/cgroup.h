@@ -82,6 +82,8 @@ const struct cgroup_hierarchy *cgroup_host_find(const struct cgroup_host *host,
 int cgroup_host_parse(struct cgroup_host *host, const char *mountinfo, const char *proc_cgroup,
                       const char *unified_root_controllers, hull_err **err);
 void cgroup_host_clear(struct cgroup_host *host);
+/* A deep copy of `src` into `dst` (for a create that reuses its caller's detection). */
+int cgroup_host_copy(struct cgroup_host *dst, const struct cgroup_host *src, hull_err **err);
 static inline void cgroup_host_clearp(struct cgroup_host *host)
 {
     cgroup_host_clear(host);

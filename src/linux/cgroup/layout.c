@@ -67,6 +67,41 @@ void cgroup_host_clear(struct cgroup_host *host)
     memset(host, 0, sizeof(*host));
 }
 
+static int dup_field(char **dst, const char *src)
+{
+    if (src == NULL) {
+        *dst = NULL;
+        return 0;
+    }
+    *dst = strdup(src);
+    return *dst ? 0 : -1;
+}
+
+int cgroup_host_copy(struct cgroup_host *dst, const struct cgroup_host *src, hull_err **err)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->layout = src->layout;
+    if (src->n == 0)
+        return 0;
+    dst->h = calloc(src->n, sizeof(*dst->h));
+    if (dst->h == NULL)
+        return hull_error(err, ENOMEM, "cgroup hierarchies");
+    for (size_t i = 0; i < src->n; i++) {
+        const struct cgroup_hierarchy *a = &src->h[i];
+        struct cgroup_hierarchy *b = &dst->h[i];
+        *b = *a;
+        b->mountpoint = b->root = b->options = b->name = b->own = NULL;
+        dst->n = i + 1;
+        if (dup_field(&b->mountpoint, a->mountpoint) < 0 || dup_field(&b->root, a->root) < 0 ||
+            dup_field(&b->options, a->options) < 0 || dup_field(&b->name, a->name) < 0 ||
+            dup_field(&b->own, a->own) < 0) {
+            cgroup_host_clear(dst);
+            return hull_error(err, ENOMEM, "cgroup hierarchies");
+        }
+    }
+    return 0;
+}
+
 /* Controllers and name= of a v1 option list ("rw,relatime,cpu,cpuacct") or of a v2
  * cgroup.controllers text ("cpu io memory"). "io" only exists in v2. */
 static unsigned parse_controller_list(const char *list, bool v2, char **name)
