@@ -133,7 +133,7 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(errp[1], 2);
     const struct runtime_opts *ro = &cs->runtime;
     int master = -1;
-    struct create_opts co = {.id = r->id, .bundle = r->bundle};
+    struct create_opts co = {.id = r->id, .bundle = r->bundle, .cgroup_host = cs->cgroup_host};
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
@@ -698,8 +698,22 @@ int container_pause(container_store *cs, container_record *r, bool pause, hull_e
                  : runtime_resume(&cs->runtime, r->id, err);
 }
 
-void container_launch_warm_up(void)
+void container_launch_warm_up(container_store *cs)
 {
+    if (geteuid() != 0)
+        return; /* the warm-up is root's only */
+    if (cs->runtime.cgroup_manager != CGROUP_MANAGER_DISABLED && cs->cgroup_host == NULL) {
+        struct cgroup_host *host = calloc(1, sizeof(*host));
+        cleanup_err hull_err *err = NULL;
+        if (host && cgroup_host_detect(host, &err) == 0 && host->n > 0) {
+            cs->cgroup_host = host;
+            cgroup_warm_migration_lock_host(host);
+            return;
+        }
+        if (host)
+            cgroup_host_clear(host);
+        free(host); /* the runtime detects them itself (and reports what fails) */
+    }
     cgroup_warm_migration_lock();
 }
 

@@ -59,8 +59,9 @@ int container_pause(container_store *cs, container_record *r, bool pause, hull_e
 
 /* A launch is coming (`hull run`): let the grace period of the first cgroup migration pass while
  * the caller looks up the image, writes the record and mounts the root filesystem
- * (src/linux/cgroup/migration_warmup.c). */
-void container_launch_warm_up(void);
+ * (src/linux/cgroup/migration_warmup.c). The host's cgroup hierarchies it detects for that are
+ * kept in `cs` for the launch's runtime create. */
+void container_launch_warm_up(container_store *cs);
 /* Reap the warm-up's helper (a no-op when none was started); for cleanup_launch_warm_up. */
 void container_launch_warm_up_reap(const bool *started);
 #define cleanup_launch_warm_up __attribute__((cleanup(container_launch_warm_up_reap)))

@@ -17,6 +17,7 @@
 
 #include "container/health.h"
 #include "image/store.h"
+#include "linux/cgroup/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/signals.h"
@@ -67,6 +68,10 @@ void container_store_close(container_store *s)
         close(s->dirfd);
     if (s->names_fd >= 0)
         close(s->names_fd);
+    if (s->cgroup_host) {
+        cgroup_host_clear(s->cgroup_host);
+        free(s->cgroup_host);
+    }
     free(s->data_root);
     free(s->dir);
     free(s->runtime_root);

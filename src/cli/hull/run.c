@@ -112,10 +112,13 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
     }
     /* The container's cgroup migration comes after the image lookup, the record and the
      * overlay mount: let its grace period pass meanwhile (migration_warmup.c). */
+    if (ctr_open(cli, cs, &err) < 0) {
+        *status = fail125(err);
+        return -1;
+    }
     if (strcmp(command, "run") == 0)
-        container_launch_warm_up();
-    if (ctr_open(cli, cs, &err) < 0 || cli_open_store(cli, is, &err) < 0 ||
-        ensure_image(cli, *is, req, &err) < 0 ||
+        container_launch_warm_up(*cs);
+    if (cli_open_store(cli, is, &err) < 0 || ensure_image(cli, *is, req, &err) < 0 ||
         container_create_from_image(*cs, *is, req, r, &err) < 0) {
         *status = fail125(err);
         return -1;
