@@ -159,6 +159,13 @@ int fs_write_string(const char *path, const char *value, hull_err **err)
 
 int fs_mkdir_p(const char *path, mode_t mode, hull_err **err)
 {
+    if (*path == '\0')
+        return hull_error(err, ENOENT, "mkdir ``");
+    /* Usually the parent exists: one system call rather than one per component. */
+    if (mkdir(path, mode) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return hull_error(err, errno, "mkdir `%s`", path);
     cleanup_free char *copy = strdup(path);
     if (copy == NULL)
         return hull_error(err, ENOMEM, "mkdir `%s`", path);
@@ -198,6 +205,18 @@ static int remove_children(int dfd, dev_t dev, hull_err **err)
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
+        /* What the directory entry says is no directory is unlinked without a stat first; one
+         * that became a directory meanwhile (EISDIR) takes the careful way. */
+        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+            if (unlinkat(dfd, de->d_name, 0) == 0 || errno == ENOENT)
+                continue;
+            if (errno != EISDIR && errno != EPERM) {
+                hull_error(err, errno, "remove `%s`", de->d_name);
+                if (dev != 0)
+                    return -1;
+                continue;
+            }
+        }
         if (fs_remove_tree_at(dfd, de->d_name, err) < 0 && dev != 0)
             return -1;
     }
