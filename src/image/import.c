@@ -88,8 +88,15 @@ static int fetch_layers(image_store *s, image_source *src, const image_manifest 
     struct layer_job job = {.store = s, .src = src, .manifest = m, .progress = opts->progress};
     pthread_mutex_init(&job.mutex, NULL);
     size_t jobs = opts->jobs > 0 ? (size_t)opts->jobs : DEFAULT_JOBS;
-    if (jobs > m->n_layers)
-        jobs = m->n_layers;
+    /* Threads only for the layers there is work for: a re-pull with every layer present starts
+     * none (thread start and exit are dear on a paravirtualised host). */
+    size_t missing = 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (!store_blob_exists(s, m->layers[i].digest) ||
+            !store_layer_exists(s, m->layers[i].digest))
+            missing++;
+    if (jobs > missing)
+        jobs = missing;
     pthread_t threads[16];
     if (jobs > 16)
         jobs = 16;
