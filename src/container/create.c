@@ -514,9 +514,17 @@ static int write_intent(int dirfd, const char *name, const struct run_request *r
 int container_create_from_image(container_store *cs, image_store *is, const struct run_request *req,
                                 container_record **out, hull_err **err)
 {
-    cleanup_image_info image_info *img = NULL;
-    if (image_lookup(is, req->image, &img, err) < 0)
+    return container_create_from_image_info(cs, is, NULL, req, out, err);
+}
+
+int container_create_from_image_info(container_store *cs, image_store *is, image_info *given,
+                                     const struct run_request *req, container_record **out,
+                                     hull_err **err)
+{
+    cleanup_image_info image_info *looked_up = NULL;
+    if (given == NULL && image_lookup(is, req->image, &looked_up, err) < 0)
         return usage_error(err);
+    image_info *img = given ? given : looked_up;
     const image_config *ic = img->config;
 
     char id[CONTAINER_ID_LEN + 1];

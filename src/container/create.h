@@ -8,6 +8,7 @@
 
 #include "container/request.h"
 #include "container/store.h"
+#include "image/image.h"
 #include "image/store.h"
 
 /* Apply the image config the way docker does (Entrypoint/Cmd, Env, WorkingDir, User,
@@ -16,6 +17,11 @@
  * failure. */
 int container_create_from_image(container_store *cs, image_store *is, const struct run_request *req,
                                 container_record **out, hull_err **err);
+/* The same with the image already looked up (`img`, borrowed; NULL: looked up here), for a
+ * caller that just checked the image is there (`hull run`: one lookup instead of two). */
+int container_create_from_image_info(container_store *cs, image_store *is, image_info *img,
+                                     const struct run_request *req, container_record **out,
+                                     hull_err **err);
 
 /* Remove the container completely. The container must not be running (callers stop it and its
  * monitor first) and the caller holds its lock. Idempotent: a half-created (`dead`) or

@@ -60,12 +60,13 @@ static int pull_image(struct hull_cli *cli, const char *ref, hull_err **err)
 }
 
 /* docker's --pull: fetch the image when asked to, or when the store does not have it. */
+/* *img: the image when it was found here (NULL after a pull: the create looks it up). */
 static int ensure_image(struct hull_cli *cli, image_store *is, const struct run_request *req,
-                        hull_err **err)
+                        image_info **img, hull_err **err)
 {
+    *img = NULL;
     if (strcmp(req->pull, "always") != 0) {
-        cleanup_image_info image_info *img = NULL;
-        if (image_lookup(is, req->image, &img, err) == 0)
+        if (image_lookup(is, req->image, img, err) == 0)
             return 0;
         if ((*err)->errnum != ENOENT || strcmp(req->pull, "never") == 0)
             return -1;
@@ -118,8 +119,9 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
     }
     if (strcmp(command, "run") == 0)
         container_launch_warm_up(*cs);
-    if (cli_open_store(cli, is, &err) < 0 || ensure_image(cli, *is, req, &err) < 0 ||
-        container_create_from_image(*cs, *is, req, r, &err) < 0) {
+    cleanup_image_info image_info *img = NULL;
+    if (cli_open_store(cli, is, &err) < 0 || ensure_image(cli, *is, req, &img, &err) < 0 ||
+        container_create_from_image_info(*cs, *is, img, req, r, &err) < 0) {
         *status = fail125(err);
         return -1;
     }
