@@ -145,6 +145,46 @@ static void test_overlay_layers(int b)
     close(lower);
 }
 
+/* fs_mkdir_p: the whole path at once when the parent exists, component by component when not,
+ * an existing path is fine, a file in the way is not; fs_remove_tree: files, symlinks (not
+ * followed), fifos and nested directories. */
+static void test_mkdir_p_and_remove_tree(void)
+{
+    hull_err *err = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mk/a/b/c", base);
+    CHECK(fs_mkdir_p(path, 0755, &err) == 0);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(fs_mkdir_p(path, 0755, &err) == 0); /* exists */
+    snprintf(path, sizeof path, "%s/mk/a/b/d", base);
+    CHECK(fs_mkdir_p(path, 0755, &err) == 0); /* parent exists */
+    CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+    snprintf(path, sizeof path, "%s/mk/file", base);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    snprintf(path, sizeof path, "%s/mk/file/x/y", base);
+    CHECK(fs_mkdir_p(path, 0755, &err) < 0 && err != NULL);
+    hull_err_freep(&err);
+    CHECK(fs_mkdir_p("", 0755, &err) < 0 && err != NULL);
+    hull_err_freep(&err);
+
+    char target[4096], link[4096], fifo[4096];
+    snprintf(target, sizeof target, "%s/keep", base);
+    CHECK(mkdir(target, 0755) == 0);
+    snprintf(link, sizeof link, "%s/mk/a/link", base);
+    CHECK(symlink(target, link) == 0);
+    snprintf(fifo, sizeof fifo, "%s/mk/a/b/fifo", base);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    snprintf(path, sizeof path, "%s/mk", base);
+    CHECK(fs_remove_tree(path, &err) == 0);
+    CHECK(lstat(path, &st) < 0 && errno == ENOENT);
+    CHECK(stat(target, &st) == 0 && S_ISDIR(st.st_mode)); /* the link's target stays */
+    CHECK(fs_remove_tree(path, &err) == 0);               /* already gone */
+    CHECK(rmdir(target) == 0);
+}
+
 int main(void)
 {
     root = geteuid() == 0;
@@ -153,6 +193,7 @@ int main(void)
     CHECK(b >= 0);
     test_tree_copy(b);
     test_overlay_layers(b);
+    test_mkdir_p_and_remove_tree();
     close(b);
     hull_err *err = NULL;
     CHECK(fs_remove_tree(base, &err) == 0);
