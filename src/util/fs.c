@@ -196,11 +196,15 @@ int fs_opendir_at(int dirfd, DIR **out, hull_err **err)
     return 0;
 }
 
+/* Takes `dfd` (closed on return): read directly, not through a duplicate of it. */
 static int remove_children(int dfd, dev_t dev, hull_err **err)
 {
-    cleanup_dir DIR *d = NULL;
-    if (fs_opendir_at(dfd, &d, err) < 0)
-        return -1;
+    cleanup_dir DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        int e = errno;
+        close(dfd);
+        return hull_error(err, e, "opendir");
+    }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -282,14 +286,19 @@ int fs_remove_tree_at(int dirfd, const char *name, hull_err **err)
             return hull_error(err, errno, "remove `%s`", name);
         return 0;
     }
-    cleanup_close int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         return hull_error(err, errno, "open `%s`", name);
     struct stat dst;
-    if (fstat(dfd, &dst) < 0)
-        return hull_error(err, errno, "stat `%s`", name);
-    if (dst.st_dev != st.st_dev || dst.st_ino != st.st_ino)
+    if (fstat(dfd, &dst) < 0) {
+        int e = errno;
+        close(dfd);
+        return hull_error(err, e, "stat `%s`", name);
+    }
+    if (dst.st_dev != st.st_dev || dst.st_ino != st.st_ino) {
+        close(dfd);
         return hull_error(err, EBUSY, "`%s` changed while being removed", name);
+    }
     if (remove_children(dfd, st.st_dev, err) < 0)
         return hull_error_prefix(err, "remove `%s`", name);
     if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
