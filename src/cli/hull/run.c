@@ -7,6 +7,7 @@
 #include "cli/hull/containers.h"
 #include "container/create.h"
 #include "container/launch.h"
+#include "container/seccomp_trace.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 
@@ -144,12 +145,23 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     int status = 0;
     int rc = create_container(cli, "run", argc, argv, &req, &cs, &is, &r, &status);
     bool detach = req.detach;
+    cleanup_free char *trace = req.seccomp_trace;
+    req.seccomp_trace = NULL;
     run_request_clear(&req);
     if (rc < 0)
         return status;
     hull_err *err = NULL;
+    /* --seccomp-trace: the tracer listens before the runtime's create connects to it. */
+    struct container_tracer tracer = {.cancel_fd = -1, .done_fd = -1};
+    if (trace && container_seccomp_trace_spawn(r->id, trace, detach, &tracer, &err) < 0) {
+        if (r->auto_remove)
+            auto_remove(cs, is, r);
+        return fail125(err);
+    }
     if (detach) {
-        if (container_start_detached(cs, r, &err) < 0) {
+        rc = container_start_detached(cs, r, &err);
+        container_seccomp_trace_release(&tracer);
+        if (rc < 0) {
             if (r->auto_remove)
                 auto_remove(cs, is, r);
             return fail125(err);
@@ -159,6 +171,16 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     }
     int exit_code = 0;
     rc = container_run_attached(cs, r, &exit_code, &err);
+    if (trace) {
+        /* The trace is complete once no process of the container is left. */
+        hull_err *terr = NULL;
+        if (container_seccomp_trace_wait(&tracer, trace, &terr) < 0) {
+            if (rc < 0)
+                hull_err_free(terr);
+            else
+                err = terr, rc = -1;
+        }
+    }
     if (r->auto_remove)
         auto_remove(cs, is, r);
     if (rc < 0)

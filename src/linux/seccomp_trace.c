@@ -1,5 +1,5 @@
 /* Seccomp tracing through a user-notification listener (seccomp_trace.h). */
-#include "sandbox/seccomp_trace.h"
+#include "linux/seccomp_trace.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -20,45 +20,69 @@
 
 static const char *const always_allowed[] = {"sendmsg", "close", NULL};
 
-int seccomp_trace_begin(struct seccomp_trace *t, const char *dir, json_t **profile, hull_err **err)
+json_t *seccomp_trace_profile(const char *socket_path)
 {
-    memset(t, 0, sizeof *t);
-    t->listen_fd = t->notify_fd = t->stop[0] = t->stop[1] = -1;
-    t->calls = json_object();
-    if (asprintf(&t->socket_path, "%s/seccomp.sock", dir) < 0)
-        abort();
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strlen(t->socket_path) >= sizeof a.sun_path)
-        return hull_error(err, ENAMETOOLONG, "seccomp trace socket `%s`", t->socket_path);
-    strcpy(a.sun_path, t->socket_path);
-    t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (t->listen_fd < 0 || bind(t->listen_fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        listen(t->listen_fd, 1) < 0)
-        return hull_error(err, errno, "seccomp trace socket `%s`", t->socket_path);
     json_t *names = json_array();
     for (int nr = 0; nr < 1024; nr++) {
         char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
         if (name == NULL)
             continue;
         bool skip = false;
-        for (const char *const *a2 = always_allowed; *a2; a2++)
-            skip |= strcmp(name, *a2) == 0;
+        for (const char *const *a = always_allowed; *a; a++)
+            skip |= strcmp(name, *a) == 0;
         if (!skip)
             json_array_append_new(names, json_string(name));
         free(name);
     }
-    *profile =
-        json_pack("{s:s, s:s, s:[{s:o, s:s}]}", "defaultAction", "SCMP_ACT_ALLOW", "listenerPath",
-                  t->socket_path, "syscalls", "names", names, "action", "SCMP_ACT_NOTIFY");
+    return json_pack("{s:s, s:s, s:[{s:o, s:s}]}", "defaultAction", "SCMP_ACT_ALLOW",
+                     "listenerPath", socket_path, "syscalls", "names", names, "action",
+                     "SCMP_ACT_NOTIFY");
+}
+
+int seccomp_trace_begin(struct seccomp_trace *t, const char *socket_path, json_t **profile,
+                        hull_err **err)
+{
+    memset(t, 0, sizeof *t);
+    t->listen_fd = t->notify_fd = t->stop[0] = t->stop[1] = -1;
+    t->calls = json_object();
+    t->socket_path = strdup(socket_path);
+    if (t->socket_path == NULL)
+        abort();
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(t->socket_path) >= sizeof a.sun_path)
+        return hull_error(err, ENAMETOOLONG, "seccomp trace socket `%s`", t->socket_path);
+    strcpy(a.sun_path, t->socket_path);
+    t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (t->listen_fd < 0)
+        return hull_error(err, errno, "seccomp trace socket `%s`", t->socket_path);
+    if (bind(t->listen_fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        free(t->socket_path); /* not ours: seccomp_trace_clear must not unlink it */
+        t->socket_path = NULL;
+        return hull_error(err, e, "seccomp trace socket `%s`", a.sun_path);
+    }
+    if (listen(t->listen_fd, 1) < 0)
+        return hull_error(err, errno, "seccomp trace socket `%s`", t->socket_path);
+    if (profile)
+        *profile = seccomp_trace_profile(t->socket_path);
     return 0;
 }
 
-static int receive_fd(struct seccomp_trace *t, char **why)
+/* Wait for the runtime's connection unless `cancel_fd` (ignored when < 0) fires first; a
+ * connection already queued wins. */
+static int receive_fd(struct seccomp_trace *t, int cancel_fd, char **why)
 {
     struct pollfd p[2] = {{.fd = t->listen_fd, .events = POLLIN},
-                          {.fd = t->stop[0], .events = POLLIN}};
-    if (poll(p, 2, -1) <= 0 || p[1].revents)
+                          {.fd = cancel_fd, .events = POLLIN}};
+    int ready;
+    do
+        ready = poll(p, 2, -1);
+    while (ready < 0 && errno == EINTR);
+    if (ready <= 0 || !(p[0].revents & POLLIN)) {
+        if (ready <= 0 || !p[1].revents)
+            *why = strdup("seccomp trace: waiting for the container failed");
         return -1;
+    }
     cleanup_close int c = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) {
         *why = strdup("seccomp trace: accept failed");
@@ -97,14 +121,13 @@ static int receive_fd(struct seccomp_trace *t, char **why)
 
 static void handle(struct seccomp_trace *t);
 
-static void *listener(void *data)
+/* Answer notifications until no process uses the filter (the notify fd hangs up) or `stop_fd`
+ * (ignored when < 0) becomes readable. */
+static void serve(struct seccomp_trace *t, int stop_fd)
 {
-    struct seccomp_trace *t = data;
-    if (receive_fd(t, &t->error) < 0)
-        return NULL;
     for (;;) {
         struct pollfd p[2] = {{.fd = t->notify_fd, .events = POLLIN},
-                              {.fd = t->stop[0], .events = POLLIN}};
+                              {.fd = stop_fd, .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -115,7 +138,23 @@ static void *listener(void *data)
         else if (p[0].revents || p[1].revents)
             break; /* no filter user left, or stopped */
     }
+}
+
+static void *listener(void *data)
+{
+    struct seccomp_trace *t = data;
+    if (receive_fd(t, t->stop[0], &t->error) == 0)
+        serve(t, t->stop[0]);
     return NULL;
+}
+
+int seccomp_trace_serve(struct seccomp_trace *t, int cancel_fd, hull_err **err)
+{
+    cleanup_free char *why = NULL;
+    if (receive_fd(t, cancel_fd, &why) < 0)
+        return hull_error(err, 0, "%s", why ? why : "seccomp trace: the container never connected");
+    serve(t, -1);
+    return 0;
 }
 
 int seccomp_trace_start(struct seccomp_trace *t, hull_err **err)
