@@ -38,8 +38,7 @@ static __attribute__((noreturn)) void tracer_main(struct seccomp_trace *t, int c
     int dfd = fcntl(done_fd, F_DUPFD_CLOEXEC, 10);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (lfd < 0 || cfd < 0 || dfd < 0 || null < 0 || dup2(lfd, 3) < 0 || dup2(cfd, 4) < 0 ||
-        dup2(dfd, 5) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-        (quiet && dup2(null, 2) < 0))
+        dup2(dfd, 5) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || (quiet && dup2(null, 2) < 0))
         _exit(1);
     close_range(6, ~0U, 0);
     t->listen_fd = 3;
@@ -123,8 +122,7 @@ void container_seccomp_trace_started(struct container_tracer *t)
     t->cancel_fd = -1;
 }
 
-int container_seccomp_trace_wait(struct container_tracer *t, const char *trace_path,
-                                 hull_err **err)
+int container_seccomp_trace_wait(struct container_tracer *t, const char *trace_path, hull_err **err)
 {
     container_seccomp_trace_started(t);
     char c = 0;
