@@ -22,11 +22,11 @@ char *container_seccomp_trace_socket(const char *id)
     return p;
 }
 
-/* The forked tracer: fds 0-2 (stderr unless quiet), 3 = the listening socket, 4 = the cancel
- * pipe, 5 = the done pipe (one byte `0` once the trace is written), nothing else of hull's (no
- * lock, no store). Never returns. */
+/* The forked tracer: fds 0-2 on /dev/null, 3 = the listening socket, 4 = the cancel pipe, 5 =
+ * the done pipe (`0` once the trace is written, else `1` and the reason, for `hull run` to
+ * report or not), nothing else of hull's (no lock, no store). Never returns. */
 static __attribute__((noreturn)) void tracer_main(struct seccomp_trace *t, int cancel_fd,
-                                                  int done_fd, const char *trace_path, bool quiet)
+                                                  int done_fd, const char *trace_path)
 {
     setsid();
     signal(SIGPIPE, SIG_IGN);
@@ -38,13 +38,15 @@ static __attribute__((noreturn)) void tracer_main(struct seccomp_trace *t, int c
     int dfd = fcntl(done_fd, F_DUPFD_CLOEXEC, 10);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (lfd < 0 || cfd < 0 || dfd < 0 || null < 0 || dup2(lfd, 3) < 0 || dup2(cfd, 4) < 0 ||
-        dup2(dfd, 5) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || (quiet && dup2(null, 2) < 0))
+        dup2(dfd, 5) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
         _exit(1);
     close_range(6, ~0U, 0);
     t->listen_fd = 3;
     hull_err *err = NULL;
     if (seccomp_trace_serve(t, 4, &err) < 0 || seccomp_trace_write(t, trace_path, &err) < 0) {
-        fprintf(stderr, "hull: --seccomp-trace %s: %s\n", trace_path, err->msg);
+        char msg[512];
+        int n = snprintf(msg, sizeof msg, "1%s", err->msg);
+        (void)!write(5, msg, n < 0 ? 1 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
         hull_err_free(err);
         seccomp_trace_clear(t);
         _exit(1);
@@ -54,7 +56,7 @@ static __attribute__((noreturn)) void tracer_main(struct seccomp_trace *t, int c
     _exit(0);
 }
 
-int container_seccomp_trace_spawn(const char *id, const char *trace_path, bool quiet,
+int container_seccomp_trace_spawn(const char *id, const char *trace_path,
                                   struct container_tracer *out, hull_err **err)
 {
     *out = (struct container_tracer){.cancel_fd = -1, .done_fd = -1};
@@ -88,7 +90,7 @@ int container_seccomp_trace_spawn(const char *id, const char *trace_path, bool q
         close(done[0]);
         pid_t g = fork();
         if (g == 0)
-            tracer_main(&t, cancel[0], done[1], trace_path, quiet);
+            tracer_main(&t, cancel[0], done[1], trace_path);
         _exit(g < 0 ? 1 : 0);
     }
     int e = errno, status = 0;
@@ -125,22 +127,24 @@ void container_seccomp_trace_started(struct container_tracer *t)
 int container_seccomp_trace_wait(struct container_tracer *t, const char *trace_path, hull_err **err)
 {
     container_seccomp_trace_started(t);
-    char c = 0;
+    char msg[512] = "";
     ssize_t n = -1;
     if (t->done_fd >= 0) {
         do
-            n = read(t->done_fd, &c, 1);
+            n = read(t->done_fd, msg, sizeof msg - 1);
         while (n < 0 && errno == EINTR);
         close(t->done_fd);
     }
+    if (n > 0)
+        msg[n] = '\0';
     /* Normally the tracer's own clean-up; a killed tracer leaves it. */
     if (t->socket_path)
         unlink(t->socket_path);
     free(t->socket_path);
     *t = (struct container_tracer){.cancel_fd = -1, .done_fd = -1};
-    if (n != 1 || c != '0')
-        return hull_error(err, 0, "--seccomp-trace %s: no trace written (the tracer failed)",
-                          trace_path);
+    if (n != 1 || msg[0] != '0')
+        return hull_error(err, 0, "--seccomp-trace %s: no trace written (%s)", trace_path,
+                          n > 1 && msg[0] == '1' ? msg + 1 : "the tracer was killed");
     return 0;
 }
 

@@ -10,9 +10,6 @@
 #ifndef HULL_CONTAINER_SECCOMP_TRACE_H
 #define HULL_CONTAINER_SECCOMP_TRACE_H
 
-#include <jansson.h>
-#include <stdbool.h>
-
 #include "util/error.h"
 
 /* The SecurityOpt entry that marks a traced container: `seccomp-trace=ABSOLUTE-FILE`. */
@@ -30,12 +27,13 @@ struct container_tracer {
 };
 
 /* Make the listening socket and fork the tracer for container `id`, writing `trace_path` at the
- * end. `quiet`: the tracer's stderr is /dev/null (hull run -d: nobody waits for it). */
-int container_seccomp_trace_spawn(const char *id, const char *trace_path, bool quiet,
+ * end. The tracer prints nothing: its failure is container_seccomp_trace_wait's error. */
+int container_seccomp_trace_spawn(const char *id, const char *trace_path,
                                   struct container_tracer *t, hull_err **err);
 /* The start is over (succeeded or not): a tracer the container never connected to ends. */
 void container_seccomp_trace_started(struct container_tracer *t);
-/* Wait for the tracer to end; an error when it wrote no trace. Clears *t. */
+/* Wait for the tracer to end; an error (with the tracer's reason) when it wrote no trace.
+ * Clears *t. */
 int container_seccomp_trace_wait(struct container_tracer *t, const char *trace_path,
                                  hull_err **err);
 /* Forget the tracer without waiting (hull run -d). */

@@ -113,7 +113,9 @@ static int receive_fd(struct seccomp_trace *t, int cancel_fd, char **why)
                 close(fds[i]);
         }
     if (t->notify_fd < 0) {
-        *why = strdup("seccomp trace: no notify fd came with the container state");
+        *why = strdup(
+            "seccomp trace: the container handed over no notify fd (it ended before its filter "
+            "was installed)");
         return -1;
     }
     return 0;

@@ -112,7 +112,8 @@ static void test_listener_counts(void)
     CHECK(seccomp_trace_generate(trace, &profile, &err) == 0);
     EXPECT_STREQ(json_string_value(json_object_get(profile, "defaultAction")), "SCMP_ACT_ERRNO");
     EXPECT(json_integer_value(json_object_get(profile, "defaultErrnoRet")) == ENOSYS);
-    json_t *names = json_object_get(json_array_get(json_object_get(profile, "syscalls"), 0), "names");
+    json_t *names =
+        json_object_get(json_array_get(json_object_get(profile, "syscalls"), 0), "names");
     EXPECT(has_name(names, "getppid") && has_name(names, "sendmsg") && has_name(names, "close"));
     EXPECT(!has_name(names, "execve"));
     json_decref(profile);

@@ -153,7 +153,7 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     hull_err *err = NULL;
     /* --seccomp-trace: the tracer listens before the runtime's create connects to it. */
     struct container_tracer tracer = {.cancel_fd = -1, .done_fd = -1};
-    if (trace && container_seccomp_trace_spawn(r->id, trace, detach, &tracer, &err) < 0) {
+    if (trace && container_seccomp_trace_spawn(r->id, trace, &tracer, &err) < 0) {
         if (r->auto_remove)
             auto_remove(cs, is, r);
         return fail125(err);
