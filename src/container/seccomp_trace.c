@@ -61,12 +61,12 @@ int container_seccomp_trace_spawn(const char *id, const char *trace_path,
 {
     *out = (struct container_tracer){.cancel_fd = -1, .done_fd = -1};
     if (fs_mkdir_p(CONTAINER_SECCOMP_TRACE_DIR, 0700, err) < 0)
-        return -1;
+        return hull_error_prefix(err, "--seccomp-trace");
     cleanup_free char *sock = container_seccomp_trace_socket(id);
     struct seccomp_trace t;
     if (seccomp_trace_begin(&t, sock, NULL, err) < 0) {
         seccomp_trace_clear(&t);
-        return -1;
+        return hull_error_prefix(err, "--seccomp-trace");
     }
     /* cancel: hull -> tracer (closed after the start); done: tracer -> hull (a `0` at the end).
      * The tracer is a grandchild: `hull run` attached reaps every child of its own (it is the
