@@ -61,15 +61,50 @@ int seccomp_trace_begin(struct seccomp_trace *t, const char *socket_path, json_t
         t->socket_path = NULL;
         return hull_error(err, e, "seccomp trace socket `%s`", a.sun_path);
     }
-    if (listen(t->listen_fd, 1) < 0)
+    if (listen(t->listen_fd, 16) < 0)
         return hull_error(err, errno, "seccomp trace socket `%s`", t->socket_path);
     if (profile)
         *profile = seccomp_trace_profile(t->socket_path);
     return 0;
 }
 
-/* Wait for the runtime's connection unless `cancel_fd` (ignored when < 0) fires first; a
- * connection already queued wins. */
+/* The notify fd a runtime sends on connection `c` with the container state (the last fd of the
+ * message), or -1 (none came: the process ended before its filter was installed). */
+static int recv_notify_fd(int c)
+{
+    char buf[65536];
+    union {
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+    ssize_t got;
+    do
+        got = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return -1;
+    int notify_fd = -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            int fds[4];
+            if (n < 1 || n > 4)
+                continue;
+            memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+            for (int i = 0; i < n - 1; i++)
+                close(fds[i]);
+            if (notify_fd >= 0)
+                close(notify_fd);
+            notify_fd = fds[n - 1];
+        }
+    return notify_fd;
+}
+
+/* Wait for the runtime's connection (the container's first process) unless `cancel_fd`
+ * (ignored when < 0) fires first; a connection already queued wins. */
 static int receive_fd(struct seccomp_trace *t, int cancel_fd, char **why)
 {
     struct pollfd p[2] = {{.fd = t->listen_fd, .events = POLLIN},
@@ -88,30 +123,7 @@ static int receive_fd(struct seccomp_trace *t, int cancel_fd, char **why)
         *why = strdup("seccomp trace: accept failed");
         return -1;
     }
-    char buf[65536];
-    union {
-        char b[CMSG_SPACE(sizeof(int) * 4)];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
-    if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) < 0) {
-        *why = strdup("seccomp trace: receiving the notify fd failed");
-        return -1;
-    }
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-            int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            int fds[4];
-            if (n < 1 || n > 4)
-                continue;
-            memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
-            /* The notify fd is the last one sent. */
-            t->notify_fd = fds[n - 1];
-            for (int i = 0; i < n - 1; i++)
-                close(fds[i]);
-        }
+    t->notify_fd = recv_notify_fd(c);
     if (t->notify_fd < 0) {
         *why = strdup(
             "seccomp trace: the container handed over no notify fd (it ended before its filter "
@@ -121,25 +133,92 @@ static int receive_fd(struct seccomp_trace *t, int cancel_fd, char **why)
     return 0;
 }
 
-static void handle(struct seccomp_trace *t);
+static void handle(struct seccomp_trace *t, int notify_fd);
 
-/* Answer notifications until no process uses the filter (the notify fd hangs up) or `stop_fd`
- * (ignored when < 0) becomes readable. */
+/* A growing set of fds, closed by fd_list_clear. */
+struct fd_list {
+    int *fd;
+    size_t n;
+};
+
+static void fd_list_add(struct fd_list *l, int fd)
+{
+    int *grown = realloc(l->fd, (l->n + 1) * sizeof *grown);
+    if (grown == NULL)
+        abort();
+    l->fd = grown;
+    l->fd[l->n++] = fd;
+}
+
+static void fd_list_clear(struct fd_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        close(l->fd[i]);
+    free(l->fd);
+    *l = (struct fd_list){0};
+}
+
+/* Answer notifications until no process uses the first filter (its notify fd hangs up: the
+ * container's first process and its pid namespace are gone) or `stop_fd` (ignored when < 0)
+ * becomes readable. Processes that join the container later (`hull exec`: the runtime installs
+ * the same profile, so it connects to the same listener) are traced too: their connections
+ * are accepted, their notify fds served alongside, each until it hangs up. */
 static void serve(struct seccomp_trace *t, int stop_fd)
 {
+    struct fd_list conns = {0}, extra = {0};
+    struct pollfd *p = NULL;
     for (;;) {
-        struct pollfd p[2] = {{.fd = t->notify_fd, .events = POLLIN},
-                              {.fd = stop_fd, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
+        size_t n = 3 + conns.n + extra.n;
+        struct pollfd *grown = realloc(p, n * sizeof *p);
+        if (grown == NULL)
+            abort();
+        p = grown;
+        p[0] = (struct pollfd){.fd = t->notify_fd, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = stop_fd, .events = POLLIN};
+        p[2] = (struct pollfd){.fd = t->listen_fd, .events = POLLIN};
+        for (size_t i = 0; i < conns.n; i++)
+            p[3 + i] = (struct pollfd){.fd = conns.fd[i], .events = POLLIN};
+        for (size_t i = 0; i < extra.n; i++)
+            p[3 + conns.n + i] = (struct pollfd){.fd = extra.fd[i], .events = POLLIN};
+        if (poll(p, n, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (p[0].revents & POLLIN)
-            handle(t);
+            handle(t, t->notify_fd);
         else if (p[0].revents || p[1].revents)
             break; /* no filter user left, or stopped */
+        /* Back to front, so that removing an entry keeps the others' indexes. */
+        for (size_t i = extra.n; i-- > 0;) {
+            short r = p[3 + conns.n + i].revents;
+            if (r & POLLIN) {
+                handle(t, extra.fd[i]);
+            } else if (r) {
+                close(extra.fd[i]);
+                extra.fd[i] = extra.fd[--extra.n];
+            }
+        }
+        for (size_t i = conns.n; i-- > 0;) {
+            if (!p[3 + i].revents)
+                continue;
+            /* The state and the notify fd come in one message, after the filter is
+             * installed: a readable connection has it (or ended without it). */
+            int fd = recv_notify_fd(conns.fd[i]);
+            if (fd >= 0)
+                fd_list_add(&extra, fd);
+            close(conns.fd[i]);
+            conns.fd[i] = conns.fd[--conns.n];
+        }
+        if (p[2].revents & POLLIN) {
+            int c = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (c >= 0)
+                fd_list_add(&conns, c);
+        }
     }
+    free(p);
+    fd_list_clear(&conns);
+    fd_list_clear(&extra);
 }
 
 static void *listener(void *data)
@@ -196,14 +275,14 @@ static const char *shape(unsigned long long v, char buf[32])
     return "pointer-or-large";
 }
 
-static void handle(struct seccomp_trace *t)
+static void handle(struct seccomp_trace *t, int notify_fd)
 {
     struct seccomp_notif req;
     memset(&req, 0, sizeof req);
-    if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+    if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
         return;
     struct seccomp_notif_resp resp = {.id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
-    ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, req.data.nr);
     char fallback[32];
     snprintf(fallback, sizeof fallback, "nr-%d", req.data.nr);

@@ -152,3 +152,18 @@ def test_failed_start_writes_no_trace(hull, tmp_path):
     assert "/nonexistent" in r.stderr and "seccomp" not in r.stderr, r.stderr
     assert not trace.exists()
     assert no_socket_left(hull)
+
+
+def test_exec_into_traced_container_is_traced(hull, tmp_path):
+    # `hull exec` installs the container's (tracing) profile too: its process connects to the
+    # same tracer, which serves it alongside the first process instead of leaving it hanging.
+    trace = tmp_path / "x.json"
+    cid = hull.run_d("--network", "none", "--seccomp-trace", trace, "busybox", "sh", "-c",
+                     "while [ ! -d /tmp/made ]; do sleep 0.05; done; echo seen")
+    r = hull("exec", cid, "mkdir", "/tmp/made", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert hull("wait", cid, check=True).stdout.strip() == "0"
+    hull.wait_for(trace.exists, what="the trace file")
+    calls = json.loads(trace.read_text())["syscalls"]
+    assert "mkdir" in calls or "mkdirat" in calls  # made only by the exec'd command
+    assert hull.logs(cid).stdout == "seen\n"
