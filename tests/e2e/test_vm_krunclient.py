@@ -193,7 +193,9 @@ def wait_ready(p, timeout=BOOT_TIMEOUT):
     """Block until the app printed its `ready` line (stdout is relayed from the guest)."""
     deadline = time.time() + timeout
     line = p.stdout.readline()
-    assert line.strip() == "ready", (line, p.poll())
+    if line.strip() != "ready":
+        p.wait(timeout=60)
+        assert False, (line, p.returncode, p.stderr.read())
     assert time.time() < deadline
 
 
