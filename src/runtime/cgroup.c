@@ -78,19 +78,17 @@ int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config 
     return 0;
 }
 
-int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
-                              int state_dirfd, int *fd, hull_err **err)
+int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_config *cfg,
+                           int state_dirfd, struct cgroup_join *join, hull_err **err)
 {
-    *fd = -1;
-    if (set->n != 1 || !set->dirs[0].v2)
+    *join = (struct cgroup_join){.v2_fd = -1};
+    if (set->n == 0)
         return 0;
     if (cgroup_set_save(set, state_dirfd, err) < 0 || cgroup_set_create(set, &cfg->res, err) < 0)
         return -1;
     if (cgroup_set_apply(set, &cfg->res, false, err) == 0) {
-        *fd = open(set->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (*fd >= 0)
+        if (cgroup_join_open(set, join, err) == 0)
             return 0;
-        hull_error(err, errno, "open cgroup `%s`", set->dirs[0].path);
     } else if (cfg->resources) {
         hull_error_prefix(err, "config.json: linux.resources");
     }
@@ -100,6 +98,15 @@ int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_co
         hull_err_free(e2);
     }
     return -1;
+}
+
+int runtime_cgroup_add_pid_v2(const struct cgroup_set *set, pid_t pid, hull_err **err)
+{
+    const struct cgroup_dir *v2 = cgroup_set_v2_dir(set);
+    if (v2 == NULL)
+        return 0;
+    struct cgroup_set one = {.path = set->path, .dirs = (struct cgroup_dir *)v2, .n = 1};
+    return cgroup_set_add_pid(&one, pid, err);
 }
 
 int runtime_cgroup_remove(int state_dirfd, hull_err **err)

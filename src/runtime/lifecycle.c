@@ -71,13 +71,13 @@ static int child_error_or(int sync_fd, hull_err **err)
 /* How far the container process is in its cgroups when drive_child starts. */
 enum cgroup_progress {
     CGROUP_NOTHING_DONE, /* plan only: create, configure and move it in */
-    CGROUP_PREPARED,     /* created and configured (cgroup v2): move it in */
-    CGROUP_ENTERED,      /* cloned into its cgroup (clone3 CLONE_INTO_CGROUP) */
+    CGROUP_PREPARED,     /* created and configured, v1 joined by itself: move it into v2 */
+    CGROUP_ENTERED,      /* cloned into v2 (clone3 CLONE_INTO_CGROUP), v1 joined by itself */
 };
 
 static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err **err)
 {
-    if (cgroup_set_add_pid(cg, pid, err) == 0)
+    if (runtime_cgroup_add_pid_v2(cg, pid, err) == 0)
         return 0;
     hull_err *e2 = NULL;
     if (cgroup_set_destroy(cg, &e2) < 0) {
@@ -116,7 +116,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     s->start_time = proc_start_time(s->pid);
     if (state_write(dir, s, err) < 0)
         return -1;
-    if (sync_send(sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
+    if (progress != CGROUP_ENTERED && sync_send(sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
         return child_error_or(sync_fd, err);
     struct sync_msg m;
     for (;;) {
@@ -261,9 +261,14 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         return -1;
     /* The cgroup migration below would otherwise wait a grace period of its own. */
     const struct runtime_handler *handler = handler_for(ro, cfg);
-    /* A native container on a pure cgroup2 set is cloned straight into its cgroup: there is
-     * no migration to warm up for (unless clone3 turns out to be unavailable). */
-    bool clone_into = handler == NULL && cg.n == 1 && cg.dirs[0].v2;
+    /* A native container starts in its cgroups without a migration under the kernel's global
+     * lock (runtime_cgroup_prepare): on a pure cgroup2 set it is cloned straight into its
+     * cgroup; on v1 and hybrid sets it also moves itself into the v1 ones, which takes root
+     * and the host's user namespace (the runtime opened the files). Then there is no grace
+     * period to warm up for (unless clone3 turns out to be unavailable). */
+    bool pure_v2 = cg.n == 1 && cg.dirs[0].v2;
+    bool clone_into = handler == NULL && cg.n > 0 &&
+                      (pure_v2 || (geteuid() == 0 && !(cfg->clone_flags & CLONE_NEWUSER)));
     cleanup_warm_migration bool warming =
         ro->cgroup_manager != CGROUP_MANAGER_DISABLED && !clone_into;
     if (warming) {
@@ -299,7 +304,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
     int console[2] = {-1, -1}; /* [0] ours (attached relay), [1] the container process's */
     int start_status = -1;
-    int cgroup_fd = -1;
+    cleanup_cgroup_join struct cgroup_join join = {.v2_fd = -1};
     bool cloned = false;
     sigset_t all, saved;
     sigfillset(&all);
@@ -351,27 +356,31 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
         enum cgroup_progress progress = CGROUP_NOTHING_DONE;
         if (clone_into) {
-            if (runtime_cgroup_prepare_v2(&cg, cfg, dir.dirfd, &cgroup_fd, err) < 0)
+            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, &join, err) < 0)
                 break;
-            progress = CGROUP_PREPARED;
+            progress = join.v2_fd >= 0 ? CGROUP_PREPARED : CGROUP_ENTERED;
+            args.cgroup_join = &join;
+            args.cgroups_at_clone = true;
         }
         pid_t pid = -1;
-        if (cgroup_fd >= 0) {
+        if (join.v2_fd >= 0) {
             struct clone_args ca = {.flags = clone_flags | CLONE_INTO_CGROUP,
                                     .exit_signal = SIGCHLD,
-                                    .cgroup = (uint64_t)cgroup_fd};
+                                    .cgroup = (uint64_t)join.v2_fd};
             pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
             /* Without clone3 (an old kernel, a caller's seccomp filter) or when the kernel
              * refuses the cgroup: clone, and the cgroup.procs write says what is wrong. */
             if (pid > 0) {
                 progress = CGROUP_ENTERED;
                 hull_debug("container process %d cloned into its cgroup `%s` "
-                           "(CLONE_INTO_CGROUP)",
-                           (int)pid, cg.dirs[0].path);
+                           "(CLONE_INTO_CGROUP)%s",
+                           (int)pid, cgroup_set_v2_dir(&cg)->path,
+                           join.n_v1 ? "; it moves itself into its v1 cgroups" : "");
             } else if (pid < 0) {
                 hull_debug("clone3 with CLONE_INTO_CGROUP: %s; cloning, then moving the "
                            "container process into its cgroup",
                            strerror(errno));
+                args.cgroups_at_clone = false; /* it waits for SYNC_CGROUPS_JOINED */
             }
         }
         if (pid < 0)
@@ -389,7 +398,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         }
         if (pid == 0) {
             close(sp[0]);
-            hull_closep(&cgroup_fd);
+            hull_closep(&join.v2_fd);
             if (handler)
                 runtime_init_handler(&args, handler);
             runtime_init(&args);
@@ -405,7 +414,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         hull_closep(&console[1]);
         hull_closep(&start_status);
         s.pid = pid;
-        hull_closep(&cgroup_fd);
+        cgroup_join_close(&join);
         if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, fifo, err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
@@ -428,7 +437,6 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     hull_closep(&console[0]);
     hull_closep(&console[1]);
     hull_closep(&start_status);
-    hull_closep(&cgroup_fd);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)

@@ -13,6 +13,11 @@
  *           <------------------------ SYNC_READY (or SYNC_ERROR with a message)
  *   state.json, pid file
  *   SYNC_COMMITTED -----------------> waits on exec.fifo until `start`, then exec
+ *
+ * Usually (a native container run by root in the host's user namespace, or any on a pure
+ * cgroup2 host) the runtime creates and configures the cgroups before the clone instead: the
+ * container process is cloned into the v2 one and moves itself into the v1 ones first thing
+ * (runtime_cgroup_prepare), and no SYNC_CGROUPS_JOINED is sent.
  */
 #ifndef HULL_RUNTIME_SYNC_H
 #define HULL_RUNTIME_SYNC_H

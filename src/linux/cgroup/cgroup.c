@@ -278,6 +278,62 @@ int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err)
     return 0;
 }
 
+int cgroup_join_open(const struct cgroup_set *s, struct cgroup_join *j, hull_err **err)
+{
+    *j = (struct cgroup_join){.v2_fd = -1};
+    if (s->n == 0)
+        return 0;
+    j->v1_fds = calloc(s->n, sizeof *j->v1_fds);
+    j->v1_paths = calloc(s->n, sizeof *j->v1_paths);
+    if (j->v1_fds == NULL || j->v1_paths == NULL) {
+        cgroup_join_close(j);
+        return hull_error(err, ENOMEM, "cgroup fds");
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const struct cgroup_dir *d = &s->dirs[i];
+        if (d->v2) {
+            j->v2_fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (j->v2_fd < 0) {
+                int e = errno;
+                cgroup_join_close(j);
+                return hull_error(err, e, "open cgroup `%s`", d->path);
+            }
+            continue;
+        }
+        cleanup_close int dirfd = cg_open_dir(d->path, err);
+        int fd = dirfd < 0 ? -1 : openat(dirfd, "tasks", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            if (dirfd >= 0)
+                hull_error(err, errno, "open `%s/tasks`", d->path);
+            cgroup_join_close(j);
+            return -1;
+        }
+        j->v1_paths[j->n_v1] = d->path;
+        j->v1_fds[j->n_v1++] = fd;
+    }
+    return 0;
+}
+
+int cgroup_join_self(struct cgroup_join *j, hull_err **err)
+{
+    for (size_t i = 0; i < j->n_v1; i++) {
+        if (write(j->v1_fds[i], "0", 1) != 1)
+            return hull_error(err, errno, "move into cgroup `%s`", j->v1_paths[i]);
+        hull_closep(&j->v1_fds[i]);
+    }
+    return 0;
+}
+
+void cgroup_join_close(struct cgroup_join *j)
+{
+    hull_closep(&j->v2_fd);
+    for (size_t i = 0; j->v1_fds && i < j->n_v1; i++)
+        hull_closep(&j->v1_fds[i]);
+    free(j->v1_fds);
+    free(j->v1_paths);
+    *j = (struct cgroup_join){.v2_fd = -1};
+}
+
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */
 static int rmdir_tree(const char *path)
 {
