@@ -80,6 +80,8 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
         return -1;
     if (!a->cgroups_at_clone && sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
         return -1;
+    if (a->cgroup_self_join && cgroup_set_join_self(a->cgroup_self_join, err) < 0)
+        return -1;
     /* The cgroup namespace's root is the cgroup we are in now. */
     if (namespaces_unshare_cgroup(cfg, err) < 0)
         return -1;
@@ -213,9 +215,6 @@ void runtime_init(struct init_args *a)
      * the container locked until exec. */
     if (a->state_dir_fd >= 0)
         close(a->state_dir_fd);
-    /* Into the v1 cgroups before anything else (a thread moving itself: no global lock). */
-    if (a->cgroup_join && cgroup_join_self(a->cgroup_join, &err) < 0)
-        fail(a, err);
     /* No parent-death signal: if the runtime dies during setup, the next sync message finds
      * the socket closed and we exit; once COMMITTED, we are a created container that outlives
      * the `create` command. */

@@ -36,11 +36,10 @@ struct init_args {
     /* The host's cgroup hierarchies as the runtime detected them (NULL: not detected; the
      * container's cgroup mounts then read /proc/self/mountinfo themselves). */
     const struct cgroup_host *cgroup_host;
-    /* Set when the runtime created the cgroups before the clone: the v1 `tasks` files we move
-     * ourselves into first thing (NULL: the runtime moves us). */
-    struct cgroup_join *cgroup_join;
-    /* We are in every cgroup from the start (cloned into the v2 one, joining the v1 ones
-     * ourselves): no SYNC_CGROUPS_JOINED comes. */
+    /* v1 and hybrid sets: the set whose v1 directories we move ourselves into once
+     * SYNC_CGROUPS_JOINED says they are ready (NULL: the runtime moves us). */
+    const struct cgroup_set *cgroup_self_join;
+    /* Cloned into our only cgroup (pure v2): no SYNC_CGROUPS_JOINED comes. */
     bool cgroups_at_clone;
 };
 

@@ -71,8 +71,12 @@ static int child_error_or(int sync_fd, hull_err **err)
 /* How far the container process is in its cgroups when drive_child starts. */
 enum cgroup_progress {
     CGROUP_NOTHING_DONE, /* plan only: create, configure and move it in */
-    CGROUP_PREPARED,     /* created and configured, v1 joined by itself: move it into v2 */
-    CGROUP_ENTERED,      /* cloned into v2 (clone3 CLONE_INTO_CGROUP), v1 joined by itself */
+    CGROUP_PREPARED,     /* pure v2: created and configured: move it in */
+    CGROUP_ENTERED,      /* pure v2: cloned into its cgroup (clone3 CLONE_INTO_CGROUP) */
+    /* v1 and hybrid: the v2 directory made, the v1 ones to make, and the container process
+     * moves itself into them (runtime_cgroup_finish) */
+    CGROUP_V2_MADE,    /* not in it (clone3 could not): move it into v2 */
+    CGROUP_V2_ENTERED, /* cloned into it (or there is none) */
 };
 
 static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err **err)
@@ -103,10 +107,21 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
      * mounts, children, exec). */
     if (sync_send(sync_fd, SYNC_GO, err) < 0)
         return child_error_or(sync_fd, err);
-    int entered = progress == CGROUP_ENTERED ? 0
-                  : progress == CGROUP_PREPARED
-                      ? cgroup_add_prepared(cg, s->pid, err)
-                      : runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    int entered;
+    switch (progress) {
+    case CGROUP_ENTERED:
+        entered = 0;
+        break;
+    case CGROUP_PREPARED:
+        entered = cgroup_add_prepared(cg, s->pid, err);
+        break;
+    case CGROUP_V2_MADE:
+    case CGROUP_V2_ENTERED:
+        entered = runtime_cgroup_finish(cg, cfg, progress == CGROUP_V2_MADE ? s->pid : 0, err);
+        break;
+    default:
+        entered = runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    }
     cgroup_warm_migration_wait(); /* done with it either way */
     if (entered < 0)
         return -1;
@@ -263,12 +278,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     const struct runtime_handler *handler = handler_for(ro, cfg);
     /* A native container starts in its cgroups without a migration under the kernel's global
      * lock (runtime_cgroup_prepare): on a pure cgroup2 set it is cloned straight into its
-     * cgroup; on v1 and hybrid sets it also moves itself into the v1 ones, which takes root
-     * and the host's user namespace (the runtime opened the files). Then there is no grace
-     * period to warm up for (unless clone3 turns out to be unavailable). */
+     * cgroup; on v1 and hybrid sets it is cloned into the v2 one and moves itself into the v1
+     * ones, which takes root in the host's user namespace. Then there is no grace period to
+     * warm up for (unless clone3 turns out to be unavailable). */
     bool pure_v2 = cg.n == 1 && cg.dirs[0].v2;
-    bool clone_into = handler == NULL && cg.n > 0 &&
-                      (pure_v2 || (geteuid() == 0 && !(cfg->clone_flags & CLONE_NEWUSER)));
+    bool self_join = handler == NULL && cg.n > 0 && !pure_v2 && geteuid() == 0 &&
+                     !(cfg->clone_flags & CLONE_NEWUSER);
+    bool clone_into = handler == NULL && (pure_v2 || self_join);
     cleanup_warm_migration bool warming =
         ro->cgroup_manager != CGROUP_MANAGER_DISABLED && !clone_into;
     if (warming) {
@@ -304,7 +320,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
     int console[2] = {-1, -1}; /* [0] ours (attached relay), [1] the container process's */
     int start_status = -1;
-    cleanup_cgroup_join struct cgroup_join join = {.v2_fd = -1};
+    int cgroup_fd = -1;
     bool cloned = false;
     sigset_t all, saved;
     sigfillset(&all);
@@ -356,26 +372,29 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
         enum cgroup_progress progress = CGROUP_NOTHING_DONE;
         if (clone_into) {
-            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, &join, err) < 0)
+            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, self_join, &cgroup_fd, err) < 0)
                 break;
-            progress = join.v2_fd >= 0 ? CGROUP_PREPARED : CGROUP_ENTERED;
-            args.cgroup_join = &join;
-            args.cgroups_at_clone = true;
+            /* Without a v2 directory there is nothing to be cloned into. */
+            progress =
+                self_join ? (cgroup_fd >= 0 ? CGROUP_V2_MADE : CGROUP_V2_ENTERED) : CGROUP_PREPARED;
+            args.cgroup_self_join = self_join ? &cg : NULL;
         }
         pid_t pid = -1;
-        if (join.v2_fd >= 0) {
+        if (cgroup_fd >= 0) {
             struct clone_args ca = {.flags = clone_flags | CLONE_INTO_CGROUP,
                                     .exit_signal = SIGCHLD,
-                                    .cgroup = (uint64_t)join.v2_fd};
+                                    .cgroup = (uint64_t)cgroup_fd};
+            /* It waits for SYNC_CGROUPS_JOINED only when it is not in them all at once. */
+            args.cgroups_at_clone = !self_join;
             pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
             /* Without clone3 (an old kernel, a caller's seccomp filter) or when the kernel
              * refuses the cgroup: clone, and the cgroup.procs write says what is wrong. */
             if (pid > 0) {
-                progress = CGROUP_ENTERED;
+                progress = self_join ? CGROUP_V2_ENTERED : CGROUP_ENTERED;
                 hull_debug("container process %d cloned into its cgroup `%s` "
                            "(CLONE_INTO_CGROUP)%s",
                            (int)pid, cgroup_set_v2_dir(&cg)->path,
-                           join.n_v1 ? "; it moves itself into its v1 cgroups" : "");
+                           self_join ? "; it moves itself into its v1 cgroups" : "");
             } else if (pid < 0) {
                 hull_debug("clone3 with CLONE_INTO_CGROUP: %s; cloning, then moving the "
                            "container process into its cgroup",
@@ -398,7 +417,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         }
         if (pid == 0) {
             close(sp[0]);
-            hull_closep(&join.v2_fd);
+            hull_closep(&cgroup_fd);
             if (handler)
                 runtime_init_handler(&args, handler);
             runtime_init(&args);
@@ -414,7 +433,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         hull_closep(&console[1]);
         hull_closep(&start_status);
         s.pid = pid;
-        cgroup_join_close(&join);
+        hull_closep(&cgroup_fd);
         if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, fifo, err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
@@ -437,6 +456,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     hull_closep(&console[0]);
     hull_closep(&console[1]);
     hull_closep(&start_status);
+    hull_closep(&cgroup_fd);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)

@@ -14,10 +14,11 @@
  *   state.json, pid file
  *   SYNC_COMMITTED -----------------> waits on exec.fifo until `start`, then exec
  *
- * Usually (a native container run by root in the host's user namespace, or any on a pure
- * cgroup2 host) the runtime creates and configures the cgroups before the clone instead: the
- * container process is cloned into the v2 one and moves itself into the v1 ones first thing
- * (runtime_cgroup_prepare), and no SYNC_CGROUPS_JOINED is sent.
+ * A native container never waits for the kernel's global cgroup lock (runtime_cgroup_prepare):
+ * on a pure cgroup2 host its cgroup is made and configured before the clone, the container
+ * process is cloned into it, and no SYNC_CGROUPS_JOINED is sent; on v1 and hybrid hosts (root,
+ * the host's user namespace) it is cloned into its v2 cgroup, the runtime makes the v1 ones
+ * after SYNC_GO, and at SYNC_CGROUPS_JOINED the container process moves itself into them.
  */
 #ifndef HULL_RUNTIME_SYNC_H
 #define HULL_RUNTIME_SYNC_H

@@ -185,7 +185,9 @@ static int mkdir_below_base(const struct cgroup_dir *d, hull_err **err)
     return hull_error(err, EAGAIN, "create cgroup `%s`: its parents keep disappearing", d->path);
 }
 
-int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err)
+/* which: 0 the v1 directories, 1 the v2 one, 2 all */
+static int create_dirs(const struct cgroup_set *s, const struct hull_resources *r, int which,
+                       hull_err **err)
 {
     unsigned need = needed_controllers(r);
     bool any_v1 = false;
@@ -193,6 +195,8 @@ int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r
         any_v1 |= !s->dirs[i].v2;
     for (size_t i = 0; i < s->n; i++) {
         const struct cgroup_dir *d = &s->dirs[i];
+        if (which != 2 && d->v2 != (which == 1))
+            continue;
         int rc = mkdir_below_base(d, err);
         if (rc == 0 && !d->v2 && (d->controllers & CG_BIT(CG_CPUSET)))
             rc = cgroup_v1_prepare_cpuset(d, err);
@@ -211,6 +215,17 @@ int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r
         }
     }
     return 0;
+}
+
+int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err)
+{
+    return create_dirs(s, r, 2, err);
+}
+
+int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resources *r, bool v2,
+                           hull_err **err)
+{
+    return create_dirs(s, r, v2 ? 1 : 0, err);
 }
 
 static int apply_devices(const struct cgroup_set *s, const struct hull_resources *r, bool update,
@@ -278,60 +293,18 @@ int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err)
     return 0;
 }
 
-int cgroup_join_open(const struct cgroup_set *s, struct cgroup_join *j, hull_err **err)
+int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err)
 {
-    *j = (struct cgroup_join){.v2_fd = -1};
-    if (s->n == 0)
-        return 0;
-    j->v1_fds = calloc(s->n, sizeof *j->v1_fds);
-    j->v1_paths = calloc(s->n, sizeof *j->v1_paths);
-    if (j->v1_fds == NULL || j->v1_paths == NULL) {
-        cgroup_join_close(j);
-        return hull_error(err, ENOMEM, "cgroup fds");
-    }
     for (size_t i = 0; i < s->n; i++) {
-        const struct cgroup_dir *d = &s->dirs[i];
-        if (d->v2) {
-            j->v2_fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (j->v2_fd < 0) {
-                int e = errno;
-                cgroup_join_close(j);
-                return hull_error(err, e, "open cgroup `%s`", d->path);
-            }
+        if (s->dirs[i].v2)
             continue;
-        }
-        cleanup_close int dirfd = cg_open_dir(d->path, err);
-        int fd = dirfd < 0 ? -1 : openat(dirfd, "tasks", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-            if (dirfd >= 0)
-                hull_error(err, errno, "open `%s/tasks`", d->path);
-            cgroup_join_close(j);
-            return -1;
-        }
-        j->v1_paths[j->n_v1] = d->path;
-        j->v1_fds[j->n_v1++] = fd;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
+        cleanup_close int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1)
+            return hull_error(err, errno, "move into cgroup `%s`", s->dirs[i].path);
     }
     return 0;
-}
-
-int cgroup_join_self(struct cgroup_join *j, hull_err **err)
-{
-    for (size_t i = 0; i < j->n_v1; i++) {
-        if (write(j->v1_fds[i], "0", 1) != 1)
-            return hull_error(err, errno, "move into cgroup `%s`", j->v1_paths[i]);
-        hull_closep(&j->v1_fds[i]);
-    }
-    return 0;
-}
-
-void cgroup_join_close(struct cgroup_join *j)
-{
-    hull_closep(&j->v2_fd);
-    for (size_t i = 0; j->v1_fds && i < j->n_v1; i++)
-        hull_closep(&j->v1_fds[i]);
-    free(j->v1_fds);
-    free(j->v1_paths);
-    *j = (struct cgroup_join){.v2_fd = -1};
 }
 
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */

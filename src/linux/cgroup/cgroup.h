@@ -130,29 +130,18 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
                      hull_err **err);
 /* Move `pid` into every directory of the set. */
 int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err);
+/* cgroup_set_create for the v2 directory only (`v2`) or for the v1 ones only. */
+int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resources *r, bool v2,
+                           hull_err **err);
 /* Entering a set without the kernel's global cgroup_threadgroup_rwsem. Every pid written to
  * cgroup.procs takes it for writing, and on a quiet host the first writer of a burst waits a
  * full RCU grace period (8-25 ms here) for fork and exit to leave their per-CPU fast path. Two
  * ways in take no such lock: clone3(CLONE_INTO_CGROUP) for the cgroup2 directory (the child is
  * born there), and a single thread moving itself by writing "0" to a v1 hierarchy's `tasks`
- * file (the kernel skips the global lock when the mover is the moved thread). The runtime opens
- * both before the clone; the new process, single-threaded, joins its v1 directories itself. */
-struct cgroup_join {
-    int v2_fd;             /* O_DIRECTORY fd of the v2 directory for clone3, -1 when none */
-    int *v1_fds;           /* `tasks` of each v1 directory, opened for writing */
-    const char **v1_paths; /* their directories, for messages */
-    size_t n_v1;
-};
-/* Open what cgroup_join_self needs for every directory of `s` (close-on-exec fds). */
-int cgroup_join_open(const struct cgroup_set *s, struct cgroup_join *j, hull_err **err);
-/* In the new process, single-threaded: move itself into every v1 directory. */
-int cgroup_join_self(struct cgroup_join *j, hull_err **err);
-void cgroup_join_close(struct cgroup_join *j);
-static inline void cgroup_join_closep(struct cgroup_join *j)
-{
-    cgroup_join_close(j);
-}
-#define cleanup_cgroup_join __attribute__((cleanup(cgroup_join_closep)))
+ * file (the kernel skips the global lock when the mover is the moved thread). This is the
+ * second: the calling process, single-threaded, moves itself into every v1 directory of `s`
+ * (the files are opened with its credentials: root in the host's user namespace). */
+int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err);
 /* Remove every directory (sub-cgroups first), retrying while the kernel drains exiting tasks,
  * then every ancestor we may have created if it is empty. Missing directories are fine. */
 int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err);
