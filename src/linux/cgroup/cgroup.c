@@ -164,6 +164,11 @@ static int mkdir_below_base(const struct cgroup_dir *d, hull_err **err)
     if (path == NULL)
         return hull_error(err, ENOMEM, "cgroup path");
     size_t len = strlen(d->path);
+    /* Usually only the last component is missing (the parents are shared). */
+    if (mkdir(d->path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return hull_error(err, errno, "create cgroup `%s`", d->path);
     for (int attempt = 0; attempt < 100; attempt++) {
         bool restart = false;
         for (size_t end = d->base_len + 1; end <= len && !restart; end++) {
@@ -263,7 +268,8 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
 {
     for (size_t i = 0; i < s->n; i++) {
         const struct cgroup_dir *d = &s->dirs[i];
-        if (d->controllers == 0 && !(d->v2 && r->n_unified))
+        /* Nothing to write there (devices are applied below). */
+        if (!(needed_controllers(r) & d->controllers) && !(d->v2 && r->n_unified))
             continue;
         /* On update a controller may be needed that creation did not enable. */
         if (d->v2 &&
@@ -310,6 +316,11 @@ int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err)
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */
 static int rmdir_tree(const char *path)
 {
+    /* Usually there is nothing inside: try that first. */
+    if (rmdir(path) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EBUSY && errno != ENOTEMPTY)
+        return -1;
     cleanup_dir DIR *dir = opendir(path);
     if (dir == NULL)
         return errno == ENOENT ? 0 : -1;
