@@ -637,9 +637,8 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     pid_t pid;
     long gen;
     struct run_pipes p;
-    if (hull == NULL ||
-        launch_one(cs, r, r->interactive, false, prev.restart_count + 1, -1, &pid, &p, &gen,
-                   err) < 0) {
+    if (hull == NULL || launch_one(cs, r, r->interactive, false, prev.restart_count + 1, -1, &pid,
+                                   &p, &gen, err) < 0) {
         /* The restart failed: record it in the log and give up. */
         struct log_writer log;
         if (log_writer_open(&log, r->dirfd, (off_t)r->log_max_size, r->log_max_files) == 0) {

@@ -451,6 +451,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         *pid_out = pid;
         if (start_now)
             *co->started = true;
+        if (co->poststop_hooks)
+            *co->poststop_hooks = cfg->hooks.n_poststop > 0;
         rc = 0;
     } while (0);
     hull_closep(&console[0]);
@@ -614,6 +616,9 @@ int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
     }
 }
 
+static int delete_container(const struct runtime_opts *ro, const char *id, bool force,
+                            bool read_hooks, hull_err **err);
+
 int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
                 bool remove, int *exit_code, hull_err **err)
 {
@@ -626,6 +631,8 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     attached.terminal_master = detach ? NULL : &master;
     bool started = false;
     attached.started = &started;
+    bool poststop_hooks = true;
+    attached.poststop_hooks = &poststop_hooks;
     if (runtime_create(ro, &attached, &pid, !detach, err) < 0)
         return -1;
     co = &attached;
@@ -645,7 +652,7 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     sigprocmask(SIG_SETMASK, &saved, NULL);
     if (remove) {
         hull_err *e2 = NULL;
-        if (runtime_delete(ro, co->id, true, &e2) < 0) {
+        if (delete_container(ro, co->id, true, poststop_hooks, &e2) < 0) {
             if (rc == 0) {
                 *err = e2;
                 return -1;
@@ -759,6 +766,13 @@ static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
 
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
 {
+    return delete_container(ro, id, force, true, err);
+}
+
+/* `read_hooks` false: the caller knows the config has no poststop hooks. */
+static int delete_container(const struct runtime_opts *ro, const char *id, bool force,
+                            bool read_hooks, hull_err **err)
+{
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_open(ro->root, id, &dir, err) < 0) {
         /* As runc: deleting what is already gone is not an error with --force (containerd's
@@ -800,7 +814,7 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     }
     cleanup_config struct hull_config *cfg = NULL;
     hull_err *cfg_err = NULL;
-    if (load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
+    if (read_hooks && load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
         hull_err_free(cfg_err);
         cfg = NULL;
     }
