@@ -596,6 +596,13 @@ struct exec_run {
     pid_t pid;
 };
 
+/* /proc/self/task has two links plus one per thread. */
+static bool single_threaded(void)
+{
+    struct stat st;
+    return stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
+}
+
 static int spawn(const struct hull_config *cfg, const struct hull_process *p,
                  const struct exec_opts *eo, const sigset_t *saved_sigmask, struct exec_run *r,
                  struct security_plan *security, const char *root, hull_err **err)
@@ -628,8 +635,10 @@ static int spawn(const struct hull_config *cfg, const struct hull_process *p,
     int own[2] = {-1, -1};
     pid_t pid = -1;
     if (join_for_children(&r->target, own, err) == 0) {
-        /* Born in the init's v2 cgroup; without clone3 (or refused), moved there by itself. */
-        if (r->target.cgroup_v2_fd >= 0) {
+        /* Born in the init's v2 cgroup; without clone3 (or refused), moved there by itself.
+         * A raw clone3 runs none of fork()'s handlers: only when we are the one thread (no
+         * other thread can hold a libc lock the child would inherit held). */
+        if (r->target.cgroup_v2_fd >= 0 && single_threaded()) {
             struct clone_args ca = {.flags = CLONE_INTO_CGROUP,
                                     .exit_signal = SIGCHLD,
                                     .cgroup = (uint64_t)r->target.cgroup_v2_fd};
