@@ -51,6 +51,9 @@ struct create_opts {
      * run` does, for its early migration warm-up): used instead of detecting them again (a
      * listing of every mount of the host). NULL: detected here. */
     const struct cgroup_host *cgroup_host;
+    /* run: set to whether the config has poststop hooks (the delete at the end of the run then
+     * reads the container's copy of the config only when it does). NULL: not asked. */
+    bool *poststop_hooks;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked
