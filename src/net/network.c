@@ -1,5 +1,6 @@
 /* Network records: conflists with docker's metadata, subnets from the pools, the bridge device
  * (see network.h). */
+#include "linux/rootless.h"
 #include "net/network.h"
 
 #include <dirent.h>
@@ -45,6 +46,11 @@ const char *net_network_id(json_t *conflist)
 
 int net_store_open(const char *data_root, net_store **out, hull_err **err)
 {
+    /* Bridges, veths and iptables rules need root in the host's network namespace. */
+    if (rootless_in_userns())
+        return hull_error(err, 0,
+                          "rootless hull has no bridge networks: containers get pasta's "
+                          "(the default), none, host or container:C (docs/rootless.md)");
     net_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         abort();

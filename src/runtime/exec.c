@@ -14,6 +14,7 @@
  *   pid file; detached: return; attached: wait, forward signals (and relay the terminal)
  */
 #include "runtime/exec.h"
+#include "linux/rootless.h"
 #include "linux/exe_protect.h"
 
 #include <errno.h>
@@ -380,7 +381,11 @@ static int join_for_children(const struct exec_target *t, int own[2], hull_err *
 static int leave_for_children(int own[2], hull_err **err)
 {
     for (size_t i = 0; i < 2; i++) {
-        if (own[i] >= 0 && setns(own[i], for_children[i]) < 0)
+        /* Rootless (linux/rootless.h): our own pid namespace is the host's, owned by the
+         * host's user namespace, and cannot be joined again; the runtime forks nothing else
+         * before it exits (`exec` is one command). */
+        if (own[i] >= 0 && setns(own[i], for_children[i]) < 0 &&
+            !(errno == EPERM && rootless_in_userns()))
             return hull_error(err, errno, "return to the runtime's %s namespace",
                               namespace_type_name(for_children[i]));
         hull_closep(&own[i]);
