@@ -27,9 +27,8 @@ static int free_port(struct net_port *p, hull_err **err)
     struct sockaddr_in sa = {.sin_family = AF_INET};
     if (*p->host_ip && inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
         return hull_error(err, EINVAL, "host address `%s`", p->host_ip);
-    cleanup_close int fd = socket(AF_INET, (strcmp(p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) |
-                                              SOCK_CLOEXEC,
-                                  0);
+    cleanup_close int fd = socket(
+        AF_INET, (strcmp(p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
     socklen_t len = sizeof sa;
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
@@ -50,8 +49,8 @@ static char *port_spec(const struct net_port *ports, size_t n, const char *proto
     for (size_t i = 0; i < n; i++) {
         if (strcmp(ports[i].proto, proto) != 0)
             continue;
-        fprintf(f, "%s%s%s%u:%u", first ? "" : ",", ports[i].host_ip,
-                *ports[i].host_ip ? "/" : "", ports[i].host_port, ports[i].container_port);
+        fprintf(f, "%s%s%s%u:%u", first ? "" : ",", ports[i].host_ip, *ports[i].host_ip ? "/" : "",
+                ports[i].host_port, ports[i].container_port);
         first = false;
     }
     if (first)
@@ -60,8 +59,8 @@ static char *port_spec(const struct net_port *ports, size_t n, const char *proto
     return buf;
 }
 
-int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n,
-                    const char *pid_path, hull_err **err)
+int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n, const char *pid_path,
+                    hull_err **err)
 {
     if (access(PASTA, X_OK) != 0)
         return hull_error(err, errno,
@@ -74,9 +73,24 @@ int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n,
     /* Published ports only (docker's meaning, not pasta's default `auto`), nothing forwarded
      * from the container to the host's loopback (-T/-U none). pasta started as root (here: of
      * the user namespace) would switch to nobody, who may not open the namespace: --runas 0. */
-    char *argv[] = {PASTA,     "--config-net", "--quiet", "--runas", "0:0", "-t",  tcp,
-                    "-u",      udp,           "-T",      "none",    "-U",  "none", "--pid",
-                    (char *)pid_path,         "--netns", (char *)netns_path, NULL};
+    char *argv[] = {PASTA,
+                    "--config-net",
+                    "--quiet",
+                    "--runas",
+                    "0:0",
+                    "-t",
+                    tcp,
+                    "-u",
+                    udp,
+                    "-T",
+                    "none",
+                    "-U",
+                    "none",
+                    "--pid",
+                    (char *)pid_path,
+                    "--netns",
+                    (char *)netns_path,
+                    NULL};
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) < 0)
         return hull_error(err, errno, "pipe");

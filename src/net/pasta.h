@@ -15,8 +15,8 @@
  * opens it without the ptrace check /proc/PID/ns/net would need and quits when it is removed),
  * forwarding `ports` (host_port 0: a free port is chosen first and written back). Its pid goes
  * to `pid_path`. */
-int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n,
-                    const char *pid_path, hull_err **err);
+int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n, const char *pid_path,
+                    hull_err **err);
 /* Stop the pasta recorded in `pid_path` (if it still runs) and remove the file. */
 void net_pasta_stop(const char *pid_path);
 
