@@ -49,6 +49,19 @@ static bool mode_is_pasta(const char *m)
     return strcmp(m, "pasta") == 0;
 }
 
+/* docker's EndpointSettings.IPAMConfig: the addresses asked for (null without any). */
+static json_t *ipam_config(const char *ip, const char *ip6)
+{
+    if (ip == NULL && ip6 == NULL)
+        return json_null();
+    json_t *o = json_object();
+    if (ip)
+        json_object_set_new(o, "IPv4Address", json_string(ip));
+    if (ip6)
+        json_object_set_new(o, "IPv6Address", json_string(ip6));
+    return o;
+}
+
 static int add_port_bindings(const struct run_request *req, json_t *bindings, json_t *exposed,
                              hull_err **err)
 {
@@ -58,6 +71,11 @@ static int add_port_bindings(const struct run_request *req, json_t *bindings, js
         if (net_port_parse(*p, &ports, &n, err) < 0)
             return -1;
         for (size_t i = 0; i < n; i++) {
+            /* pasta (rootless) listens on ::1 like any address; kernel DNAT cannot. */
+            if (!rootless_in_userns() && net_port_check_dnat(&ports[i], err) < 0) {
+                free(ports);
+                return -1;
+            }
             char key[32], host[12] = "";
             snprintf(key, sizeof key, "%u/%s", ports[i].container_port, ports[i].proto);
             if (ports[i].host_port)
@@ -124,9 +142,9 @@ int container_network_record(container_store *cs, const struct run_request *req,
                           "--network pasta: only rootless hull uses pasta (as root, containers "
                           "get bridge networks)");
     if (mode_is_pasta(mode)) {
-        if (req->network_aliases || req->ip)
+        if (req->network_aliases || req->ip || req->ip6)
             return hull_error(err, 0,
-                              "--network-alias and --ip need a bridge network "
+                              "--network-alias, --ip and --ip6 need a bridge network "
                               "(rootless hull has pasta's only: docs/rootless.md)");
         if (req->ingress_rate || req->egress_rate)
             return hull_error(err, 0,
@@ -146,8 +164,8 @@ int container_network_record(container_store *cs, const struct run_request *req,
             return hull_error(err, 0,
                               "conflicting options: port publishing and the container "
                               "type network mode");
-        if (req->network_aliases || req->ip)
-            return hull_error(err, 0, "--network-alias and --ip need a bridge network");
+        if (req->network_aliases || req->ip || req->ip6)
+            return hull_error(err, 0, "--network-alias, --ip and --ip6 need a bridge network");
         if (req->ingress_rate || req->egress_rate)
             return hull_error(err, 0,
                               "--network-ingress-rate and --network-egress-rate need a "
@@ -171,12 +189,12 @@ int container_network_record(container_store *cs, const struct run_request *req,
         return hull_error(err, 0,
                           "network-scoped alias is supported only for containers in "
                           "user defined networks");
-    if (is_default && req->ip)
+    if (is_default && (req->ip || req->ip6))
         return hull_error(err, 0,
                           "user specified IP address is supported on user defined "
                           "networks only");
     json_object_set_new(host, "NetworkMode", json_string(name));
-    json_t *ipam = req->ip ? json_pack("{s:s}", "IPv4Address", req->ip) : json_null();
+    json_t *ipam = ipam_config(req->ip, req->ip6);
     json_object_set_new(nets, name,
                         json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(req->network_aliases),
                                   "IPAMConfig", ipam, "NetworkID",
@@ -436,6 +454,8 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
         reqs[n].aliases = aliases[n];
         reqs[n].ip =
             json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv4Address"));
+        reqs[n].ip6 =
+            json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv6Address"));
         n++;
     }
     struct net_port *ports = NULL;
@@ -574,7 +594,7 @@ static int open_network(container_store *cs, const char *network, net_store **ns
 }
 
 int container_network_connect(container_store *cs, container_record *r, const char *network,
-                              char *const *aliases, const char *ip, hull_err **err)
+                              char *const *aliases, const char *ip, const char *ip6, hull_err **err)
 {
     if (mode_is_special(net_mode(r->doc)))
         return hull_error(err, 0,
@@ -591,8 +611,8 @@ int container_network_connect(container_store *cs, container_record *r, const ch
                           r->name, name);
     json_object_set_new(nets, name,
                         json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(aliases), "IPAMConfig",
-                                  ip ? json_pack("{s:s}", "IPv4Address", ip) : json_null(),
-                                  "NetworkID", json_object_get(net_network_meta(conf), "id")));
+                                  ipam_config(ip, ip6), "NetworkID",
+                                  json_object_get(net_network_meta(conf), "id")));
     pid_t pid = running_pid(cs, r->id, err);
     if (pid < 0)
         return -1;

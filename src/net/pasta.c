@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,21 @@
 /* A free host port for p (bind to port 0, read it back). */
 static int free_port(struct net_port *p, hull_err **err)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    if (*p->host_ip && inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+    bool v6 = strchr(p->host_ip, ':') != NULL;
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)&ss;
+    ss.ss_family = v6 ? AF_INET6 : AF_INET;
+    if (*p->host_ip && inet_pton(ss.ss_family, p->host_ip,
+                                 v6 ? (void *)&sa6->sin6_addr : (void *)&sa->sin_addr) != 1)
         return hull_error(err, EINVAL, "host address `%s`", p->host_ip);
-    cleanup_close int fd = socket(
-        AF_INET, (strcmp(p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-    socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+    int type = strcmp(p->proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+    cleanup_close int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+    socklen_t len = v6 ? sizeof *sa6 : sizeof *sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return hull_error(err, errno, "choose a free host port");
-    p->host_port = ntohs(sa.sin_port);
+    p->host_port = ntohs(v6 ? sa6->sin6_port : sa->sin_port);
     return 0;
 }
 
