@@ -206,3 +206,36 @@ def test_ip6_and_ipv6_host_addresses_in_publish(hull):
     for b in (br, br_b, br4):
         assert not bridge_exists(b)
     assert not nothing_left(hull.root, sub, br)
+
+
+def test_default_network_ipv6_from_the_config_file(hull):
+    """docker's daemon.json `ipv6` and `fixed-cidr-v6`, in DATA_ROOT/config.json: the default
+    network `bridge` is made dual-stack; bad values are refused naming the file and key."""
+    import os
+    cfg = os.path.join(hull.root, "config.json")
+    for doc, text in (({"ipv6": "yes"}, "ipv6: expected true or false"),
+                      ({"fixed-cidr-v6": unique_subnet6()}, 'fixed-cidr-v6 needs "ipv6": true'),
+                      ({"ipv6": True, "fixed-cidr-v6": "fd00:1::1/64"}, "host bits set")):
+        with open(cfg, "w") as f:
+            json.dump(doc, f)
+        r = hull("run", "--rm", "busybox", "true")
+        assert r.returncode != 0 and text in r.stderr and cfg in r.stderr, r.stderr
+        assert hull.container_ids() == []
+    sub6 = unique_subnet6()
+    with open(cfg, "w") as f:
+        json.dump({"ipv6": True, "fixed-cidr-v6": sub6}, f)
+    r = hull("run", "--rm", "busybox", "sh", "-c",
+             "ip -6 -o addr show dev eth0 scope global; ip -6 route show default", timeout=90)
+    assert r.returncode == 0, r.stderr
+    addrs = [l.split()[3] for l in r.stdout.splitlines() if " inet6 " in l]
+    assert addrs and ipaddress.ip_interface(addrs[0]).ip in ipaddress.ip_network(sub6), r.stdout
+    assert f"via {gw6(sub6)}" in r.stdout
+    doc = json.loads(hull("network", "inspect", "bridge", check=True).stdout)[0]
+    assert doc["EnableIPv6"] is True
+    assert doc["IPAM"]["Config"][1] == {"Subnet": sub6, "Gateway": gw6(sub6)}
+    br = doc["Options"].get("com.docker.network.bridge.name") or \
+        subprocess.run(["ip", "-o", "addr", "show", "to", gw6(sub6)], capture_output=True,
+                       text=True).stdout.split()[1]
+    hull("network", "rm", "-f", "bridge", check=True)
+    assert not bridge_exists(br)
+    assert ip6tables_rules(sub6) == []
