@@ -43,26 +43,46 @@ static int free_port(struct net_port *p, hull_err **err)
     return 0;
 }
 
-/* "-t SPEC" value: [ADDR/]HOST:CONTAINER, comma-separated. */
-static char *port_spec(const struct net_port *ports, size_t n, const char *proto)
+/* Append `opt` and `val` (owned) to the argument vector. */
+static void push2(char ***argv, size_t *n, const char *opt, char *val)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
+    char **v = realloc(*argv, (*n + 3) * sizeof *v);
+    if (v == NULL || val == NULL)
         abort();
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
+    v[(*n)++] = strdup(opt);
+    v[(*n)++] = val;
+    v[*n] = NULL;
+    *argv = v;
+}
+
+static void push1(char ***argv, size_t *n, const char *arg)
+{
+    char **v = realloc(*argv, (*n + 2) * sizeof *v);
+    if (v == NULL)
+        abort();
+    v[(*n)++] = strdup(arg);
+    v[*n] = NULL;
+    *argv = v;
+}
+
+/* One -t/-u per published port, "[ADDR/]HOST:CONTAINER" (pasta takes one address per option);
+ * "none" for a protocol without any. */
+static void port_options(char ***argv, size_t *n, const struct net_port *ports, size_t count,
+                         const char *proto, const char *opt)
+{
+    bool any = false;
+    for (size_t i = 0; i < count; i++) {
         if (strcmp(ports[i].proto, proto) != 0)
             continue;
-        fprintf(f, "%s%s%s%u:%u", first ? "" : ",", ports[i].host_ip, *ports[i].host_ip ? "/" : "",
-                ports[i].host_port, ports[i].container_port);
-        first = false;
+        char *spec = NULL;
+        if (asprintf(&spec, "%s%s%u:%u", ports[i].host_ip, *ports[i].host_ip ? "/" : "",
+                     ports[i].host_port, ports[i].container_port) < 0)
+            abort();
+        push2(argv, n, opt, spec);
+        any = true;
     }
-    if (first)
-        fputs("none", f);
-    fclose(f);
-    return buf;
+    if (!any)
+        push2(argv, n, opt, strdup("none"));
 }
 
 int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n, const char *pid_path,
@@ -74,29 +94,21 @@ int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n, co
     for (size_t i = 0; i < n; i++)
         if (ports[i].host_port == 0 && free_port(&ports[i], err) < 0)
             return -1;
-    cleanup_free char *tcp = port_spec(ports, n, "tcp");
-    cleanup_free char *udp = port_spec(ports, n, "udp");
     /* Published ports only (docker's meaning, not pasta's default `auto`), nothing forwarded
      * from the container to the host's loopback (-T/-U none). pasta started as root (here: of
      * the user namespace) would switch to nobody, who may not open the namespace: --runas 0. */
-    char *argv[] = {PASTA,
-                    "--config-net",
-                    "--quiet",
-                    "--runas",
-                    "0:0",
-                    "-t",
-                    tcp,
-                    "-u",
-                    udp,
-                    "-T",
-                    "none",
-                    "-U",
-                    "none",
-                    "--pid",
-                    (char *)pid_path,
-                    "--netns",
-                    (char *)netns_path,
-                    NULL};
+    cleanup_strv char **argv = NULL;
+    size_t argc = 0;
+    push1(&argv, &argc, PASTA);
+    push1(&argv, &argc, "--config-net");
+    push1(&argv, &argc, "--quiet");
+    push2(&argv, &argc, "--runas", strdup("0:0"));
+    push2(&argv, &argc, "-T", strdup("none"));
+    push2(&argv, &argc, "-U", strdup("none"));
+    push2(&argv, &argc, "--pid", strdup(pid_path));
+    push2(&argv, &argc, "--netns", strdup(netns_path));
+    port_options(&argv, &argc, ports, n, "tcp", "-t");
+    port_options(&argv, &argc, ports, n, "udp", "-u");
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) < 0)
         return hull_error(err, errno, "pipe");

@@ -155,9 +155,9 @@ def tun_for_users():
             os.unlink(saved)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(addr="127.0.0.1"):
+    with socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET) as s:
+        s.bind((addr, 0))
         return s.getsockname()[1]
 
 
@@ -215,22 +215,27 @@ def test_rootless_layers_unpack_with_their_owners(rl_user):
 
 
 def test_rootless_published_port_through_pasta(rl_user, tun_for_users):
-    port = free_port()
-    r = rl_user.hull("run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80", "busybox",
-                     "httpd", "-f", "-p", "80", "-h", "/etc")
+    port, port6 = free_port(), free_port("::1")
+    # 127.0.0.1, and ::1 too: pasta listens there (root's kernel DNAT cannot).
+    r = rl_user.hull("run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80", "-p",
+                     f"[::1]:{port6}:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
     assert r.returncode == 0, r.stderr
     cid = r.stdout.strip()
     try:
-        def fetch():
+        def fetch(url):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname", timeout=5) as u:
+                with urllib.request.urlopen(url, timeout=5) as u:
                     return u.read().decode()
             except OSError:
                 return None
-        body = wait_for(fetch, timeout=60, interval=0.05, what="the published port")
+        body = wait_for(lambda: fetch(f"http://127.0.0.1:{port}/hostname"), timeout=60,
+                        interval=0.05, what="the published port")
+        assert body.strip() == cid[:12]
+        body = wait_for(lambda: fetch(f"http://[::1]:{port6}/hostname"), timeout=60,
+                        interval=0.05, what="the published port on ::1")
         assert body.strip() == cid[:12]
         assert rl_user.hull("port", "web", check=True).stdout == \
-            f"80/tcp -> 127.0.0.1:{port}\n"
+            f"80/tcp -> 127.0.0.1:{port}\n80/tcp -> [::1]:{port6}\n"
         ps = rl_user.hull("ps", check=True).stdout
         assert f"127.0.0.1:{port}->80/tcp" in ps
         # pasta runs as the user (root of its namespace), not as root.
@@ -243,6 +248,8 @@ def test_rootless_published_port_through_pasta(rl_user, tun_for_users):
     # The forwarder went with the container: the port is closed, no pasta is left.
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+    with socket.socket(socket.AF_INET6) as s:
+        assert s.connect_ex(("::1", port6)) != 0
     assert not [p for p in user_processes(rl_user.uids[0])
                 if open(f"/proc/{p}/comm").read().startswith(("passt", "pasta"))]
 
