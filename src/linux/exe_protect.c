@@ -70,9 +70,9 @@ static int sealed_copy(void)
     if (mfd < 0)
         return -1;
     struct stat st;
+    off_t off = 0;
     if (fstat(src, &st) < 0)
         goto fail;
-    off_t off = 0;
     while (off < st.st_size) {
         ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
         if (n < 0 && errno == EINTR)

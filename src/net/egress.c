@@ -192,12 +192,12 @@ static int nflog_open(void)
     if (fd < 0)
         return -1;
     struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+    struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
+    struct nfulnl_msg_config_mode mode = {.copy_range = htonl(96), .copy_mode = NFULNL_COPY_PACKET};
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         goto fail;
-    struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
     if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_CMD, &cmd, sizeof cmd) < 0)
         goto fail;
-    struct nfulnl_msg_config_mode mode = {.copy_range = htonl(96), .copy_mode = NFULNL_COPY_PACKET};
     if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_MODE, &mode, sizeof mode) < 0)
         goto fail;
     return fd;

@@ -468,6 +468,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     }
     int rc = -1;
     json_t *stats = NULL, *after = json_object();
+    uint64_t oom = 0;
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
     struct sandbox_ready ready = {.health_tcp = (int)o->health_tcp,
                                   .notify = o->notify,
@@ -497,7 +498,6 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         goto out;
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
         goto out;
-    uint64_t oom = 0;
     stats = sandbox_light_stats(p.runtime_root, p.id, &oom);
     *result = sandbox_result_new(&cap, stats, oom);
     if (readiness)

@@ -343,15 +343,19 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     json_t *stats0 = NULL, *stats1 = NULL, *after = json_object();
     uint64_t oom0 = 0, oom1 = 0;
     int rc = -1;
+    /* Declared before the first `goto out`: the cleanup of a variable whose declaration a jump
+     * skipped would free stack garbage (-Wjump-misses-init now refuses that). */
+    cleanup_free char *files_path = NULL;
+    json_t *files = NULL;
+    const char *sock = json_string_value(json_object_get(rec, "exec_socket"));
+    struct sandbox_xclient x = {
+        .socket = sock, .argv = o->cmd, .env = o->env, .fd = -1, .pidfd = -1};
     /* Only the few counters the result needs: the cgroup stays, the session lives. */
     stats0 = sandbox_light_stats(runtime_root, l.eo.id, &oom0);
     if (stats0 == NULL) {
         hull_error(err, 0, "sandbox session `%s` is not running", name);
         goto out;
     }
-    const char *sock = json_string_value(json_object_get(rec, "exec_socket"));
-    struct sandbox_xclient x = {
-        .socket = sock, .argv = o->cmd, .env = o->env, .fd = -1, .pidfd = -1};
     if (sock) {
         /* Fast path: the session's first process forks the command (exec_client.h). */
         cap.wait_fd = sandbox_xclient_wait_fd;
@@ -380,11 +384,10 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     *result = sandbox_result_new(&cap, stats1, oom1 - oom0);
     json_object_set_new(*result, "cpu_ms",
                         json_real((double)(cpu_total(stats1) - cpu_total(stats0)) / 1e6));
-    cleanup_free char *files_path = NULL;
     if (asprintf(&files_path, "%s/files.json", str(rec, "bundle")) < 0)
         abort();
     json_error_t je;
-    json_t *files = json_load_file(files_path, 0, &je);
+    files = json_load_file(files_path, 0, &je);
     if (files == NULL)
         files = json_incref(json_object_get(rec, "files"));
     rc = sandbox_finish_changes(str(rec, "workspace"), files, after, o->output, *result, err);

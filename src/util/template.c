@@ -2034,8 +2034,10 @@ static json_t *call_func(struct exec *ex, const struct cmd *c, json_t *dot, json
             goto out;
     if (final)
         argv[got++] = json_incref(final);
-    struct call call = {.ex = ex, .cmd = c, .argv = argv, .argc = argc, .name = fn->name};
-    r = fn->fn(&call);
+    {
+        struct call call = {.ex = ex, .cmd = c, .argv = argv, .argc = argc, .name = fn->name};
+        r = fn->fn(&call);
+    }
 out:
     for (size_t i = 0; i < got; i++)
         json_decref(argv[i]);

@@ -82,9 +82,6 @@ def test_exec_timeout_kills_the_process_group(hull, session):
     assert sexec(hull, name, "true")["exit_code"] == 0
 
 
-@pytest.mark.xfail(strict=False, reason="KNOWN BUG (issue 19, closing note): `hull sandbox exec` "
-                   "into a session whose exec server was just SIGKILLed crashes with SIGSEGV in "
-                   "about one CI run in three; not reproduced locally yet")
 def test_exec_into_a_dead_session_fails_clearly(hull, session):
     name, sid = session
     # Kill the session's first process (the exec server) from the host.
