@@ -195,6 +195,12 @@ static int open_live(const struct runtime_opts *ro, const char *id, struct state
     int has = cgroup_set_load(dir->dirfd, set, err);
     if (has < 0)
         return -1;
+    if ((has == 0 || set->n == 0) && rootless_in_userns())
+        return hull_error(err, 0,
+                          "container `%s` has no cgroups: rootless containers get none on "
+                          "this host (no delegation), and pausing needs the freezer "
+                          "(docs/rootless.md)",
+                          id);
     if (has == 0 || set->n == 0)
         return hull_error(err, ENOTSUP,
                           "container `%s` has no cgroups (created with "

@@ -242,6 +242,17 @@ def test_rootless_published_port_through_pasta(rl_user, tun_for_users):
         pasta = [p for p in user_processes(rl_user.uids[0])
                  if open(f"/proc/{p}/comm").read().startswith(("passt", "pasta"))]
         assert len(pasta) == 1
+        # A restart gets a new pasta for the new namespace, the old one goes.
+        rl_user.hull("restart", "-t", "1", "web", check=True)
+        body = wait_for(lambda: fetch(f"http://127.0.0.1:{port}/hostname"), timeout=60,
+                        interval=0.05, what="the published port after a restart")
+        assert body.strip() == cid[:12]
+        again = [p for p in user_processes(rl_user.uids[0])
+                 if open(f"/proc/{p}/comm").read().startswith(("passt", "pasta"))]
+        assert len(again) == 1 and again != pasta
+        # No freezer without a cgroup.
+        r = rl_user.hull("pause", "web")
+        assert r.returncode != 0 and "rootless containers get none" in r.stderr, r.stderr
     finally:
         rm = rl_user.hull("rm", "-f", "web")
     assert rm.returncode == 0, rm.stderr
