@@ -4,6 +4,7 @@ directory under $XDG_RUNTIME_DIR/hull, a user namespace from /etc/subuid and /et
 unpacked with their owners), no cgroup limits (refused), pasta for published ports reached from
 the host on 127.0.0.1. The user goes at the end with every file, process and namespace of it,
 even when a test fails."""
+import contextlib
 import fcntl
 import io
 import os
@@ -63,8 +64,11 @@ class RootlessUser:
 
     @property
     def uids(self):
+        own = range(self.pw.pw_uid, self.pw.pw_uid + 1)
+        if self.subuid is None:
+            return (own,)
         start, count = self.subuid
-        return range(self.pw.pw_uid, self.pw.pw_uid + 1), range(start, start + count)
+        return own, range(start, start + count)
 
     def hull(self, *args, timeout=180, check=False):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": self.home,
@@ -93,9 +97,12 @@ def kill_all(uids):
     wait_for(gone, timeout=60, what="the user's processes to end")
 
 
-@pytest.fixture(scope="module")
-def rl_user():
-    name = f"hullrl{os.getpid()}"[:31]
+@contextlib.contextmanager
+def made_user(suffix, subids=True):
+    """A user for the test (with subordinate ranges, or explicitly without), and at the end,
+    whatever happened: every process of it and of its ranges killed, the user, its home (the
+    data root) and run directory removed, no /etc/subuid or /etc/subgid line left."""
+    name = f"hullrl{os.getpid()}{suffix}"[:31]
     home = tempfile.mkdtemp(prefix="hull-rl-home-", dir="/tmp")
     os.rmdir(home)  # useradd makes it, owned by the user
     xdg = tempfile.mkdtemp(prefix="hull-rl-xdg-", dir="/tmp")
@@ -106,19 +113,26 @@ def rl_user():
         pw = pwd.getpwnam(name)
         os.chown(xdg, pw.pw_uid, pw.pw_gid)
         os.chmod(xdg, 0o700)
-        # Debian's useradd gives a user subordinate ranges (login.defs SUB_UID_*); make sure.
-        if subid_range("/etc/subuid", name) is None or subid_range("/etc/subgid", name) is None:
-            subprocess.run(["usermod", "--add-subuids", f"{pw.pw_uid * 65536}-"
-                            f"{pw.pw_uid * 65536 + 65535}", "--add-subgids",
-                            f"{pw.pw_uid * 65536}-{pw.pw_uid * 65536 + 65535}", name],
+        have = subid_range("/etc/subuid", name), subid_range("/etc/subgid", name)
+        if subids and None in have:
+            # Debian's useradd gives a user subordinate ranges (login.defs SUB_UID_*); if not:
+            first = pw.pw_uid * 65536
+            subprocess.run(["usermod", "--add-subuids", f"{first}-{first + 65535}",
+                            "--add-subgids", f"{first}-{first + 65535}", name],
                            check=True, capture_output=True)
+        elif not subids:
+            for flag, r in (("--del-subuids", have[0]), ("--del-subgids", have[1])):
+                if r:
+                    subprocess.run(["usermod", flag, f"{r[0]}-{r[0] + r[1] - 1}", name],
+                                   check=True, capture_output=True)
         user = RootlessUser(name, pw, home, xdg, subid_range("/etc/subuid", name))
         yield user
     finally:
         if user is not None:
             kill_all(user.uids)
         else:
-            kill_all([range(pwd.getpwnam(name).pw_uid, pwd.getpwnam(name).pw_uid + 1)])
+            uid = pwd.getpwnam(name).pw_uid
+            kill_all([range(uid, uid + 1)])
         subprocess.run(["userdel", "--remove", name], capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(xdg, ignore_errors=True)
@@ -126,6 +140,12 @@ def rl_user():
             assert subid_range(path, name) is None, f"{name} left in {path}"
         with pytest.raises(KeyError):
             pwd.getpwnam(name)
+
+
+@pytest.fixture(scope="module")
+def rl_user():
+    with made_user("") as user:
+        yield user
 
 
 @pytest.fixture
@@ -304,3 +324,27 @@ def test_rootless_exec_into_a_running_container(rl_user):
         assert r.stdout.startswith("in\nsleep")
     finally:
         rl_user.hull("rm", "-f", "sl", check=True)
+
+
+def test_rootless_without_subordinate_ids_maps_only_the_user():
+    """The single-id fallback: a warning, the user alone mapped (to 0), root-owned images run
+    (devpts without gid=5, which is not mapped), a layer with another owner is refused."""
+    with made_user("n", subids=False) as u:
+        assert u.subuid is None
+        r = u.hull("run", "--rm", "--network", "none", "busybox", "echo", "hi")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "hi\n"
+        assert "no subordinate uids for " in r.stderr and "only your own id is mapped" \
+            in r.stderr, r.stderr
+        with open(os.path.join(u.xdg, "hull", "pause.pid")) as f:
+            pause = int(f.read().split()[0])
+        with open(f"/proc/{pause}/uid_map") as f:
+            assert [l.split() for l in f.read().splitlines()] == [["0", str(u.pw.pw_uid), "1"]]
+        tar = os.path.join(u.home, "owned.tar")
+        with tarfile.open(tar, "w") as t:
+            info = tarfile.TarInfo("f")
+            info.size, info.uid, info.gid = 2, 1000, 1000
+            t.addfile(info, io.BytesIO(b"x\n"))
+        os.chown(tar, u.pw.pw_uid, u.pw.pw_gid)
+        r = u.hull("import", tar, "rl-owned:1")
+        assert r.returncode != 0 and "chown `f`: Invalid argument" in r.stderr, r.stderr
