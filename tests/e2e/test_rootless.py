@@ -348,3 +348,29 @@ def test_rootless_without_subordinate_ids_maps_only_the_user():
         os.chown(tar, u.pw.pw_uid, u.pw.pw_gid)
         r = u.hull("import", tar, "rl-owned:1")
         assert r.returncode != 0 and "chown `f`: Invalid argument" in r.stderr, r.stderr
+
+
+def test_rootless_without_a_usable_tun_fails_clearly(rl_user):
+    """Where /dev/net/tun is not open to users (this machine's 0600), pasta cannot make the
+    container's tap device: `hull run` says so and why, and leaves no container and no pasta.
+    Where it is (Debian's 0666), the same run works. Checked under the tun lock with no other
+    test holding the device open to users, so the mode seen is the host's own."""
+    os.makedirs(TUN_DIR, exist_ok=True)
+    with open(os.path.join(TUN_DIR, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        users = [u for u in os.listdir(TUN_DIR) if u.startswith("user.") and
+                 os.path.exists(f"/proc/{u.split('.')[1]}")]
+        if users:
+            pytest.skip("another worker has /dev/net/tun open to users right now")
+        usable = bool(stat.S_IMODE(os.stat(TUN).st_mode) & 0o006)
+        r = rl_user.hull("run", "--rm", "busybox", "echo", "hi")
+    if usable:
+        assert r.returncode == 0 and r.stdout == "hi\n", r.stderr
+    else:
+        assert r.returncode != 0
+        assert "network: pasta failed (exit status 1): Failed to open tun socket in namespace" \
+            " (it opens /dev/net/tun in the container's namespace: see docs/rootless.md)" \
+            in r.stderr, r.stderr
+    assert rl_user.hull("ps", "-aq", check=True).stdout == ""
+    assert not [p for p in user_processes(rl_user.uids[0])
+                if open(f"/proc/{p}/comm").read().startswith(("passt", "pasta"))]
