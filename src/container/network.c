@@ -505,6 +505,7 @@ static void pasta_teardown(container_record *r)
     net_pasta_stop(pidf);
     umount2(nsf, MNT_DETACH);
     unlink(nsf);
+    unlinkat(r->dirfd, "pasta-ports.json", 0); /* nothing forwarded any more */
 }
 
 /* Bind the container's namespace to DIR/netns, start pasta on it, record the ports it
