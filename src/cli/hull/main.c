@@ -1,6 +1,7 @@
 /* `hull`: the docker-like command. Global options, then one subcommand from the table below;
  * each subcommand lives in its own file and is a thin layer over libhull. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +192,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (geteuid() != 0) {
+    bool wants_help = false; /* a command's --help needs no namespace */
+    for (int j = i; j < argc; j++)
+        wants_help = wants_help || strcmp(argv[j], "--help") == 0;
+    if (geteuid() != 0 && !wants_help) {
         int rc = enter_rootless(&cli, argv);
         if (rc != 0)
             return rc;
