@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,49 @@
 #include "util/log.h"
 
 #define PASTA "/usr/bin/pasta"
+
+/* Bind p's host address and port (0: any free one) with a socket of its protocol; *fd gets it. */
+static int bind_host(const struct net_port *p, int *fd, struct sockaddr_storage *ss, socklen_t *len)
+{
+    bool v6 = strchr(p->host_ip, ':') != NULL;
+    struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)ss;
+    memset(ss, 0, sizeof *ss);
+    ss->ss_family = v6 ? AF_INET6 : AF_INET;
+    if (*p->host_ip && inet_pton(ss->ss_family, p->host_ip,
+                                 v6 ? (void *)&sa6->sin6_addr : (void *)&sa->sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (v6)
+        sa6->sin6_port = htons((uint16_t)p->host_port);
+    else
+        sa->sin_port = htons((uint16_t)p->host_port);
+    bool tcp = strcmp(p->proto, "udp") != 0;
+    *fd = socket(ss->ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (*fd >= 0 && tcp)
+        setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    *len = v6 ? sizeof *sa6 : sizeof *sa;
+    return *fd < 0 ? -1 : bind(*fd, (struct sockaddr *)ss, *len);
+}
+
+/* docker's words when a host port is taken (pasta's are "Failed to bind any port"). */
+static int check_port_free(const struct net_port *p, hull_err **err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    cleanup_close int fd = -1;
+    if (bind_host(p, &fd, &ss, &len) == 0)
+        return 0;
+    bool v6 = strchr(p->host_ip, ':') != NULL;
+    if (errno == EADDRINUSE)
+        return hull_error(err, 0, "Bind for %s%s%s:%u failed: port is already allocated",
+                          v6 ? "[" : "", *p->host_ip ? p->host_ip : "0.0.0.0", v6 ? "]" : "",
+                          p->host_port);
+    return hull_error(err, errno, "bind host port %s%s%s:%u", v6 ? "[" : "",
+                      *p->host_ip ? p->host_ip : "0.0.0.0", v6 ? "]" : "", p->host_port);
+}
 
 /* A free host port for p (bind to port 0, read it back). */
 static int free_port(struct net_port *p, hull_err **err)
@@ -92,7 +136,8 @@ int net_pasta_start(const char *netns_path, struct net_port *ports, size_t n, co
         return hull_error(err, errno,
                           "rootless networking needs pasta (`%s`, Debian package passt)", PASTA);
     for (size_t i = 0; i < n; i++)
-        if (ports[i].host_port == 0 && free_port(&ports[i], err) < 0)
+        if (ports[i].host_port == 0 ? free_port(&ports[i], err) < 0
+                                    : check_port_free(&ports[i], err) < 0)
             return -1;
     /* Published ports only (docker's meaning, not pasta's default `auto`), nothing forwarded
      * from the container to the host's loopback (-T/-U none). pasta started as root (here: of

@@ -310,6 +310,14 @@ def test_rootless_limits_and_bridges_are_refused_clearly(rl_user):
     assert "--network front: rootless hull has no bridge networks" in r.stderr, r.stderr
     r = rl_user.hull("network", "create", "front")
     assert r.returncode != 0 and "rootless hull has no bridge networks" in r.stderr
+    # A host port someone listens on: docker's words, before pasta starts.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = rl_user.hull("run", "--rm", "-p", f"127.0.0.1:{port}:80", "busybox", "true")
+    assert r.returncode != 0
+    assert f"Bind for 127.0.0.1:{port} failed: port is already allocated" in r.stderr, r.stderr
     # Nothing half-made.
     assert rl_user.hull("ps", "-aq", check=True).stdout == ""
 
