@@ -45,14 +45,19 @@ int attach_listen(int dirfd, hull_err **err)
     return fd;
 }
 
-int attach_connect(int dirfd)
+int attach_connect_fd(int fd, int dirfd)
 {
     struct sockaddr_un sa;
     socket_address(dirfd, &sa);
+    return connect(fd, (struct sockaddr *)&sa, sizeof sa);
+}
+
+int attach_connect(int dirfd)
+{
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    if (attach_connect_fd(fd, dirfd) < 0) {
         int e = errno;
         close(fd);
         errno = e;

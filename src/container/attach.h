@@ -16,6 +16,8 @@ int attach_listen(int dirfd, hull_err **err);
 
 /* Connect to DIR/attach.sock; -1 with errno (ENOENT, ECONNREFUSED: no monitor listens). */
 int attach_connect(int dirfd);
+/* The same with a socket of the caller's (AF_UNIX, SOCK_SEQPACKET); 0 or -1 with errno. */
+int attach_connect_fd(int fd, int dirfd);
 
 #define DETACH_KEYS_MAX     16
 #define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"

@@ -90,9 +90,11 @@ static int prefill_volumes(container_record *r, hull_err **err)
 
 /* Create and start one run of the container with its stdio on fresh pipes. This process
  * becomes the container's parent. */
+/* attach_client: a socket of the caller's (or -1), connected to the attach endpoint before the
+ * process starts, so that client sees all of its output. */
 static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
-                      bool keep_signals_blocked, long restart_count, pid_t *pid_out,
-                      struct run_pipes *ours, long *generation, hull_err **err)
+                      bool keep_signals_blocked, long restart_count, int attach_client,
+                      pid_t *pid_out, struct run_pipes *ours, long *generation, hull_err **err)
 {
     ours->in_w = ours->out_r = ours->err_r = ours->attach = -1;
     ensure_std_fds();
@@ -187,6 +189,8 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     ours->attach = attach_listen(r->dirfd, &attach_err);
     if (ours->attach < 0)
         hull_warn_err("container attach endpoint", attach_err);
+    else if (attach_client >= 0 && attach_connect_fd(attach_client, r->dirfd) < 0)
+        hull_warn("container %.12s: connect to its attach endpoint: %s", r->id, strerror(errno));
     if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(ro, r->id, true, &e2);
@@ -299,6 +303,7 @@ struct monitor_run {
     long generation;
     long restart_count;
     struct run_pipes pipes; /* all -1 when adopting: the output died with the old monitor */
+    int attach_client;      /* in: launch_one's attach_client */
 };
 
 /* In the monitor process, before it becomes hull-monitor. */
@@ -309,7 +314,8 @@ static int prepare_start(container_store *cs, container_record *r, struct monito
                          hull_err **err)
 {
     mr->restart_count = 0;
-    return launch_one(cs, r, r->interactive, false, 0, &mr->pid, &mr->pipes, &mr->generation, err);
+    return launch_one(cs, r, r->interactive, false, 0, mr->attach_client, &mr->pid, &mr->pipes,
+                      &mr->generation, err);
 }
 
 static int prepare_adopt(container_store *cs, container_record *r, struct monitor_run *mr,
@@ -324,14 +330,14 @@ static int prepare_adopt(container_store *cs, container_record *r, struct monito
     run.monitor_start_time = proc_start_time(getpid());
     if (container_run_info_write(r, &run, err) < 0)
         return -1;
-    *mr = (struct monitor_run){run.pid, run.generation, run.restart_count, {-1, -1, -1, -1}};
+    *mr = (struct monitor_run){run.pid, run.generation, run.restart_count, {-1, -1, -1, -1}, -1};
     return 0;
 }
 
 /* Double-fork a monitor that runs `prepare`, reports over a pipe, then execs hull-monitor;
  * returns once it reported (the error it reported, with its exit code and errno). */
 static int spawn_monitor(container_store *cs, container_record *r, monitor_prepare prepare,
-                         const char *what, hull_err **err)
+                         const char *what, int attach_client, hull_err **err)
 {
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
@@ -360,7 +366,7 @@ static int spawn_monitor(container_store *cs, container_record *r, monitor_prepa
         if (chdir("/") < 0)
             _exit(1);
         hull_err *e = NULL;
-        struct monitor_run mr;
+        struct monitor_run mr = {.attach_client = attach_client};
         if (prepare(cs, r, &mr, &e) < 0) {
             dprintf(ready[1], "%d %d %s", e->exit_code, e->errnum, e->msg);
             _exit(1);
@@ -396,15 +402,21 @@ static int spawn_monitor(container_store *cs, container_record *r, monitor_prepa
 
 int container_start_detached(container_store *cs, container_record *r, hull_err **err)
 {
+    return container_start_detached_attach(cs, r, -1, err);
+}
+
+int container_start_detached_attach(container_store *cs, container_record *r, int client,
+                                    hull_err **err)
+{
     if (r->dead)
         return refuse_dead(r, err);
     unlinkat(r->dirfd, MONITOR_STOPPED_NAME, 0);
-    return spawn_monitor(cs, r, prepare_start, "start", err);
+    return spawn_monitor(cs, r, prepare_start, "start", client, err);
 }
 
 int container_adopt(container_store *cs, container_record *r, hull_err **err)
 {
-    return spawn_monitor(cs, r, prepare_adopt, "adopt", err);
+    return spawn_monitor(cs, r, prepare_adopt, "adopt", -1, err);
 }
 
 static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer *log,
@@ -467,7 +479,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         pid_t pid;
         long gen;
         struct run_pipes p;
-        if (launch_one(cs, r, r->interactive, true, restarts, &pid, &p, &gen, err) < 0) {
+        if (launch_one(cs, r, r->interactive, true, restarts, -1, &pid, &p, &gen, err) < 0) {
             sigprocmask(SIG_SETMASK, &orig, NULL);
             rc = -1;
             break;
@@ -625,8 +637,8 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     pid_t pid;
     long gen;
     struct run_pipes p;
-    if (hull == NULL ||
-        launch_one(cs, r, r->interactive, false, prev.restart_count + 1, &pid, &p, &gen, err) < 0) {
+    if (hull == NULL || launch_one(cs, r, r->interactive, false, prev.restart_count + 1, -1, &pid,
+                                   &p, &gen, err) < 0) {
         /* The restart failed: record it in the log and give up. */
         struct log_writer log;
         if (log_writer_open(&log, r->dirfd, (off_t)r->log_max_size, r->log_max_files) == 0) {

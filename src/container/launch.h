@@ -31,6 +31,11 @@ int container_record_protect_binary(const container_record *r, hull_err **err);
 /* Start detached under a new monitor; returns once the container runs (or failed to start:
  * exit_code 126/127 when the command cannot be executed / is not found). */
 int container_start_detached(container_store *cs, container_record *r, hull_err **err);
+/* The same, with `client` (an unconnected AF_UNIX SOCK_SEQPACKET socket of the caller's)
+ * connected to the run's attach endpoint before the process starts: an attach session on it
+ * misses none of the output (`hull run -it`, docker's attach-before-start). */
+int container_start_detached_attach(container_store *cs, container_record *r, int client,
+                                    hull_err **err);
 
 /* Give a running container whose monitor died (`unmonitored`) a new hull-monitor that watches
  * its process (a pidfd: it is not the monitor's child, so its exit code stays unknown),

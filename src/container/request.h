@@ -45,7 +45,8 @@ struct run_request {
     size_t n_devices;
     bool privileged; /* docker's --privileged (docs/security.md) */
     bool detach, remove, interactive, tty, read_only, init;
-    bool no_new_privileges; /* default true (hardened) */
+    const char *detach_keys; /* `hull run -it`: the detach sequence (default ctrl-p,ctrl-q) */
+    bool no_new_privileges;  /* default true (hardened) */
     char **cap_add, **cap_drop;
     const char *seccomp;  /* --security-opt seccomp=FILE|unconfined */
     const char *landlock; /* --security-opt landlock=FILE */

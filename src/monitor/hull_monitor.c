@@ -105,6 +105,7 @@ int main(int argc, char **argv)
     static struct relay_attach attach;
     if (have_attach) {
         attach_init(&attach, 6, r.err.fd < 0);
+        attach_accept_waiting(&attach);
         r.attach = &attach;
     }
     sigemptyset(&r.forward);

@@ -103,6 +103,16 @@ static void client_accept(struct relay_attach *a)
     close(fd);
 }
 
+void attach_accept_waiting(struct relay_attach *a)
+{
+    for (int i = 0; i <= ATTACH_MAX_CLIENTS; i++) {
+        struct pollfd p = {.fd = a->listen_fd, .events = POLLIN};
+        if (poll(&p, 1, 0) != 1)
+            return;
+        client_accept(a);
+    }
+}
+
 int attach_poll_fill(struct relay_attach *a, struct pollfd *p, int n, bool want_frames,
                      int *timeout)
 {

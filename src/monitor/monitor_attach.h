@@ -64,6 +64,10 @@ struct relay_attach {
 
 void attach_init(struct relay_attach *a, int listen_fd, bool tty);
 
+/* Accept the clients that connected before the relay loop (`hull run -it` connects before the
+ * process starts): they then get all of its output. */
+void attach_accept_waiting(struct relay_attach *a);
+
 /* The relay loop's hooks (monitor_io.c): */
 /* Whether output is waiting for a slow client (the relay then stops reading the container). */
 bool attach_output_blocked(const struct relay_attach *a);

@@ -516,3 +516,43 @@ def test_frames_still_flow_after_the_container_closed_its_stdin(hull):
         c.read_until(b"got-usr1\n")
     finally:
         c.close()
+
+
+def test_run_it_on_a_terminal_detaches_with_the_keys_and_misses_no_output(hull):
+    # The program prints at once: attached before it starts, the terminal sees its first line.
+    c = PtyClient(hull, "run", "-it", "--name", "fgtty", "busybox", "sh", "-c",
+                  "echo first-$((40+2)); exec sh")
+    try:
+        c.read_until(b"first-42")
+        c.write(b"echo typed-$((40+3))\r")
+        c.read_until(b"typed-43")
+        c.write(b"\x10\x11")  # ctrl-p ctrl-q: docker's `run -it` returns 0, silently
+        assert c.wait() == 0
+        assert b"read escape sequence" not in c.seen
+    finally:
+        c.close()
+    assert hull.state("fgtty")["Status"] == "running"
+    c = PtyClient(hull, "attach", "fgtty")
+    try:
+        c.write(b"\x15exit 4\r")
+        assert c.wait() == 4
+    finally:
+        c.close()
+    assert hull.state("fgtty")["ExitCode"] == 4
+    assert "first-42" in hull.logs("fgtty").stdout
+
+
+def test_run_it_rm_returns_the_exit_code_once_the_container_is_gone(hull):
+    c = PtyClient(hull, "run", "-it", "--rm", "--detach-keys", "ctrl-a,x", "--name", "gone1",
+                  "busybox", "sh")
+    try:
+        c.write(b"echo in-$((40+5))\r")
+        c.read_until(b"in-45")
+        c.write(b"\x01\x01exit 6\r")  # a broken sequence reaches the shell (ctrl-a is harmless)
+        assert c.wait() == 6
+    finally:
+        c.close()
+    assert hull("inspect", "gone1").returncode != 0
+    r = hull("run", "-it", "--detach-keys", "ctrl-", "busybox", "true")
+    # docker's usage error: the reason, then where the help is.
+    assert r.returncode == 125 and "--detach-keys" in r.stderr.splitlines()[0]

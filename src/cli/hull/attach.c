@@ -337,28 +337,44 @@ int cmd_attach(struct hull_cli *cli, int argc, char **argv)
     if (argc - p.index != 1)
         return cli_usage("attach", "expected exactly one CONTAINER");
     const char *ref = argv[p.index];
-    struct attach_session s = {.sock = -1};
+    struct ctr_attach_opts o = {.sig_proxy = sig_proxy};
     hull_err *err = NULL;
-    if (detach_keys_parse(keys_spec, s.keys.keys, &s.keys.n, &err) < 0) {
+    if (detach_keys_parse(keys_spec, o.keys, &o.n_keys, &err) < 0) {
         int rc = cli_usage("attach", "%s", err->msg);
         hull_err_free(err);
         return rc;
     }
-
     cleanup_container_store container_store *cs = NULL;
     cleanup_container_record container_record *r = NULL;
     if (ctr_open(cli, &cs, &err) < 0 || container_record_find(cs, ref, &r, &err) < 0 ||
         check_running(cs, r, &err) < 0)
         return fail1(err);
-    s.tty = r->tty;
-    s.stdin_on = !no_stdin && r->interactive;
-    s.sig_proxy = sig_proxy && !s.tty;
-    if (s.tty && s.stdin_on && !isatty(STDIN_FILENO))
+    o.stdin_on = !no_stdin && r->interactive;
+    if (r->tty && o.stdin_on && !isatty(STDIN_FILENO))
         return fail1((hull_error(&err, 0, "the input device is not a TTY"), err));
     cleanup_close int sock = connect_monitor(cs, r, ref, &err);
     if (sock < 0)
         return fail1(err);
-    s.sock = sock;
+    bool detached = false;
+    int rc = ctr_attach_session(cs, r, ref, sock, &o, &detached);
+    if (detached) {
+        fputs("read escape sequence\n", stderr);
+        return 1;
+    }
+    return rc;
+}
+
+int ctr_attach_session(container_store *cs, container_record *r, const char *ref, int sock,
+                       const struct ctr_attach_opts *o, bool *detached)
+{
+    struct attach_session s = {.sock = sock};
+    hull_err *err = NULL;
+    *detached = false;
+    memcpy(s.keys.keys, o->keys, sizeof s.keys.keys);
+    s.keys.n = o->n_keys;
+    s.tty = r->tty;
+    s.stdin_on = o->stdin_on;
+    s.sig_proxy = o->sig_proxy && !s.tty;
 
     sigset_t mask, old;
     sigemptyset(&mask);
@@ -392,8 +408,8 @@ int cmd_attach(struct hull_cli *cli, int argc, char **argv)
     case ATTACH_KILLED:
         return code;
     case ATTACH_DETACHED:
-        fputs("read escape sequence\n", stderr);
-        return 1;
+        *detached = true;
+        return 0;
     case ATTACH_GONE:
         return 1;
     case ATTACH_REFUSED:

@@ -3,6 +3,7 @@
 #define HULL_CLI_HULL_CONTAINERS_H
 
 #include "cli/hull/cli.h"
+#include "container/attach.h"
 #include "container/request.h"
 #include "container/store.h"
 
@@ -35,6 +36,18 @@ long long ctr_time_ns(const char *text);
 /* docker's --since/--until: RFC 3339, Unix seconds (with a fraction), or a duration before now
  * (10s, 5m, 2h). Returns -1 when TEXT is none of these. */
 int ctr_parse_when(const char *text, long long *out);
+
+/* An attach session (`hull attach`, `hull run -it`) over `sock`, connected to the container's
+ * attach endpoint, until the run ends (returns its exit code) or the detach keys are typed
+ * (*detached, returns 0). The terminal is raw meanwhile and restored after. */
+struct ctr_attach_opts {
+    unsigned char keys[DETACH_KEYS_MAX];
+    size_t n_keys;
+    bool stdin_on;  /* our stdin feeds the container */
+    bool sig_proxy; /* forward signals (never with a terminal) */
+};
+int ctr_attach_session(container_store *cs, container_record *r, const char *ref, int sock,
+                       const struct ctr_attach_opts *o, bool *detached);
 
 /* Run a command over several containers (stop, kill, rm, wait, ...): errors are printed per
  * container, the status is that of the last failure. */

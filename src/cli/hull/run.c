@@ -1,12 +1,17 @@
 /* hull run / hull create: a container from an image, started attached, detached, or not. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/hull/containers.h"
 #include "container/create.h"
 #include "container/launch.h"
+#include "container/status.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 
@@ -132,6 +137,40 @@ static void auto_remove(container_store *cs, image_store *is, container_record *
         cli_fail(err);
 }
 
+/* `hull run -it` on a terminal: as docker does, the container runs under its own monitor and
+ * this terminal is attached to it (connected before the process starts, so nothing it prints
+ * is missed): the detach keys leave it running, `hull attach` comes back. */
+static int run_in_terminal(container_store *cs, image_store *is, container_record *r,
+                           const char *keys)
+{
+    hull_err *err = NULL;
+    struct ctr_attach_opts o = {.stdin_on = true};
+    if (detach_keys_parse(keys, o.keys, &o.n_keys, &err) < 0)
+        return fail125(err);
+    cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return fail125((hull_error(&err, errno, "attach socket"), err));
+    if (container_start_detached_attach(cs, r, sock, &err) < 0) {
+        if (r->auto_remove)
+            auto_remove(cs, is, r);
+        return fail125(err);
+    }
+    /* --rm: the monitor removes the container after the exit; wait for that, as docker does. */
+    struct container_run_info run;
+    cleanup_close int monitor = -1;
+    if (r->auto_remove && container_run_info_read(r, &run, &err) == 0 && run.monitor_pid > 0)
+        monitor = (int)syscall(SYS_pidfd_open, run.monitor_pid, 0);
+    hull_err_free(err);
+    bool detached = false;
+    int code = ctr_attach_session(cs, r, *r->name ? r->name : r->id, sock, &o, &detached);
+    if (!detached && monitor >= 0) {
+        struct pollfd p = {.fd = monitor, .events = POLLIN};
+        while (poll(&p, 1, 60000) < 0 && errno == EINTR)
+            ;
+    }
+    return code;
+}
+
 int cmd_run(struct hull_cli *cli, int argc, char **argv)
 {
     /* Reap the warm-up helper (create_container starts it) however the run ends. */
@@ -144,6 +183,7 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     int status = 0;
     int rc = create_container(cli, "run", argc, argv, &req, &cs, &is, &r, &status);
     bool detach = req.detach;
+    const char *keys = req.detach_keys ? req.detach_keys : DETACH_KEYS_DEFAULT;
     run_request_clear(&req);
     if (rc < 0)
         return status;
@@ -157,6 +197,8 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
         printf("%s\n", r->id);
         return 0;
     }
+    if (r->tty && r->interactive && isatty(STDIN_FILENO))
+        return run_in_terminal(cs, is, r, keys);
     int exit_code = 0;
     rc = container_run_attached(cs, r, &exit_code, &err);
     if (r->auto_remove)

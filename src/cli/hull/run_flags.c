@@ -13,6 +13,8 @@ const char run_flags_help[] =
     "Options:\n"
     "  -d, --detach              run in the background under a monitor and print the ID (run)\n"
     "      --rm                  remove the container (and its anonymous volumes) when it exits\n"
+    "      --detach-keys KEYS    -it: the key sequence that detaches, leaving the container\n"
+    "                            running (default ctrl-p,ctrl-q; `hull attach` reconnects)\n"
     "  -i, --interactive         keep stdin open: attached, hull's stdin feeds the container;\n"
     "                            with -d (and `hull start`) the monitor keeps it open for\n"
     "                            `hull attach`\n"
@@ -121,6 +123,7 @@ const char run_flags_help[] =
 
 enum {
     OPT_RM = 256,
+    OPT_DETACH_KEYS,
     OPT_NAME,
     OPT_ENV_FILE,
     OPT_MOUNT,
@@ -168,6 +171,7 @@ enum {
 static const struct option_spec run_options[] = {
     {"detach", 'd', false, 'd', NULL},
     {"rm", 0, false, OPT_RM, NULL},
+    {"detach-keys", 0, true, OPT_DETACH_KEYS, NULL},
     {"interactive", 'i', false, 'i', NULL},
     {"tty", 't', false, 't', NULL},
     {"name", 0, true, OPT_NAME, NULL},
@@ -372,6 +376,18 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if ((rc = flag_value(command, "rm", arg, &req->remove)) != 0)
                 return rc;
             break;
+        case OPT_DETACH_KEYS: {
+            unsigned char keys[DETACH_KEYS_MAX];
+            size_t nkeys;
+            hull_err *kerr = NULL;
+            if (detach_keys_parse(arg, keys, &nkeys, &kerr) < 0) {
+                rc = cli_usage(command, "--detach-keys: %s", kerr->msg);
+                hull_err_free(kerr);
+                return rc;
+            }
+            req->detach_keys = arg;
+            break;
+        }
         case 'i':
             if ((rc = flag_value(command, "interactive", arg, &req->interactive)) != 0)
                 return rc;

@@ -37,6 +37,9 @@ static const char usage_text[] =
     "  --qemu PATH            qemu-system-x86_64 binary\n"
     "  --console-log FILE     write the guest kernel console to FILE\n"
     "  --timings              print boot and exit timings to stderr\n"
+    "  --stop-timeout SECONDS after a forwarded SIGTERM/SIGINT, stop the VM after this long if\n"
+    "                         the program has not exited (default 10; the wait includes the rest\n"
+    "                         of the boot when the signal came before the program ran)\n"
     "  -h, --help             this text\n"
     "\n"
     "exit codes:\n"
@@ -48,7 +51,15 @@ static const char usage_text[] =
     "  98     <local_port> is already in use on 127.0.0.1\n"
     "  126/127 " APP_PATH " could not be executed inside the guest\n";
 
-enum { OPT_ACCEL = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_QEMU, OPT_CONSOLE, OPT_TIMINGS };
+enum {
+    OPT_ACCEL = 256,
+    OPT_KERNEL,
+    OPT_INITRAMFS,
+    OPT_QEMU,
+    OPT_CONSOLE,
+    OPT_TIMINGS,
+    OPT_STOP_TIMEOUT
+};
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(int code, const char *fmt, ...)
@@ -103,6 +114,7 @@ int main(int argc, char **argv)
         {"qemu", required_argument, NULL, OPT_QEMU},
         {"console-log", required_argument, NULL, OPT_CONSOLE},
         {"timings", no_argument, NULL, OPT_TIMINGS},
+        {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -129,6 +141,16 @@ int main(int argc, char **argv)
         case OPT_TIMINGS:
             timings = 1;
             break;
+        case OPT_STOP_TIMEOUT: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || v == 0 || v > 86400)
+                return fail(VM_EXIT_USAGE, "--stop-timeout must be 1 to 86400 seconds, not `%s`",
+                            optarg);
+            spec.stop_timeout_s = (unsigned)v;
+            break;
+        }
         case 'h':
             fputs(usage_text, stdout);
             return 0;
