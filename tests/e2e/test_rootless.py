@@ -364,14 +364,20 @@ def test_rootless_without_a_usable_tun_fails_clearly(rl_user):
     Where it is (Debian's 0666), the same run works. Checked under the tun lock with no other
     test holding the device open to users, so the mode seen is the host's own."""
     os.makedirs(TUN_DIR, exist_ok=True)
-    with open(os.path.join(TUN_DIR, "lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        users = [u for u in os.listdir(TUN_DIR) if u.startswith("user.") and
-                 os.path.exists(f"/proc/{u.split('.')[1]}")]
-        if users:
-            pytest.skip("another worker has /dev/net/tun open to users right now")
-        usable = bool(stat.S_IMODE(os.stat(TUN).st_mode) & 0o006)
-        r = rl_user.hull("run", "--rm", "busybox", "echo", "hi")
+    result = {}
+
+    def run_alone():
+        """Under the lock, once no other worker has the device open to users."""
+        with open(os.path.join(TUN_DIR, "lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if [u for u in os.listdir(TUN_DIR) if u.startswith("user.") and
+                    os.path.exists(f"/proc/{u.split('.')[1]}")]:
+                return False
+            result["usable"] = bool(stat.S_IMODE(os.stat(TUN).st_mode) & 0o006)
+            result["run"] = rl_user.hull("run", "--rm", "busybox", "echo", "hi")
+            return True
+    wait_for(run_alone, timeout=600, interval=0.5, what="/dev/net/tun at its own mode")
+    usable, r = result["usable"], result["run"]
     if usable:
         assert r.returncode == 0 and r.stdout == "hi\n", r.stderr
     else:
