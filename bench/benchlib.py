@@ -81,7 +81,7 @@ def report(results, columns, title):
     for name, rows in results.items():
         med[name] = [statistics.median(c) for c in zip(*rows)]
         print(f"{name:14} " + " ".join(f"{v:10.2f}" for v in med[name]))
-    for ref in ("crun", "runc"):
+    for ref in ("crun", "runc", "hull-before"):
         if ref in med and "hull-runtime" in med:
             h, r = med["hull-runtime"], med[ref]
             print(f"hull/{ref}: " + "  ".join(f"{c} {hv / rv:.2f}x" if rv else f"{c} n/a"

@@ -10,7 +10,9 @@
 #include <strings.h>
 
 #include "container/devices.h"
+#include "container/seccomp_trace.h"
 #include "linux/capabilities.h"
+#include "linux/seccomp_trace.h"
 #include "oci/config_security.h"
 #include "oci/landlock_default.h"
 #include "oci/spec_default.h"
@@ -274,7 +276,8 @@ static char **writable_mounts(json_t *record)
     return v;
 }
 
-/* --security-opt seccomp=FILE|unconfined and landlock=FILE|default. */
+/* --security-opt seccomp=FILE|unconfined and landlock=FILE|default; --seccomp-trace (recorded as
+ * `seccomp-trace=FILE`): the tracing profile, whose listener is the container's trace socket. */
 static int apply_security_opts(json_t *spec, json_t *record, hull_err **err)
 {
     json_t *host = json_object_get(record, "HostConfig");
@@ -286,7 +289,13 @@ static int apply_security_opts(json_t *spec, json_t *record, hull_err **err)
         const char *opt = json_string_value(o);
         if (opt == NULL)
             continue;
-        if (strncmp(opt, "seccomp=", 8) == 0) {
+        if (strncmp(opt, CONTAINER_SECCOMP_TRACE_OPT, strlen(CONTAINER_SECCOMP_TRACE_OPT)) == 0) {
+            const char *id = json_string_value(json_object_get(record, "Id"));
+            if (id == NULL)
+                return hull_error(err, EINVAL, "container record: no `Id`");
+            cleanup_free char *sock = container_seccomp_trace_socket(id);
+            json_object_set_new(lin, "seccomp", seccomp_trace_profile(sock));
+        } else if (strncmp(opt, "seccomp=", 8) == 0) {
             const char *file = opt + 8;
             if (strcmp(file, "unconfined") == 0) {
                 json_object_del(lin, "seccomp");

@@ -18,6 +18,7 @@
 #include "container/programs.h"
 #include "monitor/monitor_io.h"
 #include "container/rootfs.h"
+#include "container/seccomp_trace.h"
 #include "container/user.h"
 #include "container/volume.h"
 #include "image/image.h"
@@ -415,6 +416,9 @@ static json_t *build_record(const struct run_request *req, const image_info *img
         json_array_append_new(security, json_pack("s+", "seccomp=", req->seccomp));
     if (req->landlock)
         json_array_append_new(security, json_pack("s+", "landlock=", req->landlock));
+    if (req->seccomp_trace)
+        json_array_append_new(security,
+                              json_pack("s+", CONTAINER_SECCOMP_TRACE_OPT, req->seccomp_trace));
     json_t *devices = json_array();
     for (size_t k = 0; k < req->n_devices; k++)
         json_array_append_new(devices,

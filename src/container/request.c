@@ -62,6 +62,7 @@ void run_request_clear(struct run_request *r)
     for (size_t i = 0; i < r->n_mounts; i++)
         mount_request_clear(&r->mounts[i]);
     free(r->mounts);
+    free(r->seccomp_trace);
     run_request_init(r);
 }
 

@@ -50,6 +50,7 @@ struct run_request {
     char **cap_add, **cap_drop;
     const char *seccomp;  /* --security-opt seccomp=FILE|unconfined */
     const char *landlock; /* --security-opt landlock=FILE */
+    char *seccomp_trace;  /* hull run --seccomp-trace FILE, made absolute (owned) */
     const char *stop_signal;
     long stop_timeout;   /* -1 = default (10) */
     const char *restart; /* no | on-failure | always | unless-stopped */

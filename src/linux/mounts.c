@@ -197,15 +197,13 @@ static const char *hierarchy_name(const struct cgroup_hierarchy *h)
 
 /* The flags of the cgroup mount for the tmpfs and every hierarchy below it (the binds were
  * made without them): one recursive mount_setattr(2); before Linux 5.12 a remount of each. */
-static int seal_cgroup_tree(int rootfd, const struct hull_mount *m, const struct cgroup_host *host,
-                            unsigned long flags, bool own_cgroupns, hull_err **err)
+static int seal_cgroup_tree(int rootfd, int top, const struct hull_mount *m,
+                            const struct cgroup_host *host, unsigned long flags, bool own_cgroupns,
+                            hull_err **err)
 {
     unsigned long f = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     if (f == 0)
         return 0;
-    cleanup_close int top = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
-    if (top < 0)
-        return -1;
     struct mount_attr attr = {.attr_set = ((f & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
                                           ((f & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
                                           ((f & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
@@ -233,8 +231,10 @@ static int seal_cgroup_tree(int rootfd, const struct hull_mount *m, const struct
     return 0;
 }
 
-/* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME. */
-static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struct cgroup_host *host,
+/* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME, in the
+ * tmpfs `top` just mounted there (ours alone: nothing of the container has run in it, and NAME
+ * is a single component, so no resolution in the root is needed). */
+static int mount_hierarchies(int top, const struct hull_mount *m, const struct cgroup_host *host,
                              const char *self, unsigned long flags, bool own_cgroupns,
                              hull_err **err)
 {
@@ -245,9 +245,11 @@ static int mount_hierarchies(int rootfd, const struct hull_mount *m, const struc
             continue;
         char sub[1200];
         snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
-        cleanup_close int subfd = resolve_in_root(rootfd, sub, RESOLVE_MKDIR, err);
+        if (mkdirat(top, name, 0755) < 0 && errno != EEXIST)
+            return hull_error(err, errno, "mkdir `%s` inside the container", sub);
+        cleanup_close int subfd = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (subfd < 0)
-            return -1;
+            return hull_error(err, errno, "open `%s` inside the container", sub);
         char subp[32];
         if (h->v2) {
             if (!own_cgroupns) {
@@ -309,9 +311,13 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
     size_t len;
     if (!own_cgroupns && fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0)
         return -1;
-    if (mount_hierarchies(rootfd, m, cgroups, self, flags, own_cgroupns, err) < 0)
+    /* The tmpfs itself (`target` is the directory under it). */
+    cleanup_close int top = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
+    if (top < 0)
         return -1;
-    return seal_cgroup_tree(rootfd, m, cgroups, flags, own_cgroupns, err);
+    if (mount_hierarchies(top, m, cgroups, self, flags, own_cgroupns, err) < 0)
+        return -1;
+    return seal_cgroup_tree(rootfd, top, m, cgroups, flags, own_cgroupns, err);
 }
 
 /* A copy of the comma-separated `data` without the options starting with `prefix`. */

@@ -44,6 +44,48 @@ int resolve_open_in_root(int rootfd, const char *path, int flags, bool no_symlin
     return fd;
 }
 
+/* `path` (no trailing slash) does not exist: resolve its parent from the root (creating it
+ * the same way), create the last component in there and resolve the whole path again from the
+ * root, so that a symlink met on the way is followed only within the root. */
+static int create_missing(int rootfd, char *path, enum resolve_create create, hull_err **err)
+{
+    char *slash = strrchr(path, '/');
+    const char *leaf = slash ? slash + 1 : path;
+    cleanup_close int parent = -1;
+    if (slash == NULL || slash == path) {
+        parent = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+    } else {
+        *slash = '\0';
+        parent = openat2_in_root(rootfd, path, O_PATH, 0);
+        if (parent < 0 && errno == ENOENT)
+            parent = create_missing(rootfd, path, RESOLVE_MKDIR, err);
+        else if (parent < 0)
+            hull_error(err, errno, "resolve `%s` inside the container", path);
+        *slash = '/';
+        if (parent < 0)
+            return -1;
+    }
+    if (parent < 0)
+        return hull_error(err, errno, "open container root");
+    /* Dot components are left to openat2 with the whole path. */
+    if (strcmp(leaf, ".") != 0 && strcmp(leaf, "..") != 0) {
+        if (create == RESOLVE_MKFILE) {
+            int f =
+                openat(parent, leaf, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (f < 0 && errno != EEXIST)
+                return hull_error(err, errno, "create `%s` inside the container", path);
+            if (f >= 0)
+                close(f);
+        } else if (mkdirat(parent, leaf, 0755) < 0 && errno != EEXIST) {
+            return hull_error(err, errno, "mkdir `%s` inside the container", path);
+        }
+    }
+    int fd = openat2_in_root(rootfd, path, O_PATH, 0);
+    if (fd < 0)
+        return hull_error(err, errno, "resolve `%s` inside the container", path);
+    return fd;
+}
+
 int resolve_in_root(int rootfd, const char *path, enum resolve_create create, hull_err **err)
 {
     int fd = openat2_in_root(rootfd, path, O_PATH, 0);
@@ -52,59 +94,11 @@ int resolve_in_root(int rootfd, const char *path, enum resolve_create create, hu
             return hull_error(err, errno, "resolve `%s` inside the container", path);
         return fd;
     }
-    /* Walk component by component, creating what is missing. Each step re-resolves from the
-     * root, so a symlink met on the way is followed only within the root. */
     cleanup_free char *copy = strdup(path);
     if (copy == NULL)
         return hull_error(err, ENOMEM, "resolve `%s`", path);
     size_t len = strlen(copy);
     while (len > 1 && copy[len - 1] == '/')
         copy[--len] = '\0';
-    cleanup_close int parent = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
-    if (parent < 0)
-        return hull_error(err, errno, "open container root");
-    char *p = copy;
-    while (*p == '/')
-        p++;
-    while (*p) {
-        char *slash = strchr(p, '/');
-        bool last = slash == NULL;
-        if (!last)
-            *slash = '\0';
-        if (strcmp(p, "..") == 0 || strcmp(p, ".") == 0) {
-            /* Let openat2 handle dot components with the whole prefix. */
-        }
-        cleanup_close int next = -1;
-        /* The prefix so far, resolved from the root. */
-        next = openat2_in_root(rootfd, copy, O_PATH, 0);
-        if (next < 0 && errno == ENOENT) {
-            if (last && create == RESOLVE_MKFILE) {
-                int f =
-                    openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (f < 0 && errno != EEXIST)
-                    return hull_error(err, errno, "create `%s` inside the container", copy);
-                if (f >= 0)
-                    close(f);
-            } else if (mkdirat(parent, p, 0755) < 0 && errno != EEXIST) {
-                return hull_error(err, errno, "mkdir `%s` inside the container", copy);
-            }
-            next = openat2_in_root(rootfd, copy, O_PATH, 0);
-        }
-        if (next < 0)
-            return hull_error(err, errno, "resolve `%s` inside the container", copy);
-        if (last)
-            return steal_fd(&next);
-        struct stat st;
-        if (fstat(next, &st) < 0)
-            return hull_error(err, errno, "stat `%s` inside the container", copy);
-        if (!S_ISDIR(st.st_mode))
-            return hull_error(err, ENOTDIR, "`%s` inside the container", copy);
-        hull_closep(&parent);
-        parent = steal_fd(&next);
-        *slash = '/';
-        p = slash + 1;
-        while (*p == '/')
-            p++;
-    }
-    return steal_fd(&parent);
+    return create_missing(rootfd, copy, create, err);
 }

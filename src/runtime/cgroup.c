@@ -98,28 +98,67 @@ int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config 
     return 0;
 }
 
-int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
-                              int state_dirfd, int *fd, hull_err **err)
+/* On failure of a step after the set was recorded: remove what exists of it. */
+static int destroy_after(const struct cgroup_set *set)
 {
-    *fd = -1;
-    if (set->n != 1 || !set->dirs[0].v2)
-        return 0;
-    if (cgroup_set_save(set, state_dirfd, err) < 0 || cgroup_set_create(set, &cfg->res, err) < 0)
-        return -1;
-    if (cgroup_set_apply(set, &cfg->res, false, err) == 0) {
-        *fd = open(set->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (*fd >= 0)
-            return 0;
-        hull_error(err, errno, "open cgroup `%s`", set->dirs[0].path);
-    } else if (cfg->resources) {
-        hull_error_prefix(err, "config.json: linux.resources");
-    }
     hull_err *e2 = NULL;
     if (cgroup_set_destroy(set, &e2) < 0) {
         hull_warn("%s", e2->msg);
         hull_err_free(e2);
     }
     return -1;
+}
+
+int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_config *cfg,
+                           int state_dirfd, bool v2_only, int *fd, hull_err **err)
+{
+    *fd = -1;
+    const struct cgroup_dir *v2 = cgroup_set_v2_dir(set);
+    if (set->n == 0)
+        return 0;
+    if (cgroup_set_save(set, state_dirfd, err) < 0)
+        return -1;
+    if (v2_only) {
+        if (v2 && cgroup_set_create_part(set, &cfg->res, true, err) < 0)
+            return -1;
+    } else {
+        if (cgroup_set_create(set, &cfg->res, err) < 0)
+            return -1;
+        if (cgroup_set_apply(set, &cfg->res, false, err) < 0) {
+            if (cfg->resources)
+                hull_error_prefix(err, "config.json: linux.resources");
+            return destroy_after(set);
+        }
+    }
+    if (v2 && (*fd = open(v2->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        hull_error(err, errno, "open cgroup `%s`", v2->path);
+        return destroy_after(set);
+    }
+    return 0;
+}
+
+int runtime_cgroup_finish(const struct cgroup_set *set, const struct hull_config *cfg, pid_t v2_pid,
+                          hull_err **err)
+{
+    if (cgroup_set_create_part(set, &cfg->res, false, err) < 0)
+        return destroy_after(set);
+    if (cgroup_set_apply(set, &cfg->res, false, err) < 0) {
+        if (cfg->resources)
+            hull_error_prefix(err, "config.json: linux.resources");
+        return destroy_after(set);
+    }
+    if (v2_pid > 0 && runtime_cgroup_add_pid_v2(set, v2_pid, err) < 0)
+        return destroy_after(set);
+    return 0;
+}
+
+int runtime_cgroup_add_pid_v2(const struct cgroup_set *set, pid_t pid, hull_err **err)
+{
+    const struct cgroup_dir *v2 = cgroup_set_v2_dir(set);
+    if (v2 == NULL)
+        return 0;
+    struct cgroup_set one = {.path = set->path, .dirs = (struct cgroup_dir *)v2, .n = 1};
+    return cgroup_set_add_pid(&one, pid, err);
 }
 
 int runtime_cgroup_remove(int state_dirfd, hull_err **err)

@@ -25,12 +25,21 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
  * and record the set in the state directory. On failure the set is removed again. */
 int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
                          int state_dirfd, hull_err **err);
-/* Before clone() on a pure cgroup v2 set: record, create and configure the container's cgroup
- * and set *fd to an O_DIRECTORY fd of it, for clone3(CLONE_INTO_CGROUP) to start the container
- * process right there (no migration, so no wait for cgroup_threadgroup_rwsem). *fd = -1 when
- * the set is not a single cgroup2 directory (nothing done); on failure the set is removed. */
-int runtime_cgroup_prepare_v2(const struct cgroup_set *set, const struct hull_config *cfg,
-                              int state_dirfd, int *fd, hull_err **err);
+/* Instead of runtime_cgroup_enter, so that the container process starts in its cgroups without
+ * a migration under the kernel's global lock (see cgroup_set_join_self in
+ * linux/cgroup/cgroup.h). Before clone(): record the set, create its v2 directory (with
+ * `v2_only`) or all of it, configured (otherwise), and set *fd to an O_DIRECTORY fd of the v2
+ * directory for clone3(CLONE_INTO_CGROUP) (-1 when there is none). After the clone, with
+ * `v2_only`, runtime_cgroup_finish creates and configures the rest while the container process
+ * mounts, and moves `v2_pid` (> 0: clone3 could not put it there) into the v2 directory; the
+ * container process then moves itself into the v1 ones. On failure the set is removed. */
+int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_config *cfg,
+                           int state_dirfd, bool v2_only, int *fd, hull_err **err);
+int runtime_cgroup_finish(const struct cgroup_set *set, const struct hull_config *cfg, pid_t v2_pid,
+                          hull_err **err);
+/* Move `pid` into the v2 directory of the set (none: nothing to do): the fallback when clone3
+ * could not start the process there. */
+int runtime_cgroup_add_pid_v2(const struct cgroup_set *set, pid_t pid, hull_err **err);
 /* Remove the container's cgroups (recorded in the state directory) everywhere. */
 int runtime_cgroup_remove(int state_dirfd, hull_err **err);
 /* Move another process (exec) into the container's cgroups; a container without cgroups is

@@ -3,10 +3,10 @@
  *   runtime                                    exec'd process
  *   lock state dir, read state + config
  *   pidfd of the init (pins it), open its
- *   /proc/PID/ns/..., root, cgroup.procs files
+ *   /proc/PID/ns/..., root, its v2 cgroup, v1 tasks files
  *   unlock (concurrent execs do not queue)
  *   setns pid + time (they apply to children)
- *   fork --------------------------------------> join cgroups ("0" > cgroup.procs)
+ *   clone3 into the v2 cgroup -----------------> join the v1 cgroups ("0" > tasks)
  *                                               setns the rest (user ns as needed, see below)
  *                                               terminal, rlimits, identity, caps, cwd,
  *                                               no_new_privs, security, close fds
@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -230,7 +231,11 @@ struct exec_target {
     int pidfd;
     int ns_fd[N_NS]; /* -1 where the init shares our namespace */
     int root_fd;     /* the init's root directory */
-    int *cgroup_fds; /* cgroup.procs of each hierarchy the init is in */
+    /* The init's cgroups, entered without the kernel's global cgroup lock (cgroup_set_join_self
+     * in linux/cgroup/cgroup.h explains): its v2 cgroup, to be cloned into, and the `tasks`
+     * file of each v1 hierarchy, which the (single-threaded) child writes "0" to. */
+    int cgroup_v2_fd;
+    int *cgroup_fds;
     size_t n_cgroup_fds;
 };
 
@@ -240,6 +245,7 @@ static void target_close(struct exec_target *t)
     for (size_t i = 0; i < N_NS; i++)
         hull_closep(&t->ns_fd[i]);
     hull_closep(&t->root_fd);
+    hull_closep(&t->cgroup_v2_fd);
     for (size_t i = 0; i < t->n_cgroup_fds; i++)
         hull_closep(&t->cgroup_fds[i]);
     free(t->cgroup_fds);
@@ -271,7 +277,8 @@ static int open_namespaces(struct exec_target *t, int procfd, hull_err **err)
     return 0;
 }
 
-/* Open cgroup.procs of every hierarchy in `text` (/proc/PID/cgroup) that is mounted here. */
+/* Open the cgroup of every hierarchy in `text` (/proc/PID/cgroup) that is mounted here: the
+ * v2 directory, the v1 `tasks` files. */
 static int open_cgroup_fds(struct exec_target *t, const struct cgroup_host *host, char *text,
                            hull_err **err)
 {
@@ -294,7 +301,15 @@ static int open_cgroup_fds(struct exec_target *t, const struct cgroup_host *host
         if (strcmp(m->root, "/") != 0 && strncmp(path, m->root, rl) == 0)
             path += rl;
         char file[PATH_MAX * 2 + 32];
-        snprintf(file, sizeof file, "%s/%s/cgroup.procs", m->mountpoint, path);
+        if (m->v2 && t->cgroup_v2_fd < 0) {
+            snprintf(file, sizeof file, "%s/%s", m->mountpoint, path);
+            t->cgroup_v2_fd = open(file, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (t->cgroup_v2_fd < 0)
+                return hull_error(err, errno, "open `%s`", file);
+            continue;
+        }
+        snprintf(file, sizeof file, "%s/%s/%s", m->mountpoint, path,
+                 m->v2 ? "cgroup.procs" : "tasks");
         int fd = open(file, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
             return hull_error(err, errno, "open `%s`", file);
@@ -404,6 +419,7 @@ struct exec_child {
     sigset_t saved_sigmask;
     struct security_plan *security; /* the container's seccomp, Landlock and LSM label */
     char **exec_env;                /* proc->env (+ HOME), set during the setup */
+    bool in_v2;                     /* cloned into target->cgroup_v2_fd */
 };
 
 /* The user namespace grants the rights over namespaces it owns, but a privileged runtime may
@@ -449,6 +465,12 @@ static int enter_root(const struct exec_target *t, hull_err **err)
 static int child_setup(struct exec_child *c, char **exec_path, hull_err **err)
 {
     const struct hull_process *p = c->proc;
+    if (c->target->cgroup_v2_fd >= 0 && !c->in_v2) {
+        cleanup_close int procs =
+            openat(c->target->cgroup_v2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (procs < 0 || write(procs, "0", 1) != 1)
+            return hull_error(err, errno, "join the container's cgroup");
+    }
     for (size_t i = 0; i < c->target->n_cgroup_fds; i++)
         if (write(c->target->cgroup_fds[i], "0", 1) != 1)
             return hull_error(err, errno, "join the container's cgroup");
@@ -617,6 +639,13 @@ struct exec_run {
     pid_t pid;
 };
 
+/* /proc/self/task has two links plus one per thread. */
+static bool single_threaded(void)
+{
+    struct stat st;
+    return stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
+}
+
 static int spawn(const struct hull_config *cfg, const struct hull_process *p,
                  const struct exec_opts *eo, const sigset_t *saved_sigmask, struct exec_run *r,
                  struct security_plan *security, const char *root, hull_err **err)
@@ -662,7 +691,20 @@ static int spawn(const struct hull_config *cfg, const struct hull_process *p,
         return 0;
     }
     if (join_for_children(&r->target, own, err) == 0) {
-        pid = fork();
+        /* Born in the init's v2 cgroup; without clone3 (or refused), moved there by itself.
+         * A raw clone3 runs none of fork()'s handlers: only when we are the one thread (no
+         * other thread can hold a libc lock the child would inherit held). */
+        if (r->target.cgroup_v2_fd >= 0 && single_threaded()) {
+            struct clone_args ca = {.flags = CLONE_INTO_CGROUP,
+                                    .exit_signal = SIGCHLD,
+                                    .cgroup = (uint64_t)r->target.cgroup_v2_fd};
+            c.in_v2 = true;
+            pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+            if (pid < 0)
+                c.in_v2 = false;
+        }
+        if (pid < 0)
+            pid = fork();
         if (pid < 0)
             hull_error(err, errno, "exec: fork");
         if (pid == 0) {
@@ -701,7 +743,7 @@ int runtime_exec(const struct runtime_opts *ro, const struct exec_opts *eo, int 
     struct hull_process p = {0};
     struct exec_run r = {.sync = {-1, -1}, .console = {-1, -1}, .pid = -1};
     struct security_plan security = {.lsm = {.attr_fd = -1}};
-    r.target.pidfd = r.target.root_fd = -1;
+    r.target.pidfd = r.target.root_fd = r.target.cgroup_v2_fd = -1;
     for (size_t i = 0; i < N_NS; i++)
         r.target.ns_fd[i] = -1;
 

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/cgroup/cgroup.h"
 #include "linux/devices.h"
 #include "linux/mounts.h"
 #include "linux/namespaces.h"
@@ -80,7 +81,9 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     if (own_mounts &&
         mounts_apply_config(cfg, rootfd, in_userns, a->cgroup_host, 0, first_cgroup, err) < 0)
         return -1;
-    if (sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
+    if (!a->cgroups_at_clone && sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
+        return -1;
+    if (a->cgroup_self_join && cgroup_set_join_self(a->cgroup_self_join, err) < 0)
         return -1;
     /* The cgroup namespace's root is the cgroup we are in now. */
     if (namespaces_unshare_cgroup(cfg, err) < 0)

@@ -36,6 +36,11 @@ struct init_args {
     /* The host's cgroup hierarchies as the runtime detected them (NULL: not detected; the
      * container's cgroup mounts then read /proc/self/mountinfo themselves). */
     const struct cgroup_host *cgroup_host;
+    /* v1 and hybrid sets: the set whose v1 directories we move ourselves into once
+     * SYNC_CGROUPS_JOINED says they are ready (NULL: the runtime moves us). */
+    const struct cgroup_set *cgroup_self_join;
+    /* Cloned into our only cgroup (pure v2): no SYNC_CGROUPS_JOINED comes. */
+    bool cgroups_at_clone;
 };
 
 /* Never returns: execs the user program or exits non-zero after reporting over sync_fd. */

@@ -71,13 +71,17 @@ static int child_error_or(int sync_fd, hull_err **err)
 /* How far the container process is in its cgroups when drive_child starts. */
 enum cgroup_progress {
     CGROUP_NOTHING_DONE, /* plan only: create, configure and move it in */
-    CGROUP_PREPARED,     /* created and configured (cgroup v2): move it in */
-    CGROUP_ENTERED,      /* cloned into its cgroup (clone3 CLONE_INTO_CGROUP) */
+    CGROUP_PREPARED,     /* pure v2: created and configured: move it in */
+    CGROUP_ENTERED,      /* pure v2: cloned into its cgroup (clone3 CLONE_INTO_CGROUP) */
+    /* v1 and hybrid: the v2 directory made, the v1 ones to make, and the container process
+     * moves itself into them (runtime_cgroup_finish) */
+    CGROUP_V2_MADE,    /* not in it (clone3 could not): move it into v2 */
+    CGROUP_V2_ENTERED, /* cloned into it (or there is none) */
 };
 
 static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err **err)
 {
-    if (cgroup_set_add_pid(cg, pid, err) == 0)
+    if (runtime_cgroup_add_pid_v2(cg, pid, err) == 0)
         return 0;
     hull_err *e2 = NULL;
     if (cgroup_set_destroy(cg, &e2) < 0) {
@@ -103,10 +107,21 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
      * mounts, children, exec). */
     if (sync_send(sync_fd, SYNC_GO, err) < 0)
         return child_error_or(sync_fd, err);
-    int entered = progress == CGROUP_ENTERED ? 0
-                  : progress == CGROUP_PREPARED
-                      ? cgroup_add_prepared(cg, s->pid, err)
-                      : runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    int entered;
+    switch (progress) {
+    case CGROUP_ENTERED:
+        entered = 0;
+        break;
+    case CGROUP_PREPARED:
+        entered = cgroup_add_prepared(cg, s->pid, err);
+        break;
+    case CGROUP_V2_MADE:
+    case CGROUP_V2_ENTERED:
+        entered = runtime_cgroup_finish(cg, cfg, progress == CGROUP_V2_MADE ? s->pid : 0, err);
+        break;
+    default:
+        entered = runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+    }
     cgroup_warm_migration_wait(); /* done with it either way */
     if (entered < 0)
         return -1;
@@ -116,7 +131,7 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     s->start_time = proc_start_time(s->pid);
     if (state_write(dir, s, err) < 0)
         return -1;
-    if (sync_send(sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
+    if (progress != CGROUP_ENTERED && sync_send(sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
         return child_error_or(sync_fd, err);
     struct sync_msg m;
     for (;;) {
@@ -261,9 +276,15 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         return -1;
     /* The cgroup migration below would otherwise wait a grace period of its own. */
     const struct runtime_handler *handler = handler_for(ro, cfg);
-    /* A native container on a pure cgroup2 set is cloned straight into its cgroup: there is
-     * no migration to warm up for (unless clone3 turns out to be unavailable). */
-    bool clone_into = handler == NULL && cg.n == 1 && cg.dirs[0].v2;
+    /* A native container starts in its cgroups without a migration under the kernel's global
+     * lock (runtime_cgroup_prepare): on a pure cgroup2 set it is cloned straight into its
+     * cgroup; on v1 and hybrid sets it is cloned into the v2 one and moves itself into the v1
+     * ones, which takes root in the host's user namespace. Then there is no grace period to
+     * warm up for (unless clone3 turns out to be unavailable). */
+    bool pure_v2 = cg.n == 1 && cg.dirs[0].v2;
+    bool self_join = handler == NULL && cg.n > 0 && !pure_v2 && geteuid() == 0 &&
+                     !(cfg->clone_flags & CLONE_NEWUSER);
+    bool clone_into = handler == NULL && (pure_v2 || self_join);
     cleanup_warm_migration bool warming =
         ro->cgroup_manager != CGROUP_MANAGER_DISABLED && !clone_into;
     if (warming) {
@@ -351,27 +372,34 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
         enum cgroup_progress progress = CGROUP_NOTHING_DONE;
         if (clone_into) {
-            if (runtime_cgroup_prepare_v2(&cg, cfg, dir.dirfd, &cgroup_fd, err) < 0)
+            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, self_join, &cgroup_fd, err) < 0)
                 break;
-            progress = CGROUP_PREPARED;
+            /* Without a v2 directory there is nothing to be cloned into. */
+            progress =
+                self_join ? (cgroup_fd >= 0 ? CGROUP_V2_MADE : CGROUP_V2_ENTERED) : CGROUP_PREPARED;
+            args.cgroup_self_join = self_join ? &cg : NULL;
         }
         pid_t pid = -1;
         if (cgroup_fd >= 0) {
             struct clone_args ca = {.flags = clone_flags | CLONE_INTO_CGROUP,
                                     .exit_signal = SIGCHLD,
                                     .cgroup = (uint64_t)cgroup_fd};
+            /* It waits for SYNC_CGROUPS_JOINED only when it is not in them all at once. */
+            args.cgroups_at_clone = !self_join;
             pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
             /* Without clone3 (an old kernel, a caller's seccomp filter) or when the kernel
              * refuses the cgroup: clone, and the cgroup.procs write says what is wrong. */
             if (pid > 0) {
-                progress = CGROUP_ENTERED;
+                progress = self_join ? CGROUP_V2_ENTERED : CGROUP_ENTERED;
                 hull_debug("container process %d cloned into its cgroup `%s` "
-                           "(CLONE_INTO_CGROUP)",
-                           (int)pid, cg.dirs[0].path);
+                           "(CLONE_INTO_CGROUP)%s",
+                           (int)pid, cgroup_set_v2_dir(&cg)->path,
+                           self_join ? "; it moves itself into its v1 cgroups" : "");
             } else if (pid < 0) {
                 hull_debug("clone3 with CLONE_INTO_CGROUP: %s; cloning, then moving the "
                            "container process into its cgroup",
                            strerror(errno));
+                args.cgroups_at_clone = false; /* it waits for SYNC_CGROUPS_JOINED */
             }
         }
         if (pid < 0)
@@ -423,6 +451,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         *pid_out = pid;
         if (start_now)
             *co->started = true;
+        if (co->poststop_hooks)
+            *co->poststop_hooks = cfg->hooks.n_poststop > 0;
         rc = 0;
     } while (0);
     hull_closep(&console[0]);
@@ -586,6 +616,9 @@ int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
     }
 }
 
+static int delete_container(const struct runtime_opts *ro, const char *id, bool force,
+                            bool read_hooks, hull_err **err);
+
 int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
                 bool remove, int *exit_code, hull_err **err)
 {
@@ -598,6 +631,8 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     attached.terminal_master = detach ? NULL : &master;
     bool started = false;
     attached.started = &started;
+    bool poststop_hooks = true;
+    attached.poststop_hooks = &poststop_hooks;
     if (runtime_create(ro, &attached, &pid, !detach, err) < 0)
         return -1;
     co = &attached;
@@ -617,7 +652,7 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     sigprocmask(SIG_SETMASK, &saved, NULL);
     if (remove) {
         hull_err *e2 = NULL;
-        if (runtime_delete(ro, co->id, true, &e2) < 0) {
+        if (delete_container(ro, co->id, true, poststop_hooks, &e2) < 0) {
             if (rc == 0) {
                 *err = e2;
                 return -1;
@@ -731,6 +766,13 @@ static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
 
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
 {
+    return delete_container(ro, id, force, true, err);
+}
+
+/* `read_hooks` false: the caller knows the config has no poststop hooks. */
+static int delete_container(const struct runtime_opts *ro, const char *id, bool force,
+                            bool read_hooks, hull_err **err)
+{
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_open(ro->root, id, &dir, err) < 0) {
         /* As runc: deleting what is already gone is not an error with --force (containerd's
@@ -772,7 +814,7 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     }
     cleanup_config struct hull_config *cfg = NULL;
     hull_err *cfg_err = NULL;
-    if (load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
+    if (read_hooks && load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
         hull_err_free(cfg_err);
         cfg = NULL;
     }

@@ -45,6 +45,9 @@ struct create_opts {
      * the end of create (the `start` byte is in exec.fifo before the container process reads
      * it: one hand-over and one state load fewer) and set *started. NULL: create only. */
     bool *started;
+    /* run: set to whether the config has poststop hooks (the delete at the end of the run then
+     * reads the container's copy of the config only when it does). NULL: not asked. */
+    bool *poststop_hooks;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked

@@ -13,6 +13,12 @@
  *           <------------------------ SYNC_READY (or SYNC_ERROR with a message)
  *   state.json, pid file
  *   SYNC_COMMITTED -----------------> waits on exec.fifo until `start`, then exec
+ *
+ * A native container never waits for the kernel's global cgroup lock (runtime_cgroup_prepare):
+ * on a pure cgroup2 host its cgroup is made and configured before the clone, the container
+ * process is cloned into it, and no SYNC_CGROUPS_JOINED is sent; on v1 and hybrid hosts (root,
+ * the host's user namespace) it is cloned into its v2 cgroup, the runtime makes the v1 ones
+ * after SYNC_GO, and at SYNC_CGROUPS_JOINED the container process moves itself into them.
  */
 #ifndef HULL_RUNTIME_SYNC_H
 #define HULL_RUNTIME_SYNC_H

@@ -417,8 +417,11 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     }
     if (o->seccomp_trace) {
         json_t *profile = NULL;
+        cleanup_free char *sock = NULL;
+        if (asprintf(&sock, "%s/seccomp.sock", p->dir) < 0)
+            abort();
         p->trace = calloc(1, sizeof *p->trace);
-        if (seccomp_trace_begin(p->trace, p->dir, &profile, err) < 0)
+        if (seccomp_trace_begin(p->trace, sock, &profile, err) < 0)
             goto fail;
         json_object_set_new(json_object_get(p->spec, "linux"), "seccomp", profile);
     }

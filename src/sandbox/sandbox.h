@@ -18,7 +18,7 @@
 #include "image/store.h"
 #include "runtime/custom_handler.h"
 #include "runtime/lifecycle.h"
-#include "sandbox/seccomp_trace.h"
+#include "linux/seccomp_trace.h"
 #include "util/digest.h"
 #include "util/error.h"
 

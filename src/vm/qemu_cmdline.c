@@ -8,6 +8,10 @@
  *    flushed and refilled instead (docs/performance.md has the cost).
  *  - the tracefs initcalls are skipped: they create ~10k tracefs inodes (8 MiB of guest memory)
  *    for a tracing interface nobody mounts in the guest.
+ *  - a virtio balloon that is never inflated, for free page reporting: the guest reports the
+ *    memory it frees (the initramfs, boot-time allocations, whatever the program used and
+ *    freed) and qemu gives those pages back to the host (the guest loads its driver once the
+ *    program runs, so the boot does not wait for it).
  *  - every host-facing channel is an inherited fd (socketpairs, memfd), so no socket or
  *    temporary file exists in the filesystem to clean up or to race on. */
 #include "vm/qemu_cmdline.h"
@@ -163,6 +167,8 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     }
     if (plan->network || plan->n_ports > 0)
         add_network(&b, plan);
+    add(&b, "-device");
+    add(&b, "virtio-balloon-device,free-page-reporting=on");
     add(&b, "-fw_cfg");
     add(&b, "name=%s,file=/proc/self/fd/%d", VM_GUEST_CONFIG_FW_CFG_NAME, plan->fd_config);
     if (b.failed) {

@@ -403,3 +403,25 @@ def test_cgroup_mount_in_a_cgroup_namespace_shows_the_containers_own_cgroups(run
     assert lines[:2] == [str(48 << 20), "77"], r.stdout
     assert "cgroup.freeze" in lines  # a non-root cgroup2 directory: the container's own
     delete(runtime, "cgns")
+
+
+def test_container_process_starts_in_every_hierarchy_without_a_migration(runtime, bundle):
+    """Hybrid host: the container process is cloned into its v2 cgroup (CLONE_INTO_CGROUP) and
+    moves itself into the v1 ones before anything else: its program sees its cgroup in every
+    hierarchy, the limits are in place, and --debug says how it got there."""
+    path = unique_path("into")
+    with_resources(bundle, ["/bin/cat", "/proc/self/cgroup"], {"pids": {"limit": 17}}, path)
+    # Without a cgroup namespace the program sees the host's paths.
+    bundle.config["linux"]["namespaces"] = [
+        ns for ns in bundle.config["linux"]["namespaces"] if ns["type"] != "cgroup"]
+    bundle.write()
+    r = runtime("--debug", "run", "--keep", "-b", bundle.path, "into")
+    assert r.returncode == 0, r.stderr
+    assert "CLONE_INTO_CGROUP" in r.stderr and "moves itself into its v1 cgroups" in r.stderr, \
+        r.stderr
+    lines = r.stdout.split()
+    assert len(lines) == len(cgroup_mounts()), (lines, cgroup_mounts())
+    assert all(line.split(":", 2)[2] == path for line in lines), lines
+    assert read(controller_dir("pids") + path + "/pids.max") == "17"
+    delete(runtime, "into")
+    assert dirs_named(path) == []

@@ -193,7 +193,9 @@ def wait_ready(p, timeout=BOOT_TIMEOUT):
     """Block until the app printed its `ready` line (stdout is relayed from the guest)."""
     deadline = time.time() + timeout
     line = p.stdout.readline()
-    assert line.strip() == "ready", (line, p.poll())
+    if line.strip() != "ready":
+        p.wait(timeout=60)
+        assert False, (line, p.returncode, p.stderr.read())
     assert time.time() < deadline
 
 
@@ -247,6 +249,33 @@ def test_vm_sigterm_stops_program_with_143_and_no_qemu_left(app_root, launched):
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=30) == 143
     assert not alive(qemus[0]), "qemu survived krunclient"
+
+
+def vm_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def test_vm_memory_freed_in_the_guest_returns_to_the_host(app_root, launched):
+    """Free page reporting: 160 MiB the program fills and then frees (a tmpfs file) leave qemu's
+    resident memory once the guest reports them free (virtio-balloon, never inflated)."""
+    write_app(app_root, "trap 'rm -f /dev/shm/fill; echo freed' HUP\n"
+                        "dd if=/dev/zero of=/dev/shm/fill bs=1M count=160 2>/dev/null\n"
+                        "echo ready\nwhile :; do sleep 1; done\n")
+    p = launched.popen([KRUNCLIENT, app_root, str(free_port())], env=env_with())
+    wait_ready(p)
+    qemus = children(p.pid)
+    assert len(qemus) == 1
+    with open(f"/proc/{qemus[0]}/cmdline") as f:
+        assert "virtio-balloon-device,free-page-reporting=on" in f.read().split("\0")
+    filled = vm_rss_kib(qemus[0])
+    assert filled > 160 * 1024, f"qemu RSS {filled} KiB with 160 MiB filled in the guest"
+    p.send_signal(signal.SIGHUP)
+    assert p.stdout.readline().strip() == "freed"
+    wait_for(lambda: vm_rss_kib(qemus[0]) < filled - 128 * 1024, 120,
+             f"qemu's RSS to fall by 128 MiB from {filled} KiB once the guest freed 160 MiB")
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 143
 
 
 def test_vm_sigterm_during_boot_is_clean(app_root, launched, tmp_path):

@@ -69,6 +69,7 @@ static void test_tcg_plan(void)
                    "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,"
                    "hostfwd=tcp:127.0.0.1:2222-:22"));
     CHECK(has_pair(argv, "-fw_cfg", "name=opt/hull/config,file=/proc/self/fd/13"));
+    CHECK(has_pair(argv, "-device", "virtio-balloon-device,free-page-reporting=on"));
     CHECK(!has_arg_containing(argv, "console=ttyS0"));
 }
 

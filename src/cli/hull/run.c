@@ -11,6 +11,7 @@
 #include "cli/hull/containers.h"
 #include "container/create.h"
 #include "container/launch.h"
+#include "container/seccomp_trace.h"
 #include "container/status.h"
 #include "image/image.h"
 #include "util/cleanup.h"
@@ -183,13 +184,24 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
     int status = 0;
     int rc = create_container(cli, "run", argc, argv, &req, &cs, &is, &r, &status);
     bool detach = req.detach;
+    cleanup_free char *trace = req.seccomp_trace;
+    req.seccomp_trace = NULL;
     const char *keys = req.detach_keys ? req.detach_keys : DETACH_KEYS_DEFAULT;
     run_request_clear(&req);
     if (rc < 0)
         return status;
     hull_err *err = NULL;
+    /* --seccomp-trace: the tracer listens before the runtime's create connects to it. */
+    struct container_tracer tracer = {.cancel_fd = -1, .done_fd = -1};
+    if (trace && container_seccomp_trace_spawn(r->id, trace, &tracer, &err) < 0) {
+        if (r->auto_remove)
+            auto_remove(cs, is, r);
+        return fail125(err);
+    }
     if (detach) {
-        if (container_start_detached(cs, r, &err) < 0) {
+        rc = container_start_detached(cs, r, &err);
+        container_seccomp_trace_release(&tracer);
+        if (rc < 0) {
             if (r->auto_remove)
                 auto_remove(cs, is, r);
             return fail125(err);
@@ -197,10 +209,25 @@ int cmd_run(struct hull_cli *cli, int argc, char **argv)
         printf("%s\n", r->id);
         return 0;
     }
-    if (r->tty && r->interactive && isatty(STDIN_FILENO))
-        return run_in_terminal(cs, is, r, keys);
+    if (r->tty && r->interactive && isatty(STDIN_FILENO)) {
+        /* It may be detached from (ctrl-p ctrl-q): the trace is written when the container
+         * ends, as with -d. */
+        rc = run_in_terminal(cs, is, r, keys);
+        container_seccomp_trace_release(&tracer);
+        return rc;
+    }
     int exit_code = 0;
     rc = container_run_attached(cs, r, &exit_code, &err);
+    if (trace) {
+        /* The trace is complete once no process of the container is left. */
+        hull_err *terr = NULL;
+        if (container_seccomp_trace_wait(&tracer, trace, &terr) < 0) {
+            if (rc < 0)
+                hull_err_free(terr);
+            else
+                err = terr, rc = -1;
+        }
+    }
     if (r->auto_remove)
         auto_remove(cs, is, r);
     if (rc < 0)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/hull/containers.h"
 #include "container/health.h"
@@ -58,6 +60,10 @@ const char run_flags_help[] =
     "                            linux.seccomp object; default: hull's profile),\n"
     "                            landlock=FILE|default (a run.hull.landlock policy; `default`\n"
     "                            opens system dirs read-only and /tmp, /run, writable volumes)\n"
+    "      --seccomp-trace FILE  (hull run) record every syscall the container makes into FILE\n"
+    "                            (docs/seccomp-trace.md); `hull seccomp generate FILE` makes a\n"
+    "                            minimal profile for --security-opt seccomp=. The container runs\n"
+    "                            once, under the tracing profile instead of its seccomp profile\n"
     "      --init                run hull-init as PID 1: it forwards signals and reaps zombies\n"
     "      --stop-signal SIG     signal for `hull stop` (default: the image's StopSignal, else\n"
     "                            SIGTERM)\n"
@@ -165,6 +171,7 @@ enum {
     OPT_EGRESS_TCP_PORT,
     OPT_INGRESS_RATE,
     OPT_EGRESS_RATE,
+    OPT_SECCOMP_TRACE,
     OPT_HELP,
 };
 
@@ -225,9 +232,46 @@ static const struct option_spec run_options[] = {
     {"egress-tcp-port", 0, true, OPT_EGRESS_TCP_PORT, NULL},
     {"network-ingress-rate", 0, true, OPT_INGRESS_RATE, NULL},
     {"network-egress-rate", 0, true, OPT_EGRESS_RATE, NULL},
+    {"seccomp-trace", 0, true, OPT_SECCOMP_TRACE, NULL},
     {"help", 0, false, OPT_HELP, NULL},
     {NULL, 0, false, 0, NULL},
 };
+
+/* --seccomp-trace FILE: made absolute (the tracer writes it at the end); its directory must
+ * exist now. `hull create` has no tracer to run. */
+static int seccomp_trace_flag(const char *command, const char *arg, struct run_request *req)
+{
+    if (strcmp(command, "run") != 0)
+        return cli_usage(command, "--seccomp-trace: only `hull run` traces (use `hull run`)");
+    if (*arg == '\0')
+        return cli_usage(command, "--seccomp-trace: expected a FILE");
+    char *path = NULL;
+    if (arg[0] == '/') {
+        path = strdup(arg);
+    } else {
+        cleanup_free char *cwd = getcwd(NULL, 0);
+        if (cwd == NULL)
+            return cli_usage(command, "--seccomp-trace %s: current directory: %s", arg,
+                             strerror(errno));
+        if (asprintf(&path, "%s/%s", cwd, arg) < 0)
+            path = NULL;
+    }
+    if (path == NULL)
+        abort();
+    cleanup_free char *dir = strdup(path);
+    if (dir == NULL)
+        abort();
+    *strrchr(dir, '/') = '\0';
+    struct stat st;
+    if (stat(*dir ? dir : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
+        free(path);
+        return cli_usage(command, "--seccomp-trace %s: directory `%s` does not exist", arg,
+                         *dir ? dir : "/");
+    }
+    free(req->seccomp_trace);
+    req->seccomp_trace = path;
+    return 0;
+}
 
 static void add_mount(struct run_request *req, const struct mount_request *m)
 {
@@ -620,6 +664,10 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             if ((rc = flag_value(command, "no-healthcheck", arg, &req->no_healthcheck)) != 0)
                 return rc;
             break;
+        case OPT_SECCOMP_TRACE:
+            if ((rc = seccomp_trace_flag(command, arg, req)) != 0)
+                return rc;
+            break;
         case OPT_HELP:
             *help_shown = true;
             return 0;
@@ -635,6 +683,21 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
         return cli_usage(command, "--no-healthcheck conflicts with --health-* options");
     if (req->remove && strcmp(req->restart, "no") != 0)
         return cli_usage(command, "conflicting options: --restart %s and --rm", req->restart);
+    if (req->seccomp_trace) {
+        if (req->seccomp)
+            return cli_usage(command,
+                             "conflicting options: --seccomp-trace and --security-opt seccomp");
+        if (req->privileged)
+            return cli_usage(command, "conflicting options: --seccomp-trace and --privileged");
+        if (strcmp(req->restart, "no") != 0)
+            return cli_usage(command,
+                             "conflicting options: --seccomp-trace and --restart %s (a traced "
+                             "container runs once)",
+                             req->restart);
+        if (strcmp(req->runtime, "vm") == 0)
+            return cli_usage(command, "--runtime vm: --seccomp-trace is not supported (no "
+                                      "seccomp inside the guest)");
+    }
     return 0;
 }
 

@@ -10,7 +10,7 @@
 #include "container/request.h"
 #include "sandbox/owner.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/seccomp_trace.h"
+#include "linux/seccomp_trace.h"
 #include "sandbox/session.h"
 #include "util/cleanup.h"
 #include "vm/handler.h"

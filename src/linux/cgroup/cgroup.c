@@ -164,6 +164,11 @@ static int mkdir_below_base(const struct cgroup_dir *d, hull_err **err)
     if (path == NULL)
         return hull_error(err, ENOMEM, "cgroup path");
     size_t len = strlen(d->path);
+    /* Usually only the last component is missing (the parents are shared). */
+    if (mkdir(d->path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return hull_error(err, errno, "create cgroup `%s`", d->path);
     for (int attempt = 0; attempt < 100; attempt++) {
         bool restart = false;
         for (size_t end = d->base_len + 1; end <= len && !restart; end++) {
@@ -185,7 +190,9 @@ static int mkdir_below_base(const struct cgroup_dir *d, hull_err **err)
     return hull_error(err, EAGAIN, "create cgroup `%s`: its parents keep disappearing", d->path);
 }
 
-int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err)
+/* which: 0 the v1 directories, 1 the v2 one, 2 all */
+static int create_dirs(const struct cgroup_set *s, const struct hull_resources *r, int which,
+                       hull_err **err)
 {
     unsigned need = needed_controllers(r);
     bool any_v1 = false;
@@ -193,6 +200,8 @@ int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r
         any_v1 |= !s->dirs[i].v2;
     for (size_t i = 0; i < s->n; i++) {
         const struct cgroup_dir *d = &s->dirs[i];
+        if (which != 2 && d->v2 != (which == 1))
+            continue;
         int rc = mkdir_below_base(d, err);
         if (rc == 0 && !d->v2 && (d->controllers & CG_BIT(CG_CPUSET)))
             rc = cgroup_v1_prepare_cpuset(d, err);
@@ -211,6 +220,17 @@ int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r
         }
     }
     return 0;
+}
+
+int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err)
+{
+    return create_dirs(s, r, 2, err);
+}
+
+int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resources *r, bool v2,
+                           hull_err **err)
+{
+    return create_dirs(s, r, v2 ? 1 : 0, err);
 }
 
 static int apply_devices(const struct cgroup_set *s, const struct hull_resources *r, bool update,
@@ -248,7 +268,8 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
 {
     for (size_t i = 0; i < s->n; i++) {
         const struct cgroup_dir *d = &s->dirs[i];
-        if (d->controllers == 0 && !(d->v2 && r->n_unified))
+        /* Nothing to write there (devices are applied below). */
+        if (!(needed_controllers(r) & d->controllers) && !(d->v2 && r->n_unified))
             continue;
         /* On update a controller may be needed that creation did not enable. */
         if (d->v2 &&
@@ -278,9 +299,28 @@ int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err)
     return 0;
 }
 
+int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->dirs[i].v2)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
+        cleanup_close int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1)
+            return hull_error(err, errno, "move into cgroup `%s`", s->dirs[i].path);
+    }
+    return 0;
+}
+
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */
 static int rmdir_tree(const char *path)
 {
+    /* Usually there is nothing inside: try that first. */
+    if (rmdir(path) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EBUSY && errno != ENOTEMPTY)
+        return -1;
     cleanup_dir DIR *dir = opendir(path);
     if (dir == NULL)
         return errno == ENOENT ? 0 : -1;

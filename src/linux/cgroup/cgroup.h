@@ -130,6 +130,18 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
                      hull_err **err);
 /* Move `pid` into every directory of the set. */
 int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err);
+/* cgroup_set_create for the v2 directory only (`v2`) or for the v1 ones only. */
+int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resources *r, bool v2,
+                           hull_err **err);
+/* Entering a set without the kernel's global cgroup_threadgroup_rwsem. Every pid written to
+ * cgroup.procs takes it for writing, and on a quiet host the first writer of a burst waits a
+ * full RCU grace period (8-25 ms here) for fork and exit to leave their per-CPU fast path. Two
+ * ways in take no such lock: clone3(CLONE_INTO_CGROUP) for the cgroup2 directory (the child is
+ * born there), and a single thread moving itself by writing "0" to a v1 hierarchy's `tasks`
+ * file (the kernel skips the global lock when the mover is the moved thread). This is the
+ * second: the calling process, single-threaded, moves itself into every v1 directory of `s`
+ * (the files are opened with its credentials: root in the host's user namespace). */
+int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err);
 /* Remove every directory (sub-cgroups first), retrying while the kernel drains exiting tasks,
  * then every ancestor we may have created if it is empty. Missing directories are fine. */
 int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err);

@@ -104,31 +104,71 @@ static long boot_ms(void)
 
 /* ---- kernel modules ---- */
 
+/* Load the modules `list` names, in order. Each file is deleted once loaded: the initramfs is
+ * guest memory that nothing reads again. */
 static int load_modules(const char *list)
 {
     FILE *f = fopen(list, "re");
     if (f == NULL)
         return errno == ENOENT ? 0 : -errno;
     char line[256];
-    while (fgets(line, sizeof(line), f) != NULL) {
+    int r = 0;
+    while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '\0')
             continue;
         int fd = open(line, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            fclose(f);
-            return -errno;
+            r = -errno;
+            break;
         }
-        long r = syscall(SYS_finit_module, fd, "", 0);
-        int saved = errno;
+        if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+            r = -errno;
         close(fd);
-        if (r < 0 && saved != EEXIST) {
-            fclose(f);
-            return -saved;
-        }
+        unlink(line);
     }
     fclose(f);
-    return 0;
+    return r;
+}
+
+/* Modules loaded once the program runs (virtio_balloon: free page reporting gives the guest's free
+ * memory back to the host, the boot does not need it). Their files are opened before the switch
+ * into the container root, which hides the initramfs. */
+#define LATE_MODULES_MAX 8
+
+struct late_modules {
+    int fd[LATE_MODULES_MAX];
+    size_t n;
+};
+
+static void open_late_modules(const char *list, struct late_modules *m)
+{
+    m->n = 0;
+    FILE *f = fopen(list, "re");
+    if (f == NULL)
+        return;
+    char line[256];
+    while (m->n < LATE_MODULES_MAX && fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        int fd = open(line, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            m->fd[m->n++] = fd;
+        unlink(line);
+    }
+    fclose(f);
+}
+
+/* Best effort: without them the program runs the same, only the host gets no memory back. */
+static void load_late_modules(struct late_modules *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (syscall(SYS_finit_module, m->fd[i], "", 0) < 0 && errno != EEXIST)
+            dprintf(2, "hull-guest-init: load a late kernel module: %s\n", strerror(errno));
+        close(m->fd[i]);
+    }
+    m->n = 0;
 }
 
 /* ---- fw_cfg over the legacy I/O port interface (no module needed) ---- */
@@ -568,6 +608,8 @@ int main(void)
     int r = load_modules("/lib/modules/load.list");
     if (r < 0)
         fail(NULL, "load kernel modules", -r);
+    struct late_modules late;
+    open_late_modules("/lib/modules/late.list", &late);
     long t_modules = boot_ms();
 
     p.control = wait_port(VM_PORT_CONTROL);
@@ -613,6 +655,7 @@ int main(void)
         send_line(&p, "times init=%ld modules=%ld ports=%ld root=%ld net=%ld exec=%ld\n", t_init,
                   t_modules, t_ports, t_root, t_net, boot_ms());
         send_line(&p, "started\n");
+        load_late_modules(&late);
         code = supervise(&p, program);
     }
     kill(-1, SIGKILL);
