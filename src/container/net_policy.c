@@ -1,6 +1,7 @@
 /* Per-container network policy: egress allow-lists and bandwidth (see net_policy.h). */
 #include "container/net_policy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,8 +23,8 @@ int container_net_policy_record(const struct run_request *req, json_t *rec, hull
     json_object_set_new(host, "EgressAllow", allow);
     json_object_set_new(host, "EgressTcpPorts", ports);
     for (char **c = req->egress_allow; c && *c; c++) {
-        char norm[20];
-        if (net_egress_cidr_normalize(*c, norm, err) < 0)
+        char norm[NET_EGRESS_CIDR_MAX];
+        if (net_egress_cidr_normalize_any(*c, norm, err) < 0)
             return -1;
         json_array_append_new(allow, json_string(norm));
     }
@@ -41,7 +42,7 @@ int container_net_policy_record(const struct run_request *req, json_t *rec, hull
     return 0;
 }
 
-/* The nameservers of the container's resolv.conf (IPv4 ones: the rules are IPv4). */
+/* The nameservers of the container's resolv.conf (IPv4 and IPv6 addresses). */
 static char **resolvers(container_record *r)
 {
     char **out = calloc(1, sizeof *out);
@@ -53,10 +54,9 @@ static char **resolvers(container_record *r)
         return out;
     for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         char ns[64];
-        unsigned a, b, c, d;
-        char extra;
+        unsigned char addr[16];
         if (sscanf(l, " nameserver %63s", ns) != 1 ||
-            sscanf(ns, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4)
+            (inet_pton(AF_INET, ns, addr) != 1 && inet_pton(AF_INET6, ns, addr) != 1))
             continue;
         char **v = realloc(out, (n + 2) * sizeof *v);
         if (v == NULL)

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "container/net_policy.h"
 #include "container/status.h"
+#include "linux/rootless.h"
+#include "net/pasta.h"
 #include "net/attach.h"
 #include "net/network.h"
 #include "net/ports.h"
@@ -36,7 +39,27 @@ static const char *net_mode(json_t *doc)
 /* Modes without hull networks of their own. */
 static bool mode_is_special(const char *m)
 {
-    return strcmp(m, "none") == 0 || strcmp(m, "host") == 0 || strncmp(m, "container:", 10) == 0;
+    return strcmp(m, "none") == 0 || strcmp(m, "host") == 0 || strncmp(m, "container:", 10) == 0 ||
+           strcmp(m, "pasta") == 0;
+}
+
+/* Rootless hull's default network (net/pasta.h): a namespace of its own, published ports. */
+static bool mode_is_pasta(const char *m)
+{
+    return strcmp(m, "pasta") == 0;
+}
+
+/* docker's EndpointSettings.IPAMConfig: the addresses asked for (null without any). */
+static json_t *ipam_config(const char *ip, const char *ip6)
+{
+    if (ip == NULL && ip6 == NULL)
+        return json_null();
+    json_t *o = json_object();
+    if (ip)
+        json_object_set_new(o, "IPv4Address", json_string(ip));
+    if (ip6)
+        json_object_set_new(o, "IPv6Address", json_string(ip6));
+    return o;
 }
 
 static int add_port_bindings(const struct run_request *req, json_t *bindings, json_t *exposed,
@@ -48,6 +71,11 @@ static int add_port_bindings(const struct run_request *req, json_t *bindings, js
         if (net_port_parse(*p, &ports, &n, err) < 0)
             return -1;
         for (size_t i = 0; i < n; i++) {
+            /* pasta (rootless) listens on ::1 like any address; kernel DNAT cannot. */
+            if (!rootless_in_userns() && net_port_check_dnat(&ports[i], err) < 0) {
+                free(ports);
+                return -1;
+            }
             char key[32], host[12] = "";
             snprintf(key, sizeof key, "%u/%s", ports[i].container_port, ports[i].proto);
             if (ports[i].host_port)
@@ -105,13 +133,39 @@ int container_network_record(container_store *cs, const struct run_request *req,
     json_object_set_new(rec, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
     if (add_port_bindings(req, bindings, exposed, err) < 0)
         return -1;
+    /* Rootless (docs/rootless.md): no bridge can be made in the host's network namespace; the
+     * default network (`bridge`) is pasta's, as podman's. */
+    if (rootless_in_userns() && strcmp(mode, NET_DEFAULT_NETWORK) == 0)
+        mode = "pasta";
+    else if (strcmp(mode, "pasta") == 0 && !rootless_in_userns())
+        return hull_error(err, 0,
+                          "--network pasta: only rootless hull uses pasta (as root, containers "
+                          "get bridge networks)");
+    if (mode_is_pasta(mode)) {
+        if (req->network_aliases || req->ip || req->ip6)
+            return hull_error(err, 0,
+                              "--network-alias, --ip and --ip6 need a bridge network "
+                              "(rootless hull has pasta's only: docs/rootless.md)");
+        if (req->ingress_rate || req->egress_rate)
+            return hull_error(err, 0,
+                              "--network-ingress-rate and --network-egress-rate need a bridge "
+                              "network (rootless hull has pasta's only: docs/rootless.md)");
+        json_object_set_new(host, "NetworkMode", json_string(mode));
+        return 0;
+    }
+    if (rootless_in_userns() && !mode_is_special(mode))
+        return hull_error(err, 0,
+                          "--network %s: rootless hull has no bridge networks (their bridge, "
+                          "veths and iptables rules need root in the host's network namespace): "
+                          "use the default (pasta), none, host or container:C (docs/rootless.md)",
+                          mode);
     if (mode_is_special(mode)) {
         if (json_object_size(bindings) || req->publish_all)
             return hull_error(err, 0,
                               "conflicting options: port publishing and the container "
                               "type network mode");
-        if (req->network_aliases || req->ip)
-            return hull_error(err, 0, "--network-alias and --ip need a bridge network");
+        if (req->network_aliases || req->ip || req->ip6)
+            return hull_error(err, 0, "--network-alias, --ip and --ip6 need a bridge network");
         if (req->ingress_rate || req->egress_rate)
             return hull_error(err, 0,
                               "--network-ingress-rate and --network-egress-rate need a "
@@ -135,12 +189,12 @@ int container_network_record(container_store *cs, const struct run_request *req,
         return hull_error(err, 0,
                           "network-scoped alias is supported only for containers in "
                           "user defined networks");
-    if (is_default && req->ip)
+    if (is_default && (req->ip || req->ip6))
         return hull_error(err, 0,
                           "user specified IP address is supported on user defined "
                           "networks only");
     json_object_set_new(host, "NetworkMode", json_string(name));
-    json_t *ipam = req->ip ? json_pack("{s:s}", "IPv4Address", req->ip) : json_null();
+    json_t *ipam = ipam_config(req->ip, req->ip6);
     json_object_set_new(nets, name,
                         json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(req->network_aliases),
                                   "IPAMConfig", ipam, "NetworkID",
@@ -236,7 +290,7 @@ int container_network_write_etc(container_store *cs, container_record *r, json_t
         json_array_foreach(dns, i, v) str_appendf(&resolv, "nameserver %s\n", json_string_value(v));
     } else if (user_dns && first_gateway(eps)) {
         str_appendf(&resolv, "nameserver %s\n", first_gateway(eps));
-    } else if (strcmp(mode, "host") == 0 || json_array_size(eps)) {
+    } else if (strcmp(mode, "host") == 0 || json_array_size(eps) || mode_is_pasta(mode)) {
         if (strcmp(mode, "host") == 0) {
             cleanup_free char *text = NULL;
             size_t len;
@@ -400,6 +454,8 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
         reqs[n].aliases = aliases[n];
         reqs[n].ip =
             json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv4Address"));
+        reqs[n].ip6 =
+            json_string_value(json_object_get(json_object_get(ep, "IPAMConfig"), "IPv6Address"));
         n++;
     }
     struct net_port *ports = NULL;
@@ -433,8 +489,71 @@ static int attach(container_store *cs, container_record *r, pid_t pid, json_t *o
     return rc;
 }
 
+/* pasta's namespace file and pid file in the container directory. */
+static char *pasta_file(container_record *r, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", r->dir, name) < 0)
+        abort();
+    return p;
+}
+
+static void pasta_teardown(container_record *r)
+{
+    cleanup_free char *pidf = pasta_file(r, "pasta.pid");
+    cleanup_free char *nsf = pasta_file(r, "netns");
+    net_pasta_stop(pidf);
+    umount2(nsf, MNT_DETACH);
+    unlink(nsf);
+    unlinkat(r->dirfd, "pasta-ports.json", 0); /* nothing forwarded any more */
+}
+
+/* Bind the container's namespace to DIR/netns, start pasta on it, record the ports it
+ * forwards (the free ones chosen) in DIR/pasta-ports.json for inspect and `hull port`. */
+static int pasta_setup(container_store *cs, container_record *r, pid_t pid, hull_err **err)
+{
+    cleanup_free char *pidf = pasta_file(r, "pasta.pid");
+    cleanup_free char *nsf = pasta_file(r, "netns");
+    pasta_teardown(r); /* a previous run's, if any */
+    char src[64];
+    snprintf(src, sizeof src, "/proc/%d/ns/net", (int)pid);
+    int fd = open(nsf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return hull_error(err, errno, "create `%s`", nsf);
+    close(fd);
+    if (mount(src, nsf, NULL, MS_BIND, NULL) < 0) {
+        int saved = errno;
+        unlink(nsf);
+        return hull_error(err, saved, "bind the network namespace to `%s`", nsf);
+    }
+    cleanup_free struct net_port *ports = NULL;
+    size_t n = 0;
+    if (ports_of(r, &ports, &n, err) < 0 || net_pasta_start(nsf, ports, n, pidf, err) < 0) {
+        pasta_teardown(r);
+        return -1;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:i, s:i, s:s}", "hostIP", ports[i].host_ip,
+                                        "hostPort", (int)ports[i].host_port, "containerPort",
+                                        (int)ports[i].container_port, "protocol", ports[i].proto));
+    cleanup_json json_t *doc = json_pack("{s:o}", "portMappings", list);
+    if (container_write_json(r->dirfd, "pasta-ports.json", doc, err) < 0 ||
+        container_network_write_etc(cs, r, NULL, err) < 0 ||
+        container_net_policy_setup(cs, r, pid, err) < 0) {
+        pasta_teardown(r);
+        return -1;
+    }
+    return 0;
+}
+
 int container_network_setup(container_store *cs, container_record *r, pid_t pid, hull_err **err)
 {
+    if (mode_is_pasta(net_mode(r->doc)))
+        return pasta_setup(cs, r, pid, err) < 0
+                   ? hull_error_prefix(err, "container %s: network", r->name)
+                   : 0;
     if (mode_is_special(net_mode(r->doc)))
         return 0;
     cleanup_json json_t *eps = NULL;
@@ -451,6 +570,8 @@ int container_network_setup(container_store *cs, container_record *r, pid_t pid,
 
 int container_network_teardown(container_store *cs, container_record *r, hull_err **err)
 {
+    if (mode_is_pasta(net_mode(r->doc)))
+        pasta_teardown(r);
     if (mode_is_special(net_mode(r->doc)))
         return 0;
     cleanup_net_store net_store *ns = NULL;
@@ -474,7 +595,7 @@ static int open_network(container_store *cs, const char *network, net_store **ns
 }
 
 int container_network_connect(container_store *cs, container_record *r, const char *network,
-                              char *const *aliases, const char *ip, hull_err **err)
+                              char *const *aliases, const char *ip, const char *ip6, hull_err **err)
 {
     if (mode_is_special(net_mode(r->doc)))
         return hull_error(err, 0,
@@ -491,8 +612,8 @@ int container_network_connect(container_store *cs, container_record *r, const ch
                           r->name, name);
     json_object_set_new(nets, name,
                         json_pack("{s:o, s:o, s:O}", "Aliases", strv_array(aliases), "IPAMConfig",
-                                  ip ? json_pack("{s:s}", "IPv4Address", ip) : json_null(),
-                                  "NetworkID", json_object_get(net_network_meta(conf), "id")));
+                                  ipam_config(ip, ip6), "NetworkID",
+                                  json_object_get(net_network_meta(conf), "id")));
     pid_t pid = running_pid(cs, r->id, err);
     if (pid < 0)
         return -1;
@@ -527,6 +648,31 @@ int container_network_disconnect(container_store *cs, container_record *r, const
     return container_record_save(r, err);
 }
 
+/* docker's NetworkSettings.Ports from portMappings (CNI's capability argument shape). */
+static json_t *pasta_ports(json_t *mappings)
+{
+    json_t *ports = json_object();
+    size_t j;
+    json_t *pm;
+    json_array_foreach(mappings, j, pm)
+    {
+        char key[48], hp[12];
+        snprintf(key, sizeof key, "%d/%s",
+                 (int)json_integer_value(json_object_get(pm, "containerPort")),
+                 json_string_value(json_object_get(pm, "protocol")));
+        snprintf(hp, sizeof hp, "%d", (int)json_integer_value(json_object_get(pm, "hostPort")));
+        const char *hip = json_string_value(json_object_get(pm, "hostIP"));
+        json_t *list = json_object_get(ports, key);
+        if (list == NULL) {
+            list = json_array();
+            json_object_set_new(ports, key, list);
+        }
+        json_array_append_new(
+            list, json_pack("{s:s, s:s}", "HostIp", hip && *hip ? hip : "0.0.0.0", "HostPort", hp));
+    }
+    return ports;
+}
+
 json_t *container_network_settings(container_store *cs, container_record *r)
 {
     json_t *ns_doc =
@@ -549,8 +695,15 @@ json_t *container_network_settings(container_store *cs, container_record *r)
         json_object_set_new(nets, name, e);
     }
     const char *mode = net_mode(r->doc);
-    if (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+    if (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0 || mode_is_pasta(mode))
         json_object_set_new(nets, mode, json_object());
+    if (mode_is_pasta(mode)) {
+        cleanup_json json_t *pm = NULL;
+        cleanup_err hull_err *e = NULL;
+        if (container_read_json(r->dirfd, "pasta-ports.json", &pm, &e) == 0)
+            json_object_set_new(ns_doc, "Ports", pasta_ports(json_object_get(pm, "portMappings")));
+        return ns_doc;
+    }
     cleanup_net_store net_store *ns = NULL;
     cleanup_json json_t *entries = NULL;
     cleanup_err hull_err *err = NULL;

@@ -32,7 +32,8 @@ int container_network_setup(container_store *cs, container_record *r, pid_t pid,
 int container_network_teardown(container_store *cs, container_record *r, hull_err **err);
 /* Connect / disconnect a container (created or running) to/from a network. */
 int container_network_connect(container_store *cs, container_record *r, const char *network,
-                              char *const *aliases, const char *ip, hull_err **err);
+                              char *const *aliases, const char *ip, const char *ip6,
+                              hull_err **err);
 int container_network_disconnect(container_store *cs, container_record *r, const char *network,
                                  hull_err **err);
 /* docker's NetworkSettings (Networks with the live addresses, Ports, IPAddress, Gateway). */

@@ -58,6 +58,7 @@ struct run_request {
     const char *network;    /* bridge (default) | none | host | container:C | a network name */
     char **network_aliases; /* --network-alias */
     const char *ip;         /* --ip */
+    const char *ip6;        /* --ip6 */
     char **publish;         /* -p specs */
     bool publish_all;       /* -P */
     char **dns, **dns_search, **dns_options, **add_hosts;

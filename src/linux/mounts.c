@@ -320,6 +320,23 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
     return seal_cgroup_tree(rootfd, top, m, cgroups, flags, own_cgroupns, err);
 }
 
+/* A copy of the comma-separated `data` without the options starting with `prefix`. */
+static char *drop_option(const char *data, const char *prefix)
+{
+    char *out = calloc(1, strlen(data) + 1);
+    if (out == NULL)
+        abort();
+    cleanup_free char *copy = strdup(data);
+    for (char *save = NULL, *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        if (strncmp(o, prefix, strlen(prefix)) == 0)
+            continue;
+        if (*out)
+            strcat(out, ",");
+        strcat(out, o);
+    }
+    return out;
+}
+
 static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, bool own_cgroupns,
                          const char *mount_label, const struct cgroup_host *cgroups, hull_err **err)
 {
@@ -335,7 +352,15 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
         const char *source = m->source && *m->source ? m->source : m->type;
         /* linux.mountLabel: the SELinux context of the container's own filesystems. */
         cleanup_free char *labeled = lsm_mount_data(m->type, m->data, mount_label);
-        if (mount(source, fd_path(tp, target), m->type, flags, labeled ? labeled : m->data) < 0) {
+        int rc = mount(source, fd_path(tp, target), m->type, flags, labeled ? labeled : m->data);
+        /* devpts' gid=5 (tty) is refused in a user namespace that does not map gid 5 (rootless
+         * hull's single-id fallback): mount it without, as crun does. */
+        if (rc < 0 && errno == EINVAL && in_userns && strcmp(m->type, "devpts") == 0 && m->data &&
+            strstr(m->data, "gid=")) {
+            cleanup_free char *without = drop_option(labeled ? labeled : m->data, "gid=");
+            rc = mount(source, fd_path(tp, target), m->type, flags, without);
+        }
+        if (rc < 0) {
             int saved = errno;
             /* sysfs and mqueue cannot be mounted fresh without owning the network / ipc
              * namespace: bind the host's, as runc does. */

@@ -308,9 +308,26 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
         if (!net_cidr_contains(&sub, ip))
             return hull_error(err, 0, "--ip %s: not in network %s's subnet %s", ep->ip, name,
                               json_string_value(json_object_get(meta, "subnet")));
-        if (asprintf(&args, "IgnoreUnknown=1;IP=%s", ep->ip) < 0)
-            abort();
     }
+    if (ep->ip6) {
+        unsigned char ip6[16];
+        struct net_cidr6 sub6;
+        const char *subnet6 = json_string_value(json_object_get(meta, "subnet6"));
+        if (!json_is_true(json_object_get(meta, "ipv6")) || subnet6 == NULL)
+            return hull_error(err, 0, "--ip6 %s: network %s has no IPv6 (create it with --ipv6)",
+                              ep->ip6, name);
+        if (net_ip6_parse(ep->ip6, ip6, err) < 0)
+            return hull_error_prefix(err, "--ip6");
+        if (net_cidr6_parse(subnet6, &sub6, false, err) < 0)
+            return -1;
+        if (!net_cidr6_contains(&sub6, ip6))
+            return hull_error(err, 0, "--ip6 %s: not in network %s's subnet %s", ep->ip6, name,
+                              subnet6);
+    }
+    /* host-local takes the requested addresses, one per range, from CNI_ARGS IP=A[,B]. */
+    if ((ep->ip || ep->ip6) && asprintf(&args, "IgnoreUnknown=1;IP=%s%s%s", ep->ip ? ep->ip : "",
+                                        ep->ip && ep->ip6 ? "," : "", ep->ip6 ? ep->ip6 : "") < 0)
+        abort();
     char ifname[16];
     next_ifname(existing, ifname);
     cleanup_json json_t *caps = json_object();
@@ -318,6 +335,17 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
     if (with_ports && req->n_ports) {
         if (json_is_true(json_object_get(meta, "internal")))
             return hull_error(err, 0, "network %s is internal: ports cannot be published", name);
+        for (size_t k = 0; k < req->n_ports; k++) {
+            const char *hip = req->ports[k].host_ip;
+            if (!strchr(hip, ':'))
+                continue;
+            if (net_port_check_dnat(&req->ports[k], err) < 0)
+                return -1;
+            if (!json_is_true(json_object_get(meta, "ipv6")))
+                return hull_error(err, 0,
+                                  "-p [%s]:%u:%u: network %s has no IPv6 (create it with --ipv6)",
+                                  hip, req->ports[k].host_port, req->ports[k].container_port, name);
+        }
         cleanup_free char *what = NULL;
         if (asprintf(&what, "%s %s", s->data_root, req->container_id) < 0)
             abort();

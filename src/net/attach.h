@@ -18,6 +18,7 @@ struct net_endpoint_request {
     const char *network;
     char *const *aliases; /* NULL-terminated, may be NULL */
     const char *ip;       /* --ip, NULL = from the pool */
+    const char *ip6;      /* --ip6, NULL = from the pool (IPv6 networks) */
 };
 
 struct net_attach_request {

@@ -48,6 +48,39 @@ int net_egress_cidr_normalize(const char *text, char out[20], hull_err **err)
     return 0;
 }
 
+int net_egress_cidr_normalize_any(const char *text, char out[NET_EGRESS_CIDR_MAX], hull_err **err)
+{
+    if (strchr(text, ':') == NULL) {
+        char v4[20];
+        if (net_egress_cidr_normalize(text, v4, err) < 0)
+            return -1;
+        snprintf(out, NET_EGRESS_CIDR_MAX, "%s", v4);
+        return 0;
+    }
+    cleanup_free char *with = NULL;
+    if (strchr(text, '/') == NULL && asprintf(&with, "%s/128", text) < 0)
+        abort();
+    struct net_cidr6 c;
+    cleanup_err hull_err *e = NULL;
+    if (net_cidr6_parse(with ? with : text, &c, false, &e) < 0) {
+        struct net_cidr6 kept;
+        cleanup_err hull_err *e2 = NULL;
+        if (net_cidr6_parse(with ? with : text, &kept, true, &e2) < 0)
+            return hull_error(err, 0, "--egress-allow %s: %s", text, e->msg);
+        /* Host bits set: say which block was meant. */
+        for (int i = 0; i < 16; i++) {
+            int bits = kept.prefix - i * 8;
+            kept.addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+        }
+        char fixed[NET_EGRESS_CIDR_MAX];
+        net_cidr6_format(&kept, fixed);
+        return hull_error(err, 0, "--egress-allow %s: host bits set (did you mean %s?)", text,
+                          fixed);
+    }
+    net_cidr6_format(&c, out);
+    return 0;
+}
+
 int net_egress_port_parse(const char *text, unsigned *out, hull_err **err)
 {
     char *end;
@@ -59,12 +92,19 @@ int net_egress_port_parse(const char *text, unsigned *out, hull_err **err)
     return 0;
 }
 
-static void append_set(char **s, char *const *v)
+/* "{ A, B }" of the members of v of one family (IPv6: with a colon); false when none. */
+static bool append_set(char **s, char *const *v, bool v6)
 {
-    str_appendf(s, "{ ");
-    for (size_t i = 0; v[i]; i++)
-        str_appendf(s, "%s%s", i ? ", " : "", v[i]);
-    str_appendf(s, " }");
+    bool any = false;
+    for (size_t i = 0; v && v[i]; i++) {
+        if ((strchr(v[i], ':') != NULL) != v6)
+            continue;
+        str_appendf(s, "%s%s", any ? ", " : "{ ", v[i]);
+        any = true;
+    }
+    if (any)
+        str_appendf(s, " }");
+    return any;
 }
 
 char *net_egress_script(const struct net_egress *e)
@@ -76,24 +116,31 @@ char *net_egress_script(const struct net_egress *e)
                     "    oifname \"lo\" accept\n"
                     "    ct state established,related accept\n");
     for (char *const *r = e->resolvers; r && *r; r++)
-        str_appendf(&s, "    ip daddr %s meta l4proto { tcp, udp } th dport 53 accept\n", *r);
+        str_appendf(&s, "    %s daddr %s meta l4proto { tcp, udp } th dport 53 accept\n",
+                    strchr(*r, ':') ? "ip6" : "ip", *r);
     bool cidrs = e->cidrs && e->cidrs[0];
     char *ports = NULL;
     for (size_t i = 0; i < e->n_ports; i++)
         str_appendf(&ports, "%s%u", i ? ", " : "", e->ports[i]);
-    if (cidrs) {
-        str_appendf(&s, "    ip daddr ");
-        append_set(&s, e->cidrs);
+    for (int v6 = 0; cidrs && v6 <= 1; v6++) {
+        char *set = NULL;
+        if (!append_set(&set, e->cidrs, v6))
+            continue;
+        str_appendf(&s, "    %s daddr %s", v6 ? "ip6" : "ip", set);
+        free(set);
         if (ports)
             str_appendf(&s, " tcp dport { %s }", ports);
         str_appendf(&s, " accept\n");
-    } else if (ports) {
-        str_appendf(&s, "    tcp dport { %s } accept\n", ports);
     }
+    if (!cidrs && ports)
+        str_appendf(&s, "    tcp dport { %s } accept\n", ports);
     free(ports);
-    /* hull's networks are IPv4: IPv6 (link-local discovery chatter) goes, unlogged. */
+    /* IPv6 needs neighbour discovery to reach anything (the gateway included); link-local
+     * multicast (MLD reports, router solicitations' echoes) goes, unlogged. */
     str_appendf(&s,
-                "    meta nfproto ipv6 drop\n"
+                "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } "
+                "accept\n"
+                "    ip6 daddr ff02::/16 drop\n"
                 "    limit rate 100/second burst 200 packets log prefix \"" NET_EGRESS_LOG_PREFIX
                 "\" group %d\n"
                 "    drop\n"

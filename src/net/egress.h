@@ -19,14 +19,17 @@
 #define NET_EGRESS_TABLE      "hull_egress"
 
 struct net_egress {
-    char *const *cidrs;    /* normalized "A.B.C.D/N", NULL-terminated, may be NULL */
+    char *const *cidrs;    /* normalized "A.B.C.D/N" or "X:Y::/N", NULL-terminated, may be NULL */
     const unsigned *ports; /* TCP ports */
     size_t n_ports;
-    char *const *resolvers; /* DNS servers (IPv4 addresses), NULL-terminated, may be NULL */
+    char *const *resolvers; /* DNS servers (IPv4 or IPv6), NULL-terminated, may be NULL */
 };
 
 /* --egress-allow: an IPv4 CIDR or address into "A.B.C.D/N" (host bits must be clear). */
 int net_egress_cidr_normalize(const char *text, char out[20], hull_err **err);
+/* The same for IPv4 or IPv6 ("X:Y::/N"; a bare address is /128). */
+#define NET_EGRESS_CIDR_MAX 50
+int net_egress_cidr_normalize_any(const char *text, char out[NET_EGRESS_CIDR_MAX], hull_err **err);
 /* --egress-tcp-port: 1..65535. */
 int net_egress_port_parse(const char *text, unsigned *out, hull_err **err);
 /* The nft script for `e` (owned by the caller). */

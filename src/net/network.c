@@ -1,5 +1,6 @@
 /* Network records: conflists with docker's metadata, subnets from the pools, the bridge device
  * (see network.h). */
+#include "linux/rootless.h"
 #include "net/network.h"
 
 #include <dirent.h>
@@ -22,6 +23,7 @@
 #include "net/firewall.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/fs.h"
 
 #define HOST_LOCK_DIR  "/run/hull"
@@ -45,6 +47,11 @@ const char *net_network_id(json_t *conflist)
 
 int net_store_open(const char *data_root, net_store **out, hull_err **err)
 {
+    /* Bridges, veths and iptables rules need root in the host's network namespace. */
+    if (rootless_in_userns())
+        return hull_error(err, 0,
+                          "rootless hull has no bridge networks: containers get pasta's "
+                          "(the default), none, host or container:C (docs/rootless.md)");
     net_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         abort();
@@ -784,11 +791,56 @@ int net_network_load(net_store *s, const char *ref, json_t **conflist, hull_err 
     return 0;
 }
 
+/* docker's daemon.json keys for the default network's IPv6, in DATA_ROOT/config.json:
+ * "ipv6": true and "fixed-cidr-v6": CIDR (optional: a random unique local /64 without it). */
+static int read_default_ipv6(net_store *s, bool *ipv6, char **cidr6, hull_err **err)
+{
+    *ipv6 = false;
+    *cidr6 = NULL;
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "%s/config.json", s->data_root) < 0)
+        abort();
+    cleanup_json json_t *cfg = NULL;
+    if (access(path, F_OK) != 0)
+        return 0;
+    if (json_load_file_checked(path, path, &cfg, err) < 0)
+        return -1;
+    json_t *v6 = json_object_get(cfg, "ipv6");
+    json_t *fixed = json_object_get(cfg, "fixed-cidr-v6");
+    if (v6 && !json_is_boolean(v6))
+        return hull_error(err, 0, "`%s`: ipv6: expected true or false", path);
+    if (fixed && !json_is_string(fixed))
+        return hull_error(err, 0, "`%s`: fixed-cidr-v6: expected a CIDR string", path);
+    if (fixed && !json_is_true(v6))
+        return hull_error(err, 0, "`%s`: fixed-cidr-v6 needs \"ipv6\": true", path);
+    *ipv6 = json_is_true(v6);
+    if (fixed) {
+        struct net_cidr6 c;
+        if (net_cidr6_parse(json_string_value(fixed), &c, false, err) < 0)
+            return hull_error_prefix(err, "`%s`: fixed-cidr-v6", path);
+        *cidr6 = strdup(json_string_value(fixed));
+    }
+    return 0;
+}
+
 int net_network_ensure_default(net_store *s, hull_err **err)
 {
-    if (conflist_path_exists(s, NET_DEFAULT_NETWORK))
+    bool ipv6;
+    cleanup_free char *cidr6 = NULL;
+    if (read_default_ipv6(s, &ipv6, &cidr6, err) < 0)
+        return hull_error_prefix(err, "default network");
+    if (conflist_path_exists(s, NET_DEFAULT_NETWORK)) {
+        cleanup_json json_t *conf = NULL;
+        cleanup_err hull_err *e = NULL;
+        if (ipv6 && net_network_load(s, NET_DEFAULT_NETWORK, &conf, &e) == 0 &&
+            !json_is_true(json_object_get(net_network_meta(conf), "ipv6")))
+            hull_warn("config.json asks for IPv6 on the default network `bridge`, made before "
+                      "without it: it takes effect when the network is made again (`hull network "
+                      "rm -f bridge` once no container uses it)");
         return 0;
-    struct net_create_opts o = {.name = NET_DEFAULT_NETWORK, .isolate = true};
+    }
+    struct net_create_opts o = {
+        .name = NET_DEFAULT_NETWORK, .isolate = true, .ipv6 = ipv6, .subnet6 = cidr6};
     cleanup_err hull_err *e = NULL;
     if (net_network_create(s, &o, NULL, &e) < 0) {
         if (conflist_path_exists(s, NET_DEFAULT_NETWORK))

@@ -50,10 +50,24 @@ int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_er
             return hull_error(err, 0, "-p %s: invalid protocol `%s` (tcp or udp)", spec, slash + 1);
         snprintf(proto, sizeof proto, "%s", slash + 1);
     }
-    /* IP:HOST:CONTAINER, HOST:CONTAINER, IP::CONTAINER, CONTAINER */
+    /* IP:HOST:CONTAINER, HOST:CONTAINER, IP::CONTAINER, CONTAINER; [IPV6]:HOST:CONTAINER */
     char *parts[3] = {NULL, NULL, NULL};
     int np = 0;
-    for (char *p = s;; np++) {
+    char *rest = s;
+    const char *ip6 = NULL;
+    if (*s == '[') {
+        char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':')
+            return hull_error(err, 0, "-p %s: expected [IPV6]:[HOST]:CONTAINER[/PROTO]", spec);
+        *close = '\0';
+        ip6 = s + 1;
+        unsigned char a6[16];
+        if (net_ip6_parse(ip6, a6, err) < 0)
+            return hull_error_prefix(err, "-p %s", spec);
+        rest = close + 2;
+        parts[np++] = (char *)ip6;
+    }
+    for (char *p = rest;; np++) {
         if (np == 3)
             return hull_error(err, 0, "-p %s: expected [IP:][HOST:]CONTAINER[/PROTO]", spec);
         parts[np] = p;
@@ -68,8 +82,10 @@ int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_er
     const char *ip = np == 3 ? parts[0] : "";
     const char *host = np == 3 ? parts[1] : np == 2 ? parts[0] : "";
     const char *ctr = parts[np - 1];
+    if (ip6 && np != 3)
+        return hull_error(err, 0, "-p %s: expected [IPV6]:[HOST]:CONTAINER[/PROTO]", spec);
     uint32_t a;
-    if (*ip && net_ip_parse(ip, &a, err) < 0)
+    if (*ip && !ip6 && net_ip_parse(ip, &a, err) < 0)
         return hull_error_prefix(err, "-p %s", spec);
     unsigned clo, chi, hlo = 0, hhi = 0;
     if (port_range(ctr, &clo, &chi) < 0 || clo == 0)
@@ -90,6 +106,22 @@ int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_er
         p->container_port = c;
         snprintf(p->proto, sizeof p->proto, "%s", proto);
     }
+    return 0;
+}
+
+int net_port_check_dnat(const struct net_port *p, hull_err **err)
+{
+    unsigned char a6[16], lo6[16] = {[15] = 1};
+    if (!strchr(p->host_ip, ':'))
+        return 0;
+    if (net_ip6_parse(p->host_ip, a6, err) < 0)
+        return -1;
+    if (memcmp(a6, lo6, sizeof a6) == 0)
+        return hull_error(err, 0,
+                          "-p [%s]:%u:%u: ports are published by kernel DNAT, which cannot take "
+                          "connections to ::1 (IPv6 has no route_localnet); publish on 127.0.0.1 "
+                          "or on an IPv6 address of the host (docs/networking.md)",
+                          p->host_ip, p->host_port, p->container_port);
     return 0;
 }
 
@@ -204,16 +236,26 @@ static bool conflicts(int dirfd, const struct net_port *p)
 static bool port_busy(const struct net_port *p)
 {
     bool tcp = strcmp(p->proto, "tcp") == 0;
-    int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    bool v6 = strchr(p->host_ip, ':') != NULL;
+    int fd = socket(v6 ? AF_INET6 : AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
     int one = 1;
     if (tcp)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bool busy;
+    if (v6) {
+        struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6,
+                                   .sin6_port = htons((uint16_t)p->host_port)};
+        inet_pton(AF_INET6, p->host_ip, &sa6.sin6_addr);
+        busy = bind(fd, (struct sockaddr *)&sa6, sizeof sa6) < 0 && errno == EADDRINUSE;
+        close(fd);
+        return busy;
+    }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->host_port)};
     if (*p->host_ip)
         inet_pton(AF_INET, p->host_ip, &sa.sin_addr);
-    bool busy = bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno == EADDRINUSE;
+    busy = bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno == EADDRINUSE;
     close(fd);
     return busy;
 }

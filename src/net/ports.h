@@ -16,14 +16,17 @@
 #define NET_PORTS_DIR "/run/hull/ports"
 
 struct net_port {
-    char host_ip[16];   /* "" = every address */
+    char host_ip[46];   /* "" = every address; IPv4 or IPv6 (without brackets) */
     unsigned host_port; /* 0 = a free port, chosen at start */
     unsigned container_port;
     char proto[4]; /* tcp | udp */
 };
 
-/* Append the mappings of one -p value to *ports (realloc'd). */
+/* Append the mappings of one -p value to *ports (realloc'd). An IPv6 host address is written
+ * in brackets, docker's way: `-p [fd00::1]:8080:80`. */
 int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_err **err);
+/* Can kernel DNAT publish p? Not on ::1 (IPv6 has no route_localnet: docs/networking.md). */
+int net_port_check_dnat(const struct net_port *p, hull_err **err);
 /* The owner of a reservation or an attachment: a process (pid + start time) of this boot. */
 struct net_owner {
     pid_t pid;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "linux/rootless.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -24,6 +25,25 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
     if (geteuid() != 0 && ro->cgroup_manager == CGROUP_MANAGER_CGROUPFS) {
         if (cfg->resources == NULL || json_object_size(cfg->resources) == 0)
             return 0;
+    }
+    /* Rootless hull (root of a user namespace, linux/rootless.h): the cgroup tree belongs to
+     * the host's root and nothing is delegated (hybrid v1 here): no cgroup, device rules
+     * unneeded (only the default nodes are bound in), limits refused (docs/rootless.md). */
+    if (ro->cgroup_manager == CGROUP_MANAGER_CGROUPFS && rootless_in_userns()) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(cfg->resources, key, v)
+        {
+            if (strcmp(key, "devices") != 0 && !json_is_null(v) &&
+                !(json_is_object(v) && json_object_size(v) == 0))
+                return hull_error(err, 0,
+                                  "linux.resources.%s: rootless: resource limits need a "
+                                  "delegated cgroup, and this host gives unprivileged users none "
+                                  "(cgroup v1/hybrid): no limits can be applied "
+                                  "(docs/rootless.md)",
+                                  key);
+        }
+        return 0;
     }
     if (ro->cgroup_manager == CGROUP_MANAGER_SYSTEMD) {
         if (access("/run/systemd/system", F_OK) != 0)
@@ -218,6 +238,12 @@ static int open_live(const struct runtime_opts *ro, const char *id, struct state
     int has = cgroup_set_load(dir->dirfd, set, err);
     if (has < 0)
         return -1;
+    if ((has == 0 || set->n == 0) && rootless_in_userns())
+        return hull_error(err, 0,
+                          "container `%s` has no cgroups: rootless containers get none on "
+                          "this host (no delegation), and pausing needs the freezer "
+                          "(docs/rootless.md)",
+                          id);
     if (has == 0 || set->n == 0)
         return hull_error(err, ENOTSUP,
                           "container `%s` has no cgroups (created with "

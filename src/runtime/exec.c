@@ -14,12 +14,14 @@
  *   pid file; detached: return; attached: wait, forward signals (and relay the terminal)
  */
 #include "runtime/exec.h"
+#include "linux/rootless.h"
 #include "linux/exe_protect.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -589,6 +591,47 @@ static int load_container(const struct runtime_opts *ro, const struct exec_opts 
                         CONFIG_LOAD_FOR_TEARDOWN, cfg, err);
 }
 
+struct thread_fork {
+    const struct exec_target *target;
+    struct exec_child *child;
+    pid_t pid;
+    hull_err *err;
+};
+
+static void *thread_fork_main(void *arg)
+{
+    struct thread_fork *f = arg;
+    int own[2] = {-1, -1};
+    f->pid = -1;
+    if (join_for_children(f->target, own, &f->err) == 0) {
+        f->pid = fork();
+        if (f->pid < 0)
+            hull_error(&f->err, errno, "exec: fork");
+        if (f->pid == 0)
+            exec_child_main(f->child);
+    }
+    hull_closep(&own[0]);
+    hull_closep(&own[1]);
+    return NULL;
+}
+
+/* Fork the exec'd process from a thread that joined the container's pid namespace for its
+ * children; this thread's namespaces stay as they are. The child's pid, or -1. */
+static pid_t fork_in_thread(const struct exec_target *t, struct exec_child *c, hull_err **err)
+{
+    struct thread_fork f = {.target = t, .child = c, .pid = -1};
+    pthread_t th;
+    int rc = pthread_create(&th, NULL, thread_fork_main, &f);
+    if (rc != 0)
+        return hull_error(err, rc, "exec: start a thread");
+    pthread_join(th, NULL);
+    if (f.pid < 0) {
+        *err = f.err;
+        return -1;
+    }
+    return f.pid;
+}
+
 struct exec_run {
     struct exec_target target;
     int sync[2];
@@ -634,6 +677,19 @@ static int spawn(const struct hull_config *cfg, const struct hull_process *p,
     c.saved_sigmask = *saved_sigmask;
     int own[2] = {-1, -1};
     pid_t pid = -1;
+    /* Rootless (linux/rootless.h): our own pid namespace is the host's, owned by the host's
+     * user namespace: once left it cannot be joined again. Namespaces are per thread, so a
+     * thread joins the container's and forks there, and ours never changes (a time namespace
+     * needs a single-threaded process: then the usual way, without the way back). */
+    if (rootless_in_userns() && r->target.ns_fd[ns_index(CLONE_NEWTIME)] < 0) {
+        pid = fork_in_thread(&r->target, &c, err);
+        if (pid < 0)
+            return -1;
+        r->pid = pid;
+        hull_closep(&r->sync[1]);
+        hull_closep(&r->console[1]);
+        return 0;
+    }
     if (join_for_children(&r->target, own, err) == 0) {
         /* Born in the init's v2 cgroup; without clone3 (or refused), moved there by itself.
          * A raw clone3 runs none of fork()'s handlers: only when we are the one thread (no

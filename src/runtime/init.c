@@ -22,6 +22,7 @@
 #include "linux/namespaces.h"
 #include "linux/process_setup.h"
 #include "linux/resolve.h"
+#include "linux/rootless.h"
 #include "linux/userns.h"
 #include "linux/terminal.h"
 #include "runtime/hooks.h"
@@ -47,7 +48,9 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
 {
     const struct hull_config *cfg = a->cfg;
     bool new_userns = (cfg->clone_flags & CLONE_NEWUSER) != 0;
-    bool in_userns = config_has_namespace(cfg, CLONE_NEWUSER);
+    /* Rootless hull runs the runtime as root of its own user namespace (linux/rootless.h):
+     * no mknod there either. */
+    bool in_userns = config_has_namespace(cfg, CLONE_NEWUSER) || rootless_in_userns();
 
     if (sync_expect(a->sync_fd, SYNC_GO, err) < 0)
         return -1;

@@ -186,7 +186,7 @@ int stack_net_connect_extra(container_store *cs, container_record *r, const stru
 {
     for (size_t i = 0; i < n->n_extra; i++)
         if (container_network_connect(cs, r, n->extra_names[i], n->extra_aliases[i],
-                                      n->extra_ips[i], err) < 0)
+                                      n->extra_ips[i], NULL, err) < 0)
             return -1;
     return 0;
 }

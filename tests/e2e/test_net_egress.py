@@ -25,7 +25,7 @@ class Listener:
     """A TCP server on ADDR:0 answering `ok-PORT` to the first bytes it gets."""
 
     def __init__(self, addr):
-        self.sock = socket.socket()
+        self.sock = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((addr, 0))
         self.sock.listen(16)
@@ -162,3 +162,49 @@ def test_egress_bad_input_is_refused(hull):
         assert msg in r.stderr, (flags, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
     assert hull("ps", "-a", "-q", check=True).stdout.strip() == ""
+
+
+def test_egress_allow_list_with_ipv6_cidrs(hull, listeners):
+    """IPv6 CIDRs in the allow-list (ip6 daddr rules) on a dual-stack network: the allowed
+    /128 on the allowed port passes, another port and another IPv6 address are dropped and
+    logged with their IPv6 destination; IPv4 still works as before; a CIDR with host bits set is
+    refused naming the block meant."""
+    from test_net_ipv6 import create_dual, gw6
+    sub, sub6, br = create_dual(hull, "eg6in")
+    osub, osub6, obr = create_dual(hull, "eg6out")
+    allowed6 = gw6(osub6)
+    ok = listeners(allowed6)
+    other_port = listeners(allowed6)
+    other_net = listeners(gw6(sub6))
+    ok4 = listeners(gateway(osub))
+    r = hull("run", "--rm", "--network", "eg6in", "--egress-allow", f"{allowed6}/64",
+             "busybox", "true")
+    assert r.returncode != 0 and "host bits set (did you mean " in r.stderr, r.stderr
+    c = hull.run_d("--name", "eg6c", "--network", "eg6in", "--egress-allow", allowed6,
+                   "--egress-allow", gateway(osub), "--egress-tcp-port", ok.port,
+                   "--egress-tcp-port", ok4.port, "busybox", "sleep", "3600")
+    assert hull.inspect(c)["HostConfig"]["EgressAllow"] == [f"{allowed6}/128",
+                                                            f"{gateway(osub)}/32"]
+    rc, rules = rules_in(hull.inspect(c)["State"]["Pid"])
+    assert rc == 0 and f"ip6 daddr {allowed6}" in rules, rules
+
+    def nc(host, port):
+        return hull("exec", c, "sh", "-c", f"echo hi | nc -w 3 {host} {port}")
+    r = nc(allowed6, ok.port)
+    assert r.returncode == 0 and r.stdout == f"ok-{ok.port}", r.stderr
+    r = nc(gateway(osub), ok4.port)
+    assert r.returncode == 0 and r.stdout == f"ok-{ok4.port}", r.stderr
+    assert nc(allowed6, other_port.port).returncode != 0
+    assert nc(gw6(sub6), other_net.port).returncode != 0
+
+    def logged():
+        out = hull("logs", "--egress", c, check=True).stdout
+        return (f"DST={allowed6} PROTO=TCP" in out and f"DPT={other_port.port}" in out and
+                f"DST={gw6(sub6)} PROTO=TCP" in out and f"DPT={other_net.port}" in out) and out
+    out = hull.wait_for(logged, timeout=20, what="IPv6 egress drops in hull logs --egress")
+    assert f"DPT={ok.port}" not in out and f"DPT={ok4.port}" not in out
+
+    hull("rm", "-f", c, check=True)
+    hull("network", "rm", "eg6in", "eg6out", check=True)
+    assert not nothing_left(hull.root, sub, br)
+    assert not nothing_left(hull.root, osub, obr)

@@ -152,3 +152,90 @@ def test_ipv6_create_refusals(hull):
     hull("network", "rm", "first", "auto", check=True)
     assert not bridge_exists(br) and not bridge_exists(other)
     assert ip6tables_rules(br) == [] and ip6tables_rules(other) == []
+
+
+def test_ip6_and_ipv6_host_addresses_in_publish(hull):
+    """--ip6 on run and network connect; -p [IPV6]:HOST:CONTAINER by kernel DNAT (the host's
+    own address on the network: its IPv6 gateway); -p [::1]:... refused before anything is
+    made, with the reason."""
+    sub, sub6, br = create_dual(hull, "fix6")
+    net6 = ipaddress.ip_network(sub6)
+    want = str(net6[0x42])
+    port = free_port()
+    web = hull.run_d("--name", "fixed6", "--network", "fix6", "--ip6", want, "-p",
+                     f"[{gw6(sub6)}]:{port}:80", *HTTPD)
+    net = hull.inspect(web)["NetworkSettings"]["Networks"]["fix6"]
+    assert net["GlobalIPv6Address"] == want
+    assert net["IPAMConfig"] == {"IPv6Address": want}
+    assert hull("port", "fixed6", check=True).stdout == f"80/tcp -> [{gw6(sub6)}]:{port}\n"
+    wait_tcp(want, 80)
+    assert http_get6(gw6(sub6), port).strip() == web[:12]
+
+    # network connect --ip6 to a second dual-stack network.
+    sub_b, sub6_b, br_b = create_dual(hull, "fix6b")
+    want_b = str(ipaddress.ip_network(sub6_b)[0x43])
+    hull("network", "connect", "--ip6", want_b, "fix6b", "fixed6", check=True)
+    nets = hull.inspect(web)["NetworkSettings"]["Networks"]
+    assert nets["fix6b"]["GlobalIPv6Address"] == want_b
+
+    before = hull.container_ids()
+    for args, text in (
+            (["--network", "fix6", "-p", f"[::1]:{port + 1}:80"],
+             "cannot take connections to ::1 (IPv6 has no route_localnet)"),
+            (["--network", "fix6", "--ip6", str(ipaddress.ip_network(unique_subnet6())[5])],
+             "not in network fix6's subnet"),
+            (["--network", "fix6", "--ip6", want], "")):  # taken: host-local's message
+        r = hull("run", "--rm", *args, "busybox", "true")
+        assert r.returncode != 0, args
+        assert text in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert hull.container_ids() == before
+    # An IPv4-only network takes neither.
+    sub4, br4 = unique_subnet(), unique_bridge()
+    hull("network", "create", "--subnet", sub4, "-o", f"com.docker.network.bridge.name={br4}",
+         "only4", check=True)
+    r = hull("run", "--rm", "--network", "only4", "--ip6", want, "busybox", "true")
+    assert r.returncode != 0 and "network only4 has no IPv6 (create it with --ipv6)" in r.stderr
+    r = hull("run", "--rm", "--network", "only4", "-p", f"[{gw6(sub6)}]:{port + 2}:80",
+             "busybox", "true")
+    assert r.returncode != 0 and "network only4 has no IPv6" in r.stderr, r.stderr
+    assert hull.container_ids() == before
+
+    hull("rm", "-f", web, check=True)
+    hull("network", "rm", "fix6", "fix6b", "only4", check=True)
+    for b in (br, br_b, br4):
+        assert not bridge_exists(b)
+    assert not nothing_left(hull.root, sub, br)
+
+
+def test_default_network_ipv6_from_the_config_file(hull):
+    """docker's daemon.json `ipv6` and `fixed-cidr-v6`, in DATA_ROOT/config.json: the default
+    network `bridge` is made dual-stack; bad values are refused naming the file and key."""
+    import os
+    cfg = os.path.join(hull.root, "config.json")
+    for doc, text in (({"ipv6": "yes"}, "ipv6: expected true or false"),
+                      ({"fixed-cidr-v6": unique_subnet6()}, 'fixed-cidr-v6 needs "ipv6": true'),
+                      ({"ipv6": True, "fixed-cidr-v6": "fd00:1::1/64"}, "host bits set")):
+        with open(cfg, "w") as f:
+            json.dump(doc, f)
+        r = hull("run", "--rm", "busybox", "true")
+        assert r.returncode != 0 and text in r.stderr and cfg in r.stderr, r.stderr
+        assert hull.container_ids() == []
+    sub6 = unique_subnet6()
+    with open(cfg, "w") as f:
+        json.dump({"ipv6": True, "fixed-cidr-v6": sub6}, f)
+    r = hull("run", "--rm", "busybox", "sh", "-c",
+             "ip -6 -o addr show dev eth0 scope global; ip -6 route show default", timeout=90)
+    assert r.returncode == 0, r.stderr
+    addrs = [l.split()[3] for l in r.stdout.splitlines() if " inet6 " in l]
+    assert addrs and ipaddress.ip_interface(addrs[0]).ip in ipaddress.ip_network(sub6), r.stdout
+    assert f"via {gw6(sub6)}" in r.stdout
+    doc = json.loads(hull("network", "inspect", "bridge", check=True).stdout)[0]
+    assert doc["EnableIPv6"] is True
+    assert doc["IPAM"]["Config"][1] == {"Subnet": sub6, "Gateway": gw6(sub6)}
+    br = doc["Options"].get("com.docker.network.bridge.name") or \
+        subprocess.run(["ip", "-o", "addr", "show", "to", gw6(sub6)], capture_output=True,
+                       text=True).stdout.split()[1]
+    hull("network", "rm", "-f", "bridge", check=True)
+    assert not bridge_exists(br)
+    assert ip6tables_rules(sub6) == []

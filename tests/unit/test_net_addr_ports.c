@@ -1,7 +1,7 @@
 /* Unit tests of src/net: addresses and CIDR blocks, address pools (addr.c), -p parsing
- * (ports.c), the CNI result cache (cni_cache.c) and a conflist chain run against fake plugins
- * (cni_list.c, cni_exec.c): prevResult threading, runtimeConfig by capability, DEL in reverse,
- * and a plugin's error message. */
+ * (ports.c, IPv6 host addresses), IPv4/IPv6 egress allow-lists (egress.c), the CNI result cache
+ * (cni_cache.c) and a conflist chain run against fake plugins (cni_list.c, cni_exec.c): prevResult
+ * threading, runtimeConfig by capability, DEL in reverse, and a plugin's error message. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "net/addr.h"
 #include "net/cni_cache.h"
 #include "net/cni_list.h"
+#include "net/egress.h"
 #include "net/ports.h"
 #include "util/fs.h"
 
@@ -98,7 +99,47 @@ static void test_ports(void)
     CHECK_ERROR(net_port_parse("9000-9002:80-81", &p, &n, &err), &err, "differ in size");
     CHECK_ERROR(net_port_parse("x:80", &p, &n, &err), &err, "invalid host port");
     CHECK_ERROR(net_port_parse("1.2.3:80:80", &p, &n, &err), &err, "not an IPv4 address");
+    /* IPv6 host addresses, in brackets; ::1 cannot be published by kernel DNAT. */
+    CHECK(net_port_parse("[fd00:1::1]:8080:80", &p, &n, &err) == 0 && n == 6);
+    CHECK(!strcmp(p[5].host_ip, "fd00:1::1") && p[5].host_port == 8080 &&
+          p[5].container_port == 80);
+    CHECK(net_port_check_dnat(&p[5], &err) == 0);
+    CHECK(net_port_parse("[::1]::53/udp", &p, &n, &err) == 0 && n == 7);
+    CHECK(!strcmp(p[6].host_ip, "::1") && p[6].host_port == 0 && !strcmp(p[6].proto, "udp"));
+    CHECK_ERROR(net_port_check_dnat(&p[6], &err), &err, "cannot take connections to ::1");
+    CHECK(net_port_check_dnat(&p[0], &err) == 0);
+    CHECK_ERROR(net_port_parse("[fd00::1]80", &p, &n, &err), &err, "expected [IPV6]:");
+    CHECK_ERROR(net_port_parse("[fd00::1]:80", &p, &n, &err), &err, "expected [IPV6]:");
+    CHECK_ERROR(net_port_parse("[fd00::g]:80:80", &p, &n, &err), &err, "not an IPv6 address");
     free(p);
+}
+
+static void test_egress6(void)
+{
+    hull_err *err = NULL;
+    char out[NET_EGRESS_CIDR_MAX];
+    CHECK(net_egress_cidr_normalize_any("10.0.0.0/8", out, &err) == 0 &&
+          !strcmp(out, "10.0.0.0/8"));
+    CHECK(net_egress_cidr_normalize_any("10.1.2.3", out, &err) == 0 && !strcmp(out, "10.1.2.3/32"));
+    CHECK(net_egress_cidr_normalize_any("fd00:1::5", out, &err) == 0 &&
+          !strcmp(out, "fd00:1::5/128"));
+    CHECK(net_egress_cidr_normalize_any("fd00:1::/48", out, &err) == 0 &&
+          !strcmp(out, "fd00:1::/48"));
+    CHECK_ERROR(net_egress_cidr_normalize_any("fd00:1::5/64", out, &err), &err,
+                "host bits set (did you mean fd00:1::/64?)");
+    CHECK_ERROR(net_egress_cidr_normalize_any("fd00::g", out, &err), &err, "--egress-allow");
+    char *cidrs[] = {"10.0.0.0/8", "fd00:1::/48", "fd00:2::1/128", NULL};
+    char *res[] = {"10.0.0.1", "fd00:1::1", NULL};
+    unsigned ports[] = {443};
+    struct net_egress e = {.cidrs = cidrs, .ports = ports, .n_ports = 1, .resolvers = res};
+    char *script = net_egress_script(&e);
+    CHECK(strstr(script, "ip daddr { 10.0.0.0/8 } tcp dport { 443 } accept") != NULL);
+    CHECK(strstr(script, "ip6 daddr { fd00:1::/48, fd00:2::1/128 } tcp dport { 443 } accept"));
+    CHECK(strstr(script, "ip6 daddr fd00:1::1 meta l4proto { tcp, udp } th dport 53 accept"));
+    CHECK(strstr(script, "ip daddr 10.0.0.1 meta l4proto") != NULL);
+    CHECK(strstr(script, "nd-neighbor-solicit") != NULL);
+    CHECK(strstr(script, "meta nfproto ipv6 drop") == NULL);
+    free(script);
 }
 
 /* A fake plugin: records its command, name and the prevResult/runtimeConfig it saw, prints a
@@ -215,6 +256,7 @@ int main(void)
     test_cidr6();
     test_pool();
     test_ports();
+    test_egress6();
     test_chain();
     test_cache();
     return 0;

@@ -1,10 +1,15 @@
 /* `hull`: the docker-like command. Global options, then one subcommand from the table below;
  * each subcommand lives in its own file and is a thin layer over libhull. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/hull/cli.h"
+#include "linux/rootless.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 #ifdef HULL_LIGHT
@@ -77,7 +82,8 @@ static const char help[] =
     "data root; every layer is unpacked once and shared through overlayfs.\n"
     "\n"
     "Global options:\n"
-    "  --data-root DIR    where hull keeps its state (default: $HULL_ROOT or /var/lib/hull)\n"
+    "  --data-root DIR    where hull keeps its state (default: $HULL_ROOT or /var/lib/hull;\n"
+    "                     rootless: $XDG_DATA_HOME/hull, see docs/rootless.md)\n"
     "  --log-level LEVEL  error, warning (default), info or debug\n"
     "  --debug            same as --log-level debug\n"
     "  -h, --help         show this help; `hull COMMAND --help` documents a command\n"
@@ -92,6 +98,48 @@ static void usage(FILE *out)
         if (c->summary)
             fprintf(out, "  %-11s %s\n", c->name, c->summary);
     fputs("\nExit status: 0 on success, 1 on failure, 125 for usage errors.\n", out);
+}
+
+/* An unprivileged user: the data root defaults to $XDG_DATA_HOME/hull (~/.local/share/hull),
+ * the run directory is $XDG_RUNTIME_DIR/hull (/tmp/hull-UID without it), as podman's; then
+ * the user's rootless namespaces are joined (docs/rootless.md). HULL_ROOT carries the data
+ * root to the programs hull starts (monitor, hull-images), which run as root of the user
+ * namespace. */
+static int enter_rootless(struct hull_cli *cli, char **argv)
+{
+    char root[4096], run[4096];
+    const char *env = getenv("HULL_ROOT");
+    if (cli->data_root == NULL && (env == NULL || *env == '\0')) {
+        const char *xdg = getenv("XDG_DATA_HOME");
+        const char *home = getenv("HOME");
+        if (xdg && *xdg == '/')
+            snprintf(root, sizeof root, "%s/hull", xdg);
+        else if (home && *home == '/')
+            snprintf(root, sizeof root, "%s/.local/share/hull", home);
+        else {
+            fprintf(stderr, "hull: rootless: neither $XDG_DATA_HOME nor $HOME is set: give "
+                            "--data-root\n");
+            return CLI_EXIT_USAGE;
+        }
+        setenv("HULL_ROOT", root, 1);
+    }
+    const char *xdg_run = getenv("XDG_RUNTIME_DIR");
+    if (xdg_run && *xdg_run == '/')
+        snprintf(run, sizeof run, "%s/hull", xdg_run);
+    else
+        snprintf(run, sizeof run, "/tmp/hull-%u", (unsigned)getuid());
+    cleanup_err hull_err *err = NULL;
+    if (rootless_join(run, &err) < 0) {
+        fprintf(stderr, "hull: %s\n", err->msg);
+        return 1;
+    }
+    /* Execute again inside: a process keeps the user namespace its memory was made in (the
+     * host's, for us), and its children made non-dumpable by the runtime could not then be
+     * reached through /proc by root of ours (ptrace's check against that namespace). */
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "hull: rootless: execute hull again in the user namespace: %s\n",
+            strerror(errno));
+    return 1;
 }
 
 static enum hull_log_level parse_level(const char *s)
@@ -143,6 +191,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[i], "help") == 0) {
         usage(stdout);
         return 0;
+    }
+    bool wants_help = false; /* a command's --help needs no namespace */
+    for (int j = i; j < argc; j++)
+        wants_help = wants_help || strcmp(argv[j], "--help") == 0;
+    if (geteuid() != 0 && !wants_help) {
+        int rc = enter_rootless(&cli, argv);
+        if (rc != 0)
+            return rc;
     }
     return cli_dispatch(&cli, commands, "hull", argc - i, argv + i);
 }

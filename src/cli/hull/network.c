@@ -40,7 +40,7 @@ static const char help[] =
     "  rm [-f] NETWORK...       remove networks (refused while containers are attached; the\n"
     "                           default network `bridge` only with -f)\n"
     "  prune [-f]               remove every network no container is attached to\n"
-    "  connect [--alias A] [--ip IP] NETWORK CONTAINER\n"
+    "  connect [--alias A] [--ip IP] [--ip6 IP] NETWORK CONTAINER\n"
     "                           connect a container (at once when it runs, else at its start)\n"
     "  disconnect [-f] NETWORK CONTAINER\n"
     "                           disconnect a container\n"
@@ -335,10 +335,11 @@ static int n_connect(container_store *cs, net_store *ns, int argc, char **argv)
     static const struct option_spec opts[] = {
         {"alias", 0, true, 'a', "another name on this network"},
         {"ip", 0, true, 'i', "the container's address"},
+        {"ip6", 0, true, '6', "the container's IPv6 address (an --ipv6 network)"},
         {NULL, 0, false, 0, NULL},
     };
     cleanup_strv char **aliases = NULL;
-    const char *ip = NULL;
+    const char *ip = NULL, *ip6 = NULL;
     hull_err *perr = NULL;
     cleanup_options struct option_parser p;
     if (options_init_posix(&p, opts, argc, argv, 1, &perr) < 0)
@@ -350,6 +351,8 @@ static int n_connect(container_store *cs, net_store *ns, int argc, char **argv)
             strv_append(&aliases, arg);
         else if (c == 'i')
             ip = arg;
+        else if (c == '6')
+            ip6 = arg;
         else
             return cli_usage_options("network connect", perr);
     }
@@ -361,7 +364,7 @@ static int n_connect(container_store *cs, net_store *ns, int argc, char **argv)
     if (container_record_find(cs, argv[first + 1], &r, &err) < 0)
         return cli_fail(err);
     cleanup_close int lock = container_lock(r, &err);
-    if (lock < 0 || container_network_connect(cs, r, argv[first], aliases, ip, &err) < 0)
+    if (lock < 0 || container_network_connect(cs, r, argv[first], aliases, ip, ip6, &err) < 0)
         return cli_fail(err);
     return 0;
 }
@@ -458,10 +461,11 @@ int cmd_port(struct hull_cli *cli, int argc, char **argv)
         {
             const char *hip = json_string_value(json_object_get(b, "HostIp"));
             const char *hp = json_string_value(json_object_get(b, "HostPort"));
+            bool v6 = hip && strchr(hip, ':'); /* docker's [ADDR]:PORT */
             if (want)
-                printf("%s:%s\n", hip, hp);
+                printf("%s%s%s:%s\n", v6 ? "[" : "", hip, v6 ? "]" : "", hp);
             else
-                printf("%s -> %s:%s\n", key, hip, hp);
+                printf("%s -> %s%s%s:%s\n", key, v6 ? "[" : "", hip, v6 ? "]" : "", hp);
             found = true;
         }
     }

@@ -75,7 +75,8 @@ const char run_flags_help[] =
     "                            none (loopback only), host, or container:C (C's namespace)\n"
     "      --network-alias NAME  another name the container resolves by on its network\n"
     "      --ip IP               the container's IPv4 address on its (user) network\n"
-    "  -p, --publish [IP:][HOST:]CONTAINER[/tcp|udp]\n"
+    "      --ip6 IP              its IPv6 address (a user network made with --ipv6)\n"
+    "  -p, --publish [IP:][HOST:]CONTAINER[/tcp|udp]  ([IPV6]:HOST:CONTAINER for IPv6)\n"
     "                            publish a container port (ranges: 8000-8001:80-81; no HOST:\n"
     "                            a free port); kernel DNAT, reachable from 127.0.0.1 too\n"
     "  -P, --publish-all         publish every port the image EXPOSEs on free host ports\n"
@@ -159,6 +160,7 @@ enum {
     OPT_NO_HEALTHCHECK,
     OPT_NETWORK_ALIAS,
     OPT_IP,
+    OPT_IP6,
     OPT_DNS,
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
@@ -217,6 +219,7 @@ static const struct option_spec run_options[] = {
     {"no-healthcheck", 0, false, OPT_NO_HEALTHCHECK, NULL},
     {"network-alias", 0, true, OPT_NETWORK_ALIAS, NULL},
     {"ip", 0, true, OPT_IP, NULL},
+    {"ip6", 0, true, OPT_IP6, NULL},
     {"publish", 'p', true, 'p', NULL},
     {"publish-all", 'P', false, 'P', NULL},
     {"dns", 0, true, OPT_DNS, NULL},
@@ -551,6 +554,9 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
             break;
         case OPT_IP:
             req->ip = arg;
+            break;
+        case OPT_IP6:
+            req->ip6 = arg;
             break;
         case 'p':
             strv_append(&req->publish, arg);

@@ -17,6 +17,7 @@
 #include "container/volume.h"
 #include "image/image.h"
 #include "net/attach.h"
+#include "linux/rootless.h"
 #include "net/network.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
@@ -246,6 +247,8 @@ static int sys_df(struct hull_cli *cli, container_store *cs, int argc, char **ar
 /* docker's "Deleted Networks:" list. Stale attachments (crashed containers) go first. */
 static int prune_networks(container_store *cs, hull_err **err)
 {
+    if (rootless_in_userns()) /* no networks to prune (docs/rootless.md) */
+        return 0;
     cleanup_net_store net_store *ns = NULL;
     if (net_store_open(cs->data_root, &ns, err) < 0)
         return -1;
