@@ -495,7 +495,14 @@ int container_record_find(container_store *s, const char *ref, container_record 
     cleanup_free char *id = NULL;
     if (container_resolve(s, ref, &id, err) < 0)
         return -1;
-    return container_record_load(s, id, out, err);
+    if (container_record_load(s, id, out, err) == 0)
+        return 0;
+    /* Removed between the two steps (a concurrent rm): named as the caller named it. */
+    if ((*err)->errnum == ENOENT && strcmp(ref, id) != 0) {
+        hull_err_freep(err);
+        return no_such(ref, err);
+    }
+    return -1;
 }
 
 int container_record_save(container_record *r, hull_err **err)
