@@ -609,9 +609,10 @@ int cmd_sandbox(struct hull_cli *cli, int argc, char **argv)
 static const char seccomp_help[] =
     "Usage: hull seccomp generate TRACE\n"
     "\n"
-    "Print the minimal OCI seccomp profile for a trace written by `hull sandbox run\n"
-    "--seccomp-trace TRACE`: the syscalls it recorded allowed, every other one refused with\n"
-    "ENOSYS. Use it with `hull sandbox run --seccomp PROFILE`.\n";
+    "Print the minimal OCI seccomp profile for a trace written by `hull run --seccomp-trace\n"
+    "TRACE` or `hull sandbox run --seccomp-trace TRACE`: the syscalls it recorded allowed,\n"
+    "every other one refused with ENOSYS. Use it with `hull run --security-opt\n"
+    "seccomp=PROFILE` or `hull sandbox run --seccomp PROFILE` (docs/seccomp-trace.md).\n";
 
 int cmd_seccomp(struct hull_cli *cli, int argc, char **argv)
 {
