@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -105,49 +106,6 @@ static unsigned long long proc_start_time(pid_t pid)
     return strtoull(p, NULL, 10);
 }
 
-/* Run newuidmap/newgidmap: HELPER PID 0 ID 1 1 START COUNT. */
-static int run_map_helper(const char *helper, pid_t pid, unsigned long id, unsigned long start,
-                          unsigned long count, hull_err **err)
-{
-    char a_pid[24], a_id[24], a_start[24], a_count[24];
-    snprintf(a_pid, sizeof a_pid, "%d", (int)pid);
-    snprintf(a_id, sizeof a_id, "%lu", id);
-    snprintf(a_start, sizeof a_start, "%lu", start);
-    snprintf(a_count, sizeof a_count, "%lu", count);
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) < 0)
-        return hull_error(err, errno, "pipe");
-    pid_t child = fork();
-    if (child < 0) {
-        close(errpipe[0]);
-        close(errpipe[1]);
-        return hull_error(err, errno, "fork %s", helper);
-    }
-    if (child == 0) {
-        dup2(errpipe[1], 2);
-        char *argv[] = {(char *)helper, a_pid, "0", a_id, "1", "1", a_start, a_count, NULL};
-        execv(helper, argv);
-        dprintf(2, "cannot run %s: %s", helper, strerror(errno));
-        _exit(127);
-    }
-    close(errpipe[1]);
-    char msg[512];
-    size_t used = 0;
-    ssize_t r;
-    while (used < sizeof msg - 1 && (r = read(errpipe[0], msg + used, sizeof msg - 1 - used)) > 0)
-        used += (size_t)r;
-    msg[used] = '\0';
-    close(errpipe[0]);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    while (used > 0 && (msg[used - 1] == '\n' || msg[used - 1] == ' '))
-        msg[--used] = '\0';
-    return hull_error(err, EPERM, "rootless: %s failed: %s", helper, *msg ? msg : "no message");
-}
-
 /* The single-id fallback (no subordinate ids): the user is root, nothing else is mapped. */
 static int write_self_maps(pid_t pid, hull_err **err)
 {
@@ -181,8 +139,11 @@ static int write_maps(pid_t pid, hull_err **err)
                   have_u ? "/etc/subgid" : "/etc/subuid");
         return write_self_maps(pid, err);
     }
-    if (run_map_helper("/usr/bin/newuidmap", pid, uid, us, uc, err) < 0 ||
-        run_map_helper("/usr/bin/newgidmap", pid, gid, gs, gc, err) < 0)
+    /* The user is root inside; its subordinate range is 1 and up. */
+    struct hull_id_mapping um[2] = {{0, uid, 1}, {1, (uint32_t)us, (uint32_t)uc}};
+    struct hull_id_mapping gm[2] = {{0, gid, 1}, {1, (uint32_t)gs, (uint32_t)gc}};
+    if (userns_run_map_helper("/usr/bin/newuidmap", "rootless", pid, um, 2, err) < 0 ||
+        userns_run_map_helper("/usr/bin/newgidmap", "rootless", pid, gm, 2, err) < 0)
         return -1;
     return 0;
 }

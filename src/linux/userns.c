@@ -20,9 +20,8 @@ static bool maps_only_self(const struct hull_id_mapping *m, size_t n, unsigned i
     return n == 1 && m[0].size == 1 && m[0].host_id == id;
 }
 
-/* Run newuidmap/newgidmap PID ID HOSTID SIZE...; its stderr becomes the message. */
-static int run_helper(const char *helper, const char *field, pid_t pid,
-                      const struct hull_id_mapping *m, size_t n, hull_err **err)
+int userns_run_map_helper(const char *helper, const char *field, pid_t pid,
+                          const struct hull_id_mapping *m, size_t n, hull_err **err)
 {
     size_t argc = 2 + 3 * n + 1;
     cleanup_free char **argv = calloc(argc, sizeof(char *));
@@ -92,8 +91,8 @@ int userns_write_id_maps(const struct hull_config *cfg, pid_t pid, hull_err **er
         snprintf(line, sizeof line, "%u %u 1\n", cfg->uid_mappings[0].container_id, geteuid());
         if (fs_write_string(path, line, err) < 0)
             return hull_error_prefix(err, "linux.uidMappings");
-    } else if (run_helper("/usr/bin/newuidmap", "linux.uidMappings", pid, cfg->uid_mappings,
-                          cfg->n_uid_mappings, err) < 0) {
+    } else if (userns_run_map_helper("/usr/bin/newuidmap", "linux.uidMappings", pid,
+                                     cfg->uid_mappings, cfg->n_uid_mappings, err) < 0) {
         return -1;
     }
     if (maps_only_self(cfg->gid_mappings, cfg->n_gid_mappings, getegid())) {
@@ -108,8 +107,8 @@ int userns_write_id_maps(const struct hull_config *cfg, pid_t pid, hull_err **er
             return hull_error_prefix(err, "linux.gidMappings");
         return 0;
     }
-    return run_helper("/usr/bin/newgidmap", "linux.gidMappings", pid, cfg->gid_mappings,
-                      cfg->n_gid_mappings, err);
+    return userns_run_map_helper("/usr/bin/newgidmap", "linux.gidMappings", pid, cfg->gid_mappings,
+                                 cfg->n_gid_mappings, err);
 }
 
 bool userns_setgroups_allowed(void)
