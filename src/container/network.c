@@ -648,10 +648,9 @@ int container_network_disconnect(container_store *cs, container_record *r, const
     return container_record_save(r, err);
 }
 
-/* docker's NetworkSettings.Ports from portMappings (CNI's capability argument shape). */
-static json_t *pasta_ports(json_t *mappings)
+/* Add portMappings (CNI's capability argument shape) to docker's NetworkSettings.Ports. */
+static void ports_add_mappings(json_t *ports, json_t *mappings)
 {
-    json_t *ports = json_object();
     size_t j;
     json_t *pm;
     json_array_foreach(mappings, j, pm)
@@ -670,6 +669,13 @@ static json_t *pasta_ports(json_t *mappings)
         json_array_append_new(
             list, json_pack("{s:s, s:s}", "HostIp", hip && *hip ? hip : "0.0.0.0", "HostPort", hp));
     }
+}
+
+/* docker's NetworkSettings.Ports from portMappings. */
+static json_t *pasta_ports(json_t *mappings)
+{
+    json_t *ports = json_object();
+    ports_add_mappings(ports, mappings);
     return ports;
 }
 
@@ -748,25 +754,8 @@ json_t *container_network_settings(container_store *cs, container_record *r)
                             json_object_get(e, "GlobalIPv6PrefixLen"));
             json_object_set(ns_doc, "IPv6Gateway", json_object_get(e, "IPv6Gateway"));
         }
-        size_t j;
-        json_t *pm;
-        json_array_foreach(json_object_get(json_object_get(en, "capabilityArgs"), "portMappings"),
-                           j, pm)
-        {
-            char key[48], hp[12];
-            snprintf(key, sizeof key, "%d/%s",
-                     (int)json_integer_value(json_object_get(pm, "containerPort")),
-                     json_string_value(json_object_get(pm, "protocol")));
-            snprintf(hp, sizeof hp, "%d", (int)json_integer_value(json_object_get(pm, "hostPort")));
-            const char *hip = json_string_value(json_object_get(pm, "hostIP"));
-            json_t *list = json_object_get(ports, key);
-            if (list == NULL) {
-                list = json_array();
-                json_object_set_new(ports, key, list);
-            }
-            json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp",
-                                                  hip && *hip ? hip : "0.0.0.0", "HostPort", hp));
-        }
+        ports_add_mappings(ports,
+                           json_object_get(json_object_get(en, "capabilityArgs"), "portMappings"));
     }
     return ns_doc;
 }
