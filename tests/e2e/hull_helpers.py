@@ -210,3 +210,23 @@ def hull(tmp_path, seeded_data_root):
         HullCli(root + "-sweep")("network", "prune", "-f", timeout=180)
         shutil.rmtree(root + "-sweep", ignore_errors=True)
     assert not left, f"left behind: {left}"
+
+
+def static_probe_program(tmp_path):
+    """A static C program in tmp_path/ctx/prog (the seccomp trace tests): prints its pid, and
+    with an argument calls uname(2), a syscall a trace without it has not seen."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the static test program")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    src = tmp_path / "p.c"
+    src.write_text(
+        '#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n'
+        '#include <sys/utsname.h>\n'
+        'int main(int argc, char **argv) {\n'
+        '  printf("pid %d\\n", (int)getpid());\n'
+        '  if (argc > 1) { struct utsname u; int r = uname(&u);\n'
+        '    printf("uname %d %s\\n", r, r ? strerror(errno) : u.sysname); }\n'
+        '  return 0; }\n')
+    subprocess.run(["gcc", "-static", "-O1", "-o", str(ctx / "prog"), str(src)], check=True)
+    return ctx

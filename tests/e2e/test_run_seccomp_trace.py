@@ -6,12 +6,8 @@ and a static C program. The hull fixture's teardown checks that no process (a tr
 `hull --data-root ROOT run` process) is left."""
 import json
 import os
-import shutil
-import subprocess
 
-import pytest
-
-from hull_helpers import hull  # noqa: F401
+from hull_helpers import hull, static_probe_program  # noqa: F401
 
 TRACE_DIR = "/run/hull-seccomp-trace"
 # python3 from the host, read-only: the busybox image has no python.
@@ -78,20 +74,7 @@ def test_python3(hull, tmp_path):
 
 
 def test_compiled_program(hull, tmp_path):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the static test program")
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    src = tmp_path / "p.c"
-    src.write_text(
-        '#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n'
-        '#include <sys/utsname.h>\n'
-        'int main(int argc, char **argv) {\n'
-        '  printf("pid %d\\n", (int)getpid());\n'
-        '  if (argc > 1) { struct utsname u; int r = uname(&u);\n'
-        '    printf("uname %d %s\\n", r, r ? strerror(errno) : u.sysname); }\n'
-        '  return 0; }\n')
-    subprocess.run(["gcc", "-static", "-O1", "-o", str(ctx / "prog"), str(src)], check=True)
+    ctx = static_probe_program(tmp_path)
     vol = ["-v", f"{ctx}:/w:ro"]
     r, doc, prof = traced(hull, tmp_path, *vol, "busybox", "/w/prog")
     assert r.stdout == "pid 1\n"

@@ -3,12 +3,8 @@
 syscall it never made is refused with ENOSYS. (python3 is not tested: no rootfs with python is
 available to the suite without network.)"""
 import json
-import shutil
-import subprocess
 
-import pytest
-
-from hull_helpers import hull  # noqa: F401
+from hull_helpers import hull, static_probe_program  # noqa: F401
 
 
 def run(h, *args):
@@ -46,20 +42,7 @@ def test_busybox_trace_generate_and_refuse(hull, tmp_path):
 
 
 def test_compiled_program(hull, tmp_path):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the static test program")
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    src = tmp_path / "p.c"
-    src.write_text(
-        '#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n'
-        '#include <sys/utsname.h>\n'
-        'int main(int argc, char **argv) {\n'
-        '  printf("pid %d\\n", (int)getpid());\n'
-        '  if (argc > 1) { struct utsname u; int r = uname(&u);\n'
-        '    printf("uname %d %s\\n", r, r ? strerror(errno) : u.sysname); }\n'
-        '  return 0; }\n')
-    subprocess.run(["gcc", "-static", "-O1", "-o", str(ctx / "prog"), str(src)], check=True)
+    ctx = static_probe_program(tmp_path)
     res, doc, prof = learn(hull, tmp_path, "--context", ctx, "--", "./prog")
     assert "getpid" in doc["syscalls"] and "uname" not in doc["syscalls"]
     ok = run(hull, "--context", ctx, "--seccomp", prof, "--", "./prog")
