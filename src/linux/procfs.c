@@ -6,6 +6,8 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -58,4 +60,34 @@ int procfs_write(const char *subpath, const char *value, hull_err **err)
     if (fs_write_all(fd, value, strlen(value)) < 0)
         return hull_error(err, errno, "write `%s` to /proc/%s", value, subpath);
     return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char buf[1024];
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* comm may contain spaces and parentheses: parse after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (p == NULL || p[1] == '\0')
+        return 0;
+    p += 2;
+    char state = *p;
+    if (state == 'Z' || state == 'X')
+        return 0;
+    /* Field 3 is the state; field 22 is starttime: skip 19 more fields. */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (p == NULL)
+            return 0;
+        p++;
+    }
+    return strtoull(p, NULL, 10);
 }

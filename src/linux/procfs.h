@@ -4,11 +4,17 @@
 #ifndef HULL_LINUX_PROCFS_H
 #define HULL_LINUX_PROCFS_H
 
+#include <sys/types.h>
+
 #include "util/error.h"
 
 /* Open /proc/<subpath> with `flags`; returns the fd or -1 with *err set. */
 int procfs_open(const char *subpath, int flags, hull_err **err);
 /* Write `value` to /proc/<subpath> opened as above. */
 int procfs_write(const char *subpath, const char *value, hull_err **err);
+
+/* Start time of `pid` from /proc/PID/stat (clock ticks since boot; 0 if gone or a zombie):
+ * with the pid, it names one process even after the pid is reused. */
+unsigned long long proc_start_time(pid_t pid);
 
 #endif

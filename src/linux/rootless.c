@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/procfs.h"
 #include "linux/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -84,26 +85,6 @@ static const char *user_name(uid_t uid, char *buf, size_t size)
         return buf;
     }
     return NULL;
-}
-
-static unsigned long long proc_start_time(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    cleanup_free char *text = NULL;
-    size_t len;
-    cleanup_err hull_err *e = NULL;
-    if (fs_read_file(path, 0, &text, &len, &e) < 0)
-        return 0;
-    const char *p = strrchr(text, ')');
-    if (p == NULL)
-        return 0;
-    /* Fields after the command: state is field 3, starttime field 22. */
-    int field = 2;
-    for (; *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    return strtoull(p, NULL, 10);
 }
 
 /* The single-id fallback (no subordinate ids): the user is root, nothing else is mapped. */

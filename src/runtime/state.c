@@ -232,36 +232,6 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
     return 1;
 }
 
-unsigned long long proc_start_time(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    char buf[1024];
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* comm may contain spaces and parentheses: parse after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (p == NULL || p[1] == '\0')
-        return 0;
-    p += 2;
-    char state = *p;
-    if (state == 'Z' || state == 'X')
-        return 0;
-    /* Field 3 is the state; field 22 is starttime: skip 19 more fields. */
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (p == NULL)
-            return 0;
-        p++;
-    }
-    return strtoull(p, NULL, 10);
-}
-
 enum runtime_status state_status(struct state_dir *d, const struct runtime_state *s)
 {
     if (s->pid <= 0)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "linux/procfs.h" /* proc_start_time */
 #include "util/error.h"
 
 enum runtime_status {
@@ -78,9 +79,6 @@ enum runtime_status state_status(struct state_dir *d, const struct runtime_state
 
 /* The runtime-spec state document (ociVersion, id, status, pid, bundle, ...). */
 json_t *state_to_json(const struct runtime_state *s, enum runtime_status status);
-
-/* Start time of `pid` from /proc (0 if gone or a zombie). */
-unsigned long long proc_start_time(pid_t pid);
 
 /* IDs of every container directory under root, sorted; NULL-terminated. */
 int state_list_ids(const char *root, char ***out, hull_err **err);
