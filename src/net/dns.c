@@ -2,6 +2,7 @@
 #include "net/dns.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -57,37 +58,60 @@ static pid_t aardvark_pid(net_store *s)
     return strncmp(comm, "aardvark-dns", 12) == 0 ? pid : 0;
 }
 
-/* Is something listening on UDP gw:53 (aardvark bound the network's address)? */
-static bool udp_listening(uint32_t gw)
+/* The inode of the UDP socket listening on gw:53, 0 when none. */
+static unsigned long udp_listener(uint32_t gw)
 {
     FILE *f = fopen("/proc/net/udp", "re");
     if (f == NULL)
-        return false;
+        return 0;
     char want[16];
     snprintf(want, sizeof want, "%08X:0035", htonl(gw));
-    char line[256];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, want) != NULL;
+    char line[256], local[32];
+    unsigned long inode = 0, ino;
+    while (inode == 0 && fgets(line, sizeof line, f))
+        /* sl local rem st tx:rx tr:tm retr uid timeout inode */
+        if (sscanf(line, "%*s %31s %*s %*s %*s %*s %*s %*s %*s %lu", local, &ino) == 2 &&
+            strcmp(local, want) == 0)
+            inode = ino;
     fclose(f);
-    return found;
+    return inode;
 }
 
-static void wait_listening(json_t *gateways)
+/* The IPv4 gateways of the networks aardvark-dns is to serve: the first address of the first
+ * line of each network file (write_network). */
+static size_t configured_gateways(net_store *s, uint32_t *gw, size_t max)
+{
+    cleanup_dir DIR *d = opendir(s->dns_dir);
+    size_t n = 0;
+    struct dirent *de;
+    while (d && n < max && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "aardvark.pid") == 0)
+            continue;
+        cleanup_free char *path = NULL, *text = NULL;
+        size_t len;
+        cleanup_err hull_err *e = NULL;
+        if (asprintf(&path, "%s/%s", s->dns_dir, de->d_name) < 0)
+            abort();
+        if (fs_read_file(path, 256, &text, &len, &e) < 0)
+            continue;
+        text[strcspn(text, ",\n")] = '\0';
+        if (net_ip_parse(text, &gw[n], &e) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* aardvark-dns makes all its listeners anew on every reload (SIGHUP): until each gateway has a
+ * listener other than the one it had before (`old`, 0: none), a query there is refused. */
+static void wait_listening(const uint32_t *gw, const unsigned long *old, size_t n)
 {
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    size_t i;
-    json_t *g;
-    json_array_foreach(gateways, i, g)
-    {
-        uint32_t ip;
-        cleanup_err hull_err *e = NULL;
-        if (net_ip_parse(json_string_value(g), &ip, &e) < 0)
-            continue;
-        while (!udp_listening(ip)) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned long ino;
+        while ((ino = udp_listener(gw[i])) == 0 || ino == old[i]) {
             clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec - start.tv_sec > 3)
+            if (now.tv_sec - start.tv_sec > 10)
                 return;
             struct timespec d = {0, 5 * 1000 * 1000};
             nanosleep(&d, NULL);
@@ -137,7 +161,9 @@ static bool any_network_file(net_store *s)
     return false;
 }
 
-static int reload(net_store *s, json_t *gateways, hull_err **err)
+#define DNS_MAX_NETWORKS 256
+
+static int reload(net_store *s, hull_err **err)
 {
     pid_t pid = aardvark_pid(s);
     if (!any_network_file(s)) {
@@ -145,13 +171,18 @@ static int reload(net_store *s, json_t *gateways, hull_err **err)
             kill(pid, SIGTERM);
         return 0;
     }
+    uint32_t gw[DNS_MAX_NETWORKS];
+    unsigned long old[DNS_MAX_NETWORKS] = {0};
+    size_t n = configured_gateways(s, gw, DNS_MAX_NETWORKS);
     if (pid > 0) {
+        for (size_t i = 0; i < n; i++)
+            old[i] = udp_listener(gw[i]);
         if (kill(pid, SIGHUP) < 0)
             return hull_error(err, errno, "reload aardvark-dns (pid %d)", (int)pid);
     } else if (aardvark_start(s, err) < 0) {
         return -1;
     }
-    wait_listening(gateways);
+    wait_listening(gw, old, n);
     return 0;
 }
 
@@ -164,8 +195,7 @@ static void append_csv(char **buf, const char *item)
     *buf = n;
 }
 
-static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *gateways,
-                         hull_err **err)
+static int write_network(net_store *s, json_t *conf, json_t *entries, hull_err **err)
 {
     const char *name = net_network_name(conf);
     const char *gw = json_string_value(json_object_get(net_network_meta(conf), "gateway"));
@@ -217,7 +247,6 @@ static int write_network(net_store *s, json_t *conf, json_t *entries, json_t *ga
             rc = hull_error(err, errno, "remove the aardvark-dns file of network %s", name);
     } else {
         rc = fs_replace_file_at(AT_FDCWD, path, text, strlen(text), 0644, err);
-        json_array_append_new(gateways, json_string(gw));
     }
     free(text);
     return rc;
@@ -228,7 +257,6 @@ int net_dns_update(net_store *s, json_t *networks, hull_err **err)
     cleanup_json json_t *entries = NULL;
     if (net_cni_cache_list(s->cache_fd, NULL, &entries, err) < 0)
         return -1;
-    cleanup_json json_t *gateways = json_array();
     bool touched = false;
     size_t i;
     json_t *n;
@@ -240,11 +268,11 @@ int net_dns_update(net_store *s, json_t *networks, hull_err **err)
             continue;
         if (!json_is_true(json_object_get(net_network_meta(conf), "dns")))
             continue;
-        if (write_network(s, conf, entries, gateways, err) < 0)
+        if (write_network(s, conf, entries, err) < 0)
             return -1;
         touched = true;
     }
-    return touched ? reload(s, gateways, err) : 0;
+    return touched ? reload(s, err) : 0;
 }
 
 void net_dns_network_removed(net_store *s, const char *name)
@@ -254,7 +282,6 @@ void net_dns_network_removed(net_store *s, const char *name)
         abort();
     if (unlink(path) == 0) {
         cleanup_err hull_err *e = NULL;
-        cleanup_json json_t *none = json_array();
-        reload(s, none, &e);
+        reload(s, &e);
     }
 }
