@@ -175,9 +175,9 @@ def force_clean(root):
         subprocess.run(["umount", "-l", m], capture_output=True)
 
 
-@pytest.fixture
-def hull(tmp_path, seeded_data_root):
-    root = str(tmp_path / "data-root")
+def private_hull(root, seeded_data_root):
+    """A HullCli on a private copy of the seeded data root at `root`; after the `yield`, whatever
+    it holds is removed through hull and the test fails if anything is left."""
     subprocess.run(["cp", "-a", seeded_data_root, root], check=True, timeout=60)
     h = HullCli(root)
     yield h
@@ -210,6 +210,18 @@ def hull(tmp_path, seeded_data_root):
         HullCli(root + "-sweep")("network", "prune", "-f", timeout=180)
         shutil.rmtree(root + "-sweep", ignore_errors=True)
     assert not left, f"left behind: {left}"
+
+
+@pytest.fixture
+def hull(tmp_path, seeded_data_root):
+    yield from private_hull(str(tmp_path / "data-root"), seeded_data_root)
+
+
+@pytest.fixture(scope="module")
+def module_hull(tmp_path_factory, seeded_data_root):
+    """One data root for a module's tests that only read what a module fixture made."""
+    yield from private_hull(str(tmp_path_factory.mktemp("module") / "data-root"),
+                            seeded_data_root)
 
 
 def static_probe_program(tmp_path):

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from hull_helpers import hull  # noqa: F401  (fixture)
+from hull_helpers import hull, module_hull  # noqa: F401  (fixtures)
 from image_helpers import add_tree, tar_bytes, write_oci_layout
 
 
@@ -27,8 +27,7 @@ def cid(hull, name):
     return hull.inspect(name)["Id"]
 
 
-@pytest.fixture
-def mixed(hull):
+def make_mixed(hull):
     """Oldest to newest: ok (exited 0), bad (exited 3), web (running), idle (paused),
     fresh (created). Returns the names newest first."""
     hull("run", "--name", "ok", "-l", "app=batch", "busybox", "true", check=True)
@@ -42,7 +41,14 @@ def mixed(hull):
     return ["fresh", "idle", "web", "bad", "ok"]
 
 
-def test_status_filter_lists_stopped_containers_without_a(hull, mixed):
+@pytest.fixture(scope="module")
+def mixed_shared(module_hull):
+    """The five containers once for the tests that only list them."""
+    return module_hull, make_mixed(module_hull)
+
+
+def test_status_filter_lists_stopped_containers_without_a(mixed_shared):
+    hull, mixed = mixed_shared
     assert names(hull) == ["idle", "web"]
     assert names(hull, "-a") == mixed
     # docker sets -a for any status filter: exited containers show without it.
@@ -56,7 +62,8 @@ def test_status_filter_lists_stopped_containers_without_a(hull, mixed):
     assert names(hull, "--filter", "status=running", "--filter=status=paused") == ["idle", "web"]
 
 
-def test_rm_of_every_exited_container_by_script(hull, mixed):
+def test_rm_of_every_exited_container_by_script(hull):
+    make_mixed(hull)
     exited = short_ids(hull, "-f", "status=exited")
     assert exited == [cid(hull, n)[:12] for n in ("bad", "ok")]
     # The docker idiom, through a shell.
@@ -70,7 +77,8 @@ def test_rm_of_every_exited_container_by_script(hull, mixed):
     assert hull("ps", "-aq", "-f", "status=exited", check=True).stdout == ""
 
 
-def test_exited_filter_needs_a_like_dockers(hull, mixed):
+def test_exited_filter_needs_a_like_dockers(mixed_shared):
+    hull, _ = mixed_shared
     # exited= does not imply -a: stopped containers stay hidden without it.
     assert names(hull, "-f", "exited=3") == []
     assert names(hull, "-a", "-f", "exited=3") == ["bad"]
@@ -80,7 +88,8 @@ def test_exited_filter_needs_a_like_dockers(hull, mixed):
     assert names(hull, "-a", "-f", "exited=137") == []
 
 
-def test_id_name_and_label_filters(hull, mixed):
+def test_id_name_and_label_filters(mixed_shared):
+    hull, _ = mixed_shared
     web = cid(hull, "web")
     assert names(hull, "-a", "-f", f"id={web[:5]}") == ["web"]
     assert names(hull, "-a", "-f", f"id={web}") == ["web"]
@@ -189,7 +198,8 @@ def test_volume_filter(hull, tmp_path):
     hull("volume", "rm", "data1", check=True)
 
 
-def test_last_and_latest(hull, mixed):
+def test_last_and_latest(mixed_shared):
+    hull, mixed = mixed_shared
     # -n N: the N newest in every state; -l: the newest.
     assert names(hull, "-n", "2") == ["fresh", "idle"]
     assert names(hull, "--last", "4") == mixed[:4]
@@ -206,7 +216,8 @@ def test_last_and_latest(hull, mixed):
     assert names(hull, "-n", "0") == ["idle", "web"]
 
 
-def test_before_and_since(hull, mixed):
+def test_before_and_since(mixed_shared):
+    hull, mixed = mixed_shared
     assert names(hull, "-a", "-f", "before=web") == ["bad", "ok"]
     assert names(hull, "-a", "-f", "since=web") == ["fresh", "idle"]
     assert names(hull, "-f", "since=bad") == ["idle", "web"]
@@ -217,7 +228,8 @@ def test_before_and_since(hull, mixed):
     assert r.stderr == "hull ps: no such container: nosuch\n"
 
 
-def test_outputs_for_scripts(hull, mixed):
+def test_outputs_for_scripts(mixed_shared):
+    hull, mixed = mixed_shared
     # -q: short IDs, one per line, newest first; --no-trunc: full IDs.
     r = hull("ps", "-aq", "-f", "label=app=web", check=True)
     assert r.stdout == "".join(cid(hull, n)[:12] + "\n" for n in ("idle", "web"))
