@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container/programs.h"
 #include "net/egress.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -91,8 +92,11 @@ int container_net_policy_setup(container_store *cs, container_record *r, pid_t p
         openat(r->dirfd, CONTAINER_EGRESS_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (log_fd < 0)
         return hull_error(err, errno, "container %s: open %s", r->name, CONTAINER_EGRESS_LOG);
+    cleanup_free char *nft = container_helper_path("hull-nft", err);
+    if (nft == NULL)
+        return hull_error_prefix(err, "container %s", r->name);
     pid_t logger;
-    if (net_egress_apply(pid, &e, log_fd, &logger, err) < 0)
+    if (net_egress_apply(pid, &e, nft, log_fd, &logger, err) < 0)
         return hull_error_prefix(err, "container %s", r->name);
     return 0;
 }

@@ -33,6 +33,7 @@ char *container_helper_path(const char *name, hull_err **err)
     const char *env = strcmp(name, "hull-monitor") == 0  ? getenv("HULL_MONITOR")
                       : strcmp(name, "hull-init") == 0   ? getenv("HULL_INIT")
                       : strcmp(name, "hull-images") == 0 ? getenv("HULL_IMAGES")
+                      : strcmp(name, "hull-nft") == 0    ? getenv("HULL_NFT")
                                                          : NULL;
     char *path = NULL;
     if (env && *env) {

@@ -1,5 +1,5 @@
 /* Where hull's own programs are: hull itself, and the helpers installed next to it
- * (hull-monitor, hull-init, hull-images). */
+ * (hull-monitor, hull-init, hull-images, hull-nft). */
 #ifndef HULL_CONTAINER_PROGRAMS_H
 #define HULL_CONTAINER_PROGRAMS_H
 
@@ -8,8 +8,8 @@
 /* hull's own path, also when it was re-executed from a read-only copy of itself. */
 char *container_self_exe(hull_err **err);
 
-/* DIR_OF_HULL/name (hull-monitor, hull-init, hull-images), or $HULL_MONITOR / $HULL_INIT /
- * $HULL_IMAGES; malloc'd, NULL with an error when the file is missing. */
+/* DIR_OF_HULL/name (hull-monitor, hull-init, hull-images, hull-nft), or $HULL_MONITOR /
+ * $HULL_INIT / $HULL_IMAGES / $HULL_NFT; malloc'd, NULL with an error when the file is missing. */
 char *container_helper_path(const char *name, hull_err **err);
 
 #endif

@@ -2,7 +2,6 @@
 #include "net/egress.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -10,10 +9,10 @@
 #include <linux/netlink.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
-#include <nftables/libnftables.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,40 +319,61 @@ static void child_fail(int report, const char *fmt, ...)
     _exit(1);
 }
 
-/* libnftables is opened here, in the child that needs it, not linked: every `hull` command
- * would otherwise load it and its four libraries at start-up. NULL = done, else the error. */
-static const char *nft_run(const char *script, char *msg, size_t msg_len)
+/* Applies `script` in this network namespace through `helper` (hull-nft: a small dynamic
+ * program linked with libnftables; hull itself is static and loads no nftables library).
+ * NULL = done, else the error. */
+static const char *nft_exec(const char *helper, const char *script, char *msg, size_t msg_len)
 {
-    void *lib = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (lib == NULL) {
-        snprintf(msg, msg_len, "libnftables: %s", dlerror());
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) < 0) {
+        snprintf(msg, msg_len, "pipe: %s", strerror(errno));
         return msg;
     }
-    struct nft_ctx *(*ctx_new)(uint32_t) =
-        (struct nft_ctx * (*)(uint32_t)) dlsym(lib, "nft_ctx_new");
-    int (*buffer_error)(struct nft_ctx *) =
-        (int (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_buffer_error");
-    int (*buffer_output)(struct nft_ctx *) =
-        (int (*)(struct nft_ctx *))dlsym(lib, "nft_ctx_buffer_output");
-    const char *(*get_error)(struct nft_ctx *) =
-        (const char *(*)(struct nft_ctx *))dlsym(lib, "nft_ctx_get_error_buffer");
-    int (*run)(struct nft_ctx *, const char *) =
-        (int (*)(struct nft_ctx *, const char *))dlsym(lib, "nft_run_cmd_from_buffer");
-    if (!ctx_new || !buffer_error || !buffer_output || !get_error || !run) {
-        snprintf(msg, msg_len, "libnftables: a function is missing");
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        snprintf(msg, msg_len, "pipe: %s", strerror(errno));
+        close(in[0]);
+        close(in[1]);
         return msg;
     }
-    struct nft_ctx *nft = ctx_new(NFT_CTX_DEFAULT);
-    if (nft == NULL)
-        return "libnftables: no context";
-    buffer_error(nft);
-    buffer_output(nft);
-    if (run(nft, script) != 0) {
-        const char *m = get_error(nft);
-        snprintf(msg, msg_len, "nft: %.*s", (int)strcspn(m ? m : "", "\n"), m ? m : "");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    char *argv[] = {(char *)"hull-nft", NULL};
+    char *envp[] = {NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, helper, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        close(in[1]);
+        close(out[0]);
+        snprintf(msg, msg_len, "run %s: %s", helper, strerror(rc));
         return msg;
     }
-    return NULL; /* the child exits or lives on as the logger: nothing to free */
+    /* hull-nft reads all of its input before it says anything: no deadlock. */
+    fs_write_all(in[1], script, strlen(script));
+    close(in[1]);
+    size_t len = 0;
+    ssize_t n;
+    while (len < msg_len - 1 &&
+           ((n = read(out[0], msg + len, msg_len - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            len += (size_t)n;
+    close(out[0]);
+    msg[len] = '\0';
+    msg[strcspn(msg, "\n")] = '\0';
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return NULL;
+    if (len == 0)
+        snprintf(msg, msg_len, "%s exited with status %d", helper,
+                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    return msg;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -378,8 +398,8 @@ static void close_except(int *keep, size_t n)
     syscall(SYS_close_range, lo, ~0u, 0);
 }
 
-static void logger_child(pid_t target, pid_t parent, const struct net_egress *e, int log_fd,
-                         int report)
+static void logger_child(pid_t target, pid_t parent, const struct net_egress *e,
+                         const char *nft_helper, int log_fd, int report)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
@@ -397,7 +417,7 @@ static void logger_child(pid_t target, pid_t parent, const struct net_egress *e,
         child_fail(report, "NFLOG group %d: %s", NET_EGRESS_LOG_GROUP, strerror(errno));
     char *script = net_egress_script(e);
     char msg[512];
-    const char *nft_err = nft_run(script, msg, sizeof msg);
+    const char *nft_err = nft_exec(nft_helper, script, msg, sizeof msg);
     if (nft_err)
         child_fail(report, "%s", nft_err);
     free(script);
@@ -419,8 +439,8 @@ static void logger_child(pid_t target, pid_t parent, const struct net_egress *e,
     }
 }
 
-int net_egress_apply(pid_t pid, const struct net_egress *e, int log_fd, pid_t *logger,
-                     hull_err **err)
+int net_egress_apply(pid_t pid, const struct net_egress *e, const char *nft_helper, int log_fd,
+                     pid_t *logger, hull_err **err)
 {
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) < 0)
@@ -434,7 +454,7 @@ int net_egress_apply(pid_t pid, const struct net_egress *e, int log_fd, pid_t *l
     }
     if (child == 0) {
         close(rep[0]);
-        logger_child(pid, parent, e, log_fd, rep[1]);
+        logger_child(pid, parent, e, nft_helper, log_fd, rep[1]);
         _exit(0);
     }
     close(rep[1]);

@@ -36,8 +36,9 @@ int net_egress_port_parse(const char *text, unsigned *out, hull_err **err);
 char *net_egress_script(const struct net_egress *e);
 /* Install the rules in the network namespace of `pid` and start the logger there: it appends
  * one line per dropped packet to `log_fd` and exits when `pid` does (or its parent dies).
- * *logger: its pid (a child of the caller). */
-int net_egress_apply(pid_t pid, const struct net_egress *e, int log_fd, pid_t *logger,
-                     hull_err **err);
+ * The rules are applied by `nft_helper` (the hull-nft program, src/cli/hull-nft) run in that
+ * namespace. *logger: its pid (a child of the caller). */
+int net_egress_apply(pid_t pid, const struct net_egress *e, const char *nft_helper, int log_fd,
+                     pid_t *logger, hull_err **err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "net/attach.h"
+#include "container/programs.h"
 #include "net/egress.h"
 #include "net/network.h"
 #include "oci/json_read.h"
@@ -63,7 +64,10 @@ static int install_rules(const struct sandbox_opts *o, pid_t pid, const char *lo
         open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (log_fd < 0)
         return hull_error(err, errno, "open `%s`", log_path);
-    return net_egress_apply(pid, &e, log_fd, logger, err);
+    cleanup_free char *nft = container_helper_path("hull-nft", err);
+    if (nft == NULL)
+        return -1;
+    return net_egress_apply(pid, &e, nft, log_fd, logger, err);
 }
 
 int sandbox_net_setup(const char *data_root, const char *id, const struct sandbox_opts *o,
