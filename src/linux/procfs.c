@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,4 +92,18 @@ unsigned long long proc_start_time(pid_t pid)
         p++;
     }
     return strtoull(p, NULL, 10);
+}
+
+void proc_terminate(pid_t pid, int grace_ms)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    kill(pid, SIGTERM);
+    if (pidfd < 0)
+        return;
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    if (poll(&pfd, 1, grace_ms) == 0) {
+        kill(pid, SIGKILL);
+        poll(&pfd, 1, grace_ms);
+    }
+    close(pidfd);
 }

@@ -17,4 +17,8 @@ int procfs_write(const char *subpath, const char *value, hull_err **err);
  * with the pid, it names one process even after the pid is reused. */
 unsigned long long proc_start_time(pid_t pid);
 
+/* SIGTERM to `pid` (which need not be our child), then wait for it to be gone (a pidfd says
+ * when): SIGKILL after `grace_ms`, and as long again for that. */
+void proc_terminate(pid_t pid, int grace_ms);
+
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "linux/procfs.h"
 #include "net/addr.h"
 #include "net/cni_cache.h"
 #include "oci/json_read.h"
@@ -55,7 +56,9 @@ static pid_t aardvark_pid(net_store *s)
     if (fgets(comm, sizeof comm, f) == NULL)
         comm[0] = '\0';
     fclose(f);
-    return strncmp(comm, "aardvark-dns", 12) == 0 ? pid : 0;
+    /* A zombie (exited, not yet reaped by whoever inherited it) is no server: it would take a
+     * SIGHUP and never answer with new listeners. */
+    return strncmp(comm, "aardvark-dns", 12) == 0 && proc_start_time(pid) != 0 ? pid : 0;
 }
 
 /* The inode of the UDP socket listening on gw:53, 0 when none. */
@@ -167,8 +170,10 @@ static int reload(net_store *s, hull_err **err)
 {
     pid_t pid = aardvark_pid(s);
     if (!any_network_file(s)) {
+        /* Gone before the next command looks: a dying aardvark-dns would take that command's
+         * SIGHUP and never answer it with new listeners. */
         if (pid > 0)
-            kill(pid, SIGTERM);
+            proc_terminate(pid, 5000);
         return 0;
     }
     uint32_t gw[DNS_MAX_NETWORKS];

@@ -193,11 +193,16 @@ static int nflog_open(void)
     struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
     struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
     struct nfulnl_msg_config_mode mode = {.copy_range = htonl(96), .copy_mode = NFULNL_COPY_PACKET};
+    uint32_t qthresh = htonl(1);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         goto fail;
     if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_CMD, &cmd, sizeof cmd) < 0)
         goto fail;
     if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_MODE, &mode, sizeof mode) < 0)
+        goto fail;
+    /* Each drop at once: the kernel's default batches up to 100 packets or one second, so a
+     * program that exits within that second would end before its drops were logged. */
+    if (nflog_config(fd, NET_EGRESS_LOG_GROUP, NFULA_CFG_QTHRESH, &qthresh, sizeof qthresh) < 0)
         goto fail;
     return fd;
 fail:;

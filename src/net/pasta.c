@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/procfs.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -232,15 +233,8 @@ void net_pasta_stop(const char *pid_path)
         cleanup_err hull_err *e2 = NULL;
         if (fs_read_file(path, 64, &comm, &len, &e2) == 0 &&
             (strncmp(comm, "passt", 5) == 0 || strncmp(comm, "pasta", 5) == 0)) {
-            /* Wait for it (it is not our child: a pidfd says when it is gone), so that the
-             * host port is free when the container is: SIGKILL after 5 s. */
-            cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-            kill((pid_t)pid, SIGTERM);
-            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-            if (pidfd >= 0 && poll(&pfd, 1, 5000) == 0) {
-                kill((pid_t)pid, SIGKILL);
-                poll(&pfd, 1, 5000);
-            }
+            /* Wait for it to be gone, so that the host port is free when the container is. */
+            proc_terminate((pid_t)pid, 5000);
         }
     }
     unlink(pid_path);
