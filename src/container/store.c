@@ -21,6 +21,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/signals.h"
+#include "util/time.h"
 
 int container_store_open(const char *data_root, container_store **out, hull_err **err)
 {
@@ -445,12 +446,9 @@ static void dead_record(container_store *s, container_record *r)
         json_object_set_new(intent, "Name", json_string(scanned));
     if (!json_is_string(json_object_get(intent, "Created"))) {
         struct stat st;
-        char when[40] = "0001-01-01T00:00:00Z";
-        if (fstat(r->dirfd, &st) == 0) {
-            struct tm tm;
-            gmtime_r(&st.st_mtim.tv_sec, &tm);
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        }
+        char when[TIME_RFC3339_MAX] = "0001-01-01T00:00:00Z";
+        if (fstat(r->dirfd, &st) == 0)
+            time_rfc3339(when, &(struct timespec){.tv_sec = st.st_mtim.tv_sec}, false);
         json_object_set_new(intent, "Created", json_string(when));
     }
     json_object_set_new(intent, "Id", json_string(r->id));

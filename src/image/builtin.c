@@ -22,6 +22,7 @@
 #include "image/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/time.h"
 
 extern char **environ;
 
@@ -189,10 +190,8 @@ int builtin_busybox_seed(image_store *s, hull_err **err)
         return hull_error_prefix(err, "build the built-in busybox image from `%s`", busybox);
     if (store_layer_unpack(s, layer, err) < 0)
         return -1;
-    char created[64];
-    struct tm tm;
-    gmtime_r(&mtime, &tm);
-    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char created[TIME_RFC3339_MAX];
+    time_rfc3339(created, &(struct timespec){.tv_sec = mtime}, false);
     const char *platform = image_host_platform();
     json_auto_t *cfg =
         json_pack("{s:s,s:s,s:s,s:{s:[s],s:[s]},s:{s:s,s:[s]},s:[{s:s,s:s}]}", "architecture",

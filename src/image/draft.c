@@ -12,13 +12,12 @@
 #include "image/manifest.h"
 #include "image/users.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 
-static void iso_time(long long t, char out[32])
+static void iso_time(long long t, char out[TIME_RFC3339_MAX])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct timespec ts = {.tv_sec = (time_t)t};
+    time_rfc3339(out, &ts, false);
 }
 
 void image_draft_init_scratch(image_draft *d)
@@ -127,7 +126,7 @@ static json_t *history(image_draft *d)
 
 static void add_history(image_draft *d, const char *created_by, const char *comment, bool empty)
 {
-    char created[32];
+    char created[TIME_RFC3339_MAX];
     iso_time((long long)time(NULL), created);
     /* A config-only step takes the time of what came before: it makes nothing new. */
     json_t *h = history(d);
@@ -169,7 +168,7 @@ void image_draft_add_history(image_draft *d, const char *created_by, const char 
 
 void image_draft_set_created(image_draft *d, long long created, const char *author)
 {
-    char text[32];
+    char text[TIME_RFC3339_MAX];
     iso_time(created, text);
     json_object_set_new(d->config, "created", json_string(text));
     if (author && *author)
@@ -181,7 +180,7 @@ int image_draft_write(image_store *s, const image_draft *d, const char *name,
                       hull_err **err)
 {
     if (json_object_get(d->config, "created") == NULL) {
-        char created[32];
+        char created[TIME_RFC3339_MAX];
         iso_time((long long)time(NULL), created);
         json_object_set_new(d->config, "created", json_string(created));
     }

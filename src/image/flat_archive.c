@@ -20,6 +20,7 @@
 #include "image/index.h"
 #include "image/manifest.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 
 static int archive_fail(struct archive *a, const char *what, const char *path, hull_err **err)
 {
@@ -180,14 +181,6 @@ static int store_stream(image_store *s, int in_fd, char digest[DIGEST_STR_LEN], 
     return blob_writer_commit(w, NULL, -1, digest, err);
 }
 
-static void now_rfc3339(char *buf, size_t len)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int import_flat(image_store *s, int in_fd, const struct image_import_flat_options *opts,
                        char config_digest[DIGEST_STR_LEN], hull_err **err)
 {
@@ -198,8 +191,8 @@ static int import_flat(image_store *s, int in_fd, const struct image_import_flat
     /* unpacking is also the check that the stream is a tar archive */
     if (store_layer_unpack(s, layer, err) < 0)
         return -1;
-    char created[40];
-    now_rfc3339(created, sizeof created);
+    char created[TIME_RFC3339_MAX];
+    time_rfc3339_now(created, false);
     cleanup_free char *platform = strdup(image_host_platform());
     if (platform == NULL)
         abort();

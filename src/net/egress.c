@@ -28,6 +28,7 @@
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/fs.h"
+#include "util/time.h"
 
 int net_egress_cidr_normalize(const char *text, char out[20], hull_err **err)
 {
@@ -258,15 +259,10 @@ static void nflog_line(int out, const char *prefix, int family, const unsigned c
     if ((l4 == 6 || l4 == 17) && th && thlen >= 4)
         snprintf(ports, sizeof ports, " SPT=%u DPT=%u", (unsigned)(th[0] << 8 | th[1]),
                  (unsigned)(th[2] << 8 | th[3]));
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[40];
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    char when[TIME_RFC3339_MAX];
     char line[512];
-    int n = snprintf(line, sizeof line, "%s.%09ldZ %sSRC=%s DST=%s PROTO=%s%s\n", when, ts.tv_nsec,
-                     prefix, src, dst, proto, ports);
+    int n = snprintf(line, sizeof line, "%s %sSRC=%s DST=%s PROTO=%s%s\n",
+                     time_rfc3339_now(when, true), prefix, src, dst, proto, ports);
     if (n > 0)
         fs_write_all(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

@@ -25,6 +25,7 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/fs.h"
+#include "util/time.h"
 
 #define HOST_LOCK_DIR  "/run/hull"
 #define HOST_LOCK_FILE "/run/hull/network.lock"
@@ -141,17 +142,6 @@ static void random_id(char out[65])
         abort();
     for (int i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-static void time_now(char buf[40])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, 40, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
 static bool name_valid(const char *n)
@@ -356,10 +346,10 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
                               const struct net_cidr *range, const struct net_cidr6 *subnet6,
                               const unsigned char gw6[16])
 {
-    char sub[20], gwb[16], now[40];
+    char sub[20], gwb[16], now[TIME_RFC3339_MAX];
     net_cidr_format(subnet, sub);
     net_ip_format(gw, gwb);
-    time_now(now);
+    time_rfc3339_now(now, true);
     json_t *r = json_pack("{s:s, s:s}", "subnet", sub, "gateway", gwb);
     char rb[20] = "";
     if (range) {

@@ -40,17 +40,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
-
-static void now_rfc3339(char *buf, size_t size)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
-}
+#include "util/time.h"
 
 static char *state_json_text(const struct runtime_state *s, enum runtime_status st)
 {
@@ -301,8 +291,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         return -1;
     }
     struct runtime_state s = {0};
-    char created[64];
-    now_rfc3339(created, sizeof created);
+    char created[TIME_RFC3339_MAX];
+    time_rfc3339_now(created, true);
     s.id = strdup(co->id);
     s.oci_version = strdup(cfg->oci_version);
     s.bundle = strdup(cfg->bundle);

@@ -13,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/time.h"
 
 static json_t *stream_json(const struct sandbox_stream *s)
 {
@@ -82,11 +83,8 @@ int sandbox_audit_append(const char *sandbox_root, const char *id, const char *s
     json_t *args = json_array();
     for (char **a = cmd; a && *a; a++)
         json_array_append_new(args, json_string(*a));
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[TIME_RFC3339_MAX];
+    time_rfc3339_now(when, false);
     json_t *line = json_pack("{s:s, s:s, s:o, s:o, s:O, s:O, s:O}", "time", when, "id", id,
                              "session", session ? json_string(session) : json_null(), "cmd", args,
                              "exit_code", json_object_get(result, "exit_code") ?: json_null(),

@@ -29,6 +29,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/fs_copy.h"
+#include "util/time.h"
 
 static int check_name(const char *name, hull_err **err)
 {
@@ -230,11 +231,8 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
         sandbox_prep_clear(&p);
         return -1;
     }
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[TIME_RFC3339_MAX];
+    time_rfc3339_now(when, false);
     json_t *rec =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:O, s:O}", "name", name, "id", p.id,
                   "created", when, "bundle", p.dir, "workspace", p.workspace, "workdir", o->workdir,
@@ -347,6 +345,7 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
      * skipped would free stack garbage (-Wjump-misses-init now refuses that). */
     cleanup_free char *files_path = NULL;
     json_t *files = NULL;
+    bool unchanged = false;
     const char *sock = json_string_value(json_object_get(rec, "exec_socket"));
     struct sandbox_xclient x = {
         .socket = sock, .argv = o->cmd, .env = o->env, .fd = -1, .pidfd = -1};
@@ -391,6 +390,9 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     if (files == NULL)
         files = json_incref(json_object_get(rec, "files"));
     rc = sandbox_finish_changes(str(rec, "workspace"), files, after, o->output, *result, err);
+    /* Nothing changed: the map on disk is already this one (no rewrite, which on a /run that is
+     * no tmpfs costs a file system's replace-by-rename flush). */
+    unchanged = files && json_equal(files, after);
     json_decref(files);
     if (rc < 0)
         goto out;
@@ -400,7 +402,7 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     json_object_set_new(*result, "session", json_string(name));
     /* The files map of this exec, for the next one's changes: in the bundle (volatile state
      * that lives as long as the session), replaced atomically; no fsync on the exec path. */
-    if (save_files(files_path, after, err) < 0)
+    if (!unchanged && save_files(files_path, after, err) < 0)
         goto out;
     if (o->output && sandbox_result_write(o->output, *result, err) < 0)
         goto out;

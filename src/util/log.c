@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/time.h"
 
 static struct {
     int fd;
@@ -91,16 +92,11 @@ static void write_file_line(enum hull_log_level level, const char *msg)
     char line[8192];
     int n;
     if (sink.format == HULL_LOG_JSON) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char when[64];
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        char when[TIME_RFC3339_MAX];
+        time_rfc3339_now(when, true);
         char *esc = hull_json_escape(msg);
-        n = snprintf(line, sizeof(line),
-                     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
-                     level_names[level], esc ? esc : "", when, ts.tv_nsec);
+        n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+                     level_names[level], esc ? esc : "", when);
         free(esc);
     } else {
         n = snprintf(line, sizeof(line), "%s: %s\n", level_names[level], msg);

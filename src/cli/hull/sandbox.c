@@ -601,8 +601,11 @@ int cmd_sandbox(struct hull_cli *cli, int argc, char **argv)
             fputs(sandbox_help, stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
-    /* Repair first: bundles left by a killed hull (owner.h). */
-    sandbox_reap_stale();
+    /* Repair first: bundles left by a killed hull (owner.h). Not for exec and cp, which make
+     * no bundle and work in a live session only: they stay on the fast path (a repair reads
+     * every bundle's owner document and every session's record). */
+    if (strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "cp") != 0)
+        sandbox_reap_stale();
     return cli_dispatch(cli, sandbox_commands, "sandbox", argc - 1, argv + 1);
 }
 

@@ -80,8 +80,7 @@ static __attribute__((noreturn)) void child(char **argv, char **env, const int f
             _exit(126);
     syscall(SYS_close_range, 3, ~0u, 0);
     setpgid(0, 0);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
+    /* Dispositions are all default already (main), and execve keeps only ignored ones. */
     sigprocmask(SIG_SETMASK, old, NULL);
     for (char **e = env; *e; e++)
         putenv(*e);
@@ -178,6 +177,11 @@ static bool handle(struct conn *c, const sigset_t *old)
 
 int main(void)
 {
+    /* Once here rather than in every command's child: nothing of this program installs a
+     * handler, so only a disposition inherited as ignored could reach a command (through
+     * execve). */
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
     sigset_t chld, old;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
