@@ -27,6 +27,7 @@
 #include "oci/json_read.h"
 #include "runtime/lifecycle.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -390,7 +391,7 @@ static json_t *build_record(const struct run_request *req, const image_info *img
                             json_t *healthcheck)
 {
     char now[40];
-    monitor_time_now(now);
+    time_rfc3339_now(now, true);
     const image_config *ic = img->config;
     const char *workdir = req->workdir                            ? req->workdir
                           : (ic->working_dir && *ic->working_dir) ? ic->working_dir
@@ -508,7 +509,7 @@ static int write_intent(int dirfd, const char *name, const struct run_request *r
                         const image_info *img, hull_err **err)
 {
     char now[40];
-    monitor_time_now(now);
+    time_rfc3339_now(now, true);
     cleanup_json json_t *doc =
         json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name, "Image", img->id, "ImageName",
                   req->image, "ImageDigest", img->manifest_digest, "Created", now);

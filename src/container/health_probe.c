@@ -20,6 +20,7 @@
 #include "container/status.h"
 #include "runtime/exec.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 
 static long long mono_ns(void)
 {
@@ -184,7 +185,7 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     res->start_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-    monitor_time_now(res->start);
+    time_rfc3339_now(res->start, true);
     pid_t pid = -1;
     cleanup_err hull_err *exec_err = NULL;
     int rc = spawn_in_container(cs, r, argv, out[1], &pid, &exec_err);
@@ -212,7 +213,7 @@ int health_probe_run(container_store *cs, container_record *r, struct health_res
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
-    monitor_time_now(res->end);
+    time_rfc3339_now(res->end, true);
     if (rc < 0) {
         /* docker records a probe that could not start as exit -1 with the error. */
         const char *msg = exec_err && exec_err->msg ? exec_err->msg : "exec failed";

@@ -38,6 +38,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 #include "util/fs.h"
 
 /* Keep fds 0-2 open so that pipes never land on them. */
@@ -179,7 +180,7 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         .monitor_pid = getpid(),
         .monitor_start_time = proc_start_time(getpid()),
     };
-    monitor_time_now(info.started_at);
+    time_rfc3339_now(info.started_at, true);
     cleanup_err hull_err *health_err = NULL;
     if (health_record_reset(r, &health_err) < 0)
         hull_warn_err("reset health status", health_err);

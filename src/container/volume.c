@@ -16,6 +16,7 @@
 #include "container/request.h"
 #include "container/root_path.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 #include "util/fs.h"
 #include "util/fs_copy.h"
 
@@ -69,7 +70,7 @@ int volume_ensure(container_store *s, const char *name, bool anonymous, char **n
         return hull_error(err, errno, "create volume `%s`", name);
     if (faccessat(dfd, "volume.json", F_OK, 0) < 0) {
         char now[40];
-        monitor_time_now(now);
+        time_rfc3339_now(now, true);
         json_t *doc = json_pack("{s:s, s:s, s:b, s:{}}", "Name", name, "CreatedAt", now,
                                 "Anonymous", anonymous, "Labels");
         int rc = container_write_json(dfd, "volume.json", doc, err);

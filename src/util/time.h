@@ -5,11 +5,11 @@
 #include <stdbool.h>
 #include <time.h>
 
-#define TIME_RFC3339_MAX 48
+#define TIME_RFC3339_MAX 40
 
 /* "2026-12-06T01:06:11Z", or with `nanos` "2026-12-06T01:06:11.123456789Z", into out; returns
- * out. Formatted from gmtime_r by hand: strftime would read the local time zone
- * (/etc/localtime, seven system calls) for a string in UTC. */
+ * out. The date is computed here, not by gmtime_r or strftime: glibc reads the local time zone
+ * file (/etc/localtime, seven system calls) on their first use, for a string in UTC. */
 char *time_rfc3339(char out[TIME_RFC3339_MAX], const struct timespec *ts, bool nanos);
 /* The same for now (CLOCK_REALTIME). */
 char *time_rfc3339_now(char out[TIME_RFC3339_MAX], bool nanos);

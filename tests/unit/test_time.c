@@ -34,8 +34,28 @@ static void test_zone_ignored(void)
     EXPECT(strlen(out) == 30 && out[10] == 'T' && out[19] == '.' && out[29] == 'Z');
 }
 
+/* Day by day (and at odd seconds) over 1600..2500, against the C library's gmtime_r. */
+static void test_against_gmtime(void)
+{
+    char out[TIME_RFC3339_MAX], want[64];
+    for (long long t = -11676096000LL; t < 16725225600LL; t += 86400 * 7 + 3601) {
+        struct timespec ts = {.tv_sec = (time_t)t};
+        time_t tt = (time_t)t;
+        struct tm tm;
+        CHECK(gmtime_r(&tt, &tm) != NULL);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        time_rfc3339(out, &ts, false);
+        if (strcmp(out, want) != 0) {
+            EXPECT_STREQ(out, want);
+            return;
+        }
+    }
+}
+
 int main(void)
 {
+    RUN(test_against_gmtime);
     RUN(test_formats);
     RUN(test_zone_ignored);
     TEST_EXIT();
