@@ -352,16 +352,37 @@ int cmd_attach(struct hull_cli *cli, int argc, char **argv)
     o.stdin_on = !no_stdin && r->interactive;
     if (r->tty && o.stdin_on && !isatty(STDIN_FILENO))
         return fail1((hull_error(&err, 0, "the input device is not a TTY"), err));
+    /* Blocked from before the connection: a signal between it and the session loop (where the
+     * monitor already counts this client) waits for the loop instead of killing us. */
+    sigset_t old;
+    ctr_attach_block_signals(&old);
     cleanup_close int sock = connect_monitor(cs, r, ref, &err);
     if (sock < 0)
         return fail1(err);
     bool detached = false;
     int rc = ctr_attach_session(cs, r, ref, sock, &o, &detached);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (detached) {
         fputs("read escape sequence\n", stderr);
         return 1;
     }
     return rc;
+}
+
+/* The signals an attached client catches (forwards, or ends on with 128 + the signal). */
+static void caught_signals(sigset_t *mask)
+{
+    static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    sigemptyset(mask);
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+        sigaddset(mask, caught[i]);
+}
+
+void ctr_attach_block_signals(sigset_t *old)
+{
+    sigset_t mask;
+    caught_signals(&mask);
+    sigprocmask(SIG_BLOCK, &mask, old);
 }
 
 int ctr_attach_session(container_store *cs, container_record *r, const char *ref, int sock,
@@ -377,10 +398,7 @@ int ctr_attach_session(container_store *cs, container_record *r, const char *ref
     s.sig_proxy = o->sig_proxy && !s.tty;
 
     sigset_t mask, old;
-    sigemptyset(&mask);
-    static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
-        sigaddset(&mask, caught[i]);
+    caught_signals(&mask);
     sigprocmask(SIG_BLOCK, &mask, &old);
     signal(SIGPIPE, SIG_IGN);
     cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -2,6 +2,8 @@
 #ifndef HULL_CLI_HULL_CONTAINERS_H
 #define HULL_CLI_HULL_CONTAINERS_H
 
+#include <signal.h>
+
 #include "cli/hull/cli.h"
 #include "container/attach.h"
 #include "container/request.h"
@@ -48,6 +50,9 @@ struct ctr_attach_opts {
 };
 int ctr_attach_session(container_store *cs, container_record *r, const char *ref, int sock,
                        const struct ctr_attach_opts *o, bool *detached);
+/* Block the signals the session catches, before connecting to the monitor (the session reads
+ * them from a signalfd, pending ones included); *old: the mask to restore after it. */
+void ctr_attach_block_signals(sigset_t *old);
 
 /* Run a command over several containers (stop, kill, rm, wait, ...): errors are printed per
  * container, the status is that of the last failure. */
