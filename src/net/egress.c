@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "net/addr.h"
+#include "net/firewall.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/fs.h"
@@ -320,63 +320,6 @@ static void child_fail(int report, const char *fmt, ...)
     _exit(1);
 }
 
-/* Applies `script` in this network namespace through `helper` (hull-nft: a small dynamic
- * program linked with libnftables; hull itself is static and loads no nftables library).
- * NULL = done, else the error. */
-static const char *nft_exec(const char *helper, const char *script, char *msg, size_t msg_len)
-{
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) < 0) {
-        snprintf(msg, msg_len, "pipe: %s", strerror(errno));
-        return msg;
-    }
-    if (pipe2(out, O_CLOEXEC) < 0) {
-        snprintf(msg, msg_len, "pipe: %s", strerror(errno));
-        close(in[0]);
-        close(in[1]);
-        return msg;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
-    char *argv[] = {(char *)"hull-nft", NULL};
-    char *envp[] = {NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, helper, &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0) {
-        close(in[1]);
-        close(out[0]);
-        snprintf(msg, msg_len, "run %s: %s", helper, strerror(rc));
-        return msg;
-    }
-    /* hull-nft reads all of its input before it says anything: no deadlock. */
-    fs_write_all(in[1], script, strlen(script));
-    close(in[1]);
-    size_t len = 0;
-    ssize_t n;
-    while (len < msg_len - 1 &&
-           ((n = read(out[0], msg + len, msg_len - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
-        if (n > 0)
-            len += (size_t)n;
-    close(out[0]);
-    msg[len] = '\0';
-    msg[strcspn(msg, "\n")] = '\0';
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-        return NULL;
-    if (len == 0)
-        snprintf(msg, msg_len, "%s exited with status %d", helper,
-                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    return msg;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
@@ -417,10 +360,12 @@ static void logger_child(pid_t target, pid_t parent, const struct net_egress *e,
     if (nl < 0)
         child_fail(report, "NFLOG group %d: %s", NET_EGRESS_LOG_GROUP, strerror(errno));
     char *script = net_egress_script(e);
-    char msg[512];
-    const char *nft_err = nft_exec(nft_helper, script, msg, sizeof msg);
-    if (nft_err)
-        child_fail(report, "%s", nft_err);
+    /* hull-nft: a small dynamic program linked with libnftables (hull itself is static and
+     * loads no nftables library). */
+    char *argv[] = {(char *)nft_helper, NULL};
+    hull_err *nft_err = NULL;
+    if (net_run_tool_input(argv, script, &nft_err) < 0)
+        child_fail(report, "%s", nft_err->msg);
     free(script);
     close(report); /* success: EOF with nothing said */
     /* Hold nothing of the caller's (a `run -d` caller waits for EOF on its stdout). */

@@ -11,27 +11,49 @@
 
 #include "net/network.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 #define COMMENT "hull network"
 
-int net_run_tool(char *const argv[], bool quiet_missing, hull_err **err)
+static int run_tool(char *const argv[], const char *input, bool quiet_missing, hull_err **err)
 {
-    int errpipe[2];
+    int errpipe[2], in[2] = {-1, -1};
     if (pipe2(errpipe, O_CLOEXEC) < 0)
         return hull_error(err, errno, "pipe");
+    if (input && pipe2(in, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(errpipe[0]);
+        close(errpipe[1]);
+        return hull_error(err, e, "pipe");
+    }
     pid_t pid = fork();
-    if (pid < 0)
-        return hull_error(err, errno, "fork");
+    if (pid < 0) {
+        int e = errno;
+        close(errpipe[0]);
+        close(errpipe[1]);
+        if (input) {
+            close(in[0]);
+            close(in[1]);
+        }
+        return hull_error(err, e, "fork");
+    }
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
+        dup2(input ? in[0] : null, 0);
         dup2(null, 1);
         dup2(errpipe[1], 2);
         char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
         execvpe(argv[0], argv, env);
+        dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
         _exit(127);
     }
     close(errpipe[1]);
+    if (input) {
+        /* The tools given input read all of it before they say anything: no deadlock. */
+        close(in[0]);
+        fs_write_all(in[1], input, strlen(input));
+        close(in[1]);
+    }
     char buf[512];
     size_t used = 0;
     ssize_t n;
@@ -52,7 +74,19 @@ int net_run_tool(char *const argv[], bool quiet_missing, hull_err **err)
         (strstr(buf, "Cannot find device") || strstr(buf, "does a matching") ||
          strstr(buf, "No chain") || strstr(buf, "does not exist") || strstr(buf, "Bad rule")))
         return 0;
+    if (argv[1] == NULL)
+        return hull_error(err, 0, "%s: %s", argv[0], *buf ? buf : "failed");
     return hull_error(err, 0, "%s %s: %s", argv[0], argv[1], *buf ? buf : "failed");
+}
+
+int net_run_tool(char *const argv[], bool quiet_missing, hull_err **err)
+{
+    return run_tool(argv, NULL, quiet_missing, err);
+}
+
+int net_run_tool_input(char *const argv[], const char *input, hull_err **err)
+{
+    return run_tool(argv, input, false, err);
 }
 
 static const char *meta_str(json_t *conf, const char *key)

@@ -21,5 +21,8 @@ void net_firewall_network_down(json_t *conflist);
 /* Run a host tool (ip, iptables) with a fixed PATH; its stderr is the error message.
  * quiet_missing: "no such device/rule" outcomes are success. */
 int net_run_tool(char *const argv[], bool quiet_missing, hull_err **err);
+/* The same with `input` on the tool's standard input (which it must read whole before it
+ * writes: hull-nft). */
+int net_run_tool_input(char *const argv[], const char *input, hull_err **err);
 
 #endif
