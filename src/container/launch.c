@@ -343,7 +343,7 @@ static int spawn_monitor(container_store *cs, container_record *r, monitor_prepa
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
     if (monitor == NULL)
         return -1;
-    cleanup_free char *hull = container_self_exe(err);
+    cleanup_free char *hull = runtime_binary_path(err);
     if (hull == NULL)
         return -1;
     int ready[2];
@@ -449,7 +449,7 @@ static void relay_setup(struct relay *rl, struct run_pipes *p, struct log_writer
 /* The probe command of an attached run's health checks: HULL --data-root ROOT __health ID. */
 static char **health_probe_command(container_store *cs, container_record *r, hull_err **err)
 {
-    char *hull = container_self_exe(err);
+    char *hull = runtime_binary_path(err);
     if (hull == NULL)
         return NULL;
     char **argv = calloc(6, sizeof *argv);
@@ -582,7 +582,7 @@ int container_protect_binary(bool privileged, json_t *cap_add, hull_err **err)
     }
     if (!reaches || runtime_binary_is_protected())
         return 0;
-    cleanup_free char *exe = container_self_exe(err);
+    cleanup_free char *exe = runtime_binary_path(err);
     if (exe == NULL || setenv("HULL_EXE", exe, 1) < 0)
         return hull_error_prefix(err, "protect the hull binary");
     return runtime_binary_protect(err);
@@ -634,7 +634,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     if (container_run_info_read(r, &prev, err) < 0)
         return -1;
     cleanup_free char *monitor = container_helper_path("hull-monitor", err);
-    cleanup_free char *hull = monitor ? container_self_exe(err) : NULL;
+    cleanup_free char *hull = monitor ? runtime_binary_path(err) : NULL;
     pid_t pid;
     long gen;
     struct run_pipes p;

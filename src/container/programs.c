@@ -2,7 +2,6 @@
 #include "container/programs.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +9,6 @@
 
 #include "linux/exe_protect.h"
 #include "util/cleanup.h"
-
-/* hull's own path. Re-executed from a read-only copy (container_protect_binary), /proc/self/exe
- * names the copy, which has no path: the original was put in $HULL_EXE first. */
-char *container_self_exe(hull_err **err)
-{
-    const char *env = getenv("HULL_EXE");
-    if (env && *env == '/' && runtime_binary_is_protected())
-        return strdup(env);
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n < 0) {
-        hull_error(err, errno, "find the hull executable");
-        return NULL;
-    }
-    buf[n] = '\0';
-    return strdup(buf);
-}
 
 char *container_helper_path(const char *name, hull_err **err)
 {
@@ -39,7 +21,7 @@ char *container_helper_path(const char *name, hull_err **err)
     if (env && *env) {
         path = strdup(env);
     } else {
-        cleanup_free char *exe = container_self_exe(err);
+        cleanup_free char *exe = runtime_binary_path(err);
         if (exe == NULL)
             return NULL;
         char *slash = strrchr(exe, '/');

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,21 @@ static bool fd_is_protected(int fd)
         return true;
     struct statvfs sv;
     return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+char *runtime_binary_path(hull_err **err)
+{
+    const char *env = getenv("HULL_EXE");
+    if (env && *env == '/' && runtime_binary_is_protected())
+        return strdup(env);
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n < 0) {
+        hull_error(err, errno, "find the path of this program");
+        return NULL;
+    }
+    buf[n] = '\0';
+    return strdup(buf);
 }
 
 bool runtime_binary_is_protected(void)

@@ -19,5 +19,8 @@
 int runtime_binary_protect(hull_err **err);
 /* Is the binary this process runs unwritable (read-only mount or write-sealed memfd)? */
 bool runtime_binary_is_protected(void);
+/* The path of the program this process runs (malloc'd), also when it was re-executed from a
+ * protected copy, whose /proc/self/exe has no path: the original's is kept in $HULL_EXE. */
+char *runtime_binary_path(hull_err **err);
 
 #endif

@@ -14,12 +14,6 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-static const char *cni_path(void)
-{
-    const char *env = getenv("HULL_CNI_PATH");
-    return env && *env ? env : NULL;
-}
-
 static json_t *port_mappings(const struct net_port *ports, size_t n)
 {
     json_t *a = json_array();
@@ -129,7 +123,7 @@ static json_t *endpoint_view(json_t *entry)
 }
 
 /* The plugins' DEL of one attachment (no lock needed: DEL is idempotent). */
-static int del_plugins(json_t *entry, hull_err **err)
+static int del_plugins(net_store *s, json_t *entry, hull_err **err)
 {
     json_t *h = json_object_get(entry, "hull");
     struct net_owner owner;
@@ -144,7 +138,7 @@ static int del_plugins(json_t *entry, hull_err **err)
         .netns = netns,
         .ifname = json_string_value(json_object_get(entry, "ifName")),
         .args = json_string_value(json_object_get(entry, "cniArgs")),
-        .path = cni_path(),
+        .path = s->cni_path,
     };
     return net_cni_list_del(
         json_object_get(entry, "config"), &rt, json_object_get(entry, "capabilityArgs"),
@@ -164,7 +158,7 @@ static int forget_entry(net_store *s, json_t *entry, hull_err **err)
 
 static int del_entry(net_store *s, json_t *entry, hull_err **err)
 {
-    int rc = del_plugins(entry, err);
+    int rc = del_plugins(s, entry, err);
     cleanup_err hull_err *e = NULL;
     if (forget_entry(s, entry, &e) < 0 && rc == 0) {
         *err = steal_pointer(&e);
@@ -240,7 +234,7 @@ int net_detach(net_store *s, const char *container_id, const char *network, hull
         if (network && strcmp(json_string_value(json_object_get(e, "networkName")), network) != 0)
             continue;
         cleanup_err hull_err *de = NULL;
-        if (del_plugins(e, &de) < 0 && rc == 0) {
+        if (del_plugins(s, e, &de) < 0 && rc == 0) {
             rc = -1;
             *err = steal_pointer(&de);
         }
@@ -370,12 +364,12 @@ static int prepare_one(net_store *s, const struct net_attach_request *req,
     /* Plugins whose capability nothing asks for are left out of this attachment's chain (and
      * of its cached config, so DEL runs the same chain): no ports, no portmap; no rates, no
      * bandwidth. */
-    static const char *const optional[][2] = {{"portmap", "portMappings"},
-                                              {"bandwidth", "bandwidth"}};
+    static const char *const optional[][2] = {
+        {"hull-portmap", "portMappings"}, {"portmap", "portMappings"}, {"bandwidth", "bandwidth"}};
     json_t *plugins = json_object_get(conf, "plugins");
     for (size_t i = json_array_size(plugins); i-- > 0;) {
         const char *type = json_string_value(json_object_get(json_array_get(plugins, i), "type"));
-        for (size_t k = 0; k < 2; k++)
+        for (size_t k = 0; k < sizeof optional / sizeof *optional; k++)
             if (type && strcmp(type, optional[k][0]) == 0 &&
                 json_object_get(caps, optional[k][1]) == NULL) {
                 json_array_remove(plugins, i); /* frees `type`: done with this plugin */
@@ -418,7 +412,7 @@ static int add_one(net_store *s, const struct net_attach_request *req, json_t *e
                                  .netns = netns,
                                  .ifname = json_string_value(json_object_get(entry, "ifName")),
                                  .args = args && *args ? args : NULL,
-                                 .path = cni_path()};
+                                 .path = s->cni_path};
     cleanup_json json_t *result = NULL;
     if (net_cni_list_add(json_object_get(entry, "config"), &rt,
                          json_object_get(entry, "capabilityArgs"), &result, err) < 0)

@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "linux/exe_protect.h"
 #include "net/addr.h"
 #include "net/cni_cache.h"
+#include "net/cni_exec.h"
 #include "net/dns.h"
 #include "net/firewall.h"
 #include "oci/json_read.h"
@@ -46,6 +48,23 @@ const char *net_network_id(json_t *conflist)
     return json_string_value(json_object_get(net_network_meta(conflist), "id"));
 }
 
+/* Debian's plugins come first: a file named like one of them next to hull (in /usr/local/bin,
+ * say) is never run in its place; hull's own plugins (hull-*) are found after them. */
+static char *cni_search_path(hull_err **err)
+{
+    const char *env = getenv("HULL_CNI_PATH");
+    cleanup_free char *self = runtime_binary_path(err);
+    if (self == NULL)
+        return NULL;
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    char *path;
+    if (asprintf(&path, "%s:%s", env && *env ? env : NET_CNI_DEFAULT_PATH, self) < 0)
+        abort();
+    return path;
+}
+
 int net_store_open(const char *data_root, net_store **out, hull_err **err)
 {
     /* Bridges, veths and iptables rules need root in the host's network namespace. */
@@ -65,6 +84,11 @@ int net_store_open(const char *data_root, net_store **out, hull_err **err)
     cleanup_free char *cache = NULL;
     if (asprintf(&cache, "%s/cache", s->dir) < 0)
         abort();
+    s->cni_path = cni_search_path(err);
+    if (s->cni_path == NULL) {
+        net_store_close(s);
+        return -1;
+    }
     if (fs_mkdir_p(cache, 0700, err) < 0 || fs_mkdir_p(s->ipam_dir, 0700, err) < 0 ||
         fs_mkdir_p(s->dns_dir, 0700, err) < 0) {
         net_store_close(s);
@@ -93,6 +117,7 @@ void net_store_close(net_store *s)
     free(s->dir);
     free(s->ipam_dir);
     free(s->dns_dir);
+    free(s->cni_path);
     free(s);
 }
 
@@ -339,8 +364,9 @@ static json_t *kv_object(char **kv)
     return o;
 }
 
-/* The conflist: bridge (+host-local), portmap, bandwidth; the network-wide rules are firewall.c's.
- */
+/* The conflist: bridge (+host-local), hull-portmap (net/portmap.h: Debian's portmap does the same
+ * with about 27 iptables runs per container), bandwidth; the network-wide rules are
+ * firewall.c's. */
 static json_t *build_conflist(net_store *s, const struct net_create_opts *o, const char *id,
                               const char *bridge, const struct net_cidr *subnet, uint32_t gw,
                               const struct net_cidr *range, const struct net_cidr6 *subnet6,
@@ -384,7 +410,7 @@ static json_t *build_conflist(net_store *s, const struct net_create_opts *o, con
     if (option_mtu(o) > 0)
         json_object_set_new(json_array_get(plugins, 0), "mtu", json_integer(option_mtu(o)));
     if (!o->internal)
-        json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "portmap",
+        json_array_append_new(plugins, json_pack("{s:s, s:{s:b}, s:b}", "type", "hull-portmap",
                                                  "capabilities", "portMappings", 1, "snat", 1));
     json_array_append_new(
         plugins, json_pack("{s:s, s:{s:b}}", "type", "bandwidth", "capabilities", "bandwidth", 1));

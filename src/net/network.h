@@ -26,6 +26,9 @@ typedef struct net_store {
     char *dir;      /* DATA_ROOT/networks */
     char *ipam_dir; /* DATA_ROOT/networks/ipam */
     char *dns_dir;  /* DATA_ROOT/networks/aardvark-dns */
+    /* The plugins' search path: $HULL_CNI_PATH or NET_CNI_DEFAULT_PATH, then the directory of
+     * hull's own programs (hull-portmap, net/portmap.h). */
+    char *cni_path;
     int dirfd;
     int cache_fd;
 } net_store;

@@ -1,6 +1,7 @@
 """Helpers of the network tests: unique subnets and bridge names per test (the tests run in
 parallel), waiting for servers, and a snapshot of every kernel and hull object a network leaves
-(veths on its bridge, the bridge, iptables rules naming its subnet or bridge, IPAM reservations,
+(veths on its bridge, the bridge, iptables rules naming its subnet or bridge, hull-portmap's
+nftables rules naming its subnet, IPAM reservations,
 CNI cache entries, port reservations) to compare before and after."""
 import json
 import os
@@ -64,6 +65,23 @@ def wait_tcp(host, port, timeout=120):
     raise AssertionError(f"{host}:{port} not reachable: {last}")
 
 
+def wait_listening(hull, pid, port, timeout=120):
+    """Wait until a TCP socket listens on `port` in the network namespace of process `pid`,
+    without connecting to it (iperf3's server takes a probe connection for a failed test)."""
+    def listening():
+        for f in ("tcp", "tcp6"):
+            try:
+                with open(f"/proc/{pid}/net/{f}") as fh:
+                    for line in fh.readlines()[1:]:
+                        local, state = line.split()[1], line.split()[3]
+                        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                            return True
+            except FileNotFoundError:
+                pass
+        return False
+    hull.wait_for(listening, timeout=timeout, what=f"a listener on port {port}")
+
+
 def http_get(host, port, path="/hostname", timeout=5):
     with socket.create_connection((host, port), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
@@ -90,6 +108,13 @@ def iptables_rules(*needles):
             out += subprocess.run([binary, "-w", "-t", table, "-S"], capture_output=True,
                                   text=True).stdout
     return sorted(l for l in out.splitlines() if any(n and n in l for n in needles))
+
+
+def portmap_rules(*needles):
+    """hull-portmap's rules (table inet hull_portmap) naming one of `needles`."""
+    out = subprocess.run(["nft", "list", "chain", "inet", "hull_portmap", "hostports"],
+                         capture_output=True, text=True).stdout
+    return sorted(l.strip() for l in out.splitlines() if any(n and n in l for n in needles))
 
 
 def links():
@@ -128,6 +153,7 @@ def snapshot(root, subnet, bridge):
         "veths": veths_on(bridge),
         "bridge": bridge_exists(bridge),
         "iptables": iptables_rules(prefix(subnet), bridge),
+        "nft": portmap_rules(prefix(subnet)),
         "ipam": sorted(reservations),
         "cache": sorted(os.listdir(cache)) if os.path.isdir(cache) else [],
         "ports": sorted(ports),

@@ -13,10 +13,11 @@ from net_helpers import (create_network, free_port, iptables_rules, nothing_left
 
 
 def slow_plugins(tmp_path, slow):
-    """A CNI_PATH whose `slow` plugin waits for a marker file before running the real one."""
+    """A CNI_PATH whose `slow` plugin never finishes (it marks that it was reached); the others
+    run the real ones (hull's own, hull-portmap, are found after this directory)."""
     d = tmp_path / "cni"
     d.mkdir()
-    for p in os.listdir("/usr/lib/cni"):
+    for p in set(os.listdir("/usr/lib/cni")) | {slow}:
         w = d / p
         if p == slow:
             w.write_text(f"#!/bin/sh\ntouch {d}/reached\nsleep 600\n")
@@ -28,15 +29,15 @@ def slow_plugins(tmp_path, slow):
 
 def test_kill9_mid_setup_then_rm_and_prune_leave_nothing(hull, tmp_path):
     sub, br = create_network(hull, "crash")
-    cni = slow_plugins(tmp_path, "portmap")
+    cni = slow_plugins(tmp_path, "hull-portmap")
     port = free_port()
     env = dict(hull.env, HULL_CNI_PATH=str(cni))
     p = subprocess.Popen(hull.cmd("run", "--name", "victim", "--network", "crash", "-p",
                                   f"127.0.0.1:{port}:80", "busybox", "sleep", "600"),
                          env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    hull.wait_for(lambda: os.path.exists(cni / "reached"), timeout=60, what="portmap ADD")
-    # Mid-setup: bridge (veth, IPAM) done, portmap running.
+    hull.wait_for(lambda: os.path.exists(cni / "reached"), timeout=60, what="hull-portmap ADD")
+    # Mid-setup: bridge (veth, IPAM) done, hull-portmap running.
     s = snapshot(hull.root, sub, br)
     assert s["veths"] and s["ipam"] and s["cache"] and s["ports"], s
     os.killpg(p.pid, signal.SIGKILL)

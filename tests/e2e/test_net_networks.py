@@ -30,7 +30,7 @@ def test_create_ls_inspect_rm(hull):
     # The conflist is a plain CNI 1.0 network configuration list.
     conf = json.load(open(os.path.join(hull.root, "networks", "front.conflist")))
     assert conf["cniVersion"] == "1.0.0" and conf["name"] == "front"
-    assert [p["type"] for p in conf["plugins"]] == ["bridge", "portmap", "bandwidth"]
+    assert [p["type"] for p in conf["plugins"]] == ["bridge", "hull-portmap", "bandwidth"]
     assert conf["plugins"][0]["ipam"]["dataDir"].startswith(hull.root)
     r = hull("network", "create", "--subnet", subnet, "front")
     assert r.returncode != 0 and "already exists" in r.stderr

@@ -1,13 +1,18 @@
 """Published ports: -p from 127.0.0.1 and from a host address (kernel DNAT, no proxy process),
 hairpin from another container, ranges, -P with the image's EXPOSE, `hull port`, and a port
 conflict that fails clearly and leaves nothing."""
+import json
 import os
+import random
+import subprocess
 
 import pytest
 
+from conftest import BUILD
 from hull_helpers import hull  # noqa: F401  (fixture)
 from image_helpers import add_tree, tar_bytes, write_oci_layout
-from net_helpers import (create_network, free_port, gateway, http_get, nothing_left, wait_tcp)
+from net_helpers import (create_network, free_port, gateway, http_get, iptables_rules, nothing_left,
+                         portmap_rules, prefix, unique_subnet, wait_tcp)
 
 HTTPD = ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]
 
@@ -103,3 +108,83 @@ def test_publish_all_and_ranges(hull, busybox_rootfs, tmp_path):
     hull("rm", "-f", c, d, check=True)
     hull("network", "rm", "pall", check=True)
     assert not nothing_left(hull.root, sub, br)
+
+
+def test_debian_portmap_in_a_conflist_still_works(hull):
+    """Networks made before hull-portmap (and conflists edited by hand) chain Debian's portmap:
+    hull runs whatever the conflist names."""
+    sub, br = create_network(hull, "oldpm")
+    path = os.path.join(hull.root, "networks", "oldpm.conflist")
+    conf = json.load(open(path))
+    for p in conf["plugins"]:
+        if p["type"] == "hull-portmap":
+            p["type"] = "portmap"
+    with open(path, "w") as f:
+        json.dump(conf, f)
+    port = free_port()
+    c = hull.run_d("--network", "oldpm", "-p", f"127.0.0.1:{port}:80", *HTTPD)
+    wait_tcp("127.0.0.1", port)
+    assert http_get("127.0.0.1", port).strip() == c[:12]
+    assert not portmap_rules(prefix(sub))  # Debian's portmap wrote iptables rules instead
+    assert iptables_rules(hull.inspect(c)["NetworkSettings"]["IPAddress"] + ":80")
+    hull("rm", "-f", c, check=True)
+    hull("network", "rm", "oldpm", check=True)
+    assert not nothing_left(hull.root, sub, br)
+
+
+def run_plugin(build, command, conf, cid="cafe" * 16, ifname="eth0"):
+    env = {"CNI_COMMAND": command, "CNI_CONTAINERID": cid, "CNI_IFNAME": ifname,
+           "CNI_NETNS": "", "CNI_PATH": "/usr/lib/cni", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    return subprocess.run([os.path.join(build, "hull-portmap")], input=json.dumps(conf),
+                          capture_output=True, text=True, env=env)
+
+
+def test_hull_portmap_is_a_cni_plugin(hull):
+    """hull-portmap on its own, as any CNI runtime runs it: VERSION, ADD with a previous result,
+    CHECK, DEL (idempotent), and CNI error objects for bad input."""
+    build = BUILD
+    r = run_plugin(build, "VERSION", {})
+    assert r.returncode == 0 and "1.0.0" in json.loads(r.stdout)["supportedVersions"]
+    sub = unique_subnet()
+    ip = sub.rsplit(".", 1)[0] + ".7"
+    port = free_port()
+    prev = {"cniVersion": "1.0.0",
+            "interfaces": [{"name": "lo"}, {"name": "eth0", "sandbox": "/proc/1/ns/net"}],
+            "ips": [{"address": ip + "/24", "interface": 1}]}
+    conf = {"cniVersion": "1.0.0", "name": "plugtest", "type": "hull-portmap",
+            "runtimeConfig": {"portMappings": [
+                {"hostPort": port, "containerPort": 80, "protocol": "tcp",
+                 "hostIP": "127.0.0.1"},
+                {"hostPort": port, "containerPort": 53, "protocol": "udp"}]},
+            "prevResult": prev}
+    cid = "".join(random.choice("0123456789abcdef") for _ in range(64))
+    try:
+        r = run_plugin(build, "ADD", conf, cid)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["ips"] == prev["ips"]  # the result passes through
+        rules = portmap_rules(f"{cid} eth0")
+        assert len(rules) == 4, rules  # per mapping: the masquerade mark and the DNAT
+        assert any(f"tcp dport {port} dnat ip to {ip}:80" in l for l in rules), rules
+        assert any(f"udp dport {port} dnat ip to {ip}:53" in l for l in rules), rules
+        assert run_plugin(build, "CHECK", conf, cid).returncode == 0
+        # Another attachment of the same container (eth1) is separate.
+        assert run_plugin(build, "CHECK", conf, cid, "eth1").returncode == 1
+    finally:
+        r = run_plugin(build, "DEL", conf, cid)
+    assert r.returncode == 0, r.stdout
+    assert portmap_rules(cid) == []
+    assert run_plugin(build, "DEL", conf, cid).returncode == 0  # DEL twice: fine
+    r = run_plugin(build, "CHECK", conf, cid)
+    assert r.returncode == 1 and json.loads(r.stdout)["msg"].startswith("CHECK")
+    # Bad input: a CNI error object on stdout, exit status 1.
+    bad = dict(conf, runtimeConfig={"portMappings": [{"hostPort": 70000, "containerPort": 80}]})
+    r = run_plugin(build, "ADD", bad, cid)
+    err = json.loads(r.stdout)
+    assert r.returncode == 1 and err["code"] == 7
+    assert "portMappings[0].hostPort" in err["details"]
+    r = run_plugin(build, "ADD", {k: v for k, v in conf.items() if k != "prevResult"}, cid)
+    assert r.returncode == 1 and "prevResult" in json.loads(r.stdout)["details"]
+    r = subprocess.run([os.path.join(build, "hull-portmap")], input="{", capture_output=True,
+                       text=True, env={"CNI_COMMAND": "ADD"})
+    assert r.returncode == 1 and json.loads(r.stdout)["code"] == 6
+    assert portmap_rules(cid) == []

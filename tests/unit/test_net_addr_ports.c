@@ -1,7 +1,8 @@
 /* Unit tests of src/net: addresses and CIDR blocks, address pools (addr.c), -p parsing
  * (ports.c, IPv6 host addresses), IPv4/IPv6 egress allow-lists (egress.c), the CNI result cache
  * (cni_cache.c) and a conflist chain run against fake plugins (cni_list.c, cni_exec.c): prevResult
- * threading, runtimeConfig by capability, DEL in reverse, and a plugin's error message. */
+ * threading, runtimeConfig by capability, DEL in reverse, and a plugin's error message; the
+ * rules of hull-portmap (portmap.c): dual-stack DNAT, tags, finding an attachment's rules. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "net/cni_cache.h"
 #include "net/cni_list.h"
 #include "net/egress.h"
+#include "net/portmap.h"
 #include "net/ports.h"
 #include "util/fs.h"
 
@@ -250,6 +252,72 @@ static void test_cache(void)
     fs_remove_tree(dir, &err);
 }
 
+static void test_portmap(void)
+{
+    hull_err *err = NULL;
+    char *tag = net_portmap_tag("c0ffee", "eth1");
+    EXPECT_STREQ(tag, "c0ffee eth1");
+    free(tag);
+    /* Quotes would end the comment: a digest instead, the same for the same attachment. */
+    char *t1 = net_portmap_tag("evil\" id", "eth0"), *t2 = net_portmap_tag("evil\" id", "eth0");
+    EXPECT(strncmp(t1, "sha256:", 7) == 0 && strcmp(t1, t2) == 0);
+    free(t1);
+    free(t2);
+    json_t *conf = json_loads(
+        "{\"runtimeConfig\": {\"portMappings\": [{\"hostPort\": 8080, \"containerPort\": 80,"
+        " \"protocol\": \"tcp\", \"hostIP\": \"\"}, {\"hostPort\": 53, \"containerPort\": 5353,"
+        " \"protocol\": \"udp\", \"hostIP\": \"fd00::1\"}]},"
+        " \"prevResult\": {\"interfaces\": [{\"name\": \"nope0\"}, {\"name\": \"eth0\","
+        " \"sandbox\": \"/proc/1/ns/net\"}], \"ips\": [{\"address\": \"10.9.8.7/24\", "
+        "\"interface\": 1},"
+        " {\"address\": \"fd00:1::5/64\", \"interface\": 1}, {\"address\": \"10.1.1.1/16\","
+        " \"interface\": 0}]}}",
+        0, NULL);
+    char *script = NULL, *dev = NULL;
+    CHECK(net_portmap_add_script(conf, "T", &script, &dev, &err) == 0 && script != NULL);
+    EXPECT(strstr(script, "ip saddr { 10.9.8.0/24, 127.0.0.0/8 } tcp dport 8080 meta mark set") !=
+           NULL);
+    EXPECT(strstr(script,
+                  "meta nfproto ipv4 tcp dport 8080 dnat ip to 10.9.8.7:80 comment \"T\"") != NULL);
+    EXPECT(strstr(script, "ip6 saddr fd00:1::/64 tcp dport 8080") != NULL);
+    EXPECT(strstr(script, "dnat ip6 to [fd00:1::5]:80") != NULL);
+    /* fd00::1 is an IPv6 host address: no IPv4 rule for port 53. */
+    EXPECT(strstr(script, "ip6 daddr fd00::1 meta nfproto ipv6 udp dport 53 dnat ip6 to "
+                          "[fd00:1::5]:5353") != NULL);
+    EXPECT(strstr(script, "udp dport 53 dnat ip to") == NULL);
+    /* The host-side interface of the result (not in the container) gets route_localnet. */
+    EXPECT_STREQ(dev, "nope0");
+    EXPECT(strstr(script, "10.1.1.1") == NULL); /* not the container's */
+    free(script);
+    free(dev);
+    /* No mappings, nothing to do; a bad one is named. */
+    json_object_set_new(json_object_get(conf, "runtimeConfig"), "portMappings", json_array());
+    CHECK(net_portmap_add_script(conf, "T", &script, &dev, &err) == 0 && script == NULL);
+    json_array_append_new(
+        json_object_get(json_object_get(conf, "runtimeConfig"), "portMappings"),
+        json_pack("{s:i, s:i, s:s}", "hostPort", 1, "containerPort", 2, "protocol", "icmp"));
+    CHECK(net_portmap_add_script(conf, "T", &script, &dev, &err) < 0);
+    EXPECT(strstr(err->msg, "portMappings[0].protocol") != NULL);
+    hull_err_free(err);
+    err = NULL;
+    json_decref(conf);
+    /* DEL: the handles of the rules with the attachment's comment. */
+    long long *h = NULL;
+    size_t n = 0;
+    CHECK(net_portmap_handles("{\"nftables\": [{\"metainfo\": {}}, {\"rule\": {\"handle\": 4, "
+                              "\"comment\": \"T\"}}, {\"rule\": {\"handle\": 5, \"comment\": "
+                              "\"U\"}}, {\"rule\": {\"handle\": 9, \"comment\": \"T\"}}]}",
+                              "T", &h, &n, &err) == 0);
+    CHECK(n == 2 && h[0] == 4 && h[1] == 9);
+    char *del = net_portmap_del_script(h, n);
+    EXPECT_STREQ(del, "delete rule inet hull_portmap hostports handle 4\n"
+                      "delete rule inet hull_portmap hostports handle 9\n");
+    free(del);
+    free(h);
+    CHECK(net_portmap_handles("nope", "T", &h, &n, &err) < 0);
+    hull_err_free(err);
+}
+
 int main(void)
 {
     test_cidr();
@@ -259,5 +327,6 @@ int main(void)
     test_egress6();
     test_chain();
     test_cache();
+    test_portmap();
     return 0;
 }
