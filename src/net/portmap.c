@@ -108,7 +108,8 @@ static int container_addrs(json_t *prev, struct container_addrs *a, hull_err **e
 }
 
 /* The host interface 127.0.0.1's packets leave by towards the container: the bridge among the
- * interfaces outside the container (the first of them when none is a bridge). */
+ * interfaces outside the container (the first of them when none is a bridge; never the host's
+ * loopback, whatever a result says). */
 static char *localnet_dev_of(json_t *prev)
 {
     const char *first = NULL;
@@ -118,7 +119,8 @@ static char *localnet_dev_of(json_t *prev)
     {
         const char *name = json_string_value(json_object_get(iface, "name"));
         const char *sandbox = json_string_value(json_object_get(iface, "sandbox"));
-        if (name == NULL || (sandbox && *sandbox) || strchr(name, '/') || name[0] == '.')
+        if (name == NULL || (sandbox && *sandbox) || strchr(name, '/') || name[0] == '.' ||
+            strcmp(name, "lo") == 0)
             continue;
         if (first == NULL)
             first = name;

@@ -149,7 +149,8 @@ def test_hull_portmap_is_a_cni_plugin(hull):
     ip = sub.rsplit(".", 1)[0] + ".7"
     port = free_port()
     prev = {"cniVersion": "1.0.0",
-            "interfaces": [{"name": "lo"}, {"name": "eth0", "sandbox": "/proc/1/ns/net"}],
+            # A host interface that does not exist: route_localnet is set on nothing real.
+            "interfaces": [{"name": "hpm-none0"}, {"name": "eth0", "sandbox": "/proc/1/ns/net"}],
             "ips": [{"address": ip + "/24", "interface": 1}]}
     conf = {"cniVersion": "1.0.0", "name": "plugtest", "type": "hull-portmap",
             "runtimeConfig": {"portMappings": [
