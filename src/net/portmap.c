@@ -18,8 +18,8 @@
 
 static bool tag_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
 }
 
 char *net_portmap_tag(const char *container_id, const char *ifname)
@@ -77,8 +77,8 @@ static int container_addrs(json_t *prev, struct container_addrs *a, hull_err **e
         size_t len = slash ? (size_t)(slash - text) : strlen(text);
         char addr[INET6_ADDRSTRLEN];
         if (slash == NULL || len >= sizeof addr)
-            return hull_error(err, 0, "prevResult: ips[%zu].address `%s` is not ADDRESS/PREFIX",
-                              i, text);
+            return hull_error(err, 0, "prevResult: ips[%zu].address `%s` is not ADDRESS/PREFIX", i,
+                              text);
         memcpy(addr, text, len);
         addr[len] = '\0';
         if (strchr(addr, ':') == NULL) {
@@ -173,15 +173,14 @@ static int mapping_of(json_t *m, size_t i, struct mapping *out, hull_err **err)
         if (strcmp(h, "::") != 0)
             inet_ntop(AF_INET6, buf, out->host_ip, sizeof out->host_ip);
     } else {
-        return hull_error(err, 0,
-                          "runtimeConfig.portMappings[%zu].hostIP: `%s` is not an IP address", i,
-                          h);
+        return hull_error(
+            err, 0, "runtimeConfig.portMappings[%zu].hostIP: `%s` is not an IP address", i, h);
     }
     return 0;
 }
 
-static void add_rules(char **s, const struct mapping *m, const struct container_addrs *a,
-                      bool v6, bool snat, const char *tag)
+static void add_rules(char **s, const struct mapping *m, const struct container_addrs *a, bool v6,
+                      bool snat, const char *tag)
 {
     const char *fam = v6 ? "ip6" : "ip";
     char match[128] = "";
@@ -227,8 +226,9 @@ int net_portmap_add_script(json_t *conf, const char *tag, char **script, char **
     bool snat = snat_j == NULL || json_is_true(snat_j);
     json_t *prev = json_object_get(conf, "prevResult");
     if (!json_is_object(prev))
-        return hull_error(err, 0, "prevResult: missing (hull-portmap chains after an interface "
-                                  "plugin such as bridge)");
+        return hull_error(err, 0,
+                          "prevResult: missing (hull-portmap chains after an interface "
+                          "plugin such as bridge)");
     struct container_addrs a;
     if (container_addrs(prev, &a, err) < 0)
         return -1;

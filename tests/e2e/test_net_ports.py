@@ -189,3 +189,37 @@ def test_hull_portmap_is_a_cni_plugin(hull):
                        text=True, env={"CNI_COMMAND": "ADD"})
     assert r.returncode == 1 and json.loads(r.stdout)["code"] == 6
     assert portmap_rules(cid) == []
+
+
+def test_udp_flow_from_before_the_publish_reaches_the_container(hull):
+    """A UDP client that keeps sending to a host port before it is published (a WireGuard or
+    DNS client) has a conntrack entry made without the DNAT; publishing the port forgets it, so
+    the client's next datagram reaches the container instead of the host's closed port."""
+    import socket
+    sub, br = create_network(hull, "udpct")
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.sendto(b"before\n", ("127.0.0.1", port))  # the flow's conntrack entry, no DNAT
+        receiver = ("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                    "s.bind(('0.0.0.0', 9999))\n"
+                    "while True: print(s.recv(100).decode(), flush=True)")
+        c = hull.run_d("--network", "udpct", "-p", f"127.0.0.1:{port}:9999/udp",
+                       "-v", "/usr:/usr:ro", "-v", "/lib:/lib:ro", "-v", "/lib64:/lib64:ro",
+                       "busybox", "/usr/bin/python3", "-c", receiver)
+        pid = hull.inspect(c)["State"]["Pid"]
+
+        def listening():
+            with open(f"/proc/{pid}/net/udp") as fh:
+                return any(int(l.split()[1].rsplit(":", 1)[1], 16) == 9999
+                           for l in fh.readlines()[1:])
+        hull.wait_for(listening, what="the receiver's UDP socket")
+
+        def arrived():
+            s.sendto(b"hello-from-the-flow\n", ("127.0.0.1", port))  # the same source port
+            return "hello-from-the-flow" in hull("logs", c).stdout
+        hull.wait_for(arrived, timeout=60, interval=0.1,
+                      what="the flow's datagram in the container")
+    hull("rm", "-f", c, check=True)
+    hull("network", "rm", "udpct", check=True)
+    assert not nothing_left(hull.root, sub, br)

@@ -2,10 +2,14 @@
  * of Debian's portmap in the conflists hull makes. CNI 1.0: ADD, DEL, CHECK, VERSION; the
  * config on standard input, the result or an error object on standard output. The rules are
  * src/net/portmap.c's; this program applies them with libnftables, one transaction per
- * command, and sets route_localnet on the bridge for 127.0.0.1 (as portmap does). */
+ * command, sets route_localnet on the bridge for 127.0.0.1, and forgets the conntrack entries
+ * of published UDP ports (as portmap does). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <netinet/in.h>
 #include <nftables/libnftables.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,8 +26,7 @@ static const char usage[] =
     "CONFIG\n"
     "\n"
     "A CNI plugin (CNI 1.0) that publishes the portMappings capability's ports with nftables:\n"
-    "kernel DNAT from the host's addresses to the container (table inet " NET_PORTMAP_TABLE
-    "),\n"
+    "kernel DNAT from the host's addresses to the container (table inet " NET_PORTMAP_TABLE "),\n"
     "hairpin and 127.0.0.1 by masquerade. Chain it after the bridge plugin in a conflist:\n"
     "  {\"type\": \"hull-portmap\", \"capabilities\": {\"portMappings\": true}}\n"
     "See docs/networking.md.\n";
@@ -124,6 +127,62 @@ static void set_route_localnet(const char *dev)
     close(fd);
 }
 
+/* A UDP flow to a host port that started before the port was published (a client that keeps
+ * sending: WireGuard, DNS, game servers) has a conntrack entry made without the DNAT, which
+ * its packets keep alive: they would never reach the container. ADD deletes the entries of
+ * the published UDP ports (libnetfilter_conntrack), whatever their addresses. */
+struct ct_flush {
+    struct nfct_handle *del;
+    const uint16_t *ports; /* network byte order */
+    size_t n;
+};
+
+static int ct_visit(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+{
+    (void)type;
+    const struct ct_flush *f = data;
+    if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != IPPROTO_UDP)
+        return NFCT_CB_CONTINUE;
+    uint16_t dport = nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST);
+    for (size_t i = 0; i < f->n; i++)
+        if (f->ports[i] == dport) {
+            nfct_query(f->del, NFCT_Q_DESTROY, ct); /* gone meanwhile: fine */
+            break;
+        }
+    return NFCT_CB_CONTINUE;
+}
+
+static void forget_udp_flows(json_t *conf)
+{
+    uint16_t ports[64];
+    size_t n = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(json_object_get(conf, "runtimeConfig"), "portMappings"), i,
+                       m)
+    {
+        const char *proto = json_string_value(json_object_get(m, "protocol"));
+        if (proto && strcmp(proto, "udp") == 0 && n < sizeof ports / sizeof *ports)
+            ports[n++] = htons((uint16_t)json_integer_value(json_object_get(m, "hostPort")));
+    }
+    if (n == 0)
+        return;
+    struct nfct_handle *dump = nfct_open(CONNTRACK, 0);
+    struct ct_flush f = {.del = nfct_open(CONNTRACK, 0), .ports = ports, .n = n};
+    if (dump && f.del) {
+        nfct_callback_register(dump, NFCT_T_ALL, ct_visit, &f);
+        for (uint32_t family = AF_INET;; family = AF_INET6) {
+            nfct_query(dump, NFCT_Q_DUMP, &family);
+            if (family == AF_INET6)
+                break;
+        }
+    }
+    if (dump)
+        nfct_close(dump);
+    if (f.del)
+        nfct_close(f.del);
+}
+
 static size_t rule_count(const char *script)
 {
     size_t n = 0;
@@ -174,6 +233,8 @@ int main(int argc, char **argv)
             return fail(version, CNI_NFT, "add " NET_PORTMAP_TABLE " rules", why);
         if (dev)
             set_route_localnet(dev);
+        if (script)
+            forget_udp_flows(conf);
         /* The result is the previous one, unchanged. */
         json_t *prev = json_object_get(conf, "prevResult");
         cleanup_json json_t *res = json_is_object(prev) ? json_copy(prev) : json_object();
