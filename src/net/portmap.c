@@ -260,27 +260,32 @@ int net_portmap_add_script(json_t *conf, const char *tag, char **script, char **
         if (m.family != 4 && a.has6)
             add_rules(&rules, &m, &a, true, snat, tag);
     }
-    char *s = NULL;
-    str_appendf(&s,
-                "add table " T "\n"
-                "add chain " T " hostports\n"
-                "add chain " T " prerouting { type nat hook prerouting priority dstnat; }\n"
-                "add chain " T " output { type nat hook output priority -100; }\n"
-                "add chain " T " postrouting { type nat hook postrouting priority srcnat; }\n"
-                /* The base chains hold only these rules: made anew in every transaction, so
-                 * there is exactly one of each whatever ran before. */
-                "flush chain " T " prerouting\n"
-                "flush chain " T " output\n"
-                "flush chain " T " postrouting\n"
-                "add rule " T " prerouting fib daddr type local jump hostports\n"
-                "add rule " T " output fib daddr type local jump hostports\n"
-                "add rule " T " postrouting meta mark & 0x%x == 0x%x masquerade\n"
-                "%s",
-                1u << NET_PORTMAP_MARK_BIT, 1u << NET_PORTMAP_MARK_BIT, rules);
-    *script = s;
+    *script = steal_pointer(&rules);
     if (localnet && snat)
         *localnet_dev = localnet_dev_of(prev);
     return 0;
+}
+
+char *net_portmap_table_script(bool repair)
+{
+    char *s = NULL;
+    str_appendf(&s, "%s table " T "\n", repair ? "add" : "create");
+    str_appendf(&s, "add chain " T " hostports\n"
+                    "add chain " T " prerouting { type nat hook prerouting priority dstnat; }\n"
+                    "add chain " T " output { type nat hook output priority -100; }\n"
+                    "add chain " T " postrouting { type nat hook postrouting priority srcnat; }\n");
+    /* The base chains hold only these rules: made anew, so there is exactly one of each
+     * whatever was there. */
+    if (repair)
+        str_appendf(&s, "flush chain " T " prerouting\n"
+                        "flush chain " T " output\n"
+                        "flush chain " T " postrouting\n");
+    str_appendf(&s,
+                "add rule " T " prerouting fib daddr type local jump hostports\n"
+                "add rule " T " output fib daddr type local jump hostports\n"
+                "add rule " T " postrouting meta mark & 0x%x == 0x%x masquerade\n",
+                1u << NET_PORTMAP_MARK_BIT, 1u << NET_PORTMAP_MARK_BIT);
+    return s;
 }
 
 int net_portmap_handles(const char *listing, const char *tag, long long **handles, size_t *n,

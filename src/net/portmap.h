@@ -13,6 +13,7 @@
 #define HULL_NET_PORTMAP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -25,13 +26,21 @@
  * does not fit a comment (127 bytes) or holds other characters than [A-Za-z0-9_.-]. */
 char *net_portmap_tag(const char *container_id, const char *ifname);
 
-/* The ADD transaction for a plugin config (runtimeConfig.portMappings, prevResult with the
- * container's addresses, optional `snat` and `markMasqBit`): the table and base chains
- * (re-declared, idempotent) and the attachment's rules. *script is NULL when nothing is to be
- * published. *localnet_dev receives the host interface (the bridge) that needs route_localnet
- * for 127.0.0.1 to be published, or NULL. */
+/* The attachment's rules for a plugin config (runtimeConfig.portMappings, prevResult with the
+ * container's addresses, optional `snat` and `markMasqBit`), as `add rule` commands into
+ * `hostports`. *script is NULL when nothing is to be published. *localnet_dev receives the
+ * host interface (the bridge) that needs route_localnet for 127.0.0.1 to be published, or
+ * NULL. */
 int net_portmap_add_script(json_t *conf, const char *tag, char **script, char **localnet_dev,
                            hull_err **err);
+
+/* The table, its chains and the base chains' rules, for an ADD that found no table (`create
+ * table`: should another ADD make it first, the transaction fails and is retried with repair).
+ * Once the table is there an ADD adds its rules alone: a transaction that deletes nothing is
+ * cheap, where a deletion (or an aborted transaction) makes nf_tables wait for an RCU grace
+ * period, 5-10 ms on this host. repair: re-declares everything and makes the base chains'
+ * rules anew (a table whose chains someone removed). */
+char *net_portmap_table_script(bool repair);
 
 /* The nft command that lists `hostports` (run with JSON output and handles). */
 #define NET_PORTMAP_LIST "list chain inet " NET_PORTMAP_TABLE " hostports"

@@ -288,8 +288,15 @@ static void test_portmap(void)
     /* The host-side interface of the result (not in the container) gets route_localnet. */
     EXPECT_STREQ(dev, "nope0");
     EXPECT(strstr(script, "10.1.1.1") == NULL); /* not the container's */
+    EXPECT(strstr(script, "table") == NULL);    /* the rules alone: the table is another script */
     free(script);
     free(dev);
+    char *table = net_portmap_table_script(false);
+    EXPECT(strncmp(table, "create table inet hull_portmap\n", 31) == 0 && !strstr(table, "flush"));
+    free(table);
+    table = net_portmap_table_script(true);
+    EXPECT(strncmp(table, "add table", 9) == 0 && strstr(table, "flush chain") != NULL);
+    free(table);
     /* No mappings, nothing to do; a bad one is named. */
     json_object_set_new(json_object_get(conf, "runtimeConfig"), "portMappings", json_array());
     CHECK(net_portmap_add_script(conf, "T", &script, &dev, &err) == 0 && script == NULL);

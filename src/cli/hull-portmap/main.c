@@ -112,6 +112,26 @@ static int cmd_del(const char *version, const char *tag)
     }
 }
 
+/* The rules, with the table when it is not there yet (a read, not a `create table` that fails:
+ * an aborted transaction waits for an RCU grace period as a deletion does), or with the table
+ * made anew when adding them alone fails (its chains were removed). */
+static int add_rules(const char *rules, char **why)
+{
+    cleanup_free char *listing = NULL;
+    bool exists = nft("list chain inet " NET_PORTMAP_TABLE " postrouting", &listing, why) == 0;
+    for (int repair = 0; repair < 2; repair++) {
+        cleanup_free char *table = exists && !repair ? NULL : net_portmap_table_script(repair);
+        cleanup_free char *script = NULL;
+        if (asprintf(&script, "%s%s", table ? table : "", rules) < 0)
+            abort();
+        free(*why);
+        *why = NULL;
+        if (nft(script, NULL, why) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 static void set_route_localnet(const char *dev)
 {
     char path[96];
@@ -229,7 +249,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (add) {
-        if (script && nft(script, NULL, &why) < 0)
+        if (script && add_rules(script, &why) < 0)
             return fail(version, CNI_NFT, "add " NET_PORTMAP_TABLE " rules", why);
         if (dev)
             set_route_localnet(dev);
