@@ -87,8 +87,9 @@ int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **er
     return 0;
 }
 
-static int start_container(void *data, pid_t *pid, hull_err **err)
+static int start_container(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
+    (void)fds; /* the container inherits them as the caller's 0-2 (capture.h) */
     return sandbox_create_and_start(data, pid, err);
 }
 

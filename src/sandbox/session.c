@@ -281,9 +281,10 @@ struct exec_launch {
     pid_t pid;
 };
 
-static int start_exec(void *data, pid_t *pid, hull_err **err)
+static int start_exec(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
     struct exec_launch *l = data;
+    (void)fds; /* the joined process inherits them as the caller's 0-2 (capture.h) */
     l->eo.pid_out = &l->pid;
     int code;
     if (runtime_exec(&l->ro, &l->eo, &code, err) < 0)
@@ -356,6 +357,7 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
         /* Fast path: the session's first process forks the command (exec_client.h). */
         cap.wait_fd = sandbox_xclient_wait_fd;
         cap.reap = sandbox_xclient_reap;
+        cap.start_takes_fds = true;
         rc = sandbox_capture_run(&cap, sandbox_xclient_start, sandbox_xclient_kill, &x, err);
         sandbox_xclient_close(&x);
         /* the server gone before the connection (refused, no socket) or while it was being
