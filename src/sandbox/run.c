@@ -53,11 +53,17 @@ const char *sandbox_egress_network(const struct sandbox_opts *o)
     return o->egress_network ? o->egress_network : "bridge";
 }
 
-char *sandbox_root(const char *data_root, hull_err **err)
+char *sandbox_root_path(const char *data_root)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/sandbox", data_root) < 0)
         abort();
+    return path;
+}
+
+char *sandbox_root(const char *data_root, hull_err **err)
+{
+    char *path = sandbox_root_path(data_root);
     if (fs_mkdir_p(path, 0711, err) < 0 || chmod(path, 0711) < 0) {
         free(path);
         return NULL;

@@ -117,5 +117,7 @@ int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **er
 
 /* DATA_ROOT/sandbox (created). */
 char *sandbox_root(const char *data_root, hull_err **err);
+/* The same path, not created (for an exec into a session, whose directories exist). */
+char *sandbox_root_path(const char *data_root);
 
 #endif

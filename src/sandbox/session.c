@@ -308,19 +308,22 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
         return -1;
     if (o->cmd == NULL || o->cmd[0] == NULL)
         return hull_error(err, 0, "no command given (hull sandbox exec NAME -- CMD...)");
-    cleanup_free char *dir = sessions_dir(data_root, err);
-    if (dir == NULL)
-        return -1;
+    /* Paths only: a session's directories exist (no mkdir on the exec path). */
+    cleanup_free char *root = sandbox_root_path(data_root);
+    cleanup_free char *dir = NULL, *runtime_root = NULL;
+    if (asprintf(&dir, "%s/sessions", root) < 0 || asprintf(&runtime_root, "%s/runtime", root) < 0)
+        abort();
     cleanup_close int lock = session_lock(dir, name, err);
+    if (lock < 0 && (*err)->errnum == ENOENT) {
+        hull_err_free(*err);
+        *err = NULL;
+        return hull_error(err, ENOENT, "no such sandbox session: %s", name);
+    }
     if (lock < 0)
         return -1;
     json_t *rec = NULL;
     if (session_load(dir, name, &rec, err) < 0)
         return -1;
-    cleanup_free char *root = sandbox_root(data_root, err);
-    cleanup_free char *runtime_root = NULL;
-    if (asprintf(&runtime_root, "%s/runtime", root) < 0)
-        abort();
     struct exec_launch l = {
         .ro = {.root = runtime_root},
         .eo = {.id = str(rec, "id"),
