@@ -63,16 +63,16 @@ int sandbox_capture_run(struct sandbox_capture *c, sandbox_start_fn start, sandb
         return hull_error(err, errno, "stderr pipe");
     }
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int saved[3];
-    for (int fd = 0; fd < 3; fd++)
+    int fds[3] = {null, out[1], errp[1]};
+    int saved[3] = {-1, -1, -1};
+    for (int fd = 0; fd < 3 && !c->start_takes_fds; fd++) {
         saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    dup2(null, 0);
-    dup2(out[1], 1);
-    dup2(errp[1], 2);
+        dup2(fds[fd], fd);
+    }
     long long t0 = now_ns();
     pid_t pid = -1;
-    int rc = start(data, &pid, err);
-    for (int fd = 0; fd < 3; fd++) {
+    int rc = start(data, fds, &pid, err);
+    for (int fd = 0; fd < 3 && !c->start_takes_fds; fd++) {
         if (saved[fd] >= 0) {
             dup2(saved[fd], fd);
             close(saved[fd]);

@@ -28,6 +28,10 @@ struct sandbox_capture {
     /* Readiness probes and the sd_notify watchdog (ready.h), or NULL; a watchdog that expires
      * kills the sandbox like the timeout. */
     struct sandbox_ready *ready;
+    /* The start call hands the fds over itself (to a session's exec server, exec_client.h):
+     * the caller's own 0-2 are left as they are. Otherwise they are swapped for the fds during
+     * the call, for a child to inherit. */
+    bool start_takes_fds;
     /* filled in */
     struct sandbox_stream out, err;
     int status; /* wait status */
@@ -35,9 +39,9 @@ struct sandbox_capture {
     long long wall_ns;
 };
 
-/* Starts the process with fds 0-2 swapped for /dev/null and the pipes; returns its pid (a
- * child of the caller) or -1 with *err. */
-typedef int (*sandbox_start_fn)(void *data, pid_t *pid, hull_err **err);
+/* Starts the process with `fds` (/dev/null and the two pipes) as its 0-2; returns its pid (a
+ * child of the caller unless wait_fd is set) or -1 with *err. */
+typedef int (*sandbox_start_fn)(void *data, const int fds[3], pid_t *pid, hull_err **err);
 /* Called once when the deadline passes: kill everything of the sandbox. */
 typedef void (*sandbox_kill_fn)(void *data);
 

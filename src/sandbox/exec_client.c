@@ -81,7 +81,7 @@ static ssize_t recv_one(int fd, char *buf, size_t len, int *passed)
     return n;
 }
 
-int sandbox_xclient_start(void *data, pid_t *pid, hull_err **err)
+int sandbox_xclient_start(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
     struct sandbox_xclient *x = data;
     x->fd = x->pidfd = -1;
@@ -113,9 +113,8 @@ int sandbox_xclient_start(void *data, pid_t *pid, hull_err **err)
         p = stpcpy(p, *a) + 1;
     for (char **e = x->env; e && *e; e++)
         p = stpcpy(p, *e) + 1;
-    int fds[3] = {0, 1, 2};
     union {
-        char b[CMSG_SPACE(sizeof fds)];
+        char b[CMSG_SPACE(3 * sizeof(int))];
         struct cmsghdr align;
     } u;
     struct iovec iov = {.iov_base = buf, .iov_len = len};
@@ -124,8 +123,8 @@ int sandbox_xclient_start(void *data, pid_t *pid, hull_err **err)
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    c->cmsg_len = CMSG_LEN(3 * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
     ssize_t sent;
     while ((sent = sendmsg(x->fd, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
         ;

@@ -24,10 +24,10 @@ struct sandbox_xclient {
     pid_t pid; /* in the session's pid namespace */
 };
 
-/* sandbox_capture callbacks (capture.h): start sends fds 0-2 of the caller with the command;
+/* sandbox_capture callbacks (capture.h, with start_takes_fds): start sends `fds` with the command;
  * wait_fd is readable once the command has exited; reap reads its wait status; kill SIGKILLs
  * its process group. */
-int sandbox_xclient_start(void *data, pid_t *pid, hull_err **err);
+int sandbox_xclient_start(void *data, const int fds[3], pid_t *pid, hull_err **err);
 int sandbox_xclient_wait_fd(void *data);
 int sandbox_xclient_reap(void *data, int *status, hull_err **err);
 void sandbox_xclient_kill(void *data);

@@ -30,16 +30,7 @@ static json_t *stream_json(const struct sandbox_stream *s)
                      (json_int_t)s->len);
 }
 
-static unsigned long long u64_at(json_t *o, const char *a, const char *b, const char *c)
-{
-    json_t *v = json_object_get(o, a);
-    v = json_object_get(v, b);
-    if (c)
-        v = json_object_get(v, c);
-    return json_is_integer(v) ? (unsigned long long)json_integer_value(v) : 0;
-}
-
-json_t *sandbox_result_new(const struct sandbox_capture *c, json_t *stats, unsigned long long oom)
+json_t *sandbox_result_new(const struct sandbox_capture *c, const struct sandbox_counts *counts)
 {
     json_t *r = json_object();
     if (WIFEXITED(c->status)) {
@@ -53,11 +44,9 @@ json_t *sandbox_result_new(const struct sandbox_capture *c, json_t *stats, unsig
     json_object_set_new(r, "stdout", stream_json(&c->out));
     json_object_set_new(r, "stderr", stream_json(&c->err));
     json_object_set_new(r, "wall_ms", json_real((double)c->wall_ns / 1e6));
-    unsigned long long cpu = u64_at(stats, "cpu", "usage", "total");
-    json_object_set_new(r, "cpu_ms", json_real((double)cpu / 1e6));
-    json_object_set_new(r, "peak_memory_bytes",
-                        json_integer((json_int_t)u64_at(stats, "memory", "usage", "max")));
-    json_object_set_new(r, "oom_killed", json_boolean(oom > 0));
+    json_object_set_new(r, "cpu_ms", json_real((double)counts->cpu_ns / 1e6));
+    json_object_set_new(r, "peak_memory_bytes", json_integer((json_int_t)counts->peak_bytes));
+    json_object_set_new(r, "oom_killed", json_boolean(counts->oom_kills > 0));
     return r;
 }
 

@@ -7,11 +7,12 @@
 #include <jansson.h>
 
 #include "sandbox/capture.h"
+#include "sandbox/counters.h"
 #include "util/error.h"
 
-/* exit_code/signal/timed_out/stdout/stderr/wall_ms from the capture; cpu, memory, OOM from the
- * runtime's stats object (may be NULL). */
-json_t *sandbox_result_new(const struct sandbox_capture *c, json_t *stats, unsigned long long oom);
+/* exit_code/signal/timed_out/stdout/stderr/wall_ms from the capture; cpu_ms, peak_memory_bytes
+ * and oom_killed (oom_kills > 0) from `counts`, the caller's cgroup readings for this result. */
+json_t *sandbox_result_new(const struct sandbox_capture *c, const struct sandbox_counts *counts);
 
 /* Write result.json into `dir` (atomically). */
 int sandbox_result_write(const char *dir, json_t *result, hull_err **err);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "image/image.h"
-#include "linux/cgroup/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
@@ -54,11 +53,17 @@ const char *sandbox_egress_network(const struct sandbox_opts *o)
     return o->egress_network ? o->egress_network : "bridge";
 }
 
-char *sandbox_root(const char *data_root, hull_err **err)
+char *sandbox_root_path(const char *data_root)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/sandbox", data_root) < 0)
         abort();
+    return path;
+}
+
+char *sandbox_root(const char *data_root, hull_err **err)
+{
+    char *path = sandbox_root_path(data_root);
     if (fs_mkdir_p(path, 0711, err) < 0 || chmod(path, 0711) < 0) {
         free(path);
         return NULL;
@@ -88,8 +93,9 @@ int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **er
     return 0;
 }
 
-static int start_container(void *data, pid_t *pid, hull_err **err)
+static int start_container(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
+    (void)fds; /* the container inherits them as the caller's 0-2 (capture.h) */
     return sandbox_create_and_start(data, pid, err);
 }
 
@@ -126,65 +132,6 @@ static int resolve_root(image_store *is, const struct sandbox_opts *o, char ***l
     *n = img->n_layers;
     *digest = strdup(img->manifest_digest);
     return 0;
-}
-
-static bool read_u64_at(const char *dir, const char *file, const char *key, uint64_t *out)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return false;
-    bool ok = false;
-    if (key == NULL) {
-        unsigned long long v;
-        ok = fscanf(f, "%llu", &v) == 1;
-        *out = v;
-    } else {
-        char name[64];
-        unsigned long long v;
-        while (!ok && fscanf(f, "%63s %llu", name, &v) == 2)
-            if (strcmp(name, key) == 0) {
-                *out = v;
-                ok = true;
-            }
-    }
-    fclose(f);
-    return ok;
-}
-
-json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom)
-{
-    cleanup_free char *state = NULL;
-    if (asprintf(&state, "%s/%s", runtime_root, id) < 0)
-        abort();
-    cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    cleanup_cgroup_set struct cgroup_set set = {0};
-    cleanup_err hull_err *e = NULL;
-    *oom = 0;
-    if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
-        return NULL;
-    if (cgroup_set_oom_kills(&set, oom, &e) < 0)
-        *oom = 0;
-    uint64_t cpu = 0, peak = 0, v;
-    for (size_t i = 0; i < set.n; i++) {
-        const struct cgroup_dir *d = &set.dirs[i];
-        if (d->v2) {
-            if (read_u64_at(d->path, "cpu.stat", "usage_usec", &v))
-                cpu = v * 1000;
-            if (read_u64_at(d->path, "memory.peak", NULL, &v))
-                peak = v;
-            continue;
-        }
-        if ((d->controllers & CG_BIT(CG_CPUACCT)) &&
-            read_u64_at(d->path, "cpuacct.usage", NULL, &v))
-            cpu = v;
-        if ((d->controllers & CG_BIT(CG_MEMORY)) &&
-            read_u64_at(d->path, "memory.max_usage_in_bytes", NULL, &v))
-            peak = v;
-    }
-    return json_pack("{s:{s:{s:I}}, s:{s:{s:I}}}", "cpu", "usage", "total", (json_int_t)cpu,
-                     "memory", "usage", "max", (json_int_t)peak);
 }
 
 static void make_id(char out[24])
@@ -470,8 +417,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         return -1;
     }
     int rc = -1;
-    json_t *stats = NULL, *after = json_object();
-    uint64_t oom = 0;
+    json_t *after = json_object();
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = o->timeout_ns};
     struct sandbox_ready ready = {.health_tcp = (int)o->health_tcp,
                                   .notify = o->notify,
@@ -501,8 +447,13 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         goto out;
     if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
         goto out;
-    stats = sandbox_light_stats(p.runtime_root, p.id, &oom);
-    *result = sandbox_result_new(&cap, stats, oom);
+    {
+        cleanup_sandbox_counters struct sandbox_counters counters;
+        struct sandbox_counts counts = {0};
+        if (sandbox_counters_open(p.runtime_root, p.id, &counters) == 0)
+            sandbox_counters_read(&counters, &counts);
+        *result = sandbox_result_new(&cap, &counts);
+    }
     if (readiness)
         json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));
     {
@@ -535,7 +486,6 @@ out:
         sandbox_net_teardown(data_root, p.id, l.logger);
     sandbox_ready_clear(&ready);
     sandbox_capture_clear(&cap);
-    json_decref(stats);
     json_decref(after);
     sandbox_prep_teardown(&p);
     sandbox_prep_clear(&p);

@@ -115,12 +115,9 @@ struct sandbox_launch {
 };
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err);
 
-/* CPU usage, peak memory and the OOM-kill count of a sandbox, read from its cgroups (a few
- * files, not every controller's statistics; stopped sandboxes too, before runtime_delete):
- * {"cpu": {"usage": {"total": NS}}, "memory": {"usage": {"max": BYTES}}}. NULL: no cgroups. */
-json_t *sandbox_light_stats(const char *runtime_root, const char *id, uint64_t *oom);
-
 /* DATA_ROOT/sandbox (created). */
 char *sandbox_root(const char *data_root, hull_err **err);
+/* The same path, not created (for an exec into a session, whose directories exist). */
+char *sandbox_root_path(const char *data_root);
 
 #endif

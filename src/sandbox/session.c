@@ -21,6 +21,7 @@
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
+#include "sandbox/counters.h"
 #include "sandbox/exec_client.h"
 #include "sandbox/exec_proto.h"
 #include "sandbox/net.h"
@@ -280,9 +281,10 @@ struct exec_launch {
     pid_t pid;
 };
 
-static int start_exec(void *data, pid_t *pid, hull_err **err)
+static int start_exec(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
     struct exec_launch *l = data;
+    (void)fds; /* the joined process inherits them as the caller's 0-2 (capture.h) */
     l->eo.pid_out = &l->pid;
     int code;
     if (runtime_exec(&l->ro, &l->eo, &code, err) < 0)
@@ -298,12 +300,6 @@ static void kill_exec(void *data)
         kill(l->pid, SIGKILL);
 }
 
-static unsigned long long cpu_total(json_t *stats)
-{
-    json_t *v = json_object_get(json_object_get(json_object_get(stats, "cpu"), "usage"), "total");
-    return json_is_integer(v) ? (unsigned long long)json_integer_value(v) : 0;
-}
-
 int sandbox_session_exec(const char *data_root, const char *name, const struct sandbox_opts *o,
                          json_t **result, hull_err **err)
 {
@@ -312,19 +308,22 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
         return -1;
     if (o->cmd == NULL || o->cmd[0] == NULL)
         return hull_error(err, 0, "no command given (hull sandbox exec NAME -- CMD...)");
-    cleanup_free char *dir = sessions_dir(data_root, err);
-    if (dir == NULL)
-        return -1;
+    /* Paths only: a session's directories exist (no mkdir on the exec path). */
+    cleanup_free char *root = sandbox_root_path(data_root);
+    cleanup_free char *dir = NULL, *runtime_root = NULL;
+    if (asprintf(&dir, "%s/sessions", root) < 0 || asprintf(&runtime_root, "%s/runtime", root) < 0)
+        abort();
     cleanup_close int lock = session_lock(dir, name, err);
+    if (lock < 0 && (*err)->errnum == ENOENT) {
+        hull_err_free(*err);
+        *err = NULL;
+        return hull_error(err, ENOENT, "no such sandbox session: %s", name);
+    }
     if (lock < 0)
         return -1;
     json_t *rec = NULL;
     if (session_load(dir, name, &rec, err) < 0)
         return -1;
-    cleanup_free char *root = sandbox_root(data_root, err);
-    cleanup_free char *runtime_root = NULL;
-    if (asprintf(&runtime_root, "%s/runtime", root) < 0)
-        abort();
     struct exec_launch l = {
         .ro = {.root = runtime_root},
         .eo = {.id = str(rec, "id"),
@@ -338,8 +337,9 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
                             ? o->timeout_ns
                             : (long long)json_integer_value(json_object_get(rec, "timeout_ns"));
     struct sandbox_capture cap = {.cap = o->output_cap, .timeout_ns = timeout};
-    json_t *stats0 = NULL, *stats1 = NULL, *after = json_object();
-    uint64_t oom0 = 0, oom1 = 0;
+    json_t *after = json_object();
+    cleanup_sandbox_counters struct sandbox_counters counters = {-1, false, -1, -1};
+    struct sandbox_counts before = {0}, now = {0};
     int rc = -1;
     /* Declared before the first `goto out`: the cleanup of a variable whose declaration a jump
      * skipped would free stack garbage (-Wjump-misses-init now refuses that). */
@@ -349,16 +349,18 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     const char *sock = json_string_value(json_object_get(rec, "exec_socket"));
     struct sandbox_xclient x = {
         .socket = sock, .argv = o->cmd, .env = o->env, .fd = -1, .pidfd = -1};
-    /* Only the few counters the result needs: the cgroup stays, the session lives. */
-    stats0 = sandbox_light_stats(runtime_root, l.eo.id, &oom0);
-    if (stats0 == NULL) {
+    /* Only the few counters the result needs, opened once and read before and after: the
+     * cgroup stays, the session lives. */
+    if (sandbox_counters_open(runtime_root, l.eo.id, &counters) < 0) {
         hull_error(err, 0, "sandbox session `%s` is not running", name);
         goto out;
     }
+    sandbox_counters_read(&counters, &before);
     if (sock) {
         /* Fast path: the session's first process forks the command (exec_client.h). */
         cap.wait_fd = sandbox_xclient_wait_fd;
         cap.reap = sandbox_xclient_reap;
+        cap.start_takes_fds = true;
         rc = sandbox_capture_run(&cap, sandbox_xclient_start, sandbox_xclient_kill, &x, err);
         sandbox_xclient_close(&x);
         /* the server gone before the connection (refused, no socket) or while it was being
@@ -379,10 +381,11 @@ int sandbox_session_exec(const char *data_root, const char *name, const struct s
     } else if (sandbox_capture_run(&cap, start_exec, kill_exec, &l, err) < 0) {
         goto out;
     }
-    stats1 = sandbox_light_stats(runtime_root, l.eo.id, &oom1);
-    *result = sandbox_result_new(&cap, stats1, oom1 - oom0);
-    json_object_set_new(*result, "cpu_ms",
-                        json_real((double)(cpu_total(stats1) - cpu_total(stats0)) / 1e6));
+    /* CPU and OOM kills during the exec; the peak is the session's (docs/sandbox.md). */
+    sandbox_counters_read(&counters, &now);
+    now.cpu_ns -= before.cpu_ns;
+    now.oom_kills -= before.oom_kills;
+    *result = sandbox_result_new(&cap, &now);
     if (asprintf(&files_path, "%s/files.json", str(rec, "bundle")) < 0)
         abort();
     json_error_t je;
@@ -415,8 +418,6 @@ out:
         *result = NULL;
     }
     sandbox_capture_clear(&cap);
-    json_decref(stats0);
-    json_decref(stats1);
     json_decref(after);
     json_decref(rec);
     return rc;

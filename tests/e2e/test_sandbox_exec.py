@@ -95,3 +95,29 @@ def test_exec_into_a_dead_session_fails_clearly(hull, session):
     r = hull("sandbox", "exec", name, "--", "true", timeout=120)
     assert r.returncode != 0 and len(r.stderr.splitlines()) == 1
     assert f"sandbox session `{name}` is not running" in r.stderr
+
+
+def test_exec_counters_cpu_peak_memory_and_oom(hull):
+    """cpu_ms is the session cgroup's CPU time during the exec, peak_memory_bytes the session's
+    peak, oom_killed an OOM kill during this exec (not an earlier one's): the counters are
+    opened once per exec and read before and after the command."""
+    name = f"m{os.getpid()}"
+    sid = hull("sandbox", "create", "--memory", "48m", name, check=True).stdout.strip()
+    try:
+        idle = sexec(hull, name, "true")
+        assert 0 <= idle["cpu_ms"] < 200 and idle["oom_killed"] is False
+        busy = sexec(hull, name, "sh", "-c",
+                     "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done")
+        assert busy["cpu_ms"] > 50 and busy["cpu_ms"] > idle["cpu_ms"], busy
+        # dd holds (and fills) one 24 MiB buffer.
+        mem = sexec(hull, name, "dd", "if=/dev/zero", "of=/dev/null", "bs=24M", "count=1")
+        assert mem["exit_code"] == 0, mem
+        assert mem["peak_memory_bytes"] >= 24 * 1024 * 1024, mem
+        assert mem["peak_memory_bytes"] <= 48 * 1024 * 1024 and mem["oom_killed"] is False
+        bomb = sexec(hull, name, "sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done")
+        assert bomb["oom_killed"] and bomb["signal"] == "Killed", bomb
+        after = sexec(hull, name, "true")
+        assert after["oom_killed"] is False and after["exit_code"] == 0
+    finally:
+        hull("sandbox", "rm", name)
+    assert not os.path.exists(os.path.join(RUN_DIR, sid))

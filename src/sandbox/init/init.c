@@ -2,8 +2,9 @@
  *
  * It runs inside the session with everything the runtime applied to it (namespaces, cgroup, no
  * capabilities, no_new_privs, seccomp, Landlock, rlimits, the user namespace's root) and
- * forks the commands of `hull sandbox exec`, which inherit all of that: an exec costs a fork
- * and an execve instead of a runtime's join of seven namespaces, cgroups and security set-up.
+ * spawns the commands of `hull sandbox exec`, which inherit all of that: an exec costs a
+ * vfork-style clone and an execve instead of a runtime's join of seven namespaces, cgroups and
+ * security set-up.
  * As PID 1 of the session's pid namespace it also reaps the orphans of background processes.
  *
  * fd 3 is a listening SOCK_SEQPACKET unix socket made by hull in the session's bundle (outside
@@ -17,21 +18,35 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox/exec_proto.h"
 
 #define MAX_CONNS 64
+/* The spawned child's stack (see spawn): glibc's execvp needs a copy of argv for a script
+ * (ENOEXEC) and the PATH entry joined with the name on it; argc < 65536. Reserved, not touched. */
+#define CHILD_STACK (1024 * 1024)
+
+/* What a command's child needs; lives in the server's memory, which the child shares. */
+struct spawn {
+    char **argv;
+    const int *fds;       /* its 0, 1, 2 */
+    const sigset_t *mask; /* the mask the server had before blocking SIGCHLD */
+    void *stack_top;
+};
 
 struct conn {
     int fd;     /* -1 = free */
@@ -72,26 +87,85 @@ static void send_error(int fd, const char *text)
         ;
 }
 
-static __attribute__((noreturn)) void child(char **argv, char **env, const int fds[3],
-                                            const sigset_t *old)
+/* The child of a spawn: it runs on the server's memory (CLONE_VM) while the server waits for its
+ * execve (CLONE_VFORK), so it only makes system calls and writes to its own stack: no malloc,
+ * no stdio. The environment was prepared by the server (environ is the command's). */
+static int spawned(void *arg)
 {
+    const struct spawn *s = arg;
     for (int i = 0; i < 3; i++)
-        if (dup2(fds[i], i) < 0)
+        if (dup2(s->fds[i], i) < 0)
             _exit(126);
     syscall(SYS_close_range, 3, ~0u, 0);
     setpgid(0, 0);
     /* Dispositions are all default already (main), and execve keeps only ignored ones. */
-    sigprocmask(SIG_SETMASK, old, NULL);
-    for (char **e = env; *e; e++)
-        putenv(*e);
-    execvp(argv[0], argv);
+    sigprocmask(SIG_SETMASK, s->mask, NULL);
+    execvp(s->argv[0], s->argv);
     int e = errno;
-    dprintf(2, "hull sandbox exec: %s: %s\n", argv[0], strerror(e));
+    const char *why = strerrordesc_np(e);
+    struct iovec msg[] = {
+        {.iov_base = "hull sandbox exec: ", .iov_len = 19},
+        {.iov_base = s->argv[0], .iov_len = strlen(s->argv[0])},
+        {.iov_base = ": ", .iov_len = 2},
+        {.iov_base = (void *)(why ? why : "error"), .iov_len = strlen(why ? why : "error")},
+        {.iov_base = "\n", .iov_len = 1}};
+    writev(2, msg, 5);
     _exit(e == ENOENT ? 127 : 126);
 }
 
+/* The server's environment with the request's K=V entries added (a K=V replaces K, a bare K
+ * removes it, as putenv does). The strings stay owned by environ and the request. */
+static char **command_env(char **extra)
+{
+    size_t n = 0, k = 0;
+    for (char **e = environ; *e; e++)
+        n++;
+    for (char **e = extra; *e; e++)
+        k++;
+    char **env = calloc(n + k + 1, sizeof *env);
+    if (env == NULL)
+        return NULL;
+    memcpy(env, environ, n * sizeof *env);
+    for (char **x = extra; *x; x++) {
+        const char *eq = strchr(*x, '=');
+        size_t klen = eq ? (size_t)(eq - *x) : strlen(*x);
+        size_t i = 0;
+        while (i < n && !(strncmp(env[i], *x, klen) == 0 && env[i][klen] == '='))
+            i++;
+        if (eq && i < n) {
+            env[i] = *x;
+        } else if (eq) {
+            env[n++] = *x;
+        } else if (i < n) {
+            memmove(env + i, env + i + 1, (n - i) * sizeof *env); /* with the NULL */
+            n--;
+        }
+    }
+    return env;
+}
+
+/* Start argv with fds as its 0-2 in its own process group; its pid, or -1 with errno. The
+ * clone shares the server's memory and suspends the server until the child's execve (or
+ * exit), as posix_spawn does: no page tables to copy, no copy-on-write faults afterwards. */
+static pid_t spawn(const struct spawn *s, char **extra)
+{
+    char **env = command_env(extra);
+    if (env == NULL)
+        return -1;
+    /* execvp searches the PATH of environ and passes environ: the command's for the clone (the
+     * server is single-threaded and suspended until the child's execve). */
+    char **server_env = environ;
+    environ = env;
+    pid_t pid = clone(spawned, s->stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)s);
+    int err = errno;
+    environ = server_env;
+    free(env);
+    errno = err;
+    return pid;
+}
+
 /* A request on c; returns false when the connection is done. */
-static bool handle(struct conn *c, const sigset_t *old)
+static bool handle(struct conn *c, const struct spawn *base)
 {
     static char buf[HSX_MAX_REQUEST];
     union {
@@ -153,20 +227,21 @@ static bool handle(struct conn *c, const sigset_t *old)
         free(v);
         return false;
     }
-    pid_t pid = fork();
-    if (pid == 0)
-        child(v, v + argc + 1, fds, old);
+    struct spawn sp = *base;
+    sp.argv = v;
+    sp.fds = fds;
+    pid_t pid = spawn(&sp, v + argc + 1);
     int err = errno;
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     free(v);
     if (pid < 0) {
         char msg[256];
-        snprintf(msg, sizeof msg, "fork: %s", strerror(err));
+        snprintf(msg, sizeof msg, "spawn: %s", strerror(err));
         send_error(c->fd, msg);
         return false;
     }
-    setpgid(pid, pid);
+    /* The child made its own process group before the server went on (CLONE_VFORK). */
     c->pid = c->pgid = pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     send_msg(c->fd, 'P', pid, pidfd);
@@ -192,6 +267,14 @@ int main(void)
         return 1;
     }
     fcntl(HSX_LISTEN_FD, F_SETFD, FD_CLOEXEC);
+    long page = sysconf(_SC_PAGESIZE);
+    char *stack = mmap(NULL, CHILD_STACK + (size_t)page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED || mprotect(stack, (size_t)page, PROT_NONE) < 0) {
+        perror("hull-sandbox-init: the spawn stack");
+        return 1;
+    }
+    struct spawn base = {.mask = &old, .stack_top = stack + CHILD_STACK + page};
     struct conn conns[MAX_CONNS];
     for (int i = 0; i < MAX_CONNS; i++)
         conns[i] = (struct conn){.fd = -1};
@@ -219,7 +302,7 @@ int main(void)
                     }
         }
         for (int i = 0; i < MAX_CONNS; i++)
-            if (conns[i].fd >= 0 && p[i + 2].revents && !handle(&conns[i], &old)) {
+            if (conns[i].fd >= 0 && p[i + 2].revents && !handle(&conns[i], &base)) {
                 /* The client is gone (or its request was bad): the command, if any, goes on
                  * like a background process and is reaped here. */
                 close(conns[i].fd);
