@@ -209,7 +209,7 @@ int net_reconcile(net_store *s, hull_err **err)
     cleanup_json json_t *touched = json_array();
     int rc = reconcile_locked(s, touched, err);
     cleanup_err hull_err *e = NULL;
-    if (json_array_size(touched) && net_dns_update(s, touched, &e) < 0 && rc == 0) {
+    if (json_array_size(touched) && net_dns_update(s, touched, NULL, &e) < 0 && rc == 0) {
         *err = steal_pointer(&e);
         rc = -1;
     }
@@ -262,7 +262,7 @@ int net_detach(net_store *s, const char *container_id, const char *network, hull
         add_unique(touched, json_string_value(json_object_get(e, "networkName")));
     }
     cleanup_err hull_err *de = NULL;
-    if (net_dns_update(s, touched, &de) < 0 && rc == 0) {
+    if (net_dns_update(s, touched, NULL, &de) < 0 && rc == 0) {
         *err = steal_pointer(&de);
         rc = -1;
     }
@@ -473,7 +473,8 @@ int net_attach(net_store *s, const struct net_attach_request *req, json_t **out,
     /* Without its DNS server the network still works: say so, do not fail the start. */
     cleanup_close int lock = net_store_lock(s, err);
     cleanup_err hull_err *de = NULL;
-    if (lock >= 0 && json_array_size(touched) && net_dns_update(s, touched, &de) < 0)
+    if (lock >= 0 && json_array_size(touched) &&
+        net_dns_update(s, touched, req->container_id, &de) < 0)
         hull_warn("container name resolution: %s", de->msg);
     *out = res;
     return 0;

@@ -16,9 +16,11 @@
 #include "linux/procfs.h"
 #include "net/addr.h"
 #include "net/cni_cache.h"
+#include "net/dns_probe.h"
 #include "oci/json_read.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/time.h"
 
 static const char *aardvark_path(void)
 {
@@ -80,9 +82,37 @@ static unsigned long udp_listener(uint32_t gw)
     return inode;
 }
 
-/* The IPv4 gateways of the networks aardvark-dns is to serve: the first address of the first
- * line of each network file (write_network). */
-static size_t configured_gateways(net_store *s, uint32_t *gw, size_t max)
+/* What hull asks each network's listener after a reload: its gateway (the first address of a
+ * network file's first line, write_network), the name to look up (the 12-digit ID of the
+ * joining container when it is on that network, else of the file's first container: every
+ * container answers to it) and the listener's socket before the reload. */
+struct dns_target {
+    uint32_t gw;
+    char name[13];
+    unsigned long old_listener;
+};
+
+static bool read_target(const char *text, const char *joining, struct dns_target *t)
+{
+    cleanup_err hull_err *e = NULL;
+    char gw[INET_ADDRSTRLEN] = "";
+    size_t n = strcspn(text, ",\n");
+    if (n >= sizeof gw)
+        return false;
+    memcpy(gw, text, n);
+    if (net_ip_parse(gw, &t->gw, &e) < 0)
+        return false;
+    t->name[0] = '\0';
+    size_t jlen = joining ? strlen(joining) : 0;
+    for (const char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        const char *id = line + 1;
+        if (t->name[0] == '\0' || (jlen && strncmp(id, joining, jlen) == 0 && id[jlen] == ' '))
+            snprintf(t->name, sizeof t->name, "%.12s", id);
+    }
+    return t->name[0] != '\0';
+}
+
+static size_t dns_targets(net_store *s, const char *joining, struct dns_target *t, size_t max)
 {
     cleanup_dir DIR *d = opendir(s->dns_dir);
     size_t n = 0;
@@ -95,31 +125,52 @@ static size_t configured_gateways(net_store *s, uint32_t *gw, size_t max)
         cleanup_err hull_err *e = NULL;
         if (asprintf(&path, "%s/%s", s->dns_dir, de->d_name) < 0)
             abort();
-        if (fs_read_file(path, 256, &text, &len, &e) < 0)
-            continue;
-        text[strcspn(text, ",\n")] = '\0';
-        if (net_ip_parse(text, &gw[n], &e) == 0)
+        if (fs_read_file(path, 0, &text, &len, &e) == 0 && read_target(text, joining, &t[n]))
             n++;
     }
     return n;
 }
 
-/* aardvark-dns makes all its listeners anew on every reload (SIGHUP): until each gateway has a
- * listener other than the one it had before (`old`, 0: none), a query there is refused. */
-static void wait_listening(const uint32_t *gw, const unsigned long *old, size_t n)
+#define DNS_READY_MS 5000
+
+/* aardvark-dns (Debian's 1.4) closes every listener on a reload and binds a new one, which
+ * serves the files as they are then; until it has, a query there is refused. A target is
+ * ready when its name is answered with a record and the gateway's listener is not the one it
+ * had before the reload (the old one may answer in the moment before it is closed). The
+ * query is sent again 1, 2, 4 ... 32 ms after the last one; an answer ends the wait at once. */
+static int wait_ready(const struct dns_target *t, long long deadline, hull_err **err)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (size_t i = 0; i < n; i++) {
-        unsigned long ino;
-        while ((ino = udp_listener(gw[i])) == 0 || ino == old[i]) {
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec - start.tv_sec > 10)
-                return;
-            struct timespec d = {0, 5 * 1000 * 1000};
-            nanosleep(&d, NULL);
+    struct dns_probe p;
+    if (dns_probe_open(&p, t->gw, 53, t->name, err) < 0)
+        return -1;
+    int interval = 1;
+    for (;;) {
+        long long sent = time_monotonic_ms();
+        if (sent >= deadline)
+            break;
+        int wait = (int)(deadline - sent < interval ? deadline - sent : interval);
+        if (dns_probe_ask(&p, wait) == 1) {
+            unsigned long now = udp_listener(t->gw);
+            if (now != 0 && now != t->old_listener) {
+                dns_probe_close(&p);
+                return 0;
+            }
         }
+        /* Refused, or answered by the listener that is going away: ask again when the
+         * interval is over. */
+        long long next = sent + interval;
+        struct timespec ts = {(time_t)(next / 1000), (long)(next % 1000) * 1000000};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+        if (interval < 32)
+            interval *= 2;
     }
+    char gw[16];
+    net_ip_format(t->gw, gw);
+    int e = p.last_errno;
+    dns_probe_close(&p);
+    return hull_error(err, e, "aardvark-dns did not answer for %s on %s:53 within %d s", t->name,
+                      gw, DNS_READY_MS / 1000);
 }
 
 static int aardvark_start(net_store *s, hull_err **err)
@@ -166,7 +217,9 @@ static bool any_network_file(net_store *s)
 
 #define DNS_MAX_NETWORKS 256
 
-static int reload(net_store *s, hull_err **err)
+/* Signal (or start) aardvark-dns and wait until every network's listener answers. Only a
+ * joining container's wait is an error when it fails: a leaving one's is best effort. */
+static int reload(net_store *s, const char *joining, hull_err **err)
 {
     pid_t pid = aardvark_pid(s);
     if (!any_network_file(s)) {
@@ -176,19 +229,26 @@ static int reload(net_store *s, hull_err **err)
             proc_terminate(pid, 5000);
         return 0;
     }
-    uint32_t gw[DNS_MAX_NETWORKS];
-    unsigned long old[DNS_MAX_NETWORKS] = {0};
-    size_t n = configured_gateways(s, gw, DNS_MAX_NETWORKS);
+    struct dns_target t[DNS_MAX_NETWORKS];
+    size_t n = dns_targets(s, joining, t, DNS_MAX_NETWORKS);
+    for (size_t i = 0; i < n; i++)
+        t[i].old_listener = pid > 0 ? udp_listener(t[i].gw) : 0;
     if (pid > 0) {
-        for (size_t i = 0; i < n; i++)
-            old[i] = udp_listener(gw[i]);
         if (kill(pid, SIGHUP) < 0)
             return hull_error(err, errno, "reload aardvark-dns (pid %d)", (int)pid);
     } else if (aardvark_start(s, err) < 0) {
         return -1;
     }
-    wait_listening(gw, old, n);
-    return 0;
+    long long deadline = time_monotonic_ms() + DNS_READY_MS;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        cleanup_err hull_err *e = NULL;
+        if (wait_ready(&t[i], deadline, &e) < 0 && rc == 0 && joining) {
+            *err = steal_pointer(&e);
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 static void append_csv(char **buf, const char *item)
@@ -257,7 +317,7 @@ static int write_network(net_store *s, json_t *conf, json_t *entries, hull_err *
     return rc;
 }
 
-int net_dns_update(net_store *s, json_t *networks, hull_err **err)
+int net_dns_update(net_store *s, json_t *networks, const char *joining, hull_err **err)
 {
     cleanup_json json_t *entries = NULL;
     if (net_cni_cache_list(s->cache_fd, NULL, &entries, err) < 0)
@@ -277,7 +337,7 @@ int net_dns_update(net_store *s, json_t *networks, hull_err **err)
             return -1;
         touched = true;
     }
-    return touched ? reload(s, err) : 0;
+    return touched ? reload(s, joining, err) : 0;
 }
 
 void net_dns_network_removed(net_store *s, const char *name)
@@ -287,6 +347,6 @@ void net_dns_network_removed(net_store *s, const char *name)
         abort();
     if (unlink(path) == 0) {
         cleanup_err hull_err *e = NULL;
-        reload(s, &e);
+        reload(s, NULL, &e);
     }
 }

@@ -12,8 +12,11 @@
 #include "util/error.h"
 
 /* Rewrite the files of the networks named in `networks` (a JSON array of names) from the
- * attachments in the cache, then start, reload or stop aardvark-dns. The store lock is held. */
-int net_dns_update(net_store *s, json_t *networks, hull_err **err);
+ * attachments in the cache, then start, reload or stop aardvark-dns, and wait until it answers
+ * on every gateway from its new files: for `joining` (a container ID, or NULL when none joins)
+ * its own name on its networks, and fail when that does not come within a few seconds. The
+ * store lock is held. */
+int net_dns_update(net_store *s, json_t *networks, const char *joining, hull_err **err);
 /* A network went away: drop its file and reload. */
 void net_dns_network_removed(net_store *s, const char *name);
 

@@ -45,3 +45,10 @@ char *time_rfc3339_now(char out[TIME_RFC3339_MAX], bool nanos)
     clock_gettime(CLOCK_REALTIME, &ts);
     return time_rfc3339(out, &ts, nanos);
 }
+
+long long time_monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}

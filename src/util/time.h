@@ -1,4 +1,4 @@
-/* Timestamps as docker and the OCI tools write them: RFC 3339 in UTC. */
+/* Timestamps as docker and the OCI tools write them: RFC 3339 in UTC; the monotonic clock. */
 #ifndef HULL_UTIL_TIME_H
 #define HULL_UTIL_TIME_H
 
@@ -13,5 +13,7 @@
 char *time_rfc3339(char out[TIME_RFC3339_MAX], const struct timespec *ts, bool nanos);
 /* The same for now (CLOCK_REALTIME). */
 char *time_rfc3339_now(char out[TIME_RFC3339_MAX], bool nanos);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+long long time_monotonic_ms(void);
 
 #endif
