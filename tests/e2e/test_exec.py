@@ -114,7 +114,10 @@ def test_exec_joins_every_namespace(runtime, bundle):
     assert dict(zip(NAMESPACES, lines)) == expected
     # The time namespace's offset applies: uptime is 300 days ahead of the host's.
     assert float(lines[len(NAMESPACES)].split()[0]) > 86400 * 299
-    # The pid namespace's view: init is pid 1, we are someone else.
+    # The pid namespace's view: init is pid 1, we are someone else. (`run -d` returns once the
+    # container is started, which may be before its process's execve: wait for that.)
+    wait_for(lambda: open(f"/proc/{init}/cmdline", "rb").read().startswith(b"sleep\0"),
+             what="the container's execve of sleep")
     r = runtime("exec", "ns1", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$")
     assert r.stdout.split("\n")[0].strip() == "sleep 1000"
     assert int(r.stdout.split("\n")[1]) > 1
