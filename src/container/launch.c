@@ -711,28 +711,20 @@ int container_pause(container_store *cs, container_record *r, bool pause, hull_e
                  : runtime_resume(&cs->runtime, r->id, err);
 }
 
-void container_launch_warm_up(container_store *cs)
+void container_launch_detect_cgroups(container_store *cs)
 {
-    if (geteuid() != 0)
-        return; /* the warm-up is root's only */
-    if (cs->runtime.cgroup_manager != CGROUP_MANAGER_DISABLED && cs->cgroup_host == NULL) {
-        struct cgroup_host *host = calloc(1, sizeof(*host));
-        cleanup_err hull_err *err = NULL;
-        if (host && cgroup_host_detect(host, &err) == 0 && host->n > 0) {
-            cs->cgroup_host = host;
-            cgroup_warm_migration_lock_host(host);
-            return;
-        }
-        if (host)
-            cgroup_host_clear(host);
-        free(host); /* the runtime detects them itself (and reports what fails) */
+    if (geteuid() != 0 || cs->runtime.cgroup_manager == CGROUP_MANAGER_DISABLED ||
+        cs->cgroup_host != NULL)
+        return;
+    struct cgroup_host *host = calloc(1, sizeof(*host));
+    cleanup_err hull_err *err = NULL;
+    if (host && cgroup_host_detect(host, &err) == 0 && host->n > 0) {
+        cs->cgroup_host = host;
+        return;
     }
-    cgroup_warm_migration_lock();
-}
-
-void container_launch_warm_up_reap(const bool *started)
-{
-    cgroup_warm_migration_waitp(started);
+    if (host)
+        cgroup_host_clear(host);
+    free(host);
 }
 
 int container_stop(container_store *cs, container_record *r, int sig, long timeout, hull_err **err)

@@ -62,13 +62,11 @@ int container_signal(container_store *cs, container_record *r, int sig, bool all
 /* Freeze (pause) or thaw a running container's processes. */
 int container_pause(container_store *cs, container_record *r, bool pause, hull_err **err);
 
-/* A launch is coming (`hull run`): let the grace period of the first cgroup migration pass while
- * the caller looks up the image, writes the record and mounts the root filesystem
- * (src/linux/cgroup/migration_warmup.c). The host's cgroup hierarchies it detects for that are
- * kept in `cs` for the launch's runtime create. */
-void container_launch_warm_up(container_store *cs);
-/* Reap the warm-up's helper (a no-op when none was started); for cleanup_launch_warm_up. */
-void container_launch_warm_up_reap(const bool *started);
-#define cleanup_launch_warm_up __attribute__((cleanup(container_launch_warm_up_reap)))
+/* A launch is coming (`hull run`): detect the host's cgroup hierarchies once, kept in `cs` for
+ * the launch's runtime create (root only; on failure the runtime detects them itself and
+ * reports what fails). No migration warm-up is started: the runtime clones a container
+ * straight into its cgroups, and a warm-up's own migration would make the container's clone
+ * wait for its RCU grace period (src/linux/cgroup/migration_warmup.c). */
+void container_launch_detect_cgroups(container_store *cs);
 
 #endif

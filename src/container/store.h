@@ -48,7 +48,7 @@ typedef struct container_store {
     char *volumes_dir; /* DATA_ROOT/volumes */
     int dirfd;         /* containers/ */
     int names_fd;      /* names/ */
-    /* The host's cgroup hierarchies when container_launch_warm_up detected them (NULL
+    /* The host's cgroup hierarchies when container_launch_detect_cgroups found them (NULL
      * otherwise): the launch that follows hands them to the runtime, which then does not list
      * the host's mounts a second time. */
     struct cgroup_host *cgroup_host;

@@ -12,12 +12,12 @@
 
 #include "util/time.h"
 
-#define DNS_HEADER 12
-#define DNS_FLAG_RESPONSE 0x8000
+#define DNS_HEADER                 12
+#define DNS_FLAG_RESPONSE          0x8000
 #define DNS_FLAG_RECURSION_DESIRED 0x0100
-#define DNS_RCODE_MASK 0x000f
-#define DNS_TYPE_A 1
-#define DNS_CLASS_IN 1
+#define DNS_RCODE_MASK             0x000f
+#define DNS_TYPE_A                 1
+#define DNS_CLASS_IN               1
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -78,9 +78,8 @@ int dns_probe_open(struct dns_probe *p, uint32_t server, uint16_t port, const ch
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (p->fd < 0)
         return hull_error(err, errno, "DNS probe socket");
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(server)};
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(server)};
     if (connect(p->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         int e = errno;
         dns_probe_close(p);

@@ -117,14 +117,12 @@ static int create_container(struct hull_cli *cli, const char *command, int argc,
             return -1;
         }
     }
-    /* The container's cgroup migration comes after the image lookup, the record and the
-     * overlay mount: let its grace period pass meanwhile (migration_warmup.c). */
     if (ctr_open(cli, cs, &err) < 0) {
         *status = fail125(err);
         return -1;
     }
     if (strcmp(command, "run") == 0)
-        container_launch_warm_up(*cs);
+        container_launch_detect_cgroups(*cs);
     cleanup_image_info image_info *img = NULL;
     if (cli_open_store(cli, is, &err) < 0 || ensure_image(cli, *is, req, &img, &err) < 0 ||
         container_create_from_image_info(*cs, *is, img, req, r, &err) < 0) {
@@ -179,8 +177,6 @@ static int run_in_terminal(container_store *cs, image_store *is, container_recor
 
 int cmd_run(struct hull_cli *cli, int argc, char **argv)
 {
-    /* Reap the warm-up helper (create_container starts it) however the run ends. */
-    cleanup_launch_warm_up bool warming = true;
     struct run_request req;
     run_request_init(&req);
     cleanup_container_store container_store *cs = NULL;
