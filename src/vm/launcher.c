@@ -250,6 +250,21 @@ static int boot_file_memfd(const char *path, const char *what, hull_err **err)
     return steal_fd(&fd);
 }
 
+/* Whether the kernel in memfd `fd` reads its virtio-mmio devices from the command line (then
+ * qemu runs without ACPI; see vm_kernel_takes_mmio_cmdline). Unreadable: assume not. */
+static bool kernel_takes_mmio_cmdline(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size <= 0)
+        return false;
+    void *image = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (image == MAP_FAILED)
+        return false;
+    bool yes = vm_kernel_takes_mmio_cmdline(image, (size_t)st.st_size);
+    munmap(image, (size_t)st.st_size);
+    return yes;
+}
+
 /* Free the memfd copies of the kernel and initramfs: qemu read them at its reset, before the
  * guest ran, and reads them again only on a reset, which -no-reboot turns into an exit. A hole
  * keeps the size, so a stray read sees zeros, not SIGBUS. */
@@ -399,6 +414,7 @@ int vm_start(const struct vm_spec *spec, struct vm **out, hull_err **err)
             .ports = spec->ports,
             .n_ports = spec->n_ports,
             .network = spec->network,
+            .mmio_cmdline = kernel_takes_mmio_cmdline(f.kernel),
             .fd_control = f.ctl[1],
             .fd_stdout = f.out[1],
             .fd_stderr = f.err[1],

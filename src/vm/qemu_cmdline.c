@@ -1,8 +1,14 @@
 /* Builds the qemu microvm command line. Why each choice:
- *  - microvm with ACPI on: the guest finds the virtio-mmio devices through ACPI tables.
+ *  - microvm with ACPI on: the guest finds the virtio-mmio devices through ACPI tables; with ACPI
+ *    off when the kernel can read them from its command line (virtio_mmio.device=, which qemu
+ *    then adds): hull's minimal guest kernel has no ACPI, and skips its interpreter at boot.
  *  - PVH boot of the ELF vmlinux, no option ROMs, no default devices: the fastest path to init.
  *  - -no-reboot: a guest reset ends qemu instead of rebooting (backup for ACPI power-off).
- *  - tsc_early_khz under TCG: without it the guest sometimes hangs calibrating the TSC.
+ *  - tsc_early_khz under TCG: without it the guest sometimes hangs calibrating the TSC. And
+ *    tsc=reliable: TCG's TSC follows the host clock, but the kernel's clocksource watchdog checks
+ *    it against jiffies (microvm has no HPET or ACPI PM timer), whose ticks an emulated guest
+ *    on a busy host receives late: it then marks the TSC unstable and falls back to jiffies as
+ *    the clock (10 ms resolution).
  *  - TCG translation cache of VM_TCG_TB_MIB per vCPU instead of qemu's 1 GiB default: a boot
  *    translates about 44 MiB of code, every byte of it stays resident; a smaller cache is
  *    flushed and refilled instead (docs/performance.md has the cost).
@@ -51,6 +57,12 @@ static void add(struct argv_builder *b, const char *fmt, ...)
     nv[b->n++] = s;
     nv[b->n] = NULL;
     b->v = nv;
+}
+
+bool vm_kernel_takes_mmio_cmdline(const void *image, size_t len)
+{
+    static const char param[] = "virtio_mmio.device";
+    return image != NULL && memmem(image, len, param, sizeof(param) - 1) != NULL;
 }
 
 unsigned vm_qemu_tb_size_mib(unsigned cpus)
@@ -111,7 +123,8 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     struct argv_builder b = {0};
     add(&b, "%s", plan->qemu);
     add(&b, "-M");
-    add(&b, "microvm,acpi=on,x-option-roms=off,isa-serial=%s", console ? "on" : "off");
+    add(&b, "microvm,acpi=%s,x-option-roms=off,isa-serial=%s", plan->mmio_cmdline ? "off" : "on",
+        console ? "on" : "off");
     add(&b, "-accel");
     if (strcmp(plan->accel, "tcg") == 0)
         add(&b, "tcg,tb-size=%u", vm_qemu_tb_size_mib(plan->cpus));
@@ -138,9 +151,9 @@ int vm_qemu_argv(const struct vm_qemu_plan *plan, char ***argv, hull_err **err)
     add(&b, "%s", plan->kernel);
     add(&b, "-initrd");
     add(&b, "%s", plan->initramfs);
-    char tsc[48] = "";
+    char tsc[64] = "";
     if (plan->tsc_khz != 0 && strcmp(plan->accel, "tcg") == 0)
-        snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", plan->tsc_khz);
+        snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu tsc=reliable", plan->tsc_khz);
     add(&b, "-append");
     /* cryptomgr.notests: the crypto self-tests are a third of a TCG boot */
     add(&b, "%s panic=-1 reboot=t cryptomgr.notests %s%s%s%s", console ? "console=ttyS0" : "quiet",

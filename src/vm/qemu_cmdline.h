@@ -20,6 +20,7 @@ struct vm_qemu_plan {
     const struct vm_port_forward *ports;
     size_t n_ports;
     bool network;
+    bool mmio_cmdline; /* the kernel finds virtio-mmio devices on its command line: no ACPI */
     int fd_control, fd_stdout, fd_stderr; /* connected unix sockets, inherited by qemu */
     int fd_config;                        /* memfd with the encoded vm_guest_config */
 };
@@ -29,6 +30,11 @@ struct vm_qemu_plan {
 
 /* Guest initcalls skipped: the tracefs files (no one traces inside a hull guest). */
 #define VM_KERNEL_INITCALL_BLACKLIST "initcall_blacklist=init_kprobe_trace,tracer_init_tracefs"
+
+/* True when the kernel image has virtio_mmio built in with its `device=` parameter (a built-in
+ * parameter's name is stored whole in the image, a module's is not): such a kernel finds the
+ * microvm's devices on its command line and boots without ACPI (plan.mmio_cmdline). */
+bool vm_kernel_takes_mmio_cmdline(const void *image, size_t len);
 
 /* The -accel tcg,tb-size= value for `cpus` vCPUs (each MTTCG thread gets a region of it). */
 unsigned vm_qemu_tb_size_mib(unsigned cpus);

@@ -58,7 +58,7 @@ static void test_tcg_plan(void)
     CHECK(has_pair(argv, "-append",
                    "quiet panic=-1 reboot=t cryptomgr.notests "
                    "initcall_blacklist=init_kprobe_trace,tracer_init_tracefs "
-                   "tsc_early_khz=2445426"));
+                   "tsc_early_khz=2445426 tsc=reliable"));
     CHECK(has_pair(argv, "-chardev", "socket,id=ctl,fd=10"));
     CHECK(has_pair(argv, "-device", "virtserialport,chardev=ctl,name=hull.ctl"));
     CHECK(has_pair(argv, "-chardev", "socket,id=out,fd=11"));
@@ -117,6 +117,23 @@ static void test_workspace_share(void)
     CHECK(has_pair(argv, "-device", "virtio-9p-device,fsdev=ws,mount_tag=hullws"));
 }
 
+/* A kernel that takes its virtio-mmio devices from the command line boots without ACPI. */
+static void test_mmio_cmdline_kernel_without_acpi(void)
+{
+    static const char builtin[] = "\177ELF\0\0virtio_mmio.device\0more";
+    static const char module[] = "\177ELF\0\0virtio_mmio\0device\0";
+    CHECK(vm_kernel_takes_mmio_cmdline(builtin, sizeof(builtin) - 1));
+    CHECK(!vm_kernel_takes_mmio_cmdline(module, sizeof(module) - 1));
+    CHECK(!vm_kernel_takes_mmio_cmdline(builtin, 8)); /* the name cut off at the end */
+    CHECK(!vm_kernel_takes_mmio_cmdline(NULL, 0));
+    struct vm_qemu_plan plan = base_plan();
+    plan.mmio_cmdline = true;
+    cleanup_strv char **argv = NULL;
+    cleanup_err hull_err *err = NULL;
+    CHECK(vm_qemu_argv(&plan, &argv, &err) == 0);
+    CHECK(has_pair(argv, "-M", "microvm,acpi=off,x-option-roms=off,isa-serial=off"));
+}
+
 static void test_escape(void)
 {
     char *s = vm_qemu_escape(",a,,b,");
@@ -133,6 +150,7 @@ int main(void)
     test_kvm_console_and_no_network();
     test_tb_size();
     test_workspace_share();
+    test_mmio_cmdline_kernel_without_acpi();
     test_escape();
     TEST_EXIT();
 }

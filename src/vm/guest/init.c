@@ -68,11 +68,15 @@ static void say(const struct ports *p, const char *fmt, ...)
     dprintf(p != NULL && p->err >= 0 ? p->err : 2, "hull-guest-init: %s\n", msg);
 }
 
+/* ACPI powers the VM off. Without ACPI (the minimal kernel; qemu then runs microvm,acpi=off) the
+ * kernel has no way to and RB_POWER_OFF would only halt the CPU, with qemu still running: reset
+ * instead, which qemu's -no-reboot turns into its exit. */
 static void power_off(void)
 {
     sync();
-    reboot(RB_POWER_OFF);
-    reboot(RB_AUTOBOOT); /* the launcher runs qemu with -no-reboot: a reset ends it too */
+    if (access("/sys/firmware/acpi", F_OK) == 0)
+        reboot(RB_POWER_OFF);
+    reboot(RB_AUTOBOOT);
     for (;;)
         pause();
 }
