@@ -16,9 +16,9 @@
 static void test_query_build(void)
 {
     uint8_t q[DNS_QUERY_MAX];
-    static const uint8_t want[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, /* header */
-                                   2,    'a',  'b', 1, 'c', 0,                /* ab.c */
-                                   0,    1,    0,   1};                       /* A, IN */
+    static const uint8_t want[] = {0x12, 0x34, 1,   0, 0,   1, 0, 0, 0, 0, 0, 0, /* header */
+                                   2,    'a',  'b', 1, 'c', 0,                   /* ab.c */
+                                   0,    1,    0,   1};                          /* A, IN */
     EXPECT(dns_query_build(0x1234, "ab.c", q) == sizeof want);
     EXPECT(memcmp(q, want, sizeof want) == 0);
     EXPECT(dns_query_build(1, "0123456789ab", q) == 12 + 1 + 12 + 1 + 4);
