@@ -27,8 +27,10 @@ demo: all
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --prefix=$(PREFIX) $(MESON_OPTS)
 
+# The ASan build boots Debian's guest kernel (the normal build hull's minimal one): `make check`
+# runs the VM tests on both, and the kernel is compiled once, not twice (docs/vm.md).
 $(ASAN)/build.ninja:
-	meson setup $(ASAN) --prefix=$(PREFIX) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	meson setup $(ASAN) --prefix=$(PREFIX) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dvm_kernel=debian
 
 build-asan: $(ASAN)/build.ninja
 	ninja -C $(ASAN)
