@@ -27,6 +27,12 @@ def test_create_ls_inspect_rm(hull):
     assert doc["Labels"] == {"tier": "web"} and doc["Internal"] is False
     assert doc["Options"]["com.docker.network.bridge.name"] == br
     assert doc["Containers"] == {}
+    # docker's -f/--format on network inspect: a template per network.
+    out = hull("network", "inspect", "-f", "{{.Name}} {{(index .IPAM.Config 0).Subnet}}", "front",
+               check=True).stdout
+    assert out == f"front {subnet}\n"
+    r = hull("network", "inspect", "--format", "{{.Name", "front")
+    assert r.returncode == 125 and "--format" in r.stderr
     # The conflist is a plain CNI 1.0 network configuration list.
     conf = json.load(open(os.path.join(hull.root, "networks", "front.conflist")))
     assert conf["cniVersion"] == "1.0.0" and conf["name"] == "front"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/hull/containers.h"
+#include "cli/hull/format.h"
 #include "container/network.h"
 #include "net/attach.h"
 #include "net/network.h"
@@ -13,10 +14,11 @@
 static const char help[] =
     "Usage: hull network COMMAND [ARGS...]\n"
     "\n"
-    "Manage networks: Linux bridges set up by the CNI plugins (bridge, host-local, portmap,\n"
-    "firewall), one conflist per network under DATA_ROOT/networks. Containers on the same user\n"
-    "network reach each other and resolve each other's names (aardvark-dns on the gateway);\n"
-    "containers on different networks cannot reach each other (docs/networking.md).\n"
+    "Manage networks: Linux bridges set up by the CNI plugins (bridge, host-local, bandwidth,\n"
+    "and hull's hull-portmap for published ports), one conflist per network under\n"
+    "DATA_ROOT/networks. Containers on the same user network reach each other and resolve each\n"
+    "other's names (aardvark-dns on the gateway); containers on different networks cannot\n"
+    "reach each other (docs/networking.md).\n"
     "\n"
     "Commands:\n"
     "  create [OPTIONS] NAME    create a network; prints its ID\n"
@@ -36,7 +38,9 @@ static const char help[] =
     "                               com.docker.network.driver.mtu=N (bridge and containers)\n"
     "  ls [-q] [--no-trunc] [-f name=N|id=ID|driver=D|label=K[=V]]\n"
     "                           list networks\n"
-    "  inspect NETWORK...       JSON array (docker's shape, Containers: the attached ones)\n"
+    "  inspect [-f TMPL] NETWORK...\n"
+    "                           JSON array (docker's shape, Containers: the attached ones); with\n"
+    "                           -f, --format a Go template rendered per network instead\n"
     "  rm [-f] NETWORK...       remove networks (refused while containers are attached; the\n"
     "                           default network `bridge` only with -f)\n"
     "  prune [-f]               remove every network no container is attached to\n"
@@ -262,12 +266,15 @@ static int inspect_one(void *ctx, const char *ref, hull_err **err)
     return 0;
 }
 
+static const struct option_spec inspect_opts[] = {{"format", 'f', true, 1, "see the command"},
+                                                  {NULL, 0, false, 0, NULL}};
+
 static int n_inspect(container_store *cs, net_store *ns, int argc, char **argv)
 {
     (void)cs;
-    const char *v[1] = {NULL};
+    const char *v[2] = {NULL, NULL};
     int first;
-    int usage = cli_options("network inspect", cli_no_options, argc, argv, v, &first);
+    int usage = cli_options("network inspect", inspect_opts, argc, argv, v, &first);
     if (usage)
         return usage;
     if (first >= argc)
@@ -275,7 +282,27 @@ static int n_inspect(container_store *cs, net_store *ns, int argc, char **argv)
     cleanup_json json_t *arr = json_array();
     struct n_each e = {.ns = ns, .docs = arr};
     int status = cli_each_operand(first, argc, argv, false, inspect_one, &e);
-    print_json(arr);
+    if (v[1] == NULL) {
+        print_json(arr);
+        return status;
+    }
+    /* -f TMPL: the template per network found, as `hull inspect -f` renders it. */
+    struct cli_format fmt = {0};
+    int rc = cli_format_begin(&fmt, "network inspect", v[1], NULL);
+    if (rc != 0)
+        return rc;
+    hull_err *err = NULL;
+    size_t i;
+    json_t *doc;
+    json_array_foreach(arr, i, doc)
+    {
+        if (cli_format_row(&fmt, doc, &err) < 0) {
+            cli_format_clear(&fmt);
+            return cli_fail(err);
+        }
+    }
+    if (cli_format_end(&fmt, &err) < 0)
+        return cli_fail(err);
     return status;
 }
 
