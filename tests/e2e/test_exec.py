@@ -242,8 +242,9 @@ def test_exec_detach_with_pid_file(runtime, bundle):
     pid = exec_detached(runtime, "d1", pid_file, "sleep", "300")
     assert time.monotonic() - t0 < 120  # it did not wait for the program
     assert os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{init}/ns/pid")
-    with open(f"/proc/{pid}/cmdline") as f:
-        assert f.read() == "sleep\x00300\x00"
+    # exec --detach returns once the process may go on to its execve, not after it.
+    wait_for(lambda: open(f"/proc/{pid}/cmdline").read() == "sleep\x00300\x00",
+             what="the exec'd process's execve of sleep")
     assert runtime("delete", "--force", "d1").returncode == 0
     assert wait_gone(pid)
 

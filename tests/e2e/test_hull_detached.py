@@ -142,9 +142,9 @@ def test_ps_and_inspect_documents(hull):
     assert "A=1" in doc["Config"]["Env"]
     assert doc["HostConfig"]["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
     assert doc["HostConfig"]["LogConfig"]["Config"]["max-size"] == str(10 << 20)
-    # The pid is the container's PID 1 on the host.
-    with open(f"/proc/{st['Pid']}/cmdline", "rb") as f:
-        assert f.read() == b"sleep\x0030\x00"
+    # The pid is the container's PID 1 on the host (its execve may follow `run -d`'s return).
+    hull.wait_for(lambda: open(f"/proc/{st['Pid']}/cmdline", "rb").read() == b"sleep\x0030\x00",
+                  what="the container's execve of sleep")
     # Short ID prefixes and names both work; ambiguity and unknown names are errors.
     assert hull("inspect", "-f", "{{.Name}}", cid[:5], check=True).stdout == "/doc\n"
     r = hull("inspect", "--type", "container", "nosuch")

@@ -256,7 +256,9 @@ def test_lifecycle_statuses(runtime, bundle):
     assert runtime("start", "c1").returncode == 0
     st = runtime.state("c1")
     assert st["status"] == "running" and st["pid"] == pid
-    assert open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0] == b"sleep"
+    # start returns once the process may go on to its execve (as runc's does), not after it.
+    wait_for(lambda: open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0] == b"sleep",
+             what="the container's execve of sleep")
     r = runtime("start", "c1")
     assert r.returncode == 1 and "cannot start a container that is running" in r.stderr
     r = runtime("delete", "c1")
