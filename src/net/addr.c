@@ -142,7 +142,7 @@ int net_ip6_parse(const char *text, unsigned char out[16], hull_err **err)
     return 0;
 }
 
-static void mask6(unsigned char a[16], int prefix)
+void net_ip6_mask(unsigned char a[16], int prefix)
 {
     for (int i = 0; i < 16; i++) {
         int bits = prefix - 8 * i;
@@ -166,7 +166,7 @@ int net_cidr6_parse(const char *text, struct net_cidr6 *out, bool allow_host_bit
     out->prefix = (int)p;
     unsigned char net[16];
     memcpy(net, out->addr, 16);
-    mask6(net, out->prefix);
+    net_ip6_mask(net, out->prefix);
     if (!allow_host_bits && memcmp(net, out->addr, 16) != 0) {
         struct net_cidr6 fixed = *out;
         memcpy(fixed.addr, net, 16);
@@ -193,8 +193,8 @@ bool net_cidr6_contains(const struct net_cidr6 *c, const unsigned char ip[16])
     unsigned char a[16], b[16];
     memcpy(a, c->addr, 16);
     memcpy(b, ip, 16);
-    mask6(a, c->prefix);
-    mask6(b, c->prefix);
+    net_ip6_mask(a, c->prefix);
+    net_ip6_mask(b, c->prefix);
     return memcmp(a, b, 16) == 0;
 }
 

@@ -50,6 +50,8 @@ int net_ip6_parse(const char *text, unsigned char out[16], hull_err **err);
 /* buf: at least 50 bytes (INET6_ADDRSTRLEN + "/128"). */
 void net_cidr6_format(const struct net_cidr6 *c, char *buf);
 void net_ip6_format(const unsigned char ip[16], char *buf);
+/* Clear the bits of `a` after the first `prefix` (an address to its network's). */
+void net_ip6_mask(unsigned char a[16], int prefix);
 bool net_cidr6_overlap(const struct net_cidr6 *a, const struct net_cidr6 *b);
 bool net_cidr6_contains(const struct net_cidr6 *c, const unsigned char ip[16]);
 /* The host's IPv6 routes (/proc/net/ipv6_route) other than default, link-local and multicast

@@ -97,8 +97,7 @@ static int container_addrs(json_t *prev, struct container_addrs *a, hull_err **e
                 continue;
             if (net_cidr6_parse(text, &c, true, err) < 0)
                 return hull_error_prefix(err, "prevResult: ips[%zu].address", i);
-            for (int b = c.prefix; b < 128; b++)
-                c.addr[b / 8] &= (unsigned char)~(0x80u >> (b % 8));
+            net_ip6_mask(c.addr, c.prefix);
             snprintf(a->ip6, sizeof a->ip6, "%s", addr);
             net_cidr6_format(&c, a->sub6);
             a->has6 = true;
