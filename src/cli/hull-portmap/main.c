@@ -44,39 +44,50 @@ static int fail(const char *version, int code, const char *msg, const char *deta
     return 1;
 }
 
-/* Run `cmd`; with `listing`, its JSON output (with handles) is returned there. On failure the
- * first line of nft's error is in *why (static storage of the context: copied). */
-static int nft(const char *cmd, char **listing, char **why)
+/* One libnftables context for the whole run (its start-up, the caches and /etc/iproute2 reads,
+ * is the dear part of a command). Both its buffers are emptied after every command, so one
+ * command's output never shows up in the next one's. */
+static struct nft_ctx *nft_open(void)
 {
     struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (ctx == NULL) {
-        *why = strdup("libnftables: no context");
-        return -1;
+    if (ctx) {
+        nft_ctx_buffer_error(ctx);
+        nft_ctx_buffer_output(ctx);
     }
-    nft_ctx_buffer_error(ctx);
-    nft_ctx_buffer_output(ctx);
-    if (listing)
-        nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+    return ctx;
+}
+
+static void nft_closep(struct nft_ctx **ctx)
+{
+    if (*ctx)
+        nft_ctx_free(*ctx);
+}
+
+/* Run `cmd`; with `listing`, its JSON output (with handles) is returned there. On failure the
+ * first line of nft's error is in *why. */
+static int nft(struct nft_ctx *ctx, const char *cmd, char **listing, char **why)
+{
+    nft_ctx_output_set_flags(ctx, listing ? NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE : 0);
     int rc = nft_run_cmd_from_buffer(ctx, cmd);
+    const char *out = nft_ctx_get_output_buffer(ctx);
+    const char *m = nft_ctx_get_error_buffer(ctx);
     if (rc != 0) {
-        const char *m = nft_ctx_get_error_buffer(ctx);
         m = m ? m : "";
         *why = strndup(m, strcspn(m, "\n"));
     } else if (listing) {
-        const char *out = nft_ctx_get_output_buffer(ctx);
         *listing = strdup(out ? out : "");
     }
-    nft_ctx_free(ctx);
     return rc == 0 ? 0 : -1;
 }
 
 /* The handles of the attachment's rules; none when the table is not there. */
-static int find_rules(const char *tag, long long **handles, size_t *n, char **why)
+static int find_rules(struct nft_ctx *ctx, const char *tag, long long **handles, size_t *n,
+                      char **why)
 {
     *handles = NULL;
     *n = 0;
     cleanup_free char *listing = NULL;
-    if (nft(NET_PORTMAP_LIST, &listing, why) < 0) {
+    if (nft(ctx, NET_PORTMAP_LIST, &listing, why) < 0) {
         if (strstr(*why, "No such file or directory") == NULL)
             return -1;
         free(*why);
@@ -92,7 +103,7 @@ static int find_rules(const char *tag, long long **handles, size_t *n, char **wh
     return 0;
 }
 
-static int cmd_del(const char *version, const char *tag)
+static int cmd_del(struct nft_ctx *ctx, const char *version, const char *tag)
 {
     /* A rule deleted meanwhile (by a second DEL of the same attachment) fails the whole
      * transaction: the listing is taken again once. */
@@ -100,12 +111,12 @@ static int cmd_del(const char *version, const char *tag)
         cleanup_free long long *handles = NULL;
         size_t n = 0;
         cleanup_free char *why = NULL;
-        if (find_rules(tag, &handles, &n, &why) < 0)
+        if (find_rules(ctx, tag, &handles, &n, &why) < 0)
             return fail(version, CNI_NFT, "list " NET_PORTMAP_TABLE " rules", why);
         if (n == 0)
             return 0;
         cleanup_free char *script = net_portmap_del_script(handles, n);
-        if (nft(script, NULL, &why) == 0)
+        if (nft(ctx, script, NULL, &why) == 0)
             return 0;
         if (attempt == 1)
             return fail(version, CNI_NFT, "delete " NET_PORTMAP_TABLE " rules", why);
@@ -115,10 +126,9 @@ static int cmd_del(const char *version, const char *tag)
 /* The rules, with the table when it is not there yet (a read, not a `create table` that fails:
  * an aborted transaction waits for an RCU grace period as a deletion does), or with the table
  * made anew when adding them alone fails (its chains were removed). */
-static int add_rules(const char *rules, char **why)
+static int add_rules(struct nft_ctx *ctx, const char *rules, char **why)
 {
-    cleanup_free char *listing = NULL;
-    bool exists = nft("list chain inet " NET_PORTMAP_TABLE " postrouting", &listing, why) == 0;
+    bool exists = nft(ctx, "list chain inet " NET_PORTMAP_TABLE " postrouting", NULL, why) == 0;
     for (int repair = 0; repair < 2; repair++) {
         cleanup_free char *table = exists && !repair ? NULL : net_portmap_table_script(repair);
         cleanup_free char *script = NULL;
@@ -126,7 +136,7 @@ static int add_rules(const char *rules, char **why)
             abort();
         free(*why);
         *why = NULL;
-        if (nft(script, NULL, why) == 0)
+        if (nft(ctx, script, NULL, why) == 0)
             return 0;
     }
     return -1;
@@ -236,8 +246,11 @@ int main(int argc, char **argv)
     if (id == NULL || *id == '\0' || ifname == NULL || *ifname == '\0')
         return fail(version, CNI_ENV, "CNI_CONTAINERID and CNI_IFNAME are required", NULL);
     cleanup_free char *tag = net_portmap_tag(id, ifname);
+    __attribute__((cleanup(nft_closep))) struct nft_ctx *ctx = nft_open();
+    if (ctx == NULL)
+        return fail(version, CNI_NFT, "libnftables: no context", NULL);
     if (strcmp(command, "DEL") == 0)
-        return cmd_del(version, tag);
+        return cmd_del(ctx, version, tag);
     bool add = strcmp(command, "ADD") == 0;
     if (!add && strcmp(command, "CHECK") != 0)
         return fail(version, CNI_ENV, "CNI_COMMAND: not ADD, DEL, CHECK or VERSION", command);
@@ -249,7 +262,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (add) {
-        if (script && add_rules(script, &why) < 0)
+        if (script && add_rules(ctx, script, &why) < 0)
             return fail(version, CNI_NFT, "add " NET_PORTMAP_TABLE " rules", why);
         if (dev)
             set_route_localnet(dev);
@@ -265,7 +278,7 @@ int main(int argc, char **argv)
     }
     cleanup_free long long *handles = NULL;
     size_t n = 0;
-    if (find_rules(tag, &handles, &n, &why) < 0)
+    if (find_rules(ctx, tag, &handles, &n, &why) < 0)
         return fail(version, CNI_NFT, "list " NET_PORTMAP_TABLE " rules", why);
     size_t want = script ? rule_count(script) : 0;
     if (n != want) {
