@@ -676,13 +676,6 @@ static bool wait_exit(pid_t pid, long timeout_ms)
     return rc > 0;
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void kill_event(container_store *cs, const container_record *r, int sig)
 {
     char num[16];
@@ -735,7 +728,7 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
         container_write_file(r->dirfd, MONITOR_STOPPED_NAME, "", 0, 0600, err) < 0)
         return -1;
     const struct runtime_opts *ro = &cs->runtime;
-    long long deadline = mono_ms() + timeout * 1000 + 15000;
+    long long deadline = time_monotonic_ms() + timeout * 1000 + 15000;
     pid_t signalled = 0;
     struct container_state_info st = {0};
     for (;;) {
@@ -785,7 +778,7 @@ int container_stop(container_store *cs, container_record *r, int sig, long timeo
         if (!running)
             kill(st.monitor_pid, SIGTERM);
         wait_exit(st.monitor_pid, 100);
-        if (mono_ms() > deadline)
+        if (time_monotonic_ms() > deadline)
             return hull_error(err, 0, "container %s: its monitor (pid %d) does not finish", r->name,
                               (int)st.monitor_pid);
     }

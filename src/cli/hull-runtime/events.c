@@ -11,6 +11,7 @@
 #include "oci/json_read.h"
 #include "runtime/cgroup.h"
 #include "util/cleanup.h"
+#include "util/time.h"
 
 enum { E_STATS = 1, E_INTERVAL };
 static const struct option_spec events_options[] = {
@@ -60,13 +61,6 @@ static void print_event(const char *type, const char *id, json_t *data)
     }
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Stream until the container stops: stats every interval, an oom event whenever the kernel's
  * OOM-kill counter grows (woken early by the memory cgroup's notification fd). */
 static int stream(struct cli_ctx *ctx, const char *id, long interval_ms, hull_err **err)
@@ -79,9 +73,9 @@ static int stream(struct cli_ctx *ctx, const char *id, long interval_ms, hull_er
     cleanup_close int notify = runtime_oom_notify_fd(&ctx->ro, id, &notify_err);
     hull_err_free(notify_err);
     print_event("stats", id, first);
-    long next_tick = now_ms() + interval_ms;
+    long long next_tick = time_monotonic_ms() + interval_ms;
     for (;;) {
-        long wait = next_tick - now_ms();
+        long long wait = next_tick - time_monotonic_ms();
         if (wait < 0)
             wait = 0;
         struct pollfd pfd = {.fd = notify, .events = POLLIN};
@@ -91,7 +85,7 @@ static int stream(struct cli_ctx *ctx, const char *id, long interval_ms, hull_er
             while (read(notify, drain, sizeof drain) > 0)
                 ;
         }
-        bool tick = now_ms() >= next_tick;
+        bool tick = time_monotonic_ms() >= next_tick;
         cleanup_json json_t *stats = NULL;
         uint64_t kills = 0;
         hull_err *e = NULL;
