@@ -21,13 +21,10 @@ char *container_helper_path(const char *name, hull_err **err)
     if (env && *env) {
         path = strdup(env);
     } else {
-        cleanup_free char *exe = runtime_binary_path(err);
-        if (exe == NULL)
+        cleanup_free char *dir = runtime_binary_dir(err);
+        if (dir == NULL)
             return NULL;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        if (asprintf(&path, "%s/%s", exe, name) < 0)
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
             abort();
     }
     if (access(path, X_OK) < 0) {

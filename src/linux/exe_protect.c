@@ -51,6 +51,15 @@ char *runtime_binary_path(hull_err **err)
     return strdup(buf);
 }
 
+char *runtime_binary_dir(hull_err **err)
+{
+    char *path = runtime_binary_path(err);
+    char *slash = path ? strrchr(path, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    return path;
+}
+
 bool runtime_binary_is_protected(void)
 {
     cleanup_close int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);

@@ -22,5 +22,7 @@ bool runtime_binary_is_protected(void);
 /* The path of the program this process runs (malloc'd), also when it was re-executed from a
  * protected copy, whose /proc/self/exe has no path: the original's is kept in $HULL_EXE. */
 char *runtime_binary_path(hull_err **err);
+/* The directory of that path (where hull's helper programs are installed), malloc'd. */
+char *runtime_binary_dir(hull_err **err);
 
 #endif

@@ -53,12 +53,9 @@ const char *net_network_id(json_t *conflist)
 static char *cni_search_path(hull_err **err)
 {
     const char *env = getenv("HULL_CNI_PATH");
-    cleanup_free char *self = runtime_binary_path(err);
+    cleanup_free char *self = runtime_binary_dir(err);
     if (self == NULL)
         return NULL;
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
     char *path;
     if (asprintf(&path, "%s:%s", env && *env ? env : NET_CNI_DEFAULT_PATH, self) < 0)
         abort();
