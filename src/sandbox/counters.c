@@ -51,17 +51,12 @@ static uint64_t value(int fd, const char *key)
     if (n <= 0)
         return 0;
     buf[n] = '\0';
-    const char *p = buf;
-    if (key) {
-        size_t kl = strlen(key);
-        while (p && !(strncmp(p, key, kl) == 0 && p[kl] == ' '))
-            if ((p = strchr(p, '\n')) != NULL)
-                p++;
-        if (p == NULL)
-            return 0;
-        p += kl + 1;
-    }
-    return strtoull(p, NULL, 10);
+    uint64_t v = 0;
+    if (key == NULL)
+        v = strtoull(buf, NULL, 10);
+    else if (cgroup_keyed_value(buf, key, &v) < 0)
+        v = 0;
+    return v;
 }
 
 void sandbox_counters_read(const struct sandbox_counters *c, struct sandbox_counts *out)

@@ -167,6 +167,9 @@ int cgroup_set_signal_all(const struct cgroup_set *s, int sig, hull_err **err);
 int cgroup_set_stats(const struct cgroup_set *s, json_t **out, hull_err **err);
 /* How many times the kernel OOM-killed in the cgroup (memory.oom_control / memory.events). */
 int cgroup_set_oom_kills(const struct cgroup_set *s, uint64_t *count, hull_err **err);
+/* In the text of a flat keyed file (cpu.stat, memory.events, memory.oom_control: "KEY VALUE"
+ * lines), the value of `key`; -1 when no line has it. */
+int cgroup_keyed_value(const char *text, const char *key, uint64_t *out);
 /* An fd that becomes readable on memory events (v1 eventfd on memory.oom_control, v2 inotify on
  * memory.events), or -1 with *err when there is no memory controller. */
 int cgroup_set_oom_notify_fd(const struct cgroup_set *s, hull_err **err);

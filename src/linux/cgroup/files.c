@@ -78,16 +78,20 @@ int cg_read_keyed(int dirfd, const char *file, const char *key, uint64_t *out)
         hull_err_free(e);
         return -1;
     }
+    return cgroup_keyed_value(text, key, out);
+}
+
+int cgroup_keyed_value(const char *text, const char *key, uint64_t *out)
+{
     size_t klen = strlen(key);
-    for (char *line = text; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
+    for (const char *line = text; line && *line;) {
         if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
             *out = strtoull(line + klen + 1, NULL, 10);
             return 0;
         }
-        line = next;
+        line = strchr(line, '\n');
+        if (line)
+            line++;
     }
     return -1;
 }
