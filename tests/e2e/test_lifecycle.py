@@ -301,8 +301,11 @@ def test_kill_signal_forms(runtime, bundle, tmp_path):
         args = ["kill", cid] + ([sig] if sig else [])
         r = runtime(*args)
         assert r.returncode == 0, r.stderr
-        wait_for((tmp_path / f"{cid}.exit").exists, what=f"{cid} to take the signal")
-        assert (tmp_path / f"{cid}.exit").read_text() == code + "\n", (cid, sig)
+        # The shell's `>` creates the file before `echo` writes to it: wait for the line.
+        exit_file = tmp_path / f"{cid}.exit"
+        wait_for(lambda: exit_file.exists() and exit_file.read_text().endswith("\n"),
+                 what=f"{cid} to take the signal")
+        assert exit_file.read_text() == code + "\n", (cid, sig)
     r = runtime("kill", "k1", "NOTASIGNAL")
     assert r.returncode == 1 and "unknown signal" in r.stderr
 
