@@ -329,7 +329,12 @@ def test_rootless_exec_into_a_running_container(rl_user):
     try:
         r = rl_user.hull("exec", "sl", "sh", "-c", "echo in; cat /proc/1/cmdline")
         assert r.returncode == 0, r.stderr
-        assert r.stdout.startswith("in\nsleep")
+        assert r.stdout.startswith("in\n")
+        # `run -d` returns once the container is started, which (as with runc) may be before
+        # its process's execve: pid 1 is then still the runtime's init for a moment.
+        wait_for(lambda: rl_user.hull("exec", "sl", "cat", "/proc/1/cmdline",
+                                      check=True).stdout.startswith("sleep"),
+                 timeout=60, what="the container's execve of sleep")
     finally:
         rl_user.hull("rm", "-f", "sl", check=True)
 
