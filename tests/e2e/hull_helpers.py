@@ -149,8 +149,11 @@ def network_leftovers(bridges):
         out["bridges"] = alive
     veths = []
     for dev in os.listdir("/sys/class/net"):
-        master = os.path.join("/sys/class/net", dev, "master")
-        if os.path.islink(master) and os.path.basename(os.readlink(master)) in bridges:
+        try:  # another test's device may go between the listing and the read
+            master = os.readlink(os.path.join("/sys/class/net", dev, "master"))
+        except OSError:
+            continue
+        if os.path.basename(master) in bridges:
             veths.append(dev)
     if veths:
         out["veths"] = sorted(veths)
