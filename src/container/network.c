@@ -120,6 +120,14 @@ int container_network_record(container_store *cs, const struct run_request *req,
     for (char **e = ic ? ic->exposed_ports : NULL; e && *e; e++)
         json_object_set_new(exposed, *e, json_object());
     json_object_set_new(config, "ExposedPorts", exposed);
+    for (char **e = req->expose; e && *e; e++) {
+        cleanup_strv char **keys = NULL;
+        size_t n = 0;
+        if (net_expose_parse(*e, &keys, &n, err) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            json_object_set_new(exposed, keys[i], json_object());
+    }
     json_t *bindings = json_object();
     json_object_set_new(host, "PortBindings", bindings);
     json_object_set_new(host, "PublishAllPorts", json_boolean(req->publish_all));
@@ -757,6 +765,14 @@ json_t *container_network_settings(container_store *cs, container_record *r)
         ports_add_mappings(ports,
                            json_object_get(json_object_get(en, "capabilityArgs"), "portMappings"));
     }
+    /* docker lists an exposed port that is not published too, as null. */
+    if (json_array_size(entries) > 0) {
+        const char *key;
+        json_t *unused;
+        json_object_foreach(json_object_get(json_object_get(r->doc, "Config"), "ExposedPorts"), key,
+                            unused) if (json_object_get(ports, key) == NULL)
+            json_object_set_new(ports, key, json_null());
+    }
     return ns_doc;
 }
 
@@ -769,13 +785,19 @@ char *container_ports_text(container_store *cs, container_record *r)
     if (f == NULL)
         abort();
     if (json_object_size(json_object_get(host, "PortBindings")) > 0 ||
-        json_is_true(json_object_get(host, "PublishAllPorts"))) {
+        json_is_true(json_object_get(host, "PublishAllPorts")) ||
+        json_object_size(json_object_get(json_object_get(r->doc, "Config"), "ExposedPorts")) > 0) {
         cleanup_json json_t *settings = container_network_settings(cs, r);
         const char *key;
         json_t *list;
         bool first = true;
         json_object_foreach(json_object_get(settings, "Ports"), key, list)
         {
+            if (json_is_null(list)) { /* exposed, not published: docker's `80/tcp` */
+                fprintf(f, "%s%s", first ? "" : ", ", key);
+                first = false;
+                continue;
+            }
             size_t i;
             json_t *b;
             json_array_foreach(list, i, b)

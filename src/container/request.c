@@ -51,6 +51,7 @@ void run_request_clear(struct run_request *r)
     hull_strvfree(r->cap_drop);
     hull_strvfree(r->network_aliases);
     hull_strvfree(r->publish);
+    hull_strvfree(r->expose);
     hull_strvfree(r->dns);
     hull_strvfree(r->dns_search);
     hull_strvfree(r->egress_allow);

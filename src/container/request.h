@@ -61,6 +61,7 @@ struct run_request {
     const char *ip6;        /* --ip6 */
     char **publish;         /* -p specs */
     bool publish_all;       /* -P */
+    char **expose;          /* --expose PORT[-END][/PROTO] */
     char **dns, **dns_search, **dns_options, **add_hosts;
     char **sysctls; /* --sysctl K=V (checked by parse_sysctl_flag) */
     char **ulimits; /* --ulimit NAME=SOFT[:HARD] (checked by parse_ulimit_flag) */

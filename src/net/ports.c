@@ -109,6 +109,32 @@ int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_er
     return 0;
 }
 
+int net_expose_parse(const char *spec, char ***keys, size_t *n, hull_err **err)
+{
+    cleanup_free char *s = strdup(spec);
+    const char *proto = "tcp";
+    char *slash = strchr(s, '/');
+    if (slash) {
+        *slash = '\0';
+        proto = slash + 1;
+        if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+            return hull_error(err, 0, "--expose %s: invalid protocol `%s` (tcp or udp)", spec,
+                              proto);
+    }
+    unsigned lo, hi;
+    if (port_range(s, &lo, &hi) < 0 || lo == 0)
+        return hull_error(err, 0, "--expose %s: invalid port `%s` (PORT[-END][/tcp|udp], 1-65535)",
+                          spec, s);
+    for (unsigned p = lo; p <= hi; p++) {
+        char **v = realloc(*keys, (*n + 2) * sizeof *v);
+        if (v == NULL || asprintf(&v[*n], "%u/%s", p, proto) < 0)
+            abort();
+        v[++*n] = NULL;
+        *keys = v;
+    }
+    return 0;
+}
+
 int net_port_check_dnat(const struct net_port *p, hull_err **err)
 {
     unsigned char a6[16], lo6[16] = {[15] = 1};

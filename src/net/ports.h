@@ -25,6 +25,9 @@ struct net_port {
 /* Append the mappings of one -p value to *ports (realloc'd). An IPv6 host address is written
  * in brackets, docker's way: `-p [fd00::1]:8080:80`. */
 int net_port_parse(const char *spec, struct net_port **ports, size_t *n, hull_err **err);
+/* Append the ports of one --expose value (`PORT[-END][/tcp|udp]`, docker's) to the
+ * NULL-terminated *keys as "PORT/PROTO" (*n counts them; realloc'd). */
+int net_expose_parse(const char *spec, char ***keys, size_t *n, hull_err **err);
 /* Can kernel DNAT publish p? Not on ::1 (IPv6 has no route_localnet: docs/networking.md). */
 int net_port_check_dnat(const struct net_port *p, hull_err **err);
 /* The owner of a reservation or an attachment: a process (pid + start time) of this boot. */

@@ -19,6 +19,7 @@ void stack_net_req_clear(struct stack_net_req *n)
     free(n->ip);
     hull_strvfree(n->aliases);
     hull_strvfree(n->publish);
+    hull_strvfree(n->expose);
     hull_strvfree(n->egress_allow);
     hull_strvfree(n->egress_tcp_ports);
     hull_strvfree(n->dns);
@@ -110,6 +111,8 @@ int stack_net_request(const struct stack *s, const struct stack_service *svc, lo
     json_t *x = json_object_get(d, "x-hull");
     if (json_object_get(d, "dns"))
         out->dns = strings_of(json_object_get(d, "dns"));
+    if (json_object_get(d, "expose"))
+        out->expose = strings_of(json_object_get(d, "expose"));
     if (json_object_get(x, "egress_allow"))
         out->egress_allow = strings_of(json_object_get(x, "egress_allow"));
     if (json_object_get(x, "egress_tcp_ports"))
@@ -175,6 +178,7 @@ int stack_net_request(const struct stack *s, const struct stack_service *svc, lo
     r->ip = out->ip;
     r->network_aliases = out->aliases;
     r->publish = out->publish;
+    r->expose = out->expose;
     r->dns = out->dns;
     r->egress_allow = out->egress_allow;
     r->egress_tcp_ports = out->egress_tcp_ports;

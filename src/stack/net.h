@@ -19,7 +19,7 @@
 struct stack_net_req {
     char *network; /* the request's network mode / first network */
     char *ip;
-    char **aliases, **publish, **egress_allow, **egress_tcp_ports, **dns;
+    char **aliases, **publish, **expose, **egress_allow, **egress_tcp_ports, **dns;
     /* further networks: name, its aliases (NULL-separated groups) and ipv4_address */
     size_t n_extra;
     char **extra_names, **extra_ips;

@@ -63,6 +63,7 @@ services:
         aliases: [backend]
     ports:
       - "127.0.0.1:{port}:7000"
+    expose: [7001, "7002/udp"]
   cli:
     image: busybox
     command: ["sleep", "1000"]
@@ -109,6 +110,10 @@ def check_name_alias_port(hull, tmp_path, p, port, subnet, r):
     assert info["IPAM"]["Config"][0]["Subnet"] == subnet
     bridge = bridge_of(hull, f"{p}_back")
     cli = f"{p}-cli-1"
+    srv = hull.inspect(f"{p}-srv-1")
+    assert set(srv["Config"]["ExposedPorts"]) == {"7000/tcp", "7001/tcp", "7002/udp"}
+    ports = srv["NetworkSettings"]["Ports"]  # exposed, not published: null (docker's)
+    assert ports["7001/tcp"] is None and ports["7002/udp"] is None and ports["7000/tcp"]
     # by service name, by alias, by container name
     for name in ("srv", "backend", f"{p}-srv-1"):
         exec_until(hull, cli, f"nc {name} 7000 </dev/null", "srv-here")

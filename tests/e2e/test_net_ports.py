@@ -110,6 +110,39 @@ def test_publish_all_and_ranges(hull, busybox_rootfs, tmp_path):
     assert not nothing_left(hull.root, sub, br)
 
 
+def test_expose_adds_ports_that_publish_all_publishes(hull):
+    sub, br = create_network(hull, "expo")
+    c = hull.run_d("--network", "expo", "-P", "--expose", "8080", "--expose", "9000-9001/udp",
+                   "busybox", "httpd", "-f", "-p", "8080", "-h", "/etc")
+    doc = hull.inspect(c)
+    assert set(doc["Config"]["ExposedPorts"]) == {"8080/tcp", "9000/udp", "9001/udp"}
+    ports = doc["NetworkSettings"]["Ports"]
+    assert set(ports) == {"8080/tcp", "9000/udp", "9001/udp"}
+    hp = int(ports["8080/tcp"][0]["HostPort"])
+    out = hull("port", c, "8080", check=True).stdout.split()
+    assert f"0.0.0.0:{hp}" in out
+    wait_tcp("127.0.0.1", hp)
+    assert http_get("127.0.0.1", hp).strip() == c[:12]
+    # Exposed without -P: recorded, listed as null (docker's), not published.
+    d = hull.run_d("--network", "expo", "--expose", "7000", "busybox", "sleep", "600")
+    doc = hull.inspect(d)
+    assert set(doc["Config"]["ExposedPorts"]) == {"7000/tcp"}
+    assert doc["NetworkSettings"]["Ports"] == {"7000/tcp": None}
+    assert hull("port", d, check=True).stdout == ""
+    ps = hull("ps", "--format", "{{.Names}} {{.Ports}}", check=True).stdout.splitlines()
+    assert f"{doc['Name'].lstrip('/')} 7000/tcp" in ps, ps
+    # Bad values: refused before anything is made, naming the flag and the reason.
+    for bad, why in (("0", "invalid port"), ("70000", "invalid port"), ("80/sctp", "invalid protocol"),
+                     ("90-80", "invalid port")):
+        r = hull("run", "-d", "--name", "badexpose", "--network", "expo", "--expose", bad,
+                 "busybox", "true")
+        assert r.returncode == 125 and f"--expose {bad}: {why}" in r.stderr, (bad, r.stderr)
+        assert hull("ps", "-aq", "--filter", "name=badexpose", check=True).stdout == ""
+    hull("rm", "-f", c, d, check=True)
+    hull("network", "rm", "expo", check=True)
+    assert not nothing_left(hull.root, sub, br)
+
+
 def test_debian_portmap_in_a_conflist_still_works(hull):
     """Networks made before hull-portmap (and conflists edited by hand) chain Debian's portmap:
     hull runs whatever the conflist names."""

@@ -79,7 +79,9 @@ const char run_flags_help[] =
     "  -p, --publish [IP:][HOST:]CONTAINER[/tcp|udp]  ([IPV6]:HOST:CONTAINER for IPv6)\n"
     "                            publish a container port (ranges: 8000-8001:80-81; no HOST:\n"
     "                            a free port); kernel DNAT, reachable from 127.0.0.1 too\n"
-    "  -P, --publish-all         publish every port the image EXPOSEs on free host ports\n"
+    "  -P, --publish-all         publish all exposed ports (the image's EXPOSE and --expose)\n"
+    "                            to free host ports\n"
+    "      --expose PORT[-END][/tcp|udp]  expose a port or a range of ports; repeatable\n"
     "      --dns IP              nameserver for /etc/resolv.conf; repeatable\n"
     "      --dns-search DOMAIN   search domain; repeatable\n"
     "      --dns-option OPT      resolv.conf option (ndots:2, ...); repeatable\n"
@@ -161,6 +163,7 @@ enum {
     OPT_NETWORK_ALIAS,
     OPT_IP,
     OPT_IP6,
+    OPT_EXPOSE,
     OPT_DNS,
     OPT_DNS_SEARCH,
     OPT_DNS_OPTION,
@@ -222,6 +225,7 @@ static const struct option_spec run_options[] = {
     {"ip6", 0, true, OPT_IP6, NULL},
     {"publish", 'p', true, 'p', NULL},
     {"publish-all", 'P', false, 'P', NULL},
+    {"expose", 0, true, OPT_EXPOSE, NULL},
     {"dns", 0, true, OPT_DNS, NULL},
     {"dns-search", 0, true, OPT_DNS_SEARCH, NULL},
     {"dns-option", 0, true, OPT_DNS_OPTION, NULL},
@@ -564,6 +568,9 @@ int run_flags_parse(const char *command, int argc, char **argv, struct run_reque
         case 'P':
             if ((rc = flag_value(command, "publish-all", arg, &req->publish_all)) != 0)
                 return rc;
+            break;
+        case OPT_EXPOSE:
+            strv_append(&req->expose, arg);
             break;
         case OPT_DNS:
             strv_append(&req->dns, arg);
