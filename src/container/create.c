@@ -711,8 +711,14 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
     container_name_release(cs, r->name, r->id);
     if (r->dead)
         container_names_release_id(cs, r->id);
-    if (fs_remove_tree_at(cs->dirfd, r->id, err) < 0)
-        return hull_error_prefix(err, "remove container %.12s", r->id);
+    /* A concurrent `rm` that found the monitor still finishing writes the stop marker without
+     * the lock (container_stop: the monitor's clean-up takes it), maybe after this walk read
+     * the directory: then it is emptied again. */
+    for (int tries = 1; fs_remove_tree_at(cs->dirfd, r->id, err) < 0; tries++) {
+        if ((*err)->errnum != ENOTEMPTY || tries == 10)
+            return hull_error_prefix(err, "remove container %.12s", r->id);
+        hull_err_freep(err);
+    }
     container_event(cs, r, "destroy", NULL, NULL);
     return 0;
 }

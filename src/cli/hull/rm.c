@@ -87,8 +87,15 @@ static int rm_one(struct hull_cli *cli, container_store *cs, const char *ref, vo
                                     ref, container_state_name(st.state)),
                          err));
     if (active || st.monitor_alive) {
-        if (container_stop(cs, r, SIGKILL, 0, &err) < 0)
+        if (container_stop(cs, r, SIGKILL, 0, &err) < 0) {
+            /* Its stop marker could not be written: a concurrent rm removed the directory. */
+            if (err->errnum == ENOENT &&
+                faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                hull_err_freep(&err);
+                hull_error(&err, 0, "no such container: %s", ref);
+            }
             return cli_fail(err);
+        }
     }
     if (faccessat(cs->dirfd, r->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && r->auto_remove) {
         puts(ref); /* --rm: its monitor removed it meanwhile */
