@@ -74,9 +74,17 @@ char *sandbox_root(const char *data_root, hull_err **err)
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
     struct create_opts co = {.id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds};
+    /* Without a network to attach between create and start, the container is released at the
+     * end of create (create_opts.started): no `start` that loads the state and the config
+     * again. */
+    bool started = false;
+    if (sandbox_egress_network(l->o) == NULL)
+        co.started = &started;
     l->logger = -1;
     if (runtime_create(&l->ro, &co, pid, false, err) < 0)
         return -1;
+    if (started)
+        return 0;
     /* The namespace exists, the program has not started: attach and lock it down now. */
     if (sandbox_net_setup(l->data_root, l->id, l->o, *pid, l->egress_log, &l->logger, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
