@@ -336,7 +336,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             hull_error(err, errno, "socketpair");
             break;
         }
-        if (security_prepare(cfg, &args.caps, ro->root, &security, err) < 0)
+        if (security_prepare(cfg, &args.caps, ro->cache_root ? ro->cache_root : ro->root, &security,
+                             err) < 0)
             break;
         if (cfg->process.terminal && open_console(co, console, err) < 0)
             break;

@@ -28,6 +28,9 @@ struct runtime_opts {
     const struct runtime_handler *const *handlers;
     /* Every container runs under this one (hull-runtime-vm); NULL: the bundle chooses. */
     const struct runtime_handler *forced_handler;
+    /* Where compiled seccomp filters are cached (DIR/.seccomp-cache); NULL: `root`. For a caller
+     * whose state root lives only as long as one container (hull sandbox run). */
+    const char *cache_root;
 };
 
 struct create_opts {
