@@ -185,6 +185,7 @@ void sandbox_prep_clear(struct sandbox_prep *p)
     free(p->root);
     free(p->dir);
     free(p->runtime_root);
+    free(p->cache_root);
     free(p->workspace);
     free(p->image_digest);
     free(p->rootfs);
@@ -276,7 +277,8 @@ static int install_init(const char *dir, const char *binary, hull_err **err)
 }
 
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err)
+                    char **args, const char *init_binary, bool session, struct sandbox_prep *p,
+                    hull_err **err)
 {
     memset(p, 0, sizeof *p);
     p->owner_fd = -1;
@@ -297,10 +299,19 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
      * stop it). */
     if (fs_mkdir_p(SANDBOX_RUN_DIR, 0711, err) < 0)
         return -1;
+    /* A run's runtime state lives in its bundle's tmpfs (and goes with it); a session's in the
+     * data root, where `exec` and `rm` find it. */
     if (asprintf(&p->dir, "%s/%s", SANDBOX_RUN_DIR, p->id) < 0 ||
-        asprintf(&p->runtime_root, "%s/runtime", p->root) < 0 ||
+        asprintf(&p->runtime_root, "%s/runtime", session ? p->root : p->dir) < 0 ||
         asprintf(&p->workspace, "%s/scratch/workspace", p->dir) < 0)
         abort();
+    /* The compiled seccomp filters outlive a run's runtime state: they stay in the data root. */
+    if (!session) {
+        if (asprintf(&p->cache_root, "%s/runtime", p->root) < 0)
+            abort();
+        if (mkdir(p->cache_root, 0700) < 0 && errno != EEXIST)
+            return hull_error(err, errno, "mkdir `%s`", p->cache_root);
+    }
     /* The owner lock comes first: a bundle is never seen without one (owner.h). */
     p->owner_fd =
         sandbox_owner_lock(p->id, data_root, p->runtime_root, sandbox_egress_network(o), err);
@@ -315,7 +326,8 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
         return -1;
     }
     p->before = json_object();
-    if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
+    if (sandbox_bundle_mount(p->dir, err) < 0 ||
+        sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
         sandbox_rootfs_mount(
             p->dir, lower, n_lower,
             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir,
@@ -420,7 +432,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     if (o->cmd == NULL || o->cmd[0] == NULL)
         return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
     struct sandbox_prep p;
-    if (sandbox_prepare(data_root, is, o, o->cmd, NULL, &p, err) < 0) {
+    if (sandbox_prepare(data_root, is, o, o->cmd, NULL, false, &p, err) < 0) {
         sandbox_prep_clear(&p);
         return -1;
     }
@@ -437,12 +449,13 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
-    struct sandbox_launch l = {.ro = {.root = p.runtime_root, .handlers = o->handlers},
-                               .id = p.id,
-                               .bundle = p.dir,
-                               .data_root = data_root,
-                               .o = o,
-                               .egress_log = egress_log};
+    struct sandbox_launch l = {
+        .ro = {.root = p.runtime_root, .handlers = o->handlers, .cache_root = p.cache_root},
+        .id = p.id,
+        .bundle = p.dir,
+        .data_root = data_root,
+        .o = o,
+        .egress_log = egress_log};
     if (readiness) {
         cleanup_free char *hdir = NULL;
         if (asprintf(&hdir, "%s/hull", p.dir) < 0)

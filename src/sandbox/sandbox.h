@@ -78,7 +78,8 @@ struct sandbox_prep {
     char id[24];
     char *root;         /* DATA_ROOT/sandbox */
     char *dir;          /* the bundle */
-    char *runtime_root; /* DATA_ROOT/sandbox/runtime */
+    char *runtime_root; /* a run's: <bundle>/runtime; a session's: DATA_ROOT/sandbox/runtime */
+    char *cache_root;   /* a run's seccomp cache: DATA_ROOT/sandbox/runtime (NULL: runtime_root) */
     char *workspace;    /* host path of the workspace */
     char *image_digest; /* NULL with --rootfs */
     char *rootfs;       /* --rootfs, resolved */
@@ -90,9 +91,11 @@ struct sandbox_prep {
     int owner_fd;                /* SANDBOX_RUN_DIR/<id>.lock, held (owner.h); -1 = none */
 };
 /* With init_binary (a session's hull-sandbox-init, exec_client.h), it is copied into the bundle
- * and bind-mounted read-only at HSX_DIR_IN_SANDBOX. */
+ * and bind-mounted read-only at HSX_DIR_IN_SANDBOX. `session`: the runtime state goes to the data
+ * root (where exec and rm look) rather than into the bundle. */
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err);
+                    char **args, const char *init_binary, bool session, struct sandbox_prep *p,
+                    hull_err **err);
 /* Unmount and remove the bundle. */
 void sandbox_prep_teardown(struct sandbox_prep *p);
 void sandbox_prep_clear(struct sandbox_prep *p);

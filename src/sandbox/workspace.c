@@ -40,6 +40,14 @@ int sandbox_scratch_mount(const char *dir, long long size, uid_t uid, hull_err *
     return 0;
 }
 
+int sandbox_bundle_mount(const char *dir, hull_err **err)
+{
+    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+              "size=" SANDBOX_BUNDLE_TMPFS_SIZE ",mode=0711,nr_inodes=4096") < 0)
+        return hull_error(err, errno, "mount the bundle's tmpfs at `%s`", dir);
+    return 0;
+}
+
 void sandbox_scratch_unmount(const char *dir)
 {
     char path[4096];
@@ -47,6 +55,8 @@ void sandbox_scratch_unmount(const char *dir)
     umount2(path, MNT_DETACH);
     snprintf(path, sizeof path, "%s/scratch", dir);
     umount2(path, MNT_DETACH);
+    /* The bundle's own tmpfs (an older hull's bundle has none: EINVAL, nothing done). */
+    umount2(dir, MNT_DETACH);
 }
 
 int sandbox_rootfs_mount(const char *dir, char *const *lower, size_t n,
