@@ -225,6 +225,10 @@ void runtime_init(struct init_args *a)
      * the runtime's binary (CVE-2019-5736 class). */
     if (!a->dumpable_until_go)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* Into the cgroups before anything is charged or forked (no migration by the runtime). */
+    if (a->n_cgroup_tasks_fds &&
+        cgroup_join_self_fds(a->cgroup_tasks_fds, a->n_cgroup_tasks_fds, &err) < 0)
+        fail(a, err);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
 

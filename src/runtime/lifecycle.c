@@ -274,7 +274,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     bool pure_v2 = cg.n == 1 && cg.dirs[0].v2;
     bool self_join = handler == NULL && cg.n > 0 && !pure_v2 && geteuid() == 0 &&
                      !(cfg->clone_flags & CLONE_NEWUSER);
-    bool clone_into = handler == NULL && (pure_v2 || self_join);
+    /* In a new user namespace the container process can no longer open its v1 `tasks` files
+     * as the host's root: the runtime makes and configures the whole set before the clone and
+     * opens them for it (the kernel checks the opener's credentials), and it moves itself in
+     * with those fds at its start. */
+    bool join_by_fds = handler == NULL && cg.n > 0 && !pure_v2 && geteuid() == 0 &&
+                       (cfg->clone_flags & CLONE_NEWUSER);
+    bool clone_into = handler == NULL && (pure_v2 || self_join || join_by_fds);
     cleanup_warm_migration bool warming =
         ro->cgroup_manager != CGROUP_MANAGER_DISABLED && !clone_into;
     if (warming) {
@@ -311,6 +317,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     int console[2] = {-1, -1}; /* [0] ours (attached relay), [1] the container process's */
     int start_status = -1;
     int cgroup_fd = -1;
+    int *tasks_fds = NULL; /* join_by_fds: the v1 `tasks` files, for the container process */
     bool cloned = false;
     sigset_t all, saved;
     sigfillset(&all);
@@ -369,6 +376,22 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             progress =
                 self_join ? (cgroup_fd >= 0 ? CGROUP_V2_MADE : CGROUP_V2_ENTERED) : CGROUP_PREPARED;
             args.cgroup_self_join = self_join ? &cg : NULL;
+            if (join_by_fds) {
+                if (cgroup_set_open_tasks(&cg, &tasks_fds, &args.n_cgroup_tasks_fds, err) < 0) {
+                    hull_err *cg_err = NULL;
+                    if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+                        hull_warn("%s", cg_err->msg);
+                        hull_err_free(cg_err);
+                    }
+                    break;
+                }
+                args.cgroup_tasks_fds = tasks_fds;
+                /* Without a v2 directory the process is in them all once it has moved itself. */
+                if (cgroup_fd < 0) {
+                    progress = CGROUP_ENTERED;
+                    args.cgroups_at_clone = true;
+                }
+            }
         }
         pid_t pid = -1;
         if (cgroup_fd >= 0) {
@@ -414,6 +437,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             runtime_init(&args);
         }
         cloned = true;
+        cgroup_close_fds(&tasks_fds, args.n_cgroup_tasks_fds);
         close(sp[1]);
         sp[1] = -1;
         bool start_now = co->started != NULL && !needs_start_status(cfg);
@@ -450,6 +474,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     hull_closep(&console[1]);
     hull_closep(&start_status);
     hull_closep(&cgroup_fd);
+    cgroup_close_fds(&tasks_fds, args.n_cgroup_tasks_fds);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)

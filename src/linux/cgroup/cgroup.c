@@ -313,6 +313,53 @@ int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err)
     return 0;
 }
 
+int cgroup_set_open_tasks(const struct cgroup_set *s, int **fds, size_t *n, hull_err **err)
+{
+    *fds = NULL;
+    *n = 0;
+    int *list = malloc((s->n ? s->n : 1) * sizeof *list);
+    if (list == NULL)
+        return hull_error(err, ENOMEM, "cgroup tasks files");
+    size_t count = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->dirs[i].v2)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
+        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            cgroup_close_fds(&list, count);
+            return hull_error(err, e, "open `%s`", path);
+        }
+        list[count++] = fd;
+    }
+    *fds = list;
+    *n = count;
+    return 0;
+}
+
+int cgroup_join_self_fds(const int *fds, size_t n, hull_err **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (write(fds[i], "0", 1) != 1)
+            return hull_error(err, errno, "move into a cgroup");
+        close(fds[i]);
+    }
+    return 0;
+}
+
+void cgroup_close_fds(int **fds, size_t n)
+{
+    if (*fds == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if ((*fds)[i] >= 0)
+            close((*fds)[i]);
+    free(*fds);
+    *fds = NULL;
+}
+
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */
 static int rmdir_tree(const char *path)
 {
