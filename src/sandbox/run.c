@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "linux/cgroup/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
@@ -71,9 +72,44 @@ char *sandbox_root(const char *data_root, hull_err **err)
     return path;
 }
 
+/* The hierarchies a sandbox's cgroups are made in: those of the controllers it limits or reads
+ * (cpu, cpuacct, memory, pids), devices (the device allow-list, enforced by the v1 controller)
+ * and freezer (a kill of the whole set stops it first); on a pure cgroup2 host its one
+ * hierarchy. Not cpuset, blkio, hugetlb, net_cls, perf_event, name=systemd, nor the hybrid
+ * host's cgroup2 tree (it has no controllers; its device program would repeat the v1 rules):
+ * no directory to make and remove there per run. */
+static int sandbox_cgroup_host(struct cgroup_host *host, hull_err **err)
+{
+    if (cgroup_host_detect(host, err) < 0)
+        return -1;
+    if (host->layout == CGROUP_LAYOUT_UNIFIED)
+        return 0;
+    const unsigned want = CG_BIT(CG_CPU) | CG_BIT(CG_CPUACCT) | CG_BIT(CG_MEMORY) |
+                          CG_BIT(CG_PIDS) | CG_BIT(CG_DEVICES) | CG_BIT(CG_FREEZER);
+    size_t kept = 0;
+    for (size_t i = 0; i < host->n; i++) {
+        struct cgroup_hierarchy *h = &host->h[i];
+        if (!h->v2 && (h->controllers & want)) {
+            host->h[kept++] = *h;
+            continue;
+        }
+        free(h->mountpoint);
+        free(h->name);
+        free(h->own);
+        free(h->root);
+        free(h->options);
+    }
+    host->n = kept; /* none at all (an odd host): the runtime detects them all itself */
+    return 0;
+}
+
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
-    struct create_opts co = {.id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds};
+    cleanup_cgroup_host struct cgroup_host host = {0};
+    if (sandbox_cgroup_host(&host, err) < 0)
+        return -1;
+    struct create_opts co = {
+        .id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds, .cgroup_host = &host};
     /* Without a network to attach between create and start, the container is released at the
      * end of create (create_opts.started): no `start` that loads the state and the config
      * again. */
