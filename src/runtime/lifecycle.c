@@ -785,6 +785,12 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
     return delete_container(ro, id, force, true, err);
 }
 
+int runtime_delete_known(const struct runtime_opts *ro, const char *id, bool force,
+                         bool poststop_hooks, hull_err **err)
+{
+    return delete_container(ro, id, force, poststop_hooks, err);
+}
+
 /* `read_hooks` false: the caller knows the config has no poststop hooks. */
 static int delete_container(const struct runtime_opts *ro, const char *id, bool force,
                             bool read_hooks, hull_err **err)

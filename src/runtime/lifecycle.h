@@ -73,6 +73,10 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
 int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
 int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err);
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
+/* runtime_delete by a caller that knows whether the container has poststop hooks (it wrote the
+ * config, or asked create_opts.poststop_hooks): without, its copy of the config is not read. */
+int runtime_delete_known(const struct runtime_opts *ro, const char *id, bool force,
+                         bool poststop_hooks, hull_err **err);
 /* A container's process as one state load saw it: what runtime_signal needs, so that an
  * operation (hull stop) reads state.json once. */
 struct runtime_proc {
