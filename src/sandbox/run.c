@@ -515,7 +515,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));
     {
         cleanup_err hull_err *de = NULL;
-        runtime_delete(&l.ro, p.id, true, &de);
+        runtime_delete_known(&l.ro, p.id, true, false, &de); /* its config has no hooks */
     }
     if (sandbox_egress_network(o)) {
         sandbox_net_teardown(data_root, p.id, l.logger);

@@ -50,13 +50,16 @@ int sandbox_bundle_mount(const char *dir, hull_err **err)
 
 void sandbox_scratch_unmount(const char *dir)
 {
+    /* The bundle's tmpfs with everything mounted below it (a lazy unmount takes the whole
+     * subtree): one unmount, one wait for the mount namespace's RCU grace period. */
+    if (umount2(dir, MNT_DETACH) == 0)
+        return;
+    /* A bundle of an older hull (no tmpfs of its own). */
     char path[4096];
     snprintf(path, sizeof path, "%s/rootfs", dir);
     umount2(path, MNT_DETACH);
     snprintf(path, sizeof path, "%s/scratch", dir);
     umount2(path, MNT_DETACH);
-    /* The bundle's own tmpfs (an older hull's bundle has none: EINVAL, nothing done). */
-    umount2(dir, MNT_DETACH);
 }
 
 int sandbox_rootfs_mount(const char *dir, char *const *lower, size_t n,
