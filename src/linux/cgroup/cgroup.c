@@ -546,6 +546,20 @@ int cgroup_set_signal_all(const struct cgroup_set *s, int sig, hull_err **err)
     cleanup_close int v2fd = v2 ? open(v2->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     bool kill_file = sig == SIGKILL && v2fd >= 0 && cg_exists(v2fd, "cgroup.kill");
     if (!kill_file && was_frozen == 0) {
+        /* An empty set has nothing to signal and nothing in it to fork: no freeze (the first
+         * frozen v1 cgroup flips a static key, which patches kernel text on every CPU). */
+        pid_t *pids = NULL;
+        size_t n = 1;
+        hull_err *e = NULL;
+        if (cgroup_set_pids(s, &pids, &n, &e) < 0) {
+            hull_err_free(e);
+            n = 1; /* unknown: freeze and signal as usual */
+        }
+        free(pids);
+        if (n == 0)
+            return 0;
+    }
+    if (!kill_file && was_frozen == 0) {
         hull_err *e = NULL;
         if (cgroup_set_freeze(s, true, &e) == 0)
             froze = true;
