@@ -231,8 +231,10 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (state_validate_id(co->id, err) < 0)
         return -1;
     cleanup_config struct hull_config *cfg = NULL;
-    if (config_load_bundle(co->bundle ? co->bundle : ".", co->config_file, CONFIG_LOAD_DEFAULT,
-                           &cfg, err) < 0)
+    if (co->config ? config_load_given(co->bundle ? co->bundle : ".", co->config,
+                                       CONFIG_LOAD_DEFAULT, &cfg, err) < 0
+                   : config_load_bundle(co->bundle ? co->bundle : ".", co->config_file,
+                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
         return -1;
     if (!config_has_namespace(cfg, CLONE_NEWNS) &&
         (cfg->n_mounts || cfg->n_devices || (cfg->masked_paths && *cfg->masked_paths) ||
@@ -323,12 +325,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
     do {
-        cleanup_free char *cfg_text = json_dumps(cfg->raw, JSON_COMPACT);
-        if (cfg_text == NULL) {
+        cleanup_free char *cfg_text = co->config_text ? NULL : json_dumps(cfg->raw, JSON_COMPACT);
+        const char *text = co->config_text ? co->config_text : cfg_text;
+        if (text == NULL) {
             hull_error(err, ENOMEM, "encode config");
             break;
         }
-        if (fs_replace_file_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600, err) < 0)
+        if (fs_replace_file_at(dir.dirfd, "config.json", text, strlen(text), 0600, err) < 0)
             break;
         if (mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
             hull_error(err, errno, "create exec.fifo");

@@ -37,6 +37,12 @@ struct create_opts {
     const char *id;
     const char *bundle;
     const char *config_file; /* NULL: config.json (crun's --config) */
+    /* The config as the caller built it (borrowed, not modified), instead of reading the
+     * bundle's file: not decoded again. `config_text`, when set, is its compact encoding (what
+     * the caller wrote to the bundle): the container's copy of its config is that text, not
+     * encoded again. */
+    json_t *config;
+    const char *config_text;
     const char *pid_file;
     const char *console_socket;
     bool no_pivot;
