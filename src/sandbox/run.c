@@ -108,8 +108,12 @@ int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **er
     cleanup_cgroup_host struct cgroup_host host = {0};
     if (sandbox_cgroup_host(&host, err) < 0)
         return -1;
-    struct create_opts co = {
-        .id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds, .cgroup_host = &host};
+    struct create_opts co = {.id = l->id,
+                             .bundle = l->bundle,
+                             .config = l->config,
+                             .config_text = l->config_text,
+                             .preserve_fds = l->preserve_fds,
+                             .cgroup_host = &host};
     /* Without a network to attach between create and start, the container is released at the
      * end of create (create_opts.started): no `start` that loads the state and the config
      * again. */
@@ -225,6 +229,7 @@ void sandbox_prep_clear(struct sandbox_prep *p)
     free(p->workspace);
     free(p->image_digest);
     free(p->rootfs);
+    free(p->spec_text);
     json_decref(p->before);
     json_decref(p->spec);
     json_decref(p->attestation);
@@ -256,8 +261,13 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
     char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
     json_t *sc = json_object_get(json_object_get(p->spec, "linux"), "seccomp");
     sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
+    /* The per-run host paths differ between runs: hash the config without them (in copies of
+     * the mounts and annotations: p->spec is what the runtime gets). */
+    json_t *oci = json_copy(p->spec);
+    json_object_set_new(oci, "mounts", json_deep_copy(json_object_get(p->spec, "mounts")));
+    json_object_set_new(oci, "annotations", json_copy(json_object_get(p->spec, "annotations")));
     json_t *eff =
-        json_pack("{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", p->spec, "sandbox",
+        json_pack("{s:o, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", oci, "sandbox",
                   "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
                   (json_int_t)o->disk, "network", o->network, "image_digest", p->image_digest,
                   "context_tree", o->context ? p->tree : NULL, "rootfs", p->rootfs);
@@ -271,8 +281,6 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
         json_object_set_new(sb, "egress_allow", allow ? allow : json_array());
         json_object_set_new(sb, "egress_tcp_ports", ports ? ports : json_array());
     }
-    /* The per-run host paths differ between runs: hash the config without them. */
-    json_t *oci = json_object_get(eff, "oci");
     json_t *m;
     size_t i;
     json_array_foreach(json_object_get(oci, "mounts"), i, m)
@@ -429,10 +437,17 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
         json_object_set_new(json_object_get(p->spec, "linux"), "seccomp", profile);
     }
     {
+        /* Encoded once: the bundle's config.json, and the runtime's copy (create_opts). */
         cleanup_free char *cfg = NULL;
         if (asprintf(&cfg, "%s/config.json", p->dir) < 0)
             abort();
-        if (json_dump_file(p->spec, cfg, JSON_COMPACT) < 0) {
+        p->spec_text = json_dumps(p->spec, JSON_COMPACT);
+        if (p->spec_text == NULL) {
+            hull_error(err, ENOMEM, "encode `%s`", cfg);
+            goto fail;
+        }
+        cleanup_close int fd = open(cfg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 || fs_write_all(fd, p->spec_text, strlen(p->spec_text)) < 0) {
             hull_error(err, errno, "write `%s`", cfg);
             goto fail;
         }
@@ -487,6 +502,8 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
         abort();
     struct sandbox_launch l = {
         .ro = {.root = p.runtime_root, .handlers = o->handlers, .cache_root = p.cache_root},
+        .config = p.spec,
+        .config_text = p.spec_text,
         .id = p.id,
         .bundle = p.dir,
         .data_root = data_root,

@@ -86,6 +86,7 @@ struct sandbox_prep {
     char tree[DIGEST_STR_LEN];
     json_t *before; /* files map of the workspace (attest.h) */
     json_t *spec;
+    char *spec_text; /* its compact encoding, the bundle's config.json */
     json_t *attestation;
     struct seccomp_trace *trace; /* with o->seccomp_trace */
     int owner_fd;                /* SANDBOX_RUN_DIR/<id>.lock, held (owner.h); -1 = none */
@@ -108,6 +109,8 @@ int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after,
  * attaching its network namespace in between with --network egress. */
 struct sandbox_launch {
     struct runtime_opts ro;
+    json_t *config; /* the prepared spec and its encoding (NULL: read from the bundle) */
+    const char *config_text;
     const char *id;
     const char *bundle;
     const char *data_root;

@@ -191,6 +191,8 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
     struct sandbox_launch l = {.ro = ro,
+                               .config = p.spec,
+                               .config_text = p.spec_text,
                                .id = p.id,
                                .bundle = p.dir,
                                .data_root = data_root,
