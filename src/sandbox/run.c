@@ -141,10 +141,27 @@ int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **er
     return 0;
 }
 
+/* A run's launch: what start_container also prepares for the result. */
+struct run_launch {
+    struct sandbox_launch l; /* first: kill_container takes the same pointer */
+    struct sandbox_prep *p;
+    struct sandbox_counters counters; /* cpu_fd -1 until opened */
+    bool have_counters;
+};
+
+static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_prep *p);
+
 static int start_container(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
     (void)fds; /* the container inherits them as the caller's 0-2 (capture.h) */
-    return sandbox_create_and_start(data, pid, err);
+    struct run_launch *r = data;
+    if (sandbox_create_and_start(&r->l, pid, err) < 0)
+        return -1;
+    /* While the container process sets itself up and runs (on another CPU where there is
+     * one): what the result needs that the run cannot change. */
+    r->p->attestation = attestation(r->l.o, r->p);
+    r->have_counters = sandbox_counters_open(r->p->runtime_root, r->p->id, &r->counters) == 0;
+    return 0;
 }
 
 static void kill_container(void *data)
@@ -452,7 +469,9 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
             goto fail;
         }
     }
-    p->attestation = attestation(o, p);
+    /* A run hashes it while its program starts (start_container). */
+    if (session)
+        p->attestation = attestation(o, p);
     return 0;
 fail:
     sandbox_prep_teardown(p);
@@ -500,15 +519,17 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
-    struct sandbox_launch l = {
-        .ro = {.root = p.runtime_root, .handlers = o->handlers, .cache_root = p.cache_root},
-        .config = p.spec,
-        .config_text = p.spec_text,
-        .id = p.id,
-        .bundle = p.dir,
-        .data_root = data_root,
-        .o = o,
-        .egress_log = egress_log};
+    struct run_launch r = {
+        .l = {.ro = {.root = p.runtime_root, .handlers = o->handlers, .cache_root = p.cache_root},
+              .config = p.spec,
+              .config_text = p.spec_text,
+              .id = p.id,
+              .bundle = p.dir,
+              .data_root = data_root,
+              .o = o,
+              .egress_log = egress_log},
+        .p = &p,
+        .counters = {.cpu_fd = -1, .peak_fd = -1, .oom_fd = -1}};
     if (readiness) {
         cleanup_free char *hdir = NULL;
         if (asprintf(&hdir, "%s/hull", p.dir) < 0)
@@ -519,24 +540,23 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     }
     if (p.trace && seccomp_trace_start(p.trace, err) < 0)
         goto out;
-    if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
+    if (sandbox_capture_run(&cap, start_container, kill_container, &r, err) < 0)
         goto out;
     {
-        cleanup_sandbox_counters struct sandbox_counters counters;
         struct sandbox_counts counts = {0};
-        if (sandbox_counters_open(p.runtime_root, p.id, &counters) == 0)
-            sandbox_counters_read(&counters, &counts);
+        if (r.have_counters)
+            sandbox_counters_read(&r.counters, &counts);
         *result = sandbox_result_new(&cap, &counts);
     }
     if (readiness)
         json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));
     {
         cleanup_err hull_err *de = NULL;
-        runtime_delete_known(&l.ro, p.id, true, false, &de); /* its config has no hooks */
+        runtime_delete_known(&r.l.ro, p.id, true, false, &de); /* its config has no hooks */
     }
     if (sandbox_egress_network(o)) {
-        sandbox_net_teardown(data_root, p.id, l.logger);
-        l.logger = -2; /* done */
+        sandbox_net_teardown(data_root, p.id, r.l.logger);
+        r.l.logger = -2; /* done */
         json_object_set_new(*result, "egress_denied", sandbox_net_denied(egress_log, 100));
     }
     if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
@@ -556,10 +576,11 @@ out:
         json_decref(*result);
         *result = NULL;
     }
-    if (sandbox_egress_network(o) && l.logger != -2)
-        sandbox_net_teardown(data_root, p.id, l.logger);
+    if (sandbox_egress_network(o) && r.l.logger != -2)
+        sandbox_net_teardown(data_root, p.id, r.l.logger);
     sandbox_ready_clear(&ready);
     sandbox_capture_clear(&cap);
+    sandbox_counters_close(&r.counters);
     json_decref(after);
     sandbox_prep_teardown(&p);
     sandbox_prep_clear(&p);
