@@ -80,10 +80,17 @@ char *sandbox_root(const char *data_root, hull_err **err)
  * no directory to make and remove there per run. */
 static int sandbox_cgroup_host(struct cgroup_host *host, hull_err **err)
 {
-    if (cgroup_host_detect(host, err) < 0)
+    /* The mounts alone tell a v1 hierarchy's controllers, and the sandbox's cgroup path is
+     * absolute (no need of this process's own cgroups); a pure cgroup2 host needs the full
+     * detection (the controllers its root offers). */
+    if (cgroup_host_read_mounts(host, err) < 0)
         return -1;
-    if (host->layout == CGROUP_LAYOUT_UNIFIED)
+    if (host->layout == CGROUP_LAYOUT_UNIFIED || host->layout == CGROUP_LAYOUT_NONE) {
+        cgroup_host_clear(host);
+        if (cgroup_host_detect(host, err) < 0)
+            return -1;
         return 0;
+    }
     const unsigned want = CG_BIT(CG_CPU) | CG_BIT(CG_CPUACCT) | CG_BIT(CG_MEMORY) |
                           CG_BIT(CG_PIDS) | CG_BIT(CG_DEVICES) | CG_BIT(CG_FREEZER);
     size_t kept = 0;
