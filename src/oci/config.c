@@ -870,16 +870,39 @@ static int validate(const struct json_ctx *c, struct hull_config *cfg, hull_err 
     return 0;
 }
 
+/* The rest of config_parse once the document is cfg->raw. */
+static int parse_document(struct hull_config *cfg_in, const char *display, const char *bundle,
+                          enum config_load_flags flags, struct hull_config **out, hull_err **err);
+
 int config_parse(const char *text, size_t len, const char *display, const char *bundle,
                  enum config_load_flags flags, struct hull_config **out, hull_err **err)
 {
-    struct json_ctx ctx = {.file = display};
-    const struct json_ctx *c = &ctx;
-    cleanup_config struct hull_config *cfg = calloc(1, sizeof(*cfg));
+    struct hull_config *cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL)
         return hull_error(err, ENOMEM, "%s", display);
-    if (json_load_string_checked(text, len, display, &cfg->raw, err) < 0)
+    if (json_load_string_checked(text, len, display, &cfg->raw, err) < 0) {
+        config_free(cfg);
         return -1;
+    }
+    return parse_document(cfg, display, bundle, flags, out, err);
+}
+
+int config_parse_json(json_t *doc, const char *display, const char *bundle,
+                      enum config_load_flags flags, struct hull_config **out, hull_err **err)
+{
+    struct hull_config *cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL)
+        return hull_error(err, ENOMEM, "%s", display);
+    cfg->raw = json_incref(doc);
+    return parse_document(cfg, display, bundle, flags, out, err);
+}
+
+static int parse_document(struct hull_config *cfg_in, const char *display, const char *bundle,
+                          enum config_load_flags flags, struct hull_config **out, hull_err **err)
+{
+    struct json_ctx ctx = {.file = display};
+    const struct json_ctx *c = &ctx;
+    cleanup_config struct hull_config *cfg = cfg_in;
     json_t *root = cfg->raw;
     if (!json_is_object(root))
         return json_field_error(c, err, "(document)", "expected a JSON object");
@@ -964,6 +987,15 @@ int config_load_bundle(const char *bundle, const char *file, enum config_load_fl
         return -1;
     const char *display = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     return config_parse(text, len, display, abs, flags, out, err);
+}
+
+int config_load_given(const char *bundle, json_t *doc, enum config_load_flags flags,
+                      struct hull_config **out, hull_err **err)
+{
+    char abs[PATH_MAX];
+    if (realpath(bundle, abs) == NULL)
+        return hull_error(err, errno, "bundle `%s`", bundle);
+    return config_parse_json(doc, "config.json", abs, flags, out, err);
 }
 
 void config_free(struct hull_config *cfg)

@@ -257,9 +257,16 @@ enum config_load_flags {
  * unless absolute (crun's --config). */
 int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
                        struct hull_config **out, hull_err **err);
+/* config_load_bundle for a caller that built the document itself (`doc`, referenced by the
+ * result as its `raw`; not modified): nothing read or parsed. */
+int config_load_given(const char *bundle, json_t *doc, enum config_load_flags flags,
+                      struct hull_config **out, hull_err **err);
 /* Parse and validate an in-memory document; `display` names it in messages. */
 int config_parse(const char *text, size_t len, const char *display, const char *bundle,
                  enum config_load_flags flags, struct hull_config **out, hull_err **err);
+/* The same from a document already decoded (referenced as cfg->raw, not modified). */
+int config_parse_json(json_t *doc, const char *display, const char *bundle,
+                      enum config_load_flags flags, struct hull_config **out, hull_err **err);
 void config_free(struct hull_config *cfg);
 static inline void config_freep(struct hull_config **c)
 {

@@ -44,6 +44,27 @@ static pid_t host_pid(void)
     return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* Wait until the runtime has made our cgroups, move ourselves in where we do, and make the
+ * cgroup namespace (whose root is the cgroup we are in then). */
+static int enter_cgroups(struct init_args *a, hull_err **err)
+{
+    if (!a->cgroups_at_clone) {
+        if (a->cgroup_fds_by_sync) {
+            int fds[SYNC_MAX_FDS];
+            size_t n = 0;
+            if (sync_expect_fds(a->sync_fd, SYNC_CGROUPS_JOINED, fds, &n, err) < 0 ||
+                cgroup_join_self_fds(fds, n, err) < 0)
+                return -1;
+        } else if (sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0) {
+            return -1;
+        }
+    }
+    if (a->cgroup_self_join && !a->cgroup_fds_by_sync &&
+        cgroup_set_join_self(a->cgroup_self_join, err) < 0)
+        return -1;
+    return namespaces_unshare_cgroup(a->cfg, err);
+}
+
 static int setup(struct init_args *a, char **exec_path, hull_err **err)
 {
     const struct hull_config *cfg = a->cfg;
@@ -81,12 +102,13 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     if (own_mounts &&
         mounts_apply_config(cfg, rootfd, in_userns, a->cgroup_host, 0, first_cgroup, err) < 0)
         return -1;
-    if (!a->cgroups_at_clone && sync_expect(a->sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
-        return -1;
-    if (a->cgroup_self_join && cgroup_set_join_self(a->cgroup_self_join, err) < 0)
-        return -1;
-    /* The cgroup namespace's root is the cgroup we are in now. */
-    if (namespaces_unshare_cgroup(cfg, err) < 0)
+    /* Moving ourselves in with fds from the runtime, and with no cgroup mount and no hook to
+     * wait for: the rest of the root filesystem is built first, while the runtime makes the
+     * cgroups (on another CPU where there is one); nothing of it depends on them. */
+    bool late_cgroups = a->cgroup_fds_by_sync && first_cgroup == cfg->n_mounts &&
+                        !cfg->hooks.n_prestart && !cfg->hooks.n_create_runtime &&
+                        !cfg->hooks.n_create_container;
+    if (!late_cgroups && enter_cgroups(a, err) < 0)
         return -1;
     if (own_mounts && (mounts_apply_config(cfg, rootfd, in_userns, a->cgroup_host, first_cgroup,
                                            cfg->n_mounts, err) < 0 ||
@@ -130,6 +152,8 @@ static int setup(struct init_args *a, char **exec_path, hull_err **err)
     if (own_mounts &&
         (mounts_apply_masked_paths(cfg, err) < 0 || mounts_apply_readonly_paths(cfg, err) < 0 ||
          mounts_finish_rootfs(cfg, err) < 0))
+        return -1;
+    if (late_cgroups && enter_cgroups(a, err) < 0)
         return -1;
     if (security_after_mounts(a->security, a->state_json, err) < 0)
         return -1;

@@ -39,6 +39,9 @@ struct init_args {
     /* v1 and hybrid sets: the set whose v1 directories we move ourselves into once
      * SYNC_CGROUPS_JOINED says they are ready (NULL: the runtime moves us). */
     const struct cgroup_set *cgroup_self_join;
+    /* With cgroup_self_join in a new user namespace: SYNC_CGROUPS_JOINED brings the v1 `tasks`
+     * files, opened by the runtime (as the host's root), to move ourselves in with. */
+    bool cgroup_fds_by_sync;
     /* Cloned into our only cgroup (pure v2): no SYNC_CGROUPS_JOINED comes. */
     bool cgroups_at_clone;
 };

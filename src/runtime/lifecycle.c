@@ -85,7 +85,8 @@ static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err 
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct runtime_state *s, unsigned long clone_flags, int sync_fd,
                        const struct create_opts *co, const struct cgroup_set *cg,
-                       enum cgroup_progress progress, int start_fd, hull_err **err)
+                       enum cgroup_progress progress, bool send_tasks_fds, int start_fd,
+                       hull_err **err)
 {
     if ((clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
@@ -121,8 +122,17 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     s->start_time = proc_start_time(s->pid);
     if (state_write(dir, s, err) < 0)
         return -1;
-    if (progress != CGROUP_ENTERED && sync_send(sync_fd, SYNC_CGROUPS_JOINED, err) < 0)
-        return child_error_or(sync_fd, err);
+    if (progress != CGROUP_ENTERED) {
+        /* In a new user namespace it moves itself into the v1 set with fds we open. */
+        int *fds = NULL;
+        size_t n = 0;
+        if (send_tasks_fds && cgroup_set_open_tasks(cg, &fds, &n, err) < 0)
+            return -1;
+        int sent = sync_send_fds(sync_fd, SYNC_CGROUPS_JOINED, fds, n, err);
+        cgroup_close_fds(&fds, n);
+        if (sent < 0)
+            return child_error_or(sync_fd, err);
+    }
     struct sync_msg m;
     for (;;) {
         if (sync_recv(sync_fd, &m, err) < 0)
@@ -231,8 +241,10 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (state_validate_id(co->id, err) < 0)
         return -1;
     cleanup_config struct hull_config *cfg = NULL;
-    if (config_load_bundle(co->bundle ? co->bundle : ".", co->config_file, CONFIG_LOAD_DEFAULT,
-                           &cfg, err) < 0)
+    if (co->config ? config_load_given(co->bundle ? co->bundle : ".", co->config,
+                                       CONFIG_LOAD_DEFAULT, &cfg, err) < 0
+                   : config_load_bundle(co->bundle ? co->bundle : ".", co->config_file,
+                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
         return -1;
     if (!config_has_namespace(cfg, CLONE_NEWNS) &&
         (cfg->n_mounts || cfg->n_devices || (cfg->masked_paths && *cfg->masked_paths) ||
@@ -274,7 +286,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     bool pure_v2 = cg.n == 1 && cg.dirs[0].v2;
     bool self_join = handler == NULL && cg.n > 0 && !pure_v2 && geteuid() == 0 &&
                      !(cfg->clone_flags & CLONE_NEWUSER);
-    bool clone_into = handler == NULL && (pure_v2 || self_join);
+    /* In a new user namespace the container process can no longer open its v1 `tasks` files
+     * as the host's root: the runtime opens them once it has made the v1 set and sends them
+     * with SYNC_CGROUPS_JOINED (the kernel checks the opener's credentials). */
+    bool join_by_fds = handler == NULL && cg.n > 0 && !pure_v2 && geteuid() == 0 &&
+                       (cfg->clone_flags & CLONE_NEWUSER);
+    bool moves_itself = self_join || join_by_fds;
+    bool clone_into = handler == NULL && (pure_v2 || moves_itself);
     cleanup_warm_migration bool warming =
         ro->cgroup_manager != CGROUP_MANAGER_DISABLED && !clone_into;
     if (warming) {
@@ -316,12 +334,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
     do {
-        cleanup_free char *cfg_text = json_dumps(cfg->raw, JSON_COMPACT);
-        if (cfg_text == NULL) {
+        cleanup_free char *cfg_text = co->config_text ? NULL : json_dumps(cfg->raw, JSON_COMPACT);
+        const char *text = co->config_text ? co->config_text : cfg_text;
+        if (text == NULL) {
             hull_error(err, ENOMEM, "encode config");
             break;
         }
-        if (fs_replace_file_at(dir.dirfd, "config.json", cfg_text, strlen(cfg_text), 0600, err) < 0)
+        if (fs_replace_file_at(dir.dirfd, "config.json", text, strlen(text), 0600, err) < 0)
             break;
         if (mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
             hull_error(err, errno, "create exec.fifo");
@@ -336,7 +355,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             hull_error(err, errno, "socketpair");
             break;
         }
-        if (security_prepare(cfg, &args.caps, ro->root, &security, err) < 0)
+        if (security_prepare(cfg, &args.caps, ro->cache_root ? ro->cache_root : ro->root, &security,
+                             err) < 0)
             break;
         if (cfg->process.terminal && open_console(co, console, err) < 0)
             break;
@@ -362,12 +382,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
         enum cgroup_progress progress = CGROUP_NOTHING_DONE;
         if (clone_into) {
-            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, self_join, &cgroup_fd, err) < 0)
+            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, moves_itself, &cgroup_fd, err) < 0)
                 break;
             /* Without a v2 directory there is nothing to be cloned into. */
-            progress =
-                self_join ? (cgroup_fd >= 0 ? CGROUP_V2_MADE : CGROUP_V2_ENTERED) : CGROUP_PREPARED;
-            args.cgroup_self_join = self_join ? &cg : NULL;
+            progress = moves_itself ? (cgroup_fd >= 0 ? CGROUP_V2_MADE : CGROUP_V2_ENTERED)
+                                    : CGROUP_PREPARED;
+            args.cgroup_self_join = moves_itself ? &cg : NULL;
+            args.cgroup_fds_by_sync = join_by_fds;
         }
         pid_t pid = -1;
         if (cgroup_fd >= 0) {
@@ -375,16 +396,16 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
                                     .exit_signal = SIGCHLD,
                                     .cgroup = (uint64_t)cgroup_fd};
             /* It waits for SYNC_CGROUPS_JOINED only when it is not in them all at once. */
-            args.cgroups_at_clone = !self_join;
+            args.cgroups_at_clone = !moves_itself;
             pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
             /* Without clone3 (an old kernel, a caller's seccomp filter) or when the kernel
              * refuses the cgroup: clone, and the cgroup.procs write says what is wrong. */
             if (pid > 0) {
-                progress = self_join ? CGROUP_V2_ENTERED : CGROUP_ENTERED;
+                progress = moves_itself ? CGROUP_V2_ENTERED : CGROUP_ENTERED;
                 hull_debug("container process %d cloned into its cgroup `%s` "
                            "(CLONE_INTO_CGROUP)%s",
                            (int)pid, cgroup_set_v2_dir(&cg)->path,
-                           self_join ? "; it moves itself into its v1 cgroups" : "");
+                           moves_itself ? "; it moves itself into its v1 cgroups" : "");
             } else if (pid < 0) {
                 hull_debug("clone3 with CLONE_INTO_CGROUP: %s; cloning, then moving the "
                            "container process into its cgroup",
@@ -424,7 +445,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         hull_closep(&start_status);
         s.pid = pid;
         hull_closep(&cgroup_fd);
-        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, fifo, err) < 0) {
+        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, join_by_fds, fifo,
+                        err) < 0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
             if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
@@ -757,6 +779,12 @@ static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err)
 {
     return delete_container(ro, id, force, true, err);
+}
+
+int runtime_delete_known(const struct runtime_opts *ro, const char *id, bool force,
+                         bool poststop_hooks, hull_err **err)
+{
+    return delete_container(ro, id, force, poststop_hooks, err);
 }
 
 /* `read_hooks` false: the caller knows the config has no poststop hooks. */

@@ -28,12 +28,21 @@ struct runtime_opts {
     const struct runtime_handler *const *handlers;
     /* Every container runs under this one (hull-runtime-vm); NULL: the bundle chooses. */
     const struct runtime_handler *forced_handler;
+    /* Where compiled seccomp filters are cached (DIR/.seccomp-cache); NULL: `root`. For a caller
+     * whose state root lives only as long as one container (hull sandbox run). */
+    const char *cache_root;
 };
 
 struct create_opts {
     const char *id;
     const char *bundle;
     const char *config_file; /* NULL: config.json (crun's --config) */
+    /* The config as the caller built it (borrowed, not modified), instead of reading the
+     * bundle's file: not decoded again. `config_text`, when set, is its compact encoding (what
+     * the caller wrote to the bundle): the container's copy of its config is that text, not
+     * encoded again. */
+    json_t *config;
+    const char *config_text;
     const char *pid_file;
     const char *console_socket;
     bool no_pivot;
@@ -70,6 +79,10 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
 int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err);
 int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool all, hull_err **err);
 int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hull_err **err);
+/* runtime_delete by a caller that knows whether the container has poststop hooks (it wrote the
+ * config, or asked create_opts.poststop_hooks): without, its copy of the config is not read. */
+int runtime_delete_known(const struct runtime_opts *ro, const char *id, bool force,
+                         bool poststop_hooks, hull_err **err);
 /* A container's process as one state load saw it: what runtime_signal needs, so that an
  * operation (hull stop) reads state.json once. */
 struct runtime_proc {

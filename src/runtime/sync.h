@@ -7,6 +7,7 @@
  *   SYNC_GO ------------------------> namespaces, the mounts before the first cgroup mount
  *   cgroups: create, move it in
  *   SYNC_CGROUPS_JOINED ------------> cgroup namespace, the other mounts, devices
+ *   (in a new user namespace: with the v1 `tasks` fds it moves itself in with)
  *           <------------------------ SYNC_HOOKS_CREATE_RUNTIME (only when such hooks exist)
  *   prestart + createRuntime hooks
  *   SYNC_GO ------------------------> createContainer hooks, pivot_root, identity, caps ...
@@ -22,6 +23,8 @@
  */
 #ifndef HULL_RUNTIME_SYNC_H
 #define HULL_RUNTIME_SYNC_H
+
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -41,6 +44,12 @@ struct sync_msg {
 };
 
 int sync_send(int fd, enum sync_type type, hull_err **err);
+/* sync_send with `n` fds attached (SCM_RIGHTS; at most SYNC_MAX_FDS). */
+#define SYNC_MAX_FDS 16
+int sync_send_fds(int fd, enum sync_type type, const int *fds, size_t n, hull_err **err);
+/* sync_expect that also takes the fds attached to the message (close-on-exec) into fds[0..*n)
+ * (room for SYNC_MAX_FDS). */
+int sync_expect_fds(int fd, enum sync_type expected, int *fds, size_t *n, hull_err **err);
 /* Send an error message (from the container side). Never fails loudly. */
 void sync_send_error(int fd, const hull_err *e);
 /* Receive one message; EOF is reported as an error "container process exited". */

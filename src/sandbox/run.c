@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "linux/cgroup/cgroup.h"
 #include "runtime/lifecycle.h"
 #include "sandbox/attest.h"
 #include "sandbox/capture.h"
@@ -71,12 +72,66 @@ char *sandbox_root(const char *data_root, hull_err **err)
     return path;
 }
 
+/* The hierarchies a sandbox's cgroups are made in: those of the controllers it limits or reads
+ * (cpu, cpuacct, memory, pids), devices (the device allow-list, enforced by the v1 controller)
+ * and freezer (a kill of the whole set stops it first); on a pure cgroup2 host its one
+ * hierarchy. Not cpuset, blkio, hugetlb, net_cls, perf_event, name=systemd, nor the hybrid
+ * host's cgroup2 tree (it has no controllers; its device program would repeat the v1 rules):
+ * no directory to make and remove there per run. */
+static int sandbox_cgroup_host(struct cgroup_host *host, hull_err **err)
+{
+    /* The mounts alone tell a v1 hierarchy's controllers, and the sandbox's cgroup path is
+     * absolute (no need of this process's own cgroups); a pure cgroup2 host needs the full
+     * detection (the controllers its root offers). */
+    if (cgroup_host_read_mounts(host, err) < 0)
+        return -1;
+    if (host->layout == CGROUP_LAYOUT_UNIFIED || host->layout == CGROUP_LAYOUT_NONE) {
+        cgroup_host_clear(host);
+        if (cgroup_host_detect(host, err) < 0)
+            return -1;
+        return 0;
+    }
+    const unsigned want = CG_BIT(CG_CPU) | CG_BIT(CG_CPUACCT) | CG_BIT(CG_MEMORY) |
+                          CG_BIT(CG_PIDS) | CG_BIT(CG_DEVICES) | CG_BIT(CG_FREEZER);
+    size_t kept = 0;
+    for (size_t i = 0; i < host->n; i++) {
+        struct cgroup_hierarchy *h = &host->h[i];
+        if (!h->v2 && (h->controllers & want)) {
+            host->h[kept++] = *h;
+            continue;
+        }
+        free(h->mountpoint);
+        free(h->name);
+        free(h->own);
+        free(h->root);
+        free(h->options);
+    }
+    host->n = kept; /* none at all (an odd host): the runtime detects them all itself */
+    return 0;
+}
+
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
-    struct create_opts co = {.id = l->id, .bundle = l->bundle, .preserve_fds = l->preserve_fds};
+    cleanup_cgroup_host struct cgroup_host host = {0};
+    if (sandbox_cgroup_host(&host, err) < 0)
+        return -1;
+    struct create_opts co = {.id = l->id,
+                             .bundle = l->bundle,
+                             .config = l->config,
+                             .config_text = l->config_text,
+                             .preserve_fds = l->preserve_fds,
+                             .cgroup_host = &host};
+    /* Without a network to attach between create and start, the container is released at the
+     * end of create (create_opts.started): no `start` that loads the state and the config
+     * again. */
+    bool started = false;
+    if (sandbox_egress_network(l->o) == NULL)
+        co.started = &started;
     l->logger = -1;
     if (runtime_create(&l->ro, &co, pid, false, err) < 0)
         return -1;
+    if (started)
+        return 0;
     /* The namespace exists, the program has not started: attach and lock it down now. */
     if (sandbox_net_setup(l->data_root, l->id, l->o, *pid, l->egress_log, &l->logger, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
@@ -93,10 +148,27 @@ int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **er
     return 0;
 }
 
+/* A run's launch: what start_container also prepares for the result. */
+struct run_launch {
+    struct sandbox_launch l; /* first: kill_container takes the same pointer */
+    struct sandbox_prep *p;
+    struct sandbox_counters counters; /* cpu_fd -1 until opened */
+    bool have_counters;
+};
+
+static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_prep *p);
+
 static int start_container(void *data, const int fds[3], pid_t *pid, hull_err **err)
 {
     (void)fds; /* the container inherits them as the caller's 0-2 (capture.h) */
-    return sandbox_create_and_start(data, pid, err);
+    struct run_launch *r = data;
+    if (sandbox_create_and_start(&r->l, pid, err) < 0)
+        return -1;
+    /* While the container process sets itself up and runs (on another CPU where there is
+     * one): what the result needs that the run cannot change. */
+    r->p->attestation = attestation(r->l.o, r->p);
+    r->have_counters = sandbox_counters_open(r->p->runtime_root, r->p->id, &r->counters) == 0;
+    return 0;
 }
 
 static void kill_container(void *data)
@@ -177,9 +249,11 @@ void sandbox_prep_clear(struct sandbox_prep *p)
     free(p->root);
     free(p->dir);
     free(p->runtime_root);
+    free(p->cache_root);
     free(p->workspace);
     free(p->image_digest);
     free(p->rootfs);
+    free(p->spec_text);
     json_decref(p->before);
     json_decref(p->spec);
     json_decref(p->attestation);
@@ -211,8 +285,13 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
     char seccomp_hash[DIGEST_STR_LEN], config_hash[DIGEST_STR_LEN];
     json_t *sc = json_object_get(json_object_get(p->spec, "linux"), "seccomp");
     sandbox_json_hash(sc ? sc : json_null(), seccomp_hash);
+    /* The per-run host paths differ between runs: hash the config without them (in copies of
+     * the mounts and annotations: p->spec is what the runtime gets). */
+    json_t *oci = json_copy(p->spec);
+    json_object_set_new(oci, "mounts", json_deep_copy(json_object_get(p->spec, "mounts")));
+    json_object_set_new(oci, "annotations", json_copy(json_object_get(p->spec, "annotations")));
     json_t *eff =
-        json_pack("{s:O, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", p->spec, "sandbox",
+        json_pack("{s:o, s:{s:s, s:I, s:I, s:s, s:s*, s:s*, s:s*}}", "oci", oci, "sandbox",
                   "isolation", o->isolation, "timeout_ns", (json_int_t)o->timeout_ns, "disk",
                   (json_int_t)o->disk, "network", o->network, "image_digest", p->image_digest,
                   "context_tree", o->context ? p->tree : NULL, "rootfs", p->rootfs);
@@ -226,8 +305,6 @@ static json_t *attestation(const struct sandbox_opts *o, const struct sandbox_pr
         json_object_set_new(sb, "egress_allow", allow ? allow : json_array());
         json_object_set_new(sb, "egress_tcp_ports", ports ? ports : json_array());
     }
-    /* The per-run host paths differ between runs: hash the config without them. */
-    json_t *oci = json_object_get(eff, "oci");
     json_t *m;
     size_t i;
     json_array_foreach(json_object_get(oci, "mounts"), i, m)
@@ -268,7 +345,8 @@ static int install_init(const char *dir, const char *binary, hull_err **err)
 }
 
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err)
+                    char **args, const char *init_binary, bool session, struct sandbox_prep *p,
+                    hull_err **err)
 {
     memset(p, 0, sizeof *p);
     p->owner_fd = -1;
@@ -287,12 +365,21 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     /* The bundle lives outside the data root: root in the sandbox is an unprivileged host uid
      * and must be able to reach the root filesystem and the workspace (a 0700 data root would
      * stop it). */
-    if (fs_mkdir_p(SANDBOX_RUN_DIR, 0711, err) < 0)
+    if (sandbox_run_dir_ready(err) < 0)
         return -1;
+    /* A run's runtime state lives in its bundle's tmpfs (and goes with it); a session's in the
+     * data root, where `exec` and `rm` find it. */
     if (asprintf(&p->dir, "%s/%s", SANDBOX_RUN_DIR, p->id) < 0 ||
-        asprintf(&p->runtime_root, "%s/runtime", p->root) < 0 ||
+        asprintf(&p->runtime_root, "%s/runtime", session ? p->root : p->dir) < 0 ||
         asprintf(&p->workspace, "%s/scratch/workspace", p->dir) < 0)
         abort();
+    /* The compiled seccomp filters outlive a run's runtime state: they stay in the data root. */
+    if (!session) {
+        if (asprintf(&p->cache_root, "%s/runtime", p->root) < 0)
+            abort();
+        if (mkdir(p->cache_root, 0700) < 0 && errno != EEXIST)
+            return hull_error(err, errno, "mkdir `%s`", p->cache_root);
+    }
     /* The owner lock comes first: a bundle is never seen without one (owner.h). */
     p->owner_fd =
         sandbox_owner_lock(p->id, data_root, p->runtime_root, sandbox_egress_network(o), err);
@@ -307,7 +394,8 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
         return -1;
     }
     p->before = json_object();
-    if (sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
+    if (sandbox_bundle_mount(p->dir, err) < 0 ||
+        sandbox_scratch_mount(p->dir, o->disk, SANDBOX_HOST_UID, err) < 0 ||
         sandbox_rootfs_mount(
             p->dir, lower, n_lower,
             (const char *const[]){"/proc", "/dev", "/tmp", o->workdir,
@@ -373,15 +461,24 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
         json_object_set_new(json_object_get(p->spec, "linux"), "seccomp", profile);
     }
     {
+        /* Encoded once: the bundle's config.json, and the runtime's copy (create_opts). */
         cleanup_free char *cfg = NULL;
         if (asprintf(&cfg, "%s/config.json", p->dir) < 0)
             abort();
-        if (json_dump_file(p->spec, cfg, JSON_COMPACT) < 0) {
+        p->spec_text = json_dumps(p->spec, JSON_COMPACT);
+        if (p->spec_text == NULL) {
+            hull_error(err, ENOMEM, "encode `%s`", cfg);
+            goto fail;
+        }
+        cleanup_close int fd = open(cfg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 || fs_write_all(fd, p->spec_text, strlen(p->spec_text)) < 0) {
             hull_error(err, errno, "write `%s`", cfg);
             goto fail;
         }
     }
-    p->attestation = attestation(o, p);
+    /* A run hashes it while its program starts (start_container). */
+    if (session)
+        p->attestation = attestation(o, p);
     return 0;
 fail:
     sandbox_prep_teardown(p);
@@ -412,7 +509,7 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     if (o->cmd == NULL || o->cmd[0] == NULL)
         return hull_error(err, 0, "no command given (hull sandbox run [OPTIONS] -- CMD...)");
     struct sandbox_prep p;
-    if (sandbox_prepare(data_root, is, o, o->cmd, NULL, &p, err) < 0) {
+    if (sandbox_prepare(data_root, is, o, o->cmd, NULL, false, &p, err) < 0) {
         sandbox_prep_clear(&p);
         return -1;
     }
@@ -429,12 +526,17 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
-    struct sandbox_launch l = {.ro = {.root = p.runtime_root, .handlers = o->handlers},
-                               .id = p.id,
-                               .bundle = p.dir,
-                               .data_root = data_root,
-                               .o = o,
-                               .egress_log = egress_log};
+    struct run_launch r = {
+        .l = {.ro = {.root = p.runtime_root, .handlers = o->handlers, .cache_root = p.cache_root},
+              .config = p.spec,
+              .config_text = p.spec_text,
+              .id = p.id,
+              .bundle = p.dir,
+              .data_root = data_root,
+              .o = o,
+              .egress_log = egress_log},
+        .p = &p,
+        .counters = {.cpu_fd = -1, .peak_fd = -1, .oom_fd = -1}};
     if (readiness) {
         cleanup_free char *hdir = NULL;
         if (asprintf(&hdir, "%s/hull", p.dir) < 0)
@@ -445,24 +547,23 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     }
     if (p.trace && seccomp_trace_start(p.trace, err) < 0)
         goto out;
-    if (sandbox_capture_run(&cap, start_container, kill_container, &l, err) < 0)
+    if (sandbox_capture_run(&cap, start_container, kill_container, &r, err) < 0)
         goto out;
     {
-        cleanup_sandbox_counters struct sandbox_counters counters;
         struct sandbox_counts counts = {0};
-        if (sandbox_counters_open(p.runtime_root, p.id, &counters) == 0)
-            sandbox_counters_read(&counters, &counts);
+        if (r.have_counters)
+            sandbox_counters_read(&r.counters, &counts);
         *result = sandbox_result_new(&cap, &counts);
     }
     if (readiness)
         json_object_set_new(*result, "readiness", sandbox_ready_json(&ready));
     {
         cleanup_err hull_err *de = NULL;
-        runtime_delete(&l.ro, p.id, true, &de);
+        runtime_delete_known(&r.l.ro, p.id, true, false, &de); /* its config has no hooks */
     }
     if (sandbox_egress_network(o)) {
-        sandbox_net_teardown(data_root, p.id, l.logger);
-        l.logger = -2; /* done */
+        sandbox_net_teardown(data_root, p.id, r.l.logger);
+        r.l.logger = -2; /* done */
         json_object_set_new(*result, "egress_denied", sandbox_net_denied(egress_log, 100));
     }
     if (sandbox_finish_changes(p.workspace, p.before, after, o->output, *result, err) < 0)
@@ -482,10 +583,11 @@ out:
         json_decref(*result);
         *result = NULL;
     }
-    if (sandbox_egress_network(o) && l.logger != -2)
-        sandbox_net_teardown(data_root, p.id, l.logger);
+    if (sandbox_egress_network(o) && r.l.logger != -2)
+        sandbox_net_teardown(data_root, p.id, r.l.logger);
     sandbox_ready_clear(&ready);
     sandbox_capture_clear(&cap);
+    sandbox_counters_close(&r.counters);
     json_decref(after);
     sandbox_prep_teardown(&p);
     sandbox_prep_clear(&p);

@@ -78,21 +78,25 @@ struct sandbox_prep {
     char id[24];
     char *root;         /* DATA_ROOT/sandbox */
     char *dir;          /* the bundle */
-    char *runtime_root; /* DATA_ROOT/sandbox/runtime */
+    char *runtime_root; /* a run's: <bundle>/runtime; a session's: DATA_ROOT/sandbox/runtime */
+    char *cache_root;   /* a run's seccomp cache: DATA_ROOT/sandbox/runtime (NULL: runtime_root) */
     char *workspace;    /* host path of the workspace */
     char *image_digest; /* NULL with --rootfs */
     char *rootfs;       /* --rootfs, resolved */
     char tree[DIGEST_STR_LEN];
     json_t *before; /* files map of the workspace (attest.h) */
     json_t *spec;
+    char *spec_text; /* its compact encoding, the bundle's config.json */
     json_t *attestation;
     struct seccomp_trace *trace; /* with o->seccomp_trace */
     int owner_fd;                /* SANDBOX_RUN_DIR/<id>.lock, held (owner.h); -1 = none */
 };
 /* With init_binary (a session's hull-sandbox-init, exec_client.h), it is copied into the bundle
- * and bind-mounted read-only at HSX_DIR_IN_SANDBOX. */
+ * and bind-mounted read-only at HSX_DIR_IN_SANDBOX. `session`: the runtime state goes to the data
+ * root (where exec and rm look) rather than into the bundle. */
 int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox_opts *o,
-                    char **args, const char *init_binary, struct sandbox_prep *p, hull_err **err);
+                    char **args, const char *init_binary, bool session, struct sandbox_prep *p,
+                    hull_err **err);
 /* Unmount and remove the bundle. */
 void sandbox_prep_teardown(struct sandbox_prep *p);
 void sandbox_prep_clear(struct sandbox_prep *p);
@@ -105,6 +109,8 @@ int sandbox_finish_changes(const char *workspace, json_t *before, json_t *after,
  * attaching its network namespace in between with --network egress. */
 struct sandbox_launch {
     struct runtime_opts ro;
+    json_t *config; /* the prepared spec and its encoding (NULL: read from the bundle) */
+    const char *config_text;
     const char *id;
     const char *bundle;
     const char *data_root;

@@ -170,7 +170,7 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
     char *server[] = {HSX_DIR_IN_SANDBOX "/" HSX_INIT_NAME, NULL};
     char *keep[] = {"sleep", "2147483647", NULL};
     struct sandbox_prep p;
-    if (sandbox_prepare(data_root, is, o, init ? server : keep, init, &p, err) < 0) {
+    if (sandbox_prepare(data_root, is, o, init ? server : keep, init, true, &p, err) < 0) {
         sandbox_prep_clear(&p);
         return -1;
     }
@@ -191,6 +191,8 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
     struct sandbox_launch l = {.ro = ro,
+                               .config = p.spec,
+                               .config_text = p.spec_text,
                                .id = p.id,
                                .bundle = p.dir,
                                .data_root = data_root,

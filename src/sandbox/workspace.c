@@ -40,8 +40,21 @@ int sandbox_scratch_mount(const char *dir, long long size, uid_t uid, hull_err *
     return 0;
 }
 
+int sandbox_bundle_mount(const char *dir, hull_err **err)
+{
+    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+              "size=" SANDBOX_BUNDLE_TMPFS_SIZE ",mode=0711,nr_inodes=4096") < 0)
+        return hull_error(err, errno, "mount the bundle's tmpfs at `%s`", dir);
+    return 0;
+}
+
 void sandbox_scratch_unmount(const char *dir)
 {
+    /* The bundle's tmpfs with everything mounted below it (a lazy unmount takes the whole
+     * subtree): one unmount, one wait for the mount namespace's RCU grace period. */
+    if (umount2(dir, MNT_DETACH) == 0)
+        return;
+    /* A bundle of an older hull (no tmpfs of its own). */
     char path[4096];
     snprintf(path, sizeof path, "%s/rootfs", dir);
     umount2(path, MNT_DETACH);

@@ -15,7 +15,13 @@
 /* Mount the tmpfs at dir/scratch (size bytes; 0 = 64 MiB... see docs) with subdirectories
  * workspace, upper and work; workspace belongs to `uid`. */
 int sandbox_scratch_mount(const char *dir, long long size, uid_t uid, hull_err **err);
-/* Unmount (lazily) dir/scratch and dir/rootfs when mounted. */
+/* The bundle directory `dir` itself is a small tmpfs (mode 0711) under the scratch tmpfs: the
+ * bundle's config.json, the mount points, the runtime's state of a `run` (dir/runtime), a
+ * session's init and sockets and the egress drop log never touch the host's disk (SANDBOX_RUN_DIR
+ * is no tmpfs on every host) and are not counted in --disk. */
+#define SANDBOX_BUNDLE_TMPFS_SIZE "16m"
+int sandbox_bundle_mount(const char *dir, hull_err **err);
+/* Unmount (lazily) dir/rootfs, dir/scratch and the bundle's tmpfs at dir when mounted. */
 void sandbox_scratch_unmount(const char *dir);
 
 /* Overlay at dir/rootfs: lower = the layers (bottom to top) or one directory, upper/work on the

@@ -49,7 +49,9 @@ def test_kill9_of_hull_is_repaired_by_the_next_command(hull, tmp_path):
         # What the killed hull left behind (a bundle with its mounts, the runtime state, the
         # running process) is not asserted: any sandbox command repairs it, of any data root,
         # so a test running in parallel may be doing that right now.
-        runtime_state = os.path.join(hull.root, "sandbox", "runtime", sid)
+        # A run's runtime state lives in its bundle's tmpfs (a session's in the data root).
+        runtime_states = [os.path.join(bundle, "runtime", sid),
+                          os.path.join(hull.root, "sandbox", "runtime", sid)]
         # Any sandbox command repairs it: the container is killed and deleted, the mounts,
         # bundle and owner lock removed.
         r = hull("sandbox", "ls", "--json", check=True)
@@ -57,7 +59,7 @@ def test_kill9_of_hull_is_repaired_by_the_next_command(hull, tmp_path):
         assert not os.path.exists(bundle)
         assert not os.path.exists(bundle + ".lock")
         assert not mounts_under(bundle)
-        assert not os.path.exists(runtime_state)
+        assert not any(os.path.exists(st) for st in runtime_states)
         assert hull.wait_for(lambda: not in_cgroup(sid), timeout=60, what="sandbox processes gone")
         assert not [c for _, c in processes_mentioning(f"sleep {marker}")
                     if c.strip() == f"sleep {marker}"]

@@ -313,6 +313,53 @@ int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err)
     return 0;
 }
 
+int cgroup_set_open_tasks(const struct cgroup_set *s, int **fds, size_t *n, hull_err **err)
+{
+    *fds = NULL;
+    *n = 0;
+    int *list = malloc((s->n ? s->n : 1) * sizeof *list);
+    if (list == NULL)
+        return hull_error(err, ENOMEM, "cgroup tasks files");
+    size_t count = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->dirs[i].v2)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
+        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            cgroup_close_fds(&list, count);
+            return hull_error(err, e, "open `%s`", path);
+        }
+        list[count++] = fd;
+    }
+    *fds = list;
+    *n = count;
+    return 0;
+}
+
+int cgroup_join_self_fds(const int *fds, size_t n, hull_err **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (write(fds[i], "0", 1) != 1)
+            return hull_error(err, errno, "move into a cgroup");
+        close(fds[i]);
+    }
+    return 0;
+}
+
+void cgroup_close_fds(int **fds, size_t n)
+{
+    if (*fds == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if ((*fds)[i] >= 0)
+            close((*fds)[i]);
+    free(*fds);
+    *fds = NULL;
+}
+
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */
 static int rmdir_tree(const char *path)
 {
@@ -498,6 +545,20 @@ int cgroup_set_signal_all(const struct cgroup_set *s, int sig, hull_err **err)
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(s);
     cleanup_close int v2fd = v2 ? open(v2->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     bool kill_file = sig == SIGKILL && v2fd >= 0 && cg_exists(v2fd, "cgroup.kill");
+    if (!kill_file && was_frozen == 0) {
+        /* An empty set has nothing to signal and nothing in it to fork: no freeze (the first
+         * frozen v1 cgroup flips a static key, which patches kernel text on every CPU). */
+        pid_t *pids = NULL;
+        size_t n = 1;
+        hull_err *e = NULL;
+        if (cgroup_set_pids(s, &pids, &n, &e) < 0) {
+            hull_err_free(e);
+            n = 1; /* unknown: freeze and signal as usual */
+        }
+        free(pids);
+        if (n == 0)
+            return 0;
+    }
     if (!kill_file && was_frozen == 0) {
         hull_err *e = NULL;
         if (cgroup_set_freeze(s, true, &e) == 0)

@@ -144,6 +144,14 @@ int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resourc
  * second: the calling process, single-threaded, moves itself into every v1 directory of `s`
  * (the files are opened with its credentials: root in the host's user namespace). */
 int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err);
+/* The same for a process that cannot open those files itself (it is in a new user namespace):
+ * its parent, root in the host's user namespace, opens every v1 `tasks` file of `s` (*fds, *n;
+ * close-on-exec) and the process writes "0" to each: the kernel checks the credentials of the
+ * file's opener, and the mover is still the moved thread (no global lock, no grace period). */
+int cgroup_set_open_tasks(const struct cgroup_set *s, int **fds, size_t *n, hull_err **err);
+int cgroup_join_self_fds(const int *fds, size_t n, hull_err **err);
+/* Close and free what cgroup_set_open_tasks gave (NULL is fine). */
+void cgroup_close_fds(int **fds, size_t n);
 /* Remove every directory (sub-cgroups first), retrying while the kernel drains exiting tasks,
  * then every ancestor we may have created if it is empty. Missing directories are fine. */
 int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err);
