@@ -1,11 +1,18 @@
 /* Device rules on cgroup v2: a BPF_PROG_TYPE_CGROUP_DEVICE program generated from the device
  * policy, loaded and attached with the raw bpf(2) syscall (no libbpf).
  *
- * The program reads the kernel's struct bpf_cgroup_dev_ctx {access_type, major, minor}, walks
- * the policy's exceptions in order and returns the verdict of the first one that matches, else
- * the default. "Matches" follows the v1 controller exactly (see device_rules.c): under a
- * default-deny policy an exception must grant every requested access bit; under default-allow an
- * exception denies as soon as it names one requested bit. */
+ * The program reads the kernel's struct bpf_cgroup_dev_ctx {access_type, major, minor} and asks
+ * of every exception of the policy whether it applies; all exceptions of a policy carry the same
+ * verdict (the opposite of the default), so the answer is the default when none applies and the
+ * exception's verdict otherwise. "Applies" follows the v1 controller exactly (see
+ * device_rules.c): under a default-deny policy an exception must grant every requested access
+ * bit; under default-allow an exception applies as soon as it names one requested bit.
+ *
+ * The program has no branches: each exception folds into a value that is zero exactly when it
+ * applies, and a 0/1 "none applied" flag is ANDed with (value != 0), computed as
+ * (v | -v) >> 63. The verifier walks a branch-free program once, instruction by instruction;
+ * the former program (a conditional jump per field of every exception) made it explore and
+ * compare about 40 states, 0.2-0.4 ms per container on the hosts of docs/performance.md. */
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdlib.h>
@@ -19,60 +26,75 @@
 
 #define INSN(c, d, s, o, i)                                                                        \
     ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
-#define LDX_W(dst, src, off)         INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
-#define ALU32_IMM(op, dst, imm)      INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_REG(dst, src)          INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
-#define MOV64_IMM(dst, imm)          INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
-#define JMP32_IMM(op, dst, imm, off) INSN(BPF_JMP32 | (op) | BPF_K, dst, 0, off, imm)
-#define EXIT()                       INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define LDX_W(dst, src, off)    INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
+#define ALU32_IMM(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
+#define ALU64_IMM(op, dst, imm) INSN(BPF_ALU64 | (op) | BPF_K, dst, 0, 0, imm)
+#define ALU64_REG(op, dst, src) INSN(BPF_ALU64 | (op) | BPF_X, dst, src, 0, 0)
+/* A 64-bit immediate takes two instruction slots. */
+#define LD_IMM64_LO(dst, v) INSN(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, (int32_t)(uint32_t)(v))
+#define LD_IMM64_HI(v)      INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
+#define EXIT()              INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-enum { R0 = 0, R1, R2, R3, R4, R5 };
+enum { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9 };
 
 int bpf_devices_generate(const struct cgroup_device_policy *p, struct bpf_insn **insns,
                          size_t *n_insns, hull_err **err)
 {
-    /* Prologue 6, per exception at most 8, epilogue 2. */
-    struct bpf_insn *prog = calloc(8 + 8 * p->n, sizeof(*prog));
+    /* Prologue 7, per exception at most 18, epilogue 2. */
+    struct bpf_insn *prog = calloc(10 + 18 * p->n, sizeof(*prog));
     if (prog == NULL)
         return hull_error(err, ENOMEM, "device program");
     size_t n = 0;
-    prog[n++] = LDX_W(R2, R1, 0);               /* access_type */
-    prog[n++] = ALU32_IMM(BPF_AND, R2, 0xffff); /* r2 = device type */
-    prog[n++] = LDX_W(R3, R1, 0);
-    prog[n++] = ALU32_IMM(BPF_RSH, R3, 16); /* r3 = requested access */
-    prog[n++] = LDX_W(R4, R1, 4);           /* major */
-    prog[n++] = LDX_W(R5, R1, 8);           /* minor */
+    prog[n++] = LDX_W(R6, R1, 0); /* access_type: device type | requested access << 16 */
+    prog[n++] = LDX_W(R7, R1, 4); /* major */
+    prog[n++] = LDX_W(R8, R1, 8); /* minor */
+    prog[n++] = ALU64_REG(BPF_MOV, R9, R7);
+    prog[n++] = ALU64_IMM(BPF_LSH, R9, 32);
+    prog[n++] = ALU64_REG(BPF_OR, R9, R8); /* r9 = major << 32 | minor */
+    prog[n++] = ALU64_IMM(BPF_MOV, R0, 1); /* no exception applies (yet) */
     for (size_t i = 0; i < p->n; i++) {
         const struct hull_device_rule *e = &p->exceptions[i];
-        int len = 6 + (e->major >= 0) + (e->minor >= 0);
-        int at = 0; /* index inside the block; a jump skips to the next block */
         int32_t type = e->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
-        prog[n++] = JMP32_IMM(BPF_JNE, R2, type, len - at - 1);
-        at++;
-        prog[n++] = MOV32_REG(R1, R3);
-        at++;
+        /* r1 = 0 iff the exception applies. */
+        prog[n++] = ALU64_REG(BPF_MOV, R1, R6);
         if (p->default_allow) {
-            prog[n++] = ALU32_IMM(BPF_AND, R1, (int32_t)e->access);
-            at++;
-            prog[n++] = JMP32_IMM(BPF_JEQ, R1, 0, len - at - 1);
+            /* Device type equal, and (requested & access) != 0: r2 = 1 when it is 0. */
+            prog[n++] = ALU32_IMM(BPF_AND, R1, 0xffff);
+            prog[n++] = ALU32_IMM(BPF_XOR, R1, type);
+            prog[n++] = ALU64_REG(BPF_MOV, R2, R6);
+            prog[n++] = ALU32_IMM(BPF_RSH, R2, 16);
+            prog[n++] = ALU32_IMM(BPF_AND, R2, (int32_t)e->access);
+            prog[n++] = ALU64_IMM(BPF_SUB, R2, 1);
+            prog[n++] = ALU64_IMM(BPF_RSH, R2, 63);
+            prog[n++] = ALU64_REG(BPF_OR, R1, R2);
         } else {
-            prog[n++] = ALU32_IMM(BPF_AND, R1, (int32_t)(~e->access & 0xffff));
-            at++;
-            prog[n++] = JMP32_IMM(BPF_JNE, R1, 0, len - at - 1);
+            /* Device type equal, and no requested bit outside the exception's access. */
+            uint32_t keep = ((~e->access & 0xffffu) << 16) | 0xffffu;
+            prog[n++] = ALU32_IMM(BPF_AND, R1, (int32_t)keep);
+            prog[n++] = ALU32_IMM(BPF_XOR, R1, type);
         }
-        at++;
-        if (e->major >= 0) {
-            prog[n++] = JMP32_IMM(BPF_JNE, R4, (int32_t)(uint32_t)e->major, len - at - 1);
-            at++;
+        if (e->major >= 0 && e->minor >= 0) {
+            uint64_t key = (uint64_t)(uint32_t)e->major << 32 | (uint32_t)e->minor;
+            prog[n++] = LD_IMM64_LO(R2, key);
+            prog[n++] = LD_IMM64_HI(key);
+            prog[n++] = ALU64_REG(BPF_XOR, R2, R9);
+            prog[n++] = ALU64_REG(BPF_OR, R1, R2);
+        } else if (e->major >= 0 || e->minor >= 0) {
+            bool major = e->major >= 0;
+            prog[n++] = ALU64_REG(BPF_MOV, R2, major ? R7 : R8);
+            prog[n++] = ALU32_IMM(BPF_XOR, R2, (int32_t)(uint32_t)(major ? e->major : e->minor));
+            prog[n++] = ALU64_REG(BPF_OR, R1, R2);
         }
-        if (e->minor >= 0) {
-            prog[n++] = JMP32_IMM(BPF_JNE, R5, (int32_t)(uint32_t)e->minor, len - at - 1);
-            at++;
-        }
-        prog[n++] = MOV64_IMM(R0, e->allow ? 1 : 0);
-        prog[n++] = EXIT();
+        /* r0 &= (r1 != 0) */
+        prog[n++] = ALU64_REG(BPF_MOV, R2, R1);
+        prog[n++] = ALU64_IMM(BPF_NEG, R2, 0);
+        prog[n++] = ALU64_REG(BPF_OR, R1, R2);
+        prog[n++] = ALU64_IMM(BPF_RSH, R1, 63);
+        prog[n++] = ALU64_REG(BPF_AND, R0, R1);
     }
-    prog[n++] = MOV64_IMM(R0, p->default_allow ? 1 : 0);
+    /* Default allow: allowed iff none applied (r0). Default deny: iff one did (r0 ^ 1). */
+    if (!p->default_allow)
+        prog[n++] = ALU64_IMM(BPF_XOR, R0, 1);
     prog[n++] = EXIT();
     *insns = prog;
     *n_insns = n;
