@@ -320,6 +320,20 @@ def test_default_path_and_podman_and_containerd_resources(runtime, bundle):
         assert dirs_named(f"/hull/{cid}") == []
 
 
+def test_delete_keeps_the_runtimes_own_hull_parent(runtime, bundle):
+    """The default parent /hull stays when its last container goes (as docker's /docker), so
+    the next container makes one directory per hierarchy, not two; the container's own
+    directory is gone everywhere."""
+    cid = f"keep-{uuid.uuid4().hex[:8]}"
+    with_resources(bundle, ["/bin/true"], {"pids": {"limit": 10}})
+    bundle.config["linux"]["cgroupsPath"] = ""
+    bundle.write()
+    r = runtime("run", "-b", bundle.path, cid)
+    assert r.returncode == 0, r.stderr
+    assert dirs_named(f"/hull/{cid}") == []
+    assert len(dirs_named("/hull")) == len(cgroup_mounts()), dirs_named("/hull")
+
+
 def test_parallel_containers_with_limits_are_all_cleaned_up(runtime, bundle):
     top = f"/hulltest-{uuid.uuid4().hex[:8]}"
     with_resources(bundle, ["/bin/sleep", "60"],

@@ -360,6 +360,28 @@ void cgroup_close_fds(int **fds, size_t n)
     *fds = NULL;
 }
 
+/* The default parent of every container, `/hull` right below the base, is left in place when
+ * it empties, as docker leaves `/docker` and podman `libpod_parent`: making and removing it in
+ * every hierarchy was half of a run's cgroup mkdir and rmdir work. It holds nothing and limits
+ * nothing (a v1 cpuset parent carries the cpus and mems it was created with, as docker's does),
+ * except a real-time budget hull gave it for a container's cpu.realtimeRuntime: a `/hull` that
+ * holds one is removed when it empties, as before, so that the budget goes back to its parent. */
+static bool keeps_runtime_parent(const struct cgroup_dir *d, const char *parent)
+{
+    if (strcmp(parent + d->base_len, "/hull") != 0)
+        return false;
+    if (d->v2 || !(d->controllers & CG_BIT(CG_CPU)))
+        return true;
+    cleanup_close int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_free char *rt = NULL;
+    hull_err *e = NULL;
+    if (fd < 0 || cg_read(fd, "cpu.rt_runtime_us", &rt, &e) < 0) {
+        hull_err_free(e);
+        return true; /* no real-time group scheduling: no budget */
+    }
+    return strcmp(rt, "0") == 0;
+}
+
 /* rmdir a cgroup and the sub-cgroups the container made inside it. */
 static int rmdir_tree(const char *path)
 {
@@ -406,7 +428,8 @@ static int remove_dir(const struct cgroup_dir *d, hull_err **err)
         }
         sleep_ms(10);
     }
-    /* The empty parents the path created (never above the base). */
+    /* The empty parents the path created (never above the base), but for the runtime's own
+     * `/hull`, which stays for the next container (see keeps_runtime_parent). */
     cleanup_free char *parent = strdup(d->path);
     if (parent == NULL)
         return hull_error(err, ENOMEM, "cgroup path");
@@ -415,6 +438,8 @@ static int remove_dir(const struct cgroup_dir *d, hull_err **err)
         if (slash == NULL || (size_t)(slash - parent) <= d->base_len)
             break;
         *slash = '\0';
+        if (keeps_runtime_parent(d, parent))
+            break;
         if (rmdir(parent) < 0)
             break; /* in use by another container, or not ours to judge */
     }
