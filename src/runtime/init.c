@@ -214,8 +214,9 @@ static __attribute__((noreturn)) void fail(struct init_args *a, hull_err *e)
 }
 
 /* The end of create, on the container side: report READY, wait for the runtime to commit the
- * state (exit quietly if it died), then block on exec.fifo until `start`. Returns only when
- * started; exits the process otherwise. */
+ * state (exit quietly if it died), then block on exec.fifo until `start` (a `run` without start
+ * hooks has no exec.fifo: COMMITTED is its start). Returns only when started; exits the process
+ * otherwise. */
 static void ready_and_wait_start(struct init_args *a)
 {
     hull_err *err = NULL;
@@ -224,6 +225,8 @@ static void ready_and_wait_start(struct init_args *a)
     if (sync_expect(a->sync_fd, SYNC_COMMITTED, &err) < 0)
         _exit(1);
     close(a->sync_fd);
+    if (a->fifo_fd < 0)
+        return;
 
     char go;
     ssize_t n;

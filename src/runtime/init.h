@@ -15,7 +15,7 @@
 struct init_args {
     const struct hull_config *cfg;
     int sync_fd;      /* container end of the sync socketpair */
-    int fifo_fd;      /* exec.fifo opened O_RDWR: read blocks until `start` */
+    int fifo_fd;      /* exec.fifo opened O_RDWR: read blocks until `start`; -1: started */
     int state_dir_fd; /* the runtime's locked state dir: closed at once so the lock stays the
                          runtime's */
     int preserve_fds;

@@ -85,8 +85,7 @@ static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err 
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct runtime_state *s, unsigned long clone_flags, int sync_fd,
                        const struct create_opts *co, const struct cgroup_set *cg,
-                       enum cgroup_progress progress, bool send_tasks_fds, int start_fd,
-                       hull_err **err)
+                       enum cgroup_progress progress, bool send_tasks_fds, hull_err **err)
 {
     if ((clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)
         return -1;
@@ -153,13 +152,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     }
     if (state_write_pid_file(co->pid_file, s->pid, err) < 0)
         return -1;
-    /* run without start hooks: `start` now, before the container process waits for it (it
-     * reads the byte right after COMMITTED, without a second wake-up). */
-    if (start_fd >= 0) {
-        if (write(start_fd, "0", 1) != 1)
-            return hull_error(err, errno, "start container `%s`", co->id);
-        unlinkat(dir->dirfd, "exec.fifo", 0);
-    }
+    /* run without start hooks: COMMITTED is the start (the container process has no exec.fifo
+     * to wait on). */
     return sync_send(sync_fd, SYNC_COMMITTED, err);
 }
 
@@ -323,6 +317,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     int rc = -1;
     int sp[2] = {-1, -1};
     int fifo = -1;
+    bool start_now = co->started != NULL && !needs_start_status(cfg);
     struct security_plan security = {.lsm = {.attr_fd = -1}};
     args.security = &security;
     args.dumpable_until_go = (cfg->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
@@ -342,12 +337,14 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         }
         if (fs_replace_file_at(dir.dirfd, "config.json", text, strlen(text), 0600, err) < 0)
             break;
-        if (mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
+        /* `run` without start hooks starts at COMMITTED: no exec.fifo, which only a `start`
+         * would write to. Nobody can tell: every reader of the state takes the directory's
+         * lock, which this create holds until the container process is on its way to exec. */
+        if (!start_now && mkfifoat(dir.dirfd, "exec.fifo", 0600) < 0) {
             hull_error(err, errno, "create exec.fifo");
             break;
         }
-        fifo = openat(dir.dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
-        if (fifo < 0) {
+        if (!start_now && (fifo = openat(dir.dirfd, "exec.fifo", O_RDWR | O_CLOEXEC)) < 0) {
             hull_error(err, errno, "open exec.fifo");
             break;
         }
@@ -436,17 +433,13 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
         cloned = true;
         close(sp[1]);
         sp[1] = -1;
-        bool start_now = co->started != NULL && !needs_start_status(cfg);
-        if (!start_now) {
-            close(fifo);
-            fifo = -1;
-        }
+        hull_closep(&fifo);
         hull_closep(&console[1]);
         hull_closep(&start_status);
         s.pid = pid;
         hull_closep(&cgroup_fd);
-        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, join_by_fds, fifo,
-                        err) < 0) {
+        if (drive_child(cfg, &dir, &s, clone_flags, sp[0], co, &cg, progress, join_by_fds, err) <
+            0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
             if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
