@@ -208,9 +208,10 @@ void runtime_cgroup_thaw(int state_dirfd)
     hull_err_free(e);
 }
 
-int runtime_cgroup_is_paused(int state_dirfd)
+int runtime_cgroup_is_paused(int state_dirfd, const char *freezer_line)
 {
-    int frozen = cgroup_state_is_frozen(state_dirfd);
+    int frozen = freezer_line ? cgroup_freezer_line_is_frozen(freezer_line)
+                              : cgroup_state_is_frozen(state_dirfd);
     if (frozen != -2)
         return frozen == 1;
     cleanup_cgroup_set struct cgroup_set set = {0};

@@ -49,8 +49,9 @@ int runtime_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err);
 /* kill --all: signal every process in the cgroups. Returns 0 when done, 1 when the container
  * has no cgroups (the caller falls back), -1 on error. */
 int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err);
-/* 1 when the container's freezer reports frozen, 0 otherwise. */
-int runtime_cgroup_is_paused(int state_dirfd);
+/* 1 when the container's freezer reports frozen, 0 otherwise; freezer_line: the state's
+ * cgroup_set_freezer_line (NULL for states written before it was kept there). */
+int runtime_cgroup_is_paused(int state_dirfd, const char *freezer_line);
 /* Thaw the container's cgroups whoever froze them (best effort): frozen tasks do not die. */
 void runtime_cgroup_thaw(int state_dirfd);
 

@@ -115,7 +115,8 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
     cgroup_warm_migration_wait(); /* done with it either way */
     if (entered < 0)
         return -1;
-    if (cg->n > 0 && (s->cgroup_path = strdup(cg->path)) == NULL)
+    if (cg->n > 0 && ((s->cgroup_path = strdup(cg->path)) == NULL ||
+                      (s->freezer = cgroup_set_freezer_line(cg)) == NULL))
         return hull_error(err, ENOMEM, "cgroup path");
     /* Record the pid now: a runtime killed from here on leaves state that delete can use. */
     s->start_time = proc_start_time(s->pid);

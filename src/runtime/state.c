@@ -42,6 +42,7 @@ void runtime_state_clear(struct runtime_state *s)
     free(s->rootfs);
     free(s->created);
     free(s->cgroup_path);
+    free(s->freezer);
     free(s->handler);
     if (s->annotations)
         json_decref(s->annotations);
@@ -176,6 +177,7 @@ int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **e
     if (s->annotations)
         json_object_set(o, "annotations", s->annotations);
     set_str(o, "cgroupPath", s->cgroup_path);
+    set_str(o, "freezer", s->freezer);
     if (s->systemd_cgroup)
         json_object_set_new(o, "systemdCgroup", json_true());
     set_str(o, "handler", s->handler);
@@ -223,6 +225,7 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
     json_t *a = json_object_get(o, "annotations");
     s->annotations = json_is_object(a) ? json_incref(a) : NULL;
     s->cgroup_path = dup_member(o, "cgroupPath");
+    s->freezer = dup_member(o, "freezer");
     s->systemd_cgroup = json_is_true(json_object_get(o, "systemdCgroup"));
     s->handler = dup_member(o, "handler");
     json_t *x = json_object_get(o, "extra");
@@ -242,7 +245,7 @@ enum runtime_status state_status(struct state_dir *d, const struct runtime_state
     if (faccessat(d->dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         return RUNTIME_CREATED;
     if (faccessat(d->dirfd, "paused", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-        runtime_cgroup_is_paused(d->dirfd))
+        runtime_cgroup_is_paused(d->dirfd, s->freezer))
         return RUNTIME_PAUSED;
     return RUNTIME_RUNNING;
 }

@@ -32,6 +32,7 @@ struct runtime_state {
     uid_t owner;
     json_t *annotations; /* owned, may be NULL */
     char *cgroup_path;   /* may be NULL */
+    char *freezer;       /* cgroup_set_freezer_line; NULL without cgroups or in older states */
     bool systemd_cgroup;
     char *handler; /* NULL = native */
     json_t *extra; /* handler-specific data, owned, may be NULL */

@@ -278,25 +278,39 @@ def test_bad_options(hull):
 
 
 def test_ps_sees_a_freeze_made_outside_hull(hull):
-    """The frozen check reads the one-line `freezer` file beside the runtime's cgroup.json: a
-    freeze made by hand in the container's cgroup shows as paused, a thaw as running, and a
-    state written before that file existed (removed here) is still answered, from cgroup.json."""
+    """The frozen check reads the freezer directory the runtime keeps in state.json: a freeze
+    made by hand in the container's cgroup shows as paused, a thaw as running; states written
+    by older runtimes are still answered, from the one-line `freezer` file beside cgroup.json
+    (2026-12-05 to 12-06) and, without it, from cgroup.json itself."""
     hull.run_d("--name", "ice", "busybox", "sleep", "60")
     state_dir = f"{hull.root}/runtime/{cid(hull, 'ice')}"
-    kind, path = open(f"{state_dir}/freezer").read().split()
+    state = json.load(open(f"{state_dir}/state.json"))
+    line = state["freezer"]
+    assert not os.path.exists(f"{state_dir}/freezer")
+    kind, path = line.split()
     control = f"{path}/freezer.state" if kind == "v1" else f"{path}/cgroup.freeze"
     frozen, thawed = ("FROZEN", "THAWED") if kind == "v1" else ("1", "0")
+
+    def freeze(value, state_name, what):
+        with open(control, "w") as f:
+            f.write(value)
+        hull.wait_for(lambda: hull.ps()[0]["State"] == state_name, what=what)
+
     try:
-        with open(control, "w") as f:
-            f.write(frozen)
-        hull.wait_for(lambda: hull.ps()[0]["State"] == "paused", what="paused")
-        with open(control, "w") as f:
-            f.write(thawed)
-        hull.wait_for(lambda: hull.ps()[0]["State"] == "running", what="running")
+        freeze(frozen, "paused", "paused")
+        freeze(thawed, "running", "running")
+        # An older state: no "freezer" in state.json, the line in a file of its own.
+        del state["freezer"]
+        with open(f"{state_dir}/state.json.tmp", "w") as f:
+            json.dump(state, f)
+        os.rename(f"{state_dir}/state.json.tmp", f"{state_dir}/state.json")
+        with open(f"{state_dir}/freezer", "w") as f:
+            f.write(line + "\n")
+        freeze(frozen, "paused", "paused (freezer file)")
+        freeze(thawed, "running", "running (freezer file)")
+        # Older still: neither, only cgroup.json.
         os.unlink(f"{state_dir}/freezer")
-        with open(control, "w") as f:
-            f.write(frozen)
-        hull.wait_for(lambda: hull.ps()[0]["State"] == "paused", what="paused (cgroup.json)")
+        freeze(frozen, "paused", "paused (cgroup.json)")
     finally:
         with open(control, "w") as f:
             f.write(thawed)

@@ -516,6 +516,11 @@ int cgroup_state_is_frozen(int state_dirfd)
         return -1;
     line[n] = '\0';
     line[strcspn(line, "\n")] = '\0';
+    return cgroup_freezer_line_is_frozen(line);
+}
+
+int cgroup_freezer_line_is_frozen(const char *line)
+{
     if (strcmp(line, "none ") == 0)
         return 0;
     bool v2 = strncmp(line, "v2 /", 4) == 0;

@@ -186,10 +186,14 @@ int cgroup_set_oom_notify_fd(const struct cgroup_set *s, hull_err **err);
  * returns 0 when the container has no cgroups (cgroup manager disabled). */
 int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err);
 int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err);
-/* cgroup_set_is_frozen from the one-line `freezer` file that cgroup_set_save writes beside
- * cgroup.json ("v1 DIR", "v2 DIR" or "none"), without loading the set: a status query (`hull
- * ps` asks for every container) reads 30 bytes instead of parsing cgroup.json. 1 frozen, 0 not,
- * -1 on error, -2 when there is no such file (a state written before it existed: load the set). */
+/* The directory cgroup_set_is_frozen looks at, as one line: "v1 DIR", "v2 DIR" or "none ".
+ * The runtime keeps it in state.json, so that a status query (`hull ps` asks for every
+ * container) needs neither cgroup.json parsed nor another file. NULL when out of memory. */
+char *cgroup_set_freezer_line(const struct cgroup_set *s);
+/* cgroup_set_is_frozen from such a line: 1 frozen, 0 not, -1 on error. */
+int cgroup_freezer_line_is_frozen(const char *line);
+/* The same from the one-line `freezer` file that states written between 2026-12-05 and this
+ * change keep beside cgroup.json; -2 when there is no such file (load the set). */
 int cgroup_state_is_frozen(int state_dirfd);
 
 /* The directory of `s` that owns controller `c` (NULL if none); cgroup_set_v2_dir: the v2 one. */

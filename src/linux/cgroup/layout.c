@@ -448,20 +448,23 @@ int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err)
     cleanup_free char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode cgroup.json");
-    if (fs_replace_file_at(state_dirfd, "cgroup.json", text, strlen(text), 0600, err) < 0)
-        return -1;
-    /* The directory cgroup_set_is_frozen looks at, for cgroup_state_is_frozen. */
+    return fs_replace_file_at(state_dirfd, "cgroup.json", text, strlen(text), 0600, err);
+}
+
+char *cgroup_set_freezer_line(const struct cgroup_set *s)
+{
+    /* The directory cgroup_set_is_frozen looks at. */
     const struct cgroup_dir *f = cgroup_set_dir_for(s, CG_FREEZER);
     if (f == NULL || f->v2)
         f = cgroup_set_v2_dir(s);
-    cleanup_free char *line = NULL;
-    if (asprintf(&line, "%s %s\n",
+    char *line = NULL;
+    if (asprintf(&line, "%s %s",
                  f == NULL ? "none"
                  : f->v2   ? "v2"
                            : "v1",
                  f == NULL ? "" : f->path) < 0)
-        return hull_error(err, ENOMEM, "encode freezer");
-    return fs_replace_file_at(state_dirfd, "freezer", line, strlen(line), 0600, err);
+        return NULL;
+    return line;
 }
 
 int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err)
