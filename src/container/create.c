@@ -657,6 +657,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
                 hull_error(err, errno, "open bundle directory");
             break;
         }
+        r->bundle_config = json_incref(spec);
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
         if (container_event_attrs_write(r, err) < 0 || container_record_save(r, err) < 0)
             break;

@@ -136,7 +136,12 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(errp[1], 2);
     const struct runtime_opts *ro = &cs->runtime;
     int master = -1;
-    struct create_opts co = {.id = r->id, .bundle = r->bundle, .cgroup_host = cs->cgroup_host};
+    /* hull writes the bundle's config.json only through rename (container_write_json). */
+    struct create_opts co = {.id = r->id,
+                             .bundle = r->bundle,
+                             .cgroup_host = cs->cgroup_host,
+                             .config = r->bundle_config,
+                             .config_replaced_by_rename = true};
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;

@@ -364,6 +364,7 @@ void container_record_free(container_record *r)
     if (r->dirfd >= 0)
         close(r->dirfd);
     json_decref(r->doc);
+    json_decref(r->bundle_config);
     free(r);
 }
 

@@ -102,6 +102,9 @@ typedef struct container_record {
      * held). doc is then made from creating.json: Id, Name, Image, ImageDigest, Created and
      * empty Config/HostConfig. Such a container can only be listed, inspected and removed. */
     bool dead;
+    /* bundle/config.json as this process wrote it (create, or a rewrite of it), for the runtime
+     * to use without reading it back; NULL when this process has not written it. */
+    json_t *bundle_config;
 } container_record;
 
 /* Read containers/<id>/container.json; a directory without one gives a `dead` record. */

@@ -230,6 +230,26 @@ static void run_poststop_hooks(const struct hull_config *cfg, const struct runti
     }
 }
 
+/* The container's copy of its config (exec, start and delete read it): a hard link to the
+ * bundle's file when the caller never changes that file in place, else the document written. */
+static int save_config_copy(const struct hull_config *cfg, const struct create_opts *co,
+                            struct state_dir *dir, hull_err **err)
+{
+    if (co->config_replaced_by_rename && co->config_file == NULL) {
+        cleanup_free char *path = NULL;
+        if (asprintf(&path, "%s/config.json", cfg->bundle) < 0)
+            return hull_error(err, ENOMEM, "config path");
+        if (linkat(AT_FDCWD, path, dir->dirfd, "config.json", 0) == 0)
+            return 0;
+        hull_debug("link `%s` into the state: %s; writing a copy", path, strerror(errno));
+    }
+    cleanup_free char *cfg_text = co->config_text ? NULL : json_dumps(cfg->raw, JSON_COMPACT);
+    const char *text = co->config_text ? co->config_text : cfg_text;
+    if (text == NULL)
+        return hull_error(err, ENOMEM, "encode config");
+    return fs_replace_file_at(dir->dirfd, "config.json", text, strlen(text), 0600, err);
+}
+
 int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid_out,
                    bool keep_signals_blocked, hull_err **err)
 {
@@ -239,8 +259,9 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (co->config ? config_load_given(co->bundle ? co->bundle : ".", co->config,
                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0
                    : config_load_bundle(co->bundle ? co->bundle : ".", co->config_file,
-                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0)
+                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0) {
         return -1;
+    }
     if (!config_has_namespace(cfg, CLONE_NEWNS) &&
         (cfg->n_mounts || cfg->n_devices || (cfg->masked_paths && *cfg->masked_paths) ||
          (cfg->readonly_paths && *cfg->readonly_paths) || cfg->root_readonly))
@@ -314,6 +335,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     s.owner = geteuid();
     s.annotations = cfg->annotations ? json_incref(cfg->annotations) : NULL;
     s.handler = handler ? strdup(handler->name) : NULL;
+    s.hooks = (needs_start_status(cfg) ? RUNTIME_HOOKS_START : 0) |
+              (cfg->hooks.n_poststop ? RUNTIME_HOOKS_POSTSTOP : 0);
 
     int rc = -1;
     int sp[2] = {-1, -1};
@@ -330,13 +353,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
     do {
-        cleanup_free char *cfg_text = co->config_text ? NULL : json_dumps(cfg->raw, JSON_COMPACT);
-        const char *text = co->config_text ? co->config_text : cfg_text;
-        if (text == NULL) {
-            hull_error(err, ENOMEM, "encode config");
-            break;
-        }
-        if (fs_replace_file_at(dir.dirfd, "config.json", text, strlen(text), 0600, err) < 0)
+        if (save_config_copy(cfg, co, &dir, err) < 0)
             break;
         /* `run` without start hooks starts at COMMITTED: no exec.fifo, which only a `start`
          * would write to. Nobody can tell: every reader of the state takes the directory's
@@ -551,14 +568,17 @@ int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err)
             return hull_error(err, 0, "cannot start container `%s`: its process exited", id);
         return hull_error(err, e, "open exec.fifo");
     }
+    /* The config's copy is read only when the state says it has start hooks (or is too old to
+     * say). */
     cleanup_config struct hull_config *cfg = NULL;
-    if (load_config_hooks(&dir, &s, &cfg, err) < 0) {
+    if ((s.hooks < 0 || (s.hooks & RUNTIME_HOOKS_START)) &&
+        load_config_hooks(&dir, &s, &cfg, err) < 0) {
         runtime_state_clear(&s);
         return -1;
     }
     /* Opened before the container is released: its report cannot be missed. */
     cleanup_close int status = -1;
-    if (needs_start_status(cfg))
+    if (cfg && needs_start_status(cfg))
         status = openat(dir.dirfd, "start.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (write(fifo, "0", 1) != 1) {
         runtime_state_clear(&s);
@@ -578,7 +598,7 @@ int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err)
         }
         return -1;
     }
-    if (cfg->hooks.n_poststart) {
+    if (cfg && cfg->hooks.n_poststart) {
         cleanup_free char *sj = state_json_text(&s, RUNTIME_RUNNING);
         hull_err *hook_err = NULL;
         if (hooks_run(cfg->hooks.poststart, cfg->hooks.n_poststart, "poststart", sj, &hook_err) <
@@ -795,7 +815,7 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
         }
         return -1;
     }
-    struct runtime_state s = {0};
+    struct runtime_state s = {.hooks = -1};
     int present = state_read(&dir, &s, err);
     if (present < 0) {
         if (!force)
@@ -826,7 +846,8 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
     }
     cleanup_config struct hull_config *cfg = NULL;
     hull_err *cfg_err = NULL;
-    if (read_hooks && load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
+    if (read_hooks && (s.hooks < 0 || (s.hooks & RUNTIME_HOOKS_POSTSTOP)) &&
+        load_config_hooks(&dir, &s, &cfg, &cfg_err) < 0) {
         hull_err_free(cfg_err);
         cfg = NULL;
     }

@@ -63,6 +63,10 @@ struct create_opts {
     /* run: set to whether the config has poststop hooks (the delete at the end of the run then
      * reads the container's copy of the config only when it does). NULL: not asked. */
     bool *poststop_hooks;
+    /* The caller replaces the bundle's config.json only by rename and never writes it in place
+     * (hull's own bundles): the state's copy of the config is then a hard link to it, which is
+     * a copy as long as that holds (no file written; falls back to writing one). */
+    bool config_replaced_by_rename;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked

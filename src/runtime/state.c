@@ -178,6 +178,8 @@ int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **e
         json_object_set(o, "annotations", s->annotations);
     set_str(o, "cgroupPath", s->cgroup_path);
     set_str(o, "freezer", s->freezer);
+    if (s->hooks >= 0)
+        json_object_set_new(o, "hooks", json_integer(s->hooks));
     if (s->systemd_cgroup)
         json_object_set_new(o, "systemdCgroup", json_true());
     set_str(o, "handler", s->handler);
@@ -206,6 +208,7 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
         if (e == ENOENT) {
             memset(s, 0, sizeof(*s));
             s->id = strdup(d->id);
+            s->hooks = -1;
             return 0;
         }
         return hull_error(err, e, "read state of `%s`", d->id);
@@ -226,6 +229,8 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
     s->annotations = json_is_object(a) ? json_incref(a) : NULL;
     s->cgroup_path = dup_member(o, "cgroupPath");
     s->freezer = dup_member(o, "freezer");
+    json_t *hooks = json_object_get(o, "hooks");
+    s->hooks = json_is_integer(hooks) ? (int)json_integer_value(hooks) : -1;
     s->systemd_cgroup = json_is_true(json_object_get(o, "systemdCgroup"));
     s->handler = dup_member(o, "handler");
     json_t *x = json_object_get(o, "extra");

@@ -33,10 +33,15 @@ struct runtime_state {
     json_t *annotations; /* owned, may be NULL */
     char *cgroup_path;   /* may be NULL */
     char *freezer;       /* cgroup_set_freezer_line; NULL without cgroups or in older states */
+    /* Which hooks of the config start and delete run (RUNTIME_HOOKS_*), so that they read the
+     * config's copy only when it has some; -1: not recorded (an older state), read it. */
+    int hooks;
     bool systemd_cgroup;
     char *handler; /* NULL = native */
     json_t *extra; /* handler-specific data, owned, may be NULL */
 };
+
+enum { RUNTIME_HOOKS_START = 1, RUNTIME_HOOKS_POSTSTOP = 2 };
 
 void runtime_state_clear(struct runtime_state *s);
 

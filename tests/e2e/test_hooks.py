@@ -183,3 +183,43 @@ def test_run_with_hooks(runtime, bundle, hooks):
     for kind in KINDS:
         assert hooks.ran(kind), kind
     assert runtime.ids() == []
+
+
+def state_json_path(runtime, cid):
+    return os.path.join(runtime.root, cid, "state.json")
+
+
+def test_state_records_which_hooks_start_and_delete_run(runtime, bundle, hooks):
+    """start and delete read the config's copy only for hooks the state says it has."""
+    bundle.write()
+    rc, err = call(runtime, "create", "-b", bundle.path, "nohooks")
+    assert rc == 0, err
+    assert json.load(open(state_json_path(runtime, "nohooks")))["hooks"] == 0
+    assert runtime("delete", "--force", "nohooks").returncode == 0
+    hooks.configure()
+    rc, err = call(runtime, "create", "-b", bundle.path, "allhooks")
+    assert rc == 0, err
+    assert json.load(open(state_json_path(runtime, "allhooks")))["hooks"] == 3  # start, poststop
+    rc, err = call(runtime, "start", "allhooks")
+    assert rc == 0, err
+    assert hooks.ran("startContainer") and hooks.ran("poststart")
+    assert runtime("delete", "--force", "allhooks").returncode == 0
+    assert hooks.ran("poststop")
+
+
+def test_a_state_without_the_hooks_record_still_runs_them(runtime, bundle, hooks):
+    """A state written by an older runtime has no "hooks": start and delete read the config."""
+    hooks.configure()
+    rc, err = call(runtime, "create", "-b", bundle.path, "old")
+    assert rc == 0, err
+    path = state_json_path(runtime, "old")
+    state = json.load(open(path))
+    del state["hooks"]
+    with open(path + ".tmp", "w") as f:
+        json.dump(state, f)
+    os.rename(path + ".tmp", path)
+    rc, err = call(runtime, "start", "old")
+    assert rc == 0, err
+    assert hooks.ran("startContainer") and hooks.ran("poststart")
+    assert runtime("delete", "--force", "old").returncode == 0
+    assert hooks.ran("poststop")

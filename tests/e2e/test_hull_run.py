@@ -243,3 +243,22 @@ def test_image_config_is_applied(hull, busybox_rootfs, tmp_path):
     assert r.stdout == "hi\n"
     hull("rm", "-v", "cfg", check=True)
     assert hull("volume", "ls", "-q", check=True).stdout == ""
+
+
+def test_runtime_config_copy_is_a_link_to_the_bundle_config(hull):
+    """hull replaces bundle/config.json only by rename, so the runtime's copy of the config is
+    a hard link to it (no second file); exec, which reads the copy, works; a rewrite of the
+    bundle's file (by rename) leaves the copy as it was."""
+    cid = hull.run_d("--network", "none", "busybox", "sleep", "60")
+    bundle_cfg = f"{hull.root}/containers/{cid}/bundle/config.json"
+    copy = f"{hull.root}/runtime/{cid}/config.json"
+    assert os.stat(bundle_cfg).st_ino == os.stat(copy).st_ino
+    before = open(copy).read()
+    json.loads(before)
+    r = hull("exec", cid, "echo", "in")
+    assert r.returncode == 0 and r.stdout == "in\n", r.stderr
+    with open(bundle_cfg + ".tmp", "w") as f:
+        f.write("{}")
+    os.rename(bundle_cfg + ".tmp", bundle_cfg)
+    assert open(copy).read() == before
+    hull("rm", "-f", cid, check=True)
