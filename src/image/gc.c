@@ -83,6 +83,7 @@ static int gc_run(image_store *s, int remove_dangling, struct image_prune_report
                     abort();
                 grown[report->images + 1] = NULL;
                 report->deleted = grown;
+                image_store_forget_users(s, manifest);
                 json_array_remove(images, i);
                 report->images++;
             }

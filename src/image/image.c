@@ -375,6 +375,7 @@ int image_remove(image_store *s, const char *text, int force, struct image_remov
             json_array_clear(names); /* content stays until its containers are gone */
         } else {
             res->deleted = strdup(config ? config : manifest);
+            image_store_forget_users(s, manifest);
             size_t i;
             json_t *e;
             json_array_foreach(index_images(index), i, e)

@@ -75,8 +75,16 @@ int image_store_remove_user(image_store *s, const char *manifest_digest, const c
     if (unlinkat(dfd, container_id, 0) < 0 && errno != ENOENT)
         return hull_error(err, errno, "remove container `%s` from users of image %s", container_id,
                           manifest_digest);
-    unlinkat(s->users_fd, hex, AT_REMOVEDIR); /* fails while other users remain */
+    /* The directory stays for the image's next container (image_store_forget_users removes it
+     * with the image): on a file system where a new inode is dear (ext4 without a journal
+     * searches past every recently deleted one) that was a mkdir and an rmdir per `run --rm`. */
     return 0;
+}
+
+void image_store_forget_users(image_store *s, const char *manifest_digest)
+{
+    if (digest_is_valid(manifest_digest))
+        unlinkat(s->users_fd, digest_hex(manifest_digest), AT_REMOVEDIR);
 }
 
 int image_store_count_users(image_store *s, const char *manifest_digest)

@@ -14,5 +14,9 @@ int image_store_remove_user(image_store *s, const char *manifest_digest, const c
                             hull_err **err);
 /* Number of containers using the image (0 when none or on error). */
 int image_store_count_users(image_store *s, const char *manifest_digest);
+/* The image leaves the store: remove its (empty) users directory, which outlives its last
+ * user so that the next container of the image makes only its own entry. Under the index lock;
+ * nothing happens while users remain. */
+void image_store_forget_users(image_store *s, const char *manifest_digest);
 
 #endif

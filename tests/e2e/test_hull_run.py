@@ -262,3 +262,14 @@ def test_runtime_config_copy_is_a_link_to_the_bundle_config(hull):
     os.rename(bundle_cfg + ".tmp", bundle_cfg)
     assert open(copy).read() == before
     hull("rm", "-f", cid, check=True)
+
+
+def test_image_users_directory_outlives_its_last_container(hull):
+    """The image's users directory stays (empty) when its last container goes, so the next
+    container only adds its own entry; it counts no user."""
+    hull("run", "--rm", "--network", "none", "busybox", "true", check=True)
+    users = os.path.join(hull.root, "images", "users")
+    dirs = os.listdir(users)
+    assert dirs and all(os.listdir(os.path.join(users, d)) == [] for d in dirs), dirs
+    hull("run", "--rm", "--network", "none", "busybox", "true", check=True)
+    assert sorted(os.listdir(users)) == sorted(dirs)

@@ -220,6 +220,7 @@ def test_rmi_refuses_image_in_use_unless_forced(hull, feature_layout):
     # docker's list of the images removed, then hull's summary; each removal is an event.
     assert r.stdout.startswith("Deleted Images:\ndeleted: " + info["config"] + "\n"), r.stdout
     assert "Removed 1 images" in r.stdout
+    assert not os.path.exists(users)  # the empty users directory leaves with the image
     ev = hull("events", "--since", "0", "--until", "0s", "--filter", "type=image",
               "--format", "{{.Action}} {{.Actor.ID}}", check=True)
     assert "delete " + info["config"] in ev.stdout.splitlines(), ev.stdout

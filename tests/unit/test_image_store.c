@@ -79,6 +79,13 @@ static void test_users(image_store *s)
     CHECK(image_store_remove_user(s, m, "c1", &err) == 0);
     CHECK(image_store_remove_user(s, m, "c2", &err) == 0);
     CHECK(image_store_count_users(s, m) == 0);
+    /* The empty directory stays for the image's next container, and leaves with the image. */
+    CHECK(faccessat(s->users_fd, digest_hex(m), F_OK, 0) == 0);
+    CHECK(image_store_add_user(s, m, "c3", &err) == 0);
+    image_store_forget_users(s, m); /* refused while a user remains */
+    CHECK(image_store_count_users(s, m) == 1);
+    CHECK(image_store_remove_user(s, m, "c3", &err) == 0);
+    image_store_forget_users(s, m);
     CHECK(faccessat(s->users_fd, digest_hex(m), F_OK, 0) < 0);
 }
 
