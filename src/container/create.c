@@ -659,7 +659,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         }
         r->bundle_config = json_incref(spec);
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
-        if (container_event_attrs_write(r, err) < 0 || container_record_save(r, err) < 0)
+        if (container_record_save(r, err) < 0)
             break;
         unlinkat(dirfd, CONTAINER_INTENT, 0);
         container_event(cs, r, "create", NULL, NULL);

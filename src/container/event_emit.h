@@ -7,7 +7,8 @@
 #include "util/error.h"
 
 /* DIR/event-attrs: the container's image, name and labels as an Attributes fragment, for the
- * monitor's events (written at create). */
+ * monitor's events: written when a monitor is about to start and there is none yet (a
+ * container that only ever runs attached, as `run --rm` does, never needs the file). */
 int container_event_attrs_write(const container_record *r, hull_err **err);
 
 /* A container event with the record's attributes and, optionally, one more (extra_key NULL:

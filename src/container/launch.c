@@ -23,6 +23,7 @@
 #include "container/create.h"
 #include "container/event_emit.h"
 #include "container/health.h"
+#include "monitor/events.h"
 #include "monitor/monitor_attach.h"
 #include "monitor/monitor_io.h"
 #include "container/network.h"
@@ -244,6 +245,12 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
                                                    long generation, long restart_count,
                                                    struct run_pipes *p)
 {
+    /* The monitor's events carry the container's attributes from this file. */
+    if (faccessat(r->dirfd, EVENT_ATTRS_NAME, F_OK, 0) < 0) {
+        cleanup_err hull_err *attrs_err = NULL;
+        if (container_event_attrs_write(r, &attrs_err) < 0)
+            hull_warn_err("container event attributes", attrs_err);
+    }
     /* fd 3 stdout (or the pty master), 4 stderr, 5 stdin (-i), 6 the attach socket: each
      * closed when absent. Moved out of the way first, as they may sit on those numbers. */
     int src[] = {p->out_r, p->err_r, p->in_w, p->attach};
@@ -539,7 +546,12 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
                        monitor_should_restart(r->restart_policy, code, restarts, r->max_retries) &&
                        faccessat(r->dirfd, MONITOR_STOPPED_NAME, F_OK, 0) < 0;
         exit_record_write(r->dirfd, code, gen, restart, oom);
-        monitor_exit_events(cs->data_root, r->dirfd, r->id, code, oom);
+        /* As the monitor's exit events (monitor_exit_events), from the record. */
+        if (oom)
+            container_event(cs, r, "oom", NULL, NULL);
+        char code_text[16];
+        snprintf(code_text, sizeof code_text, "%d", code);
+        container_event(cs, r, "die", "exitCode", code_text);
         if (ra) {
             attach_finish(ra, r->dirfd, code);
             free(ra);

@@ -24,8 +24,9 @@
  * The API other layers and front ends call:
  *   - event_attr_append(): build the Attributes members, escaped, into a caller's buffer;
  *   - event_log_append(): append one event;
- *   - event_attrs_read(): a container's fixed attributes (image, name, labels), written once
- *     at create to DIR/event-attrs so that the monitor adds them without a JSON library.
+ *   - event_attrs_read(): a container's fixed attributes (image, name, labels), written to
+ *     DIR/event-attrs before a monitor first starts, so that it adds them without a JSON
+ *     library.
  * From libhull, container/event_emit.h does all of it from a container record, a volume name or
  * an image. */
 #ifndef HULL_MONITOR_EVENTS_H
@@ -58,7 +59,8 @@ struct event {
 /* Append one event to DATA_ROOT/events.log (timestamped now). */
 int event_log_append(const char *data_root, const struct event *ev);
 
-/* DIR/event-attrs (written at create by container_event_attrs_write: the image on the first
+/* DIR/event-attrs (written by container_event_attrs_write before the container's first
+ * monitor starts: the image on the first
  * line, the Attributes fragment on the second) into image and attrs; "" and -1 when missing. */
 int event_attrs_read(int dirfd, char *image, size_t image_size, char *attrs, size_t attrs_size);
 

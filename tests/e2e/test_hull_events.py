@@ -1,6 +1,7 @@
 """`hull events` and the event log every command and monitor appends to; OOM kills recorded from
 the kernel's verdict."""
 import json
+import os
 import re
 import subprocess
 import threading
@@ -205,3 +206,21 @@ def test_until_ahead_is_waited_for(hull):
     assert p.returncode == 0 and out.splitlines() == ["evlater"]
     assert time.time() >= float(until)
     hull("rm", "evlater", check=True)
+
+
+def test_event_attributes_file_only_once_a_monitor_runs(hull):
+    """The attributes file the monitor reads is written when a monitor first starts: an attached
+    run never makes it (its events come from hull itself), a detached start does, and the
+    monitor's die event carries the attributes either way."""
+    since = since_now()
+    hull("run", "--name", "evatt", "-l", "k=v", "busybox", "true", check=True)
+    cid = hull.inspect("evatt")["Id"]
+    attrs_file = os.path.join(hull.root, "containers", cid, "event-attrs")
+    assert not os.path.exists(attrs_file)
+    hull("start", "evatt", check=True)
+    assert os.path.exists(attrs_file)
+    hull.wait_for(lambda: len(json_events(hull, since, "-f", "container=evatt",
+                                          "-f", "event=die")) == 2, what="second die")
+    for e in json_events(hull, since, "-f", "container=evatt", "-f", "event=die"):
+        a = e["Actor"]["Attributes"]
+        assert a["name"] == "evatt" and a["k"] == "v" and a["exitCode"] == "0", a
