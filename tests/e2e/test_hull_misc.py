@@ -27,6 +27,28 @@ def test_main_help_lists_container_commands_but_not_internal_ones(hull):
     assert "__monitor" not in out and "__health" not in out
 
 
+def test_group_subcommands_have_their_own_help(hull):
+    # `hull GROUP SUB --help` is SUB's usage, options and the group's exit status (docker's
+    # `docker network create --help`), and runs nothing.
+    cases = {("network", "create"): ["--subnet CIDR", "Options:"],
+             ("network", "rm"): ["NETWORK..."], ("network", "connect"): ["--alias A"],
+             ("volume", "ls"): ["-q"], ("volume", "prune"): ["[-f]"],
+             ("system", "prune"): ["--volumes"], ("sandbox", "rm"): ["NAME..."],
+             ("sandbox", "run"): ["--timeout DURATION"]}
+    for (group, sub), words in cases.items():
+        r = hull(group, sub, "--help", check=True)
+        first = r.stdout.splitlines()[0]
+        assert first.startswith(f"Usage: hull {group} {sub} "), (group, sub, r.stdout)
+        assert "Commands:" not in r.stdout, (group, sub)
+        for w in words:
+            assert w in r.stdout, (group, sub, w)
+    hull("volume", "create", "--help", check=True)
+    assert hull("volume", "ls", "-q", check=True).stdout == ""  # --help made nothing
+    # An unknown command's --help is the group's.
+    assert "Commands:" in hull("network", "bogus", "--help", check=True).stdout
+    assert "Commands:" in hull("system", "--help", check=True).stdout
+
+
 def test_version(hull):
     assert hull("version", check=True).stdout.startswith("hull version ")
     doc = json.loads(hull("version", "--format", "json", check=True).stdout)

@@ -22,6 +22,65 @@ int cli_wants_help(int argc, char **argv, const char *help)
     return 0;
 }
 
+/* The line of `help` that lists `sub` ("  SUB" then a space or the end of the line). */
+static const char *sub_help_line(const char *help, const char *sub)
+{
+    size_t n = strlen(sub);
+    for (const char *l = help; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, "  ", 2) == 0 && strncmp(l + 2, sub, n) == 0 &&
+            (l[2 + n] == ' ' || l[2 + n] == '\n'))
+            return l;
+    return NULL;
+}
+
+int cli_wants_sub_help(int argc, char **argv, const char *group, const char *help)
+{
+    bool wanted = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        wanted |= strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+    if (!wanted)
+        return 0;
+    const char *line = argc > 0 ? sub_help_line(help, argv[0]) : NULL;
+    if (line == NULL) {
+        fputs(help, stdout);
+        return 1;
+    }
+    /* The synopsis ends at the first run of two spaces; the rest is the description. */
+    const char *start = line + 2, *eol = strchr(start, '\n');
+    if (eol == NULL)
+        eol = start + strlen(start);
+    const char *gap = strstr(start, "  ");
+    if (gap == NULL || gap > eol)
+        gap = eol;
+    printf("Usage: hull %s %.*s\n\n", group, (int)(gap - start), start);
+    const char *text = gap;
+    while (*text == ' ')
+        text++;
+    if (text < eol)
+        printf("%.*s\n", (int)(eol - text), text);
+    /* Continuation lines (indented deeper than the command lines): the description's, then
+     * from the first option line on the options, as aligned in the group's help. */
+    bool options = false;
+    for (const char *l = *eol ? eol + 1 : eol; *l && strncmp(l, "   ", 3) == 0;) {
+        const char *e = strchr(l, '\n');
+        int len = (int)(e ? (size_t)(e - l) : strlen(l));
+        const char *t = l + strspn(l, " ");
+        if (!options && *t == '-') {
+            options = true;
+            fputs("\nOptions:\n", stdout);
+        }
+        if (options)
+            printf("%.*s\n", len, l);
+        else
+            printf("%.*s\n", len - (int)(t - l), t);
+        l = e ? e + 1 : l + len;
+    }
+    const char *exit_status = strstr(help, "\nExit status:");
+    if (exit_status)
+        printf("%s", exit_status);
+    return 1;
+}
+
 int cli_usage(const char *command, const char *fmt, ...)
 {
     char msg[512];

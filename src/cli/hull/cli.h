@@ -22,6 +22,11 @@ struct hull_command {
 
 /* Print the help text when argv holds -h/--help; returns 1 when it did. */
 int cli_wants_help(int argc, char **argv, const char *help);
+/* `hull GROUP SUB --help` for a group whose help lists its commands (`  SUB SYNOPSIS  text`,
+ * continuation lines indented deeper): prints `Usage: hull GROUP SUB SYNOPSIS`, the text and
+ * the group's `Exit status` paragraph. Returns 1 when argv (SUB's) holds -h/--help (the
+ * group's whole help when SUB is not listed), 0 otherwise. */
+int cli_wants_sub_help(int argc, char **argv, const char *group, const char *help);
 /* Usage error: message plus a hint, exit status 125 like docker/podman. */
 int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A usage error from util/options.c (options_next returned -1): printed like cli_usage, err

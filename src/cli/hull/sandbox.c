@@ -596,9 +596,9 @@ static const struct hull_command sandbox_commands[] = {
 
 int cmd_sandbox(struct hull_cli *cli, int argc, char **argv)
 {
-    if (argc < 2 || cli_wants_help(argc, argv, sandbox_help)) {
-        if (argc < 2)
-            fputs(sandbox_help, stdout);
+    /* `hull sandbox --help`; `hull sandbox SUB --help` is SUB's own (cli_dispatch). */
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(sandbox_help, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
     /* Repair first: bundles left by a killed hull (owner.h). Not for exec and cp, which make

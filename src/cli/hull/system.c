@@ -30,7 +30,8 @@ static const char help[] =
     "                         counts of containers (running, paused, stopped), images, volumes\n"
     "  df [--format json]     disk use of images, containers (writable layers and logs) and\n"
     "                         volumes\n"
-    "  prune [-f] [--volumes] remove every stopped (or dead) container, every network no\n"
+    "  prune [-f] [--volumes]\n"
+    "                         remove every stopped (or dead) container, every network no\n"
     "                         container is attached to (not the default `bridge`), dangling\n"
     "                         images and unreferenced layers; with --volumes also every\n"
     "                         volume no container uses.\n"
@@ -351,7 +352,11 @@ int cmd_system(struct hull_cli *cli, int argc, char **argv)
         fputs(help, stderr);
         return CLI_EXIT_USAGE;
     }
-    if (cli_wants_help(argc, argv, help))
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (cli_wants_sub_help(argc - 1, argv + 1, "system", help))
         return 0;
     static const struct {
         const char *name;

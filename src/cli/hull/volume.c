@@ -253,7 +253,7 @@ int cmd_volume(struct hull_cli *cli, int argc, char **argv)
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
-    if (cli_wants_help(argc - 1, argv + 1, help))
+    if (cli_wants_sub_help(argc - 1, argv + 1, "volume", help))
         return 0;
     static const struct {
         const char *name;
