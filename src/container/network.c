@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "container/net_policy.h"
+#include "container/ports_display.h"
 #include "container/status.h"
 #include "linux/rootless.h"
 #include "net/pasta.h"
@@ -784,38 +785,10 @@ json_t *container_network_settings(container_store *cs, container_record *r)
 char *container_ports_text(container_store *cs, container_record *r)
 {
     json_t *host = json_object_get(r->doc, "HostConfig");
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        abort();
-    if (json_object_size(json_object_get(host, "PortBindings")) > 0 ||
-        json_is_true(json_object_get(host, "PublishAllPorts")) ||
-        json_object_size(json_object_get(json_object_get(r->doc, "Config"), "ExposedPorts")) > 0) {
-        cleanup_json json_t *settings = container_network_settings(cs, r);
-        const char *key;
-        json_t *list;
-        bool first = true;
-        json_object_foreach(json_object_get(settings, "Ports"), key, list)
-        {
-            if (json_is_null(list)) { /* exposed, not published: docker's `80/tcp` */
-                fprintf(f, "%s%s", first ? "" : ", ", key);
-                first = false;
-                continue;
-            }
-            size_t i;
-            json_t *b;
-            json_array_foreach(list, i, b)
-            {
-                const char *hip = json_string_value(json_object_get(b, "HostIp"));
-                const char *hp = json_string_value(json_object_get(b, "HostPort"));
-                bool v6 = hip && strchr(hip, ':');
-                fprintf(f, "%s%s%s%s:%s->%s", first ? "" : ", ", v6 ? "[" : "", hip ? hip : "",
-                        v6 ? "]" : "", hp ? hp : "", key);
-                first = false;
-            }
-        }
-    }
-    fclose(f);
-    return buf;
+    if (json_object_size(json_object_get(host, "PortBindings")) == 0 &&
+        !json_is_true(json_object_get(host, "PublishAllPorts")) &&
+        json_object_size(json_object_get(json_object_get(r->doc, "Config"), "ExposedPorts")) == 0)
+        return strdup("");
+    cleanup_json json_t *settings = container_network_settings(cs, r);
+    return container_ports_display(json_object_get(settings, "Ports"));
 }
