@@ -973,6 +973,13 @@ static int parse_document(struct hull_config *cfg_in, const char *display, const
 int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
                        struct hull_config **out, hull_err **err)
 {
+    cleanup_free char *text = NULL;
+    return config_load_bundle_text(bundle, file, flags, out, &text, err);
+}
+
+int config_load_bundle_text(const char *bundle, const char *file, enum config_load_flags flags,
+                            struct hull_config **out, char **text_out, hull_err **err)
+{
     char abs[PATH_MAX];
     if (realpath(bundle, abs) == NULL)
         return hull_error(err, errno, "bundle `%s`", bundle);
@@ -986,7 +993,10 @@ int config_load_bundle(const char *bundle, const char *file, enum config_load_fl
     if (fs_read_file(path, 16u << 20, &text, &len, err) < 0)
         return -1;
     const char *display = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    return config_parse(text, len, display, abs, flags, out, err);
+    if (config_parse(text, len, display, abs, flags, out, err) < 0)
+        return -1;
+    *text_out = steal_pointer(&text);
+    return 0;
 }
 
 int config_load_given(const char *bundle, json_t *doc, enum config_load_flags flags,

@@ -257,6 +257,9 @@ enum config_load_flags {
  * unless absolute (crun's --config). */
 int config_load_bundle(const char *bundle, const char *file, enum config_load_flags flags,
                        struct hull_config **out, hull_err **err);
+/* config_load_bundle that also hands back the file's text as read (malloc'd, in *text). */
+int config_load_bundle_text(const char *bundle, const char *file, enum config_load_flags flags,
+                            struct hull_config **out, char **text, hull_err **err);
 /* config_load_bundle for a caller that built the document itself (`doc`, referenced by the
  * result as its `raw`; not modified): nothing read or parsed. */
 int config_load_given(const char *bundle, json_t *doc, enum config_load_flags flags,

@@ -585,7 +585,7 @@ static int load_container(const struct runtime_opts *ro, const struct exec_opts 
                           "cannot exec in a paused container (resume it, or use --ignore-paused)");
     cleanup_free char *text = NULL;
     size_t len = 0;
-    if (fs_read_file_at(dir.dirfd, "config.json", 16u << 20, &text, &len, err) < 0)
+    if (state_read_config(&dir, &text, &len, err) < 0)
         return -1;
     return config_parse(text, len, "config.json", s->bundle ? s->bundle : "/",
                         CONFIG_LOAD_FOR_TEARDOWN, cfg, err);

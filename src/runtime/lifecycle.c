@@ -231,9 +231,12 @@ static void run_poststop_hooks(const struct hull_config *cfg, const struct runti
 }
 
 /* The container's copy of its config (exec, start and delete read it): a hard link to the
- * bundle's file when the caller never changes that file in place, else the document written. */
+ * bundle's file when the caller never changes that file in place; else the document, which
+ * state.json carries after the state (state_write): no file of its own. *dumped holds an
+ * encoding made here (when there is no text to copy as it is). */
 static int save_config_copy(const struct hull_config *cfg, const struct create_opts *co,
-                            struct state_dir *dir, hull_err **err)
+                            struct state_dir *dir, const char *bundle_text, struct runtime_state *s,
+                            char **dumped, hull_err **err)
 {
     if (co->config_replaced_by_rename && co->config_file == NULL) {
         cleanup_free char *path = NULL;
@@ -241,13 +244,15 @@ static int save_config_copy(const struct hull_config *cfg, const struct create_o
             return hull_error(err, ENOMEM, "config path");
         if (linkat(AT_FDCWD, path, dir->dirfd, "config.json", 0) == 0)
             return 0;
-        hull_debug("link `%s` into the state: %s; writing a copy", path, strerror(errno));
+        hull_debug("link `%s` into the state: %s; state.json carries a copy", path,
+                   strerror(errno));
     }
-    cleanup_free char *cfg_text = co->config_text ? NULL : json_dumps(cfg->raw, JSON_COMPACT);
-    const char *text = co->config_text ? co->config_text : cfg_text;
-    if (text == NULL)
+    /* The file's own text (already validated) or the caller's encoding: nothing to encode. */
+    s->config_text = co->config_text ? co->config_text : bundle_text;
+    if (s->config_text == NULL &&
+        (s->config_text = *dumped = json_dumps(cfg->raw, JSON_COMPACT)) == NULL)
         return hull_error(err, ENOMEM, "encode config");
-    return fs_replace_file_at(dir->dirfd, "config.json", text, strlen(text), 0600, err);
+    return 0;
 }
 
 int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid_out,
@@ -256,10 +261,12 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     if (state_validate_id(co->id, err) < 0)
         return -1;
     cleanup_config struct hull_config *cfg = NULL;
+    cleanup_free char *bundle_text = NULL; /* the config file as read */
+    cleanup_free char *dumped_config = NULL;
     if (co->config ? config_load_given(co->bundle ? co->bundle : ".", co->config,
                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0
-                   : config_load_bundle(co->bundle ? co->bundle : ".", co->config_file,
-                                        CONFIG_LOAD_DEFAULT, &cfg, err) < 0) {
+                   : config_load_bundle_text(co->bundle ? co->bundle : ".", co->config_file,
+                                             CONFIG_LOAD_DEFAULT, &cfg, &bundle_text, err) < 0) {
         return -1;
     }
     if (!config_has_namespace(cfg, CLONE_NEWNS) &&
@@ -353,7 +360,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
     do {
-        if (save_config_copy(cfg, co, &dir, err) < 0)
+        if (save_config_copy(cfg, co, &dir, bundle_text, &s, &dumped_config, err) < 0)
             break;
         /* `run` without start hooks starts at COMMITTED: no exec.fifo, which only a `start`
          * would write to. Nobody can tell: every reader of the state takes the directory's
@@ -512,7 +519,7 @@ static int load_config_hooks(struct state_dir *dir, const struct runtime_state *
 {
     cleanup_free char *text = NULL;
     size_t len = 0;
-    if (fs_read_file_at(dir->dirfd, "config.json", 16u << 20, &text, &len, err) < 0)
+    if (state_read_config(dir, &text, &len, err) < 0)
         return -1;
     return config_parse(text, len, "config.json", s->bundle ? s->bundle : "/",
                         CONFIG_LOAD_FOR_TEARDOWN | CONFIG_LOAD_HOOKS_ONLY, cfg, err);

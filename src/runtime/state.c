@@ -188,7 +188,43 @@ int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **e
     cleanup_free char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode state");
-    return fs_replace_file_at(d->dirfd, "state.json", text, strlen(text), 0600, err);
+    size_t len = strlen(text);
+    if (s->config_text == NULL)
+        return fs_replace_file_at(d->dirfd, "state.json", text, len, 0600, err);
+    /* Compact JSON has no raw newline: the first one ends the state. */
+    size_t clen = strlen(s->config_text);
+    cleanup_free char *both = malloc(len + 1 + clen);
+    if (both == NULL)
+        return hull_error(err, ENOMEM, "encode state");
+    memcpy(both, text, len);
+    both[len] = '\n';
+    memcpy(both + len + 1, s->config_text, clen);
+    return fs_replace_file_at(d->dirfd, "state.json", both, len + 1 + clen, 0600, err);
+}
+
+int state_read_config(struct state_dir *d, char **out, size_t *out_len, hull_err **err)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    hull_err *read_err = NULL;
+    if (fs_read_file_at(d->dirfd, "state.json", 16u << 20, &text, &len, &read_err) < 0) {
+        if (read_err->errnum != ENOENT) {
+            *err = read_err;
+            return -1;
+        }
+        hull_err_free(read_err);
+    } else {
+        char *nl = memchr(text, '\n', len);
+        if (nl != NULL && nl + 1 < text + len) {
+            size_t n = (size_t)(text + len - (nl + 1));
+            memmove(text, nl + 1, n);
+            text[n] = '\0';
+            *out_len = n;
+            *out = steal_pointer(&text);
+            return 0;
+        }
+    }
+    return fs_read_file_at(d->dirfd, "config.json", 16u << 20, out, out_len, err);
 }
 
 static char *dup_member(json_t *o, const char *k)
@@ -213,6 +249,10 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
         }
         return hull_error(err, e, "read state of `%s`", d->id);
     }
+    /* The state is the first line; the config's copy may follow (state_write). */
+    const char *nl = memchr(text, '\n', len);
+    if (nl != NULL)
+        len = (size_t)(nl - text);
     cleanup_json json_t *o = NULL;
     if (json_load_string_checked(text, len, "state.json", &o, err) < 0)
         return -1;

@@ -39,6 +39,9 @@ struct runtime_state {
     bool systemd_cgroup;
     char *handler; /* NULL = native */
     json_t *extra; /* handler-specific data, owned, may be NULL */
+    /* The container's copy of its config, when state.json carries it (state_write: not owned,
+     * written after the state's line; NULL: none, or a config.json of its own beside it). */
+    const char *config_text;
 };
 
 enum { RUNTIME_HOOKS_START = 1, RUNTIME_HOOKS_POSTSTOP = 2 };
@@ -70,9 +73,16 @@ int state_dir_open(const char *root, const char *id, struct state_dir *out, hull
 /* Remove the container directory (the caller holds the lock). */
 int state_dir_remove(struct state_dir *d, hull_err **err);
 
+/* Write state.json atomically (temp + rename): the state as one line of compact JSON, then,
+ * with s->config_text, a newline and the container's copy of its config (one file, one inode,
+ * rather than a config.json of its own). */
 int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **err);
-/* Read state.json; returns 1 if present, 0 if absent (container mid-create), -1 on error. */
+/* Read state.json (its first line); returns 1 if present, 0 if absent (container mid-create),
+ * -1 on error. */
 int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err);
+/* The container's copy of its config: what follows state.json's first line, else (states
+ * written by `hull`, which links the bundle's file, and older ones) config.json. */
+int state_read_config(struct state_dir *d, char **text, size_t *len, hull_err **err);
 
 /* Open and lock root/id, read its state and derive the live status, in one step. Returns 1
  * when state.json exists, 0 when the container is mid-create (status RUNTIME_CREATING), -1 on

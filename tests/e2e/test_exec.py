@@ -95,6 +95,31 @@ def test_exec_output_and_exit_code(runtime, bundle):
     assert runtime("delete", "--force", "e1").returncode == 0
 
 
+def test_exec_reads_the_config_copy_in_the_state_and_in_an_older_layout(runtime, bundle):
+    """`run` keeps the container's copy of its config in state.json, after the state's line
+    (one file); a state of an older runtime has it in a config.json beside: exec reads both."""
+    bundle.config["process"]["env"] = ["PATH=/bin:/usr/bin", "WHERE=bundle"]
+    start_detached(runtime, bundle, "e2")
+    state_dir = os.path.join(runtime.root, "e2")
+    assert sorted(os.listdir(state_dir)) in (["state.json"], ["cgroup.json", "state.json"])
+    r = runtime("exec", "e2", "sh", "-c", "echo $WHERE")
+    assert (r.returncode, r.stdout) == (0, "bundle\n"), r.stderr
+    with open(os.path.join(state_dir, "state.json")) as f:
+        line, _, config = f.read().partition("\n")
+    cfg = json.loads(config)
+    cfg["process"]["env"] = ["PATH=/bin:/usr/bin", "WHERE=older"]
+    with open(os.path.join(state_dir, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    with open(os.path.join(state_dir, "state.json.tmp"), "w") as f:
+        f.write(line)
+    os.rename(os.path.join(state_dir, "state.json.tmp"), os.path.join(state_dir, "state.json"))
+    assert runtime.state("e2")["status"] == "running"
+    r = runtime("exec", "e2", "sh", "-c", "echo $WHERE")
+    assert (r.returncode, r.stdout) == (0, "older\n"), r.stderr
+    assert runtime("delete", "--force", "e2").returncode == 0
+    assert not os.path.exists(state_dir)
+
+
 def test_exec_joins_every_namespace(runtime, bundle):
     cfg = bundle.config
     cfg["linux"]["namespaces"] += [{"type": "cgroup"}, {"type": "time"}, {"type": "user"}]
@@ -164,12 +189,14 @@ def test_exec_joins_the_cgroups(runtime, bundle):
         for g in groups:
             g.add(init)
         # What the cgroup manager records: exec joins only containers that have a cgroup.
+        # state.json: the state's line, then the container's copy of its config.
         state_file = os.path.join(runtime.root, "cg1", "state.json")
         with open(state_file) as f:
-            st = json.load(f)
+            line, _, config = f.read().partition("\n")
+        st = json.loads(line)
         st["cgroupPath"] = "/" + name
         with open(state_file, "w") as f:
-            json.dump(st, f)
+            f.write(json.dumps(st) + "\n" + config)
         pid = exec_detached(runtime, "cg1", os.path.join(bundle.path, "exec.pid"), "sleep", "30")
         with open(f"/proc/{pid}/cgroup") as f:
             mine = f.read()

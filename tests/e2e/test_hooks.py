@@ -189,17 +189,28 @@ def state_json_path(runtime, cid):
     return os.path.join(runtime.root, cid, "state.json")
 
 
+def read_state(runtime, cid):
+    """state.json's first line is the state; the container's copy of its config follows."""
+    with open(state_json_path(runtime, cid)) as f:
+        line, _, config = f.read().partition("\n")
+    return json.loads(line), config
+
+
 def test_state_records_which_hooks_start_and_delete_run(runtime, bundle, hooks):
     """start and delete read the config's copy only for hooks the state says it has."""
     bundle.write()
     rc, err = call(runtime, "create", "-b", bundle.path, "nohooks")
     assert rc == 0, err
-    assert json.load(open(state_json_path(runtime, "nohooks")))["hooks"] == 0
+    state, config = read_state(runtime, "nohooks")
+    assert state["hooks"] == 0
+    assert json.loads(config)["process"]["args"] == bundle.config["process"]["args"]
+    # One file: no config.json of its own beside the state.
+    assert not os.path.exists(os.path.join(runtime.root, "nohooks", "config.json"))
     assert runtime("delete", "--force", "nohooks").returncode == 0
     hooks.configure()
     rc, err = call(runtime, "create", "-b", bundle.path, "allhooks")
     assert rc == 0, err
-    assert json.load(open(state_json_path(runtime, "allhooks")))["hooks"] == 3  # start, poststop
+    assert read_state(runtime, "allhooks")[0]["hooks"] == 3  # start, poststop
     rc, err = call(runtime, "start", "allhooks")
     assert rc == 0, err
     assert hooks.ran("startContainer") and hooks.ran("poststart")
@@ -208,13 +219,16 @@ def test_state_records_which_hooks_start_and_delete_run(runtime, bundle, hooks):
 
 
 def test_a_state_without_the_hooks_record_still_runs_them(runtime, bundle, hooks):
-    """A state written by an older runtime has no "hooks": start and delete read the config."""
+    """A state written by an older runtime has no "hooks" and its config's copy in a
+    config.json of its own: start and delete read that."""
     hooks.configure()
     rc, err = call(runtime, "create", "-b", bundle.path, "old")
     assert rc == 0, err
     path = state_json_path(runtime, "old")
-    state = json.load(open(path))
+    state, config = read_state(runtime, "old")
     del state["hooks"]
+    with open(os.path.join(os.path.dirname(path), "config.json"), "w") as f:
+        f.write(config)
     with open(path + ".tmp", "w") as f:
         json.dump(state, f)
     os.rename(path + ".tmp", path)

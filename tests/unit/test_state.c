@@ -56,6 +56,29 @@ static void test_roundtrip(const char *root)
     r.start_time += 1;
     CHECK(state_status(&d, &r) == RUNTIME_STOPPED);
     runtime_state_clear(&r);
+
+    /* The config's copy rides after the state's line: the state reads the same, the copy
+     * comes back byte for byte (newlines and all), and no config.json is made. */
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_ERROR(state_read_config(&d, &text, &len, &err), &err, "config.json");
+    const char *cfg = "{\n \"ociVersion\": \"1.0.2\"\n}\n";
+    s.config_text = cfg;
+    CHECK(state_write(&d, &s, &err) == 0);
+    CHECK(state_read(&d, &r, &err) == 1);
+    CHECK(r.pid == getpid() && strcmp(r.bundle, "/b") == 0 && r.config_text == NULL);
+    runtime_state_clear(&r);
+    CHECK(state_read_config(&d, &text, &len, &err) == 0);
+    CHECK(len == strlen(cfg) && strcmp(text, cfg) == 0);
+    free(text);
+    CHECK(faccessat(d.dirfd, "config.json", F_OK, 0) < 0);
+    /* An older state: the line alone, the copy in config.json beside it. */
+    s.config_text = NULL;
+    CHECK(state_write(&d, &s, &err) == 0);
+    CHECK(fs_replace_file_at(d.dirfd, "config.json", "{}", 2, 0600, &err) == 0);
+    CHECK(state_read_config(&d, &text, &len, &err) == 0);
+    CHECK(len == 2 && strcmp(text, "{}") == 0);
+    free(text);
     runtime_state_clear(&s);
 
     /* The directory is locked: another open descriptor cannot take the lock. */
