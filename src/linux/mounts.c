@@ -513,6 +513,27 @@ int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
     return 0;
 }
 
+/* A read-only copy of the mount tree at `target` put over it: a detached clone
+ * (open_tree(2)), made read-only with every mount below (mount_setattr(2): only that
+ * attribute changes, the locked ones stay as they are) and attached (move_mount(2)). No path
+ * is resolved again, no flags are read back. -1 when the kernel lacks the calls (before 5.12)
+ * or refuses: then bind and remount. */
+static int readonly_tree(int target)
+{
+    cleanup_close int tree =
+        (int)syscall(SYS_open_tree, target, "",
+                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0)
+        return -1;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return -1;
+    return (int)syscall(SYS_move_mount, tree, "", target, "",
+                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+               ? -1
+               : 0;
+}
+
 int mounts_apply_readonly_paths(const struct hull_config *cfg, hull_err **err)
 {
     if (cfg->readonly_paths == NULL)
@@ -530,6 +551,8 @@ int mounts_apply_readonly_paths(const struct hull_config *cfg, hull_err **err)
                 continue;
             return hull_error(err, e, "readonlyPaths: open `%s`", *p);
         }
+        if (readonly_tree(target) == 0)
+            continue;
         char tp[32];
         if (mount(fd_path(tp, target), fd_path(tp, target), NULL, MS_BIND | MS_REC, NULL) < 0)
             return hull_error(err, errno, "readonlyPaths: bind `%s`", *p);
