@@ -309,40 +309,41 @@ int cgroup_v1_grant_rt_budget(const struct cgroup_dir *d, const struct hull_reso
 }
 
 /* A new v1 cpuset directory starts with no cpus and no mems, and a task cannot join it: copy
- * the parent's down every level we create, as runc does. */
+ * the nearest ancestor's down every level we create, as runc does. Read from the leaf up, so
+ * that the usual case (a parent such as `/hull` that has them) reads the leaf and its parent
+ * only, by path, without opening any directory. */
 int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, hull_err **err)
 {
-    cleanup_free char *path = strdup(d->path);
-    if (path == NULL)
-        return hull_error(err, ENOMEM, "cpuset");
-    /* Walk from the first created level down. */
-    for (size_t end = d->base_len; end <= strlen(d->path); end++) {
-        if (d->path[end] != '/' && d->path[end] != '\0')
-            continue;
-        if (end == d->base_len)
-            continue;
-        memcpy(path, d->path, end);
-        path[end] = '\0';
-        char *slash = strrchr(path, '/');
-        cleanup_close int fd = cg_open_dir(path, err);
-        if (fd < 0)
-            return -1;
-        *slash = '\0';
-        cleanup_close int parent = cg_open_dir(path, err);
-        if (parent < 0)
-            return -1;
-        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-        for (int i = 0; i < 2; i++) {
-            cleanup_free char *cur = NULL, *up = NULL;
-            if (cg_read(fd, files[i], &cur, err) < 0)
+    /* Levels: [0] the existing base, [1..n] the ones below it, the last one the leaf. */
+    size_t ends[64];
+    size_t n = 0, len = strlen(d->path);
+    ends[n++] = d->base_len;
+    for (size_t end = d->base_len + 1; end <= len && n < sizeof ends / sizeof ends[0]; end++)
+        if (d->path[end] == '/' || d->path[end] == '\0')
+            ends[n++] = end;
+    if (n < 2 || ends[n - 1] != len)
+        return n < 2 ? 0 : hull_error(err, ENAMETOOLONG, "cpuset `%s`", d->path);
+    static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+    for (int f = 0; f < 2; f++) {
+        char path[4200];
+        cleanup_free char *val = NULL;
+        size_t i = n;
+        while (i-- > 0) {
+            snprintf(path, sizeof path, "%.*s/%s", (int)ends[i], d->path, files[f]);
+            free(val);
+            val = NULL;
+            if (cg_read(AT_FDCWD, path, &val, err) < 0)
                 return -1;
-            if (*cur != '\0')
-                continue;
-            if (cg_read(parent, files[i], &up, err) < 0 || cg_write(fd, files[i], up, err) < 0)
-                return hull_error_prefix(err, "copy %s of `%s`", files[i], path);
+            if (*val != '\0' || i == 0)
+                break;
         }
-        if (d->path[end] == '\0')
-            break;
+        /* Set already (i == n - 1), or copy down from level i (the base's, even empty). */
+        for (size_t j = i + 1; j < n; j++) {
+            snprintf(path, sizeof path, "%.*s/%s", (int)ends[j], d->path, files[f]);
+            if (cg_write(AT_FDCWD, path, val, err) < 0)
+                return hull_error_prefix(err, "copy %s of `%.*s`", files[f], (int)ends[j - 1],
+                                         d->path);
+        }
     }
     return 0;
 }
