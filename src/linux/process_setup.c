@@ -211,40 +211,76 @@ void process_chown_stdio_pipes(const struct hull_process *p)
     }
 }
 
+/* The home directory of `uid` in one /etc/passwd line (NUL-terminated, no newline), malloc'd;
+ * NULL when the line is not that user's (or has no home). */
+static char *passwd_line_home(char *line, uid_t uid, bool *found)
+{
+    /* name:password:uid:gid:gecos:home:shell */
+    char *field[7] = {NULL};
+    char *p = line;
+    size_t n = 0;
+    for (; n < 7 && p; n++) {
+        field[n] = p;
+        p = strchr(p, ':');
+        if (p)
+            *p++ = '\0';
+    }
+    if (n < 6)
+        return NULL;
+    char *end;
+    unsigned long id = strtoul(field[2], &end, 10);
+    if (*field[2] == '\0' || *end != '\0' || id != uid)
+        return NULL;
+    *found = true;
+    return *field[5] ? strdup(field[5]) : NULL;
+}
+
 /* The home directory of `uid` in /etc/passwd (the current root), malloc'd, or NULL. The file is
- * the image's: a FIFO or a huge file must not hang or exhaust the runtime. */
+ * the image's: a FIFO or a huge file must not hang or exhaust the runtime. Read through a
+ * buffer on the stack, not stdio: this runs in the container process, where a heap buffer
+ * means copy-on-write faults; a line longer than the buffer is no entry. */
 static char *passwd_home(uid_t uid)
 {
     cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
         return NULL;
-    cleanup_file FILE *f = fdopen(fd, "r");
-    if (f == NULL)
-        return NULL;
-    fd = -1;
-    char line[4096];
-    while (fgets(line, sizeof line, f)) {
-        /* name:password:uid:gid:gecos:home:shell */
-        char *field[7] = {NULL};
-        char *p = line;
-        size_t n = 0;
-        for (; n < 7 && p; n++) {
-            field[n] = p;
-            p = strchr(p, ':');
-            if (p)
-                *p++ = '\0';
+    char buf[8192];
+    size_t used = 0;
+    bool skipping = false; /* inside an over-long line */
+    for (;;) {
+        ssize_t got = read(fd, buf + used, sizeof buf - 1 - used);
+        if (got < 0 && errno == EINTR)
+            continue;
+        bool eof = got <= 0;
+        used += eof ? 0 : (size_t)got;
+        buf[used] = '\0';
+        char *line = buf;
+        for (;;) {
+            char *nl = memchr(line, '\n', used - (size_t)(line - buf));
+            if (nl == NULL && !(eof && *line))
+                break;
+            if (nl)
+                *nl = '\0';
+            bool found = false;
+            char *home = skipping ? NULL : passwd_line_home(line, uid, &found);
+            skipping = false;
+            if (found)
+                return home;
+            if (nl == NULL)
+                break;
+            line = nl + 1;
         }
-        if (n < 6)
-            continue;
-        char *end;
-        unsigned long id = strtoul(field[2], &end, 10);
-        if (*field[2] == '\0' || *end != '\0' || id != uid)
-            continue;
-        field[5][strcspn(field[5], "\n")] = '\0';
-        return *field[5] ? strdup(field[5]) : NULL;
+        if (eof)
+            return NULL;
+        size_t rest = used - (size_t)(line - buf);
+        if (rest == sizeof buf - 1) { /* no newline in a full buffer: drop this line */
+            skipping = true;
+            rest = 0;
+        }
+        memmove(buf, line, rest);
+        used = rest;
     }
-    return NULL;
 }
 
 char **process_env_with_home(const struct hull_process *p)

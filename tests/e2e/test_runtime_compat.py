@@ -46,6 +46,26 @@ def test_home_comes_from_etc_passwd_for_run_and_exec(runtime, bundle):
     runtime("delete", "-f", "home4")
 
 
+def test_home_lookup_in_a_long_passwd(runtime, bundle):
+    """/etc/passwd is read through a fixed buffer: entries across its edges, after a line
+    longer than it (no entry), and on a last line without a newline are all found."""
+    path = os.path.join(bundle.rootfs, "etc", "passwd")
+    with open(path, "a") as f:
+        for i in range(400):  # ~16 KiB: several buffers
+            f.write(f"user{i}:x:{20000 + i}:{20000 + i}:filler entry {i}:/home/user{i}:/bin/sh\n")
+        f.write("long:x:30001:30001:" + "g" * 10000 + ":/home/long:/bin/sh\n")
+        f.write("after:x:30002:30002::/home/after:/bin/sh\n")
+        f.write("last:x:30003:30003::/home/last:/bin/sh")  # no newline
+    bundle.config["process"]["env"] = ["PATH=/bin:/usr/bin"]
+    bundle.config["process"]["args"] = ["sh", "-c", "echo $HOME"]
+    for uid, home in ((20000, "/home/user0"), (20399, "/home/user399"), (20123, "/home/user123"),
+                      (30001, "/"), (30002, "/home/after"), (30003, "/home/last"), (0, "/root")):
+        bundle.config["process"]["user"] = {"uid": uid, "gid": uid}
+        bundle.write()
+        r = run_out(runtime, bundle, f"homel{uid}")
+        assert r.stdout == home + "\n", (uid, r.stderr)
+
+
 def test_hook_without_env_inherits_the_runtimes_environment(runtime, bundle, tmp_path):
     out = tmp_path / "hook-env"
     hook = tmp_path / "hook.sh"
