@@ -285,6 +285,30 @@ static int mount_hierarchies(int top, const struct hull_mount *m, const struct c
     return 0;
 }
 
+/* The whole of a small file into buf (NUL-terminated); -1 when it does not fit or cannot be
+ * read. */
+static int read_small_file(const char *path, char *buf, size_t size)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t used = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + used, size - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        used += (size_t)n;
+        if (used == size - 1)
+            return -1;
+    }
+    buf[used] = '\0';
+    return 0;
+}
+
 static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool own_cgroupns,
                         const struct cgroup_host *cgroups, hull_err **err)
 {
@@ -307,10 +331,20 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
     }
     /* Without a cgroup namespace each hierarchy binds our own cgroup there: /proc/self/cgroup
      * is read once for all of them. */
-    cleanup_free char *self = NULL;
-    size_t len;
-    if (!own_cgroupns && fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0)
-        return -1;
+    char small[8192];
+    cleanup_free char *large = NULL;
+    const char *self = NULL;
+    if (!own_cgroupns) {
+        /* On the stack when it fits: a heap buffer this size would make malloc walk its
+         * fastbins (malloc_consolidate), each page a copy-on-write fault in this process. */
+        size_t len;
+        if (read_small_file("/proc/self/cgroup", small, sizeof small) == 0)
+            self = small;
+        else if (fs_read_file("/proc/self/cgroup", 0, &large, &len, err) < 0)
+            return -1;
+        else
+            self = large;
+    }
     /* The tmpfs itself (`target` is the directory under it). */
     cleanup_close int top = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
     if (top < 0)
@@ -476,11 +510,10 @@ int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
         return hull_error(err, errno, "open `/`");
     cleanup_close int devnull = -1;
     for (char **p = cfg->masked_paths; *p; p++) {
-        hull_err *lookup_err = NULL;
-        cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, &lookup_err);
+        /* No error built for a path that is not there (most of them, usually). */
+        cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, NULL);
         if (target < 0) {
-            int e = lookup_err->errnum;
-            hull_err_free(lookup_err);
+            int e = errno;
             if (e == ENOENT)
                 continue;
             if (e == ELOOP || e == EXDEV)
@@ -542,11 +575,9 @@ int mounts_apply_readonly_paths(const struct hull_config *cfg, hull_err **err)
     if (root < 0)
         return hull_error(err, errno, "open `/`");
     for (char **p = cfg->readonly_paths; *p; p++) {
-        hull_err *lookup_err = NULL;
-        cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, &lookup_err);
+        cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, NULL);
         if (target < 0) {
-            int e = lookup_err->errnum;
-            hull_err_free(lookup_err);
+            int e = errno;
             if (e == ENOENT)
                 continue;
             return hull_error(err, e, "readonlyPaths: open `%s`", *p);

@@ -18,7 +18,8 @@ enum resolve_create {
  * O_PATH|O_CLOEXEC fd. With `create`, missing components are made (0755 dirs, 0644 file). */
 int resolve_in_root(int rootfd, const char *path, enum resolve_create create, hull_err **err);
 
-/* Same, with extra open flags (e.g. O_RDONLY|O_DIRECTORY instead of O_PATH). */
+/* Same, with extra open flags (e.g. O_RDONLY|O_DIRECTORY instead of O_PATH). With `err` NULL
+ * no message is built and errno says why it failed. */
 int resolve_open_in_root(int rootfd, const char *path, int flags, bool no_symlinks, hull_err **err);
 
 /* "/proc/self/fd/N" for mount(2) on an fd, in a caller buffer. */
