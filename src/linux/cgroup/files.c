@@ -42,10 +42,34 @@ int cg_writef(int dirfd, const char *file, hull_err **err, const char *fmt, ...)
 
 int cg_read(int dirfd, const char *file, char **out, hull_err **err)
 {
+    /* Most knobs are a line: read onto the stack and copy what is there. A 4 KiB heap buffer
+     * per read would make malloc consolidate its fastbins (a walk of the heap: copy-on-write
+     * faults while the container process shares it). */
+    char small[512];
     size_t len = 0;
     char *text = NULL;
-    if (fs_read_file_at(dirfd, file, 1u << 20, &text, &len, err) < 0)
-        return -1;
+    cleanup_close int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "open `%s`", file);
+    for (;;) {
+        ssize_t n = read(fd, small + len, sizeof small - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return hull_error(err, errno, "read `%s`", file);
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof small - 1)
+            break;
+    }
+    if (len < sizeof small - 1) {
+        text = strndup(small, len);
+        if (text == NULL)
+            return hull_error(err, ENOMEM, "read `%s`", file);
+    } else if (fs_read_file_at(dirfd, file, 1u << 20, &text, &len, err) < 0) {
+        return -1; /* a long one (a list): read again, whole */
+    }
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
         text[--len] = '\0';
     *out = text;
