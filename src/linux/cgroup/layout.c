@@ -285,22 +285,23 @@ int cgroup_host_detect(struct cgroup_host *host, hull_err **err)
     if (cgroup_mounts_text(&mountinfo, err) < 0 ||
         fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0)
         return hull_error_prefix(err, "detect cgroups");
-    /* The cgroup2 root's controllers: read from the first cgroup2 mount. */
-    struct cgroup_host probe;
-    if (cgroup_host_parse(&probe, mountinfo, "", NULL, err) < 0)
+    /* One parse; then the cgroup2 root's controllers, read from the first cgroup2 mount,
+     * for every cgroup2 hierarchy (nothing in the parse depends on them). */
+    if (cgroup_host_parse(host, mountinfo, self, NULL, err) < 0)
         return -1;
-    for (size_t i = 0; i < probe.n && controllers == NULL; i++) {
-        if (!probe.h[i].v2)
+    for (size_t i = 0; i < host->n && controllers == NULL; i++) {
+        if (!host->h[i].v2)
             continue;
         char path[4200];
-        snprintf(path, sizeof path, "%s/cgroup.controllers", probe.h[i].mountpoint);
+        snprintf(path, sizeof path, "%s/cgroup.controllers", host->h[i].mountpoint);
         hull_err *e = NULL;
         if (fs_read_file(path, 0, &controllers, &len, &e) < 0)
             hull_err_free(e);
     }
-    cgroup_host_clear(&probe);
-    if (cgroup_host_parse(host, mountinfo, self, controllers ? controllers : "", err) < 0)
-        return -1;
+    unsigned v2_mask = parse_controller_list(controllers ? controllers : "", true, NULL);
+    for (size_t i = 0; i < host->n; i++)
+        if (host->h[i].v2)
+            host->h[i].controllers = v2_mask;
     /* Keep only mounts that really are cgroup filesystems right now (statfs magic). */
     size_t kept = 0;
     for (size_t i = 0; i < host->n; i++) {
