@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from hull_helpers import hull  # noqa: F401  (fixture)
+from hull_helpers import hull, runtime_root  # noqa: F401  (fixture)
 from image_helpers import add_tree, tar_bytes, write_oci_layout
 
 
@@ -245,15 +245,17 @@ def test_image_config_is_applied(hull, busybox_rootfs, tmp_path):
     assert hull("volume", "ls", "-q", check=True).stdout == ""
 
 
-def test_runtime_config_copy_is_a_link_to_the_bundle_config(hull):
-    """hull replaces bundle/config.json only by rename, so the runtime's copy of the config is
-    a hard link to it (no second file); exec, which reads the copy, works; a rewrite of the
-    bundle's file (by rename) leaves the copy as it was."""
+def test_runtime_config_copy_is_the_text_hull_wrote(hull):
+    """The runtime's copy of the config (in the runtime root, on a tmpfs: another file system
+    than the bundle's) is the text hull wrote to bundle/config.json, not encoded again; exec,
+    which reads the copy, works; a rewrite of the bundle's file (by rename) leaves the copy as
+    it was. (Where the runtime root is in the data root, the copy is a hard link:
+    test_hull_runtime_root.py.)"""
     cid = hull.run_d("--network", "none", "busybox", "sleep", "60")
     bundle_cfg = f"{hull.root}/containers/{cid}/bundle/config.json"
-    copy = f"{hull.root}/runtime/{cid}/config.json"
-    assert os.stat(bundle_cfg).st_ino == os.stat(copy).st_ino
+    copy = f"{runtime_root(hull.root)}/{cid}/config.json"
     before = open(copy).read()
+    assert before == open(bundle_cfg).read()
     json.loads(before)
     r = hull("exec", cid, "echo", "in")
     assert r.returncode == 0 and r.stdout == "in\n", r.stderr
