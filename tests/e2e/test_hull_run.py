@@ -275,3 +275,26 @@ def test_image_users_directory_outlives_its_last_container(hull):
     assert dirs and all(os.listdir(os.path.join(users, d)) == [] for d in dirs), dirs
     hull("run", "--rm", "--network", "none", "busybox", "true", check=True)
     assert sorted(os.listdir(users)) == sorted(dirs)
+
+
+def test_etc_mount_points_come_from_a_shared_init_layer(hull):
+    """The files hull bind-mounts over /etc (hostname, hosts, resolv.conf) that the image lacks
+    come from a shared lower layer (init/...): the container's upper directory gets
+    no copy of /etc, and the layer is made once for every container of such an image."""
+    a = hull.run_d("--network", "none", "busybox", "sleep", "60")
+    b = hull.run_d("--network", "none", "busybox", "sleep", "60")
+    for cid in (a, b):
+        upper = f"{hull.root}/containers/{cid}/storage/upper"
+        assert os.listdir(upper) == [], os.listdir(upper)
+        r = hull("exec", cid, "sh", "-c", "cat /etc/hostname; ls /etc")
+        assert r.stdout.split()[0] == cid[:12], r.stdout
+        assert {"hostname", "hosts", "resolv.conf", "passwd"} <= set(r.stdout.split()[1:])
+    inits = os.listdir(f"{hull.root}/init")
+    assert len(inits) == 1 and not inits[0].startswith("."), inits
+    files = sorted(os.listdir(f"{hull.root}/init/{inits[0]}/etc"))
+    assert files == ["hostname", "hosts", "resolv.conf"]
+    # The image's own /etc files are still there and writable (a copy-up then, as ever).
+    r = hull("exec", a, "sh", "-c", "echo x >> /etc/passwd && tail -1 /etc/passwd")
+    assert r.returncode == 0 and r.stdout == "x\n", r.stderr
+    assert len(hull("ps", "-aq", check=True).stdout.split()) == 2
+    hull("rm", "-f", a, b, check=True)
