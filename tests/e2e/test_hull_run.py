@@ -298,3 +298,28 @@ def test_etc_mount_points_come_from_a_shared_init_layer(hull):
     assert r.returncode == 0 and r.stdout == "x\n", r.stderr
     assert len(hull("ps", "-aq", check=True).stdout.split()) == 2
     hull("rm", "-f", a, b, check=True)
+
+
+def test_a_run_without_output_makes_no_log_file_and_logs_f_waits_for_it(hull):
+    """container.log is created at the first line of output: `true` leaves none (`logs` prints
+    nothing), and `logs -f` started before the first line sees it once it comes."""
+    hull("run", "--name", "quiet", "--network", "none", "busybox", "true", check=True)
+    quiet = hull.inspect("quiet")["Id"]
+    assert not os.path.exists(f"{hull.containers_dir}/{quiet}/container.log")
+    r = hull("logs", "quiet", check=True)
+    assert r.stdout == "" and r.stderr == ""
+    cid = hull.run_d("--network", "none", "busybox", "sh", "-c",
+                     "while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late")
+    log = f"{hull.containers_dir}/{cid}/container.log"
+    follower = hull.popen("logs", "-f", cid, stdout=subprocess.PIPE, text=True)
+    try:
+        assert not os.path.exists(log)
+        hull("exec", cid, "touch", "/tmp/go", check=True)
+        assert follower.stdout.readline() == "late\n"
+        assert follower.wait(timeout=120) == 0
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+    assert os.path.exists(log)
+    hull("rm", "-f", "quiet", cid, check=True)
