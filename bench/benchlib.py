@@ -115,4 +115,16 @@ def remove_workdir(path, timeout=30):
     for mp in reversed(mounts):
         if mp == path or mp.startswith(path + "/"):
             subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+    # hull keeps the runtime's state of a data root's containers in a per-boot run directory
+    # named by the data root's device and inode (container/store.h): that of every hull data
+    # root in the work directory (itself or a directory right below it) goes with it.
+    try:
+        candidates = [path] + [os.path.join(path, e) for e in os.listdir(path)]
+    except OSError:
+        candidates = []
+    for d in candidates:
+        if os.path.isdir(os.path.join(d, "containers")) and os.path.isdir(os.path.join(d, "images")):
+            st = os.stat(d)
+            shutil.rmtree(f"/run/hull-containers/{st.st_dev:x}-{st.st_ino:x}",
+                          ignore_errors=True)
     shutil.rmtree(path, ignore_errors=True)

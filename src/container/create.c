@@ -652,12 +652,11 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
             break;
         }
         cleanup_close int bfd = openat(r->dirfd, "bundle", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (bfd < 0 || container_write_json(bfd, "config.json", spec, err) < 0) {
+        if (bfd < 0 || container_write_bundle_config(r, bfd, spec, err) < 0) {
             if (bfd < 0)
                 hull_error(err, errno, "open bundle directory");
             break;
         }
-        r->bundle_config = json_incref(spec);
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
         if (container_record_save(r, err) < 0)
             break;

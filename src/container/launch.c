@@ -137,12 +137,15 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     dup2(errp[1], 2);
     const struct runtime_opts *ro = &cs->runtime;
     int master = -1;
-    /* hull writes the bundle's config.json only through rename (container_write_json). */
+    /* hull writes the bundle's config.json only through rename (container_write_json): the
+     * runtime's copy of it is a hard link when they share a file system, else the text written
+     * (a runtime root on a tmpfs, store.h). */
     struct create_opts co = {.id = r->id,
                              .bundle = r->bundle,
                              .cgroup_host = cs->cgroup_host,
                              .config = r->bundle_config,
-                             .config_replaced_by_rename = true};
+                             .config_text = r->bundle_config_text,
+                             .config_replaced_by_rename = cs->runtime_root_in_data_root};
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;

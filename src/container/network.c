@@ -373,12 +373,7 @@ int container_network_prepare(container_store *cs, container_record *r, hull_err
     }
     if (!found)
         json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path", path));
-    json_decref(r->bundle_config);
-    r->bundle_config = NULL;
-    if (container_write_json(bfd, "config.json", spec, err) < 0)
-        return -1;
-    r->bundle_config = json_incref(spec);
-    return 0;
+    return container_write_bundle_config(r, bfd, spec, err);
 }
 
 static int ports_of(container_record *r, struct net_port **out, size_t *n, hull_err **err)

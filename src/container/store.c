@@ -18,10 +18,81 @@
 #include "container/health.h"
 #include "image/store.h"
 #include "linux/cgroup/cgroup.h"
+#include "linux/rootless.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
+#include "util/tmpfs_dir.h"
 #include "util/signals.h"
 #include "util/time.h"
+
+/* Whether directory `path` holds nothing but dot entries (the runtime's .seccomp-cache). */
+static bool only_dot_entries(const char *path)
+{
+    cleanup_dir DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            return false;
+    return true;
+}
+
+/* The runtime's state of this data root's containers (store.h): RUN_DIR/<dev>-<ino> of the data
+ * root on a tmpfs, or DATA_ROOT/runtime while that holds states of an older hull, or where the
+ * run directory cannot be used. NULL only when out of memory. */
+static char *runtime_root_choose(const char *data_root, bool *in_data_root)
+{
+    char *legacy = NULL, *root = NULL;
+    *in_data_root = true;
+    if (asprintf(&legacy, "%s/runtime", data_root) < 0)
+        return NULL;
+    /* Gone (the usual case: one failing rmdir), empty, or only caches: the run directory. Any
+     * state in it: containers an older hull started, whose processes may still run; it stays
+     * until they are removed. */
+    if (rmdir(legacy) < 0 && errno != ENOENT) {
+        cleanup_err hull_err *e = NULL;
+        if ((errno != ENOTEMPTY && errno != EEXIST) || !only_dot_entries(legacy) ||
+            fs_remove_tree(legacy, &e) < 0)
+            return legacy;
+    }
+    struct stat st;
+    if (stat(data_root, &st) < 0)
+        return legacy; /* the caller's mkdir reports it */
+    cleanup_free char *user_base = NULL;
+    const char *base = CONTAINER_RUN_DIR;
+    if (rootless_in_userns()) {
+        /* Rootless: the user's run directory ($XDG_RUNTIME_DIR, a tmpfs of the user's, as
+         * podman's --runroot), else the data root. */
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (xdg == NULL || *xdg != '/' || asprintf(&user_base, "%s/hull/containers", xdg) < 0)
+            return legacy;
+        cleanup_err hull_err *e = NULL;
+        if (fs_mkdir_p(user_base, 0700, &e) < 0)
+            return legacy;
+        base = user_base;
+    } else {
+        cleanup_err hull_err *e = NULL;
+        if (tmpfs_dir_ready(CONTAINER_RUN_DIR, CONTAINER_RUN_DIR_TMPFS, &e) < 0) {
+            hull_debug("runtime state: %s; kept in the data root", e->msg);
+            return legacy;
+        }
+    }
+    if (asprintf(&root, "%s/%llx-%llx", base, (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino) < 0) {
+        free(legacy);
+        return NULL;
+    }
+    if (mkdir(root, 0700) < 0 && errno != EEXIST) {
+        hull_debug("runtime state: make `%s`: %s; kept in the data root", root, strerror(errno));
+        free(root);
+        return legacy;
+    }
+    free(legacy);
+    *in_data_root = false;
+    return root;
+}
 
 int container_store_open(const char *data_root, container_store **out, hull_err **err)
 {
@@ -33,15 +104,13 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
     s->dirfd = s->names_fd = -1;
     s->data_root = strdup(data_root);
     if (asprintf(&s->dir, "%s/containers", data_root) < 0 ||
-        asprintf(&s->runtime_root, "%s/runtime", data_root) < 0 ||
         asprintf(&s->volumes_dir, "%s/volumes", data_root) < 0)
         abort();
-    s->runtime.root = s->runtime_root;
     cleanup_free char *names = NULL;
     if (asprintf(&names, "%s/names", data_root) < 0)
         abort();
     /* mkdir -p walks every component: only on first use (it shows in `hull run`'s time). */
-    const char *dirs[] = {s->dir, names, s->runtime_root, s->volumes_dir};
+    const char *dirs[] = {s->dir, names, s->volumes_dir};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if (access(dirs[i], F_OK) == 0)
             continue;
@@ -50,6 +119,19 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
             return hull_error_prefix(err, "open container store `%s`", data_root);
         }
     }
+    bool in_data_root = false;
+    s->runtime_root = runtime_root_choose(data_root, &in_data_root);
+    if (s->runtime_root == NULL) {
+        container_store_close(s);
+        return hull_error(err, ENOMEM, "open container store `%s`", data_root);
+    }
+    if (in_data_root && access(s->runtime_root, F_OK) < 0 &&
+        fs_mkdir_p(s->runtime_root, 0700, err) < 0) {
+        container_store_close(s);
+        return hull_error_prefix(err, "open container store `%s`", data_root);
+    }
+    s->runtime.root = s->runtime_root;
+    s->runtime_root_in_data_root = in_data_root;
     s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     s->names_fd = open(names, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0 || s->names_fd < 0) {
@@ -365,6 +447,7 @@ void container_record_free(container_record *r)
         close(r->dirfd);
     json_decref(r->doc);
     json_decref(r->bundle_config);
+    free(r->bundle_config_text);
     free(r);
 }
 
@@ -574,6 +657,24 @@ int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **er
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode `%s`", name);
     return container_write_file(dirfd, name, text, strlen(text), 0600, err);
+}
+
+int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hull_err **err)
+{
+    json_decref(r->bundle_config);
+    free(r->bundle_config_text);
+    r->bundle_config = NULL;
+    r->bundle_config_text = NULL;
+    char *text = json_dumps(spec, JSON_COMPACT);
+    if (text == NULL)
+        return hull_error(err, ENOMEM, "encode `config.json`");
+    if (container_write_file(bfd, "config.json", text, strlen(text), 0600, err) < 0) {
+        free(text);
+        return -1;
+    }
+    r->bundle_config = json_incref(spec);
+    r->bundle_config_text = text;
+    return 0;
 }
 
 int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err)

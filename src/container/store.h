@@ -19,8 +19,19 @@
  *       health.json                health: Status, FailingStreak, Log (health.h)
  *       attach.sock                the running monitor's attach endpoint (monitor_attach.h)
  *   DATA_ROOT/names/<name> -> <id> symlinks, created with symlinkat: a name is taken once
- *   DATA_ROOT/runtime/             libhull's runtime state (--root of the lifecycle API)
  *   DATA_ROOT/volumes/<name>/_data named volumes (volume.h)
+ *
+ * The runtime's state of the containers (--root of the lifecycle API: a directory per created
+ * container, with state.json, cgroup.json, the config's copy, exec.fifo) is per boot: it lives
+ * in a run directory, CONTAINER_RUN_DIR/<dev>-<ino> (the data root's device and inode numbers,
+ * hex), on a tmpfs (made by tmpfs_dir_ready where /run is a plain directory on disk), so that no
+ * run creates and deletes inodes on the data root's file system for it; after a reboot it is
+ * empty and every container reads as stopped (status.h), as the runtime's old state would. In
+ * rootless mode: $XDG_RUNTIME_DIR/hull/containers/<dev>-<ino>. It stays DATA_ROOT/runtime/
+ * (the layout of hulls before 2026-12-06) while that holds any container's state (an older
+ * hull's containers; it is removed once only dot entries such as .seccomp-cache are left), and
+ * where the run directory cannot be made (no $XDG_RUNTIME_DIR in rootless mode, a read-only
+ * /run).
  */
 #ifndef HULL_CONTAINER_STORE_H
 #define HULL_CONTAINER_STORE_H
@@ -37,17 +48,21 @@
 #define CONTAINER_RECORD    "container.json"
 #define CONTAINER_RUN_INFO  "run.json"
 #define CONTAINER_INTENT    "creating.json"
+/* Where the runtime's state of hull's containers lives (see above), and its tmpfs's options. */
+#define CONTAINER_RUN_DIR       "/run/hull-containers"
+#define CONTAINER_RUN_DIR_TMPFS "mode=0711,size=256m,nr_inodes=1048576"
 
 typedef struct container_store {
     char *data_root;
     char *dir;          /* DATA_ROOT/containers */
-    char *runtime_root; /* DATA_ROOT/runtime */
+    char *runtime_root; /* CONTAINER_RUN_DIR/<dev>-<ino>, or DATA_ROOT/runtime (see above) */
     /* How every call into the runtime is made: root = runtime_root; the front end that opens
      * the store sets the handlers it offers. */
     struct runtime_opts runtime;
-    char *volumes_dir; /* DATA_ROOT/volumes */
-    int dirfd;         /* containers/ */
-    int names_fd;      /* names/ */
+    char *volumes_dir;              /* DATA_ROOT/volumes */
+    int dirfd;                      /* containers/ */
+    bool runtime_root_in_data_root; /* DATA_ROOT/runtime: the config's copy can be a hard link */
+    int names_fd;                   /* names/ */
     /* The host's cgroup hierarchies when container_launch_detect_cgroups found them (NULL
      * otherwise): the launch that follows hands them to the runtime, which then does not list
      * the host's mounts a second time. */
@@ -105,6 +120,7 @@ typedef struct container_record {
     /* bundle/config.json as this process wrote it (create, or a rewrite of it), for the runtime
      * to use without reading it back; NULL when this process has not written it. */
     json_t *bundle_config;
+    char *bundle_config_text; /* its compact encoding, as written (NULL with bundle_config) */
 } container_record;
 
 /* Read containers/<id>/container.json; a directory without one gives a `dead` record. */
@@ -134,6 +150,9 @@ bool container_lock_busy(const container_record *r);
 int container_write_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                          hull_err **err);
 int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err);
+/* Write `spec` as bfd's config.json (atomically, by rename) and keep it and its encoding in
+ * r->bundle_config(_text) for the runtime (no read, parse or encoding again). */
+int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hull_err **err);
 /* Read a JSON file of the container directory; *out = NULL when it does not exist. */
 int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err);
 

@@ -56,7 +56,14 @@ int log_writer_open(struct log_writer *w, int dirfd, off_t max_size, int max_fil
     w->max_size = max_size;
     w->max_files = max_files < 1 ? 1 : max_files;
     w->failed = false;
-    w->fd = openat(dirfd, MONITOR_LOG_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    w->fd = -1; /* opened at the first line: a run without output makes no file */
+    w->size = 0;
+    return 0;
+}
+
+static int log_open_now(struct log_writer *w)
+{
+    w->fd = openat(w->dirfd, MONITOR_LOG_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (w->fd < 0)
         return -1;
     struct stat st;
@@ -176,8 +183,12 @@ int log_writer_line(struct log_writer *w, const char *stream, const char *data, 
     /* Worst case: every byte becomes a 6-byte escape. Static: no allocation per line, and the
      * pages are only touched as far as lines are long. */
     static char rec[MONITOR_LINE_MAX * 6 + 128];
-    if (w->fd < 0 || len > MONITOR_LINE_MAX)
+    if (len > MONITOR_LINE_MAX)
         return -1;
+    if (w->fd < 0 && (w->failed || log_open_now(w) < 0)) {
+        w->failed = true;
+        return -1;
+    }
     char now[40];
     monitor_time_now(now);
     size_t o = (size_t)snprintf(rec, sizeof rec, "{\"log\":\"");

@@ -31,7 +31,9 @@ struct log_writer {
     bool failed;    /* a write failed (disk full...): further lines are dropped */
 };
 
-/* Open (append) DIR/container.log. Returns -1 with errno set on failure. */
+/* Set up the writer of DIR/container.log, which is opened (append, created when missing) at
+ * the first line: a run without output makes no file (readers take a missing log for an
+ * empty one; `logs -f` waits for it). A failure to open then counts as a failed write. */
 int log_writer_open(struct log_writer *w, int dirfd, off_t max_size, int max_files);
 void log_writer_close(struct log_writer *w);
 /* One JSON record {"log":..., "stream":..., "time":...}. `data` holds one line including its

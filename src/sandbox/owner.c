@@ -9,13 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
 
 #include "net/attach.h"
 #include "net/network.h"
@@ -25,55 +21,11 @@
 #include "sandbox/workspace.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-static bool run_dir_is_tmpfs(void)
-{
-    struct statfs sf;
-    return statfs(SANDBOX_RUN_DIR, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC;
-}
-
-static bool dir_is_empty(int fd)
-{
-    int dup_fd = dup(fd);
-    if (dup_fd < 0)
-        return false;
-    DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return false;
-    }
-    bool empty = true;
-    struct dirent *de;
-    while (empty && (de = readdir(d)) != NULL)
-        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-    closedir(d);
-    return empty;
-}
+#include "util/tmpfs_dir.h"
 
 int sandbox_run_dir_ready(hull_err **err)
 {
-    static int held = -1; /* the shared lock of a process that works on the disk directory */
-    if (held >= 0 || run_dir_is_tmpfs())
-        return 0;
-    if (fs_mkdir_p(SANDBOX_RUN_DIR, 0711, err) < 0)
-        return -1;
-    int fd = open(SANDBOX_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return hull_error(err, errno, "open `%s`", SANDBOX_RUN_DIR);
-    /* One mounter at a time, and none while a process works on the directory below. */
-    while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-        ;
-    if (run_dir_is_tmpfs() ||
-        (dir_is_empty(fd) &&
-         mount("tmpfs", SANDBOX_RUN_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-               "mode=0711,size=64m,nr_inodes=65536") == 0)) {
-        close(fd);
-        return 0;
-    }
-    while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
-        ;
-    held = fd;
-    return 0;
+    return tmpfs_dir_ready(SANDBOX_RUN_DIR, "mode=0711,size=64m,nr_inodes=65536", err);
 }
 
 static int write_doc(int fd, json_t *doc, const char *path, hull_err **err)

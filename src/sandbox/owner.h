@@ -20,13 +20,11 @@
 
 #include "util/error.h"
 
-/* SANDBOX_RUN_DIR, made, and on a tmpfs: where it is a plain directory on a disk file system
- * (a host whose /run is no tmpfs), a small tmpfs is mounted there once, while the directory is
- * empty, and stays for the next commands (as /run would be). Owner locks and bundle mount points
- * then never touch the disk: on such a host each run created and freed blocks there, and with
- * the `discard` mount option every free waited for a discard request to the device. When the
- * directory cannot be a tmpfs (not empty: bundles of an older hull; no permission), it is used
- * as it is, and this process holds a shared lock on it so that no other mounts over its files. */
+/* SANDBOX_RUN_DIR, made, and on a tmpfs (tmpfs_dir_ready: where it is a plain directory on a
+ * disk file system, a small tmpfs is mounted there once, while the directory is empty). Owner
+ * locks and bundle mount points then never touch the disk: on such a host each run created and
+ * freed blocks there, and with the `discard` mount option every free waited for a discard
+ * request to the device. */
 int sandbox_run_dir_ready(hull_err **err);
 /* Make and lock SANDBOX_RUN_DIR/<id>.lock (SANDBOX_RUN_DIR must exist); returns the fd. */
 int sandbox_owner_lock(const char *id, const char *data_root, const char *runtime_root,

@@ -81,7 +81,10 @@ def seeded_data_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("seeded") / "data-root")
     subprocess.run([HULL, "--data-root", root, "images"], check=True, capture_output=True,
                    timeout=120)
-    return root
+    yield root
+    # The seed's directory in hull's per-boot run directory (container/store.h).
+    st = os.stat(root)
+    shutil.rmtree(f"/run/hull-containers/{st.st_dev:x}-{st.st_ino:x}", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

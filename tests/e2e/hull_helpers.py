@@ -90,6 +90,19 @@ def mounts_under(path):
         return [l.split()[4] for l in f if l.split()[4].startswith(path)]
 
 
+RUNTIME_RUN_DIR = "/run/hull-containers"
+
+
+def runtime_root(root):
+    """Where hull keeps the runtime's state of `root`'s containers (container/store.h): the run
+    directory's <dev>-<ino> of the data root, or ROOT/runtime while that holds a state."""
+    legacy = os.path.join(root, "runtime")
+    if os.path.isdir(legacy):
+        return legacy
+    st = os.stat(root)
+    return f"{RUNTIME_RUN_DIR}/{st.st_dev:x}-{st.st_ino:x}"
+
+
 def leftovers(root):
     """What a data root may not hold once every container is removed."""
     out = {}
@@ -100,7 +113,7 @@ def leftovers(root):
     if mounts:
         out["mounts"] = mounts
     for sub in ("containers", "runtime", "names"):
-        p = os.path.join(root, sub)
+        p = runtime_root(root) if sub == "runtime" else os.path.join(root, sub)
         # Dot entries are shared caches (the runtime's .seccomp-cache), not per container.
         entries = sorted(e for e in os.listdir(p) if not e.startswith(".")) if os.path.isdir(p) else []
         if entries:
@@ -207,6 +220,10 @@ def private_hull(root, seeded_data_root):
         left["network"] = net_left
     if left:
         force_clean(root)
+    # The data root's directory in the run directory (per boot, on a tmpfs) goes with it.
+    rt = runtime_root(root)
+    if rt.startswith(RUNTIME_RUN_DIR + "/"):
+        shutil.rmtree(rt, ignore_errors=True)
     shutil.rmtree(root, ignore_errors=True)
     if "network" in left:
         # The bridges' owner (this data root) is gone now: any hull's prune removes them.

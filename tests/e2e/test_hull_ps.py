@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from hull_helpers import hull, module_hull  # noqa: F401  (fixtures)
+from hull_helpers import hull, module_hull, runtime_root  # noqa: F401  (fixtures)
 from image_helpers import add_tree, tar_bytes, write_oci_layout
 
 
@@ -283,7 +283,7 @@ def test_ps_sees_a_freeze_made_outside_hull(hull):
     by older runtimes are still answered, from the one-line `freezer` file beside cgroup.json
     (2026-12-05 to 12-06) and, without it, from cgroup.json itself."""
     hull.run_d("--name", "ice", "busybox", "sleep", "60")
-    state_dir = f"{hull.root}/runtime/{cid(hull, 'ice')}"
+    state_dir = f"{runtime_root(hull.root)}/{cid(hull, 'ice')}"
     state = json.load(open(f"{state_dir}/state.json"))
     line = state["freezer"]
     assert not os.path.exists(f"{state_dir}/freezer")

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from hull_helpers import hull  # noqa: F401  (fixture)
+from hull_helpers import hull, runtime_root  # noqa: F401  (fixture)
 from image_helpers import add_tree, tar_bytes, write_oci_layout
 
 
@@ -245,15 +245,17 @@ def test_image_config_is_applied(hull, busybox_rootfs, tmp_path):
     assert hull("volume", "ls", "-q", check=True).stdout == ""
 
 
-def test_runtime_config_copy_is_a_link_to_the_bundle_config(hull):
-    """hull replaces bundle/config.json only by rename, so the runtime's copy of the config is
-    a hard link to it (no second file); exec, which reads the copy, works; a rewrite of the
-    bundle's file (by rename) leaves the copy as it was."""
+def test_runtime_config_copy_is_the_text_hull_wrote(hull):
+    """The runtime's copy of the config (in the runtime root, on a tmpfs: another file system
+    than the bundle's) is the text hull wrote to bundle/config.json, not encoded again; exec,
+    which reads the copy, works; a rewrite of the bundle's file (by rename) leaves the copy as
+    it was. (Where the runtime root is in the data root, the copy is a hard link:
+    test_hull_runtime_root.py.)"""
     cid = hull.run_d("--network", "none", "busybox", "sleep", "60")
     bundle_cfg = f"{hull.root}/containers/{cid}/bundle/config.json"
-    copy = f"{hull.root}/runtime/{cid}/config.json"
-    assert os.stat(bundle_cfg).st_ino == os.stat(copy).st_ino
+    copy = f"{runtime_root(hull.root)}/{cid}/config.json"
     before = open(copy).read()
+    assert before == open(bundle_cfg).read()
     json.loads(before)
     r = hull("exec", cid, "echo", "in")
     assert r.returncode == 0 and r.stdout == "in\n", r.stderr
@@ -273,3 +275,51 @@ def test_image_users_directory_outlives_its_last_container(hull):
     assert dirs and all(os.listdir(os.path.join(users, d)) == [] for d in dirs), dirs
     hull("run", "--rm", "--network", "none", "busybox", "true", check=True)
     assert sorted(os.listdir(users)) == sorted(dirs)
+
+
+def test_etc_mount_points_come_from_a_shared_init_layer(hull):
+    """The files hull bind-mounts over /etc (hostname, hosts, resolv.conf) that the image lacks
+    come from a shared lower layer (init/...): the container's upper directory gets
+    no copy of /etc, and the layer is made once for every container of such an image."""
+    a = hull.run_d("--network", "none", "busybox", "sleep", "60")
+    b = hull.run_d("--network", "none", "busybox", "sleep", "60")
+    for cid in (a, b):
+        upper = f"{hull.root}/containers/{cid}/storage/upper"
+        assert os.listdir(upper) == [], os.listdir(upper)
+        r = hull("exec", cid, "sh", "-c", "cat /etc/hostname; ls /etc")
+        assert r.stdout.split()[0] == cid[:12], r.stdout
+        assert {"hostname", "hosts", "resolv.conf", "passwd"} <= set(r.stdout.split()[1:])
+    inits = os.listdir(f"{hull.root}/init")
+    assert len(inits) == 1 and not inits[0].startswith("."), inits
+    files = sorted(os.listdir(f"{hull.root}/init/{inits[0]}/etc"))
+    assert files == ["hostname", "hosts", "resolv.conf"]
+    # The image's own /etc files are still there and writable (a copy-up then, as ever).
+    r = hull("exec", a, "sh", "-c", "echo x >> /etc/passwd && tail -1 /etc/passwd")
+    assert r.returncode == 0 and r.stdout == "x\n", r.stderr
+    assert len(hull("ps", "-aq", check=True).stdout.split()) == 2
+    hull("rm", "-f", a, b, check=True)
+
+
+def test_a_run_without_output_makes_no_log_file_and_logs_f_waits_for_it(hull):
+    """container.log is created at the first line of output: `true` leaves none (`logs` prints
+    nothing), and `logs -f` started before the first line sees it once it comes."""
+    hull("run", "--name", "quiet", "--network", "none", "busybox", "true", check=True)
+    quiet = hull.inspect("quiet")["Id"]
+    assert not os.path.exists(f"{hull.containers_dir}/{quiet}/container.log")
+    r = hull("logs", "quiet", check=True)
+    assert r.stdout == "" and r.stderr == ""
+    cid = hull.run_d("--network", "none", "busybox", "sh", "-c",
+                     "while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late")
+    log = f"{hull.containers_dir}/{cid}/container.log"
+    follower = hull.popen("logs", "-f", cid, stdout=subprocess.PIPE, text=True)
+    try:
+        assert not os.path.exists(log)
+        hull("exec", cid, "touch", "/tmp/go", check=True)
+        assert follower.stdout.readline() == "late\n"
+        assert follower.wait(timeout=120) == 0
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+    assert os.path.exists(log)
+    hull("rm", "-f", "quiet", cid, check=True)
