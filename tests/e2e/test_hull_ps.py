@@ -284,7 +284,9 @@ def test_ps_sees_a_freeze_made_outside_hull(hull):
     (2026-12-05 to 12-06) and, without it, from cgroup.json itself."""
     hull.run_d("--name", "ice", "busybox", "sleep", "60")
     state_dir = f"{runtime_root(hull.root)}/{cid(hull, 'ice')}"
-    state = json.load(open(f"{state_dir}/state.json"))
+    # state.json: the state's line, then the runtime's copy of the config (when not a link).
+    state_line, _, config_copy = open(f"{state_dir}/state.json").read().partition("\n")
+    state = json.loads(state_line)
     line = state["freezer"]
     assert not os.path.exists(f"{state_dir}/freezer")
     kind, path = line.split()
@@ -302,7 +304,7 @@ def test_ps_sees_a_freeze_made_outside_hull(hull):
         # An older state: no "freezer" in state.json, the line in a file of its own.
         del state["freezer"]
         with open(f"{state_dir}/state.json.tmp", "w") as f:
-            json.dump(state, f)
+            f.write(json.dumps(state) + ("\n" + config_copy if config_copy else ""))
         os.rename(f"{state_dir}/state.json.tmp", f"{state_dir}/state.json")
         with open(f"{state_dir}/freezer", "w") as f:
             f.write(line + "\n")

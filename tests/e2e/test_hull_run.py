@@ -247,14 +247,18 @@ def test_image_config_is_applied(hull, busybox_rootfs, tmp_path):
 
 def test_runtime_config_copy_is_the_text_hull_wrote(hull):
     """The runtime's copy of the config (in the runtime root, on a tmpfs: another file system
-    than the bundle's) is the text hull wrote to bundle/config.json, not encoded again; exec,
-    which reads the copy, works; a rewrite of the bundle's file (by rename) leaves the copy as
-    it was. (Where the runtime root is in the data root, the copy is a hard link:
-    test_hull_runtime_root.py.)"""
+    than the bundle's, so after the state's line in state.json) is the text hull wrote to
+    bundle/config.json, not encoded again; exec, which reads the copy, works; a rewrite of the
+    bundle's file (by rename) leaves the copy as it was. (Where the runtime root is in the data
+    root, the copy is a hard link: test_hull_runtime_root.py.)"""
     cid = hull.run_d("--network", "none", "busybox", "sleep", "60")
     bundle_cfg = f"{hull.root}/containers/{cid}/bundle/config.json"
-    copy = f"{runtime_root(hull.root)}/{cid}/config.json"
-    before = open(copy).read()
+    state_file = f"{runtime_root(hull.root)}/{cid}/state.json"
+    assert not os.path.exists(f"{runtime_root(hull.root)}/{cid}/config.json")
+
+    def copy_text():
+        return open(state_file).read().partition("\n")[2]
+    before = copy_text()
     assert before == open(bundle_cfg).read()
     json.loads(before)
     r = hull("exec", cid, "echo", "in")
@@ -262,7 +266,7 @@ def test_runtime_config_copy_is_the_text_hull_wrote(hull):
     with open(bundle_cfg + ".tmp", "w") as f:
         f.write("{}")
     os.rename(bundle_cfg + ".tmp", bundle_cfg)
-    assert open(copy).read() == before
+    assert copy_text() == before
     hull("rm", "-f", cid, check=True)
 
 
