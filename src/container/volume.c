@@ -208,19 +208,6 @@ int volume_inspect(container_store *s, const char *name, json_t **out, hull_err 
     return 0;
 }
 
-static bool dir_is_empty(int fd)
-{
-    cleanup_dir DIR *d = NULL;
-    cleanup_err hull_err *e = NULL;
-    if (fs_opendir_at(fd, &d, &e) < 0)
-        return false;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            return false;
-    return true;
-}
-
 int volume_prefill_from_image(container_record *r, int rootfd, hull_err **err)
 {
     size_t i;
@@ -236,7 +223,7 @@ int volume_prefill_from_image(container_record *r, int rootfd, hull_err **err)
         if (vol < 0)
             return hull_error(err, errno, "volume `%s`: open `%s`",
                               json_string_value(json_object_get(m, "Name")), src);
-        if (!dir_is_empty(vol))
+        if (!fs_dir_is_empty(vol))
             continue;
         cleanup_err hull_err *absent = NULL;
         cleanup_close int img = container_root_open_dir(rootfd, dst, &absent);

@@ -182,6 +182,22 @@ int fs_mkdir_p(const char *path, mode_t mode, hull_err **err)
     return 0;
 }
 
+bool fs_dir_is_empty(int dirfd)
+{
+    DIR *d = NULL;
+    hull_err *e = NULL;
+    if (fs_opendir_at(dirfd, &d, &e) < 0) {
+        hull_err_free(e);
+        return false;
+    }
+    bool empty = true;
+    struct dirent *de;
+    while (empty && (de = readdir(d)) != NULL)
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 int fs_opendir_at(int dirfd, DIR **out, hull_err **err)
 {
     int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

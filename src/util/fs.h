@@ -4,6 +4,7 @@
 #define HULL_UTIL_FS_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -42,6 +43,8 @@ int fs_remove_tree_at(int dirfd, const char *name, hull_err **err);
 /* A DIR stream over the directory `dirfd` refers to, with its own read offset (a dup would
  * share, and exhaust, the offset of dirfd). */
 int fs_opendir_at(int dirfd, DIR **out, hull_err **err);
+/* Whether directory `dirfd` holds nothing but . and .. (false when it cannot be read). */
+bool fs_dir_is_empty(int dirfd);
 /* The names in directory `dirfd` but . and .., sorted by bytes (strcmp): a stable order for
  * archives and digests. *out is NULL-terminated (free with hull_strvfree / cleanup_strv), *n
  * its length. */

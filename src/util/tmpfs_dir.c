@@ -1,7 +1,6 @@
 /* Run directories on a tmpfs (tmpfs_dir.h). */
 #include "util/tmpfs_dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -18,24 +17,6 @@ bool tmpfs_dir_is_tmpfs(const char *path)
 {
     struct statfs sf;
     return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC;
-}
-
-static bool dir_is_empty(int fd)
-{
-    int dup_fd = dup(fd);
-    if (dup_fd < 0)
-        return false;
-    DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return false;
-    }
-    bool empty = true;
-    struct dirent *de;
-    while (empty && (de = readdir(d)) != NULL)
-        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-    closedir(d);
-    return empty;
 }
 
 /* The directories this process works on from the disk, each with its shared lock held. */
@@ -66,7 +47,7 @@ int tmpfs_dir_ready(const char *path, const char *opts, hull_err **err)
     while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
         ;
     if (tmpfs_dir_is_tmpfs(path) ||
-        (dir_is_empty(fd) &&
+        (fs_dir_is_empty(fd) &&
          mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) == 0)) {
         close(fd);
         return 0;
