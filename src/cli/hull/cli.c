@@ -9,17 +9,21 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
+/* -h or --help among argv[1..], before any `--`. */
+static bool help_given(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    return false;
+}
+
 int cli_wants_help(int argc, char **argv, const char *help)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(help, stdout);
-            return 1;
-        }
-    }
-    return 0;
+    if (!help_given(argc, argv))
+        return 0;
+    fputs(help, stdout);
+    return 1;
 }
 
 /* The line of `help` that lists `sub` ("  SUB" then a space or the end of the line). */
@@ -35,10 +39,7 @@ static const char *sub_help_line(const char *help, const char *sub)
 
 int cli_wants_sub_help(int argc, char **argv, const char *group, const char *help)
 {
-    bool wanted = false;
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        wanted |= strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
-    if (!wanted)
+    if (!help_given(argc, argv))
         return 0;
     const char *line = argc > 0 ? sub_help_line(help, argv[0]) : NULL;
     if (line == NULL) {
