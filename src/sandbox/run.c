@@ -110,6 +110,20 @@ static int sandbox_cgroup_host(struct cgroup_host *host, hull_err **err)
     return 0;
 }
 
+struct sandbox_launch sandbox_launch_of(const struct sandbox_prep *p, const char *data_root,
+                                        const struct sandbox_opts *o, const char *egress_log)
+{
+    return (struct sandbox_launch){
+        .ro = {.root = p->runtime_root, .handlers = o->handlers, .cache_root = p->cache_root},
+        .config = p->spec,
+        .config_text = p->spec_text,
+        .id = p->id,
+        .bundle = p->dir,
+        .data_root = data_root,
+        .o = o,
+        .egress_log = egress_log};
+}
+
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err)
 {
     cleanup_cgroup_host struct cgroup_host host = {0};
@@ -526,17 +540,9 @@ int sandbox_run(const char *data_root, image_store *is, const struct sandbox_opt
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
-    struct run_launch r = {
-        .l = {.ro = {.root = p.runtime_root, .handlers = o->handlers, .cache_root = p.cache_root},
-              .config = p.spec,
-              .config_text = p.spec_text,
-              .id = p.id,
-              .bundle = p.dir,
-              .data_root = data_root,
-              .o = o,
-              .egress_log = egress_log},
-        .p = &p,
-        .counters = {.cpu_fd = -1, .peak_fd = -1, .oom_fd = -1}};
+    struct run_launch r = {.l = sandbox_launch_of(&p, data_root, o, egress_log),
+                           .p = &p,
+                           .counters = {.cpu_fd = -1, .peak_fd = -1, .oom_fd = -1}};
     if (readiness) {
         cleanup_free char *hdir = NULL;
         if (asprintf(&hdir, "%s/hull", p.dir) < 0)

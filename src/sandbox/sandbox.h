@@ -119,6 +119,10 @@ struct sandbox_launch {
     int preserve_fds;       /* fds 3.. passed to the first process */
     pid_t logger;           /* filled in: the egress logger, or -1 */
 };
+/* The launch of prepared sandbox p (a run's or a session's): the runtime's state, cache and
+ * handlers, the spec, and the egress drop log at egress_log. */
+struct sandbox_launch sandbox_launch_of(const struct sandbox_prep *p, const char *data_root,
+                                        const struct sandbox_opts *o, const char *egress_log);
 int sandbox_create_and_start(struct sandbox_launch *l, pid_t *pid, hull_err **err);
 
 /* DATA_ROOT/sandbox (created). */

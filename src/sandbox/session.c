@@ -186,19 +186,13 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
             return -1;
         }
     }
-    struct runtime_opts ro = {.root = p.runtime_root};
     cleanup_free char *egress_log = NULL;
     if (asprintf(&egress_log, "%s/egress.log", p.dir) < 0)
         abort();
-    struct sandbox_launch l = {.ro = ro,
-                               .config = p.spec,
-                               .config_text = p.spec_text,
-                               .id = p.id,
-                               .bundle = p.dir,
-                               .data_root = data_root,
-                               .o = o,
-                               .egress_log = egress_log,
-                               .preserve_fds = sock >= 0 ? 1 : 0};
+    /* A session's prep has no cache root (its runtime state is in the data root) and no
+     * handlers apply (sessions are containers only). */
+    struct sandbox_launch l = sandbox_launch_of(&p, data_root, o, egress_log);
+    l.preserve_fds = sock >= 0 ? 1 : 0;
     pid_t pid;
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int saved[4];
@@ -248,7 +242,7 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
     if (session_save(dir, name, rec, err) < 0) {
         json_decref(rec);
         cleanup_err hull_err *de = NULL;
-        runtime_delete(&ro, p.id, true, &de);
+        runtime_delete(&l.ro, p.id, true, &de);
         if (sandbox_egress_network(o))
             sandbox_net_teardown(data_root, p.id, -1);
         sandbox_prep_teardown(&p);
@@ -261,7 +255,7 @@ int sandbox_session_create(const char *data_root, image_store *is, const struct 
     if (sandbox_owner_set_session(p.owner_fd, name, err) < 0) {
         json_decref(rec);
         cleanup_err hull_err *de = NULL;
-        runtime_delete(&ro, p.id, true, &de);
+        runtime_delete(&l.ro, p.id, true, &de);
         if (sandbox_egress_network(o))
             sandbox_net_teardown(data_root, p.id, -1);
         sandbox_prep_teardown(&p);
