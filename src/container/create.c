@@ -260,26 +260,13 @@ static int build_mounts(container_store *cs, const struct run_request *req, cons
     return 0;
 }
 
-static int write_etc_files(int dirfd, const char *hostname, bool host_network, hull_err **err)
+/* /etc/hostname; hosts and resolv.conf come from container_network_write_etc right after,
+ * written once (they were written here and again there). */
+static int write_hostname(int dirfd, const char *hostname, hull_err **err)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof buf, "%s\n", hostname);
-    if (container_write_file(dirfd, "hostname", buf, (size_t)n, 0644, err) < 0)
-        return -1;
-    n = snprintf(buf, sizeof buf,
-                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                 "127.0.1.1\t%s\n",
-                 hostname);
-    if (container_write_file(dirfd, "hosts", buf, (size_t)n, 0644, err) < 0)
-        return -1;
-    /* The host's resolvers with host networking; an empty file in a network namespace of its
-     * own (nothing to resolve through). */
-    cleanup_free char *resolv = NULL;
-    size_t len = 0;
-    cleanup_err hull_err *rerr = NULL;
-    if (!host_network || fs_read_file("/etc/resolv.conf", 1u << 20, &resolv, &len, &rerr) < 0)
-        len = 0;
-    return container_write_file(dirfd, "resolv.conf", resolv ? resolv : "", len, 0644, err);
+    return container_write_new_file(dirfd, "hostname", buf, (size_t)n, 0644, err);
 }
 
 /* The image's Healthcheck with the --health-* flags over it (docker's merge, health.h). */
@@ -636,7 +623,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         }
         if (container_record_index(r, err) < 0)
             break;
-        if (write_etc_files(r->dirfd, hostname, strcmp(req->network, "host") == 0, err) < 0 ||
+        if (write_hostname(r->dirfd, hostname, err) < 0 ||
             container_network_write_etc(cs, r, NULL, err) < 0 || write_health_schedule(r, err) < 0)
             break;
         cleanup_free char *init = NULL;
@@ -652,7 +639,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
             break;
         }
         cleanup_close int bfd = openat(r->dirfd, "bundle", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (bfd < 0 || container_write_bundle_config(r, bfd, spec, err) < 0) {
+        if (bfd < 0 || container_write_bundle_config(r, bfd, spec, true, err) < 0) {
             if (bfd < 0)
                 hull_error(err, errno, "open bundle directory");
             break;

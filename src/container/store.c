@@ -651,6 +651,16 @@ int container_write_file(int dirfd, const char *name, const char *data, size_t l
     return 0;
 }
 
+int container_write_new_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                             hull_err **err)
+{
+    cleanup_close int fd =
+        openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0 || fs_write_all(fd, data, len) < 0)
+        return hull_error(err, errno, "write `%s`", name);
+    return 0;
+}
+
 int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err)
 {
     cleanup_free char *text = json_dumps(doc, JSON_COMPACT);
@@ -659,7 +669,8 @@ int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **er
     return container_write_file(dirfd, name, text, strlen(text), 0600, err);
 }
 
-int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hull_err **err)
+int container_write_bundle_config(container_record *r, int bfd, json_t *spec, bool fresh,
+                                  hull_err **err)
 {
     json_decref(r->bundle_config);
     free(r->bundle_config_text);
@@ -668,7 +679,9 @@ int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hu
     char *text = json_dumps(spec, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode `config.json`");
-    if (container_write_file(bfd, "config.json", text, strlen(text), 0600, err) < 0) {
+    size_t len = strlen(text);
+    if ((fresh ? container_write_new_file(bfd, "config.json", text, len, 0600, err)
+               : container_write_file(bfd, "config.json", text, len, 0600, err)) < 0) {
         free(text);
         return -1;
     }

@@ -149,10 +149,17 @@ bool container_lock_busy(const container_record *r);
  * processes, which do not survive a power loss either). */
 int container_write_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                          hull_err **err);
+/* Write a file of a container that nobody can read yet (create, before container.json): made
+ * in place (O_EXCL), no temporary and rename. A create killed half-way leaves a dead container
+ * that rm and prune remove whole, so a torn file is never read. */
+int container_write_new_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                             hull_err **err);
 int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err);
-/* Write `spec` as bfd's config.json (atomically, by rename) and keep it and its encoding in
+/* Write `spec` as bfd's config.json (atomically, by rename; `fresh`: a new bundle of a create,
+ * written in place as container_write_new_file does) and keep it and its encoding in
  * r->bundle_config(_text) for the runtime (no read, parse or encoding again). */
-int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hull_err **err);
+int container_write_bundle_config(container_record *r, int bfd, json_t *spec, bool fresh,
+                                  hull_err **err);
 /* Read a JSON file of the container directory; *out = NULL when it does not exist. */
 int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err);
 
