@@ -491,18 +491,6 @@ static void undo_create(struct create_undo *u)
     }
 }
 
-/* creating.json: what removing a container whose create was interrupted needs to release. */
-static int write_intent(int dirfd, const char *name, const struct run_request *req,
-                        const image_info *img, hull_err **err)
-{
-    char now[40];
-    time_rfc3339_now(now, true);
-    cleanup_json json_t *doc =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name, "Image", img->id, "ImageName",
-                  req->image, "ImageDigest", img->manifest_digest, "Created", now);
-    return container_write_json(dirfd, CONTAINER_INTENT, doc, err);
-}
-
 int container_create_from_image(container_store *cs, image_store *is, const struct run_request *req,
                                 container_record **out, hull_err **err)
 {
@@ -572,7 +560,9 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
     cleanup_close int dirfd = -1, lock = -1;
     do {
         /* The directory first, locked until the record is complete: from here on, every
-         * interruption leaves something `hull ps -a` lists and `hull rm` removes. */
+         * interruption leaves something `hull ps -a` lists and `hull rm` removes (its name is
+         * found by the names/ link to the id, its image use by the id under users/: no record
+         * of the intent is written). */
         if (mkdirat(cs->dirfd, id, 0700) < 0) {
             hull_error(err, errno, "create container directory");
             break;
@@ -586,8 +576,6 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         if ((lock = container_lock_dirfd(dirfd, id, err)) < 0)
             break;
         if (container_name_reserve(cs, req->name, id, &undo.name, err) < 0)
-            break;
-        if (write_intent(dirfd, undo.name, req, img, err) < 0)
             break;
         if (image_store_add_user(is, img->manifest_digest, id, err) < 0)
             break;
@@ -647,7 +635,6 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
         if (container_record_save(r, err) < 0)
             break;
-        unlinkat(dirfd, CONTAINER_INTENT, 0);
         container_event(cs, r, "create", NULL, NULL);
         rc = 0;
     } while (0);
@@ -691,6 +678,10 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
     if (is && *r->image_digest) {
         cleanup_err hull_err *e = NULL;
         if (image_store_remove_user(is, r->image_digest, r->id, &e) < 0)
+            hull_warn_err("release image", e);
+    } else if (is && r->dead) {
+        cleanup_err hull_err *e = NULL;
+        if (image_store_remove_user_any(is, r->id, &e) < 0)
             hull_warn_err("release image", e);
     }
     if (remove_volumes)

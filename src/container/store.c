@@ -514,8 +514,8 @@ static container_record *record_new(container_store *s, const char *id)
     return r;
 }
 
-/* A directory without container.json: the record made from creating.json, as far as the
- * create got (nothing at all when it was interrupted before writing it). */
+/* A directory without container.json: an interrupted create. Its name is the names/ link to
+ * the id; creating.json says more where an older hull wrote one (Image, ImageDigest). */
 static void dead_record(container_store *s, container_record *r)
 {
     json_t *intent = NULL;

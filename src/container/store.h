@@ -47,7 +47,8 @@
 #define CONTAINER_SHORT_LEN 12
 #define CONTAINER_RECORD    "container.json"
 #define CONTAINER_RUN_INFO  "run.json"
-#define CONTAINER_INTENT    "creating.json"
+/* The intent record of an interrupted create, written by hull before 2026-12-06 (read still). */
+#define CONTAINER_INTENT "creating.json"
 /* Where the runtime's state of hull's containers lives (see above), and its tmpfs's options. */
 #define CONTAINER_RUN_DIR       "/run/hull-containers"
 #define CONTAINER_RUN_DIR_TMPFS "mode=0711,size=256m,nr_inodes=1048576"
