@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/attach.h"
 #include "container/bundle.h"
 #include "container/event_emit.h"
 #include "container/health.h"
@@ -675,6 +676,7 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
         return -1;
     if (container_rootfs_unmount(r, true, err) < 0)
         return -1;
+    attach_remove(cs, r); /* a killed monitor's, in the run directory */
     if (is && *r->image_digest) {
         cleanup_err hull_err *e = NULL;
         if (image_store_remove_user(is, r->image_digest, r->id, &e) < 0)

@@ -132,6 +132,8 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
     }
     s->runtime.root = s->runtime_root;
     s->runtime_root_in_data_root = in_data_root;
+    if (!in_data_root && asprintf(&s->attach_dir, "%s/.attach", s->runtime_root) < 0)
+        abort();
     s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     s->names_fd = open(names, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0 || s->names_fd < 0) {
@@ -158,6 +160,7 @@ void container_store_close(container_store *s)
     free(s->data_root);
     free(s->dir);
     free(s->runtime_root);
+    free(s->attach_dir);
     free(s->volumes_dir);
     free(s);
 }

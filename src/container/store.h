@@ -63,7 +63,11 @@ typedef struct container_store {
     char *volumes_dir;              /* DATA_ROOT/volumes */
     int dirfd;                      /* containers/ */
     bool runtime_root_in_data_root; /* DATA_ROOT/runtime: the config's copy can be a hard link */
-    int names_fd;                   /* names/ */
+    /* The runs' attach sockets, named by container id: runtime_root/.attach when that is the
+     * per-boot run directory (a tmpfs: no inode on the data root's file system per run), NULL
+     * when they are DIR/attach.sock (runtime_root in the data root). See container/attach.h. */
+    char *attach_dir;
+    int names_fd; /* names/ */
     /* The host's cgroup hierarchies when container_launch_detect_cgroups found them (NULL
      * otherwise): the launch that follows hands them to the runtime, which then does not list
      * the host's mounts a second time. */
