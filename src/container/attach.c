@@ -14,56 +14,128 @@
 
 #include "monitor/monitor_attach.h"
 
-/* DIR/attach.sock through the directory fd: short whatever the data root is. */
-static void socket_address(int dirfd, struct sockaddr_un *sa)
+/* A socket's directory (borrowed or own fd) and its name there. */
+struct attach_place {
+    int dirfd;
+    int own; /* dirfd when it is ours to close, else -1 */
+    const char *name;
+};
+
+static void place_close(struct attach_place *p)
+{
+    if (p->own >= 0)
+        close(p->own);
+    p->own = -1;
+}
+
+static void place_of_dir(const container_record *r, struct attach_place *p)
+{
+    *p = (struct attach_place){.dirfd = r->dirfd, .own = -1, .name = ATTACH_SOCKET_NAME};
+}
+
+/* The store's attach directory (made when `make` and missing); -1 with errno. */
+static int place_of_store(const container_store *cs, const container_record *r, bool make,
+                          struct attach_place *p)
+{
+    int fd = open(cs->attach_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && make) {
+        if (mkdir(cs->attach_dir, 0700) < 0 && errno != EEXIST)
+            return -1;
+        fd = open(cs->attach_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return -1;
+    *p = (struct attach_place){.dirfd = fd, .own = fd, .name = r->id};
+    return 0;
+}
+
+/* The socket through its directory's fd: short whatever the path is. */
+static void socket_address(const struct attach_place *p, struct sockaddr_un *sa)
 {
     memset(sa, 0, sizeof *sa);
     sa->sun_family = AF_UNIX;
-    snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dirfd, ATTACH_SOCKET_NAME);
+    snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", p->dirfd, p->name);
 }
 
-int attach_listen(int dirfd, hull_err **err)
+int attach_listen(const container_store *cs, const container_record *r, hull_err **err)
 {
+    struct attach_place p;
+    if (cs->attach_dir == NULL)
+        place_of_dir(r, &p);
+    else if (place_of_store(cs, r, true, &p) < 0)
+        return hull_error(err, errno, "attach socket directory `%s`", cs->attach_dir);
     struct sockaddr_un sa;
-    socket_address(dirfd, &sa);
+    socket_address(&p, &sa);
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        place_close(&p);
         return hull_error(err, errno, "attach socket");
-    if (unlinkat(dirfd, ATTACH_SOCKET_NAME, 0) < 0 && errno != ENOENT) {
+    }
+    if (unlinkat(p.dirfd, p.name, 0) < 0 && errno != ENOENT) {
         int e = errno;
         close(fd);
-        return hull_error(err, e, "remove the stale %s", ATTACH_SOCKET_NAME);
+        place_close(&p);
+        return hull_error(err, e, "remove the stale attach socket");
     }
-    /* The container directory is 0700 already; 0600 says the same on the socket itself. */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        fchmodat(dirfd, ATTACH_SOCKET_NAME, 0600, 0) < 0 || listen(fd, ATTACH_MAX_CLIENTS) < 0) {
+    /* The directory is 0700 already; 0600 says the same on the socket itself. */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || fchmodat(p.dirfd, p.name, 0600, 0) < 0 ||
+        listen(fd, ATTACH_MAX_CLIENTS) < 0) {
         int e = errno;
         close(fd);
-        unlinkat(dirfd, ATTACH_SOCKET_NAME, 0);
-        return hull_error(err, e, "listen on %s", ATTACH_SOCKET_NAME);
+        unlinkat(p.dirfd, p.name, 0);
+        place_close(&p);
+        return hull_error(err, e, "listen on the attach socket");
     }
+    place_close(&p);
     return fd;
 }
 
-int attach_connect_fd(int fd, int dirfd)
+int attach_connect_fd(int fd, const container_store *cs, const container_record *r)
 {
+    struct attach_place p;
     struct sockaddr_un sa;
-    socket_address(dirfd, &sa);
+    if (cs->attach_dir && place_of_store(cs, r, false, &p) == 0) {
+        socket_address(&p, &sa);
+        int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+        int e = errno;
+        place_close(&p);
+        if (rc == 0 || e != ENOENT)
+            return errno = e, rc;
+    }
+    /* No store place, or no socket there: a run started by an older hull listens in DIR. */
+    place_of_dir(r, &p);
+    socket_address(&p, &sa);
     return connect(fd, (struct sockaddr *)&sa, sizeof sa);
 }
 
-int attach_connect(int dirfd)
+int attach_connect(const container_store *cs, const container_record *r)
 {
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (attach_connect_fd(fd, dirfd) < 0) {
+    if (attach_connect_fd(fd, cs, r) < 0) {
         int e = errno;
         close(fd);
         errno = e;
         return -1;
     }
     return fd;
+}
+
+void attach_remove(const container_store *cs, const container_record *r)
+{
+    struct attach_place p;
+    if (cs->attach_dir == NULL)
+        place_of_dir(r, &p);
+    else if (place_of_store(cs, r, false, &p) < 0)
+        return;
+    unlinkat(p.dirfd, p.name, 0);
+    place_close(&p);
+}
+
+const char *attach_monitor_dir(const container_store *cs)
+{
+    return cs->attach_dir ? cs->attach_dir : "-";
 }
 
 /* `ctrl-X` -> its control code, -1 when X is not one docker accepts. */

@@ -7,17 +7,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "container/store.h"
 #include "util/error.h"
 
-/* Bind and listen on DIR/attach.sock (mode 0600, replacing a stale one) for the run about to be
- * monitored. The path is reached through /proc/self/fd/DIRFD, so the length of the data root
- * does not matter (sun_path holds 108 bytes). Returns the fd (close-on-exec). */
-int attach_listen(int dirfd, hull_err **err);
+/* Where a run's attach socket is. A store whose runtime state is in the per-boot run directory
+ * (cs->attach_dir) keeps it there, named by the container id (RUN_DIR/<dev>-<ino>/.attach/ID,
+ * on a tmpfs: binding it made an inode on the data root's file system per run; a reboot
+ * empties it, so no socket outlives its monitor but a killed one's, which the next run of the
+ * container and its removal unlink). Otherwise, and for runs that a hull from before
+ * 2026-12-06 started, it is DIR/attach.sock. Paths are reached through /proc/self/fd/DIRFD, so
+ * their length does not matter (sun_path holds 108 bytes). */
 
-/* Connect to DIR/attach.sock; -1 with errno (ENOENT, ECONNREFUSED: no monitor listens). */
-int attach_connect(int dirfd);
+/* Bind and listen (mode 0600, replacing a stale socket) for the run about to be monitored.
+ * Returns the fd (close-on-exec). */
+int attach_listen(const container_store *cs, const container_record *r, hull_err **err);
+/* Connect to the container's monitor: the store's place first, then DIR/attach.sock; -1 with
+ * errno (ENOENT, ECONNREFUSED: no monitor listens). */
+int attach_connect(const container_store *cs, const container_record *r);
 /* The same with a socket of the caller's (AF_UNIX, SOCK_SEQPACKET); 0 or -1 with errno. */
-int attach_connect_fd(int fd, int dirfd);
+int attach_connect_fd(int fd, const container_store *cs, const container_record *r);
+/* Remove the socket where this store makes it (a run that failed to start; a container
+ * removed after its monitor was killed: DIR/attach.sock goes with the directory). */
+void attach_remove(const container_store *cs, const container_record *r);
+/* What hull-monitor is told: the socket's directory, "-" for DIR/attach.sock (monitor_attach.h). */
+const char *attach_monitor_dir(const container_store *cs);
 
 #define DETACH_KEYS_MAX     16
 #define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/attach.h"
 #include "container/bundle.h"
 #include "container/event_emit.h"
 #include "container/health.h"
@@ -260,26 +261,13 @@ static int build_mounts(container_store *cs, const struct run_request *req, cons
     return 0;
 }
 
-static int write_etc_files(int dirfd, const char *hostname, bool host_network, hull_err **err)
+/* /etc/hostname; hosts and resolv.conf come from container_network_write_etc right after,
+ * written once (they were written here and again there). */
+static int write_hostname(int dirfd, const char *hostname, hull_err **err)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof buf, "%s\n", hostname);
-    if (container_write_file(dirfd, "hostname", buf, (size_t)n, 0644, err) < 0)
-        return -1;
-    n = snprintf(buf, sizeof buf,
-                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                 "127.0.1.1\t%s\n",
-                 hostname);
-    if (container_write_file(dirfd, "hosts", buf, (size_t)n, 0644, err) < 0)
-        return -1;
-    /* The host's resolvers with host networking; an empty file in a network namespace of its
-     * own (nothing to resolve through). */
-    cleanup_free char *resolv = NULL;
-    size_t len = 0;
-    cleanup_err hull_err *rerr = NULL;
-    if (!host_network || fs_read_file("/etc/resolv.conf", 1u << 20, &resolv, &len, &rerr) < 0)
-        len = 0;
-    return container_write_file(dirfd, "resolv.conf", resolv ? resolv : "", len, 0644, err);
+    return container_write_new_file(dirfd, "hostname", buf, (size_t)n, 0644, err);
 }
 
 /* The image's Healthcheck with the --health-* flags over it (docker's merge, health.h). */
@@ -504,18 +492,6 @@ static void undo_create(struct create_undo *u)
     }
 }
 
-/* creating.json: what removing a container whose create was interrupted needs to release. */
-static int write_intent(int dirfd, const char *name, const struct run_request *req,
-                        const image_info *img, hull_err **err)
-{
-    char now[40];
-    time_rfc3339_now(now, true);
-    cleanup_json json_t *doc =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", name, "Image", img->id, "ImageName",
-                  req->image, "ImageDigest", img->manifest_digest, "Created", now);
-    return container_write_json(dirfd, CONTAINER_INTENT, doc, err);
-}
-
 int container_create_from_image(container_store *cs, image_store *is, const struct run_request *req,
                                 container_record **out, hull_err **err)
 {
@@ -585,7 +561,9 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
     cleanup_close int dirfd = -1, lock = -1;
     do {
         /* The directory first, locked until the record is complete: from here on, every
-         * interruption leaves something `hull ps -a` lists and `hull rm` removes. */
+         * interruption leaves something `hull ps -a` lists and `hull rm` removes (its name is
+         * found by the names/ link to the id, its image use by the id under users/: no record
+         * of the intent is written). */
         if (mkdirat(cs->dirfd, id, 0700) < 0) {
             hull_error(err, errno, "create container directory");
             break;
@@ -599,8 +577,6 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         if ((lock = container_lock_dirfd(dirfd, id, err)) < 0)
             break;
         if (container_name_reserve(cs, req->name, id, &undo.name, err) < 0)
-            break;
-        if (write_intent(dirfd, undo.name, req, img, err) < 0)
             break;
         if (image_store_add_user(is, img->manifest_digest, id, err) < 0)
             break;
@@ -636,7 +612,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         }
         if (container_record_index(r, err) < 0)
             break;
-        if (write_etc_files(r->dirfd, hostname, strcmp(req->network, "host") == 0, err) < 0 ||
+        if (write_hostname(r->dirfd, hostname, err) < 0 ||
             container_network_write_etc(cs, r, NULL, err) < 0 || write_health_schedule(r, err) < 0)
             break;
         cleanup_free char *init = NULL;
@@ -652,7 +628,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
             break;
         }
         cleanup_close int bfd = openat(r->dirfd, "bundle", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (bfd < 0 || container_write_bundle_config(r, bfd, spec, err) < 0) {
+        if (bfd < 0 || container_write_bundle_config(r, bfd, spec, true, err) < 0) {
             if (bfd < 0)
                 hull_error(err, errno, "open bundle directory");
             break;
@@ -660,7 +636,6 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
         /* The record last: a container exists (for ps, start, rm) once it is complete. */
         if (container_record_save(r, err) < 0)
             break;
-        unlinkat(dirfd, CONTAINER_INTENT, 0);
         container_event(cs, r, "create", NULL, NULL);
         rc = 0;
     } while (0);
@@ -701,9 +676,14 @@ int container_remove_all(container_store *cs, image_store *is, container_record 
         return -1;
     if (container_rootfs_unmount(r, true, err) < 0)
         return -1;
+    attach_remove(cs, r); /* a killed monitor's, in the run directory */
     if (is && *r->image_digest) {
         cleanup_err hull_err *e = NULL;
         if (image_store_remove_user(is, r->image_digest, r->id, &e) < 0)
+            hull_warn_err("release image", e);
+    } else if (is && r->dead) {
+        cleanup_err hull_err *e = NULL;
+        if (image_store_remove_user_any(is, r->id, &e) < 0)
             hull_warn_err("release image", e);
     }
     if (remove_volumes)

@@ -68,7 +68,7 @@ struct run_pipes {
     int in_w; /* -1 unless interactive */
     int out_r;
     int err_r;
-    int attach; /* listening DIR/attach.sock, -1 when it could not be created */
+    int attach; /* the listening attach socket (attach.h), -1 when it could not be created */
 };
 
 static void run_pipes_close(struct run_pipes *p)
@@ -196,17 +196,17 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     /* Listening before the process runs: whoever sees it running can attach. Without the
      * socket the container still runs (only `hull attach` cannot reach it). */
     cleanup_err hull_err *attach_err = NULL;
-    ours->attach = attach_listen(r->dirfd, &attach_err);
+    ours->attach = attach_listen(cs, r, &attach_err);
     if (ours->attach < 0)
         hull_warn_err("container attach endpoint", attach_err);
-    else if (attach_client >= 0 && attach_connect_fd(attach_client, r->dirfd) < 0)
+    else if (attach_client >= 0 && attach_connect_fd(attach_client, cs, r) < 0)
         hull_warn("container %.12s: connect to its attach endpoint: %s", r->id, strerror(errno));
     if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(ro, r->id, true, &e2);
         container_network_teardown(cs, r, &e2);
         run_pipes_close(ours);
-        unlinkat(r->dirfd, ATTACH_SOCKET_NAME, 0);
+        attach_remove(cs, r);
         if (!keep_signals_blocked)
             return -1;
         sigset_t none;
@@ -282,7 +282,8 @@ static __attribute__((noreturn)) void exec_monitor(container_store *cs, containe
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     execl(monitor, "hull-monitor", r->dir, a_pid, a_gen, a_restarts, r->restart_policy, a_max,
-          a_size, a_files, hull, cs->data_root, r->id, memcg ? memcg : "-", (char *)NULL);
+          a_size, a_files, hull, cs->data_root, r->id, memcg ? memcg : "-", attach_monitor_dir(cs),
+          (char *)NULL);
     /* No monitor: the container must not run unsupervised. */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -556,7 +557,7 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         snprintf(code_text, sizeof code_text, "%d", code);
         container_event(cs, r, "die", "exitCode", code_text);
         if (ra) {
-            attach_finish(ra, r->dirfd, code);
+            attach_finish(ra, attach_monitor_dir(cs), r->dirfd, r->id, code);
             free(ra);
         }
         sigprocmask(SIG_SETMASK, &orig, NULL);

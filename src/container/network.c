@@ -373,7 +373,7 @@ int container_network_prepare(container_store *cs, container_record *r, hull_err
     }
     if (!found)
         json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path", path));
-    return container_write_bundle_config(r, bfd, spec, err);
+    return container_write_bundle_config(r, bfd, spec, false, err);
 }
 
 static int ports_of(container_record *r, struct net_port **out, size_t *n, hull_err **err)

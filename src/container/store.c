@@ -132,6 +132,8 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
     }
     s->runtime.root = s->runtime_root;
     s->runtime_root_in_data_root = in_data_root;
+    if (!in_data_root && asprintf(&s->attach_dir, "%s/.attach", s->runtime_root) < 0)
+        abort();
     s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     s->names_fd = open(names, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0 || s->names_fd < 0) {
@@ -158,6 +160,7 @@ void container_store_close(container_store *s)
     free(s->data_root);
     free(s->dir);
     free(s->runtime_root);
+    free(s->attach_dir);
     free(s->volumes_dir);
     free(s);
 }
@@ -514,8 +517,8 @@ static container_record *record_new(container_store *s, const char *id)
     return r;
 }
 
-/* A directory without container.json: the record made from creating.json, as far as the
- * create got (nothing at all when it was interrupted before writing it). */
+/* A directory without container.json: an interrupted create. Its name is the names/ link to
+ * the id; creating.json says more where an older hull wrote one (Image, ImageDigest). */
 static void dead_record(container_store *s, container_record *r)
 {
     json_t *intent = NULL;
@@ -651,6 +654,16 @@ int container_write_file(int dirfd, const char *name, const char *data, size_t l
     return 0;
 }
 
+int container_write_new_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                             hull_err **err)
+{
+    cleanup_close int fd =
+        openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0 || fs_write_all(fd, data, len) < 0)
+        return hull_error(err, errno, "write `%s`", name);
+    return 0;
+}
+
 int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err)
 {
     cleanup_free char *text = json_dumps(doc, JSON_COMPACT);
@@ -659,7 +672,8 @@ int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **er
     return container_write_file(dirfd, name, text, strlen(text), 0600, err);
 }
 
-int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hull_err **err)
+int container_write_bundle_config(container_record *r, int bfd, json_t *spec, bool fresh,
+                                  hull_err **err)
 {
     json_decref(r->bundle_config);
     free(r->bundle_config_text);
@@ -668,7 +682,9 @@ int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hu
     char *text = json_dumps(spec, JSON_COMPACT);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode `config.json`");
-    if (container_write_file(bfd, "config.json", text, strlen(text), 0600, err) < 0) {
+    size_t len = strlen(text);
+    if ((fresh ? container_write_new_file(bfd, "config.json", text, len, 0600, err)
+               : container_write_file(bfd, "config.json", text, len, 0600, err)) < 0) {
         free(text);
         return -1;
     }

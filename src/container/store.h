@@ -47,7 +47,8 @@
 #define CONTAINER_SHORT_LEN 12
 #define CONTAINER_RECORD    "container.json"
 #define CONTAINER_RUN_INFO  "run.json"
-#define CONTAINER_INTENT    "creating.json"
+/* The intent record of an interrupted create, written by hull before 2026-12-06 (read still). */
+#define CONTAINER_INTENT "creating.json"
 /* Where the runtime's state of hull's containers lives (see above), and its tmpfs's options. */
 #define CONTAINER_RUN_DIR       "/run/hull-containers"
 #define CONTAINER_RUN_DIR_TMPFS "mode=0711,size=256m,nr_inodes=1048576"
@@ -62,7 +63,11 @@ typedef struct container_store {
     char *volumes_dir;              /* DATA_ROOT/volumes */
     int dirfd;                      /* containers/ */
     bool runtime_root_in_data_root; /* DATA_ROOT/runtime: the config's copy can be a hard link */
-    int names_fd;                   /* names/ */
+    /* The runs' attach sockets, named by container id: runtime_root/.attach when that is the
+     * per-boot run directory (a tmpfs: no inode on the data root's file system per run), NULL
+     * when they are DIR/attach.sock (runtime_root in the data root). See container/attach.h. */
+    char *attach_dir;
+    int names_fd; /* names/ */
     /* The host's cgroup hierarchies when container_launch_detect_cgroups found them (NULL
      * otherwise): the launch that follows hands them to the runtime, which then does not list
      * the host's mounts a second time. */
@@ -149,10 +154,17 @@ bool container_lock_busy(const container_record *r);
  * processes, which do not survive a power loss either). */
 int container_write_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                          hull_err **err);
+/* Write a file of a container that nobody can read yet (create, before container.json): made
+ * in place (O_EXCL), no temporary and rename. A create killed half-way leaves a dead container
+ * that rm and prune remove whole, so a torn file is never read. */
+int container_write_new_file(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                             hull_err **err);
 int container_write_json(int dirfd, const char *name, json_t *doc, hull_err **err);
-/* Write `spec` as bfd's config.json (atomically, by rename) and keep it and its encoding in
+/* Write `spec` as bfd's config.json (atomically, by rename; `fresh`: a new bundle of a create,
+ * written in place as container_write_new_file does) and keep it and its encoding in
  * r->bundle_config(_text) for the runtime (no read, parse or encoding again). */
-int container_write_bundle_config(container_record *r, int bfd, json_t *spec, hull_err **err);
+int container_write_bundle_config(container_record *r, int bfd, json_t *spec, bool fresh,
+                                  hull_err **err);
 /* Read a JSON file of the container directory; *out = NULL when it does not exist. */
 int container_read_json(int dirfd, const char *name, json_t **out, hull_err **err);
 

@@ -81,6 +81,34 @@ int image_store_remove_user(image_store *s, const char *manifest_digest, const c
     return 0;
 }
 
+int image_store_remove_user_any(image_store *s, const char *container_id, hull_err **err)
+{
+    if (!valid_container_id(container_id))
+        return hull_error(err, 0, "invalid container id `%s`", container_id ? container_id : "");
+    cleanup_close int lock = -1;
+    if (index_lock(s, &lock, err) < 0)
+        return -1;
+    int dfd = openat(s->users_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return hull_error(err, errno, "open image users");
+    cleanup_dir DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return hull_error(err, errno, "open image users");
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        cleanup_close int ufd =
+            openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (ufd >= 0 && unlinkat(ufd, container_id, 0) < 0 && errno != ENOENT)
+            return hull_error(err, errno, "remove container `%s` from users of image %s",
+                              container_id, de->d_name);
+    }
+    return 0;
+}
+
 void image_store_forget_users(image_store *s, const char *manifest_digest)
 {
     if (digest_is_valid(manifest_digest))

@@ -12,6 +12,9 @@ int image_store_add_user(image_store *s, const char *manifest_digest, const char
                          hull_err **err);
 int image_store_remove_user(image_store *s, const char *manifest_digest, const char *container_id,
                             hull_err **err);
+/* Remove the container from the users of every image (a create interrupted before its record
+ * named the image: the entry, if made, is found by the container id). */
+int image_store_remove_user_any(image_store *s, const char *container_id, hull_err **err);
 /* Number of containers using the image (0 when none or on error). */
 int image_store_count_users(image_store *s, const char *manifest_digest);
 /* The image leaves the store: remove its (empty) users directory, which outlives its last

@@ -29,7 +29,7 @@
 
 static const char usage[] =
     "usage: hull-monitor DIR PID GENERATION RESTARTS POLICY MAX_RETRIES LOG_MAX_SIZE "
-    "LOG_MAX_FILES HULL DATA_ROOT ID MEMCG\n"
+    "LOG_MAX_FILES HULL DATA_ROOT ID MEMCG ATTACH_DIR\n"
     "Internal helper of `hull` (started by `hull run -d` and `hull start`); not meant to be run\n"
     "by hand. Reads the container's stdout/stderr from fds 3 and 4, writes its stdin to fd 5\n"
     "and serves attach clients on the listening socket fd 6 (each when open).\n";
@@ -62,7 +62,7 @@ static int drop_read_only(struct dl_phdr_info *info, size_t size, void *opaque)
 
 int main(int argc, char **argv)
 {
-    if (argc != 13) {
+    if (argc != 14) {
         fputs(usage, argc > 1 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
         return argc > 1 && strcmp(argv[1], "--help") == 0 ? 0 : 125;
     }
@@ -77,6 +77,8 @@ int main(int argc, char **argv)
     const char *hull = argv[9], *data_root = argv[10], *id = argv[11];
     /* The run's memory cgroup directory ("-": none), for the kernel's OOM verdict at exit. */
     const char *memcg = strcmp(argv[12], "-") == 0 ? NULL : argv[12];
+    /* The attach socket's directory ("-": DIR/attach.sock; else it is named ID there). */
+    const char *attach_dir = argv[13];
 
     /* Which inherited fds are there: look before opening anything (that could reuse a number).
      * No fd 3 (no output): adopting a container whose first monitor died (`hull start`). */
@@ -138,7 +140,8 @@ int main(int argc, char **argv)
     exit_record_write(dirfd, exit_code, generation, restart, oom);
     monitor_exit_events(data_root, dirfd, id, exit_code, oom);
     if (r.attach)
-        attach_finish(r.attach, dirfd, exit_code); /* after the record: clients see it */
+        attach_finish(r.attach, attach_dir, dirfd, id,
+                      exit_code); /* after the record: clients see it */
     if (restart) {
         if (!monitor_backoff_sleep(monitor_backoff_ms(restarts)) ||
             faccessat(dirfd, MONITOR_STOPPED_NAME, F_OK, 0) == 0) {

@@ -226,7 +226,8 @@ void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct po
         client_accept(a);
 }
 
-void attach_finish(struct relay_attach *a, int dirfd, int exit_code)
+void attach_finish(struct relay_attach *a, const char *attach_dir, int container_dirfd,
+                   const char *id, int exit_code)
 {
     /* Output still owed: wait for the slow ones, within the stall limit. */
     long long deadline = mono_ms() + ATTACH_STALL_MS;
@@ -271,7 +272,15 @@ void attach_finish(struct relay_attach *a, int dirfd, int exit_code)
         client_drop(a, c);
     }
     if (a->listen_fd >= 0) {
-        unlinkat(dirfd, ATTACH_SOCKET_NAME, 0);
+        if (strcmp(attach_dir, "-") == 0) {
+            unlinkat(container_dirfd, ATTACH_SOCKET_NAME, 0);
+        } else {
+            int dfd = open(attach_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                unlinkat(dfd, id, 0);
+                close(dfd);
+            }
+        }
         close(a->listen_fd);
         a->listen_fd = -1;
     }

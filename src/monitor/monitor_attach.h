@@ -1,5 +1,6 @@
-/* The attach endpoint of a container monitor (`hull attach`): a unix socket DIR/attach.sock
- * (mode 0600) that the monitor of each run listens on, and the tiny protocol spoken over it.
+/* The attach endpoint of a container monitor (`hull attach`): a unix socket (mode 0600) that
+ * the monitor of each run listens on, and the tiny protocol spoken over it. The socket is
+ * ATTACH_DIR/ID, in the per-boot run directory, or DIR/attach.sock (container/attach.h).
  *
  * SOCK_SEQPACKET: every send is one message, received whole; the first byte says what it is.
  *
@@ -84,7 +85,9 @@ void attach_poll_handle(struct relay_attach *a, struct relay *r, const struct po
 /* Offer one chunk of container output to every client. */
 void attach_broadcast(struct relay_attach *a, char kind, const char *data, size_t len);
 /* The run is over: deliver pending output (bounded wait), send the exit code, disconnect
- * everyone, stop listening and remove the socket file. */
-void attach_finish(struct relay_attach *a, int dirfd, int exit_code);
+ * everyone, stop listening and remove the socket file: attach_dir/id, or with attach_dir "-"
+ * the container directory's ATTACH_SOCKET_NAME (container_dirfd). */
+void attach_finish(struct relay_attach *a, const char *attach_dir, int container_dirfd,
+                   const char *id, int exit_code);
 
 #endif

@@ -103,6 +103,16 @@ def runtime_root(root):
     return f"{RUNTIME_RUN_DIR}/{st.st_dev:x}-{st.st_ino:x}"
 
 
+def attach_socket(root, cid):
+    """Where a run of container `cid` listens for `hull attach` (container/attach.h): in the
+    run directory's .attach/, named by the id, when the runtime's state is there; else
+    DIR/attach.sock."""
+    rt = runtime_root(root)
+    if rt.startswith(RUNTIME_RUN_DIR + "/"):
+        return os.path.join(rt, ".attach", cid)
+    return os.path.join(root, "containers", cid, "attach.sock")
+
+
 def leftovers(root):
     """What a data root may not hold once every container is removed."""
     out = {}
@@ -118,6 +128,9 @@ def leftovers(root):
         entries = sorted(e for e in os.listdir(p) if not e.startswith(".")) if os.path.isdir(p) else []
         if entries:
             out[sub] = entries
+    attach = os.path.join(runtime_root(root), ".attach")
+    if os.path.isdir(attach) and os.listdir(attach):
+        out["attach sockets"] = sorted(os.listdir(attach))
     users = os.path.join(root, "images", "users")
     if os.path.isdir(users):
         used = [u for u in os.listdir(users) if os.listdir(os.path.join(users, u))]

@@ -1,16 +1,17 @@
 """`hull attach` and detached interactive containers (-dit, -di): the monitor keeps the
-container's stdin open and serves DIR/attach.sock; clients relay stdio, resize the pty, detach
+container's stdin open and serves its attach socket (in the run directory); clients relay stdio, resize the pty, detach
 with the key sequence, get the exit code; several at once; stalled ones are dropped; restarts."""
 import fcntl
 import os
 import select
 import signal
+import socket
 import struct
 import subprocess
 import termios
 import time
 
-from hull_helpers import hull  # noqa: F401  (fixture)
+from hull_helpers import attach_socket, hull, runtime_root, RUNTIME_RUN_DIR  # noqa: F401
 
 
 class PtyClient:
@@ -120,7 +121,7 @@ def client_count(hull, ref):
 
 
 def socket_path(hull, ref):
-    return os.path.join(hull.containers_dir, hull.inspect(ref)["Id"], "attach.sock")
+    return attach_socket(hull.root, hull.inspect(ref)["Id"])
 
 
 def test_dit_shell_keeps_running_and_attach_returns_its_exit_code(hull):
@@ -556,3 +557,67 @@ def test_run_it_rm_returns_the_exit_code_once_the_container_is_gone(hull):
     r = hull("run", "-it", "--detach-keys", "ctrl-", "busybox", "true")
     # docker's usage error: the reason, then where the help is.
     assert r.returncode == 125 and "--detach-keys" in r.stderr.splitlines()[0]
+
+
+def test_the_socket_is_in_the_run_directory_and_each_run_makes_its_own(hull):
+    cid = hull.run_d("-i", "--name", "where", "busybox", "cat")
+    path = attach_socket(hull.root, cid)
+    if runtime_root(hull.root).startswith(RUNTIME_RUN_DIR + "/"):
+        # Per boot, on a tmpfs: nothing in the container directory on the data root.
+        assert path.startswith(RUNTIME_RUN_DIR + "/")
+        assert not os.path.exists(os.path.join(hull.containers_dir, cid, "attach.sock"))
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    first = os.stat(path).st_ino
+    hull("restart", "-t", "5", "where", check=True)
+    hull.wait_for(lambda: os.path.exists(path) and os.stat(path).st_ino != first,
+                  what="the new run's socket")
+    c = PipeClient(hull, "attach", "where")
+    try:
+        c.write(b"after-restart\n")
+        c.read_until(b"after-restart\n")
+        code, _, _ = c.finish()
+        assert code == 0
+    finally:
+        c.close()
+    hull.wait_for(lambda: not os.path.exists(path), what="the socket removed at the exit")
+
+
+def test_a_killed_monitors_socket_goes_with_the_container(hull):
+    cid = hull.run_d("--name", "orphan", "busybox", "sleep", "1000")
+    path = attach_socket(hull.root, cid)
+    assert os.path.exists(path)
+    os.kill(hull.state("orphan")["MonitorPid"], signal.SIGKILL)
+    hull.wait_for(lambda: "(unmonitored)" in hull("ps", check=True).stdout, what="unmonitored")
+    assert os.path.exists(path)  # stale: nobody listens
+    hull("rm", "-f", "orphan", check=True)
+    assert not os.path.exists(path)
+    # The fixture checks that no socket is left in the run directory.
+
+
+def test_attach_reaches_a_monitor_listening_in_the_container_directory(hull):
+    """A run started by a hull from before the socket moved listens on DIR/attach.sock."""
+    cid = hull.run_d("--name", "old", "busybox", "sleep", "1000")
+    new = attach_socket(hull.root, cid)
+    old = os.path.join(hull.containers_dir, cid, "attach.sock")
+    if new == old:
+        return  # the runtime's state is in the data root: the socket is there anyway
+    os.unlink(new)  # the real monitor keeps listening, unreachable: as for an older monitor
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    dfd = os.open(os.path.dirname(old), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        srv.bind(f"/proc/self/fd/{dfd}/attach.sock")  # sun_path is short: as hull does
+        srv.listen(1)
+        p = hull.popen("attach", "--no-stdin", "old", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+        conn, _ = srv.accept()
+        conn.send(b"o" + b"from-the-old-place\n")
+        conn.send(b"x" + struct.pack("=i", 7))
+        out, err = p.communicate(timeout=60)
+        conn.close()
+        assert p.returncode == 7, err
+        assert out == b"from-the-old-place\n"
+    finally:
+        srv.close()
+        os.close(dfd)
+        if os.path.exists(old):
+            os.unlink(old)

@@ -82,7 +82,8 @@ def test_run_d_killed_at_random_moments_leaves_nothing(hull):
 
 def test_dead_container_is_listed_removed_and_pruned(hull):
     hull("run", "--rm", "busybox", "true", check=True)
-    # What a create killed after reserving the name and the image leaves (creating.json).
+    # What a create of an older hull killed after reserving the name and the image leaves
+    # (its creating.json, still read).
     cid = hull("create", "--name", "dead1", "busybox", "true", check=True).stdout.strip()
     record = os.path.join(hull.containers_dir, cid, "container.json")
     with open(record) as f:
@@ -113,6 +114,32 @@ def test_dead_container_is_listed_removed_and_pruned(hull):
     out = hull("system", "prune", "-f", check=True).stdout
     assert f"Deleted container: {bare}" in out
     assert hull("ps", "-aq").stdout == ""
+
+
+def test_create_killed_before_its_record_is_repaired(hull):
+    """What a create killed after reserving the name and recording the image use leaves: the
+    directory, the names/ link, the users/ entry, the bundle, no container.json (and no
+    creating.json: it is no longer written)."""
+    hull("run", "--rm", "busybox", "true", check=True)
+    cid = hull("create", "--name", "dead2", "busybox", "true", check=True).stdout.strip()
+    d = os.path.join(hull.containers_dir, cid)
+    assert not os.path.exists(os.path.join(d, "creating.json"))
+    with open(os.path.join(d, "container.json")) as f:
+        digest = json.load(f)["ImageDigest"]
+    entry = os.path.join(hull.root, "images", "users", digest.split(":")[1], cid)
+    assert os.path.exists(entry)
+    os.unlink(os.path.join(d, "container.json"))
+    ps = {c["Id"]: c for c in listing(hull)}
+    assert ps[cid]["State"]["Status"] == "dead" and ps[cid]["Name"] == "/dead2"
+    r = hull("run", "-d", "--name", "dead2", "busybox", "true")
+    assert r.returncode == 125 and "already in use" in r.stderr
+    r = hull("rm", "dead2")
+    assert r.returncode == 0 and r.stdout.strip() == "dead2"
+    # The image use is released although nothing named the image: found by the id.
+    assert not os.path.exists(entry)
+    assert not os.path.exists(d)
+    hull("run", "-d", "--name", "dead2", "busybox", "true", check=True)
+    hull("rm", "-f", "dead2", check=True)
 
 
 def parallel(hull, n, *args):

@@ -259,7 +259,7 @@ static int connect_monitor(container_store *cs, container_record *r, const char 
 {
     struct timespec pause = {0, 20 * 1000 * 1000};
     for (int tries = 0;; tries++) {
-        int fd = attach_connect(r->dirfd);
+        int fd = attach_connect(cs, r);
         if (fd >= 0)
             return fd;
         if (errno != ENOENT && errno != ECONNREFUSED)
@@ -267,8 +267,7 @@ static int connect_monitor(container_store *cs, container_record *r, const char 
         if (check_running(cs, r, err) < 0)
             return -1;
         if (tries == 100)
-            return hull_error(err, errno, "container %s: its monitor has no attach endpoint (%s)",
-                              ref, ATTACH_SOCKET_NAME);
+            return hull_error(err, errno, "container %s: its monitor has no attach endpoint", ref);
         nanosleep(&pause, NULL);
     }
 }
