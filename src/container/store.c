@@ -42,7 +42,7 @@ static bool only_dot_entries(const char *path)
 /* The runtime's state of this data root's containers (store.h): RUN_DIR/<dev>-<ino> of the data
  * root on a tmpfs, or DATA_ROOT/runtime while that holds states of an older hull, or where the
  * run directory cannot be used. NULL only when out of memory. */
-static char *runtime_root_choose(const char *data_root, bool *in_data_root)
+static char *runtime_root_choose(const char *data_root, bool *in_data_root, int *hold)
 {
     char *legacy = NULL, *root = NULL;
     *in_data_root = true;
@@ -74,7 +74,7 @@ static char *runtime_root_choose(const char *data_root, bool *in_data_root)
         base = user_base;
     } else {
         cleanup_err hull_err *e = NULL;
-        if (tmpfs_dir_ready(CONTAINER_RUN_DIR, CONTAINER_RUN_DIR_TMPFS, &e) < 0) {
+        if (tmpfs_dir_ready(CONTAINER_RUN_DIR, CONTAINER_RUN_DIR_TMPFS, hold, &e) < 0) {
             hull_debug("runtime state: %s; kept in the data root", e->msg);
             return legacy;
         }
@@ -101,7 +101,7 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
     container_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return hull_error(err, ENOMEM, "open container store");
-    s->dirfd = s->names_fd = -1;
+    s->dirfd = s->names_fd = s->run_dir_hold = -1;
     s->data_root = strdup(data_root);
     if (asprintf(&s->dir, "%s/containers", data_root) < 0 ||
         asprintf(&s->volumes_dir, "%s/volumes", data_root) < 0)
@@ -120,7 +120,7 @@ int container_store_open(const char *data_root, container_store **out, hull_err 
         }
     }
     bool in_data_root = false;
-    s->runtime_root = runtime_root_choose(data_root, &in_data_root);
+    s->runtime_root = runtime_root_choose(data_root, &in_data_root, &s->run_dir_hold);
     if (s->runtime_root == NULL) {
         container_store_close(s);
         return hull_error(err, ENOMEM, "open container store `%s`", data_root);
@@ -153,6 +153,8 @@ void container_store_close(container_store *s)
         close(s->dirfd);
     if (s->names_fd >= 0)
         close(s->names_fd);
+    if (s->run_dir_hold >= 0)
+        close(s->run_dir_hold);
     if (s->cgroup_host) {
         cgroup_host_clear(s->cgroup_host);
         free(s->cgroup_host);

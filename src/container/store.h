@@ -67,7 +67,8 @@ typedef struct container_store {
      * per-boot run directory (a tmpfs: no inode on the data root's file system per run), NULL
      * when they are DIR/attach.sock (runtime_root in the data root). See container/attach.h. */
     char *attach_dir;
-    int names_fd; /* names/ */
+    int names_fd;     /* names/ */
+    int run_dir_hold; /* CONTAINER_RUN_DIR's shared flock where it is on disk (tmpfs_dir.h) */
     /* The host's cgroup hierarchies when container_launch_detect_cgroups found them (NULL
      * otherwise): the launch that follows hands them to the runtime, which then does not list
      * the host's mounts a second time. */

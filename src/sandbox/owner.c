@@ -23,9 +23,9 @@
 #include "util/fs.h"
 #include "util/tmpfs_dir.h"
 
-int sandbox_run_dir_ready(hull_err **err)
+int sandbox_run_dir_ready(int *hold, hull_err **err)
 {
-    return tmpfs_dir_ready(SANDBOX_RUN_DIR, "mode=0711,size=64m,nr_inodes=65536", err);
+    return tmpfs_dir_ready(SANDBOX_RUN_DIR, "mode=0711,size=64m,nr_inodes=65536", hold, err);
 }
 
 static int write_doc(int fd, json_t *doc, const char *path, hull_err **err)

@@ -24,8 +24,8 @@
  * disk file system, a small tmpfs is mounted there once, while the directory is empty). Owner
  * locks and bundle mount points then never touch the disk: on such a host each run created and
  * freed blocks there, and with the `discard` mount option every free waited for a discard
- * request to the device. */
-int sandbox_run_dir_ready(hull_err **err);
+ * request to the device. *hold: as tmpfs_dir_ready's (kept until the bundle is made). */
+int sandbox_run_dir_ready(int *hold, hull_err **err);
 /* Make and lock SANDBOX_RUN_DIR/<id>.lock (SANDBOX_RUN_DIR must exist); returns the fd. */
 int sandbox_owner_lock(const char *id, const char *data_root, const char *runtime_root,
                        const char *network, hull_err **err);

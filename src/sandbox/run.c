@@ -379,7 +379,8 @@ int sandbox_prepare(const char *data_root, image_store *is, const struct sandbox
     /* The bundle lives outside the data root: root in the sandbox is an unprivileged host uid
      * and must be able to reach the root filesystem and the workspace (a 0700 data root would
      * stop it). */
-    if (sandbox_run_dir_ready(err) < 0)
+    cleanup_close int run_dir_hold = -1; /* until the owner lock is made in it */
+    if (sandbox_run_dir_ready(&run_dir_hold, err) < 0)
         return -1;
     /* A run's runtime state lives in its bundle's tmpfs (and goes with it); a session's in the
      * data root, where `exec` and `rm` find it. */
