@@ -85,15 +85,25 @@ int capabilities_resolve(const struct hull_process *p, const char *field, struct
         resolve_list(p->caps.ambient, field, "ambient", &out->ambient, err) < 0)
         return -1;
     /* The kernel would refuse ambient capabilities that are not permitted and inheritable;
-     * say which one instead of failing at exec time with a bare EPERM. */
+     * say which ones instead of failing at exec time with a bare EPERM. One line for all of
+     * them: `crun spec` puts its three capabilities in ambient and none in inheritable. */
     uint64_t bad = out->ambient & ~(out->permitted & out->inheritable);
-    for (int c = 0; c < 64 && bad; c++)
+    if (bad == 0)
+        return 0;
+    out->ambient &= ~bad;
+    char names[64 * 32];
+    size_t used = 0;
+    int count = 0;
+    for (int c = 0; c < 64; c++)
         if (bad & (1ULL << c)) {
-            hull_warn("%s.ambient: %s is not in both permitted and inheritable; ignored", field,
-                      capability_name(c));
-            out->ambient &= ~(1ULL << c);
-            bad &= ~(1ULL << c);
+            int n = snprintf(names + used, sizeof names - used, "%s%s", count ? ", " : "",
+                             capability_name(c));
+            if (n > 0 && (size_t)n < sizeof names - used)
+                used += (size_t)n;
+            count++;
         }
+    hull_warn("%s.ambient: %s %s not in both permitted and inheritable; ignored", field, names,
+              count == 1 ? "is" : "are");
     return 0;
 }
 

@@ -198,6 +198,28 @@ def test_unknown_capability_warns_and_runs(runtime, bundle):
     assert "unknown capability `CAP_NOT_A_REAL_ONE`" in r.stderr
 
 
+def test_ambient_not_inheritable_warns_once(runtime, bundle):
+    """`crun spec` lists its capabilities in ambient but not in inheritable: the kernel would
+    refuse them at exec, so they are dropped from ambient, named on one warning line."""
+    caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    bundle.config["process"]["capabilities"] = {
+        "bounding": caps, "effective": caps, "permitted": caps, "inheritable": [], "ambient": caps}
+    r = run_in(runtime, bundle, ["grep", "-E", "^Cap(Eff|Amb)", "/proc/self/status"])
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if "ambient" in l]
+    assert lines == ["hull-runtime: warning: process.capabilities.ambient: CAP_KILL, "
+                     "CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE are not in both permitted and "
+                     "inheritable; ignored"], r.stderr
+    st = dict(l.split(":\t") for l in r.stdout.strip().split("\n"))
+    assert int(st["CapAmb"], 16) == 0
+    assert int(st["CapEff"], 16) == (1 << 5) | (1 << 10) | (1 << 29)
+    # One alone is named in the singular.
+    bundle.config["process"]["capabilities"]["inheritable"] = ["CAP_KILL", "CAP_AUDIT_WRITE"]
+    r = run_in(runtime, bundle, ["grep", "^CapAmb", "/proc/self/status"])
+    assert "ambient: CAP_NET_BIND_SERVICE is not in both permitted and inheritable" in r.stderr
+    assert int(r.stdout.split()[1], 16) == (1 << 5) | (1 << 29)
+
+
 def test_join_network_namespace_by_path(runtime, bundle):
     name = f"hulltest{os.getpid()}"
     subprocess.run(["ip", "netns", "add", name], check=True)
