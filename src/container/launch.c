@@ -220,26 +220,20 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     return 0;
 }
 
-/* The memory cgroup directory of the container's current run (runtime state cgroup.json: the
- * directory whose controllers include memory), NULL when there is none. */
+/* The memory cgroup directory of the container's current run (as its runtime state records
+ * the cgroup set), NULL when there is none. */
 static char *memory_cgroup_dir(container_store *cs, const char *id)
 {
     cleanup_free char *path = NULL;
-    if (asprintf(&path, "%s/%s/cgroup.json", cs->runtime_root, id) < 0)
+    if (asprintf(&path, "%s/%s", cs->runtime_root, id) < 0)
         abort();
-    cleanup_json json_t *doc = json_load_file(path, 0, NULL);
-    size_t i, j;
-    json_t *d, *c;
-    json_array_foreach(json_object_get(doc, "dirs"), i, d)
-    {
-        json_array_foreach(json_object_get(d, "controllers"), j, c)
-        {
-            const char *p = json_string_value(json_object_get(d, "path"));
-            if (p && json_is_string(c) && strcmp(json_string_value(c), "memory") == 0)
-                return strdup(p);
-        }
-    }
-    return NULL;
+    cleanup_close int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_cgroup_set struct cgroup_set set = {0};
+    cleanup_err hull_err *e = NULL;
+    if (dirfd < 0 || runtime_cgroup_load(dirfd, NULL, &set, &e) <= 0)
+        return NULL;
+    const struct cgroup_dir *mem = cgroup_set_dir_for(&set, CG_MEMORY);
+    return mem ? strdup(mem->path) : NULL;
 }
 
 /* Become hull-monitor (same pid: still the container's parent). Never returns. */

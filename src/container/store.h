@@ -22,7 +22,7 @@
  *   DATA_ROOT/volumes/<name>/_data named volumes (volume.h)
  *
  * The runtime's state of the containers (--root of the lifecycle API: a directory per created
- * container, with state.json, cgroup.json, the config's copy, exec.fifo) is per boot: it lives
+ * container, with state.json, the config's copy, exec.fifo) is per boot: it lives
  * in a run directory, CONTAINER_RUN_DIR/<dev>-<ino> (the data root's device and inode numbers,
  * hex), on a tmpfs (made by tmpfs_dir_ready where /run is a plain directory on disk), so that no
  * run creates and deletes inodes on the data root's file system for it; after a reboot it is

@@ -80,13 +80,10 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
 }
 
 int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
-                         int state_dirfd, hull_err **err)
+                         hull_err **err)
 {
     if (set->n == 0)
         return 0;
-    /* Recorded first: a runtime killed half-way leaves something delete can clean up. */
-    if (cgroup_set_save(set, state_dirfd, err) < 0)
-        return -1;
     if (cgroup_set_create(set, &cfg->res, err) < 0)
         return -1;
     if (cgroup_set_apply(set, &cfg->res, false, err) < 0 || cgroup_set_add_pid(set, pid, err) < 0) {
@@ -114,14 +111,12 @@ static int destroy_after(const struct cgroup_set *set)
 }
 
 int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_config *cfg,
-                           int state_dirfd, bool v2_only, int *fd, hull_err **err)
+                           bool v2_only, int *fd, hull_err **err)
 {
     *fd = -1;
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(set);
     if (set->n == 0)
         return 0;
-    if (cgroup_set_save(set, state_dirfd, err) < 0)
-        return -1;
     if (v2_only) {
         if (v2 && cgroup_set_create_part(set, &cfg->res, true, err) < 0)
             return -1;
@@ -165,33 +160,56 @@ int runtime_cgroup_add_pid_v2(const struct cgroup_set *set, pid_t pid, hull_err 
     return cgroup_set_add_pid(&one, pid, err);
 }
 
-int runtime_cgroup_remove(int state_dirfd, hull_err **err)
+int runtime_cgroup_load(int state_dirfd, const struct runtime_state *s, struct cgroup_set *set,
+                        hull_err **err)
+{
+    memset(set, 0, sizeof(*set));
+    struct runtime_state read = {0};
+    if (s == NULL) {
+        /* Without the lock: state.json is replaced whole, and the in-place pid update
+         * (state_write_pid) does not touch the set. */
+        struct state_dir dir = {.dirfd = state_dirfd, .id = (char *)"container"};
+        if (state_read(&dir, &read, err) < 0)
+            return -1;
+        s = &read;
+    }
+    int rc = 0;
+    if (s->cgroups != NULL)
+        rc = cgroup_set_from_json(s->cgroups, set, err) < 0 ? -1 : 1;
+    else if (s->cgroups_in_old_file)
+        rc = cgroup_set_load(state_dirfd, set, err);
+    runtime_state_clear(&read);
+    if (rc < 0)
+        return hull_error_prefix(err, "the container's cgroups");
+    return rc;
+}
+
+int runtime_cgroup_remove(int state_dirfd, const struct runtime_state *s, hull_err **err)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
-    int present = cgroup_set_load(state_dirfd, &set, err);
+    int present = runtime_cgroup_load(state_dirfd, s, &set, err);
     if (present <= 0)
         return present;
+    return runtime_cgroup_remove_set(&set, err);
+}
+
+int runtime_cgroup_remove_set(const struct cgroup_set *set, hull_err **err)
+{
+    if (set->n == 0)
+        return 0;
     /* Whatever still runs in there (processes outside the container's pid namespace or of a
      * container without one) dies with the container, as with runc. */
     hull_err *kill_err = NULL;
-    if (cgroup_set_signal_all(&set, SIGKILL, &kill_err) < 0)
+    if (cgroup_set_signal_all(set, SIGKILL, &kill_err) < 0)
         hull_err_free(kill_err);
-    return cgroup_set_destroy(&set, err);
+    return cgroup_set_destroy(set, err);
 }
 
-int runtime_cgroup_add_pid(int state_dirfd, pid_t pid, hull_err **err)
+int runtime_cgroup_signal_all(int state_dirfd, const struct runtime_state *s, int sig,
+                              hull_err **err)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
-    int present = cgroup_set_load(state_dirfd, &set, err);
-    if (present <= 0)
-        return present;
-    return cgroup_set_add_pid(&set, pid, err);
-}
-
-int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
-{
-    cleanup_cgroup_set struct cgroup_set set = {0};
-    int present = cgroup_set_load(state_dirfd, &set, err);
+    int present = runtime_cgroup_load(state_dirfd, s, &set, err);
     if (present < 0)
         return -1;
     if (present == 0 || set.n == 0)
@@ -199,24 +217,24 @@ int runtime_cgroup_signal_all(int state_dirfd, int sig, hull_err **err)
     return cgroup_set_signal_all(&set, sig, err);
 }
 
-void runtime_cgroup_thaw(int state_dirfd)
+void runtime_cgroup_thaw(int state_dirfd, const struct runtime_state *s)
 {
     cleanup_cgroup_set struct cgroup_set set = {0};
     hull_err *e = NULL;
-    if (cgroup_set_load(state_dirfd, &set, &e) > 0)
+    if (runtime_cgroup_load(state_dirfd, s, &set, &e) > 0)
         cgroup_set_thaw_all(&set);
     hull_err_free(e);
 }
 
-int runtime_cgroup_is_paused(int state_dirfd, const char *freezer_line)
+int runtime_cgroup_is_paused(int state_dirfd, const struct runtime_state *s)
 {
-    int frozen = freezer_line ? cgroup_freezer_line_is_frozen(freezer_line)
-                              : cgroup_state_is_frozen(state_dirfd);
+    int frozen = s->freezer ? cgroup_freezer_line_is_frozen(s->freezer)
+                            : cgroup_state_is_frozen(state_dirfd);
     if (frozen != -2)
         return frozen == 1;
     cleanup_cgroup_set struct cgroup_set set = {0};
     hull_err *e = NULL;
-    int present = cgroup_set_load(state_dirfd, &set, &e);
+    int present = runtime_cgroup_load(state_dirfd, s, &set, &e);
     if (present <= 0) {
         hull_err_free(e);
         return 0;
@@ -232,11 +250,13 @@ static int open_live(const struct runtime_opts *ro, const char *id, struct state
     enum runtime_status st;
     if (state_load(ro->root, id, dir, &s, &st, err) < 0)
         return -1;
-    runtime_state_clear(&s);
-    if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING)
+    if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING) {
+        runtime_state_clear(&s);
         return hull_error(err, 0, "container `%s` is not running", id);
+    }
     *status = st;
-    int has = cgroup_set_load(dir->dirfd, set, err);
+    int has = runtime_cgroup_load(dir->dirfd, &s, set, err);
+    runtime_state_clear(&s);
     if (has < 0)
         return -1;
     if ((has == 0 || set->n == 0) && rootless_in_userns())

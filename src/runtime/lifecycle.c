@@ -110,17 +110,15 @@ static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
         entered = runtime_cgroup_finish(cg, cfg, progress == CGROUP_V2_MADE ? s->pid : 0, err);
         break;
     default:
-        entered = runtime_cgroup_enter(cg, cfg, s->pid, dir->dirfd, err);
+        entered = runtime_cgroup_enter(cg, cfg, s->pid, err);
     }
     cgroup_warm_migration_wait(); /* done with it either way */
     if (entered < 0)
         return -1;
-    if (cg->n > 0 && ((s->cgroup_path = strdup(cg->path)) == NULL ||
-                      (s->freezer = cgroup_set_freezer_line(cg)) == NULL))
-        return hull_error(err, ENOMEM, "cgroup path");
-    /* Record the pid now: a runtime killed from here on leaves state that delete can use. */
+    /* Record the pid now (the state holds the rest since before the clone): a runtime killed
+     * from here on leaves state that delete can use. */
     s->start_time = proc_start_time(s->pid);
-    if (state_write(dir, s, err) < 0)
+    if (state_write_pid(dir, s, err) < 0)
         return -1;
     if (progress != CGROUP_ENTERED) {
         /* In a new user namespace it moves itself into the v1 set with fds we open. */
@@ -362,6 +360,16 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
     do {
         if (save_config_copy(cfg, co, &dir, bundle_text, &s, &dumped_config, err) < 0)
             break;
+        /* The state, pid 0 ("creating"), with the cgroup set: recorded before any cgroup is
+         * made, so that a runtime killed from here on leaves what delete removes them by. */
+        if (cg.n > 0 && ((s.cgroup_path = strdup(cg.path)) == NULL ||
+                         (s.freezer = cgroup_set_freezer_line(&cg)) == NULL ||
+                         (s.cgroups = cgroup_set_to_json(&cg)) == NULL)) {
+            hull_error(err, ENOMEM, "cgroup path");
+            break;
+        }
+        if (state_write(&dir, &s, err) < 0)
+            break;
         /* `run` without start hooks starts at COMMITTED: no exec.fifo, which only a `start`
          * would write to. Nobody can tell: every reader of the state takes the directory's
          * lock, which this create holds until the container process is on its way to exec. */
@@ -404,7 +412,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             handler ? handler->clone_flags(cfg) : (unsigned long)namespaces_clone_flags(cfg);
         enum cgroup_progress progress = CGROUP_NOTHING_DONE;
         if (clone_into) {
-            if (runtime_cgroup_prepare(&cg, cfg, dir.dirfd, moves_itself, &cgroup_fd, err) < 0)
+            if (runtime_cgroup_prepare(&cg, cfg, moves_itself, &cgroup_fd, err) < 0)
                 break;
             /* Without a v2 directory there is nothing to be cloned into. */
             progress = moves_itself ? (cgroup_fd >= 0 ? CGROUP_V2_MADE : CGROUP_V2_ENTERED)
@@ -441,7 +449,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             hull_error(err, errno, "clone the container process");
             if (progress != CGROUP_NOTHING_DONE) {
                 hull_err *cg_err = NULL;
-                if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+                if (runtime_cgroup_remove_set(&cg, &cg_err) < 0) {
                     hull_warn("%s", cg_err->msg);
                     hull_err_free(cg_err);
                 }
@@ -467,7 +475,7 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             0) {
             kill_and_reap(pid);
             hull_err *cg_err = NULL;
-            if (runtime_cgroup_remove(dir.dirfd, &cg_err) < 0) {
+            if (runtime_cgroup_remove_set(&cg, &cg_err) < 0) {
                 hull_warn("%s", cg_err->msg);
                 hull_err_free(cg_err);
             }
@@ -731,15 +739,15 @@ static int signal_all(pid_t init, int sig, hull_err **err)
 
 /* Signal the container process `pid` (start time `start_time`, from a state already loaded)
  * or, with `all`, every process of its cgroup; `dirfd` is its state directory. */
-static int signal_loaded(int dirfd, const char *id, pid_t pid, unsigned long long start_time,
-                         int sig, bool all, hull_err **err)
+static int signal_loaded(int dirfd, const struct runtime_state *s, const char *id, pid_t pid,
+                         unsigned long long start_time, int sig, bool all, hull_err **err)
 {
     /* A pidfd pins the process we checked: no signal to a recycled pid. */
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (start_time && proc_start_time(pid) != start_time)
         return hull_error(err, 0, "container `%s` is not running", id);
     if (all) {
-        int r = runtime_cgroup_signal_all(dirfd, sig, err);
+        int r = runtime_cgroup_signal_all(dirfd, s, sig, err);
         return r == 1 ? signal_all(pid, sig, err) : r;
     }
     if (pidfd >= 0) {
@@ -759,11 +767,13 @@ int runtime_kill(const struct runtime_opts *ro, const char *id, int sig, bool al
     enum runtime_status st;
     if (state_load(ro->root, id, &dir, &s, &st, err) < 0)
         return -1;
-    pid_t pid = s.pid;
-    runtime_state_clear(&s);
-    if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING)
+    if (st == RUNTIME_STOPPED || st == RUNTIME_CREATING) {
+        runtime_state_clear(&s);
         return hull_error(err, 0, "container `%s` is not running", id);
-    return signal_loaded(dir.dirfd, id, pid, 0, sig, all, err);
+    }
+    int rc = signal_loaded(dir.dirfd, &s, id, s.pid, 0, sig, all, err);
+    runtime_state_clear(&s);
+    return rc;
 }
 
 int runtime_signal(const struct runtime_opts *ro, const struct runtime_proc *proc, int sig,
@@ -774,12 +784,13 @@ int runtime_signal(const struct runtime_opts *ro, const struct runtime_proc *pro
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (all && state_dir_open(ro->root, proc->id, &dir, err) < 0)
         return -1;
-    return signal_loaded(dir.dirfd, proc->id, proc->pid, proc->start_time, sig, all, err);
+    return signal_loaded(dir.dirfd, NULL, proc->id, proc->pid, proc->start_time, sig, all, err);
 }
 
 /* Wait for the killed container process to go, thawing its cgroups again and again: a frozen
  * task does not die, and whoever froze it (pause, an agent, a frozen parent) may do it again. */
-static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
+static int wait_gone(int state_dirfd, const struct runtime_state *s, pid_t pid,
+                     unsigned long long start_time)
 {
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0)
@@ -791,7 +802,7 @@ static int wait_gone(int state_dirfd, pid_t pid, unsigned long long start_time)
         int r = poll(&p, 1, i == 0 ? 0 : 100);
         if (r > 0)
             return 0;
-        runtime_cgroup_thaw(state_dirfd);
+        runtime_cgroup_thaw(state_dirfd, s);
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     }
     return -1;
@@ -828,6 +839,7 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
         if (!force)
             return -1;
         hull_err_freep(err);
+        s.cgroups_in_old_file = true; /* whatever record is left */
     }
     enum runtime_status st = present > 0 ? state_status(&dir, &s) : RUNTIME_STOPPED;
     if ((st == RUNTIME_RUNNING || st == RUNTIME_PAUSED) && !force) {
@@ -838,14 +850,14 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
     if (st != RUNTIME_STOPPED && s.pid > 0) {
         /* created containers are deleted without --force, as runc does. */
         hull_err *kill_err = NULL;
-        runtime_cgroup_thaw(dir.dirfd);
-        if (runtime_cgroup_signal_all(dir.dirfd, SIGKILL, &kill_err) != 0)
+        runtime_cgroup_thaw(dir.dirfd, &s);
+        if (runtime_cgroup_signal_all(dir.dirfd, &s, SIGKILL, &kill_err) != 0)
             signal_all(s.pid, SIGKILL, &kill_err);
         hull_err_free(kill_err);
         cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
         if (pidfd >= 0)
             syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        if (wait_gone(dir.dirfd, s.pid, s.start_time) < 0) {
+        if (wait_gone(dir.dirfd, &s, s.pid, s.start_time) < 0) {
             pid_t pid = s.pid;
             runtime_state_clear(&s);
             return hull_error(err, EBUSY, "container `%s`: process %d does not exit", id, (int)pid);
@@ -858,10 +870,12 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
         hull_err_free(cfg_err);
         cfg = NULL;
     }
-    if (present > 0)
+    /* Not for a create killed before it cloned (pid 0): no container existed. */
+    if (present > 0 && s.pid > 0)
         run_poststop_hooks(cfg, &s);
+    int removed = runtime_cgroup_remove(dir.dirfd, &s, err);
     runtime_state_clear(&s);
-    if (runtime_cgroup_remove(dir.dirfd, err) < 0)
+    if (removed < 0)
         return -1;
     return state_dir_remove(&dir, err);
 }

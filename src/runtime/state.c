@@ -48,6 +48,8 @@ void runtime_state_clear(struct runtime_state *s)
         json_decref(s->annotations);
     if (s->extra)
         json_decref(s->extra);
+    if (s->cgroups)
+        json_decref(s->cgroups);
     memset(s, 0, sizeof(*s));
 }
 
@@ -163,13 +165,21 @@ static int set_str(json_t *o, const char *k, const char *v)
     return v ? json_object_set_new(o, k, json_string(v)) : 0;
 }
 
+/* `{"pid":` then the pid and `,"startTime":` and the start time, each left-aligned in a field
+ * of fixed width: what state_write_pid rewrites in place. */
+#define PID_OFFSET     7
+#define PID_FIELDS_LEN (10 + 13 + 20)
+
+static int format_pid_fields(char *buf, size_t size, const struct runtime_state *s)
+{
+    return snprintf(buf, size, "%-10d,\"startTime\":%-20llu", (int)s->pid, s->start_time);
+}
+
 int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **err)
 {
     cleanup_json json_t *o = json_object();
     set_str(o, "id", s->id);
     set_str(o, "ociVersion", s->oci_version);
-    json_object_set_new(o, "pid", json_integer(s->pid));
-    json_object_set_new(o, "startTime", json_integer((json_int_t)s->start_time));
     set_str(o, "bundle", s->bundle);
     set_str(o, "rootfs", s->rootfs);
     set_str(o, "created", s->created);
@@ -177,6 +187,7 @@ int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **e
     if (s->annotations)
         json_object_set(o, "annotations", s->annotations);
     set_str(o, "cgroupPath", s->cgroup_path);
+    json_object_set(o, "cgroups", s->cgroups ? s->cgroups : json_null());
     set_str(o, "freezer", s->freezer);
     if (s->hooks >= 0)
         json_object_set_new(o, "hooks", json_integer(s->hooks));
@@ -185,21 +196,41 @@ int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **e
     set_str(o, "handler", s->handler);
     if (s->extra)
         json_object_set(o, "extra", s->extra);
-    cleanup_free char *text = json_dumps(o, JSON_COMPACT);
+    cleanup_free char *rest = json_dumps(o, JSON_COMPACT); /* {"id":...}: never empty */
+    if (rest == NULL || rest[0] != '{' || rest[1] == '}')
+        return hull_error(err, ENOMEM, "encode state");
+    size_t rest_len = strlen(rest + 1);
+    size_t clen = s->config_text ? strlen(s->config_text) : 0;
+    size_t len = PID_OFFSET + PID_FIELDS_LEN + 1 + rest_len;
+    cleanup_free char *text = malloc(len + 1 + clen + 1);
     if (text == NULL)
         return hull_error(err, ENOMEM, "encode state");
-    size_t len = strlen(text);
-    if (s->config_text == NULL)
-        return fs_replace_file_at(d->dirfd, "state.json", text, len, 0600, err);
-    /* Compact JSON has no raw newline: the first one ends the state. */
-    size_t clen = strlen(s->config_text);
-    cleanup_free char *both = malloc(len + 1 + clen);
-    if (both == NULL)
-        return hull_error(err, ENOMEM, "encode state");
-    memcpy(both, text, len);
-    both[len] = '\n';
-    memcpy(both + len + 1, s->config_text, clen);
-    return fs_replace_file_at(d->dirfd, "state.json", both, len + 1 + clen, 0600, err);
+    memcpy(text, "{\"pid\":", PID_OFFSET);
+    if (format_pid_fields(text + PID_OFFSET, PID_FIELDS_LEN + 1, s) != PID_FIELDS_LEN)
+        return hull_error(err, EINVAL, "state: pid %d out of range", (int)s->pid);
+    text[PID_OFFSET + PID_FIELDS_LEN] = ',';
+    memcpy(text + PID_OFFSET + PID_FIELDS_LEN + 1, rest + 1, rest_len);
+    if (s->config_text) {
+        /* Compact JSON has no raw newline: the first one ends the state. */
+        text[len] = '\n';
+        memcpy(text + len + 1, s->config_text, clen);
+        len += 1 + clen;
+    }
+    return fs_replace_file_at(d->dirfd, "state.json", text, len, 0600, err);
+}
+
+int state_write_pid(struct state_dir *d, const struct runtime_state *s, hull_err **err)
+{
+    char fields[PID_FIELDS_LEN + 1];
+    if (format_pid_fields(fields, sizeof fields, s) != PID_FIELDS_LEN)
+        return hull_error(err, EINVAL, "state: pid %d out of range", (int)s->pid);
+    cleanup_close int fd = openat(d->dirfd, "state.json", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error(err, errno, "record the pid in the state of `%s`", d->id);
+    ssize_t n = pwrite(fd, fields, PID_FIELDS_LEN, PID_OFFSET);
+    if (n != PID_FIELDS_LEN)
+        return hull_error(err, n < 0 ? errno : EIO, "record the pid in the state of `%s`", d->id);
+    return 0;
 }
 
 int state_read_config(struct state_dir *d, char **out, size_t *out_len, hull_err **err)
@@ -245,6 +276,7 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
             memset(s, 0, sizeof(*s));
             s->id = strdup(d->id);
             s->hooks = -1;
+            s->cgroups_in_old_file = true; /* an older runtime records them first */
             return 0;
         }
         return hull_error(err, e, "read state of `%s`", d->id);
@@ -268,6 +300,9 @@ int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err)
     json_t *a = json_object_get(o, "annotations");
     s->annotations = json_is_object(a) ? json_incref(a) : NULL;
     s->cgroup_path = dup_member(o, "cgroupPath");
+    json_t *cg = json_object_get(o, "cgroups");
+    s->cgroups = json_is_object(cg) ? json_incref(cg) : NULL;
+    s->cgroups_in_old_file = cg == NULL;
     s->freezer = dup_member(o, "freezer");
     json_t *hooks = json_object_get(o, "hooks");
     s->hooks = json_is_integer(hooks) ? (int)json_integer_value(hooks) : -1;
@@ -290,7 +325,7 @@ enum runtime_status state_status(struct state_dir *d, const struct runtime_state
     if (faccessat(d->dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         return RUNTIME_CREATED;
     if (faccessat(d->dirfd, "paused", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-        runtime_cgroup_is_paused(d->dirfd, s->freezer))
+        runtime_cgroup_is_paused(d->dirfd, s))
         return RUNTIME_PAUSED;
     return RUNTIME_RUNNING;
 }

@@ -32,7 +32,13 @@ struct runtime_state {
     uid_t owner;
     json_t *annotations; /* owned, may be NULL */
     char *cgroup_path;   /* may be NULL */
-    char *freezer;       /* cgroup_set_freezer_line; NULL without cgroups or in older states */
+    /* The container's cgroup set (cgroup_set_to_json), owned; NULL: none. state_write records
+     * it before any cgroup is made, so that a runtime killed at any moment leaves a record
+     * that delete removes them by. cgroups_in_old_file: a state of before 2026-12-06 (or none
+     * yet), whose set is in cgroup.json if anywhere. */
+    json_t *cgroups;
+    bool cgroups_in_old_file;
+    char *freezer; /* cgroup_set_freezer_line; NULL without cgroups or in older states */
     /* Which hooks of the config start and delete run (RUNTIME_HOOKS_*), so that they read the
      * config's copy only when it has some; -1: not recorded (an older state), read it. */
     int hooks;
@@ -75,10 +81,18 @@ int state_dir_remove(struct state_dir *d, hull_err **err);
 
 /* Write state.json atomically (temp + rename): the state as one line of compact JSON, then,
  * with s->config_text, a newline and the container's copy of its config (one file, one inode,
- * rather than a config.json of its own). */
+ * rather than a config.json of its own). The line starts with "pid" and "startTime" in fields
+ * of fixed width (padded with spaces, which JSON allows), for state_write_pid. */
 int state_write(struct state_dir *d, const struct runtime_state *s, hull_err **err);
+/* Record s->pid and s->start_time in the state.json that state_write wrote (create writes it
+ * before it makes the cgroups and clones, with pid 0: "creating"): one pwrite of the two
+ * fixed-width fields in place, under the directory's lock, so no reader sees it half-done, and
+ * a single write of 43 bytes within the first page, so a kill leaves the old or the new
+ * fields, never a mix. No new inode, where a temp + rename would make one. */
+int state_write_pid(struct state_dir *d, const struct runtime_state *s, hull_err **err);
 /* Read state.json (its first line); returns 1 if present, 0 if absent (container mid-create),
- * -1 on error. */
+ * -1 on error. A present state with pid 0 is a create that has not cloned yet (or was killed
+ * before it did). */
 int state_read(struct state_dir *d, struct runtime_state *s, hull_err **err);
 /* The container's copy of its config: what follows state.json's first line, else (states
  * written by `hull`, which links the bundle's file, and older ones) config.json. */

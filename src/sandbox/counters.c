@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "linux/cgroup/cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static int open_in(const struct cgroup_dir *d, const char *file)
@@ -25,7 +26,7 @@ int sandbox_counters_open(const char *runtime_root, const char *id, struct sandb
     cleanup_close int fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_cgroup_set struct cgroup_set set = {0};
     cleanup_err hull_err *e = NULL;
-    if (fd < 0 || cgroup_set_load(fd, &set, &e) <= 0)
+    if (fd < 0 || runtime_cgroup_load(fd, NULL, &set, &e) <= 0)
         return -1;
     const struct cgroup_dir *acct = cgroup_set_dir_for(&set, CG_CPUACCT);
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(&set);

@@ -281,7 +281,8 @@ def test_ps_sees_a_freeze_made_outside_hull(hull):
     """The frozen check reads the freezer directory the runtime keeps in state.json: a freeze
     made by hand in the container's cgroup shows as paused, a thaw as running; states written
     by older runtimes are still answered, from the one-line `freezer` file beside cgroup.json
-    (2026-12-05 to 12-06) and, without it, from cgroup.json itself."""
+    (2026-12-05 to 12-06) and, without it, from cgroup.json itself (the cgroup set, which
+    state.json records since 2026-12-06)."""
     hull.run_d("--name", "ice", "busybox", "sleep", "60")
     state_dir = f"{runtime_root(hull.root)}/{cid(hull, 'ice')}"
     # state.json: the state's line, then the runtime's copy of the config (when not a link).
@@ -301,8 +302,11 @@ def test_ps_sees_a_freeze_made_outside_hull(hull):
     try:
         freeze(frozen, "paused", "paused")
         freeze(thawed, "running", "running")
-        # An older state: no "freezer" in state.json, the line in a file of its own.
+        # An older state: no "freezer" in state.json, the line in a file of its own, and the
+        # cgroup set in cgroup.json rather than in state.json.
         del state["freezer"]
+        with open(f"{state_dir}/cgroup.json", "w") as f:
+            json.dump(state.pop("cgroups"), f)
         with open(f"{state_dir}/state.json.tmp", "w") as f:
             f.write(json.dumps(state) + ("\n" + config_copy if config_copy else ""))
         os.rename(f"{state_dir}/state.json.tmp", f"{state_dir}/state.json")

@@ -69,7 +69,8 @@ def test_after_a_reboot_containers_are_exited_and_start_again(hull):
     cid = hull.run_d("--network", "none", "busybox", "sleep", "600")
     doc = json.loads(hull("inspect", cid, check=True).stdout)[0]
     state_dir = f"{runtime_root(hull.root)}/{cid}"
-    cgroups = [d["path"] for d in json.load(open(f"{state_dir}/cgroup.json"))["dirs"]]
+    state = json.loads(open(f"{state_dir}/state.json").readline())
+    cgroups = [d["path"] for d in state["cgroups"]["dirs"]]
     for pid in (doc["State"]["MonitorPid"], doc["State"]["Pid"]):
         os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not os.path.exists(f"/proc/{doc['State']['Pid']}"), what="container gone")

@@ -1,10 +1,15 @@
 """Concurrency and crash safety of hull-runtime's state handling."""
+import glob
+import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from conftest import mounts_mentioning, wait_for
 
@@ -90,3 +95,81 @@ def test_sigkill_during_create_then_delete_force(runtime, bundle, tmp_path):
     assert mounts_mentioning(bundle.path) == []
     wait_for(lambda: _container_processes(f"{bundle.path}") == [],
              what="no process of this bundle left")
+
+
+def _cgroups_of(runtime, cid):
+    return glob.glob(f"/sys/fs/cgroup/*{runtime.cgroup_top}/{cid}") + \
+        glob.glob(f"/sys/fs/cgroup{runtime.cgroup_top}/{cid}")
+
+
+# The moments of a create at which the runtime is killed (strace delivers SIGKILL as it enters
+# the system call): the first write of state.json (pid 0, the cgroup set recorded), amid the
+# cgroup directories' creation (the 4th mkdir: the state root and directory are the first two),
+# the clone (the v2 cgroup made), the first message to the container process (cloned), the
+# pid's write into state.json (every cgroup made).
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.parametrize("syscall,when", [("renameat,renameat2,rename", 1), ("mkdir", 4),
+                                          ("clone3", 1), ("sendto", 1), ("pwrite64", 1)])
+def test_sigkill_at_each_step_of_create_is_repaired_by_delete(runtime, bundle, syscall, when):
+    sleeper = f"4343.{random.randrange(10**8)}"  # this test's container process
+    bundle.config["process"]["args"] = ["sleep", sleeper]
+    bundle.write()
+    cid = f"k-{syscall.split(',')[0]}"
+    cmd = runtime.cmd("create", "-b", bundle.path, cid)
+    strace = ["strace", "-qq", "-o", "/dev/null", "-e", f"trace={syscall}",
+              "-e", f"inject={syscall}:signal=KILL:when={when}"]
+    # strace ends as its tracee did (killed); output to a file: the orphaned container
+    # process may hold a pipe until delete kills it.
+    with open(os.path.join(bundle.path, "strace.err"), "w+") as err:
+        p = subprocess.run(strace + ["--"] + cmd, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=err, timeout=60)
+        err.seek(0)
+        assert p.returncode == -signal.SIGKILL, err.read()
+    assert runtime.ids() == [cid]
+    state = os.path.join(runtime.root, cid, "state.json")
+    if os.path.exists(state):
+        # What was recorded before the kill: the cgroup set always, the pid only at the end.
+        line = json.loads(open(state).readline())
+        assert line["cgroups"]["path"] == f"{runtime.cgroup_top}/{cid}"
+        assert line["pid"] == 0
+        assert runtime.state(cid)["status"] == "creating"
+    r = runtime("delete", "--force", cid)
+    assert r.returncode == 0, r.stderr
+    assert runtime.ids() == []
+    assert _cgroups_of(runtime, cid) == []
+    assert mounts_mentioning(bundle.path) == []
+    wait_for(lambda: _container_processes(sleeper) == [], what="the container process to go")
+
+
+def test_state_of_an_older_runtime_with_cgroup_json_is_read_and_deleted(runtime, bundle):
+    """Runtimes of before 2026-12-06 kept the cgroup set in cgroup.json beside state.json (and
+    wrote it first, so a create killed before state.json leaves only that file): kill --all,
+    pause and delete find the cgroups there."""
+    bundle.config["process"]["args"] = ["sleep", "600"]
+    bundle.write()
+    for cid, keep_state in (("old1", True), ("old2", False)):
+        assert runtime("create", "-b", bundle.path, cid).returncode == 0
+        state_dir = os.path.join(runtime.root, cid)
+        line, _, config = open(f"{state_dir}/state.json").read().partition("\n")
+        state = json.loads(line)
+        with open(f"{state_dir}/cgroup.json", "w") as f:
+            json.dump(state.pop("cgroups"), f)
+        if keep_state:
+            with open(f"{state_dir}/state.json.tmp", "w") as f:
+                f.write(json.dumps(state) + "\n" + config)
+            os.rename(f"{state_dir}/state.json.tmp", f"{state_dir}/state.json")
+            assert runtime("start", cid).returncode == 0
+            assert runtime("pause", cid).returncode == 0
+            assert runtime.state(cid)["status"] == "paused"
+            assert runtime("resume", cid).returncode == 0
+            pids = runtime("ps", "--format", "json", cid)
+            assert json.loads(pids.stdout) == [state["pid"]], pids.stderr
+        else:
+            # Killed before its state.json: only cgroup.json says where the cgroups are.
+            os.unlink(f"{state_dir}/state.json")
+            assert runtime.state(cid)["status"] == "creating"
+        assert _cgroups_of(runtime, cid) != []
+        r = runtime("delete", "--force", cid)
+        assert r.returncode == 0, r.stderr
+        assert _cgroups_of(runtime, cid) == []
+    assert runtime.ids() == []

@@ -125,7 +125,20 @@ static void test_plan_rejects_bad_paths(void)
     cgroup_host_clear(&host);
 }
 
-static void test_save_and_load_roundtrip(void)
+static void check_same_set(const struct cgroup_set *back, const struct cgroup_set *set)
+{
+    CHECK(back->n == set->n && strcmp(back->path, set->path) == 0);
+    for (size_t i = 0; i < set->n && i < back->n; i++) {
+        CHECK(strcmp(back->dirs[i].path, set->dirs[i].path) == 0);
+        CHECK(back->dirs[i].base_len == set->dirs[i].base_len);
+        CHECK(back->dirs[i].v2 == set->dirs[i].v2);
+        CHECK(back->dirs[i].controllers == set->dirs[i].controllers);
+    }
+}
+
+/* The record the runtime keeps in state.json, and the cgroup.json of older states (the same
+ * document in a file of its own). */
+static void test_record_roundtrip_and_older_file(void)
 {
     char tmpl[] = "/tmp/hull-cg-state-XXXXXX";
     CHECK(mkdtemp(tmpl) != NULL);
@@ -136,17 +149,24 @@ static void test_save_and_load_roundtrip(void)
     struct cgroup_set set, back;
     CHECK(cgroup_set_load(dirfd, &back, &err) == 0); /* no cgroup.json: no cgroups */
     CHECK(cgroup_set_plan(&host, "/x/y", "y", &set, &err) == 0);
-    CHECK(cgroup_set_save(&set, dirfd, &err) == 0);
-    CHECK(cgroup_set_load(dirfd, &back, &err) == 1);
-    CHECK(back.n == set.n && strcmp(back.path, "/x/y") == 0);
-    for (size_t i = 0; i < set.n && i < back.n; i++) {
-        CHECK(strcmp(back.dirs[i].path, set.dirs[i].path) == 0);
-        CHECK(back.dirs[i].base_len == set.dirs[i].base_len);
-        CHECK(back.dirs[i].v2 == set.dirs[i].v2);
-        CHECK(back.dirs[i].controllers == set.dirs[i].controllers);
-    }
-    cgroup_set_clear(&set);
+    json_t *record = cgroup_set_to_json(&set);
+    CHECK(cgroup_set_from_json(record, &back, &err) == 0);
+    check_same_set(&back, &set);
     cgroup_set_clear(&back);
+    char *text = json_dumps(record, JSON_COMPACT);
+    CHECK(fs_replace_file_at(dirfd, "cgroup.json", text, strlen(text), 0600, &err) == 0);
+    CHECK(cgroup_set_load(dirfd, &back, &err) == 1);
+    check_same_set(&back, &set);
+    cgroup_set_clear(&back);
+    /* A malformed record is refused, not taken for an empty set. */
+    json_t *bad =
+        json_pack("{s:s, s:[{s:s, s:i}]}", "path", "/x", "dirs", "path", "/sys/x", "base", 99);
+    CHECK(cgroup_set_from_json(bad, &back, &err) < 0 && err != NULL);
+    hull_err_freep(&err);
+    json_decref(bad);
+    free(text);
+    json_decref(record);
+    cgroup_set_clear(&set);
     cgroup_host_clear(&host);
     unlinkat(dirfd, "cgroup.json", 0);
     close(dirfd);
@@ -278,7 +298,7 @@ int main(void)
     RUN(test_mount_roots_options_and_lookup);
     RUN(test_unified_and_legacy_layouts);
     RUN(test_plan_rejects_bad_paths);
-    RUN(test_save_and_load_roundtrip);
+    RUN(test_record_roundtrip_and_older_file);
     RUN(test_check_resources_against_the_host);
     RUN(test_listed_mounts_match_mountinfo);
     RUN(test_host_copy_plans_the_same);

@@ -182,9 +182,12 @@ int cgroup_keyed_value(const char *text, const char *key, uint64_t *out);
  * memory.events), or -1 with *err when there is no memory controller. */
 int cgroup_set_oom_notify_fd(const struct cgroup_set *s, hull_err **err);
 
-/* Persist the set in the container's state directory (cgroup.json) and read it back. load
- * returns 0 when the container has no cgroups (cgroup manager disabled). */
-int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err);
+/* The set as a JSON record (the runtime keeps it in state.json) and back; from_json fails on a
+ * malformed record. */
+json_t *cgroup_set_to_json(const struct cgroup_set *s);
+int cgroup_set_from_json(json_t *record, struct cgroup_set *s, hull_err **err);
+/* The set from the cgroup.json of a state directory written by a runtime of before
+ * 2026-12-06 (the record in a file of its own): 1 when read, 0 when there is no such file. */
 int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err);
 /* The directory cgroup_set_is_frozen looks at, as one line: "v1 DIR", "v2 DIR" or "none ".
  * The runtime keeps it in state.json, so that a status query (`hull ps` asks for every

@@ -430,9 +430,9 @@ const struct cgroup_dir *cgroup_set_v2_dir(const struct cgroup_set *s)
     return NULL;
 }
 
-int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err)
+json_t *cgroup_set_to_json(const struct cgroup_set *s)
 {
-    cleanup_json json_t *o = json_object();
+    json_t *o = json_object();
     json_t *dirs = json_array();
     json_object_set_new(o, "path", json_string(s->path));
     json_object_set_new(o, "dirs", dirs);
@@ -446,10 +446,7 @@ int cgroup_set_save(const struct cgroup_set *s, int state_dirfd, hull_err **err)
                                               (json_int_t)d->base_len, "v2", d->v2, "controllers",
                                               ctrls));
     }
-    cleanup_free char *text = json_dumps(o, JSON_COMPACT);
-    if (text == NULL)
-        return hull_error(err, ENOMEM, "encode cgroup.json");
-    return fs_replace_file_at(state_dirfd, "cgroup.json", text, strlen(text), 0600, err);
+    return o;
 }
 
 char *cgroup_set_freezer_line(const struct cgroup_set *s)
@@ -486,15 +483,23 @@ int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err)
     cleanup_json json_t *o = NULL;
     if (json_load_string_checked(text, len, "cgroup.json", &o, err) < 0)
         return -1;
+    if (cgroup_set_from_json(o, s, err) < 0)
+        return hull_error_prefix(err, "cgroup.json");
+    return 1;
+}
+
+int cgroup_set_from_json(json_t *o, struct cgroup_set *s, hull_err **err)
+{
+    memset(s, 0, sizeof(*s));
     json_t *dirs = json_object_get(o, "dirs");
     const char *path = json_string_value(json_object_get(o, "path"));
     if (!json_is_array(dirs) || path == NULL)
-        return hull_error(err, EINVAL, "cgroup.json: malformed");
+        return hull_error(err, EINVAL, "malformed cgroup set");
     s->path = strdup(path);
     s->dirs = calloc(json_array_size(dirs) + 1, sizeof(*s->dirs));
     if (s->path == NULL || s->dirs == NULL) {
         cgroup_set_clear(s);
-        return hull_error(err, ENOMEM, "cgroup.json");
+        return hull_error(err, ENOMEM, "cgroup set");
     }
     size_t i;
     json_t *d;
@@ -504,7 +509,7 @@ int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err)
         json_int_t base = json_integer_value(json_object_get(d, "base"));
         if (p == NULL || base <= 0 || (size_t)base > strlen(p)) {
             cgroup_set_clear(s);
-            return hull_error(err, EINVAL, "cgroup.json: malformed directory entry");
+            return hull_error(err, EINVAL, "malformed cgroup directory entry");
         }
         struct cgroup_dir *cd = &s->dirs[s->n++];
         cd->path = strdup(p);
@@ -519,8 +524,8 @@ int cgroup_set_load(int state_dirfd, struct cgroup_set *s, hull_err **err)
         }
         if (cd->path == NULL) {
             cgroup_set_clear(s);
-            return hull_error(err, ENOMEM, "cgroup.json");
+            return hull_error(err, ENOMEM, "cgroup set");
         }
     }
-    return 1;
+    return 0;
 }
