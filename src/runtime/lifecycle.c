@@ -491,6 +491,12 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             *co->started = true;
         if (co->poststop_hooks)
             *co->poststop_hooks = cfg->hooks.n_poststop > 0;
+        if (co->cgroups_out) {
+            *co->cgroups_out = cg;
+            memset(&cg, 0, sizeof cg);
+        }
+        if (co->state_dir_out)
+            *co->state_dir_out = (struct state_dir){.dirfd = -1, .dev = dir.dev, .ino = dir.ino};
         rc = 0;
     } while (0);
     hull_closep(&console[0]);
@@ -660,6 +666,31 @@ int runtime_wait_forwarding_signals(pid_t pid, int *exit_code, hull_err **err)
 static int delete_container(const struct runtime_opts *ro, const char *id, bool force,
                             bool read_hooks, hull_err **err);
 
+/* The delete at the end of an attached run without poststop hooks. The run reaped the
+ * container process itself and has the cgroup set in memory: while the directory is the one
+ * its create made, nothing is read back (state.json, /proc/PID/stat); whatever else still runs
+ * in the cgroups is killed as by delete. Otherwise (deleted and made again meanwhile), as
+ * delete --force. */
+static int delete_after_run(const struct runtime_opts *ro, const char *id,
+                            const struct cgroup_set *cg, const struct state_dir *made,
+                            hull_err **err)
+{
+    cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+    if (state_dir_open(ro->root, id, &dir, err) < 0) {
+        if ((*err)->errnum != 0)
+            return -1;
+        hull_err_freep(err); /* deleted already (delete --force from outside) */
+        return 0;
+    }
+    if (dir.dev != made->dev || dir.ino != made->ino) {
+        state_dir_close(&dir);
+        return delete_container(ro, id, true, true, err);
+    }
+    if (runtime_cgroup_remove_set(cg, err) < 0)
+        return -1;
+    return state_dir_remove(&dir, err);
+}
+
 int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
                 bool remove, int *exit_code, hull_err **err)
 {
@@ -674,6 +705,12 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     attached.started = &started;
     bool poststop_hooks = true;
     attached.poststop_hooks = &poststop_hooks;
+    cleanup_cgroup_set struct cgroup_set cgroups = {0};
+    struct state_dir made = {.dirfd = -1};
+    if (!detach && remove) {
+        attached.cgroups_out = &cgroups;
+        attached.state_dir_out = &made;
+    }
     if (runtime_create(ro, &attached, &pid, !detach, err) < 0)
         return -1;
     co = &attached;
@@ -693,7 +730,8 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     sigprocmask(SIG_SETMASK, &saved, NULL);
     if (remove) {
         hull_err *e2 = NULL;
-        if (delete_container(ro, co->id, true, poststop_hooks, &e2) < 0) {
+        if ((poststop_hooks ? delete_container(ro, co->id, true, true, &e2)
+                            : delete_after_run(ro, co->id, &cgroups, &made, &e2)) < 0) {
             if (rc == 0) {
                 *err = e2;
                 return -1;

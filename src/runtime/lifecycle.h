@@ -11,6 +11,7 @@
 #include "util/error.h"
 
 struct cgroup_host;
+struct cgroup_set;
 
 enum cgroup_manager {
     CGROUP_MANAGER_CGROUPFS = 0,
@@ -67,6 +68,11 @@ struct create_opts {
      * (hull's own bundles): the state's copy of the config is then a hard link to it, which is
      * a copy as long as that holds (no file written; falls back to writing one). */
     bool config_replaced_by_rename;
+    /* run (attached, removing the container at the end): the container's cgroup set is moved
+     * into *cgroups_out (the caller clears it) and *state_dir_out gets the state directory's
+     * identity, so that the delete at the end reads nothing back. NULL: not asked. */
+    struct cgroup_set *cgroups_out;
+    struct state_dir *state_dir_out;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked

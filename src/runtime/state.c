@@ -121,6 +121,8 @@ static int lock_dir(struct state_dir *d, hull_err **err)
     struct stat st;
     if (fstat(d->dirfd, &st) < 0 || st.st_nlink == 0)
         return hull_error(err, 0, "container `%s` does not exist", d->id);
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
     return 0;
 }
 
@@ -151,6 +153,14 @@ int state_dir_open(const char *root, const char *id, struct state_dir *out, hull
 
 int state_dir_remove(struct state_dir *d, hull_err **err)
 {
+    /* What a state directory holds once its container is gone: no listing (an opendir buffer,
+     * getdents) unless something else is left. */
+    if (unlinkat(d->dirfd, "state.json", 0) < 0 && errno != ENOENT)
+        return hull_error(err, errno, "remove the state of `%s`", d->id);
+    if (rmdir(d->path) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != ENOTEMPTY && errno != EEXIST)
+        return hull_error(err, errno, "remove state directory `%s`", d->path);
     cleanup_free char *parent_path = strdup(d->root);
     if (parent_path == NULL)
         return hull_error(err, ENOMEM, "remove state");

@@ -60,6 +60,8 @@ struct state_dir {
     char *id;
     char *path; /* root/id */
     int dirfd;  /* open and flock'ed */
+    dev_t dev;  /* the directory's identity, from the check after the lock */
+    ino_t ino;
 };
 
 void state_dir_close(struct state_dir *d);
@@ -76,7 +78,9 @@ int state_validate_id(const char *id, hull_err **err);
 int state_dir_create(const char *root, const char *id, struct state_dir *out, hull_err **err);
 /* Open and lock an existing container directory ("does not exist" error otherwise). */
 int state_dir_open(const char *root, const char *id, struct state_dir *out, hull_err **err);
-/* Remove the container directory (the caller holds the lock). */
+/* Remove the container directory (the caller holds the lock): state.json and the directory by
+ * name, every other entry (older layouts, fifos, a config.json) by a listing only when there
+ * are some. */
 int state_dir_remove(struct state_dir *d, hull_err **err);
 
 /* Write state.json atomically (temp + rename): the state as one line of compact JSON, then,

@@ -304,6 +304,35 @@ def test_delete_leaves_no_cgroup_in_any_hierarchy(runtime, bundle):
     assert dirs_named(top) == []
 
 
+def test_run_removes_its_cgroups_and_what_is_left_in_them(runtime, bundle, tmp_path):
+    """The delete at the end of an attached `run` works from what create kept in memory (the
+    cgroup set, the state directory): without a pid namespace a child outlives the program,
+    and is killed with the cgroups, which are all removed."""
+    top = f"/hulltest-{uuid.uuid4().hex[:8]}"
+    path = top + "/run/left"
+    marker = f"4545.{uuid.uuid4().hex[:8]}"
+    with_resources(bundle, ["sh", "-c", f"sleep {marker} & echo $! > /pidfile; exit 3"],
+                   {"pids": {"limit": 10}}, path)
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != "pid"]
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["type"] != "proc"]
+    bundle.config["root"]["readonly"] = False
+    bundle.write()
+    r = runtime("run", "-b", bundle.path, "left")
+    assert r.returncode == 3, r.stderr
+    assert runtime.ids() == []
+    assert dirs_named(top) == []
+    pid = int(open(os.path.join(bundle.path, "rootfs", "pidfile")).read())
+
+    def gone():
+        try:
+            return marker not in open(f"/proc/{pid}/cmdline").read()
+        except OSError:
+            return True
+
+    wait_for(gone, what="the child killed")
+
+
 def test_default_path_and_podman_and_containerd_resources(runtime, bundle):
     for client in ("podman", "containerd"):
         with open(f"/work/shared/fixtures/clients/{client}-config.json") as f:
