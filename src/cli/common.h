@@ -19,4 +19,8 @@
  * none is set. An empty message prints nothing: a helper process reported the error already. */
 int cli_fail(hull_err *err);
 
+/* Seed jansson's hash function with one getrandom (jansson would open, read and close
+ * /dev/urandom at its first object); left to jansson when getrandom fails. Before any JSON. */
+void cli_seed_json_hash(void);
+
 #endif

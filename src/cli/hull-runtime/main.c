@@ -135,6 +135,7 @@ static const struct option_spec global_options[] = {
 int main(int argc, char **argv)
 {
     hull_log_set_program("hull-runtime");
+    cli_seed_json_hash();
     struct cli_ctx ctx = {.program = "hull-runtime"};
     ctx.ro.root = state_default_root();
     const char *base = strrchr(argv[0], '/');

@@ -1,13 +1,10 @@
 /* `hull`: the docker-like command. Global options, then one subcommand from the table below;
  * each subcommand lives in its own file and is a thin layer over libhull. */
 #include <errno.h>
-#include <jansson.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli/hull/cli.h"
@@ -187,11 +184,7 @@ int main(int argc, char **argv)
         }
     }
     hull_log_init(NULL, HULL_LOG_TEXT, level);
-    /* jansson seeds its hash function from /dev/urandom (open, read, close) on first use; one
-     * getrandom does the same. */
-    uint32_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == sizeof seed)
-        json_object_seed(seed);
+    cli_seed_json_hash();
     if (i >= argc) {
         usage(stderr);
         return CLI_EXIT_USAGE;
