@@ -234,11 +234,17 @@ static void test_check_resources_against_the_host(void)
  * hierarchies exactly as /proc/self/mountinfo does. */
 static void test_listed_mounts_match_mountinfo(void)
 {
-    char *listed = NULL, *mountinfo = NULL;
+    char *listed = NULL, *mountinfo = NULL, *self = NULL, *given = NULL;
     size_t len;
     hull_err *err = NULL;
-    CHECK(cgroup_mounts_text(&listed, &err) == 0);
+    CHECK(cgroup_mounts_text(NULL, &listed, &err) == 0);
     CHECK(fs_read_file("/proc/self/mountinfo", 0, &mountinfo, &len, &err) == 0);
+    /* The same with /proc/self/cgroup as the caller read it. */
+    CHECK(fs_read_file("/proc/self/cgroup", 0, &self, &len, &err) == 0);
+    CHECK(cgroup_mounts_text(self, &given, &err) == 0);
+    CHECK(strcmp(given, listed) == 0);
+    free(given);
+    free(self);
     struct cgroup_host a, b;
     CHECK(cgroup_host_parse(&a, listed, "", "", &err) == 0);
     CHECK(cgroup_host_parse(&b, mountinfo, "", "", &err) == 0);

@@ -9,8 +9,9 @@
 #include "linux/cgroup/cgroup.h"
 
 /* ---- mount_list.c: the cgroup mounts of this mount namespace as /proc/self/mountinfo lines
- * (listed with statmount(2) where the kernel has it, else mountinfo itself, all of it). */
-int cgroup_mounts_text(char **out, hull_err **err);
+ * (listed with statmount(2) where the kernel has it, else mountinfo itself, all of it). `self`:
+ * the text of /proc/self/cgroup when the caller has read it (NULL: read here if needed). */
+int cgroup_mounts_text(const char *self, char **out, hull_err **err);
 
 /* ---- files.c: knobs. Files are never created: a missing file is a missing feature. */
 int cg_write(int dirfd, const char *file, const char *value, hull_err **err);

@@ -273,7 +273,7 @@ const struct cgroup_hierarchy *cgroup_host_find(const struct cgroup_host *host,
 int cgroup_host_read_mounts(struct cgroup_host *host, hull_err **err)
 {
     cleanup_free char *mountinfo = NULL;
-    if (cgroup_mounts_text(&mountinfo, err) < 0)
+    if (cgroup_mounts_text(NULL, &mountinfo, err) < 0)
         return hull_error_prefix(err, "find the cgroup mounts");
     return cgroup_host_parse(host, mountinfo, "", NULL, err);
 }
@@ -282,8 +282,8 @@ int cgroup_host_detect(struct cgroup_host *host, hull_err **err)
 {
     cleanup_free char *mountinfo = NULL, *self = NULL, *controllers = NULL;
     size_t len;
-    if (cgroup_mounts_text(&mountinfo, err) < 0 ||
-        fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0)
+    if (fs_read_file("/proc/self/cgroup", 0, &self, &len, err) < 0 ||
+        cgroup_mounts_text(self, &mountinfo, err) < 0)
         return hull_error_prefix(err, "detect cgroups");
     /* One parse; then the cgroup2 root's controllers, read from the first cgroup2 mount,
      * for every cgroup2 hierarchy (nothing in the parse depends on them). */

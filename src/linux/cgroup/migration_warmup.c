@@ -80,8 +80,8 @@ static int own_procs_path(char *path, size_t size)
     cleanup_free char *mountinfo = NULL, *self = NULL;
     size_t len;
     cleanup_err hull_err *err = NULL;
-    if (cgroup_mounts_text(&mountinfo, &err) < 0 ||
-        fs_read_file("/proc/self/cgroup", 0, &self, &len, &err) < 0)
+    if (fs_read_file("/proc/self/cgroup", 0, &self, &len, &err) < 0 ||
+        cgroup_mounts_text(self, &mountinfo, &err) < 0)
         return -1;
     cleanup_cgroup_host struct cgroup_host host = {0};
     if (cgroup_host_parse(&host, mountinfo, self, "", &err) < 0)

@@ -181,17 +181,24 @@ static int write_cgroup_mounts(const uint64_t *ids, size_t n, bool mostly_cgroup
     return 0;
 }
 
-/* How many hierarchies the kernel has: the lines of /proc/self/cgroup (0 when unreadable). */
-static size_t count_hierarchies(void)
+/* How many hierarchies the kernel has: the lines of /proc/self/cgroup, as the caller read it
+ * (`self`) or read here (0 when unreadable). */
+static size_t count_hierarchies(const char *self)
 {
     char buf[4096];
-    cleanup_close int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-    ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf);
-    if (len <= 0 || (size_t)len == sizeof buf)
-        return 0;
+    ssize_t len;
+    if (self != NULL) {
+        len = (ssize_t)strlen(self);
+    } else {
+        cleanup_close int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        len = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+        if ((size_t)len == sizeof buf)
+            return 0;
+        self = buf;
+    }
     size_t lines = 0;
     for (ssize_t i = 0; i < len; i++)
-        lines += buf[i] == '\n';
+        lines += self[i] == '\n';
     return lines;
 }
 
@@ -225,7 +232,7 @@ static int mounts_text(uint64_t first, const uint64_t *ids, size_t n, struct hul
 }
 
 /* 0 and the text, or -1 when the kernel cannot list mounts this way (the caller falls back). */
-static int list_cgroup_mounts(char **out)
+static int list_cgroup_mounts(const char *self, char **out)
 {
     cleanup_free struct hull_statmount *sm = malloc(STATMOUNT_BUF);
     if (sm == NULL)
@@ -234,7 +241,7 @@ static int list_cgroup_mounts(char **out)
     size_t n = 0, found = 0;
     /* /sys/fs/cgroup itself (cgroup2 on a unified host) and what is mounted right on it. */
     uint64_t top = sys_fs_cgroup_mount();
-    size_t expected = top ? count_hierarchies() : 0;
+    size_t expected = top ? count_hierarchies(self) : 0;
     if (expected && list_ids(top, &ids, &n) == 0) {
         cleanup_free char *text = NULL;
         if (mounts_text(top, ids, n, sm, &text, &found) < 0)
@@ -251,9 +258,9 @@ static int list_cgroup_mounts(char **out)
     return mounts_text(0, ids, n, sm, out, &found);
 }
 
-int cgroup_mounts_text(char **out, hull_err **err)
+int cgroup_mounts_text(const char *self, char **out, hull_err **err)
 {
-    if (list_cgroup_mounts(out) == 0)
+    if (list_cgroup_mounts(self, out) == 0)
         return 0;
     size_t len;
     return fs_read_file("/proc/self/mountinfo", 0, out, &len, err);
