@@ -669,8 +669,9 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
 /* The delete at the end of an attached run without poststop hooks. The run reaped the
  * container process itself and has the cgroup set in memory: while the directory is the one
  * its create made, nothing is read back (state.json, /proc/PID/stat); whatever else still runs
- * in the cgroups is killed as by delete. Otherwise (deleted and made again meanwhile), as
- * delete --force. */
+ * in the cgroups is killed as by delete. A directory made again meanwhile (delete --force from
+ * outside, then a new create of the same id) is another container's: it is left alone (the
+ * outside delete removed this run's cgroups). */
 static int delete_after_run(const struct runtime_opts *ro, const char *id,
                             const struct cgroup_set *cg, const struct state_dir *made,
                             hull_err **err)
@@ -683,8 +684,8 @@ static int delete_after_run(const struct runtime_opts *ro, const char *id,
         return 0;
     }
     if (dir.dev != made->dev || dir.ino != made->ino) {
-        state_dir_close(&dir);
-        return delete_container(ro, id, true, true, err);
+        hull_debug("container %s: made again since this run's create; left to its owner", id);
+        return 0;
     }
     if (runtime_cgroup_remove_set(cg, err) < 0)
         return -1;

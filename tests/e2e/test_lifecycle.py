@@ -355,6 +355,32 @@ def test_run_forwards_signals(runtime, bundle):
     assert p.returncode == 3
 
 
+def test_run_leaves_a_container_made_again_under_its_id_alone(runtime, bundle):
+    # An attached run whose container was deleted from outside, and a new one created under
+    # the same id before the run got to its own delete: that delete must not take the new one.
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    p = subprocess.Popen(runtime.cmd("run", "-b", bundle.path, "c1"), stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: runtime("state", "c1").returncode == 0
+                 and runtime.state("c1")["status"] == "running", what="c1 running")
+        p.send_signal(signal.SIGSTOP)  # the run cannot reap or delete until it continues
+        r = runtime("delete", "--force", "c1")
+        assert r.returncode == 0, r.stderr
+        r = runtime("create", "-b", bundle.path, "c1")
+        assert r.returncode == 0, r.stderr
+        new_pid = runtime.state("c1")["pid"]
+        p.send_signal(signal.SIGCONT)
+        assert p.wait(timeout=60) == 128 + signal.SIGKILL
+        st = runtime.state("c1")
+        assert (st["status"], st["pid"]) == ("created", new_pid)
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGCONT)
+            p.kill()
+            p.wait()
+
+
 def test_run_stdin_passthrough(runtime, bundle):
     r = run_in(runtime, bundle, ["sh", "-c", "read line; echo got:$line"], input="abc\n")
     assert r.stdout == "got:abc\n"
