@@ -495,8 +495,11 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             *co->cgroups_out = cg;
             memset(&cg, 0, sizeof cg);
         }
-        if (co->state_dir_out)
-            *co->state_dir_out = (struct state_dir){.dirfd = -1, .dev = dir.dev, .ino = dir.ino};
+        if (co->state_dir_out) /* a new open file description: without the lock */
+            *co->state_dir_out = (struct state_dir){
+                .dirfd = openat(dir.dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC),
+                .dev = dir.dev,
+                .ino = dir.ino};
         rc = 0;
     } while (0);
     hull_closep(&console[0]);
@@ -671,11 +674,15 @@ static int delete_container(const struct runtime_opts *ro, const char *id, bool 
  * its create made, nothing is read back (state.json, /proc/PID/stat); whatever else still runs
  * in the cgroups is killed as by delete. A directory made again meanwhile (delete --force from
  * outside, then a new create of the same id) is another container's: it is left alone (the
- * outside delete removed this run's cgroups). */
+ * outside delete removed this run's cgroups). `made` holds the run's directory open, so a new
+ * one cannot have its inode number (file systems reuse a freed one at once); without that fd
+ * (it could not be opened), as delete --force. */
 static int delete_after_run(const struct runtime_opts *ro, const char *id,
                             const struct cgroup_set *cg, const struct state_dir *made,
                             hull_err **err)
 {
+    if (made->dirfd < 0)
+        return delete_container(ro, id, true, false, err);
     cleanup_state_dir struct state_dir dir = {.dirfd = -1};
     if (state_dir_open(ro->root, id, &dir, err) < 0) {
         if ((*err)->errnum != 0)
@@ -707,7 +714,7 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     bool poststop_hooks = true;
     attached.poststop_hooks = &poststop_hooks;
     cleanup_cgroup_set struct cgroup_set cgroups = {0};
-    struct state_dir made = {.dirfd = -1};
+    cleanup_state_dir struct state_dir made = {.dirfd = -1};
     if (!detach && remove) {
         attached.cgroups_out = &cgroups;
         attached.state_dir_out = &made;

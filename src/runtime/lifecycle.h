@@ -70,7 +70,9 @@ struct create_opts {
     bool config_replaced_by_rename;
     /* run (attached, removing the container at the end): the container's cgroup set is moved
      * into *cgroups_out (the caller clears it) and *state_dir_out gets the state directory's
-     * identity, so that the delete at the end reads nothing back. NULL: not asked. */
+     * identity and an O_PATH fd of it (unlocked; the caller closes it with state_dir_close),
+     * which keeps its inode number from being reused by a directory made again under the id,
+     * so that the delete at the end reads nothing back. NULL: not asked. */
     struct cgroup_set *cgroups_out;
     struct state_dir *state_dir_out;
 };
