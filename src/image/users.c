@@ -9,6 +9,7 @@
 
 #include "image/index.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 static int valid_container_id(const char *id)
 {
@@ -88,20 +89,15 @@ int image_store_remove_user_any(image_store *s, const char *container_id, hull_e
     cleanup_close int lock = -1;
     if (index_lock(s, &lock, err) < 0)
         return -1;
-    int dfd = openat(s->users_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return hull_error(err, errno, "open image users");
-    cleanup_dir DIR *d = fdopendir(dfd);
-    if (d == NULL) {
-        close(dfd);
-        return hull_error(err, errno, "open image users");
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(s->users_fd, &d, err) < 0)
+        return hull_error_prefix(err, "open image users");
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;
         cleanup_close int ufd =
-            openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (ufd >= 0 && unlinkat(ufd, container_id, 0) < 0 && errno != ENOENT)
             return hull_error(err, errno, "remove container `%s` from users of image %s",
                               container_id, de->d_name);
