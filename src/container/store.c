@@ -314,14 +314,9 @@ void container_name_release(container_store *s, const char *name, const char *id
 
 void container_names_release_id(container_store *s, const char *id)
 {
-    int fd = openat(s->names_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(s->names_fd, &d, NULL) < 0)
         return;
-    cleanup_dir DIR *d = fdopendir(fd);
-    if (d == NULL) {
-        close(fd);
-        return;
-    }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
@@ -333,14 +328,9 @@ void container_names_release_id(container_store *s, const char *id)
 /* The name that points at `id`, or "" (a dead container whose intent record is missing). */
 static char *name_of_id(container_store *s, const char *id)
 {
-    int fd = openat(s->names_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(s->names_fd, &d, NULL) < 0)
         return strdup("");
-    cleanup_dir DIR *d = fdopendir(fd);
-    if (d == NULL) {
-        close(fd);
-        return strdup("");
-    }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         char target[CONTAINER_ID_LEN + 2];
@@ -378,14 +368,9 @@ int container_resolve(container_store *s, const char *ref, char **id, hull_err *
     }
     /* An id prefix: must be unambiguous. */
     size_t len = strlen(ref);
-    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return hull_error(err, errno, "list containers");
-    cleanup_dir DIR *d = fdopendir(fd);
-    if (d == NULL) {
-        close(fd);
-        return hull_error(err, errno, "list containers");
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(s->dirfd, &d, err) < 0)
+        return hull_error_prefix(err, "list containers");
     cleanup_free char *found = NULL;
     int matches = 0;
     struct dirent *de;
@@ -407,14 +392,9 @@ int container_resolve(container_store *s, const char *ref, char **id, hull_err *
 
 int container_list_ids(container_store *s, char ***ids, hull_err **err)
 {
-    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return hull_error(err, errno, "list containers");
-    cleanup_dir DIR *d = fdopendir(fd);
-    if (d == NULL) {
-        close(fd);
-        return hull_error(err, errno, "list containers");
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(s->dirfd, &d, err) < 0)
+        return hull_error_prefix(err, "list containers");
     size_t n = 0, cap = 16;
     char **v = calloc(cap, sizeof *v);
     struct dirent *de;

@@ -62,14 +62,9 @@ void image_store_closep(image_store **s)
 int image_store_clean_tmp(image_store *s, hull_err **err)
 {
     /* A new open file description: a dup would share (and exhaust) the read offset. */
-    int dup_fd = openat(s->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dup_fd < 0)
-        return hull_error(err, errno, "open directory");
-    cleanup_dir DIR *d = fdopendir(dup_fd);
-    if (d == NULL) {
-        close(dup_fd);
-        return hull_error(err, errno, "open `%s/tmp`", s->path);
-    }
+    cleanup_dir DIR *d = NULL;
+    if (fs_opendir_at(s->tmp_fd, &d, err) < 0)
+        return hull_error_prefix(err, "open `%s/tmp`", s->path);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
