@@ -238,7 +238,7 @@ static bool reservation_live(int dirfd, const char *name)
     return false;
 }
 
-static bool conflicts(int dirfd, const struct net_port *p)
+static bool conflicts_in(int dirfd, const struct net_port *p)
 {
     cleanup_dir DIR *d = NULL;
     cleanup_err hull_err *e = NULL;
@@ -256,6 +256,15 @@ static bool conflicts(int dirfd, const struct net_port *p)
             return true;
     }
     return false;
+}
+
+/* A live reservation of p's port here or where an older hull kept them. */
+static bool conflicts(int dirfd, const struct net_port *p)
+{
+    if (conflicts_in(dirfd, p))
+        return true;
+    cleanup_close int before = open(NET_PORTS_DIR_BEFORE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return before >= 0 && conflicts_in(before, p);
 }
 
 /* Does another program listen there (a bind() of our own fails)? */
@@ -305,15 +314,18 @@ static unsigned free_port(const struct net_port *p)
 
 void net_ports_release(json_t *names)
 {
-    cleanup_close int dirfd = open(NET_PORTS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return;
-    size_t i;
-    json_t *n;
-    json_array_foreach(names, i, n)
-    {
-        if (json_is_string(n))
-            unlinkat(dirfd, json_string_value(n), 0);
+    static const char *const dirs[] = {NET_PORTS_DIR, NET_PORTS_DIR_BEFORE};
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+        cleanup_close int dirfd = open(dirs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+            continue;
+        size_t i;
+        json_t *n;
+        json_array_foreach(names, i, n)
+        {
+            if (json_is_string(n))
+                unlinkat(dirfd, json_string_value(n), 0);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 /* Published ports: `-p [IP:][HOST:]CONTAINER[/tcp|udp]` (ranges HOSTRANGE:CONTAINERRANGE) into
  * single-port mappings, and host-wide reservations of host ports, since portmap's kernel DNAT
- * binds no socket that would make a second user fail. Reservations live in /run/hull/ports (one
+ * binds no socket that would make a second user fail. Reservations live in /run/hull-ports (one
  * file per PROTO-PORT-IP naming its owner: pid, start time, boot id), checked under the
  * host-wide network lock together with a bind() probe for ports other programs listen on. */
 #ifndef HULL_NET_PORTS_H
@@ -13,7 +13,11 @@
 
 #include "util/error.h"
 
-#define NET_PORTS_DIR "/run/hull/ports"
+#define NET_PORTS_DIR "/run/hull-ports"
+/* Where hull before 2026-12-06 kept them: inside hull-runtime's default state root, where
+ * `hull-runtime list` showed the directory as a container "ports". Still read (a container
+ * started by an older hull keeps its ports) and released from; never written. */
+#define NET_PORTS_DIR_BEFORE "/run/hull/ports"
 
 struct net_port {
     char host_ip[46];   /* "" = every address; IPv4 or IPv6 (without brackets) */

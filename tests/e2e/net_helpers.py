@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-PORTS_DIR = "/run/hull/ports"
+PORTS_DIR = "/run/hull-ports"
 
 
 def host_routes():

@@ -256,3 +256,42 @@ def test_udp_flow_from_before_the_publish_reaches_the_container(hull):
     hull("rm", "-f", c, check=True)
     hull("network", "rm", "udpct", check=True)
     assert not nothing_left(hull.root, sub, br)
+
+
+def test_reservations_live_outside_the_runtime_state_root(hull):
+    """Reservations are in /run/hull-ports, not in hull-runtime's default root /run/hull, where
+    `hull-runtime list` showed their directory as a container "ports"; one an older hull left
+    in /run/hull/ports still holds its port while its owner lives."""
+    sub, br = create_network(hull, "rsv")
+    port, old_port = free_port(), free_port()
+    c = hull.run_d("--network", "rsv", "-p", f"127.0.0.1:{port}:80", *HTTPD)
+    assert f"tcp-{port}-127.0.0.1" in os.listdir("/run/hull-ports")
+    listed = subprocess.run([os.path.join(BUILD, "hull-runtime"), "list", "--format", "json"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "ports" not in [e["id"] for e in json.loads(listed or "[]")]
+    # An older hull's reservation, owned by this (live) test process.
+    with open("/proc/self/stat") as f:
+        start = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    legacy = "/run/hull/ports"
+    made = not os.path.isdir(legacy)
+    os.makedirs(legacy, exist_ok=True)
+    name = os.path.join(legacy, f"tcp-{old_port}-0.0.0.0")
+    try:
+        with open(name, "w") as f:
+            json.dump({"pid": os.getpid(), "startTime": start, "bootId": boot,
+                       "owner": "older hull"}, f)
+        r = hull("run", "--rm", "--network", "rsv", "-p", f"127.0.0.1:{old_port}:80", "busybox",
+                 "true")
+        assert r.returncode != 0
+        assert f"Bind for 127.0.0.1:{old_port} failed: port is already allocated" in r.stderr
+    finally:
+        os.unlink(name)
+        if made:
+            os.rmdir(legacy)
+    # Released from both places: the port is free again once the container goes.
+    hull("rm", "-f", c, check=True)
+    assert f"tcp-{port}-127.0.0.1" not in os.listdir("/run/hull-ports")
+    hull("network", "rm", "rsv", check=True)
+    assert not nothing_left(hull.root, sub, br)
