@@ -141,8 +141,8 @@ static int create_device(int rootfd, const struct hull_device *d, bool in_userns
         cleanup_close int target = resolve_in_root(rootfd, d->path, RESOLVE_EXISTING, err);
         if (target < 0)
             return -1;
-        char tp[32];
-        if (mount(d->path, fd_path(tp, target), NULL, MS_BIND, NULL) < 0)
+        cleanup_close int host = open(d->path, O_PATH | O_CLOEXEC);
+        if (host < 0 || bind_fd(host, target, false) < 0)
             return hull_error(err, errno, "bind mount host device `%s`", d->path);
         return harden_device_bind(rootfd, d->path, err);
     }
