@@ -91,22 +91,11 @@ int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err)
         return hull_error(err, errno, "set propagation of `/`");
     if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
         return hull_error(err, errno, "bind mount the rootfs `%s`", cfg->root_path);
-    /* pivot_root refuses a new root whose parent mount is shared: make the nearest mount point
-     * above the rootfs private. */
-    cleanup_free char *dir = strdup(cfg->root_path);
-    if (dir == NULL)
-        return hull_error(err, ENOMEM, "rootfs");
-    for (;;) {
-        char *slash = strrchr(dir, '/');
-        if (slash == NULL)
-            break;
-        if (slash == dir)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-        if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) == 0 || strcmp(dir, "/") == 0)
-            break;
-    }
+    /* pivot_root (and the MS_MOVE of no_pivot) refuses a new root whose parent mount is shared.
+     * No mount below "/" is shared any more: the recursive rslave, rprivate or runbindable above
+     * took every one out of its peer group, and the rootfs bind is a clone of a mount that is
+     * not shared either. (Making the nearest mount point above the rootfs private, as was done
+     * here, found it by trial mounts on each parent directory.) */
     int fd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return hull_error(err, errno, "open rootfs `%s`", cfg->root_path);
