@@ -70,6 +70,33 @@ static bool dev_is_bind_mounted(const struct hull_config *cfg)
     return false;
 }
 
+/* Whether /dev/NAME cannot exist yet: /dev is a tmpfs the runtime mounted fresh (the last mount
+ * on "/dev" is one) and no mount after it has a destination under /dev/NAME. Then the node is
+ * made without first removing what the image put there (runc's unlink). Anything else there
+ * (/dev from the image, a bind or devtmpfs mount, a path spelt otherwise) keeps the unlink. */
+static bool dev_fresh_for(const struct hull_config *cfg, const char *name)
+{
+    size_t last = cfg->n_mounts;
+    for (size_t i = 0; i < cfg->n_mounts; i++)
+        if (strcmp(cfg->mounts[i].destination, "/dev") == 0)
+            last = i;
+    if (last == cfg->n_mounts || cfg->mounts[last].bind || cfg->mounts[last].type == NULL ||
+        strcmp(cfg->mounts[last].type, "tmpfs") != 0)
+        return false;
+    size_t n = strlen(name);
+    for (size_t i = last + 1; i < cfg->n_mounts; i++) {
+        const char *d = cfg->mounts[i].destination;
+        if (strncmp(d, "/dev/", 5) != 0)
+            continue;
+        d += 5;
+        /* Only plain /dev/x/y spellings are judged; any other one could be this node. */
+        if (strstr(d, "//") || strstr(d, "/.") || *d == '.' || *d == '/' ||
+            (strncmp(d, name, n) == 0 && (d[n] == '\0' || d[n] == '/')))
+            return false;
+    }
+    return true;
+}
+
 static int split_parent(const char *path, char *parent, size_t size, const char **name)
 {
     const char *slash = strrchr(path, '/');
@@ -111,20 +138,28 @@ static int harden_device_bind(int rootfd, const char *path, hull_err **err)
     return 0;
 }
 
-static int create_device(int rootfd, const struct hull_device *d, bool in_userns, hull_err **err)
+/* `devfd`: /dev resolved in the root once for every node in there (-1: resolve the parent
+ * here). `fresh`: nothing can be at the path yet (dev_fresh_for). */
+static int create_device(int rootfd, int devfd, const struct hull_device *d, bool fresh,
+                         bool in_userns, hull_err **err)
 {
     char parent[4096];
     const char *name;
     if (split_parent(d->path, parent, sizeof parent, &name) < 0)
         return hull_error(err, EINVAL, "device path `%s`", d->path);
-    cleanup_close int dirfd = resolve_in_root(rootfd, parent, RESOLVE_MKDIR, err);
-    if (dirfd < 0)
-        return -1;
+    cleanup_close int own = -1;
+    int dirfd = devfd;
+    if (dirfd < 0 || strcmp(parent, "/dev") != 0) {
+        own = resolve_in_root(rootfd, parent, RESOLVE_MKDIR, err);
+        if (own < 0)
+            return -1;
+        dirfd = own;
+    }
     mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
     mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
     dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
     /* Replace whatever the image put there (runc does the same). */
-    if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
+    if (!fresh && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
         return hull_error(err, errno, "remove existing `%s`", d->path);
     if (!in_userns || type == S_IFIFO) {
         if (mknodat(dirfd, name, type | perm, dev) < 0)
@@ -141,8 +176,8 @@ static int create_device(int rootfd, const struct hull_device *d, bool in_userns
         cleanup_close int target = resolve_in_root(rootfd, d->path, RESOLVE_EXISTING, err);
         if (target < 0)
             return -1;
-        char tp[32];
-        if (mount(d->path, fd_path(tp, target), NULL, MS_BIND, NULL) < 0)
+        cleanup_close int host = open(d->path, O_PATH | O_CLOEXEC);
+        if (host < 0 || bind_fd(host, target, false) < 0)
             return hull_error(err, errno, "bind mount host device `%s`", d->path);
         return harden_device_bind(rootfd, d->path, err);
     }
@@ -156,27 +191,30 @@ static int create_device(int rootfd, const struct hull_device *d, bool in_userns
 int devices_setup(const struct hull_config *cfg, int rootfd, bool in_userns, hull_err **err)
 {
     bool defaults = !dev_is_bind_mounted(cfg);
+    cleanup_close int devfd = -1;
     if (defaults) {
+        devfd = resolve_in_root(rootfd, "/dev", RESOLVE_MKDIR, err);
+        if (devfd < 0)
+            return hull_error_prefix(err, "default devices");
         for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
+            const struct hull_device *d = &default_devices[i];
             bool overridden = false;
             for (size_t k = 0; k < cfg->n_devices; k++)
-                if (strcmp(cfg->devices[k].path, default_devices[i].path) == 0)
+                if (strcmp(cfg->devices[k].path, d->path) == 0)
                     overridden = true;
-            if (!overridden && create_device(rootfd, &default_devices[i], in_userns, err) < 0)
+            if (!overridden && create_device(rootfd, devfd, d, dev_fresh_for(cfg, d->path + 5),
+                                             in_userns, err) < 0)
                 return hull_error_prefix(err, "default devices");
         }
     }
     for (size_t i = 0; i < cfg->n_devices; i++) {
-        if (create_device(rootfd, &cfg->devices[i], in_userns, err) < 0)
+        if (create_device(rootfd, devfd, &cfg->devices[i], false, in_userns, err) < 0)
             return hull_error_prefix(err, "linux.devices[%zu]", i);
     }
     if (!defaults)
         return 0;
-    cleanup_close int devfd = resolve_in_root(rootfd, "/dev", RESOLVE_MKDIR, err);
-    if (devfd < 0)
-        return -1;
     for (size_t i = 0; i < sizeof(dev_symlinks) / sizeof(dev_symlinks[0]); i++) {
-        if (strcmp(dev_symlinks[i].name, "ptmx") == 0)
+        if (strcmp(dev_symlinks[i].name, "ptmx") == 0 && !dev_fresh_for(cfg, "ptmx"))
             unlinkat(devfd, "ptmx", 0);
         if (symlinkat(dev_symlinks[i].target, devfd, dev_symlinks[i].name) < 0 && errno != EEXIST)
             return hull_error(err, errno, "symlink /dev/%s", dev_symlinks[i].name);

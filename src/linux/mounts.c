@@ -1,6 +1,7 @@
 /* Mount setup inside the container's mount namespace. Targets are opened with
- * resolve_in_root() and mounted through /proc/self/fd/N, so the kernel mounts on the exact
- * inode that was resolved inside the rootfs, never on a path re-walked through symlinks. */
+ * resolve_in_root() and mounted through that fd (mount_on_fd: "." after fchdir there, or
+ * /proc/self/fd/N; bind_fd: open_tree + move_mount), so the kernel mounts on the exact inode
+ * that was resolved inside the rootfs, never on a path re-walked through symlinks. */
 #include "linux/mounts.h"
 
 #include <errno.h>
@@ -32,41 +33,52 @@
 
 /* Mount flags the kernel locks on bind mounts made in a less privileged user namespace; a
  * remount must repeat them. */
-static unsigned long locked_flags(const char *path)
+static unsigned long locked_of(const struct statvfs *sv)
 {
-    struct statvfs sv;
-    if (statvfs(path, &sv) < 0)
-        return 0;
     unsigned long f = 0;
-    if (sv.f_flag & ST_NOSUID)
+    if (sv->f_flag & ST_NOSUID)
         f |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV)
+    if (sv->f_flag & ST_NODEV)
         f |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC)
+    if (sv->f_flag & ST_NOEXEC)
         f |= MS_NOEXEC;
-    if (sv.f_flag & ST_RDONLY)
+    if (sv->f_flag & ST_RDONLY)
         f |= MS_RDONLY;
-    if (sv.f_flag & ST_NOATIME)
+    if (sv->f_flag & ST_NOATIME)
         f |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME)
+    if (sv->f_flag & ST_NODIRATIME)
         f |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME)
+    if (sv->f_flag & ST_RELATIME)
         f |= MS_RELATIME;
     return f;
 }
 
-static int remount_bind(const char *path, unsigned long flags, hull_err **err)
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    return statvfs(path, &sv) < 0 ? 0 : locked_of(&sv);
+}
+
+static unsigned long locked_flags_fd(int fd)
+{
+    struct statvfs sv;
+    return fstatvfs(fd, &sv) < 0 ? 0 : locked_of(&sv);
+}
+
+/* `cwd`: the working directory for mount_on_fd (linux/resolve.h) to come back to. */
+static int remount_bind(int cwd, int fd, unsigned long flags, hull_err **err)
 {
     unsigned long f = MS_BIND | MS_REMOUNT | flags;
-    if (mount(NULL, path, NULL, f, NULL) == 0)
+    if (mount_on_fd(cwd, NULL, fd, NULL, f, NULL) == 0)
         return 0;
     if (errno == EPERM) {
         /* Repeat the locked flags (e.g. nosuid,nodev of a user-namespace bind). */
-        unsigned long locked = locked_flags(path) & ~MS_RDONLY;
-        if (mount(NULL, path, NULL, f | locked, NULL) == 0)
+        unsigned long locked = locked_flags_fd(fd) & ~MS_RDONLY;
+        if (mount_on_fd(cwd, NULL, fd, NULL, f | locked, NULL) == 0)
             return 0;
     }
-    return hull_error(err, errno, "remount `%s`", path);
+    char p[32];
+    return hull_error(err, errno, "remount `%s`", fd_path(p, fd));
 }
 
 int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err)
@@ -79,22 +91,11 @@ int mounts_prepare_rootfs(const struct hull_config *cfg, hull_err **err)
         return hull_error(err, errno, "set propagation of `/`");
     if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
         return hull_error(err, errno, "bind mount the rootfs `%s`", cfg->root_path);
-    /* pivot_root refuses a new root whose parent mount is shared: make the nearest mount point
-     * above the rootfs private. */
-    cleanup_free char *dir = strdup(cfg->root_path);
-    if (dir == NULL)
-        return hull_error(err, ENOMEM, "rootfs");
-    for (;;) {
-        char *slash = strrchr(dir, '/');
-        if (slash == NULL)
-            break;
-        if (slash == dir)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-        if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) == 0 || strcmp(dir, "/") == 0)
-            break;
-    }
+    /* pivot_root (and the MS_MOVE of no_pivot) refuses a new root whose parent mount is shared.
+     * No mount below "/" is shared any more: the recursive rslave, rprivate or runbindable above
+     * took every one out of its peer group, and the rootfs bind is a clone of a mount that is
+     * not shared either. (Making the nearest mount point above the rootfs private, as was done
+     * here, found it by trial mounts on each parent directory.) */
     int fd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return hull_error(err, errno, "open rootfs `%s`", cfg->root_path);
@@ -123,7 +124,7 @@ static int reopen_target(int rootfd, const struct hull_mount *m, hull_err **err)
     return resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
 }
 
-static int bind_mount(int rootfd, const struct hull_mount *m, hull_err **err)
+static int bind_mount(int cwd, int rootfd, const struct hull_mount *m, hull_err **err)
 {
     cleanup_close int src = open(m->source, O_PATH | O_CLOEXEC);
     if (src < 0)
@@ -135,17 +136,15 @@ static int bind_mount(int rootfd, const struct hull_mount *m, hull_err **err)
         rootfd, m->destination, S_ISDIR(st.st_mode) ? RESOLVE_MKDIR : RESOLVE_MKFILE, err);
     if (target < 0)
         return -1;
-    char sp[32], tp[32];
-    if (mount(fd_path(sp, src), fd_path(tp, target), NULL,
-              MS_BIND | (m->recursive_bind ? MS_REC : 0), NULL) < 0)
+    if (bind_fd(src, target, m->recursive_bind) < 0)
         return hull_error(err, errno, "bind mount `%s` on `%s`", m->source, m->destination);
     cleanup_close int mounted = reopen_target(rootfd, m, err);
     if (mounted < 0)
         return -1;
     unsigned long flags = m->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
-    if (flags != 0 && remount_bind(fd_path(tp, mounted), flags, err) < 0)
+    if (flags != 0 && remount_bind(cwd, mounted, flags, err) < 0)
         return hull_error_prefix(err, "mount `%s`", m->destination);
-    if (m->propagation && mount(NULL, fd_path(tp, mounted), NULL, m->propagation, NULL) < 0)
+    if (m->propagation && mount_on_fd(cwd, NULL, mounted, NULL, m->propagation, NULL) < 0)
         return hull_error(err, errno, "set propagation of `%s`", m->destination);
     return apply_attrs(mounted, m, err);
 }
@@ -174,14 +173,14 @@ static bool own_cgroup_path(const char *proc_self_cgroup, const char *controller
 
 /* Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
  * container's own cgroup directory instead, as runc does. */
-static int bind_own_cgroup(const char *self, const char *mnt, const char *controllers, int subfd,
-                           const char *sub, hull_err **err)
+static int bind_own_cgroup(int cwd, const char *self, const char *mnt, const char *controllers,
+                           int subfd, const char *sub, hull_err **err)
 {
-    char rel[2048], src[4096], sp[32];
+    char rel[2048], src[4096];
     if (!own_cgroup_path(self, controllers, rel, sizeof rel))
         return hull_error(err, ENOENT, "find our cgroup for `%s`", controllers);
     snprintf(src, sizeof src, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
-    if (mount(src, fd_path(sp, subfd), NULL, MS_BIND, NULL) < 0)
+    if (mount_on_fd(cwd, src, subfd, NULL, MS_BIND, NULL) < 0)
         return hull_error(err, errno, "bind mount `%s` on `%s`", src, sub);
     return 0;
 }
@@ -197,7 +196,7 @@ static const char *hierarchy_name(const struct cgroup_hierarchy *h)
 
 /* The flags of the cgroup mount for the tmpfs and every hierarchy below it (the binds were
  * made without them): one recursive mount_setattr(2); before Linux 5.12 a remount of each. */
-static int seal_cgroup_tree(int rootfd, int top, const struct hull_mount *m,
+static int seal_cgroup_tree(int cwd, int rootfd, int top, const struct hull_mount *m,
                             const struct cgroup_host *host, unsigned long flags, bool own_cgroupns,
                             hull_err **err)
 {
@@ -213,7 +212,6 @@ static int seal_cgroup_tree(int rootfd, int top, const struct hull_mount *m,
     if (errno != ENOSYS)
         return hull_error(err, errno, "set the flags of `%s` and its cgroup mounts",
                           m->destination);
-    char p[32];
     for (size_t i = 0; i < host->n && !own_cgroupns; i++) {
         const char *name = hierarchy_name(&host->h[i]);
         if (name == NULL)
@@ -221,12 +219,12 @@ static int seal_cgroup_tree(int rootfd, int top, const struct hull_mount *m,
         char sub[1200];
         snprintf(sub, sizeof sub, "%s/%s", m->destination, name);
         cleanup_close int mounted = resolve_in_root(rootfd, sub, RESOLVE_EXISTING, err);
-        if (mounted < 0 || remount_bind(fd_path(p, mounted), f, err) < 0)
+        if (mounted < 0 || remount_bind(cwd, mounted, f, err) < 0)
             return -1;
     }
     if ((flags & MS_RDONLY) &&
-        mount(NULL, fd_path(p, top), NULL,
-              MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+        mount_on_fd(cwd, NULL, top, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    "mode=755") < 0)
         return hull_error(err, errno, "remount `%s` read-only", m->destination);
     return 0;
 }
@@ -234,9 +232,9 @@ static int seal_cgroup_tree(int rootfd, int top, const struct hull_mount *m,
 /* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME, in the
  * tmpfs `top` just mounted there (ours alone: nothing of the container has run in it, and NAME
  * is a single component, so no resolution in the root is needed). */
-static int mount_hierarchies(int top, const struct hull_mount *m, const struct cgroup_host *host,
-                             const char *self, unsigned long flags, bool own_cgroupns,
-                             hull_err **err)
+static int mount_hierarchies(int cwd, int top, const struct hull_mount *m,
+                             const struct cgroup_host *host, const char *self, unsigned long flags,
+                             bool own_cgroupns, hull_err **err)
 {
     for (size_t i = 0; i < host->n; i++) {
         const struct cgroup_hierarchy *h = &host->h[i];
@@ -250,14 +248,13 @@ static int mount_hierarchies(int top, const struct hull_mount *m, const struct c
         cleanup_close int subfd = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (subfd < 0)
             return hull_error(err, errno, "open `%s` inside the container", sub);
-        char subp[32];
         if (h->v2) {
             if (!own_cgroupns) {
-                if (bind_own_cgroup(self, h->mountpoint, "", subfd, sub, err) < 0)
+                if (bind_own_cgroup(cwd, self, h->mountpoint, "", subfd, sub, err) < 0)
                     return -1;
                 continue;
             }
-            if (mount("cgroup2", fd_path(subp, subfd), "cgroup2", flags, NULL) < 0)
+            if (mount_on_fd(cwd, "cgroup2", subfd, "cgroup2", flags, NULL) < 0)
                 return hull_error(err, errno, "mount cgroup2 on `%s`", sub);
             continue;
         }
@@ -275,11 +272,11 @@ static int mount_hierarchies(int top, const struct hull_mount *m, const struct c
             strncat(data, o, sizeof data - strlen(data) - 1);
         }
         if (!own_cgroupns) {
-            if (bind_own_cgroup(self, h->mountpoint, data, subfd, sub, err) < 0)
+            if (bind_own_cgroup(cwd, self, h->mountpoint, data, subfd, sub, err) < 0)
                 return -1;
             continue;
         }
-        if (mount("cgroup", fd_path(subp, subfd), "cgroup", flags, data) < 0)
+        if (mount_on_fd(cwd, "cgroup", subfd, "cgroup", flags, data) < 0)
             return hull_error(err, errno, "mount cgroup (%s) on `%s`", data, sub);
     }
     return 0;
@@ -309,19 +306,18 @@ static int read_small_file(const char *path, char *buf, size_t size)
     return 0;
 }
 
-static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool own_cgroupns,
-                        const struct cgroup_host *cgroups, hull_err **err)
+static int mount_cgroup(int cwd, int rootfd, const struct hull_mount *m, int target,
+                        bool own_cgroupns, const struct cgroup_host *cgroups, hull_err **err)
 {
-    char tp[32];
     unsigned long flags = m->flags & ~MS_REMOUNT;
     struct statfs sf;
     if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
-        if (mount("cgroup2", fd_path(tp, target), "cgroup2", flags, NULL) < 0)
+        if (mount_on_fd(cwd, "cgroup2", target, "cgroup2", flags, NULL) < 0)
             return hull_error(err, errno, "mount cgroup2 on `%s`", m->destination);
         return 0;
     }
-    if (mount("tmpfs", fd_path(tp, target), "tmpfs",
-              (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+    if (mount_on_fd(cwd, "tmpfs", target, "tmpfs",
+                    (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
         return hull_error(err, errno, "mount tmpfs on `%s`", m->destination);
     cleanup_cgroup_host struct cgroup_host read = {0};
     if (cgroups == NULL) {
@@ -349,9 +345,9 @@ static int mount_cgroup(int rootfd, const struct hull_mount *m, int target, bool
     cleanup_close int top = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
     if (top < 0)
         return -1;
-    if (mount_hierarchies(top, m, cgroups, self, flags, own_cgroupns, err) < 0)
+    if (mount_hierarchies(cwd, top, m, cgroups, self, flags, own_cgroupns, err) < 0)
         return -1;
-    return seal_cgroup_tree(rootfd, top, m, cgroups, flags, own_cgroupns, err);
+    return seal_cgroup_tree(cwd, rootfd, top, m, cgroups, flags, own_cgroupns, err);
 }
 
 /* A copy of the comma-separated `data` without the options starting with `prefix`. */
@@ -371,28 +367,28 @@ static char *drop_option(const char *data, const char *prefix)
     return out;
 }
 
-static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns, bool own_cgroupns,
-                         const char *mount_label, const struct cgroup_host *cgroups, hull_err **err)
+static int special_mount(int cwd, int rootfd, const struct hull_mount *m, bool in_userns,
+                         bool own_cgroupns, const char *mount_label,
+                         const struct cgroup_host *cgroups, hull_err **err)
 {
     cleanup_close int target = resolve_in_root(rootfd, m->destination, RESOLVE_MKDIR, err);
     if (target < 0)
         return -1;
-    char tp[32];
     if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-        if (mount_cgroup(rootfd, m, target, own_cgroupns, cgroups, err) < 0)
+        if (mount_cgroup(cwd, rootfd, m, target, own_cgroupns, cgroups, err) < 0)
             return -1;
     } else {
         unsigned long flags = m->flags & ~MS_REMOUNT;
         const char *source = m->source && *m->source ? m->source : m->type;
         /* linux.mountLabel: the SELinux context of the container's own filesystems. */
         cleanup_free char *labeled = lsm_mount_data(m->type, m->data, mount_label);
-        int rc = mount(source, fd_path(tp, target), m->type, flags, labeled ? labeled : m->data);
+        int rc = mount_on_fd(cwd, source, target, m->type, flags, labeled ? labeled : m->data);
         /* devpts' gid=5 (tty) is refused in a user namespace that does not map gid 5 (rootless
          * hull's single-id fallback): mount it without, as crun does. */
         if (rc < 0 && errno == EINVAL && in_userns && strcmp(m->type, "devpts") == 0 && m->data &&
             strstr(m->data, "gid=")) {
             cleanup_free char *without = drop_option(labeled ? labeled : m->data, "gid=");
-            rc = mount(source, fd_path(tp, target), m->type, flags, without);
+            rc = mount_on_fd(cwd, source, target, m->type, flags, without);
         }
         if (rc < 0) {
             int saved = errno;
@@ -406,12 +402,12 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
             if (fallback == NULL || !is_dir_path(fallback))
                 return hull_error(err, saved, "mount %s on `%s`%s", m->type, m->destination,
                                   in_userns ? " (in a user namespace)" : "");
-            if (mount(fallback, fd_path(tp, target), NULL, MS_BIND | MS_REC, NULL) < 0)
+            if (mount_on_fd(cwd, fallback, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return hull_error(err, errno, "bind mount `%s` on `%s`", fallback, m->destination);
             cleanup_close int again = reopen_target(rootfd, m, err);
             if (again < 0)
                 return -1;
-            if (flags && remount_bind(fd_path(tp, again), flags, err) < 0)
+            if (flags && remount_bind(cwd, again, flags, err) < 0)
                 return -1;
         }
     }
@@ -419,7 +415,7 @@ static int special_mount(int rootfd, const struct hull_mount *m, bool in_userns,
         cleanup_close int mounted = reopen_target(rootfd, m, err);
         if (mounted < 0)
             return -1;
-        if (m->propagation && mount(NULL, fd_path(tp, mounted), NULL, m->propagation, NULL) < 0)
+        if (m->propagation && mount_on_fd(cwd, NULL, mounted, NULL, m->propagation, NULL) < 0)
             return hull_error(err, errno, "set propagation of `%s`", m->destination);
         if (apply_attrs(mounted, m, err) < 0)
             return -1;
@@ -441,10 +437,15 @@ size_t mounts_first_cgroup(const struct hull_config *cfg)
 int mounts_apply_config(const struct hull_config *cfg, int rootfd, bool in_userns,
                         const struct cgroup_host *cgroups, size_t from, size_t to, hull_err **err)
 {
+    if (from >= to || from >= cfg->n_mounts)
+        return 0;
+    /* -1 when the working directory cannot be entered again: then every mount goes through
+     * /proc/self/fd/N. */
+    cleanup_close int cwd = mount_cwd_open();
     for (size_t i = from; i < to && i < cfg->n_mounts; i++) {
         const struct hull_mount *m = &cfg->mounts[i];
-        int r = m->bind ? bind_mount(rootfd, m, err)
-                        : special_mount(rootfd, m, in_userns,
+        int r = m->bind ? bind_mount(cwd, rootfd, m, err)
+                        : special_mount(cwd, rootfd, m, in_userns,
                                         config_has_namespace(cfg, CLONE_NEWCGROUP),
                                         cfg->mount_label, cgroups, err);
         if (r < 0)
@@ -509,6 +510,7 @@ int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
     if (root < 0)
         return hull_error(err, errno, "open `/`");
     cleanup_close int devnull = -1;
+    cleanup_close int cwd = mount_cwd_open();
     for (char **p = cfg->masked_paths; *p; p++) {
         /* No error built for a path that is not there (most of them, usually). */
         cleanup_close int target = resolve_open_in_root(root, *p, O_PATH, true, NULL);
@@ -523,10 +525,9 @@ int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
         struct stat st;
         if (fstat(target, &st) < 0)
             return hull_error(err, errno, "maskedPaths: stat `%s`", *p);
-        char tp[32], sp[32];
         if (S_ISDIR(st.st_mode)) {
-            if (mount("tmpfs", fd_path(tp, target), "tmpfs",
-                      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=755") < 0)
+            if (mount_on_fd(cwd, "tmpfs", target, "tmpfs",
+                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=755") < 0)
                 return hull_error(err, errno, "maskedPaths: mask directory `%s`", *p);
             continue;
         }
@@ -540,7 +541,7 @@ int mounts_apply_masked_paths(const struct hull_config *cfg, hull_err **err)
                 return hull_error(err, EPERM,
                                   "maskedPaths: /dev/null in the container is not the null device");
         }
-        if (mount(fd_path(sp, devnull), fd_path(tp, target), NULL, MS_BIND, NULL) < 0)
+        if (bind_fd(devnull, target, false) < 0)
             return hull_error(err, errno, "maskedPaths: mask `%s`", *p);
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,6 +18,67 @@ const char *fd_path(char buf[static 32], int fd)
 {
     snprintf(buf, 32, "/proc/self/fd/%d", fd);
     return buf;
+}
+
+int mount_cwd_open(void)
+{
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cwd < 0)
+        return -1;
+    /* Entering it needs search permission, which opening it did not. */
+    if (fchdir(cwd) < 0) {
+        int e = errno;
+        close(cwd);
+        errno = e;
+        return -1;
+    }
+    return cwd;
+}
+
+/* Filesystems that read no path from the source or the options. */
+static bool virtual_fs(const char *type)
+{
+    static const char *const types[] = {"proc",   "sysfs",  "tmpfs",  "devpts",
+                                        "mqueue", "cgroup", "cgroup2"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    return false;
+}
+
+int mount_on_fd(int cwd, const char *source, int fd, const char *type, unsigned long flags,
+                const void *data)
+{
+    char p[32];
+    bool cwd_free = type ? virtual_fs(type) : (source == NULL || source[0] == '/');
+    if (cwd < 0 || !cwd_free || fchdir(fd) < 0)
+        return mount(source, fd_path(p, fd), type, flags, data);
+    int rc = mount(source, ".", type, flags, data);
+    int e = errno;
+    /* The directory was entered a moment ago (mount_cwd_open): this cannot fail. */
+    if (fchdir(cwd) < 0)
+        abort();
+    errno = e;
+    return rc;
+}
+
+int bind_fd(int src, int target, bool recursive)
+{
+    int tree = (int)syscall(SYS_open_tree, src, "",
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                                (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0)
+        return -1;
+    int rc = (int)syscall(SYS_move_mount, tree, "", target, "",
+                          MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int e = errno;
+    struct stat a, b;
+    if (rc < 0 && e == EINVAL && fstat(src, &a) == 0 && fstat(target, &b) == 0 &&
+        S_ISDIR(a.st_mode) != S_ISDIR(b.st_mode))
+        e = ENOTDIR;
+    close(tree);
+    errno = e;
+    return rc;
 }
 
 static int openat2_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)

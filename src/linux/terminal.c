@@ -116,8 +116,7 @@ static int bind_dev_console(int rootfd, int slave, hull_err **err)
     cleanup_close int target = resolve_in_root(rootfd, "/dev/console", RESOLVE_MKFILE, err);
     if (target < 0)
         return hull_error_prefix(err, "/dev/console");
-    char src[32], dst[32];
-    if (mount(fd_path(src, slave), fd_path(dst, target), NULL, MS_BIND, NULL) < 0)
+    if (bind_fd(slave, target, false) < 0)
         return hull_error(err, errno, "bind the terminal onto /dev/console");
     return 0;
 }

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 
-from conftest import Bundle
+from conftest import Bundle, default_config
 from device_util import add_hostile, denied_everywhere
 from hull_helpers import hull  # noqa: F401 (fixture)
 from image_helpers import add_tree, tar_bytes, write_oci_layout
@@ -148,3 +148,29 @@ def test_host_nodes_bound_into_a_user_namespace_are_nosuid_noexec(runtime, bundl
     for line in lines:
         opts = line.split()[5].split(",")
         assert "nosuid" in opts and "noexec" in opts, line
+
+
+def test_default_nodes_replace_what_the_image_put_in_its_own_dev(runtime, bundle):
+    """Without a tmpfs on /dev the default nodes go into the image's /dev: a file the image put
+    at /dev/null (or /dev/ptmx) is replaced by the runtime's node (the unlink runc makes too). A
+    fresh tmpfs on /dev (the default config) holds nothing to replace: there the node is made at
+    once; both give the same /dev."""
+    dev = os.path.join(bundle.rootfs, "dev")
+    os.makedirs(dev, exist_ok=True)
+    for name in ("null", "ptmx"):
+        p = os.path.join(dev, name)
+        if os.path.lexists(p):
+            os.unlink(p)
+        with open(p, "w") as f:
+            f.write("from the image\n")
+    script = "stat -c '%F %t:%T' /dev/null /dev/zero; readlink /dev/ptmx; echo x > /dev/null"
+    for own_dev in (False, True):
+        cfg = default_config(["sh", "-c", script])
+        if not own_dev:
+            cfg["mounts"] = [m for m in cfg["mounts"] if m["destination"] != "/dev"]
+        bundle.write(cfg)
+        r = runtime("run", "-b", bundle.path, "imgdev")
+        runtime("delete", "-f", "imgdev")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines() == ["character special file 1:3",
+                                         "character special file 1:5", "pts/ptmx"], r.stdout

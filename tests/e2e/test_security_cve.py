@@ -132,6 +132,57 @@ def test_mount_destination_swapped_for_a_symlink_stays_inside_the_rootfs(runtime
     assert runtime.ids() == []
 
 
+def test_mount_destinations_through_image_symlinks_land_inside_the_root(runtime, bundle,
+                                                                       tmp_path):
+    """Image symlinks to host paths as the destinations of a tmpfs, of a read-only directory
+    bind with a propagation, of a read-only file bind and of a masked path: each mount lands on
+    the path as resolved inside the rootfs (mounted through the resolved fd, never a path
+    walked again), the host paths stay untouched."""
+    host = tmp_path / "host"
+    for d in ("tmp", "dir", "masked"):
+        (host / d).mkdir(parents=True)
+        (host / d / "marker").write_text("host\n")
+    (host / "file").write_text("host\n")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "inside").write_text("inside\n")
+    (tmp_path / "src-file").write_text("inside\n")
+    for name in ("tmp", "dir", "file", "masked"):
+        os.symlink(str(host / name), os.path.join(bundle.rootfs, "link-" + name))
+    cfg = default_config(["sh", "-c", "cat /proc/self/mountinfo; ls -A " + str(host / "tmp")
+                          + "; cat " + str(host / "dir" / "inside") + " " + str(host / "file")
+                          + "; ls -A " + str(host / "masked") + "; echo done"])
+    cfg["mounts"] += [
+        {"destination": "/link-tmp", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/link-dir", "type": "bind", "source": str(src),
+         "options": ["rbind", "ro", "rprivate"]},
+        {"destination": "/link-file", "type": "bind", "source": str(tmp_path / "src-file"),
+         "options": ["bind", "ro"]},
+    ]
+    cfg["linux"]["maskedPaths"] = [str(host / "masked")]
+    # The same paths inside the rootfs, where the symlinks resolve (a dangling destination is
+    # refused, not created).
+    inside = os.path.join(bundle.rootfs, str(host).lstrip("/"))
+    for d in ("tmp", "dir", "masked"):
+        os.makedirs(os.path.join(inside, d))
+    open(os.path.join(inside, "file"), "w").close()
+    bundle.write(cfg)
+    r = runtime("run", "-b", bundle.path, "symdest")
+    runtime("delete", "-f", "symdest")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[-3:] == ["inside", "inside", "done"], r.stdout
+    points = {l.split()[4]: l.split()[5].split(",") for l in lines if len(l.split()) > 6}
+    for name in ("tmp", "dir", "file", "masked"):
+        assert str(host / name) in points, r.stdout
+    assert "ro" in points[str(host / "dir")] and "ro" in points[str(host / "file")], r.stdout
+    for d in ("tmp", "dir", "masked"):
+        assert os.listdir(host / d) == ["marker"]
+    assert (host / "file").read_text() == "host\n"
+    with open("/proc/self/mountinfo") as f:
+        assert str(host) not in f.read()
+
+
 def test_no_host_fd_reaches_the_container(runtime, bundle, tmp_path):
     """CVE-2024-21626: descriptors the runtime inherits (here a host directory) are closed
     before the container's program runs."""
