@@ -138,6 +138,13 @@ static int harden_device_bind(int rootfd, const char *path, hull_err **err)
     return 0;
 }
 
+/* unlinkat of what may be at dirfd/name: 0 when it is gone or was never there (a directory
+ * stays, and mknod then says so). */
+static int unlink_node(int dirfd, const char *name)
+{
+    return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR ? -1 : 0;
+}
+
 /* `devfd`: /dev resolved in the root once for every node in there (-1: resolve the parent
  * here). `fresh`: nothing can be at the path yet (dev_fresh_for). */
 static int create_device(int rootfd, int devfd, const struct hull_device *d, bool fresh,
@@ -158,11 +165,18 @@ static int create_device(int rootfd, int devfd, const struct hull_device *d, boo
     mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
     mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
     dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
-    /* Replace whatever the image put there (runc does the same). */
-    if (!fresh && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
+    /* Replace whatever the image put there (runc does the same); where nothing can be there
+     * (fresh), only if something is after all. */
+    if (!fresh && unlink_node(dirfd, name) < 0)
         return hull_error(err, errno, "remove existing `%s`", d->path);
     if (!in_userns || type == S_IFIFO) {
-        if (mknodat(dirfd, name, type | perm, dev) < 0)
+        int rc = mknodat(dirfd, name, type | perm, dev);
+        if (rc < 0 && errno == EEXIST && fresh) {
+            if (unlink_node(dirfd, name) < 0)
+                return hull_error(err, errno, "remove existing `%s`", d->path);
+            rc = mknodat(dirfd, name, type | perm, dev);
+        }
+        if (rc < 0)
             return hull_error(err, errno, "mknod `%s`", d->path);
         /* mknod honours the umask; set the exact mode. */
         if (fchmodat(dirfd, name, perm, 0) < 0)
@@ -170,6 +184,11 @@ static int create_device(int rootfd, int devfd, const struct hull_device *d, boo
     } else {
         /* mknod is refused in a user namespace: bind the host's node onto an empty file. */
         int f = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
+        if (f < 0 && errno == EEXIST && fresh) {
+            if (unlink_node(dirfd, name) < 0)
+                return hull_error(err, errno, "remove existing `%s`", d->path);
+            f = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
+        }
         if (f < 0)
             return hull_error(err, errno, "create `%s`", d->path);
         close(f);
@@ -214,9 +233,17 @@ int devices_setup(const struct hull_config *cfg, int rootfd, bool in_userns, hul
     if (!defaults)
         return 0;
     for (size_t i = 0; i < sizeof(dev_symlinks) / sizeof(dev_symlinks[0]); i++) {
-        if (strcmp(dev_symlinks[i].name, "ptmx") == 0 && !dev_fresh_for(cfg, "ptmx"))
+        bool ptmx = strcmp(dev_symlinks[i].name, "ptmx") == 0;
+        bool fresh = ptmx && dev_fresh_for(cfg, "ptmx");
+        if (ptmx && !fresh)
             unlinkat(devfd, "ptmx", 0);
-        if (symlinkat(dev_symlinks[i].target, devfd, dev_symlinks[i].name) < 0 && errno != EEXIST)
+        int rc = symlinkat(dev_symlinks[i].target, devfd, dev_symlinks[i].name);
+        if (rc < 0 && errno == EEXIST && fresh) {
+            /* Something is there after all: replace it, as above. */
+            unlinkat(devfd, "ptmx", 0);
+            rc = symlinkat(dev_symlinks[i].target, devfd, dev_symlinks[i].name);
+        }
+        if (rc < 0 && errno != EEXIST)
             return hull_error(err, errno, "symlink /dev/%s", dev_symlinks[i].name);
     }
     if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", devfd, "core") < 0 &&
