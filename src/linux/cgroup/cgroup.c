@@ -266,7 +266,7 @@ static int create_dirs(struct cgroup_set *s, const struct hull_resources *r, int
             continue;
         int rc = make_dir(s, i, err);
         if (rc == 0 && !d->v2 && (d->controllers & CG_BIT(CG_CPUSET)))
-            rc = cgroup_v1_prepare_cpuset(d, err);
+            rc = cgroup_v1_prepare_cpuset(d, parent_fd(s, i), err);
         /* Pure v2: every available controller, as runc does; hybrid: only those the resources
          * use, so that the v2 tree stays as the host set it up otherwise. */
         if (rc == 0 && d->v2)
