@@ -167,15 +167,20 @@ static int parent_fd(const struct cgroup_set *s, size_t i)
     return s->parent_fds ? s->parent_fds[i] : -1;
 }
 
-/* An O_PATH fd of the directory above `d` when it is at or below the base and exists, else -1. */
-static int open_parent(const struct cgroup_dir *d)
+/* An O_PATH fd of the directory above `d` when it is at or below the base and exists, else -1.
+ * `top`: an fd of /sys/fs/cgroup or -1: the walk from there skips sysfs (kernfs too). */
+static int open_parent(const struct cgroup_dir *d, int top)
 {
+    static const char sys_fs_cgroup[] = "/sys/fs/cgroup/";
     size_t len = (size_t)(strrchr(d->path, '/') - d->path);
     if (len < d->base_len || len >= PATH_MAX)
         return -1;
     char parent[PATH_MAX];
     memcpy(parent, d->path, len);
     parent[len] = '\0';
+    size_t skip = sizeof sys_fs_cgroup - 1;
+    if (top >= 0 && len > skip && strncmp(parent, sys_fs_cgroup, skip) == 0)
+        return openat(top, parent + skip, O_PATH | O_DIRECTORY | O_CLOEXEC);
     return open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
@@ -185,8 +190,10 @@ static void open_parents(struct cgroup_set *s)
 {
     if (s->parent_fds != NULL || s->n == 0 || (s->parent_fds = malloc(s->n * sizeof(int))) == NULL)
         return;
+    cleanup_close int top =
+        s->n > 1 ? open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
     for (size_t i = 0; i < s->n; i++)
-        s->parent_fds[i] = open_parent(&s->dirs[i]);
+        s->parent_fds[i] = open_parent(&s->dirs[i], top);
 }
 
 int cgroup_set_open_dir(const struct cgroup_set *s, const struct cgroup_dir *d, hull_err **err)
@@ -246,7 +253,7 @@ static int make_dir(struct cgroup_set *s, size_t i, hull_err **err)
         return -1;
     if (s->parent_fds) {
         hull_closep(&s->parent_fds[i]);
-        s->parent_fds[i] = open_parent(d);
+        s->parent_fds[i] = open_parent(d, -1);
     }
     return 0;
 }
