@@ -79,7 +79,7 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
     return 0;
 }
 
-int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+int runtime_cgroup_enter(struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
                          hull_err **err)
 {
     if (set->n == 0)
@@ -110,8 +110,8 @@ static int destroy_after(const struct cgroup_set *set)
     return -1;
 }
 
-int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_config *cfg,
-                           bool v2_only, int *fd, hull_err **err)
+int runtime_cgroup_prepare(struct cgroup_set *set, const struct hull_config *cfg, bool v2_only,
+                           int *fd, hull_err **err)
 {
     *fd = -1;
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(set);
@@ -129,14 +129,12 @@ int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_confi
             return destroy_after(set);
         }
     }
-    if (v2 && (*fd = open(v2->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        hull_error(err, errno, "open cgroup `%s`", v2->path);
+    if (v2 && (*fd = cgroup_set_open_dir(set, v2, err)) < 0)
         return destroy_after(set);
-    }
     return 0;
 }
 
-int runtime_cgroup_finish(const struct cgroup_set *set, const struct hull_config *cfg, pid_t v2_pid,
+int runtime_cgroup_finish(struct cgroup_set *set, const struct hull_config *cfg, pid_t v2_pid,
                           hull_err **err)
 {
     if (cgroup_set_create_part(set, &cfg->res, false, err) < 0)

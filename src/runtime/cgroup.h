@@ -27,7 +27,7 @@ int runtime_cgroup_plan(const struct runtime_opts *ro, const struct hull_config 
 /* After clone(), before the child goes on: create the set, apply linux.resources and move
  * `pid` in. The caller has recorded the set in the state already (state_write). On failure the
  * set is removed again. */
-int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
+int runtime_cgroup_enter(struct cgroup_set *set, const struct hull_config *cfg, pid_t pid,
                          hull_err **err);
 /* Instead of runtime_cgroup_enter, so that the container process starts in its cgroups without
  * a migration under the kernel's global lock (see cgroup_set_join_self in
@@ -38,9 +38,9 @@ int runtime_cgroup_enter(const struct cgroup_set *set, const struct hull_config 
  * the rest while the container process mounts, and moves `v2_pid` (> 0: clone3 could not put it
  * there) into the v2 directory; the container process then moves itself into the v1 ones. On
  * failure the set is removed. */
-int runtime_cgroup_prepare(const struct cgroup_set *set, const struct hull_config *cfg,
-                           bool v2_only, int *fd, hull_err **err);
-int runtime_cgroup_finish(const struct cgroup_set *set, const struct hull_config *cfg, pid_t v2_pid,
+int runtime_cgroup_prepare(struct cgroup_set *set, const struct hull_config *cfg, bool v2_only,
+                           int *fd, hull_err **err);
+int runtime_cgroup_finish(struct cgroup_set *set, const struct hull_config *cfg, pid_t v2_pid,
                           hull_err **err);
 /* Move `pid` into the v2 directory of the set (none: nothing to do): the fallback when clone3
  * could not start the process there. */

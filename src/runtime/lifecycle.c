@@ -84,7 +84,7 @@ static int cgroup_add_prepared(const struct cgroup_set *cg, pid_t pid, hull_err 
 /* The parent side of create once the child exists: maps, oom score, hooks, state. */
 static int drive_child(const struct hull_config *cfg, struct state_dir *dir,
                        struct runtime_state *s, unsigned long clone_flags, int sync_fd,
-                       const struct create_opts *co, const struct cgroup_set *cg,
+                       const struct create_opts *co, struct cgroup_set *cg,
                        enum cgroup_progress progress, bool send_tasks_fds, hull_err **err)
 {
     if ((clone_flags & CLONE_NEWUSER) && userns_write_id_maps(cfg, s->pid, err) < 0)

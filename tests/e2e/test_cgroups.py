@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from cgroup_helpers import (WAIT_GO, cgroup_mounts, controller_dir, delete, detached, dirs_named,
-                            keyed, read, run_detached, unique_path, with_resources)
+                            go, keyed, read, run_detached, unique_path, with_resources)
 from conftest import wait_for
 
 
@@ -468,3 +468,45 @@ def test_container_process_starts_in_every_hierarchy_without_a_migration(runtime
     assert read(controller_dir("pids") + path + "/pids.max") == "17"
     delete(runtime, "into")
     assert dirs_named(path) == []
+
+
+def test_new_containers_get_cpus_and_mems_by_default_path_and_custom_path(runtime, bundle):
+    """A v1 cpuset directory starts empty. Under the runtime's own /hull the kernel copies the
+    parent's cpus and mems at mkdir (hull sets cgroup.clone_children there); under a custom
+    cgroupsPath hull copies them down itself and leaves the parents' clone_children alone (a new
+    cgroup takes its parent's flag)."""
+    cpuset = controller_dir("cpuset")
+    if cpuset is None:
+        pytest.skip("no v1 cpuset hierarchy")
+    want = {f: read(f"{cpuset}/{f}") for f in ("cpuset.cpus", "cpuset.mems")}
+    root_clones = read(f"{cpuset}/cgroup.clone_children")
+    script = "grep -E 'Cpus_allowed_list|Mems_allowed_list' /proc/self/status; cat /proc/self/cgroup"
+    for path in ("", unique_path("cpus")):
+        cid = f"cpus-{uuid.uuid4().hex[:8]}"
+        with_resources(bundle, ["/bin/sh", "-c", WAIT_GO + script], {})
+        bundle.config["linux"]["cgroupsPath"] = path
+        bundle.write()
+        run_detached(runtime, bundle, cid)
+        leaf = f"{cpuset}{path or '/hull/' + cid}"
+        try:
+            for f, value in want.items():
+                assert read(f"{leaf}/{f}") == value, (leaf, f)
+            parent = os.path.dirname(leaf)
+            assert read(f"{parent}/cgroup.clone_children") == (root_clones if path else "1"), parent
+        finally:
+            go(bundle)
+            delete(runtime, cid)
+        assert dirs_named(path or f"/hull/{cid}") == []
+        if path:
+            assert dirs_named(os.path.dirname(path)) == []
+
+
+def test_no_cgroup_directory_fd_reaches_the_container(runtime, bundle):
+    """The runtime keeps fds of the cgroup directories it makes; none may reach the program."""
+    with_resources(bundle, ["sh", "-c", "ls /proc/self/fd; readlink /proc/self/fd/* || true"],
+                   {"pids": {"limit": 10}}, unique_path("fds"))
+    r = runtime("run", "-b", bundle.path, f"fds-{uuid.uuid4().hex[:8]}")
+    assert r.returncode == 0, r.stderr
+    fds = [l for l in r.stdout.split() if l.isdigit()]
+    assert set(fds) <= {"0", "1", "2", "3"}, r.stdout
+    assert "cgroup" not in r.stdout, r.stdout

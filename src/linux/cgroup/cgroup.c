@@ -156,6 +156,57 @@ int cgroup_check_resources(const struct cgroup_set *s, const struct hull_resourc
     return 0;
 }
 
+/* The name of a directory in its parent. */
+static const char *leaf_name(const struct cgroup_dir *d)
+{
+    return strrchr(d->path, '/') + 1;
+}
+
+static int parent_fd(const struct cgroup_set *s, size_t i)
+{
+    return s->parent_fds ? s->parent_fds[i] : -1;
+}
+
+/* An O_PATH fd of the directory above `d` when it is at or below the base and exists, else -1.
+ * `top`: an fd of /sys/fs/cgroup or -1: the walk from there skips sysfs (kernfs too). */
+static int open_parent(const struct cgroup_dir *d, int top)
+{
+    static const char sys_fs_cgroup[] = "/sys/fs/cgroup/";
+    size_t len = (size_t)(strrchr(d->path, '/') - d->path);
+    if (len < d->base_len || len >= PATH_MAX)
+        return -1;
+    char parent[PATH_MAX];
+    memcpy(parent, d->path, len);
+    parent[len] = '\0';
+    size_t skip = sizeof sys_fs_cgroup - 1;
+    if (top >= 0 && len > skip && strncmp(parent, sys_fs_cgroup, skip) == 0)
+        return openat(top, parent + skip, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The parents' fds, once per set, where they exist already (usually all: the default parent
+ * `/hull` stays). Without memory the set keeps using paths. */
+static void open_parents(struct cgroup_set *s)
+{
+    if (s->parent_fds != NULL || s->n == 0 || (s->parent_fds = malloc(s->n * sizeof(int))) == NULL)
+        return;
+    cleanup_close int top =
+        s->n > 1 ? open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    for (size_t i = 0; i < s->n; i++)
+        s->parent_fds[i] = open_parent(&s->dirs[i], top);
+}
+
+int cgroup_set_open_dir(const struct cgroup_set *s, const struct cgroup_dir *d, hull_err **err)
+{
+    int pfd = parent_fd(s, (size_t)(d - s->dirs));
+    if (pfd >= 0) {
+        int fd = openat(pfd, leaf_name(d), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+    }
+    return cg_open_dir(d->path, err);
+}
+
 /* mkdir every missing component below the base. A concurrent delete may remove an empty
  * shared parent between two of our mkdirs: start over then. */
 static int mkdir_below_base(const struct cgroup_dir *d, hull_err **err)
@@ -190,10 +241,28 @@ static int mkdir_below_base(const struct cgroup_dir *d, hull_err **err)
     return hull_error(err, EAGAIN, "create cgroup `%s`: its parents keep disappearing", d->path);
 }
 
+/* mkdir s->dirs[i] in its open parent; else (no parent fd, or it is gone: a concurrent delete
+ * removed it) by path, and keep an fd of the parent there is then. */
+static int make_dir(struct cgroup_set *s, size_t i, hull_err **err)
+{
+    const struct cgroup_dir *d = &s->dirs[i];
+    int pfd = parent_fd(s, i);
+    if (pfd >= 0 && (mkdirat(pfd, leaf_name(d), 0755) == 0 || errno == EEXIST))
+        return 0;
+    if (mkdir_below_base(d, err) < 0)
+        return -1;
+    if (s->parent_fds) {
+        hull_closep(&s->parent_fds[i]);
+        s->parent_fds[i] = open_parent(d, -1);
+    }
+    return 0;
+}
+
 /* which: 0 the v1 directories, 1 the v2 one, 2 all */
-static int create_dirs(const struct cgroup_set *s, const struct hull_resources *r, int which,
+static int create_dirs(struct cgroup_set *s, const struct hull_resources *r, int which,
                        hull_err **err)
 {
+    open_parents(s);
     unsigned need = needed_controllers(r);
     bool any_v1 = false;
     for (size_t i = 0; i < s->n; i++)
@@ -202,9 +271,9 @@ static int create_dirs(const struct cgroup_set *s, const struct hull_resources *
         const struct cgroup_dir *d = &s->dirs[i];
         if (which != 2 && d->v2 != (which == 1))
             continue;
-        int rc = mkdir_below_base(d, err);
+        int rc = make_dir(s, i, err);
         if (rc == 0 && !d->v2 && (d->controllers & CG_BIT(CG_CPUSET)))
-            rc = cgroup_v1_prepare_cpuset(d, err);
+            rc = cgroup_v1_prepare_cpuset(d, parent_fd(s, i), err);
         /* Pure v2: every available controller, as runc does; hybrid: only those the resources
          * use, so that the v2 tree stays as the host set it up otherwise. */
         if (rc == 0 && d->v2)
@@ -222,12 +291,12 @@ static int create_dirs(const struct cgroup_set *s, const struct hull_resources *
     return 0;
 }
 
-int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err)
+int cgroup_set_create(struct cgroup_set *s, const struct hull_resources *r, hull_err **err)
 {
     return create_dirs(s, r, 2, err);
 }
 
-int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resources *r, bool v2,
+int cgroup_set_create_part(struct cgroup_set *s, const struct hull_resources *r, bool v2,
                            hull_err **err)
 {
     return create_dirs(s, r, v2 ? 1 : 0, err);
@@ -249,13 +318,13 @@ static int apply_devices(const struct cgroup_set *s, const struct hull_resources
     bool trivial = policy.default_allow && policy.n == 0;
     const struct cgroup_dir *v1 = cgroup_set_dir_for(s, CG_DEVICES);
     if (v1 && !v1->v2 && !(trivial && !update)) {
-        cleanup_close int fd = cg_open_dir(v1->path, err);
+        cleanup_close int fd = cgroup_set_open_dir(s, v1, err);
         if (fd < 0 || cgroup_v1_apply_devices(fd, &policy, err) < 0)
             rc = hull_error_prefix(err, "cgroup `%s`", v1->path);
     }
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(s);
     if (rc == 0 && v2 && !(trivial && !update)) {
-        cleanup_close int fd = cg_open_dir(v2->path, err);
+        cleanup_close int fd = cgroup_set_open_dir(s, v2, err);
         if (fd < 0 || bpf_devices_attach(fd, &policy, err) < 0)
             rc = hull_error_prefix(err, "devices: cgroup `%s`", v2->path);
     }
@@ -277,7 +346,7 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
             return -1;
         if (!d->v2 && (d->controllers & CG_BIT(CG_CPU)) && cgroup_v1_grant_rt_budget(d, r, err) < 0)
             return -1;
-        cleanup_close int fd = cg_open_dir(d->path, err);
+        cleanup_close int fd = cgroup_set_open_dir(s, d, err);
         if (fd < 0)
             return -1;
         int rc = d->v2 ? cgroup_v2_apply(fd, d->controllers, r, update, err)
@@ -291,7 +360,7 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
 int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err)
 {
     for (size_t i = 0; i < s->n; i++) {
-        cleanup_close int fd = cg_open_dir(s->dirs[i].path, err);
+        cleanup_close int fd = cgroup_set_open_dir(s, &s->dirs[i], err);
         if (fd < 0 || cg_writef(fd, "cgroup.procs", err, "%d", (int)pid) < 0)
             return hull_error_prefix(err, "move process %d into cgroup `%s`", (int)pid,
                                      s->dirs[i].path);
@@ -299,14 +368,27 @@ int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err)
     return 0;
 }
 
+/* The `tasks` file of v1 directory i for writing: through its parent's fd, else by path. */
+static int open_tasks(const struct cgroup_set *s, size_t i)
+{
+    char path[PATH_MAX];
+    int pfd = parent_fd(s, i);
+    if (pfd >= 0) {
+        snprintf(path, sizeof path, "%s/tasks", leaf_name(&s->dirs[i]));
+        int fd = openat(pfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+    }
+    snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
+    return open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 int cgroup_set_join_self(const struct cgroup_set *s, hull_err **err)
 {
     for (size_t i = 0; i < s->n; i++) {
         if (s->dirs[i].v2)
             continue;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
-        cleanup_close int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int fd = open_tasks(s, i);
         if (fd < 0 || write(fd, "0", 1) != 1)
             return hull_error(err, errno, "move into cgroup `%s`", s->dirs[i].path);
     }
@@ -324,13 +406,11 @@ int cgroup_set_open_tasks(const struct cgroup_set *s, int **fds, size_t *n, hull
     for (size_t i = 0; i < s->n; i++) {
         if (s->dirs[i].v2)
             continue;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/tasks", s->dirs[i].path);
-        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open_tasks(s, i);
         if (fd < 0) {
             int e = errno;
             cgroup_close_fds(&list, count);
-            return hull_error(err, e, "open `%s`", path);
+            return hull_error(err, e, "open `%s/tasks`", s->dirs[i].path);
         }
         list[count++] = fd;
     }
@@ -366,16 +446,18 @@ void cgroup_close_fds(int **fds, size_t n)
  * nothing (a v1 cpuset parent carries the cpus and mems it was created with, as docker's does),
  * except a real-time budget hull gave it for a container's cpu.realtimeRuntime: a `/hull` that
  * holds one is removed when it empties, as before, so that the budget goes back to its parent. */
-static bool keeps_runtime_parent(const struct cgroup_dir *d, const char *parent)
+static bool keeps_runtime_parent(const struct cgroup_dir *d, const char *parent, int open_fd)
 {
     if (strcmp(parent + d->base_len, "/hull") != 0)
         return false;
     if (d->v2 || !(d->controllers & CG_BIT(CG_CPU)))
         return true;
-    cleanup_close int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Whatever container gave it the budget: read every time. */
+    cleanup_close int fd = open_fd >= 0 ? -1 : open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
     cleanup_free char *rt = NULL;
     hull_err *e = NULL;
-    if (fd < 0 || cg_read(fd, "cpu.rt_runtime_us", &rt, &e) < 0) {
+    if ((open_fd < 0 && fd < 0) ||
+        cg_read(open_fd >= 0 ? open_fd : fd, "cpu.rt_runtime_us", &rt, &e) < 0) {
         hull_err_free(e);
         return true; /* no real-time group scheduling: no budget */
     }
@@ -407,11 +489,13 @@ static int rmdir_tree(const char *path)
     return -1;
 }
 
-static int remove_dir(const struct cgroup_dir *d, hull_err **err)
+/* pfd: an fd of the directory above (its first rmdir goes through it), or -1. */
+static int remove_dir(const struct cgroup_dir *d, int pfd, hull_err **err)
 {
+    bool gone = pfd >= 0 && unlinkat(pfd, leaf_name(d), AT_REMOVEDIR) == 0;
     /* Exiting tasks keep a cgroup busy for a moment: retry for up to 5 seconds, killing what
      * is left halfway through (delete only runs once the container is stopped). */
-    for (int attempt = 0; attempt < 500; attempt++) {
+    for (int attempt = 0; !gone && attempt < 500; attempt++) {
         if (rmdir_tree(d->path) == 0)
             break;
         int e = errno;
@@ -438,8 +522,10 @@ static int remove_dir(const struct cgroup_dir *d, hull_err **err)
         if (slash == NULL || (size_t)(slash - parent) <= d->base_len)
             break;
         *slash = '\0';
-        if (keeps_runtime_parent(d, parent))
+        /* pfd is the first parent's (the live one: the unlinkat went through it). */
+        if (keeps_runtime_parent(d, parent, gone ? pfd : -1))
             break;
+        gone = false;
         if (rmdir(parent) < 0)
             break; /* in use by another container, or not ours to judge */
     }
@@ -451,7 +537,7 @@ int cgroup_set_destroy(const struct cgroup_set *s, hull_err **err)
     int rc = 0;
     for (size_t i = 0; i < s->n; i++) {
         hull_err *e = NULL;
-        if (remove_dir(&s->dirs[i], &e) < 0) {
+        if (remove_dir(&s->dirs[i], parent_fd(s, i), &e) < 0) {
             if (rc == 0) {
                 hull_err_freep(err);
                 *err = e;
@@ -471,7 +557,7 @@ int cgroup_set_freeze(const struct cgroup_set *s, bool frozen, hull_err **err)
         d = cgroup_set_v2_dir(s);
     if (d == NULL)
         return hull_error(err, ENOTSUP, "no freezer: neither the v1 freezer nor cgroup v2");
-    cleanup_close int fd = cg_open_dir(d->path, err);
+    cleanup_close int fd = cgroup_set_open_dir(s, d, err);
     if (fd < 0)
         return -1;
     int rc = d->v2 ? cgroup_v2_freeze(fd, frozen, err) : cgroup_v1_freeze(fd, frozen, err);
@@ -485,7 +571,7 @@ void cgroup_set_thaw_all(const struct cgroup_set *s)
         if (!d->v2 && !(d->controllers & CG_BIT(CG_FREEZER)))
             continue;
         hull_err *e = NULL;
-        cleanup_close int fd = cg_open_dir(d->path, &e);
+        cleanup_close int fd = cgroup_set_open_dir(s, d, &e);
         if (fd >= 0 && (d->v2 ? cg_exists(fd, "cgroup.freeze") : true))
             cg_write(fd, d->v2 ? "cgroup.freeze" : "freezer.state", d->v2 ? "0" : "THAWED", &e);
         hull_err_free(e);
@@ -499,7 +585,9 @@ int cgroup_set_is_frozen(const struct cgroup_set *s)
         d = cgroup_set_v2_dir(s);
     if (d == NULL)
         return 0;
-    cleanup_close int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    hull_err *e = NULL;
+    cleanup_close int fd = cgroup_set_open_dir(s, d, &e);
+    hull_err_free(e);
     if (fd < 0)
         return -1;
     return d->v2 ? cgroup_v2_is_frozen(fd) : cgroup_v1_is_frozen(fd);
@@ -538,7 +626,7 @@ int cgroup_set_pids(const struct cgroup_set *s, pid_t **pids, size_t *n, hull_er
     *n = 0;
     if (s->n == 0)
         return 0;
-    cleanup_close int fd = cg_open_dir(s->dirs[0].path, err);
+    cleanup_close int fd = cgroup_set_open_dir(s, &s->dirs[0], err);
     if (fd < 0)
         return -1;
     cleanup_free char *text = NULL;
@@ -573,7 +661,9 @@ int cgroup_set_signal_all(const struct cgroup_set *s, int sig, hull_err **err)
     /* Freeze so that nothing forks between reading the list and signalling it. */
     bool froze = false;
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(s);
-    cleanup_close int v2fd = v2 ? open(v2->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    hull_err *open_err = NULL;
+    cleanup_close int v2fd = v2 ? cgroup_set_open_dir(s, v2, &open_err) : -1;
+    hull_err_free(open_err);
     bool kill_file = sig == SIGKILL && v2fd >= 0 && cg_exists(v2fd, "cgroup.kill");
     if (!kill_file && was_frozen == 0) {
         /* An empty set has nothing to signal and nothing in it to fork: no freeze (the first

@@ -103,6 +103,14 @@ struct cgroup_set {
     char *path; /* the cgroup path as configured (default /hull/<id>) */
     struct cgroup_dir *dirs;
     size_t n;
+    /* NULL, or one entry per directory: an O_PATH fd of the directory above it (-1: not open),
+     * opened by cgroup_set_create in this process and closed by cgroup_set_clear (close-on-exec:
+     * a container process cloned meanwhile has them until its exec). Every walk through
+     * cgroupfs by absolute path is redone without RCU from `/` (kernfs refuses RCU walks), so
+     * mkdir, open and rmdir of the set's own directories go through these; whatever fails that
+     * way is redone by path, which decides and names the path in the error. A set rebuilt from
+     * the state (another process) has none: paths throughout. */
+    int *parent_fds;
 };
 
 void cgroup_set_clear(struct cgroup_set *s);
@@ -124,8 +132,9 @@ int cgroup_check_resources(const struct cgroup_set *s, const struct hull_resourc
                            const char *path, hull_err **err);
 
 /* mkdir the set (retrying when a concurrent delete removes a shared parent meanwhile) and enable
- * the needed v2 controllers on the way down. On failure, what was created is removed. */
-int cgroup_set_create(const struct cgroup_set *s, const struct hull_resources *r, hull_err **err);
+ * the needed v2 controllers on the way down. On failure, what was created is removed. Keeps the
+ * parents' fds in s->parent_fds. */
+int cgroup_set_create(struct cgroup_set *s, const struct hull_resources *r, hull_err **err);
 /* Write every resource of `r`. `update` = the container already runs (memory checkBeforeUpdate,
  * and device rules are replaced rather than set up). Fields not set keep their values. */
 int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r, bool update,
@@ -133,8 +142,11 @@ int cgroup_set_apply(const struct cgroup_set *s, const struct hull_resources *r,
 /* Move `pid` into every directory of the set. */
 int cgroup_set_add_pid(const struct cgroup_set *s, pid_t pid, hull_err **err);
 /* cgroup_set_create for the v2 directory only (`v2`) or for the v1 ones only. */
-int cgroup_set_create_part(const struct cgroup_set *s, const struct hull_resources *r, bool v2,
+int cgroup_set_create_part(struct cgroup_set *s, const struct hull_resources *r, bool v2,
                            hull_err **err);
+/* Open the directory `d` of `s` (O_RDONLY, close-on-exec: a BPF attach or clone3's
+ * CLONE_INTO_CGROUP can use it); the caller closes it. */
+int cgroup_set_open_dir(const struct cgroup_set *s, const struct cgroup_dir *d, hull_err **err);
 /* Entering a set without the kernel's global cgroup_threadgroup_rwsem. Every pid written to
  * cgroup.procs takes it for writing, and on a quiet host the first writer of a burst waits a
  * full RCU grace period (8-25 ms here) for fork and exit to leave their per-CPU fast path. Two

@@ -72,7 +72,8 @@ int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, hull
 int cgroup_v1_apply(int dirfd, unsigned controllers, const struct hull_resources *r, bool update,
                     hull_err **err);
 int cgroup_v1_apply_devices(int dirfd, const struct cgroup_device_policy *p, hull_err **err);
-int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, hull_err **err);
+/* A new cpuset directory's cpus and mems (`parent_fd`: the directory above it, or -1). */
+int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, int parent_fd, hull_err **err);
 /* cpu.realtimeRuntime under parents hull created (/hull): a parent's rt budget starts at 0 and
  * the kernel refuses a child more than its parent has (EINVAL). Give each created parent, top
  * down, what its children's budgets add up to with this one, as runc does. */

@@ -326,8 +326,12 @@ int cgroup_host_detect(struct cgroup_host *host, hull_err **err)
 
 void cgroup_set_clear(struct cgroup_set *s)
 {
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
         free(s->dirs[i].path);
+        if (s->parent_fds)
+            hull_closep(&s->parent_fds[i]);
+    }
+    free(s->parent_fds);
     free(s->dirs);
     free(s->path);
     memset(s, 0, sizeof(*s));

@@ -308,11 +308,15 @@ int cgroup_v1_grant_rt_budget(const struct cgroup_dir *d, const struct hull_reso
     return 0;
 }
 
-/* A new v1 cpuset directory starts with no cpus and no mems, and a task cannot join it: copy
- * the nearest ancestor's down every level we create, as runc does. Read from the leaf up, so
- * that the usual case (a parent such as `/hull` that has them) reads the leaf and its parent
- * only, by path, without opening any directory. */
-int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, hull_err **err)
+/* A new v1 cpuset directory starts with no cpus and no mems, and a task cannot join it: runc and
+ * crun copy the nearest ancestor's down every level they create. The kernel does that copy
+ * itself at mkdir when the parent's cgroup.clone_children is 1 (cpuset_css_online; LXC sets it
+ * on its cpuset parents), so hull sets it on its own default parent `/hull` the first time a
+ * container there needs the copy: after that a new container's directory has them already, and
+ * reading the leaf's two files (through the parent's fd) is all. Otherwise (a custom
+ * cgroupsPath, a parent hull does not own) the copy as runc does it, read from the leaf up, so
+ * that the usual case (a parent that has them) reads the leaf and its parent only. */
+int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, int parent_fd, hull_err **err)
 {
     /* Levels: [0] the existing base, [1..n] the ones below it, the last one the leaf. */
     size_t ends[64];
@@ -324,9 +328,20 @@ int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, hull_err **err)
     if (n < 2 || ends[n - 1] != len)
         return n < 2 ? 0 : hull_error(err, ENAMETOOLONG, "cpuset `%s`", d->path);
     static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+    bool copied = false;
     for (int f = 0; f < 2; f++) {
         char path[4200];
         cleanup_free char *val = NULL;
+        if (parent_fd >= 0) {
+            /* The leaf through its parent: set already (clone_children) is the usual case. */
+            hull_err *e = NULL;
+            snprintf(path, sizeof path, "%s/%s", strrchr(d->path, '/') + 1, files[f]);
+            if (cg_read(parent_fd, path, &val, &e) == 0 && *val != '\0')
+                continue;
+            hull_err_free(e);
+            free(val);
+            val = NULL;
+        }
         size_t i = n;
         while (i-- > 0) {
             snprintf(path, sizeof path, "%.*s/%s", (int)ends[i], d->path, files[f]);
@@ -343,6 +358,19 @@ int cgroup_v1_prepare_cpuset(const struct cgroup_dir *d, hull_err **err)
             if (cg_write(AT_FDCWD, path, val, err) < 0)
                 return hull_error_prefix(err, "copy %s of `%.*s`", files[f], (int)ends[j - 1],
                                          d->path);
+            copied = true;
+        }
+    }
+    /* The parent is hull's own `/hull` (right below the base): from now on the kernel copies. */
+    size_t parent_len = ends[n - 2];
+    if (copied && parent_len - d->base_len == strlen("/hull") &&
+        strncmp(d->path + d->base_len, "/hull", strlen("/hull")) == 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%.*s/cgroup.clone_children", (int)parent_len, d->path);
+        hull_err *e = NULL;
+        if (cg_write(AT_FDCWD, path, "1", &e) < 0) {
+            hull_debug("cpuset: %s", e->msg);
+            hull_err_free(e);
         }
     }
     return 0;
