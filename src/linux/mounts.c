@@ -172,20 +172,27 @@ static bool own_cgroup_path(const char *proc_self_cgroup, const char *controller
 }
 
 /* Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
- * container's own cgroup directory instead, as runc does. */
-static int bind_own_cgroup(int cwd, const char *self, const char *mnt, const char *controllers,
-                           int subfd, const char *sub, hull_err **err)
+ * container's own cgroup directory instead, as runc does. `host_cg`: an fd of the host's
+ * /sys/fs/cgroup (or -1): the source is opened from there, a walk that skips sysfs and /, and
+ * bound by its fd. */
+static int bind_own_cgroup(int cwd, int host_cg, const char *self, const char *mnt,
+                           const char *controllers, int subfd, const char *sub, hull_err **err)
 {
+    static const char sys_fs_cgroup[] = "/sys/fs/cgroup/";
     char rel[2048], src[4096];
     if (!own_cgroup_path(self, controllers, rel, sizeof rel))
         return hull_error(err, ENOENT, "find our cgroup for `%s`", controllers);
     snprintf(src, sizeof src, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
-    if (mount_on_fd(cwd, src, subfd, NULL, MS_BIND, NULL) < 0)
+    size_t skip = sizeof sys_fs_cgroup - 1;
+    cleanup_close int from = host_cg >= 0 && strncmp(src, sys_fs_cgroup, skip) == 0
+                                 ? openat(host_cg, src + skip, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                 : -1;
+    if (from >= 0 ? bind_fd(from, subfd, false) < 0
+                  : mount_on_fd(cwd, src, subfd, NULL, MS_BIND, NULL) < 0)
         return hull_error(err, errno, "bind mount `%s` on `%s`", src, sub);
     return 0;
 }
 
-/* The sub-mount directory of a hierarchy mounted at /sys/fs/cgroup/NAME (NULL: none). */
 static const char *hierarchy_name(const struct cgroup_hierarchy *h)
 {
     if (strncmp(h->mountpoint, "/sys/fs/cgroup/", 15) != 0)
@@ -232,7 +239,7 @@ static int seal_cgroup_tree(int cwd, int rootfd, int top, const struct hull_moun
 /* One sub-mount per hierarchy mounted at /sys/fs/cgroup/NAME: at m->destination/NAME, in the
  * tmpfs `top` just mounted there (ours alone: nothing of the container has run in it, and NAME
  * is a single component, so no resolution in the root is needed). */
-static int mount_hierarchies(int cwd, int top, const struct hull_mount *m,
+static int mount_hierarchies(int cwd, int host_cg, int top, const struct hull_mount *m,
                              const struct cgroup_host *host, const char *self, unsigned long flags,
                              bool own_cgroupns, hull_err **err)
 {
@@ -250,7 +257,7 @@ static int mount_hierarchies(int cwd, int top, const struct hull_mount *m,
             return hull_error(err, errno, "open `%s` inside the container", sub);
         if (h->v2) {
             if (!own_cgroupns) {
-                if (bind_own_cgroup(cwd, self, h->mountpoint, "", subfd, sub, err) < 0)
+                if (bind_own_cgroup(cwd, host_cg, self, h->mountpoint, "", subfd, sub, err) < 0)
                     return -1;
                 continue;
             }
@@ -272,7 +279,7 @@ static int mount_hierarchies(int cwd, int top, const struct hull_mount *m,
             strncat(data, o, sizeof data - strlen(data) - 1);
         }
         if (!own_cgroupns) {
-            if (bind_own_cgroup(cwd, self, h->mountpoint, data, subfd, sub, err) < 0)
+            if (bind_own_cgroup(cwd, host_cg, self, h->mountpoint, data, subfd, sub, err) < 0)
                 return -1;
             continue;
         }
@@ -311,7 +318,8 @@ static int mount_cgroup(int cwd, int rootfd, const struct hull_mount *m, int tar
 {
     unsigned long flags = m->flags & ~MS_REMOUNT;
     struct statfs sf;
-    if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+    cleanup_close int host_cg = open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (host_cg >= 0 && fstatfs(host_cg, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
         if (mount_on_fd(cwd, "cgroup2", target, "cgroup2", flags, NULL) < 0)
             return hull_error(err, errno, "mount cgroup2 on `%s`", m->destination);
         return 0;
@@ -345,7 +353,7 @@ static int mount_cgroup(int cwd, int rootfd, const struct hull_mount *m, int tar
     cleanup_close int top = resolve_in_root(rootfd, m->destination, RESOLVE_EXISTING, err);
     if (top < 0)
         return -1;
-    if (mount_hierarchies(cwd, top, m, cgroups, self, flags, own_cgroupns, err) < 0)
+    if (mount_hierarchies(cwd, host_cg, top, m, cgroups, self, flags, own_cgroupns, err) < 0)
         return -1;
     return seal_cgroup_tree(cwd, rootfd, top, m, cgroups, flags, own_cgroupns, err);
 }
