@@ -1,4 +1,4 @@
-/* sha256 digests through libcrypto's EVP interface (the same code path OpenSSL optimises). */
+/* sha256 digests with nettle (and the raw sha256 and sha1 of small buffers). */
 #include "util/digest.h"
 
 #include <errno.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nettle/sha1.h>
 #include <nettle/sha2.h>
 
 struct digest_ctx {
@@ -45,6 +46,22 @@ void digest_free(digest_ctx *ctx)
     if (ctx == NULL)
         return;
     free(ctx);
+}
+
+void digest_sha256_raw(const void *data, size_t len, uint8_t out[32])
+{
+    struct sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, len, data);
+    sha256_digest(&c, SHA256_DIGEST_SIZE, out);
+}
+
+void digest_sha1_raw(const void *data, size_t len, uint8_t out[20])
+{
+    struct sha1_ctx c;
+    sha1_init(&c);
+    sha1_update(&c, len, data);
+    sha1_digest(&c, SHA1_DIGEST_SIZE, out);
 }
 
 void digest_of_buffer(const void *data, size_t len, char out[DIGEST_STR_LEN])

@@ -5,6 +5,7 @@
 #define HULL_UTIL_DIGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -21,6 +22,9 @@ void digest_final(digest_ctx *ctx, char out[DIGEST_STR_LEN]);
 void digest_free(digest_ctx *ctx);
 
 void digest_of_buffer(const void *data, size_t len, char out[DIGEST_STR_LEN]);
+/* The raw sha256 (32 bytes) and sha1 (20 bytes) of a small buffer. */
+void digest_sha256_raw(const void *data, size_t len, uint8_t out[32]);
+void digest_sha1_raw(const void *data, size_t len, uint8_t out[20]);
 /* Hash everything readable from fd (from its current offset); *size gets the byte count. */
 int digest_of_fd(int fd, char out[DIGEST_STR_LEN], off_t *size, hull_err **err);
 

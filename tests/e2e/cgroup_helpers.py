@@ -81,3 +81,64 @@ def run_detached(runtime, bundle, cid):
 def delete(runtime, cid):
     r = runtime("delete", "--force", cid)
     assert r.returncode == 0, r.stderr
+
+
+# ---- BPF programs on cgroup2 directories (raw bpf(2) through ctypes: no bpftool here)
+_SYS_BPF = 321
+BPF_CGROUP_DEVICE = 6
+
+
+def _bpf(cmd, attr):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(bytes(attr).ljust(144, b"\0"), 144)
+    rc = libc.syscall(_SYS_BPF, cmd, buf, 144)
+    if rc < 0:
+        raise OSError(ctypes.get_errno(), f"bpf({cmd})")
+    return rc, buf
+
+
+def bpf_device_programs(cgroup_dir):
+    """IDs of the device programs attached to a cgroup2 directory."""
+    import ctypes
+    import struct
+    ids = (ctypes.c_uint32 * 16)()
+    fd = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        attr = struct.pack("IIIIQI", fd, BPF_CGROUP_DEVICE, 0, 0, ctypes.addressof(ids), 16)
+        _, buf = _bpf(16, attr)  # BPF_PROG_QUERY
+    finally:
+        os.close(fd)
+    count = struct.unpack_from("I", buf.raw, 24)[0]
+    return list(ids[:count])
+
+
+def bpf_program_tag(prog_id):
+    """The kernel's tag (hash of the loaded instructions) of a program, as hex."""
+    import ctypes
+    import struct
+    fd, _ = _bpf(13, struct.pack("I", prog_id))  # BPF_PROG_GET_FD_BY_ID
+    try:
+        info = ctypes.create_string_buffer(256)
+        _bpf(15, struct.pack("IIQ", fd, 256, ctypes.addressof(info)))  # BPF_OBJ_GET_INFO_BY_FD
+        return info.raw[8:16].hex()
+    finally:
+        os.close(fd)
+
+
+def bpf_attach_allow_all(cgroup_dir):
+    """Load a device program that allows everything and attach it alone (flags 0, replacing a
+    program attached the same way) to a cgroup2 directory. Returns its id."""
+    import ctypes
+    import struct
+    insns = ctypes.create_string_buffer(
+        struct.pack("<BBhi", 0xb7, 0, 0, 1) + struct.pack("<BBhi", 0x95, 0, 0, 0))  # r0 = 1; exit
+    lic = ctypes.create_string_buffer(b"GPL")
+    prog, _ = _bpf(5, struct.pack("IIQQ", 15, 2, ctypes.addressof(insns), ctypes.addressof(lic)))
+    fd = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        _bpf(8, struct.pack("IIII", fd, prog, BPF_CGROUP_DEVICE, 0))  # BPF_PROG_ATTACH
+        return bpf_device_programs(cgroup_dir)[0]
+    finally:
+        os.close(fd)
+        os.close(prog)

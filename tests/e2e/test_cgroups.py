@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from cgroup_helpers import (WAIT_GO, cgroup_mounts, controller_dir, delete, detached, dirs_named,
+from cgroup_helpers import (WAIT_GO, bpf_attach_allow_all, bpf_device_programs, bpf_program_tag,
+                            cgroup_mounts, controller_dir, delete, detached, dirs_named,
                             go, keyed, read, run_detached, unique_path, with_resources)
 from conftest import wait_for
 
@@ -166,6 +167,49 @@ def test_device_rules_enforced_by_bpf_on_the_unified_hierarchy(runtime, bundle):
                         widen_v1)
     assert "zero-read-ok" in out and "kmsg-read-ok" in out, out
     assert "kmsg-write-ok" not in out and "Operation not permitted" in out, out
+
+
+def test_device_program_is_loaded_once_and_kept_by_its_anchor(runtime, bundle):
+    """Containers of one device policy in hull's own /hull share one loaded BPF program, kept
+    for the next one by an empty anchor cgroup; a program put on the anchor from outside (here
+    one that allows every device) is not taken: the next container loads its own again."""
+    unified = [m for m in cgroup_mounts() if m.endswith("/unified") or m == "/sys/fs/cgroup"]
+    assert unified, "this host has a cgroup2 hierarchy (hybrid)"
+    hull_dir = unified[0] + "/hull"
+    # A policy of this test alone (an odd minor): its anchor is no other test's.
+    minor = 200 + int(uuid.uuid4().hex[:4], 16) % 50000
+    token = uuid.uuid4().hex[:8]
+    with_resources(bundle, ["sleep", "1000"],
+                   {"devices": [{"allow": False, "access": "rwm"},
+                                {"allow": True, "type": "c", "major": 1, "minor": minor,
+                                 "access": "r"}]}, cgroupsPath="")
+    ids = [f"anc{token}{i}" for i in range(3)]
+    anchors = []
+    try:
+        run_detached(runtime, bundle, ids[0])
+        first = bpf_device_programs(f"{hull_dir}/{ids[0]}")
+        assert len(first) == 1
+        anchors = [d for d in os.listdir(hull_dir) if d.startswith(".devices-")
+                   and bpf_device_programs(f"{hull_dir}/{d}") == first]
+        assert len(anchors) == 1, anchors
+        tag = bpf_program_tag(first[0])
+        # The second container takes the same program.
+        run_detached(runtime, bundle, ids[1])
+        assert bpf_device_programs(f"{hull_dir}/{ids[1]}") == first
+        # Someone swaps the anchor's program: the third container does not take it.
+        foreign = bpf_attach_allow_all(f"{hull_dir}/{anchors[0]}")
+        assert bpf_device_programs(f"{hull_dir}/{anchors[0]}") == [foreign]
+        run_detached(runtime, bundle, ids[2])
+        third = bpf_device_programs(f"{hull_dir}/{ids[2]}")
+        assert len(third) == 1 and third != [foreign] and third != first
+        assert bpf_program_tag(third[0]) == tag
+        # ... and puts its own back on the anchor.
+        assert bpf_device_programs(f"{hull_dir}/{anchors[0]}") == third
+    finally:
+        for cid in ids:
+            runtime("delete", "--force", cid)
+        for a in anchors:
+            os.rmdir(f"{hull_dir}/{a}")
 
 
 def test_device_probe_output_on_v1_and_bpf_together(runtime, bundle):

@@ -12,16 +12,29 @@
  * applies, and a 0/1 "none applied" flag is ANDed with (value != 0), computed as
  * (v | -v) >> 63. The verifier walks a branch-free program once, instruction by instruction;
  * the former program (a conditional jump per field of every exception) made it explore and
- * compare about 40 states, 0.2-0.4 ms per container on the hosts of docs/performance.md. */
+ * compare about 40 states, 0.2-0.4 ms per container on the hosts of docs/performance.md.
+ *
+ * Loading (verifying and compiling) the program is still most of its cost, and every container
+ * of the same policy gets the same program. So a loaded program is kept for the next container
+ * by an anchor: an empty cgroup `.devices-<sha256 of the instructions>` next to the containers
+ * (in hull's own parent `/hull`), which no process ever joins, with the program attached. The
+ * next container takes the anchor's program when it is one program of the device type whose tag
+ * (the kernel's hash of the instructions it was loaded with: sha256 since Linux 6.18, sha1
+ * before) is that of the instructions it would load itself, and loads its own otherwise. The
+ * anchors stay, as `/hull` does: one small program per device policy used. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "linux/cgroup/internal.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/log.h"
 
 #define INSN(c, d, s, o, i)                                                                        \
@@ -146,7 +159,77 @@ static int attached_ids(int cgroup_fd, uint32_t *ids, uint32_t *count, hull_err 
     return 0;
 }
 
-int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, hull_err **err)
+/* The identity of a program's instructions: the anchor's name and the tags the kernel may give
+ * it. */
+struct program_id {
+    char anchor[32]; /* ".devices-" + 16 hex digits of the sha256 */
+    uint8_t sha256[32];
+    uint8_t sha1[20];
+};
+
+static void program_id_of(const struct bpf_insn *insns, size_t n, struct program_id *id)
+{
+    digest_sha256_raw(insns, n * sizeof *insns, id->sha256);
+    digest_sha1_raw(insns, n * sizeof *insns, id->sha1);
+    int len = snprintf(id->anchor, sizeof id->anchor, ".devices-");
+    for (int i = 0; i < 8; i++)
+        len += snprintf(id->anchor + len, sizeof id->anchor - (size_t)len, "%02x", id->sha256[i]);
+}
+
+/* The anchor's program when it is exactly one device program loaded from these instructions:
+ * an fd of it, else -1. */
+static int anchored_program(int parent_fd, const struct program_id *id)
+{
+    cleanup_close int anchor = openat(parent_fd, id->anchor, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (anchor < 0)
+        return -1;
+    uint32_t ids[2];
+    uint32_t n = 2;
+    hull_err *e = NULL;
+    if (attached_ids(anchor, ids, &n, &e) < 0 || n != 1) {
+        hull_err_free(e);
+        return -1;
+    }
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_id = ids[0];
+    int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+    if (fd < 0)
+        return -1; /* replaced and gone meanwhile */
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof info);
+    memset(&attr, 0, sizeof attr);
+    attr.info.bpf_fd = (uint32_t)fd;
+    attr.info.info_len = sizeof info;
+    attr.info.info = (uint64_t)(uintptr_t)&info;
+    if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) == 0 && info.type == BPF_PROG_TYPE_CGROUP_DEVICE &&
+        (memcmp(info.tag, id->sha256, BPF_TAG_SIZE) == 0 ||
+         memcmp(info.tag, id->sha1, BPF_TAG_SIZE) == 0))
+        return fd;
+    close(fd);
+    return -1;
+}
+
+/* Keep `prog` for the next container: attached alone to its anchor (made if missing; a program
+ * attached there before is replaced). Best effort: without it the next container loads its own. */
+static void anchor_program(int parent_fd, const struct program_id *id, int prog)
+{
+    if (mkdirat(parent_fd, id->anchor, 0755) < 0 && errno != EEXIST)
+        return;
+    cleanup_close int anchor = openat(parent_fd, id->anchor, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (anchor < 0)
+        return;
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (uint32_t)anchor;
+    attr.attach_bpf_fd = (uint32_t)prog;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
+        hull_debug("keep the device program in `%s`: %s", id->anchor, strerror(errno));
+}
+
+int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, int anchor_parent_fd,
+                       hull_err **err)
 {
     cleanup_free struct bpf_insn *insns = NULL;
     size_t n = 0;
@@ -156,9 +239,17 @@ int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, hull
     uint32_t n_old = 64;
     if (attached_ids(cgroup_fd, old, &n_old, err) < 0)
         return -1;
-    cleanup_close int prog = load_program(insns, n, err);
-    if (prog < 0)
+    struct program_id id;
+    cleanup_close int prog = -1;
+    if (anchor_parent_fd >= 0) {
+        program_id_of(insns, n, &id);
+        prog = anchored_program(anchor_parent_fd, &id);
+    }
+    bool shared = prog >= 0;
+    if (prog < 0 && (prog = load_program(insns, n, err)) < 0)
         return -1;
+    if (!shared && anchor_parent_fd >= 0)
+        anchor_program(anchor_parent_fd, &id, prog);
     union bpf_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.target_fd = (uint32_t)cgroup_fd;
@@ -181,6 +272,7 @@ int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, hull
         if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
             return hull_error(err, errno, "detach device BPF program %u", old[i]);
     }
-    hull_debug("device BPF program of %zu instructions attached (%u replaced)", n, n_old);
+    hull_debug("device BPF program of %zu instructions attached (%s; %u replaced)", n,
+               shared ? "kept by its anchor" : "loaded", n_old);
     return 0;
 }

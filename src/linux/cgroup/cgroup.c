@@ -302,6 +302,17 @@ int cgroup_set_create_part(struct cgroup_set *s, const struct hull_resources *r,
     return create_dirs(s, r, v2 ? 1 : 0, err);
 }
 
+/* The open fd of d's parent when that is hull's own `/hull` right below the base (where the
+ * device program's anchors live: bpf_devices.c), else -1. */
+static int hull_parent_fd(const struct cgroup_set *s, const struct cgroup_dir *d)
+{
+    const char *rel = d->path + d->base_len;
+    const char *leaf = leaf_name(d);
+    if (strncmp(rel, "/hull/", 6) != 0 || rel + 6 != leaf)
+        return -1;
+    return parent_fd(s, (size_t)(d - s->dirs));
+}
+
 static int apply_devices(const struct cgroup_set *s, const struct hull_resources *r, bool update,
                          hull_err **err)
 {
@@ -325,7 +336,7 @@ static int apply_devices(const struct cgroup_set *s, const struct hull_resources
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(s);
     if (rc == 0 && v2 && !(trivial && !update)) {
         cleanup_close int fd = cgroup_set_open_dir(s, v2, err);
-        if (fd < 0 || bpf_devices_attach(fd, &policy, err) < 0)
+        if (fd < 0 || bpf_devices_attach(fd, &policy, hull_parent_fd(s, v2), err) < 0)
             rc = hull_error_prefix(err, "devices: cgroup `%s`", v2->path);
     }
     cgroup_device_policy_clear(&policy);

@@ -65,8 +65,10 @@ struct bpf_insn;
 int bpf_devices_generate(const struct cgroup_device_policy *p, struct bpf_insn **insns,
                          size_t *n_insns, hull_err **err);
 /* Load the program and attach it to the cgroup2 directory, replacing (detaching) the programs
- * hull attached before. */
-int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, hull_err **err);
+ * hull attached before. `anchor_parent_fd`: a directory of the same hierarchy where the loaded
+ * program is kept for the next container of the same policy (hull's own `/hull`), or -1. */
+int bpf_devices_attach(int cgroup_fd, const struct cgroup_device_policy *p, int anchor_parent_fd,
+                       hull_err **err);
 
 /* ---- v1.c / v2.c: each writes the resources of the controllers its directory holds. */
 int cgroup_v1_apply(int dirfd, unsigned controllers, const struct hull_resources *r, bool update,
