@@ -146,6 +146,11 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
                              .config = r->bundle_config,
                              .config_text = r->bundle_config_text,
                              .config_replaced_by_rename = cs->runtime_root_in_data_root};
+    /* What create made, for a start that reads nothing back (runtime_start_made). */
+    cleanup_state_dir struct state_dir made = {.dirfd = -1};
+    bool start_hooks = true;
+    co.state_dir_out = &made;
+    co.start_hooks = &start_hooks;
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
@@ -201,7 +206,9 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
         hull_warn_err("container attach endpoint", attach_err);
     else if (attach_client >= 0 && attach_connect_fd(attach_client, cs, r) < 0)
         hull_warn("container %.12s: connect to its attach endpoint: %s", r->id, strerror(errno));
-    if (container_run_info_write(r, &info, err) < 0 || runtime_start(ro, r->id, err) < 0) {
+    if (container_run_info_write(r, &info, err) < 0 ||
+        (start_hooks ? runtime_start(ro, r->id, err) : runtime_start_made(ro, r->id, &made, err)) <
+            0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(ro, r->id, true, &e2);
         container_network_teardown(cs, r, &e2);

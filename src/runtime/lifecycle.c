@@ -491,6 +491,8 @@ int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, 
             *co->started = true;
         if (co->poststop_hooks)
             *co->poststop_hooks = cfg->hooks.n_poststop > 0;
+        if (co->start_hooks)
+            *co->start_hooks = needs_start_status(cfg);
         if (co->cgroups_out) {
             *co->cgroups_out = cg;
             memset(&cg, 0, sizeof cg);
@@ -634,6 +636,33 @@ int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err)
     }
     runtime_state_clear(&s);
     return rc;
+}
+
+int runtime_start_made(const struct runtime_opts *ro, const char *id, const struct state_dir *made,
+                       hull_err **err)
+{
+    if (made->dirfd < 0)
+        return runtime_start(ro, id, err);
+    {
+        cleanup_state_dir struct state_dir dir = {.dirfd = -1};
+        if (state_dir_open(ro->root, id, &dir, err) < 0)
+            return -1;
+        /* Not the directory create made (deleted from outside and made again): a stranger's. */
+        if (dir.dev != made->dev || dir.ino != made->ino)
+            goto slow;
+        cleanup_close int fifo = openat(dir.dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fifo < 0) {
+            if (errno == ENXIO)
+                return hull_error(err, 0, "cannot start container `%s`: its process exited", id);
+            goto slow; /* started or gone meanwhile: runtime_start names the state */
+        }
+        if (write(fifo, "0", 1) != 1)
+            return hull_error(err, errno, "start container `%s`", id);
+        unlinkat(dir.dirfd, "exec.fifo", 0);
+        return 0;
+    }
+slow:
+    return runtime_start(ro, id, err);
 }
 
 /* Attached run: forward every signal the runtime receives to the container's process and

@@ -75,6 +75,9 @@ struct create_opts {
      * so that the delete at the end reads nothing back. NULL: not asked. */
     struct cgroup_set *cgroups_out;
     struct state_dir *state_dir_out;
+    /* Set to whether the config has startContainer or poststart hooks (a caller that kept
+     * state_dir_out and sees none may start with runtime_start_made). NULL: not asked. */
+    bool *start_hooks;
 };
 
 /* Create the container and leave its process waiting for `start`. With keep_signals_blocked
@@ -82,6 +85,12 @@ struct create_opts {
 int runtime_create(const struct runtime_opts *ro, const struct create_opts *co, pid_t *pid,
                    bool keep_signals_blocked, hull_err **err);
 int runtime_start(const struct runtime_opts *ro, const char *id, hull_err **err);
+/* runtime_start by the process whose create made the container, without start hooks
+ * (create_opts.start_hooks false), with the directory create gave it (state_dir_out): nothing
+ * is read back (state.json, /proc/PID/stat). Anything unexpected (the directory made again
+ * under the id, no exec.fifo) is left to runtime_start, which then says what is wrong. */
+int runtime_start_made(const struct runtime_opts *ro, const char *id, const struct state_dir *made,
+                       hull_err **err);
 /* run = create + start; attached runs wait, forward signals and return the exit code
  * (128+N when killed by signal N). */
 int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
