@@ -564,6 +564,7 @@ int container_create_from_image_info(container_store *cs, image_store *is, image
          * interruption leaves something `hull ps -a` lists and `hull rm` removes (its name is
          * found by the names/ link to the id, its image use by the id under users/: no record
          * of the intent is written). */
+        fs_spread_subdirs(cs->dirfd);
         if (mkdirat(cs->dirfd, id, 0700) < 0) {
             hull_error(err, errno, "create container directory");
             break;

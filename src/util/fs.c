@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -196,6 +198,15 @@ bool fs_dir_is_empty(int dirfd)
         empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
     closedir(d);
     return empty;
+}
+
+void fs_spread_subdirs(int dirfd)
+{
+    int flags = 0;
+    if (ioctl(dirfd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
+        return;
+    flags |= FS_TOPDIR_FL;
+    ioctl(dirfd, FS_IOC_SETFLAGS, &flags); /* best effort: a hint where it is understood */
 }
 
 int fs_opendir_at(int dirfd, DIR **out, hull_err **err)

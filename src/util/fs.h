@@ -43,6 +43,13 @@ int fs_remove_tree_at(int dirfd, const char *name, hull_err **err);
 /* A DIR stream over the directory `dirfd` refers to, with its own read offset (a dup would
  * share, and exhaust, the offset of dirfd). */
 int fs_opendir_at(int dirfd, DIR **out, hull_err **err);
+/* Mark a directory as the top of separate hierarchies (ext2/3/4's FS_TOPDIR_FL, `chattr +T`),
+ * so that the file system spreads the directories made in it, with their files, over its
+ * block groups instead of packing them next to each other. Where directories are made and
+ * removed all the time (one per container) this keeps new inodes out of the groups of the
+ * inodes just freed: ext4 without a journal skips each inode freed in the last minutes of a
+ * group, one by one, when it allocates there. Nothing where the flag is not understood. */
+void fs_spread_subdirs(int dirfd);
 /* Whether directory `dirfd` holds nothing but . and .. (false when it cannot be read). */
 bool fs_dir_is_empty(int dirfd);
 /* The names in directory `dirfd` but . and .., sorted by bytes (strcmp): a stable order for
