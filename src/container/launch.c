@@ -81,6 +81,21 @@ static void run_pipes_close(struct run_pipes *p)
         }
 }
 
+/* What create made for one run, kept by a caller that waits for the run in this process
+ * (container_run_attached): its memory cgroup and its teardown then read nothing back. */
+struct launch_made {
+    struct state_dir dir;      /* the state directory (create_opts.state_dir_out) */
+    struct cgroup_set cgroups; /* the cgroup set (create_opts.cgroups_out) */
+    bool start_hooks, poststop_hooks;
+};
+
+static void launch_made_clear(struct launch_made *m)
+{
+    state_dir_close(&m->dir);
+    cgroup_set_clear(&m->cgroups);
+    *m = (struct launch_made){.dir = {.dirfd = -1}};
+}
+
 static int prefill_volumes(container_record *r, hull_err **err)
 {
     cleanup_free char *rootfs = container_rootfs_path(r);
@@ -94,9 +109,11 @@ static int prefill_volumes(container_record *r, hull_err **err)
  * becomes the container's parent. */
 /* attach_client: a socket of the caller's (or -1), connected to the attach endpoint before the
  * process starts, so that client sees all of its output. */
+/* keep: filled with what create made (the caller clears it), or NULL. */
 static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
                       bool keep_signals_blocked, long restart_count, int attach_client,
-                      pid_t *pid_out, struct run_pipes *ours, long *generation, hull_err **err)
+                      pid_t *pid_out, struct run_pipes *ours, long *generation,
+                      struct launch_made *keep, hull_err **err)
 {
     ours->in_w = ours->out_r = ours->err_r = ours->attach = -1;
     ensure_std_fds();
@@ -146,11 +163,17 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
                              .config = r->bundle_config,
                              .config_text = r->bundle_config_text,
                              .config_replaced_by_rename = cs->runtime_root_in_data_root};
-    /* What create made, for a start that reads nothing back (runtime_start_made). */
-    cleanup_state_dir struct state_dir made = {.dirfd = -1};
-    bool start_hooks = true;
-    co.state_dir_out = &made;
-    co.start_hooks = &start_hooks;
+    /* What create made, for a start that reads nothing back (runtime_start_made), and for the
+     * caller's teardown. */
+    __attribute__((cleanup(launch_made_clear))) struct launch_made local = {.dir = {.dirfd = -1}};
+    struct launch_made *made = keep ? keep : &local;
+    *made = (struct launch_made){.dir = {.dirfd = -1}, .start_hooks = true, .poststop_hooks = true};
+    co.state_dir_out = &made->dir;
+    co.start_hooks = &made->start_hooks;
+    if (keep) {
+        co.cgroups_out = &made->cgroups;
+        co.poststop_hooks = &made->poststop_hooks;
+    }
     if (tty)
         co.terminal_master = &master;
     pid_t pid = 0;
@@ -207,8 +230,8 @@ static int launch_one(container_store *cs, container_record *r, bool stdin_pipe,
     else if (attach_client >= 0 && attach_connect_fd(attach_client, cs, r) < 0)
         hull_warn("container %.12s: connect to its attach endpoint: %s", r->id, strerror(errno));
     if (container_run_info_write(r, &info, err) < 0 ||
-        (start_hooks ? runtime_start(ro, r->id, err) : runtime_start_made(ro, r->id, &made, err)) <
-            0) {
+        (made->start_hooks ? runtime_start(ro, r->id, err)
+                           : runtime_start_made(ro, r->id, &made->dir, err)) < 0) {
         cleanup_err hull_err *e2 = NULL;
         runtime_delete(ro, r->id, true, &e2);
         container_network_teardown(cs, r, &e2);
@@ -333,7 +356,7 @@ static int prepare_start(container_store *cs, container_record *r, struct monito
 {
     mr->restart_count = 0;
     return launch_one(cs, r, r->interactive, false, 0, mr->attach_client, &mr->pid, &mr->pipes,
-                      &mr->generation, err);
+                      &mr->generation, NULL, err);
 }
 
 static int prepare_adopt(container_store *cs, container_record *r, struct monitor_run *mr,
@@ -493,11 +516,14 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
     long restarts = 0;
     int code = 0;
     int rc = 0;
+    /* The last run's, for its memory cgroup and its teardown (none read back). */
+    __attribute__((cleanup(launch_made_clear))) struct launch_made made = {.dir = {.dirfd = -1}};
     for (;;) {
         pid_t pid;
         long gen;
         struct run_pipes p;
-        if (launch_one(cs, r, r->interactive, true, restarts, -1, &pid, &p, &gen, err) < 0) {
+        launch_made_clear(&made);
+        if (launch_one(cs, r, r->interactive, true, restarts, -1, &pid, &p, &gen, &made, err) < 0) {
             sigprocmask(SIG_SETMASK, &orig, NULL);
             rc = -1;
             break;
@@ -531,7 +557,8 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
             rl->winsize_fd = rl->out.fd;
             relay_copy_winsize(rl->winsize_fd);
         }
-        cleanup_free char *memcg = memory_cgroup_dir(cs, r->id);
+        const struct cgroup_dir *mem = cgroup_set_dir_for(&made.cgroups, CG_MEMORY);
+        cleanup_free char *memcg = mem ? strdup(mem->path) : memory_cgroup_dir(cs, r->id);
         int status = 0;
         if (relay_run(rl, &status) < 0) {
             /* Cannot watch it any more: do not leave it running unsupervised. */
@@ -572,7 +599,10 @@ int container_run_attached(container_store *cs, container_record *r, int *exit_c
         restarts++;
     }
     cleanup_err hull_err *e2 = NULL;
-    if (container_teardown_run(cs, r, &e2) < 0 || container_rootfs_unmount(r, false, &e2) < 0)
+    if ((rc == 0
+             ? container_teardown_made(cs, r, &made.cgroups, &made.dir, made.poststop_hooks, &e2)
+             : container_teardown_run(cs, r, &e2)) < 0 ||
+        container_rootfs_unmount(r, false, &e2) < 0)
         hull_warn_err("clean up", e2);
     *exit_code = code;
     return rc;
@@ -661,7 +691,7 @@ int container_monitor_command(container_store *cs, const char *what, const char 
     long gen;
     struct run_pipes p;
     if (hull == NULL || launch_one(cs, r, r->interactive, false, prev.restart_count + 1, -1, &pid,
-                                   &p, &gen, err) < 0) {
+                                   &p, &gen, NULL, err) < 0) {
         /* The restart failed: record it in the log and give up. */
         struct log_writer log;
         if (log_writer_open(&log, r->dirfd, (off_t)r->log_max_size, r->log_max_files) == 0) {

@@ -218,6 +218,25 @@ int container_rootfs_unmount(container_record *r, bool remove_storage, hull_err 
     return 0;
 }
 
+/* After the process: its namespace is gone, DEL releases what lives outside it. A plugin that
+ * fails its DEL must not keep the container from going: its cache entry is gone, what it says
+ * is worth a warning. */
+static void teardown_network(container_store *cs, container_record *r)
+{
+    cleanup_err hull_err *net_err = NULL;
+    if (container_network_teardown(cs, r, &net_err) < 0)
+        hull_warn("network teardown: %s", net_err->msg);
+}
+
+int container_teardown_made(container_store *cs, container_record *r, const struct cgroup_set *cg,
+                            const struct state_dir *made, bool poststop_hooks, hull_err **err)
+{
+    if (runtime_delete_made(&cs->runtime, r->id, cg, made, poststop_hooks, err) < 0)
+        return hull_error_prefix(err, "container %.12s", r->id);
+    teardown_network(cs, r);
+    return 0;
+}
+
 int container_teardown_run(container_store *cs, container_record *r, hull_err **err)
 {
     cleanup_free char *state = NULL;
@@ -226,11 +245,6 @@ int container_teardown_run(container_store *cs, container_record *r, hull_err **
     const struct runtime_opts *ro = &cs->runtime;
     if (access(state, F_OK) == 0 && runtime_delete(ro, r->id, true, err) < 0)
         return hull_error_prefix(err, "container %.12s", r->id);
-    /* After the process: its namespace is gone, DEL releases what lives outside it. A plugin
-     * that fails its DEL must not keep the container from going: its cache entry is gone,
-     * what it says is worth a warning. */
-    cleanup_err hull_err *net_err = NULL;
-    if (container_network_teardown(cs, r, &net_err) < 0)
-        hull_warn("network teardown: %s", net_err->msg);
+    teardown_network(cs, r);
     return 0;
 }

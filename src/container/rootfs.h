@@ -9,6 +9,9 @@
 #include "container/store.h"
 #include "util/error.h"
 
+struct cgroup_set;
+struct state_dir;
+
 /* bundle/rootfs of r (malloc'd). */
 char *container_rootfs_path(const container_record *r);
 /* Mount the root filesystem at bundle/rootfs unless it is mounted already. */
@@ -20,5 +23,9 @@ bool container_rootfs_mounted(container_record *r);
 
 /* End of a run: delete the runtime state (killing leftovers) but keep the container. */
 int container_teardown_run(container_store *cs, container_record *r, hull_err **err);
+/* The same by the process whose create made the run (launch.c): with the cgroup set and state
+ * directory create gave it, and whether the config has poststop hooks; nothing read back. */
+int container_teardown_made(container_store *cs, container_record *r, const struct cgroup_set *cg,
+                            const struct state_dir *made, bool poststop_hooks, hull_err **err);
 
 #endif

@@ -728,6 +728,13 @@ static int delete_after_run(const struct runtime_opts *ro, const char *id,
     return state_dir_remove(&dir, err);
 }
 
+int runtime_delete_made(const struct runtime_opts *ro, const char *id, const struct cgroup_set *cg,
+                        const struct state_dir *made, bool poststop_hooks, hull_err **err)
+{
+    return poststop_hooks ? delete_container(ro, id, true, true, err)
+                          : delete_after_run(ro, id, cg, made, err);
+}
+
 int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, bool detach,
                 bool remove, int *exit_code, hull_err **err)
 {
@@ -767,8 +774,7 @@ int runtime_run(const struct runtime_opts *ro, const struct create_opts *co, boo
     sigprocmask(SIG_SETMASK, &saved, NULL);
     if (remove) {
         hull_err *e2 = NULL;
-        if ((poststop_hooks ? delete_container(ro, co->id, true, true, &e2)
-                            : delete_after_run(ro, co->id, &cgroups, &made, &e2)) < 0) {
+        if (runtime_delete_made(ro, co->id, &cgroups, &made, poststop_hooks, &e2) < 0) {
             if (rc == 0) {
                 *err = e2;
                 return -1;

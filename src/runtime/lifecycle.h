@@ -104,6 +104,12 @@ int runtime_delete(const struct runtime_opts *ro, const char *id, bool force, hu
  * config, or asked create_opts.poststop_hooks): without, its copy of the config is not read. */
 int runtime_delete_known(const struct runtime_opts *ro, const char *id, bool force,
                          bool poststop_hooks, hull_err **err);
+/* delete --force by the process whose create made the container and reaped its process, with
+ * the cgroup set and state directory create gave it (create_opts.cgroups_out, state_dir_out):
+ * without poststop hooks nothing is read back; a directory made again under the id meanwhile
+ * is left alone (as at the end of runtime_run). */
+int runtime_delete_made(const struct runtime_opts *ro, const char *id, const struct cgroup_set *cg,
+                        const struct state_dir *made, bool poststop_hooks, hull_err **err);
 /* A container's process as one state load saw it: what runtime_signal needs, so that an
  * operation (hull stop) reads state.json once. */
 struct runtime_proc {
