@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,25 @@ static int run_one(const struct hull_hook *h, const char *kind, size_t index,
         _exit(127);
     }
     close(in[0]);
-    /* The hook may not read its stdin; never block on it. */
+    /* The hook may not read its stdin; never block on it. It may have closed it, or exited,
+     * already: the write then raises SIGPIPE, which would kill the runtime (create blocks
+     * every signal, so it would strike when create restores the mask). Blocked for the write,
+     * and the SIGPIPE it raised is taken back (unless one was pending before: signals do not
+     * queue, so that one is left as it was). */
+    sigset_t pipe_only, before, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_only, &before);
+    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
     fcntl(in[1], F_SETFL, O_NONBLOCK);
     fs_write_all(in[1], state_json, strlen(state_json));
     close(in[1]);
+    if (!was_pending) {
+        const struct timespec now = {0, 0};
+        while (sigtimedwait(&pipe_only, NULL, &now) == SIGPIPE)
+            ;
+    }
+    sigprocmask(SIG_SETMASK, &before, NULL);
 
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (h->timeout > 0 && pidfd >= 0) {

@@ -66,6 +66,32 @@ def test_home_lookup_in_a_long_passwd(runtime, bundle):
         assert r.stdout == home + "\n", (uid, r.stderr)
 
 
+def test_hook_that_exits_before_reading_its_state_does_not_kill_the_runtime(runtime, bundle,
+                                                                             tmp_path):
+    """A hook need not read the state on its stdin, and may have closed it before the runtime
+    writes it: the write's SIGPIPE (pending while create blocks signals) must not kill the
+    runtime once create restores its signal mask. strace holds every write back for 0.2 s, so
+    the hook has closed its stdin when the runtime's write comes: deterministic."""
+    done = tmp_path / "hook-ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\nexec 0<&-\n: > {done}\n")
+    hook.chmod(0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    bundle.write()
+    cmd = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=write",
+           "-e", "inject=write:delay_enter=200000"] + runtime.cmd("create", "-b", bundle.path,
+                                                                  "hookpipe")
+    # Files, not pipes: the created container process keeps the runtime's stdio open.
+    with open(tmp_path / "err", "w+") as err:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                           timeout=60)
+        err.seek(0)
+        msg = err.read()
+    runtime("delete", "-f", "hookpipe")
+    assert r.returncode == 0, (r.returncode, msg)
+    assert done.exists()
+
+
 def test_hook_without_env_inherits_the_runtimes_environment(runtime, bundle, tmp_path):
     out = tmp_path / "hook-env"
     hook = tmp_path / "hook.sh"
