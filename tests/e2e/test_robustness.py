@@ -84,6 +84,9 @@ def test_sigkill_during_create_then_delete_force(runtime, bundle, tmp_path):
     p = subprocess.Popen(runtime.cmd("create", "-b", bundle.path, "crashy"),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(marker.exists, what="create to reach its createRuntime hook")
+    # The hook touches the marker before it execs sleep: wait for the sleep itself, or it
+    # would be missed below and left running (an orphan of 4242 s).
+    wait_for(lambda: _container_processes(sleeper), what="the hook's sleep")
     p.send_signal(signal.SIGKILL)
     p.wait()
     for pid in _container_processes(sleeper):
