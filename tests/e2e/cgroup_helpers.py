@@ -128,7 +128,8 @@ def bpf_program_tag(prog_id):
 
 def bpf_attach_allow_all(cgroup_dir):
     """Load a device program that allows everything and attach it alone (flags 0, replacing a
-    program attached the same way) to a cgroup2 directory. Returns its id."""
+    program attached the same way) to a cgroup2 directory. Returns its id (from the program
+    itself: what the directory holds may change meanwhile)."""
     import ctypes
     import struct
     insns = ctypes.create_string_buffer(
@@ -138,7 +139,9 @@ def bpf_attach_allow_all(cgroup_dir):
     fd = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
         _bpf(8, struct.pack("IIII", fd, prog, BPF_CGROUP_DEVICE, 0))  # BPF_PROG_ATTACH
-        return bpf_device_programs(cgroup_dir)[0]
+        info = ctypes.create_string_buffer(256)
+        _bpf(15, struct.pack("IIQ", prog, 256, ctypes.addressof(info)))  # BPF_OBJ_GET_INFO_BY_FD
+        return struct.unpack_from("I", info.raw, 4)[0]
     finally:
         os.close(fd)
         os.close(prog)

@@ -170,46 +170,57 @@ def test_device_rules_enforced_by_bpf_on_the_unified_hierarchy(runtime, bundle):
 
 
 def test_device_program_is_loaded_once_and_kept_by_its_anchor(runtime, bundle):
-    """Containers of one device policy in hull's own /hull share one loaded BPF program, kept
-    for the next one by an empty anchor cgroup; a program put on the anchor from outside (here
-    one that allows every device) is not taken: the next container loads its own again."""
+    """Containers of the default device policy in hull's own /hull share one loaded BPF
+    program, kept for the next one by an empty anchor cgroup; a program put on the anchor from
+    outside (here one that allows every device) is not taken: the next container loads its own
+    again. Any other policy loads its own program and makes no anchor: one anchor per host."""
     unified = [m for m in cgroup_mounts() if m.endswith("/unified") or m == "/sys/fs/cgroup"]
     assert unified, "this host has a cgroup2 hierarchy (hybrid)"
     hull_dir = unified[0] + "/hull"
-    # A policy of this test alone (an odd minor): its anchor is no other test's.
-    minor = 200 + int(uuid.uuid4().hex[:4], 16) % 50000
     token = uuid.uuid4().hex[:8]
-    with_resources(bundle, ["sleep", "1000"],
-                   {"devices": [{"allow": False, "access": "rwm"},
-                                {"allow": True, "type": "c", "major": 1, "minor": minor,
-                                 "access": "r"}]}, cgroupsPath="")
-    ids = [f"anc{token}{i}" for i in range(3)]
-    anchors = []
+    with_resources(bundle, ["sleep", "1000"], {"devices": [{"allow": False, "access": "rwm"}]},
+                   cgroupsPath="")
+    ids = [f"anc{token}{i}" for i in range(4)]
+
+    def anchors():
+        return [d for d in os.listdir(hull_dir) if d.startswith(".devices-")]
+
     try:
         run_detached(runtime, bundle, ids[0])
         first = bpf_device_programs(f"{hull_dir}/{ids[0]}")
         assert len(first) == 1
-        anchors = [d for d in os.listdir(hull_dir) if d.startswith(".devices-")
-                   and bpf_device_programs(f"{hull_dir}/{d}") == first]
-        assert len(anchors) == 1, anchors
+        held = [a for a in anchors() if bpf_device_programs(f"{hull_dir}/{a}") == first]
+        assert len(held) == 1, anchors()
+        anchor = f"{hull_dir}/{held[0]}"
         tag = bpf_program_tag(first[0])
         # The second container takes the same program.
         run_detached(runtime, bundle, ids[1])
         assert bpf_device_programs(f"{hull_dir}/{ids[1]}") == first
-        # Someone swaps the anchor's program: the third container does not take it.
-        foreign = bpf_attach_allow_all(f"{hull_dir}/{anchors[0]}")
-        assert bpf_device_programs(f"{hull_dir}/{anchors[0]}") == [foreign]
+        # Another policy: its own program, no anchor of its own.
+        before = sorted(anchors())
+        with_resources(bundle, ["sleep", "1000"],
+                       {"devices": [{"allow": False, "access": "rwm"},
+                                    {"allow": True, "type": "c", "major": 1, "minor": 11,
+                                     "access": "r"}]}, cgroupsPath="")
         run_detached(runtime, bundle, ids[2])
-        third = bpf_device_programs(f"{hull_dir}/{ids[2]}")
-        assert len(third) == 1 and third != [foreign] and third != first
-        assert bpf_program_tag(third[0]) == tag
-        # ... and puts its own back on the anchor.
-        assert bpf_device_programs(f"{hull_dir}/{anchors[0]}") == third
+        other = bpf_device_programs(f"{hull_dir}/{ids[2]}")
+        assert len(other) == 1 and other != first and bpf_program_tag(other[0]) != tag
+        assert sorted(anchors()) == before
+        # Someone swaps the anchor's program: the next container does not take it. (Containers
+        # of parallel tests may put a right program back meanwhile: each is checked by its tag.)
+        with_resources(bundle, ["sleep", "1000"], {"devices": [{"allow": False, "access": "rwm"}]},
+                       cgroupsPath="")
+        foreign = bpf_attach_allow_all(anchor)
+        run_detached(runtime, bundle, ids[3])
+        fourth = bpf_device_programs(f"{hull_dir}/{ids[3]}")
+        assert len(fourth) == 1 and fourth != [foreign] and fourth != first
+        assert bpf_program_tag(fourth[0]) == tag
+        # ... and a right program is on the anchor again.
+        held = bpf_device_programs(anchor)
+        assert len(held) == 1 and held != [foreign] and bpf_program_tag(held[0]) == tag
     finally:
         for cid in ids:
             runtime("delete", "--force", cid)
-        for a in anchors:
-            os.rmdir(f"{hull_dir}/{a}")
 
 
 def test_device_probe_output_on_v1_and_bpf_together(runtime, bundle):

@@ -14,14 +14,15 @@
  * the former program (a conditional jump per field of every exception) made it explore and
  * compare about 40 states, 0.2-0.4 ms per container on the hosts of docs/performance.md.
  *
- * Loading (verifying and compiling) the program is still most of its cost, and every container
- * of the same policy gets the same program. So a loaded program is kept for the next container
- * by an anchor: an empty cgroup `.devices-<sha256 of the instructions>` next to the containers
- * (in hull's own parent `/hull`), which no process ever joins, with the program attached. The
- * next container takes the anchor's program when it is one program of the device type whose tag
- * (the kernel's hash of the instructions it was loaded with: sha256 since Linux 6.18, sha1
- * before) is that of the instructions it would load itself, and loads its own otherwise. The
- * anchors stay, as `/hull` does: one small program per device policy used. */
+ * Loading (verifying and compiling) the program is still most of its cost, and nearly every
+ * container gets the default policy's program. So that program, once loaded, is kept for the
+ * next container (the caller passes an anchor parent for the default policy only) by an anchor: an
+ * empty cgroup `.devices-<sha256 of the instructions>` next to the containers (in hull's own parent
+ * `/hull`), which no process ever joins, with the program attached. The next container takes the
+ * anchor's program when it is one program of the device type whose tag (the kernel's hash of the
+ * instructions it was loaded with: sha256 since Linux 6.18, sha1 before) is that of the
+ * instructions it would load itself, and loads its own otherwise. The anchor stays, as `/hull`
+ * does: one small program on the host. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>

@@ -336,7 +336,10 @@ static int apply_devices(const struct cgroup_set *s, const struct hull_resources
     const struct cgroup_dir *v2 = cgroup_set_v2_dir(s);
     if (rc == 0 && v2 && !(trivial && !update)) {
         cleanup_close int fd = cgroup_set_open_dir(s, v2, err);
-        if (fd < 0 || bpf_devices_attach(fd, &policy, hull_parent_fd(s, v2), err) < 0)
+        /* Only the default policy's program is kept by an anchor: one anchor on a host, not
+         * one more for every other set of devices ever given. */
+        int anchor_parent = cgroup_devices_is_default(&policy) ? hull_parent_fd(s, v2) : -1;
+        if (fd < 0 || bpf_devices_attach(fd, &policy, anchor_parent, err) < 0)
             rc = hull_error_prefix(err, "devices: cgroup `%s`", v2->path);
     }
     cgroup_device_policy_clear(&policy);

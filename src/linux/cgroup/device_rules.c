@@ -123,3 +123,31 @@ int cgroup_devices_with_defaults(const struct hull_resources *r, struct hull_dev
     *n = r->n_devices + nd;
     return 0;
 }
+
+bool cgroup_devices_is_default(const struct cgroup_device_policy *p)
+{
+    struct hull_device_rule all[1 + 64] = {
+        {.allow = false,
+         .type = 'a',
+         .major = -1,
+         .minor = -1,
+         .access = HULL_DEV_READ | HULL_DEV_WRITE | HULL_DEV_MKNOD}};
+    size_t nd = spec_default_n_device_rules;
+    if (nd > 64)
+        return false;
+    memcpy(all + 1, spec_default_device_rules, nd * sizeof(*all));
+    struct cgroup_device_policy def;
+    hull_err *e = NULL;
+    if (cgroup_devices_compute(all, 1 + nd, &def, &e) < 0) {
+        hull_err_free(e);
+        return false;
+    }
+    bool same = def.default_allow == p->default_allow && def.n == p->n;
+    for (size_t i = 0; same && i < def.n; i++) {
+        const struct hull_device_rule *a = &def.exceptions[i], *b = &p->exceptions[i];
+        same = a->allow == b->allow && a->type == b->type && a->major == b->major &&
+               a->minor == b->minor && a->access == b->access;
+    }
+    cgroup_device_policy_clear(&def);
+    return same;
+}

@@ -51,6 +51,9 @@ struct cgroup_device_policy {
 int cgroup_devices_compute(const struct hull_device_rule *rules, size_t n,
                            struct cgroup_device_policy *out, hull_err **err);
 void cgroup_device_policy_clear(struct cgroup_device_policy *p);
+/* Is it the policy of the default rules alone (deny everything, then runc's allowed devices):
+ * what nearly every container gets, the one device program worth keeping loaded. */
+bool cgroup_devices_is_default(const struct cgroup_device_policy *p);
 /* Does the policy allow `access` (HULL_DEV_*) to the device type/major/minor? */
 bool cgroup_devices_allows(const struct cgroup_device_policy *p, char type, int64_t major,
                            int64_t minor, unsigned access);
