@@ -66,6 +66,16 @@ def test_home_lookup_in_a_long_passwd(runtime, bundle):
         assert r.stdout == home + "\n", (uid, r.stderr)
 
 
+def create_runtime_hook(bundle, tmp_path, script):
+    """Give the bundle one createRuntime hook: a shell script of `script`. Returns its path."""
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\n{script}\n")
+    hook.chmod(0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    bundle.write()
+    return hook
+
+
 def test_hook_that_exits_before_reading_its_state_does_not_kill_the_runtime(runtime, bundle,
                                                                              tmp_path):
     """A hook need not read the state on its stdin, and may have closed it before the runtime
@@ -73,11 +83,7 @@ def test_hook_that_exits_before_reading_its_state_does_not_kill_the_runtime(runt
     runtime once create restores its signal mask. strace holds every write back for 0.2 s, so
     the hook has closed its stdin when the runtime's write comes: deterministic."""
     done = tmp_path / "hook-ran"
-    hook = tmp_path / "hook.sh"
-    hook.write_text(f"#!/bin/sh\nexec 0<&-\n: > {done}\n")
-    hook.chmod(0o755)
-    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
-    bundle.write()
+    create_runtime_hook(bundle, tmp_path, f"exec 0<&-\n: > {done}")
     cmd = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=write",
            "-e", "inject=write:delay_enter=200000"] + runtime.cmd("create", "-b", bundle.path,
                                                                   "hookpipe")
@@ -94,11 +100,7 @@ def test_hook_that_exits_before_reading_its_state_does_not_kill_the_runtime(runt
 
 def test_hook_without_env_inherits_the_runtimes_environment(runtime, bundle, tmp_path):
     out = tmp_path / "hook-env"
-    hook = tmp_path / "hook.sh"
-    hook.write_text(f"#!/bin/sh\necho \"$HULL_HOOK_PROBE\" > {out}\n")
-    hook.chmod(0o755)
-    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
-    bundle.write()
+    hook = create_runtime_hook(bundle, tmp_path, f"echo \"$HULL_HOOK_PROBE\" > {out}")
     r = runtime("run", "-b", bundle.path, "hookenv", env=dict(os.environ, HULL_HOOK_PROBE="seen"))
     runtime("delete", "-f", "hookenv")
     assert r.returncode == 0, r.stderr
